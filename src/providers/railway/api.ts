@@ -1,0 +1,88 @@
+/** The Railway operations the control plane uses (providers/railway.md), as a small typed interface. */
+
+export type RailwayDeploymentStatus =
+  | "INITIALIZING" | "QUEUED" | "WAITING" | "NEEDS_APPROVAL" | "BUILDING" | "DEPLOYING"
+  | "SUCCESS" | "FAILED" | "CRASHED" | "SLEEPING" | "SKIPPED" | "REMOVING" | "REMOVED";
+
+export interface RailwayProject {
+  id: string;
+  name: string;
+  environments: { id: string; name: string }[];
+}
+
+export interface RailwayService {
+  id: string;
+  name: string;
+}
+
+export interface RailwayServiceSource {
+  /** `owner/name` of a GitHub repository */
+  repo?: string;
+  branch?: string;
+  image?: string;
+}
+
+/** Per-environment settings of a service (ServiceInstanceUpdateInput subset). */
+export interface RailwayInstanceSettings {
+  startCommand?: string | null;
+  preDeployCommand?: string[] | null;
+  healthcheckPath?: string | null;
+  numReplicas?: number | null;
+  cronSchedule?: string | null;
+  rootDirectory?: string | null;
+  restartPolicyType?: "ALWAYS" | "NEVER" | "ON_FAILURE";
+}
+
+export interface RailwayServiceInstance {
+  id: string;
+  serviceName: string;
+  startCommand: string | null;
+  healthcheckPath: string | null;
+  numReplicas: number | null;
+  cronSchedule: string | null;
+  latestDeployment: { id: string; status: RailwayDeploymentStatus } | null;
+}
+
+export interface RailwayDeployment {
+  id: string;
+  status: RailwayDeploymentStatus;
+  createdAt: string;
+  /** Opaque JSON; in practice carries commitHash / commitMessage / branch / repo. */
+  meta: Record<string, unknown> | null;
+  canRollback?: boolean;
+  url?: string | null;
+  staticUrl?: string | null;
+}
+
+export interface RailwayLogLine {
+  timestamp: string;
+  message: string;
+  severity: string | null;
+}
+
+export interface RailwayApi {
+  /** Projects visible to the token (first page is enough for one workspace). */
+  listProjects(): Promise<RailwayProject[]>;
+  createProject(name: string): Promise<RailwayProject>;
+  createEnvironment(projectId: string, name: string): Promise<{ id: string; name: string }>;
+  listServices(projectId: string): Promise<RailwayService[]>;
+  createService(input: { projectId: string; environmentId?: string; name: string; source?: RailwayServiceSource; branch?: string }): Promise<RailwayService>;
+  getServiceInstance(serviceId: string, environmentId: string): Promise<RailwayServiceInstance>;
+  updateServiceInstance(serviceId: string, environmentId: string, settings: RailwayInstanceSettings): Promise<void>;
+  /** Unrendered variables of one service in one environment. */
+  getVariables(projectId: string, environmentId: string, serviceId: string): Promise<Record<string, string>>;
+  /** variableCollectionUpsert (merge, not replace). */
+  upsertVariables(input: { projectId: string; environmentId: string; serviceId: string; variables: Record<string, string>; skipDeploys?: boolean }): Promise<void>;
+  deleteVariable(input: { projectId: string; environmentId: string; serviceId: string; name: string }): Promise<void>;
+  /** serviceInstanceDeployV2 → new deployment id. Not idempotent: callers look for their deployment before re-sending. */
+  deployService(serviceId: string, environmentId: string, commitSha?: string): Promise<string>;
+  getDeployment(id: string): Promise<RailwayDeployment>;
+  /** Newest first. */
+  listDeployments(input: { projectId: string; environmentId: string; serviceId: string; first?: number }): Promise<RailwayDeployment[]>;
+  /** deploymentRollback(id): brings the older deployment `id` back. */
+  rollbackDeployment(id: string): Promise<void>;
+  deploymentLogs(deploymentId: string, limit?: number): Promise<RailwayLogLine[]>;
+  /** Railway-provided `*.up.railway.app` domains of one service instance. */
+  listServiceDomains(projectId: string, environmentId: string, serviceId: string): Promise<{ id: string; domain: string; targetPort: number | null }[]>;
+  createServiceDomain(serviceId: string, environmentId: string, targetPort?: number): Promise<{ id: string; domain: string }>;
+}

@@ -1,0 +1,61 @@
+/** Shared vocabulary of every provider adapter: receipts, errors, and what an adapter is built from. */
+
+/** One receipt per provider call (request metadata, response metadata, ids) — never secret values. */
+export interface Receipt {
+  id: string;
+  provider: ProviderName;
+  /** e.g. "serviceInstanceDeployV2" or "GET /repos/{owner}/{repo}/commits/{ref}" */
+  operation: string;
+  method: string;
+  url: string;
+  /** HTTP status of the last attempt, null when no response arrived (timeout, network). */
+  status: number | null;
+  attempts: number;
+  durationMs: number;
+  at: string;
+  /** SHA-256 (hex) of the redacted request body, so audit can reference it without content. */
+  requestHash: string;
+  /** Ids the response named (deploymentId, serviceId, …). */
+  responseIds?: Record<string, string>;
+  error?: string;
+}
+
+export type ProviderName = "railway" | "cloudflare" | "twilio" | "stripe" | "sendgrid" | "github";
+
+/**
+ * A provider call that did not succeed. `retryable` says whether trying again later can help;
+ * `ambiguous` says the write may have happened (timeout / 5xx after sending a non-idempotent write),
+ * so the caller must look for its effect before sending again. `retryAfterMs` is the provider's hint.
+ */
+export class ProviderError extends Error {
+  readonly code = "provider_error";
+  constructor(
+    message: string,
+    readonly provider: ProviderName,
+    readonly status: number | null,
+    readonly retryable: boolean,
+    readonly ambiguous: boolean = false,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
+
+/** What every adapter is constructed with (built in src/wiring.ts). */
+export interface ProviderContext {
+  /** Real `fetch`, or the sandbox's in-process handler when SANDBOX=1. */
+  fetch: typeof fetch;
+  /** Called once per logical call with its receipt (after retries). */
+  onReceipt?: (receipt: Receipt) => void;
+  /** Scrubs known secret values out of anything recorded. */
+  redact?: (text: string) => string;
+  /** Injected for tests and the sandbox time scale; defaults to setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Per-attempt timeout; default 10 s. */
+  timeoutMs?: number;
+  /** Total attempts for retryable failures; default 4. */
+  maxAttempts?: number;
+  /** Longest delay the adapter waits inline; a longer Retry-After surfaces as ProviderError.retryAfterMs. */
+  maxInlineDelayMs?: number;
+}

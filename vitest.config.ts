@@ -1,0 +1,44 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Two projects (ARCHITECTURE §12): "workers" runs inside workerd with real D1/R2/DO bindings;
+// "node" covers what needs a process: schema validation with Ajv, PostgreSQL, Chromium, the CLI.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./d1-migrations");
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  SANDBOX: "1",
+                  SANDBOX_TIME_SCALE: "0",
+                  SECRETS_MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctISE=",
+                  SECRETS_KEY_ID: "test1",
+                  TWILIO_AUTH_TOKEN: "sandbox-twilio-auth-token",
+                  TWILIO_FROM_NUMBER: "+15550009999",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/workers/**/*.test.ts"],
+            setupFiles: ["./test/workers/setup.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test/node/**/*.test.ts"],
+          },
+        },
+      ],
+    },
+  };
+});
