@@ -1,0 +1,138 @@
+/** The Railway adapter: RailwayApi over Railway's public GraphQL v2 endpoint (providers/railway.md). */
+import type { z } from "zod";
+import { checkShape, parseJsonBody, providerRequest, resolveTransportOptions, type ProviderResponse, type RequestKind } from "../http";
+import { ProviderError, type ProviderContext } from "../types";
+import type { RailwayApi, RailwayDeployment, RailwayInstanceSettings } from "./api";
+import { RAILWAY_DOCUMENTS, type RailwayOperationName } from "./documents";
+import { GraphQLEnvelope, RailwayData } from "./responses";
+
+export const RAILWAY_ENDPOINT = "https://backboard.railway.com/graphql/v2";
+
+export interface RailwayApiOptions {
+  token: string;
+  /** `project` tokens go in `Project-Access-Token`, every other kind as a Bearer token. */
+  tokenKind?: "bearer" | "project";
+  endpoint?: string;
+}
+
+type Data<N extends RailwayOperationName> = z.output<(typeof RailwayData)[N]>;
+// A mapped view of RailwayData, so `DATA_SCHEMAS[name]` keeps its link to Data<N> for a generic N.
+const DATA_SCHEMAS: { [N in RailwayOperationName]: z.ZodType<Data<N>> } = RailwayData;
+
+/** Builds the Railway adapter; every method is one GraphQL POST through providerRequest. */
+export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions): RailwayApi {
+  if (!opts.token) throw new Error("Railway token is required");
+  resolveTransportOptions(ctx);
+  const endpoint = opts.endpoint ?? RAILWAY_ENDPOINT;
+  const auth: Record<string, string> =
+    opts.tokenKind === "project" ? { "Project-Access-Token": opts.token } : { Authorization: `Bearer ${opts.token}` };
+
+  function call<N extends RailwayOperationName>(
+    name: N, variables: Record<string, unknown>, kind: RequestKind, ids?: (data: Data<N>) => Record<string, string>,
+  ): Promise<Data<N>> {
+    return providerRequest(ctx, "railway", {
+      operation: name,
+      kind,
+      method: "POST",
+      url: endpoint,
+      headers: { "Content-Type": "application/json", ...auth },
+      body: JSON.stringify({ query: RAILWAY_DOCUMENTS[name], variables, operationName: name }),
+      read: (response) => readGraphQL(response, name),
+      responseIds: ids,
+    });
+  }
+
+  return {
+    async listProjects() {
+      return (await call("Projects", { first: 100 }, "idempotent")).projects;
+    },
+    async createProject(name) {
+      const data = await call("ProjectCreate", { input: { name } }, "write", (d) => ({ projectId: d.projectCreate.id }));
+      return data.projectCreate;
+    },
+    async createEnvironment(projectId, name) {
+      const data = await call("EnvironmentCreate", { input: { projectId, name } }, "write", (d) => ({ environmentId: d.environmentCreate.id }));
+      return data.environmentCreate;
+    },
+    async listServices(projectId) {
+      return (await call("ProjectServices", { id: projectId, first: 100 }, "idempotent")).project.services;
+    },
+    async createService({ projectId, environmentId, name, source, branch }) {
+      const input = {
+        projectId, environmentId, name,
+        branch: branch ?? source?.branch,
+        source: source && { repo: source.repo, image: source.image },
+      };
+      const data = await call("ServiceCreate", { input }, "write", (d) => ({ serviceId: d.serviceCreate.id }));
+      return data.serviceCreate;
+    },
+    async getServiceInstance(serviceId, environmentId) {
+      const data = await call("ServiceInstance", { serviceId, environmentId }, "idempotent", (d) => ({ serviceInstanceId: d.serviceInstance.id }));
+      return data.serviceInstance;
+    },
+    async updateServiceInstance(serviceId, environmentId, settings) {
+      await call("ServiceInstanceUpdate", { serviceId, environmentId, input: instanceUpdateInput(settings) }, "idempotent");
+    },
+    async getVariables(projectId, environmentId, serviceId) {
+      return (await call("Variables", { projectId, environmentId, serviceId }, "idempotent")).variables;
+    },
+    async upsertVariables({ projectId, environmentId, serviceId, variables, skipDeploys }) {
+      // replace:false spelled out: merge semantics must not depend on a server-side default.
+      const input = { projectId, environmentId, serviceId, variables, replace: false, skipDeploys };
+      await call("VariableCollectionUpsert", { input }, "idempotent");
+    },
+    async deleteVariable({ projectId, environmentId, serviceId, name }) {
+      await call("VariableDelete", { input: { projectId, environmentId, serviceId, name } }, "idempotent");
+    },
+    async deployService(serviceId, environmentId, commitSha) {
+      const data = await call("ServiceInstanceDeployV2", { serviceId, environmentId, commitSha }, "write", (d) => ({
+        deploymentId: d.serviceInstanceDeployV2,
+      }));
+      return data.serviceInstanceDeployV2;
+    },
+    async getDeployment(id) {
+      return (await call("Deployment", { id }, "idempotent")).deployment;
+    },
+    async listDeployments({ projectId, environmentId, serviceId, first }) {
+      const data = await call("Deployments", { input: { projectId, environmentId, serviceId }, first: first ?? 20 }, "idempotent");
+      return newestFirst(data.deployments);
+    },
+    async rollbackDeployment(id) {
+      await call("DeploymentRollback", { id }, "write", () => ({ deploymentId: id }));
+    },
+    async deploymentLogs(deploymentId, limit) {
+      return (await call("DeploymentLogs", { deploymentId, limit }, "idempotent")).deploymentLogs;
+    },
+    async listServiceDomains(projectId, environmentId, serviceId) {
+      return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.serviceDomains;
+    },
+    async createServiceDomain(serviceId, environmentId, targetPort) {
+      const input = { serviceId, environmentId, targetPort };
+      const data = await call("ServiceDomainCreate", { input }, "write", (d) => ({ domainId: d.serviceDomainCreate.id }));
+      return data.serviceDomainCreate;
+    },
+  };
+}
+
+/** GraphQL answers failures inside a 200: any `errors[]` fails the call, whatever `data` holds. */
+function readGraphQL<N extends RailwayOperationName>(response: ProviderResponse, name: N): Data<N> {
+  const envelope = parseJsonBody("railway", response, GraphQLEnvelope);
+  if (envelope.errors?.length) {
+    // The server ran the operation and refused it (auth, validation, "Commit not found"): retrying cannot help.
+    const message = envelope.errors.map((e) => e.message).join("; ");
+    const auth = /Not Authorized|Project Token not found/i.test(message);
+    throw new ProviderError(auth ? `not authorized: ${message}` : message, "railway", response.status, false);
+  }
+  return checkShape("railway", response.status, envelope.data, DATA_SCHEMAS[name]);
+}
+
+/** Only the fields RailwayInstanceSettings names reach Railway, whatever the caller's object carries. */
+function instanceUpdateInput(s: RailwayInstanceSettings): RailwayInstanceSettings {
+  const { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType } = s;
+  return { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType };
+}
+
+/** Railway lists newest first in practice but does not document it; the interface promises it, so enforce it. */
+function newestFirst(deployments: RailwayDeployment[]): RailwayDeployment[] {
+  return [...deployments].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+}

@@ -1,0 +1,85 @@
+/**
+ * Every GraphQL document the Railway adapter sends, keyed by operation name, in one place so a test
+ * can validate them all against the published schema (providers/railway.md; railway.schema.graphql).
+ */
+
+export const RAILWAY_DOCUMENTS = {
+  Projects: /* GraphQL */ `
+    query Projects($first: Int) {
+      projects(first: $first) { edges { node { id name environments { edges { node { id name } } } } } }
+    }`,
+  ProjectCreate: /* GraphQL */ `
+    mutation ProjectCreate($input: ProjectCreateInput!) {
+      projectCreate(input: $input) { id name environments { edges { node { id name } } } }
+    }`,
+  EnvironmentCreate: /* GraphQL */ `
+    mutation EnvironmentCreate($input: EnvironmentCreateInput!) {
+      environmentCreate(input: $input) { id name }
+    }`,
+  ProjectServices: /* GraphQL */ `
+    query ProjectServices($id: String!, $first: Int) {
+      project(id: $id) { services(first: $first) { edges { node { id name } } } }
+    }`,
+  ServiceCreate: /* GraphQL */ `
+    mutation ServiceCreate($input: ServiceCreateInput!) {
+      serviceCreate(input: $input) { id name }
+    }`,
+  ServiceInstance: /* GraphQL */ `
+    query ServiceInstance($serviceId: String!, $environmentId: String!) {
+      serviceInstance(serviceId: $serviceId, environmentId: $environmentId) {
+        id serviceName startCommand healthcheckPath numReplicas cronSchedule
+        latestDeployment { id status }
+      }
+    }`,
+  ServiceInstanceUpdate: /* GraphQL */ `
+    mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String, $input: ServiceInstanceUpdateInput!) {
+      serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
+    }`,
+  // unrendered: `${{Postgres.DATABASE_URL}}` references must come back as written, not resolved.
+  Variables: /* GraphQL */ `
+    query Variables($projectId: String!, $environmentId: String!, $serviceId: String) {
+      variables(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId, unrendered: true)
+    }`,
+  VariableCollectionUpsert: /* GraphQL */ `
+    mutation VariableCollectionUpsert($input: VariableCollectionUpsertInput!) {
+      variableCollectionUpsert(input: $input)
+    }`,
+  VariableDelete: /* GraphQL */ `
+    mutation VariableDelete($input: VariableDeleteInput!) {
+      variableDelete(input: $input)
+    }`,
+  ServiceInstanceDeployV2: /* GraphQL */ `
+    mutation ServiceInstanceDeployV2($serviceId: String!, $environmentId: String!, $commitSha: String) {
+      serviceInstanceDeployV2(serviceId: $serviceId, environmentId: $environmentId, commitSha: $commitSha)
+    }`,
+  Deployment: /* GraphQL */ `
+    query Deployment($id: String!) {
+      deployment(id: $id) { id status createdAt meta canRollback url staticUrl }
+    }`,
+  Deployments: /* GraphQL */ `
+    query Deployments($input: DeploymentListInput!, $first: Int) {
+      deployments(input: $input, first: $first) {
+        edges { node { id status createdAt meta canRollback url staticUrl } }
+      }
+    }`,
+  DeploymentRollback: /* GraphQL */ `
+    mutation DeploymentRollback($id: String!) {
+      deploymentRollback(id: $id)
+    }`,
+  DeploymentLogs: /* GraphQL */ `
+    query DeploymentLogs($deploymentId: String!, $limit: Int) {
+      deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
+    }`,
+  Domains: /* GraphQL */ `
+    query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) {
+      domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+        serviceDomains { id domain targetPort }
+      }
+    }`,
+  ServiceDomainCreate: /* GraphQL */ `
+    mutation ServiceDomainCreate($input: ServiceDomainCreateInput!) {
+      serviceDomainCreate(input: $input) { id domain targetPort }
+    }`,
+} as const satisfies Record<string, string>;
+
+export type RailwayOperationName = keyof typeof RAILWAY_DOCUMENTS;

@@ -1,0 +1,77 @@
+/**
+ * Minimal zod shapes of the `data` each Railway operation returns: only the fields the adapter reads,
+ * so a provider-side addition never breaks us but a missing or mistyped field fails loudly.
+ */
+import { z } from "zod";
+import type { RailwayDeploymentStatus } from "./api";
+import type { RailwayOperationName } from "./documents";
+
+/** Relay connection → plain array of nodes. */
+function nodesOf<O>(node: z.ZodType<O>) {
+  return z.object({ edges: z.array(z.object({ node })) }).transform((c) => c.edges.map((e) => e.node));
+}
+
+const IdName = z.object({ id: z.string(), name: z.string() });
+
+const Project = z.object({ id: z.string(), name: z.string(), environments: nodesOf(IdName) });
+
+const DeploymentStatus = z.enum([
+  "INITIALIZING", "QUEUED", "WAITING", "NEEDS_APPROVAL", "BUILDING", "DEPLOYING",
+  "SUCCESS", "FAILED", "CRASHED", "SLEEPING", "SKIPPED", "REMOVING", "REMOVED",
+]) satisfies z.ZodType<RailwayDeploymentStatus>;
+
+const Deployment = z.object({
+  id: z.string(),
+  status: DeploymentStatus,
+  createdAt: z.string(),
+  // DeploymentMeta is an opaque scalar: keep it when it is an object, never fail the call over it.
+  meta: z.record(z.string(), z.unknown()).nullable().catch(null),
+  canRollback: z.boolean().optional(),
+  url: z.string().nullish(),
+  staticUrl: z.string().nullish(),
+});
+
+/** Mutations answering `Boolean!`: `false` means Railway declined, which is a failure for us. */
+const Acknowledged = z.literal(true, { error: "Railway answered false (not applied)" });
+
+export const RailwayData = {
+  Projects: z.object({ projects: nodesOf(Project) }),
+  ProjectCreate: z.object({ projectCreate: Project }),
+  EnvironmentCreate: z.object({ environmentCreate: IdName }),
+  ProjectServices: z.object({ project: z.object({ services: nodesOf(IdName) }) }),
+  ServiceCreate: z.object({ serviceCreate: IdName }),
+  ServiceInstance: z.object({
+    serviceInstance: z.object({
+      id: z.string(),
+      serviceName: z.string(),
+      startCommand: z.string().nullable(),
+      healthcheckPath: z.string().nullable(),
+      numReplicas: z.number().int().nullable(),
+      cronSchedule: z.string().nullable(),
+      latestDeployment: z.object({ id: z.string(), status: DeploymentStatus }).nullable(),
+    }),
+  }),
+  ServiceInstanceUpdate: z.object({ serviceInstanceUpdate: Acknowledged }),
+  Variables: z.object({ variables: z.record(z.string(), z.string()) }),
+  VariableCollectionUpsert: z.object({ variableCollectionUpsert: Acknowledged }),
+  VariableDelete: z.object({ variableDelete: Acknowledged }),
+  ServiceInstanceDeployV2: z.object({ serviceInstanceDeployV2: z.string().min(1) }),
+  Deployment: z.object({ deployment: Deployment }),
+  Deployments: z.object({ deployments: nodesOf(Deployment) }),
+  DeploymentRollback: z.object({ deploymentRollback: Acknowledged }),
+  DeploymentLogs: z.object({
+    deploymentLogs: z.array(z.object({ timestamp: z.string(), message: z.string(), severity: z.string().nullable() })),
+  }),
+  Domains: z.object({
+    domains: z.object({
+      serviceDomains: z.array(z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() })),
+    }),
+  }),
+  ServiceDomainCreate: z.object({ serviceDomainCreate: z.object({ id: z.string(), domain: z.string() }) }),
+} satisfies Record<RailwayOperationName, z.ZodType>;
+
+/** The GraphQL response envelope; `data` is checked per operation once `errors` is known to be absent. */
+export const GraphQLEnvelope = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
