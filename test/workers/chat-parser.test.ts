@@ -1,0 +1,233 @@
+import { describe, expect, it } from "vitest";
+import { helpText } from "../../src/chat/help";
+import { parseIntent, parseIntents } from "../../src/chat/parser";
+import { Intent } from "../../src/domain/intent";
+
+const deploy = (env: string, params: Record<string, unknown> = {}): Intent => ({ kind: "deploy", env, params });
+const unknown = (text: string): Intent => ({ kind: "unknown", text });
+
+/** Every phrasing the rule parser must understand, with the intent it must produce. */
+const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
+  // deploy: spec user stories, politeness, casing, typos, aliases, project:env
+  ["deploy staging", deploy("staging")],
+  ["Deploy staging.", deploy("staging")],
+  ["please deploy staging", deploy("staging")],
+  ["can you deploy to staging?", deploy("staging")],
+  ["Could you please deploy to STAGING now, thanks!", deploy("staging")],
+  ["go ahead and deploy stg", deploy("staging")],
+  ["deplpy stagin", deploy("staging")],
+  ["depoly prodution", deploy("production")],
+  ["deploy prod", deploy("production")],
+  ["deploy to stage", deploy("staging")],
+  ["deploy dev", deploy("local")],
+  ["deploy invoice-perfect:staging", deploy("invoice-perfect:staging")],
+  ["deploy Invoice-Perfect:prod", deploy("invoice-perfect:production")],
+  ["deploy to qa", deploy("qa")],
+  ["Deploy production with canary 10/50/100.", deploy("production", { canary: [10, 50, 100] })],
+  ["deploy prod canary 5, 25, 100", deploy("production", { canary: [5, 25, 100] })],
+  ["deploy production with a canary at 10% → 50% → 100%", deploy("production", { canary: [10, 50, 100] })],
+  ["deploy staging at abc1234", deploy("staging", { ref: "abc1234" })],
+  ["deploy v3 to staging", deploy("staging", { ref: "v3" })],
+  ["deploy staging ref main", deploy("staging", { ref: "main" })],
+  ["deploy branch Feature/Login-Form to staging", deploy("staging", { ref: "Feature/Login-Form" })],
+  ["deploy main to staging", deploy("staging", { ref: "main" })],
+  ["deploy the latest code to staging", deploy("staging")],
+  ["Deploy production and run migrations first.", deploy("production", { migrateFirst: true })],
+  ["deploy staging, migrate first", deploy("staging", { migrateFirst: true })],
+  ["deploy staging without migrations", deploy("staging", { migrateFirst: false })],
+  [
+    "deploy v1.4.2 to prod with canary 10/50/100 and run migrations first",
+    deploy("production", { ref: "v1.4.2", canary: [10, 50, 100], migrateFirst: true }),
+  ],
+  ["ship staging", deploy("staging")],
+  // migrate
+  ["Run migrations on staging.", { kind: "migrate", env: "staging" }],
+  ["migrate staging", { kind: "migrate", env: "staging" }],
+  ["apply the migrations to prod please", { kind: "migrate", env: "production" }],
+  ["run the db migratons in production", { kind: "migrate", env: "production" }],
+  // rollback
+  ["Rollback production to the previous release.", { kind: "rollback", env: "production" }],
+  ["roll back staging", { kind: "rollback", env: "staging" }],
+  ["rollbak prod", { kind: "rollback", env: "production" }],
+  ["rollback production to v3", { kind: "rollback", env: "production", toRelease: "v3" }],
+  ["can you roll back prod to release 42?", { kind: "rollback", env: "production", toRelease: "42" }],
+  ["revert staging", { kind: "rollback", env: "staging" }],
+  ["rollback the deploy on production", { kind: "rollback", env: "production" }],
+  ["ROLLBACK qa", { kind: "rollback", env: "qa" }],
+  // status
+  ["status of production", { kind: "status", env: "production" }],
+  ["how is staging?", { kind: "status", env: "staging" }],
+  ["what's running in prod", { kind: "status", env: "production" }],
+  ["is production healthy?", { kind: "status", env: "production" }],
+  ["did the deploy to staging work?", { kind: "status", env: "staging" }],
+  ["deploy status of staging", { kind: "status", env: "staging" }],
+  ["staging?", { kind: "status", env: "staging" }],
+  ["STATUS production", { kind: "status", env: "production" }],
+  ["status qa", { kind: "status", env: "qa" }],
+  ["hey bot, what's the status of staging?", { kind: "status", env: "staging" }],
+  // audit
+  ["Show the audit for production since yesterday.", { kind: "audit", env: "production", since: "yesterday" }],
+  ["audit", { kind: "audit" }],
+  ["show the audit log for staging in the last 24h", { kind: "audit", env: "staging", since: "24h" }],
+  ["audit since 2026-11-01", { kind: "audit", since: "2026-11-01" }],
+  ["audit prod since Last Week", { kind: "audit", env: "production", since: "last week" }],
+  ["who deployed production yesterday?", { kind: "audit", env: "production", since: "yesterday" }],
+  ["check the audit", { kind: "audit" }],
+  ["audti prod", { kind: "audit", env: "production" }],
+  // apply
+  ["apply", { kind: "apply" }],
+  ["yes", { kind: "apply" }],
+  ["Yes please!", { kind: "apply" }],
+  ["go", { kind: "apply" }],
+  ["ship it", { kind: "apply" }],
+  ["do it", { kind: "apply" }],
+  ["ok, apply the plan", { kind: "apply" }],
+  // approve / reject
+  ["approve", { kind: "approve" }],
+  ["approve 4821", { kind: "approve", code: "4821" }],
+  ["Approve run 482193 please", { kind: "approve", code: "482193" }],
+  ["approve the production deploy", { kind: "approve" }],
+  ["YES 4821", { kind: "approve", code: "4821" }],
+  ["reject", { kind: "reject" }],
+  ["no 4821", { kind: "reject", code: "4821" }],
+  ["deny 4821", { kind: "reject", code: "4821" }],
+  // cancel
+  ["cancel", { kind: "cancel" }],
+  ["nevermind", { kind: "cancel" }],
+  ["never mind", { kind: "cancel" }],
+  ["abort", { kind: "cancel" }],
+  ["cancel the production deploy", { kind: "cancel" }],
+  ["no", { kind: "cancel" }],
+  ["nope, forget it", { kind: "cancel" }],
+  // help
+  ["help", { kind: "help" }],
+  ["what can you do?", { kind: "help" }],
+  ["How do I deploy staging?", { kind: "help" }],
+  ["hi", { kind: "help" }],
+  ["?", { kind: "help" }],
+];
+
+/** Things the parser must not turn into commands. */
+const NOT_COMMANDS = [
+  "don't deploy production",
+  "please do not deploy staging yet",
+  "not now",
+  "deploy",
+  "deploy it",
+  "rollback to v3",
+  "status",
+  "ok",
+  "okay thanks",
+  "stop the backfill",
+  "add Redis to staging and production",
+  "create production from staging",
+  "bootstrap local",
+  "backfill timezone in staging at 500 users/min",
+  "text me if the canary looks weird",
+  "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
+  "callback production",
+  "rollback production; deploy staging",
+  "deploy staging at 5pm",
+  "deploy production tonight",
+  "what's up",
+  "deploy production with canary 0/50/100",
+  "deploy production with canary 10/50/150",
+  "apple",
+  "aprove 4821",
+  "",
+  "   ",
+];
+
+describe("parseIntent", () => {
+  it.each(PHRASINGS)("understands %j", (text, expected) => {
+    expect(parseIntent(text)).toEqual(expected);
+  });
+
+  it.each(NOT_COMMANDS)("does not act on %j", (text) => {
+    expect(parseIntent(text)).toEqual(unknown(text));
+  });
+
+  it("yields one intent per environment, in the order named", () => {
+    expect(parseIntents("deploy v3 to staging and production")).toEqual([
+      deploy("staging", { ref: "v3" }),
+      deploy("production", { ref: "v3" }),
+    ]);
+    expect(parseIntents("status of prod and stage")).toEqual([
+      { kind: "status", env: "production" },
+      { kind: "status", env: "staging" },
+    ]);
+    expect(parseIntent("deploy staging and production")).toEqual(deploy("staging"));
+  });
+
+  it("prefers the environment after a preposition over an adjective-like mention", () => {
+    expect(parseIntents("deploy my local changes to staging")).toEqual([deploy("staging")]);
+  });
+
+  it("keeps a ref's case and an ISO timestamp's T and Z", () => {
+    expect(parseIntent("deploy staging at ABCdef1")).toEqual(deploy("staging", { ref: "ABCdef1" }));
+    expect(parseIntent("audit since 2026-11-01T10:00:00Z")).toEqual({ kind: "audit", since: "2026-11-01T10:00:00Z" });
+  });
+
+  it("never throws and always returns a valid Intent, even for junk", () => {
+    const junk = [
+      "🚀🚀🚀 deploy 🔥",
+      "\u0000\u0001\u0002",
+      "\ud800 lone surrogate \udfff",
+      "constructor",
+      "__proto__ toString hasOwnProperty",
+      "deploy constructor:__proto__",
+      "deploy to ".repeat(40),
+      "x".repeat(100_000),
+      `deploy staging ${"a".repeat(490)}`,
+      "deploy a:" + "b".repeat(150),
+      "canary ".repeat(60) + "1/".repeat(30),
+      "السلام عليكم",
+      "部署 staging",
+      "deploy\tstaging\nplease",
+      "'\"`;DROP TABLE runs;--",
+      ...Array.from({ length: 300 }, (_, i) => randomText(i)),
+    ];
+    for (const text of junk) {
+      const intent = parseIntent(text);
+      expect(() => Intent.parse(intent)).not.toThrow();
+      for (const each of parseIntents(text)) expect(Intent.safeParse(each).success).toBe(true);
+    }
+  });
+
+  it("returns unknown for non-strings instead of throwing", () => {
+    expect(parseIntent(undefined as unknown as string)).toEqual(unknown(""));
+    expect(parseIntent(42 as unknown as string)).toEqual(unknown(""));
+  });
+
+  it("treats very long messages as not a command", () => {
+    const text = `deploy production ${"and also ".repeat(100)}`;
+    expect(parseIntent(text)).toEqual(unknown(text));
+  });
+
+  it("parses every table phrasing into something Intent.parse accepts unchanged", () => {
+    for (const [text] of PHRASINGS) {
+      const intent = parseIntent(text);
+      expect(Intent.parse(intent)).toEqual(intent);
+    }
+  });
+});
+
+describe("helpText", () => {
+  it("gives examples that the parser itself understands", () => {
+    const examples = helpText()
+      .split("\n")
+      .filter((line) => line.startsWith("• "))
+      .flatMap((line) => line.slice(line.indexOf(": ") + 2).split(" · "))
+      .map((example) => example.replace(/\s*\(.*\)$/, ""));
+    expect(examples.length).toBeGreaterThanOrEqual(10);
+    for (const example of examples) expect(parseIntent(example).kind, example).not.toBe("unknown");
+  });
+});
+
+/** Deterministic pseudo-random text over keywords, digits, punctuation and emoji. */
+function randomText(seed: number): string {
+  const alphabet = ["deploy", "prod", "staging", "to", "at", "canary", "10/50", "%", "v3", "since", "yes", "no", "🙂", ":", "/", ",", "roll", "back", "999", "-", "audit", "don't", "approve"];
+  let state = seed * 7919 + 17;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648);
+  return Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join(next() % 2 ? " " : "");
+}
