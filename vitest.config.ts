@@ -13,7 +13,11 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                // Explicit values for everything `npm start` writes to .dev.vars, which wrangler would load
+                // into tests too: tests must not depend on a developer's local state.
                 bindings: {
+                  INFRA_CHAT_ADMIN_TOKEN: "",
+                  PUBLIC_URL: "http://localhost:8787",
                   TEST_MIGRATIONS: migrations,
                   SANDBOX: "1",
                   SANDBOX_TIME_SCALE: "0",

@@ -1,7 +1,13 @@
-import { Hono } from "hono";
-import { DurableObject } from "cloudflare:workers";
-export class EnvironmentDO extends DurableObject<Env> { async ping() { return "pong"; } }
-export class SandboxDO extends DurableObject<Env> {}
-const app = new Hono<{ Bindings: Env }>();
-app.get("/", (c) => c.text("ok"));
-export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
+import { buildApp } from "./http/app";
+
+export { EnvironmentDO } from "../durable-objects/environment";
+export { SandboxDO } from "../durable-objects/sandbox";
+
+const app = buildApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, _env, _ctx) {
+    // The monitoring fan-out arrives with continuous monitoring; each environment's alarm is its own watchdog.
+  },
+} satisfies ExportedHandler<Env>;

@@ -128,8 +128,8 @@ function readGraphQL<N extends RailwayOperationName>(response: ProviderResponse,
 
 /** Only the fields RailwayInstanceSettings names reach Railway, whatever the caller's object carries. */
 function instanceUpdateInput(s: RailwayInstanceSettings): RailwayInstanceSettings {
-  const { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType } = s;
-  return { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType };
+  const { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType, source } = s;
+  return { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType, source: source && { repo: source.repo, image: source.image } };
 }
 
 /** Railway lists newest first in practice but does not document it; the interface promises it, so enforce it. */

@@ -31,6 +31,8 @@ export interface RailwayInstanceSettings {
   cronSchedule?: string | null;
   rootDirectory?: string | null;
   restartPolicyType?: "ALWAYS" | "NEVER" | "ON_FAILURE";
+  /** Connects the instance to a repository or image without deploying it (serviceCreate with a source deploys at once). */
+  source?: { repo?: string; image?: string };
 }
 
 export interface RailwayServiceInstance {

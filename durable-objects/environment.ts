@@ -1,0 +1,179 @@
+import { DurableObject } from "cloudflare:workers";
+import type { AuditEvent, AuditInput, ChainHead } from "../src/audit/chain";
+import { sealEvent } from "../src/audit/chain";
+import { database } from "../src/db/client";
+import type { Database } from "../src/db/client";
+import { chainHead } from "../src/db/audit";
+import { createControlPlanePort } from "../src/db/port";
+import { auditStatements, projectionStatements } from "../src/db/runs";
+import { AppError } from "../src/domain/errors";
+import type { RpcResult } from "../src/domain/errors";
+import { newId } from "../src/domain/ids";
+import type { Plan } from "../src/domain/run";
+import { planDigest } from "../src/plan/digest";
+import type { Actor } from "../src/policy/approval";
+import { approvalCode } from "../src/policy/approval";
+import type { Commit } from "../src/runs/engine";
+import { RunEngine } from "../src/runs/engine";
+import type { RunRecord, StepRecord } from "../src/runs/store";
+import { RunStore } from "../src/runs/store";
+import { artifactStore, buildProviders, pollInterval, redactorFor, secretCipher } from "../src/wiring";
+
+/** What RPC callers get back about a run. */
+export interface RunSummary {
+  id: string;
+  status: RunRecord["status"];
+  approvals: RunRecord["approvals"];
+}
+
+/**
+ * One per environment (named by environment id; "global" for events with no environment). Serializes
+ * the environment's runs, owns their live state, drives them with its alarm, and is the only writer of
+ * the environment's audit chain.
+ */
+export class EnvironmentDO extends DurableObject<Env> {
+  #store: RunStore;
+  #db: Database;
+  #engine: RunEngine;
+  #head: ChainHead | null | undefined;
+  #chain: string | undefined;
+  #auditQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new RunStore(ctx.storage.sql);
+    this.#db = database(env.DB);
+    void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
+    const cipher = secretCipher(env);
+    this.#engine = new RunEngine({
+      store: this.#store,
+      port: createControlPlanePort(this.#db, cipher, Date.now),
+      artifacts: artifactStore(env),
+      providers: async (onReceipt) => buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#chain)),
+      commit: (change) => this.#commit(change),
+      arm: () => this.#arm(),
+      approvalCode: async (run, expiresAt) => approvalCode(env.SECRETS_MASTER_KEY, run.id, await planDigest(run.plan), expiresAt),
+      now: Date.now,
+      pollMs: pollInterval(env),
+    });
+  }
+
+  /** Accepts an applied plan into the queue. */
+  async enqueue(plan: Plan, requester: Actor): Promise<RpcResult<RunSummary>> {
+    this.#bindChain(plan.envId);
+    return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester)));
+  }
+
+  async approve(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.approve(runId, actor)));
+  }
+
+  async reject(runId: string, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.reject(runId, actor, reason)));
+  }
+
+  async cancel(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.cancel(runId, actor)));
+  }
+
+  async stop(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.stop(runId, actor)));
+  }
+
+  async resume(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.resume(runId, actor)));
+  }
+
+  /** The live state of a run (source of truth; D1 has the projection). */
+  async inspect(runId: string): Promise<RpcResult<{ run: RunRecord; steps: StepRecord[] }>> {
+    return this.#rpc(async () => this.#engine.view(runId));
+  }
+
+  /** Appends events that belong to no run (secrets set, users created) to this object's chain. */
+  async appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]> {
+    this.#bindChain(chain);
+    return this.#serialAudit(async () => {
+      const events = await this.#seal(inputs);
+      const statements = auditStatements(this.#db, events);
+      if (statements.length) await this.#db.batch(statements as [never]);
+      return events;
+    });
+  }
+
+  async alarm(): Promise<void> {
+    const due = this.#store.takeDue(Date.now());
+    try {
+      if (due.includes("tick")) await this.#engine.tick();
+    } catch (e) {
+      console.error("environment tick failed; retrying", e instanceof Error ? e.message : e);
+      this.#store.schedule("tick", Date.now() + 2000);
+    }
+    await this.#arm();
+  }
+
+  async #commit(change: Commit): Promise<void> {
+    const run = this.#store.getRun(change.run.id) ?? change.run;
+    const steps = change.steps.length ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id)) : [];
+    this.#bindChain(run.plan.envId);
+    await this.#serialAudit(async () => {
+      const events = await this.#seal(change.audit ?? []);
+      await this.#db.batch(projectionStatements(this.#db, run, steps, change.receipts ?? [], events) as [never]);
+    });
+  }
+
+  /** Seals events onto the chain head; the head is only advanced once the batch has committed. */
+  async #seal(inputs: AuditInput[]): Promise<AuditEvent[]> {
+    const chain = this.#chain!;
+    if (this.#head === undefined) this.#head = await chainHead(this.#db, chain);
+    const events: AuditEvent[] = [];
+    let head = this.#head;
+    for (const input of inputs) {
+      const event = await sealEvent(chain, head, input, newId("evt"), new Date().toISOString());
+      events.push(event);
+      head = { seq: event.seq, hash: event.hash };
+    }
+    this.#pendingHead = head;
+    return events;
+  }
+
+  #pendingHead: ChainHead | null = null;
+
+  /** One audit append at a time per chain: the DO is the chain's only writer, so order is total. */
+  #serialAudit<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#auditQueue.then(async () => {
+      try {
+        const result = await work();
+        this.#head = this.#pendingHead;
+        return result;
+      } catch (e) {
+        this.#head = undefined;
+        throw e;
+      }
+    });
+    this.#auditQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  #bindChain(chain: string): void {
+    if (this.#chain && this.#chain !== chain) throw new Error(`this object writes chain ${this.#chain}, not ${chain}`);
+    this.#chain = chain;
+  }
+
+  async #arm(): Promise<void> {
+    const next = this.#store.nextDue();
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  async #rpc<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
+    try {
+      return { ok: true, value: await work() };
+    } catch (e) {
+      if (e instanceof AppError) return { ok: false, code: e.code, message: e.message, details: e.details };
+      throw e;
+    }
+  }
+}
+
+function summary(run: RunRecord): RunSummary {
+  return { id: run.id, status: run.status, approvals: run.approvals };
+}

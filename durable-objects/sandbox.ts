@@ -1,0 +1,102 @@
+/**
+ * SandboxDO — the sandbox provider world (ARCHITECTURE §2, API.md "Sandbox"). A thin shell: `fetch`
+ * answers provider wire requests (Railway GraphQL, GitHub commits, app domains), the RPC methods
+ * serve `/sandbox/*` and tests. All world logic lives in src/sandbox/.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { addCommits, type PushedCommit } from "../src/sandbox/commits";
+import { addFault, clearFaults } from "../src/sandbox/faults";
+import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../src/sandbox/inspect";
+import { listRequests } from "../src/sandbox/request-log";
+import { SandboxRouter } from "../src/sandbox/router";
+import { seedInvoicePerfect } from "../src/sandbox/seed";
+import {
+  addCommitSchema, requestsQuerySchema, sandboxFaultSchema,
+  type AddCommitInput, type DeploymentSummary, type RecordedRequest, type RequestsQuery, type SandboxFault,
+  type SandboxResult, type SandboxSeed, type StoredFault, type ValidationIssue,
+} from "../src/sandbox/types";
+import { createSandboxSchema } from "../src/sandbox/world/ddl";
+import { advanceDeployments } from "../src/sandbox/world/lifecycle";
+import { parseTimeScale, World } from "../src/sandbox/world/store";
+
+const lookupSchema = z.tuple([z.string().min(1), z.string().min(1)]);
+
+// zod issues carry symbols in paths; RPC results must be plain JSON.
+function issuesOf(error: { issues: { path: PropertyKey[]; message: string; code: string }[] }): ValidationIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code }));
+}
+
+/** One simulated provider world per instance (the app uses the instance named "world"). */
+export class SandboxDO extends DurableObject<Env> {
+  #world: World;
+  #router = new SandboxRouter();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#world = new World(ctx.storage.sql, parseTimeScale(env.SANDBOX_TIME_SCALE));
+    void ctx.blockConcurrencyWhile(async () => {
+      createSandboxSchema(ctx.storage.sql);
+      const override = await ctx.storage.get<number>("timeScale");
+      if (override !== undefined) this.#world.timeScale = override;
+    });
+  }
+
+  /** Changes how fast deployments progress from now on (kept across evictions); tests slow the world down with it. */
+  async setTimeScale(scale: number): Promise<void> {
+    if (!Number.isFinite(scale) || scale < 0) throw new Error("time scale must be a number >= 0");
+    await this.ctx.storage.put("timeScale", scale);
+    this.#world.timeScale = scale;
+  }
+
+  /** Provider wire requests: `backboard.railway.com`, `api.github.com`, `*.up.railway.app`; anything else 502. */
+  async fetch(request: Request): Promise<Response> {
+    return this.#router.handle(this.#world, request);
+  }
+
+  /** Creates the Invoice Perfect world once; later calls return the same ids. */
+  async seedInvoicePerfect(): Promise<SandboxSeed> {
+    return seedInvoicePerfect(this.#world);
+  }
+
+  /** The whole world with every variable value masked. */
+  async state(): Promise<SandboxState> {
+    advanceDeployments(this.#world);
+    return worldState(this.#world);
+  }
+
+  /** Adds a fault (validated); it stays until cleared or its count runs out. */
+  async addFault(fault: SandboxFault): Promise<SandboxResult<StoredFault>> {
+    const parsed = sandboxFaultSchema.safeParse(fault);
+    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid fault", details: issuesOf(parsed.error) };
+    return { ok: true, value: addFault(this.#world, parsed.data) };
+  }
+
+  /** Removes every fault. */
+  async clearFaults(): Promise<void> {
+    clearFaults(this.#world);
+  }
+
+  /** Recorded provider requests, newest first. */
+  async requests(query: RequestsQuery = {}): Promise<RecordedRequest[]> {
+    return listRequests(this.#world, requestsQuerySchema.parse(query));
+  }
+
+  /** Pushes a new head commit to one service's repository (or every repository). */
+  async addCommit(input: AddCommitInput = {}): Promise<SandboxResult<PushedCommit[]>> {
+    const parsed = addCommitSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid commit", details: issuesOf(parsed.error) };
+    return addCommits(this.#world, parsed.data);
+  }
+
+  /** Unmasked variables of one service in one environment (tests). */
+  async variablesOf(envName: string, serviceName: string): Promise<Record<string, string>> {
+    return variablesOf(this.#world, ...lookupSchema.parse([envName, serviceName]));
+  }
+
+  /** Deployments of one service in one environment, newest first (tests). */
+  async deploymentsOf(envName: string, serviceName: string): Promise<DeploymentSummary[]> {
+    advanceDeployments(this.#world);
+    return deploymentsOf(this.#world, ...lookupSchema.parse([envName, serviceName]));
+  }
+}

@@ -1,0 +1,39 @@
+/** Run artifacts in R2 under runs/<runId>/…; every body is redacted before it is written. */
+export interface ArtifactStore {
+  put(runId: string, name: string, body: unknown): Promise<void>;
+  get(runId: string, name: string): Promise<{ body: ReadableStream; contentType: string } | null>;
+  list(runId: string): Promise<string[]>;
+}
+
+/** ArtifactStore backed by an R2 bucket. */
+export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(text: string) => string>): ArtifactStore {
+  const key = (runId: string, name: string) => `runs/${runId}/${name}`;
+  return {
+    async put(runId, name, body) {
+      const text = typeof body === "string" ? body : JSON.stringify(body, null, 2);
+      const scrub = await redact();
+      await bucket.put(key(runId, name), scrub(text), { httpMetadata: { contentType: contentTypeOf(name) } });
+    },
+    async get(runId, name) {
+      const object = await bucket.get(key(runId, name));
+      return object ? { body: object.body, contentType: object.httpMetadata?.contentType ?? contentTypeOf(name) } : null;
+    },
+    async list(runId) {
+      const prefix = `runs/${runId}/`;
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await bucket.list({ prefix, cursor });
+        names.push(...page.objects.map((o) => o.key.slice(prefix.length)));
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor);
+      return names.sort();
+    },
+  };
+}
+
+function contentTypeOf(name: string): string {
+  if (name.endsWith(".json")) return "application/json";
+  if (name.endsWith(".md")) return "text/markdown; charset=utf-8";
+  return "text/plain; charset=utf-8";
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { canonicalJson, sha256Hex } from "../domain/hash";
+
+export { canonicalJson, sha256Hex };
+
+/** What a caller says happened; the chain adds id, sequence, time and hashes. */
+export const AuditInput = z.object({
+  actor: z.string(),
+  action: z.string(),
+  intent: z.string().optional(),
+  planId: z.string().optional(),
+  runId: z.string().optional(),
+  diffSummary: z.string().optional(),
+  receiptHash: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditInput = z.infer<typeof AuditInput>;
+
+export interface AuditEvent extends AuditInput {
+  id: string;
+  chain: string;
+  seq: number;
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** The hash of an event: everything it says, including the previous event's hash. */
+export function hashEvent(e: Omit<AuditEvent, "hash">): Promise<string> {
+  return sha256Hex(canonicalJson({
+    id: e.id, chain: e.chain, seq: e.seq, at: e.at, actor: e.actor, action: e.action, intent: e.intent ?? null,
+    planId: e.planId ?? null, runId: e.runId ?? null, diffSummary: e.diffSummary ?? null,
+    receiptHash: e.receiptHash ?? null, details: e.details ?? null, prevHash: e.prevHash,
+  }));
+}
+
+/** Seals the next event of a chain after `head` (null for the first event). */
+export async function sealEvent(chain: string, head: ChainHead | null, input: AuditInput, id: string, at: string): Promise<AuditEvent> {
+  const unsealed = { ...AuditInput.parse(input), id, chain, seq: (head?.seq ?? 0) + 1, at, prevHash: head?.hash ?? GENESIS_HASH };
+  return { ...unsealed, hash: await hashEvent(unsealed) };
+}
+
+/** Recomputes a chain given in sequence order; reports the first event whose hash or link is wrong. */
+export async function verifyEvents(events: AuditEvent[]): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const e of events) {
+    if (e.seq !== expectedSeq || e.prevHash !== prev || (await hashEvent(e)) !== e.hash) {
+      return { ok: false, events: events.length, brokenAt: e.id };
+    }
+    prev = e.hash;
+    expectedSeq += 1;
+  }
+  return { ok: true, events: events.length };
+}

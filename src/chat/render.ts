@@ -1,0 +1,61 @@
+/** Plain-text renderings of plans, runs and environments for chat replies. */
+
+export interface PlanLike {
+  type: string;
+  env: string;
+  steps: { summary: string }[];
+  diff: { path: string; op: string; from?: unknown; to?: unknown }[];
+  risk: { level: string; notes: string[] };
+  requiresApproval: boolean;
+}
+
+export interface RunLike {
+  id: string;
+  status: string;
+  error?: string;
+  steps: { summary: string; status: string; note?: string; error?: string }[];
+  approvals?: { code?: string } | undefined;
+}
+
+const MARK: Record<string, string> = { succeeded: "✓", failed: "✗", running: "…", skipped: "–", pending: "·" };
+
+/** A plan as a numbered step list, its diff and risk. */
+export function renderPlan(plan: PlanLike): string {
+  const lines = [`Plan: ${plan.type} ${plan.env}`];
+  plan.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${s.summary}`));
+  if (plan.diff.length) {
+    lines.push("Changes:");
+    for (const d of plan.diff) lines.push(`  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.from === undefined ? "" : `${String(d.from)} → `}${d.to === undefined ? "(removed)" : String(d.to)}`);
+  } else lines.push("Changes: none to the desired state");
+  lines.push(`Risk: ${plan.risk.level}${plan.risk.notes.length ? ` — ${plan.risk.notes.join("; ")}` : ""}`);
+  return lines.join("\n");
+}
+
+/** A run's status and each step's outcome. */
+export function renderRun(run: RunLike): string {
+  const lines = [`Run ${run.id}: ${run.status}${run.error ? ` — ${run.error}` : ""}`];
+  for (const s of run.steps) {
+    const detail = s.status === "failed" && s.error ? ` (${s.error})` : s.note && s.status !== "pending" ? ` — ${s.note}` : "";
+    lines.push(`  ${MARK[s.status] ?? "·"} ${s.summary}${detail}`);
+  }
+  return lines.join("\n");
+}
+
+export interface EnvLike {
+  env: string;
+  revision: number;
+  currentRelease: { version: string; services: Record<string, { commitSha: string; commitMessage: string }> } | null;
+  activeRun: { id: string; type: string; status: string } | null;
+}
+
+/** What an environment runs now and what is happening to it. */
+export function renderStatus(env: EnvLike, recent: { id: string; type: string; status: string; createdAt: string }[]): string {
+  const lines = [`${env.env} (spec revision ${env.revision})`];
+  if (env.currentRelease) {
+    lines.push(`Current release ${env.currentRelease.version}:`);
+    for (const [name, s] of Object.entries(env.currentRelease.services)) lines.push(`  ${name}: ${s.commitMessage} (${s.commitSha.slice(0, 7)})`);
+  } else lines.push("No release recorded yet.");
+  lines.push(env.activeRun ? `Active: ${env.activeRun.type} run ${env.activeRun.id} is ${env.activeRun.status}.` : "No run in progress.");
+  if (recent.length) lines.push("Recent runs:", ...recent.map((r) => `  ${r.createdAt.slice(0, 16).replace("T", " ")} ${r.type} ${r.id} — ${r.status}`));
+  return lines.join("\n");
+}

@@ -1,0 +1,184 @@
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { helpText } from "../chat/help";
+import { parseIntent } from "../chat/parser";
+import { renderPlan, renderRun, renderStatus } from "../chat/render";
+import { listEnvs } from "../db/environments";
+import { getRun, listRuns } from "../db/runs";
+import { conversations, messages, projects } from "../db/schema";
+import { AppError } from "../domain/errors";
+import { newId } from "../domain/ids";
+import type { Intent } from "../domain/intent";
+import { isTerminal } from "../domain/run";
+import type { Plan, RunStatus } from "../domain/run";
+import { redactorFor } from "../wiring";
+import { auditEvents } from "./audit";
+import type { ControlContext } from "./context";
+import { envView } from "./environments";
+import { applyPlan, createPlan, publicPlan } from "./plans";
+import { actOnRun, runView } from "./runs";
+
+export const ChatRequest = z.object({
+  message: z.string().trim().min(1).max(4000),
+  conversationId: z.string().max(100).optional(),
+}).strict();
+
+interface ConversationState {
+  pendingPlanId?: string;
+  lastRunId?: string;
+}
+
+export interface ChatReply {
+  text: string;
+  question?: { slot: string; options?: string[] };
+  plan?: ReturnType<typeof publicPlan>;
+  run?: Awaited<ReturnType<typeof runView>>;
+}
+
+/** How long a chat reply waits for a started run to finish before answering "still running". */
+const RUN_WAIT_MS = 10_000;
+
+/** Handles one chat message: intent → policy → plan/apply, replying with plans and run outcomes. */
+export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatRequest>, waitMs = RUN_WAIT_MS) {
+  const conversation = await loadConversation(cx, input.conversationId);
+  const state = conversation.state as ConversationState;
+  const intent = parseIntent(input.message);
+  let replies: ChatReply[];
+  try {
+    replies = await respond(cx, intent, state, waitMs);
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code === "internal") throw e;
+    replies = [{ text: `I can't do that: ${e.message}` }];
+  }
+  const redact = await redactorFor(cx.env, cx.db);
+  const safe = replies.map((r) => ({ ...r, text: redact(r.text) }));
+  const now = new Date(cx.now()).toISOString();
+  await cx.db.batch([
+    cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id)),
+    cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "user", text: redact(input.message), createdAt: now }),
+    ...safe.map((r, i) => cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "assistant", text: r.text, createdAt: `${now.slice(0, -1)}${i + 1}Z` })),
+  ]);
+  return { conversationId: conversation.id, replies: safe };
+}
+
+async function respond(cx: ControlContext, intent: Intent, state: ConversationState, waitMs: number): Promise<ChatReply[]> {
+  switch (intent.kind) {
+    case "deploy":
+    case "migrate":
+    case "rollback": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const params = intent.kind === "deploy" ? intent.params : intent.kind === "rollback" && intent.toRelease ? { toRelease: intent.toRelease } : {};
+      const plan = await createPlan(cx, envRef, { type: intent.kind, params });
+      return [await afterPlan(cx, plan, state, waitMs)];
+    }
+    case "apply": {
+      if (!state.pendingPlanId) return [{ text: "There is no plan waiting to be applied. Try \"deploy staging\"." }];
+      const planId = state.pendingPlanId;
+      state.pendingPlanId = undefined;
+      const run = await applyPlan(cx, planId);
+      state.lastRunId = run.id;
+      return [await runReply(cx, run.id, waitMs)];
+    }
+    case "approve":
+    case "reject": {
+      const runId = state.lastRunId;
+      if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
+      const { run } = await getRun(cx.db, runId);
+      const approvals = run.approvals as { code: string } | null;
+      if (intent.code && approvals && intent.code !== approvals.code) return [{ text: "That code does not match the run waiting for approval." }];
+      await actOnRun(cx, runId, intent.kind);
+      return [await runReply(cx, runId, intent.kind === "approve" ? waitMs : 0)];
+    }
+    case "cancel": {
+      if (state.pendingPlanId) {
+        state.pendingPlanId = undefined;
+        return [{ text: "Dropped the pending plan; nothing was changed." }];
+      }
+      if (state.lastRunId) {
+        const { run } = await getRun(cx.db, state.lastRunId);
+        if (!isTerminal(run.status as RunStatus)) {
+          await actOnRun(cx, run.id, "cancel");
+          return [await runReply(cx, run.id, 0)];
+        }
+      }
+      return [{ text: "Nothing to cancel." }];
+    }
+    case "status": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const view = await envView(cx, envRef);
+      const recent = await listRuns(cx.db, view.id, undefined, 5);
+      return [{ text: renderStatus(view, recent) }];
+    }
+    case "audit": {
+      const env = intent.env ? await resolveEnvName(cx, intent.env) : undefined;
+      const events = await auditEvents(cx, { env, since: sinceFrom(intent.since, cx.now()), limit: 20 });
+      const lines = events.map((e) => `  ${e.at.slice(0, 19).replace("T", " ")} ${e.actor} ${e.action}${e.runId ? ` ${e.runId}` : ""}${e.diffSummary ? ` — ${e.diffSummary}` : ""}`);
+      return [{ text: events.length ? [`Audit${env ? ` for ${env}` : ""} (newest first):`, ...lines].join("\n") : "No audit events in that window." }];
+    }
+    case "help":
+      return [{ text: helpText() }];
+    case "unknown":
+      return [{ text: `I didn't understand "${intent.text.slice(0, 200)}".\n\n${helpText()}` }];
+  }
+}
+
+async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationState, waitMs: number): Promise<ChatReply> {
+  const text = renderPlan(plan);
+  if (plan.autoApply) {
+    const run = await applyPlan(cx, plan.id);
+    state.lastRunId = run.id;
+    state.pendingPlanId = undefined;
+    const reply = await runReply(cx, run.id, waitMs);
+    return { ...reply, text: `${text}\n\n${plan.env} auto-applies by policy.\n${reply.text}`, plan: publicPlan(plan) };
+  }
+  state.pendingPlanId = plan.id;
+  const next = plan.requiresApproval ? "Say \"apply\" to queue it; an admin other than you must then approve it." : "Say \"apply\" to run it, or \"cancel\".";
+  return { text: `${text}\n\n${next}`, plan: publicPlan(plan) };
+}
+
+async function runReply(cx: ControlContext, runId: string, waitMs: number): Promise<ChatReply> {
+  const deadline = cx.now() + waitMs;
+  let run = await runView(cx, runId);
+  while (cx.now() < deadline && !isTerminal(run.status as RunStatus) && run.status !== "awaiting-approval") {
+    await new Promise((r) => setTimeout(r, 150));
+    run = await runView(cx, runId);
+  }
+  const tail = run.status === "awaiting-approval"
+    ? `\nWaiting for approval${run.approvals?.code ? ` (code ${run.approvals.code})` : ""}.`
+    : isTerminal(run.status as RunStatus) ? "" : "\nStill going — ask \"status\" or watch GET /api/runs/" + run.id + ".";
+  return { text: renderRun(run) + tail, run };
+}
+
+/** "staging" → "<slug>:staging" for the one project that has it; ask when several do. */
+async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
+  if (name.includes(":")) return name;
+  const all = await cx.db.select().from(projects).orderBy(asc(projects.createdAt));
+  const matches: string[] = [];
+  for (const p of all) if ((await listEnvs(cx.db, p.id)).some((e) => e.name === name)) matches.push(`${p.slug}:${name}`);
+  if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
+  if (matches.length > 1) throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
+  return matches[0];
+}
+
+function sinceFrom(since: string | undefined, now: number): string | undefined {
+  if (!since) return undefined;
+  if (since === "yesterday") return new Date(now - 24 * 3600_000).toISOString();
+  const hours = /^(\d+)\s*h/.exec(since);
+  if (hours) return new Date(now - Number(hours[1]) * 3600_000).toISOString();
+  const days = /^(\d+)\s*d/.exec(since);
+  if (days) return new Date(now - Number(days[1]) * 86_400_000).toISOString();
+  const t = Date.parse(since);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+async function loadConversation(cx: ControlContext, id: string | undefined) {
+  if (id) {
+    const row = (await cx.db.select().from(conversations).where(and(eq(conversations.id, id), eq(conversations.userId, cx.actor.id))).limit(1))[0];
+    if (!row) throw new AppError("not_found", `conversation ${id} not found`);
+    return row;
+  }
+  const now = new Date(cx.now()).toISOString();
+  const row = { id: newId("conv"), userId: cx.actor.id, state: {}, createdAt: now, updatedAt: now };
+  await cx.db.insert(conversations).values(row);
+  return row;
+}

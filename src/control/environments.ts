@@ -1,0 +1,135 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { AppError } from "../domain/errors";
+import { newId } from "../domain/ids";
+import { EnvironmentSpec, diffSpecs } from "../domain/spec";
+import { invoicePerfectSpec } from "../domain/template";
+import { findEnv, listEnvs, listReleases, revisions, specAt } from "../db/environments";
+import { connections, environments, projects, runs, specRevisions } from "../db/schema";
+import { listSecrets, putSecret } from "../db/secrets";
+import { requireRole } from "../security/roles";
+import { secretCipher } from "../wiring";
+import type { ControlContext } from "./context";
+import { recordForEnv, recordGlobal } from "./audit";
+
+export const CreateProject = z.object({ name: z.string().trim().min(1).max(100), template: z.enum(["invoice-perfect"]).optional() }).strict();
+export const CreateEnvironment = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "lowercase letters, digits and dashes"),
+  from: z.string().optional(),
+  overrides: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+export const PutSecret = z.object({ value: z.string().min(1).max(8192) }).strict();
+export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+const slugify = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "project";
+
+/** Finds a project by id or slug; 404 otherwise. */
+export async function findProject(cx: ControlContext, ref: string) {
+  const rows = await cx.db.select().from(projects).where(ref.startsWith("prj_") ? eq(projects.id, ref) : eq(projects.slug, ref)).limit(1);
+  if (!rows[0]) throw new AppError("not_found", `project ${ref} not found`);
+  return rows[0];
+}
+
+/** Creates a project (slug from the name; 409 when taken). */
+export async function createProject(cx: ControlContext, input: z.infer<typeof CreateProject>) {
+  requireRole(cx.actor.role, "manage-users");
+  const slug = slugify(input.name);
+  if ((await cx.db.select().from(projects).where(eq(projects.slug, slug))).length) throw new AppError("conflict", `project ${slug} exists`);
+  const now = new Date(cx.now()).toISOString();
+  const project = { id: newId("prj"), slug, name: input.name, template: input.template ?? null, createdAt: now };
+  await cx.db.batch([
+    cx.db.insert(projects).values(project),
+    ...["railway", "cloudflare", "stripe", "sendgrid", "twilio"].map((provider) =>
+      cx.db.insert(connections).values({ projectId: project.id, provider, status: "unconfigured", metadata: {}, updatedAt: now })),
+  ]);
+  await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } }]);
+  return project;
+}
+
+/** Creates an environment's desired state: from the template, or copied from another with overrides. */
+export async function createEnvironment(cx: ControlContext, projectRef: string, input: z.infer<typeof CreateEnvironment>) {
+  requireRole(cx.actor.role, "manage-users");
+  const project = await findProject(cx, projectRef);
+  const existing = await listEnvs(cx.db, project.id);
+  if (existing.some((e) => e.name === input.name)) throw new AppError("conflict", `${project.slug}:${input.name} exists`);
+  let base: unknown;
+  if (input.from) {
+    const from = existing.find((e) => e.name === input.from);
+    if (!from) throw new AppError("not_found", `environment ${project.slug}:${input.from} not found`);
+    base = (await specAt(cx.db, from.id)).spec;
+  } else if (project.template === "invoice-perfect") base = invoicePerfectSpec(input.name);
+  else throw new AppError("invalid_request", "a project without a template needs `from` (an environment to copy)");
+  const parsed = EnvironmentSpec.safeParse(deepMerge(base, input.overrides ?? {}));
+  if (!parsed.success) throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
+  const env = await insertEnvironment(cx, project.id, input.name, parsed.data, input.from ?? null, input.from ? `created from ${input.from}` : "created from template");
+  await recordForEnv(cx.env, env.id, [{ actor: cx.actor.id, action: "environment.created", diffSummary: JSON.stringify(diffSpecs(base, parsed.data).map((c) => c.path)) }]);
+  return envView(cx, `${project.slug}:${input.name}`);
+}
+
+/** Inserts an environment and its first spec revision together. */
+export async function insertEnvironment(cx: ControlContext, projectId: string, name: string, spec: EnvironmentSpec, baseEnv: string | null, reason: string) {
+  const now = new Date(cx.now()).toISOString();
+  const env = { id: newId("env"), projectId, name, revision: 1, baseEnv, bindings: {}, currentReleaseId: null, createdAt: now, updatedAt: now };
+  await cx.db.batch([
+    cx.db.insert(environments).values(env),
+    cx.db.insert(specRevisions).values({ envId: env.id, revision: 1, spec, author: cx.actor.id, reason, createdAt: now }),
+  ]);
+  return env;
+}
+
+/** The API view of an environment. */
+export async function envView(cx: ControlContext, ref: string) {
+  requireRole(cx.actor.role, "read");
+  const row = await findEnv(cx.db, ref);
+  const { spec } = await specAt(cx.db, row.id);
+  const current = (await listReleases(cx.db, row.id)).find((r) => r.id === row.currentReleaseId) ?? null;
+  const active = (await cx.db.select({ id: runs.id, type: runs.type, status: runs.status }).from(runs)
+    .where(and(eq(runs.envId, row.id), inArray(runs.status, ["queued", "awaiting-approval", "running", "stopped"]))).limit(5));
+  return {
+    id: row.id, env: row.env, name: row.name, revision: row.revision, baseEnv: row.baseEnv, spec, bindings: row.bindings,
+    currentRelease: current ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt } : null,
+    activeRun: active.find((r) => r.status === "running") ?? active[0] ?? null,
+  };
+}
+
+/** Environments of a project. */
+export async function listEnvironments(cx: ControlContext, projectRef: string) {
+  requireRole(cx.actor.role, "read");
+  const project = await findProject(cx, projectRef);
+  return Promise.all((await listEnvs(cx.db, project.id)).map((e) => envView(cx, e.id)));
+}
+
+/** Spec revision history. */
+export async function listRevisions(cx: ControlContext, ref: string) {
+  requireRole(cx.actor.role, "read");
+  return revisions(cx.db, (await findEnv(cx.db, ref)).id);
+}
+
+/** Stores a secret encrypted; the value is never returned and never audited. */
+export async function setSecret(cx: ControlContext, ref: string, name: string, value: string): Promise<void> {
+  requireRole(cx.actor.role, "manage-secrets");
+  if (!SECRET_NAME.test(name)) throw new AppError("invalid_request", "secret names are UPPER_SNAKE_CASE", { name });
+  const row = await findEnv(cx.db, ref);
+  await putSecret(cx.db, secretCipher(cx.env), row.id, name, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
+}
+
+/** Secret names with their `secretref://` references. */
+export async function secretRefs(cx: ControlContext, ref: string) {
+  requireRole(cx.actor.role, "read");
+  const row = await findEnv(cx.db, ref);
+  return (await listSecrets(cx.db, row.id)).map((s) => ({ name: s.name, ref: `secretref://${row.projectSlug}/${row.name}/${s.name}`, updatedAt: s.updatedAt }));
+}
+
+/** Overrides win; objects merge key by key; arrays and scalars are replaced; null deletes. */
+export function deepMerge(base: unknown, overrides: unknown): unknown {
+  if (!isObject(base) || !isObject(overrides)) return overrides === undefined ? base : overrides;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === null) delete out[k];
+    else out[k] = deepMerge(base[k], v);
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,0 +1,108 @@
+import { z } from "zod";
+import { AppError } from "../domain/errors";
+import { newId } from "../domain/ids";
+import { DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
+import type { Plan } from "../domain/run";
+import type { EnvironmentSpec } from "../domain/spec";
+import { findEnv, listReleases, specAt } from "../db/environments";
+import { getPlan, getRun, insertPlan } from "../db/runs";
+import { planDigest } from "../plan/digest";
+import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
+import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
+import { ProviderError } from "../providers/types";
+import type { SourceApi } from "../providers/github/api";
+import { requireRole } from "../security/roles";
+import { unwrap } from "../domain/errors";
+import { buildProviders } from "../wiring";
+import type { ControlContext } from "./context";
+import { environmentObject } from "./context";
+
+export const PlanRequest = z.object({
+  type: RunType,
+  params: z.record(z.string(), z.unknown()).default({}),
+}).strict();
+export type PlanRequest = z.infer<typeof PlanRequest>;
+
+/** Plans a run: reads desired and observed state, writes nothing outside D1. */
+export async function createPlan(cx: ControlContext, envRef: string, request: PlanRequest): Promise<Plan> {
+  requireRole(cx.actor.role, "plan");
+  const row = await findEnv(cx.db, envRef);
+  const { revision, spec } = await specAt(cx.db, row.id);
+  const releases = await listReleases(cx.db, row.id);
+  const base = { env: row.env, spec, releases, currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null };
+  const output = await planByType(cx, request, base);
+  const now = new Date(cx.now()).toISOString();
+  const plan: Plan = {
+    id: newId("plan"), runId: newId("run"), type: output.type, env: row.env, envId: row.id, params: request.params,
+    steps: output.steps, diff: output.diff, risk: output.risk,
+    requiresApproval: spec.policies.requireApproval, autoApply: spec.policies.autoApply && !spec.policies.requireApproval,
+    specRevision: revision, createdBy: cx.actor.id, createdAt: now,
+  };
+  await insertPlan(cx.db, plan, await planDigest(plan));
+  return plan;
+}
+
+async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<PlanInput, "refs">): Promise<PlanOutput> {
+  const parsed = (schema: z.ZodType) => {
+    const result = schema.safeParse(request.params);
+    if (!result.success) throw new AppError("invalid_request", `invalid ${request.type} params`, result.error.issues);
+    return result.data as Record<string, unknown>;
+  };
+  const source = () => buildProviders(cx.env, () => undefined).source;
+  switch (request.type) {
+    case "deploy": {
+      const params = parsed(DeployParams) as DeployParams;
+      const refs = await pinRefs(source(), base.spec, deployOrder(base.spec), params.ref);
+      return planDeploy({ ...base, refs });
+    }
+    case "migrate": {
+      const params = parsed(MigrateParams) as { ref?: string };
+      const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
+      return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref) });
+    }
+    case "rollback": {
+      const params = parsed(RollbackParams) as { toRelease?: string };
+      const result = planRollback({ ...base, refs: {} }, params.toRelease);
+      if ("error" in result) throw new AppError("conflict", result.error);
+      return result;
+    }
+    default:
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback"] });
+  }
+}
+
+/** Resolves each service's ref (default: its branch head) to a commit, so the plan pins exact code. */
+async function pinRefs(source: SourceApi, spec: EnvironmentSpec, services: string[], ref?: string): Promise<Record<string, PinnedRef>> {
+  const entries = await Promise.all(services.map(async (name) => {
+    const { repo, branch } = spec.services[name].source;
+    const wanted = ref ?? branch;
+    try {
+      const commit = await source.resolveRef(repo, wanted);
+      const pinned: PinnedRef = { repo, ref: wanted, sha: commit.sha, message: commit.message.split("\n")[0] };
+      return [name, pinned] as const;
+    } catch (e) {
+      if (e instanceof ProviderError && !e.retryable) throw new AppError("invalid_request", `ref "${wanted}" not found in ${repo}`, { service: name });
+      throw e;
+    }
+  }));
+  return Object.fromEntries(entries);
+}
+
+/** Applies a plan once: hands it to the environment's Durable Object, which queues or starts it. */
+export async function applyPlan(cx: ControlContext, planId: string) {
+  requireRole(cx.actor.role, "apply");
+  const { plan } = await getPlan(cx.db, planId);
+  const { run } = await getRun(cx.db, plan.runId);
+  if (run.status !== "planned") throw new AppError("conflict", `plan ${planId} was already applied (run ${run.id} is ${run.status})`);
+  return unwrap(await environmentObject(cx.env, plan.envId).enqueue(plan, cx.actor));
+}
+
+/** The plan as the API shows it. */
+export function publicPlan(plan: Plan) {
+  return {
+    id: plan.id, runId: plan.runId, type: plan.type, env: plan.env, params: plan.params,
+    steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary })),
+    diff: plan.diff, risk: plan.risk, requiresApproval: plan.requiresApproval, autoApply: plan.autoApply,
+    specRevision: plan.specRevision, createdAt: plan.createdAt,
+  };
+}

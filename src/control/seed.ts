@@ -1,0 +1,70 @@
+import { eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { listEnvs } from "../db/environments";
+import { apiTokens, connections, environments, projects, releases } from "../db/schema";
+import { putSecret } from "../db/secrets";
+import { newId } from "../domain/ids";
+import { invoicePerfectSpec } from "../domain/template";
+import type { Actor } from "../policy/approval";
+import type { SandboxSeed } from "../sandbox/types";
+import { hashToken } from "../security/tokens";
+import { sandboxWorld, secretCipher } from "../wiring";
+import { recordForEnv } from "./audit";
+import type { ControlContext } from "./context";
+import { createProject, insertEnvironment } from "./environments";
+import { insertUserWithToken } from "./users";
+
+const SEED_ACTOR: Actor = { id: "seed", name: "seed", role: "admin" };
+export const SEED_ADMIN_PHONE = "+15550000001";
+
+/**
+ * Seeds what API.md "Seed" describes, idempotently: the local admin, project invoice-perfect with
+ * local/staging/production from the template, and — in the sandbox world — staging and production
+ * already live at release v1, bound to the sandbox's Railway ids.
+ */
+export async function seedInvoicePerfect(env: Env): Promise<{ project: string; environments: string[] }> {
+  const db = database(env.DB);
+  const cx: ControlContext = { env, db, actor: SEED_ACTOR, now: Date.now };
+  const now = new Date().toISOString();
+  if (env.INFRA_CHAT_ADMIN_TOKEN) {
+    const known = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN)));
+    if (!known.length) await insertUserWithToken(db, { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE }, now, env.INFRA_CHAT_ADMIN_TOKEN);
+  }
+  let project = (await db.select().from(projects).where(eq(projects.slug, "invoice-perfect")))[0];
+  project ??= await createProject(cx, { name: "Invoice Perfect", template: "invoice-perfect" });
+  const existing = new Set((await listEnvs(db, project.id)).map((e) => e.name));
+  for (const name of ["local", "staging", "production"]) {
+    if (existing.has(name)) continue;
+    const spec = invoicePerfectSpec(name);
+    if (name !== "local") spec.policies.notify = [SEED_ADMIN_PHONE];
+    await insertEnvironment(cx, project.id, name, spec, null, "seeded from the Invoice Perfect template");
+  }
+  const world = await sandboxWorld(env).seedInvoicePerfect();
+  for (const env_ of await listEnvs(db, project.id)) {
+    if (env_.name !== "staging" && env_.name !== "production") continue;
+    if (env_.currentReleaseId) continue;
+    await bindLiveRelease(cx, env_.id, env_.name, world);
+  }
+  await db.update(connections).set({ status: "verified", metadata: { sandbox: true, projectId: world.railway.projectId }, updatedAt: now })
+    .where(eq(connections.projectId, project.id));
+  return { project: project.slug, environments: ["local", "staging", "production"] };
+}
+
+async function bindLiveRelease(cx: ControlContext, envId: string, name: "staging" | "production", world: SandboxSeed): Promise<void> {
+  const now = new Date().toISOString();
+  const live = world.live[name];
+  const release = {
+    id: newId("rel"), envId, version: "v1", runId: null, createdAt: now,
+    services: Object.fromEntries((["api", "web", "cron"] as const).map((s) => [s, { commitSha: live[s].commitSha, commitMessage: "v1", deploymentId: live[s].deploymentId }])),
+  };
+  const bindings = { railway: { projectId: world.railway.projectId, environmentId: world.railway.environments[name], services: { ...world.railway.services } } };
+  await cx.db.batch([
+    cx.db.insert(releases).values(release),
+    cx.db.update(environments).set({ bindings, currentReleaseId: release.id, updatedAt: now }).where(eq(environments.id, envId)),
+  ]);
+  const cipher = secretCipher(cx.env);
+  const random = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  await putSecret(cx.db, cipher, envId, "STRIPE_SECRET_KEY", `sk_test_sandbox${random()}`, now);
+  await putSecret(cx.db, cipher, envId, "SENDGRID_API_KEY", `SG.sandbox${random()}`, now);
+  await recordForEnv(cx.env, envId, [{ actor: SEED_ACTOR.id, action: "environment.seeded", details: { release: "v1", railwayEnvironmentId: bindings.railway.environmentId } }]);
+}

@@ -1,0 +1,41 @@
+import { and, asc, desc, eq, gte } from "drizzle-orm";
+import type { AuditEvent, ChainHead } from "../audit/chain";
+import { verifyEvents } from "../audit/chain";
+import type { Database } from "./client";
+import { auditEvents } from "./schema";
+
+/** The last event of a chain, or null for an empty chain. */
+export async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
+  const row = (await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.chain, chain)).orderBy(desc(auditEvents.seq)).limit(1))[0];
+  return row ?? null;
+}
+
+/** Events of one chain (or all), newest first, optionally since a time. */
+export async function listAudit(db: Database, filter: { chain?: string; since?: string; limit: number }): Promise<AuditEvent[]> {
+  const where = and(filter.chain ? eq(auditEvents.chain, filter.chain) : undefined, filter.since ? gte(auditEvents.at, filter.since) : undefined);
+  const rows = await db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at), desc(auditEvents.seq)).limit(filter.limit);
+  return rows.map(toEvent);
+}
+
+/** Recomputes one chain, or every chain; the first broken event wins. */
+export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
+  const rows = await db.select().from(auditEvents).where(chain ? eq(auditEvents.chain, chain) : undefined).orderBy(asc(auditEvents.chain), asc(auditEvents.seq));
+  const byChain = new Map<string, AuditEvent[]>();
+  for (const r of rows) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), toEvent(r)]);
+  let total = 0;
+  for (const events of byChain.values()) {
+    const result = await verifyEvents(events);
+    total += events.length;
+    if (!result.ok) return { ok: false, events: rows.length, brokenAt: result.brokenAt };
+  }
+  return { ok: true, events: total };
+}
+
+function toEvent(r: typeof auditEvents.$inferSelect): AuditEvent {
+  return {
+    id: r.id, chain: r.chain, seq: r.seq, at: r.at, actor: r.actor, action: r.action,
+    intent: r.intent ?? undefined, planId: r.planId ?? undefined, runId: r.runId ?? undefined,
+    diffSummary: r.diffSummary ?? undefined, receiptHash: r.receiptHash ?? undefined,
+    details: (r.details as Record<string, unknown> | null) ?? undefined, prevHash: r.prevHash, hash: r.hash,
+  };
+}

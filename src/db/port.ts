@@ -1,0 +1,45 @@
+import { and, eq } from "drizzle-orm";
+import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
+import { newId } from "../domain/ids";
+import type { Database } from "./client";
+import { findEnv, listReleases, saveBindings, specAt } from "./environments";
+import { environments, releases } from "./schema";
+import type { SecretCipher } from "./secrets";
+import { listSecrets, resolveSecret } from "./secrets";
+
+/** The run engine's view of D1. */
+export function createControlPlanePort(db: Database, cipher: SecretCipher, now: () => number): ControlPlanePort {
+  const iso = () => new Date(now()).toISOString();
+  return {
+    async loadEnv(envId, revision): Promise<EnvContext> {
+      const row = await findEnv(db, envId);
+      const { spec } = await specAt(db, envId, revision);
+      const all = await listReleases(db, envId);
+      return {
+        envId, env: row.env, projectSlug: row.projectSlug, name: row.name, spec, bindings: row.bindings,
+        currentRelease: all.find((r) => r.id === row.currentReleaseId) ?? null,
+      };
+    },
+    saveBindings: (envId, bindings) => saveBindings(db, envId, bindings, iso()),
+    secretNames: async (envId) => (await listSecrets(db, envId)).map((s) => s.name),
+    resolveSecret: (envId, name) => resolveSecret(db, cipher, envId, name),
+    releases: (envId) => listReleases(db, envId),
+    async recordRelease(envId, services, runId): Promise<ReleaseRecord> {
+      const all = await listReleases(db, envId);
+      const mine = all.find((r) => r.runId === runId);
+      if (mine) return mine;
+      const next = 1 + Math.max(0, ...all.map((r) => Number(/^v(\d+)$/.exec(r.version)?.[1] ?? 0)));
+      const release: ReleaseRecord = { id: newId("rel"), version: `v${next}`, services, runId, createdAt: iso() };
+      await db.batch([
+        db.insert(releases).values({ ...release, envId }),
+        db.update(environments).set({ currentReleaseId: release.id, updatedAt: release.createdAt }).where(eq(environments.id, envId)),
+      ]);
+      return release;
+    },
+    async setCurrentRelease(envId, releaseId) {
+      const found = await db.select({ id: releases.id }).from(releases).where(and(eq(releases.envId, envId), eq(releases.id, releaseId)));
+      if (!found[0]) throw new Error(`release ${releaseId} does not belong to ${envId}`);
+      await db.update(environments).set({ currentReleaseId: releaseId, updatedAt: iso() }).where(eq(environments.id, envId));
+    },
+  };
+}

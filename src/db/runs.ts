@@ -1,0 +1,72 @@
+import { and, asc, desc, eq } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { AuditEvent } from "../audit/chain";
+import { AppError } from "../domain/errors";
+import type { Plan } from "../domain/run";
+import type { Receipt } from "../providers/types";
+import type { RunRecord, StepRecord } from "../runs/store";
+import type { Database } from "./client";
+import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
+
+/** Stores a new plan and its run in status `planned`, together. */
+export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
+  await db.batch([
+    db.insert(plans).values({ id: plan.id, runId: plan.runId, envId: plan.envId, type: plan.type, body: plan, digest, createdBy: plan.createdBy, createdAt: plan.createdAt }),
+    db.insert(runs).values({ id: plan.runId, envId: plan.envId, planId: plan.id, type: plan.type, status: "planned", requestedBy: null, createdAt: plan.createdAt, updatedAt: plan.createdAt }),
+    ...plan.steps.map((s, idx) => db.insert(runSteps).values({ runId: plan.runId, stepId: s.id, idx, kind: s.kind, summary: s.summary, status: "pending", attempts: 0, receiptIds: [] })),
+  ]);
+}
+
+/** A stored plan; 404 otherwise. */
+export async function getPlan(db: Database, id: string): Promise<{ plan: Plan; digest: string }> {
+  const row = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
+  if (!row) throw new AppError("not_found", `plan ${id} not found`);
+  return { plan: row.body as Plan, digest: row.digest };
+}
+
+export type RunRow = typeof runs.$inferSelect;
+export type RunStepRow = typeof runSteps.$inferSelect;
+
+/** A run and its steps from the D1 projection; 404 otherwise. */
+export async function getRun(db: Database, id: string): Promise<{ run: RunRow; steps: RunStepRow[] }> {
+  const [runRows, stepRows] = await db.batch([
+    db.select().from(runs).where(eq(runs.id, id)).limit(1),
+    db.select().from(runSteps).where(eq(runSteps.runId, id)).orderBy(asc(runSteps.idx)),
+  ]);
+  if (!runRows[0]) throw new AppError("not_found", `run ${id} not found`);
+  return { run: runRows[0], steps: stepRows };
+}
+
+/** Runs of an environment, newest first. */
+export async function listRuns(db: Database, envId: string, status: string | undefined, limit: number): Promise<RunRow[]> {
+  return db.select().from(runs).where(status ? and(eq(runs.envId, envId), eq(runs.status, status)) : eq(runs.envId, envId))
+    .orderBy(desc(runs.createdAt)).limit(limit);
+}
+
+/** The statements that mirror one DO transition into D1 (run, steps, receipts, audit events). */
+export function projectionStatements(db: Database, run: RunRecord, steps: StepRecord[], stepReceipts: { stepId: string; receipt: Receipt }[], events: AuditEvent[]): BatchItem<"sqlite">[] {
+  const now = new Date().toISOString();
+  const runValues = {
+    status: run.status, requestedBy: run.requestedBy, approvals: run.approvals, error: run.error,
+    startedAt: run.startedAt, endedAt: run.endedAt, updatedAt: now,
+  };
+  return [
+    db.insert(runs).values({ id: run.id, envId: run.plan.envId, planId: run.planId, type: run.type, createdAt: run.createdAt, ...runValues })
+      .onConflictDoUpdate({ target: runs.id, set: runValues }),
+    ...steps.map((s) => {
+      const note = typeof s.state.note === "string" ? s.state.note : null;
+      const values = { status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note, receiptIds: s.receiptIds, summary: s.summary };
+      return db.insert(runSteps).values({ runId: s.runId, stepId: s.id, idx: s.idx, kind: s.kind, ...values })
+        .onConflictDoUpdate({ target: [runSteps.runId, runSteps.stepId], set: values });
+    }),
+    ...stepReceipts.map(({ stepId, receipt: r }) => db.insert(receipts).values({
+      id: r.id, runId: run.id, stepId, provider: r.provider, operation: r.operation, status: r.status, requestHash: r.requestHash, at: r.at,
+    }).onConflictDoNothing()),
+    ...auditStatements(db, events),
+  ];
+}
+
+/** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
+export function auditStatements(db: Database, events: AuditEvent[]): BatchItem<"sqlite">[] {
+  return events.map((e) => db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }));
+}

@@ -1,0 +1,161 @@
+import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+
+/** D1 schema (one module). The SQL lives in d1-migrations/; keep both in step. */
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  role: text("role", { enum: ["viewer", "deployer", "admin"] }).notNull(),
+  phone: text("phone"),
+  createdAt: text("created_at").notNull(),
+});
+
+export const apiTokens = sqliteTable("api_tokens", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at"),
+  revokedAt: text("revoked_at"),
+});
+
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  template: text("template"),
+  createdAt: text("created_at").notNull(),
+});
+
+export const environments = sqliteTable("environments", {
+  id: text("id").primaryKey(),
+  projectId: text("project_id").notNull(),
+  name: text("name").notNull(),
+  revision: integer("revision").notNull(),
+  baseEnv: text("base_env"),
+  bindings: text("bindings", { mode: "json" }).notNull(),
+  currentReleaseId: text("current_release_id"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [uniqueIndex("environments_project_name").on(t.projectId, t.name)]);
+
+export const specRevisions = sqliteTable("spec_revisions", {
+  envId: text("env_id").notNull(),
+  revision: integer("revision").notNull(),
+  spec: text("spec", { mode: "json" }).notNull(),
+  author: text("author").notNull(),
+  reason: text("reason").notNull(),
+  createdAt: text("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.envId, t.revision] })]);
+
+export const connections = sqliteTable("connections", {
+  projectId: text("project_id").notNull(),
+  provider: text("provider").notNull(),
+  status: text("status", { enum: ["unconfigured", "pending-auth", "configured", "verified"] }).notNull(),
+  metadata: text("metadata", { mode: "json" }).notNull(),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.projectId, t.provider] })]);
+
+export const secrets = sqliteTable("secrets", {
+  envId: text("env_id").notNull(),
+  name: text("name").notNull(),
+  keyId: text("key_id").notNull(),
+  iv: text("iv").notNull(),
+  ciphertext: text("ciphertext").notNull(),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.envId, t.name] })]);
+
+export const plans = sqliteTable("plans", {
+  id: text("id").primaryKey(),
+  runId: text("run_id").notNull().unique(),
+  envId: text("env_id").notNull(),
+  type: text("type").notNull(),
+  body: text("body", { mode: "json" }).notNull(),
+  digest: text("digest").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const runs = sqliteTable("runs", {
+  id: text("id").primaryKey(),
+  envId: text("env_id").notNull(),
+  planId: text("plan_id").notNull().unique(),
+  type: text("type").notNull(),
+  status: text("status").notNull(),
+  requestedBy: text("requested_by"),
+  approvals: text("approvals", { mode: "json" }),
+  error: text("error"),
+  createdAt: text("created_at").notNull(),
+  startedAt: text("started_at"),
+  endedAt: text("ended_at"),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [index("runs_env_created").on(t.envId, t.createdAt)]);
+
+export const runSteps = sqliteTable("run_steps", {
+  runId: text("run_id").notNull(),
+  stepId: text("step_id").notNull(),
+  idx: integer("idx").notNull(),
+  kind: text("kind").notNull(),
+  summary: text("summary").notNull(),
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull(),
+  startedAt: text("started_at"),
+  endedAt: text("ended_at"),
+  error: text("error"),
+  /** What the step found or did, in a sentence ("1 migration applied"). */
+  note: text("note"),
+  receiptIds: text("receipt_ids", { mode: "json" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.runId, t.stepId] })]);
+
+export const releases = sqliteTable("releases", {
+  id: text("id").primaryKey(),
+  envId: text("env_id").notNull(),
+  version: text("version").notNull(),
+  services: text("services", { mode: "json" }).notNull(),
+  runId: text("run_id"),
+  createdAt: text("created_at").notNull(),
+}, (t) => [uniqueIndex("releases_env_version").on(t.envId, t.version)]);
+
+export const receipts = sqliteTable("receipts", {
+  id: text("id").primaryKey(),
+  runId: text("run_id").notNull(),
+  stepId: text("step_id").notNull(),
+  provider: text("provider").notNull(),
+  operation: text("operation").notNull(),
+  status: integer("status"),
+  requestHash: text("request_hash").notNull(),
+  at: text("at").notNull(),
+}, (t) => [index("receipts_run").on(t.runId)]);
+
+export const auditEvents = sqliteTable("audit_events", {
+  id: text("id").primaryKey(),
+  chain: text("chain").notNull(),
+  seq: integer("seq").notNull(),
+  at: text("at").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  intent: text("intent"),
+  planId: text("plan_id"),
+  runId: text("run_id"),
+  diffSummary: text("diff_summary"),
+  receiptHash: text("receipt_hash"),
+  details: text("details", { mode: "json" }),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+}, (t) => [uniqueIndex("audit_chain_seq").on(t.chain, t.seq), index("audit_chain_at").on(t.chain, t.at)]);
+
+export const conversations = sqliteTable("conversations", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  state: text("state", { mode: "json" }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const messages = sqliteTable("messages", {
+  id: text("id").primaryKey(),
+  conversationId: text("conversation_id").notNull(),
+  role: text("role", { enum: ["user", "assistant"] }).notNull(),
+  text: text("text").notNull(),
+  createdAt: text("created_at").notNull(),
+}, (t) => [index("messages_conversation").on(t.conversationId, t.createdAt)]);

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { DeployParams } from "./run";
+
+/** An environment named in chat: bare name ("staging") or "<project>:<env>". */
+const EnvName = z.string().min(1).max(100);
+
+/**
+ * What a chat message asks for. Interpreters (rule parser, LLM) only ever produce one of these;
+ * everything after it goes through policy. No variant can carry an approval decision's authority.
+ */
+export const Intent = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("deploy"), env: EnvName, params: DeployParams.default({}) }),
+  z.object({ kind: z.literal("migrate"), env: EnvName }),
+  z.object({ kind: z.literal("rollback"), env: EnvName, toRelease: z.string().optional() }),
+  z.object({ kind: z.literal("status"), env: EnvName }),
+  /** "apply" / "yes": apply the conversation's pending plan. */
+  z.object({ kind: z.literal("apply") }),
+  /** "approve" (optionally a code): approve the conversation's awaiting run. */
+  z.object({ kind: z.literal("approve"), code: z.string().optional() }),
+  z.object({ kind: z.literal("reject"), code: z.string().optional() }),
+  /** "cancel": drop the pending plan. */
+  z.object({ kind: z.literal("cancel") }),
+  z.object({ kind: z.literal("audit"), env: EnvName.optional(), since: z.string().optional() }),
+  z.object({ kind: z.literal("help") }),
+  z.object({ kind: z.literal("unknown"), text: z.string() }),
+]);
+export type Intent = z.infer<typeof Intent>;

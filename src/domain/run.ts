@@ -1,0 +1,108 @@
+import { z } from "zod";
+import type { SpecChange } from "./spec";
+
+export const RunType = z.enum(["setup", "deploy", "migrate", "backfill", "rollback", "reconcile", "remediate", "rotate-secret"]);
+export type RunType = z.infer<typeof RunType>;
+
+/** Run status machine (API.md "Run lifecycle"). */
+export const RunStatus = z.enum([
+  /** plan exists, not applied */
+  "planned",
+  /** applied; another run of this environment is active */
+  "queued",
+  /** policy needs an approver */
+  "awaiting-approval",
+  "running",
+  /** resumable pause (backfill, halted canary) */
+  "stopped",
+  "succeeded",
+  "failed",
+  "rolled-back",
+  "cancelled",
+  "rejected",
+]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "rolled-back", "cancelled", "rejected"];
+
+/** Whether a run has ended for good. */
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_RUN_STATUSES.includes(status);
+}
+
+const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  planned: ["queued", "awaiting-approval", "running", "cancelled"],
+  queued: ["awaiting-approval", "running", "cancelled", "rolled-back"],
+  "awaiting-approval": ["running", "rejected", "cancelled", "queued"],
+  running: ["succeeded", "failed", "rolled-back", "stopped", "cancelled"],
+  stopped: ["running", "cancelled", "failed"],
+  succeeded: [],
+  failed: [],
+  "rolled-back": [],
+  cancelled: [],
+  rejected: [],
+};
+
+/** The one place run transitions are checked. */
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return RUN_TRANSITIONS[from].includes(to);
+}
+
+export const StepStatus = z.enum(["pending", "running", "succeeded", "failed", "skipped"]);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+export const StepKind = z.enum([
+  "resolve-ref",
+  "preflight",
+  "reconcile-shape",
+  "reconcile-config",
+  "migrate",
+  "deploy-service",
+  "verify-health",
+  "finalize-release",
+  "rollback-service",
+]);
+export type StepKind = z.infer<typeof StepKind>;
+
+/** One planned step: what to do, with the parameters fixed at plan time. */
+export const PlannedStep = z.object({
+  id: z.string(),
+  kind: StepKind,
+  summary: z.string(),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+export type PlannedStep = z.infer<typeof PlannedStep>;
+
+export const Risk = z.object({
+  level: z.enum(["low", "medium", "high"]),
+  notes: z.array(z.string()),
+});
+export type Risk = z.infer<typeof Risk>;
+
+export const DeployParams = z.object({
+  ref: z.string().min(1).max(200).optional(),
+  canary: z.array(z.number().int().min(1).max(100)).min(1).max(10).optional(),
+  migrateFirst: z.boolean().optional(),
+}).strict();
+export type DeployParams = z.infer<typeof DeployParams>;
+
+export const MigrateParams = z.object({ ref: z.string().min(1).max(200).optional() }).strict();
+export const RollbackParams = z.object({ toRelease: z.string().min(1).max(100).optional() }).strict();
+
+/** A read-only plan: ordered steps, desired-state diff and risk. */
+export interface Plan {
+  id: string;
+  runId: string;
+  type: RunType;
+  env: string;
+  envId: string;
+  params: Record<string, unknown>;
+  steps: PlannedStep[];
+  diff: SpecChange[];
+  risk: Risk;
+  requiresApproval: boolean;
+  autoApply: boolean;
+  specRevision: number;
+  createdBy: string;
+  createdAt: string;
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** Environment variable spec of a service: a literal, a secret reference, or a component binding. */
+export const VarSpec = z.union([
+  z.object({ value: z.string() }),
+  z.object({ secret: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }),
+  z.object({ component: z.string(), output: z.string() }),
+]);
+export type VarSpec = z.infer<typeof VarSpec>;
+
+export const ServiceSpec = z.object({
+  /** "service" runs continuously; "cron" runs on a schedule and exits. */
+  kind: z.enum(["service", "cron"]).default("service"),
+  source: z.object({
+    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "owner/name"),
+    branch: z.string().min(1).default("main"),
+    path: z.string().default("."),
+  }),
+  build: z.enum(["dockerfile", "nixpacks", "railpack"]).default("railpack"),
+  startCommand: z.string().optional(),
+  healthPath: z.string().startsWith("/").optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  replicas: z.number().int().min(0).max(50).default(1),
+  schedule: z.string().optional(),
+  /** Command that applies schema migrations before the app deploys (Railway pre-deploy). */
+  migrateCommand: z.string().optional(),
+  env: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), VarSpec).default({}),
+  dependsOn: z.array(z.string()).default([]),
+});
+export type ServiceSpec = z.infer<typeof ServiceSpec>;
+
+export const ComponentSpec = z.object({
+  type: z.enum(["postgres", "redis", "storage"]),
+  size: z.enum(["small", "medium", "large"]).default("small"),
+});
+export type ComponentSpec = z.infer<typeof ComponentSpec>;
+
+export const PolicySpec = z.object({
+  /** Runs start without a person saying "apply" (staging in the seed). */
+  autoApply: z.boolean().default(false),
+  requireApproval: z.boolean().default(false),
+  canary: z.object({
+    enabled: z.boolean().default(false),
+    /** Traffic percentages to the canary, ending at 100. */
+    steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
+    soakSeconds: z.number().int().min(0).default(300),
+    /** Soak only: deploy and watch without a traffic split (staging). */
+    trafficSplit: z.boolean().default(true),
+  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true }),
+  autoRollback: z.boolean().default(true),
+  notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),
+});
+export type PolicySpec = z.infer<typeof PolicySpec>;
+
+/** The desired state of one environment; stored as numbered revisions. */
+export const EnvironmentSpec = z.object({
+  services: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ServiceSpec),
+  components: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ComponentSpec).default({}),
+  domains: z.record(z.string(), z.string()).default({}),
+  connections: z.array(z.enum(["railway", "cloudflare", "stripe", "sendgrid", "twilio"])).default([]),
+  policies: PolicySpec,
+});
+export type EnvironmentSpec = z.infer<typeof EnvironmentSpec>;
+
+/** Ids at the providers, written back after setup; not part of the desired state. */
+export const Bindings = z.object({
+  railway: z.object({
+    projectId: z.string(),
+    environmentId: z.string(),
+    services: z.record(z.string(), z.string()).default({}),
+  }).optional(),
+});
+export type Bindings = z.infer<typeof Bindings>;
+
+/** One change between two specs, addressed by a dotted path. */
+export interface SpecChange {
+  path: string;
+  op: "add" | "remove" | "change";
+  from?: unknown;
+  to?: unknown;
+}
+
+/** Structural diff of two JSON values, as a flat list of leaf changes (stable order). */
+export function diffSpecs(from: unknown, to: unknown, path = ""): SpecChange[] {
+  if (isPlainObject(from) && isPlainObject(to)) {
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+    return keys.flatMap((k) => {
+      const p = path ? `${path}.${k}` : k;
+      if (!(k in from)) return [{ path: p, op: "add" as const, to: to[k] }];
+      if (!(k in to)) return [{ path: p, op: "remove" as const, from: from[k] }];
+      return diffSpecs(from[k], to[k], p);
+    });
+  }
+  if (JSON.stringify(from) === JSON.stringify(to)) return [];
+  return [{ path, op: "change", from, to }];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

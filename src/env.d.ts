@@ -1,0 +1,25 @@
+/** Secrets and optional vars (set with `wrangler secret put`, or .dev.vars locally); see README "Configuration". */
+interface InfraChatConfig {
+  /** "1" switches every provider to the in-process sandbox world. */
+  SANDBOX?: string;
+  /** Sandbox time multiplier: 1 = the sandbox's own durations, 0 = instant (tests). */
+  SANDBOX_TIME_SCALE?: string;
+  /** base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. */
+  SECRETS_MASTER_KEY: string;
+  SECRETS_KEY_ID?: string;
+  /** JSON map keyId → base64 key, for values sealed before a key rotation. */
+  SECRETS_PREVIOUS_KEYS?: string;
+  RAILWAY_TOKEN?: string;
+  GITHUB_TOKEN?: string;
+  /** Local admin token created by `npm start` (sandbox only). */
+  INFRA_CHAT_ADMIN_TOKEN?: string;
+  /** One-time secret that lets the first admin be created on a real deployment. */
+  BOOTSTRAP_SECRET?: string;
+  TWILIO_AUTH_TOKEN?: string;
+  TWILIO_FROM_NUMBER?: string;
+}
+
+declare namespace Cloudflare {
+  interface Env extends InfraChatConfig {}
+}
+interface Env extends InfraChatConfig {}

@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { controlContext } from "../../control/context";
+import { PutSecret, envView, listRevisions, secretRefs, setSecret } from "../../control/environments";
+import { PlanRequest, createPlan, publicPlan } from "../../control/plans";
+import { formatRun } from "../../control/runs";
+import { findEnv } from "../../db/environments";
+import { listRuns } from "../../db/runs";
+import { RunStatus } from "../../domain/run";
+import { can, requireRole } from "../../security/roles";
+import type { AppEnv } from "../auth";
+import { readJson, readQuery } from "../errors";
+
+const RunsQuery = z.object({ status: RunStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+/** One environment: state, revisions, secrets, plans and runs. */
+export const envRoutes = new Hono<AppEnv>()
+  .get("/envs/:id", async (c) => c.json({ environment: await envView(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .get("/envs/:id/revisions", async (c) => c.json({ revisions: await listRevisions(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .put("/envs/:id/secrets/:name", async (c) => {
+    const { value } = await readJson(c, PutSecret);
+    await setSecret(controlContext(c.env, c.get("actor")), c.req.param("id"), c.req.param("name"), value);
+    return c.body(null, 204);
+  })
+  .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .post("/envs/:id/plan", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    requireRole(cx.actor.role, "plan");
+    const request = await readJson(c, PlanRequest);
+    const plan = await createPlan(cx, c.req.param("id"), request);
+    return c.json({ plan: publicPlan(plan) }, 201);
+  })
+  .get("/envs/:id/runs", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    requireRole(cx.actor.role, "read");
+    const query = readQuery(c, RunsQuery);
+    const env = await findEnv(cx.db, c.req.param("id"));
+    const rows = await listRuns(cx.db, env.id, query.status, query.limit);
+    return c.json({ runs: rows.map((r) => formatRun(r, [], env.env, [], can(cx.actor.role, "approve:non-production"))) });
+  });

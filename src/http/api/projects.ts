@@ -1,0 +1,41 @@
+import { Hono } from "hono";
+import { eq } from "drizzle-orm";
+import { controlContext } from "../../control/context";
+import { CreateEnvironment, CreateProject, createEnvironment, createProject, findProject, listEnvironments } from "../../control/environments";
+import { connections, projects } from "../../db/schema";
+import { requireRole } from "../../security/roles";
+import type { AppEnv } from "../auth";
+import { readJson } from "../errors";
+
+/** Projects, their environments and connections (API.md "Projects and environments"). */
+export const projectRoutes = new Hono<AppEnv>()
+  .post("/projects", async (c) => {
+    const project = await createProject(controlContext(c.env, c.get("actor")), await readJson(c, CreateProject));
+    return c.json({ project }, 201);
+  })
+  .get("/projects", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    requireRole(cx.actor.role, "read");
+    return c.json({ projects: await cx.db.select().from(projects).orderBy(projects.createdAt) });
+  })
+  .get("/projects/:id", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    requireRole(cx.actor.role, "read");
+    return c.json({ project: await findProject(cx, c.req.param("id")) });
+  })
+  .post("/projects/:id/envs", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    const environment = await createEnvironment(cx, c.req.param("id"), await readJson(c, CreateEnvironment));
+    return c.json({ environment }, 201);
+  })
+  .get("/projects/:id/envs", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    return c.json({ environments: await listEnvironments(cx, c.req.param("id")) });
+  })
+  .get("/projects/:id/connections", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    requireRole(cx.actor.role, "read");
+    const project = await findProject(cx, c.req.param("id"));
+    const rows = await cx.db.select().from(connections).where(eq(connections.projectId, project.id)).orderBy(connections.provider);
+    return c.json({ connections: rows.map((r) => ({ provider: r.provider, status: r.status, metadata: r.metadata, updatedAt: r.updatedAt })) });
+  });

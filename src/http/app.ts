@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { AppError } from "../domain/errors";
+import { isSandbox } from "../wiring";
+import { auditRoutes } from "./api/audit";
+import { chatRoutes } from "./api/chat";
+import { envRoutes } from "./api/envs";
+import { peopleRoutes } from "./api/people";
+import { projectRoutes } from "./api/projects";
+import { runRoutes } from "./api/runs";
+import type { AppEnv } from "./auth";
+import { bearerAuth } from "./auth";
+import { errorBody, handleError } from "./errors";
+import { openApiDocument } from "./openapi";
+import { sandboxRoutes } from "./sandbox";
+import { homePage } from "./ui";
+
+/** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
+export function buildApp() {
+  const api = new Hono<AppEnv>()
+    .route("/", peopleRoutes)
+    .route("/", projectRoutes)
+    .route("/", envRoutes)
+    .route("/", runRoutes)
+    .route("/", auditRoutes)
+    .route("/", chatRoutes);
+
+  const app = new Hono<AppEnv>();
+  app.use("*", secureHeaders());
+  app.onError((err, c) => handleError(err, c));
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.get("/", (c) => c.html(homePage()));
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  app.use("/api/*", bearerAuth());
+  app.route("/api", api);
+  app.use("/sandbox/*", async function sandboxOnly(c, next) {
+    if (!isSandbox(c.env)) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
+    await next();
+  });
+  app.route("/sandbox", sandboxRoutes);
+  return app;
+}

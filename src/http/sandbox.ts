@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { seedInvoicePerfect } from "../control/seed";
+import { database } from "../db/client";
+import { AppError } from "../domain/errors";
+import { addCommitSchema, requestsQuerySchema, sandboxFaultSchema } from "../sandbox/types";
+import type { SandboxResult } from "../sandbox/types";
+import { redactDeep } from "../security/redact";
+import { redactorFor, sandboxWorld } from "../wiring";
+import type { AppEnv } from "./auth";
+import { readJson, readQuery } from "./errors";
+
+function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
+  if (result && typeof result === "object" && "ok" in result && typeof result.ok === "boolean") {
+    const r = result as SandboxResult<T>;
+    if (r.ok) return r.value;
+    throw new AppError("invalid_request", r.message, r.details);
+  }
+  return result as T;
+}
+
+/** Sandbox world endpoints (API.md "Sandbox"); mounted only with SANDBOX=1, no token needed. */
+export const sandboxRoutes = new Hono<AppEnv>()
+  .get("/state", async (c) => {
+    const redact = await redactorFor(c.env, database(c.env.DB));
+    return c.json(redactDeep(unwrapSandbox(await sandboxWorld(c.env).state()), redact));
+  })
+  .post("/faults", async (c) => {
+    const fault = await readJson(c, sandboxFaultSchema);
+    // Typed through unknown: the RPC stub's mapped type of the fault union is too deep for tsc (TS2589).
+    const world = sandboxWorld(c.env) as unknown as { addFault(f: unknown): Promise<SandboxResult<unknown>> };
+    return c.json({ fault: unwrapSandbox(await world.addFault(fault)) }, 201);
+  })
+  .delete("/faults", async (c) => {
+    await sandboxWorld(c.env).clearFaults();
+    return c.body(null, 204);
+  })
+  .get("/requests", async (c) => {
+    const query = readQuery(c, z.object({ provider: requestsQuerySchema.shape.provider, limit: z.coerce.number().int().positive().max(2000).optional() }));
+    const redact = await redactorFor(c.env, database(c.env.DB));
+    return c.json({ requests: redactDeep(unwrapSandbox(await sandboxWorld(c.env).requests(query)), redact) });
+  })
+  .post("/commits", async (c) => {
+    const input = await readJson(c, addCommitSchema);
+    return c.json({ commits: unwrapSandbox(await sandboxWorld(c.env).addCommit(input)) }, 201);
+  })
+  .post("/seed", async (c) => c.json(await seedInvoicePerfect(c.env)));

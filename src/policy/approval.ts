@@ -1,0 +1,27 @@
+import type { Role } from "../security/roles";
+
+export interface Actor {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+/** Who may approve a run: production needs an admin who did not request it; elsewhere a deployer. */
+export function approvalRefusal(input: { production: boolean; requestedBy: string | null; approver: Actor }): string | null {
+  const { production, requestedBy, approver } = input;
+  if (approver.role === "viewer") return "viewers cannot approve runs";
+  if (production && approver.role !== "admin") return "production runs need an admin's approval";
+  if (production && requestedBy === approver.id) return "the requester cannot approve their own production run";
+  return null;
+}
+
+/**
+ * A short approval code bound to the run and the exact plan approved: HMAC(key, runId|planDigest|expiry),
+ * shown as 6 digits. A re-plan has another digest and so another code.
+ */
+export async function approvalCode(key: string, runId: string, planDigest: string, expiresAt: string): Promise<string> {
+  const hmacKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${runId}|${planDigest}|${expiresAt}`)));
+  const n = ((mac[0] << 24) | (mac[1] << 16) | (mac[2] << 8) | mac[3]) >>> 0;
+  return String(n % 1_000_000).padStart(6, "0");
+}

@@ -1,0 +1,78 @@
+import type { ArtifactStore } from "../audit/artifacts";
+import type { Bindings, EnvironmentSpec } from "../domain/spec";
+import type { RailwayApi } from "../providers/railway/api";
+import type { SourceApi } from "../providers/github/api";
+import type { RunRecord, StepRecord } from "./store";
+
+/** A release: what each service runs, as recorded when a deploy finished. */
+export interface ReleaseServices {
+  [service: string]: { commitSha: string; commitMessage: string; deploymentId: string };
+}
+
+export interface ReleaseRecord {
+  id: string;
+  version: string;
+  services: ReleaseServices;
+  runId: string | null;
+  createdAt: string;
+}
+
+/** Everything a step needs to know about its environment, loaded from D1 at the plan's spec revision. */
+export interface EnvContext {
+  envId: string;
+  /** "<projectSlug>:<envName>" */
+  env: string;
+  projectSlug: string;
+  name: string;
+  spec: EnvironmentSpec;
+  bindings: Bindings;
+  currentRelease: ReleaseRecord | null;
+}
+
+/** D1 reads and writes the executors need, behind an interface so the engine stays storage-agnostic. */
+export interface ControlPlanePort {
+  loadEnv(envId: string, revision: number): Promise<EnvContext>;
+  saveBindings(envId: string, bindings: Bindings): Promise<void>;
+  /** Names of the environment's stored secrets (values never leave the resolver). */
+  secretNames(envId: string): Promise<string[]>;
+  resolveSecret(envId: string, name: string): Promise<string | null>;
+  /** Newest first. */
+  releases(envId: string): Promise<ReleaseRecord[]>;
+  /** Records a new release (next version number) and makes it current, idempotently per run. */
+  recordRelease(envId: string, services: ReleaseServices, runId: string): Promise<ReleaseRecord>;
+  setCurrentRelease(envId: string, releaseId: string): Promise<void>;
+}
+
+/** The outcome of one execution of one step. */
+export type StepResult =
+  | { kind: "done"; note?: string }
+  /** Not finished; run me again after `ms` (polling a deployment, soak). */
+  | { kind: "wait"; ms: number; note?: string }
+  /** Failed; `retryAfterMs` set when trying again later can help. */
+  | { kind: "fail"; error: string; retryAfterMs?: number };
+
+export interface StepContext {
+  run: RunRecord;
+  step: StepRecord;
+  env: EnvContext;
+  railway: RailwayApi;
+  source: SourceApi;
+  /** fetch for the app's own endpoints (health probes). */
+  appFetch: typeof fetch;
+  port: ControlPlanePort;
+  artifacts: ArtifactStore;
+  /** Persists step.state and run.outputs now — call before and after every provider write. */
+  save(): void;
+  now(): number;
+  /** How long to wait between polls of a provider (scaled in the sandbox). */
+  pollMs: number;
+}
+
+export type StepExecutor = (ctx: StepContext) => Promise<StepResult>;
+
+/** Reads a typed value a previous step left in run.outputs. */
+export function output<T>(run: RunRecord, key: string): T {
+  const value = run.outputs[key];
+  if (value === undefined) throw new Error(`run output "${key}" is missing: an earlier step did not run`);
+  return value as T;
+}

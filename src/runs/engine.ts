@@ -1,0 +1,359 @@
+import type { AuditInput } from "../audit/chain";
+import type { ArtifactStore } from "../audit/artifacts";
+import { AppError } from "../domain/errors";
+import type { Plan, RunStatus } from "../domain/run";
+import { canTransition, isTerminal } from "../domain/run";
+import type { Actor } from "../policy/approval";
+import { approvalRefusal } from "../policy/approval";
+import type { RailwayApi } from "../providers/railway/api";
+import type { SourceApi } from "../providers/github/api";
+import type { Receipt } from "../providers/types";
+import { ProviderError } from "../providers/types";
+import type { ControlPlanePort, StepContext, StepResult } from "./context";
+import { EXECUTORS } from "./executors";
+import { errorText } from "./executors/prepare";
+import { compensateFailedRun } from "./failure";
+import type { RunRecord, RunStore, StepRecord } from "./store";
+
+export interface ProviderSet {
+  railway: RailwayApi;
+  source: SourceApi;
+  appFetch: typeof fetch;
+}
+
+/** What the engine needs from its Durable Object shell. */
+export interface EngineDeps {
+  store: RunStore;
+  port: ControlPlanePort;
+  artifacts: ArtifactStore;
+  /** Adapters whose every call reports a receipt to `onReceipt`. */
+  providers(onReceipt: (r: Receipt) => void): Promise<ProviderSet>;
+  /** Writes the D1 projection of a transition, its receipts and audit events, atomically. */
+  commit(change: Commit): Promise<void>;
+  /** Persists the schedule's earliest time as the DO alarm. */
+  arm(): Promise<void>;
+  approvalCode(run: RunRecord, expiresAt: string): Promise<string>;
+  now(): number;
+  pollMs: number;
+}
+
+export interface Commit {
+  run: RunRecord;
+  steps: StepRecord[];
+  receipts?: { stepId: string; receipt: Receipt }[];
+  audit?: AuditInput[];
+}
+
+const MAX_STEP_ATTEMPTS = 6;
+const TICK_BUDGET_MS = 20_000;
+const APPROVAL_TTL_MS = 24 * 3600_000;
+
+/** The run queue and state machine of one environment; the EnvironmentDO is its shell. */
+export class RunEngine {
+  #ticking = false;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** Accepts an applied plan: 409 when already applied or a run of its type is waiting. */
+  async enqueue(plan: Plan, requester: Actor): Promise<RunRecord> {
+    const { store } = this.deps;
+    if (store.runByPlan(plan.id)) throw new AppError("conflict", `plan ${plan.id} was already applied`);
+    const waiting = store.runsIn(["queued", "awaiting-approval"]).find((r) => r.type === plan.type);
+    if (waiting) throw new AppError("conflict", `a ${plan.type} run is already queued for ${plan.env} (${waiting.id})`, { runId: waiting.id });
+    const now = this.#iso();
+    const expiresAt = new Date(this.deps.now() + APPROVAL_TTL_MS).toISOString();
+    const draft: Omit<RunRecord, "seq"> = {
+      id: plan.runId, planId: plan.id, priority: plan.type === "rollback" ? 10 : 0, type: plan.type, status: "queued",
+      requestedBy: requester.id, plan, approvals: null, error: null, outputs: {}, createdAt: now, startedAt: null, endedAt: null,
+    };
+    const steps: StepRecord[] = plan.steps.map((s, idx) => ({
+      runId: plan.runId, idx, id: s.id, kind: s.kind, summary: s.summary, params: s.params, status: "pending",
+      attempts: 0, startedAt: null, endedAt: null, error: null, receiptIds: [], state: {},
+    }));
+    if (plan.requiresApproval) {
+      draft.status = "awaiting-approval";
+      draft.approvals = { required: true, code: await this.deps.approvalCode({ ...draft, seq: 0 }, expiresAt), approvedBy: [], expiresAt };
+    }
+    const run = store.insertRun(draft, steps);
+    const audit: AuditInput[] = [{ actor: requester.id, action: "run.applied", planId: plan.id, runId: run.id, intent: plan.type, diffSummary: diffSummary(plan) }];
+    const preempted = run.type === "rollback" ? this.#preemptDeploys(run.id) : [];
+    if (run.status === "queued") this.#startIfIdle(run);
+    for (const r of preempted) {
+      await this.deps.commit({ run: r, steps: store.steps(r.id), audit: [{ actor: "infra-chat", action: "run.preempted", runId: r.id, details: { by: run.id } }] });
+    }
+    await this.deps.commit({ run, steps, audit });
+    await this.#writePlanArtifacts(run);
+    this.#wake();
+    await this.deps.arm();
+    return run;
+  }
+
+  /** Approves an awaiting run; the approver must satisfy the approval policy. */
+  async approve(runId: string, approver: Actor): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (run.status !== "awaiting-approval" || !run.approvals) throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
+    const refusal = approvalRefusal({ production: run.plan.env.endsWith(":production") || run.plan.requiresApproval, requestedBy: run.requestedBy, approver });
+    if (refusal) throw new AppError("forbidden", refusal);
+    if (Date.parse(run.approvals.expiresAt) < this.deps.now()) throw new AppError("conflict", "the approval window has expired: plan again");
+    run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };
+    this.#transition(run, "queued");
+    this.#startIfIdle(run);
+    await this.deps.commit({ run, steps: [], audit: [{ actor: approver.id, action: "run.approved", runId, planId: run.planId }] });
+    this.#wake();
+    await this.deps.arm();
+    return run;
+  }
+
+  /** Rejects an awaiting run. */
+  async reject(runId: string, actor: Actor, reason?: string): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (run.status !== "awaiting-approval") throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
+    if (actor.role === "viewer") throw new AppError("forbidden", "viewers cannot reject runs");
+    run.approvals = run.approvals ? { ...run.approvals, rejectedBy: actor.id } : null;
+    run.error = reason ?? null;
+    return this.#finish(run, "rejected", { actor: actor.id, action: "run.rejected", runId, details: reason ? { reason } : undefined });
+  }
+
+  /** Cancels a run that has not finished; a running step is not interrupted mid-call. */
+  async cancel(runId: string, actor: Actor): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (!canTransition(run.status, "cancelled")) throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
+    const steps = this.#skipRemaining(run.id);
+    const done = await this.#finish(run, "cancelled", { actor: actor.id, action: "run.cancelled", runId }, steps);
+    this.#wake();
+    await this.deps.arm();
+    return done;
+  }
+
+  /** Pauses a running run at the next step boundary. */
+  async stop(runId: string, actor: Actor): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (run.status !== "running") throw new AppError("conflict", `run ${runId} is ${run.status}, not running`);
+    this.#transition(run, "stopped");
+    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "run.stopped", runId }] });
+    return run;
+  }
+
+  /** Resumes a stopped run. */
+  async resume(runId: string, actor: Actor): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (run.status !== "stopped") throw new AppError("conflict", `run ${runId} is ${run.status}, not stopped`);
+    this.#transition(run, "running");
+    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "run.resumed", runId }] });
+    this.#wake();
+    await this.deps.arm();
+    return run;
+  }
+
+  /** A run and its steps. */
+  view(runId: string): { run: RunRecord; steps: StepRecord[] } {
+    return { run: this.#get(runId), steps: this.deps.store.steps(runId) };
+  }
+
+  /** Advances the active run (and the queue behind it) until something has to wait; alarm-driven. */
+  async tick(): Promise<void> {
+    if (this.#ticking) return this.#wake();
+    this.#ticking = true;
+    try {
+      const deadline = this.deps.now() + TICK_BUDGET_MS;
+      while (this.deps.now() < deadline) {
+        const run = this.#active() ?? this.#startNext();
+        if (!run) return;
+        const waitUntil = await this.#advance(run);
+        if (waitUntil !== null) {
+          this.deps.store.schedule("tick", waitUntil);
+          return;
+        }
+      }
+      this.#wake();
+    } finally {
+      this.#ticking = false;
+      await this.deps.arm();
+    }
+  }
+
+  #active(): RunRecord | null {
+    return this.deps.store.runsIn(["running"])[0] ?? null;
+  }
+
+  #startNext(): RunRecord | null {
+    const next = this.deps.store.runsIn(["queued"])[0];
+    if (!next) return null;
+    this.#transition(next, "running");
+    return next;
+  }
+
+  #startIfIdle(run: RunRecord): void {
+    if (run.status === "queued" && !this.deps.store.runsIn(["running"]).some((r) => r.id !== run.id)) {
+      const head = this.deps.store.runsIn(["queued"])[0];
+      if (!head || head.id === run.id || head.priority <= run.priority) this.#transition(run, "running");
+    }
+  }
+
+  /** Runs steps until the run waits (returns the wake-up time) or ends (returns null). */
+  async #advance(run: RunRecord): Promise<number | null> {
+    for (const step of this.deps.store.steps(run.id)) {
+      if (step.status === "succeeded" || step.status === "skipped" || step.status === "failed") continue;
+      const current = this.deps.store.getRun(run.id);
+      if (!current || current.status !== "running") return null;
+      Object.assign(run, current);
+      const result = await this.#execute(run, step);
+      if (result.kind === "wait") return this.deps.now() + result.ms;
+      if (result.kind === "fail") {
+        if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS) return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
+        await this.#fail(run, step, result.error);
+        return null;
+      }
+    }
+    await this.#finish(run, "succeeded", { actor: "infra-chat", action: "run.succeeded", runId: run.id, details: { release: run.outputs.releaseVersion } });
+    return null;
+  }
+
+  async #execute(run: RunRecord, step: StepRecord): Promise<StepResult> {
+    const { store } = this.deps;
+    if (step.status === "pending" || step.error) {
+      step.attempts += 1;
+      step.error = null;
+    }
+    step.status = "running";
+    step.startedAt ??= this.#iso();
+    store.saveStep(step);
+    const receipts: Receipt[] = [];
+    const providers = await this.deps.providers((r) => receipts.push(r));
+    const env = await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
+    const ctx: StepContext = {
+      run, step, env, ...providers, port: this.deps.port, artifacts: this.deps.artifacts,
+      save: () => { store.saveStep(step); store.saveOutputs(run); },
+      now: () => this.deps.now(), pollMs: this.deps.pollMs,
+    };
+    let result: StepResult;
+    try {
+      result = await EXECUTORS[step.kind](ctx);
+    } catch (e) {
+      result = e instanceof ProviderError && e.retryable
+        ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
+        : { kind: "fail", error: errorText(e) };
+    }
+    step.receiptIds.push(...receipts.map((r) => r.id));
+    const failedForGood = result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS);
+    if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: this.#iso(), error: null });
+    if (result.kind === "fail") step.error = result.error;
+    if (failedForGood) Object.assign(step, { status: "failed", endedAt: this.#iso() });
+    if (result.kind !== "fail") step.state.note = result.note;
+    store.saveStep(step);
+    store.saveOutputs(run);
+    // Polls are receipts, not audit events: the chain records what changed, once per step outcome.
+    const audit: AuditInput[] = result.kind === "wait" ? [] : [{
+      actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : failedForGood ? "failed" : "retrying"}`,
+      runId: run.id, planId: run.planId, intent: step.kind,
+      diffSummary: result.kind === "fail" ? result.error : result.note,
+      receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
+      details: { stepId: step.id, receipts: step.receiptIds.length },
+    }];
+    await this.deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
+    if (receipts.length) await this.#appendReceipts(run.id, step.id, receipts);
+    return result;
+  }
+
+  async #fail(run: RunRecord, step: StepRecord, error: string): Promise<void> {
+    run.error = `${step.kind} (${step.id}) failed: ${error}`;
+    const steps = this.#skipRemaining(run.id);
+    const receipts: Receipt[] = [];
+    const restored = await compensateFailedRun({
+      run, steps: this.deps.store.steps(run.id), providers: await this.deps.providers((r) => receipts.push(r)),
+      port: this.deps.port, artifacts: this.deps.artifacts, failedStep: step, error,
+    });
+    if (receipts.length) await this.#appendReceipts(run.id, "compensation", receipts);
+    await this.#finish(run, "failed", {
+      actor: "infra-chat", action: "run.failed", runId: run.id, planId: run.planId, diffSummary: run.error,
+      details: { restored, incident: `runs/${run.id}/incident.md` },
+    }, steps);
+  }
+
+  async #finish(run: RunRecord, status: RunStatus, audit: AuditInput, steps: StepRecord[] = []): Promise<RunRecord> {
+    const { outputs, error } = run;
+    Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
+    if (isTerminal(run.status)) return run;
+    this.#transition(run, status);
+    run.endedAt = this.#iso();
+    this.deps.store.saveRun(run);
+    await this.deps.commit({ run, steps, audit: [audit] });
+    await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
+    return run;
+  }
+
+  #skipRemaining(runId: string): StepRecord[] {
+    const skipped = this.deps.store.steps(runId).filter((s) => s.status === "pending" || s.status === "running");
+    for (const s of skipped) {
+      Object.assign(s, { status: "skipped", endedAt: this.#iso() });
+      this.deps.store.saveStep(s);
+    }
+    return skipped;
+  }
+
+  /** A rollback takes over from a deploy that is running or waiting: the deploy ends rolled-back. */
+  #preemptDeploys(rollbackRunId: string): RunRecord[] {
+    return this.deps.store.runsIn(["running", "queued"]).filter((r) => r.type === "deploy").map((r) => {
+      this.#transition(r, "rolled-back");
+      r.error = `preempted by rollback ${rollbackRunId}`;
+      r.endedAt = this.#iso();
+      this.deps.store.saveRun(r);
+      this.#skipRemaining(r.id);
+      return r;
+    });
+  }
+
+  #transition(run: RunRecord, to: RunStatus): void {
+    if (!canTransition(run.status, to)) throw new AppError("conflict", `run ${run.id} cannot go from ${run.status} to ${to}`);
+    run.status = to;
+    if (to === "running") run.startedAt ??= this.#iso();
+    this.deps.store.saveRun(run);
+  }
+
+  #get(runId: string): RunRecord {
+    const run = this.deps.store.getRun(runId);
+    if (!run) throw new AppError("not_found", `run ${runId} not found`);
+    return run;
+  }
+
+  #wake(): void {
+    this.deps.store.schedule("tick", this.deps.now());
+  }
+
+  #iso(): string {
+    return new Date(this.deps.now()).toISOString();
+  }
+
+  async #writePlanArtifacts(run: RunRecord): Promise<void> {
+    const { plan } = run;
+    await this.deps.artifacts.put(run.id, "plan.json", { id: plan.id, type: plan.type, env: plan.env, params: plan.params, steps: plan.steps, risk: plan.risk, requiresApproval: plan.requiresApproval, specRevision: plan.specRevision });
+    await this.deps.artifacts.put(run.id, "diff.json", plan.diff);
+    await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
+  }
+
+  async #appendReceipts(runId: string, stepId: string, receipts: Receipt[]): Promise<void> {
+    const name = `receipts/${stepId}.json`;
+    const existing = await this.deps.artifacts.get(runId, name);
+    const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
+    await this.deps.artifacts.put(runId, name, [...previous, ...receipts]);
+  }
+}
+
+/** Full-jitter exponential backoff, never sooner than the provider asked. */
+function backoff(attempt: number, atLeastMs: number): number {
+  const ceiling = Math.min(60_000, 500 * 2 ** attempt);
+  return Math.max(atLeastMs, Math.floor(Math.random() * ceiling));
+}
+
+function diffSummary(plan: Plan): string {
+  return plan.diff.length ? `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}` : "no desired-state changes";
+}
+
+function runJson(run: RunRecord, steps: StepRecord[]): unknown {
+  return {
+    id: run.id, type: run.type, env: run.plan.env, status: run.status, requestedBy: run.requestedBy, planId: run.planId,
+    createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error, outputs: run.outputs,
+    approvals: run.approvals ? { ...run.approvals, code: undefined } : null, isTerminal: isTerminal(run.status),
+    steps: steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note: s.state.note, receiptIds: s.receiptIds })),
+  };
+}

@@ -1,0 +1,55 @@
+import type { StepExecutor } from "../context";
+
+interface HealthState {
+  failures?: Record<string, number>;
+}
+
+const MAX_FAILED_CHECKS = 5;
+
+/** Probes each service's health endpoint on its Railway domain until all answer 200 (bounded). */
+export const verifyHealth: StepExecutor = async (ctx) => {
+  const binding = ctx.env.bindings.railway!;
+  const state = ctx.step.state as HealthState;
+  state.failures ??= {};
+  const pending: string[] = [];
+  const checked: string[] = [];
+  for (const name of ctx.step.params.services as string[]) {
+    const spec = ctx.env.spec.services[name];
+    const serviceId = binding.services[name];
+    if (!spec?.healthPath || spec.kind !== "service" || !serviceId) continue;
+    const domains = await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId);
+    if (domains.length === 0) continue;
+    const status = await ctx.appFetch(`https://${domains[0].domain}${spec.healthPath}`, { signal: AbortSignal.timeout(10_000) })
+      .then((r) => r.status).catch(() => 0);
+    if (status === 200) {
+      checked.push(name);
+      continue;
+    }
+    state.failures[name] = (state.failures[name] ?? 0) + 1;
+    if (state.failures[name] >= MAX_FAILED_CHECKS) {
+      return { kind: "fail", error: `${name} health check ${spec.healthPath} failed ${MAX_FAILED_CHECKS} times (last status ${status || "no response"})` };
+    }
+    pending.push(name);
+  }
+  ctx.save();
+  if (pending.length) return { kind: "wait", ms: ctx.pollMs, note: `waiting for ${pending.join(", ")} to become healthy` };
+  return { kind: "done", note: checked.length ? `healthy: ${checked.join(", ")}` : "no health endpoints to check" };
+};
+
+/** Records the release (deploy) or points the environment back at an earlier one (rollback). */
+export const finalizeRelease: StepExecutor = async (ctx) => {
+  const target = ctx.step.params.toRelease as string | undefined;
+  if (target) {
+    await ctx.port.setCurrentRelease(ctx.env.envId, target);
+    ctx.run.outputs.release = target;
+    ctx.save();
+    return { kind: "done", note: `current release is ${String(ctx.step.params.toVersion ?? target)} again` };
+  }
+  const deployed = (ctx.run.outputs.deployed ?? {}) as Record<string, { commitSha: string; commitMessage: string; deploymentId: string }>;
+  const services = { ...(ctx.env.currentRelease?.services ?? {}), ...deployed };
+  const release = await ctx.port.recordRelease(ctx.env.envId, services, ctx.run.id);
+  ctx.run.outputs.release = release.id;
+  ctx.run.outputs.releaseVersion = release.version;
+  ctx.save();
+  return { kind: "done", note: `release ${release.version} recorded` };
+};

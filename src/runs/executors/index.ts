@@ -1,0 +1,19 @@
+import type { StepKind } from "../../domain/run";
+import type { StepExecutor } from "../context";
+import { deployService, migrate, rollbackService } from "./deploy";
+import { finalizeRelease, verifyHealth } from "./finish";
+import { preflight, resolveRef } from "./prepare";
+import { reconcileConfig, reconcileShape } from "./reconcile";
+
+/** One executor per step kind. */
+export const EXECUTORS: Record<StepKind, StepExecutor> = {
+  "resolve-ref": resolveRef,
+  preflight,
+  "reconcile-shape": reconcileShape,
+  "reconcile-config": reconcileConfig,
+  migrate,
+  "deploy-service": deployService,
+  "verify-health": verifyHealth,
+  "finalize-release": finalizeRelease,
+  "rollback-service": rollbackService,
+};

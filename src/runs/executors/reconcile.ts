@@ -1,0 +1,92 @@
+import type { StepContext, StepExecutor } from "../context";
+import type { ServiceSpec } from "../../domain/spec";
+import type { RailwayInstanceSettings } from "../../providers/railway/api";
+import { componentServiceName } from "./prepare";
+
+/** A job-style Railway service that only runs its service's migrations as a pre-deploy command. */
+export function migrationJobName(service: string): string {
+  return `${service}-migrate`;
+}
+
+interface ShapeTarget {
+  name: string;
+  spec: ServiceSpec;
+  settings: RailwayInstanceSettings;
+}
+
+function shapeTargets(ctx: StepContext): ShapeTarget[] {
+  return Object.entries(ctx.env.spec.services).flatMap(([name, spec]) => {
+    const own: ShapeTarget = {
+      name,
+      spec,
+      settings: {
+        startCommand: spec.startCommand ?? null,
+        healthcheckPath: spec.kind === "service" ? (spec.healthPath ?? null) : null,
+        numReplicas: spec.replicas,
+        cronSchedule: spec.kind === "cron" ? (spec.schedule ?? null) : null,
+        rootDirectory: spec.source.path === "." ? null : spec.source.path,
+      },
+    };
+    if (!spec.migrateCommand) return [own];
+    // Railway has no one-off command API; a pre-deploy command is its supported place for migrations.
+    const job: ShapeTarget = {
+      name: migrationJobName(name),
+      spec,
+      settings: { preDeployCommand: [spec.migrateCommand], startCommand: "true", restartPolicyType: "NEVER", numReplicas: 1, rootDirectory: own.settings.rootDirectory },
+    };
+    return [job, own];
+  });
+}
+
+/** Ensures every service (and migration job) of the spec exists at Railway with the spec's settings. */
+export const reconcileShape: StepExecutor = async (ctx) => {
+  const binding = ctx.env.bindings.railway;
+  if (!binding) return { kind: "fail", error: "not provisioned" };
+  const existing = new Map((await ctx.railway.listServices(binding.projectId)).map((s) => [s.name, s.id]));
+  const created: string[] = [];
+  const services = { ...binding.services };
+  for (const target of shapeTargets(ctx)) {
+    let id = existing.get(target.name);
+    if (!id) {
+      // Created empty: Railway deploys a service created with a source at once, before its settings exist.
+      const service = await ctx.railway.createService({ projectId: binding.projectId, environmentId: binding.environmentId, name: target.name });
+      id = service.id;
+      created.push(target.name);
+    }
+    services[target.name] = id;
+    await ctx.railway.updateServiceInstance(id, binding.environmentId, { ...target.settings, source: { repo: target.spec.source.repo } });
+  }
+  for (const [name, id] of existing) if (name === "Postgres" || name === "Redis") services[name] = id;
+  await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services } });
+  ctx.env.bindings = { ...ctx.env.bindings, railway: { ...binding, services } };
+  return { kind: "done", note: created.length ? `created ${created.join(", ")}` : "all services present" };
+};
+
+/** Sets each service's variables to the spec: literals, decrypted secrets, component references. */
+export const reconcileConfig: StepExecutor = async (ctx) => {
+  const binding = ctx.env.bindings.railway;
+  if (!binding) return { kind: "fail", error: "not provisioned" };
+  const notes: string[] = [];
+  for (const target of shapeTargets(ctx)) {
+    const serviceId = binding.services[target.name];
+    if (!serviceId) return { kind: "fail", error: `${target.name} has no Railway service: reconcile-shape did not run` };
+    const desired: Record<string, string> = {};
+    if (target.spec.port && target.spec.kind === "service" && !target.name.endsWith("-migrate")) desired.PORT = String(target.spec.port);
+    for (const [name, v] of Object.entries(target.spec.env)) {
+      if ("value" in v) desired[name] = v.value;
+      else if ("component" in v) desired[name] = `\${{${componentServiceName(ctx.env.spec.components[v.component]?.type ?? v.component)}.${v.output}}}`;
+      else {
+        const secret = await ctx.port.resolveSecret(ctx.env.envId, v.secret);
+        if (secret === null) return { kind: "fail", error: `secret ${v.secret} is not set for ${ctx.env.env}` };
+        desired[name] = secret;
+      }
+    }
+    const current = await ctx.railway.getVariables(binding.projectId, binding.environmentId, serviceId);
+    const changed = Object.fromEntries(Object.entries(desired).filter(([k, v]) => current[k] !== v));
+    if (Object.keys(changed).length === 0) continue;
+    // skipDeploys: the deploy steps decide when services restart, not the variable write.
+    await ctx.railway.upsertVariables({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, variables: changed, skipDeploys: true });
+    notes.push(`${target.name}: ${Object.keys(changed).sort().join(", ")}`);
+  }
+  return { kind: "done", note: notes.length ? `variables set — ${notes.join("; ")}` : "variables already match" };
+};

@@ -1,0 +1,61 @@
+import type { ArtifactStore } from "../audit/artifacts";
+import type { ControlPlanePort } from "./context";
+import type { ProviderSet } from "./engine";
+import { errorText } from "./executors/prepare";
+import type { RunRecord, StepRecord } from "./store";
+
+interface FailureInput {
+  run: RunRecord;
+  steps: StepRecord[];
+  failedStep: StepRecord;
+  error: string;
+  providers: ProviderSet;
+  port: ControlPlanePort;
+  artifacts: ArtifactStore;
+}
+
+/**
+ * When a deploy fails after some services went live, puts those services back on the deployment
+ * they ran before (so the environment matches its current release again) and writes incident.md.
+ */
+export async function compensateFailedRun(input: FailureInput): Promise<string[]> {
+  const { run, steps, failedStep, error, providers, artifacts } = input;
+  const restored: string[] = [];
+  const problems: string[] = [];
+  if (run.type === "deploy") {
+    const deployedHere = steps.filter((s) => s.kind === "deploy-service" && s.status === "succeeded").reverse();
+    for (const s of deployedHere) {
+      const previous = s.state.previousDeploymentId as string | null | undefined;
+      if (!previous) continue;
+      try {
+        await providers.railway.rollbackDeployment(previous);
+        restored.push(String(s.params.service));
+      } catch (e) {
+        problems.push(`${String(s.params.service)}: ${errorText(e)}`);
+      }
+    }
+  }
+  const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
+  const release = (await input.port.loadEnv(run.plan.envId, run.plan.specRevision).catch(() => null))?.currentRelease;
+  await artifacts.put(run.id, "incident.md", [
+    `# ${run.type} of ${run.plan.env} failed`,
+    "",
+    `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
+    `- **When:** ${failedStep.endedAt ?? new Date().toISOString()}`,
+    `- **Failed step:** ${failedStep.id} — ${failedStep.summary} (${failedStep.attempts} attempt${failedStep.attempts === 1 ? "" : "s"})`,
+    `- **Error:** ${error}`,
+    `- **Current release:** ${release ? `${release.version} (unchanged)` : "none recorded"}`,
+    `- **Restored to the previous deployment:** ${restored.length ? restored.join(", ") : "nothing needed (no service went live in this run)"}`,
+    ...(problems.length ? [`- **Could not restore:** ${problems.join("; ")}`] : []),
+    "",
+    "## Steps",
+    ...steps.map((s) => `- ${s.status === "succeeded" ? "✓" : s.status === "failed" ? "✗" : "·"} ${s.summary} — ${s.status}${s.error ? `: ${s.error}` : ""}`),
+    "",
+    "## Evidence",
+    ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
+    "",
+    "## Next steps",
+    "- Read the logs above, fix the cause, and plan the deploy again (\"deploy " + run.plan.env.split(":")[1] + "\").",
+  ].join("\n"));
+  return restored;
+}

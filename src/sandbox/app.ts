@@ -1,0 +1,48 @@
+/**
+ * The simulated Invoice Perfect app behind each `*.up.railway.app` service domain. It serves the
+ * release of the instance's live deployment (the newest that went live); traffic, error-rate and
+ * latency simulation will grow here.
+ */
+import { appFaultsFor, consumeAppFault } from "./faults";
+import { getEnvironment, getInstance, getService } from "./world/entities";
+import { currentDeployment } from "./world/deployments";
+import { findDomain, RAILWAY_APP_SUFFIX } from "./world/domains";
+import type { World } from "./world/store";
+
+/** Whether a hostname is a Railway-provided app domain. */
+export function isAppHost(hostname: string): boolean {
+  return hostname.endsWith(`.${RAILWAY_APP_SUFFIX}`);
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** Answers one request to an app domain. */
+export function handleApp(world: World, request: Request): Response {
+  const url = new URL(request.url);
+  const domain = findDomain(world, url.hostname);
+  // Railway's edge answers this for a domain with no service behind it.
+  if (!domain) return json(404, { status: "error", code: 404, message: "Application not found" });
+  const service = getService(world, domain.service_id);
+  const env = getEnvironment(world, domain.environment_id);
+  const instance = getInstance(world, domain.service_id, domain.environment_id);
+  if (!service || !env || !instance) return json(404, { status: "error", code: 404, message: "Application not found" });
+
+  const live = currentDeployment(world, service.id, env.id);
+  if (!live || live.phase !== "SUCCESS") {
+    return json(503, { status: "error", code: 503, message: "Application failed to respond" });
+  }
+  const release = live.meta.commitMessage ?? live.meta.image ?? null;
+  const healthPath = instance.settings.healthcheckPath ?? "/health";
+  if (request.method === "GET" && url.pathname === healthPath) {
+    const failing = appFaultsFor(world, env.name, service.name).find((f) => f.failHealth);
+    if (failing) {
+      consumeAppFault(world, failing);
+      return json(500, { status: "error", release, error: "health check failed" });
+    }
+    return json(200, { status: "ok", release });
+  }
+  if (request.method === "GET" && url.pathname === "/") return json(200, { service: service.name, release });
+  return json(404, { error: "Not Found", path: url.pathname });
+}

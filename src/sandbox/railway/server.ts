@@ -1,0 +1,123 @@
+/** Railway's GraphQL endpoint over the world: HTTP envelope, auth, graphql-js execution, error shape. */
+import { buildSchema, graphqlSync, type GraphQLSchema } from "graphql";
+import { maskVariableValues } from "../request-log";
+import type { JsonValue } from "../types";
+import type { World } from "../world/store";
+import type { RailwayContext, RootResolver } from "./context";
+import { deploymentResolvers } from "./resolvers/deployments";
+import { domainAndTemplateResolvers } from "./resolvers/domains";
+import { projectResolvers } from "./resolvers/projects";
+import { serviceResolvers } from "./resolvers/services";
+import { variableResolvers } from "./resolvers/variables";
+import { RAILWAY_SDL } from "./schema";
+
+export const RAILWAY_HOSTS = new Set(["backboard.railway.com", "backboard.railway.app"]);
+export const RAILWAY_GRAPHQL_PATH = "/graphql/v2";
+
+// Query and Mutation field names do not collide in our subset, so one root object serves both.
+const ROOT: Record<string, RootResolver> = {
+  ...projectResolvers, ...serviceResolvers, ...variableResolvers, ...deploymentResolvers, ...domainAndTemplateResolvers,
+};
+
+interface GraphqlBody {
+  query: string;
+  variables?: { [key: string]: JsonValue | undefined } | null;
+  operationName?: string | null;
+}
+
+/** What the handler answered, plus the body as the request log should show it. */
+export interface RailwayExchange {
+  response: Response;
+  logBody: JsonValue;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+function parseBody(text: string): GraphqlBody | string {
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(text) as JsonValue;
+  } catch {
+    return "Invalid JSON body";
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || typeof parsed.query !== "string") {
+    return "Must provide query string.";
+  }
+  const vars = parsed.variables;
+  const op = parsed.operationName;
+  return {
+    query: parsed.query,
+    variables: typeof vars === "object" && vars !== null && !Array.isArray(vars) ? vars : null,
+    operationName: typeof op === "string" ? op : null,
+  };
+}
+
+/** Railway accepts an account/workspace token as `Authorization: Bearer …` or a project token header. */
+export function presentedToken(headers: Headers): { kind: "bearer" | "project"; token: string } | null {
+  const authorization = headers.get("authorization");
+  if (authorization !== null) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? { kind: "bearer", token: match[1] } : null;
+  }
+  const projectToken = headers.get("project-access-token")?.trim();
+  return projectToken ? { kind: "project", token: projectToken } : null;
+}
+
+// FNV-1a: a stable fingerprint so the world can say which tokens it saw without storing one.
+function fingerprint(token: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193) >>> 0;
+  return `${hash.toString(16).padStart(8, "0")}/${token.length}`;
+}
+
+function recordToken(world: World, kind: string, token: string): void {
+  const now = world.now();
+  world.run(
+    `INSERT INTO tokens VALUES (?, ?, ?, ?, 1)
+     ON CONFLICT(fingerprint) DO UPDATE SET last_seen = excluded.last_seen, uses = uses + 1`,
+    fingerprint(token), kind, now, now,
+  );
+}
+
+/** Serves `POST /graphql/v2`; the schema is built lazily, once per instance (one per SandboxDO). */
+export class RailwayGraphqlServer {
+  #schema: GraphQLSchema | null = null;
+
+  get schema(): GraphQLSchema {
+    this.#schema ??= buildSchema(RAILWAY_SDL);
+    return this.#schema;
+  }
+
+  /** The request body as the log shows it: {query, variables (values of Railway variables masked), operationName}. */
+  describe(text: string): JsonValue {
+    const body = parseBody(text);
+    if (typeof body === "string") return text || null;
+    return { query: body.query, variables: maskVariableValues(body.variables ?? null), operationName: body.operationName ?? null };
+  }
+
+  /** Answers one request synchronously, so a whole operation applies without interleaving. */
+  handle(world: World, request: Request, text: string): RailwayExchange {
+    const path = new URL(request.url).pathname;
+    if (path !== RAILWAY_GRAPHQL_PATH) return { response: json(404, { errors: [{ message: "Not Found" }] }), logBody: text || null };
+    if (request.method !== "POST") {
+      return { response: json(405, { errors: [{ message: "Method Not Allowed" }] }, { allow: "POST" }), logBody: null };
+    }
+    const body = parseBody(text);
+    if (typeof body === "string") return { response: json(400, { errors: [{ message: body }] }), logBody: text };
+    const logBody = this.describe(text);
+    const token = presentedToken(request.headers);
+    if (token) recordToken(world, token.kind, token.token);
+    const contextValue: RailwayContext = { world, authorized: token !== null };
+    const result = graphqlSync({
+      schema: this.schema, source: body.query, rootValue: ROOT, contextValue,
+      variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined,
+    });
+    // GraphQL-level errors travel with HTTP 200 and data null (or partial), as Railway answers them.
+    const payload = result.errors?.length
+      ? { data: result.data ?? null, errors: result.errors.map((e) => e.toJSON()) }
+      : { data: result.data ?? null };
+    return { response: json(200, payload), logBody };
+  }
+}

@@ -1,0 +1,142 @@
+/** Public vocabulary of the sandbox world: seed ids, faults, recorded requests, state snapshot. */
+import { z } from "zod";
+
+/** A JSON value (recursive; used inside the world). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };
+
+// Depth-bounded JSON for values that cross DO RPC: the RPC stub types recurse into every level, and a
+// recursive type makes them "excessively deep". Deeper values still arrive; only their type stops here.
+type Json0 = string | number | boolean | null;
+type Json1 = Json0 | Json0[] | { [key: string]: Json0 | undefined };
+type Json2 = Json0 | Json1[] | { [key: string]: Json1 | undefined };
+type Json3 = Json0 | Json2[] | { [key: string]: Json2 | undefined };
+type Json4 = Json0 | Json3[] | { [key: string]: Json3 | undefined };
+/** JSON as typed across RPC (four levels, then opaque). */
+export type RpcJson = Json0 | Json4[] | { [key: string]: Json4 | undefined };
+
+/** Ids of the seeded Invoice Perfect world, returned by `SandboxDO.seedInvoicePerfect()`. */
+export interface SandboxSeed {
+  railway: {
+    projectId: string;
+    environments: { staging: string; production: string };
+    services: { api: string; web: string; cron: string; Postgres: string };
+  };
+  /** `owner/name` of each app service's repository. */
+  repos: { api: string; web: string; cron: string };
+  /** The release (v1) live in each environment before Infra Chat does anything. */
+  live: Record<SeedEnvName, Record<SeedAppService, { commitSha: string; deploymentId: string }>>;
+  /** The newer head commit (v2) of each repository's main branch. */
+  headCommit: Record<SeedAppService, { sha: string; message: string }>;
+}
+
+export type SeedEnvName = "staging" | "production";
+export type SeedAppService = "api" | "web" | "cron";
+
+const count = z.number().int().positive().optional();
+const envName = z.string().min(1);
+const serviceName = z.string().min(1);
+
+/** Provider-level failure: 429 (Retry-After, nothing applied), 500/503 (nothing applied), or timeout (applied, answer lost). */
+export const providerFaultSchema = z.object({
+  kind: z.literal("provider"),
+  provider: z.enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid"]),
+  status: z.union([z.literal(429), z.literal(500), z.literal(503), z.literal("timeout")]),
+  count,
+  retryAfterSeconds: z.number().int().nonnegative().optional(),
+  /** Only hit calls of this operation: a Railway operationName (e.g. "ServiceInstanceDeployV2") or "GET /repos/…" path. */
+  operation: z.string().min(1).optional(),
+});
+
+/** Deployment-level failure of matching services in one environment. */
+export const deployFaultSchema = z.object({
+  kind: z.literal("deploy"),
+  env: envName,
+  service: serviceName,
+  fail: z.enum(["build", "migration", "crash"]),
+  count,
+});
+
+/** Misbehaviour of the running app (used by the app model and, later, traffic simulation). */
+export const appFaultSchema = z.object({
+  kind: z.literal("app"),
+  env: envName,
+  service: serviceName,
+  track: z.enum(["canary", "stable", "all"]),
+  errorRate: z.number().min(0).max(1).optional(),
+  latencyMs: z.number().int().nonnegative().optional(),
+  logPattern: z.string().optional(),
+  failHealth: z.boolean().optional(),
+  count,
+});
+
+/** Any fault `POST /sandbox/faults` accepts (API.md "Sandbox"). */
+export const sandboxFaultSchema = z.discriminatedUnion("kind", [providerFaultSchema, deployFaultSchema, appFaultSchema]);
+
+export type ProviderFault = z.infer<typeof providerFaultSchema>;
+export type DeployFault = z.infer<typeof deployFaultSchema>;
+export type AppFault = z.infer<typeof appFaultSchema>;
+export type SandboxFault = z.infer<typeof sandboxFaultSchema>;
+export type FaultProvider = ProviderFault["provider"];
+
+/** A fault as stored: `remaining` counts down per hit when the fault was added with `count`. */
+export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
+
+/** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
+export type RecordedProvider = "railway" | "github" | "app" | "unknown";
+
+/** One request the sandbox received, as `GET /sandbox/requests` shows it. */
+export interface RecordedRequest {
+  provider: RecordedProvider;
+  method: string;
+  path: string;
+  host: string;
+  /** Lower-cased names; Authorization and Project-Access-Token are "[redacted]". */
+  headers: Record<string, string>;
+  /** Parsed JSON (Railway: {query, variables, operationName}, variable values masked), text, or null. */
+  body: RpcJson;
+  status: number;
+  at: string;
+}
+
+export const requestsQuerySchema = z.object({
+  provider: z.enum(["railway", "github", "app", "unknown"]).optional(),
+  limit: z.number().int().positive().max(2000).optional(),
+});
+export type RequestsQuery = z.infer<typeof requestsQuerySchema>;
+
+export const addCommitSchema = z.object({
+  /** Service name (its repo gets the commit); omitted = every repository. */
+  service: z.string().min(1).optional(),
+  message: z.string().min(1).optional(),
+  /** Sequelize migration names the commit adds (api repo). */
+  migrations: z.array(z.string().min(1)).optional(),
+});
+export type AddCommitInput = z.infer<typeof addCommitSchema>;
+
+/** A commit as the world keeps it. */
+export interface SandboxCommit {
+  sha: string;
+  message: string;
+  author: { name: string; email: string };
+  date: string;
+  migrations: string[];
+}
+
+/** One deployment as `deploymentsOf` returns it (newest first). */
+export interface DeploymentSummary {
+  id: string;
+  status: string;
+  commitSha: string | null;
+  commitMessage: string | null;
+  createdAt: string;
+}
+
+/** Expected failures cross DO RPC as data (STYLE.md habit 4). */
+export type SandboxResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string; details?: ValidationIssue[] };
+
+/** A zod issue flattened for RPC (paths as strings, no symbols). */
+export interface ValidationIssue {
+  path: string[];
+  message: string;
+  code: string;
+}

@@ -1,0 +1,60 @@
+/** SQLite schema of the sandbox world; run by SandboxDO's constructor under blockConcurrencyWhile. */
+
+const STATEMENTS = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS projects (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS environments (
+     id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, source_environment_id TEXT,
+     is_ephemeral INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  // branch lives on the service: Railway's deploy trigger is per service, the repo per instance source.
+  `CREATE TABLE IF NOT EXISTS services (
+     id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, branch TEXT, icon TEXT,
+     template_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  // settings is JSON (InstanceSettings): ServiceInstanceUpdateInput has ~25 fields, most never queried by column.
+  `CREATE TABLE IF NOT EXISTS instances (
+     id TEXT PRIMARY KEY, service_id TEXT NOT NULL, environment_id TEXT NOT NULL, settings TEXT NOT NULL,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (service_id, environment_id))`,
+  // service_id '' holds the environment's shared variables.
+  `CREATE TABLE IF NOT EXISTS variables (
+     environment_id TEXT NOT NULL, service_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+     PRIMARY KEY (environment_id, service_id, name))`,
+  `CREATE TABLE IF NOT EXISTS commits (
+     sha TEXT PRIMARY KEY, repo TEXT NOT NULL, seq INTEGER NOT NULL, message TEXT NOT NULL,
+     author_name TEXT NOT NULL, author_email TEXT NOT NULL, committed_at INTEGER NOT NULL,
+     migrations TEXT NOT NULL DEFAULT '[]')`,
+  `CREATE TABLE IF NOT EXISTS refs (
+     repo TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, sha TEXT NOT NULL, PRIMARY KEY (repo, kind, name))`,
+  // phase is the lifecycle machine's state (world/lifecycle.ts); fail is the injected or discovered failure.
+  `CREATE TABLE IF NOT EXISTS deployments (
+     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, project_id TEXT NOT NULL, environment_id TEXT NOT NULL,
+     service_id TEXT NOT NULL, phase TEXT NOT NULL, fail TEXT, pre_deploy TEXT, commit_sha TEXT, image TEXT,
+     meta TEXT NOT NULL, variables TEXT NOT NULL, instance_ids TEXT NOT NULL, succeeded INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL, status_updated_at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS deployments_by_instance ON deployments (service_id, environment_id, seq)`,
+  `CREATE TABLE IF NOT EXISTS deployment_logs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL, stream TEXT NOT NULL, at INTEGER NOT NULL,
+     severity TEXT NOT NULL, message TEXT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS deployment_logs_by_deployment ON deployment_logs (deployment_id, stream, seq)`,
+  `CREATE TABLE IF NOT EXISTS domains (
+     id TEXT PRIMARY KEY, project_id TEXT NOT NULL, environment_id TEXT NOT NULL, service_id TEXT NOT NULL,
+     domain TEXT NOT NULL UNIQUE, target_port INTEGER, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS db_migrations (
+     environment_id TEXT NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL, deployment_id TEXT,
+     PRIMARY KEY (environment_id, name))`,
+  `CREATE TABLE IF NOT EXISTS workflows (id TEXT PRIMARY KEY, service_id TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS faults (
+     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, spec TEXT NOT NULL, remaining INTEGER, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS requests (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, provider TEXT NOT NULL, method TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL,
+     headers TEXT NOT NULL, body TEXT, status INTEGER NOT NULL, at INTEGER NOT NULL)`,
+  // Tokens are recorded by fingerprint only: the sandbox accepts any, but must never store one.
+  `CREATE TABLE IF NOT EXISTS tokens (
+     fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+     uses INTEGER NOT NULL)`,
+];
+
+/** Creates every table and index of the world if missing (idempotent). */
+export function createSandboxSchema(sql: SqlStorage): void {
+  for (const statement of STATEMENTS) sql.exec(statement);
+}

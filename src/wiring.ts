@@ -1,0 +1,82 @@
+import { createR2ArtifactStore } from "./audit/artifacts";
+import type { ArtifactStore } from "./audit/artifacts";
+import { database } from "./db/client";
+import type { Database } from "./db/client";
+import { allSecretValues } from "./db/secrets";
+import type { SecretCipher } from "./db/secrets";
+import { createGitHubSource } from "./providers/github/source";
+import { createRailwayApi } from "./providers/railway/adapter";
+import type { ProviderContext, Receipt } from "./providers/types";
+import type { ProviderSet } from "./runs/engine";
+import { createRedactor } from "./security/redact";
+import { createSecretBox } from "./security/secrets";
+
+/**
+ * The one composition root: builds adapters, cipher, redactor and artifact store from the Worker env.
+ * Real providers and the sandbox differ only in the `fetch` handed to the same adapters.
+ */
+
+/** Whether the sandbox providers are on. */
+export function isSandbox(env: Env): boolean {
+  return env.SANDBOX === "1";
+}
+
+/** The sandbox world's time multiplier (only meaningful with SANDBOX=1). */
+export function timeScale(env: Env): number {
+  const n = Number(env.SANDBOX_TIME_SCALE ?? "1");
+  return Number.isFinite(n) && n >= 0 ? n : 1;
+}
+
+/** The sandbox world's Durable Object stub (one world per deployment). */
+export function sandboxWorld(env: Env) {
+  return env.SANDBOX_WORLD.getByName("world");
+}
+
+/** `fetch` for provider calls: the real one, or the sandbox world's in-process handler. */
+export function providerFetch(env: Env): typeof fetch {
+  // Wrapped: the global fetch called as a method of another object throws "Illegal invocation" in workerd.
+  if (!isSandbox(env)) return (input, init) => fetch(input, init);
+  const world = sandboxWorld(env);
+  return (input, init) => world.fetch(new Request(input, init));
+}
+
+/** Railway, source control and app-probe clients sharing one receipt sink and redactor. */
+export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: (s: string) => string): ProviderSet {
+  const sandbox = isSandbox(env);
+  const scale = timeScale(env);
+  const ctx: ProviderContext = {
+    fetch: providerFetch(env),
+    onReceipt,
+    redact,
+    sleep: sandbox ? (ms) => new Promise((r) => setTimeout(r, ms * scale)) : undefined,
+  };
+  const railwayToken = env.RAILWAY_TOKEN ?? (sandbox ? "sandbox-railway-token" : undefined);
+  if (!railwayToken) throw new Error("RAILWAY_TOKEN is not configured (or set SANDBOX=1)");
+  return {
+    railway: createRailwayApi(ctx, { token: railwayToken }),
+    source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
+    appFetch: providerFetch(env),
+  };
+}
+
+/** The AES-256-GCM secret box from the Worker's master key. */
+export function secretCipher(env: Env): SecretCipher {
+  const previous = env.SECRETS_PREVIOUS_KEYS ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>) : undefined;
+  return createSecretBox(env.SECRETS_MASTER_KEY, env.SECRETS_KEY_ID ?? "k1", { previous });
+}
+
+/** A redactor that knows every stored secret value (of one environment, or all). */
+export async function redactorFor(env: Env, db: Database, envId?: string): Promise<(text: string) => string> {
+  return createRedactor(await allSecretValues(db, secretCipher(env), envId));
+}
+
+/** R2 artifact store; bodies are scrubbed of every secret value before they are written. */
+export function artifactStore(env: Env): ArtifactStore {
+  const db = database(env.DB);
+  return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db));
+}
+
+/** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */
+export function pollInterval(env: Env): number {
+  return isSandbox(env) ? Math.max(25, Math.round(1500 * timeScale(env))) : 5000;
+}

@@ -1,0 +1,73 @@
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { expect } from "vitest";
+import { seedInvoicePerfect } from "../../src/control/seed";
+import { insertUserWithToken } from "../../src/control/users";
+import { database } from "../../src/db/client";
+import { findEnv } from "../../src/db/environments";
+import { isTerminal } from "../../src/domain/run";
+import type { RunStatus } from "../../src/domain/run";
+import { sandboxWorld } from "../../src/wiring";
+
+export type Role = "viewer" | "deployer" | "admin";
+
+/** Seeds Invoice Perfect (idempotent; storage is per test file) and returns the env ids. */
+export async function seedWorld() {
+  await seedInvoicePerfect(env);
+  const db = database(env.DB);
+  return { staging: (await findEnv(db, "invoice-perfect:staging")).id, production: (await findEnv(db, "invoice-perfect:production")).id };
+}
+
+let userCount = 0;
+
+/** A user with a fresh token. */
+export async function makeUser(role: Role, phone?: string) {
+  userCount += 1;
+  const { user, token } = await insertUserWithToken(database(env.DB), { name: `${role} ${userCount}`, role, phone }, new Date().toISOString());
+  return { ...user, token };
+}
+
+/** Calls the Worker's API as a user. */
+export async function api(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await SELF.fetch(`https://infra-chat.test${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, text };
+}
+
+/** The environment's Durable Object stub. */
+export function envObject(envId: string) {
+  return env.ENVIRONMENTS.getByName(envId);
+}
+
+/** Drives a run's alarms until it leaves the active states (bounded: fails the test instead of hanging). */
+export async function driveRun(token: string, runId: string, envId: string, until: (status: string) => boolean = (s) => isTerminal(s as RunStatus)) {
+  const stub = envObject(envId);
+  for (let i = 0; i < 400; i++) {
+    const { body } = await api(token, "GET", `/api/runs/${runId}`);
+    if (until(body.run.status)) return body.run;
+    const ran = await runDurableObjectAlarm(stub);
+    if (!ran) await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error(`run ${runId} did not settle`);
+}
+
+/** Deployments the sandbox world holds for one service (newest first). */
+export async function deploymentsOf(envName: string, service: string) {
+  return sandboxWorld(env).deploymentsOf(envName, service);
+}
+
+/** Expects the documented error body. */
+export function expectError(res: { status: number; body: any }, status: number, code: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body?.error?.code).toBe(code);
+  expect(typeof res.body?.error?.message).toBe("string");
+}
