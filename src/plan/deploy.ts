@@ -129,5 +129,8 @@ function deployRisk(input: PlanInput, diff: SpecChange[]): Risk {
   const migrating = Object.entries(input.spec.services).filter(([, s]) => s.migrateCommand).map(([n]) => n);
   if (migrating.length) notes.push(`runs schema migrations first (${migrating.join(", ")}); a failed migration stops the run before any app deploy`);
   if (production) notes.push("production: approval by an admin other than the requester is required");
+  const canary = input.spec.policies.canary;
+  // Said plainly until the canary engine lands: a person approving must know traffic is not split.
+  if (canary.enabled && canary.trafficSplit) notes.push(`policy asks for a weighted canary (${canary.steps.join("/")}); traffic splitting is not available yet, so every service switches at once after its health check`);
   return { level: production ? "high" : migrating.length ? "medium" : "low", notes };
 }

@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, driveRun, makeUser, seedWorld } from "./helpers";
+
+let ids: Awaited<ReturnType<typeof seedWorld>>;
+beforeAll(async () => {
+  ids = await seedWorld();
+});
+
+async function say(token: string, message: string, conversationId?: string) {
+  const res = await api(token, "POST", "/api/chat", { message, conversationId });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { conversationId: string; replies: { text: string; plan?: any; run?: any }[] };
+}
+
+describe("chat", () => {
+  it("deploys staging, reports status, and rolls back to the previous release", async () => {
+    const admin = await makeUser("admin");
+    const deployed = await say(admin.token, "please deploy staging");
+    await driveRun(admin.token, deployed.replies[0].run.id, ids.staging);
+    const status = await say(admin.token, "status of staging");
+    expect(status.replies[0].text).toMatch(/Current release v\d+/);
+    const before = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.currentRelease;
+
+    const rollback = await say(admin.token, "rollback staging to the previous release");
+    const reply = rollback.replies[0];
+    expect(reply.plan.type).toBe("rollback");
+    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(["preflight", "rollback-service", "rollback-service", "rollback-service", "verify-health", "finalize-release"]);
+    const run = await driveRun(admin.token, reply.run.id, ids.staging);
+    expect(run.status, JSON.stringify(run)).toBe("succeeded");
+    const after = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.currentRelease;
+    expect(after.version).not.toBe(before.version);
+    expect(after.services.api.commitMessage).toBe("v1");
+  });
+
+  it("needs a different admin to approve production; self-approval is refused", async () => {
+    const alice = await makeUser("admin");
+    const bob = await makeUser("admin");
+    const planned = await say(alice.token, "deploy prod");
+    expect(planned.replies[0].plan.requiresApproval).toBe(true);
+    expect(planned.replies[0].run).toBeUndefined();
+    expect(planned.replies[0].text).toMatch(/apply/);
+
+    const applied = await say(alice.token, "apply", planned.conversationId);
+    const run = applied.replies[0].run;
+    expect(run.status).toBe("awaiting-approval");
+    expect(run.approvals.code).toMatch(/^\d{6}$/);
+    expect(applied.replies[0].text).toContain(run.approvals.code);
+
+    const self = await say(alice.token, `approve ${run.approvals.code}`, planned.conversationId);
+    expect(self.replies[0].text).toMatch(/cannot approve their own/);
+    const deployer = await makeUser("deployer");
+    expect((await api(deployer.token, "POST", `/api/runs/${run.id}/approve`, {})).status).toBe(403);
+    expect((await api(alice.token, "GET", `/api/runs/${run.id}`)).body.run.status).toBe("awaiting-approval");
+
+    const approved = await api(bob.token, "POST", `/api/runs/${run.id}/approve`, {});
+    expect(approved.status).toBe(200);
+    const done = await driveRun(bob.token, run.id, ids.production);
+    expect(done.status).toBe("succeeded");
+    expect(done.requestedBy).toBe(alice.id);
+  });
+
+  it("drops a pending plan on cancel and answers unknown text with help", async () => {
+    const admin = await makeUser("admin");
+    const planned = await say(admin.token, "deploy production");
+    const cancelled = await say(admin.token, "cancel", planned.conversationId);
+    expect(cancelled.replies[0].text).toMatch(/Dropped the pending plan/);
+    const nothing = await say(admin.token, "apply", planned.conversationId);
+    expect(nothing.replies[0].text).toMatch(/no plan waiting/i);
+    const help = await say(admin.token, "flibbertigibbet");
+    expect(help.replies[0].text).toMatch(/didn't understand/);
+    expect(help.replies[0].text).toMatch(/deploy staging/);
+  });
+
+  it("keeps conversations private to their owner", async () => {
+    const a = await makeUser("deployer");
+    const b = await makeUser("deployer");
+    const first = await say(a.token, "status of staging");
+    const res = await api(b.token, "POST", "/api/chat", { message: "apply", conversationId: first.conversationId });
+    expect(res.status).toBe(404);
+  });
+});
