@@ -17,7 +17,10 @@ import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
-import { artifactStore, buildProviders, pollInterval, redactorFor, secretCipher } from "../src/wiring";
+import { artifactStore, buildProviders, canaryTiming, pollInterval, redactorFor, secretCipher } from "../src/wiring";
+import { notifyRun } from "../src/notify/notifier";
+import { adminPhones, subscriberPhones } from "../src/db/alerts";
+import type { Receipt } from "../src/providers/types";
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -45,16 +48,29 @@ export class EnvironmentDO extends DurableObject<Env> {
     this.#db = database(env.DB);
     void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
     const cipher = secretCipher(env);
+    const port = createControlPlanePort(this.#db, cipher, Date.now);
+    const approvalCodeFor = async (run: RunRecord, approverId: string) =>
+      approvalCode(env.SECRETS_MASTER_KEY, run.id, run.approvals?.planDigest ?? "", approverId, run.approvals?.expiresAt ?? "");
     this.#engine = new RunEngine({
       store: this.#store,
-      port: createControlPlanePort(this.#db, cipher, Date.now),
+      port,
       artifacts: artifactStore(env),
       providers: async (onReceipt) => buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#chain)),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
-      approvalCode: async (run, expiresAt) => approvalCode(env.SECRETS_MASTER_KEY, run.id, await planDigest(run.plan), expiresAt),
+      planDigest,
+      notify: async (run, event) => {
+        const receipts: Receipt[] = [];
+        const providers = await buildProviders(env, (r) => receipts.push(r), await redactorFor(env, this.#db, run.plan.envId));
+        const sent = await notifyRun({ sms: providers.sms, port, publicUrl: env.PUBLIC_URL, approvalCode: approvalCodeFor, subscribers: (envId) => subscriberPhones(this.#db, envId), adminPhones: () => adminPhones(this.#db) }, run, event)
+          .catch((e: unknown) => (console.error("notify failed", e instanceof Error ? e.message : e), []));
+        if (sent.length || receipts.length) {
+          await this.#commit({ run, steps: [], receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })), audit: [{ actor: "infra-chat", action: "notify.sms", runId: run.id, details: { kind: event.kind, recipients: sent.length } }] });
+        }
+      },
       now: Date.now,
       pollMs: pollInterval(env),
+      timing: canaryTiming(env),
     });
   }
 
@@ -78,6 +94,10 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   async stop(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
     return this.#rpc(async () => summary(await this.#engine.stop(runId, actor)));
+  }
+
+  async promote(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () => summary(await this.#engine.promote(runId, actor)));
   }
 
   async resume(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {

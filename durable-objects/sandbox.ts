@@ -1,7 +1,7 @@
 /**
  * SandboxDO — the sandbox provider world (ARCHITECTURE §2, API.md "Sandbox"). A thin shell: `fetch`
- * answers provider wire requests (Railway GraphQL, GitHub commits, app domains), the RPC methods
- * serve `/sandbox/*` and tests. All world logic lives in src/sandbox/.
+ * answers provider wire requests (Railway GraphQL, GitHub commits, Cloudflare v4, Twilio Messages, app
+ * domains), the RPC methods serve `/sandbox/*` and tests. All world logic lives in src/sandbox/.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -11,6 +11,7 @@ import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../sr
 import { listRequests } from "../src/sandbox/request-log";
 import { SandboxRouter } from "../src/sandbox/router";
 import { seedInvoicePerfect } from "../src/sandbox/seed";
+import { outbox, type SentSms } from "../src/sandbox/twilio/outbox";
 import {
   addCommitSchema, requestsQuerySchema, sandboxFaultSchema,
   type AddCommitInput, type DeploymentSummary, type RecordedRequest, type RequestsQuery, type SandboxFault,
@@ -49,7 +50,7 @@ export class SandboxDO extends DurableObject<Env> {
     this.#world.timeScale = scale;
   }
 
-  /** Provider wire requests: `backboard.railway.com`, `api.github.com`, `*.up.railway.app`; anything else 502. */
+  /** Provider wire requests: Railway, `api.github.com`, `api.cloudflare.com`, `api.twilio.com`, `*.up.railway.app`; anything else 502. */
   async fetch(request: Request): Promise<Response> {
     return this.#router.handle(this.#world, request);
   }
@@ -75,6 +76,11 @@ export class SandboxDO extends DurableObject<Env> {
   /** Removes every fault. */
   async clearFaults(): Promise<void> {
     clearFaults(this.#world);
+  }
+
+  /** Messages the sandbox Twilio accepted, newest first (`GET /sandbox/sms`). */
+  async sms(): Promise<SentSms[]> {
+    return outbox(this.#world);
   }
 
   /** Recorded provider requests, newest first. */

@@ -15,6 +15,8 @@ interface InfraChatConfig {
   INFRA_CHAT_ADMIN_TOKEN?: string;
   /** One-time secret that lets the first admin be created on a real deployment. */
   BOOTSTRAP_SECRET?: string;
+  CLOUDFLARE_API_TOKEN?: string;
+  TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM_NUMBER?: string;
 }

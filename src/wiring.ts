@@ -6,6 +6,9 @@ import { allSecretValues } from "./db/secrets";
 import type { SecretCipher } from "./db/secrets";
 import { createGitHubSource } from "./providers/github/source";
 import { createRailwayApi } from "./providers/railway/adapter";
+import { createCloudflareApi } from "./providers/cloudflare/adapter";
+import { createCloudflareTrafficRouter } from "./providers/cloudflare/traffic";
+import { createTwilioSms } from "./providers/twilio/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
 import type { ProviderSet } from "./runs/engine";
 import { createRedactor } from "./security/redact";
@@ -52,11 +55,32 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
   };
   const railwayToken = env.RAILWAY_TOKEN ?? (sandbox ? "sandbox-railway-token" : undefined);
   if (!railwayToken) throw new Error("RAILWAY_TOKEN is not configured (or set SANDBOX=1)");
+  const cloudflareToken = env.CLOUDFLARE_API_TOKEN ?? (sandbox ? "sandbox-cloudflare-token" : undefined);
+  const cloudflare = cloudflareToken ? createCloudflareApi(ctx, { token: cloudflareToken }) : null;
+  const twilioSid = env.TWILIO_ACCOUNT_SID ?? (sandbox ? SANDBOX_TWILIO_SID : undefined);
   return {
     railway: createRailwayApi(ctx, { token: railwayToken }),
     source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
     appFetch: providerFetch(env),
+    trafficFor(zone) {
+      if (!cloudflare) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
+      return createCloudflareTrafficRouter(cloudflare, zone);
+    },
+    sms: twilioSid && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM_NUMBER
+      ? createTwilioSms(ctx, { accountSid: twilioSid, authToken: env.TWILIO_AUTH_TOKEN, from: env.TWILIO_FROM_NUMBER })
+      : null,
   };
+}
+
+/** The sandbox Twilio account (any AC… id is accepted there). */
+export const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
+
+/**
+ * Canary time. Real: real windows and waits. Sandbox: simulated windows, and waits shrunk so a full
+ * production canary (3 soaks of 5 minutes) takes well under 90 s under `npm start` (scale 0.3 → ×0.03).
+ */
+export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number } {
+  return isSandbox(env) ? { simulated: true, waitFactor: timeScale(env) / 10 } : { simulated: false, waitFactor: 1 };
 }
 
 /** The AES-256-GCM secret box from the Worker's master key. */

@@ -60,6 +60,8 @@ function interpret(text: string): Intent[] {
   if (HELP_PHRASES.some((re) => re.test(phrase))) return [{ kind: "help" }];
   if (content.length > 0 && QUESTION_WORDS.has(content[0].word)) return question(tokens, content[0].word) ?? NOT_UNDERSTOOD;
   if (negatedBeforeAction(tokens)) return NOT_UNDERSTOOD;
+  const control = runControl(tokens, phrase);
+  if (control) return control;
   const rules = [
     () => decision(content),
     () => command(tokens),
@@ -196,4 +198,18 @@ function bareEnvironment(tokens: Token[], content: Token[]): Intent[] | null {
   if (content.length === 0 || !content.every((t) => t.env || STATUS_GLUE.has(t.word))) return null;
   const envs = namedEnvs(tokens, new Set(), false);
   return envs.length > 0 ? envs.map((env) => ({ kind: "status", env })) : null;
+}
+
+/** A run control ("promote now", "halt the canary", "resume the backfill") or an alert subscription. */
+const CONTROL_LEADS: [RegExp, "promote" | "stop" | "resume"][] = [
+  [/^(?:promote|skip the soak|skip soak)\b/, "promote"],
+  [/^(?:halt|pause|stop|freeze)\b/, "stop"],
+  [/^(?:resume|unpause|continue|unfreeze)\b/, "resume"],
+];
+
+function runControl(tokens: Token[], phrase: string): Intent[] | null {
+  const env = namedEnvs(tokens, new Set<number>(), false)[0];
+  if (/\b(?:text|sms|page|notify|alert|ping) me\b/.test(phrase)) return [env ? { kind: "subscribe", env } : { kind: "subscribe" }];
+  for (const [lead, kind] of CONTROL_LEADS) if (lead.test(phrase)) return [env ? { kind, env } : { kind }];
+  return null;
 }

@@ -1,11 +1,12 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
 import { parseIntent } from "../chat/parser";
 import { renderPlan, renderRun, renderStatus } from "../chat/render";
-import { listEnvs } from "../db/environments";
+import { findEnv } from "../db/environments";
 import { getRun, listRuns } from "../db/runs";
-import { conversations, messages, projects } from "../db/schema";
+import { conversations, messages, runs, users } from "../db/schema";
+import { subscribe } from "../db/alerts";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { Intent } from "../domain/intent";
@@ -14,9 +15,9 @@ import type { Plan, RunStatus } from "../domain/run";
 import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
-import { envView } from "./environments";
+import { envView, resolveEnvName } from "./environments";
 import { applyPlan, createPlan, publicPlan } from "./plans";
-import { actOnRun, runView } from "./runs";
+import { actOnRun, codeFor, runView } from "./runs";
 
 export const ChatRequest = z.object({
   message: z.string().trim().min(1).max(4000),
@@ -84,8 +85,9 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       const runId = state.lastRunId;
       if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
       const { run } = await getRun(cx.db, runId);
-      const approvals = run.approvals as { code: string } | null;
-      if (intent.code && approvals && intent.code !== approvals.code) return [{ text: "That code does not match the run waiting for approval." }];
+      const env = await findEnv(cx.db, run.envId);
+      const expected = await codeFor(cx, run, env.name);
+      if (intent.code && expected && intent.code !== expected) return [{ text: "That code does not match the run waiting for approval." }];
       await actOnRun(cx, runId, intent.kind);
       return [await runReply(cx, runId, intent.kind === "approve" ? waitMs : 0)];
     }
@@ -114,6 +116,22 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       const events = await auditEvents(cx, { env, since: sinceFrom(intent.since, cx.now()), limit: 20 });
       const lines = events.map((e) => `  ${e.at.slice(0, 19).replace("T", " ")} ${e.actor} ${e.action}${e.runId ? ` ${e.runId}` : ""}${e.diffSummary ? ` — ${e.diffSummary}` : ""}`);
       return [{ text: events.length ? [`Audit${env ? ` for ${env}` : ""} (newest first):`, ...lines].join("\n") : "No audit events in that window." }];
+    }
+    case "subscribe": {
+      const envRef = await resolveEnvName(cx, intent.env ?? "production");
+      const env = await findEnv(cx.db, envRef);
+      const me = (await cx.db.select().from(users).where(eq(users.id, cx.actor.id)).limit(1))[0];
+      if (!me?.phone) return [{ text: "You have no phone number on file; an admin can add one to your user." }];
+      await subscribe(cx.db, env.id, me.id, me.phone, new Date(cx.now()).toISOString());
+      return [{ text: `I'll text ${me.phone} about ${env.env}: canary anomalies, rollbacks, failed deploys and approvals you can give.` }];
+    }
+    case "promote":
+    case "stop":
+    case "resume": {
+      const runId = intent.env ? (await activeRunOf(cx, await resolveEnvName(cx, intent.env))) : state.lastRunId;
+      if (!runId) return [{ text: `There is no run to ${intent.kind}${intent.env ? ` on ${intent.env}` : " in this conversation"}.` }];
+      await actOnRun(cx, runId, intent.kind);
+      return [await runReply(cx, runId, 0)];
     }
     case "help":
       return [{ text: helpText() }];
@@ -144,20 +162,15 @@ async function runReply(cx: ControlContext, runId: string, waitMs: number): Prom
     run = await runView(cx, runId);
   }
   const tail = run.status === "awaiting-approval"
-    ? `\nWaiting for approval${run.approvals?.code ? ` (code ${run.approvals.code})` : ""}.`
+    ? `\nWaiting for approval by ${run.requestedBy === cx.actor.id ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`
     : isTerminal(run.status as RunStatus) ? "" : "\nStill going — ask \"status\" or watch GET /api/runs/" + run.id + ".";
   return { text: renderRun(run) + tail, run };
 }
 
-/** "staging" → "<slug>:staging" for the one project that has it; ask when several do. */
-async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
-  if (name.includes(":")) return name;
-  const all = await cx.db.select().from(projects).orderBy(asc(projects.createdAt));
-  const matches: string[] = [];
-  for (const p of all) if ((await listEnvs(cx.db, p.id)).some((e) => e.name === name)) matches.push(`${p.slug}:${name}`);
-  if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
-  if (matches.length > 1) throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
-  return matches[0];
+async function activeRunOf(cx: ControlContext, envRef: string): Promise<string | undefined> {
+  const env = await findEnv(cx.db, envRef);
+  const active = await cx.db.select({ id: runs.id }).from(runs).where(and(eq(runs.envId, env.id), inArray(runs.status, ["running", "stopped"]))).limit(1);
+  return active[0]?.id;
 }
 
 function sinceFrom(since: string | undefined, now: number): string | undefined {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
@@ -133,3 +133,14 @@ export function deepMerge(base: unknown, overrides: unknown): unknown {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** "staging" → "<slug>:staging" for the one project that has it; ask when several do. */
+export async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
+  if (name.includes(":")) return name;
+  const all = await cx.db.select().from(projects).orderBy(asc(projects.createdAt));
+  const matches: string[] = [];
+  for (const p of all) if ((await listEnvs(cx.db, p.id)).some((e) => e.name === name)) matches.push(`${p.slug}:${name}`);
+  if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
+  if (matches.length > 1) throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
+  return matches[0];
+}

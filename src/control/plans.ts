@@ -35,7 +35,10 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
   const plan: Plan = {
     id: newId("plan"), runId: newId("run"), type: output.type, env: row.env, envId: row.id, params: request.params,
     steps: output.steps, diff: output.diff, risk: output.risk,
-    requiresApproval: spec.policies.requireApproval, autoApply: spec.policies.autoApply && !spec.policies.requireApproval,
+    // A rollback returns to a release that already passed its checks; auto-rollback policy pre-authorizes
+    // it, and waiting for a second person during an incident is the wrong default.
+    requiresApproval: output.type === "rollback" ? false : spec.policies.requireApproval,
+    autoApply: spec.policies.autoApply && !spec.policies.requireApproval,
     specRevision: revision, createdBy: cx.actor.id, createdAt: now,
   };
   await insertPlan(cx.db, plan, await planDigest(plan));
@@ -53,7 +56,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
     case "deploy": {
       const params = parsed(DeployParams) as DeployParams;
       const refs = await pinRefs(source(), base.spec, deployOrder(base.spec), params.ref);
-      return planDeploy({ ...base, refs });
+      return planDeploy({ ...base, refs, canary: params.canary });
     }
     case "migrate": {
       const params = parsed(MigrateParams) as { ref?: string };

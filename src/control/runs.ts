@@ -2,19 +2,20 @@ import { AppError, unwrap } from "../domain/errors";
 import { getRun } from "../db/runs";
 import type { RunRow, RunStepRow } from "../db/runs";
 import { findEnv } from "../db/environments";
-import { requireRole, approvalAction, can } from "../security/roles";
+import { requireRole, approvalAction } from "../security/roles";
+import { approvalCode, approvalRefusal } from "../policy/approval";
 import type { Action } from "../security/roles";
 import { artifactStore } from "../wiring";
 import type { ControlContext } from "./context";
 import { environmentObject } from "./context";
 
-export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume";
+export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
 
 /** Approve / reject / cancel / stop / resume a run through its environment's Durable Object. */
 export async function actOnRun(cx: ControlContext, runId: string, action: RunAction, reason?: string) {
   const { run } = await getRun(cx.db, runId);
   const env = await findEnv(cx.db, run.envId);
-  const needed: Action = action === "approve" || action === "reject" ? approvalAction(env.name === "production") : action;
+  const needed: Action = action === "approve" || action === "reject" ? approvalAction(env.name === "production") : action === "promote" ? "resume" : action;
   requireRole(cx.actor.role, needed);
   if (run.status === "planned") throw new AppError("conflict", `run ${runId} has not been applied yet`);
   const stub = environmentObject(cx.env, run.envId);
@@ -23,22 +24,46 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
   return runView(cx, runId);
 }
 
-/** The API shape of a run (API.md "Plans and runs"). */
+/** The API shape of a run (API.md "Plans and runs"); an approver sees their own approval code. */
 export async function runView(cx: ControlContext, runId: string) {
   const { run, steps } = await getRun(cx.db, runId);
   const env = await findEnv(cx.db, run.envId);
   const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
-  return formatRun(run, steps, env.env, artifacts, can(cx.actor.role, "approve:non-production"));
+  const view = formatRun(run, steps, env.env, artifacts);
+  const approvals = run.approvals as StoredApprovals | null;
+  if (approvals && run.status === "awaiting-approval") {
+    const refusal = approvalRefusal({ production: env.name === "production" || approvals.required, requestedBy: run.requestedBy, approver: cx.actor });
+    if (!refusal) view.approvals = { ...view.approvals!, code: await approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt) };
+  }
+  return view;
 }
 
-/** Formats a projected run; the approval code is shown only to people who can approve. */
-export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[], showCode: boolean) {
-  const approvals = run.approvals as { required: boolean; code: string; approvedBy: string[]; expiresAt: string } | null;
+interface StoredApprovals {
+  required: boolean;
+  planDigest: string;
+  approvedBy: string[];
+  rejectedBy?: string;
+  expiresAt: string;
+}
+
+/** The approval code `approver` would use for a run (null when they may not approve it). */
+export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
+  const approvals = run.approvals as StoredApprovals | null;
+  if (!approvals || run.status !== "awaiting-approval") return null;
+  if (approvalRefusal({ production: envName === "production" || approvals.required, requestedBy: run.requestedBy, approver: cx.actor })) return null;
+  return approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt);
+}
+
+/** Formats a projected run; approval codes are added per viewer by runView, never stored. */
+export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
+  const stored = run.approvals as StoredApprovals | null;
+  const approvals: { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string } | undefined =
+    stored ? { required: stored.required, approvedBy: stored.approvedBy, rejectedBy: stored.rejectedBy, expiresAt: stored.expiresAt } : undefined;
   return {
     id: run.id, type: run.type, env, planId: run.planId, status: run.status, requestedBy: run.requestedBy,
     createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error ?? undefined,
     steps: steps.map((s) => ({ id: s.stepId, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, note: s.note ?? undefined, error: s.error ?? undefined })),
-    approvals: approvals ? { ...approvals, code: showCode ? approvals.code : undefined } : undefined,
+    approvals,
     artifacts,
   };
 }

@@ -57,7 +57,10 @@ async function bindLiveRelease(cx: ControlContext, envId: string, name: "staging
     id: newId("rel"), envId, version: "v1", runId: null, createdAt: now,
     services: Object.fromEntries((["api", "web", "cron"] as const).map((s) => [s, { commitSha: live[s].commitSha, commitMessage: "v1", deploymentId: live[s].deploymentId }])),
   };
-  const bindings = { railway: { projectId: world.railway.projectId, environmentId: world.railway.environments[name], services: { ...world.railway.services } } };
+  const bindings = {
+    railway: { projectId: world.railway.projectId, environmentId: world.railway.environments[name], services: { ...world.railway.services } },
+    cloudflare: world.cloudflare,
+  };
   await cx.db.batch([
     cx.db.insert(releases).values(release),
     cx.db.update(environments).set({ bindings, currentReleaseId: release.id, updatedAt: now }).where(eq(environments.id, envId)),

@@ -1,9 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
 import { findEnv, listReleases, saveBindings, specAt } from "./environments";
-import { environments, releases } from "./schema";
+import { environments, releases, users } from "./schema";
 import type { SecretCipher } from "./secrets";
 import { listSecrets, resolveSecret } from "./secrets";
 
@@ -35,6 +35,11 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
         db.update(environments).set({ currentReleaseId: release.id, updatedAt: release.createdAt }).where(eq(environments.id, envId)),
       ]);
       return release;
+    },
+    async usersByPhone(phones) {
+      if (phones.length === 0) return [];
+      const rows = await db.select().from(users).where(inArray(users.phone, phones));
+      return rows.flatMap((u) => (u.phone ? [{ id: u.id, name: u.name, role: u.role, phone: u.phone }] : []));
     },
     async setCurrentRelease(envId, releaseId) {
       const found = await db.select({ id: releases.id }).from(releases).where(and(eq(releases.envId, envId), eq(releases.id, releaseId)));

@@ -159,3 +159,18 @@ export const messages = sqliteTable("messages", {
   text: text("text").notNull(),
   createdAt: text("created_at").notNull(),
 }, (t) => [index("messages_conversation").on(t.conversationId, t.createdAt)]);
+
+export const alertSubscriptions = sqliteTable("alert_subscriptions", {
+  envId: text("env_id").notNull(),
+  phone: text("phone").notNull(),
+  userId: text("user_id").notNull(),
+  createdAt: text("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.envId, t.phone] })]);
+
+export const smsInbound = sqliteTable("sms_inbound", {
+  messageSid: text("message_sid").primaryKey(),
+  fromPhone: text("from_phone").notNull(),
+  bodyHash: text("body_hash").notNull(),
+  outcome: text("outcome").notNull(),
+  receivedAt: text("received_at").notNull(),
+});

@@ -21,6 +21,12 @@ export const Intent = z.discriminatedUnion("kind", [
   /** "cancel": drop the pending plan. */
   z.object({ kind: z.literal("cancel") }),
   z.object({ kind: z.literal("audit"), env: EnvName.optional(), since: z.string().optional() }),
+  /** "text me if the canary looks weird": the asker's phone gets this environment's alerts. */
+  z.object({ kind: z.literal("subscribe"), env: EnvName.optional() }),
+  /** Canary/backfill controls on the conversation's (or the environment's) active run. */
+  z.object({ kind: z.literal("promote"), env: EnvName.optional() }),
+  z.object({ kind: z.literal("stop"), env: EnvName.optional() }),
+  z.object({ kind: z.literal("resume"), env: EnvName.optional() }),
   z.object({ kind: z.literal("help") }),
   z.object({ kind: z.literal("unknown"), text: z.string() }),
 ]);

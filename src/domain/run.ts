@@ -61,6 +61,12 @@ export const StepKind = z.enum([
   "verify-health",
   "finalize-release",
   "rollback-service",
+  /** Ensures the load-balancer split between a service and its `-canary` twin (0% canary). */
+  "canary-split",
+  /** Sends a share of traffic to the canary and soaks it, judging canary against baseline every interval. */
+  "canary-step",
+  /** Deploys the release to the stable service and moves all traffic back to it (canary drained). */
+  "canary-promote",
 ]);
 export type StepKind = z.infer<typeof StepKind>;
 

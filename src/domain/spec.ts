@@ -46,7 +46,13 @@ export const PolicySpec = z.object({
     soakSeconds: z.number().int().min(0).default(300),
     /** Soak only: deploy and watch without a traffic split (staging). */
     trafficSplit: z.boolean().default(true),
-  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true }),
+    /** How often canary and baseline are sampled and judged during a soak. */
+    intervalSeconds: z.number().int().min(1).default(30),
+    /** Consecutive failing checks (5xx or health) that roll back at once, without waiting for the soak to end. */
+    hardTriggerChecks: z.number().int().min(1).default(2),
+    /** Log lines that count as critical signals. */
+    criticalPatterns: z.array(z.string().min(1)).default(["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"]),
+  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true, intervalSeconds: 30, hardTriggerChecks: 2, criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"] }),
   autoRollback: z.boolean().default(true),
   notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),
 });
@@ -69,6 +75,7 @@ export const Bindings = z.object({
     environmentId: z.string(),
     services: z.record(z.string(), z.string()).default({}),
   }).optional(),
+  cloudflare: z.object({ accountId: z.string(), zoneId: z.string(), zoneName: z.string() }).optional(),
 });
 export type Bindings = z.infer<typeof Bindings>;
 

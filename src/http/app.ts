@@ -14,6 +14,7 @@ import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
 import { sandboxRoutes } from "./sandbox";
 import { homePage } from "./ui";
+import { webhookRoutes } from "./webhooks";
 
 /** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
 export function buildApp() {
@@ -33,6 +34,7 @@ export function buildApp() {
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
+  app.route("/webhooks", webhookRoutes);
   app.use("/sandbox/*", async function sandboxOnly(c, next) {
     if (!isSandbox(c.env)) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
     await next();

@@ -35,7 +35,7 @@ export const API_ROUTES: RouteContract[] = [
   { method: "get", path: "/api/plans/{id}", summary: "A plan", minRole: "viewer" },
   { method: "post", path: "/api/plans/{id}/apply", summary: "Apply a plan once", minRole: "deployer" },
   { method: "get", path: "/api/runs/{id}", summary: "A run with its steps and artifacts", minRole: "viewer" },
-  ...(["approve", "reject", "stop", "resume", "cancel"] as const).map((a): RouteContract => ({ method: "post", path: `/api/runs/{id}/${a}`, summary: `${a[0].toUpperCase()}${a.slice(1)} a run`, minRole: "deployer", body: Reason })),
+  ...(["approve", "reject", "stop", "resume", "cancel", "promote"] as const).map((a): RouteContract => ({ method: "post", path: `/api/runs/{id}/${a}`, summary: `${a[0].toUpperCase()}${a.slice(1)} a run`, minRole: "deployer", body: Reason })),
   { method: "get", path: "/api/runs/{id}/artifacts/{name}", summary: "A run artifact", minRole: "viewer" },
   { method: "get", path: "/api/audit", summary: "Audit events", minRole: "viewer" },
   { method: "get", path: "/api/audit/verify", summary: "Recompute the audit hash chain", minRole: "viewer" },

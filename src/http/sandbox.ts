@@ -40,6 +40,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
     const redact = await redactorFor(c.env, database(c.env.DB));
     return c.json({ requests: redactDeep(unwrapSandbox(await sandboxWorld(c.env).requests(query)), redact) });
   })
+  .get("/sms", async (c) => c.json({ messages: await sandboxWorld(c.env).sms() }))
   .post("/commits", async (c) => {
     const input = await readJson(c, addCommitSchema);
     return c.json({ commits: unwrapSandbox(await sandboxWorld(c.env).addCommit(input)) }, 201);

@@ -20,6 +20,8 @@ export interface ReleaseView {
 export interface PlanInput {
   env: string;
   spec: EnvironmentSpec;
+  /** Canary steps asked for explicitly ("with canary 10/50/100"); otherwise the policy decides. */
+  canary?: number[];
   currentRelease: ReleaseView | null;
   /** Newest first. */
   releases: ReleaseView[];
@@ -41,15 +43,27 @@ export function deployOrder(spec: EnvironmentSpec): string[] {
   return [...names.filter((n) => spec.services[n].kind === "service"), ...names.filter((n) => spec.services[n].kind === "cron")];
 }
 
-function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>): Omit<PlannedStep, "id">[] {
+function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, canary: string[] = []): Omit<PlannedStep, "id">[] {
   const pinned = Object.entries(refs).map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`).join(", ");
   const jobs = Object.entries(spec.services).filter(([, s]) => s.migrateCommand).map(([n]) => `${n}-migrate`);
+  const twins = canary.map((n) => `${n}-canary`);
   return [
     { kind: "resolve-ref", summary: `Resolve release refs: ${pinned}`, params: { refs } },
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },
-    { kind: "reconcile-shape", summary: `Reconcile shape: ${[...deployOrder(spec), ...jobs].join(", ")}`, params: {} },
-    { kind: "reconcile-config", summary: "Reconcile config: variables, secret references, component bindings", params: {} },
+    { kind: "reconcile-shape", summary: `Reconcile shape: ${[...deployOrder(spec), ...jobs, ...twins].join(", ")}`, params: { canary } },
+    { kind: "reconcile-config", summary: "Reconcile config: variables, secret references, component bindings", params: { canary } },
   ];
+}
+
+/** The service a weighted canary splits (the first HTTP service with a public domain), and its weight steps. */
+export function canaryPlan(spec: EnvironmentSpec, requested?: number[]): { service: string; steps: number[] } | null {
+  const policy = spec.policies.canary;
+  if (!requested && !(policy.enabled && policy.trafficSplit)) return null;
+  const service = deployOrder(spec).find((n) => spec.services[n].kind === "service" && spec.services[n].healthPath && spec.domains[n]);
+  if (!service) return null;
+  const steps = [...new Set(requested ?? policy.steps)].filter((w) => w > 0 && w <= 100).sort((a, b) => a - b);
+  if (steps.at(-1) !== 100) steps.push(100);
+  return { service, steps };
 }
 
 function migrateSteps(spec: EnvironmentSpec): Omit<PlannedStep, "id">[] {
@@ -61,19 +75,35 @@ function migrateSteps(spec: EnvironmentSpec): Omit<PlannedStep, "id">[] {
 }
 
 function numbered(steps: Omit<PlannedStep, "id">[]): PlannedStep[] {
-  return steps.map((s, i) => ({ ...s, id: stepId(i + 1, s.kind === "deploy-service" || s.kind === "migrate" || s.kind === "rollback-service" ? `${s.kind}-${String(s.params.service)}` : s.kind) }));
+  return steps.map((s, i) => {
+    const suffix = s.kind === "canary-step" ? `-${String(s.params.weight)}` : ["deploy-service", "migrate", "rollback-service"].includes(s.kind) ? `-${String(s.params.service)}` : "";
+    return { ...s, id: stepId(i + 1, `${s.kind}${suffix}`) };
+  });
 }
 
 /** deploy: resolve → preflight → shape → config → migrate → services → cron → verify → finalize (spec §8.1). */
 export function planDeploy(input: PlanInput): PlanOutput {
   const { spec, refs } = input;
   const order = deployOrder(spec);
+  const canary = canaryPlan(spec, input.canary);
+  const at = (name: string) => `${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`;
+  const canarySteps: Omit<PlannedStep, "id">[] = canary ? [
+    { kind: "deploy-service", summary: `Deploy ${canary.service}-canary at ${at(canary.service)} beside the stable ${canary.service}`, params: { service: `${canary.service}-canary`, from: canary.service } },
+    { kind: "canary-split", summary: `Split ${spec.domains[canary.service]} between ${canary.service} (stable) and ${canary.service}-canary at 0%`, params: { service: canary.service } },
+    ...canary.steps.map((weight, index) => ({
+      kind: "canary-step" as const,
+      summary: `Canary ${weight}% to ${canary.service}-canary, soak ${spec.policies.canary.soakSeconds}s judging canary vs baseline`,
+      params: { service: canary.service, weight, index },
+    })),
+    { kind: "canary-promote", summary: `Promote: deploy ${at(canary.service)} to stable ${canary.service}, all traffic back to stable, drain the canary`, params: { service: canary.service } },
+  ] : [];
   const steps = numbered([
-    ...prepareSteps(spec, refs),
+    ...prepareSteps(spec, refs, canary ? [canary.service] : []),
     ...migrateSteps(spec),
-    ...order.map((name) => ({
+    ...canarySteps,
+    ...order.filter((name) => name !== canary?.service).map((name) => ({
       kind: "deploy-service" as const,
-      summary: `Deploy ${name} at ${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`,
+      summary: `Deploy ${name} at ${at(name)}`,
       params: { service: name },
     })),
     { kind: "verify-health", summary: `Verify health: ${order.filter((n) => spec.services[n].healthPath && spec.services[n].kind === "service").join(", ")}`, params: { services: order } },
@@ -85,7 +115,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
     if (!to || from?.commitSha === to.sha) return [];
     return [{ path: `release.${name}`, op: from ? "change" as const : "add" as const, from: from ? `${from.commitMessage} (${from.commitSha.slice(0, 7)})` : undefined, to: `${to.message} (${to.sha.slice(0, 7)})` }];
   });
-  return { type: "deploy", steps, diff, risk: deployRisk(input, diff) };
+  return { type: "deploy", steps, diff, risk: deployRisk(input, diff, canary) };
 }
 
 /** migrate: the schema migrations of the pinned commit, without deploying the app. */
@@ -122,15 +152,13 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
   return { type: "rollback", steps, diff, risk: { level: "medium", notes: [`${currentRelease.version} → ${target.version}`, "schema migrations are not reversed by a rollback"] } };
 }
 
-function deployRisk(input: PlanInput, diff: SpecChange[]): Risk {
+function deployRisk(input: PlanInput, diff: SpecChange[], canary: { service: string; steps: number[] } | null): Risk {
   const notes: string[] = [];
   const production = input.env.endsWith(":production");
   if (diff.length === 0) notes.push("every service is already at these commits: this redeploys them");
   const migrating = Object.entries(input.spec.services).filter(([, s]) => s.migrateCommand).map(([n]) => n);
   if (migrating.length) notes.push(`runs schema migrations first (${migrating.join(", ")}); a failed migration stops the run before any app deploy`);
   if (production) notes.push("production: approval by an admin other than the requester is required");
-  const canary = input.spec.policies.canary;
-  // Said plainly until the canary engine lands: a person approving must know traffic is not split.
-  if (canary.enabled && canary.trafficSplit) notes.push(`policy asks for a weighted canary (${canary.steps.join("/")}); traffic splitting is not available yet, so every service switches at once after its health check`);
+  if (canary) notes.push(`weighted canary ${canary.steps.join("/")} on ${canary.service}${input.spec.policies.autoRollback ? " with automatic rollback on bad signals" : "; bad signals halt it for a decision"}`);
   return { level: production ? "high" : migrating.length ? "medium" : "low", notes };
 }

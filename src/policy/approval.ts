@@ -16,12 +16,13 @@ export function approvalRefusal(input: { production: boolean; requestedBy: strin
 }
 
 /**
- * A short approval code bound to the run and the exact plan approved: HMAC(key, runId|planDigest|expiry),
- * shown as 6 digits. A re-plan has another digest and so another code.
+ * A short approval code bound to the run, the exact plan approved, the approver and an expiry:
+ * HMAC(key, runId|planDigest|approverId|expiry) shown as 6 digits. Each approver gets their own code,
+ * so a code forwarded to someone else approves nothing; a re-plan has another digest and another code.
  */
-export async function approvalCode(key: string, runId: string, planDigest: string, expiresAt: string): Promise<string> {
-  const hmacKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${runId}|${planDigest}|${expiresAt}`)));
+export async function approvalCode(key: string, runId: string, planDigest: string, approverId: string, expiresAt: string): Promise<string> {
+  const hmacKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(`approval:${key}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${runId}|${planDigest}|${approverId}|${expiresAt}`)));
   const n = ((mac[0] << 24) | (mac[1] << 16) | (mac[2] << 8) | mac[3]) >>> 0;
   return String(n % 1_000_000).padStart(6, "0");
 }

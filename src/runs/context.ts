@@ -2,6 +2,7 @@ import type { ArtifactStore } from "../audit/artifacts";
 import type { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
+import type { TrafficRouter } from "../domain/traffic";
 import type { RunRecord, StepRecord } from "./store";
 
 /** A release: what each service runs, as recorded when a deploy finished. */
@@ -41,6 +42,8 @@ export interface ControlPlanePort {
   /** Records a new release (next version number) and makes it current, idempotently per run. */
   recordRelease(envId: string, services: ReleaseServices, runId: string): Promise<ReleaseRecord>;
   setCurrentRelease(envId: string, releaseId: string): Promise<void>;
+  /** Users whose phone is one of these (for SMS codes and inbound replies). */
+  usersByPhone(phones: string[]): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
 }
 
 /** The outcome of one execution of one step. */
@@ -48,6 +51,10 @@ export type StepResult =
   | { kind: "done"; note?: string }
   /** Not finished; run me again after `ms` (polling a deployment, soak). */
   | { kind: "wait"; ms: number; note?: string }
+  /** Bad signals: traffic is already back on stable; the run ends rolled-back. */
+  | { kind: "rollback"; reason: string }
+  /** Needs a person: the run stops (resumable) and the step runs again on resume. */
+  | { kind: "halt"; reason: string }
   /** Failed; `retryAfterMs` set when trying again later can help. */
   | { kind: "fail"; error: string; retryAfterMs?: number };
 
@@ -66,6 +73,13 @@ export interface StepContext {
   now(): number;
   /** How long to wait between polls of a provider (scaled in the sandbox). */
   pollMs: number;
+  /** The traffic router for a Cloudflare zone. */
+  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  /**
+   * Canary time. Real mode: windows end now and waits are real. Simulated (sandbox): each check covers
+   * the next interval of simulated time, and the real wait is the interval times `waitFactor`.
+   */
+  timing: { simulated: boolean; waitFactor: number };
 }
 
 export type StepExecutor = (ctx: StepContext) => Promise<StepResult>;

@@ -7,11 +7,14 @@ import type { Actor } from "../policy/approval";
 import { approvalRefusal } from "../policy/approval";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
+import type { SmsApi } from "../providers/twilio/api";
+import type { TrafficBinding, TrafficRouter } from "../domain/traffic";
 import type { Receipt } from "../providers/types";
 import { ProviderError } from "../providers/types";
 import type { ControlPlanePort, StepContext, StepResult } from "./context";
 import { EXECUTORS } from "./executors";
 import { errorText } from "./executors/prepare";
+import { writeCanaryIncident } from "./canary/incident";
 import { compensateFailedRun } from "./failure";
 import type { RunRecord, RunStore, StepRecord } from "./store";
 
@@ -19,6 +22,8 @@ export interface ProviderSet {
   railway: RailwayApi;
   source: SourceApi;
   appFetch: typeof fetch;
+  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  sms: SmsApi | null;
 }
 
 /** What the engine needs from its Durable Object shell. */
@@ -32,10 +37,20 @@ export interface EngineDeps {
   commit(change: Commit): Promise<void>;
   /** Persists the schedule's earliest time as the DO alarm. */
   arm(): Promise<void>;
-  approvalCode(run: RunRecord, expiresAt: string): Promise<string>;
+  planDigest(plan: Plan): Promise<string>;
+  /** Tells the environment's on-call people (SMS); failures to notify never fail a run. */
+  notify(run: RunRecord, event: RunEvent): Promise<void>;
   now(): number;
   pollMs: number;
+  timing: StepContext["timing"];
 }
+
+/** What people are told about. */
+export type RunEvent =
+  | { kind: "approval-needed" }
+  | { kind: "rolled-back"; reason: string; score: number | null }
+  | { kind: "halted"; reason: string; score: number | null }
+  | { kind: "failed"; error: string };
 
 export interface Commit {
   run: RunRecord;
@@ -72,7 +87,7 @@ export class RunEngine {
     }));
     if (plan.requiresApproval) {
       draft.status = "awaiting-approval";
-      draft.approvals = { required: true, code: await this.deps.approvalCode({ ...draft, seq: 0 }, expiresAt), approvedBy: [], expiresAt };
+      draft.approvals = { required: true, planDigest: await this.deps.planDigest(plan), approvedBy: [], expiresAt };
     }
     const run = store.insertRun(draft, steps);
     const audit: AuditInput[] = [{ actor: requester.id, action: "run.applied", planId: plan.id, runId: run.id, intent: plan.type, diffSummary: diffSummary(plan) }];
@@ -83,6 +98,21 @@ export class RunEngine {
     }
     await this.deps.commit({ run, steps, audit });
     await this.#writePlanArtifacts(run);
+    if (run.status === "awaiting-approval") await this.deps.notify(run, { kind: "approval-needed" });
+    this.#wake();
+    await this.deps.arm();
+    return run;
+  }
+
+  /** Skips the rest of a canary's soak and promotes now (resuming a halted canary). */
+  async promote(runId: string, actor: Actor): Promise<RunRecord> {
+    const run = this.#get(runId);
+    if (!run.outputs.canary) throw new AppError("conflict", `run ${runId} has no canary to promote`);
+    if (run.status !== "running" && run.status !== "stopped") throw new AppError("conflict", `run ${runId} is ${run.status}`);
+    run.outputs.promoteNow = true;
+    this.deps.store.saveOutputs(run);
+    if (run.status === "stopped") this.#transition(run, "running");
+    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "canary.promote-now", runId }] });
     this.#wake();
     await this.deps.arm();
     return run;
@@ -119,7 +149,8 @@ export class RunEngine {
     const run = this.#get(runId);
     if (!canTransition(run.status, "cancelled")) throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
     const steps = this.#skipRemaining(run.id);
-    const done = await this.#finish(run, "cancelled", { actor: actor.id, action: "run.cancelled", runId }, steps);
+    const drained = await this.#drainCanary(run);
+    const done = await this.#finish(run, "cancelled", { actor: actor.id, action: "run.cancelled", runId, details: drained ? { canary: "drained to 0%" } : undefined }, steps);
     this.#wake();
     await this.deps.arm();
     return done;
@@ -199,6 +230,14 @@ export class RunEngine {
       Object.assign(run, current);
       const result = await this.#execute(run, step);
       if (result.kind === "wait") return this.deps.now() + result.ms;
+      if (result.kind === "rollback") {
+        await this.#rolledBack(run, result.reason);
+        return null;
+      }
+      if (result.kind === "halt") {
+        await this.#halt(run, result.reason);
+        return null;
+      }
       if (result.kind === "fail") {
         if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS) return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
         await this.#fail(run, step, result.error);
@@ -224,7 +263,7 @@ export class RunEngine {
     const ctx: StepContext = {
       run, step, env, ...providers, port: this.deps.port, artifacts: this.deps.artifacts,
       save: () => { store.saveStep(step); store.saveOutputs(run); },
-      now: () => this.deps.now(), pollMs: this.deps.pollMs,
+      now: () => this.deps.now(), pollMs: this.deps.pollMs, timing: this.deps.timing,
     };
     let result: StepResult;
     try {
@@ -235,18 +274,20 @@ export class RunEngine {
         : { kind: "fail", error: errorText(e) };
     }
     step.receiptIds.push(...receipts.map((r) => r.id));
-    const failedForGood = result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS);
+    const failedForGood = (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) || result.kind === "rollback";
     if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: this.#iso(), error: null });
     if (result.kind === "fail") step.error = result.error;
+    if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
+    if (result.kind === "rollback") step.error = result.reason;
     if (failedForGood) Object.assign(step, { status: "failed", endedAt: this.#iso() });
-    if (result.kind !== "fail") step.state.note = result.note;
+    if (result.kind === "done" || result.kind === "wait") step.state.note = result.note;
     store.saveStep(step);
     store.saveOutputs(run);
     // Polls are receipts, not audit events: the chain records what changed, once per step outcome.
     const audit: AuditInput[] = result.kind === "wait" ? [] : [{
-      actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : failedForGood ? "failed" : "retrying"}`,
+      actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : result.kind === "halt" ? "halted" : failedForGood ? "failed" : "retrying"}`,
       runId: run.id, planId: run.planId, intent: step.kind,
-      diffSummary: result.kind === "fail" ? result.error : result.note,
+      diffSummary: result.kind === "fail" ? result.error : result.kind === "rollback" || result.kind === "halt" ? result.reason : result.note,
       receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
       details: { stepId: step.id, receipts: step.receiptIds.length },
     }];
@@ -268,6 +309,45 @@ export class RunEngine {
       actor: "infra-chat", action: "run.failed", runId: run.id, planId: run.planId, diffSummary: run.error,
       details: { restored, incident: `runs/${run.id}/incident.md` },
     }, steps);
+    await this.deps.notify(run, { kind: "failed", error: run.error });
+  }
+
+  /** Traffic is already back on stable (the canary step did that first); end the run and tell people. */
+  async #rolledBack(run: RunRecord, reason: string): Promise<void> {
+    run.error = reason;
+    const steps = this.#skipRemaining(run.id);
+    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
+    await this.#finish(run, "rolled-back", { actor: "infra-chat", action: "run.rolled-back", runId: run.id, planId: run.planId, diffSummary: reason, details: { score, incident: `runs/${run.id}/incident.md`, weight: 0 } }, steps);
+    await this.deps.notify(run, { kind: "rolled-back", reason, score });
+  }
+
+  /** Stops the run where it is; the same step runs again on resume or promote. */
+  async #halt(run: RunRecord, reason: string): Promise<void> {
+    this.#transition(run, "stopped");
+    await this.deps.commit({ run, steps: [], audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }] });
+    await this.#writeMetrics(run);
+    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    await this.deps.notify(run, { kind: "halted", reason, score });
+  }
+
+  /** A run that ends while its canary takes traffic must not leave users on the canary. */
+  async #drainCanary(run: RunRecord): Promise<boolean> {
+    const traffic = run.outputs.traffic as TrafficBinding | undefined;
+    const canary = run.outputs.canary as { weight?: number; phase?: string } | undefined;
+    if (!traffic || !canary || !canary.weight) return false;
+    const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
+    if (!cf) return false;
+    const receipts: Receipt[] = [];
+    await (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf).setCanaryWeight(traffic, 0);
+    run.outputs.canary = { ...canary, weight: 0 };
+    this.deps.store.saveOutputs(run);
+    if (receipts.length) await this.#appendReceipts(run.id, "drain", receipts);
+    return true;
+  }
+
+  async #writeMetrics(run: RunRecord): Promise<void> {
+    if (run.outputs.canaryChecks) await this.deps.artifacts.put(run.id, "metrics.json", { canary: run.outputs.canary, checks: run.outputs.canaryChecks });
   }
 
   async #finish(run: RunRecord, status: RunStatus, audit: AuditInput, steps: StepRecord[] = []): Promise<RunRecord> {
@@ -279,6 +359,7 @@ export class RunEngine {
     this.deps.store.saveRun(run);
     await this.deps.commit({ run, steps, audit: [audit] });
     await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
+    await this.#writeMetrics(run);
     return run;
   }
 
@@ -353,7 +434,7 @@ function runJson(run: RunRecord, steps: StepRecord[]): unknown {
   return {
     id: run.id, type: run.type, env: run.plan.env, status: run.status, requestedBy: run.requestedBy, planId: run.planId,
     createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error, outputs: run.outputs,
-    approvals: run.approvals ? { ...run.approvals, code: undefined } : null, isTerminal: isTerminal(run.status),
+    approvals: run.approvals, isTerminal: isTerminal(run.status),
     steps: steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note: s.state.note, receiptIds: s.receiptIds })),
   };
 }

@@ -21,7 +21,8 @@ export interface RunRecord {
 
 export interface Approvals {
   required: boolean;
-  code: string;
+  /** Digest of the plan approved; each approver's code is derived from it (policy/approval.ts). */
+  planDigest: string;
   approvedBy: string[];
   rejectedBy?: string;
   expiresAt: string;

@@ -1,7 +1,8 @@
 /**
- * The simulated Invoice Perfect app behind each `*.up.railway.app` service domain. It serves the
- * release of the instance's live deployment (the newest that went live); traffic, error-rate and
- * latency simulation will grow here.
+ * The simulated Invoice Perfect app behind each `*.up.railway.app` service domain, for requests the
+ * control plane itself sends (health probes). It serves the release of the instance's live deployment
+ * (the newest that went live). The synthetic user traffic seen through httpLogs and the HTTP metrics is
+ * generated separately, deterministically per window, in traffic/.
  */
 import { appFaultsFor, consumeAppFault } from "./faults";
 import { getEnvironment, getInstance, getService } from "./world/entities";

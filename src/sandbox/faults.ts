@@ -46,10 +46,17 @@ export function serviceMatches(faultService: string, serviceName: string): boole
   return serviceName === faultService || serviceName.startsWith(`${faultService}-`);
 }
 
+// REST paths carry ids the test cannot know in advance, so `*` matches any one path segment.
+function operationMatches(pattern: string, operation: string): boolean {
+  if (!pattern.includes("*")) return pattern === operation;
+  const regex = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]+");
+  return new RegExp(`^${regex}$`).test(operation);
+}
+
 /** The oldest provider fault for `provider`, counted as hit; null when the provider is healthy. */
 export function takeProviderFault(world: World, provider: FaultProvider, operation = ""): (ProviderFault & StoredFault) | null {
   for (const fault of listFaults(world)) {
-    if (fault.kind === "provider" && fault.provider === provider && (!fault.operation || operation === fault.operation)) {
+    if (fault.kind === "provider" && fault.provider === provider && (!fault.operation || operationMatches(fault.operation, operation))) {
       consume(world, fault);
       return fault;
     }
@@ -92,7 +99,7 @@ export function appFaultsFor(world: World, envName: string, serviceName: string)
   return out;
 }
 
-/** Counts one hit of an app fault (used when the app model acts on it). */
+/** Counts one hit of an app fault (a real request to the app; simulated traffic never consumes faults, so samples stay repeatable). */
 export function consumeAppFault(world: World, fault: StoredFault): void {
   consume(world, fault);
 }

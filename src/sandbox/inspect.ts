@@ -1,6 +1,8 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
+import { cloudflareState, type CloudflareState } from "./cloudflare/store";
 import { envNameOf, listFaults } from "./faults";
 import { MASK } from "./request-log";
+import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
 import {
   listEnvironments, listInstances, listProjects, listServices, type EnvironmentRow, type InstanceSettings, type ServiceRow,
@@ -30,6 +32,10 @@ export interface SandboxState {
   migrations: { environment: string; applied: { name: string; appliedAt: string; deploymentId: string | null }[] }[];
   tokens: { fingerprint: string; kind: string; firstSeen: string; lastSeen: string; uses: number }[];
   requestCount: number;
+  /** Zones, DNS records, monitors, pools (with origin weights) and load balancers (with pool weights). */
+  cloudflare: CloudflareState;
+  /** The Twilio outbox, newest first. */
+  sms: SentSms[];
 }
 
 function masked(values: Record<string, string>): Record<string, string> {
@@ -76,6 +82,8 @@ export function worldState(world: World): SandboxState {
     tokens: world.rows<{ fingerprint: string; kind: string; first_seen: number; last_seen: number; uses: number }>("SELECT * FROM tokens")
       .map((t) => ({ fingerprint: t.fingerprint, kind: t.kind, firstSeen: iso(t.first_seen), lastSeen: iso(t.last_seen), uses: t.uses })),
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
+    cloudflare: cloudflareState(world),
+    sms: outbox(world),
   };
 }
 

@@ -3,16 +3,19 @@
  * it. Unknown hosts fail closed (502): an adapter must never reach the real internet through the sandbox.
  */
 import { handleApp, isAppHost } from "./app";
+import { CLOUDFLARE_HOST, handleCloudflare } from "./cloudflare/server";
 import { takeProviderFault } from "./faults";
 import { GITHUB_HOST, handleGitHub } from "./github";
+import { faultResponse, timeoutResponse, type FaultableProvider } from "./provider-faults";
 import { RAILWAY_HOSTS, RailwayGraphqlServer } from "./railway/server";
 import { recordRequest, redactHeaders } from "./request-log";
-import type { JsonValue, ProviderFault, RecordedProvider } from "./types";
+import { handleTwilio, TWILIO_HOST } from "./twilio/server";
+import type { JsonValue, RecordedProvider } from "./types";
 import { advanceDeployments } from "./world/lifecycle";
 import type { World } from "./world/store";
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
 /** Which simulated provider serves a hostname, or "unknown". */
@@ -20,34 +23,22 @@ export function providerOfHost(hostname: string): RecordedProvider {
   const host = hostname.toLowerCase();
   if (RAILWAY_HOSTS.has(host)) return "railway";
   if (host === GITHUB_HOST) return "github";
+  if (host === CLOUDFLARE_HOST) return "cloudflare";
+  if (host === TWILIO_HOST) return "twilio";
   if (isAppHost(host)) return "app";
   return "unknown";
 }
 
-/** The provider's own answer to an injected 429/500/503, before anything is applied. */
-function faultResponse(provider: "railway" | "github", fault: ProviderFault): Response {
-  const headers: Record<string, string> = { "x-sandbox-fault": String(fault.status) };
-  if (fault.status === 429) {
-    const retryAfter = fault.retryAfterSeconds ?? 1;
-    Object.assign(headers, { "retry-after": String(retryAfter), "x-ratelimit-remaining": "0" });
-    const message = provider === "railway" ? "Rate limit exceeded. Please try again later." : "API rate limit exceeded.";
-    return json(429, provider === "railway" ? { errors: [{ message }] } : { message, documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" }, headers);
-  }
-  const message = fault.status === 500 ? "Internal Server Error" : "Service Unavailable";
-  return json(fault.status === 500 ? 500 : 503, provider === "railway" ? { errors: [{ message }] } : { message }, headers);
-}
-
-/**
- * A "timeout" fault: the request WAS applied but its answer is lost. Hanging until the client's own
- * timeout would make every test slow, so the sandbox answers 504 at once; the adapter sees a gateway
- * timeout after the write happened — the classic ambiguous write it must reconcile by reading back.
- */
-function timeoutResponse(): Response {
-  return new Response("upstream request timeout", { status: 504, headers: { "content-type": "text/plain", "x-sandbox-fault": "timeout" } });
-}
-
-function parseLogBody(text: string): JsonValue {
+// Form posts (Twilio) are logged as their fields, JSON as parsed JSON, anything else as text.
+function parseLogBody(text: string, contentType: string | null): JsonValue {
   if (text === "") return null;
+  if (contentType?.includes("application/x-www-form-urlencoded")) {
+    const fields: Record<string, string> = {};
+    new URLSearchParams(text).forEach((value, name) => {
+      fields[name] = value;
+    });
+    return fields;
+  }
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
@@ -63,10 +54,11 @@ export class SandboxRouter {
   async handle(world: World, request: Request): Promise<Response> {
     const url = new URL(request.url);
     const provider = providerOfHost(url.hostname);
-    const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    // Decoded by hand: workerd warns on .text() of a form-encoded body, though UTF-8 is what Twilio sends.
+    const text = request.method === "GET" || request.method === "HEAD" ? "" : new TextDecoder().decode(await request.arrayBuffer());
     advanceDeployments(world);
     let response: Response;
-    let logBody: JsonValue = parseLogBody(text);
+    let logBody: JsonValue = parseLogBody(text, request.headers.get("content-type"));
     if (provider === "unknown") {
       response = json(502, { error: { code: "sandbox_unknown_host", message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.` } });
     } else if (provider === "app") {
@@ -76,12 +68,10 @@ export class SandboxRouter {
       if (fault && fault.status !== "timeout") {
         response = faultResponse(provider, fault);
         if (provider === "railway") logBody = this.railway.describe(text);
-      } else if (provider === "railway") {
-        const exchange = this.railway.handle(world, request, text);
-        response = exchange.response;
-        logBody = exchange.logBody;
       } else {
-        response = handleGitHub(world, request);
+        const exchange = this.#serve(provider, world, request, text);
+        response = exchange.response;
+        logBody = exchange.logBody ?? logBody;
       }
       if (fault?.status === "timeout") response = timeoutResponse();
     }
@@ -90,6 +80,19 @@ export class SandboxRouter {
       headers: redactHeaders(request.headers), body: logBody, status: response.status,
     });
     return response;
+  }
+
+  #serve(provider: FaultableProvider, world: World, request: Request, text: string): { response: Response; logBody?: JsonValue } {
+    switch (provider) {
+      case "railway":
+        return this.railway.handle(world, request, text);
+      case "github":
+        return { response: handleGitHub(world, request) };
+      case "cloudflare":
+        return { response: handleCloudflare(world, request, text) };
+      case "twilio":
+        return { response: handleTwilio(world, request, text) };
+    }
   }
 }
 

@@ -1,4 +1,8 @@
-/** The Invoice Perfect world (API.md "Seed"): live at v1 on staging and production, head v2 in every repo. */
+/**
+ * The Invoice Perfect world (API.md "Seed"): live at v1 on staging and production, head v2 in every repo,
+ * and a Cloudflare account with the active zone invoiceperfect.com.
+ */
+import { seedCloudflare } from "./cloudflare/zones";
 import type { SandboxSeed, SeedAppService, SeedEnvName } from "./types";
 import { createEnvironment, createProject, createServiceRow, ensureInstance, type InstanceSettings } from "./world/entities";
 import { createDeployment } from "./world/deployments";
@@ -41,7 +45,14 @@ function postgresVariables(): Record<string, string> {
 /** Creates the world once; later calls return the same ids. */
 export function seedInvoicePerfect(world: World): SandboxSeed {
   const existing = world.getMeta(SEED_KEY);
-  if (existing) return JSON.parse(existing) as SandboxSeed;
+  if (existing) {
+    const seed = JSON.parse(existing) as Partial<SandboxSeed> & Omit<SandboxSeed, "cloudflare">;
+    if (seed.cloudflare) return { ...seed, cloudflare: seed.cloudflare };
+    // A world seeded before Cloudflare existed gets its zone now; the Railway ids stay as they were.
+    const upgraded: SandboxSeed = { ...seed, cloudflare: seedCloudflare(world) };
+    world.setMeta(SEED_KEY, JSON.stringify(upgraded));
+    return upgraded;
+  }
 
   const now = world.now();
   const project = createProject(world, "Invoice Perfect", "Invoices that are perfect");
@@ -95,6 +106,7 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
       web: { sha: commits.web.v2.sha, message: "v2" },
       cron: { sha: commits.cron.v2.sha, message: "v2" },
     },
+    cloudflare: seedCloudflare(world),
   };
   world.setMeta(SEED_KEY, JSON.stringify(seed));
   return seed;

@@ -27,6 +27,8 @@ export interface SandboxSeed {
   live: Record<SeedEnvName, Record<SeedAppService, { commitSha: string; deploymentId: string }>>;
   /** The newer head commit (v2) of each repository's main branch. */
   headCommit: Record<SeedAppService, { sha: string; message: string }>;
+  /** The Cloudflare account (32-hex id) and its active zone `invoiceperfect.com`. */
+  cloudflare: { accountId: string; zoneId: string; zoneName: string };
 }
 
 export type SeedEnvName = "staging" | "production";
@@ -43,7 +45,10 @@ export const providerFaultSchema = z.object({
   status: z.union([z.literal(429), z.literal(500), z.literal(503), z.literal("timeout")]),
   count,
   retryAfterSeconds: z.number().int().nonnegative().optional(),
-  /** Only hit calls of this operation: a Railway operationName (e.g. "ServiceInstanceDeployV2") or "GET /repos/…" path. */
+  /**
+   * Only hit calls of this operation: a Railway operationName (e.g. "ServiceInstanceDeployV2") or, for REST,
+   * "METHOD /path" in which a `*` segment stands for any one path segment (ids unknown in advance).
+   */
   operation: z.string().min(1).optional(),
 });
 
@@ -56,7 +61,7 @@ export const deployFaultSchema = z.object({
   count,
 });
 
-/** Misbehaviour of the running app (used by the app model and, later, traffic simulation). */
+/** Misbehaviour of the running app (used by the app model and the traffic simulation, per track). */
 export const appFaultSchema = z.object({
   kind: z.literal("app"),
   env: envName,
@@ -82,7 +87,7 @@ export type FaultProvider = ProviderFault["provider"];
 export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
 
 /** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
-export type RecordedProvider = "railway" | "github" | "app" | "unknown";
+export type RecordedProvider = "railway" | "github" | "cloudflare" | "twilio" | "app" | "unknown";
 
 /** One request the sandbox received, as `GET /sandbox/requests` shows it. */
 export interface RecordedRequest {
@@ -92,14 +97,14 @@ export interface RecordedRequest {
   host: string;
   /** Lower-cased names; Authorization and Project-Access-Token are "[redacted]". */
   headers: Record<string, string>;
-  /** Parsed JSON (Railway: {query, variables, operationName}, variable values masked), text, or null. */
+  /** Parsed JSON (Railway: {query, variables, operationName}, variable values masked), form fields (Twilio), text, or null. */
   body: RpcJson;
   status: number;
   at: string;
 }
 
 export const requestsQuerySchema = z.object({
-  provider: z.enum(["railway", "github", "app", "unknown"]).optional(),
+  provider: z.enum(["railway", "github", "cloudflare", "twilio", "app", "unknown"]).optional(),
   limit: z.number().int().positive().max(2000).optional(),
 });
 export type RequestsQuery = z.infer<typeof requestsQuerySchema>;

@@ -57,6 +57,13 @@ const CANNED: Record<RailwayOperationName, unknown> = {
   Deployments: { deployments: { edges: [{ node: DEPLOYMENT }] } },
   DeploymentRollback: { deploymentRollback: true },
   DeploymentLogs: { deploymentLogs: [{ timestamp: "2026-11-01T00:00:00Z", message: "up", severity: "info" }] },
+  DeploymentLogsBetween: { deploymentLogs: [{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }] },
+  HttpLogs: {
+    httpLogs: [{
+      timestamp: "2026-11-01T00:00:05Z", requestId: "r1", method: "GET", path: "/health", host: "api.up.railway.app",
+      httpStatus: 503, totalDuration: 120, upstreamErrors: "", deploymentId: "d1",
+    }],
+  },
   Domains: { domains: { serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }] } },
   ServiceDomainCreate: { serviceDomainCreate: { id: "dom1", domain: "api.up.railway.app", targetPort: 8080 } },
 };
@@ -84,6 +91,10 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
   listDeployments: (api) => api.listDeployments({ projectId: "p1", environmentId: "e1", serviceId: "s1", first: 5 }),
   rollbackDeployment: (api) => api.rollbackDeployment("d1"),
   deploymentLogs: (api) => api.deploymentLogs("d1", 500),
+  deploymentLogsBetween: (api) =>
+    api.deploymentLogsBetween({ deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z", filter: "@level:error", limit: 1000 }),
+  httpLogs: (api) =>
+    api.httpLogs({ deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z", limit: 5000, filter: "@httpStatus:>=500" }),
   listServiceDomains: (api) => api.listServiceDomains("p1", "e1", "s1"),
   createServiceDomain: (api) => api.createServiceDomain("s1", "e1", 8080),
 };
@@ -148,5 +159,26 @@ describe("what the Railway adapter sends", () => {
     const operation = operationOf(RAILWAY_DOCUMENTS.ServiceInstanceUpdate);
     const result = getVariableValues(schema, operation.variableDefinitions ?? [], { serviceId: "s1", input: { replicas: 2 } });
     expect(result.errors).toBeDefined();
+  });
+});
+
+describe("Railway logs for canary signals", () => {
+  it("sends the window and filter as variables and returns Railway's rows unchanged", async () => {
+    const sent: SentRequest[] = [];
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const body = JSON.parse(String(init?.body)) as SentRequest;
+      sent.push(body);
+      return Response.json({ data: CANNED[body.operationName] });
+    };
+    const api = createRailwayApi({ fetch }, { token: "test-token" });
+    const window = { deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z" };
+    expect(await api.httpLogs(window)).toEqual((CANNED.HttpLogs as { httpLogs: unknown[] }).httpLogs);
+    const lines = await api.deploymentLogsBetween({ deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z" });
+    expect(lines).toEqual([{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }]);
+    // Optional arguments left out stay out of the JSON, so Railway applies its own defaults.
+    expect(sent.map((r) => r.variables)).toEqual([
+      window,
+      { deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z" },
+    ]);
   });
 });

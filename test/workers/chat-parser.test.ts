@@ -105,6 +105,14 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["How do I deploy staging?", { kind: "help" }],
   ["hi", { kind: "help" }],
   ["?", { kind: "help" }],
+  // run controls and alert subscriptions
+  ["text me if the canary looks weird", { kind: "subscribe" }],
+  ["Text me if the canary on prod looks weird or if a rollback triggers", { kind: "subscribe", env: "production" }],
+  ["stop the backfill", { kind: "stop" }],
+  ["halt the canary on production", { kind: "stop", env: "production" }],
+  ["resume the backfill", { kind: "resume" }],
+  ["promote now", { kind: "promote" }],
+  ["promote the canary on prod", { kind: "promote", env: "production" }],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -118,12 +126,10 @@ const NOT_COMMANDS = [
   "status",
   "ok",
   "okay thanks",
-  "stop the backfill",
   "add Redis to staging and production",
   "create production from staging",
   "bootstrap local",
   "backfill timezone in staging at 500 users/min",
-  "text me if the canary looks weird",
   "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
   "callback production",
   "rollback production; deploy staging",

@@ -43,10 +43,13 @@ describe("chat", () => {
     const applied = await say(alice.token, "apply", planned.conversationId);
     const run = applied.replies[0].run;
     expect(run.status).toBe("awaiting-approval");
-    expect(run.approvals.code).toMatch(/^\d{6}$/);
-    expect(applied.replies[0].text).toContain(run.approvals.code);
+    // The requester gets no code: codes belong to the people who may approve.
+    expect(run.approvals.code).toBeUndefined();
+    expect(applied.replies[0].text).toMatch(/an admin other than you/);
+    const bobsCode = (await api(bob.token, "GET", `/api/runs/${run.id}`)).body.run.approvals.code;
+    expect(bobsCode).toMatch(/^\d{6}$/);
 
-    const self = await say(alice.token, `approve ${run.approvals.code}`, planned.conversationId);
+    const self = await say(alice.token, "approve", planned.conversationId);
     expect(self.replies[0].text).toMatch(/cannot approve their own/);
     const deployer = await makeUser("deployer");
     expect((await api(deployer.token, "POST", `/api/runs/${run.id}/approve`, {})).status).toBe(403);

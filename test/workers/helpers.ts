@@ -51,13 +51,16 @@ export function envObject(envId: string) {
 /** Drives a run's alarms until it leaves the active states (bounded: fails the test instead of hanging). */
 export async function driveRun(token: string, runId: string, envId: string, until: (status: string) => boolean = (s) => isTerminal(s as RunStatus)) {
   const stub = envObject(envId);
-  for (let i = 0; i < 400; i++) {
+  let last: any = null;
+  for (let i = 0; i < 1500; i++) {
     const { body } = await api(token, "GET", `/api/runs/${runId}`);
+    last = body.run;
     if (until(body.run.status)) return body.run;
     const ran = await runDurableObjectAlarm(stub);
     if (!ran) await new Promise((r) => setTimeout(r, 15));
   }
-  throw new Error(`run ${runId} did not settle`);
+  const where = last?.steps?.filter((s: { status: string }) => s.status !== "succeeded").map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
+  throw new Error(`run ${runId} did not settle: ${last?.status} ${JSON.stringify(where)}`);
 }
 
 /** Deployments the sandbox world holds for one service (newest first). */

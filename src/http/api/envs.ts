@@ -7,7 +7,7 @@ import { formatRun } from "../../control/runs";
 import { findEnv } from "../../db/environments";
 import { listRuns } from "../../db/runs";
 import { RunStatus } from "../../domain/run";
-import { can, requireRole } from "../../security/roles";
+import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson, readQuery } from "../errors";
 
@@ -36,5 +36,5 @@ export const envRoutes = new Hono<AppEnv>()
     const query = readQuery(c, RunsQuery);
     const env = await findEnv(cx.db, c.req.param("id"));
     const rows = await listRuns(cx.db, env.id, query.status, query.limit);
-    return c.json({ runs: rows.map((r) => formatRun(r, [], env.env, [], can(cx.actor.role, "approve:non-production"))) });
+    return c.json({ runs: rows.map((r) => formatRun(r, [], env.env, [])) });
   });

@@ -12,7 +12,7 @@ import type { AppEnv } from "../auth";
 import { readJson } from "../errors";
 
 const Reason = z.object({ reason: z.string().max(1000).optional() }).strict();
-const ACTIONS: RunAction[] = ["approve", "reject", "stop", "resume", "cancel"];
+const ACTIONS: RunAction[] = ["approve", "reject", "stop", "resume", "cancel", "promote"];
 
 /** Plans and runs (API.md "Plans and runs"). */
 export const runRoutes = new Hono<AppEnv>()
@@ -27,7 +27,7 @@ export const runRoutes = new Hono<AppEnv>()
     return c.json({ run: await runView(cx, run.id) }, 202);
   })
   .get("/runs/:id", async (c) => c.json({ run: await runView(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
-  .post("/runs/:id/:action{approve|reject|stop|resume|cancel}", async (c) => {
+  .post("/runs/:id/:action{approve|reject|stop|resume|cancel|promote}", async (c) => {
     const action = c.req.param("action") as RunAction;
     if (!ACTIONS.includes(action)) throw new AppError("not_found", "unknown run action");
     const { reason } = await readJson(c, Reason);

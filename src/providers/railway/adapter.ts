@@ -103,6 +103,14 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     async deploymentLogs(deploymentId, limit) {
       return (await call("DeploymentLogs", { deploymentId, limit }, "idempotent")).deploymentLogs;
     },
+    async deploymentLogsBetween({ deploymentId, startDate, endDate, filter, limit }) {
+      const variables = { deploymentId, startDate, endDate, filter, limit };
+      return (await call("DeploymentLogsBetween", variables, "idempotent")).deploymentLogs;
+    },
+    async httpLogs({ deploymentId, afterDate, beforeDate, limit, filter }) {
+      const variables = { deploymentId, afterDate, beforeDate, filter, limit };
+      return (await call("HttpLogs", variables, "idempotent")).httpLogs;
+    },
     async listServiceDomains(projectId, environmentId, serviceId) {
       return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.serviceDomains;
     },

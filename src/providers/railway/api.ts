@@ -62,6 +62,21 @@ export interface RailwayLogLine {
   severity: string | null;
 }
 
+/** One request Railway's edge proxy served for a deployment (HttpLog subset used for canary signals). */
+export interface RailwayHttpLog {
+  timestamp: string;
+  requestId: string;
+  method: string;
+  path: string;
+  host: string;
+  httpStatus: number;
+  /** Milliseconds, per Railway's docs. */
+  totalDuration: number;
+  /** Empty when the upstream answered normally. */
+  upstreamErrors: string;
+  deploymentId: string;
+}
+
 export interface RailwayApi {
   /** Projects visible to the token (first page is enough for one workspace). */
   listProjects(): Promise<RailwayProject[]>;
@@ -84,6 +99,14 @@ export interface RailwayApi {
   /** deploymentRollback(id): brings the older deployment `id` back. */
   rollbackDeployment(id: string): Promise<void>;
   deploymentLogs(deploymentId: string, limit?: number): Promise<RailwayLogLine[]>;
+  /** Runtime log lines of one deployment between two ISO-8601 instants; `filter` uses Railway's log query syntax. */
+  deploymentLogsBetween(input: { deploymentId: string; startDate: string; endDate: string; filter?: string; limit?: number }): Promise<RailwayLogLine[]>;
+  /**
+   * Edge HTTP logs of one deployment. `afterDate` / `beforeDate` are passed as Railway's arguments of the
+   * same names, which its schema describes as the latest and the oldest date of the window (exact
+   * windowing semantics not confirmed: callers should still bucket rows by `timestamp`). `limit` max 5000.
+   */
+  httpLogs(input: { deploymentId: string; afterDate: string; beforeDate: string; limit?: number; filter?: string }): Promise<RailwayHttpLog[]>;
   /** Railway-provided `*.up.railway.app` domains of one service instance. */
   listServiceDomains(projectId: string, environmentId: string, serviceId: string): Promise<{ id: string; domain: string; targetPort: number | null }[]>;
   createServiceDomain(serviceId: string, environmentId: string, targetPort?: number): Promise<{ id: string; domain: string }>;

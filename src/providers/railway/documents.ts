@@ -70,6 +70,18 @@ export const RAILWAY_DOCUMENTS = {
     query DeploymentLogs($deploymentId: String!, $limit: Int) {
       deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
     }`,
+  DeploymentLogsBetween: /* GraphQL */ `
+    query DeploymentLogsBetween($deploymentId: String!, $startDate: DateTime, $endDate: DateTime, $filter: String, $limit: Int) {
+      deploymentLogs(deploymentId: $deploymentId, startDate: $startDate, endDate: $endDate, filter: $filter, limit: $limit) {
+        timestamp message severity
+      }
+    }`,
+  HttpLogs: /* GraphQL */ `
+    query HttpLogs($deploymentId: String!, $afterDate: String, $beforeDate: String, $filter: String, $limit: Int) {
+      httpLogs(deploymentId: $deploymentId, afterDate: $afterDate, beforeDate: $beforeDate, filter: $filter, limit: $limit) {
+        timestamp requestId method path host httpStatus totalDuration upstreamErrors deploymentId
+      }
+    }`,
   Domains: /* GraphQL */ `
     query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) {
       domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {

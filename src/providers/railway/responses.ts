@@ -3,7 +3,7 @@
  * so a provider-side addition never breaks us but a missing or mistyped field fails loudly.
  */
 import { z } from "zod";
-import type { RailwayDeploymentStatus } from "./api";
+import type { RailwayDeploymentStatus, RailwayHttpLog } from "./api";
 import type { RailwayOperationName } from "./documents";
 
 /** Relay connection → plain array of nodes. */
@@ -30,6 +30,20 @@ const Deployment = z.object({
   url: z.string().nullish(),
   staticUrl: z.string().nullish(),
 });
+
+const LogLine = z.object({ timestamp: z.string(), message: z.string(), severity: z.string().nullable() });
+
+const HttpLog = z.object({
+  timestamp: z.string(),
+  requestId: z.string(),
+  method: z.string(),
+  path: z.string(),
+  host: z.string(),
+  httpStatus: z.number().int(),
+  totalDuration: z.number().int(),
+  upstreamErrors: z.string(),
+  deploymentId: z.string(),
+}) satisfies z.ZodType<RailwayHttpLog>;
 
 /** Mutations answering `Boolean!`: `false` means Railway declined, which is a failure for us. */
 const Acknowledged = z.literal(true, { error: "Railway answered false (not applied)" });
@@ -59,9 +73,9 @@ export const RailwayData = {
   Deployment: z.object({ deployment: Deployment }),
   Deployments: z.object({ deployments: nodesOf(Deployment) }),
   DeploymentRollback: z.object({ deploymentRollback: Acknowledged }),
-  DeploymentLogs: z.object({
-    deploymentLogs: z.array(z.object({ timestamp: z.string(), message: z.string(), severity: z.string().nullable() })),
-  }),
+  DeploymentLogs: z.object({ deploymentLogs: z.array(LogLine) }),
+  DeploymentLogsBetween: z.object({ deploymentLogs: z.array(LogLine) }),
+  HttpLogs: z.object({ httpLogs: z.array(HttpLog) }),
   Domains: z.object({
     domains: z.object({
       serviceDomains: z.array(z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() })),

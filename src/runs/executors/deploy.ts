@@ -36,7 +36,7 @@ async function findOwnDeployment(ctx: StepContext, name: string, sha: string, si
 }
 
 /** Starts (once) and then polls the deployment of `name` at `sha`; `send` performs the provider write. */
-async function driveDeployment(ctx: StepContext, name: string, sha: string, send: () => Promise<string | null>): Promise<StepResult | RailwayDeployment> {
+export async function driveDeployment(ctx: StepContext, name: string, sha: string, send: () => Promise<string | null>): Promise<StepResult | RailwayDeployment> {
   const state = ctx.step.state as DeployState;
   if (!state.deploymentId) {
     const found = state.intentAt ? await findOwnDeployment(ctx, name, sha, state.intentAt) : null;
@@ -83,7 +83,8 @@ function recordDeployed(ctx: StepContext, name: string, ref: PinnedRef, deployme
 /** Deploys one service at the run's pinned commit and waits until Railway reports it live. */
 export const deployService: StepExecutor = async (ctx) => {
   const name = String(ctx.step.params.service);
-  const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[name];
+  // A canary twin deploys the commit pinned for the service it shadows.
+  const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[String(ctx.step.params.from ?? name)];
   if (!ref) return { kind: "fail", error: `no pinned commit for ${name}` };
   const binding = ctx.env.bindings.railway!;
   const state = ctx.step.state as DeployState;

@@ -46,7 +46,9 @@ export const finalizeRelease: StepExecutor = async (ctx) => {
     return { kind: "done", note: `current release is ${String(ctx.step.params.toVersion ?? target)} again` };
   }
   const deployed = (ctx.run.outputs.deployed ?? {}) as Record<string, { commitSha: string; commitMessage: string; deploymentId: string }>;
-  const services = { ...(ctx.env.currentRelease?.services ?? {}), ...deployed };
+  // Only the spec's services make a release (a canary twin or migration job is plumbing, not a release).
+  const mine = Object.fromEntries(Object.entries(deployed).filter(([name]) => name in ctx.env.spec.services));
+  const services = { ...(ctx.env.currentRelease?.services ?? {}), ...mine };
   const release = await ctx.port.recordRelease(ctx.env.envId, services, ctx.run.id);
   ctx.run.outputs.release = release.id;
   ctx.run.outputs.releaseVersion = release.version;

@@ -4,6 +4,8 @@ import { deployService, migrate, rollbackService } from "./deploy";
 import { finalizeRelease, verifyHealth } from "./finish";
 import { preflight, resolveRef } from "./prepare";
 import { reconcileConfig, reconcileShape } from "./reconcile";
+import { canaryPromote, canarySplit } from "../canary/executors";
+import { canaryStep } from "../canary/soak";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -16,4 +18,7 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "verify-health": verifyHealth,
   "finalize-release": finalizeRelease,
   "rollback-service": rollbackService,
+  "canary-split": canarySplit,
+  "canary-step": canaryStep,
+  "canary-promote": canaryPromote,
 };

@@ -12,9 +12,12 @@ interface ShapeTarget {
   name: string;
   spec: ServiceSpec;
   settings: RailwayInstanceSettings;
+  /** Needs its own Railway domain (canary twins: the load balancer's second origin). */
+  domain?: boolean;
 }
 
 function shapeTargets(ctx: StepContext): ShapeTarget[] {
+  const canaries = new Set((ctx.step.params.canary as string[] | undefined) ?? []);
   return Object.entries(ctx.env.spec.services).flatMap(([name, spec]) => {
     const own: ShapeTarget = {
       name,
@@ -27,14 +30,16 @@ function shapeTargets(ctx: StepContext): ShapeTarget[] {
         rootDirectory: spec.source.path === "." ? null : spec.source.path,
       },
     };
-    if (!spec.migrateCommand) return [own];
+    // Railway has no traffic split: the canary is a twin service with the same source and settings.
+    const twin: ShapeTarget[] = canaries.has(name) ? [{ name: `${name}-canary`, spec, settings: { ...own.settings, numReplicas: 1 }, domain: true }] : [];
+    if (!spec.migrateCommand) return [own, ...twin];
     // Railway has no one-off command API; a pre-deploy command is its supported place for migrations.
     const job: ShapeTarget = {
       name: migrationJobName(name),
       spec,
       settings: { preDeployCommand: [spec.migrateCommand], startCommand: "true", restartPolicyType: "NEVER", numReplicas: 1, rootDirectory: own.settings.rootDirectory },
     };
-    return [job, own];
+    return [job, own, ...twin];
   });
 }
 
@@ -55,6 +60,9 @@ export const reconcileShape: StepExecutor = async (ctx) => {
     }
     services[target.name] = id;
     await ctx.railway.updateServiceInstance(id, binding.environmentId, { ...target.settings, source: { repo: target.spec.source.repo } });
+    if (target.domain && (await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id)).length === 0) {
+      await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
+    }
   }
   for (const [name, id] of existing) if (name === "Postgres" || name === "Redis") services[name] = id;
   await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services } });

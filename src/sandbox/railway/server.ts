@@ -1,6 +1,7 @@
 /** Railway's GraphQL endpoint over the world: HTTP envelope, auth, graphql-js execution, error shape. */
 import { buildSchema, graphqlSync, type GraphQLSchema } from "graphql";
 import { maskVariableValues } from "../request-log";
+import { recordToken } from "../tokens";
 import type { JsonValue } from "../types";
 import type { World } from "../world/store";
 import type { RailwayContext, RootResolver } from "./context";
@@ -8,6 +9,7 @@ import { deploymentResolvers } from "./resolvers/deployments";
 import { domainAndTemplateResolvers } from "./resolvers/domains";
 import { projectResolvers } from "./resolvers/projects";
 import { serviceResolvers } from "./resolvers/services";
+import { trafficResolvers } from "./resolvers/traffic";
 import { variableResolvers } from "./resolvers/variables";
 import { RAILWAY_SDL } from "./schema";
 
@@ -17,6 +19,7 @@ export const RAILWAY_GRAPHQL_PATH = "/graphql/v2";
 // Query and Mutation field names do not collide in our subset, so one root object serves both.
 const ROOT: Record<string, RootResolver> = {
   ...projectResolvers, ...serviceResolvers, ...variableResolvers, ...deploymentResolvers, ...domainAndTemplateResolvers,
+  ...trafficResolvers,
 };
 
 interface GraphqlBody {
@@ -63,22 +66,6 @@ export function presentedToken(headers: Headers): { kind: "bearer" | "project"; 
   }
   const projectToken = headers.get("project-access-token")?.trim();
   return projectToken ? { kind: "project", token: projectToken } : null;
-}
-
-// FNV-1a: a stable fingerprint so the world can say which tokens it saw without storing one.
-function fingerprint(token: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193) >>> 0;
-  return `${hash.toString(16).padStart(8, "0")}/${token.length}`;
-}
-
-function recordToken(world: World, kind: string, token: string): void {
-  const now = world.now();
-  world.run(
-    `INSERT INTO tokens VALUES (?, ?, ?, ?, 1)
-     ON CONFLICT(fingerprint) DO UPDATE SET last_seen = excluded.last_seen, uses = uses + 1`,
-    fingerprint(token), kind, now, now,
-  );
 }
 
 /** Serves `POST /graphql/v2`; the schema is built lazily, once per instance (one per SandboxDO). */

@@ -48,6 +48,19 @@ const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS requests (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, provider TEXT NOT NULL, method TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL,
      headers TEXT NOT NULL, body TEXT, status INTEGER NOT NULL, at INTEGER NOT NULL)`,
+  // Cloudflare: settings of monitors/pools (owner = account) and load balancers/DNS records (owner = zone) as
+  // JSON, because the API reads and writes them whole and nothing queries inside them.
+  `CREATE TABLE IF NOT EXISTS cf_accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS cf_zones (
+     id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS cf_resources (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+     created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS cf_resources_by_owner ON cf_resources (kind, owner_id, seq)`,
+  // The Twilio outbox: every message the sandbox accepted, in send order.
+  `CREATE TABLE IF NOT EXISTS twilio_messages (
+     sid TEXT PRIMARY KEY, seq INTEGER NOT NULL, account_sid TEXT NOT NULL, to_number TEXT NOT NULL, from_number TEXT,
+     messaging_service_sid TEXT, body TEXT NOT NULL, num_media INTEGER NOT NULL, created_at INTEGER NOT NULL)`,
   // Tokens are recorded by fingerprint only: the sandbox accepts any, but must never store one.
   `CREATE TABLE IF NOT EXISTS tokens (
      fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,

@@ -33,17 +33,20 @@ export interface LogQuery {
 /**
  * Lines of one stream, oldest first; `limit` keeps the newest lines (default 100, max 5000).
  * `filter` supports Railway's `@level:<severity>` and free text (every term must match).
+ * `extra` are lines not stored (the app's runtime lines, generated per window); they are merged by time
+ * before filtering and limiting, so a query sees one log as Railway would show it.
  */
-export function readLogs(world: World, deploymentId: string, stream: LogStream, query: LogQuery = {}): LogLine[] {
+export function readLogs(world: World, deploymentId: string, stream: LogStream, query: LogQuery = {}, extra: LogLine[] = []): LogLine[] {
   const limit = Math.min(Math.max(query.limit ?? 100, 0), 5000);
   const start = query.startDate ? Date.parse(query.startDate) : Number.NEGATIVE_INFINITY;
   const end = query.endDate ? Date.parse(query.endDate) : Number.POSITIVE_INFINITY;
   const matches = compileFilter(query.filter ?? "");
-  const rows = world
+  const stored = world
     .rows<LogRow>("SELECT * FROM deployment_logs WHERE deployment_id = ? AND stream = ? ORDER BY seq", deploymentId, stream)
     .filter((r) => r.at >= start && r.at <= end)
-    .map((r): LogLine => ({ at: r.at, severity: r.severity as Severity, message: r.message }))
-    .filter(matches);
+    .map((r): LogLine => ({ at: r.at, severity: r.severity as Severity, message: r.message }));
+  // Array.prototype.sort is stable: stored lines keep their write order among equal timestamps.
+  const rows = (extra.length > 0 ? [...stored, ...extra].sort((a, b) => a.at - b.at) : stored).filter(matches);
   return limit === 0 ? [] : rows.slice(-limit);
 }
 

@@ -1,4 +1,6 @@
 /** Root fields for deployments: reads, logs, rollback, redeploy, restart, cancel, remove. */
+import { planForDeployment } from "../../traffic/plan";
+import { runtimeLines, runtimeWindow } from "../../traffic/runtime-logs";
 import {
   getDeployment, IN_PROGRESS, listDeployments, redeploy, removeDeployment, restart, rollbackTo, statusOf,
 } from "../../world/deployments";
@@ -16,9 +18,11 @@ interface DeploymentListInput {
   status?: { in?: string[] | null; notIn?: string[] | null } | null;
 }
 
+// Deploy logs also carry what the running app writes while it serves simulated traffic in the window.
 function logs(world: World, args: LogQuery & { deploymentId: string }, stream: LogStream) {
   const d = need(getDeployment(world, args.deploymentId), "Deployment");
-  return readLogs(world, d.id, stream, args).map((line) => logView(d, line));
+  const runtime = stream === "deploy" ? runtimeLines(planForDeployment(world, d), ...runtimeWindow(args, world.now())) : [];
+  return readLogs(world, d.id, stream, args, runtime).map((line) => logView(d, line));
 }
 
 /** deployment, deployments, deploymentLogs, buildLogs and the deployment mutations. */

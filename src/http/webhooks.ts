@@ -1,0 +1,15 @@
+import { Hono } from "hono";
+import { handleInboundSms } from "../control/sms";
+import type { AppEnv } from "./auth";
+
+/** Provider webhooks: no bearer token; each verifies its provider's signature. */
+export const webhookRoutes = new Hono<AppEnv>()
+  .post("/twilio/sms", async (c) => {
+    // Pairs, not an object: Twilio signs every value of a repeated parameter.
+    const pairs = [...new URLSearchParams(await c.req.text())];
+    const url = new URL(c.req.url);
+    // Twilio signs the URL it was configured with; behind a proxy that is PUBLIC_URL, not what we see.
+    const urls = [c.req.url, `${c.env.PUBLIC_URL.replace(/\/$/, "")}${url.pathname}${url.search}`];
+    const outcome = await handleInboundSms(c.env, urls, pairs, c.req.header("x-twilio-signature"));
+    return c.body(outcome.body, outcome.status, { "content-type": "text/xml; charset=utf-8" });
+  });

@@ -1,0 +1,45 @@
+import type { ArtifactStore } from "../../audit/artifacts";
+import type { RunRecord, StepRecord } from "../store";
+import type { CanaryCheck } from "./soak";
+
+/** incident.md for a rolled-back canary: what, when, why, the scores, the evidence, the diff. */
+export async function writeCanaryIncident(artifacts: ArtifactStore, run: RunRecord, steps: StepRecord[], reason: string): Promise<void> {
+  const checks = (run.outputs.canaryChecks ?? []) as CanaryCheck[];
+  const canary = run.outputs.canary as { service?: string; history?: { at: string; phase: string; weight: number; reason?: string }[] } | undefined;
+  const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
+  const rolledBackAt = canary?.history?.find((h) => h.phase === "rolled-back")?.at;
+  const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
+  const lines = [
+    `# Canary rolled back on ${run.plan.env}`,
+    "",
+    `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
+    `- **Why:** ${reason}`,
+    `- **First failing sample:** ${firstBad ? `${firstBad.at} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
+    `- **Traffic back on stable:** ${rolledBackAt ?? "unknown"} — canary weight 0%, stable 100%`,
+    `- **Release:** the stable service never received the canary's release; the current release is unchanged`,
+    "",
+    "## Scores (canary vs baseline, per check)",
+    "| at | weight | verdict | score | canary 5xx | baseline 5xx | canary p95 | baseline p95 | n (canary/baseline) |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...checks.slice(-20).map((c) => `| ${c.at} | ${c.weight}% | ${c.verdict} | ${c.score ?? "–"} | ${pct(c.canary.errorRate)} | ${pct(c.baseline.errorRate)} | ${c.canary.p95 ?? "–"} ms | ${c.baseline.p95 ?? "–"} ms | ${c.canary.requests}/${c.baseline.requests} |`),
+    "",
+    "## Failing metrics at the last check",
+    ...(checks.at(-1)?.metrics.filter((m) => m.verdict !== "pass").map((m) => `- ${m.metric}: ${m.verdict} — ${m.reason}`) ?? ["- none"]),
+    "",
+    "## Critical log patterns (canary, last check)",
+    ...Object.entries(checks.at(-1)?.canary.logMatches ?? {}).filter(([, n]) => n > 0).map(([p, n]) => `- \`${p}\`: ${n}`),
+    "",
+    "## Diff since the last good release",
+    ...(run.plan.diff.length ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`) : ["- no desired-state changes"]),
+    "",
+    "## Steps",
+    ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),
+    "",
+    "## Evidence",
+    "- metrics.json (every sample and score)",
+    ...logs.map((l) => `- ${l}`),
+  ];
+  await artifacts.put(run.id, "incident.md", lines.join("\n"));
+}
+
+const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);

@@ -1,0 +1,58 @@
+import type { TrackSample } from "../../monitor/judge";
+import type { StepContext } from "../context";
+
+export interface Window {
+  start: number;
+  end: number;
+}
+
+/** Longest latency list kept per track, so accumulated samples stay small in DO storage. */
+const MAX_LATENCIES = 4000;
+
+/**
+ * One track's signals for a window, from Railway's per-deployment HTTP logs and runtime logs (per
+ * deployment, so canary and baseline separate cleanly) plus a synthetic probe of the origin's health.
+ */
+export async function sampleTrack(ctx: StepContext, input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string }): Promise<TrackSample> {
+  const { deploymentId, window, patterns } = input;
+  const start = new Date(window.start).toISOString();
+  const end = new Date(window.end).toISOString();
+  const [requests, logs] = await Promise.all([
+    // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
+    ctx.railway.httpLogs({ deploymentId, beforeDate: start, afterDate: end, limit: 5000 }),
+    ctx.railway.deploymentLogsBetween({ deploymentId, startDate: start, endDate: end, limit: 1000 }),
+  ]);
+  const logMatches: Record<string, number> = {};
+  for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
+  const synthetic = input.healthUrl ? [{ name: "health", ok: await probe(ctx, input.healthUrl) }] : [];
+  return {
+    requests: requests.length,
+    errors: requests.filter((r) => r.httpStatus >= 500).length,
+    latenciesMs: thin(requests.map((r) => r.totalDuration ?? 0)),
+    logMatches,
+    synthetic,
+  };
+}
+
+async function probe(ctx: StepContext, url: string): Promise<boolean> {
+  const f = ctx.appFetch;
+  return f(url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status === 200).catch(() => false);
+}
+
+/** Every k-th value, so a long soak keeps a representative latency sample of bounded size. */
+export function thin(values: number[], max = MAX_LATENCIES): number[] {
+  if (values.length <= max) return values;
+  const step = values.length / max;
+  return Array.from({ length: max }, (_, i) => values[Math.floor(i * step)]);
+}
+
+/** A compact view of a sample for metrics.json (latency summarized, not listed). */
+export function summarize(sample: TrackSample) {
+  const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
+  const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+  return {
+    requests: sample.requests, errors: sample.errors,
+    errorRate: sample.requests ? Number((sample.errors / sample.requests).toFixed(4)) : null,
+    p50: pct(0.5), p95: pct(0.95), logMatches: sample.logMatches, synthetic: sample.synthetic,
+  };
+}

@@ -1,0 +1,170 @@
+import { canaryTransition } from "../../domain/canary";
+import type { Judgement, TrackSample } from "../../monitor/judge";
+import { judgeCanary, mergeSamples, parseJudgeConfig } from "../../monitor/judge";
+import type { StepContext, StepExecutor, StepResult, ReleaseServices } from "../context";
+import { canaryOf, iso, routerOf, saveCanary } from "./executors";
+import { sampleTrack, summarize, thin } from "./signals";
+
+interface SoakState {
+  /** Simulated (or real) time the soak started and the end of the last sampled window. */
+  startedAt?: number;
+  windowEnd?: number;
+  checks?: number;
+  consecutiveFails?: number;
+  baselineDeploymentId?: string;
+  /** Windows too thin to judge, held until there is enough to say something ("probe harder"). */
+  pending?: { canary: TrackSample; baseline: TrackSample };
+  total?: { canary: TrackSample; baseline: TrackSample };
+}
+
+/** Metrics entry per check, kept in run outputs and written to metrics.json. */
+export interface CanaryCheck {
+  at: string;
+  weight: number;
+  check: number;
+  verdict: Judgement["verdict"];
+  score: number | null;
+  metrics: Judgement["metrics"];
+  canary: ReturnType<typeof summarize>;
+  baseline: ReturnType<typeof summarize>;
+}
+
+/** Soak limit for inconclusive data: after this many soak lengths without a verdict, a person decides. */
+const MAX_SOAK_EXTENSIONS = 3;
+
+/**
+ * One canary weight step: set the weight, then every interval sample canary and baseline, judge them,
+ * roll back on a hard trigger (N consecutive failing checks), and at the end of the soak judge the whole
+ * step (soft trigger: roll back where policy allows, otherwise halt for a decision).
+ */
+export const canaryStep: StepExecutor = async (ctx) => {
+  const weight = Number(ctx.step.params.weight);
+  const policy = ctx.env.spec.policies.canary;
+  const intervalMs = policy.intervalSeconds * 1000;
+  const state = ctx.step.state as SoakState;
+  let { canary, binding } = canaryOf(ctx);
+  if (ctx.run.outputs.promoteNow) return { kind: "done", note: "soak skipped: promote now was requested" };
+  // A halted canary that runs again was resumed by a person: carry on, and accept a failed soak verdict.
+  const resumed = canary.phase === "halted";
+  if (resumed && state.startedAt !== undefined) saveCanary(ctx, (canary = canaryTransition(canary, "progressing", iso(ctx), "resumed")));
+  if (state.startedAt === undefined) {
+    await routerOf(ctx).setCanaryWeight(binding, weight);
+    canary = canaryTransition({ ...canary, weight, stepIndex: Number(ctx.step.params.index) }, "progressing", iso(ctx), `weight ${weight}%`);
+    saveCanary(ctx, canary);
+    state.startedAt = state.windowEnd = ctx.now();
+    state.checks = 0;
+    state.consecutiveFails = 0;
+    ctx.save();
+    return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: `${weight}% to ${canary.service}-canary` };
+  }
+  const window = { start: state.windowEnd!, end: ctx.timing.simulated ? state.windowEnd! + intervalMs : ctx.now() };
+  const { canarySample, baselineSample } = await sampleBoth(ctx, canary.service, window, state);
+  const held = state.pending;
+  const current = {
+    canary: held ? mergeSamples(held.canary, canarySample) : canarySample,
+    baseline: withCarry(ctx, held ? mergeSamples(held.baseline, baselineSample) : baselineSample),
+  };
+  const judgement = judgeCanary(current.canary, current.baseline, judgeConfig(ctx));
+  state.pending = judgement.verdict === "inconclusive" ? compact(current) : undefined;
+  state.total = compact(state.total ? { canary: mergeSamples(state.total.canary, canarySample), baseline: mergeSamples(state.total.baseline, baselineSample) } : { canary: canarySample, baseline: baselineSample });
+  state.windowEnd = window.end;
+  state.checks = (state.checks ?? 0) + 1;
+  recordCheck(ctx, weight, state.checks, judgement, canarySample, baselineSample, window.end);
+  // Synthetic checks count only for the window they ran in: a probe that failed once must not be
+  // carried into every later merged judgement and turn one blip into "consecutive" failures.
+  const hard = canarySample.synthetic.some((c) => !c.ok) || judgement.metrics.some((m) => m.metric === "errors" && m.verdict === "fail");
+  state.consecutiveFails = hard ? (state.consecutiveFails ?? 0) + 1 : judgement.verdict === "inconclusive" ? state.consecutiveFails : 0;
+  saveCanary(ctx, { ...canary, lastScore: judgement.score ?? canary.lastScore });
+  if (hard && state.consecutiveFails! >= policy.hardTriggerChecks) {
+    return rollBack(ctx, `hard trigger: ${failing(judgement)} in ${state.consecutiveFails} consecutive checks at ${weight}%`);
+  }
+  const soaked = window.end - state.startedAt >= policy.soakSeconds * 1000;
+  if (!soaked) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: progressNote(weight, judgement) };
+  const step = judgeCanary(state.total.canary, withCarry(ctx, state.total.baseline), judgeConfig(ctx));
+  saveCanary(ctx, { ...canaryOf(ctx).canary, lastScore: step.score });
+  if (step.verdict === "fail" && resumed) return { kind: "done", note: `resumed by a person at ${weight}% despite score ${step.score ?? "?"}` };
+  if (step.verdict === "fail") {
+    const reason = `soft trigger: score ${step.score ?? "?"} over the ${policy.soakSeconds}s soak at ${weight}% (${failing(step)})`;
+    if (ctx.env.spec.policies.autoRollback) return rollBack(ctx, reason);
+    return halt(ctx, `${reason}; auto-rollback is off, so a person decides: resume, promote or rollback`);
+  }
+  if (step.verdict === "inconclusive") {
+    if (window.end - state.startedAt < MAX_SOAK_EXTENSIONS * policy.soakSeconds * 1000) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: "not enough traffic to judge yet: soaking longer" };
+    return halt(ctx, `still not enough traffic to judge after ${MAX_SOAK_EXTENSIONS} soak windows at ${weight}%`);
+  }
+  ctx.run.outputs.baselineCarry = compact({ canary: state.total.baseline, baseline: state.total.baseline }).baseline;
+  ctx.save();
+  return { kind: "done", note: `${weight}% soaked: score ${step.score} (${step.verdict}; canary n=${step.samples.canary}, baseline n=${step.samples.baseline})` };
+};
+
+async function sampleBoth(ctx: StepContext, service: string, window: { start: number; end: number }, state: SoakState) {
+  const railway = ctx.env.bindings.railway!;
+  const deployed = ctx.run.outputs.deployed as ReleaseServices;
+  const canaryDeployment = deployed[`${service}-canary`].deploymentId;
+  if (!state.baselineDeploymentId) {
+    const list = await ctx.railway.listDeployments({ projectId: railway.projectId, environmentId: railway.environmentId, serviceId: railway.services[service], first: 20 });
+    const live = list.find((d) => d.status === "SUCCESS");
+    if (!live) throw new Error(`${service} has no live deployment to compare the canary with`);
+    state.baselineDeploymentId = live.id;
+  }
+  const patterns = ctx.env.spec.policies.canary.criticalPatterns;
+  const health = ctx.env.spec.services[service]?.healthPath;
+  const domains = async (name: string) => (await ctx.railway.listServiceDomains(railway.projectId, railway.environmentId, railway.services[name]))[0]?.domain;
+  const [canaryDomain, stableDomain] = await Promise.all([domains(`${service}-canary`), domains(service)]);
+  const [canarySample, baselineSample] = await Promise.all([
+    sampleTrack(ctx, { deploymentId: canaryDeployment, window, patterns, healthUrl: health && canaryDomain ? `https://${canaryDomain}${health}` : undefined }),
+    sampleTrack(ctx, { deploymentId: state.baselineDeploymentId, window, patterns, healthUrl: health && stableDomain ? `https://${stableDomain}${health}` : undefined }),
+  ]);
+  return { canarySample, baselineSample };
+}
+
+function judgeConfig(ctx: StepContext) {
+  return parseJudgeConfig(ctx.run.outputs.judgeConfig ?? {});
+}
+
+/** Below this many baseline requests in a step, earlier steps' baseline stands in (at 100% the stable gets none). */
+const THIN_BASELINE = 200;
+
+/** The step's baseline, topped up with what earlier weight steps saw when it is too thin to compare against. */
+function withCarry(ctx: StepContext, baseline: TrackSample): TrackSample {
+  const carry = ctx.run.outputs.baselineCarry as TrackSample | undefined;
+  return carry && baseline.requests < THIN_BASELINE ? mergeSamples(carry, baseline) : baseline;
+}
+
+function compact(pair: { canary: TrackSample; baseline: TrackSample }) {
+  return { canary: { ...pair.canary, latenciesMs: thin(pair.canary.latenciesMs) }, baseline: { ...pair.baseline, latenciesMs: thin(pair.baseline.latenciesMs) } };
+}
+
+function recordCheck(ctx: StepContext, weight: number, check: number, j: Judgement, canary: TrackSample, baseline: TrackSample, at: number): void {
+  const checks = (ctx.run.outputs.canaryChecks ?? []) as CanaryCheck[];
+  checks.push({ at: new Date(at).toISOString(), weight, check, verdict: j.verdict, score: j.score, metrics: j.metrics, canary: summarize(canary), baseline: summarize(baseline) });
+  ctx.run.outputs.canaryChecks = checks;
+  ctx.save();
+}
+
+function failing(j: Judgement): string {
+  const bad = j.metrics.filter((m) => m.verdict === "fail");
+  return bad.length ? bad.map((m) => `${m.metric} ${fmt(m.canary.value)} vs ${fmt(m.baseline.value)} (n=${m.canary.n}/${m.baseline.n})`).join("; ") : j.verdict;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v < 1 ? `${(v * 100).toFixed(1)}%` : v.toFixed(0));
+
+function progressNote(weight: number, j: Judgement): string {
+  return `${weight}%: ${j.verdict}${j.score === null ? "" : ` score ${j.score}`} (canary n=${j.samples.canary}, baseline n=${j.samples.baseline})`;
+}
+
+/** Traffic goes back to stable first, then the run is told: nothing waits on the rollback. */
+async function rollBack(ctx: StepContext, reason: string): Promise<StepResult> {
+  let { canary, binding } = canaryOf(ctx);
+  canary = canaryTransition(canary, "rolling-back", iso(ctx), reason);
+  saveCanary(ctx, canary);
+  await routerOf(ctx).setCanaryWeight(binding, 0);
+  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "rolled-back", iso(ctx)));
+  return { kind: "rollback", reason };
+}
+
+function halt(ctx: StepContext, reason: string): StepResult {
+  const { canary } = canaryOf(ctx);
+  if (canary.phase !== "halted") saveCanary(ctx, canaryTransition(canary, "halted", iso(ctx), reason));
+  return { kind: "halt", reason };
+}

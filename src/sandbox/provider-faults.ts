@@ -1,0 +1,53 @@
+/** What each provider answers to an injected 429/500/503, in its own error format, before anything is applied. */
+import type { ProviderFault } from "./types";
+
+/** Providers the router can inject faults into (those with a host in the sandbox). */
+export type FaultableProvider = "railway" | "github" | "cloudflare" | "twilio";
+
+function json(status: number, body: object, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
+  railway: { 429: "Rate limit exceeded. Please try again later.", 500: "Internal Server Error", 503: "Service Unavailable" },
+  github: { 429: "API rate limit exceeded.", 500: "Internal Server Error", 503: "Service Unavailable" },
+  cloudflare: { 429: "Please wait and consider throttling your request speed", 500: "Internal Server Error", 503: "Service Unavailable" },
+  twilio: { 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" },
+};
+
+function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
+  const message = MESSAGES[provider][status];
+  switch (provider) {
+    case "railway":
+      return { errors: [{ message }] };
+    case "github":
+      return status === 429 ? { message, documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" } : { message };
+    case "cloudflare":
+      // 971 is Cloudflare's throttling code; server-side failures carry a generic 1000-range code.
+      return { success: false, errors: [{ code: status === 429 ? 971 : 1000, message }], messages: [], result: null };
+    case "twilio": {
+      const code = 20000 + status;
+      return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+    }
+  }
+}
+
+/** The provider's answer to an injected status fault (429 carries Retry-After and an exhausted rate limit). */
+export function faultResponse(provider: FaultableProvider, fault: ProviderFault): Response {
+  const status = fault.status === "timeout" ? 503 : fault.status;
+  const headers: Record<string, string> = { "x-sandbox-fault": String(fault.status) };
+  if (status === 429) {
+    Object.assign(headers, { "retry-after": String(fault.retryAfterSeconds ?? 1) });
+    Object.assign(headers, provider === "cloudflare" ? { "x-ratelimit-remaining": "0", "x-ratelimit-limit": "1200" } : { "x-ratelimit-remaining": "0" });
+  }
+  return json(status, body(provider, status), headers);
+}
+
+/**
+ * A "timeout" fault: the request WAS applied but its answer is lost. Hanging until the client's own
+ * timeout would make every test slow, so the sandbox answers 504 at once; the adapter sees a gateway
+ * timeout after the write happened — the classic ambiguous write it must reconcile by reading back.
+ */
+export function timeoutResponse(): Response {
+  return new Response("upstream request timeout", { status: 504, headers: { "content-type": "text/plain", "x-sandbox-fault": "timeout" } });
+}

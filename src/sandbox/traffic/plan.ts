@@ -1,0 +1,82 @@
+/**
+ * Everything the traffic generator depends on, read from the world once per query: the deployment, its
+ * slice of the group's traffic, and the app faults aimed at it. The generator itself is pure over this.
+ */
+import { appFaultsFor } from "../faults";
+import { getEnvironment, getService } from "../world/entities";
+import { currentDeployment, getDeployment, type DeploymentRow } from "../world/deployments";
+import { listDomains } from "../world/domains";
+import type { World } from "../world/store";
+import { hashString } from "./random";
+import { groupNameOf, groupShares } from "./shares";
+
+/** The 5xx probability of a healthy app. */
+export const BACKGROUND_ERROR_RATE = 0.002;
+
+/** What the generator needs to produce one deployment's requests. */
+export interface TrafficPlan {
+  deploymentId: string;
+  instanceIds: string[];
+  /** The Railway domain requests arrive on. */
+  host: string;
+  port: string;
+  /** Root of the routing draws, shared by the whole group so stable and canary split one stream. */
+  routeRoot: number;
+  /** Root of the per-request draws (path, status, latency), from the deployment id. */
+  requestRoot: number;
+  /** This service's interval [from, to) of the routing draw; its width is the service's share. */
+  from: number;
+  to: number;
+  /** A CRASHED live deployment: the edge answers 502 for it. */
+  crashed: boolean;
+  errorRate: number;
+  latencyMs: number;
+  logPatterns: string[];
+  failHealth: boolean;
+}
+
+/**
+ * The plan of a deployment, or null when it receives no traffic: it is not its service's live
+ * deployment (the newest that went live) right now, or its service's share is zero.
+ */
+export function planForDeployment(world: World, d: DeploymentRow): TrafficPlan | null {
+  const service = getService(world, d.serviceId);
+  const env = getEnvironment(world, d.environmentId);
+  if (!service || !env || currentDeployment(world, service.id, env.id)?.id !== d.id) return null;
+  const group = groupNameOf(service.name);
+  const shares = groupShares(world, service.project_id, env.id, group);
+  let from = 0;
+  for (const s of shares) {
+    if (s.serviceId === service.id) break;
+    from += s.share;
+  }
+  const share = shares.find((s) => s.serviceId === service.id)?.share ?? 0;
+  if (share <= 0) return null;
+  const faults = appFaultsFor(world, env.name, service.name);
+  const rates = faults.map((f) => f.errorRate).filter((r): r is number => r !== undefined);
+  return {
+    deploymentId: d.id, instanceIds: d.instanceIds,
+    host: listDomains(world, { serviceId: service.id, environmentId: env.id })[0]?.domain ?? "",
+    port: d.variables.PORT ?? "3000",
+    routeRoot: hashString(`${env.id}/${group}`), requestRoot: hashString(d.id),
+    from, to: from + share, crashed: d.phase === "CRASHED",
+    // A fault's errorRate replaces the background rate; several faults: the worst one wins.
+    errorRate: rates.length > 0 ? Math.max(...rates) : BACKGROUND_ERROR_RATE,
+    latencyMs: faults.reduce((sum, f) => sum + (f.latencyMs ?? 0), 0),
+    logPatterns: faults.map((f) => f.logPattern).filter((p): p is string => p !== undefined && p !== ""),
+    // A counted failHealth fault is "the next N probes fail", not an outage of /health for a whole window.
+    failHealth: faults.some((f) => f.failHealth === true && f.count === undefined),
+  };
+}
+
+/** The plan of a deployment by id (null when unknown or not serving). */
+export function planForDeploymentId(world: World, deploymentId: string): TrafficPlan | null {
+  const d = getDeployment(world, deploymentId);
+  return d ? planForDeployment(world, d) : null;
+}
+
+/** The plan of whatever deployment serves a service in an environment (metrics are per service). */
+export function planForService(world: World, serviceId: string, environmentId: string): TrafficPlan | null {
+  const live = currentDeployment(world, serviceId, environmentId);
+  return live ? planForDeployment(world, live) : null;
+}

@@ -1,0 +1,196 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RpcResult } from "../../src/domain/errors";
+import type { RunRecord, StepRecord } from "../../src/runs/store";
+import { computeTwilioSignature } from "../../src/security/twilio-signature";
+import { sandboxWorld } from "../../src/wiring";
+import { api, deploymentsOf, driveRun, envObject, makeUser, seedWorld } from "./helpers";
+
+let ids: Awaited<ReturnType<typeof seedWorld>>;
+let alice: Awaited<ReturnType<typeof makeUser>>;
+let bob: Awaited<ReturnType<typeof makeUser>>;
+beforeAll(async () => {
+  ids = await seedWorld();
+  alice = await makeUser("admin", "+15550001001");
+  bob = await makeUser("admin", "+15550001002");
+});
+beforeEach(async () => {
+  await sandboxWorld(env).clearFaults();
+});
+
+/** Plans "deploy production with canary …" as alice and has bob approve it; returns the run id. */
+async function approvedProductionDeploy(message = "deploy production with canary 10/50/100") {
+  await sandboxWorld(env).addCommit({ message: `release-${crypto.randomUUID().slice(0, 6)}` });
+  const planned = await api(alice.token, "POST", "/api/chat", { message });
+  const conversationId = planned.body.conversationId;
+  const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId });
+  const runId = applied.body.replies[0].run.id as string;
+  expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
+  return runId;
+}
+
+async function loadBalancer() {
+  const environment = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
+  const zoneId = environment.bindings.cloudflare.zoneId;
+  const res = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, { headers: { authorization: "Bearer test" } }));
+  const lbs = ((await res.json()) as { result: { name: string; default_pools: string[]; fallback_pool: string; random_steering?: { pool_weights?: Record<string, number> } }[] }).result;
+  const lb = lbs.find((l) => l.name === "api.invoiceperfect.com")!;
+  const canaryPool = Object.keys(lb.random_steering?.pool_weights ?? {}).find((p) => p !== lb.fallback_pool);
+  const canaryShare = canaryPool && lb.default_pools.includes(canaryPool) ? lb.random_steering!.pool_weights![canaryPool] : 0;
+  return { lb, canaryShare };
+}
+
+async function live(runId: string) {
+  const res = (await envObject(ids.production).inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
+  if (!res.ok) throw new Error(res.message);
+  return res.value;
+}
+
+describe("production canary", { timeout: 60_000 }, () => {
+  it("goes 10 → 50 → 100 with soaks driven by alarms, then promotes: stable runs the release with all traffic", async () => {
+    const runId = await approvedProductionDeploy();
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    const kinds = run.steps.map((s: { kind: string }) => s.kind);
+    expect(kinds.filter((k: string) => k === "canary-step")).toHaveLength(3);
+    expect(kinds.indexOf("canary-split")).toBeLessThan(kinds.indexOf("canary-step"));
+    expect(kinds.indexOf("canary-promote")).toBeGreaterThan(kinds.lastIndexOf("canary-step"));
+    const { canaryShare } = await loadBalancer();
+    expect(canaryShare).toBe(0);
+    const stable = (await deploymentsOf("production", "api"))[0];
+    const canary = (await deploymentsOf("production", "api-canary"))[0];
+    expect(stable.status).toBe("SUCCESS");
+    expect(stable.commitSha).toBe(canary.commitSha);
+    const metrics = await api(alice.token, "GET", `/api/runs/${runId}/artifacts/metrics.json`);
+    expect(metrics.body.checks.length).toBeGreaterThanOrEqual(3);
+    expect(metrics.body.canary.phase).toBe("succeeded");
+    const audit = (await api(alice.token, "GET", "/api/audit?env=invoice-perfect:production&limit=1000")).body.events;
+    const weightChanges = audit.filter((e: { runId?: string; intent?: string; action: string }) => e.runId === runId && e.intent === "canary-step" && e.action === "step.succeeded");
+    expect(weightChanges).toHaveLength(3);
+    expect(weightChanges.every((e: { receiptHash?: string }) => typeof e.receiptHash === "string")).toBe(true);
+    const env_ = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
+    expect(env_.currentRelease.services.api.commitSha).toBe(stable.commitSha);
+  });
+
+  it("rolls back on 20% canary 5xx at the 10% step within one check interval, texts on-call and writes incident.md", async () => {
+    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 });
+    const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease;
+    const runId = await approvedProductionDeploy();
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status).toBe("rolled-back");
+    expect(run.error).toMatch(/hard trigger/);
+    expect((await loadBalancer()).canaryShare).toBe(0);
+    const { run: state } = await live(runId);
+    const checks = state.outputs.canaryChecks as { at: string; weight: number; metrics: { metric: string; verdict: string }[] }[];
+    expect(checks.every((c) => c.weight === 10)).toBe(true);
+    const firstBad = checks.findIndex((c) => c.metrics.some((m) => m.metric === "errors" && m.verdict === "fail"));
+    expect(firstBad).toBeGreaterThanOrEqual(0);
+    // Rolled back on the check right after the first failing one: one interval (30 s simulated) later.
+    expect(checks.length - 1 - firstBad).toBeLessThanOrEqual(1);
+    const sms = await sandboxWorld(env).sms();
+    const text = sms.find((m) => m.body.includes(runId) && /ROLLED BACK/.test(m.body));
+    expect(text, JSON.stringify(sms.slice(0, 3))).toBeDefined();
+    expect(text!.body).toMatch(/Score/);
+    const incident = await api(alice.token, "GET", `/api/runs/${runId}/artifacts/incident.md`);
+    expect(incident.text).toMatch(/hard trigger/);
+    expect((await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease.id).toBe(before.id);
+  });
+
+  it("rolls back on a latency regression at the end of the soak (soft trigger)", async () => {
+    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", latencyMs: 400 });
+    const runId = await approvedProductionDeploy();
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status).toBe("rolled-back");
+    expect(run.error).toMatch(/soft trigger/);
+    expect((await loadBalancer()).canaryShare).toBe(0);
+  });
+
+  it("does not roll back for one transient failing sample on a healthy canary", async () => {
+    // One failed health probe of the canary (the fault answers 500 once), then healthy again.
+    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", failHealth: true, count: 1 });
+    const runId = await approvedProductionDeploy();
+    const run = await driveRun(alice.token, runId, ids.production);
+    const checks = (await live(runId)).run.outputs.canaryChecks as { canary: { synthetic: { ok: boolean }[] } }[];
+    expect(run.status, JSON.stringify({ error: run.error, checks: checks.map((c: any) => [c.weight, c.verdict, c.canary.synthetic, c.metrics.map((m: any) => `${m.metric}:${m.verdict}`)]) })).toBe("succeeded");
+    // The blip really was a failing sample; statistics over the soak, not one threshold, decided.
+    expect(checks.filter((c) => c.canary.synthetic.some((s) => !s.ok)).length).toBe(1);
+  });
+
+  it("continues from its persisted phase after the EnvironmentDO is aborted mid-soak", async () => {
+    const runId = await approvedProductionDeploy();
+    const stub = envObject(ids.production);
+    let midSoak = false;
+    for (let i = 0; i < 400 && !midSoak; i++) {
+      const { run } = await live(runId);
+      midSoak = ((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 2 && (run.outputs.canary as { weight: number }).weight === 10;
+      if (!midSoak && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(midSoak).toBe(true);
+    const checksBefore = ((await live(runId)).run.outputs.canaryChecks as unknown[]).length;
+    await abortAllDurableObjects();
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status).toBe("succeeded");
+    const { run: after } = await live(runId);
+    const checks = after.outputs.canaryChecks as { weight: number }[];
+    expect(checks.length).toBeGreaterThan(checksBefore);
+    // No weight step started over: each weight's checks are contiguous.
+    const weights = checks.map((c) => c.weight);
+    expect(weights).toEqual([...weights].sort((a, b) => a - b));
+  });
+});
+
+describe("SMS approval", { timeout: 30_000 }, () => {
+  async function sms(from: string, body: string, sid = `SM${crypto.randomUUID().replaceAll("-", "")}`, token = "sandbox-twilio-auth-token") {
+    const url = "https://infra-chat.test/webhooks/twilio/sms";
+    const pairs: [string, string][] = [["MessageSid", sid], ["AccountSid", `AC${"0".repeat(32)}`], ["From", from], ["To", "+15550009999"], ["Body", body]];
+    const signature = await computeTwilioSignature(token, url, pairs);
+    const res = await api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature });
+    return { ...res, sid };
+  }
+
+  async function awaitingRun() {
+    await sandboxWorld(env).addCommit({ service: "web", message: `web-${crypto.randomUUID().slice(0, 6)}` });
+    const planned = await api(alice.token, "POST", "/api/chat", { message: "deploy production" });
+    const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+    const runId = applied.body.replies[0].run.id as string;
+    const code = (await api(bob.token, "GET", `/api/runs/${runId}`)).body.run.approvals.code as string;
+    return { runId, code };
+  }
+
+  const statusOf = async (runId: string) => (await api(alice.token, "GET", `/api/runs/${runId}`)).body.run.status as string;
+
+  it("texts approvers their own code, and YES <code> from an admin's phone approves", async () => {
+    const { runId, code } = await awaitingRun();
+    const outbox = await sandboxWorld(env).sms();
+    const toBob = outbox.find((m) => m.to === "+15550001002" && m.body.includes(runId));
+    expect(toBob?.body).toContain(`YES ${code}`);
+    expect(outbox.some((m) => m.to === alice.phone && m.body.includes(runId))).toBe(false);
+    const res = await sms("+15550001002", `yes ${code}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<Response><Message>Approved/);
+    expect(await statusOf(runId)).not.toBe("awaiting-approval");
+    await api(alice.token, "POST", `/api/runs/${runId}/cancel`, {});
+  });
+
+  it("changes nothing for a viewer's phone, a wrong code, a replayed MessageSid or a bad signature", async () => {
+    const viewer = await makeUser("viewer", "+15550001003");
+    expect(viewer.phone).toBe("+15550001003");
+    const { runId, code } = await awaitingRun();
+    expect((await sms("+15550001003", `YES ${code}`)).text).toMatch(/No run is waiting|Not done/);
+    expect(await statusOf(runId)).toBe("awaiting-approval");
+    const wrong = code === "000000" ? "111111" : "000000";
+    expect((await sms("+15550001002", `YES ${wrong}`)).text).toMatch(/No run is waiting/);
+    expect(await statusOf(runId)).toBe("awaiting-approval");
+    const forged = await sms("+15550001002", `YES ${code}`, undefined, "not-the-token");
+    expect(forged.status).toBe(403);
+    expect(await statusOf(runId)).toBe("awaiting-approval");
+    // Replay: the first delivery is rejected as a wrong code; re-sending the same MessageSid with the right code changes nothing.
+    const first = await sms("+15550001002", "YES 123", "SMreplay0000000000000000000000000001");
+    expect(first.status).toBe(200);
+    const replay = await sms("+15550001002", `YES ${code}`, "SMreplay0000000000000000000000000001");
+    expect(replay.status).toBe(200);
+    expect(replay.text).not.toMatch(/Approved/);
+    expect(await statusOf(runId)).toBe("awaiting-approval");
+    await api(alice.token, "POST", `/api/runs/${runId}/cancel`, {});
+  });
+});
