@@ -50,9 +50,11 @@ export const PolicySpec = z.object({
     intervalSeconds: z.number().int().min(1).default(30),
     /** Consecutive failing checks (5xx or health) that roll back at once, without waiting for the soak to end. */
     hardTriggerChecks: z.number().int().min(1).default(2),
+    /** A window whose canary 5xx share is at least this (and significantly worse) rolls back at once. */
+    severeErrorRate: z.number().min(0).max(1).default(0.5),
     /** Log lines that count as critical signals. */
     criticalPatterns: z.array(z.string().min(1)).default(["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"]),
-  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true, intervalSeconds: 30, hardTriggerChecks: 2, criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"] }),
+  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true, intervalSeconds: 30, hardTriggerChecks: 2, severeErrorRate: 0.5, criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"] }),
   autoRollback: z.boolean().default(true),
   notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),
 });

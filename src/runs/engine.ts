@@ -1,65 +1,20 @@
 import type { AuditInput } from "../audit/chain";
-import type { ArtifactStore } from "../audit/artifacts";
 import { AppError } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
+import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
 import { approvalRefusal } from "../policy/approval";
-import type { RailwayApi } from "../providers/railway/api";
-import type { SourceApi } from "../providers/github/api";
-import type { SmsApi } from "../providers/twilio/api";
-import type { TrafficBinding, TrafficRouter } from "../domain/traffic";
 import type { Receipt } from "../providers/types";
-import { ProviderError } from "../providers/types";
-import type { ControlPlanePort, StepContext, StepResult } from "./context";
-import { EXECUTORS } from "./executors";
-import { errorText } from "./executors/prepare";
+import { appendReceipts, runJson, writePlanArtifacts } from "./artifacts";
 import { writeCanaryIncident } from "./canary/incident";
 import { compensateFailedRun } from "./failure";
-import type { RunRecord, RunStore, StepRecord } from "./store";
+import { executeStep, MAX_STEP_ATTEMPTS } from "./step-runner";
+import type { RunRecord, StepRecord } from "./store";
+import type { EngineDeps } from "./types";
 
-export interface ProviderSet {
-  railway: RailwayApi;
-  source: SourceApi;
-  appFetch: typeof fetch;
-  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
-  sms: SmsApi | null;
-}
+export type { Commit, EngineDeps, ProviderSet, RunEvent } from "./types";
 
-/** What the engine needs from its Durable Object shell. */
-export interface EngineDeps {
-  store: RunStore;
-  port: ControlPlanePort;
-  artifacts: ArtifactStore;
-  /** Adapters whose every call reports a receipt to `onReceipt`. */
-  providers(onReceipt: (r: Receipt) => void): Promise<ProviderSet>;
-  /** Writes the D1 projection of a transition, its receipts and audit events, atomically. */
-  commit(change: Commit): Promise<void>;
-  /** Persists the schedule's earliest time as the DO alarm. */
-  arm(): Promise<void>;
-  planDigest(plan: Plan): Promise<string>;
-  /** Tells the environment's on-call people (SMS); failures to notify never fail a run. */
-  notify(run: RunRecord, event: RunEvent): Promise<void>;
-  now(): number;
-  pollMs: number;
-  timing: StepContext["timing"];
-}
-
-/** What people are told about. */
-export type RunEvent =
-  | { kind: "approval-needed" }
-  | { kind: "rolled-back"; reason: string; score: number | null }
-  | { kind: "halted"; reason: string; score: number | null }
-  | { kind: "failed"; error: string };
-
-export interface Commit {
-  run: RunRecord;
-  steps: StepRecord[];
-  receipts?: { stepId: string; receipt: Receipt }[];
-  audit?: AuditInput[];
-}
-
-const MAX_STEP_ATTEMPTS = 6;
 const TICK_BUDGET_MS = 20_000;
 const APPROVAL_TTL_MS = 24 * 3600_000;
 
@@ -97,7 +52,7 @@ export class RunEngine {
       await this.deps.commit({ run: r, steps: store.steps(r.id), audit: [{ actor: "infra-chat", action: "run.preempted", runId: r.id, details: { by: run.id } }] });
     }
     await this.deps.commit({ run, steps, audit });
-    await this.#writePlanArtifacts(run);
+    await writePlanArtifacts(this.deps.artifacts, run, this.deps.store.steps(run.id));
     if (run.status === "awaiting-approval") await this.deps.notify(run, { kind: "approval-needed" });
     this.#wake();
     await this.deps.arm();
@@ -228,7 +183,7 @@ export class RunEngine {
       const current = this.deps.store.getRun(run.id);
       if (!current || current.status !== "running") return null;
       Object.assign(run, current);
-      const result = await this.#execute(run, step);
+      const result = await executeStep(this.deps, run, step);
       if (result.kind === "wait") return this.deps.now() + result.ms;
       if (result.kind === "rollback") {
         await this.#rolledBack(run, result.reason);
@@ -248,54 +203,6 @@ export class RunEngine {
     return null;
   }
 
-  async #execute(run: RunRecord, step: StepRecord): Promise<StepResult> {
-    const { store } = this.deps;
-    if (step.status === "pending" || step.error) {
-      step.attempts += 1;
-      step.error = null;
-    }
-    step.status = "running";
-    step.startedAt ??= this.#iso();
-    store.saveStep(step);
-    const receipts: Receipt[] = [];
-    const providers = await this.deps.providers((r) => receipts.push(r));
-    const env = await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
-    const ctx: StepContext = {
-      run, step, env, ...providers, port: this.deps.port, artifacts: this.deps.artifacts,
-      save: () => { store.saveStep(step); store.saveOutputs(run); },
-      now: () => this.deps.now(), pollMs: this.deps.pollMs, timing: this.deps.timing,
-    };
-    let result: StepResult;
-    try {
-      result = await EXECUTORS[step.kind](ctx);
-    } catch (e) {
-      result = e instanceof ProviderError && e.retryable
-        ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
-        : { kind: "fail", error: errorText(e) };
-    }
-    step.receiptIds.push(...receipts.map((r) => r.id));
-    const failedForGood = (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) || result.kind === "rollback";
-    if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: this.#iso(), error: null });
-    if (result.kind === "fail") step.error = result.error;
-    if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
-    if (result.kind === "rollback") step.error = result.reason;
-    if (failedForGood) Object.assign(step, { status: "failed", endedAt: this.#iso() });
-    if (result.kind === "done" || result.kind === "wait") step.state.note = result.note;
-    store.saveStep(step);
-    store.saveOutputs(run);
-    // Polls are receipts, not audit events: the chain records what changed, once per step outcome.
-    const audit: AuditInput[] = result.kind === "wait" ? [] : [{
-      actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : result.kind === "halt" ? "halted" : failedForGood ? "failed" : "retrying"}`,
-      runId: run.id, planId: run.planId, intent: step.kind,
-      diffSummary: result.kind === "fail" ? result.error : result.kind === "rollback" || result.kind === "halt" ? result.reason : result.note,
-      receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
-      details: { stepId: step.id, receipts: step.receiptIds.length },
-    }];
-    await this.deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
-    if (receipts.length) await this.#appendReceipts(run.id, step.id, receipts);
-    return result;
-  }
-
   async #fail(run: RunRecord, step: StepRecord, error: string): Promise<void> {
     run.error = `${step.kind} (${step.id}) failed: ${error}`;
     const steps = this.#skipRemaining(run.id);
@@ -304,7 +211,7 @@ export class RunEngine {
       run, steps: this.deps.store.steps(run.id), providers: await this.deps.providers((r) => receipts.push(r)),
       port: this.deps.port, artifacts: this.deps.artifacts, failedStep: step, error,
     });
-    if (receipts.length) await this.#appendReceipts(run.id, "compensation", receipts);
+    if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "compensation", receipts);
     await this.#finish(run, "failed", {
       actor: "infra-chat", action: "run.failed", runId: run.id, planId: run.planId, diffSummary: run.error,
       details: { restored, incident: `runs/${run.id}/incident.md` },
@@ -342,7 +249,7 @@ export class RunEngine {
     await (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf).setCanaryWeight(traffic, 0);
     run.outputs.canary = { ...canary, weight: 0 };
     this.deps.store.saveOutputs(run);
-    if (receipts.length) await this.#appendReceipts(run.id, "drain", receipts);
+    if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "drain", receipts);
     return true;
   }
 
@@ -404,20 +311,6 @@ export class RunEngine {
   #iso(): string {
     return new Date(this.deps.now()).toISOString();
   }
-
-  async #writePlanArtifacts(run: RunRecord): Promise<void> {
-    const { plan } = run;
-    await this.deps.artifacts.put(run.id, "plan.json", { id: plan.id, type: plan.type, env: plan.env, params: plan.params, steps: plan.steps, risk: plan.risk, requiresApproval: plan.requiresApproval, specRevision: plan.specRevision });
-    await this.deps.artifacts.put(run.id, "diff.json", plan.diff);
-    await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
-  }
-
-  async #appendReceipts(runId: string, stepId: string, receipts: Receipt[]): Promise<void> {
-    const name = `receipts/${stepId}.json`;
-    const existing = await this.deps.artifacts.get(runId, name);
-    const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
-    await this.deps.artifacts.put(runId, name, [...previous, ...receipts]);
-  }
 }
 
 /** Full-jitter exponential backoff, never sooner than the provider asked. */
@@ -428,13 +321,4 @@ function backoff(attempt: number, atLeastMs: number): number {
 
 function diffSummary(plan: Plan): string {
   return plan.diff.length ? `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}` : "no desired-state changes";
-}
-
-function runJson(run: RunRecord, steps: StepRecord[]): unknown {
-  return {
-    id: run.id, type: run.type, env: run.plan.env, status: run.status, requestedBy: run.requestedBy, planId: run.planId,
-    createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error, outputs: run.outputs,
-    approvals: run.approvals, isTerminal: isTerminal(run.status),
-    steps: steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note: s.state.note, receiptIds: s.receiptIds })),
-  };
 }

@@ -96,6 +96,15 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect((await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease.id).toBe(before.id);
   });
 
+  it("rolls back at the first check when the canary fails every request (severe)", async () => {
+    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 1 });
+    const runId = await approvedProductionDeploy();
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status).toBe("rolled-back");
+    expect((await live(runId)).run.outputs.canaryChecks as unknown[]).toHaveLength(1);
+    expect((await loadBalancer()).canaryShare).toBe(0);
+  });
+
   it("rolls back on a latency regression at the end of the soak (soft trigger)", async () => {
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", latencyMs: 400 });
     const runId = await approvedProductionDeploy();

@@ -75,8 +75,12 @@ export const canaryStep: StepExecutor = async (ctx) => {
   const hard = canarySample.synthetic.some((c) => !c.ok) || judgement.metrics.some((m) => m.metric === "errors" && m.verdict === "fail");
   state.consecutiveFails = hard ? (state.consecutiveFails ?? 0) + 1 : judgement.verdict === "inconclusive" ? state.consecutiveFails : 0;
   saveCanary(ctx, { ...canary, lastScore: judgement.score ?? canary.lastScore });
-  if (hard && state.consecutiveFails! >= policy.hardTriggerChecks) {
-    return rollBack(ctx, `hard trigger: ${failing(judgement)} in ${state.consecutiveFails} consecutive checks at ${weight}%`);
+  const errorsFail = judgement.metrics.some((m) => m.metric === "errors" && m.verdict === "fail");
+  // Half the canary's requests failing is not a blip: waiting one more interval only hurts users.
+  const severe = errorsFail && canarySample.requests > 0 && canarySample.errors / canarySample.requests >= policy.severeErrorRate;
+  if (hard && (severe || state.consecutiveFails! >= policy.hardTriggerChecks)) {
+    const how = severe ? `${Math.round((100 * canarySample.errors) / canarySample.requests)}% of canary requests failing` : `${state.consecutiveFails} consecutive checks`;
+    return rollBack(ctx, `hard trigger: ${failing(judgement)} — ${how} at ${weight}%`);
   }
   const soaked = window.end - state.startedAt >= policy.soakSeconds * 1000;
   if (!soaked) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: progressNote(weight, judgement) };

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// npm run bench: measures what users feel, against the real Worker bundle in local workerd with the
+// sandbox providers (no network). Prints a table with each figure's budget and writes bench/results.json.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { unstable_dev } from "wrangler";
+
+const results = [];
+const record = (name, value, unit, budget, note = "") => {
+  results.push({ name, value, unit, budget, withinBudget: budget === null ? null : value <= budget, note });
+};
+
+// 1. Bundle size, from the production build.
+const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
+execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out], { stdio: "ignore" });
+const bundle = readdirSync(out).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(out, f)));
+const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
+record("Worker bundle (gzip)", Number(gzipKiB.toFixed(1)), "KiB", 1024);
+rmSync(out, { recursive: true, force: true });
+
+// 2. A local control plane with the sandbox world, fresh state.
+const state = mkdtempSync(join(tmpdir(), "infra-chat-bench-"));
+execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+const admin = `ic_bench_${Date.now()}`;
+const startedAt = performance.now();
+const worker = await unstable_dev("src/index.ts", {
+  config: "wrangler.toml", persistTo: state, logLevel: "error",
+  vars: {
+    SANDBOX: "1", SANDBOX_TIME_SCALE: "0", INFRA_CHAT_ADMIN_TOKEN: admin, SECRETS_KEY_ID: "bench",
+    SECRETS_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"), TWILIO_AUTH_TOKEN: "bench-twilio", TWILIO_FROM_NUMBER: "+15550009999",
+  },
+  experimental: { disableExperimentalWarning: true },
+});
+await worker.fetch("/");
+record("Local start to first response", Math.round(performance.now() - startedAt), "ms", null, "wrangler dev start-up, not the Worker's cold start");
+
+const call = async (token, method, path, body) => {
+  const res = await worker.fetch(path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+};
+try {
+  await worker.fetch("/sandbox/seed", { method: "POST" });
+  const second = (await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })).body.token;
+
+  // 3. Chat message → plan (parser path), production plans are not auto-applied.
+  const latencies = [];
+  for (let i = 0; i < 60; i++) {
+    const t = performance.now();
+    const res = await call(admin, "POST", "/api/chat", { message: "deploy production with canary 10/50/100" });
+    latencies.push(performance.now() - t);
+    if (!res.body?.replies?.[0]?.plan) throw new Error(`no plan: ${JSON.stringify(res.body)}`);
+  }
+  latencies.sort((a, b) => a - b);
+  const q = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
+  record("Chat → plan p50", q(0.5), "ms", null);
+  record("Chat → plan p99", q(0.99), "ms", 50);
+
+  // 4. Fault → 0% canary, in simulated time, for three fault sizes.
+  for (const errorRate of [0.05, 0.2, 1]) {
+    await worker.fetch("/sandbox/faults", { method: "DELETE" });
+    await worker.fetch("/sandbox/commits", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: `bench-${errorRate}` }) });
+    await worker.fetch("/sandbox/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate }) });
+    const plan = (await call(admin, "POST", "/api/envs/invoice-perfect:production/plan", { type: "deploy", params: { canary: [10, 50, 100] } })).body.plan;
+    const run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
+    await call(second, "POST", `/api/runs/${run.id}/approve`, {});
+    let status = "running";
+    for (let i = 0; i < 600 && !["rolled-back", "succeeded", "failed", "cancelled"].includes(status); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await call(admin, "GET", `/api/runs/${run.id}`)).body.run.status;
+    }
+    const metrics = (await call(admin, "GET", `/api/runs/${run.id}/artifacts/metrics.json`)).body;
+    const checks = metrics?.checks ?? [];
+    const interval = 30_000;
+    const start = checks.length ? Date.parse(checks[0].at) - interval : NaN;
+    const seconds = checks.length ? (Date.parse(checks.at(-1).at) - start) / 1000 : NaN;
+    const samples = checks.reduce((n, c) => n + c.canary.requests, 0);
+    record(`Fault ${Math.round(errorRate * 100)}% 5xx → 0% canary (simulated)`, seconds, "s", 60, `${status}; ${checks.length} checks, ${samples} canary requests sampled`);
+  }
+} finally {
+  await worker.stop();
+  rmSync(state, { recursive: true, force: true });
+}
+
+const width = Math.max(...results.map((r) => r.name.length));
+console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  ${"budget".padStart(10)}  ok   note`);
+for (const r of results) {
+  const ok = r.withinBudget === null ? "–  " : r.withinBudget ? "yes" : "NO ";
+  console.log(`${r.name.padEnd(width)}  ${`${r.value} ${r.unit}`.padStart(10)}  ${r.budget === null ? "–".padStart(10) : `${r.budget} ${r.unit}`.padStart(10)}  ${ok}  ${r.note}`);
+}
+writeFileSync("bench/results.json", JSON.stringify({ at: new Date().toISOString(), results }, null, 2));
+console.log("\nwrote bench/results.json");

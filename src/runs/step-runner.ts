@@ -1,0 +1,65 @@
+import type { AuditInput } from "../audit/chain";
+import { ProviderError } from "../providers/types";
+import type { Receipt } from "../providers/types";
+import type { StepContext, StepResult } from "./context";
+import { appendReceipts } from "./artifacts";
+import { EXECUTORS } from "./executors";
+import { errorText } from "./executors/prepare";
+import type { RunRecord, StepRecord } from "./store";
+import type { EngineDeps } from "./types";
+
+/** Attempts a step may take before a retryable failure counts as final. */
+export const MAX_STEP_ATTEMPTS = 6;
+
+/**
+ * Executes one step once: builds its context, runs its executor, records receipts, persists the
+ * outcome in the DO and projects it (with one audit event per outcome, none per poll) to D1.
+ */
+export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRecord): Promise<StepResult> {
+  const { store } = deps;
+  const iso = () => new Date(deps.now()).toISOString();
+  if (step.status === "pending" || step.error) {
+    step.attempts += 1;
+    step.error = null;
+  }
+  step.status = "running";
+  step.startedAt ??= iso();
+  store.saveStep(step);
+  const receipts: Receipt[] = [];
+  const providers = await deps.providers((r) => receipts.push(r));
+  const env = await deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
+  const ctx: StepContext = {
+    run, step, env, ...providers, port: deps.port, artifacts: deps.artifacts,
+    save: () => { store.saveStep(step); store.saveOutputs(run); },
+    now: () => deps.now(), pollMs: deps.pollMs, timing: deps.timing,
+  };
+  let result: StepResult;
+  try {
+    result = await EXECUTORS[step.kind](ctx);
+  } catch (e) {
+    result = e instanceof ProviderError && e.retryable
+      ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
+      : { kind: "fail", error: errorText(e) };
+  }
+  step.receiptIds.push(...receipts.map((r) => r.id));
+  const failedForGood = (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) || result.kind === "rollback";
+  if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: iso(), error: null });
+  if (result.kind === "fail") step.error = result.error;
+  if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
+  if (result.kind === "rollback") step.error = result.reason;
+  if (failedForGood) Object.assign(step, { status: "failed", endedAt: iso() });
+  if (result.kind === "done" || result.kind === "wait") step.state.note = result.note;
+  store.saveStep(step);
+  store.saveOutputs(run);
+  // Polls are receipts, not audit events: the chain records what changed, once per step outcome.
+  const audit: AuditInput[] = result.kind === "wait" ? [] : [{
+    actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : result.kind === "halt" ? "halted" : failedForGood ? "failed" : "retrying"}`,
+    runId: run.id, planId: run.planId, intent: step.kind,
+    diffSummary: result.kind === "fail" ? result.error : result.kind === "rollback" || result.kind === "halt" ? result.reason : result.note,
+    receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
+    details: { stepId: step.id, receipts: step.receiptIds.length },
+  }];
+  await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
+  if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
+  return result;
+}

@@ -1,0 +1,52 @@
+import type { AuditInput } from "../audit/chain";
+import type { ArtifactStore } from "../audit/artifacts";
+import type { Plan } from "../domain/run";
+import type { TrafficRouter } from "../domain/traffic";
+import type { RailwayApi } from "../providers/railway/api";
+import type { SourceApi } from "../providers/github/api";
+import type { SmsApi } from "../providers/twilio/api";
+import type { Receipt } from "../providers/types";
+import type { ControlPlanePort, StepContext } from "./context";
+import type { RunRecord, RunStore, StepRecord } from "./store";
+
+export interface ProviderSet {
+  railway: RailwayApi;
+  source: SourceApi;
+  appFetch: typeof fetch;
+  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  sms: SmsApi | null;
+}
+
+/** What the engine needs from its Durable Object shell. */
+export interface EngineDeps {
+  store: RunStore;
+  port: ControlPlanePort;
+  artifacts: ArtifactStore;
+  /** Adapters whose every call reports a receipt to `onReceipt`. */
+  providers(onReceipt: (r: Receipt) => void): Promise<ProviderSet>;
+  /** Writes the D1 projection of a transition, its receipts and audit events, atomically. */
+  commit(change: Commit): Promise<void>;
+  /** Persists the schedule's earliest time as the DO alarm. */
+  arm(): Promise<void>;
+  planDigest(plan: Plan): Promise<string>;
+  /** Tells the environment's on-call people (SMS); failures to notify never fail a run. */
+  notify(run: RunRecord, event: RunEvent): Promise<void>;
+  now(): number;
+  pollMs: number;
+  timing: StepContext["timing"];
+}
+
+/** What people are told about. */
+export type RunEvent =
+  | { kind: "approval-needed" }
+  | { kind: "rolled-back"; reason: string; score: number | null }
+  | { kind: "halted"; reason: string; score: number | null }
+  | { kind: "failed"; error: string };
+
+export interface Commit {
+  run: RunRecord;
+  steps: StepRecord[];
+  receipts?: { stepId: string; receipt: Receipt }[];
+  audit?: AuditInput[];
+}
+
