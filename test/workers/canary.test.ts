@@ -40,6 +40,17 @@ async function loadBalancer() {
   return { lb, canaryShare };
 }
 
+/** Writes a new production spec revision with auto-rollback on or off (test-only shortcut into D1). */
+async function setAutoRollback(on: boolean) {
+  const row = await env.DB.prepare("SELECT e.id, e.revision, r.spec FROM environments e JOIN spec_revisions r ON r.env_id = e.id AND r.revision = e.revision WHERE e.id = ?").bind(ids.production).first<{ id: string; revision: number; spec: string }>();
+  const spec = JSON.parse(row!.spec);
+  spec.policies.autoRollback = on;
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'toggle auto-rollback', ?)").bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
+    env.DB.prepare("UPDATE environments SET revision = ? WHERE id = ?").bind(row!.revision + 1, row!.id),
+  ]);
+}
+
 async function live(runId: string) {
   const res = (await envObject(ids.production).inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
   if (!res.ok) throw new Error(res.message);
@@ -73,6 +84,8 @@ describe("production canary", { timeout: 60_000 }, () => {
   });
 
   it("rolls back on 20% canary 5xx at the 10% step within one check interval, texts on-call and writes incident.md", async () => {
+    const subscribed = await api(alice.token, "POST", "/api/chat", { message: "Text me if the canary on production looks weird or if a rollback triggers" });
+    expect(subscribed.body.replies[0].text).toContain(alice.phone);
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 });
     const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease;
     const runId = await approvedProductionDeploy();
@@ -90,6 +103,8 @@ describe("production canary", { timeout: 60_000 }, () => {
     const sms = await sandboxWorld(env).sms();
     const text = sms.find((m) => m.body.includes(runId) && /ROLLED BACK/.test(m.body));
     expect(text, JSON.stringify(sms.slice(0, 3))).toBeDefined();
+    // The subscriber got it too, not only the policy's on-call number.
+    expect(sms.some((m) => m.to === alice.phone && m.body.includes(runId) && /ROLLED BACK/.test(m.body))).toBe(true);
     expect(text!.body).toMatch(/Score/);
     const incident = await api(alice.token, "GET", `/api/runs/${runId}/artifacts/incident.md`);
     expect(incident.text).toMatch(/hard trigger/);
@@ -123,6 +138,44 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(run.status, JSON.stringify({ error: run.error, checks: checks.map((c: any) => [c.weight, c.verdict, c.canary.synthetic, c.metrics.map((m: any) => `${m.metric}:${m.verdict}`)]) })).toBe("succeeded");
     // The blip really was a failing sample; statistics over the soak, not one threshold, decided.
     expect(checks.filter((c) => c.canary.synthetic.some((s) => !s.ok)).length).toBe(1);
+  });
+
+  it("promotes now on request, skipping the remaining soaks", async () => {
+    const runId = await approvedProductionDeploy();
+    const stub = envObject(ids.production);
+    for (let i = 0; i < 400; i++) {
+      const { run } = await live(runId);
+      if (((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 1) break;
+      if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
+    }
+    const promoted = await api(bob.token, "POST", `/api/runs/${runId}/promote`, {});
+    expect(promoted.status).toBe(200);
+    const run = await driveRun(alice.token, runId, ids.production);
+    expect(run.status).toBe("succeeded");
+    const checks = (await live(runId)).run.outputs.canaryChecks as unknown[];
+    expect(checks.length).toBeLessThan(5);
+    expect(run.steps.filter((s: { kind: string; note?: string }) => s.kind === "canary-step" && /promote now/.test(s.note ?? "")).length).toBeGreaterThan(0);
+    expect((await loadBalancer()).canaryShare).toBe(0);
+  });
+
+  it("halts on a soft trigger when auto-rollback is off, and resumes when a person says so", async () => {
+    // The same latency regression as above, but this policy leaves the decision to a person.
+    await setAutoRollback(false);
+    try {
+      await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", latencyMs: 400 });
+      const runId = await approvedProductionDeploy();
+      const halted = await driveRun(alice.token, runId, ids.production, (s) => s === "stopped" || s === "rolled-back" || s === "succeeded");
+      expect(halted.status).toBe("stopped");
+      const sms = await sandboxWorld(env).sms();
+      expect(sms.some((m) => m.body.includes(runId) && /HALTED/.test(m.body))).toBe(true);
+      await sandboxWorld(env).clearFaults();
+      const resumed = await api(alice.token, "POST", "/api/chat", { message: "resume the canary on production" });
+      expect(resumed.body.replies[0].text).toContain(runId);
+      const run = await driveRun(alice.token, runId, ids.production);
+      expect(run.status).toBe("succeeded");
+    } finally {
+      await setAutoRollback(true);
+    }
   });
 
   it("continues from its persisted phase after the EnvironmentDO is aborted mid-soak", async () => {
