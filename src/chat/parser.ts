@@ -58,6 +58,8 @@ function interpret(text: string): Intent[] {
   if (tokens.length === 0) return text.trim() === "?" ? [{ kind: "help" }] : NOT_UNDERSTOOD;
   const phrase = tokens.map((t) => t.lower).join(" ");
   if (HELP_PHRASES.some((re) => re.test(phrase))) return [{ kind: "help" }];
+  const desiredState = desiredStateQuestion(tokens, phrase);
+  if (desiredState) return desiredState;
   if (content.length > 0 && QUESTION_WORDS.has(content[0].word)) return question(tokens, content[0].word) ?? NOT_UNDERSTOOD;
   if (negatedBeforeAction(tokens)) return NOT_UNDERSTOOD;
   const control = runControl(tokens, phrase);
@@ -211,5 +213,18 @@ function runControl(tokens: Token[], phrase: string): Intent[] | null {
   const env = namedEnvs(tokens, new Set<number>(), false)[0];
   if (/\b(?:text|sms|page|notify|alert|ping) me\b/.test(phrase)) return [env ? { kind: "subscribe", env } : { kind: "subscribe" }];
   for (const [lead, kind] of CONTROL_LEADS) if (lead.test(phrase)) return [env ? { kind, env } : { kind }];
+  return null;
+}
+
+/** Questions about desired state: the last change to an environment, or how two environments differ. */
+function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null {
+  const create = /^(?:please )?(?:create|make|clone|set up|spin up) (?:an? )?(?:new )?(?:env(?:ironment)? )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?) (?:env(?:ironment)? )?(?:from|based on|like|as a copy of) ([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\b/.exec(phrase);
+  if (create) {
+    const canonical = (name: string) => tokenize(name)[0]?.env ?? name;
+    return [{ kind: "create-env", env: canonical(create[1]), from: canonical(create[2]) }];
+  }
+  const envs = namedEnvs(tokens, new Set<number>(), false);
+  if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
+  if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];
   return null;
 }

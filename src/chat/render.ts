@@ -19,6 +19,13 @@ export interface RunLike {
 
 const MARK: Record<string, string> = { succeeded: "✓", failed: "✗", running: "…", skipped: "–", pending: "·" };
 
+/** One line per changed path: "+ added", "- removed", "~ changed: from → to". */
+export function renderDiff(diff: { path: string; op: string; from?: unknown; to?: unknown }[]): string[] {
+  const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  return diff.slice(0, 40).map((d) => `  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.op === "add" ? show(d.to) : d.op === "remove" ? show(d.from) : `${show(d.from)} → ${show(d.to)}`}`)
+    .concat(diff.length > 40 ? [`  … and ${diff.length - 40} more`] : []);
+}
+
 /** A plan as a numbered step list, its diff and risk. */
 export function renderPlan(plan: PlanLike): string {
   const lines = [`Plan: ${plan.type} ${plan.env}`];

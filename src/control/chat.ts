@@ -2,7 +2,9 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
 import { parseIntent } from "../chat/parser";
-import { renderPlan, renderRun, renderStatus } from "../chat/render";
+import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
+import { diffSpecs } from "../domain/spec";
+import { lastChange } from "./revisions";
 import { findEnv } from "../db/environments";
 import { getRun, listRuns } from "../db/runs";
 import { conversations, messages, runs, users } from "../db/schema";
@@ -15,7 +17,7 @@ import type { Plan, RunStatus } from "../domain/run";
 import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
-import { envView, resolveEnvName } from "./environments";
+import { createEnvironment, envView, resolveEnvName } from "./environments";
 import { applyPlan, createPlan, publicPlan } from "./plans";
 import { actOnRun, codeFor, runView } from "./runs";
 
@@ -132,6 +134,26 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       if (!runId) return [{ text: `There is no run to ${intent.kind}${intent.env ? ` on ${intent.env}` : " in this conversation"}.` }];
       await actOnRun(cx, runId, intent.kind);
       return [await runReply(cx, runId, 0)];
+    }
+    case "create-env": {
+      const source = await resolveEnvName(cx, intent.from);
+      const [slug] = source.split(":");
+      const target = intent.env.includes(":") ? intent.env.split(":")[1] : intent.env;
+      const created = await createEnvironment(cx, slug, { name: target, from: source.split(":")[1] });
+      return [{ text: [`Created ${created.env} from ${source} (desired state, revision ${created.revision}). Overrides:`, ...renderDiff(created.diff),
+        `Nothing is provisioned yet: a setup run creates it at the providers.`].join("\n") }];
+    }
+    case "last-change": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const change = await lastChange(cx, envRef);
+      if (change.diff.length === 0) return [{ text: `${envRef} is at revision ${change.revision}; nothing has changed since it was created.` }];
+      return [{ text: [`Revision ${change.revision} of ${envRef} changed:`, ...renderDiff(change.diff)].join("\n") }];
+    }
+    case "compare": {
+      const [a, b] = [await resolveEnvName(cx, intent.env), await resolveEnvName(cx, intent.other)];
+      const [left, right] = [await envView(cx, a), await envView(cx, b)];
+      const diff = diffSpecs(left.spec, right.spec);
+      return [{ text: diff.length ? [`${a} → ${b} (${diff.length} difference${diff.length > 1 ? "s" : ""}):`, ...renderDiff(diff)].join("\n") : `${a} and ${b} have the same desired state.` }];
     }
     case "help":
       return [{ text: helpText() }];

@@ -32,7 +32,7 @@ export async function findProject(cx: ControlContext, ref: string) {
 
 /** Creates a project (slug from the name; 409 when taken). */
 export async function createProject(cx: ControlContext, input: z.infer<typeof CreateProject>) {
-  requireRole(cx.actor.role, "manage-users");
+  requireRole(cx.actor.role, "manage-environments");
   const slug = slugify(input.name);
   if ((await cx.db.select().from(projects).where(eq(projects.slug, slug))).length) throw new AppError("conflict", `project ${slug} exists`);
   const now = new Date(cx.now()).toISOString();
@@ -48,7 +48,7 @@ export async function createProject(cx: ControlContext, input: z.infer<typeof Cr
 
 /** Creates an environment's desired state: from the template, or copied from another with overrides. */
 export async function createEnvironment(cx: ControlContext, projectRef: string, input: z.infer<typeof CreateEnvironment>) {
-  requireRole(cx.actor.role, "manage-users");
+  requireRole(cx.actor.role, "manage-environments");
   const project = await findProject(cx, projectRef);
   const existing = await listEnvs(cx.db, project.id);
   if (existing.some((e) => e.name === input.name)) throw new AppError("conflict", `${project.slug}:${input.name} exists`);
@@ -59,11 +59,26 @@ export async function createEnvironment(cx: ControlContext, projectRef: string, 
     base = (await specAt(cx.db, from.id)).spec;
   } else if (project.template === "invoice-perfect") base = invoicePerfectSpec(input.name);
   else throw new AppError("invalid_request", "a project without a template needs `from` (an environment to copy)");
-  const parsed = EnvironmentSpec.safeParse(deepMerge(base, input.overrides ?? {}));
+  // Copying an environment keeps its shape; what makes the copy *this* environment (domains, scaling,
+  // policies) comes from the template when the project has one, then from the caller's overrides.
+  const roleOverrides = input.from && project.template === "invoice-perfect" ? environmentRoleOverrides(invoicePerfectSpec(input.name), base as EnvironmentSpec) : {};
+  const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(base, roleOverrides), input.overrides ?? {}));
   if (!parsed.success) throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
+  const diff = diffSpecs(base, parsed.data);
   const env = await insertEnvironment(cx, project.id, input.name, parsed.data, input.from ?? null, input.from ? `created from ${input.from}` : "created from template");
-  await recordForEnv(cx.env, env.id, [{ actor: cx.actor.id, action: "environment.created", diffSummary: JSON.stringify(diffSpecs(base, parsed.data).map((c) => c.path)) }]);
-  return envView(cx, `${project.slug}:${input.name}`);
+  await recordForEnv(cx.env, env.id, [{ actor: cx.actor.id, action: "environment.created", diffSummary: diff.map((c) => `${c.op} ${c.path}`).join("; ").slice(0, 1000), details: { baseEnv: input.from ?? null } }]);
+  return { ...(await envView(cx, `${project.slug}:${input.name}`)), diff };
+}
+
+/** The parts of a template environment that are about its role, not its shape: domains, scaling, policies. */
+export function environmentRoleOverrides(role: EnvironmentSpec, base: EnvironmentSpec): Record<string, unknown> {
+  const shared = <T>(ours: Record<string, T>, theirs: Record<string, unknown>) => Object.entries(ours).filter(([name]) => name in theirs);
+  return {
+    domains: role.domains,
+    policies: role.policies,
+    services: Object.fromEntries(shared(role.services, base.services).map(([name, s]) => [name, { replicas: s.replicas }])),
+    components: Object.fromEntries(shared(role.components, base.components).map(([name, c]) => [name, { size: c.size }])),
+  };
 }
 
 /** Inserts an environment and its first spec revision together. */

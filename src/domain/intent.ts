@@ -27,6 +27,12 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("promote"), env: EnvName.optional() }),
   z.object({ kind: z.literal("stop"), env: EnvName.optional() }),
   z.object({ kind: z.literal("resume"), env: EnvName.optional() }),
+  /** "show the last change to production" */
+  z.object({ kind: z.literal("last-change"), env: EnvName }),
+  /** "create production from staging": a new environment's desired state, copied with its role's overrides. */
+  z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
+  /** "what differs between staging and production?" */
+  z.object({ kind: z.literal("compare"), env: EnvName, other: EnvName }),
   z.object({ kind: z.literal("help") }),
   z.object({ kind: z.literal("unknown"), text: z.string() }),
 ]);

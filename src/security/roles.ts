@@ -21,6 +21,8 @@ export const Action = z.enum([
   "approve:production",
   "manage-users",
   "manage-secrets",
+  /** change an environment's desired state (create, override, revert a revision) */
+  "manage-environments",
 ]);
 export type Action = z.infer<typeof Action>;
 
@@ -38,6 +40,7 @@ const MINIMUM_ROLE: Record<Action, Role> = {
   "approve:production": "admin",
   "manage-users": "admin",
   "manage-secrets": "admin",
+  "manage-environments": "admin",
 };
 
 /** Whether a role may perform an action; unknown roles or actions (e.g. a stale DB value) may do nothing. */

@@ -113,6 +113,12 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["resume the backfill", { kind: "resume" }],
   ["promote now", { kind: "promote" }],
   ["promote the canary on prod", { kind: "promote", env: "production" }],
+  // desired state
+  ["create production from staging", { kind: "create-env", env: "production", from: "staging" }],
+  ["Create prod from stage", { kind: "create-env", env: "production", from: "staging" }],
+  ["create acme:qa from acme:staging", { kind: "create-env", env: "acme:qa", from: "acme:staging" }],
+  ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
+  ["show the last change to production", { kind: "last-change", env: "production" }],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -127,7 +133,6 @@ const NOT_COMMANDS = [
   "ok",
   "okay thanks",
   "add Redis to staging and production",
-  "create production from staging",
   "bootstrap local",
   "backfill timezone in staging at 500 users/min",
   "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",

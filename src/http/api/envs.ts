@@ -7,6 +7,8 @@ import { formatRun } from "../../control/runs";
 import { findEnv } from "../../db/environments";
 import { listRuns } from "../../db/runs";
 import { RunStatus } from "../../domain/run";
+import { AppError } from "../../domain/errors";
+import { revertSpec } from "../../control/revisions";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson, readQuery } from "../errors";
@@ -17,6 +19,14 @@ const RunsQuery = z.object({ status: RunStatus.optional(), limit: z.coerce.numbe
 export const envRoutes = new Hono<AppEnv>()
   .get("/envs/:id", async (c) => c.json({ environment: await envView(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
   .get("/envs/:id/revisions", async (c) => c.json({ revisions: await listRevisions(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .post("/envs/:id/revisions/:rev/revert", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    const rev = Number(c.req.param("rev"));
+    if (!Number.isInteger(rev) || rev < 1) throw new AppError("invalid_request", "revision must be a positive integer");
+    const { reason } = await readJson(c, z.object({ reason: z.string().max(500).optional() }).strict());
+    await revertSpec(cx, c.req.param("id"), rev, reason);
+    return c.json({ environment: await envView(cx, c.req.param("id")) }, 201);
+  })
   .put("/envs/:id/secrets/:name", async (c) => {
     const { value } = await readJson(c, PutSecret);
     await setSecret(controlContext(c.env, c.get("actor")), c.req.param("id"), c.req.param("name"), value);

@@ -1,0 +1,63 @@
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { controlContext } from "../../src/control/context";
+import { reviseSpec } from "../../src/control/revisions";
+import { invoicePerfectSpec } from "../../src/domain/template";
+import { api, makeUser, seedWorld } from "./helpers";
+
+let admin: Awaited<ReturnType<typeof makeUser>>;
+beforeAll(async () => {
+  await seedWorld();
+  admin = await makeUser("admin");
+});
+
+describe("environments as desired state", () => {
+  it("creates production from staging: same shape, production's own domains, scaling and policies, diff = exactly the overrides", async () => {
+    const project = (await api(admin.token, "POST", "/api/projects", { name: "Acme Billing", template: "invoice-perfect" })).body.project;
+    expect(project.slug).toBe("acme-billing");
+    const staging = await api(admin.token, "POST", `/api/projects/${project.id}/envs`, { name: "staging" });
+    expect(staging.status).toBe(201);
+    const chat = await api(admin.token, "POST", "/api/chat", { message: "create acme-billing:production from acme-billing:staging" });
+    expect(chat.body.replies[0].text, chat.body.replies[0].text).toMatch(/Created acme-billing:production from acme-billing:staging/);
+    const prod = (await api(admin.token, "GET", "/api/envs/acme-billing:production")).body.environment;
+    const stg = staging.body.environment;
+    expect(prod.baseEnv).toBe("staging");
+    expect(Object.keys(prod.spec.services)).toEqual(Object.keys(stg.spec.services));
+    expect(Object.keys(prod.spec.components)).toEqual(Object.keys(stg.spec.components));
+    const template = invoicePerfectSpec("production");
+    expect(prod.spec.domains).toEqual(template.domains);
+    expect(prod.spec.policies).toEqual(template.policies);
+    expect(prod.spec.services.api.source).toEqual(stg.spec.services.api.source);
+    expect(prod.spec.services.api.env).toEqual(stg.spec.services.api.env);
+    const audit = (await api(admin.token, "GET", "/api/audit?env=acme-billing:production")).body.events;
+    const created = audit.find((e: { action: string }) => e.action === "environment.created");
+    const paths = (created.diffSummary as string).split("; ").map((p: string) => p.split(" ")[1]);
+    expect(paths.length).toBeGreaterThan(0);
+    for (const p of paths) expect(p, p).toMatch(/^(domains|policies)\.|^services\.[a-z]+\.replicas$|^components\.[a-z]+\.size$/);
+    expect(paths).toContain("domains.api");
+    expect(paths).toContain("policies.requireApproval");
+    // And the reverse question is answered from the specs.
+    const compare = await api(admin.token, "POST", "/api/chat", { message: "what differs between acme-billing:staging and acme-billing:production?" });
+    expect(compare.body.replies[0].text).toMatch(/domains\.api/);
+    expect((await api(admin.token, "POST", "/api/chat", { message: "create acme-billing:production from acme-billing:staging" })).body.replies[0].text).toMatch(/exists/);
+  });
+
+  it("records every change as a revision, shows the last change, and reverts to an earlier revision", async () => {
+    const cx = controlContext(env, { id: admin.id, name: admin.name, role: "admin" });
+    const { revision } = await reviseSpec(cx, "invoice-perfect:staging", (spec) => ({ ...spec, services: { ...spec.services, web: { ...spec.services.web, replicas: 3 } } }), "more web capacity");
+    expect(revision).toBeGreaterThan(1);
+    const last = await api(admin.token, "POST", "/api/chat", { message: "show the last change to invoice-perfect:staging" });
+    expect(last.body.replies[0].text).toMatch(/services\.web\.replicas: 1 → 3/);
+    const revisions = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/revisions")).body.revisions;
+    expect(revisions[0]).toMatchObject({ revision, reason: "more web capacity", author: admin.id });
+
+    const reverted = await api(admin.token, "POST", `/api/envs/invoice-perfect:staging/revisions/${revision - 1}/revert`, { reason: "too expensive" });
+    expect(reverted.status).toBe(201);
+    expect(reverted.body.environment.revision).toBe(revision + 1);
+    expect(reverted.body.environment.spec.services.web.replicas).toBe(1);
+    const viewer = await makeUser("viewer");
+    expect((await api(viewer.token, "POST", `/api/envs/invoice-perfect:staging/revisions/1/revert`, {})).status).toBe(403);
+    const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging")).body.events;
+    expect(audit.filter((e: { action: string }) => e.action === "spec.revised").length).toBeGreaterThanOrEqual(2);
+  });
+});
