@@ -16,7 +16,7 @@ async function rowCounts() {
   return Object.fromEntries(await Promise.all(tables.map(async (t) => [t, (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n])));
 }
 
-describe("bad input gets the documented error body and writes nothing", () => {
+describe("bad input gets the documented error body and writes nothing", { timeout: 30_000 }, () => {
   it("answers 400/404/401/413 with {error:{code,message}} and changes no row", async () => {
     const before = await rowCounts();
     expectError(await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", "{not json"), 400, "invalid_request");
@@ -62,7 +62,7 @@ describe("bad input gets the documented error body and writes nothing", () => {
   });
 });
 
-describe("secrets", () => {
+describe("secrets", { timeout: 30_000 }, () => {
   it("sends a staging secret to Railway as a variable and shows its value nowhere else", async () => {
     const value = `sk_test_${crypto.randomUUID().replaceAll("-", "")}`;
     expect((await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY", { value })).status).toBe(204);

@@ -12,7 +12,7 @@ async function say(token: string, message: string, conversationId?: string) {
   return res.body as { conversationId: string; replies: { text: string; plan?: any; run?: any }[] };
 }
 
-describe("chat", () => {
+describe("chat", { timeout: 30_000 }, () => {
   it("deploys staging, reports status, and rolls back to the previous release", async () => {
     const admin = await makeUser("admin");
     const deployed = await say(admin.token, "please deploy staging");

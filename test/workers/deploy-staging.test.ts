@@ -10,7 +10,7 @@ beforeAll(async () => {
   ids = await seedWorld();
 });
 
-describe("deploy staging", () => {
+describe("deploy staging", { timeout: 30_000 }, () => {
   it("plans the spec §8.1 steps in order from chat, auto-applies, migrates first, deploys cron last and records a release", async () => {
     const admin = await makeUser("admin");
     const before = Object.fromEntries(await Promise.all(["api", "web", "cron", "api-migrate"].map(async (s) => [s, (await deploymentsOf("staging", s).catch(() => [])).length])));

@@ -11,7 +11,7 @@ beforeAll(async () => {
   admin = await makeUser("admin");
 });
 
-describe("environments as desired state", () => {
+describe("environments as desired state", { timeout: 30_000 }, () => {
   it("creates production from staging: same shape, production's own domains, scaling and policies, diff = exactly the overrides", async () => {
     const project = (await api(admin.token, "POST", "/api/projects", { name: "Acme Billing", template: "invoice-perfect" })).body.project;
     expect(project.slug).toBe("acme-billing");

@@ -25,7 +25,7 @@ async function currentRelease() {
   return (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.currentRelease;
 }
 
-describe("run engine against sandbox faults", () => {
+describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
   it("retries a Railway 429 with backoff and still deploys each service exactly once", async () => {
     await sandboxWorld(env).addCommit({ service: "web", message: "rate-limited" });
     const before = (await deploymentsOf("staging", "web")).length;
@@ -120,7 +120,7 @@ describe("run engine against sandbox faults", () => {
   });
 });
 
-describe("queue", () => {
+describe("queue", { timeout: 30_000 }, () => {
   it("runs two applied deploys one after the other, never interleaved; a second apply of a plan is 409", async () => {
     const first = await planDeploy(admin.token);
     const second = await planDeploy(admin.token);
