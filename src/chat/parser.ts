@@ -224,6 +224,7 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     return [{ kind: "create-env", env: canonical(create[1]), from: canonical(create[2]) }];
   }
   const envs = namedEnvs(tokens, new Set<number>(), false);
+  if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
   if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
   if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];
   return null;

@@ -5,6 +5,7 @@ import { parseIntent } from "../chat/parser";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
 import { diffSpecs } from "../domain/spec";
 import { lastChange } from "./revisions";
+import { localBootstrap } from "./bootstrap";
 import { findEnv } from "../db/environments";
 import { getRun, listRuns } from "../db/runs";
 import { conversations, messages, runs, users } from "../db/schema";
@@ -142,6 +143,13 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       const created = await createEnvironment(cx, slug, { name: target, from: source.split(":")[1] });
       return [{ text: [`Created ${created.env} from ${source} (desired state, revision ${created.revision}). Overrides:`, ...renderDiff(created.diff),
         `Nothing is provisioned yet: a setup run creates it at the providers.`].join("\n") }];
+    }
+    case "bootstrap": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const archive = await localBootstrap(cx, envRef);
+      const url = `${cx.env.PUBLIC_URL.replace(/\/$/, "")}/api/envs/${envRef}/bootstrap`;
+      return [{ text: [`Local stack for ${envRef} is ready (${Math.round(archive.bytes.length / 102.4) / 10} KiB): compose.yaml (Postgres, MinIO, Mailpit, the apps), .env.local with staging's variable names and secretref:// placeholders, a Cloudflare Tunnel config for the Stripe and Twilio webhooks, seed scripts and a README.`,
+        `Write it into a folder: curl -s -H "authorization: Bearer $TOKEN" ${url} | tar xz`].join("\n") }];
     }
     case "last-change": {
       const envRef = await resolveEnvName(cx, intent.env);

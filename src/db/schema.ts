@@ -174,3 +174,11 @@ export const smsInbound = sqliteTable("sms_inbound", {
   outcome: text("outcome").notNull(),
   receivedAt: text("received_at").notNull(),
 });
+
+export const stripeEvents = sqliteTable("stripe_events", {
+  eventId: text("event_id").primaryKey(),
+  envId: text("env_id").notNull(),
+  type: text("type").notNull(),
+  livemode: integer("livemode", { mode: "boolean" }).notNull(),
+  receivedAt: text("received_at").notNull(),
+});

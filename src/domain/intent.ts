@@ -31,6 +31,8 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("last-change"), env: EnvName }),
   /** "create production from staging": a new environment's desired state, copied with its role's overrides. */
   z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
+  /** "bootstrap local": the local stack's files as one archive. */
+  z.object({ kind: z.literal("bootstrap"), env: EnvName }),
   /** "what differs between staging and production?" */
   z.object({ kind: z.literal("compare"), env: EnvName, other: EnvName }),
   z.object({ kind: z.literal("help") }),

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { handleInboundSms } from "../control/sms";
+import { handleStripeWebhook } from "../control/stripe-webhook";
 import type { AppEnv } from "./auth";
 
 /** Provider webhooks: no bearer token; each verifies its provider's signature. */
@@ -12,4 +13,9 @@ export const webhookRoutes = new Hono<AppEnv>()
     const urls = [c.req.url, `${c.env.PUBLIC_URL.replace(/\/$/, "")}${url.pathname}${url.search}`];
     const outcome = await handleInboundSms(c.env, urls, pairs, c.req.header("x-twilio-signature"));
     return c.body(outcome.body, outcome.status, { "content-type": "text/xml; charset=utf-8" });
+  })
+  .post("/stripe", async (c) => {
+    // The raw body, byte for byte: the signature covers it, not a re-serialisation.
+    const outcome = await handleStripeWebhook(c.env, await c.req.text(), c.req.header("stripe-signature") ?? null, Math.floor(Date.now() / 1000));
+    return c.json(outcome.body, outcome.status);
   });

@@ -4,6 +4,7 @@
  * query parameters are declared on it, and the JSON body validates against its requestBody schema
  * (DNS bodies against the per-type record schema: cloudflare.md "Schema caveats" 1).
  */
+import { readFileSync } from "node:fs";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
@@ -11,17 +12,14 @@ import { createCloudflareApi } from "../../src/providers/cloudflare/adapter";
 import type { CloudflareApi, CloudflareLoadBalancerInput, CloudflareMonitorInput } from "../../src/providers/cloudflare/api";
 import { createCloudflareTrafficRouter } from "../../src/providers/cloudflare/traffic";
 
-// The project ships workers types only (no @types/node or vite/client), so node:fs and
-// import.meta.url are given the narrow types this file needs.
-const fs: { readFileSync(path: URL, encoding: "utf8"): string } = process.getBuiltinModule("node:fs");
-const here = (import.meta as ImportMeta & { url: string }).url;
+const here = import.meta.url;
 const SPEC_ID = "cloudflare.openapi.json";
 
 interface Parameter { name: string; in: string }
 interface Operation { parameters?: (Parameter | { $ref: string })[]; requestBody?: { content?: Record<string, { schema?: object }> } }
 interface OpenApi { paths: Record<string, Record<string, Operation> & { parameters?: Parameter[] }> }
 
-const spec = JSON.parse(fs.readFileSync(new URL("../fixtures/providers/cloudflare.openapi.json", here), "utf8")) as OpenApi;
+const spec = JSON.parse(readFileSync(new URL("../fixtures/providers/cloudflare.openapi.json", here), "utf8")) as OpenApi;
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(spec, SPEC_ID);

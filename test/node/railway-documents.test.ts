@@ -2,17 +2,15 @@
  * Proves every GraphQL document the Railway adapter can send is valid against Railway's published
  * schema, and that what each RailwayApi method actually sends (query + variables) type-checks too.
  */
+import { readFileSync } from "node:fs";
 import { buildSchema, getVariableValues, Kind, parse, validate, validateSchema, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
 import { createRailwayApi } from "../../src/providers/railway/adapter";
 import type { RailwayApi } from "../../src/providers/railway/api";
 import { RAILWAY_DOCUMENTS, type RailwayOperationName } from "../../src/providers/railway/documents";
 
-// The project ships workers types only (no @types/node or vite/client), so node:fs and
-// import.meta.url are given the narrow types this file needs.
-const fs: { readFileSync(path: URL, encoding: "utf8"): string } = process.getBuiltinModule("node:fs");
-const here = (import.meta as ImportMeta & { url: string }).url;
-const sdl = fs.readFileSync(new URL("../fixtures/providers/railway.schema.graphql", here), "utf8");
+const here = import.meta.url;
+const sdl = readFileSync(new URL("../fixtures/providers/railway.schema.graphql", here), "utf8");
 
 // graphql 17 added a rule Railway's own SDL breaks (a deprecated Team.id implementing Node.id); it
 // says nothing about our operations, so it is pinned below and schema validation is otherwise skipped.

@@ -3,16 +3,14 @@
  * accepts: method and path template, path parameter, and the form body decoded and validated with Ajv
  * against the Messages create requestBody schema; and that the adapter reads the spec's own 201 example.
  */
+import { readFileSync } from "node:fs";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { createTwilioSms, type TwilioSmsOptions } from "../../src/providers/twilio/adapter";
 import type { SmsApi } from "../../src/providers/twilio/api";
 
-// The project ships workers types only (no @types/node or vite/client), so node:fs and
-// import.meta.url are given the narrow types this file needs.
-const fs: { readFileSync(path: URL, encoding: "utf8"): string } = process.getBuiltinModule("node:fs");
-const here = (import.meta as ImportMeta & { url: string }).url;
+const here = import.meta.url;
 
 interface Operation {
   parameters?: { name: string; in: string; schema: object }[];
@@ -20,7 +18,7 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> }>;
   "x-twilio"?: { conditional?: string[][] };
 }
-const spec = JSON.parse(fs.readFileSync(new URL("../fixtures/providers/twilio.openapi.json", here), "utf8")) as {
+const spec = JSON.parse(readFileSync(new URL("../fixtures/providers/twilio.openapi.json", here), "utf8")) as {
   paths: Record<string, Record<string, Operation>>;
 };
 

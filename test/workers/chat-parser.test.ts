@@ -119,6 +119,7 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["create acme:qa from acme:staging", { kind: "create-env", env: "acme:qa", from: "acme:staging" }],
   ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
   ["show the last change to production", { kind: "last-change", env: "production" }],
+  ["bootstrap local", { kind: "bootstrap", env: "local" }],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -133,7 +134,6 @@ const NOT_COMMANDS = [
   "ok",
   "okay thanks",
   "add Redis to staging and production",
-  "bootstrap local",
   "backfill timezone in staging at 500 users/min",
   "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
   "callback production",

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { controlContext } from "../../src/control/context";
 import { reviseSpec } from "../../src/control/revisions";
@@ -59,5 +59,30 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
     expect((await api(viewer.token, "POST", `/api/envs/invoice-perfect:staging/revisions/1/revert`, {})).status).toBe(403);
     const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging")).body.events;
     expect(audit.filter((e: { action: string }) => e.action === "spec.revised").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("serves the local bootstrap as one archive from chat and the API, with staging's variable names and no secret values", async () => {
+    const chat = await api(admin.token, "POST", "/api/chat", { message: "bootstrap local" });
+    expect(chat.body.replies[0].text).toMatch(/tar xz/);
+    const res = await SELF.fetch("https://infra-chat.test/api/envs/invoice-perfect:local/bootstrap", { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/gzip");
+    const tar = new Uint8Array(await new Response(res.body!.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    const files = new Map<string, string>();
+    for (let at = 0; at + 512 <= tar.length;) {
+      const header = tar.subarray(at, at + 512);
+      if (header.every((b) => b === 0)) break;
+      const text = (a: number, b: number) => new TextDecoder().decode(header.subarray(a, b)).replace(/\0.*$/s, "");
+      const name = `${text(345, 500) ? `${text(345, 500)}/` : ""}${text(0, 100)}`;
+      const size = parseInt(text(124, 136).trim(), 8);
+      files.set(name, new TextDecoder().decode(tar.subarray(at + 512, at + 512 + size)));
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    const envLocal = [...files.entries()].find(([n]) => n.endsWith("/.env.local"))![1];
+    expect([...files.keys()].some((n) => n.endsWith("/compose.yaml"))).toBe(true);
+    expect(envLocal).toMatch(/SENDGRID_API_KEY=secretref:\/\/invoice-perfect\/local\/SENDGRID_API_KEY/);
+    const stagingSecrets = await env.DB.prepare("SELECT COUNT(*) AS n FROM secrets").first<{ n: number }>();
+    expect(stagingSecrets!.n).toBeGreaterThan(0);
+    expect(envLocal).not.toMatch(/SG\.sandbox|sk_test_sandbox/);
   });
 });

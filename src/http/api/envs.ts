@@ -9,6 +9,7 @@ import { listRuns } from "../../db/runs";
 import { RunStatus } from "../../domain/run";
 import { AppError } from "../../domain/errors";
 import { revertSpec } from "../../control/revisions";
+import { localBootstrap } from "../../control/bootstrap";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson, readQuery } from "../errors";
@@ -31,6 +32,10 @@ export const envRoutes = new Hono<AppEnv>()
     const { value } = await readJson(c, PutSecret);
     await setSecret(controlContext(c.env, c.get("actor")), c.req.param("id"), c.req.param("name"), value);
     return c.body(null, 204);
+  })
+  .get("/envs/:id/bootstrap", async (c) => {
+    const archive = await localBootstrap(controlContext(c.env, c.get("actor")), c.req.param("id"));
+    return new Response(archive.bytes, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${archive.filename}"` } });
   })
   .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
   .post("/envs/:id/plan", async (c) => {
