@@ -224,6 +224,12 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     return [{ kind: "create-env", env: canonical(create[1]), from: canonical(create[2]) }];
   }
   const envs = namedEnvs(tokens, new Set<number>(), false);
+  const component = /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
+  if (component && envs.length > 0) {
+    const kind = component[2] === "postgresql" ? "postgres" : component[2] === "s3" || component[2] === "minio" ? "storage" : component[2];
+    const action = component[1] === "add" ? "add" : "remove";
+    return envs.map((env) => ({ kind: "component", action, component: kind as "redis" | "postgres" | "storage", env }));
+  }
   if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
   if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
   if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];

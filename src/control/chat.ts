@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
-import { parseIntent } from "../chat/parser";
+import { parseIntents } from "../chat/parser";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
 import { diffSpecs } from "../domain/spec";
 import { lastChange } from "./revisions";
@@ -28,7 +28,8 @@ export const ChatRequest = z.object({
 }).strict();
 
 interface ConversationState {
-  pendingPlanId?: string;
+  /** Plans waiting for "apply", in the order they were made (one per environment named). */
+  pendingPlanIds?: string[];
   lastRunId?: string;
 }
 
@@ -46,13 +47,17 @@ const RUN_WAIT_MS = 10_000;
 export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatRequest>, waitMs = RUN_WAIT_MS) {
   const conversation = await loadConversation(cx, input.conversationId);
   const state = conversation.state as ConversationState;
-  const intent = parseIntent(input.message);
-  let replies: ChatReply[];
-  try {
-    replies = await respond(cx, intent, state, waitMs);
-  } catch (e) {
-    if (!(e instanceof AppError) || e.code === "internal") throw e;
-    replies = [{ text: `I can't do that: ${e.message}` }];
+  // One intent per environment named ("add Redis to staging and production"): one reply each, in order.
+  const intents = parseIntents(input.message);
+  const replies: ChatReply[] = [];
+  if (intents.length > 1) state.pendingPlanIds = [];
+  for (const intent of intents) {
+    try {
+      replies.push(...(await respond(cx, intent, state, waitMs)));
+    } catch (e) {
+      if (!(e instanceof AppError) || e.code === "internal") throw e;
+      replies.push({ text: `I can't do that: ${e.message}` });
+    }
   }
   const redact = await redactorFor(cx.env, cx.db);
   const safe = replies.map((r) => ({ ...r, text: redact(r.text) }));
@@ -67,6 +72,10 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
 
 async function respond(cx: ControlContext, intent: Intent, state: ConversationState, waitMs: number): Promise<ChatReply[]> {
   switch (intent.kind) {
+    case "component": {
+      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component } });
+      return [await afterPlan(cx, plan, state, waitMs)];
+    }
     case "deploy":
     case "migrate":
     case "rollback": {
@@ -76,12 +85,16 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       return [await afterPlan(cx, plan, state, waitMs)];
     }
     case "apply": {
-      if (!state.pendingPlanId) return [{ text: "There is no plan waiting to be applied. Try \"deploy staging\"." }];
-      const planId = state.pendingPlanId;
-      state.pendingPlanId = undefined;
-      const run = await applyPlan(cx, planId);
-      state.lastRunId = run.id;
-      return [await runReply(cx, run.id, waitMs)];
+      const pending = state.pendingPlanIds ?? [];
+      if (pending.length === 0) return [{ text: "There is no plan waiting to be applied. Try \"deploy staging\"." }];
+      state.pendingPlanIds = [];
+      const replies: ChatReply[] = [];
+      for (const planId of pending) {
+        const run = await applyPlan(cx, planId);
+        state.lastRunId = run.id;
+        replies.push(await runReply(cx, run.id, waitMs));
+      }
+      return replies;
     }
     case "approve":
     case "reject": {
@@ -95,8 +108,8 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       return [await runReply(cx, runId, intent.kind === "approve" ? waitMs : 0)];
     }
     case "cancel": {
-      if (state.pendingPlanId) {
-        state.pendingPlanId = undefined;
+      if (state.pendingPlanIds?.length) {
+        state.pendingPlanIds = [];
         return [{ text: "Dropped the pending plan; nothing was changed." }];
       }
       if (state.lastRunId) {
@@ -175,11 +188,11 @@ async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationStat
   if (plan.autoApply) {
     const run = await applyPlan(cx, plan.id);
     state.lastRunId = run.id;
-    state.pendingPlanId = undefined;
+    state.pendingPlanIds = (state.pendingPlanIds ?? []).filter((id) => id !== plan.id);
     const reply = await runReply(cx, run.id, waitMs);
     return { ...reply, text: `${text}\n\n${plan.env} auto-applies by policy.\n${reply.text}`, plan: publicPlan(plan) };
   }
-  state.pendingPlanId = plan.id;
+  state.pendingPlanIds = [...(state.pendingPlanIds ?? []), plan.id];
   const next = plan.requiresApproval ? "Say \"apply\" to queue it; an admin other than you must then approve it." : "Say \"apply\" to run it, or \"cancel\".";
   return { text: `${text}\n\n${next}`, plan: publicPlan(plan) };
 }

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
-import { DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
+import { ComponentParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
 import { findEnv, listReleases, specAt } from "../db/environments";
 import { getPlan, getRun, insertPlan } from "../db/runs";
 import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
+import { planComponent } from "../plan/components";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
 import type { SourceApi } from "../providers/github/api";
@@ -31,14 +32,16 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
   const releases = await listReleases(cx.db, row.id);
   const base = { env: row.env, spec, releases, currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null };
   const output = await planByType(cx, request, base);
+  // Deleting a provider resource loses data: it always waits for an approver, whatever the policy.
+  const destructive = output.steps.some((s) => s.kind === "remove-component");
   const now = new Date(cx.now()).toISOString();
   const plan: Plan = {
     id: newId("plan"), runId: newId("run"), type: output.type, env: row.env, envId: row.id, params: request.params,
     steps: output.steps, diff: output.diff, risk: output.risk,
     // A rollback returns to a release that already passed its checks; auto-rollback policy pre-authorizes
     // it, and waiting for a second person during an incident is the wrong default.
-    requiresApproval: output.type === "rollback" ? false : spec.policies.requireApproval,
-    autoApply: spec.policies.autoApply && !spec.policies.requireApproval,
+    requiresApproval: output.type === "rollback" ? false : spec.policies.requireApproval || destructive,
+    autoApply: spec.policies.autoApply && !spec.policies.requireApproval && !destructive,
     specRevision: revision, createdBy: cx.actor.id, createdAt: now,
   };
   await insertPlan(cx.db, plan, await planDigest(plan));
@@ -63,6 +66,11 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
       return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref) });
     }
+    case "reconcile": {
+      const result = planComponent(base, parsed(ComponentParams) as ComponentParams);
+      if ("error" in result) throw new AppError("conflict", result.error);
+      return result;
+    }
     case "rollback": {
       const params = parsed(RollbackParams) as { toRelease?: string };
       const result = planRollback({ ...base, refs: {} }, params.toRelease);
@@ -70,7 +78,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return result;
     }
     default:
-      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback"] });
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile"] });
   }
 }
 

@@ -1,6 +1,4 @@
-import { and, eq } from "drizzle-orm";
-import { findEnv, specAt } from "../db/environments";
-import { environments, specRevisions } from "../db/schema";
+import { findEnv, insertRevision, specAt } from "../db/environments";
 import { AppError } from "../domain/errors";
 import { EnvironmentSpec, diffSpecs } from "../domain/spec";
 import type { SpecChange } from "../domain/spec";
@@ -18,18 +16,8 @@ export async function reviseSpec(cx: ControlContext, envRef: string, change: (sp
   const { revision, spec } = await specAt(cx.db, row.id);
   const parsed = EnvironmentSpec.safeParse(change(structuredClone(spec)));
   if (!parsed.success) throw new AppError("invalid_request", "that change makes an invalid environment spec", parsed.error.issues);
-  const diff = diffSpecs(spec, parsed.data);
+  const { diff } = await insertRevision(cx.db, row.id, { revision, spec }, parsed.data, cx.actor.id, reason, new Date(cx.now()).toISOString());
   if (diff.length === 0) return { revision, diff };
-  const now = new Date(cx.now()).toISOString();
-  try {
-    await cx.db.batch([
-      cx.db.insert(specRevisions).values({ envId: row.id, revision: revision + 1, spec: parsed.data, author: cx.actor.id, reason, createdAt: now }),
-      cx.db.update(environments).set({ revision: revision + 1, updatedAt: now }).where(and(eq(environments.id, row.id), eq(environments.revision, revision))),
-    ]);
-  } catch (e) {
-    if (String(e).includes("UNIQUE") || String(e).includes("constraint")) throw new AppError("conflict", `${row.env} changed while this change was prepared; try again`);
-    throw e;
-  }
   await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "spec.revised", diffSummary: diff.map((d) => `${d.op} ${d.path}`).join("; ").slice(0, 1000), details: { revision: revision + 1, reason } }]);
   return { revision: revision + 1, diff };
 }

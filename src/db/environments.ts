@@ -3,6 +3,8 @@ import { AppError } from "../domain/errors";
 import { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { Database } from "./client";
 import { environments, projects, releases, specRevisions } from "./schema";
+import type { SpecChange } from "../domain/spec";
+import { diffSpecs } from "../domain/spec";
 
 export interface EnvRow {
   id: string;
@@ -75,4 +77,23 @@ export async function listReleases(db: Database, envId: string): Promise<Release
 /** Writes provider ids learned during setup/reconcile back onto the environment. */
 export async function saveBindings(db: Database, envId: string, bindings: Bindings, now: string): Promise<void> {
   await db.update(environments).set({ bindings, updatedAt: now }).where(eq(environments.id, envId));
+}
+
+/**
+ * Writes revision `from + 1`. The revision number is the optimistic lock: the insert fails on the
+ * primary key when someone else already wrote `from + 1`, and the batch writes nothing.
+ */
+export async function insertRevision(db: Database, envId: string, from: { revision: number; spec: EnvironmentSpec }, next: EnvironmentSpec, author: string, reason: string, now: string): Promise<{ revision: number; diff: SpecChange[] }> {
+  const diff = diffSpecs(from.spec, next);
+  if (diff.length === 0) return { revision: from.revision, diff };
+  try {
+    await db.batch([
+      db.insert(specRevisions).values({ envId, revision: from.revision + 1, spec: next, author, reason, createdAt: now }),
+      db.update(environments).set({ revision: from.revision + 1, updatedAt: now }).where(and(eq(environments.id, envId), eq(environments.revision, from.revision))),
+    ]);
+  } catch (e) {
+    if (/UNIQUE|constraint/i.test(String(e))) throw new AppError("conflict", "the environment changed while this change was prepared; try again");
+    throw e;
+  }
+  return { revision: from.revision + 1, diff };
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
-import { findEnv, listReleases, saveBindings, specAt } from "./environments";
+import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
 import { environments, releases, users } from "./schema";
 import type { SecretCipher } from "./secrets";
 import { listSecrets, resolveSecret } from "./secrets";
@@ -35,6 +35,10 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
         db.update(environments).set({ currentReleaseId: release.id, updatedAt: release.createdAt }).where(eq(environments.id, envId)),
       ]);
       return release;
+    },
+    async reviseSpec(envId, fromRevision, spec, author, reason) {
+      const from = await specAt(db, envId, fromRevision);
+      return (await insertRevision(db, envId, from, spec, author, reason, iso())).revision;
     },
     async usersByPhone(phones) {
       if (phones.length === 0) return [];

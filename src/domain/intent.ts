@@ -31,6 +31,8 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("last-change"), env: EnvName }),
   /** "create production from staging": a new environment's desired state, copied with its role's overrides. */
   z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
+  /** "add Redis to staging", "remove Redis from staging": a reconcile run per environment. */
+  z.object({ kind: z.literal("component"), action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), env: EnvName }),
   /** "bootstrap local": the local stack's files as one archive. */
   z.object({ kind: z.literal("bootstrap"), env: EnvName }),
   /** "what differs between staging and production?" */

@@ -67,6 +67,12 @@ export const StepKind = z.enum([
   "canary-step",
   /** Deploys the release to the stable service and moves all traffic back to it (canary drained). */
   "canary-promote",
+  /** Writes the run's desired-state change as a new spec revision (so approval gates it). */
+  "update-spec",
+  /** Creates a component (Postgres/Redis) at the provider from its template, if missing. */
+  "ensure-component",
+  /** Deletes a component's provider resource (data loss: always approved first). */
+  "remove-component",
 ]);
 export type StepKind = z.infer<typeof StepKind>;
 
@@ -94,6 +100,8 @@ export type DeployParams = z.infer<typeof DeployParams>;
 
 export const MigrateParams = z.object({ ref: z.string().min(1).max(200).optional() }).strict();
 export const RollbackParams = z.object({ toRelease: z.string().min(1).max(100).optional() }).strict();
+export const ComponentParams = z.object({ action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict();
+export type ComponentParams = z.infer<typeof ComponentParams>;
 
 /** A read-only plan: ordered steps, desired-state diff and risk. */
 export interface Plan {

@@ -20,7 +20,8 @@ export function invoicePerfectSpec(envName: string): EnvironmentSpec {
           STRIPE_SECRET_KEY: { secret: "STRIPE_SECRET_KEY" },
           SENDGRID_API_KEY: { secret: "SENDGRID_API_KEY" },
         },
-        dependsOn: ["postgres", "storage"],
+        // Redis is optional: declared here, wired (REDIS_URL) only once the component exists.
+        dependsOn: ["postgres", "storage", "redis"],
       },
       web: {
         source: { repo: "invoice-perfect/web", branch: "main" },

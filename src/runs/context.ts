@@ -42,6 +42,8 @@ export interface ControlPlanePort {
   /** Records a new release (next version number) and makes it current, idempotently per run. */
   recordRelease(envId: string, services: ReleaseServices, runId: string): Promise<ReleaseRecord>;
   setCurrentRelease(envId: string, releaseId: string): Promise<void>;
+  /** Writes the next spec revision (optimistically locked on `fromRevision`); returns its number. */
+  reviseSpec(envId: string, fromRevision: number, spec: EnvironmentSpec, author: string, reason: string): Promise<number>;
   /** Users whose phone is one of these (for SMS codes and inbound replies). */
   usersByPhone(phones: string[]): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
 }

@@ -27,7 +27,8 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   store.saveStep(step);
   const receipts: Receipt[] = [];
   const providers = await deps.providers((r) => receipts.push(r));
-  const env = await deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
+  // A run that changed the desired state (update-spec) works on its own revision from then on.
+  const env = await deps.port.loadEnv(run.plan.envId, Number(run.outputs.specRevision ?? run.plan.specRevision));
   const ctx: StepContext = {
     run, step, env, ...providers, port: deps.port, artifacts: deps.artifacts,
     save: () => { store.saveStep(step); store.saveOutputs(run); },

@@ -64,6 +64,10 @@ const CANNED: Record<RailwayOperationName, unknown> = {
   },
   Domains: { domains: { serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }] } },
   ServiceDomainCreate: { serviceDomainCreate: { id: "dom1", domain: "api.up.railway.app", targetPort: 8080 } },
+  TemplateDetail: { template: { id: "tpl1", serializedConfig: { services: { s: { name: "Redis", source: { image: "redis:8.2" }, variables: {} } } } } },
+  TemplateDeployV2: { templateDeployV2: { projectId: "p1", workflowId: "wf1" } },
+  WorkflowStatus: { workflowStatus: { status: "Complete", error: null } },
+  ServiceDelete: { serviceDelete: true },
 };
 
 /** One entry per RailwayApi method (the mapped type makes a missing method a compile error), optional args filled in. */
@@ -95,7 +99,13 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
     api.httpLogs({ deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z", limit: 5000, filter: "@httpStatus:>=500" }),
   listServiceDomains: (api) => api.listServiceDomains("p1", "e1", "s1"),
   createServiceDomain: (api) => api.createServiceDomain("s1", "e1", 8080),
+  deployTemplate: (api) => api.deployTemplate({ code: "redis", projectId: "p1", environmentId: "e1" }),
+  workflowStatus: (api) => api.workflowStatus("wf1"),
+  deleteService: (api) => api.deleteService("s1", "e1"),
 };
+
+/** Methods that send more than one request (deployTemplate reads the template, then deploys it). */
+const REQUESTS_PER_METHOD: Partial<Record<keyof RailwayApi, number>> = { deployTemplate: 2 };
 
 /** Calls every method against a fake Railway that records each request body and answers from CANNED. */
 async function recordEveryMethod(): Promise<Map<keyof RailwayApi, SentRequest[]>> {
@@ -135,16 +145,18 @@ describe("what the Railway adapter sends", () => {
   it("sends one valid document per RailwayApi method, with variables that coerce to the operation's types", async () => {
     const byMethod = await recordEveryMethod();
     for (const [method, requests] of byMethod) {
-      expect(requests, method).toHaveLength(1);
-      const [{ operationName, query, variables }] = requests;
-      expect(query, method).toBe(RAILWAY_DOCUMENTS[operationName]);
-      const operation = operationOf(query);
-      expect(validate(schema, parse(query)).map((e) => e.message), method).toEqual([]);
-      const declared = (operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
-      // getVariableValues ignores undeclared variables, so they are checked separately.
-      expect(Object.keys(variables).filter((k) => !declared.includes(k)), method).toEqual([]);
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-      expect(coerced.errors?.map((e) => e.message) ?? [], method).toEqual([]);
+      expect(requests, method).toHaveLength(REQUESTS_PER_METHOD[method] ?? 1);
+      for (const { operationName, query, variables } of requests) {
+        const label = `${method}/${operationName}`;
+        expect(query, label).toBe(RAILWAY_DOCUMENTS[operationName]);
+        const operation = operationOf(query);
+        expect(validate(schema, parse(query)).map((e) => e.message), label).toEqual([]);
+        const declared = (operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
+        // getVariableValues ignores undeclared variables, so they are checked separately.
+        expect(Object.keys(variables).filter((k) => !declared.includes(k)), label).toEqual([]);
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+        expect(coerced.errors?.map((e) => e.message) ?? [], label).toEqual([]);
+      }
     }
   });
 
@@ -157,6 +169,39 @@ describe("what the Railway adapter sends", () => {
     const operation = operationOf(RAILWAY_DOCUMENTS.ServiceInstanceUpdate);
     const result = getVariableValues(schema, operation.variableDefinitions ?? [], { serviceId: "s1", input: { replicas: 2 } });
     expect(result.errors).toBeDefined();
+  });
+});
+
+describe("Railway database templates", () => {
+  it("deploys the template's serializedConfig verbatim into the given project and environment", async () => {
+    const byMethod = await recordEveryMethod();
+    const [detail, deploy] = byMethod.get("deployTemplate") ?? [];
+    expect(detail.variables).toEqual({ code: "redis" });
+    const template = (CANNED.TemplateDetail as { template: { id: string; serializedConfig: unknown } }).template;
+    expect(deploy.variables).toEqual({
+      input: { templateId: template.id, serializedConfig: template.serializedConfig, projectId: "p1", environmentId: "e1" },
+    });
+  });
+
+  it("returns the workflow id, and the workflow's status and error", async () => {
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const body = JSON.parse(String(init?.body)) as SentRequest;
+      if (body.operationName === "WorkflowStatus") return Response.json({ data: { workflowStatus: { status: "Error", error: "image pull failed" } } });
+      return Response.json({ data: CANNED[body.operationName] });
+    };
+    const api = createRailwayApi({ fetch }, { token: "test-token" });
+    expect(await api.deployTemplate({ code: "postgres", projectId: "p1", environmentId: "e1" })).toEqual({ workflowId: "wf1" });
+    expect(await api.workflowStatus("wf1")).toEqual({ status: "Error", error: "image pull failed" });
+  });
+
+  it("leaves environmentId out of serviceDelete when not given (delete everywhere)", async () => {
+    const sent: SentRequest[] = [];
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      sent.push(JSON.parse(String(init?.body)) as SentRequest);
+      return Response.json({ data: CANNED.ServiceDelete });
+    };
+    await createRailwayApi({ fetch }, { token: "test-token" }).deleteService("s1");
+    expect(sent.map((r) => r.variables)).toEqual([{ id: "s1" }]);
   });
 });
 

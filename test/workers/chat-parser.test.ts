@@ -120,6 +120,8 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
   ["show the last change to production", { kind: "last-change", env: "production" }],
   ["bootstrap local", { kind: "bootstrap", env: "local" }],
+  ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
+  ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -133,7 +135,6 @@ const NOT_COMMANDS = [
   "status",
   "ok",
   "okay thanks",
-  "add Redis to staging and production",
   "backfill timezone in staging at 500 users/min",
   "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
   "callback production",
@@ -150,6 +151,13 @@ const NOT_COMMANDS = [
 ];
 
 describe("parseIntent", () => {
+  it("yields one component intent per environment, in the order named", () => {
+    expect(parseIntents("add Redis to staging and production")).toEqual([
+      { kind: "component", action: "add", component: "redis", env: "staging" },
+      { kind: "component", action: "add", component: "redis", env: "production" },
+    ]);
+  });
+
   it.each(PHRASINGS)("understands %j", (text, expected) => {
     expect(parseIntent(text)).toEqual(expected);
   });

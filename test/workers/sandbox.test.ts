@@ -6,6 +6,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createRailwayApi } from "../../src/providers/railway/adapter";
 import type { SandboxSeed } from "../../src/sandbox/types";
 import { deployService, getDeployment } from "../../src/sandbox/world/deployments";
 import { getInstance, updateInstanceSettings } from "../../src/sandbox/world/entities";
@@ -59,6 +60,7 @@ const ENVIRONMENT_CREATE = `mutation EnvironmentCreate($input: EnvironmentCreate
   environmentCreate(input: $input) { id name sourceEnvironment { id name } }
 }`;
 const SERVICE_CREATE = `mutation ServiceCreate($input: ServiceCreateInput!) { serviceCreate(input: $input) { id name } }`;
+const SERVICE_DELETE = `mutation ServiceDelete($id: String!, $environmentId: String) { serviceDelete(id: $id, environmentId: $environmentId) }`;
 const DOMAIN_CREATE = `mutation ServiceDomainCreate($input: ServiceDomainCreateInput!) { serviceDomainCreate(input: $input) { id domain targetPort syncStatus } }`;
 
 interface GraphqlReply<T> {
@@ -326,6 +328,60 @@ describe("github", () => {
     const pushed = await stub.addCommit({ service: "api" });
     expect(pushed).toMatchObject({ ok: true, value: [{ repo: "invoice-perfect/api", message: "v3" }] });
     expect((await get("main")).body.commit.message).toBe("v3");
+  });
+});
+
+describe("database services", () => {
+  // The adapter itself drives the sandbox here, so its documents are proven against the sandbox's schema subset.
+  function adapterFor(stub: Stub) {
+    const fetch = (input: RequestInfo | URL, init?: RequestInit) => stub.fetch(new Request(input, init));
+    return createRailwayApi({ fetch }, { token: "sandbox-railway-token" });
+  }
+  const renderedRedisUrl = async (stub: Stub, projectId: string, environmentId: string, serviceId: string) =>
+    (await gql<{ variables: Record<string, string> }>(stub, VARIABLES.replace(", unrendered: true", ""), { projectId, environmentId, serviceId }))
+      .body.data?.variables.REDIS_URL;
+
+  it("deploys Redis from its template, then serviceDelete in one environment removes it there only", async () => {
+    const { stub, seed, staging } = await seeded("redis-delete");
+    const api = adapterFor(stub);
+    const { projectId } = staging;
+    const production = seed.railway.environments.production;
+    const before = new Set((await api.listServices(projectId)).map((s) => s.id));
+    for (const environmentId of [staging.environmentId, production]) {
+      const { workflowId } = await api.deployTemplate({ code: "redis", projectId, environmentId });
+      expect(workflowId).not.toBeNull();
+      expect(await api.workflowStatus(workflowId ?? "")).toEqual({ status: "Complete", error: null });
+      await api.upsertVariables({ projectId, environmentId, serviceId: seed.railway.services.api, variables: { REDIS_URL: "${{Redis.REDIS_URL}}" }, skipDeploys: true });
+    }
+    // Railway's payload does not name the new service: diff the project's services, as the CLI does.
+    const added = (await api.listServices(projectId)).filter((s) => !before.has(s.id));
+    expect(added.map((s) => s.name)).toEqual(["Redis"]);
+    const redis = added[0].id;
+    expect(await renderedRedisUrl(stub, projectId, staging.environmentId, seed.railway.services.api)).toMatch(/^redis:\/\/default:/);
+
+    await api.deleteService(redis, staging.environmentId);
+    const gone = await gql(stub, INSTANCE, { serviceId: redis, environmentId: staging.environmentId });
+    expect(gone.body.errors?.[0].message).toBe("ServiceInstance not found");
+    expect((await stub.deploymentsOf("staging", "Redis")).map((d) => d.status)).toEqual(["REMOVED"]);
+    expect(await stub.variablesOf("staging", "Redis")).toEqual({});
+    expect(await renderedRedisUrl(stub, projectId, staging.environmentId, seed.railway.services.api)).toBe("");
+    expect((await stub.deploymentsOf("production", "Redis"))[0].status).toBe("SUCCESS");
+    expect(await renderedRedisUrl(stub, projectId, production, seed.railway.services.api)).toMatch(/^redis:\/\/default:/);
+    expect((await api.listServices(projectId)).map((s) => s.id)).toContain(redis);
+
+    // Without environmentId it goes everywhere; the last instance gone takes the service with it.
+    await api.deleteService(redis);
+    expect((await api.listServices(projectId)).map((s) => s.id)).not.toContain(redis);
+    expect(await renderedRedisUrl(stub, projectId, production, seed.railway.services.api)).toBe("");
+  });
+
+  it("answers serviceDelete of an unknown service or environment with Railway-style errors", async () => {
+    const { stub, seed } = await seeded("delete-unknown");
+    const unknown = await gql(stub, SERVICE_DELETE, { id: "00000000-0000-4000-8000-000000000000" });
+    expect(unknown.body).toMatchObject({ data: null, errors: [{ message: "Service not found" }] });
+    const badEnv = await gql(stub, SERVICE_DELETE, { id: seed.railway.services.web, environmentId: "nope" });
+    expect(badEnv.body.errors?.[0].message).toBe("Environment not found");
+    expect((await stub.deploymentsOf("staging", "web"))[0].status).toBe("SUCCESS");
   });
 });
 

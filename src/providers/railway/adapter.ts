@@ -119,6 +119,21 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       const data = await call("ServiceDomainCreate", { input }, "write", (d) => ({ domainId: d.serviceDomainCreate.id }));
       return data.serviceDomainCreate;
     },
+    async deployTemplate({ code, projectId, environmentId }) {
+      const { template } = await call("TemplateDetail", { code }, "idempotent", (d) => ({ templateId: d.template.id }));
+      // serializedConfig goes back untouched: its schema is Railway's, and the CLI only fills in values we do not set.
+      const input = { templateId: template.id, serializedConfig: template.serializedConfig, projectId, environmentId };
+      const data = await call("TemplateDeployV2", { input }, "write", (d) => ({
+        projectId: d.templateDeployV2.projectId, ...(d.templateDeployV2.workflowId ? { workflowId: d.templateDeployV2.workflowId } : {}),
+      }));
+      return { workflowId: data.templateDeployV2.workflowId };
+    },
+    async workflowStatus(workflowId) {
+      return (await call("WorkflowStatus", { workflowId }, "idempotent")).workflowStatus;
+    },
+    async deleteService(serviceId, environmentId) {
+      await call("ServiceDelete", { id: serviceId, environmentId }, "idempotent", () => ({ serviceId }));
+    },
   };
 }
 

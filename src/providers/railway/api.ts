@@ -77,6 +77,15 @@ export interface RailwayHttpLog {
   deploymentId: string;
 }
 
+/** Database templates the control plane deploys (template codes as `railway add --database` sends them). */
+export type RailwayTemplateCode = "postgres" | "redis";
+
+/** workflowStatus: `Error` and `NotFound` are failures, `Running` means poll again. */
+export interface RailwayWorkflowStatus {
+  status: "Complete" | "Error" | "NotFound" | "Running";
+  error: string | null;
+}
+
 export interface RailwayApi {
   /** Projects visible to the token (first page is enough for one workspace). */
   listProjects(): Promise<RailwayProject[]>;
@@ -110,4 +119,17 @@ export interface RailwayApi {
   /** Railway-provided `*.up.railway.app` domains of one service instance. */
   listServiceDomains(projectId: string, environmentId: string, serviceId: string): Promise<{ id: string; domain: string; targetPort: number | null }[]>;
   createServiceDomain(serviceId: string, environmentId: string, targetPort?: number): Promise<{ id: string; domain: string }>;
+  /**
+   * template(code) then templateDeployV2 with the template's serializedConfig passed back verbatim.
+   * Not idempotent (every call creates services): callers diff listServices before re-sending. The
+   * payload does not name the new service; `workflowId` null means nothing to wait for.
+   */
+  deployTemplate(input: { code: RailwayTemplateCode; projectId: string; environmentId: string }): Promise<{ workflowId: string | null }>;
+  /** Progress of a template deploy workflow. */
+  workflowStatus(workflowId: string): Promise<RailwayWorkflowStatus>;
+  /**
+   * serviceDelete. With `environmentId` Railway deletes only there when the environment is a fork,
+   * otherwise in every non-fork environment (schema description); without it, everywhere.
+   */
+  deleteService(serviceId: string, environmentId?: string): Promise<void>;
 }

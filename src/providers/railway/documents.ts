@@ -92,6 +92,23 @@ export const RAILWAY_DOCUMENTS = {
     mutation ServiceDomainCreate($input: ServiceDomainCreateInput!) {
       serviceDomainCreate(input: $input) { id domain targetPort }
     }`,
+  // Databases come from templates (pluginCreate is deprecated): read the template, deploy its config verbatim.
+  TemplateDetail: /* GraphQL */ `
+    query TemplateDetail($code: String!) {
+      template(code: $code) { id serializedConfig }
+    }`,
+  TemplateDeployV2: /* GraphQL */ `
+    mutation TemplateDeployV2($input: TemplateDeployV2Input!) {
+      templateDeployV2(input: $input) { projectId workflowId }
+    }`,
+  WorkflowStatus: /* GraphQL */ `
+    query WorkflowStatus($workflowId: String!) {
+      workflowStatus(workflowId: $workflowId) { status error }
+    }`,
+  ServiceDelete: /* GraphQL */ `
+    mutation ServiceDelete($id: String!, $environmentId: String) {
+      serviceDelete(id: $id, environmentId: $environmentId)
+    }`,
 } as const satisfies Record<string, string>;
 
 export type RailwayOperationName = keyof typeof RAILWAY_DOCUMENTS;

@@ -82,6 +82,15 @@ export const RailwayData = {
     }),
   }),
   ServiceDomainCreate: z.object({ serviceDomainCreate: z.object({ id: z.string(), domain: z.string() }) }),
+  // serializedConfig is opaque JSON handed back verbatim, so it is only required to be present.
+  TemplateDetail: z.object({
+    template: z.object({ id: z.string(), serializedConfig: z.unknown().refine((c) => c != null, "missing serializedConfig") }),
+  }),
+  TemplateDeployV2: z.object({ templateDeployV2: z.object({ projectId: z.string(), workflowId: z.string().nullable() }) }),
+  WorkflowStatus: z.object({
+    workflowStatus: z.object({ status: z.enum(["Complete", "Error", "NotFound", "Running"]), error: z.string().nullable() }),
+  }),
+  ServiceDelete: z.object({ serviceDelete: Acknowledged }),
 } satisfies Record<RailwayOperationName, z.ZodType>;
 
 /** The GraphQL response envelope; `data` is checked per operation once `errors` is known to be absent. */

@@ -6,6 +6,7 @@ import { preflight, resolveRef } from "./prepare";
 import { reconcileConfig, reconcileShape } from "./reconcile";
 import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
+import { ensureComponent, removeComponent, updateSpec } from "./components";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -21,4 +22,7 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "canary-split": canarySplit,
   "canary-step": canaryStep,
   "canary-promote": canaryPromote,
+  "update-spec": updateSpec,
+  "ensure-component": ensureComponent,
+  "remove-component": removeComponent,
 };

@@ -3,6 +3,9 @@ import type { ServiceSpec } from "../../domain/spec";
 import type { RailwayInstanceSettings } from "../../providers/railway/api";
 import { componentServiceName } from "./prepare";
 
+/** The variable a service gets for a component it depends on. */
+export const COMPONENT_OUTPUT: Partial<Record<string, string>> = { postgres: "DATABASE_URL", redis: "REDIS_URL" };
+
 /** A job-style Railway service that only runs its service's migrations as a pre-deploy command. */
 export function migrationJobName(service: string): string {
   return `${service}-migrate`;
@@ -77,9 +80,17 @@ export const reconcileConfig: StepExecutor = async (ctx) => {
   const notes: string[] = [];
   for (const target of shapeTargets(ctx)) {
     const serviceId = binding.services[target.name];
+    // Plumbing services (migration jobs, canary twins) are created by the next deploy's reconcile-shape.
+    if (!serviceId && !(target.name in ctx.env.spec.services)) continue;
     if (!serviceId) return { kind: "fail", error: `${target.name} has no Railway service: reconcile-shape did not run` };
     const desired: Record<string, string> = {};
     if (target.spec.port && target.spec.kind === "service" && !target.name.endsWith("-migrate")) desired.PORT = String(target.spec.port);
+    // A declared dependency on a component that exists binds its standard output (e.g. REDIS_URL).
+    for (const dep of target.spec.dependsOn) {
+      const component = ctx.env.spec.components[dep];
+      const output = component && COMPONENT_OUTPUT[component.type];
+      if (output && !(output in target.spec.env)) desired[output] = `\${{${componentServiceName(component.type)}.${output}}}`;
+    }
     for (const [name, v] of Object.entries(target.spec.env)) {
       if ("value" in v) desired[name] = v.value;
       else if ("component" in v) desired[name] = `\${{${componentServiceName(ctx.env.spec.components[v.component]?.type ?? v.component)}.${v.output}}}`;
@@ -90,6 +101,9 @@ export const reconcileConfig: StepExecutor = async (ctx) => {
       }
     }
     const current = await ctx.railway.getVariables(binding.projectId, binding.environmentId, serviceId);
+    const removals = ((ctx.step.params.removeVars as Record<string, string[]> | undefined)?.[target.name] ?? []).filter((n) => n in current && !(n in desired));
+    for (const name of removals) await ctx.railway.deleteVariable({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, name });
+    if (removals.length) notes.push(`${target.name}: removed ${removals.join(", ")}`);
     const changed = Object.fromEntries(Object.entries(desired).filter(([k, v]) => current[k] !== v));
     if (Object.keys(changed).length === 0) continue;
     // skipDeploys: the deploy steps decide when services restart, not the variable write.

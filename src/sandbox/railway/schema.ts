@@ -37,6 +37,7 @@ type Mutation {
   environmentCreate(input: EnvironmentCreateInput!): Environment!
   projectCreate(input: ProjectCreateInput!): Project!
   serviceCreate(input: ServiceCreateInput!): Service!
+  serviceDelete(environmentId: String, id: String!): Boolean!
   serviceDomainCreate(input: ServiceDomainCreateInput!): ServiceDomain!
   serviceDomainDelete(id: String!): Boolean!
   serviceInstanceDeploy(commitSha: String, environmentId: String!, latestCommit: Boolean, serviceId: String!): Boolean!

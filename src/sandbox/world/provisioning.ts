@@ -1,9 +1,9 @@
 /** Creating services and environments the way Railway's serviceCreate / environmentCreate behave. */
 import {
-  createEnvironment, createServiceRow, ensureInstance, getEnvironment, getService, listEnvironments, listInstances,
+  createEnvironment, createServiceRow, ensureInstance, getEnvironment, getInstance, getService, listEnvironments, listInstances,
   type EnvironmentRow, type InstanceSettings, type ServiceRow,
 } from "./entities";
-import { deployService } from "./deployments";
+import { deployService, listDeployments, removeDeployment } from "./deployments";
 import { ensureRepo } from "./repos";
 import { randomHex, WorldError, type World } from "./store";
 import { getVariables, upsertVariables } from "./variables";
@@ -67,4 +67,30 @@ export function createEnvironmentFrom(
     }
   }
   return env;
+}
+
+/**
+ * serviceDelete. With `environmentId` only that environment's instance goes (the sandbox treats every
+ * environment as a fork here, the narrowest reading of the schema's description); the service row goes
+ * once no instance remains. Without it the service goes everywhere. Deployments stay readable as REMOVED
+ * (Railway keeps history), while variables and domains go, so `${{Name.VAR}}` references render empty.
+ */
+export function deleteService(world: World, serviceId: string, environmentId?: string | null): void {
+  const service = getService(world, serviceId);
+  if (!service) throw new WorldError("Service not found");
+  let instances = listInstances(world, { serviceId });
+  if (environmentId) {
+    const env = getEnvironment(world, environmentId);
+    if (!env || env.project_id !== service.project_id) throw new WorldError("Environment not found");
+    // No instance there is already the requested end state: answer true, as a repeated delete should.
+    const instance = getInstance(world, serviceId, environmentId);
+    instances = instance ? [instance] : [];
+  }
+  for (const instance of instances) {
+    for (const d of listDeployments(world, { serviceId, environmentId: instance.environmentId })) removeDeployment(world, d);
+    world.run("DELETE FROM variables WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
+    world.run("DELETE FROM domains WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
+    world.run("DELETE FROM instances WHERE id = ?", instance.id);
+  }
+  if (listInstances(world, { serviceId }).length === 0) world.run("DELETE FROM services WHERE id = ?", serviceId);
 }

@@ -1,7 +1,7 @@
 /** Root fields for services, service instances and deploy triggers. */
 import { getEnvironment, getInstance, getProject, getService, listInstances, updateInstanceSettings, type InstanceSettings } from "../../world/entities";
 import { deployService, listDeployments, redeploy } from "../../world/deployments";
-import { createService, type CreateServiceInput } from "../../world/provisioning";
+import { createService, deleteService, type CreateServiceInput } from "../../world/provisioning";
 import { ensureRepo } from "../../world/repos";
 import { authed, need, type RootResolver } from "../context";
 import { findInstanceView, serviceView } from "../views";
@@ -16,7 +16,7 @@ type InstanceUpdateInput = Omit<InstanceSettings, "multiRegionConfig" | "nixpack
 const asJsonText = (value: unknown): string | null | undefined =>
   value === undefined ? undefined : value === null ? null : JSON.stringify(value);
 
-/** service, serviceInstance, serviceCreate, serviceInstanceUpdate, serviceInstanceDeploy(V2), serviceInstanceRedeploy. */
+/** service, serviceInstance, serviceCreate, serviceDelete, serviceInstanceUpdate, serviceInstanceDeploy(V2), serviceInstanceRedeploy. */
 export const serviceResolvers = {
   service: authed((args: { id: string }, { world }) => serviceView(world, need(getService(world, args.id), "Service"))),
 
@@ -27,6 +27,11 @@ export const serviceResolvers = {
   serviceCreate: authed((args: { input: CreateServiceInput }, { world }) => {
     need(getProject(world, args.input.projectId), "Project");
     return serviceView(world, createService(world, args.input));
+  }),
+
+  serviceDelete: authed((args: { id: string; environmentId?: string | null }, { world }) => {
+    deleteService(world, args.id, args.environmentId);
+    return true;
   }),
 
   // Without environmentId Railway updates the service's instance in every environment.

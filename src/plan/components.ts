@@ -1,0 +1,49 @@
+import type { ComponentParams, PlannedStep } from "../domain/run";
+import type { SpecChange } from "../domain/spec";
+import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
+import { deployOrder } from "./deploy";
+
+const OUTPUT: Record<string, string | undefined> = { postgres: "DATABASE_URL", redis: "REDIS_URL" };
+const SERVICE: Record<string, string> = { postgres: "Postgres", redis: "Redis", storage: "storage" };
+
+/**
+ * reconcile (component add/remove): change the desired state, create or delete the provider resource,
+ * and (un)wire its variable on exactly the services that declare the dependency, redeploying them at
+ * their current release so they pick the change up.
+ */
+export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentParams): PlanOutput | { error: string } {
+  const { spec, currentRelease } = input;
+  const { action, component } = params;
+  const exists = component in spec.components;
+  if (action === "add" && exists) return { error: `${input.env} already has ${component}` };
+  if (action === "remove" && !exists) return { error: `${input.env} has no ${component} to remove` };
+  if (action === "remove" && component === "postgres") return { error: "removing Postgres would destroy the database: Infra Chat never purges data" };
+  const dependents = deployOrder(spec).filter((n) => spec.services[n].dependsOn.includes(component));
+  const output = OUTPUT[component];
+  const refs: Record<string, PinnedRef> = {};
+  for (const name of dependents) {
+    const live = currentRelease?.services[name];
+    if (live) refs[name] = { repo: spec.services[name].source.repo, ref: live.commitSha, sha: live.commitSha, message: live.commitMessage };
+  }
+  const wired = output ? dependents.filter((n) => !(output in spec.services[n].env)) : [];
+  const steps: Omit<PlannedStep, "id">[] = [
+    { kind: "resolve-ref", summary: `Keep the current release: ${Object.entries(refs).map(([n, r]) => `${n} ${r.message}`).join(", ") || "no dependent service"}`, params: { refs } },
+    { kind: "update-spec", summary: `Desired state: ${action} ${component}`, params: { ...params } },
+    ...(action === "add" ? [{ kind: "ensure-component" as const, summary: `Create ${SERVICE[component]} at Railway from its template`, params: { component } }] : []),
+    {
+      kind: "reconcile-config",
+      summary: output ? `${action === "add" ? "Set" : "Remove"} ${output} on ${wired.join(", ") || "no service"}` : "Reconcile variables",
+      params: action === "remove" && output ? { removeVars: Object.fromEntries(wired.map((n) => [n, [output]])) } : {},
+    },
+    ...Object.keys(refs).map((name) => ({ kind: "deploy-service" as const, summary: `Redeploy ${name} at ${refs[name].message} so it ${action === "add" ? "uses" : "stops using"} ${component}`, params: { service: name } })),
+    ...(action === "remove" ? [{ kind: "remove-component" as const, summary: `Delete ${SERVICE[component]} in ${input.env} — its data is lost`, params: { component } }] : []),
+  ];
+  const diff: SpecChange[] = [
+    action === "add" ? { path: `components.${component}`, op: "add", to: { type: component, size: params.size ?? "small" } } : { path: `components.${component}`, op: "remove", from: spec.components[component] },
+    ...wired.map((n): SpecChange => (action === "add" ? { path: `services.${n}.env.${output}`, op: "add", to: `\${{${SERVICE[component]}.${output}}}` } : { path: `services.${n}.env.${output}`, op: "remove", from: `\${{${SERVICE[component]}.${output}}}` })),
+  ];
+  const risk = action === "remove"
+    ? { level: "high" as const, notes: [`deletes ${SERVICE[component]} in ${input.env} and everything stored in it`, "needs approval before anything changes", ...(wired.length ? [`${wired.join(", ")} lose ${output} and are redeployed`] : [])] }
+    : { level: "low" as const, notes: [wired.length ? `${wired.join(", ")} get ${output} and are redeployed at their current release` : `no service declares a dependency on ${component} yet`] };
+  return { type: "reconcile", steps: steps.map((s, i) => ({ ...s, id: `s${String(i + 1).padStart(2, "0")}-${s.kind}${s.kind === "deploy-service" ? `-${String(s.params.service)}` : ""}` })), diff, risk };
+}
