@@ -9,6 +9,7 @@ import { createRailwayApi } from "./providers/railway/adapter";
 import { createCloudflareApi } from "./providers/cloudflare/adapter";
 import { createCloudflareTrafficRouter } from "./providers/cloudflare/traffic";
 import { createTwilioSms } from "./providers/twilio/adapter";
+import { createOpsApi } from "./providers/ops/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
 import type { ProviderSet } from "./runs/engine";
 import { createRedactor } from "./security/redact";
@@ -66,6 +67,7 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
       if (!cloudflare) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
       return createCloudflareTrafficRouter(cloudflare, zone);
     },
+    ops: (baseUrl, token) => createOpsApi({ ...ctx, fetch: providerFetch(env) }, { baseUrl, token }),
     sms: twilioSid && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM_NUMBER
       ? createTwilioSms(ctx, { accountSid: twilioSid, authToken: env.TWILIO_AUTH_TOKEN, from: env.TWILIO_FROM_NUMBER })
       : null,

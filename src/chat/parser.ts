@@ -224,6 +224,14 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     return [{ kind: "create-env", env: canonical(create[1]), from: canonical(create[2]) }];
   }
   const envs = namedEnvs(tokens, new Set<number>(), false);
+  if (/\bhow(?:s| is| are)?\b.*\bbackfill/.test(phrase) || /^backfill (?:status|progress)\b/.test(phrase)) return [envs[0] ? { kind: "progress", env: envs[0] } : { kind: "progress" }];
+  const backfill = /^(?:please )?(?:run (?:a |the )?)?backfill (?:of |the )?([a-z][a-z0-9_]*)\b/.exec(phrase);
+  if (backfill && envs.length > 0) {
+    const rate = /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(phrase);
+    const dryRun = /\bdry[ -]?run\b/.test(phrase);
+    const job = `backfill${backfill[1][0].toUpperCase()}${backfill[1].slice(1)}`;
+    return envs.map((env) => ({ kind: "backfill", env, job, ...(rate ? { ratePerMinute: Number(rate[1]) } : {}), ...(dryRun ? { dryRun } : {}) }));
+  }
   const component = /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
   if (component && envs.length > 0) {
     const kind = component[2] === "postgresql" ? "postgres" : component[2] === "s3" || component[2] === "minio" ? "storage" : component[2];

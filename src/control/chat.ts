@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
 import { parseIntents } from "../chat/parser";
@@ -72,6 +72,20 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
 
 async function respond(cx: ControlContext, intent: Intent, state: ConversationState, waitMs: number): Promise<ChatReply[]> {
   switch (intent.kind) {
+    case "backfill": {
+      const params = { job: intent.job, ...(intent.ratePerMinute ? { ratePerMinute: intent.ratePerMinute } : {}), ...(intent.dryRun ? { dryRun: true } : {}) };
+      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "backfill", params });
+      return [await afterPlan(cx, plan, state, 0)];
+    }
+    case "progress": {
+      const runId = intent.env ? await latestRunOf(cx, await resolveEnvName(cx, intent.env), "backfill") : state.lastRunId;
+      if (!runId) return [{ text: "There is no backfill to report on yet." }];
+      const run = await runView(cx, runId);
+      const p = run.progress as { processed?: number; total?: number | null; failed?: number; ratePerMinute?: number; etaSeconds?: number | null; note?: string; failureSamples?: { id: unknown; reason: string }[] } | undefined;
+      if (!p) return [{ text: renderRun(run) }];
+      const reasons = [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
+      return [{ text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`, run }];
+    }
     case "component": {
       const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component } });
       return [await afterPlan(cx, plan, state, waitMs)];
@@ -208,6 +222,12 @@ async function runReply(cx: ControlContext, runId: string, waitMs: number): Prom
     ? `\nWaiting for approval by ${run.requestedBy === cx.actor.id ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`
     : isTerminal(run.status as RunStatus) ? "" : "\nStill going — ask \"status\" or watch GET /api/runs/" + run.id + ".";
   return { text: renderRun(run) + tail, run };
+}
+
+async function latestRunOf(cx: ControlContext, envRef: string, type: string): Promise<string | undefined> {
+  const env = await findEnv(cx.db, envRef);
+  const rows = await cx.db.select({ id: runs.id }).from(runs).where(and(eq(runs.envId, env.id), eq(runs.type, type))).orderBy(desc(runs.createdAt)).limit(1);
+  return rows[0]?.id;
 }
 
 async function activeRunOf(cx: ControlContext, envRef: string): Promise<string | undefined> {

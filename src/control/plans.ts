@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
-import { ComponentParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
+import { BackfillParams, ComponentParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
 import { findEnv, listReleases, specAt } from "../db/environments";
@@ -9,6 +9,8 @@ import { getPlan, getRun, insertPlan } from "../db/runs";
 import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
 import { planComponent } from "../plan/components";
+import { planBackfill } from "../plan/backfill";
+import { sql } from "drizzle-orm";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
 import type { SourceApi } from "../providers/github/api";
@@ -66,6 +68,11 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
       return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref) });
     }
+    case "backfill": {
+      const params = parsed(BackfillParams) as BackfillParams;
+      await requireStagingFirst(cx, base.env, params);
+      return planBackfill(base, params);
+    }
     case "reconcile": {
       const result = planComponent(base, parsed(ComponentParams) as ComponentParams);
       if ("error" in result) throw new AppError("conflict", result.error);
@@ -78,7 +85,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return result;
     }
     default:
-      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile"] });
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill"] });
   }
 }
 
@@ -116,4 +123,18 @@ export function publicPlan(plan: Plan) {
     diff: plan.diff, risk: plan.risk, requiresApproval: plan.requiresApproval, autoApply: plan.autoApply,
     specRevision: plan.specRevision, createdAt: plan.createdAt,
   };
+}
+
+/** A production backfill needs a succeeded staging run of the same job first, unless an admin forces it. */
+async function requireStagingFirst(cx: ControlContext, envRef: string, params: BackfillParams): Promise<void> {
+  const [slug, name] = envRef.split(":");
+  if (name !== "production" || params.dryRun) return;
+  if (params.force) {
+    requireRole(cx.actor.role, "approve:production");
+    return;
+  }
+  const rows = await cx.db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+    JOIN projects pr ON pr.id = e.project_id WHERE pr.slug = ${slug} AND e.name = 'staging' AND r.type = 'backfill' AND r.status = 'succeeded'
+    AND json_extract(p.body, '$.params.job') = ${params.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+  if (!rows[0]?.n) throw new AppError("conflict", `run ${params.job} on ${slug}:staging successfully first (or an admin can force it)`);
 }

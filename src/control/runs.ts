@@ -64,6 +64,7 @@ export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifac
     createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error ?? undefined,
     steps: steps.map((s) => ({ id: s.stepId, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, note: s.note ?? undefined, error: s.error ?? undefined })),
     approvals,
+    progress: run.progress ?? undefined,
     artifacts,
   };
 }

@@ -48,7 +48,7 @@ export function projectionStatements(db: Database, run: RunRecord, steps: StepRe
   const now = new Date().toISOString();
   const runValues = {
     status: run.status, requestedBy: run.requestedBy, approvals: run.approvals, error: run.error,
-    startedAt: run.startedAt, endedAt: run.endedAt, updatedAt: now,
+    startedAt: run.startedAt, endedAt: run.endedAt, updatedAt: now, progress: run.outputs.progress ?? null,
   };
   return [
     db.insert(runs).values({ id: run.id, envId: run.plan.envId, planId: run.planId, type: run.type, createdAt: run.createdAt, ...runValues })

@@ -89,6 +89,7 @@ export const runs = sqliteTable("runs", {
   startedAt: text("started_at"),
   endedAt: text("ended_at"),
   updatedAt: text("updated_at").notNull(),
+  progress: text("progress", { mode: "json" }),
 }, (t) => [index("runs_env_created").on(t.envId, t.createdAt)]);
 
 export const runSteps = sqliteTable("run_steps", {

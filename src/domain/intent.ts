@@ -33,6 +33,10 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
   /** "add Redis to staging", "remove Redis from staging": a reconcile run per environment. */
   z.object({ kind: z.literal("component"), action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), env: EnvName }),
+  /** "backfill timezone in staging at 500 users/min" */
+  z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional() }),
+  /** "how is the backfill going?" */
+  z.object({ kind: z.literal("progress"), env: EnvName.optional() }),
   /** "bootstrap local": the local stack's files as one archive. */
   z.object({ kind: z.literal("bootstrap"), env: EnvName }),
   /** "what differs between staging and production?" */

@@ -73,6 +73,10 @@ export const StepKind = z.enum([
   "ensure-component",
   /** Deletes a component's provider resource (data loss: always approved first). */
   "remove-component",
+  /** Runs a data backfill through the app's ops contract, batch by batch, paced by the DO alarm. */
+  "backfill",
+  /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
+  "verify-backfill",
 ]);
 export type StepKind = z.infer<typeof StepKind>;
 
@@ -100,6 +104,22 @@ export type DeployParams = z.infer<typeof DeployParams>;
 
 export const MigrateParams = z.object({ ref: z.string().min(1).max(200).optional() }).strict();
 export const RollbackParams = z.object({ toRelease: z.string().min(1).max(100).optional() }).strict();
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM");
+export const BackfillParams = z.object({
+  job: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/),
+  batchSize: z.number().int().min(1).max(5000).optional(),
+  ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  maxRuntimeSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+  dryRun: z.boolean().optional(),
+  /** Only run inside this daily window (local time in `tz`), e.g. 01:00–05:00 Europe/London. */
+  window: z.object({ start: ClockTime, end: ClockTime, tz: z.string().min(1).max(64) }).strict().optional(),
+  /** Coverage (%) verification must reach. */
+  minCoverage: z.number().min(0).max(100).optional(),
+  /** Admin override: run in production without a successful staging run of the same job. */
+  force: z.boolean().optional(),
+}).strict();
+export type BackfillParams = z.infer<typeof BackfillParams>;
+
 export const ComponentParams = z.object({ action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict();
 export type ComponentParams = z.infer<typeof ComponentParams>;
 

@@ -20,7 +20,7 @@ export interface Receipt {
   error?: string;
 }
 
-export type ProviderName = "railway" | "cloudflare" | "twilio" | "stripe" | "sendgrid" | "github";
+export type ProviderName = "railway" | "cloudflare" | "twilio" | "stripe" | "sendgrid" | "github" | "app";
 
 /**
  * A provider call that did not succeed. `retryable` says whether trying again later can help;

@@ -3,6 +3,7 @@ import type { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { TrafficRouter } from "../domain/traffic";
+import type { OpsApi } from "../providers/ops/api";
 import type { RunRecord, StepRecord } from "./store";
 
 /** A release: what each service runs, as recorded when a deploy finished. */
@@ -77,6 +78,8 @@ export interface StepContext {
   pollMs: number;
   /** The traffic router for a Cloudflare zone. */
   trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  /** The app's ops contract in this environment (its api service's URL, OPS_TOKEN when set). */
+  opsFor(env: EnvContext): Promise<OpsApi>;
   /**
    * Canary time. Real mode: windows end now and waits are real. Simulated (sandbox): each check covers
    * the next interval of simulated time, and the real wait is the interval times `waitFactor`.

@@ -1,12 +1,12 @@
 import type { AuditInput } from "../audit/chain";
 import { ProviderError } from "../providers/types";
 import type { Receipt } from "../providers/types";
-import type { StepContext, StepResult } from "./context";
+import type { EnvContext, StepContext, StepResult } from "./context";
 import { appendReceipts } from "./artifacts";
 import { EXECUTORS } from "./executors";
 import { errorText } from "./executors/prepare";
 import type { RunRecord, StepRecord } from "./store";
-import type { EngineDeps } from "./types";
+import type { EngineDeps, ProviderSet } from "./types";
 
 /** Attempts a step may take before a retryable failure counts as final. */
 export const MAX_STEP_ATTEMPTS = 6;
@@ -33,6 +33,7 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
     run, step, env, ...providers, port: deps.port, artifacts: deps.artifacts,
     save: () => { store.saveStep(step); store.saveOutputs(run); },
     now: () => deps.now(), pollMs: deps.pollMs, timing: deps.timing,
+    opsFor: (e) => opsClient(providers, deps, e),
   };
   let result: StepResult;
   try {
@@ -63,4 +64,17 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
   if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
   return result;
+}
+
+/** The ops contract of the environment's app: the service that runs migrations (else the first HTTP one). */
+async function opsClient(providers: ProviderSet, deps: EngineDeps, env: EnvContext) {
+  const names = Object.keys(env.spec.services);
+  const app = names.find((n) => env.spec.services[n].migrateCommand) ?? names.find((n) => env.spec.services[n].kind === "service" && env.spec.services[n].healthPath);
+  const binding = env.bindings.railway;
+  const serviceId = app && binding?.services[app];
+  if (!app || !binding || !serviceId) throw new Error(`${env.env} has no provisioned app service that serves the ops contract`);
+  const domain = (await providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain;
+  if (!domain) throw new Error(`${app} in ${env.env} has no domain to reach its ops contract`);
+  const token = await deps.port.resolveSecret(env.envId, "OPS_TOKEN");
+  return providers.ops(`https://${domain}`, token ?? undefined);
 }

@@ -5,6 +5,7 @@ import type { TrafficRouter } from "../domain/traffic";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { SmsApi } from "../providers/twilio/api";
+import type { OpsApi } from "../providers/ops/api";
 import type { Receipt } from "../providers/types";
 import type { ControlPlanePort, StepContext } from "./context";
 import type { RunRecord, RunStore, StepRecord } from "./store";
@@ -15,6 +16,8 @@ export interface ProviderSet {
   appFetch: typeof fetch;
   trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
   sms: SmsApi | null;
+  /** The ops contract of an app at `baseUrl`. */
+  ops(baseUrl: string, token?: string): OpsApi;
 }
 
 /** What the engine needs from its Durable Object shell. */

@@ -1,10 +1,11 @@
 /**
  * The simulated Invoice Perfect app behind each `*.up.railway.app` service domain, for requests the
- * control plane itself sends (health probes). It serves the release of the instance's live deployment
+ * control plane itself sends (health probes, and the ops contract on the api service: ops/server.ts). It serves the release of the instance's live deployment
  * (the newest that went live). The synthetic user traffic seen through httpLogs and the HTTP metrics is
  * generated separately, deterministically per window, in traffic/.
  */
 import { appFaultsFor, consumeAppFault } from "./faults";
+import { handleOps, servesOps } from "./ops/server";
 import { getEnvironment, getInstance, getService } from "./world/entities";
 import { currentDeployment } from "./world/deployments";
 import { findDomain, RAILWAY_APP_SUFFIX } from "./world/domains";
@@ -19,8 +20,8 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-/** Answers one request to an app domain. */
-export function handleApp(world: World, request: Request): Response {
+/** Answers one request to an app domain; `text` is the body, already read by the router. */
+export function handleApp(world: World, request: Request, text = ""): Response {
   const url = new URL(request.url);
   const domain = findDomain(world, url.hostname);
   // Railway's edge answers this for a domain with no service behind it.
@@ -44,6 +45,7 @@ export function handleApp(world: World, request: Request): Response {
     }
     return json(200, { status: "ok", release });
   }
+  if (servesOps(service, url.pathname)) return handleOps(world, env, service, request, text);
   if (request.method === "GET" && url.pathname === "/") return json(200, { service: service.name, release });
   return json(404, { error: "Not Found", path: url.pathname });
 }

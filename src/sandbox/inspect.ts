@@ -1,6 +1,7 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
 import { envNameOf, listFaults } from "./faults";
+import { hasUsers, userCounts } from "./ops/users";
 import { MASK } from "./request-log";
 import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
@@ -36,6 +37,15 @@ export interface SandboxState {
   cloudflare: CloudflareState;
   /** The Twilio outbox, newest first. */
   sms: SentSms[];
+  /** The simulated app's users per environment name, once the ops contract created them there. */
+  appUsers: Record<string, { total: number; filled: number }>;
+}
+
+// Keyed by name for people reading the state; on a name clash the oldest project (the seed) wins.
+function appUsersOf(world: World, envs: EnvironmentRow[]): SandboxState["appUsers"] {
+  const out: SandboxState["appUsers"] = {};
+  for (const e of envs) if (!(e.name in out) && hasUsers(world, e.id)) out[e.name] = userCounts(world, e.id);
+  return out;
 }
 
 function masked(values: Record<string, string>): Record<string, string> {
@@ -84,6 +94,7 @@ export function worldState(world: World): SandboxState {
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
     cloudflare: cloudflareState(world),
     sms: outbox(world),
+    appUsers: appUsersOf(world, envs),
   };
 }
 

@@ -62,7 +62,7 @@ export class SandboxRouter {
     if (provider === "unknown") {
       response = json(502, { error: { code: "sandbox_unknown_host", message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.` } });
     } else if (provider === "app") {
-      response = handleApp(world, request);
+      response = handleApp(world, request, text);
     } else {
       const fault = takeProviderFault(world, provider, operationOf(provider, request.method, url.pathname, logBody));
       if (fault && fault.status !== "timeout") {

@@ -120,6 +120,9 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
   ["show the last change to production", { kind: "last-change", env: "production" }],
   ["bootstrap local", { kind: "bootstrap", env: "local" }],
+  ["backfill timezone in staging at 500 users/min", { kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 }],
+  ["backfill timezone on prod at 500 users/min, dry run", { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true }],
+  ["how is the backfill going?", { kind: "progress" }],
   ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
   ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
 ];
@@ -135,7 +138,6 @@ const NOT_COMMANDS = [
   "status",
   "ok",
   "okay thanks",
-  "backfill timezone in staging at 500 users/min",
   "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
   "callback production",
   "rollback production; deploy staging",

@@ -7,6 +7,7 @@ import { reconcileConfig, reconcileShape } from "./reconcile";
 import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, updateSpec } from "./components";
+import { backfill, verifyBackfill } from "./backfill";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -25,4 +26,6 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "update-spec": updateSpec,
   "ensure-component": ensureComponent,
   "remove-component": removeComponent,
+  backfill,
+  "verify-backfill": verifyBackfill,
 };

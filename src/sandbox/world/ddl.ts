@@ -61,6 +61,19 @@ const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS twilio_messages (
      sid TEXT PRIMARY KEY, seq INTEGER NOT NULL, account_sid TEXT NOT NULL, to_number TEXT NOT NULL, from_number TEXT,
      messaging_service_sid TEXT, body TEXT NOT NULL, num_media INTEGER NOT NULL, created_at INTEGER NOT NULL)`,
+  // The simulated Invoice Perfect database (src/sandbox/ops): users per environment, created on first use of
+  // the ops contract, and the job ledger. Events are unique per (environment, run, user): re-sending a
+  // batch of a run records nothing twice, as in the real app.
+  `CREATE TABLE IF NOT EXISTS app_users (
+     environment_id TEXT NOT NULL, id INTEGER NOT NULL, address_line1 TEXT, city TEXT, region TEXT, postal_code TEXT,
+     country TEXT, timezone TEXT, PRIMARY KEY (environment_id, id))`,
+  `CREATE TABLE IF NOT EXISTS ops_job_runs (
+     environment_id TEXT NOT NULL, id TEXT NOT NULL, job TEXT NOT NULL, status TEXT NOT NULL, cursor INTEGER,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, PRIMARY KEY (environment_id, id))`,
+  `CREATE TABLE IF NOT EXISTS ops_job_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, environment_id TEXT NOT NULL, run_id TEXT NOT NULL, job TEXT NOT NULL,
+     user_id INTEGER NOT NULL, event TEXT NOT NULL, reason TEXT, detail TEXT, created_at INTEGER NOT NULL,
+     UNIQUE (environment_id, run_id, user_id))`,
   // Tokens are recorded by fingerprint only: the sandbox accepts any, but must never store one.
   `CREATE TABLE IF NOT EXISTS tokens (
      fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,

@@ -1,0 +1,26 @@
+import type { BackfillParams } from "../domain/run";
+import type { PlanInput, PlanOutput } from "./deploy";
+
+/** backfill: paced batches through the app's ops contract, then verification decides success. */
+export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillParams): PlanOutput {
+  const rate = params.ratePerMinute ?? 1000;
+  const batch = params.batchSize ?? Math.max(1, Math.min(500, Math.round(rate / 6)));
+  const window = params.window ? `, only ${params.window.start}–${params.window.end} ${params.window.tz}` : "";
+  const limit = params.maxRuntimeSeconds ? `, at most ${params.maxRuntimeSeconds}s` : "";
+  const production = input.env.endsWith(":production");
+  return {
+    type: "backfill",
+    steps: [
+      { id: "s01-backfill", kind: "backfill", summary: `${params.dryRun ? "Dry run of" : "Run"} ${params.job}: batches of ${batch} at ${rate} rows/min${window}${limit}, checkpointed after every batch`, params: {} },
+      { id: "s02-verify-backfill", kind: "verify-backfill", summary: params.dryRun ? "Report what would change (dry run writes nothing)" : `Verify: coverage ≥ ${params.minCoverage ?? 95}%, every value valid, a re-derived sample agrees`, params: {} },
+    ],
+    diff: [],
+    risk: {
+      level: params.dryRun ? "low" : production ? "high" : "medium",
+      notes: [
+        params.dryRun ? "dry run: reads only, writes nothing" : "writes customer data; idempotent and resumable (stop/resume keep the cursor)",
+        ...(production && !params.dryRun ? ["production: a successful staging run of the same job came first (or an admin overrode it)"] : []),
+      ],
+    },
+  };
+}

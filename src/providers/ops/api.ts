@@ -1,0 +1,27 @@
+/** The app's ops contract (ARCHITECTURE §8): one batch of a job from a cursor, and verification. */
+
+export interface OpsBatch {
+  runId: string | null;
+  processed: number;
+  nextCursor: string | null;
+  done: boolean;
+  failures: { id: number | string; reason: string }[];
+  changed: { id: number | string; timezone?: string }[];
+  counts: { updated: number; failed: number; skipped: number };
+}
+
+export interface OpsVerification {
+  total: number;
+  filled: number;
+  /** percent, 0–100 */
+  coverage: number;
+  ok: boolean;
+  invalid: unknown[];
+  sampleMismatches: unknown[];
+}
+
+export interface OpsApi {
+  /** One batch; idempotent per (runId, row) at the app, so a retry after a lost answer is safe. */
+  runBatch(input: { job: string; cursor: string | null; batchSize: number; dryRun: boolean; runId: string }): Promise<OpsBatch>;
+  verify(input: { job: string; sample?: number; minCoverage?: number }): Promise<OpsVerification>;
+}

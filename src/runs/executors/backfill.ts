@@ -1,0 +1,129 @@
+import type { BackfillParams } from "../../domain/run";
+import type { OpsBatch } from "../../providers/ops/api";
+import type { StepContext, StepExecutor } from "../context";
+import { nextWindowStart } from "./window";
+
+/** How the backfill is going, as runs and chat show it. */
+export interface BackfillProgress {
+  processed: number;
+  updated: number;
+  failed: number;
+  skipped: number;
+  total: number | null;
+  remaining: number | null;
+  batches: number;
+  ratePerMinute: number;
+  etaSeconds: number | null;
+  failureSamples: { id: number | string; reason: string }[];
+  dryRun: boolean;
+  wouldChange?: number;
+  note?: string;
+}
+
+interface BackfillState {
+  cursor?: string | null;
+  startedAt?: number;
+  /** When the next batch is due (simulated time in the sandbox, real time otherwise). */
+  nextAt?: number;
+  /** Due times of the batches sent, for pacing checks (bounded). */
+  schedule?: number[];
+  progress?: BackfillProgress;
+}
+
+const DEFAULT_RATE = 1000;
+const SCHEDULE_KEPT = 500;
+
+/** Batch size and the pause between batches that honours the rate. */
+export function pacing(params: BackfillParams): { batchSize: number; intervalMs: number; rate: number } {
+  const rate = params.ratePerMinute ?? DEFAULT_RATE;
+  // Small enough that a stop takes effect quickly and the rate is smooth (≈ 6 batches a minute).
+  const batchSize = params.batchSize ?? Math.max(1, Math.min(500, Math.round(rate / 6)));
+  return { batchSize, intervalMs: (batchSize / rate) * 60_000, rate };
+}
+
+/**
+ * Sends one batch per execution from the checkpointed cursor, then waits until the next batch is due.
+ * The cursor only moves after the app's answer is persisted; a batch re-sent after an eviction carries
+ * the same run id and cursor, which the app's ops contract records once.
+ */
+export const backfill: StepExecutor = async (ctx) => {
+  const params = ctx.run.plan.params as BackfillParams;
+  const ops = await ctx.opsFor(ctx.env);
+  const state = ctx.step.state as BackfillState;
+  const { batchSize, intervalMs, rate } = pacing(params);
+  if (state.startedAt === undefined) {
+    const baseline = await ops.verify({ job: params.job, sample: 0, minCoverage: 0 });
+    state.startedAt = state.nextAt = ctx.now();
+    state.cursor = null;
+    state.schedule = [];
+    state.progress = { processed: 0, updated: 0, failed: 0, skipped: 0, total: baseline.total, remaining: baseline.total, batches: 0, ratePerMinute: rate, etaSeconds: null, failureSamples: [], dryRun: params.dryRun === true };
+    ctx.save();
+  }
+  const progress = state.progress!;
+  const dueAt = state.nextAt!;
+  if (params.window) {
+    const opens = nextWindowStart(dueAt, params.window);
+    if (opens > dueAt) {
+      state.nextAt = opens;
+      progress.note = `outside the ${params.window.start}–${params.window.end} ${params.window.tz} window: next batch at ${new Date(opens).toISOString()}`;
+      publish(ctx, progress);
+      return { kind: "wait", ms: waitFor(ctx, dueAt, opens), note: progress.note };
+    }
+  }
+  if (params.maxRuntimeSeconds && dueAt - state.startedAt! >= params.maxRuntimeSeconds * 1000) {
+    return { kind: "halt", reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue` };
+  }
+  const batch = await ops.runBatch({ job: params.job, cursor: state.cursor ?? null, batchSize, dryRun: params.dryRun === true, runId: ctx.run.id });
+  record(progress, batch, rate);
+  state.cursor = batch.nextCursor;
+  state.schedule = [...(state.schedule ?? []), dueAt].slice(-SCHEDULE_KEPT);
+  state.nextAt = dueAt + intervalMs;
+  progress.note = undefined;
+  publish(ctx, progress);
+  if (batch.done) return { kind: "done", note: summary(progress) };
+  return { kind: "wait", ms: waitFor(ctx, dueAt, state.nextAt), note: summary(progress) };
+};
+
+/** Coverage and invariants decide whether the backfill succeeded; a dry run has nothing to verify. */
+export const verifyBackfill: StepExecutor = async (ctx) => {
+  const params = ctx.run.plan.params as BackfillParams;
+  if (params.dryRun) return { kind: "done", note: `dry run: ${(ctx.run.outputs.progress as BackfillProgress | undefined)?.wouldChange ?? 0} rows would change; nothing written` };
+  const target = params.minCoverage ?? 95;
+  const result = await (await ctx.opsFor(ctx.env)).verify({ job: params.job, sample: 100, minCoverage: target });
+  ctx.run.outputs.verification = result;
+  ctx.save();
+  const why = [
+    result.coverage < target ? `coverage ${result.coverage}% is below the ${target}% target (${result.total - result.filled} of ${result.total} rows unfilled)` : "",
+    result.invalid.length ? `${result.invalid.length} invalid values` : "",
+    result.sampleMismatches.length ? `${result.sampleMismatches.length} re-derived samples disagree` : "",
+  ].filter(Boolean);
+  if (why.length || !result.ok) return { kind: "fail", error: `verification failed: ${why.join("; ") || "the app reports not ok"}` };
+  return { kind: "done", note: `verified: coverage ${result.coverage}% (target ${target}%), every value valid` };
+};
+
+function record(p: BackfillProgress, batch: OpsBatch, rate: number): void {
+  p.processed += batch.processed;
+  p.updated += batch.counts.updated;
+  p.failed += batch.counts.failed;
+  p.skipped += batch.counts.skipped;
+  p.batches += 1;
+  if (p.dryRun) p.wouldChange = (p.wouldChange ?? 0) + batch.changed.length;
+  p.failureSamples = [...p.failureSamples, ...batch.failures].slice(0, 20);
+  p.remaining = p.total === null ? null : Math.max(0, p.total - p.processed);
+  p.etaSeconds = p.remaining === null ? null : Math.round((p.remaining / rate) * 60);
+}
+
+function publish(ctx: StepContext, progress: BackfillProgress): void {
+  ctx.run.outputs.progress = { ...progress };
+  ctx.save();
+}
+
+/** Real mode waits until the due time; the sandbox moves simulated time and waits a scaled interval. */
+function waitFor(ctx: StepContext, from: number, until: number): number {
+  return ctx.timing.simulated ? (until - from) * ctx.timing.waitFactor : Math.max(0, until - ctx.now());
+}
+
+function summary(p: BackfillProgress): string {
+  const done = p.total ? ` of ${p.total}` : "";
+  return `${p.processed}${done} processed (${p.updated} updated, ${p.failed} failed, ${p.skipped} skipped) in ${p.batches} batches${p.dryRun ? " — dry run, nothing written" : ""}`;
+}
