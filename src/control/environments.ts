@@ -6,7 +6,7 @@ import { EnvironmentSpec, diffSpecs } from "../domain/spec";
 import { invoicePerfectSpec } from "../domain/template";
 import { findEnv, listEnvs, listReleases, revisions, specAt } from "../db/environments";
 import { connections, environments, projects, runs, specRevisions } from "../db/schema";
-import { listSecrets, putSecret } from "../db/secrets";
+import { STAGED, listSecrets, putSecret } from "../db/secrets";
 import { requireRole } from "../security/roles";
 import { secretCipher } from "../wiring";
 import type { ControlContext } from "./context";
@@ -127,6 +127,17 @@ export async function setSecret(cx: ControlContext, ref: string, name: string, v
   const row = await findEnv(cx.db, ref);
   await putSecret(cx.db, secretCipher(cx.env), row.id, name, value, new Date(cx.now()).toISOString());
   await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
+}
+
+/** Stages a new value and plans its rotation (the run swaps it in, redeploys its users, destroys the old one). */
+export async function rotateSecret(cx: ControlContext, ref: string, name: string, value: string) {
+  requireRole(cx.actor.role, "manage-secrets");
+  if (!SECRET_NAME.test(name)) throw new AppError("invalid_request", "secret names are UPPER_SNAKE_CASE", { name });
+  const row = await findEnv(cx.db, ref);
+  if (!(await listSecrets(cx.db, row.id)).some((s) => s.name === name)) throw new AppError("not_found", `${row.env} has no secret ${name} to rotate (set it first)`);
+  await putSecret(cx.db, secretCipher(cx.env), row.id, `${name}${STAGED.next}`, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
+  return row.env;
 }
 
 /** Secret names with their `secretref://` references. */

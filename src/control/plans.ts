@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
-import { BackfillParams, ComponentParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
+import { BackfillParams, ComponentParams, RotateSecretParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
 import { findEnv, listReleases, specAt } from "../db/environments";
@@ -10,6 +10,7 @@ import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
 import { planComponent } from "../plan/components";
 import { planBackfill } from "../plan/backfill";
+import { planRotateSecret } from "../plan/secrets";
 import { sql } from "drizzle-orm";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
@@ -73,6 +74,12 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       await requireStagingFirst(cx, base.env, params);
       return planBackfill(base, params);
     }
+    case "rotate-secret": {
+      const { name } = parsed(RotateSecretParams) as { name: string };
+      const result = planRotateSecret(base, name);
+      if ("error" in result) throw new AppError("conflict", result.error);
+      return result;
+    }
     case "reconcile": {
       const result = planComponent(base, parsed(ComponentParams) as ComponentParams);
       if ("error" in result) throw new AppError("conflict", result.error);
@@ -85,7 +92,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return result;
     }
     default:
-      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill"] });
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill", "rotate-secret"] });
   }
 }
 

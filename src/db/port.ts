@@ -5,7 +5,7 @@ import type { Database } from "./client";
 import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
 import { environments, releases, users } from "./schema";
 import type { SecretCipher } from "./secrets";
-import { listSecrets, resolveSecret } from "./secrets";
+import { destroyPreviousSecret, listSecrets, resolveSecret, swapStagedSecret } from "./secrets";
 
 /** The run engine's view of D1. */
 export function createControlPlanePort(db: Database, cipher: SecretCipher, now: () => number): ControlPlanePort {
@@ -40,6 +40,8 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const from = await specAt(db, envId, fromRevision);
       return (await insertRevision(db, envId, from, spec, author, reason, iso())).revision;
     },
+    swapSecret: (envId, name) => swapStagedSecret(db, cipher, envId, name, iso()),
+    destroyPreviousSecret: (envId, name) => destroyPreviousSecret(db, envId, name),
     async usersByPhone(phones) {
       if (phones.length === 0) return [];
       const rows = await db.select().from(users).where(inArray(users.phone, phones));

@@ -18,9 +18,40 @@ export async function putSecret(db: Database, cipher: SecretCipher, envId: strin
     .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealed, updatedAt: now } });
 }
 
-/** Secret names and update times of an environment — never values. */
+/** Rotation keeps the incoming value as NAME@next and the outgoing one as NAME@previous until the run ends. */
+export const STAGED = { next: "@next", previous: "@previous" } as const;
+
+/** Secret names and update times of an environment — never values, never rotation internals. */
 export async function listSecrets(db: Database, envId: string): Promise<{ name: string; updatedAt: string }[]> {
-  return db.select({ name: secrets.name, updatedAt: secrets.updatedAt }).from(secrets).where(eq(secrets.envId, envId)).orderBy(secrets.name);
+  const rows = await db.select({ name: secrets.name, updatedAt: secrets.updatedAt }).from(secrets).where(eq(secrets.envId, envId)).orderBy(secrets.name);
+  return rows.filter((r) => !r.name.includes("@"));
+}
+
+/**
+ * Rotation's swap, in one batch: NAME takes the staged value, the old value is kept as NAME@previous
+ * (re-sealed for its own location) until the run finishes. Idempotent: with nothing staged it is done.
+ */
+export async function swapStagedSecret(db: Database, cipher: SecretCipher, envId: string, name: string, now: string): Promise<"swapped" | "already"> {
+  const next = await resolveSecret(db, cipher, envId, `${name}${STAGED.next}`);
+  if (next === null) return "already";
+  const current = await resolveSecret(db, cipher, envId, name);
+  const sealedNext = await cipher.encrypt(next, aadOf(envId, name));
+  const statements = [
+    db.insert(secrets).values({ envId, name, ...sealedNext, updatedAt: now }).onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedNext, updatedAt: now } }),
+    db.delete(secrets).where(and(eq(secrets.envId, envId), eq(secrets.name, `${name}${STAGED.next}`))),
+  ];
+  if (current !== null) {
+    const sealedPrevious = await cipher.encrypt(current, aadOf(envId, `${name}${STAGED.previous}`));
+    statements.push(db.insert(secrets).values({ envId, name: `${name}${STAGED.previous}`, ...sealedPrevious, updatedAt: now })
+      .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedPrevious, updatedAt: now } }));
+  }
+  await db.batch(statements as [never]);
+  return "swapped";
+}
+
+/** Destroys the outgoing value once the rotation has been rolled out. */
+export async function destroyPreviousSecret(db: Database, envId: string, name: string): Promise<void> {
+  await db.delete(secrets).where(and(eq(secrets.envId, envId), eq(secrets.name, `${name}${STAGED.previous}`)));
 }
 
 /** Decrypts one secret; null when it is not set. */

@@ -77,6 +77,10 @@ export const StepKind = z.enum([
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
   "verify-backfill",
+  /** Rotation: the staged value becomes the secret; the old one is kept aside until the run ends. */
+  "swap-secret",
+  /** Rotation: the old value is destroyed once every service runs with the new one. */
+  "destroy-secret",
 ]);
 export type StepKind = z.infer<typeof StepKind>;
 
@@ -119,6 +123,8 @@ export const BackfillParams = z.object({
   force: z.boolean().optional(),
 }).strict();
 export type BackfillParams = z.infer<typeof BackfillParams>;
+
+export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
 
 export const ComponentParams = z.object({ action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict();
 export type ComponentParams = z.infer<typeof ComponentParams>;

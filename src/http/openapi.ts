@@ -31,6 +31,7 @@ export const API_ROUTES: RouteContract[] = [
   { method: "post", path: "/api/envs/{id}/revisions/{rev}/revert", summary: "Make a new revision equal to an earlier one", minRole: "admin", body: z.object({ reason: z.string().max(500).optional() }) },
   { method: "get", path: "/api/envs/{id}/bootstrap", summary: "Local bootstrap archive (compose.yaml, .env.local, tunnel config, seed scripts)", minRole: "viewer" },
   { method: "put", path: "/api/envs/{id}/secrets/{name}", summary: "Set a secret (stored encrypted, never returned)", minRole: "admin", body: PutSecret },
+  { method: "post", path: "/api/envs/{id}/secrets/{name}/rotate", summary: "Stage a new value and plan its rotation (rotate-secret run)", minRole: "admin", body: PutSecret },
   { method: "get", path: "/api/envs/{id}/secrets", summary: "Secret names and references", minRole: "viewer" },
   { method: "post", path: "/api/envs/{id}/plan", summary: "Plan a run (read-only)", minRole: "deployer", body: PlanRequest },
   { method: "get", path: "/api/envs/{id}/runs", summary: "Runs of an environment", minRole: "viewer" },

@@ -45,6 +45,9 @@ export interface ControlPlanePort {
   setCurrentRelease(envId: string, releaseId: string): Promise<void>;
   /** Writes the next spec revision (optimistically locked on `fromRevision`); returns its number. */
   reviseSpec(envId: string, fromRevision: number, spec: EnvironmentSpec, author: string, reason: string): Promise<number>;
+  /** Rotation: staged value → secret, old value kept aside ("already" when done before). */
+  swapSecret(envId: string, name: string): Promise<"swapped" | "already">;
+  destroyPreviousSecret(envId: string, name: string): Promise<void>;
   /** Users whose phone is one of these (for SMS codes and inbound replies). */
   usersByPhone(phones: string[]): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
 }

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { controlContext } from "../../control/context";
-import { PutSecret, envView, listRevisions, secretRefs, setSecret } from "../../control/environments";
-import { PlanRequest, createPlan, publicPlan } from "../../control/plans";
+import { PutSecret, envView, listRevisions, rotateSecret, secretRefs, setSecret } from "../../control/environments";
+import { PlanRequest, applyPlan, createPlan, publicPlan } from "../../control/plans";
 import { formatRun } from "../../control/runs";
 import { findEnv } from "../../db/environments";
 import { listRuns } from "../../db/runs";
@@ -36,6 +36,14 @@ export const envRoutes = new Hono<AppEnv>()
   .get("/envs/:id/bootstrap", async (c) => {
     const archive = await localBootstrap(controlContext(c.env, c.get("actor")), c.req.param("id"));
     return new Response(archive.bytes, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${archive.filename}"` } });
+  })
+  .post("/envs/:id/secrets/:name/rotate", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    const { value } = await readJson(c, PutSecret);
+    const envRef = await rotateSecret(cx, c.req.param("id"), c.req.param("name"), value);
+    const plan = await createPlan(cx, envRef, { type: "rotate-secret", params: { name: c.req.param("name") } });
+    const run = plan.autoApply ? await applyPlan(cx, plan.id) : undefined;
+    return c.json({ plan: publicPlan(plan), ...(run ? { run: { id: run.id, status: run.status } } : {}) }, 201);
   })
   .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
   .post("/envs/:id/plan", async (c) => {

@@ -8,6 +8,7 @@ import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, updateSpec } from "./components";
 import { backfill, verifyBackfill } from "./backfill";
+import { destroySecret, swapSecret } from "./secrets";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -28,4 +29,6 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "remove-component": removeComponent,
   backfill,
   "verify-backfill": verifyBackfill,
+  "swap-secret": swapSecret,
+  "destroy-secret": destroySecret,
 };
