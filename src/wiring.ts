@@ -91,9 +91,23 @@ export function secretCipher(env: Env): SecretCipher {
   return createSecretBox(env.SECRETS_MASTER_KEY, env.SECRETS_KEY_ID ?? "k1", { previous });
 }
 
-/** A redactor that knows every stored secret value (of one environment, or all). */
+const redactors = new Map<string, { stamp: string; redact: (text: string) => string }>();
+
+/**
+ * A redactor that knows every stored secret value (of one environment, or all). Decrypting every secret
+ * on every response is wasted work, so the redactor is reused until the secrets table changes (its row
+ * count and newest update stamp) — a cheap check that never lets a new value through unredacted.
+ */
 export async function redactorFor(env: Env, db: Database, envId?: string): Promise<(text: string) => string> {
-  return createRedactor(await allSecretValues(db, secretCipher(env), envId));
+  const stampRow = await env.DB.prepare(`SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM secrets${envId ? " WHERE env_id = ?" : ""}`)
+    .bind(...(envId ? [envId] : [])).first<{ n: number; t: string }>();
+  const key = `${env.SECRETS_KEY_ID ?? ""}/${envId ?? "*"}`;
+  const stamp = `${stampRow?.n ?? 0}/${stampRow?.t ?? ""}`;
+  const cached = redactors.get(key);
+  if (cached && cached.stamp === stamp) return cached.redact;
+  const redact = createRedactor(await allSecretValues(db, secretCipher(env), envId));
+  redactors.set(key, { stamp, redact });
+  return redact;
 }
 
 /** R2 artifact store; bodies are scrubbed of every secret value before they are written. */

@@ -4,6 +4,7 @@
  * lowercase hex HMAC-SHA256(key = endpoint secret as UTF-8, message = `${t}.${raw body}`).
  * WebCrypto only, so the same code runs in workerd, in Node tests and in the sandbox's signer.
  */
+import { constantTimeEqual, utf8 } from "./bytes";
 
 /** Stripe's official libraries default to 5 minutes (stripe-node `DEFAULT_TOLERANCE`). */
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -82,14 +83,4 @@ export async function verifyStripeSignature(
   if (!matched) return { ok: false, reason: "no_valid_signature" };
   if (Math.abs(nowSeconds - parsed.timestamp) > toleranceSeconds) return { ok: false, reason: "timestamp_out_of_tolerance" };
   return { ok: true, timestamp: parsed.timestamp };
-}
-
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
 }

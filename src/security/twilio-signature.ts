@@ -4,6 +4,7 @@
  * WebCrypto only, so the same code runs in workerd, in Node tests and in the sandbox's signer.
  */
 import { encodeBase64 } from "./base64";
+import { constantTimeEqual, utf8 } from "./bytes";
 
 /** Form parameters as received: an object, or [name, value] pairs when a name may repeat. */
 export type TwilioParams = Record<string, string> | [string, string][];
@@ -87,14 +88,4 @@ function urlVariants(url: string): string[] {
   const variants = [url, `${origin}${rest}`];
   if (!port || port[1] === "" || port[1] === defaultPort) variants.push(`${origin}:${defaultPort}${rest}`);
   return [...new Set(variants)];
-}
-
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
 }
