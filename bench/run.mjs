@@ -80,6 +80,22 @@ try {
     const samples = checks.reduce((n, c) => n + c.canary.requests, 0);
     record(`Fault ${Math.round(errorRate * 100)}% 5xx → 0% canary (simulated)`, seconds, "s", 60, `${status}; ${checks.length} checks, ${samples} canary requests sampled`);
   }
+  // 5. Backfill: throughput with no rate limit (wall clock), and pacing error at 500 rows/min (simulated clock).
+  const backfill = async (params) => {
+    const plan = (await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "backfill", params: { job: "backfillTimezone", minCoverage: 0, ...params } })).body.plan;
+    const t = performance.now();
+    let run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
+    for (let i = 0; i < 1200 && !["succeeded", "failed", "cancelled"].includes(run.status); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      run = (await call(admin, "GET", `/api/runs/${run.id}`)).body.run;
+    }
+    return { run, seconds: (performance.now() - t) / 1000 };
+  };
+  const fast = await backfill({ ratePerMinute: 1_000_000, batchSize: 1000, dryRun: true });
+  record("Backfill throughput, no rate limit (sandbox app)", Math.round(fast.run.progress.processed / fast.seconds), "rows/s", null, `${fast.run.progress.processed} rows in ${fast.seconds.toFixed(1)} s, ${fast.run.status}`);
+  const paced = await backfill({ ratePerMinute: 500, batchSize: 50, dryRun: true });
+  const { processed, batches, achievedRatePerMinute } = paced.run.progress;
+  record("Backfill pacing error at 500 rows/min (simulated)", Number((Math.abs(achievedRatePerMinute - 500) / 5).toFixed(2)), "%", 5, `${processed} rows in ${batches} batches, achieved ${achievedRatePerMinute} rows/min`);
 } finally {
   await worker.stop();
   rmSync(state, { recursive: true, force: true });

@@ -78,6 +78,7 @@ describe("backfill runs", { timeout: 60_000 }, () => {
     const span = (schedule.at(-1)! - schedule[0]) / 60_000;
     const rate = ((schedule.length - 1) * 100) / span;
     expect(Math.abs(rate - 500) / 500).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(run.progress.achievedRatePerMinute - 500) / 500).toBeLessThanOrEqual(0.05);
   });
 
   it("runs only inside its schedule window; after a staging success production may plan the job", async () => {

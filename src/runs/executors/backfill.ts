@@ -18,6 +18,11 @@ export interface BackfillProgress {
   dryRun: boolean;
   wouldChange?: number;
   note?: string;
+  /** Due times of the first and latest batch (simulated time in the sandbox): the achieved pace. */
+  firstBatchAt?: string;
+  lastBatchAt?: string;
+  /** Rows sent before the latest batch, over the time between first and latest batch. */
+  achievedRatePerMinute?: number;
 }
 
 interface BackfillState {
@@ -60,7 +65,8 @@ export const backfill: StepExecutor = async (ctx) => {
     ctx.save();
   }
   const progress = state.progress!;
-  const dueAt = state.nextAt!;
+  // After a stop (or a slow batch) never catch up in a burst: the rate is a ceiling, so restart from now.
+  const dueAt = !ctx.timing.simulated && ctx.now() - state.nextAt! > intervalMs ? ctx.now() : state.nextAt!;
   if (params.window) {
     const opens = nextWindowStart(dueAt, params.window);
     if (opens > dueAt) {
@@ -74,7 +80,12 @@ export const backfill: StepExecutor = async (ctx) => {
     return { kind: "halt", reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue` };
   }
   const batch = await ops.runBatch({ job: params.job, cursor: state.cursor ?? null, batchSize, dryRun: params.dryRun === true, runId: ctx.run.id });
+  const sentBefore = progress.processed;
   record(progress, batch, rate);
+  progress.firstBatchAt ??= new Date(dueAt).toISOString();
+  progress.lastBatchAt = new Date(dueAt).toISOString();
+  const spanMinutes = (dueAt - Date.parse(progress.firstBatchAt)) / 60_000;
+  if (spanMinutes > 0) progress.achievedRatePerMinute = Math.round((sentBefore / spanMinutes) * 10) / 10;
   state.cursor = batch.nextCursor;
   state.schedule = [...(state.schedule ?? []), dueAt].slice(-SCHEDULE_KEPT);
   state.nextAt = dueAt + intervalMs;
