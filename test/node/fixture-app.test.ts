@@ -4,7 +4,7 @@
  * app, a 10,000-user timezone backfill by batches (exactly once, idempotent, dry-run safe, failures with
  * reason codes), verification, the CLI, and expand → backfill → fix-up → contract.
  *
- * Needs TEST_DATABASE_URL: `eval "$(bash scripts/test-postgres.sh)"`. Without it this file is skipped with
+ * Needs TEST_DATABASE_URL: `eval "$(bash .ci/test-postgres.sh)"`. Without it this file is skipped with
  * a loud warning on a developer's machine, and fails under CI. Each run works in a fresh schema, dropped
  * afterwards. The tests share one app and one database and run in order, like the release they retrace.
  */
@@ -25,7 +25,7 @@ type Child = ChildProcessWithoutNullStreams;
 const DATABASE_URL: string | undefined = process.env.TEST_DATABASE_URL;
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== "false";
 const NO_DB = "TEST_DATABASE_URL is not set: the PostgreSQL fixture app tests cannot run. Start one with\n" +
-  '  eval "$(bash scripts/test-postgres.sh)"';
+  '  eval "$(bash .ci/test-postgres.sh)"';
 const EXPAND = "20241112100000-add-timezone-to-users.js";
 const CONTRACT = "20241203100000-make-timezone-not-null.js";
 const USERS = 10_000;

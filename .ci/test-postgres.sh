@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Finds or starts a PostgreSQL for the fixture app tests and prints `export TEST_DATABASE_URL=…` on stdout,
-# so that `eval "$(bash scripts/test-postgres.sh)"` works. Everything else goes to stderr.
+# so that `eval "$(bash .ci/test-postgres.sh)"` works. Everything else goes to stderr.
 #
 #   1. TEST_DATABASE_URL already set and answering → printed back unchanged.
 #   2. Otherwise a private cluster under $TEST_POSTGRES_DIR (default /tmp/infra-chat-postgres-<uid>):
