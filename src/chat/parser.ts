@@ -232,6 +232,11 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     const job = `backfill${backfill[1][0].toUpperCase()}${backfill[1].slice(1)}`;
     return envs.map((env) => ({ kind: "backfill", env, job, ...(rate ? { ratePerMinute: Number(rate[1]) } : {}), ...(dryRun ? { dryRun } : {}) }));
   }
+  const setup = /^(?:please )?(?:set ?up|provision) (?:the )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)(?: env(?:ironment)?)?(?: (?:from|like) ([a-z][a-z0-9-]*))?$/.exec(phrase);
+  if (setup && !/^(?:local|dev|development)$/.test(setup[1])) {
+    const canonical = (name: string) => tokenize(name)[0]?.env ?? name;
+    return [{ kind: "setup", env: canonical(setup[1]), ...(setup[2] ? { from: canonical(setup[2]) } : {}) }];
+  }
   const component = /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
   if (component && envs.length > 0) {
     const kind = component[2] === "postgresql" ? "postgres" : component[2] === "s3" || component[2] === "minio" ? "storage" : component[2];

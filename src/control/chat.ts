@@ -86,6 +86,11 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       const reasons = [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
       return [{ text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`, run }];
     }
+    case "setup": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const plan = await createPlan(cx, envRef, { type: "setup", params: intent.from ? { from: intent.from.split(":").pop()! } : {} });
+      return [await afterPlan(cx, plan, state, waitMs)];
+    }
     case "component": {
       const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component } });
       return [await afterPlan(cx, plan, state, waitMs)];

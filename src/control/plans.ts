@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
-import { BackfillParams, ComponentParams, RotateSecretParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
+import { BackfillParams, ComponentParams, RotateSecretParams, SetupParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
 import { findEnv, listReleases, specAt } from "../db/environments";
@@ -11,6 +11,7 @@ import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/depl
 import { planComponent } from "../plan/components";
 import { planBackfill } from "../plan/backfill";
 import { planRotateSecret } from "../plan/secrets";
+import { planSetup } from "../plan/setup";
 import { sql } from "drizzle-orm";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
@@ -74,6 +75,20 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       await requireStagingFirst(cx, base.env, params);
       return planBackfill(base, params);
     }
+    case "setup": {
+      const { from } = parsed(SetupParams) as { from?: string };
+      const [slug, name] = base.env.split(":");
+      const self = await findEnv(cx.db, base.env);
+      // A setup that stopped half-way (e.g. at preflight) may run again; a provisioned, released one may not.
+      if (self.bindings.railway && self.currentReleaseId) throw new AppError("conflict", `${base.env} is already provisioned: deploy it instead`);
+      const sourceName = from ?? self.baseEnv ?? "staging";
+      if (sourceName === name) throw new AppError("invalid_request", "an environment cannot be set up from itself");
+      const source = await findEnv(cx.db, `${slug}:${sourceName}`);
+      const sourceReleases = await listReleases(cx.db, source.id);
+      const result = planSetup(base, { name: source.env, bindings: source.bindings, release: sourceReleases.find((r) => r.id === source.currentReleaseId) ?? null });
+      if ("error" in result) throw new AppError("conflict", result.error);
+      return result;
+    }
     case "rotate-secret": {
       const { name } = parsed(RotateSecretParams) as { name: string };
       const result = planRotateSecret(base, name);
@@ -92,7 +107,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return result;
     }
     default:
-      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill", "rotate-secret"] });
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill", "rotate-secret", "setup"] });
   }
 }
 

@@ -37,6 +37,8 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional() }),
   /** "how is the backfill going?" */
   z.object({ kind: z.literal("progress"), env: EnvName.optional() }),
+  /** "set up production": provision an environment at the providers, copied from a provisioned one. */
+  z.object({ kind: z.literal("setup"), env: EnvName, from: EnvName.optional() }),
   /** "bootstrap local": the local stack's files as one archive. */
   z.object({ kind: z.literal("bootstrap"), env: EnvName }),
   /** "what differs between staging and production?" */

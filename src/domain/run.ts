@@ -77,6 +77,8 @@ export const StepKind = z.enum([
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
   "verify-backfill",
+  /** Setup: the provider environment, cloned from a provisioned one (services, settings, variables). */
+  "ensure-environment",
   /** Rotation: the staged value becomes the secret; the old one is kept aside until the run ends. */
   "swap-secret",
   /** Rotation: the old value is destroyed once every service runs with the new one. */
@@ -123,6 +125,8 @@ export const BackfillParams = z.object({
   force: z.boolean().optional(),
 }).strict();
 export type BackfillParams = z.infer<typeof BackfillParams>;
+
+export const SetupParams = z.object({ from: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional() }).strict();
 
 export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
 

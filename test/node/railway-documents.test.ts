@@ -74,7 +74,7 @@ const CANNED: Record<RailwayOperationName, unknown> = {
 const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unknown> } = {
   listProjects: (api) => api.listProjects(),
   createProject: (api) => api.createProject("app"),
-  createEnvironment: (api) => api.createEnvironment("p1", "staging"),
+  createEnvironment: (api) => api.createEnvironment("p1", "qa", "e1"),
   listServices: (api) => api.listServices("p1"),
   createService: (api) =>
     api.createService({ projectId: "p1", environmentId: "e1", name: "api", source: { repo: "acme/app", image: "ghcr.io/acme/app:1" }, branch: "main" }),

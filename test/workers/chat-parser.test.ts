@@ -120,6 +120,8 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
   ["show the last change to production", { kind: "last-change", env: "production" }],
   ["bootstrap local", { kind: "bootstrap", env: "local" }],
+  ["set up qa", { kind: "setup", env: "qa" }],
+  ["provision production from staging", { kind: "setup", env: "production", from: "staging" }],
   ["backfill timezone in staging at 500 users/min", { kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 }],
   ["backfill timezone on prod at 500 users/min, dry run", { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true }],
   ["how is the backfill going?", { kind: "progress" }],

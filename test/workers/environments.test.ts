@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { controlContext } from "../../src/control/context";
 import { reviseSpec } from "../../src/control/revisions";
 import { invoicePerfectSpec } from "../../src/domain/template";
-import { api, makeUser, seedWorld } from "./helpers";
+import { sandboxWorld } from "../../src/wiring";
+import { api, driveRun, makeUser, seedWorld } from "./helpers";
 
 let admin: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
@@ -84,5 +85,37 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
     const stagingSecrets = await env.DB.prepare("SELECT COUNT(*) AS n FROM secrets").first<{ n: number }>();
     expect(stagingSecrets!.n).toBeGreaterThan(0);
     expect(envLocal).not.toMatch(/SG\.sandbox|sk_test_sandbox/);
+  });
+});
+
+describe("setup", { timeout: 60_000 }, () => {
+  it("provisions an environment created from staging: a Railway copy, its own secrets, staging's release deployed and recorded", async () => {
+    const created = await api(admin.token, "POST", "/api/chat", { message: "create invoice-perfect:qa from invoice-perfect:staging" });
+    expect(created.body.replies[0].text).toMatch(/Created invoice-perfect:qa/);
+    const early = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
+    expect(early.body.replies[0].run, early.body.replies[0].text).toBeDefined();
+    // qa mirrors staging's policy (auto-apply), but its secrets are its own: the run stops at preflight.
+    const qaView = await api(admin.token, "GET", "/api/envs/invoice-perfect:qa");
+    expect(qaView.status, qaView.text).toBe(200);
+    const failed = await driveRun(admin.token, early.body.replies[0].run.id, qaView.body.environment.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/secrets not set for invoice-perfect:qa: SENDGRID_API_KEY, STRIPE_SECRET_KEY/);
+    for (const name of ["STRIPE_SECRET_KEY", "SENDGRID_API_KEY"]) {
+      expect((await api(admin.token, "PUT", `/api/envs/invoice-perfect:qa/secrets/${name}`, { value: `qa-${name}-value-1234` })).status).toBe(204);
+    }
+    const qaId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:qa")).body.environment.id;
+    const again = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
+    const run = await driveRun(admin.token, again.body.replies[0].run.id, qaId);
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    const qa = (await api(admin.token, "GET", "/api/envs/invoice-perfect:qa")).body.environment;
+    const staging = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment;
+    expect(qa.bindings.railway.projectId).toBe(staging.bindings.railway.projectId);
+    expect(qa.bindings.railway.environmentId).not.toBe(staging.bindings.railway.environmentId);
+    for (const name of ["api", "web", "cron"]) expect(qa.currentRelease.services[name].commitSha).toBe(staging.currentRelease.services[name].commitSha);
+    const deployments = await sandboxWorld(env).deploymentsOf("qa", "api");
+    expect(deployments[0].status).toBe("SUCCESS");
+    expect((await sandboxWorld(env).variablesOf("qa", "api")).STRIPE_SECRET_KEY).toBe("qa-STRIPE_SECRET_KEY-value-1234");
+    const twice = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
+    expect(twice.body.replies[0].text).toMatch(/already provisioned/);
   });
 });

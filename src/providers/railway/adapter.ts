@@ -50,8 +50,10 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       const data = await call("ProjectCreate", { input: { name } }, "write", (d) => ({ projectId: d.projectCreate.id }));
       return data.projectCreate;
     },
-    async createEnvironment(projectId, name) {
-      const data = await call("EnvironmentCreate", { input: { projectId, name } }, "write", (d) => ({ environmentId: d.environmentCreate.id }));
+    async createEnvironment(projectId, name, sourceEnvironmentId) {
+      // A clone's first deploys are ours to make, at the release we choose: skipInitialDeploys.
+      const input = sourceEnvironmentId ? { projectId, name, sourceEnvironmentId, skipInitialDeploys: true } : { projectId, name };
+      const data = await call("EnvironmentCreate", { input }, "write", (d) => ({ environmentId: d.environmentCreate.id }));
       return data.environmentCreate;
     },
     async listServices(projectId) {

@@ -90,7 +90,8 @@ export interface RailwayApi {
   /** Projects visible to the token (first page is enough for one workspace). */
   listProjects(): Promise<RailwayProject[]>;
   createProject(name: string): Promise<RailwayProject>;
-  createEnvironment(projectId: string, name: string): Promise<{ id: string; name: string }>;
+  /** environmentCreate; with a source it is a server-side clone (services, settings, variables), without deploying. */
+  createEnvironment(projectId: string, name: string, sourceEnvironmentId?: string): Promise<{ id: string; name: string }>;
   listServices(projectId: string): Promise<RailwayService[]>;
   createService(input: { projectId: string; environmentId?: string; name: string; source?: RailwayServiceSource; branch?: string }): Promise<RailwayService>;
   getServiceInstance(serviceId: string, environmentId: string): Promise<RailwayServiceInstance>;

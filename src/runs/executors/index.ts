@@ -9,6 +9,7 @@ import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, updateSpec } from "./components";
 import { backfill, verifyBackfill } from "./backfill";
 import { destroySecret, swapSecret } from "./secrets";
+import { ensureEnvironment } from "./environment";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -31,4 +32,5 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "verify-backfill": verifyBackfill,
   "swap-secret": swapSecret,
   "destroy-secret": destroySecret,
+  "ensure-environment": ensureEnvironment,
 };

@@ -25,6 +25,8 @@ function shapeTargets(ctx: StepContext): ShapeTarget[] {
     const own: ShapeTarget = {
       name,
       spec,
+      // Public HTTP services need a Railway domain: health checks, the ops contract and load balancers use it.
+      domain: spec.kind === "service" && Boolean(spec.healthPath && spec.port),
       settings: {
         startCommand: spec.startCommand ?? null,
         healthcheckPath: spec.kind === "service" ? (spec.healthPath ?? null) : null,
