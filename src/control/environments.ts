@@ -8,7 +8,8 @@ import { findEnv, listEnvs, listReleases, revisions, specAt } from "../db/enviro
 import { connections, environments, projects, runs, specRevisions } from "../db/schema";
 import { STAGED, listSecrets, putSecret } from "../db/secrets";
 import { requireRole } from "../security/roles";
-import { secretCipher } from "../wiring";
+import { isSandbox, secretCipher } from "../wiring";
+import { classifyStripeKey, stripeKeyRefusal } from "../providers/stripe/keys";
 import type { ControlContext } from "./context";
 import { recordForEnv, recordGlobal } from "./audit";
 
@@ -125,6 +126,12 @@ export async function setSecret(cx: ControlContext, ref: string, name: string, v
   requireRole(cx.actor.role, "manage-secrets");
   if (!SECRET_NAME.test(name)) throw new AppError("invalid_request", "secret names are UPPER_SNAKE_CASE", { name });
   const row = await findEnv(cx.db, ref);
+  if (name === "STRIPE_SECRET_KEY" || name === "STRIPE_PUBLISHABLE_KEY") {
+    const refusal = stripeKeyRefusal(row.name, value);
+    // The sandbox has no live Stripe, so test keys stand in everywhere there; live keys stay production-only.
+    const sandboxTestKey = isSandbox(cx.env) && classifyStripeKey(value).mode === "test";
+    if (refusal && !sandboxTestKey) throw new AppError("invalid_request", refusal, { name });
+  }
   await putSecret(cx.db, secretCipher(cx.env), row.id, name, value, new Date(cx.now()).toISOString());
   await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
 }

@@ -1,7 +1,8 @@
 import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { listEnvs } from "../db/environments";
-import { apiTokens, connections, environments, projects, releases } from "../db/schema";
+import { apiTokens, environments, projects, releases } from "../db/schema";
+import { verifyConnections } from "./connections";
 import { putSecret } from "../db/secrets";
 import { newId } from "../domain/ids";
 import { invoicePerfectSpec } from "../domain/template";
@@ -45,8 +46,8 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
     if (env_.currentReleaseId) continue;
     await bindLiveRelease(cx, env_.id, env_.name, world);
   }
-  await db.update(connections).set({ status: "verified", metadata: { sandbox: true, projectId: world.railway.projectId }, updatedAt: now })
-    .where(eq(connections.projectId, project.id));
+  // Statuses come from real read calls against the sandbox world, not from the seed's say-so.
+  await verifyConnections(cx, project.slug);
   return { project: project.slug, environments: ["local", "staging", "production"] };
 }
 

@@ -26,6 +26,7 @@ export const API_ROUTES: RouteContract[] = [
   { method: "post", path: "/api/projects/{id}/envs", summary: "Create an environment's desired state", minRole: "admin", body: CreateEnvironment },
   { method: "get", path: "/api/projects/{id}/envs", summary: "List environments", minRole: "viewer" },
   { method: "get", path: "/api/projects/{id}/connections", summary: "Provider connections", minRole: "viewer" },
+  { method: "post", path: "/api/projects/{id}/connections/verify", summary: "Verify each connection with a real read call", minRole: "admin" },
   { method: "get", path: "/api/envs/{id}", summary: "An environment: spec, bindings, current release, active run", minRole: "viewer" },
   { method: "get", path: "/api/envs/{id}/revisions", summary: "Spec revisions", minRole: "viewer" },
   { method: "post", path: "/api/envs/{id}/revisions/{rev}/revert", summary: "Make a new revision equal to an earlier one", minRole: "admin", body: z.object({ reason: z.string().max(500).optional() }) },

@@ -100,8 +100,9 @@ describe("setup", { timeout: 60_000 }, () => {
     const failed = await driveRun(admin.token, early.body.replies[0].run.id, qaView.body.environment.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/secrets not set for invoice-perfect:qa: SENDGRID_API_KEY, STRIPE_SECRET_KEY/);
-    for (const name of ["STRIPE_SECRET_KEY", "SENDGRID_API_KEY"]) {
-      expect((await api(admin.token, "PUT", `/api/envs/invoice-perfect:qa/secrets/${name}`, { value: `qa-${name}-value-1234` })).status).toBe(204);
+    const qaSecrets = { STRIPE_SECRET_KEY: "sk_test_qa_0123456789abcdef", SENDGRID_API_KEY: "SG.qa-sendgrid-value-1234" };
+    for (const [name, value] of Object.entries(qaSecrets)) {
+      expect((await api(admin.token, "PUT", `/api/envs/invoice-perfect:qa/secrets/${name}`, { value })).status).toBe(204);
     }
     const qaId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:qa")).body.environment.id;
     const again = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
@@ -114,7 +115,7 @@ describe("setup", { timeout: 60_000 }, () => {
     for (const name of ["api", "web", "cron"]) expect(qa.currentRelease.services[name].commitSha).toBe(staging.currentRelease.services[name].commitSha);
     const deployments = await sandboxWorld(env).deploymentsOf("qa", "api");
     expect(deployments[0].status).toBe("SUCCESS");
-    expect((await sandboxWorld(env).variablesOf("qa", "api")).STRIPE_SECRET_KEY).toBe("qa-STRIPE_SECRET_KEY-value-1234");
+    expect((await sandboxWorld(env).variablesOf("qa", "api")).STRIPE_SECRET_KEY).toBe(qaSecrets.STRIPE_SECRET_KEY);
     const twice = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
     expect(twice.body.replies[0].text).toMatch(/already provisioned/);
   });

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { controlContext } from "../../control/context";
 import { CreateEnvironment, CreateProject, createEnvironment, createProject, findProject, listEnvironments } from "../../control/environments";
 import { connections, projects } from "../../db/schema";
+import { verifyConnections } from "../../control/connections";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson } from "../errors";
@@ -31,6 +32,10 @@ export const projectRoutes = new Hono<AppEnv>()
   .get("/projects/:id/envs", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
     return c.json({ environments: await listEnvironments(cx, c.req.param("id")) });
+  })
+  .post("/projects/:id/connections/verify", async (c) => {
+    const cx = controlContext(c.env, c.get("actor"));
+    return c.json({ connections: await verifyConnections(cx, c.req.param("id")) });
   })
   .get("/projects/:id/connections", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
