@@ -3,7 +3,7 @@
  * pools `<prefix>-stable` and `<prefix>-canary` with one origin each, and a load balancer named after the
  * hostname that splits between them with `steering_policy: "random"` and `random_steering.pool_weights`.
  */
-import type { SplitRequest, TrafficBinding, TrafficRouter } from "../../domain/traffic";
+import type { SplitRequest, TrafficRouter } from "../../domain/traffic";
 import { ProviderError } from "../types";
 import type {
   CloudflareApi, CloudflareLoadBalancer, CloudflareLoadBalancerInput, CloudflareMonitor, CloudflareMonitorInput,
