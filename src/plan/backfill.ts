@@ -1,5 +1,6 @@
 import type { BackfillParams } from "../domain/run";
 import type { PlanInput, PlanOutput } from "./deploy";
+import { numberSteps } from "./steps";
 
 /** backfill: paced batches through the app's ops contract, then verification decides success. */
 export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillParams): PlanOutput {
@@ -10,10 +11,10 @@ export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillPar
   const production = input.env.endsWith(":production");
   return {
     type: "backfill",
-    steps: [
-      { id: "s01-backfill", kind: "backfill", summary: `${params.dryRun ? "Dry run of" : "Run"} ${params.job}: batches of ${batch} at ${rate} rows/min${window}${limit}, checkpointed after every batch`, params: {} },
-      { id: "s02-verify-backfill", kind: "verify-backfill", summary: params.dryRun ? "Report what would change (dry run writes nothing)" : `Verify: coverage ≥ ${params.minCoverage ?? 95}%, every value valid, a re-derived sample agrees`, params: {} },
-    ],
+    steps: numberSteps([
+      { kind: "backfill", summary: `${params.dryRun ? "Dry run of" : "Run"} ${params.job}: batches of ${batch} at ${rate} rows/min${window}${limit}, checkpointed after every batch`, params: {} },
+      { kind: "verify-backfill", summary: params.dryRun ? "Report what would change (dry run writes nothing)" : `Verify: coverage ≥ ${params.minCoverage ?? 95}%, every value valid, a re-derived sample agrees`, params: {} },
+    ]),
     diff: [],
     risk: {
       level: params.dryRun ? "low" : production ? "high" : "medium",

@@ -2,6 +2,7 @@ import type { ComponentParams, PlannedStep } from "../domain/run";
 import type { SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
+import { numberSteps } from "./steps";
 
 const OUTPUT: Record<string, string | undefined> = { postgres: "DATABASE_URL", redis: "REDIS_URL" };
 const SERVICE: Record<string, string> = { postgres: "Postgres", redis: "Redis", storage: "storage" };
@@ -45,5 +46,5 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
   const risk = action === "remove"
     ? { level: "high" as const, notes: [`deletes ${SERVICE[component]} in ${input.env} and everything stored in it`, "needs approval before anything changes", ...(wired.length ? [`${wired.join(", ")} lose ${output} and are redeployed`] : [])] }
     : { level: "low" as const, notes: [wired.length ? `${wired.join(", ")} get ${output} and are redeployed at their current release` : `no service declares a dependency on ${component} yet`] };
-  return { type: "reconcile", steps: steps.map((s, i) => ({ ...s, id: `s${String(i + 1).padStart(2, "0")}-${s.kind}${s.kind === "deploy-service" ? `-${String(s.params.service)}` : ""}` })), diff, risk };
+  return { type: "reconcile", steps: numberSteps(steps), diff, risk };
 }

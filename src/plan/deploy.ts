@@ -1,5 +1,6 @@
 import type { PlannedStep, Risk, RunType } from "../domain/run";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
+import { numberSteps } from "./steps";
 
 /** A commit pinned at plan time, so what is approved is exactly what is deployed. */
 export interface PinnedRef {
@@ -34,8 +35,6 @@ export interface PlanOutput {
   diff: SpecChange[];
   risk: Risk;
 }
-
-const stepId = (n: number, name: string) => `s${String(n).padStart(2, "0")}-${name}`;
 
 /** Services in deploy order (spec §8.1): long-running services first, cron services last. */
 export function deployOrder(spec: EnvironmentSpec): string[] {
@@ -74,13 +73,6 @@ function migrateSteps(spec: EnvironmentSpec): Omit<PlannedStep, "id">[] {
   }));
 }
 
-function numbered(steps: Omit<PlannedStep, "id">[]): PlannedStep[] {
-  return steps.map((s, i) => {
-    const suffix = s.kind === "canary-step" ? `-${String(s.params.weight)}` : ["deploy-service", "migrate", "rollback-service"].includes(s.kind) ? `-${String(s.params.service)}` : "";
-    return { ...s, id: stepId(i + 1, `${s.kind}${suffix}`) };
-  });
-}
-
 /** deploy: resolve → preflight → shape → config → migrate → services → cron → verify → finalize (spec §8.1). */
 export function planDeploy(input: PlanInput): PlanOutput {
   const { spec, refs } = input;
@@ -97,7 +89,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
     })),
     { kind: "canary-promote", summary: `Promote: deploy ${at(canary.service)} to stable ${canary.service}, all traffic back to stable, drain the canary`, params: { service: canary.service } },
   ] : [];
-  const steps = numbered([
+  const steps = numberSteps([
     ...prepareSteps(spec, refs, canary ? [canary.service] : []),
     ...migrateSteps(spec),
     ...canarySteps,
@@ -120,7 +112,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
 
 /** migrate: the schema migrations of the pinned commit, without deploying the app. */
 export function planMigrate(input: PlanInput): PlanOutput {
-  const steps = numbered([...prepareSteps(input.spec, input.refs), ...migrateSteps(input.spec)]);
+  const steps = numberSteps([...prepareSteps(input.spec, input.refs), ...migrateSteps(input.spec)]);
   const notes = steps.some((s) => s.kind === "migrate") ? ["schema changes apply before the app code that needs them is deployed; only expand migrations are safe here"] : ["no service declares a migrate command: nothing to run"];
   return { type: "migrate", steps, diff: [], risk: { level: "medium", notes } };
 }
@@ -135,7 +127,7 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
   if (!target) return { error: toRelease ? `release ${toRelease} not found for ${input.env}` : `${input.env} has no release before ${currentRelease.version}` };
   if (target.id === currentRelease.id) return { error: `${input.env} is already on ${target.version}` };
   const changed = deployOrder(input.spec).filter((n) => target.services[n] && target.services[n].commitSha !== currentRelease.services[n]?.commitSha);
-  const steps = numbered([
+  const steps = numberSteps([
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },
     ...changed.map((name) => ({
       kind: "rollback-service" as const,

@@ -1,6 +1,7 @@
 import type { PlannedStep } from "../domain/run";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
+import { numberSteps } from "./steps";
 
 /** rotate-secret: swap in the staged value, reconcile variables, redeploy its users, destroy the old value. */
 export function planRotateSecret(input: Omit<PlanInput, "refs">, name: string): PlanOutput | { error: string } {
@@ -20,7 +21,7 @@ export function planRotateSecret(input: Omit<PlanInput, "refs">, name: string): 
   ];
   return {
     type: "rotate-secret",
-    steps: steps.map((s, i) => ({ ...s, id: `s${String(i + 1).padStart(2, "0")}-${s.kind}${s.kind === "deploy-service" ? `-${String(s.params.service)}` : ""}` })),
+    steps: numberSteps(steps),
     diff: [],
     risk: { level: "medium", notes: [`${users.length ? `${users.join(", ")} restart with the new value` : "no service uses this secret"}; the value itself never appears in plans, logs or audit`] },
   };

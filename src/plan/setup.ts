@@ -2,6 +2,7 @@ import type { PlannedStep } from "../domain/run";
 import type { Bindings } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput, ReleaseView } from "./deploy";
 import { deployOrder } from "./deploy";
+import { numberSteps } from "./steps";
 
 export interface SetupSource {
   name: string;
@@ -37,7 +38,7 @@ export function planSetup(input: Omit<PlanInput, "refs">, source: SetupSource): 
   ];
   return {
     type: "setup",
-    steps: steps.map((s, i) => ({ ...s, id: `s${String(i + 1).padStart(2, "0")}-${s.kind}${s.kind === "deploy-service" || s.kind === "migrate" ? `-${String(s.params.service)}` : ""}` })),
+    steps: numberSteps(steps),
     diff: [{ path: "provisioned", op: "add", to: `${input.env} at Railway, copied from ${source.name}` }],
     risk: { level: "medium", notes: ["creates a Railway environment and its database (the source's data is not copied)", "each environment needs its own secrets before this can finish"] },
   };
