@@ -13,9 +13,9 @@ import { createSendGridApi } from "../../src/providers/sendgrid/adapter";
 import type { SendGridApi } from "../../src/providers/sendgrid/api";
 import { createStripeApi } from "../../src/providers/stripe/adapter";
 import type { StripeApi, StripeWebhookEndpointInput } from "../../src/providers/stripe/api";
+import { decodeStripeForm } from "../shared/stripe-form";
 
 type Json = Record<string, unknown>;
-type FormValue = string | string[] | Record<string, string>;
 interface Captured { method: string; url: URL; headers: Headers; body: string }
 
 /**
@@ -49,17 +49,6 @@ function validatorAt(doc: "stripe" | "strictStripe" | "sendgrid", ...segments: s
 /** Errors of one validation, for the assertion message. */
 const check = (validate: ValidateFunction, value: unknown) => ({ ok: validate(value), errors: JSON.stringify(validate.errors) });
 
-/** Form body → object, `a[]=` pairs becoming arrays and `m[k]=` pairs maps (how Stripe reads them). */
-function decodeStripeForm(body: string): Record<string, FormValue> {
-  const out: Record<string, FormValue> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    const bracket = /^([^[]+)\[([^\]]*)\]$/.exec(key);
-    if (!bracket) out[key] = value;
-    else if (bracket[2] === "") out[bracket[1]] = [...((out[bracket[1]] as string[] | undefined) ?? []), value];
-    else out[bracket[1]] = { ...((out[bracket[1]] as Record<string, string> | undefined) ?? {}), [bracket[2]]: value };
-  }
-  return out;
-}
 
 /** Checks each query parameter against the operation's declared parameter schema (query strings arrive as text). */
 function queryErrors(parameters: unknown, query: URLSearchParams): string[] {

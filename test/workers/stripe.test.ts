@@ -9,6 +9,7 @@ import {
 } from "../../src/providers/stripe/adapter";
 import { classifyStripeKey, stripeKeyRefusal, type StripeKeyClass } from "../../src/providers/stripe/keys";
 import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import { decodeStripeForm, type FormValue } from "../shared/stripe-form";
 
 describe("Stripe keys per environment", () => {
   it.each<[string, StripeKeyClass]>([
@@ -41,20 +42,8 @@ describe("Stripe keys per environment", () => {
 });
 
 type Json = Record<string, unknown>;
-type FormValue = string | string[] | Record<string, string>;
 interface Recorded { method: string; path: string; query: URLSearchParams; headers: Headers; body: string; form: Record<string, FormValue> }
 
-/** Form body → object, `a[]=` pairs becoming arrays and `m[k]=` pairs maps (how Stripe reads them). */
-function decodeStripeForm(body: string): Record<string, FormValue> {
-  const out: Record<string, FormValue> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    const bracket = /^([^[]+)\[([^\]]*)\]$/.exec(key);
-    if (!bracket) out[key] = value;
-    else if (bracket[2] === "") out[bracket[1]] = [...((out[bracket[1]] as string[] | undefined) ?? []), value];
-    else out[bracket[1]] = { ...((out[bracket[1]] as Record<string, string> | undefined) ?? {}), [bracket[2]]: value };
-  }
-  return out;
-}
 
 /**
  * A fake Stripe over an in-memory list of endpoints. Like Stripe, it stores the first answer per
