@@ -2,5 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    CHAOS_SEEDS?: string;
+    CHAOS_RUNS?: string;
   }
 }
