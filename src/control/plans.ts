@@ -32,8 +32,8 @@ export type PlanRequest = z.infer<typeof PlanRequest>;
 export async function createPlan(cx: ControlContext, envRef: string, request: PlanRequest): Promise<Plan> {
   requireRole(cx.actor.role, "plan");
   const row = await findEnv(cx.db, envRef);
-  const { revision, spec } = await specAt(cx.db, row.id);
-  const releases = await listReleases(cx.db, row.id);
+  // Independent reads, in parallel: chat → plan latency is a budgeted figure (npm run bench).
+  const [{ revision, spec }, releases] = await Promise.all([specAt(cx.db, row.id), listReleases(cx.db, row.id)]);
   const base = { env: row.env, spec, releases, currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null };
   const output = await planByType(cx, request, base);
   // Deleting a provider resource loses data: it always waits for an approver, whatever the policy.
