@@ -17,6 +17,8 @@ const ROLES: Role[] = ["viewer", "deployer", "admin"];
 /** Routes outside the bearer-token API, each with how it is protected instead. */
 const OUTSIDE_API: Record<string, string> = {
   "GET /": "static web chat; signs in with a token client-side",
+  "GET /ui/app.js": "the web chat's static client script",
+  "GET /ui/app.css": "the web chat's static stylesheet",
   "GET /api/openapi.json": "public contract document",
   "POST /webhooks/twilio/sms": "Twilio signature",
   "POST /webhooks/stripe": "Stripe signature",
@@ -136,5 +138,21 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe("tokens", () => {
+  it("are stored only as hashes, and an expired token is refused like a revoked one", async () => {
+    const user = await makeUser("deployer");
+    const rows = (await env.DB.prepare("SELECT * FROM api_tokens").all()).results;
+    expect(JSON.stringify(rows).includes(user.token)).toBe(false);
+    expect((await api(user.token, "GET", "/api/users")).status).toBe(200);
+    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?").bind(new Date(Date.now() - 1000).toISOString(), user.id).run();
+    const res = await api(user.token, "GET", "/api/users");
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("unauthorized");
+    // A token still in the future works.
+    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?").bind(new Date(Date.now() + 60_000).toISOString(), user.id).run();
+    expect((await api(user.token, "GET", "/api/users")).status).toBe(200);
   });
 });
