@@ -1,5 +1,7 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
+import { sendgridState, type SendGridDomain, type SendGridSender } from "./sendgrid/store";
+import { stripeState, type StripeEndpoint } from "./stripe/store";
 import { envNameOf, listFaults } from "./faults";
 import { hasUsers, userCounts } from "./ops/users";
 import { MASK } from "./request-log";
@@ -35,6 +37,10 @@ export interface SandboxState {
   requestCount: number;
   /** Zones, DNS records, monitors, pools (with origin weights) and load balancers (with pool weights). */
   cloudflare: CloudflareState;
+  /** Stripe webhook endpoints of both modes (never their signing secrets). */
+  stripe: { webhookEndpoints: StripeEndpoint[] };
+  /** SendGrid authenticated domains (with each record's validity) and single senders. */
+  sendgrid: { domains: SendGridDomain[]; senders: SendGridSender[] };
   /** The Twilio outbox, newest first. */
   sms: SentSms[];
   /** The simulated app's users per environment name, once the ops contract created them there. */
@@ -93,6 +99,8 @@ export function worldState(world: World): SandboxState {
       .map((t) => ({ fingerprint: t.fingerprint, kind: t.kind, firstSeen: iso(t.first_seen), lastSeen: iso(t.last_seen), uses: t.uses })),
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
     cloudflare: cloudflareState(world),
+    stripe: { webhookEndpoints: stripeState(world) },
+    sendgrid: sendgridState(world),
     sms: outbox(world),
     appUsers: appUsersOf(world, envs),
   };

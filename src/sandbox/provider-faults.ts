@@ -2,7 +2,7 @@
 import type { ProviderFault } from "./types";
 
 /** Providers the router can inject faults into (those with a host in the sandbox). */
-export type FaultableProvider = "railway" | "github" | "cloudflare" | "twilio";
+export type FaultableProvider = "railway" | "github" | "cloudflare" | "twilio" | "stripe" | "sendgrid";
 
 function json(status: number, body: object, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -13,6 +13,8 @@ const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
   github: { 429: "API rate limit exceeded.", 500: "Internal Server Error", 503: "Service Unavailable" },
   cloudflare: { 429: "Please wait and consider throttling your request speed", 500: "Internal Server Error", 503: "Service Unavailable" },
   twilio: { 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" },
+  stripe: { 429: "Too many requests hit the API too quickly.", 500: "An unknown error occurred", 503: "Service Unavailable" },
+  sendgrid: { 429: "too many requests", 500: "internal server error", 503: "service unavailable" },
 };
 
 function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
@@ -29,6 +31,10 @@ function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
       const code = 20000 + status;
       return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
     }
+    case "stripe":
+      return { error: { type: status === 429 ? "invalid_request_error" : "api_error", code: status === 429 ? "rate_limit" : undefined, message } };
+    case "sendgrid":
+      return { errors: [{ field: null, message }] };
   }
 }
 
@@ -39,6 +45,8 @@ export function faultResponse(provider: FaultableProvider, fault: ProviderFault)
   if (status === 429) {
     Object.assign(headers, { "retry-after": String(fault.retryAfterSeconds ?? 1) });
     Object.assign(headers, provider === "cloudflare" ? { "x-ratelimit-remaining": "0", "x-ratelimit-limit": "1200" } : { "x-ratelimit-remaining": "0" });
+    // SendGrid says when the window resets instead of Retry-After (sendgrid.md).
+    if (provider === "sendgrid") headers["x-ratelimit-reset"] = String(Math.floor(Date.now() / 1000) + (fault.retryAfterSeconds ?? 1));
   }
   return json(status, body(provider, status), headers);
 }

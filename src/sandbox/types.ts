@@ -87,7 +87,7 @@ export type FaultProvider = ProviderFault["provider"];
 export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
 
 /** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
-export type RecordedProvider = "railway" | "github" | "cloudflare" | "twilio" | "app" | "unknown";
+export type RecordedProvider = "railway" | "github" | "cloudflare" | "twilio" | "stripe" | "sendgrid" | "app" | "unknown";
 
 /** One request the sandbox received, as `GET /sandbox/requests` shows it. */
 export interface RecordedRequest {
@@ -104,7 +104,7 @@ export interface RecordedRequest {
 }
 
 export const requestsQuerySchema = z.object({
-  provider: z.enum(["railway", "github", "cloudflare", "twilio", "app", "unknown"]).optional(),
+  provider: z.enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid", "app", "unknown"]).optional(),
   limit: z.number().int().positive().max(2000).optional(),
 });
 export type RequestsQuery = z.infer<typeof requestsQuerySchema>;

@@ -31,7 +31,8 @@ const Envelope = z.object({
 });
 
 const TokenStatus = z.object({ id: z.string(), status: z.string() }) satisfies z.ZodType<CloudflareTokenStatus>;
-const Zone = z.object({ id: z.string(), name: z.string(), status: z.string() }) satisfies z.ZodType<CloudflareZone>;
+const Zone = z.object({ id: z.string(), name: z.string(), status: z.string(), account: z.object({ id: z.string() }).optional() })
+  .transform(({ account, ...zone }): CloudflareZone => (account ? { ...zone, accountId: account.id } : zone));
 const DnsRecord = z.object({
   id: z.string(),
   type: z.string(),

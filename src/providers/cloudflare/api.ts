@@ -15,6 +15,8 @@ export interface CloudflareZone {
   name: string;
   /** `initializing` | `pending` | `active` | `moved` */
   status: string;
+  /** The owning account's id (needed for account-level resources such as load-balancer pools). */
+  accountId?: string;
 }
 
 export type CloudflareDnsRecordType = "A" | "AAAA" | "CNAME" | "TXT";

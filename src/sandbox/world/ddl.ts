@@ -74,6 +74,16 @@ const STATEMENTS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, environment_id TEXT NOT NULL, run_id TEXT NOT NULL, job TEXT NOT NULL,
      user_id INTEGER NOT NULL, event TEXT NOT NULL, reason TEXT, detail TEXT, created_at INTEGER NOT NULL,
      UNIQUE (environment_id, run_id, user_id))`,
+  // Stripe: webhook endpoints per mode (the signing secret is the provider's own state, returned only on
+  // create) and the answers given under each Idempotency-Key, replayed for a repeated key.
+  `CREATE TABLE IF NOT EXISTS stripe_webhook_endpoints (
+     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, livemode INTEGER NOT NULL, body TEXT NOT NULL, secret TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS stripe_idempotency (
+     livemode INTEGER NOT NULL, key TEXT NOT NULL, params TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+     created_at INTEGER NOT NULL, PRIMARY KEY (livemode, key))`,
+  // SendGrid: authenticated domains and single senders, as JSON (the API reads and writes them whole).
+  `CREATE TABLE IF NOT EXISTS sendgrid_domains (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS sendgrid_senders (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`,
   // Tokens are recorded by fingerprint only: the sandbox accepts any, but must never store one.
   `CREATE TABLE IF NOT EXISTS tokens (
      fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
