@@ -1,4 +1,5 @@
 import { buildApp } from "./http/app";
+import { monitorAll } from "./control/incidents";
 
 export { EnvironmentDO } from "../durable-objects/environment";
 export { SandboxDO } from "../durable-objects/sandbox";
@@ -7,7 +8,9 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, _env, _ctx) {
-    // The monitoring fan-out arrives with continuous monitoring; each environment's alarm is its own watchdog.
+  // The cron tick fans out to every monitored environment's object; each object's alarm is also its own
+  // watchdog, so a missed tick (or `wrangler dev`, where cron never fires) only delays a check.
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(monitorAll(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -6,8 +6,8 @@ export interface ArtifactStore {
 }
 
 /** ArtifactStore backed by an R2 bucket. */
-export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(text: string) => string>): ArtifactStore {
-  const key = (runId: string, name: string) => `runs/${runId}/${name}`;
+export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(text: string) => string>, root = "runs"): ArtifactStore {
+  const key = (runId: string, name: string) => `${root}/${runId}/${name}`;
   return {
     async put(runId, name, body) {
       const text = typeof body === "string" ? body : JSON.stringify(body, null, 2);
@@ -19,7 +19,7 @@ export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(t
       return object ? { body: object.body, contentType: object.httpMetadata?.contentType ?? contentTypeOf(name) } : null;
     },
     async list(runId) {
-      const prefix = `runs/${runId}/`;
+      const prefix = `${root}/${runId}/`;
       const names: string[] = [];
       let cursor: string | undefined;
       do {

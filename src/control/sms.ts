@@ -14,6 +14,7 @@ import type { ControlContext } from "./context";
 import { envView, resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
 import { actOnRun, codeFor } from "./runs";
+import { ackByCode } from "./incidents";
 
 export interface SmsOutcome {
   status: 200 | 400 | 403 | 503;
@@ -80,7 +81,7 @@ async function runCommand(cx: ControlContext, body: string): Promise<string> {
       return renderStatus(view, await listRuns(cx.db, view.id, undefined, 3)).slice(0, 1500);
     }
     case "ack":
-      return "Nothing is escalating that needs an ACK.";
+      return ackByCode(cx, command.code);
     case "unknown":
       return "Reply YES <code>, NO <code>, ROLLBACK <env>, STATUS <env> or ACK <code>.";
   }

@@ -1,0 +1,85 @@
+/**
+ * What continuous monitoring reads from the providers: per-service signals over one window (Railway
+ * HTTP and runtime logs of the live deployment, a health probe) and the observed shape for drift.
+ * Reads only; nothing here writes to a provider.
+ */
+import type { Bindings, EnvironmentSpec } from "../domain/spec";
+import type { TrafficBinding } from "../domain/traffic";
+import type { ServiceSample } from "../monitor/anomalies";
+import { p95 } from "../monitor/anomalies";
+import type { ObservedState } from "../monitor/drift";
+import type { ProviderSet } from "../runs/types";
+
+type Railway = NonNullable<Bindings["railway"]>;
+
+/** Error lines kept per service for the incident bundle. */
+const EXCERPT_LINES = 50;
+
+/** Signals of every service of the spec over [start, end). */
+export async function sampleServices(p: ProviderSet, spec: EnvironmentSpec, binding: Railway, window: { start: number; end: number }, domains: Map<string, string | null>): Promise<ServiceSample[]> {
+  const patterns = spec.policies.canary.criticalPatterns;
+  return Promise.all(Object.entries(spec.services).map(([name, svc]) => sampleService(p, binding, { name, kind: svc.kind, healthPath: svc.healthPath }, window, patterns, domains)));
+}
+
+async function sampleService(p: ProviderSet, binding: Railway, svc: { name: string; kind: "service" | "cron"; healthPath?: string }, window: { start: number; end: number }, patterns: string[], domains: Map<string, string | null>): Promise<ServiceSample> {
+  const empty: ServiceSample = { service: svc.name, kind: svc.kind, deploymentId: null, deploymentStatus: null, requests: 0, errors: 0, p95Ms: null, healthy: null, logMatches: {}, logExcerpt: [] };
+  const serviceId = binding.services[svc.name];
+  if (!serviceId) return empty;
+  const deployments = await p.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, first: 5 });
+  const live = deployments.find((d) => d.status === "SUCCESS");
+  const latest = deployments[0];
+  if (svc.kind === "cron") return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null };
+  if (!live) return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null, healthy: svc.healthPath ? false : null };
+  const start = new Date(window.start).toISOString();
+  const end = new Date(window.end).toISOString();
+  const [requests, logs, healthy] = await Promise.all([
+    // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
+    p.railway.httpLogs({ deploymentId: live.id, beforeDate: start, afterDate: end, limit: 5000 }),
+    p.railway.deploymentLogsBetween({ deploymentId: live.id, startDate: start, endDate: end, limit: 1000 }),
+    svc.healthPath ? probe(p, binding, serviceId, svc.healthPath, domains) : Promise.resolve(null),
+  ]);
+  const inWindow = requests.filter((r) => {
+    const t = Date.parse(r.timestamp);
+    return Number.isNaN(t) || (t >= window.start && t < window.end);
+  });
+  const logMatches: Record<string, number> = {};
+  for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
+  const errorLines = logs.filter((l) => l.severity === "error" || patterns.some((pt) => l.message.includes(pt)));
+  return {
+    ...empty, deploymentId: live.id, deploymentStatus: live.status, requests: inWindow.length,
+    errors: inWindow.filter((r) => r.httpStatus >= 500).length, p95Ms: p95(inWindow.map((r) => r.totalDuration ?? 0)),
+    healthy, logMatches, logExcerpt: errorLines.slice(-EXCERPT_LINES).map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
+  };
+}
+
+async function probe(p: ProviderSet, binding: Railway, serviceId: string, healthPath: string, domains: Map<string, string | null>): Promise<boolean | null> {
+  if (!domains.has(serviceId)) domains.set(serviceId, (await p.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain ?? null);
+  const domain = domains.get(serviceId);
+  if (!domain) return null;
+  return p.appFetch(`https://${domain}${healthPath}`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status === 200).catch(() => false);
+}
+
+/** The provider's view of what drift compares: services present, replicas, variable names, canary weight. */
+export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindings: Bindings, canary: { binding: TrafficBinding; weight: number } | null): Promise<ObservedState> {
+  const railway = bindings.railway!;
+  const present = new Set((await p.railway.listServices(railway.projectId)).map((s) => s.id));
+  const services: ObservedState["services"] = {};
+  for (const name of Object.keys(spec.services)) {
+    const id = railway.services[name];
+    if (!id) continue;
+    if (!present.has(id)) {
+      services[name] = { present: false, replicas: null, variableNames: null };
+      continue;
+    }
+    const [instance, variables] = await Promise.all([
+      p.railway.getServiceInstance(id, railway.environmentId),
+      p.railway.getVariables(railway.projectId, railway.environmentId, id),
+    ]);
+    services[name] = { present: true, replicas: instance.numReplicas, variableNames: Object.keys(variables) };
+  }
+  let observedCanary: ObservedState["canary"] = null;
+  if (canary && bindings.cloudflare) {
+    observedCanary = { expected: canary.weight, observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding) };
+  }
+  return { services, canary: observedCanary };
+}

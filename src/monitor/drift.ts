@@ -1,0 +1,76 @@
+/**
+ * Drift: observed provider state versus the desired spec, pure. A difference made outside Infra Chat is
+ * reported as a diff with two choices — adopt it (new spec revision) or revert it (a reconcile run).
+ */
+import type { EnvironmentSpec, SpecChange } from "../domain/spec";
+
+/** What the monitor read from the providers for one environment. */
+export interface ObservedState {
+  services: Record<string, { present: boolean; replicas: number | null; variableNames: string[] | null }>;
+  /** A canary run's expected weight vs what the load balancer reports (only while a canary runs). */
+  canary?: { expected: number; observed: number } | null;
+  /** Infra Chat has applied the spec's variables (a deploy ran): only then is a missing name drift. */
+  configApplied?: boolean;
+}
+
+const COMPONENT_OUTPUT: Record<string, string> = { postgres: "DATABASE_URL", redis: "REDIS_URL" };
+
+/** Variable names a reconcile writes for one service (reconcile-config's rules). */
+function desiredVariableNames(spec: EnvironmentSpec, name: string): Set<string> {
+  const svc = spec.services[name];
+  const names = new Set(Object.keys(svc.env));
+  if (svc.port && svc.kind === "service") names.add("PORT");
+  for (const dep of svc.dependsOn) {
+    const output = COMPONENT_OUTPUT[spec.components[dep]?.type ?? ""];
+    if (output) names.add(output);
+  }
+  return names;
+}
+
+// Railway injects these itself; they are not part of anyone's desired state.
+const PROVIDER_VARIABLE = /^RAILWAY_/;
+
+/** Leaf changes that would turn the desired spec into what is observed (`from` desired, `to` observed). */
+export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): SpecChange[] {
+  const changes: SpecChange[] = [];
+  for (const [name, svc] of Object.entries(spec.services)) {
+    const seen = observed.services[name];
+    if (!seen) continue;
+    if (!seen.present) {
+      changes.push({ path: `services.${name}`, op: "remove", from: "present", to: "missing at the provider" });
+      continue;
+    }
+    const replicas = seen.replicas ?? 1;
+    if (svc.kind === "service" && replicas !== svc.replicas) changes.push({ path: `services.${name}.replicas`, op: "change", from: svc.replicas, to: replicas });
+    if (seen.variableNames) {
+      const want = desiredVariableNames(spec, name);
+      const have = new Set(seen.variableNames.filter((v) => !PROVIDER_VARIABLE.test(v)));
+      if (observed.configApplied) for (const v of [...want].sort()) if (!have.has(v)) changes.push({ path: `services.${name}.env.${v}`, op: "remove", from: "set", to: "missing at the provider" });
+      for (const v of [...have].sort()) if (!want.has(v)) changes.push({ path: `services.${name}.env.${v}`, op: "add", to: "set at the provider only" });
+    }
+  }
+  if (observed.canary && observed.canary.expected !== observed.canary.observed) {
+    changes.push({ path: "traffic.canaryWeight", op: "change", from: observed.canary.expected, to: observed.canary.observed });
+  }
+  return changes;
+}
+
+/** Applies the adoptable part of a drift (replica counts) to a copy of the spec: the "adopt" choice. */
+export function adoptDrift(spec: EnvironmentSpec, drift: SpecChange[]): { spec: EnvironmentSpec; adopted: SpecChange[]; skipped: SpecChange[] } {
+  const next = structuredClone(spec);
+  const adopted: SpecChange[] = [];
+  const skipped: SpecChange[] = [];
+  for (const change of drift) {
+    const m = /^services\.([a-z][a-z0-9-]*)\.replicas$/.exec(change.path);
+    if (m && next.services[m[1]] && typeof change.to === "number") {
+      next.services[m[1]].replicas = change.to;
+      adopted.push(change);
+    } else skipped.push(change);
+  }
+  return { spec: next, adopted, skipped };
+}
+
+/** One line per change, for chat and SMS. */
+export function describeDrift(drift: SpecChange[]): string {
+  return drift.map((c) => `${c.path}: ${String(c.from ?? "∅")} → ${String(c.to ?? "∅")}`).join("; ");
+}
