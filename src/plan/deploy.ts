@@ -27,6 +27,34 @@ export interface PlanInput {
   /** Newest first. */
   releases: ReleaseView[];
   refs: Record<string, PinnedRef>;
+  /** The migrating service's pending migrations as its app classifies them, or why the app could not say. */
+  migrations?: AppMigrations;
+  /** Contract migrations applied in this environment, oldest first (rollback safety). */
+  contracts?: AppliedContract[];
+}
+
+export interface PendingMigration {
+  name: string;
+  class: "expand" | "contract";
+  reasons: string[];
+}
+
+export type AppMigrations = { service: string; pending: PendingMigration[] } | { service: string; error: string };
+
+/** A contract migration that ran, and the release that was current when it did. */
+export interface AppliedContract {
+  name: string;
+  appliedAt: string;
+  /** The oldest release whose code copes with the contracted schema; null when unknown (then no rollback passes it). */
+  releaseVersion: string | null;
+  releaseCreatedAt: string | null;
+}
+
+/** A run the plan defers: planned now, started only after this plan's run has succeeded (and soaked). */
+export interface FollowUp {
+  type: "migrate";
+  params: { to?: string; soakSeconds: number };
+  reason: string;
 }
 
 export interface PlanOutput {
@@ -34,6 +62,7 @@ export interface PlanOutput {
   steps: PlannedStep[];
   diff: SpecChange[];
   risk: Risk;
+  followUp?: FollowUp;
 }
 
 /** Services in deploy order (spec §8.1): long-running services first, cron services last. */
@@ -65,12 +94,57 @@ export function canaryPlan(spec: EnvironmentSpec, requested?: number[]): { servi
   return { service, steps };
 }
 
-function migrateSteps(spec: EnvironmentSpec): Omit<PlannedStep, "id">[] {
-  return Object.entries(spec.services).filter(([, s]) => s.migrateCommand).map(([name, s]) => ({
-    kind: "migrate" as const,
-    summary: `Migrate ${name}: \`${s.migrateCommand}\` as the pre-deploy command of ${name}-migrate`,
-    params: { service: name, job: `${name}-migrate` },
-  }));
+/** "name (expand), name (contract)" */
+function listed(migrations: PendingMigration[]): string {
+  return migrations.map((m) => `${m.name.replace(/\.c?js$/, "")} (${m.class})`).join(", ");
+}
+
+/**
+ * Which pending migrations a run carries. A canary may carry expand migrations only: the old release keeps
+ * serving beside the new one, so the schema must suit both. Everything from the first contract migration on
+ * is deferred to its own migrate run after promotion and soak.
+ */
+export function splitMigrations(pending: PendingMigration[], expandOnly: boolean): { carried: PendingMigration[]; deferred: PendingMigration[] } {
+  if (!expandOnly) return { carried: pending, deferred: [] };
+  const firstContract = pending.findIndex((m) => m.class === "contract");
+  return firstContract < 0 ? { carried: pending, deferred: [] } : { carried: pending.slice(0, firstContract), deferred: pending.slice(firstContract) };
+}
+
+function migrateSteps(spec: EnvironmentSpec, migrations?: AppMigrations, expandOnly = false, only?: "contract"): Omit<PlannedStep, "id">[] {
+  return Object.entries(spec.services).filter(([, s]) => s.migrateCommand).flatMap(([name, s]) => {
+    const known = migrations && migrations.service === name ? migrations : undefined;
+    const base = { service: name, job: `${name}-migrate` };
+    const command = `\`${s.migrateCommand}\` as the pre-deploy command of ${name}-migrate`;
+    if (!known) return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${command}`, params: base }];
+    if ("error" in known) return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${command} (pending migrations unknown: ${known.error})`, params: base }];
+    const { carried, deferred } = splitMigrations(known.pending, expandOnly);
+    if (only === "contract" || carried.length === 0 && known.pending.length === 0) {
+      const what = known.pending.length ? listed(known.pending) : "none pending";
+      return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${what} — ${command}`, params: { ...base, migrations: known.pending } }];
+    }
+    if (carried.length === 0) return [];
+    const to = deferred.length ? carried.at(-1)!.name : undefined;
+    return [{
+      kind: "migrate" as const,
+      summary: `Migrate ${name}: ${listed(carried)}${deferred.length ? `; deferred: ${listed(deferred)}` : ""} — ${command}${to ? ` --to ${to}` : ""}`,
+      params: { ...base, migrations: carried, ...(to ? { to } : {}) },
+    }];
+  });
+}
+
+/** Pending contract migrations the expand-only rule defers, and the follow-up run that will carry them. */
+function deferredContract(input: PlanInput, expandOnly: boolean): { notes: string[]; followUp?: FollowUp } {
+  const known = input.migrations;
+  if (!known) return { notes: [] };
+  if ("error" in known) return { notes: [`the app could not list its pending migrations (${known.error}); they run as the pre-deploy command decides`] };
+  const { deferred } = splitMigrations(known.pending, expandOnly);
+  if (deferred.length === 0) return { notes: known.pending.length ? [`migrations: ${listed(known.pending)}`] : [] };
+  const soakSeconds = input.spec.policies.canary.soakSeconds;
+  const reason = `${listed(deferred)} would break the release still serving beside the canary`;
+  return {
+    notes: [`contract migration${deferred.length > 1 ? "s" : ""} ${listed(deferred)} split off: a separate migrate run after promotion and a ${soakSeconds}s soak`],
+    followUp: { type: "migrate", params: { soakSeconds }, reason },
+  };
 }
 
 /** deploy: resolve → preflight → shape → config → migrate → services → cron → verify → finalize (spec §8.1). */
@@ -91,7 +165,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
   ] : [];
   const steps = numberSteps([
     ...prepareSteps(spec, refs, canary ? [canary.service] : []),
-    ...migrateSteps(spec),
+    ...migrateSteps(spec, input.migrations, canary !== null),
     ...canarySteps,
     ...order.filter((name) => name !== canary?.service).map((name) => ({
       kind: "deploy-service" as const,
@@ -107,14 +181,21 @@ export function planDeploy(input: PlanInput): PlanOutput {
     if (!to || from?.commitSha === to.sha) return [];
     return [{ path: `release.${name}`, op: from ? "change" as const : "add" as const, from: from ? `${from.commitMessage} (${from.commitSha.slice(0, 7)})` : undefined, to: `${to.message} (${to.sha.slice(0, 7)})` }];
   });
-  return { type: "deploy", steps, diff, risk: deployRisk(input, diff, canary) };
+  const split = deferredContract(input, canary !== null);
+  const risk = deployRisk(input, diff, canary);
+  return { type: "deploy", steps, diff, risk: { ...risk, notes: [...risk.notes, ...split.notes] }, ...(split.followUp ? { followUp: split.followUp } : {}) };
 }
 
 /** migrate: the schema migrations of the pinned commit, without deploying the app. */
-export function planMigrate(input: PlanInput): PlanOutput {
-  const steps = numberSteps([...prepareSteps(input.spec, input.refs), ...migrateSteps(input.spec)]);
-  const notes = steps.some((s) => s.kind === "migrate") ? ["schema changes apply before the app code that needs them is deployed; only expand migrations are safe here"] : ["no service declares a migrate command: nothing to run"];
-  return { type: "migrate", steps, diff: [], risk: { level: "medium", notes } };
+export function planMigrate(input: PlanInput, opts: { after?: { runId: string; soakSeconds: number }; expandOnly?: boolean } = {}): PlanOutput {
+  const waits = opts.after ? [{ kind: "await-run" as const, summary: `Wait for run ${opts.after.runId} to succeed, then soak ${opts.after.soakSeconds}s`, params: { runId: opts.after.runId, soakSeconds: opts.after.soakSeconds } }] : [];
+  const steps = numberSteps([...waits, ...prepareSteps(input.spec, input.refs), ...migrateSteps(input.spec, input.migrations, opts.expandOnly === true, opts.after ? "contract" : undefined)]);
+  const known = input.migrations && !("error" in input.migrations) ? input.migrations.pending : null;
+  const contract = known?.filter((m) => m.class === "contract") ?? [];
+  const notes = !steps.some((s) => s.kind === "migrate") ? ["no migration to run"]
+    : contract.length ? [`contract migration${contract.length > 1 ? "s" : ""} ${listed(contract)}: releases older than this can no longer be rolled back to`]
+      : ["schema changes apply before the app code that needs them is deployed; only expand migrations are safe here"];
+  return { type: "migrate", steps, diff: [], risk: { level: contract.length ? "high" : "medium", notes } };
 }
 
 /** rollback: every service back to the deployment of the target release (default: the previous one). */
@@ -126,6 +207,11 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
     : releases[releases.findIndex((r) => r.id === currentRelease.id) + 1];
   if (!target) return { error: toRelease ? `release ${toRelease} not found for ${input.env}` : `${input.env} has no release before ${currentRelease.version}` };
   if (target.id === currentRelease.id) return { error: `${input.env} is already on ${target.version}` };
+  // The schema only moves forward: code older than a contract migration may need what it removed.
+  const blocking = (input.contracts ?? []).find((c) => c.releaseCreatedAt === null || Date.parse(target.createdAt) < Date.parse(c.releaseCreatedAt));
+  if (blocking) {
+    return { error: `refusing to roll ${input.env} back to ${target.version}: contract migration ${blocking.name} ran at ${blocking.appliedAt}${blocking.releaseVersion ? ` for ${blocking.releaseVersion}` : ""}, and ${target.version} is older, so its code may depend on the schema that migration removed; roll forward instead` };
+  }
   const changed = deployOrder(input.spec).filter((n) => target.services[n] && target.services[n].commitSha !== currentRelease.services[n]?.commitSha);
   const steps = numberSteps([
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },

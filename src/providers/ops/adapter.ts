@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseJsonBody, providerRequest } from "../http";
 import type { ProviderContext } from "../types";
-import type { OpsApi } from "./api";
+import type { OpsApi, OpsMigrations } from "./api";
 
 export interface OpsApiOptions {
   /** The app's base URL, e.g. https://api-staging-1a2b.up.railway.app */
@@ -29,17 +29,27 @@ const Verification = z.object({
   sampleMismatches: z.array(z.unknown()).default([]),
 });
 
+const Migrations: z.ZodType<OpsMigrations> = z.object({
+  applied: z.array(z.string()),
+  pending: z.array(z.object({ name: z.string(), class: z.enum(["expand", "contract"]), reasons: z.array(z.string()) })),
+});
+
 /** The ops contract over HTTP; runs are idempotent at the app (runId + cursor), so retries are safe. */
 export function createOpsApi(ctx: ProviderContext, opts: OpsApiOptions): OpsApi {
   const base = opts.baseUrl.replace(/\/$/, "");
   const post = <T>(path: string, body: unknown, schema: z.ZodType<T>) =>
     providerRequest(ctx, "app", {
       operation: `POST ${path}`, kind: "idempotent", method: "POST", url: `${base}${path}`,
-      headers: { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+      headers,
       body: JSON.stringify(body),
       read: (res) => parseJsonBody("app", res, schema),
     });
+  const headers = { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
   return {
+    migrations: () => providerRequest(ctx, "app", {
+      operation: "GET /ops/migrations", kind: "idempotent", method: "GET", url: `${base}/ops/migrations`, headers,
+      read: (res) => parseJsonBody("app", res, Migrations),
+    }),
     runBatch: ({ job, cursor, batchSize, dryRun, runId }) => post("/ops/jobs/run", { job, params: { cursor, batchSize, dryRun, runId } }, Batch),
     verify: ({ job, sample, minCoverage }) => post("/ops/jobs/verify", { job, params: { sample, minCoverage } }, Verification),
   };

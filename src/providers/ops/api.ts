@@ -20,7 +20,22 @@ export interface OpsVerification {
   sampleMismatches: unknown[];
 }
 
+/** A pending schema migration as the app classifies it from its queryInterface calls. */
+export interface OpsMigration {
+  name: string;
+  class: "expand" | "contract";
+  reasons: string[];
+}
+
+/** `GET /ops/migrations`: what the app's database has run, and what its code would run next. */
+export interface OpsMigrations {
+  applied: string[];
+  pending: OpsMigration[];
+}
+
 export interface OpsApi {
+  /** The app's applied and pending migrations, each pending one classified expand or contract. */
+  migrations(): Promise<OpsMigrations>;
   /** One batch; idempotent per (runId, row) at the app, so a retry after a lost answer is safe. */
   runBatch(input: { job: string; cursor: string | null; batchSize: number; dryRun: boolean; runId: string }): Promise<OpsBatch>;
   verify(input: { job: string; sample?: number; minCoverage?: number }): Promise<OpsVerification>;

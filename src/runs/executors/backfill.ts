@@ -1,6 +1,8 @@
 import type { BackfillParams } from "../../domain/run";
+import { DEFAULT_BACKFILL_RATE } from "../../plan/backfill";
 import type { OpsBatch } from "../../providers/ops/api";
-import type { StepContext, StepExecutor } from "../context";
+import type { StepContext, StepExecutor, StepResult } from "../context";
+import { throttleReason, type ThrottleReason } from "./backfill-health";
 import { nextWindowStart } from "./window";
 
 /** How the backfill is going, as runs and chat show it. */
@@ -23,6 +25,11 @@ export interface BackfillProgress {
   lastBatchAt?: string;
   /** Rows sent before the latest batch, over the time between first and latest batch. */
   achievedRatePerMinute?: number;
+  /** Set while batches pause on the app's health (policies.backfill): why, and since when. */
+  throttle?: ThrottleReason & { since: string };
+  /** Health pauses that ended (the latest 20), and their total length on the run's clock. */
+  pauses?: { since: string; until: string; reason: string }[];
+  pausedSeconds?: number;
 }
 
 interface BackfillState {
@@ -33,14 +40,15 @@ interface BackfillState {
   /** Due times of the batches sent, for pacing checks (bounded). */
   schedule?: number[];
   progress?: BackfillProgress;
+  /** When the app's health was last read (the run's clock). */
+  healthCheckedAt?: number;
 }
 
-const DEFAULT_RATE = 1000;
 const SCHEDULE_KEPT = 500;
 
 /** Batch size and the pause between batches that honours the rate. */
 export function pacing(params: BackfillParams): { batchSize: number; intervalMs: number; rate: number } {
-  const rate = params.ratePerMinute ?? DEFAULT_RATE;
+  const rate = params.ratePerMinute ?? DEFAULT_BACKFILL_RATE;
   // Small enough that a stop takes effect quickly and the rate is smooth (≈ 6 batches a minute).
   const batchSize = params.batchSize ?? Math.max(1, Math.min(500, Math.round(rate / 6)));
   return { batchSize, intervalMs: (batchSize / rate) * 60_000, rate };
@@ -79,6 +87,8 @@ export const backfill: StepExecutor = async (ctx) => {
   if (params.maxRuntimeSeconds && dueAt - state.startedAt! >= params.maxRuntimeSeconds * 1000) {
     return { kind: "halt", reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue` };
   }
+  const paused = await healthGate(ctx, state, progress, dueAt);
+  if (paused) return paused;
   const batch = await ops.runBatch({ job: params.job, cursor: state.cursor ?? null, batchSize, dryRun: params.dryRun === true, runId: ctx.run.id });
   const sentBefore = progress.processed;
   record(progress, batch, rate);
@@ -112,6 +122,33 @@ export const verifyBackfill: StepExecutor = async (ctx) => {
   return { kind: "done", note: `verified: coverage ${result.coverage}% (target ${target}%), every value valid` };
 };
 
+/**
+ * Holds the batch while the environment's short window crosses policies.backfill (5xx burn rate or p95
+ * latency), re-reading it every `checkSeconds`; null when the batch may go. A pause that ends is kept.
+ */
+async function healthGate(ctx: StepContext, state: BackfillState, progress: BackfillProgress, dueAt: number): Promise<StepResult | null> {
+  const policy = ctx.env.spec.policies.backfill;
+  const checkMs = policy.checkSeconds * 1000;
+  if (!policy.throttle || (state.healthCheckedAt !== undefined && dueAt - state.healthCheckedAt < checkMs)) return null;
+  const why = await throttleReason(ctx, policy, dueAt);
+  state.healthCheckedAt = dueAt;
+  const held = progress.throttle;
+  if (why) {
+    const since = held?.since ?? new Date(dueAt).toISOString();
+    progress.throttle = { ...why, since };
+    progress.note = `Paused since ${since}: ${why.reason}; batches continue by themselves when it recovers`;
+    state.nextAt = dueAt + checkMs;
+    publish(ctx, progress);
+    return { kind: "wait", ms: waitFor(ctx, dueAt, state.nextAt), note: progress.note };
+  }
+  if (held) {
+    progress.pauses = [...(progress.pauses ?? []), { since: held.since, until: new Date(dueAt).toISOString(), reason: held.reason }].slice(-20);
+    progress.pausedSeconds = (progress.pausedSeconds ?? 0) + (dueAt - Date.parse(held.since)) / 1000;
+    progress.throttle = undefined;
+  }
+  return null;
+}
+
 function record(p: BackfillProgress, batch: OpsBatch, rate: number): void {
   p.processed += batch.processed;
   p.updated += batch.counts.updated;
@@ -136,5 +173,33 @@ function waitFor(ctx: StepContext, from: number, until: number): number {
 
 function summary(p: BackfillProgress): string {
   const done = p.total ? ` of ${p.total}` : "";
-  return `${p.processed}${done} processed (${p.updated} updated, ${p.failed} failed, ${p.skipped} skipped) in ${p.batches} batches${p.dryRun ? " — dry run, nothing written" : ""}`;
+  const paused = p.pausedSeconds ? `; paused ${Math.round(p.pausedSeconds)}s in total on the app's health` : "";
+  return `${p.processed}${done} processed (${p.updated} updated, ${p.failed} failed, ${p.skipped} skipped) in ${p.batches} batches${p.dryRun ? " — dry run, nothing written" : ""}${paused}`;
 }
+
+const ENDED_BADLY = ["failed", "rolled-back", "cancelled", "rejected"];
+
+/**
+ * Chained plans (migrate → backfill staging → backfill production; deploy → contract migration): waits until
+ * an earlier run, of any environment, has succeeded — and then soaks — or fails when that run did not succeed.
+ */
+export const awaitRun: StepExecutor = async (ctx) => {
+  const runId = String(ctx.step.params.runId);
+  const soakSeconds = Number(ctx.step.params.soakSeconds ?? 0);
+  const state = ctx.step.state as { soakStartedAt?: number };
+  const other = await ctx.port.runStatus(runId);
+  if (!other) return { kind: "fail", error: `run ${runId} this run depends on does not exist` };
+  const what = `${other.type} run ${runId} on ${other.env}`;
+  if (ENDED_BADLY.includes(other.status)) return { kind: "fail", error: `${what} ${other.status}${other.error ? ` (${other.error})` : ""}; this run only starts after it succeeds` };
+  // Real mode: a run this one waits for may take hours (a paced backfill); no need to ask every poll interval.
+  if (other.status !== "succeeded") return { kind: "wait", ms: ctx.timing.simulated ? ctx.pollMs : Math.max(ctx.pollMs, 30_000), note: `waiting for ${what} (${other.status})` };
+  if (soakSeconds > 0 && state.soakStartedAt === undefined) {
+    state.soakStartedAt = ctx.now();
+    ctx.save();
+    return { kind: "wait", ms: ctx.timing.simulated ? soakSeconds * 1000 * ctx.timing.waitFactor : soakSeconds * 1000, note: `${what} succeeded; soaking ${soakSeconds}s before going on` };
+  }
+  if (soakSeconds > 0 && !ctx.timing.simulated && ctx.now() < state.soakStartedAt! + soakSeconds * 1000) {
+    return { kind: "wait", ms: state.soakStartedAt! + soakSeconds * 1000 - ctx.now(), note: `soaking after ${what}` };
+  }
+  return { kind: "done", note: `${what} succeeded${soakSeconds > 0 ? `; soaked ${soakSeconds}s` : ""}` };
+};

@@ -106,13 +106,23 @@ export const migrate: StepExecutor = async (ctx) => {
   const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[name];
   if (!ref) return { kind: "fail", error: `no pinned commit for ${name}` };
   const binding = ctx.env.bindings.railway!;
-  const result = await driveDeployment(ctx, job, ref.sha, () => ctx.railway.deployService(serviceId(ctx, job), binding.environmentId, ref.sha));
+  // A canary deploy carries expand migrations only: the job's pre-deploy command stops at the last of them.
+  const to = typeof ctx.step.params.to === "string" ? ctx.step.params.to : undefined;
+  const command = ctx.env.spec.services[name]?.migrateCommand;
+  const result = await driveDeployment(ctx, job, ref.sha, async () => {
+    if (to && command) await ctx.railway.updateServiceInstance(serviceId(ctx, job), binding.environmentId, { preDeployCommand: [`${command} --to ${to}`] });
+    return ctx.railway.deployService(serviceId(ctx, job), binding.environmentId, ref.sha);
+  });
   if ("kind" in result) return result.kind === "fail" ? { ...result, error: `migration failed — ${result.error}` } : result;
   const logs = await ctx.railway.deploymentLogs(result.id, 500);
   const text = logs.map((l) => l.message).join("\n");
   await ctx.artifacts.put(ctx.run.id, `logs/migrate-${name}.txt`, text);
-  const applied = logs.filter((l) => /: migrated/.test(l.message)).length;
-  ctx.run.outputs.migrations = { ...(ctx.run.outputs.migrations as object | undefined), [name]: { applied, deploymentId: result.id } };
+  // sequelize-cli prints "== <name>: migrated (0.02s)" per migration it ran.
+  const names = logs.flatMap((l) => /^== (\S+): migrated\b/.exec(l.message)?.[1] ?? []);
+  const classes = new Map(((ctx.step.params.migrations ?? []) as { name: string; class: "expand" | "contract" }[]).map((m) => [m.name.replace(/\.c?js$/, ""), m.class]));
+  await ctx.port.recordMigrations(ctx.env.envId, ctx.run.id, names.map((n) => ({ service: name, name: n, class: classes.get(n.replace(/\.c?js$/, "")) ?? "unknown" })));
+  const applied = names.length;
+  ctx.run.outputs.migrations = { ...(ctx.run.outputs.migrations as object | undefined), [name]: { applied, names, deploymentId: result.id } };
   ctx.save();
   return { kind: "done", note: applied ? `${applied} migration${applied > 1 ? "s" : ""} applied` : "schema already up to date" };
 };

@@ -12,13 +12,14 @@ import type { World } from "../world/store";
 import { renderVariables } from "../world/variables";
 import { getRun, runBatch, verifyTimezones } from "./jobs";
 import { OpsError, parseRunRequest, parseVerifyRequest } from "./params";
+import { listMigrations } from "./migrations";
 import { ensureUsers } from "./users";
 
 const MAX_BODY_BYTES = 64 * 1024;
 const RUN_PATH = /^\/ops\/jobs\/runs\/([A-Za-z0-9_.:-]{1,64})$/;
 
 type Route = { method: "GET" | "POST"; pattern: RegExp; answer: (ctx: OpsContext, match: string[]) => object };
-type OpsContext = { world: World; env: EnvironmentRow; text: string };
+type OpsContext = { world: World; env: EnvironmentRow; service: ServiceRow; text: string };
 
 function json(status: number, body: object): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
@@ -45,6 +46,7 @@ const ROUTES: Route[] = [
     ensureUsers(world, env.id);
     return verifyTimezones(world, env.id, params);
   } },
+  { method: "GET", pattern: /^\/ops\/migrations$/, answer: ({ world, env, service }) => listMigrations(world, env, service) },
   { method: "GET", pattern: RUN_PATH, answer: ({ world, env }, [id = ""]) => {
     const run = getRun(world, env.id, id);
     if (!run) throw new OpsError(404, "not_found", `no run ${id}`);
@@ -84,8 +86,9 @@ export function handleOps(world: World, env: EnvironmentRow, service: ServiceRow
     const route = matches.find((r) => r.method === request.method);
     if (!route) throw new OpsError(405, "method_not_allowed", `${request.method} is not allowed on ${pathname}`);
     checkToken(world, env, service, request);
-    if (faulted(world, env, service)) return json(500, { error: { code: "internal", message: "internal error" } });
-    return json(200, route.answer({ world, env, text }, route.pattern.exec(pathname)?.slice(1) ?? []));
+    // Faults fail the job calls (POST); the plan-time read of the migrations is left alone.
+    if (route.method === "POST" && faulted(world, env, service)) return json(500, { error: { code: "internal", message: "internal error" } });
+    return json(200, route.answer({ world, env, service, text }, route.pattern.exec(pathname)?.slice(1) ?? []));
   } catch (error) {
     if (error instanceof OpsError) return json(error.status, error.toBody());
     throw error;

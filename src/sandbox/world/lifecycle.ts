@@ -6,7 +6,7 @@
 import { getInstance, getService } from "./entities";
 import { IN_PROGRESS, listDeployments, listInProgress, setPhase, type DeploymentRow, type Phase } from "./deployments";
 import { appendLogs } from "./logs";
-import { runPreDeploy } from "./migrations";
+import { preDeployReady, runPreDeploy } from "./migrations";
 import type { World } from "./store";
 
 /** The next transition of a deployment: target phase and when (in phases after creation). */
@@ -34,6 +34,8 @@ export function advanceDeployments(world: World): void {
     for (let next = nextTransition(d); next; next = nextTransition(d)) {
       const at = d.createdAt + next.offset * world.phaseMs;
       if (at > now) break;
+      // A pre-deploy command run by a real app (ops/external.ts) enters PRE_DEPLOY once the app has answered.
+      if (next.to === "PRE_DEPLOY" && !preDeployReady(world, d)) break;
       d = enter(world, d, next.to, at);
     }
   }

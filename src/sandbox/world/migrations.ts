@@ -4,6 +4,7 @@ import { appendLogs, type Severity } from "./logs";
 import { getCommit, migrationsAt } from "./repos";
 import { iso, type World } from "./store";
 import { getVariables } from "./variables";
+import { externalPreDeploy, type ExternalPreDeploy } from "../ops/external";
 
 /** Migrations applied to an environment's database, in the order they ran. */
 export function appliedMigrations(world: World, environmentId: string): { name: string; appliedAt: string; deploymentId: string | null }[] {
@@ -47,6 +48,8 @@ export function runPreDeploy(world: World, d: DeploymentRow, at: number): boolea
     if (d.fail === "migration") return failPreDeploy(world, d, at, null);
     return true;
   }
+  const external = externalPreDeploy(world, d);
+  if (external !== null) return external === "pending" ? failExternal(world, d, at, null) : runExternal(world, d, at, lines, external);
   const nodeEnv = getVariables(world, d.environmentId, d.serviceId).NODE_ENV ?? "production";
   lines.push("Sequelize CLI [Node: 20.18.1, CLI: 6.6.2, ORM: 6.37.5]", 'Loaded configuration file "config/config.js".', `Using environment "${nodeEnv}".`);
   appendLogs(world, d.id, "deploy", at, lines);
@@ -73,4 +76,26 @@ function failPreDeploy(world: World, d: DeploymentRow, at: number, migration: st
   );
   appendLogs(world, d.id, "deploy", at, lines);
   return false;
+}
+
+/** Whether the deployment may enter PRE_DEPLOY: a pre-deploy run by a real app must have answered first. */
+export function preDeployReady(world: World, d: DeploymentRow): boolean {
+  return externalPreDeploy(world, d) !== "pending";
+}
+
+/** The real app's `sequelize-cli db:migrate` output is the deploy log; what it applied is recorded. */
+function runExternal(world: World, d: DeploymentRow, at: number, lines: (string | [Severity, string])[], result: ExternalPreDeploy): boolean {
+  const output = result.output.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  appendLogs(world, d.id, "deploy", at, [
+    ...lines,
+    ...output.map((l): string | [Severity, string] => (/\bERROR\b|error:/i.test(l) ? ["error", l] : l)),
+    ...(result.ok ? [] : [["error", `Pre-deploy command failed with exit code ${result.exitCode ?? 1}`] as [Severity, string]]),
+  ]);
+  recordMigrations(world, d.environmentId, result.applied, at, d.id);
+  return result.ok;
+}
+
+function failExternal(world: World, d: DeploymentRow, at: number, migration: string | null): false {
+  appendLogs(world, d.id, "deploy", at, [["error", "the app did not answer the pre-deploy command"]]);
+  return failPreDeploy(world, d, at, migration);
 }

@@ -1,0 +1,46 @@
+/**
+ * Migration facts a plan needs: what the app says is pending (with each migration's expand/contract class,
+ * from its `GET /ops/migrations`), and which contract migrations already ran here (rollback safety).
+ */
+import { and, eq } from "drizzle-orm";
+import type { EnvRow } from "../db/environments";
+import { listReleases } from "../db/environments";
+import { appliedMigrations } from "../db/schema";
+import { resolveSecret } from "../db/secrets";
+import type { EnvironmentSpec } from "../domain/spec";
+import type { AppliedContract, AppMigrations } from "../plan/deploy";
+import { buildProviders, secretCipher } from "../wiring";
+import type { ControlContext } from "./context";
+
+/** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
+export async function appMigrations(cx: ControlContext, env: EnvRow, spec: EnvironmentSpec): Promise<AppMigrations | null> {
+  const service = Object.keys(spec.services).find((n) => spec.services[n].migrateCommand);
+  if (!service) return null;
+  const binding = env.bindings.railway;
+  const serviceId = binding?.services[service];
+  if (!binding || !serviceId) return { service, error: `${service} is not provisioned yet` };
+  try {
+    const providers = buildProviders(cx.env, () => undefined);
+    const domain = (await providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain;
+    if (!domain) return { service, error: `${service} has no domain to ask` };
+    const token = await resolveSecret(cx.db, secretCipher(cx.env), env.id, "OPS_TOKEN");
+    const { pending } = await providers.ops(`https://${domain}`, token ?? undefined).migrations();
+    return { service, pending };
+  } catch (e) {
+    return { service, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Contract migrations applied in an environment, oldest first, with the release current when each ran. */
+export async function appliedContracts(cx: ControlContext, envId: string): Promise<AppliedContract[]> {
+  const rows = await cx.db.select().from(appliedMigrations)
+    .where(and(eq(appliedMigrations.envId, envId), eq(appliedMigrations.class, "contract"))).orderBy(appliedMigrations.appliedAt);
+  if (rows.length === 0) return [];
+  const releases = await listReleases(cx.db, envId);
+  return rows.map((r) => {
+    // The code written for the contracted schema: the release the applying run made (a deploy carrying the
+    // migration), else the release live when it ran (a contract run after promotion).
+    const release = releases.find((x) => x.runId === r.runId) ?? releases.find((x) => x.id === r.releaseId) ?? null;
+    return { name: r.name, appliedAt: r.appliedAt, releaseVersion: release?.version ?? null, releaseCreatedAt: release?.createdAt ?? null };
+  });
+}
