@@ -19,6 +19,10 @@ interface InfraChatConfig {
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM_NUMBER?: string;
+  /** Turns on the LLM chat interpreter (the rule parser stays the fallback). */
+  OPENAI_API_KEY?: string;
+  /** The OpenAI model the chat interpreter uses; default gpt-4o-mini. */
+  OPENAI_MODEL?: string;
 }
 
 declare namespace Cloudflare {

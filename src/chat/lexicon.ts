@@ -55,9 +55,15 @@ export function tokenize(text: string): Token[] {
     if (!raw) continue;
     const pair = lookup(PAIRS, `${raws.at(-1)?.toLowerCase()} ${raw.toLowerCase()}`);
     if (pair) raws[raws.length - 1] = pair;
+    else if (rollsEnvBack(raws, raw)) raws[raws.length - 2] = "rollback";
     else raws.push(raw);
   }
   return raws.map(classify);
+}
+
+/** "roll production back": the split phrasal verb around an environment is one rollback of it. */
+function rollsEnvBack(raws: string[], raw: string): boolean {
+  return raw.toLowerCase() === "back" && raws.at(-2)?.toLowerCase() === "roll" && envName(raws.at(-1)!.toLowerCase()) !== undefined;
 }
 
 /** Own-property lookup: these tables are plain objects, and "constructor" must not find Object's. */

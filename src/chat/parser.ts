@@ -7,6 +7,7 @@
 import { Intent } from "../domain/intent";
 import type { DeployParams } from "../domain/run";
 import { MAX_COMMAND_LENGTH, tokenize, type Token } from "./lexicon";
+import { monitoringIntent } from "./incidents";
 import { POLITE, auditSince, canarySteps, deployRef, migrateFirst, namedEnvs, rollbackRelease } from "./slots";
 
 const COMMAND_VERBS = new Set(["deploy", "ship", "migrate", "rollback", "status", "audit"]);
@@ -58,9 +59,15 @@ function interpret(text: string): Intent[] {
   if (tokens.length === 0) return text.trim() === "?" ? [{ kind: "help" }] : NOT_UNDERSTOOD;
   const phrase = tokens.map((t) => t.lower).join(" ");
   if (HELP_PHRASES.some((re) => re.test(phrase))) return [{ kind: "help" }];
+  // Desired-state edits first: "drop postgres from staging" is a component removal, not a remediation.
   const desiredState = desiredStateQuestion(tokens, phrase);
   if (desiredState) return desiredState;
+  // A control that names its run ("pause the backfill", "halt the canary") is not a remediation either.
+  const monitoring = controlsNamedRun(phrase) ? null : monitoringIntent(tokens, phrase);
+  if (monitoring) return monitoring;
   if (content.length > 0 && QUESTION_WORDS.has(content[0].word)) return question(tokens, content[0].word) ?? NOT_UNDERSTOOD;
+  // "show me what happened on staging today" asks for the audit however it starts.
+  if (/\bwhat (?:has |have )?(?:happened|changed)\b/.test(phrase)) return audit(tokens);
   if (negatedBeforeAction(tokens)) return NOT_UNDERSTOOD;
   const control = runControl(tokens, phrase);
   if (control) return control;
@@ -209,6 +216,10 @@ const CONTROL_LEADS: [RegExp, "promote" | "stop" | "resume"][] = [
   [/^(?:resume|unpause|continue|unfreeze)\b/, "resume"],
 ];
 
+function controlsNamedRun(phrase: string): boolean {
+  return CONTROL_LEADS.some(([lead]) => lead.test(phrase)) && /\b(?:backfill|canary|run|rollout)\b/.test(phrase);
+}
+
 function runControl(tokens: Token[], phrase: string): Intent[] | null {
   const env = namedEnvs(tokens, new Set<number>(), false)[0];
   if (/\b(?:text|sms|page|notify|alert|ping) me\b/.test(phrase)) return [env ? { kind: "subscribe", env } : { kind: "subscribe" }];
@@ -225,6 +236,8 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
   }
   const envs = namedEnvs(tokens, new Set<number>(), false);
   if (/\bhow(?:s| is| are)?\b.*\bbackfill/.test(phrase) || /^backfill (?:status|progress)\b/.test(phrase)) return [envs[0] ? { kind: "progress", env: envs[0] } : { kind: "progress" }];
+  const chain = expandBackfillChain(tokens, phrase);
+  if (chain) return chain;
   const backfill = /^(?:please )?(?:run (?:a |the )?)?backfill (?:of |the )?([a-z][a-z0-9_]*)\b/.exec(phrase);
   if (backfill && envs.length > 0) {
     const rate = /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(phrase);
@@ -243,8 +256,35 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     const action = component[1] === "add" ? "add" : "remove";
     return envs.map((env) => ({ kind: "component", action, component: kind as "redis" | "postgres" | "storage", env }));
   }
-  if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
+  if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?(?: please| now| thanks)*$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
   if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
   if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];
   return null;
+}
+
+/**
+ * "Add timezone column and backfill timezone from address in staging; then do production at 500 users/min":
+ * expand migration → backfill in the first environment, then the same backfill in the next one, each step
+ * starting only after the one before it succeeded (a chain of plans). The environments are read on each side
+ * of "then" (namedEnvs would keep only "in staging": "production" after "then do" has no preposition);
+ * each side names exactly one, and they differ, or it is no chain (and no half of one).
+ */
+function expandBackfillChain(tokens: Token[], phrase: string): Intent[] | null {
+  const m = /^(?:please )?add (?:an? |the )?(?:new )?([a-z][a-z0-9_]*) column and backfill (?:the |its )?([a-z][a-z0-9_]*)\b.*\bthen\b/.exec(phrase);
+  // "add timezone column and backfill it": the backfilled column is the one added, or it is another request.
+  const column = m?.[2] === "it" ? m[1] : m?.[2];
+  if (!m || column !== m[1]) return null;
+  const split = tokens.findIndex((t) => t.word === "then");
+  const envsIn = (part: Token[]) => [...new Set(part.flatMap((t) => (t.env ? [t.env] : [])))];
+  const [first, next] = [envsIn(tokens.slice(0, split)), envsIn(tokens.slice(split + 1))];
+  if (first.length !== 1 || next.length !== 1 || first[0] === next[0]) return null;
+  const job = `backfill${column[0].toUpperCase()}${column.slice(1)}`;
+  const rateOf = (part: Token[]) => /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(part.map((t) => t.lower).join(" "))?.[1];
+  const firstRate = rateOf(tokens.slice(0, split));
+  const nextRate = rateOf(tokens.slice(split + 1));
+  return [
+    { kind: "migrate", env: first[0], expandOnly: true },
+    { kind: "backfill", env: first[0], job, chained: true, ...(firstRate ? { ratePerMinute: Number(firstRate) } : {}) },
+    { kind: "backfill", env: next[0], job, chained: true, ...(nextRate ? { ratePerMinute: Number(nextRate) } : {}) },
+  ];
 }

@@ -116,21 +116,35 @@ function take(tokens: Token[], i: number, used: Set<number>): string {
   return tokens[i].raw;
 }
 
-/** Canary weights after the word "canary" ("10/50/100", "5, 25, 100", "10% → 50%"); "invalid" if outside 1–100 or too many. */
+/**
+ * Canary weights after the word "canary" ("10/50/100", "5, 25, 100", "10% → 50%"), or right before it
+ * ("a 10/50/100 canary"); "invalid" if outside 1–100 or too many.
+ */
 export function canarySteps(tokens: Token[], used: Set<number>): number[] | "invalid" | undefined {
   const at = tokens.findIndex((t) => t.word === "canary");
   if (at < 0) return undefined;
   used.add(at);
   const steps: number[] = [];
   for (let j = at + 1; j < tokens.length; j++) {
-    const parts = tokens[j].lower.split(/[/,]/).map((p) => p.replace(/%+$/, "")).filter((p) => p !== "");
-    if (parts.length > 0 && parts.every((p) => /^\d{1,4}$/.test(p))) {
-      steps.push(...parts.map(Number));
+    const weights = canaryWeights(tokens[j]);
+    if (weights) {
+      steps.push(...weights);
       used.add(j);
     } else if (!CANARY_GLUE.has(tokens[j].lower)) break;
   }
+  // Weights written before the word ("a 10/50/100 canary") must not be dropped for the policy default.
+  const before = at > 0 && steps.length === 0 ? canaryWeights(tokens[at - 1]) : undefined;
+  if (before && before.length > 1) {
+    steps.push(...before);
+    used.add(at - 1);
+  }
   if (steps.length === 0) return undefined;
   return steps.length > 10 || steps.some((n) => n < 1 || n > 100) ? "invalid" : steps;
+}
+
+function canaryWeights(token: Token): number[] | undefined {
+  const parts = token.lower.split(/[/,]/).map((p) => p.replace(/%+$/, "")).filter((p) => p !== "");
+  return parts.length > 0 && parts.every((p) => /^\d{1,4}$/.test(p)) ? parts.map(Number) : undefined;
 }
 
 /** true for "and run migrations first", false for "without migrations", undefined when not mentioned. */

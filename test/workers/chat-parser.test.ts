@@ -140,7 +140,6 @@ const NOT_COMMANDS = [
   "status",
   "ok",
   "okay thanks",
-  "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
   "callback production",
   "rollback production; deploy staging",
   "deploy staging at 5pm",
