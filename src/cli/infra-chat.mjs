@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// npx infra-chat "deploy staging": talks to the control plane's chat API and follows the run it starts.
+// npx infra-chat "deploy staging": sends one chat message and streams the replies, then the progress of
+// the runs they started, as the server pushes them (POST /api/chat with Accept: text/event-stream).
 // Config: INFRA_CHAT_URL (default http://localhost:8787), INFRA_CHAT_TOKEN (default: the local admin token
 // from .dev.vars), INFRA_CHAT_CONVERSATION (continue a conversation; the id is printed on every call).
+// Exit codes: 0 done, 1 a run failed, rolled back or was cancelled/rejected, 2 the request itself failed.
 import { existsSync, readFileSync } from "node:fs";
 
-const TERMINAL = new Set(["succeeded", "failed", "rolled-back", "cancelled", "rejected"]);
+const FAILED = new Set(["failed", "rolled-back", "cancelled", "rejected"]);
 const message = process.argv.slice(2).join(" ").trim();
 if (!message) {
   console.error('usage: infra-chat "deploy staging"');
@@ -17,43 +19,69 @@ if (!token) {
   process.exit(2);
 }
 
-const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-const res = await fetch(`${base}/api/chat`, { method: "POST", headers, body: JSON.stringify({ message, conversationId: process.env.INFRA_CHAT_CONVERSATION }) });
-const body = await res.json().catch(() => null);
+const res = await fetch(`${base}/api/chat`, {
+  method: "POST",
+  headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "text/event-stream" },
+  body: JSON.stringify({ message, conversationId: process.env.INFRA_CHAT_CONVERSATION }),
+}).catch((e) => {
+  console.error(`cannot reach ${base}: ${e.cause?.code ?? e.message}`);
+  process.exit(2);
+});
 if (!res.ok) {
+  const body = await res.json().catch(() => null);
   console.error(`error ${res.status}: ${body?.error?.message ?? "unexpected answer"}`);
   process.exit(2);
 }
-console.log(`conversation ${body.conversationId}`);
-let exit = 0;
-for (const reply of body.replies) {
-  console.log(`\n${reply.text}`);
-  if (!reply.run) continue;
-  if (!TERMINAL.has(reply.run.status) && reply.run.status !== "awaiting-approval") exit = Math.max(exit, await follow(reply.run.id));
-  else {
-    console.log(`run ${reply.run.id}: ${reply.run.status}${reply.run.error ? ` — ${reply.run.error}` : ""}`);
-    if (["failed", "rolled-back"].includes(reply.run.status)) exit = 1;
+
+const printed = new Map();
+const finalStatus = new Map();
+for await (const { event, data } of serverSentEvents(res.body)) {
+  if (event === "conversation") console.log(`conversation ${data.conversationId}`);
+  if (event === "reply") {
+    console.log(`\n${data.text}`);
+    if (data.run) finalStatus.set(data.run.id, data.run.status);
   }
+  if (event === "run") printRun(data);
+  if (event === "error") {
+    console.error(`\n${data.error?.message ?? "the stream broke off"}`);
+    process.exit(2);
+  }
+}
+let exit = 0;
+for (const [id, status] of finalStatus) {
+  console.log(`run ${id}: ${status}`);
+  if (FAILED.has(status)) exit = 1;
 }
 process.exit(exit);
 
-/** Prints each step as it changes until the run ends; exit code 1 when it did not succeed. */
-async function follow(runId) {
-  const seen = new Map();
-  for (;;) {
-    const r = await fetch(`${base}/api/runs/${runId}`, { headers });
-    if (!r.ok) return 2;
-    const { run } = await r.json();
-    for (const step of run.steps) {
-      const line = `${step.status}${step.note ? ` — ${step.note}` : ""}`;
-      if (seen.get(step.id) !== line && step.status !== "pending") console.log(`  [${step.status}] ${step.summary}${step.note ? ` — ${step.note}` : ""}`);
-      seen.set(step.id, line);
+/** Prints each step once per change of status or note, and the run's end (or wait for a person). */
+function printRun(run) {
+  for (const step of run.steps) {
+    const line = `${step.status}${step.note ? ` — ${step.note}` : ""}${step.error ? ` — ${step.error}` : ""}`;
+    if (printed.get(`${run.id}/${step.id}`) !== line && step.status !== "pending") console.log(`  [${step.status}] ${step.summary}${step.note || step.error ? ` — ${step.error ?? step.note}` : ""}`);
+    printed.set(`${run.id}/${step.id}`, line);
+  }
+  if (run.canary && printed.get(`${run.id}/canary`) !== `${run.canary.phase}/${run.canary.weight}`) {
+    console.log(`  canary ${run.canary.phase} at ${run.canary.weight}%${run.canary.lastScore == null ? "" : `, score ${run.canary.lastScore}`}`);
+    printed.set(`${run.id}/canary`, `${run.canary.phase}/${run.canary.weight}`);
+  }
+  if (finalStatus.get(run.id) !== run.status && run.error) console.log(`  ${run.error}`);
+  finalStatus.set(run.id, run.status);
+}
+
+/** Parses a text/event-stream body into {event, data} records. */
+async function* serverSentEvents(body) {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n/g, "\n");
+    for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+      const frame = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = /^event: ?(.*)$/m.exec(frame)?.[1] ?? "message";
+      const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+      if (data) yield { event, data: JSON.parse(data) };
     }
-    if (TERMINAL.has(run.status) || run.status === "stopped" || run.status === "awaiting-approval") {
-      console.log(`run ${run.id}: ${run.status}${run.error ? ` — ${run.error}` : ""}`);
-      return run.status === "succeeded" ? 0 : 1;
-    }
-    await new Promise((done) => setTimeout(done, 400));
   }
 }
 

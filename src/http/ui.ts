@@ -1,16 +1,34 @@
-/** A small landing page until the web chat arrives: what this is and how to talk to it. */
-export function homePage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Infra Chat</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}code,pre{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}pre{padding:.75rem;overflow:auto}</style>
-</head><body>
-<h1>Infra Chat</h1>
-<p>The control plane is running. Talk to it through the API with the admin token from <code>.dev.vars</code>:</p>
-<pre>curl -s localhost:8787/api/chat \\
-  -H "authorization: Bearer $INFRA_CHAT_ADMIN_TOKEN" \\
-  -H 'content-type: application/json' \\
-  -d '{"message":"deploy staging"}'</pre>
-<p>API contract: <a href="/api/openapi.json">/api/openapi.json</a>. Sandbox world: <a href="/sandbox/state">/sandbox/state</a>.</p>
-</body></html>`;
-}
+import { Hono } from "hono";
+import { CHAT_JS } from "../ui/client";
+import { CHAT_PAGE } from "../ui/page";
+import { CHAT_CSS } from "../ui/styles";
+import type { AppEnv } from "./auth";
+
+/**
+ * The web chat's policy: only our own script, style and connections (fetch, SSE and the live
+ * WebSockets are same-origin), no plugins, no framing, no inline code of any kind.
+ */
+export const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const UI_HEADERS = {
+  "content-security-policy": UI_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cache-control": "no-cache",
+};
+
+/** GET / (the web chat) and its two assets; no token is needed to load them, only to use the API. */
+export const uiRoutes = new Hono<AppEnv>()
+  .get("/", (c) => c.body(CHAT_PAGE, 200, { ...UI_HEADERS, "content-type": "text/html; charset=utf-8" }))
+  .get("/ui/app.js", (c) => c.body(CHAT_JS, 200, { ...UI_HEADERS, "content-type": "text/javascript; charset=utf-8" }))
+  .get("/ui/app.css", (c) => c.body(CHAT_CSS, 200, { ...UI_HEADERS, "content-type": "text/css; charset=utf-8" }));
