@@ -96,6 +96,11 @@ export async function measureThroughput({ worker, call, admin, record }) {
   }
   const setupStatus = await waitForRuns(call, admin, setups, 600_000);
   const ready = names.filter((_, i) => setupStatus.get(setups[i]) === "succeeded");
+  if (ready.length < names.length) {
+    const failed = setups.find((id) => setupStatus.get(id) !== "succeeded");
+    const run = (await call(admin, "GET", `/api/runs/${failed}`)).body.run;
+    console.warn(`bench: ${names.length - ready.length} setups did not succeed; first: ${run.status} ${run.error ?? ""}`);
+  }
   t = performance.now();
   const runs = await Promise.all(ready.map((n) => deploy(`invoice-perfect:${n}`)));
   const done = await waitForRuns(call, admin, runs, 600_000);

@@ -47,16 +47,26 @@ export async function sealEvent(chain: string, head: ChainHead | null, input: Au
   return { ...unsealed, hash: await hashEvent(unsealed) };
 }
 
-/** Recomputes a chain given in sequence order; reports the first event whose hash or link is wrong. */
-export async function verifyEvents(events: AuditEvent[]): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
+/** Where a chain verification stands: the last good link, so a long chain can be checked page by page. */
+export interface VerifyCursor {
+  prevHash: string;
+  nextSeq: number;
+}
+
+export const CHAIN_START: VerifyCursor = { prevHash: GENESIS_HASH, nextSeq: 1 };
+
+/**
+ * Recomputes a chain given in sequence order, from `cursor` (the genesis by default); reports the first
+ * event whose sequence, link or hash is wrong, else where the next page must continue.
+ */
+export async function verifyEvents(events: AuditEvent[], cursor: VerifyCursor = CHAIN_START): Promise<{ ok: boolean; events: number; brokenAt?: string; cursor: VerifyCursor }> {
+  let { prevHash, nextSeq } = cursor;
   for (const e of events) {
-    if (e.seq !== expectedSeq || e.prevHash !== prev || (await hashEvent(e)) !== e.hash) {
-      return { ok: false, events: events.length, brokenAt: e.id };
+    if (e.seq !== nextSeq || e.prevHash !== prevHash || (await hashEvent(e)) !== e.hash) {
+      return { ok: false, events: events.length, brokenAt: e.id, cursor: { prevHash, nextSeq } };
     }
-    prev = e.hash;
-    expectedSeq += 1;
+    prevHash = e.hash;
+    nextSeq += 1;
   }
-  return { ok: true, events: events.length };
+  return { ok: true, events: events.length, cursor: { prevHash, nextSeq } };
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte } from "drizzle-orm";
 import type { AuditEvent, ChainHead } from "../audit/chain";
-import { verifyEvents } from "../audit/chain";
+import { CHAIN_START, verifyEvents } from "../audit/chain";
 import type { Database } from "./client";
 import { auditEvents } from "./schema";
 
@@ -17,16 +17,25 @@ export async function listAudit(db: Database, filter: { chain?: string; since?: 
   return rows.map(toEvent);
 }
 
-/** Recomputes one chain, or every chain; the first broken event wins. */
+/** Rows per read while verifying: bounded memory and response size at any log length. */
+const VERIFY_PAGE = 5000;
+
+/** Recomputes one chain, or every chain, page by page in sequence order; the first broken event wins. */
 export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
-  const rows = await db.select().from(auditEvents).where(chain ? eq(auditEvents.chain, chain) : undefined).orderBy(asc(auditEvents.chain), asc(auditEvents.seq));
-  const byChain = new Map<string, AuditEvent[]>();
-  for (const r of rows) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), toEvent(r)]);
+  const chains = chain ? [chain] : (await db.selectDistinct({ chain: auditEvents.chain }).from(auditEvents)).map((r) => r.chain);
   let total = 0;
-  for (const events of byChain.values()) {
-    const result = await verifyEvents(events);
-    total += events.length;
-    if (!result.ok) return { ok: false, events: rows.length, brokenAt: result.brokenAt };
+  for (const name of chains) {
+    let cursor = CHAIN_START;
+    for (;;) {
+      const rows = await db.select().from(auditEvents)
+        .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, cursor.nextSeq)))
+        .orderBy(asc(auditEvents.seq)).limit(VERIFY_PAGE);
+      const result = await verifyEvents(rows.map(toEvent), cursor);
+      total += rows.length;
+      if (!result.ok) return { ok: false, events: total, brokenAt: result.brokenAt };
+      cursor = result.cursor;
+      if (rows.length < VERIFY_PAGE) break;
+    }
   }
   return { ok: true, events: total };
 }
