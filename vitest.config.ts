@@ -25,6 +25,8 @@ export default defineConfig(async () => {
                   SECRETS_KEY_ID: "test1",
                   TWILIO_AUTH_TOKEN: "sandbox-twilio-auth-token",
                   TWILIO_FROM_NUMBER: "+15550009999",
+                  // Never a real model from a developer's .dev.vars: LLM tests inject ai/test mock models.
+                  OPENAI_API_KEY: "",
                   // Chaos suite size (test/workers/chaos.test.ts): reduced here, large via `npm run test:chaos`.
                   CHAOS_SEEDS: process.env.CHAOS_SEEDS ?? "11,23,47",
                   CHAOS_RUNS: process.env.CHAOS_RUNS ?? "8",

@@ -17,10 +17,17 @@ import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
+import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
+import type { LiveMessage } from "../src/runs/live";
+import { redactDeep } from "../src/security/redact";
 import { artifactStore, buildProviders, canaryTiming, pollInterval, redactorFor, secretCipher } from "../src/wiring";
 import { notifyRun } from "../src/notify/notifier";
 import { adminPhones, subscriberPhones } from "../src/db/alerts";
 import type { Receipt } from "../src/providers/types";
+import { EnvironmentMonitor, MONITOR_KEY } from "../src/control/monitoring";
+import type { MonitorReport } from "../src/control/monitoring";
+import { getIncident } from "../src/db/incidents";
+import type { BatchItem } from "drizzle-orm/batch";
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -41,10 +48,15 @@ export class EnvironmentDO extends DurableObject<Env> {
   #head: ChainHead | null | undefined;
   #chain: string | undefined;
   #auditQueue: Promise<unknown> = Promise.resolve();
+  #live: LiveChannel;
+  #monitor: EnvironmentMonitor;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new RunStore(ctx.storage.sql);
+    this.#live = new LiveChannel(ctx);
+    // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.#db = database(env.DB);
     void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
     const cipher = secretCipher(env);
@@ -71,6 +83,50 @@ export class EnvironmentDO extends DurableObject<Env> {
       now: Date.now,
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
+    });
+    this.#monitor = new EnvironmentMonitor({
+      env, db: this.#db, sql: ctx.storage.sql, store: this.#store, engine: this.#engine,
+      providers: async () => buildProviders(env, () => undefined, await redactorFor(env, this.#db, this.#monitor.envId() ?? undefined)),
+      record: (envId, statements, audit) => this.#record(envId, statements, audit),
+    });
+    void ctx.blockConcurrencyWhile(async () => this.#monitor.migrate());
+  }
+
+  /**
+   * One monitoring check of this environment (the cron fan-out, the watchdog, or a test's injected
+   * clock via `at`); `drift` compares provider state with the spec now instead of at its slow cadence.
+   */
+  async monitorTick(envId: string, options: { at?: number; drift?: boolean } = {}): Promise<RpcResult<MonitorReport>> {
+    this.#bindChain(envId);
+    return this.#rpc(async () => {
+      try {
+        return await this.#monitor.tick(envId, options.at ?? Date.now(), { drift: options.drift });
+      } finally {
+        await this.#arm();
+      }
+    });
+  }
+
+  /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */
+  async ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
+    return this.#rpc(async () => {
+      const incident = await getIncident(this.#db, incidentId);
+      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
+      this.#bindChain(incident.envId);
+      await this.#monitor.ack(incident.envId, incident, actor, Date.now());
+      return { id: incident.id };
+    });
+  }
+
+  /** Resolves an open incident of this environment on someone's say-so (drift adopted, fixed by hand). */
+  async resolveIncident(incidentId: string, env: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
+    return this.#rpc(async () => {
+      const incident = await getIncident(this.#db, incidentId);
+      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
+      if (incident.status !== "open") throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
+      this.#bindChain(incident.envId);
+      await this.#monitor.resolveBy(env, incident.envId, incident, note, actor.id, Date.now());
+      return { id: incident.id };
     });
   }
 
@@ -120,6 +176,26 @@ export class EnvironmentDO extends DurableObject<Env> {
     });
   }
 
+  /** Opens a watcher socket (the Worker authenticated the caller): a snapshot, then every transition. */
+  async fetch(request: Request): Promise<Response> {
+    const watch = readWatchRequest(request);
+    if (watch instanceof Response) return watch;
+    const runs = this.#store.recentRuns(SNAPSHOT_RUNS).map((r) => liveRun(r, this.#store.steps(r.id)));
+    const snapshot: LiveMessage = { type: "snapshot", env: watch.env, at: new Date().toISOString(), runs };
+    return this.#live.accept(redactDeep(snapshot, await redactorFor(this.env, this.#db, watch.envId)));
+  }
+
+  /** Watchers only listen; their pings are answered by the auto-response without waking the object. */
+  async webSocketMessage(): Promise<void> {}
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed by the runtime's automatic close reply.
+    }
+  }
+
   async alarm(): Promise<void> {
     const due = this.#store.takeDue(Date.now());
     try {
@@ -128,7 +204,23 @@ export class EnvironmentDO extends DurableObject<Env> {
       console.error("environment tick failed; retrying", e instanceof Error ? e.message : e);
       this.#store.schedule("tick", Date.now() + 2000);
     }
+    const monitored = this.#monitor.envId();
+    if (due.includes(MONITOR_KEY) && monitored) {
+      // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
+      this.#bindChain(monitored);
+      await this.#monitor.tick(monitored, Date.now()).catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
+    }
     await this.#arm();
+  }
+
+  /** Monitoring writes (incident rows) and their audit events, sealed and committed in one batch. */
+  async #record(envId: string, statements: BatchItem<"sqlite">[], audit: AuditInput[]): Promise<void> {
+    this.#bindChain(envId);
+    await this.#serialAudit(async () => {
+      const events = await this.#seal(audit);
+      const all = [...statements, ...auditStatements(this.#db, events)];
+      if (all.length) await this.#db.batch(all as [never]);
+    });
   }
 
   async #commit(change: Commit): Promise<void> {
@@ -139,6 +231,20 @@ export class EnvironmentDO extends DurableObject<Env> {
       const events = await this.#seal(change.audit ?? []);
       await this.#db.batch(projectionStatements(this.#db, run, steps, change.receipts ?? [], events) as [never]);
     });
+    await this.#publish(run.id);
+  }
+
+  /** The broadcast hook: every committed transition reaches the environment's watchers, redacted. */
+  async #publish(runId: string): Promise<void> {
+    if (!this.#live.watched) return;
+    const run = this.#store.getRun(runId);
+    if (!run) return;
+    try {
+      const message: LiveMessage = { type: "run", at: new Date().toISOString(), run: liveRun(run, this.#store.steps(run.id)) };
+      this.#live.broadcast(redactDeep(message, await redactorFor(this.env, this.#db, run.plan.envId)));
+    } catch (e) {
+      console.error("live broadcast failed", e instanceof Error ? e.message : e);
+    }
   }
 
   /** Seals events onto the chain head; the head is only advanced once the batch has committed. */

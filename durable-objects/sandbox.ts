@@ -7,6 +7,8 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { addCommits, type PushedCommit } from "../src/sandbox/commits";
 import { addFault, clearFaults } from "../src/sandbox/faults";
+import { applyDrift, driftSchema, type DriftInput } from "../src/sandbox/drift";
+import { attachApp, attachAppSchema, type AttachApp } from "../src/sandbox/ops/external";
 import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../src/sandbox/inspect";
 import { listRequests } from "../src/sandbox/request-log";
 import { SandboxRouter } from "../src/sandbox/router";
@@ -71,6 +73,20 @@ export class SandboxDO extends DurableObject<Env> {
     const parsed = sandboxFaultSchema.safeParse(fault);
     if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid fault", details: issuesOf(parsed.error) };
     return { ok: true, value: addFault(this.#world, parsed.data) };
+  }
+
+  /** Attaches a real app (e.g. the fixture on localhost) to a service of an environment, or detaches it (url null). */
+  async attachApp(input: AttachApp): Promise<SandboxResult<{ env: string; service: string; url: string | null }>> {
+    const parsed = attachAppSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid app", details: issuesOf(parsed.error) };
+    return { ok: true, value: attachApp(this.#world, parsed.data) };
+  }
+
+  /** Changes a service behind Infra Chat's back (replicas, variables), as a dashboard edit would. */
+  async drift(input: DriftInput): Promise<SandboxResult<unknown>> {
+    const parsed = driftSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid drift", details: issuesOf(parsed.error) };
+    return applyDrift(this.#world, parsed.data);
   }
 
   /** Removes every fault. */

@@ -1,3 +1,4 @@
+import type { LanguageModel } from "ai";
 import { createR2ArtifactStore } from "./audit/artifacts";
 import type { ArtifactStore } from "./audit/artifacts";
 import { database } from "./db/client";
@@ -10,6 +11,8 @@ import { createCloudflareApi } from "./providers/cloudflare/adapter";
 import { createCloudflareTrafficRouter } from "./providers/cloudflare/traffic";
 import { createTwilioSms } from "./providers/twilio/adapter";
 import { createOpsApi } from "./providers/ops/adapter";
+import { createSendGridApi } from "./providers/sendgrid/adapter";
+import { createStripeApi } from "./providers/stripe/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
 import type { ProviderSet } from "./runs/engine";
 import { createRedactor } from "./security/redact";
@@ -68,6 +71,11 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
       return createCloudflareTrafficRouter(cloudflare, zone);
     },
     ops: (baseUrl, token) => createOpsApi({ ...ctx, fetch: providerFetch(env) }, { baseUrl, token }),
+    connections: {
+      stripe: (secretKey) => createStripeApi(ctx, { secretKey }),
+      sendgrid: (apiKey) => createSendGridApi(ctx, { apiKey }),
+      cloudflare,
+    },
     sms: twilioSid && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM_NUMBER
       ? createTwilioSms(ctx, { accountSid: twilioSid, authToken: env.TWILIO_AUTH_TOKEN, from: env.TWILIO_FROM_NUMBER })
       : null,
@@ -83,6 +91,23 @@ export const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
  */
 export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number } {
   return isSandbox(env) ? { simulated: true, waitFactor: timeScale(env) / 10 } : { simulated: false, waitFactor: 1 };
+}
+
+/** The chat interpreter's model when none is configured with OPENAI_MODEL. */
+export const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+
+/**
+ * The chat's language model when OPENAI_API_KEY is set, else undefined (the rule parser alone). The
+ * OpenAI provider is imported on first use, so a Worker without a key never evaluates it.
+ */
+export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Promise<LanguageModel>) | undefined {
+  const apiKey = env.OPENAI_API_KEY?.trim();
+  if (!apiKey) return undefined;
+  const modelId = env.OPENAI_MODEL?.trim() || DEFAULT_CHAT_MODEL;
+  return async () => {
+    const { createOpenAI } = await import("@ai-sdk/openai");
+    return createOpenAI({ apiKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) })(modelId);
+  };
 }
 
 /** The AES-256-GCM secret box from the Worker's master key. */
@@ -114,6 +139,17 @@ export async function redactorFor(env: Env, db: Database, envId?: string): Promi
 export function artifactStore(env: Env): ArtifactStore {
   const db = database(env.DB);
   return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db));
+}
+
+/** Incident bundles in R2 under incidents/<incidentId>/…, redacted like run artifacts. */
+export function incidentBundles(env: Env): ArtifactStore {
+  const db = database(env.DB);
+  return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db), "incidents");
+}
+
+/** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
+export function monitorWatchdogMs(env: Env, intervalSeconds: number): number {
+  return isSandbox(env) ? Math.max(1000, Math.round(intervalSeconds * 1000 * timeScale(env))) : Math.round(intervalSeconds * 1500);
 }
 
 /** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */

@@ -1,8 +1,9 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
-import { parseIntents } from "../chat/parser";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
+import { withChainOverview } from "../chat/chain";
+import { sinceInstant } from "../chat/since";
 import { diffSpecs } from "../domain/spec";
 import { lastChange } from "./revisions";
 import { localBootstrap } from "./bootstrap";
@@ -19,8 +20,11 @@ import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
 import { createEnvironment, envView, resolveEnvName } from "./environments";
+import { interpret, type Interpretation } from "./interpret";
+import { setupTurn } from "./setup-conversation";
 import { applyPlan, createPlan, publicPlan } from "./plans";
 import { actOnRun, codeFor, runView } from "./runs";
+import { monitoringReply, remediateParams, remediationRefusal } from "./incident-chat";
 
 export const ChatRequest = z.object({
   message: z.string().trim().min(1).max(4000),
@@ -31,6 +35,12 @@ interface ConversationState {
   /** Plans waiting for "apply", in the order they were made (one per environment named). */
   pendingPlanIds?: string[];
   lastRunId?: string;
+  /** The run of the plan made last: a chained plan ("…; then do production") starts only after it. */
+  lastPlannedRunId?: string;
+  /** The project the user's own words last named; the LLM interpreter may not leave it (interpret.ts). */
+  project?: string;
+  /** An unfinished setup conversation (setup-conversation.ts): its next message is an answer. */
+  setup?: unknown;
 }
 
 export interface ChatReply {
@@ -47,10 +57,14 @@ const RUN_WAIT_MS = 10_000;
 export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatRequest>, waitMs = RUN_WAIT_MS) {
   const conversation = await loadConversation(cx, input.conversationId);
   const state = conversation.state as ConversationState;
+  // A setup conversation reads its own answers before any interpreter: some of them are secrets.
+  const setup = await setupTurn(cx, state, input.message);
   // One intent per environment named ("add Redis to staging and production"): one reply each, in order.
-  const intents = parseIntents(input.message);
-  const replies: ChatReply[] = [];
+  const interpretation: Interpretation = setup ? { intents: [], source: "parser" } : await interpret(cx, input.message, { id: conversation.id, state });
+  const intents = interpretation.intents;
+  const replies: ChatReply[] = setup ? setup.replies : interpretation.notice ? [{ text: interpretation.notice }] : [];
   if (intents.length > 1) state.pendingPlanIds = [];
+  state.lastPlannedRunId = undefined;
   for (const intent of intents) {
     try {
       replies.push(...(await respond(cx, intent, state, waitMs)));
@@ -60,20 +74,25 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
     }
   }
   const redact = await redactorFor(cx.env, cx.db);
-  const safe = replies.map((r) => ({ ...r, text: redact(r.text) }));
+  // "…; then do production": one overview of the chain before the plans it is made of.
+  const chained = intents.some((i) => i.kind === "backfill" && i.chained);
+  const safe = (chained ? withChainOverview(replies) : replies).map((r) => ({ ...r, text: redact(r.text) }));
   const now = new Date(cx.now()).toISOString();
   await cx.db.batch([
     cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id)),
-    cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "user", text: redact(input.message), createdAt: now }),
+    cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "user", text: redact(setup?.transcript ?? input.message), createdAt: now }),
     ...safe.map((r, i) => cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "assistant", text: r.text, createdAt: `${now.slice(0, -1)}${i + 1}Z` })),
   ]);
-  return { conversationId: conversation.id, replies: safe };
+  return { conversationId: conversation.id, replies: safe, interpretedBy: interpretation.source };
 }
 
 async function respond(cx: ControlContext, intent: Intent, state: ConversationState, waitMs: number): Promise<ChatReply[]> {
   switch (intent.kind) {
     case "backfill": {
-      const params = { job: intent.job, ...(intent.ratePerMinute ? { ratePerMinute: intent.ratePerMinute } : {}), ...(intent.dryRun ? { dryRun: true } : {}) };
+      const params = {
+        job: intent.job, ...(intent.ratePerMinute ? { ratePerMinute: intent.ratePerMinute } : {}), ...(intent.dryRun ? { dryRun: true } : {}),
+        ...(intent.chained && state.lastPlannedRunId ? { after: state.lastPlannedRunId } : {}),
+      };
       const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "backfill", params });
       return [await afterPlan(cx, plan, state, 0)];
     }
@@ -99,7 +118,8 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
     case "migrate":
     case "rollback": {
       const envRef = await resolveEnvName(cx, intent.env);
-      const params = intent.kind === "deploy" ? intent.params : intent.kind === "rollback" && intent.toRelease ? { toRelease: intent.toRelease } : {};
+      const params = intent.kind === "deploy" ? intent.params : intent.kind === "rollback" && intent.toRelease ? { toRelease: intent.toRelease }
+        : intent.kind === "migrate" && intent.expandOnly ? { expandOnly: true } : {};
       const plan = await createPlan(cx, envRef, { type: intent.kind, params });
       return [await afterPlan(cx, plan, state, waitMs)];
     }
@@ -148,7 +168,9 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
     }
     case "audit": {
       const env = intent.env ? await resolveEnvName(cx, intent.env) : undefined;
-      const events = await auditEvents(cx, { env, since: sinceFrom(intent.since, cx.now()), limit: 20 });
+      const since = intent.since ? sinceInstant(intent.since, cx.now()) : undefined;
+      if (intent.since && !since) return [{ text: `I can't tell when "${intent.since.slice(0, 60)}" is. Try "since yesterday", "in the last 24h", "since monday" or a date like 2026-11-01.` }];
+      const events = await auditEvents(cx, { env, since, limit: 20 });
       const lines = events.map((e) => `  ${e.at.slice(0, 19).replace("T", " ")} ${e.actor} ${e.action}${e.runId ? ` ${e.runId}` : ""}${e.diffSummary ? ` — ${e.diffSummary}` : ""}`);
       return [{ text: events.length ? [`Audit${env ? ` for ${env}` : ""} (newest first):`, ...lines].join("\n") : "No audit events in that window." }];
     }
@@ -195,6 +217,22 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       const diff = diffSpecs(left.spec, right.spec);
       return [{ text: diff.length ? [`${a} → ${b} (${diff.length} difference${diff.length > 1 ? "s" : ""}):`, ...renderDiff(diff)].join("\n") : `${a} and ${b} have the same desired state.` }];
     }
+    case "incidents":
+    case "incident":
+    case "ack":
+    case "monitor-rule":
+      return monitoringReply(cx, intent);
+    case "drift": {
+      if (intent.choice === "adopt") return monitoringReply(cx, intent);
+      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: "revert-drift" } });
+      return [await afterPlan(cx, plan, state, waitMs)];
+    }
+    case "remediate": {
+      const refused = remediationRefusal(intent.action);
+      if (refused) return [{ text: refused }];
+      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "remediate", params: remediateParams(intent) });
+      return [await afterPlan(cx, plan, state, waitMs)];
+    }
     case "help":
       return [{ text: helpText() }];
     case "unknown":
@@ -203,6 +241,7 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
 }
 
 async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationState, waitMs: number): Promise<ChatReply> {
+  state.lastPlannedRunId = plan.runId;
   const text = renderPlan(plan);
   if (plan.autoApply) {
     const run = await applyPlan(cx, plan.id);
@@ -211,7 +250,8 @@ async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationStat
     const reply = await runReply(cx, run.id, waitMs);
     return { ...reply, text: `${text}\n\n${plan.env} auto-applies by policy.\n${reply.text}`, plan: publicPlan(plan) };
   }
-  state.pendingPlanIds = [...(state.pendingPlanIds ?? []), plan.id];
+  // A contract migration split off a canary deploy is applied with it, and waits for it (and its soak).
+  state.pendingPlanIds = [...(state.pendingPlanIds ?? []), plan.id, ...(plan.followUpPlanId ? [plan.followUpPlanId] : [])];
   const next = plan.requiresApproval ? "Say \"apply\" to queue it; an admin other than you must then approve it." : "Say \"apply\" to run it, or \"cancel\".";
   return { text: `${text}\n\n${next}`, plan: publicPlan(plan) };
 }
@@ -239,17 +279,6 @@ async function activeRunOf(cx: ControlContext, envRef: string): Promise<string |
   const env = await findEnv(cx.db, envRef);
   const active = await cx.db.select({ id: runs.id }).from(runs).where(and(eq(runs.envId, env.id), inArray(runs.status, ["running", "stopped"]))).limit(1);
   return active[0]?.id;
-}
-
-function sinceFrom(since: string | undefined, now: number): string | undefined {
-  if (!since) return undefined;
-  if (since === "yesterday") return new Date(now - 24 * 3600_000).toISOString();
-  const hours = /^(\d+)\s*h/.exec(since);
-  if (hours) return new Date(now - Number(hours[1]) * 3600_000).toISOString();
-  const days = /^(\d+)\s*d/.exec(since);
-  if (days) return new Date(now - Number(days[1]) * 86_400_000).toISOString();
-  const t = Date.parse(since);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
 async function loadConversation(cx: ControlContext, id: string | undefined) {

@@ -10,8 +10,14 @@ import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
 import { planComponent } from "../plan/components";
 import { planBackfill } from "../plan/backfill";
+import { appliedContracts, appMigrations } from "./migrations";
 import { planRotateSecret } from "../plan/secrets";
 import { planSetup } from "../plan/setup";
+import { planFreshSetup } from "./setup-plan";
+import { RemediateParams, planRemediate, planRevertDrift, refusal } from "../plan/remediate";
+import { openIncidents } from "../db/incidents";
+import type { SpecChange } from "../domain/spec";
+import { RemediationAction } from "../domain/monitoring";
 import { sql } from "drizzle-orm";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
@@ -28,8 +34,11 @@ export const PlanRequest = z.object({
 }).strict();
 export type PlanRequest = z.infer<typeof PlanRequest>;
 
-/** Plans a run: reads desired and observed state, writes nothing outside D1. */
-export async function createPlan(cx: ControlContext, envRef: string, request: PlanRequest): Promise<Plan> {
+/**
+ * Plans a run: reads desired and observed state, writes nothing outside D1. `remediation` is set only by
+ * the monitor, after the environment's monitoring policy decided auto-apply ("auto") or a person ("approval").
+ */
+export async function createPlan(cx: ControlContext, envRef: string, request: PlanRequest, options: { remediation?: "auto" | "approval" } = {}): Promise<Plan> {
   requireRole(cx.actor.role, "plan");
   const row = await findEnv(cx.db, envRef);
   // Independent reads, in parallel: chat → plan latency is a budgeted figure (npm run bench).
@@ -44,10 +53,18 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
     steps: output.steps, diff: output.diff, risk: output.risk,
     // A rollback returns to a release that already passed its checks; auto-rollback policy pre-authorizes
     // it, and waiting for a second person during an incident is the wrong default.
-    requiresApproval: output.type === "rollback" ? false : spec.policies.requireApproval || destructive,
-    autoApply: spec.policies.autoApply && !spec.policies.requireApproval && !destructive,
+    requiresApproval: options.remediation ? options.remediation === "approval" : output.type === "rollback" ? false : spec.policies.requireApproval || destructive,
+    autoApply: options.remediation ? options.remediation === "auto" : spec.policies.autoApply && !spec.policies.requireApproval && !destructive,
     specRevision: revision, createdBy: cx.actor.id, createdAt: now,
   };
+  // A deferred contract migration is planned now, as its own run that waits for this one (and its soak).
+  if (output.followUp) {
+    const refs = output.steps.find((s) => s.kind === "resolve-ref")?.params.refs as Record<string, PinnedRef> | undefined;
+    const migrating = Object.keys(spec.services).find((n) => spec.services[n].migrateCommand);
+    const sha = migrating ? refs?.[migrating]?.sha : undefined;
+    const followUp = await createPlan(cx, envRef, { type: output.followUp.type, params: { ...(sha ? { ref: sha } : {}), after: plan.runId, soakSeconds: output.followUp.params.soakSeconds } });
+    plan.followUpPlanId = followUp.id;
+  }
   await insertPlan(cx.db, plan, await planDigest(plan));
   return plan;
 }
@@ -59,16 +76,20 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
     return result.data as Record<string, unknown>;
   };
   const source = () => buildProviders(cx.env, () => undefined).source;
+  const pinHeads = (spec: EnvironmentSpec, services: string[]) => pinRefs(source(), spec, services);
   switch (request.type) {
     case "deploy": {
       const params = parsed(DeployParams) as DeployParams;
       const refs = await pinRefs(source(), base.spec, deployOrder(base.spec), params.ref);
-      return planDeploy({ ...base, refs, canary: params.canary });
+      const migrations = await appMigrations(cx, await findEnv(cx.db, base.env), base.spec) ?? undefined;
+      return planDeploy({ ...base, refs, canary: params.canary, migrations });
     }
     case "migrate": {
-      const params = parsed(MigrateParams) as { ref?: string };
+      const params = parsed(MigrateParams) as z.infer<typeof MigrateParams>;
       const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
-      return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref) });
+      const migrations = await appMigrations(cx, await findEnv(cx.db, base.env), base.spec) ?? undefined;
+      const after = params.after ? { runId: params.after, soakSeconds: params.soakSeconds ?? 0 } : undefined;
+      return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref), migrations }, { after, expandOnly: params.expandOnly });
     }
     case "backfill": {
       const params = parsed(BackfillParams) as BackfillParams;
@@ -76,7 +97,8 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return planBackfill(base, params);
     }
     case "setup": {
-      const { from } = parsed(SetupParams) as { from?: string };
+      const { from, fresh } = parsed(SetupParams) as { from?: string; fresh?: boolean };
+      if (fresh) return planFreshSetup(cx, base, pinHeads);
       const [slug, name] = base.env.split(":");
       const self = await findEnv(cx.db, base.env);
       // A setup that stopped half-way (e.g. at preflight) may run again; a provisioned, released one may not.
@@ -96,18 +118,34 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       return result;
     }
     case "reconcile": {
+      if (request.params.action === "revert-drift") {
+        const self = await findEnv(cx.db, base.env);
+        const drift = (await openIncidents(cx.db, self.id)).find((i) => i.kind === "drift");
+        if (!drift) throw new AppError("conflict", `no drift is open for ${base.env}`);
+        const result = planRevertDrift(base, (drift.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? []);
+        if ("error" in result) throw new AppError("conflict", result.error);
+        return result;
+      }
       const result = planComponent(base, parsed(ComponentParams) as ComponentParams);
+      if ("error" in result) throw new AppError("conflict", result.error);
+      return result;
+    }
+    case "remediate": {
+      const action = String(request.params.action ?? "");
+      if (!(RemediationAction.options as string[]).includes(action)) throw new AppError("invalid_request", refusal(action || "(no action)"), { allowed: RemediationAction.options });
+      const result = planRemediate(base, parsed(RemediateParams) as RemediateParams);
       if ("error" in result) throw new AppError("conflict", result.error);
       return result;
     }
     case "rollback": {
       const params = parsed(RollbackParams) as { toRelease?: string };
-      const result = planRollback({ ...base, refs: {} }, params.toRelease);
+      const contracts = await appliedContracts(cx, (await findEnv(cx.db, base.env)).id);
+      const result = planRollback({ ...base, refs: {}, contracts }, params.toRelease);
       if ("error" in result) throw new AppError("conflict", result.error);
       return result;
     }
     default:
-      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill", "rotate-secret", "setup"] });
+      throw new AppError("invalid_request", `run type "${request.type}" is not available yet`, { available: ["deploy", "migrate", "rollback", "reconcile", "backfill", "rotate-secret", "setup", "remediate"] });
   }
 }
 
@@ -144,6 +182,7 @@ export function publicPlan(plan: Plan) {
     steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary })),
     diff: plan.diff, risk: plan.risk, requiresApproval: plan.requiresApproval, autoApply: plan.autoApply,
     specRevision: plan.specRevision, createdAt: plan.createdAt,
+    ...(plan.followUpPlanId ? { followUpPlanId: plan.followUpPlanId } : {}),
   };
 }
 
@@ -154,6 +193,15 @@ async function requireStagingFirst(cx: ControlContext, envRef: string, params: B
   if (params.force) {
     requireRole(cx.actor.role, "approve:production");
     return;
+  }
+  // Chained after a staging run of the same job: its await-run step lets it start only once that succeeded.
+  if (params.after) {
+    const chained = await cx.db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+      JOIN projects pr ON pr.id = e.project_id WHERE r.id = ${params.after} AND pr.slug = ${slug} AND e.name = 'staging' AND r.type = 'backfill'
+      AND r.status NOT IN ('failed', 'cancelled', 'rejected', 'rolled-back')
+      AND json_extract(p.body, '$.params.job') = ${params.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+    if (chained[0]?.n) return;
+    throw new AppError("conflict", `run ${params.after} is not a live staging run of ${params.job} to wait for`);
   }
   const rows = await cx.db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
     JOIN projects pr ON pr.id = e.project_id WHERE pr.slug = ${slug} AND e.name = 'staging' AND r.type = 'backfill' AND r.status = 'succeeded'

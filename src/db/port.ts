@@ -1,11 +1,11 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
 import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
-import { environments, releases, users } from "./schema";
+import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
-import { destroyPreviousSecret, listSecrets, resolveSecret, swapStagedSecret } from "./secrets";
+import { destroyPreviousSecret, listSecrets, putSecret, resolveSecret, swapStagedSecret } from "./secrets";
 
 /** The run engine's view of D1. */
 export function createControlPlanePort(db: Database, cipher: SecretCipher, now: () => number): ControlPlanePort {
@@ -42,6 +42,30 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
     },
     swapSecret: (envId, name) => swapStagedSecret(db, cipher, envId, name, iso()),
     destroyPreviousSecret: (envId, name) => destroyPreviousSecret(db, envId, name),
+    async runStatus(runId) {
+      const row = (await db.select().from(runs).where(eq(runs.id, runId)).limit(1))[0];
+      if (!row) return null;
+      const env = await findEnv(db, row.envId);
+      return { status: row.status, env: env.env, type: row.type, endedAt: row.endedAt, error: row.error };
+    },
+    async recordMigrations(envId, runId, applied) {
+      if (applied.length === 0) return;
+      const row = await findEnv(db, envId);
+      const at = iso();
+      // First record wins: a re-executed step (after an eviction) must not move a migration's time or release.
+      await db.batch(applied.map((m) => db.insert(appliedMigrations).values({ envId, service: m.service, name: m.name, class: m.class, runId, releaseId: row.currentReleaseId, appliedAt: at }).onConflictDoNothing()) as [never, ...never[]]);
+    },
+    putSecret: (envId, name, value) => putSecret(db, cipher, envId, name, value, iso()),
+    async recordConnection(envId, provider, change) {
+      const row = await findEnv(db, envId);
+      // One statement, so the staging and production runs (two Durable Objects) cannot overwrite each other's part.
+      const path = `$.environments.${JSON.stringify(row.name)}`;
+      const merged = sql`json_set(json_set(${connections.metadata}, '$.environments', json(COALESCE(json_extract(${connections.metadata}, '$.environments'), '{}'))), ${path}, json(${JSON.stringify(change.metadata)}))`;
+      // A verified connection stays verified when a later step only learned it is configured.
+      const status = change.status ? sql`CASE WHEN ${connections.status} = 'verified' THEN 'verified' ELSE ${change.status} END` : sql`${connections.status}`;
+      await db.update(connections).set({ metadata: merged, status, updatedAt: iso() } as never)
+        .where(and(eq(connections.projectId, row.projectId), eq(connections.provider, provider)));
+    },
     async usersByPhone(phones) {
       if (phones.length === 0) return [];
       const rows = await db.select().from(users).where(inArray(users.phone, phones));

@@ -117,6 +117,17 @@ export const releases = sqliteTable("releases", {
   createdAt: text("created_at").notNull(),
 }, (t) => [uniqueIndex("releases_env_version").on(t.envId, t.version)]);
 
+/** Migrations runs applied (d1-migrations/0007_backfill.sql): contract ones bound how far back a rollback may go. */
+export const appliedMigrations = sqliteTable("applied_migrations", {
+  envId: text("env_id").notNull(),
+  service: text("service").notNull(),
+  name: text("name").notNull(),
+  class: text("class", { enum: ["expand", "contract", "unknown"] }).notNull(),
+  runId: text("run_id").notNull(),
+  releaseId: text("release_id"),
+  appliedAt: text("applied_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.envId, t.service, t.name] })]);
+
 export const receipts = sqliteTable("receipts", {
   id: text("id").primaryKey(),
   runId: text("run_id").notNull(),
@@ -143,7 +154,7 @@ export const auditEvents = sqliteTable("audit_events", {
   details: text("details", { mode: "json" }),
   prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
-}, (t) => [uniqueIndex("audit_chain_seq").on(t.chain, t.seq), index("audit_chain_at").on(t.chain, t.at)]);
+}, (t) => [uniqueIndex("audit_chain_seq").on(t.chain, t.seq), index("audit_chain_at").on(t.chain, t.at), index("audit_at").on(t.at, t.seq)]);
 
 export const conversations = sqliteTable("conversations", {
   id: text("id").primaryKey(),
@@ -183,3 +194,28 @@ export const stripeEvents = sqliteTable("stripe_events", {
   livemode: integer("livemode", { mode: "boolean" }).notNull(),
   receivedAt: text("received_at").notNull(),
 });
+
+/** Incidents opened by continuous monitoring (d1-migrations/0006); written only by the environment's DO. */
+export const incidents = sqliteTable("incidents", {
+  id: text("id").primaryKey(),
+  envId: text("env_id").notNull(),
+  anomalyKey: text("anomaly_key").notNull(),
+  kind: text("kind").notNull(),
+  severity: text("severity", { enum: ["page", "ticket"] }).notNull(),
+  status: text("status", { enum: ["open", "resolved"] }).notNull(),
+  title: text("title").notNull(),
+  openedAt: text("opened_at").notNull(),
+  lastSeenAt: text("last_seen_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  resolvedAt: text("resolved_at"),
+  resolution: text("resolution"),
+  checks: integer("checks").notNull(),
+  runIds: text("run_ids", { mode: "json" }).$type<string[]>().notNull(),
+  bundle: text("bundle").notNull(),
+  details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  ackCode: text("ack_code").notNull(),
+  ackedBy: text("acked_by"),
+  ackedAt: text("acked_at"),
+  escalationLevel: integer("escalation_level").notNull(),
+  escalateAt: text("escalate_at"),
+}, (t) => [index("incidents_env_opened").on(t.envId, t.openedAt)]);

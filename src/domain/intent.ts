@@ -10,7 +10,8 @@ const EnvName = z.string().min(1).max(100);
  */
 export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("deploy"), env: EnvName, params: DeployParams.default({}) }),
-  z.object({ kind: z.literal("migrate"), env: EnvName }),
+  /** `expandOnly`: "add timezone column" — expand migrations only, the contract ones wait for their own run. */
+  z.object({ kind: z.literal("migrate"), env: EnvName, expandOnly: z.boolean().optional() }),
   z.object({ kind: z.literal("rollback"), env: EnvName, toRelease: z.string().optional() }),
   z.object({ kind: z.literal("status"), env: EnvName }),
   /** "apply" / "yes": apply the conversation's pending plan. */
@@ -34,7 +35,8 @@ export const Intent = z.discriminatedUnion("kind", [
   /** "add Redis to staging", "remove Redis from staging": a reconcile run per environment. */
   z.object({ kind: z.literal("component"), action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), env: EnvName }),
   /** "backfill timezone in staging at 500 users/min" */
-  z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional() }),
+  /** `chained`: "…; then do production": starts only after the previous plan of the same message succeeded. */
+  z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional(), chained: z.boolean().optional() }),
   /** "how is the backfill going?" */
   z.object({ kind: z.literal("progress"), env: EnvName.optional() }),
   /** "set up production": provision an environment at the providers, copied from a provisioned one. */
@@ -43,6 +45,18 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("bootstrap"), env: EnvName }),
   /** "what differs between staging and production?" */
   z.object({ kind: z.literal("compare"), env: EnvName, other: EnvName }),
+  /** "incidents", "open incidents on production" */
+  z.object({ kind: z.literal("incidents"), env: EnvName.optional() }),
+  /** "show incident inc_…" */
+  z.object({ kind: z.literal("incident"), id: z.string().min(1).max(100) }),
+  /** "ack 123456": acknowledge an alert (stops escalation) */
+  z.object({ kind: z.literal("ack"), code: z.string().regex(/^\d{4,8}$/) }),
+  /** "adopt drift on production" / "revert drift on production" */
+  z.object({ kind: z.literal("drift"), env: EnvName, choice: z.enum(["adopt", "revert"]) }),
+  /** "if we see repeated 500s after deploy, rollback and open an incident bundle": a stored monitoring rule */
+  z.object({ kind: z.literal("monitor-rule"), env: EnvName, when: z.literal("repeated-5xx-after-deploy"), then: z.string().max(100), text: z.string().max(500) }),
+  /** "restart api on production", "drop the users table": `action` is checked against the bounded set by policy, not here */
+  z.object({ kind: z.literal("remediate"), env: EnvName, action: z.string().max(200), service: z.string().max(64).optional(), replicas: z.number().int().min(0).max(50).optional() }),
   z.object({ kind: z.literal("help") }),
   z.object({ kind: z.literal("unknown"), text: z.string() }),
 ]);

@@ -77,12 +77,24 @@ export const StepKind = z.enum([
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
   "verify-backfill",
+  /** Chained plans: waits until an earlier run (any environment) has succeeded, and soaked; fails if it did not. */
+  "await-run",
   /** Setup: the provider environment, cloned from a provisioned one (services, settings, variables). */
   "ensure-environment",
   /** Rotation: the staged value becomes the secret; the old one is kept aside until the run ends. */
   "swap-secret",
   /** Rotation: the old value is destroyed once every service runs with the new one. */
   "destroy-secret",
+  /** Remediation: redeploys a service's live commit (bounded set, spec §10.2). */
+  "restart-service",
+  /** Remediation / drift revert: sets a service's replica count (within policy limits). */
+  "scale-service",
+  /** Remediation: clears a cron service's schedule until someone re-enables it. */
+  "disable-cron",
+  /** Setup: the environment's Stripe webhook endpoint (found by url, else created); its signing secret stored. */
+  "ensure-stripe-webhook",
+  /** Setup: SendGrid domain authentication, its DNS records written through Cloudflare, then validated. */
+  "ensure-sendgrid-domain",
 ]);
 export type StepKind = z.infer<typeof StepKind>;
 
@@ -108,7 +120,16 @@ export const DeployParams = z.object({
 }).strict();
 export type DeployParams = z.infer<typeof DeployParams>;
 
-export const MigrateParams = z.object({ ref: z.string().min(1).max(200).optional() }).strict();
+const RunRef = z.string().regex(/^run_[a-z0-9]{6,40}$/);
+export const MigrateParams = z.object({
+  ref: z.string().min(1).max(200).optional(),
+  /** Expand migrations only (up to the first contract one). */
+  expandOnly: z.boolean().optional(),
+  /** Chained: starts after this run has succeeded, and soaked this long (a contract migration after a canary). */
+  after: RunRef.optional(),
+  soakSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+}).strict();
+export type MigrateParams = z.infer<typeof MigrateParams>;
 export const RollbackParams = z.object({ toRelease: z.string().min(1).max(100).optional() }).strict();
 const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM");
 export const BackfillParams = z.object({
@@ -123,10 +144,16 @@ export const BackfillParams = z.object({
   minCoverage: z.number().min(0).max(100).optional(),
   /** Admin override: run in production without a successful staging run of the same job. */
   force: z.boolean().optional(),
+  /** Chained: starts after this run has succeeded (e.g. production after the staging run of the same job). */
+  after: RunRef.optional(),
 }).strict();
 export type BackfillParams = z.infer<typeof BackfillParams>;
 
-export const SetupParams = z.object({ from: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional() }).strict();
+export const SetupParams = z.object({
+  from: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional(),
+  /** Provision from this environment's own spec (find-or-create the Railway project and environment by name) instead of copying one. */
+  fresh: z.boolean().optional(),
+}).strict();
 
 export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
 
@@ -146,6 +173,8 @@ export interface Plan {
   risk: Risk;
   requiresApproval: boolean;
   autoApply: boolean;
+  /** A run this plan defers to a later plan of its own (a contract migration after a canary). */
+  followUpPlanId?: string;
   specRevision: number;
   createdBy: string;
   createdAt: string;

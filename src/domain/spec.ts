@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { MonitoringPolicy } from "./monitoring";
+import { BackfillPolicy } from "./backfill-policy";
 
 /** Environment variable spec of a service: a literal, a secret reference, or a component binding. */
 export const VarSpec = z.union([
@@ -57,6 +59,10 @@ export const PolicySpec = z.object({
   }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true, intervalSeconds: 30, hardTriggerChecks: 2, severeErrorRate: 0.5, criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"] }),
   autoRollback: z.boolean().default(true),
   notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),
+  /** Continuous monitoring, incidents, remediation and escalation (issue #6). */
+  monitoring: MonitoringPolicy.prefault({}),
+  /** Backfills pause while the app is unhealthy (issue #5). */
+  backfill: BackfillPolicy.prefault({}),
 });
 export type PolicySpec = z.infer<typeof PolicySpec>;
 

@@ -8,12 +8,15 @@ import { envRoutes } from "./api/envs";
 import { peopleRoutes } from "./api/people";
 import { projectRoutes } from "./api/projects";
 import { runRoutes } from "./api/runs";
+import { incidentRoutes } from "./api/incidents";
+import { sessionRoutes } from "./api/session";
 import type { AppEnv } from "./auth";
 import { bearerAuth } from "./auth";
 import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
 import { sandboxRoutes } from "./sandbox";
-import { homePage } from "./ui";
+import { liveRoutes } from "./live";
+import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
 
 /** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
@@ -24,13 +27,16 @@ export function buildApp() {
     .route("/", envRoutes)
     .route("/", runRoutes)
     .route("/", auditRoutes)
-    .route("/", chatRoutes);
+    .route("/", chatRoutes)
+    .route("/", incidentRoutes)
+    .route("/", liveRoutes)
+    .route("/", sessionRoutes);
 
   const app = new Hono<AppEnv>();
   app.use("*", secureHeaders());
   app.onError((err, c) => handleError(err, c));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
-  app.get("/", (c) => c.html(homePage()));
+  app.route("/", uiRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", bearerAuth());
   app.route("/api", api);

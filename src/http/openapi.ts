@@ -41,9 +41,18 @@ export const API_ROUTES: RouteContract[] = [
   { method: "get", path: "/api/runs/{id}", summary: "A run with its steps and artifacts", minRole: "viewer" },
   ...(["approve", "reject", "stop", "resume", "cancel", "promote"] as const).map((a): RouteContract => ({ method: "post", path: `/api/runs/{id}/${a}`, summary: `${a[0].toUpperCase()}${a.slice(1)} a run`, minRole: "deployer", body: Reason })),
   { method: "get", path: "/api/runs/{id}/artifacts/{name}", summary: "A run artifact", minRole: "viewer" },
+  { method: "get", path: "/api/incidents", summary: "Incidents (?env=&status=open|resolved)", minRole: "viewer" },
+  { method: "get", path: "/api/incidents/{id}", summary: "An incident with its bundle's files", minRole: "viewer" },
+  { method: "get", path: "/api/incidents/{id}/bundle/{name}", summary: "A bundle file (incident.md, logs/…, metrics.json, diff.json)", minRole: "viewer" },
+  { method: "post", path: "/api/incidents/{id}/ack", summary: "Acknowledge an incident (stops escalation)", minRole: "deployer" },
+  { method: "post", path: "/api/envs/{id}/drift/adopt", summary: "Adopt the open drift into the desired state (new revision)", minRole: "admin" },
+  { method: "post", path: "/api/envs/{id}/drift/revert", summary: "Plan a reconcile run that reverts the open drift", minRole: "deployer" },
   { method: "get", path: "/api/audit", summary: "Audit events", minRole: "viewer" },
   { method: "get", path: "/api/audit/verify", summary: "Recompute the audit hash chain", minRole: "viewer" },
-  { method: "post", path: "/api/chat", summary: "Send a chat message", minRole: "viewer", body: ChatRequest },
+  { method: "post", path: "/api/chat", summary: "Send a chat message (Accept: text/event-stream streams replies, then run progress)", minRole: "viewer", body: ChatRequest },
+  { method: "get", path: "/api/envs/{id}/live", summary: "WebSocket: the environment's run and canary events (token as Authorization or subprotocol bearer.<token>)", minRole: "viewer" },
+  { method: "get", path: "/api/me", summary: "The signed-in user (id, name, role)", minRole: "viewer" },
+  { method: "get", path: "/api/conversations/{id}/messages", summary: "Your own conversation's messages, oldest first", minRole: "viewer" },
 ];
 
 const ErrorBody = {

@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { seedInvoicePerfect } from "../control/seed";
+import { monitorAll } from "../control/incidents";
+import { driftSchema } from "../sandbox/drift";
 import { database } from "../db/client";
 import { AppError } from "../domain/errors";
 import { addCommitSchema, requestsQuerySchema, sandboxFaultSchema } from "../sandbox/types";
 import type { SandboxResult } from "../sandbox/types";
+import { attachAppSchema } from "../sandbox/ops/external";
 import { redactDeep } from "../security/redact";
 import { redactorFor, sandboxWorld } from "../wiring";
 import type { AppEnv } from "./auth";
@@ -41,8 +44,16 @@ export const sandboxRoutes = new Hono<AppEnv>()
     return c.json({ requests: redactDeep(unwrapSandbox(await sandboxWorld(c.env).requests(query)), redact) });
   })
   .get("/sms", async (c) => c.json({ messages: await sandboxWorld(c.env).sms() }))
+  .post("/drift", async (c) => c.json({ drift: unwrapSandbox(await sandboxWorld(c.env).drift(await readJson(c, driftSchema))) }))
+  // A real app (the PostgreSQL fixture) behind a simulated service: its /ops/* and its migrations.
+  .post("/apps", async (c) => c.json({ app: unwrapSandbox(await sandboxWorld(c.env).attachApp(await readJson(c, attachAppSchema))) }, 201))
   .post("/commits", async (c) => {
     const input = await readJson(c, addCommitSchema);
     return c.json({ commits: unwrapSandbox(await sandboxWorld(c.env).addCommit(input)) }, 201);
   })
-  .post("/seed", async (c) => c.json(await seedInvoicePerfect(c.env)));
+  .post("/seed", async (c) => {
+    const seeded = await seedInvoicePerfect(c.env);
+    // `npm start` seeds through here: the first check arms each environment's monitoring watchdog.
+    c.executionCtx.waitUntil(monitorAll(c.env));
+    return c.json(seeded);
+  });

@@ -21,6 +21,8 @@ const APPROVAL_TTL_MS = 24 * 3600_000;
 /** The run queue and state machine of one environment; the EnvironmentDO is its shell. */
 export class RunEngine {
   #ticking = false;
+  /** Settles when the step executing (if any) has returned and recorded its outcome: see stop(). */
+  #idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -33,7 +35,7 @@ export class RunEngine {
     const now = this.#iso();
     const expiresAt = new Date(this.deps.now() + APPROVAL_TTL_MS).toISOString();
     const draft: Omit<RunRecord, "seq"> = {
-      id: plan.runId, planId: plan.id, priority: plan.type === "rollback" ? 10 : 0, type: plan.type, status: "queued",
+      id: plan.runId, planId: plan.id, priority: rollsBack(plan) ? 10 : 0, type: plan.type, status: "queued",
       requestedBy: requester.id, plan, approvals: null, error: null, outputs: {}, createdAt: now, startedAt: null, endedAt: null,
     };
     const steps: StepRecord[] = plan.steps.map((s, idx) => ({
@@ -46,7 +48,7 @@ export class RunEngine {
     }
     const run = store.insertRun(draft, steps);
     const audit: AuditInput[] = [{ actor: requester.id, action: "run.applied", planId: plan.id, runId: run.id, intent: plan.type, diffSummary: diffSummary(plan) }];
-    const preempted = run.type === "rollback" ? this.#preemptDeploys(run.id) : [];
+    const preempted = rollsBack(plan) && run.status === "queued" ? this.#preemptDeploys(run.id) : [];
     if (run.status === "queued") this.#startIfIdle(run);
     for (const r of preempted) {
       await this.deps.commit({ run: r, steps: store.steps(r.id), audit: [{ actor: "infra-chat", action: "run.preempted", runId: r.id, details: { by: run.id } }] });
@@ -111,13 +113,17 @@ export class RunEngine {
     return done;
   }
 
-  /** Pauses a running run at the next step boundary. */
+  /**
+   * Pauses a running run at the next step boundary, and answers once that boundary is reached: a step in
+   * flight (a backfill batch the app is already writing) is recorded first, so after "stopped" nothing moves.
+   */
   async stop(runId: string, actor: Actor): Promise<RunRecord> {
     const run = this.#get(runId);
     if (run.status !== "running") throw new AppError("conflict", `run ${runId} is ${run.status}, not running`);
     this.#transition(run, "stopped");
     await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "run.stopped", runId }] });
-    return run;
+    await this.#idle;
+    return this.#get(runId);
   }
 
   /** Resumes a stopped run. */
@@ -183,7 +189,9 @@ export class RunEngine {
       const current = this.deps.store.getRun(run.id);
       if (!current || current.status !== "running") return null;
       Object.assign(run, current);
-      const result = await executeStep(this.deps, run, step);
+      const executing = executeStep(this.deps, run, step);
+      this.#idle = executing.then(() => undefined, () => undefined);
+      const result = await executing;
       if (result.kind === "wait") return this.deps.now() + result.ms;
       if (result.kind === "rollback") {
         await this.#rolledBack(run, result.reason);
@@ -317,6 +325,11 @@ export class RunEngine {
 function backoff(attempt: number, atLeastMs: number): number {
   const ceiling = Math.min(60_000, 500 * 2 ** attempt);
   return Math.max(atLeastMs, Math.floor(Math.random() * ceiling));
+}
+
+/** A rollback, or a remediation that rolls back: it jumps the queue and takes over from a deploy. */
+function rollsBack(plan: Plan): boolean {
+  return plan.type === "rollback" || (plan.type === "remediate" && plan.steps.some((s) => s.kind === "rollback-service"));
 }
 
 function diffSummary(plan: Plan): string {

@@ -119,6 +119,11 @@ export class RunStore {
     return this.sql.exec(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY priority DESC, seq ASC`, ...statuses).toArray().map(toRun);
   }
 
+  /** The newest runs, newest first (what a live watcher sees on connect). */
+  recentRuns(limit: number): RunRecord[] {
+    return this.sql.exec("SELECT * FROM runs ORDER BY seq DESC LIMIT ?", limit).toArray().map(toRun);
+  }
+
   steps(runId: string): StepRecord[] {
     return this.sql.exec("SELECT * FROM steps WHERE run_id = ? ORDER BY idx", runId).toArray().map(toStep);
   }

@@ -6,6 +6,9 @@ import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { SmsApi } from "../providers/twilio/api";
 import type { OpsApi } from "../providers/ops/api";
+import type { CloudflareApi } from "../providers/cloudflare/api";
+import type { SendGridApi } from "../providers/sendgrid/api";
+import type { StripeApi } from "../providers/stripe/api";
 import type { Receipt } from "../providers/types";
 import type { ControlPlanePort, StepContext } from "./context";
 import type { RunRecord, RunStore, StepRecord } from "./store";
@@ -18,6 +21,16 @@ export interface ProviderSet {
   sms: SmsApi | null;
   /** The ops contract of an app at `baseUrl`. */
   ops(baseUrl: string, token?: string): OpsApi;
+  /** Setup's connection clients (absent where a run never wires connections, e.g. engine tests). */
+  connections?: ConnectionApis;
+}
+
+/** Clients for wiring an environment's provider connections; keys come from the environment's secrets. */
+export interface ConnectionApis {
+  stripe(secretKey: string): StripeApi;
+  sendgrid(apiKey: string): SendGridApi;
+  /** Null when no Cloudflare token is configured. */
+  cloudflare: CloudflareApi | null;
 }
 
 /** What the engine needs from its Durable Object shell. */

@@ -9,8 +9,11 @@ import { GITHUB_HOST, handleGitHub } from "./github";
 import { faultResponse, timeoutResponse, type FaultableProvider } from "./provider-faults";
 import { RAILWAY_HOSTS, RailwayGraphqlServer } from "./railway/server";
 import { recordRequest, redactHeaders } from "./request-log";
+import { handleSendGrid, SENDGRID_HOSTS } from "./sendgrid/server";
+import { handleStripe, STRIPE_HOST } from "./stripe/server";
 import { handleTwilio, TWILIO_HOST } from "./twilio/server";
 import type { JsonValue, RecordedProvider } from "./types";
+import { forwardOps, runExternalPreDeploys } from "./ops/external";
 import { advanceDeployments } from "./world/lifecycle";
 import type { World } from "./world/store";
 
@@ -25,11 +28,13 @@ export function providerOfHost(hostname: string): RecordedProvider {
   if (host === GITHUB_HOST) return "github";
   if (host === CLOUDFLARE_HOST) return "cloudflare";
   if (host === TWILIO_HOST) return "twilio";
+  if (host === STRIPE_HOST) return "stripe";
+  if (SENDGRID_HOSTS.has(host)) return "sendgrid";
   if (isAppHost(host)) return "app";
   return "unknown";
 }
 
-// Form posts (Twilio) are logged as their fields, JSON as parsed JSON, anything else as text.
+// Form posts (Twilio, Stripe) are logged as their fields, JSON as parsed JSON, anything else as text.
 function parseLogBody(text: string, contentType: string | null): JsonValue {
   if (text === "") return null;
   if (contentType?.includes("application/x-www-form-urlencoded")) {
@@ -49,18 +54,25 @@ function parseLogBody(text: string, contentType: string | null): JsonValue {
 /** Routes requests into the world; one per SandboxDO so the Railway schema is built once per instance. */
 export class SandboxRouter {
   readonly railway = new RailwayGraphqlServer();
+  /** The network, for real apps attached to simulated services only (never a provider host). */
+  readonly fetchExternal: typeof fetch = (input, init) => fetch(input, init);
 
-  /** Answers one provider request. Everything after reading the body is synchronous, hence atomic. */
+  /** Answers one provider request. After the body and any attached real app's answer, everything is synchronous, hence atomic. */
   async handle(world: World, request: Request): Promise<Response> {
     const url = new URL(request.url);
     const provider = providerOfHost(url.hostname);
     // Decoded by hand: workerd warns on .text() of a form-encoded body, though UTF-8 is what Twilio sends.
     const text = request.method === "GET" || request.method === "HEAD" ? "" : new TextDecoder().decode(await request.arrayBuffer());
+    // Real apps attached to services (ops/external.ts) answer before the synchronous part below.
+    await runExternalPreDeploys(world, this.fetchExternal);
     advanceDeployments(world);
+    const forwarded = provider === "app" ? await forwardOps(world, request, text, this.fetchExternal) : null;
     let response: Response;
     let logBody: JsonValue = parseLogBody(text, request.headers.get("content-type"));
     if (provider === "unknown") {
       response = json(502, { error: { code: "sandbox_unknown_host", message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.` } });
+    } else if (forwarded) {
+      response = forwarded;
     } else if (provider === "app") {
       response = handleApp(world, request, text);
     } else {
@@ -92,6 +104,10 @@ export class SandboxRouter {
         return { response: handleCloudflare(world, request, text) };
       case "twilio":
         return { response: handleTwilio(world, request, text) };
+      case "stripe":
+        return { response: handleStripe(world, request, text) };
+      case "sendgrid":
+        return { response: handleSendGrid(world, request, text) };
     }
   }
 }

@@ -7,9 +7,11 @@ import { reconcileConfig, reconcileShape } from "./reconcile";
 import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, updateSpec } from "./components";
-import { backfill, verifyBackfill } from "./backfill";
+import { awaitRun, backfill, verifyBackfill } from "./backfill";
 import { destroySecret, swapSecret } from "./secrets";
 import { ensureEnvironment } from "./environment";
+import { disableCron, restartService, scaleService } from "./remediate";
+import { ensureSendGridDomain, ensureStripeWebhook } from "./connections";
 
 /** One executor per step kind. */
 export const EXECUTORS: Record<StepKind, StepExecutor> = {
@@ -30,7 +32,13 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "remove-component": removeComponent,
   backfill,
   "verify-backfill": verifyBackfill,
+  "await-run": awaitRun,
   "swap-secret": swapSecret,
   "destroy-secret": destroySecret,
   "ensure-environment": ensureEnvironment,
+  "restart-service": restartService,
+  "scale-service": scaleService,
+  "disable-cron": disableCron,
+  "ensure-stripe-webhook": ensureStripeWebhook,
+  "ensure-sendgrid-domain": ensureSendGridDomain,
 };
