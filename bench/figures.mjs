@@ -88,6 +88,10 @@ export async function measureThroughput({ worker, call, admin, record }) {
   for (const name of names) {
     const created = await call(admin, "POST", "/api/projects/invoice-perfect/envs", { name, from: "staging" });
     if (created.status !== 201) throw new Error(`create ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+    // Each environment holds its own secrets; setup's preflight refuses to start without them.
+    for (const [secret, value] of [["STRIPE_SECRET_KEY", `sk_test_bench_${name}_0123456789`], ["SENDGRID_API_KEY", `SG.bench-${name}-0123456789`]]) {
+      await call(admin, "PUT", `/api/envs/invoice-perfect:${name}/secrets/${secret}`, { value });
+    }
   }
   const setups = [];
   for (const name of names) {

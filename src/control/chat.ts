@@ -19,6 +19,7 @@ import type { Plan, RunStatus } from "../domain/run";
 import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
+import { draftMissingEnvironment } from "./draft-environment";
 import { createEnvironment, envView, resolveEnvName } from "./environments";
 import { interpret, type Interpretation } from "./interpret";
 import { setupTurn } from "./setup-conversation";
@@ -117,7 +118,17 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
     case "deploy":
     case "migrate":
     case "rollback": {
-      const envRef = await resolveEnvName(cx, intent.env);
+      const envRef = await resolveEnvName(cx, intent.env).catch(async (e: unknown) => {
+        if (intent.kind !== "deploy" || !(e instanceof AppError) || e.code !== "not_found") throw e;
+        return null;
+      });
+      if (envRef === null) {
+        // Deploying somewhere that doesn't exist yet: draft it from the closest environment, for approval.
+        const draft = await draftMissingEnvironment(cx, intent.env, state.project);
+        const reply = await afterPlan(cx, { ...draft.plan, autoApply: false }, state, waitMs);
+        const overrides = draft.changes.length ? `its own ${draft.changes.length} override${draft.changes.length > 1 ? "s" : ""}: ${draft.changes.slice(0, 8).join(", ")}` : "no overrides";
+        return [{ ...reply, text: `${draft.plan.env} doesn't exist yet. I drafted its desired state from ${draft.from} (same services and components; ${overrides}) and planned its setup.\n\n${reply.text}\n\nOnce it has succeeded, "deploy ${intent.env}" deploys to it.` }];
+      }
       const params = intent.kind === "deploy" ? intent.params : intent.kind === "rollback" && intent.toRelease ? { toRelease: intent.toRelease }
         : intent.kind === "migrate" && intent.expandOnly ? { expandOnly: true } : {};
       const plan = await createPlan(cx, envRef, { type: intent.kind, params });

@@ -120,3 +120,31 @@ describe("setup", { timeout: 60_000 }, () => {
     expect(twice.body.replies[0].text).toMatch(/already provisioned/);
   });
 });
+
+describe("deploying to an environment that doesn't exist yet", { timeout: 30_000 }, () => {
+  it("drafts it from staging and plans its setup, applying nothing until asked", async () => {
+    const before = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as unknown[]).length;
+    const res = await api(admin.token, "POST", "/api/chat", { message: "deploy to demo" });
+    const reply = res.body.replies[0];
+    expect(reply.text, reply.text).toMatch(/invoice-perfect:demo doesn't exist yet\. I drafted its desired state from staging/);
+    expect(reply.plan.type).toBe("setup");
+    expect(reply.run).toBeUndefined();
+    const demo = await api(admin.token, "GET", "/api/envs/invoice-perfect:demo");
+    expect(demo.status).toBe(200);
+    expect(demo.body.environment.baseEnv ?? demo.body.environment.base).toBe("staging");
+    const staging = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment;
+    expect(Object.keys(demo.body.environment.spec.services).sort()).toEqual(Object.keys(staging.spec.services).sort());
+    // No provider write and no run until "apply".
+    const railwayWrites = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as { body: { query?: string } }[])
+      .slice(before).filter((r) => /^\s*mutation/.test(r.body?.query ?? ""));
+    expect(railwayWrites).toEqual([]);
+    expect((await api(admin.token, "GET", `/api/envs/invoice-perfect:demo/runs`)).body.runs.filter((r: { status: string }) => r.status !== "planned")).toEqual([]);
+    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: res.body.conversationId });
+    expect(applied.body.replies[0].run.type).toBe("setup");
+    // A viewer cannot draft environments.
+    const viewer = await makeUser("viewer");
+    const refused = await api(viewer.token, "POST", "/api/chat", { message: "deploy to demo2" });
+    expect(refused.body.replies[0].text).toMatch(/can't do that/);
+    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:demo2")).status).toBe(404);
+  });
+});
