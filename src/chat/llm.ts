@@ -44,7 +44,7 @@ const SYSTEM = `You turn one chat message to an infrastructure control plane int
 Return {"intents":[...]}, one intent per environment named, in the order named. Kinds:
 - deploy {env, params:{ref?, canary?: weights 1-100 e.g. [10,50,100], migrateFirst?}}; migrate {env}; rollback {env, toRelease?}
 - status {env}; audit {env?, since?: "yesterday" | "24h" | "7d" | "last week" | ISO date}; last-change {env}; compare {env, other}
-- component {action: "add"|"remove", component: "redis"|"postgres"|"storage", env}; create-env {env, from}; setup {env, from?}; bootstrap {env}
+- component {action: "add"|"remove"|"resize", component: "redis"|"postgres"|"storage", size?: "small"|"medium"|"large" (resize only), env}; create-env {env, from}; setup {env, from?}; bootstrap {env}
 - backfill {env, job: e.g. "backfillTimezone", ratePerMinute?, dryRun?}; progress {env?}; subscribe {env?}
 - promote/stop/resume {env?} (controls of a running canary or backfill); apply; approve {code?}; reject {code?}; cancel; help
 - incidents {env?}; incident {id}; ack {code}; drift {env, choice: "adopt"|"revert"}; remediate {env, action, service?, replicas?}

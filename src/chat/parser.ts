@@ -252,14 +252,26 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
   }
   const component = /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
   if (component && envs.length > 0) {
-    const kind = component[2] === "postgresql" ? "postgres" : component[2] === "s3" || component[2] === "minio" ? "storage" : component[2];
     const action = component[1] === "add" ? "add" : "remove";
-    return envs.map((env) => ({ kind: "component", action, component: kind as "redis" | "postgres" | "storage", env }));
+    return envs.map((env) => ({ kind: "component", action, component: componentKind(component[2]), env }));
   }
+  const resize = resizeComponent(phrase);
+  if (resize && envs.length > 0) return envs.map((env) => ({ kind: "component", action: "resize", ...resize, env }));
   if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?(?: please| now| thanks)*$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
   if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
   if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];
   return null;
+}
+
+/** "resize Postgres on production to medium", "make staging's redis large", "scale postgres in staging to large". */
+function resizeComponent(phrase: string): { component: "redis" | "postgres" | "storage"; size: "small" | "medium" | "large" } | null {
+  const match = /^(?:please )?(?:resize|scale|make|set|change|grow|shrink) (?:(?:the )?[a-z][a-z0-9:-]* )?(?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b.*?\b(small|medium|large)(?: please| now| thanks)*$/.exec(phrase);
+  return match ? { component: componentKind(match[1]), size: match[2] as "small" | "medium" | "large" } : null;
+}
+
+/** The component a word names: "postgresql" is postgres, "s3" and "minio" are storage. */
+function componentKind(word: string): "redis" | "postgres" | "storage" {
+  return word === "postgresql" ? "postgres" : word === "s3" || word === "minio" ? "storage" : (word as "redis" | "postgres" | "storage");
 }
 
 /**

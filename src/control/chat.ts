@@ -112,7 +112,7 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
       return [await afterPlan(cx, plan, state, waitMs)];
     }
     case "component": {
-      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component } });
+      const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component, ...(intent.size ? { size: intent.size } : {}) } });
       return [await afterPlan(cx, plan, state, waitMs)];
     }
     case "deploy":

@@ -45,8 +45,9 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
   const [{ revision, spec }, releases] = await Promise.all([specAt(cx.db, row.id), listReleases(cx.db, row.id)]);
   const base = { env: row.env, spec, releases, currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null };
   const output = await planByType(cx, request, base);
-  // Deleting a provider resource loses data: it always waits for an approver, whatever the policy.
-  const destructive = output.steps.some((s) => s.kind === "remove-component");
+  // Deleting a provider resource loses data, and a shrunk database may not hold its data: these always
+  // wait for an approver, whatever the policy.
+  const destructive = output.steps.some((s) => s.kind === "remove-component" || (s.kind === "resize-component" && s.params.shrinksDatabase === true));
   const now = new Date(cx.now()).toISOString();
   const plan: Plan = {
     id: newId("plan"), runId: newId("run"), type: output.type, env: row.env, envId: row.id, params: request.params,

@@ -32,8 +32,11 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("last-change"), env: EnvName }),
   /** "create production from staging": a new environment's desired state, copied with its role's overrides. */
   z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
-  /** "add Redis to staging", "remove Redis from staging": a reconcile run per environment. */
-  z.object({ kind: z.literal("component"), action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), env: EnvName }),
+  /** "add Redis to staging", "remove Redis from staging", "resize Postgres on production to medium": a reconcile run per environment. */
+  z.object({
+    kind: z.literal("component"), action: z.enum(["add", "remove", "resize"]), component: z.enum(["redis", "postgres", "storage"]),
+    size: z.enum(["small", "medium", "large"]).optional(), env: EnvName,
+  }).refine((i) => i.action !== "resize" || i.size !== undefined, { message: "resize needs a size", path: ["size"] }),
   /** "backfill timezone in staging at 500 users/min" */
   /** `chained`: "…; then do production": starts only after the previous plan of the same message succeeded. */
   z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional(), chained: z.boolean().optional() }),

@@ -73,6 +73,8 @@ export const StepKind = z.enum([
   "ensure-component",
   /** Deletes a component's provider resource (data loss: always approved first). */
   "remove-component",
+  /** Sets a component's provider resources (memory, vCPUs) to its size's limits. */
+  "resize-component",
   /** Runs a data backfill through the app's ops contract, batch by batch, paced by the DO alarm. */
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
@@ -157,7 +159,8 @@ export const SetupParams = z.object({
 
 export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
 
-export const ComponentParams = z.object({ action: z.enum(["add", "remove"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict();
+export const ComponentParams = z.object({ action: z.enum(["add", "remove", "resize"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict()
+  .refine((p) => p.action !== "resize" || p.size !== undefined, { message: "resize needs a size", path: ["size"] });
 export type ComponentParams = z.infer<typeof ComponentParams>;
 
 /** A read-only plan: ordered steps, desired-state diff and risk. */

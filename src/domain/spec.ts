@@ -37,6 +37,13 @@ export const ComponentSpec = z.object({
 });
 export type ComponentSpec = z.infer<typeof ComponentSpec>;
 
+/** The provider resources each component size stands for (Railway service limits). */
+export const COMPONENT_LIMITS: Record<ComponentSpec["size"], { memoryGB: number; vCPUs: number }> = {
+  small: { memoryGB: 0.5, vCPUs: 0.5 },
+  medium: { memoryGB: 2, vCPUs: 1 },
+  large: { memoryGB: 8, vCPUs: 2 },
+};
+
 export const PolicySpec = z.object({
   /** Runs start without a person saying "apply" (staging in the seed). */
   autoApply: z.boolean().default(false),

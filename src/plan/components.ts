@@ -1,5 +1,5 @@
 import type { ComponentParams, PlannedStep } from "../domain/run";
-import type { SpecChange } from "../domain/spec";
+import { COMPONENT_LIMITS, type ComponentSpec, type SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
 import { numberSteps } from "./steps";
@@ -15,6 +15,7 @@ const SERVICE: Record<string, string> = { postgres: "Postgres", redis: "Redis", 
 export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentParams): PlanOutput | { error: string } {
   const { spec, currentRelease } = input;
   const { action, component } = params;
+  if (action === "resize") return planResize(input, component, params.size!);
   const exists = component in spec.components;
   if (action === "add" && exists) return { error: `${input.env} already has ${component}` };
   if (action === "remove" && !exists) return { error: `${input.env} has no ${component} to remove` };
@@ -47,4 +48,33 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
     ? { level: "high" as const, notes: [`deletes ${SERVICE[component]} in ${input.env} and everything stored in it`, "needs approval before anything changes", ...(wired.length ? [`${wired.join(", ")} lose ${output} and are redeployed`] : [])] }
     : { level: "low" as const, notes: [wired.length ? `${wired.join(", ")} get ${output} and are redeployed at their current release` : `no service declares a dependency on ${component} yet`] };
   return { type: "reconcile", steps: numberSteps(steps), diff, risk };
+}
+
+const SIZES: ComponentSpec["size"][] = ["small", "medium", "large"];
+
+/**
+ * reconcile (component resize): the new size in desired state, then the provider service's limits. No app
+ * is redeployed. Resizing Postgres restarts the database; shrinking it may not fit its data, so that waits
+ * for an approver (createPlan reads `shrinksDatabase` on the resize-component step).
+ */
+function planResize(input: Omit<PlanInput, "refs">, component: ComponentSpec["type"], size: ComponentSpec["size"]): PlanOutput | { error: string } {
+  const current = input.spec.components[component];
+  if (!current) return { error: `${input.env} has no ${component} to resize` };
+  if (current.size === size) return { error: `${component} in ${input.env} is already ${size}` };
+  const shrinksDatabase = component === "postgres" && SIZES.indexOf(size) < SIZES.indexOf(current.size);
+  const limits = COMPONENT_LIMITS[size];
+  // Storage is a bucket, not a Railway service: it has no limits to set.
+  const provided = component !== "storage";
+  const steps: Omit<PlannedStep, "id">[] = [
+    { kind: "resolve-ref", summary: "Keep the current release: no service is redeployed", params: { refs: {} } },
+    { kind: "update-spec", summary: `Desired state: ${component} ${current.size} → ${size}`, params: { action: "resize", component, size } },
+    ...(provided ? [{ kind: "resize-component" as const, summary: `Set ${SERVICE[component]} in ${input.env} to ${limits.memoryGB} GB / ${limits.vCPUs} vCPU`, params: { component, size, shrinksDatabase } }] : []),
+  ];
+  const notes = [
+    ...(component === "postgres" ? [`Postgres in ${input.env} restarts to take the new size`] : []),
+    ...(shrinksDatabase ? ["shrinking Postgres may not fit its data: needs approval before anything changes"] : []),
+    ...(provided ? [] : [`${component} has no Railway service: only the desired state changes`]),
+  ];
+  const risk = { level: component === "postgres" ? ("medium" as const) : ("low" as const), notes: notes.length ? notes : [`${SERVICE[component]} restarts with the new limits`] };
+  return { type: "reconcile", steps: numberSteps(steps), diff: [{ path: `components.${component}.size`, op: "change", from: current.size, to: size }], risk };
 }

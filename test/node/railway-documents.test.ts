@@ -47,6 +47,7 @@ const CANNED: Record<RailwayOperationName, unknown> = {
     },
   },
   ServiceInstanceUpdate: { serviceInstanceUpdate: true },
+  ServiceInstanceLimitsUpdate: { serviceInstanceLimitsUpdate: true },
   Variables: { variables: { PORT: "8080" } },
   VariableCollectionUpsert: { variableCollectionUpsert: true },
   VariableDelete: { variableDelete: true },
@@ -84,6 +85,7 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
       startCommand: "node server.js", preDeployCommand: ["npm run migrate"], healthcheckPath: "/health",
       numReplicas: 2, cronSchedule: null, rootDirectory: "apps/api", restartPolicyType: "ON_FAILURE",
     }),
+  setServiceLimits: (api) => api.setServiceLimits("e1", "s1", { memoryGB: 2, vCPUs: 1 }),
   getVariables: (api) => api.getVariables("p1", "e1", "s1"),
   upsertVariables: (api) =>
     api.upsertVariables({ projectId: "p1", environmentId: "e1", serviceId: "s1", variables: { PORT: "8080" }, skipDeploys: true }),
@@ -202,6 +204,24 @@ describe("Railway database templates", () => {
     };
     await createRailwayApi({ fetch }, { token: "test-token" }).deleteService("s1");
     expect(sent.map((r) => r.variables)).toEqual([{ id: "s1" }]);
+  });
+});
+
+describe("Railway service limits", () => {
+  it("sends memory and vCPUs for one instance, and fails when Railway answers false", async () => {
+    const sent: SentRequest[] = [];
+    let answer = true;
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      sent.push(JSON.parse(String(init?.body)) as SentRequest);
+      return Response.json({ data: { serviceInstanceLimitsUpdate: answer } });
+    };
+    const api = createRailwayApi({ fetch }, { token: "test-token" });
+    await api.setServiceLimits("e1", "s1", { memoryGB: 0.5, vCPUs: 0.5 });
+    expect(sent.map((r) => [r.operationName, r.variables])).toEqual([
+      ["ServiceInstanceLimitsUpdate", { input: { environmentId: "e1", serviceId: "s1", memoryGB: 0.5, vCPUs: 0.5 } }],
+    ]);
+    answer = false;
+    await expect(api.setServiceLimits("e1", "s1", { memoryGB: 2, vCPUs: 1 })).rejects.toThrow(/not applied/);
   });
 });
 

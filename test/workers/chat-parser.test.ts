@@ -127,6 +127,9 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["how is the backfill going?", { kind: "progress" }],
   ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
   ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
+  ["resize Postgres on production to medium", { kind: "component", action: "resize", component: "postgres", size: "medium", env: "production" }],
+  ["make staging's redis large", { kind: "component", action: "resize", component: "redis", size: "large", env: "staging" }],
+  ["scale postgres in staging to large", { kind: "component", action: "resize", component: "postgres", size: "large", env: "staging" }],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -149,6 +152,7 @@ const NOT_COMMANDS = [
   "deploy production with canary 10/50/150",
   "apple",
   "aprove 4821",
+  "resize postgres on staging",
   "",
   "   ",
 ];

@@ -62,3 +62,71 @@ describe("components", { timeout: 60_000 }, () => {
     expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components).not.toHaveProperty("redis");
   });
 });
+
+/** The resource limits the sandbox holds for Postgres in one environment (undefined: never set). */
+async function postgresLimits(envName: "staging" | "production") {
+  const state = (await sandboxWorld(env).state()) as unknown as { instances: { service: string; environmentId: string; settings: { limits?: unknown } }[] };
+  const environmentId = (await api(admin.token, "GET", `/api/envs/invoice-perfect:${envName}`)).body.environment.bindings.railway.environmentId;
+  return state.instances.find((i) => i.service === "Postgres" && i.environmentId === environmentId)?.settings.limits;
+}
+
+/** serviceInstanceLimitsUpdate requests the sandbox received for one Railway environment. */
+async function limitUpdatesTo(environmentId: string) {
+  const requests = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as { body: { operationName?: string; variables?: { input?: { environmentId?: string } } } | null }[];
+  return requests.filter((r) => r.body?.operationName === "ServiceInstanceLimitsUpdate" && r.body.variables?.input?.environmentId === environmentId);
+}
+
+describe("component resize", { timeout: 60_000 }, () => {
+  it("resizes Postgres in staging through chat: limits at Railway in staging only, the size in a new spec revision", async () => {
+    admin ??= await makeUser("admin");
+    const chat = await api(admin.token, "POST", "/api/chat", { message: "resize Postgres in staging to medium" });
+    const reply = chat.body.replies[0];
+    expect(reply.plan.diff).toEqual([{ path: "components.postgres.size", op: "change", from: "small", to: "medium" }]);
+    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(["resolve-ref", "update-spec", "resize-component"]);
+    expect(reply.plan.risk.level).toBe("medium");
+    expect(reply.plan.requiresApproval).toBe(false);
+    const run = await driveRun(admin.token, reply.run.id, ids.staging);
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(await postgresLimits("staging")).toEqual({ memoryGB: 2, vCPUs: 1 });
+    expect(await postgresLimits("production")).toBeUndefined();
+    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components.postgres).toEqual({ type: "postgres", size: "medium" });
+    const revisions = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/revisions")).body.revisions;
+    expect(revisions[0].reason).toBe(`resize postgres (run ${run.id})`);
+    const last = await api(admin.token, "POST", "/api/chat", { message: "show the last change to invoice-perfect:staging" });
+    expect(last.body.replies[0].text).toMatch(/components\.postgres\.size: small → medium/);
+  });
+
+  it("refuses to resize to the size a component already has, and a component the environment lacks", async () => {
+    const same = await api(admin.token, "POST", "/api/chat", { message: "make staging's postgres medium" });
+    expect(same.body.replies[0].text).toMatch(/postgres in invoice-perfect:staging is already medium/);
+    expect(same.body.replies[0].plan).toBeUndefined();
+    const missing = await api(admin.token, "POST", "/api/chat", { message: "scale redis in production to large" });
+    expect(missing.body.replies[0].text).toMatch(/has no redis to resize/);
+  });
+
+  it("shrinking Postgres always waits for an approver: nothing reaches Railway before the approval", async () => {
+    // Staging auto-applies its plans, but not a shrink of its database.
+    const staging = (await api(admin.token, "POST", "/api/chat", { message: "resize postgres in staging to small" })).body.replies[0];
+    expect(staging.plan.requiresApproval).toBe(true);
+    expect(staging.run).toBeUndefined();
+
+    const productionId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.bindings.railway.environmentId;
+    const chat = await api(admin.token, "POST", "/api/chat", { message: "resize Postgres on production to small" });
+    const reply = chat.body.replies[0];
+    expect(reply.plan.diff).toEqual([{ path: "components.postgres.size", op: "change", from: "medium", to: "small" }]);
+    expect(reply.plan.requiresApproval).toBe(true);
+    expect(reply.plan.risk.notes.join(" ")).toMatch(/shrinking Postgres/);
+    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: chat.body.conversationId });
+    const runId = applied.body.replies[0].run.id;
+    expect(applied.body.replies[0].run.status).toBe("awaiting-approval");
+    expect(await limitUpdatesTo(productionId)).toHaveLength(0);
+    expect(await postgresLimits("production")).toBeUndefined();
+
+    const approver = await makeUser("admin");
+    expect((await api(approver.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
+    const run = await driveRun(admin.token, runId, ids.production);
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(await limitUpdatesTo(productionId)).toHaveLength(1);
+    expect(await postgresLimits("production")).toEqual({ memoryGB: 0.5, vCPUs: 0.5 });
+  });
+});

@@ -75,6 +75,9 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     async updateServiceInstance(serviceId, environmentId, settings) {
       await call("ServiceInstanceUpdate", { serviceId, environmentId, input: instanceUpdateInput(settings) }, "idempotent");
     },
+    async setServiceLimits(environmentId, serviceId, { memoryGB, vCPUs }) {
+      await call("ServiceInstanceLimitsUpdate", { input: { environmentId, serviceId, memoryGB, vCPUs } }, "idempotent");
+    },
     async getVariables(projectId, environmentId, serviceId) {
       return (await call("Variables", { projectId, environmentId, serviceId }, "idempotent")).variables;
     },

@@ -96,6 +96,8 @@ export interface RailwayApi {
   createService(input: { projectId: string; environmentId?: string; name: string; source?: RailwayServiceSource; branch?: string }): Promise<RailwayService>;
   getServiceInstance(serviceId: string, environmentId: string): Promise<RailwayServiceInstance>;
   updateServiceInstance(serviceId: string, environmentId: string, settings: RailwayInstanceSettings): Promise<void>;
+  /** serviceInstanceLimitsUpdate: the instance's memory and vCPU limits are set to these (ensure: resending is harmless). */
+  setServiceLimits(environmentId: string, serviceId: string, limits: { memoryGB: number; vCPUs: number }): Promise<void>;
   /** Unrendered variables of one service in one environment. */
   getVariables(projectId: string, environmentId: string, serviceId: string): Promise<Record<string, string>>;
   /** variableCollectionUpsert (merge, not replace). */

@@ -35,6 +35,10 @@ export const RAILWAY_DOCUMENTS = {
     mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String, $input: ServiceInstanceUpdateInput!) {
       serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
     }`,
+  ServiceInstanceLimitsUpdate: /* GraphQL */ `
+    mutation ServiceInstanceLimitsUpdate($input: ServiceInstanceLimitsUpdateInput!) {
+      serviceInstanceLimitsUpdate(input: $input)
+    }`,
   // unrendered: `${{Postgres.DATABASE_URL}}` references must come back as written, not resolved.
   Variables: /* GraphQL */ `
     query Variables($projectId: String!, $environmentId: String!, $serviceId: String) {

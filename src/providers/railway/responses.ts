@@ -66,6 +66,7 @@ export const RailwayData = {
     }),
   }),
   ServiceInstanceUpdate: z.object({ serviceInstanceUpdate: Acknowledged }),
+  ServiceInstanceLimitsUpdate: z.object({ serviceInstanceLimitsUpdate: Acknowledged }),
   Variables: z.object({ variables: z.record(z.string(), z.string()) }),
   VariableCollectionUpsert: z.object({ variableCollectionUpsert: Acknowledged }),
   VariableDelete: z.object({ variableDelete: Acknowledged }),

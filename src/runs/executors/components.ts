@@ -1,5 +1,5 @@
 import type { ComponentSpec, EnvironmentSpec } from "../../domain/spec";
-import { EnvironmentSpec as EnvironmentSpecSchema } from "../../domain/spec";
+import { COMPONENT_LIMITS, EnvironmentSpec as EnvironmentSpecSchema } from "../../domain/spec";
 import type { StepContext, StepExecutor } from "../context";
 import { componentServiceName } from "./prepare";
 
@@ -9,14 +9,16 @@ const TEMPLATE: Partial<Record<ComponentSpec["type"], "postgres" | "redis">> = {
 /** Applies the run's desired-state change as a new revision; later steps of the run use it. */
 export const updateSpec: StepExecutor = async (ctx) => {
   if (ctx.run.outputs.specRevision) return { kind: "done", note: `revision ${String(ctx.run.outputs.specRevision)} already written` };
-  const { action, component, size } = ctx.step.params as { action: "add" | "remove"; component: ComponentSpec["type"]; size?: ComponentSpec["size"] };
+  const { action, component, size } = ctx.step.params as { action: "add" | "remove" | "resize"; component: ComponentSpec["type"]; size?: ComponentSpec["size"] };
   const next: EnvironmentSpec = EnvironmentSpecSchema.parse(structuredClone(ctx.env.spec));
   if (action === "add") next.components[component] = { type: component, size: size ?? "small" };
+  else if (action === "resize") next.components[component] = { ...next.components[component], size: size! };
   else delete next.components[component];
   const revision = await ctx.port.reviseSpec(ctx.env.envId, ctx.run.plan.specRevision, next, ctx.run.requestedBy ?? "infra-chat", `${action} ${component} (run ${ctx.run.id})`);
   ctx.run.outputs.specRevision = revision;
   ctx.save();
-  return { kind: "done", note: `desired state revision ${revision}: ${action === "add" ? "+" : "-"} components.${component}` };
+  const change = action === "resize" ? `components.${component}.size = ${size}` : `${action === "add" ? "+" : "-"} components.${component}`;
+  return { kind: "done", note: `desired state revision ${revision}: ${change}` };
 };
 
 /** Creates the component's provider service from its template when this environment lacks it. */
@@ -57,6 +59,17 @@ export const removeComponent: StepExecutor = async (ctx) => {
   const { [name]: _gone, ...services } = binding.services;
   await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services } });
   return { kind: "done", note: id ? `${name} deleted in ${ctx.env.env}` : `${name} was already gone` };
+};
+
+/** Sets the component's provider service to its size's memory and vCPU limits (setting them again is harmless). */
+export const resizeComponent: StepExecutor = async (ctx) => {
+  const { component, size } = ctx.step.params as { component: ComponentSpec["type"]; size: ComponentSpec["size"] };
+  const name = componentServiceName(component);
+  const id = await instanceOf(ctx, name);
+  if (!id) return { kind: "fail", error: `${name} is missing at Railway in ${ctx.env.env}: run setup` };
+  const limits = COMPONENT_LIMITS[size];
+  await ctx.railway.setServiceLimits(ctx.env.bindings.railway!.environmentId, id, limits);
+  return { kind: "done", note: `${name} in ${ctx.env.env}: ${limits.memoryGB} GB, ${limits.vCPUs} vCPU (${size})` };
 };
 
 /** The id of the named service when it has an instance in this environment. */

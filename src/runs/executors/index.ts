@@ -6,7 +6,7 @@ import { preflight, resolveRef } from "./prepare";
 import { reconcileConfig, reconcileShape } from "./reconcile";
 import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
-import { ensureComponent, removeComponent, updateSpec } from "./components";
+import { ensureComponent, removeComponent, resizeComponent, updateSpec } from "./components";
 import { awaitRun, backfill, verifyBackfill } from "./backfill";
 import { destroySecret, swapSecret } from "./secrets";
 import { ensureEnvironment } from "./environment";
@@ -30,6 +30,7 @@ export const EXECUTORS: Record<StepKind, StepExecutor> = {
   "update-spec": updateSpec,
   "ensure-component": ensureComponent,
   "remove-component": removeComponent,
+  "resize-component": resizeComponent,
   backfill,
   "verify-backfill": verifyBackfill,
   "await-run": awaitRun,

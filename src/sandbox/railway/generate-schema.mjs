@@ -10,7 +10,7 @@ const target = new URL("./schema.ts", import.meta.url);
 
 const OBJECT_FIELDS = {
   Query: "projects project environments environment service serviceInstance variables variablesForServiceDeployment deployment deployments deploymentLogs buildLogs httpLogs httpMetricsGroupedByStatus httpDurationMetrics domains template workflowStatus",
-  Mutation: "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2",
+  Mutation: "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceLimitsUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2",
   Node: "id",
   Domain: "createdAt deletedAt domain environmentId id projectId serviceId targetPort updatedAt",
   Project: "baseEnvironmentId createdAt deletedAt description environments id isPublic name prDeploys services updatedAt workspaceId",

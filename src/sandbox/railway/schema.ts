@@ -42,6 +42,7 @@ type Mutation {
   serviceDomainDelete(id: String!): Boolean!
   serviceInstanceDeploy(commitSha: String, environmentId: String!, latestCommit: Boolean, serviceId: String!): Boolean!
   serviceInstanceDeployV2(commitSha: String, environmentId: String!, serviceId: String!): String!
+  serviceInstanceLimitsUpdate(input: ServiceInstanceLimitsUpdateInput!): Boolean!
   serviceInstanceRedeploy(environmentId: String!, serviceId: String!): Boolean!
   serviceInstanceUpdate(environmentId: String, input: ServiceInstanceUpdateInput!, serviceId: String!): Boolean!
   templateDeployV2(input: TemplateDeployV2Input!): TemplateDeployPayload!
@@ -524,6 +525,13 @@ type ServiceInstance implements Node {
   source: ServiceSource
   startCommand: String
   updatedAt: DateTime!
+}
+
+input ServiceInstanceLimitsUpdateInput {
+  environmentId: String!
+  memoryGB: Float
+  serviceId: String!
+  vCPUs: Float
 }
 
 input ServiceInstanceUpdateInput {

@@ -14,10 +14,11 @@ type InstanceRowRaw = { id: string; service_id: string; environment_id: string; 
 
 /**
  * Per-environment settings of a service: the ServiceInstanceUpdateInput fields, minus registry
- * credentials (never kept). JSON-typed inputs (multiRegionConfig, nixpacksPlan) are kept as JSON text
- * so the type stays flat enough to cross DO RPC.
+ * credentials (never kept), plus the resource limits serviceInstanceLimitsUpdate sets. JSON-typed inputs
+ * (multiRegionConfig, nixpacksPlan) are kept as JSON text so the type stays flat enough to cross DO RPC.
  */
 export interface InstanceSettings {
+  limits?: { memoryGB?: number | null; vCPUs?: number | null };
   source?: { repo?: string | null; image?: string | null } | null;
   startCommand?: string | null;
   buildCommand?: string | null;
@@ -139,6 +140,14 @@ export function listInstances(world: World, filter: { environmentId?: string; se
       filter.environmentId ?? null, filter.serviceId ?? null,
     )
     .map(toInstance);
+}
+
+/** Merges resource limits into an instance's (serviceInstanceLimitsUpdate): absent keys stay, null resets. */
+export function updateInstanceLimits(world: World, instance: InstanceRow, patch: { memoryGB?: number | null; vCPUs?: number | null }): InstanceRow {
+  const limits = { ...instance.settings.limits };
+  if (patch.memoryGB !== undefined) limits.memoryGB = patch.memoryGB;
+  if (patch.vCPUs !== undefined) limits.vCPUs = patch.vCPUs;
+  return updateInstanceSettings(world, instance, { limits });
 }
 
 /** Merges settings into an instance: absent keys stay, explicit null resets (Railway's update semantics). */

@@ -1,5 +1,7 @@
 /** Root fields for services, service instances and deploy triggers. */
-import { getEnvironment, getInstance, getProject, getService, listInstances, updateInstanceSettings, type InstanceSettings } from "../../world/entities";
+import {
+  getEnvironment, getInstance, getProject, getService, listInstances, updateInstanceLimits, updateInstanceSettings, type InstanceSettings,
+} from "../../world/entities";
 import { deployService, listDeployments, redeploy } from "../../world/deployments";
 import { createService, deleteService, type CreateServiceInput } from "../../world/provisioning";
 import { ensureRepo } from "../../world/repos";
@@ -16,7 +18,7 @@ type InstanceUpdateInput = Omit<InstanceSettings, "multiRegionConfig" | "nixpack
 const asJsonText = (value: unknown): string | null | undefined =>
   value === undefined ? undefined : value === null ? null : JSON.stringify(value);
 
-/** service, serviceInstance, serviceCreate, serviceDelete, serviceInstanceUpdate, serviceInstanceDeploy(V2), serviceInstanceRedeploy. */
+/** service, serviceInstance, serviceCreate, serviceDelete, serviceInstanceUpdate, serviceInstanceLimitsUpdate, serviceInstanceDeploy(V2), serviceInstanceRedeploy. */
 export const serviceResolvers = {
   service: authed((args: { id: string }, { world }) => serviceView(world, need(getService(world, args.id), "Service"))),
 
@@ -48,6 +50,13 @@ export const serviceResolvers = {
       patch.source = { repo: args.input.source.repo ?? null, image: args.input.source.image ?? null };
     }
     for (const instance of instances) updateInstanceSettings(world, instance, patch);
+    return true;
+  }),
+
+  serviceInstanceLimitsUpdate: authed((args: { input: { environmentId: string; serviceId: string; memoryGB?: number | null; vCPUs?: number | null } }, { world }) => {
+    const { environmentId, serviceId, memoryGB, vCPUs } = args.input;
+    need(getService(world, serviceId), "Service");
+    updateInstanceLimits(world, need(getInstance(world, serviceId, environmentId), "ServiceInstance"), { memoryGB, vCPUs });
     return true;
   }),
 
