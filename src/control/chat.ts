@@ -3,6 +3,7 @@ import { z } from "zod";
 import { helpText } from "../chat/help";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
 import { withChainOverview } from "../chat/chain";
+import { planQuestion } from "../chat/prompts";
 import { sinceInstant } from "../chat/since";
 import { diffSpecs } from "../domain/spec";
 import { lastChange } from "./revisions";
@@ -264,7 +265,8 @@ async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationStat
   // A contract migration split off a canary deploy is applied with it, and waits for it (and its soak).
   state.pendingPlanIds = [...(state.pendingPlanIds ?? []), plan.id, ...(plan.followUpPlanId ? [plan.followUpPlanId] : [])];
   const next = plan.requiresApproval ? "Say \"apply\" to queue it; an admin other than you must then approve it." : "Say \"apply\" to run it, or \"cancel\".";
-  return { text: `${text}\n\n${next}`, plan: publicPlan(plan) };
+  const question = planQuestion(plan);
+  return { text: `${text}\n\n${next}`, plan: publicPlan(plan), ...(question ? { question } : {}) };
 }
 
 async function runReply(cx: ControlContext, runId: string, waitMs: number): Promise<ChatReply> {

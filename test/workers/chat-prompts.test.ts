@@ -1,0 +1,53 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseIntents } from "../../src/chat/parser";
+import { planQuestion } from "../../src/chat/prompts";
+import type { Plan } from "../../src/domain/run";
+import { api, makeUser, seedWorld } from "./helpers";
+
+/** Spec §11.2–11.3: plans that wait for "apply" offer their defaults as options the parser understands. */
+
+const plan = (over: Partial<Plan>): Plan => ({
+  id: "plan_x", runId: "run_x", type: "deploy", env: "invoice-perfect:production", envId: "env_x", params: {}, steps: [], diff: [],
+  risk: { level: "low", notes: [] }, requiresApproval: true, autoApply: false, specRevision: 1, createdBy: "usr_x", createdAt: "2026-11-26T00:00:00Z",
+  ...over,
+}) as Plan;
+
+describe("plan prompts", () => {
+  it("offers apply, a stricter canary for production and cancel; every option parses", () => {
+    const q = planQuestion(plan({}))!;
+    expect(q.options).toEqual(["apply", "deploy production with canary 5/25/50/100", "cancel"]);
+    expect(parseIntents(q.options[1])).toEqual([{ kind: "deploy", env: "production", params: { canary: [5, 25, 50, 100] } }]);
+    expect(parseIntents("apply")[0].kind).toBe("apply");
+    expect(parseIntents("cancel")[0].kind).toBe("cancel");
+  });
+
+  it("offers a dry run first and a gentler rate for a backfill, read back into the same job", () => {
+    const q = planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 500 } }))!;
+    expect(q.slot).toBe("backfill-options");
+    expect(parseIntents(q.options[1])).toEqual([{ kind: "backfill", env: "production", job: "backfillTimezone", dryRun: true }]);
+    expect(parseIntents(q.options[2])).toMatchObject([{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 250 }]);
+    expect(planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", dryRun: true } }))!.options).toEqual(["apply", "cancel"]);
+  });
+
+  it("asks nothing after a plan that applied itself", () => {
+    expect(planQuestion(plan({ autoApply: true }))).toBeUndefined();
+  });
+});
+
+describe("prompts in chat", { timeout: 30_000 }, () => {
+  let admin: Awaited<ReturnType<typeof makeUser>>;
+  beforeAll(async () => {
+    await seedWorld();
+    admin = await makeUser("admin");
+  });
+
+  it("a production plan carries its options, and clicking cancel drops it", async () => {
+    const planned = await api(admin.token, "POST", "/api/chat", { message: "deploy production" });
+    const reply = planned.body.replies[0];
+    expect(reply.question.options).toContain("apply");
+    const dropped = await api(admin.token, "POST", "/api/chat", { message: "cancel", conversationId: planned.body.conversationId });
+    expect(dropped.body.replies[0].text).toMatch(/Dropped the pending plan/);
+    const again = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+    expect(again.body.replies[0].text).toMatch(/no plan waiting/);
+  });
+});
