@@ -32,13 +32,26 @@ export interface ChainHead {
 
 export const GENESIS_HASH = "0".repeat(64);
 
+/** The fields an event's hash covers, in canonical (sorted) key order. */
+const HASHED_FIELDS = ["action", "actor", "at", "chain", "details", "diffSummary", "id", "intent", "planId", "prevHash", "receiptHash", "runId", "seq"] as const;
+
+/**
+ * The canonical JSON of everything an event says, including the previous event's hash: exactly
+ * `canonicalJson` of those fields (absent ones as null), written with the key order known up front so a
+ * 100k-event verification doesn't sort keys 1.3 million times.
+ */
+export function eventCanonicalJson(e: Omit<AuditEvent, "hash">): string {
+  let out = "{";
+  for (const key of HASHED_FIELDS) {
+    const value = (e as Record<string, unknown>)[key] ?? null;
+    out += `${out.length > 1 ? "," : ""}"${key}":${key === "details" ? canonicalJson(value) : JSON.stringify(value)}`;
+  }
+  return `${out}}`;
+}
+
 /** The hash of an event: everything it says, including the previous event's hash. */
 export function hashEvent(e: Omit<AuditEvent, "hash">): Promise<string> {
-  return sha256Hex(canonicalJson({
-    id: e.id, chain: e.chain, seq: e.seq, at: e.at, actor: e.actor, action: e.action, intent: e.intent ?? null,
-    planId: e.planId ?? null, runId: e.runId ?? null, diffSummary: e.diffSummary ?? null,
-    receiptHash: e.receiptHash ?? null, details: e.details ?? null, prevHash: e.prevHash,
-  }));
+  return sha256Hex(eventCanonicalJson(e));
 }
 
 /** Seals the next event of a chain after `head` (null for the first event). */

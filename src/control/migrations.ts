@@ -21,9 +21,12 @@ export async function appMigrations(cx: ControlContext, env: EnvRow, spec: Envir
   if (!binding || !serviceId) return { service, error: `${service} is not provisioned yet` };
   try {
     const providers = buildProviders(cx.env, () => undefined);
-    const domain = (await providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain;
+    const [domains, token] = await Promise.all([
+      providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId),
+      resolveSecret(cx.db, secretCipher(cx.env), env.id, "OPS_TOKEN"),
+    ]);
+    const domain = domains[0]?.domain;
     if (!domain) return { service, error: `${service} has no domain to ask` };
-    const token = await resolveSecret(cx.db, secretCipher(cx.env), env.id, "OPS_TOKEN");
     const { pending } = await providers.ops(`https://${domain}`, token ?? undefined).migrations();
     return { service, pending };
   } catch (e) {

@@ -81,16 +81,22 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
   switch (request.type) {
     case "deploy": {
       const params = parsed(DeployParams) as DeployParams;
-      const refs = await pinRefs(source(), base.spec, deployOrder(base.spec), params.ref);
-      const migrations = await appMigrations(cx, await findEnv(cx.db, base.env), base.spec) ?? undefined;
-      return planDeploy({ ...base, refs, canary: params.canary, migrations });
+      // Independent reads (the repositories, the app's pending migrations), in parallel: plan latency is budgeted.
+      const [refs, migrations] = await Promise.all([
+        pinRefs(source(), base.spec, deployOrder(base.spec), params.ref),
+        findEnv(cx.db, base.env).then((row) => appMigrations(cx, row, base.spec)),
+      ]);
+      return planDeploy({ ...base, refs, canary: params.canary, migrations: migrations ?? undefined });
     }
     case "migrate": {
       const params = parsed(MigrateParams) as z.infer<typeof MigrateParams>;
       const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
-      const migrations = await appMigrations(cx, await findEnv(cx.db, base.env), base.spec) ?? undefined;
+      const [refs, migrations] = await Promise.all([
+        pinRefs(source(), base.spec, services, params.ref),
+        findEnv(cx.db, base.env).then((row) => appMigrations(cx, row, base.spec)),
+      ]);
       const after = params.after ? { runId: params.after, soakSeconds: params.soakSeconds ?? 0 } : undefined;
-      return planMigrate({ ...base, refs: await pinRefs(source(), base.spec, services, params.ref), migrations }, { after, expandOnly: params.expandOnly });
+      return planMigrate({ ...base, refs, migrations: migrations ?? undefined }, { after, expandOnly: params.expandOnly });
     }
     case "backfill": {
       const params = parsed(BackfillParams) as BackfillParams;
