@@ -9,17 +9,16 @@
  * the release: migration-aware plan → chat chain (migrate, backfill staging, production awaiting
  * approval) → backfill controls → a contract migration that fails while NULLs remain.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { QueryTypes, Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runNode, startApp, type Child } from "./fixture-process";
 import { unstable_dev } from "wrangler";
 
-const APP_DIR = fileURLToPath(new URL("../fixtures/invoice-perfect/", import.meta.url));
 const DATABASE_URL: string | undefined = process.env.TEST_DATABASE_URL;
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== "false";
 const NO_DB = "TEST_DATABASE_URL is not set: the control plane ↔ PostgreSQL fixture tests cannot run. Start one with\n" +
@@ -37,40 +36,10 @@ if (!DATABASE_URL && IN_CI) {
   });
 }
 
-type Child = ChildProcessWithoutNullStreams;
 type Worker = Awaited<ReturnType<typeof unstable_dev>>;
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are checked field by field below */
 type Body = any;
 
-function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: APP_DIR, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function startApp(env: Record<string, string>): Promise<{ child: Child; baseUrl: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["server.js"], { cwd: APP_DIR, env: { ...process.env, ...env, PORT: "0" } });
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`fixture app did not start:\n${output}`)), 15_000);
-    const collect = (chunk: string) => {
-      output += chunk;
-      const port = /"event":"listening","port":(\d+)/.exec(output)?.[1];
-      if (port) {
-        clearTimeout(timer);
-        resolve({ child, baseUrl: `http://127.0.0.1:${port}` });
-      }
-    };
-    child.stdout.setEncoding("utf8").on("data", collect);
-    child.stderr.setEncoding("utf8").on("data", collect);
-    child.on("exit", (code) => reject(new Error(`fixture app exited with ${code}:\n${output}`)));
-  });
-}
 
 async function stopApp(app: { child: Child } | undefined): Promise<void> {
   if (!app || app.child.exitCode !== null) return;

@@ -8,19 +8,16 @@
  * a loud warning on a developer's machine, and fails under CI. Each run works in a fresh schema, dropped
  * afterwards. The tests share one app and one database and run in order, like the release they retrace.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { QueryTypes, Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_DIR, runNode, startApp, type Child } from "./fixture-process";
 
-const APP_DIR = fileURLToPath(new URL("../fixtures/invoice-perfect/", import.meta.url));
 type Classification = { class: "expand" | "contract"; reasons: string[] };
 // The fixture is CommonJS and untyped: its classifier is loaded as the app loads it.
 const { classifyMigration } = createRequire(APP_DIR)("./classify.js") as { classifyMigration(source: string): Classification };
-type Child = ChildProcessWithoutNullStreams;
 
 const DATABASE_URL: string | undefined = process.env.TEST_DATABASE_URL;
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== "false";
@@ -55,37 +52,6 @@ if (!DATABASE_URL && IN_CI) {
   });
 }
 
-/** Runs a fixture script to completion: exit code and both outputs. */
-function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: APP_DIR, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Starts server.js on a free port; resolves once it prints its `listening` line. */
-function startApp(env: Record<string, string>): Promise<{ child: Child; baseUrl: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["server.js"], { cwd: APP_DIR, env: { ...process.env, ...env, PORT: "0" } });
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`fixture app did not start:\n${output}`)), 15_000);
-    const collect = (chunk: string) => {
-      output += chunk;
-      const port = /"event":"listening","port":(\d+)/.exec(output)?.[1];
-      if (port) {
-        clearTimeout(timer);
-        resolve({ child, baseUrl: `http://127.0.0.1:${port}` });
-      }
-    };
-    child.stdout.setEncoding("utf8").on("data", collect);
-    child.stderr.setEncoding("utf8").on("data", collect);
-    child.on("exit", (code) => reject(new Error(`fixture app exited with ${code}:\n${output}`)));
-  });
-}
 
 // Generous per-test time: sequelize-cli and the CLI each start a Node process, and CI shares two cores
 // with the workers project.

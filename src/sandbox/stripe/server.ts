@@ -4,6 +4,7 @@
  * list pagination, Idempotency-Key replay, and Stripe's `{"error": {...}}` body.
  */
 import { recordToken } from "../tokens";
+import { decodeStripeForm, type FormValue } from "./form";
 import type { World } from "../world/store";
 import {
   deleteEndpoint, getEndpoint, idempotentAnswer, insertEndpoint, listEndpoints, rememberAnswer, saveEndpoint, type StripeEndpoint,
@@ -55,19 +56,7 @@ function presentedKey(headers: Headers): string | null {
 // Stripe shows only the last four characters of a rejected key.
 const masked = (key: string) => `${key.slice(0, key.indexOf("_", 3) + 1)}${"*".repeat(4)}${key.slice(-4)}`;
 
-/** Form body → object: `a[]=` pairs become arrays, `m[k]=` pairs maps (stripe.md "Keys, auth, versioning"). */
-function decodeForm(text: string): Record<string, string | string[] | Record<string, string>> {
-  const out: Record<string, string | string[] | Record<string, string>> = {};
-  for (const [key, value] of new URLSearchParams(text)) {
-    const bracket = /^([^[]+)\[([^\]]*)\]$/.exec(key);
-    if (!bracket) out[key] = value;
-    else if (bracket[2] === "") out[bracket[1]] = [...((out[bracket[1]] as string[] | undefined) ?? []), value];
-    else out[bracket[1]] = { ...((out[bracket[1]] as Record<string, string> | undefined) ?? {}), [bracket[2]]: value };
-  }
-  return out;
-}
-
-type Form = ReturnType<typeof decodeForm>;
+type Form = Record<string, FormValue>;
 const str = (v: Form[string] | undefined) => (typeof v === "string" ? v : undefined);
 const list = (v: Form[string] | undefined) => (Array.isArray(v) ? v : typeof v === "string" ? [v] : undefined);
 const map = (v: Form[string] | undefined) => (v && typeof v === "object" && !Array.isArray(v) ? v : undefined);
@@ -165,7 +154,7 @@ export function handleStripe(world: World, request: Request, text: string): Resp
   if (match[1] === "pk") return toResponse(stripeError(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key."));
   recordToken(world, "stripe", key);
   const livemode = match[2] === "live";
-  const form = decodeForm(text);
+  const form = decodeStripeForm(text);
   const idempotencyKey = request.method === "POST" ? request.headers.get("idempotency-key") : null;
   if (!idempotencyKey) return toResponse(route(world, livemode, request.method, url, form));
   if (idempotencyKey.length > 255) return toResponse(badParam("Idempotency-Key", "Idempotency keys can be at most 255 characters long."));
