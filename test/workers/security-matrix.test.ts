@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/http/app";
 import { API_ROUTES } from "../../src/http/openapi";
@@ -154,5 +154,26 @@ describe("tokens", () => {
     // A token still in the future works.
     await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?").bind(new Date(Date.now() + 60_000).toISOString(), user.id).run();
     expect((await api(user.token, "GET", "/api/users")).status).toBe(200);
+  });
+});
+
+describe("browser boundaries", () => {
+  it("grants no cross-origin access: no CORS headers on API answers or preflights", async () => {
+    const admin = await makeUser("admin");
+    const preflight = await api(null, "OPTIONS", "/api/chat", undefined, { origin: "https://evil.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" });
+    expect(preflight.status).not.toBe(204);
+    expect(preflight.text).not.toMatch(/access-control/i);
+    const res = await SELF.fetch("https://infra-chat.test/api/users", { headers: { authorization: `Bearer ${admin.token}`, origin: "https://evil.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
+  it("serves the web chat with security headers", async () => {
+    const res = await SELF.fetch("https://infra-chat.test/");
+    expect(res.headers.get("content-security-policy")).toMatch(/default-src 'self'|script-src 'self'/);
+    expect(res.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("referrer-policy")).toMatch(/no-referrer/);
   });
 });
