@@ -81,7 +81,10 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
     createDeployment(world, { instance: pgInstance, commit: null, image: "ghcr.io/railwayapp-templates/postgres-ssl:17", reason: "template", at: now - 47 * HOUR });
     for (const name of APP_SERVICES) {
       const app = APPS[name];
-      const instance = ensureInstance(world, services[name], env.id, { source: { repo: `invoice-perfect/${name}`, image: null }, numReplicas: 1, ...app.settings });
+      // Production serves api and web from two replicas, as Invoice Perfect's desired state says: a fresh
+      // world must not look drifted the moment monitoring starts.
+      const numReplicas = envName === "production" && name !== "cron" ? 2 : 1;
+      const instance = ensureInstance(world, services[name], env.id, { source: { repo: `invoice-perfect/${name}`, image: null }, numReplicas, ...app.settings });
       upsertVariables(world, env.id, services[name], app.variables);
       if (app.port !== null) createServiceDomain(world, services[name], env.id, app.port);
       const v1 = commits[name].v1;

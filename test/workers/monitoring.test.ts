@@ -30,6 +30,12 @@ describe("continuous monitoring: incidents", { timeout: 120_000 }, () => {
     expect(await incidentsOf(admin.token, "invoice-perfect:staging")).toEqual([]);
   });
 
+  it("a freshly seeded production matches its desired state: no drift, no incident", async () => {
+    const report = await clock.tick(ids.production, { drift: true });
+    expect(report.anomalies, JSON.stringify(await incidentsOf(admin.token, "invoice-perfect:production"))).toEqual([]);
+    expect(await incidentsOf(admin.token, "invoice-perfect:production")).toEqual([]);
+  });
+
   it("a continuing anomaly across 10 checks is one incident, updated each check; clearing the fault resolves it with a note", async () => {
     await failApi("staging");
     const reports: Awaited<ReturnType<typeof clock.tick>>[] = [];
