@@ -44,11 +44,14 @@ async function sampleService(p: ProviderSet, binding: Railway, svc: { name: stri
   });
   const logMatches: Record<string, number> = {};
   for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
-  const errorLines = logs.filter((l) => l.severity === "error" || patterns.some((pt) => l.message.includes(pt)));
+  // Evidence first: lines matching a critical pattern are kept even when plain 5xx lines outnumber them.
+  const critical = logs.filter((l) => patterns.some((pt) => l.message.includes(pt))).slice(-Math.floor(EXCERPT_LINES / 2));
+  const plain = logs.filter((l) => l.severity === "error" && !critical.includes(l)).slice(-(EXCERPT_LINES - critical.length));
+  const errorLines = [...critical, ...plain].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
   return {
     ...empty, deploymentId: live.id, deploymentStatus: live.status, requests: inWindow.length,
     errors: inWindow.filter((r) => r.httpStatus >= 500).length, p95Ms: p95(inWindow.map((r) => r.totalDuration ?? 0)),
-    healthy, logMatches, logExcerpt: errorLines.slice(-EXCERPT_LINES).map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
+    healthy, logMatches, logExcerpt: errorLines.map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
   };
 }
 
