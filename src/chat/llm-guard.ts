@@ -8,9 +8,10 @@ import type { Intent } from "../domain/intent";
 /**
  * Intents that act on something already pending instead of proposing a new plan: applying a plan,
  * deciding an approval; cancelling, promoting, stopping or resuming a run; acknowledging an alert (which
- * stops its escalation); adopting or reverting drift.
+ * stops its escalation); adopting or reverting drift; switching an environment's apply policy (it decides
+ * what later plans do without asking).
  */
-const DECISIONS = new Set<Intent["kind"]>(["apply", "approve", "reject", "cancel", "promote", "stop", "resume", "ack", "drift"]);
+const DECISIONS = new Set<Intent["kind"]>(["apply", "approve", "reject", "cancel", "promote", "stop", "resume", "ack", "drift", "policy"]);
 
 /** Whether an intent acts on something already pending (see DECISIONS). */
 export function isDecision(intent: Intent): boolean {

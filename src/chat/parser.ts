@@ -59,6 +59,8 @@ function interpret(text: string): Intent[] {
   if (tokens.length === 0) return text.trim() === "?" ? [{ kind: "help" }] : NOT_UNDERSTOOD;
   const phrase = tokens.map((t) => t.lower).join(" ");
   if (HELP_PHRASES.some((re) => re.test(phrase))) return [{ kind: "help" }];
+  const policy = applyPolicy(text);
+  if (policy) return policy;
   // Desired-state edits first: "drop postgres from staging" is a component removal, not a remediation.
   const desiredState = desiredStateQuestion(tokens, phrase);
   if (desiredState) return desiredState;
@@ -299,4 +301,13 @@ function expandBackfillChain(tokens: Token[], phrase: string): Intent[] | null {
     { kind: "backfill", env: first[0], job, chained: true, ...(firstRate ? { ratePerMinute: Number(firstRate) } : {}) },
     { kind: "backfill", env: next[0], job, chained: true, ...(nextRate ? { ratePerMinute: Number(nextRate) } : {}) },
   ];
+}
+
+/** "turn off auto-apply on staging" / "enable auto-apply for qa": the one policy switch chat can flip. */
+function applyPolicy(text: string): Intent[] | null {
+  const m = /^\s*(?:please\s+)?(turn\s+(on|off)|switch\s+(on|off)|enable|disable)\s+auto[- ]?apply\s+(?:on|for|in)\s+([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\s*[.!]?\s*$/i.exec(text);
+  if (!m) return null;
+  const on = (m[2] ?? m[3] ?? (m[1].toLowerCase() === "enable" ? "on" : "off")).toLowerCase() === "on";
+  const env = m[4].toLowerCase() === "prod" ? "production" : m[4].toLowerCase();
+  return [{ kind: "policy", env, autoApply: on }];
 }

@@ -6,7 +6,7 @@ import { withChainOverview } from "../chat/chain";
 import { planQuestion } from "../chat/prompts";
 import { sinceInstant } from "../chat/since";
 import { diffSpecs } from "../domain/spec";
-import { lastChange } from "./revisions";
+import { lastChange, reviseSpec } from "./revisions";
 import { localBootstrap } from "./bootstrap";
 import { findEnv } from "../db/environments";
 import { getRun, listRuns } from "../db/runs";
@@ -115,6 +115,12 @@ async function respond(cx: ControlContext, intent: Intent, state: ConversationSt
     case "component": {
       const plan = await createPlan(cx, await resolveEnvName(cx, intent.env), { type: "reconcile", params: { action: intent.action, component: intent.component, ...(intent.size ? { size: intent.size } : {}) } });
       return [await afterPlan(cx, plan, state, waitMs)];
+    }
+    case "policy": {
+      const envRef = await resolveEnvName(cx, intent.env);
+      const { revision, diff } = await reviseSpec(cx, envRef, (spec) => ({ ...spec, policies: { ...spec.policies, autoApply: intent.autoApply } }), `auto-apply ${intent.autoApply ? "on" : "off"} (chat)`);
+      if (diff.length === 0) return [{ text: `${envRef} already ${intent.autoApply ? "auto-applies" : "waits for \"apply\""}; nothing changed.` }];
+      return [{ text: `${envRef} revision ${revision}: plans now ${intent.autoApply ? "apply themselves where approval isn't required" : "wait for \"apply\""}.` }];
     }
     case "deploy":
     case "migrate":

@@ -60,6 +60,8 @@ export const Intent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("monitor-rule"), env: EnvName, when: z.literal("repeated-5xx-after-deploy"), then: z.string().max(100), text: z.string().max(500) }),
   /** "restart api on production", "drop the users table": `action` is checked against the bounded set by policy, not here */
   z.object({ kind: z.literal("remediate"), env: EnvName, action: z.string().max(200), service: z.string().max(64).optional(), replicas: z.number().int().min(0).max(50).optional() }),
+  /** "turn off auto-apply on staging": the environment's apply policy, as a new spec revision (admin). */
+  z.object({ kind: z.literal("policy"), env: EnvName, autoApply: z.boolean() }),
   z.object({ kind: z.literal("help") }),
   z.object({ kind: z.literal("unknown"), text: z.string() }),
 ]);

@@ -207,8 +207,10 @@ function renderReply(reply) {
   // A plan's card shows what its text says, structured; the full text stays one click away.
   const text = h("pre", { class: "reply-text" }, reply.text);
   const parts = [reply.plan ? h("details", {}, [h("summary", {}, reply.text.split("\n")[0]), text]) : text];
-  if (reply.question && reply.question.options && reply.question.options.length) {
-    parts.push(h("div", { class: "actions" }, reply.question.options.map((o) => h("button", { type: "button", class: "secondary", onclick: () => send(o) }, o))));
+  // A plan card has its own Apply / Discard buttons; the question adds only the other choices.
+  const options = ((reply.question && reply.question.options) || []).filter((o) => !reply.plan || (o !== "apply" && o !== "cancel"));
+  if (options.length) {
+    parts.push(h("div", { class: "actions" }, options.map((o) => h("button", { type: "button", class: "secondary", onclick: () => send(o) }, o))));
   }
   if (reply.plan) parts.push(planCard(reply.plan, reply.run));
   if (reply.run) {

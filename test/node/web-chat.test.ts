@@ -1,6 +1,6 @@
 /**
  * The web chat in real headless Chromium (Debian's `chromium`, driven by playwright-core) against the
- * local control plane: sign in, "deploy staging" and watch it succeed live; then a canary fault,
+ * local control plane: sign in, "deploy staging", click Apply and watch it succeed live; then a canary fault,
  * "deploy production", Apply, a second admin approves in another browser, and the rollback and its
  * chart arrive live on the first page, which never reloads. Screenshots go to test-artifacts/web-chat/.
  */
@@ -103,11 +103,14 @@ describe.skipIf(!available && !process.env.CI)("web chat in headless Chromium", 
     expect(await alice.content()).not.toContain(worker.adminToken);
     expect(await alice.evaluate(() => sessionStorage.getItem("infra-chat.token"))).toBe(worker.adminToken);
 
-    // Staging: the policy applies the plan at once; the run's progress is pushed over the WebSocket.
+    // Staging waits for "apply" here (its seeded policy would apply at once): the plan's Apply button starts
+    // the run, and its progress is pushed over the WebSocket.
+    await say(alice, "turn off auto-apply on staging");
+    await expect.poll(() => alice.locator("#log").textContent(), UI).toContain('plans now wait for "apply"');
     await say(alice, "deploy staging");
     const stagingPlan = alice.locator(".card.plan", { hasText: "Plan: deploy invoice-perfect:staging" });
     await stagingPlan.waitFor();
-    await expect.poll(() => stagingPlan.textContent(), UI).toContain("Applied automatically");
+    await stagingPlan.getByRole("button", { name: "Apply", exact: true }).click();
     const stagingRun = alice.locator("#log article.card.run").first();
     const stagingRunId = (await stagingRun.getAttribute("data-run-id"))!;
     await stagingRun.locator('.status[data-status="succeeded"]').waitFor({ timeout: 120_000 });

@@ -51,3 +51,25 @@ describe("prompts in chat", { timeout: 30_000 }, () => {
     expect(again.body.replies[0].text).toMatch(/no plan waiting/);
   });
 });
+
+describe("apply policy by chat", { timeout: 30_000 }, () => {
+  it("an admin turns auto-apply off and on; plans then wait for apply; a deployer may not", async () => {
+    await seedWorld();
+    const admin = await makeUser("admin");
+    const deployer = await makeUser("deployer");
+    expect(parseIntents("turn off auto-apply on staging")).toEqual([{ kind: "policy", env: "staging", autoApply: false }]);
+    expect(parseIntents("Enable auto apply for prod")).toEqual([{ kind: "policy", env: "production", autoApply: true }]);
+    const refused = await api(deployer.token, "POST", "/api/chat", { message: "turn off auto-apply on staging" });
+    expect(refused.body.replies[0].text).toMatch(/can't do that/);
+    const off = await api(admin.token, "POST", "/api/chat", { message: "turn off auto-apply on staging" });
+    expect(off.body.replies[0].text).toMatch(/revision \d+: plans now wait for "apply"/);
+    const planned = await api(admin.token, "POST", "/api/chat", { message: "deploy staging" });
+    expect(planned.body.replies[0].run).toBeUndefined();
+    expect(planned.body.replies[0].question.options).toContain("apply");
+    const last = await api(admin.token, "POST", "/api/chat", { message: "show the last change to staging" });
+    expect(last.body.replies[0].text).toMatch(/autoApply/);
+    const on = await api(admin.token, "POST", "/api/chat", { message: "turn on auto-apply on staging" });
+    expect(on.body.replies[0].text).toMatch(/apply themselves/);
+    expect((await api(admin.token, "POST", "/api/chat", { message: "turn on auto-apply on staging" })).body.replies[0].text).toMatch(/nothing changed/);
+  });
+});
