@@ -220,10 +220,11 @@ export class RunEngine {
       port: this.deps.port, artifacts: this.deps.artifacts, failedStep: step, error,
     });
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "compensation", receipts);
+    // Restoring what went live is a provider write like any other: its receipts land with the run's end.
     await this.#finish(run, "failed", {
       actor: "infra-chat", action: "run.failed", runId: run.id, planId: run.planId, diffSummary: run.error,
       details: { restored, incident: `runs/${run.id}/incident.md` },
-    }, steps);
+    }, steps, receipts.map((receipt) => ({ stepId: "compensation", receipt })));
     await this.deps.notify(run, { kind: "failed", error: run.error });
   }
 
@@ -265,14 +266,14 @@ export class RunEngine {
     if (run.outputs.canaryChecks) await this.deps.artifacts.put(run.id, "metrics.json", { canary: run.outputs.canary, checks: run.outputs.canaryChecks });
   }
 
-  async #finish(run: RunRecord, status: RunStatus, audit: AuditInput, steps: StepRecord[] = []): Promise<RunRecord> {
+  async #finish(run: RunRecord, status: RunStatus, audit: AuditInput, steps: StepRecord[] = [], receipts: { stepId: string; receipt: Receipt }[] = []): Promise<RunRecord> {
     const { outputs, error } = run;
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
     this.#transition(run, status);
     run.endedAt = this.#iso();
     this.deps.store.saveRun(run);
-    await this.deps.commit({ run, steps, audit: [audit] });
+    await this.deps.commit({ run, steps, receipts, audit: [{ ...audit, ...(receipts.length ? { receiptHash: receipts.map((r) => r.receipt.requestHash).join(",") } : {}) }] });
     await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
     await this.#writeMetrics(run);
     return run;

@@ -104,6 +104,9 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     expect(incident.text).toContain("CRASHED");
     expect(incident.text).toContain(`${release.version} (unchanged)`);
     expect(incident.text).toMatch(/Restored to the previous deployment:\*\* api/);
+    // The restore is a provider write: it has its receipt row, like every step's (found by the chaos suite).
+    const receipts = await env.DB.prepare("SELECT step_id, operation FROM receipts WHERE run_id = ?").bind(run.id).all<{ step_id: string; operation: string }>();
+    expect(receipts.results).toContainEqual({ step_id: "compensation", operation: "DeploymentRollback" });
   });
 
   it("stops before any app deploy when the migration fails", async () => {
