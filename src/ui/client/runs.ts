@@ -1,0 +1,253 @@
+/** Plan and run cards, live run merging, artifacts, the canary chart and backfill progress. Part of the web chat's one client script (see ../client.ts). */
+export const RUNS_JS = String.raw`
+// ---- plans -------------------------------------------------------------------------------------
+
+function can(role) {
+  return state.me && ROLE_RANK[state.me.role] >= ROLE_RANK[role];
+}
+
+function planCard(plan, run) {
+  const actions = h("div", { class: "actions" });
+  const card = h("article", { class: "card plan", "data-plan-id": plan.id, "aria-label": "Plan " + plan.type + " " + plan.env }, [
+    h("h3", {}, "Plan: " + plan.type + " " + plan.env),
+    h("p", { class: "meta" }, "risk " + ((plan.risk && plan.risk.level) || "unknown") + " · " + plan.steps.length + " steps · " + (plan.diff.length ? plan.diff.length + " desired-state changes" : "no desired-state changes") + (plan.requiresApproval ? " · needs an admin's approval" : "")),
+    plan.risk && plan.risk.notes && plan.risk.notes.length ? h("ul", { class: "risk-notes" }, plan.risk.notes.map((n) => h("li", {}, n))) : null,
+    h("ol", { class: "steps" }, plan.steps.map((s) => h("li", {}, [h("span", { "aria-hidden": "true" }, "·"), h("span", {}, s.summary)]))),
+    actions,
+  ]);
+  if (run || plan.autoApply) {
+    actions.append(h("p", { class: "meta" }, "Applied automatically by " + plan.env + "'s policy."));
+  } else if (can("deployer")) {
+    const apply = h("button", { type: "button" }, "Apply");
+    const discard = h("button", { type: "button", class: "secondary" }, "Discard");
+    apply.addEventListener("click", async () => {
+      apply.disabled = discard.disabled = true;
+      try {
+        const { run: started } = await api("POST", "/api/plans/" + encodeURIComponent(plan.id) + "/apply");
+        actions.replaceChildren(h("p", { class: "meta" }, "Applied by you."));
+        watchEnvironment(started.env);
+        card.after(runCard(started));
+      } catch (e) {
+        apply.disabled = discard.disabled = false;
+        actions.append(h("p", { class: "error", role: "alert" }, "Apply failed: " + e.message));
+      }
+    });
+    discard.addEventListener("click", () => {
+      actions.replaceChildren(h("p", { class: "meta" }, "Discarded."));
+      send("cancel");
+    });
+    actions.append(apply, discard);
+  } else {
+    actions.append(h("p", { class: "meta" }, "A deployer or admin can apply this plan."));
+  }
+  return card;
+}
+
+// ---- runs --------------------------------------------------------------------------------------
+
+function rank(status, table) {
+  return TERMINAL.includes(status) ? 3 : (table[status] ?? 0);
+}
+
+/** Merges a newer view of a run; never lets an older view (a slow REST answer) undo a pushed one. */
+function mergeRun(update) {
+  const known = state.runs.get(update.id);
+  if (!known) {
+    state.runs.set(update.id, Object.assign({}, update));
+    return state.runs.get(update.id);
+  }
+  const older = rank(update.status, RUN_RANK) < rank(known.status, RUN_RANK);
+  const steps = (update.steps || known.steps || []).map((s) => {
+    const prev = (known.steps || []).find((p) => p.id === s.id);
+    return prev && rank(prev.status, STEP_RANK) > rank(s.status, STEP_RANK) ? prev : s;
+  });
+  const merged = Object.assign({}, known, older ? {} : update, { steps });
+  if (older) merged.artifacts = update.artifacts || known.artifacts;
+  if (!update.canary && known.canary) merged.canary = known.canary;
+  if (!update.artifacts && known.artifacts) merged.artifacts = known.artifacts;
+  state.runs.set(update.id, merged);
+  return merged;
+}
+
+function runCard(run) {
+  const card = h("article", { class: "card run", "data-run-id": run.id });
+  const list = state.cards.get(run.id) || [];
+  list.push(card);
+  state.cards.set(run.id, list);
+  const merged = mergeRun(run);
+  drawRun(card, merged);
+  if (TERMINAL.includes(merged.status)) loadArtifacts(merged.id, 0);
+  return card;
+}
+
+function updateRun(update) {
+  const before = state.runs.get(update.id);
+  const merged = mergeRun(update);
+  for (const card of state.cards.get(update.id) || []) drawRun(card, merged);
+  noteRecent(merged);
+  if (TERMINAL.includes(merged.status) && !(before && TERMINAL.includes(before.status))) loadArtifacts(merged.id, 0);
+}
+
+/** Artifacts are listed by the REST view; run.json and metrics.json land just after the final transition. */
+async function loadArtifacts(runId, attempt) {
+  try {
+    const { run } = await api("GET", "/api/runs/" + encodeURIComponent(runId));
+    const merged = mergeRun({ id: run.id, status: run.status, artifacts: run.artifacts, steps: run.steps, error: run.error, approvals: run.approvals, progress: run.progress });
+    for (const card of state.cards.get(run.id) || []) drawRun(card, merged);
+    const complete = run.artifacts.includes("run.json") && (!merged.canary || run.artifacts.includes("metrics.json"));
+    if (!complete && attempt < 8) setTimeout(() => loadArtifacts(runId, attempt + 1), 500);
+  } catch (e) {
+    // The card still shows the pushed state; artifacts are a convenience.
+  }
+}
+
+function drawRun(card, run) {
+  const focused = card.contains(document.activeElement) ? document.activeElement.textContent : null;
+  const parts = [
+    h("h3", {}, ["Run " + run.id + " · " + run.type + " " + run.env + " ", h("span", { class: "status " + run.status, "data-status": run.status }, run.status)]),
+  ];
+  const who = [run.requestedBy ? "requested by " + nameOf(run.requestedBy) : null,
+    run.approvals && run.approvals.approvedBy.length ? "approved by " + run.approvals.approvedBy.map(nameOf).join(", ") : null,
+    run.approvals && run.approvals.rejectedBy ? "rejected by " + nameOf(run.approvals.rejectedBy) : null].filter(Boolean);
+  if (who.length) parts.push(h("p", { class: "meta" }, who.join(" · ")));
+  if (run.error) parts.push(h("p", { class: "run-error" }, run.error));
+  parts.push(h("ol", { class: "steps" }, (run.steps || []).map((s) => h("li", { "data-step": s.id, "data-status": s.status }, [
+    h("span", { "aria-label": s.status, title: s.status }, STEP_ICON[s.status] || "·"),
+    h("span", {}, s.summary + (s.attempts > 1 ? " (attempt " + s.attempts + ")" : "")),
+    s.note || s.error ? h("span", { class: "note" }, s.error || s.note) : null,
+  ]))));
+  if (run.canary) parts.push(canaryChart(run.canary, run.status));
+  if (run.progress && typeof run.progress.processed === "number") parts.push(backfillProgress(run.progress, run.status));
+  parts.push(runActions(run));
+  if (run.artifacts && run.artifacts.length) parts.push(artifactLinks(run));
+  card.replaceChildren(...parts);
+  if (focused) {
+    const again = [...card.querySelectorAll("button")].find((b) => b.textContent === focused);
+    if (again) again.focus();
+  }
+}
+
+function runActions(run) {
+  const box = h("div", { class: "actions" });
+  const isProd = /:production$/.test(run.env);
+  const mine = state.me && run.requestedBy === state.me.id;
+  const approver = state.me && (state.me.role === "admin" || (!isProd && state.me.role === "deployer"));
+  const act = (label, action, cls) => h("button", {
+    type: "button", class: cls,
+    onclick: async (event) => {
+      event.target.disabled = true;
+      try {
+        const { run: next } = await api("POST", "/api/runs/" + encodeURIComponent(run.id) + "/" + action, {});
+        updateRun(next);
+      } catch (e) {
+        box.append(h("p", { class: "error", role: "alert" }, label + " failed: " + e.message));
+        event.target.disabled = false;
+      }
+    },
+  }, label);
+  if (run.status === "awaiting-approval") {
+    if (approver && !mine) box.append(act("Approve", "approve"), act("Reject", "reject", "danger"));
+    else box.append(h("p", { class: "meta" }, mine ? "Waiting for an admin other than you to approve." : "Waiting for an admin to approve (requested by " + nameOf(run.requestedBy) + ")."));
+  }
+  if (run.status === "stopped" && can("deployer")) box.append(act("Resume", "resume"));
+  if (run.canary && (run.status === "running" || run.status === "stopped") && can("deployer")) box.append(act("Promote now", "promote", "secondary"));
+  if (run.status === "running" && run.type === "backfill" && can("deployer")) box.append(act("Stop", "stop", "secondary"));
+  if (!TERMINAL.includes(run.status) && can("deployer")) box.append(act("Cancel run", "cancel", "danger"));
+  return box;
+}
+
+/** Incident files first, then the run's own files; per-step provider receipts fold away. */
+function artifactLinks(run) {
+  const link = (name) => h("li", {}, h("button", {
+    type: "button", class: "secondary" + (/incident/.test(name) ? " incident" : ""),
+    onclick: () => openArtifact(run.id, name),
+  }, /incident/.test(name) ? "Incident: " + name : name));
+  const receipts = run.artifacts.filter((n) => n.startsWith("receipts/"));
+  const main = run.artifacts.filter((n) => !n.startsWith("receipts/")).sort((a, b) => Number(/incident/.test(b)) - Number(/incident/.test(a)));
+  return h("div", { class: "artifact-box" }, [
+    h("ul", { class: "artifacts", "aria-label": "Artifacts" }, main.map(link)),
+    receipts.length ? h("details", {}, [h("summary", {}, "provider receipts (" + receipts.length + ")"), h("ul", { class: "artifacts" }, receipts.map(link))]) : null,
+  ]);
+}
+
+function openArtifact(runId, name) {
+  return openFile(name + " · " + runId, "/api/runs/" + encodeURIComponent(runId) + "/artifacts/" + name.split("/").map(encodeURIComponent).join("/"));
+}
+
+/** Shows a text or JSON file in the viewer dialog (fetched with the token; never rendered as HTML). */
+async function openFile(title, path) {
+  const body = $("viewer-body");
+  $("viewer-title").textContent = title;
+  body.textContent = "loading…";
+  $("viewer").showModal();
+  try {
+    const content = await api("GET", path);
+    body.textContent = typeof content === "string" ? content : JSON.stringify(content, null, 2);
+  } catch (e) {
+    body.textContent = "Could not load it: " + e.message;
+  }
+}
+
+// ---- canary chart and backfill progress --------------------------------------------------------
+
+/** Weight (area) and error rates of canary vs baseline per check, with the rollback marked. */
+function canaryChart(canary, status) {
+  const W = 360, H = 160, L = 34, R = 38, T = 10, B = 24;
+  const points = canary.points || [];
+  const n = Math.max(points.length, 1);
+  const rolledBack = canary.phase === "rolled-back" || canary.phase === "rolling-back";
+  const slots = n + (rolledBack ? 1 : 0);
+  const x = (i) => L + (slots <= 1 ? 0 : (i * (W - L - R)) / (slots - 1));
+  const maxRate = Math.max(0.05, ...points.map((p) => Math.max(p.canaryErrorRate || 0, p.baselineErrorRate || 0)));
+  const yRate = (r) => T + (H - T - B) * (1 - r / maxRate);
+  const yWeight = (w) => T + (H - T - B) * (1 - w / 100);
+  const weights = points.map((p, i) => [x(i), yWeight(p.weight)]);
+  if (rolledBack) weights.push([x(n), yWeight(0)]);
+  const area = weights.length ? "M" + x(0) + "," + yWeight(0) + " " + weights.map((p) => "L" + p[0] + "," + p[1]).join(" ") + " L" + weights[weights.length - 1][0] + "," + yWeight(0) + " Z" : "";
+  const line = (key) => points.filter((p) => p[key] !== null && p[key] !== undefined).map((p, i) => (i ? "L" : "M") + x(points.indexOf(p)) + "," + yRate(p[key])).join(" ");
+  const pct = (v) => (v === null || v === undefined ? "?" : (Math.round(v * 1000) / 10) + "%");
+  const last = points[points.length - 1];
+  const summary = "Canary " + canary.phase + " at " + canary.weight + "% of traffic" + (canary.lastScore === null || canary.lastScore === undefined ? "" : ", score " + canary.lastScore) +
+    (last ? "; last check: canary errors " + pct(last.canaryErrorRate) + " vs baseline " + pct(last.baselineErrorRate) : "; no checks yet");
+  const chart = svg("svg", { class: "chart", viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": summary, "data-phase": canary.phase, "data-points": points.length }, [
+    svg("title", {}, summary),
+    svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }),
+    svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }),
+    svg("line", { class: "axis", x1: W - R, y1: T, x2: W - R, y2: H - B }),
+    svg("text", { x: 2, y: T + 8 }, pct(maxRate)),
+    svg("text", { x: 2, y: H - B }, "0%"),
+    svg("text", { x: W - R + 4, y: T + 8 }, "100%"),
+    svg("text", { x: W - R + 4, y: H - B }, "0%"),
+    svg("text", { x: L, y: H - 6 }, points.length ? "check 1 · " + points[0].at.slice(11, 19) : "no checks yet"),
+    points.length ? svg("text", { x: W - R - 90, y: H - 6 }, "check " + points.length + " · " + last.at.slice(11, 19)) : null,
+    area ? svg("path", { class: "weight", d: area }) : null,
+    line("baselineErrorRate") ? svg("path", { class: "baseline", d: line("baselineErrorRate") }) : null,
+    line("canaryErrorRate") ? svg("path", { class: "canary", d: line("canaryErrorRate") }) : null,
+    rolledBack ? svg("line", { class: "rollback", x1: x(n), y1: T, x2: x(n), y2: H - B }) : null,
+    rolledBack ? svg("text", { x: Math.max(L, x(n) - 50), y: T + 24, class: "rollback-label" }, "rollback") : null,
+  ]);
+  return h("figure", { class: "canary-figure", "data-phase": canary.phase }, [
+    chart,
+    h("ul", { class: "legend" }, [
+      h("li", {}, [h("span", { class: "sw weight" }), "canary weight"]),
+      h("li", {}, [h("span", { class: "sw canary" }), "canary error rate"]),
+      h("li", {}, [h("span", { class: "sw baseline" }), "baseline error rate"]),
+    ]),
+    h("figcaption", { class: "meta" }, summary + (status === "rolled-back" ? ". Traffic is back on stable." : "")),
+  ]);
+}
+
+function backfillProgress(p, status) {
+  const total = typeof p.total === "number" ? p.total : null;
+  const eta = p.etaSeconds ? (p.etaSeconds >= 90 ? "about " + Math.ceil(p.etaSeconds / 60) + " min left" : "about " + Math.ceil(p.etaSeconds) + " s left") : TERMINAL.includes(status) ? "done" : "ETA unknown";
+  const rate = p.achievedRatePerMinute ?? p.ratePerMinute;
+  return h("div", { class: "backfill" }, [
+    h("label", {}, [
+      (p.dryRun ? "Dry run: " : "Backfill: ") + p.processed + (total === null ? "" : " of " + total) + " rows",
+      total === null ? h("progress", {}) : h("progress", { max: total || 1, value: Math.min(p.processed, total || 1) }),
+    ]),
+    h("p", { class: "meta" }, [(p.failed || 0) + " failed", rate ? rate + " rows/min" : null, eta, p.note || null].filter(Boolean).join(" · ")),
+  ]);
+}
+
+`;
