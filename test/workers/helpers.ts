@@ -6,6 +6,7 @@ import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
+import { ProviderError } from "../../src/providers/types";
 import { sandboxWorld } from "../../src/wiring";
 
 export type Role = "viewer" | "deployer" | "admin";
@@ -73,4 +74,15 @@ export function expectError(res: { status: number; body: any }, status: number, 
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.body?.error?.code).toBe(code);
   expect(typeof res.body?.error?.message).toBe("string");
+}
+
+/** The ProviderError a call fails with (fails the test when it succeeds or throws something else). */
+export async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ProviderError) return err;
+    throw err;
+  }
+  throw new Error("expected a ProviderError, the call succeeded");
 }

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { TrafficBinding } from "../../src/domain/traffic";
 import { createCloudflareApi, MANAGED_COMMENT } from "../../src/providers/cloudflare/adapter";
 import { createCloudflareTrafficRouter } from "../../src/providers/cloudflare/traffic";
-import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import type { ProviderContext, Receipt } from "../../src/providers/types";
+import { failureOf } from "./helpers";
 
 type Json = Record<string, unknown>;
 
@@ -103,16 +104,6 @@ const SPLIT = {
 /** "METHOD /path" of each request, ids replaced by their collection's template parameter. */
 const calls = (requests: RecordedRequest[]) =>
   requests.map((r) => `${r.method} ${r.path.replace(/\/(monitors|pools|load_balancers|dns_records)-\d+$/, "/{id}")}`);
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error("expected a ProviderError, the call succeeded");
-}
 
 describe("Cloudflare adapter", () => {
   it("calls the v4 base with the Bearer token and unwraps the envelope, keeping the token out of receipts", async () => {

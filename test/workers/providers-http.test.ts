@@ -8,7 +8,8 @@ import { createGitHubSource } from "../../src/providers/github/source";
 import { parseJsonBody, parseRetryAfter, providerRequest, type RequestKind } from "../../src/providers/http";
 import { createRailwayApi, RAILWAY_ENDPOINT } from "../../src/providers/railway/adapter";
 import { RAILWAY_DOCUMENTS } from "../../src/providers/railway/documents";
-import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import type { ProviderContext, Receipt } from "../../src/providers/types";
+import { failureOf } from "./helpers";
 
 interface RecordedRequest {
   url: string;
@@ -53,16 +54,6 @@ function ping(ctx: ProviderContext, kind: RequestKind = "idempotent", body?: str
     operation: "POST /ping", kind, method: "POST", url: "https://provider.test/ping", body,
     read: (response) => parseJsonBody("cloudflare", response, z.object({ ok: z.literal(true) })),
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error("expected a ProviderError, the call succeeded");
 }
 
 async function sha256Hex(text: string): Promise<string> {

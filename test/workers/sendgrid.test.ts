@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { createSendGridApi, SENDGRID_DOMAINS_PATH, SENDGRID_VALIDATE_PATH } from "../../src/providers/sendgrid/adapter";
-import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import type { ProviderContext, Receipt } from "../../src/providers/types";
+import { failureOf } from "./helpers";
 
 type Json = Record<string, unknown>;
 interface Recorded { method: string; path: string; query: URLSearchParams; headers: Headers; body: Json | undefined }
@@ -70,12 +71,6 @@ function fakeSendGrid(seed: Json[] = []) {
 }
 
 /** The ProviderError a call failed with (fails the test if it succeeded or threw something else). */
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => new Error("expected a ProviderError, the call succeeded"), (e: unknown) => e);
-  if (!(error instanceof ProviderError)) throw error;
-  return error;
-}
-
 describe("SendGrid adapter", () => {
   it("checks a key with GET /v3/scopes, Bearer auth and on-behalf-of when acting for a subuser", async () => {
     const sg = fakeSendGrid();

@@ -8,8 +8,9 @@ import {
   createStripeApi, encodeStripeForm, STRIPE_ENDPOINT_PATH, STRIPE_ENDPOINTS_PATH, stripeWebhookIdempotencyKey,
 } from "../../src/providers/stripe/adapter";
 import { classifyStripeKey, stripeKeyRefusal, type StripeKeyClass } from "../../src/providers/stripe/keys";
-import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import type { ProviderContext, Receipt } from "../../src/providers/types";
 import { decodeStripeForm, type FormValue } from "../shared/stripe-form";
+import { failureOf } from "./helpers";
 
 describe("Stripe keys per environment", () => {
   it.each<[string, StripeKeyClass]>([
@@ -105,12 +106,6 @@ const INPUT = { url: "https://cp.example.com/webhooks/stripe", enabledEvents: ["
 const stripeError = (status: number, error: Json, headers: Record<string, string> = {}) => () => Response.json({ error }, { status, headers });
 
 /** The ProviderError a call failed with (fails the test if it succeeded or threw something else). */
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => new Error("expected a ProviderError, the call succeeded"), (e: unknown) => e);
-  if (!(error instanceof ProviderError)) throw error;
-  return error;
-}
-
 describe("Stripe webhook-endpoint adapter", () => {
   it("creates a missing endpoint with a bracketed form body, Bearer key and Idempotency-Key, and returns its secret", async () => {
     const stripe = fakeStripe();

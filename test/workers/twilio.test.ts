@@ -8,8 +8,9 @@ import { z } from "zod";
 import vectorFile from "../fixtures/providers/signature-vectors.json";
 import { parseSmsCommand, twiml, type SmsCommand } from "../../src/notify/sms-commands";
 import { createTwilioSms, TWILIO_SEND_OPERATION } from "../../src/providers/twilio/adapter";
-import { ProviderError, type ProviderContext, type Receipt } from "../../src/providers/types";
+import type { ProviderContext, Receipt } from "../../src/providers/types";
 import { computeTwilioSignature, verifyTwilioBodyHash, verifyTwilioSignature } from "../../src/security/twilio-signature";
+import { failureOf } from "./helpers";
 
 // The fixture also carries Stripe's vectors (used by the Stripe tests); only the Twilio ones apply here.
 const Vectors = z.object({
@@ -165,12 +166,6 @@ function fakeTwilio(replies: Response[]) {
 const created = (status = "queued") => Response.json({ sid: MESSAGE_SID, status, to: "+15550000001", body: "x" }, { status: 201 });
 
 /** The ProviderError a call failed with (fails the test if it succeeded or threw something else). */
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => new Error("expected a ProviderError, the call succeeded"), (e: unknown) => e);
-  if (!(error instanceof ProviderError)) throw error;
-  return error;
-}
-
 describe("Twilio SMS adapter", () => {
   it("POSTs a form-encoded message with Basic auth to the account's Messages.json, with one receipt", async () => {
     const { ctx, requests, receipts } = fakeTwilio([created()]);
