@@ -147,9 +147,16 @@ export function incidentBundles(env: Env): ArtifactStore {
   return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db), "incidents");
 }
 
+/**
+ * The sandbox watchdog's shortest period. A check samples every service and reads provider state (about a
+ * dozen sandbox requests, 100–200 ms locally); at time scale 0 a 1 s period kept the local control plane
+ * busy monitoring and put 300 ms tails on chat latency (npm run bench).
+ */
+const SANDBOX_WATCHDOG_FLOOR_MS = 10_000;
+
 /** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
 export function monitorWatchdogMs(env: Env, intervalSeconds: number): number {
-  return isSandbox(env) ? Math.max(1000, Math.round(intervalSeconds * 1000 * timeScale(env))) : Math.round(intervalSeconds * 1500);
+  return isSandbox(env) ? Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(intervalSeconds * 1000 * timeScale(env))) : Math.round(intervalSeconds * 1500);
 }
 
 /** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */
