@@ -81,7 +81,9 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
   const safe = (chained ? withChainOverview(replies) : replies).map((r) => ({ ...r, text: redact(r.text) }));
   const now = new Date(cx.now()).toISOString();
   await cx.db.batch([
-    cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id)),
+    conversation.stored
+      ? cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id))
+      : cx.db.insert(conversations).values({ ...conversation.row, state, updatedAt: now }),
     cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "user", text: redact(setup?.transcript ?? input.message), createdAt: now }),
     ...safe.map((r, i) => cx.db.insert(messages).values({ id: newId("msg"), conversationId: conversation.id, role: "assistant", text: r.text, createdAt: `${now.slice(0, -1)}${i + 1}Z` })),
   ]);
@@ -300,14 +302,14 @@ async function activeRunOf(cx: ControlContext, envRef: string): Promise<string |
   return active[0]?.id;
 }
 
+/** The conversation continued, or a new one: that is written with the turn's messages, in the same batch. */
 async function loadConversation(cx: ControlContext, id: string | undefined) {
   if (id) {
     const row = (await cx.db.select().from(conversations).where(and(eq(conversations.id, id), eq(conversations.userId, cx.actor.id))).limit(1))[0];
     if (!row) throw new AppError("not_found", `conversation ${id} not found`);
-    return row;
+    return { id: row.id, state: row.state, stored: true, row };
   }
   const now = new Date(cx.now()).toISOString();
   const row = { id: newId("conv"), userId: cx.actor.id, state: {}, createdAt: now, updatedAt: now };
-  await cx.db.insert(conversations).values(row);
-  return row;
+  return { id: row.id, state: row.state, stored: false, row };
 }

@@ -170,9 +170,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** "staging" → "<slug>:staging" for the one project that has it; ask when several do. */
 export async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
   if (name.includes(":")) return name;
-  const all = await cx.db.select().from(projects).orderBy(asc(projects.createdAt));
-  const matches: string[] = [];
-  for (const p of all) if ((await listEnvs(cx.db, p.id)).some((e) => e.name === name)) matches.push(`${p.slug}:${name}`);
+  // One query, whatever the number of projects: this sits on the chat → plan path (npm run bench).
+  const rows = await cx.db.select({ slug: projects.slug }).from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .where(eq(environments.name, name)).orderBy(asc(projects.createdAt));
+  const matches = rows.map((r) => `${r.slug}:${name}`);
   if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
   if (matches.length > 1) throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
   return matches[0];

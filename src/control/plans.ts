@@ -4,7 +4,7 @@ import { newId } from "../domain/ids";
 import { BackfillParams, ComponentParams, RotateSecretParams, SetupParams, DeployParams, MigrateParams, RollbackParams, RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
-import { findEnv, listReleases, specAt } from "../db/environments";
+import { findEnv, listReleases, specAt, type EnvRow } from "../db/environments";
 import { getPlan, getRun, insertPlan } from "../db/runs";
 import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
@@ -44,7 +44,7 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
   // Independent reads, in parallel: chat → plan latency is a budgeted figure (npm run bench).
   const [{ revision, spec }, releases] = await Promise.all([specAt(cx.db, row.id), listReleases(cx.db, row.id)]);
   const base = { env: row.env, spec, releases, currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null };
-  const output = await planByType(cx, request, base);
+  const output = await planByType(cx, request, base, row);
   // Deleting a provider resource loses data, and a shrunk database may not hold its data: these always
   // wait for an approver, whatever the policy.
   const destructive = output.steps.some((s) => s.kind === "remove-component" || (s.kind === "resize-component" && s.params.shrinksDatabase === true));
@@ -70,7 +70,7 @@ export async function createPlan(cx: ControlContext, envRef: string, request: Pl
   return plan;
 }
 
-async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<PlanInput, "refs">): Promise<PlanOutput> {
+async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<PlanInput, "refs">, row: EnvRow): Promise<PlanOutput> {
   const parsed = (schema: z.ZodType) => {
     const result = schema.safeParse(request.params);
     if (!result.success) throw new AppError("invalid_request", `invalid ${request.type} params`, result.error.issues);
@@ -84,7 +84,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       // Independent reads (the repositories, the app's pending migrations), in parallel: plan latency is budgeted.
       const [refs, migrations] = await Promise.all([
         pinRefs(source(), base.spec, deployOrder(base.spec), params.ref),
-        findEnv(cx.db, base.env).then((row) => appMigrations(cx, row, base.spec)),
+        appMigrations(cx, row, base.spec),
       ]);
       return planDeploy({ ...base, refs, canary: params.canary, migrations: migrations ?? undefined });
     }
@@ -93,7 +93,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
       const [refs, migrations] = await Promise.all([
         pinRefs(source(), base.spec, services, params.ref),
-        findEnv(cx.db, base.env).then((row) => appMigrations(cx, row, base.spec)),
+        appMigrations(cx, row, base.spec),
       ]);
       const after = params.after ? { runId: params.after, soakSeconds: params.soakSeconds ?? 0 } : undefined;
       return planMigrate({ ...base, refs, migrations: migrations ?? undefined }, { after, expandOnly: params.expandOnly });
@@ -107,10 +107,9 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
       const { from, fresh } = parsed(SetupParams) as { from?: string; fresh?: boolean };
       if (fresh) return planFreshSetup(cx, base, pinHeads);
       const [slug, name] = base.env.split(":");
-      const self = await findEnv(cx.db, base.env);
       // A setup that stopped half-way (e.g. at preflight) may run again; a provisioned, released one may not.
-      if (self.bindings.railway && self.currentReleaseId) throw new AppError("conflict", `${base.env} is already provisioned: deploy it instead`);
-      const sourceName = from ?? self.baseEnv ?? "staging";
+      if (row.bindings.railway && row.currentReleaseId) throw new AppError("conflict", `${base.env} is already provisioned: deploy it instead`);
+      const sourceName = from ?? row.baseEnv ?? "staging";
       if (sourceName === name) throw new AppError("invalid_request", "an environment cannot be set up from itself");
       const source = await findEnv(cx.db, `${slug}:${sourceName}`);
       const sourceReleases = await listReleases(cx.db, source.id);
@@ -126,8 +125,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
     }
     case "reconcile": {
       if (request.params.action === "revert-drift") {
-        const self = await findEnv(cx.db, base.env);
-        const drift = (await openIncidents(cx.db, self.id)).find((i) => i.kind === "drift");
+        const drift = (await openIncidents(cx.db, row.id)).find((i) => i.kind === "drift");
         if (!drift) throw new AppError("conflict", `no drift is open for ${base.env}`);
         const result = planRevertDrift(base, (drift.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? []);
         if ("error" in result) throw new AppError("conflict", result.error);
@@ -146,7 +144,7 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
     }
     case "rollback": {
       const params = parsed(RollbackParams) as { toRelease?: string };
-      const contracts = await appliedContracts(cx, (await findEnv(cx.db, base.env)).id);
+      const contracts = await appliedContracts(cx, row.id);
       const result = planRollback({ ...base, refs: {}, contracts }, params.toRelease);
       if ("error" in result) throw new AppError("conflict", result.error);
       return result;
@@ -158,11 +156,18 @@ async function planByType(cx: ControlContext, request: PlanRequest, base: Omit<P
 
 /** Resolves each service's ref (default: its branch head) to a commit, so the plan pins exact code. */
 async function pinRefs(source: SourceApi, spec: EnvironmentSpec, services: string[], ref?: string): Promise<Record<string, PinnedRef>> {
+  // Services of one repository (a monorepo) share a lookup: one request per repository and ref.
+  const lookups = new Map<string, ReturnType<SourceApi["resolveRef"]>>();
+  const resolve = (repo: string, wanted: string) => {
+    const key = `${repo}@${wanted}`;
+    if (!lookups.has(key)) lookups.set(key, source.resolveRef(repo, wanted));
+    return lookups.get(key)!;
+  };
   const entries = await Promise.all(services.map(async (name) => {
     const { repo, branch } = spec.services[name].source;
     const wanted = ref ?? branch;
     try {
-      const commit = await source.resolveRef(repo, wanted);
+      const commit = await resolve(repo, wanted);
       const pinned: PinnedRef = { repo, ref: wanted, sha: commit.sha, message: commit.message.split("\n")[0] };
       return [name, pinned] as const;
     } catch (e) {

@@ -10,11 +10,19 @@ import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
+  const steps = plan.steps.map((s, idx) => ({ runId: plan.runId, stepId: s.id, idx, kind: s.kind, summary: s.summary, status: "pending", attempts: 0, receiptIds: [] }));
   await db.batch([
     db.insert(plans).values({ id: plan.id, runId: plan.runId, envId: plan.envId, type: plan.type, body: plan, digest, createdBy: plan.createdBy, createdAt: plan.createdAt }),
     db.insert(runs).values({ id: plan.runId, envId: plan.envId, planId: plan.id, type: plan.type, status: "planned", requestedBy: null, createdAt: plan.createdAt, updatedAt: plan.createdAt }),
-    ...plan.steps.map((s, idx) => db.insert(runSteps).values({ runId: plan.runId, stepId: s.id, idx, kind: s.kind, summary: s.summary, status: "pending", attempts: 0, receiptIds: [] })),
+    // One statement for all steps (D1 binds at most 100 parameters per statement: 8 per step, ≤ 12 steps here).
+    ...chunks(steps, 12).map((part) => db.insert(runSteps).values(part)),
   ]);
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** A stored plan; 404 otherwise. */

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sandboxWorld } from "../../src/wiring";
 import { api, deploymentsOf, driveRun, makeUser, seedWorld } from "./helpers";
+import { changeSpec } from "./monitoring-support";
 
 const DEPLOY_ORDER = ["s01-resolve-ref", "s02-preflight", "s03-reconcile-shape", "s04-reconcile-config", "s05-migrate-api", "s06-deploy-service-api", "s07-deploy-service-web", "s08-deploy-service-cron", "s09-verify-health", "s10-finalize-release"];
 
@@ -77,5 +78,17 @@ describe("deploy staging", { timeout: 30_000 }, () => {
     expect(run.status).toBe("succeeded");
     expect(run.requestedBy).toBe(deployer.id);
     expect((await deploymentsOf("staging", "web"))[0].commitMessage).toBe("v3");
+  });
+
+  it("pins a monorepo's services with one lookup per repository and ref", async () => {
+    const admin = await makeUser("admin");
+    // web moves into the api repository (the last test here: staging keeps this spec).
+    await changeSpec(ids.staging, (spec) => { spec.services.web.source.repo = spec.services.api.source.repo; });
+    const before = (await sandboxWorld(env).requests({ provider: "github", limit: 1000 })).length;
+    const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy" });
+    expect(planned.status, JSON.stringify(planned.body)).toBe(201);
+    const after = await sandboxWorld(env).requests({ provider: "github", limit: 1000 });
+    const lookups = after.slice(0, after.length - before).map((r) => r.path).sort(); // newest first
+    expect(lookups).toEqual(["/repos/invoice-perfect/api/commits/main", "/repos/invoice-perfect/cron/commits/main"]);
   });
 });
