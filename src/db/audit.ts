@@ -26,11 +26,19 @@ export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: b
   let total = 0;
   for (const name of chains) {
     let cursor = CHAIN_START;
+    // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
+    const page = async (fromSeq: number) => (await db.select(VERIFY_COLUMNS).from(auditEvents)
+      .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, fromSeq)))
+      .orderBy(asc(auditEvents.seq)).limit(VERIFY_PAGE).values() as VerifyRow[]).map(fromValues);
+    let next = page(cursor.nextSeq);
     for (;;) {
-      const rows = await db.select().from(auditEvents)
-        .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, cursor.nextSeq)))
-        .orderBy(asc(auditEvents.seq)).limit(VERIFY_PAGE);
-      const result = await verifyEvents(rows.map(toEvent), cursor);
+      const rows = await next;
+      // The next page is read while this one is hashed: an intact chain's sequence numbers are consecutive.
+      if (rows.length === VERIFY_PAGE) {
+        next = page(rows[rows.length - 1].seq + 1);
+        next.catch(() => undefined);
+      }
+      const result = await verifyEvents(rows, cursor);
       total += rows.length;
       if (!result.ok) return { ok: false, events: total, brokenAt: result.brokenAt };
       cursor = result.cursor;
@@ -38,6 +46,22 @@ export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: b
     }
   }
   return { ok: true, events: total };
+}
+
+const VERIFY_COLUMNS = {
+  id: auditEvents.id, chain: auditEvents.chain, seq: auditEvents.seq, at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action,
+  intent: auditEvents.intent, planId: auditEvents.planId, runId: auditEvents.runId, diffSummary: auditEvents.diffSummary,
+  receiptHash: auditEvents.receiptHash, details: auditEvents.details, prevHash: auditEvents.prevHash, hash: auditEvents.hash,
+};
+type VerifyRow = [string, string, number, string, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string, string];
+
+/** One row of VERIFY_COLUMNS, in that order; `details` is still JSON text here. */
+function fromValues([id, chain, seq, at, actor, action, intent, planId, runId, diffSummary, receiptHash, details, prevHash, hash]: VerifyRow): AuditEvent {
+  return {
+    id, chain, seq, at, actor, action, intent: intent ?? undefined, planId: planId ?? undefined, runId: runId ?? undefined,
+    diffSummary: diffSummary ?? undefined, receiptHash: receiptHash ?? undefined,
+    details: details === null ? undefined : (JSON.parse(details) as Record<string, unknown>), prevHash, hash,
+  };
 }
 
 function toEvent(r: typeof auditEvents.$inferSelect): AuditEvent {

@@ -1,6 +1,9 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, eventCanonicalJson, hashEvent, sealEvent, verifyEvents } from "../../src/audit/chain";
-import type { AuditEvent } from "../../src/audit/chain";
+import type { AuditEvent, ChainHead } from "../../src/audit/chain";
+import { database } from "../../src/db/client";
+import { verifyAudit } from "../../src/db/audit";
 
 /** The generic canonical form the chain was first hashed with: the fast path must equal it byte for byte. */
 function reference(e: Omit<AuditEvent, "hash">): string {
@@ -37,5 +40,37 @@ describe("audit chain hashing", () => {
     const tampered = events.map((e, i) => (i === 6 ? { ...e, details: { i: 600 } } : e));
     expect(await verifyEvents(tampered)).toMatchObject({ ok: false, brokenAt: "id6" });
     expect(await hashEvent(events[0])).toBe(events[0].hash);
+  });
+});
+
+describe("audit verification in D1", () => {
+  /** `count` chained events of `chain`, written straight to D1 (the app writes them through its DOs). */
+  async function writeChain(chain: string, count: number): Promise<AuditEvent[]> {
+    let head: ChainHead | null = null;
+    const events: AuditEvent[] = [];
+    for (let i = 0; i < count; i++) {
+      const e = await sealEvent(chain, head, { actor: "infra-chat", action: "step.succeeded", intent: "deploy", details: { i, nested: { b: [1, "x"], a: null } } }, `aud_${chain}_${i}`, new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString());
+      head = { seq: e.seq, hash: e.hash };
+      events.push(e);
+    }
+    const insert = env.DB.prepare("INSERT INTO audit_events (id, chain, seq, at, actor, action, intent, plan_id, run_id, diff_summary, receipt_hash, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    const rows = events.map((e) => insert.bind(e.id, e.chain, e.seq, e.at, e.actor, e.action, e.intent ?? null, null, null, null, null, JSON.stringify(e.details), e.prevHash, e.hash));
+    for (let i = 0; i < rows.length; i += 1000) await env.DB.batch(rows.slice(i, i + 1000));
+    return events;
+  }
+
+  it("reads a chain longer than a page (pages overlap with hashing) and finds a change or a gap on a later page", async () => {
+    const db = database(env.DB);
+    const events = await writeChain("long", 12_345);
+    expect(await verifyAudit(db, "long")).toEqual({ ok: true, events: 12_345 });
+    await env.DB.prepare("DROP TRIGGER audit_events_no_update").run();
+    await env.DB.prepare("DROP TRIGGER audit_events_no_delete").run();
+    // The first event of the third page, then a missing event exactly at a page boundary.
+    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?").bind(JSON.stringify({ i: -1 }), events[10_000].id).run();
+    expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[10_000].id });
+    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?").bind(JSON.stringify(events[10_000].details), events[10_000].id).run();
+    expect((await verifyAudit(db, "long")).ok).toBe(true);
+    await env.DB.prepare("DELETE FROM audit_events WHERE id = ?").bind(events[5_000].id).run();
+    expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[5_001].id });
   });
 });
