@@ -392,6 +392,12 @@ describe("railway envelope", () => {
     expect(reply.status).toBe(200);
     expect(reply.body.data).toBeNull();
     expect(reply.body.errors?.[0].message).toBe('Cannot query field "bogus" on type "Deployment".');
+    // Documents are parsed and validated once, then served from a cache: a repeat gets the same answer.
+    const again = await gql(stub, `query Deployment($id: String!) { deployment(id: $id) { id bogus } }`, { id: "x" });
+    expect(again.body).toEqual(reply.body);
+    const syntax = await gql(stub, `query { deployment(id: "x") { id `, {});
+    expect(syntax.body.data).toBeNull();
+    expect(syntax.body.errors?.[0].message).toMatch(/^Syntax Error/);
   });
 
   it("says Not Authorized without a token, yet serves templates to anyone as the CLI expects", async () => {

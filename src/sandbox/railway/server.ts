@@ -1,5 +1,5 @@
 /** Railway's GraphQL endpoint over the world: HTTP envelope, auth, graphql-js execution, error shape. */
-import { buildSchema, graphqlSync, type GraphQLSchema } from "graphql";
+import { buildSchema, executeSync, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import { maskVariableValues } from "../request-log";
 import { recordToken } from "../tokens";
 import type { JsonValue } from "../types";
@@ -68,13 +68,35 @@ export function presentedToken(headers: Headers): { kind: "bearer" | "project"; 
   return projectToken ? { kind: "project", token: projectToken } : null;
 }
 
+/** How many distinct documents stay parsed and validated (the adapter sends a few dozen, over and over). */
+const DOCUMENT_CACHE_SIZE = 256;
+
 /** Serves `POST /graphql/v2`; the schema is built lazily, once per instance (one per SandboxDO). */
 export class RailwayGraphqlServer {
   #schema: GraphQLSchema | null = null;
+  /** Parsed, validated documents by source text: parsing and validating was most of a request's work. */
+  #documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
 
   get schema(): GraphQLSchema {
     this.#schema ??= buildSchema(RAILWAY_SDL);
     return this.#schema;
+  }
+
+  /** The document of `source`, or why it is not a valid Railway operation (syntax or validation errors). */
+  #document(source: string): DocumentNode | readonly GraphQLError[] {
+    const cached = this.#documents.get(source);
+    if (cached) return cached;
+    let prepared: DocumentNode | readonly GraphQLError[];
+    try {
+      const document = parse(source);
+      const errors = validate(this.schema, document);
+      prepared = errors.length ? errors : document;
+    } catch (e) {
+      prepared = [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+    }
+    if (this.#documents.size >= DOCUMENT_CACHE_SIZE) this.#documents.clear();
+    this.#documents.set(source, prepared);
+    return prepared;
   }
 
   /** The request body as the log shows it: {query, variables (values of Railway variables masked), operationName}. */
@@ -97,10 +119,13 @@ export class RailwayGraphqlServer {
     const token = presentedToken(request.headers);
     if (token) recordToken(world, token.kind, token.token);
     const contextValue: RailwayContext = { world, authorized: token !== null };
-    const result = graphqlSync({
-      schema: this.schema, source: body.query, rootValue: ROOT, contextValue,
-      variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined,
-    });
+    const document = this.#document(body.query);
+    const result = "kind" in document
+      ? executeSync({
+        schema: this.schema, document, rootValue: ROOT, contextValue,
+        variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined,
+      })
+      : { errors: document, data: undefined };
     // GraphQL-level errors travel with HTTP 200 and data null (or partial), as Railway answers them.
     const payload = result.errors?.length
       ? { data: result.data ?? null, errors: result.errors.map((e) => e.toJSON()) }
