@@ -49,18 +49,19 @@ try {
   await worker.fetch("/sandbox/seed", { method: "POST" });
   const second = (await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })).body.token;
 
-  // 3. Chat message → plan (parser path), production plans are not auto-applied.
+  // 3. Chat message → plan (parser path), production plans are not auto-applied. The first 20 requests
+  // warm the JIT and are not counted (start-up is its own figure); 200 are, so p99 is not one sample.
   const latencies = [];
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 220; i++) {
     const t = performance.now();
     const res = await call(admin, "POST", "/api/chat", { message: "deploy production with canary 10/50/100" });
-    latencies.push(performance.now() - t);
+    if (i >= 20) latencies.push(performance.now() - t);
     if (!res.body?.replies?.[0]?.plan) throw new Error(`no plan: ${JSON.stringify(res.body)}`);
   }
   latencies.sort((a, b) => a - b);
   const q = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
-  record("Chat → plan p50", q(0.5), "ms", null);
-  record("Chat → plan p99", q(0.99), "ms", 50);
+  record("Chat → plan p50", q(0.5), "ms", null, "200 requests after 20 warm-up ones");
+  record("Chat → plan p99", q(0.99), "ms", 50, "monitor checks of the seeded environments run meanwhile, in the same workerd");
 
   // 4. Fault → 0% canary, in simulated time, for three fault sizes.
   for (const errorRate of [0.05, 0.2, 1]) {
