@@ -6,7 +6,6 @@
 import type { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { TrafficBinding } from "../domain/traffic";
 import type { ServiceSample } from "../monitor/anomalies";
-import { p95 } from "../monitor/anomalies";
 import type { ObservedState } from "../monitor/drift";
 import type { ProviderSet } from "../runs/types";
 
@@ -32,16 +31,15 @@ async function sampleService(p: ProviderSet, binding: Railway, svc: { name: stri
   if (!live) return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null, healthy: svc.healthPath ? false : null };
   const start = new Date(window.start).toISOString();
   const end = new Date(window.end).toISOString();
-  const [requests, logs, healthy] = await Promise.all([
-    // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
-    p.railway.httpLogs({ deploymentId: live.id, beforeDate: start, afterDate: end, limit: 5000 }),
+  const [metrics, logs, healthy] = await Promise.all([
+    // Aggregates, not httpLogs rows: two small answers instead of up to 5000 rows, and exact above that.
+    p.railway.httpMetrics({ serviceId, environmentId: binding.environmentId, startDate: start, endDate: end, stepSeconds: Math.max(1, Math.ceil((window.end - window.start) / 1000)) }),
     p.railway.deploymentLogsBetween({ deploymentId: live.id, startDate: start, endDate: end, limit: 1000 }),
     svc.healthPath ? probe(p, binding, serviceId, svc.healthPath, domains) : Promise.resolve(null),
   ]);
-  const inWindow = requests.filter((r) => {
-    const t = Date.parse(r.timestamp);
-    return Number.isNaN(t) || (t >= window.start && t < window.end);
-  });
+  const count = (statuses: typeof metrics.byStatus) => statuses.reduce((n, s) => n + s.samples.reduce((m, x) => m + x.value, 0), 0);
+  // The window may straddle two steps: the slower step's p95 is the one reported.
+  const p95s = metrics.p95.map((x) => x.p95);
   const logMatches: Record<string, number> = {};
   for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
   // Evidence first: lines matching a critical pattern are kept even when plain 5xx lines outnumber them.
@@ -49,8 +47,8 @@ async function sampleService(p: ProviderSet, binding: Railway, svc: { name: stri
   const plain = logs.filter((l) => l.severity === "error" && !critical.includes(l)).slice(-(EXCERPT_LINES - critical.length));
   const errorLines = [...critical, ...plain].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
   return {
-    ...empty, deploymentId: live.id, deploymentStatus: live.status, requests: inWindow.length,
-    errors: inWindow.filter((r) => r.httpStatus >= 500).length, p95Ms: p95(inWindow.map((r) => r.totalDuration ?? 0)),
+    ...empty, deploymentId: live.id, deploymentStatus: live.status, requests: count(metrics.byStatus),
+    errors: count(metrics.byStatus.filter((s) => s.statusCode >= 500)), p95Ms: p95s.length ? Math.max(...p95s) : null,
     healthy, logMatches, logExcerpt: errorLines.map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
   };
 }

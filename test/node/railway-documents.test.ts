@@ -63,6 +63,10 @@ const CANNED: Record<RailwayOperationName, unknown> = {
       httpStatus: 503, totalDuration: 120, upstreamErrors: "", deploymentId: "d1",
     }],
   },
+  HttpMetrics: {
+    httpMetricsGroupedByStatus: [{ statusCode: 200, samples: [{ ts: 1793491200, value: 97 }] }, { statusCode: 503, samples: [{ ts: 1793491200, value: 3 }] }],
+    httpDurationMetrics: { samples: [{ ts: 1793491200, p95: 180 }] },
+  },
   Domains: { domains: { serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }] } },
   ServiceDomainCreate: { serviceDomainCreate: { id: "dom1", domain: "api.up.railway.app", targetPort: 8080 } },
   TemplateDetail: { template: { id: "tpl1", serializedConfig: { services: { s: { name: "Redis", source: { image: "redis:8.2" }, variables: {} } } } } },
@@ -99,6 +103,8 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
     api.deploymentLogsBetween({ deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z", filter: "@level:error", limit: 1000 }),
   httpLogs: (api) =>
     api.httpLogs({ deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z", limit: 5000, filter: "@httpStatus:>=500" }),
+  httpMetrics: (api) =>
+    api.httpMetrics({ serviceId: "s1", environmentId: "e1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:01:00Z", stepSeconds: 60 }),
   listServiceDomains: (api) => api.listServiceDomains("p1", "e1", "s1"),
   createServiceDomain: (api) => api.createServiceDomain("s1", "e1", 8080),
   deployTemplate: (api) => api.deployTemplate({ code: "redis", projectId: "p1", environmentId: "e1" }),

@@ -116,6 +116,10 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       const variables = { deploymentId, afterDate, beforeDate, filter, limit };
       return (await call("HttpLogs", variables, "idempotent")).httpLogs;
     },
+    async httpMetrics({ serviceId, environmentId, startDate, endDate, stepSeconds }) {
+      const data = await call("HttpMetrics", { serviceId, environmentId, startDate, endDate, stepSeconds }, "idempotent");
+      return { byStatus: data.httpMetricsGroupedByStatus, p95: data.httpDurationMetrics.samples };
+    },
     async listServiceDomains(projectId, environmentId, serviceId) {
       return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.serviceDomains;
     },

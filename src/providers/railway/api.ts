@@ -77,6 +77,12 @@ export interface RailwayHttpLog {
   deploymentId: string;
 }
 
+/** A service's HTTP aggregates: `ts` is the step's start in epoch seconds. */
+export interface RailwayHttpMetrics {
+  byStatus: { statusCode: number; samples: { ts: number; value: number }[] }[];
+  p95: { ts: number; p95: number }[];
+}
+
 /** Database templates the control plane deploys (template codes as `railway add --database` sends them). */
 export type RailwayTemplateCode = "postgres" | "redis";
 
@@ -119,6 +125,12 @@ export interface RailwayApi {
    * windowing semantics not confirmed: callers should still bucket rows by `timestamp`). `limit` max 5000.
    */
   httpLogs(input: { deploymentId: string; afterDate: string; beforeDate: string; limit?: number; filter?: string }): Promise<RailwayHttpLog[]>;
+  /**
+   * One service's HTTP aggregates over [startDate, endDate) in steps of `stepSeconds`: request counts per
+   * status code and the p95 of total duration (ms) per step. Cheaper than paging httpLogs, and exact above
+   * its 5000-row limit.
+   */
+  httpMetrics(input: { serviceId: string; environmentId: string; startDate: string; endDate: string; stepSeconds: number }): Promise<RailwayHttpMetrics>;
   /** Railway-provided `*.up.railway.app` domains of one service instance. */
   listServiceDomains(projectId: string, environmentId: string, serviceId: string): Promise<{ id: string; domain: string; targetPort: number | null }[]>;
   createServiceDomain(serviceId: string, environmentId: string, targetPort?: number): Promise<{ id: string; domain: string }>;

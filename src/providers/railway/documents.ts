@@ -86,6 +86,16 @@ export const RAILWAY_DOCUMENTS = {
         timestamp requestId method path host httpStatus totalDuration upstreamErrors deploymentId
       }
     }`,
+  // Per-service aggregates (railway.md §11): counts per status and duration percentiles, no raw rows.
+  HttpMetrics: /* GraphQL */ `
+    query HttpMetrics($serviceId: String!, $environmentId: String!, $startDate: DateTime!, $endDate: DateTime!, $stepSeconds: Int) {
+      httpMetricsGroupedByStatus(serviceId: $serviceId, environmentId: $environmentId, startDate: $startDate, endDate: $endDate, stepSeconds: $stepSeconds) {
+        statusCode samples { ts value }
+      }
+      httpDurationMetrics(serviceId: $serviceId, environmentId: $environmentId, startDate: $startDate, endDate: $endDate, stepSeconds: $stepSeconds) {
+        samples { ts p95 }
+      }
+    }`,
   Domains: /* GraphQL */ `
     query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) {
       domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {

@@ -77,6 +77,10 @@ export const RailwayData = {
   DeploymentLogs: z.object({ deploymentLogs: z.array(LogLine) }),
   DeploymentLogsBetween: z.object({ deploymentLogs: z.array(LogLine) }),
   HttpLogs: z.object({ httpLogs: z.array(HttpLog) }),
+  HttpMetrics: z.object({
+    httpMetricsGroupedByStatus: z.array(z.object({ statusCode: z.number().int(), samples: z.array(z.object({ ts: z.number(), value: z.number() })) })),
+    httpDurationMetrics: z.object({ samples: z.array(z.object({ ts: z.number(), p95: z.number() })) }),
+  }),
   Domains: z.object({
     domains: z.object({
       serviceDomains: z.array(z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() })),
