@@ -36,7 +36,7 @@ export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: b
       // The next page is read while this one is hashed: an intact chain's sequence numbers are consecutive.
       if (rows.length === VERIFY_PAGE) {
         next = page(rows[rows.length - 1].seq + 1);
-        next.catch(() => undefined);
+        next.catch(() => undefined); // dropped unread when this page breaks the chain; awaited (and thrown) otherwise
       }
       const result = await verifyEvents(rows, cursor);
       total += rows.length;
