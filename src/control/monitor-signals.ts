@@ -61,7 +61,7 @@ async function probe(p: ProviderSet, binding: Railway, serviceId: string, health
 }
 
 /** The provider's view of what drift compares: services present, replicas, variable names, canary weight. */
-export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindings: Bindings, canary: { binding: TrafficBinding; weight: number } | null): Promise<ObservedState> {
+export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindings: Bindings, canary: { binding: TrafficBinding; weight: number; moving: number[] } | null): Promise<ObservedState> {
   const railway = bindings.railway!;
   const present = new Set((await p.railway.listServices(railway.projectId)).map((s) => s.id));
   const services: ObservedState["services"] = {};
@@ -80,7 +80,7 @@ export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindin
   }
   let observedCanary: ObservedState["canary"] = null;
   if (canary && bindings.cloudflare) {
-    observedCanary = { expected: canary.weight, observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding) };
+    observedCanary = { expected: canary.weight, observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding), moving: canary.moving };
   }
   return { services, canary: observedCanary };
 }

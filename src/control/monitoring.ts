@@ -172,7 +172,12 @@ export class EnvironmentMonitor {
 
   async #drift(p: ProviderSet, spec: EnvironmentSpec, bindings: Parameters<typeof observeState>[2], configApplied: boolean): Promise<SpecChange[]> {
     const canaryRun = this.#canaryRun();
-    const canary = canaryRun ? { binding: canaryRun.outputs.traffic as TrafficBinding, weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0) } : null;
+    const canary = canaryRun ? {
+      binding: canaryRun.outputs.traffic as TrafficBinding,
+      weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0),
+      // The weight step under way may have moved the traffic before the run could record it.
+      moving: [0, ...this.deps.store.steps(canaryRun.id).filter((s) => s.kind === "canary-step" && s.status !== "succeeded").slice(0, 1).map((s) => Number(s.params.weight))],
+    } : null;
     return detectDrift(spec, { ...(await observeState(p, spec, bindings, canary)), configApplied });
   }
 

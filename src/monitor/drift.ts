@@ -7,8 +7,12 @@ import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 /** What the monitor read from the providers for one environment. */
 export interface ObservedState {
   services: Record<string, { present: boolean; replicas: number | null; variableNames: string[] | null }>;
-  /** A canary run's expected weight vs what the load balancer reports (only while a canary runs). */
-  canary?: { expected: number; observed: number } | null;
+  /**
+   * A canary run's recorded weight vs what the load balancer reports (only while a canary runs). `moving`:
+   * weights the run itself may have set but not yet recorded (a weight step in flight or waiting to retry
+   * after an answer was lost, and 0 while it splits, rolls back or promotes): those are not drift.
+   */
+  canary?: { expected: number; observed: number; moving?: number[] } | null;
   /** Infra Chat has applied the spec's variables (a deploy ran): only then is a missing name drift. */
   configApplied?: boolean;
 }
@@ -49,8 +53,9 @@ export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): Spe
       for (const v of [...have].sort()) if (!want.has(v)) changes.push({ path: `services.${name}.env.${v}`, op: "add", to: "set at the provider only" });
     }
   }
-  if (observed.canary && observed.canary.expected !== observed.canary.observed) {
-    changes.push({ path: "traffic.canaryWeight", op: "change", from: observed.canary.expected, to: observed.canary.observed });
+  const canary = observed.canary;
+  if (canary && canary.expected !== canary.observed && !canary.moving?.includes(canary.observed)) {
+    changes.push({ path: "traffic.canaryWeight", op: "change", from: canary.expected, to: canary.observed });
   }
   return changes;
 }

@@ -33,7 +33,7 @@ async function loadBalancer() {
   const environment = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
   const zoneId = environment.bindings.cloudflare.zoneId;
   const res = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, { headers: { authorization: "Bearer test" } }));
-  const lbs = ((await res.json()) as { result: { name: string; default_pools: string[]; fallback_pool: string; random_steering?: { pool_weights?: Record<string, number> } }[] }).result;
+  const lbs = ((await res.json()) as { result: { id: string; name: string; default_pools: string[]; fallback_pool: string; random_steering?: { pool_weights?: Record<string, number> } }[] }).result;
   const lb = lbs.find((l) => l.name === "api.invoiceperfect.com")!;
   const canaryPool = Object.keys(lb.random_steering?.pool_weights ?? {}).find((p) => p !== lb.fallback_pool);
   const canaryShare = canaryPool && lb.default_pools.includes(canaryPool) ? lb.random_steering!.pool_weights![canaryPool] : 0;
@@ -198,6 +198,58 @@ describe("production canary", { timeout: 60_000 }, () => {
     // No weight step started over: each weight's checks are contiguous.
     const weights = checks.map((c) => c.weight);
     expect(weights).toEqual([...weights].sort((a, b) => a - b));
+  });
+});
+
+describe("monitoring during a canary", { timeout: 60_000 }, () => {
+  it("does not call a weight change the canary has made but not yet recorded drift; a weight it did not choose halts it", async () => {
+    const runId = await approvedProductionDeploy();
+    const stub = envObject(ids.production);
+    // At 10%, the 50% step's PATCH of the load balancer is applied but its answer lost, and the retry is
+    // throttled for 6 s: meanwhile half the traffic goes to the canary while the run still records 10%.
+    const patch = "PATCH /client/v4/zones/*/load_balancers/*";
+    let faulted = false;
+    let window = false;
+    for (let i = 0; i < 800 && !window; i++) {
+      const { run, steps } = await live(runId);
+      const weight = (run.outputs.canary as { weight?: number } | undefined)?.weight;
+      if (!faulted && weight === 10) {
+        faulted = true;
+        await sandboxWorld(env).addFault({ kind: "provider", provider: "cloudflare", status: "timeout", count: 1, operation: patch });
+        await sandboxWorld(env).addFault({ kind: "provider", provider: "cloudflare", status: 429, retryAfterSeconds: 6, count: 1, operation: patch });
+      }
+      const step50 = steps.find((s) => s.id.endsWith("canary-step-50"));
+      window = weight === 10 && /429/.test(step50?.error ?? "") && (await loadBalancer()).canaryShare === 0.5;
+      if (!window && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(window).toBe(true);
+    const at = Date.now() + 7 * 86_400_000;
+    const check = async (when: number) => {
+      const report = (await stub.monitorTick(ids.production, { at: when, drift: true })) as unknown as RpcResult<{ anomalies: string[]; runs: string[] }>;
+      if (!report.ok) throw new Error(report.message);
+      return report.value;
+    };
+    expect((await check(at)).anomalies).toEqual([]);
+    expect((await live(runId)).run.status).toBe("running");
+
+    // A weight nobody in the run chose (35%) is still drift, and halts the canary.
+    const { lb } = await loadBalancer();
+    const canaryPool = Object.keys(lb.random_steering!.pool_weights!).find((p) => p !== lb.fallback_pool)!;
+    const zoneId = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.bindings.cloudflare.zoneId;
+    const patched = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers/${lb.id}`, {
+      method: "PATCH", headers: { authorization: "Bearer test", "content-type": "application/json" },
+      body: JSON.stringify({ random_steering: { pool_weights: { [lb.fallback_pool]: 0.65, [canaryPool]: 0.35 } } }),
+    }));
+    expect(patched.status).toBe(200);
+    expect((await loadBalancer()).canaryShare).toBe(0.35);
+    const drifted = await check(at + 120_000);
+    expect(drifted.anomalies).toContain("drift");
+    expect(drifted.runs).toContain(runId);
+    expect((await live(runId)).run.status).toBe("stopped");
+
+    // Resumed, the 50% step sets its weight again and the canary goes on to the end.
+    expect((await api(alice.token, "POST", `/api/runs/${runId}/resume`, {})).status).toBe(200);
+    expect((await driveRun(alice.token, runId, ids.production)).status).toBe("succeeded");
   });
 });
 
