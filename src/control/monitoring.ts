@@ -172,11 +172,12 @@ export class EnvironmentMonitor {
 
   async #drift(p: ProviderSet, spec: EnvironmentSpec, bindings: Parameters<typeof observeState>[2], configApplied: boolean): Promise<SpecChange[]> {
     const canaryRun = this.#canaryRun();
+    // The weight step under way may have moved the traffic before the run could record it.
+    const underWay = canaryRun && this.deps.store.steps(canaryRun.id).find((s) => s.kind === "canary-step" && s.status !== "succeeded");
     const canary = canaryRun ? {
       binding: canaryRun.outputs.traffic as TrafficBinding,
       weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0),
-      // The weight step under way may have moved the traffic before the run could record it.
-      moving: [0, ...this.deps.store.steps(canaryRun.id).filter((s) => s.kind === "canary-step" && s.status !== "succeeded").slice(0, 1).map((s) => Number(s.params.weight))],
+      moving: underWay ? [0, Number(underWay.params.weight)] : [0],
     } : null;
     return detectDrift(spec, { ...(await observeState(p, spec, bindings, canary)), configApplied });
   }
