@@ -8,6 +8,7 @@ import { z } from "zod";
 import { addCommits, type PushedCommit } from "../src/sandbox/commits";
 import { addFault, clearFaults } from "../src/sandbox/faults";
 import { applyDrift, driftSchema, type DriftInput } from "../src/sandbox/drift";
+import { setTrafficLevel, trafficLevelSchema, type TrafficLevelInput } from "../src/sandbox/traffic/level";
 import { attachApp, attachAppSchema, type AttachApp } from "../src/sandbox/ops/external";
 import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../src/sandbox/inspect";
 import { listRequests } from "../src/sandbox/request-log";
@@ -87,6 +88,13 @@ export class SandboxDO extends DurableObject<Env> {
     const parsed = driftSchema.safeParse(input);
     if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid drift", details: issuesOf(parsed.error) };
     return applyDrift(this.#world, parsed.data);
+  }
+
+  /** Sets how many requests per second a service's traffic group receives (null: the default). */
+  async traffic(input: TrafficLevelInput): Promise<SandboxResult<unknown>> {
+    const parsed = trafficLevelSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid traffic level", details: issuesOf(parsed.error) };
+    return setTrafficLevel(this.#world, parsed.data);
   }
 
   /** Removes every fault. */

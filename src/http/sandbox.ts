@@ -3,6 +3,7 @@ import { z } from "zod";
 import { seedInvoicePerfect } from "../control/seed";
 import { monitorAll } from "../control/incidents";
 import { driftSchema } from "../sandbox/drift";
+import { trafficLevelSchema } from "../sandbox/traffic/level";
 import { database } from "../db/client";
 import { AppError } from "../domain/errors";
 import { addCommitSchema, requestsQuerySchema, sandboxFaultSchema } from "../sandbox/types";
@@ -45,6 +46,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
   })
   .get("/sms", async (c) => c.json({ messages: await sandboxWorld(c.env).sms() }))
   .post("/drift", async (c) => c.json({ drift: unwrapSandbox(await sandboxWorld(c.env).drift(await readJson(c, driftSchema))) }))
+  .post("/traffic", async (c) => c.json({ traffic: unwrapSandbox(await sandboxWorld(c.env).traffic(await readJson(c, trafficLevelSchema))) }))
   // A real app (the PostgreSQL fixture) behind a simulated service: its /ops/* and its migrations.
   .post("/apps", async (c) => c.json({ app: unwrapSandbox(await sandboxWorld(c.env).attachApp(await readJson(c, attachAppSchema))) }, 201))
   .post("/commits", async (c) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_JUDGE_CONFIG, judgeCanary, mergeSamples, parseJudgeConfig } from "../../src/monitor/judge";
 import type { JudgeConfig, Judgement, MetricName, TrackSample } from "../../src/monitor/judge";
+import { judgeCheck, type SamplePair, type TriggerState } from "../../src/runs/canary/trigger";
 import { binomialUpperTail, erfc, fisherExactGreater, lnFactorial, mannWhitneyGreater, normalCdf, normalSf, twoProportionZGreater } from "../../src/monitor/stats";
 
 /** mulberry32: a seeded PRNG, so every sample below is the same on every run. */
@@ -313,5 +314,70 @@ describe("judge config and samples", () => {
       logMatches: { panic: 3, oom: 1 },
       synthetic: [{ name: "health", ok: true }, { name: "login", ok: false }],
     });
+  });
+});
+
+describe("hard trigger over seeded soaks", () => {
+  const POLICY = { hardTriggerChecks: 2, severeErrorRate: 0.5 };
+  const CONFIG = parseJudgeConfig({});
+
+  /**
+   * One 10% canary step checked every interval: `requests` per check to the canary, nine times that to the
+   * baseline. Returns the checks from the first failing one to the rollback, or null if it never rolled back.
+   */
+  function soak(seed: number, requests: number, errorRate: (check: number) => number, checks = 10): number | null {
+    const rand = prng(seed);
+    let state: TriggerState = { consecutiveFails: 0 };
+    let firstBad: number | null = null;
+    for (let check = 0; check < checks; check++) {
+      const window = { canary: sampleTrack(rand, { requests, errorRate: errorRate(check) }), baseline: sampleTrack(rand, { requests: 9 * requests }) };
+      const outcome = judgeCheck(state, window, CONFIG, POLICY);
+      if (firstBad === null && metric(outcome.judgement, "errors").verdict === "fail") firstBad = check;
+      if (outcome.rollBack) return check - (firstBad ?? check);
+      state = outcome.next;
+    }
+    return null;
+  }
+
+  const tally = (results: (number | null)[]) => {
+    const out: Record<string, number> = {};
+    for (const r of results) out[String(r)] = (out[String(r)] ?? 0) + 1;
+    return out;
+  };
+  const seeds = (n: number) => Array.from({ length: n }, (_, i) => 9000 + i);
+
+  it("a 20% 5xx canary seeing ~30 requests a check rolls back one check after the first failing one on ≥ 93% of seeds, never later than two", () => {
+    const gaps = seeds(400).map((seed) => soak(seed, 30, () => 0.2));
+    const t = tally(gaps);
+    expect(gaps.every((g) => g !== null && g <= 2), JSON.stringify(t)).toBe(true);
+    expect(gaps.filter((g) => g !== null && g <= 1).length, JSON.stringify(t)).toBeGreaterThanOrEqual(372);
+  });
+
+  it("with ~150 requests a check (a busy api) it is one check after the first failing one on every seed", () => {
+    const gaps = seeds(200).map((seed) => soak(seed, 150, () => 0.2));
+    expect(gaps.every((g) => g === 1 || g === 0), JSON.stringify(tally(gaps))).toBe(true);
+  });
+
+  it("one bad window on an otherwise healthy canary rolls back on ≤ 2% of seeds; a healthy canary on none", () => {
+    const blips = seeds(400).map((seed) => soak(seed, 30, (check) => (check === 0 ? 0.2 : 0.002)));
+    expect(blips.filter((g) => g !== null).length, JSON.stringify(tally(blips))).toBeLessThanOrEqual(8);
+    const healthy = seeds(200).map((seed) => soak(seed, 30, () => 0.002));
+    expect(healthy.filter((g) => g !== null)).toEqual([]);
+  });
+
+  it("an inconclusive check between two failing ones neither resets nor counts; a passing one resets", () => {
+    const fail: SamplePair = { canary: sampleTrack(prng(1), { requests: 300, errors: 30 }), baseline: sampleTrack(prng(2), { requests: 300, errors: 0 }) };
+    const thin: SamplePair = { canary: sampleTrack(prng(3), { requests: 20, errors: 0 }), baseline: sampleTrack(prng(4), { requests: 20, errors: 0 }) };
+    const pass: SamplePair = { canary: sampleTrack(prng(5), { requests: 300, errors: 0 }), baseline: sampleTrack(prng(6), { requests: 300, errors: 0 }) };
+    const first = judgeCheck({ consecutiveFails: 0 }, fail, CONFIG, POLICY);
+    expect([first.rollBack, first.next.consecutiveFails]).toEqual([null, 1]);
+    const held = judgeCheck(first.next, thin, CONFIG, POLICY);
+    expect([held.judgement.verdict, held.rollBack, held.next.consecutiveFails, held.next.pending?.canary.requests]).toEqual(["inconclusive", null, 1, 20]);
+    expect(judgeCheck(held.next, fail, CONFIG, POLICY).rollBack).toBe("2 consecutive checks");
+    const reset = judgeCheck(first.next, pass, CONFIG, POLICY);
+    expect([reset.judgement.verdict, reset.next.consecutiveFails]).toEqual(["pass", 0]);
+    // Half the canary failing in one window does not wait for a second check.
+    const severe: SamplePair = { canary: sampleTrack(prng(7), { requests: 40, errors: 20 }), baseline: fail.baseline };
+    expect(judgeCheck({ consecutiveFails: 0 }, severe, CONFIG, POLICY).rollBack).toBe("50% of canary requests failing");
   });
 });

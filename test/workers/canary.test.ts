@@ -16,6 +16,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await sandboxWorld(env).clearFaults();
+  await sandboxWorld(env).traffic({ env: "production", service: "api", rps: null });
 });
 
 /** Plans "deploy production with canary …" as alice and has bob approve it; returns the run id. */
@@ -86,6 +87,10 @@ describe("production canary", { timeout: 60_000 }, () => {
   it("rolls back on 20% canary 5xx at the 10% step within one check interval, texts on-call and writes incident.md", async () => {
     const subscribed = await api(alice.token, "POST", "/api/chat", { message: "Text me if the canary on production looks weird or if a rollback triggers" });
     expect(subscribed.body.replies[0].text).toContain(alice.phone);
+    // A busy api (50 req/s: ~150 canary requests a check at 10%). At the default 10 req/s the canary sees ~30
+    // a check, and 4% of the time the second check holds too few 5xx to be significant, so the trigger
+    // fires a check later: the README's "How a canary is judged" gives the numbers.
+    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 50 })).body.traffic.rps).toBe(50);
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 });
     const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease;
     const runId = await approvedProductionDeploy();

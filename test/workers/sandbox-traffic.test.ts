@@ -252,6 +252,27 @@ describe("traffic", () => {
     expect((await statusCounts(stub, ids.canary, ids.environmentId, 600)).total).toBe(0);
   });
 
+  it("makes a traffic group busier at a set level, split between stable and canary as before; null restores the default", async () => {
+    const { stub, ids, lb } = await canaryWorld("level", 0.1);
+    if (!lb) throw new Error("no lb");
+    const total = async () => (await statusCounts(stub, ids.canary, ids.environmentId, 600)).total + (await statusCounts(stub, ids.stable, ids.environmentId, 600)).total;
+    expect(await total()).toBe(6000);
+    // Either service names the group; the answer names the stable one.
+    expect(await stub.traffic({ env: "production", service: "api-canary", rps: 50 })).toEqual({ ok: true, value: { env: "production", service: "api", rps: 50, default: 10 } });
+    expect(await total()).toBe(30_000);
+    expect(Math.abs((await statusCounts(stub, ids.canary, ids.environmentId, 600)).total - 3000)).toBeLessThan(250); // binomial sd ≈ 52
+    // Staging's api is another group: untouched.
+    expect((await stub.traffic({ env: "staging", service: "api", rps: null }))).toMatchObject({ ok: true, value: { rps: 10 } });
+    expect(await total()).toBe(30_000);
+    await stub.traffic({ env: "production", service: "api", rps: null });
+    expect(await total()).toBe(6000);
+    for (const bad of [{ env: "production", service: "api", rps: 0 }, { env: "production", service: "api", rps: 101 }, { env: "production", service: "api", rps: 2.5 }, { env: "production", service: "api" }, { env: "production", service: "api", rps: 5, extra: 1 }]) {
+      expect(await stub.traffic(bad as never)).toMatchObject({ ok: false, code: "invalid_request" });
+    }
+    expect(await stub.traffic({ env: "production", service: "nope", rps: 5 })).toMatchObject({ ok: false, code: "not_found" });
+    expect(await total()).toBe(6000);
+  });
+
   it("raises only the canary's 5xx under an errorRate fault on track canary; httpLogs filters them", async () => {
     const { stub, ids, deployments } = await canaryWorld("error-rate", 0.5);
     const before = { canary: await statusCounts(stub, ids.canary, ids.environmentId, 600), stable: await statusCounts(stub, ids.stable, ids.environmentId, 600) };

@@ -3,7 +3,8 @@ import type { Judgement, TrackSample } from "../../monitor/judge";
 import { judgeCanary, mergeSamples, parseJudgeConfig } from "../../monitor/judge";
 import type { StepContext, StepExecutor, StepResult, ReleaseServices } from "../context";
 import { canaryOf, iso, routerOf, saveCanary } from "./executors";
-import { sampleTrack, summarize, thin } from "./signals";
+import { sampleTrack, summarize } from "./signals";
+import { compact, judgeCheck, withCarry, type SamplePair } from "./trigger";
 
 interface SoakState {
   /** Simulated (or real) time the soak started and the end of the last sampled window. */
@@ -13,8 +14,8 @@ interface SoakState {
   consecutiveFails?: number;
   baselineDeploymentId?: string;
   /** Windows too thin to judge, held until there is enough to say something ("probe harder"). */
-  pending?: { canary: TrackSample; baseline: TrackSample };
-  total?: { canary: TrackSample; baseline: TrackSample };
+  pending?: SamplePair;
+  total?: SamplePair;
 }
 
 /** Metrics entry per check, kept in run outputs and written to metrics.json. */
@@ -59,32 +60,19 @@ export const canaryStep: StepExecutor = async (ctx) => {
   }
   const window = { start: state.windowEnd!, end: ctx.timing.simulated ? state.windowEnd! + intervalMs : ctx.now() };
   const { canarySample, baselineSample } = await sampleBoth(ctx, canary.service, window, state);
-  const held = state.pending;
-  const current = {
-    canary: held ? mergeSamples(held.canary, canarySample) : canarySample,
-    baseline: withCarry(ctx, held ? mergeSamples(held.baseline, baselineSample) : baselineSample),
-  };
-  const judgement = judgeCanary(current.canary, current.baseline, judgeConfig(ctx));
-  state.pending = judgement.verdict === "inconclusive" ? compact(current) : undefined;
+  const outcome = judgeCheck({ pending: state.pending, consecutiveFails: state.consecutiveFails ?? 0 }, { canary: canarySample, baseline: baselineSample }, judgeConfig(ctx), policy, carryOf(ctx));
+  const { judgement } = outcome;
+  state.pending = outcome.next.pending;
+  state.consecutiveFails = outcome.next.consecutiveFails;
   state.total = compact(state.total ? { canary: mergeSamples(state.total.canary, canarySample), baseline: mergeSamples(state.total.baseline, baselineSample) } : { canary: canarySample, baseline: baselineSample });
   state.windowEnd = window.end;
   state.checks = (state.checks ?? 0) + 1;
   recordCheck(ctx, weight, state.checks, judgement, canarySample, baselineSample, window.end);
-  // Synthetic checks count only for the window they ran in: a probe that failed once must not be
-  // carried into every later merged judgement and turn one blip into "consecutive" failures.
-  const hard = canarySample.synthetic.some((c) => !c.ok) || judgement.metrics.some((m) => m.metric === "errors" && m.verdict === "fail");
-  state.consecutiveFails = hard ? (state.consecutiveFails ?? 0) + 1 : judgement.verdict === "inconclusive" ? state.consecutiveFails : 0;
   saveCanary(ctx, { ...canary, lastScore: judgement.score ?? canary.lastScore });
-  const errorsFail = judgement.metrics.some((m) => m.metric === "errors" && m.verdict === "fail");
-  // Half the canary's requests failing is not a blip: waiting one more interval only hurts users.
-  const severe = errorsFail && canarySample.requests > 0 && canarySample.errors / canarySample.requests >= policy.severeErrorRate;
-  if (hard && (severe || state.consecutiveFails! >= policy.hardTriggerChecks)) {
-    const how = severe ? `${Math.round((100 * canarySample.errors) / canarySample.requests)}% of canary requests failing` : `${state.consecutiveFails} consecutive checks`;
-    return rollBack(ctx, `hard trigger: ${failing(judgement)} — ${how} at ${weight}%`);
-  }
+  if (outcome.rollBack) return rollBack(ctx, `hard trigger: ${failing(judgement)} — ${outcome.rollBack} at ${weight}%`);
   const soaked = window.end - state.startedAt >= policy.soakSeconds * 1000;
   if (!soaked) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: progressNote(weight, judgement) };
-  const step = judgeCanary(state.total.canary, withCarry(ctx, state.total.baseline), judgeConfig(ctx));
+  const step = judgeCanary(state.total.canary, withCarry(carryOf(ctx), state.total.baseline), judgeConfig(ctx));
   saveCanary(ctx, { ...canaryOf(ctx).canary, lastScore: step.score });
   if (step.verdict === "fail" && resumed) return { kind: "done", note: `resumed by a person at ${weight}% despite score ${step.score ?? "?"}` };
   if (step.verdict === "fail") {
@@ -126,17 +114,8 @@ function judgeConfig(ctx: StepContext) {
   return parseJudgeConfig(ctx.run.outputs.judgeConfig ?? {});
 }
 
-/** Below this many baseline requests in a step, earlier steps' baseline stands in (at 100% the stable gets none). */
-const THIN_BASELINE = 200;
-
-/** The step's baseline, topped up with what earlier weight steps saw when it is too thin to compare against. */
-function withCarry(ctx: StepContext, baseline: TrackSample): TrackSample {
-  const carry = ctx.run.outputs.baselineCarry as TrackSample | undefined;
-  return carry && baseline.requests < THIN_BASELINE ? mergeSamples(carry, baseline) : baseline;
-}
-
-function compact(pair: { canary: TrackSample; baseline: TrackSample }) {
-  return { canary: { ...pair.canary, latenciesMs: thin(pair.canary.latenciesMs) }, baseline: { ...pair.baseline, latenciesMs: thin(pair.baseline.latenciesMs) } };
+function carryOf(ctx: StepContext): TrackSample | undefined {
+  return ctx.run.outputs.baselineCarry as TrackSample | undefined;
 }
 
 function recordCheck(ctx: StepContext, weight: number, check: number, j: Judgement, canary: TrackSample, baseline: TrackSample, at: number): void {

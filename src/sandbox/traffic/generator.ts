@@ -6,7 +6,6 @@
  */
 import type { TrafficPlan } from "./plan";
 import { firstUniform, requestSeed, standardNormal, uniforms } from "./random";
-import { BASE_RPS } from "./shares";
 
 /** Longest window generated; longer ones keep their newest hour. */
 export const MAX_WINDOW_MS = 3_600_000;
@@ -79,7 +78,7 @@ function buildRequest(plan: TrafficPlan, second: number, index: number): SimRequ
 /** The plan's requests that arrive in one second (routing draws are shared with the rest of the group). */
 export function requestsInSecond(plan: TrafficPlan, second: number): SimRequest[] {
   const out: SimRequest[] = [];
-  for (let i = 0; i < BASE_RPS; i++) {
+  for (let i = 0; i < plan.rps; i++) {
     const u = firstUniform(requestSeed(plan.routeRoot, second, i));
     if (u >= plan.from && u < plan.to) out.push(buildRequest(plan, second, i));
   }

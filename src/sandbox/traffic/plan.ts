@@ -8,7 +8,7 @@ import { currentDeployment, getDeployment, type DeploymentRow } from "../world/d
 import { listDomains } from "../world/domains";
 import type { World } from "../world/store";
 import { hashString } from "./random";
-import { groupNameOf, groupShares } from "./shares";
+import { groupNameOf, groupRps, groupShares } from "./shares";
 
 /** The 5xx probability of a healthy app. */
 export const BACKGROUND_ERROR_RATE = 0.002;
@@ -20,6 +20,8 @@ export interface TrafficPlan {
   /** The Railway domain requests arrive on. */
   host: string;
   port: string;
+  /** Requests per second the whole group receives; this plan gets the share [from, to) of them. */
+  rps: number;
   /** Root of the routing draws, shared by the whole group so stable and canary split one stream. */
   routeRoot: number;
   /** Root of the per-request draws (path, status, latency), from the deployment id. */
@@ -58,7 +60,7 @@ export function planForDeployment(world: World, d: DeploymentRow): TrafficPlan |
     deploymentId: d.id, instanceIds: d.instanceIds,
     host: listDomains(world, { serviceId: service.id, environmentId: env.id })[0]?.domain ?? "",
     port: d.variables.PORT ?? "3000",
-    routeRoot: hashString(`${env.id}/${group}`), requestRoot: hashString(d.id),
+    rps: groupRps(world, env.id, group), routeRoot: hashString(`${env.id}/${group}`), requestRoot: hashString(d.id),
     from, to: from + share, crashed: d.phase === "CRASHED",
     // A fault's errorRate replaces the background rate; several faults: the worst one wins.
     errorRate: rates.length > 0 ? Math.max(...rates) : BACKGROUND_ERROR_RATE,

@@ -1,6 +1,6 @@
 /**
  * Who receives an environment's traffic. Each traffic group — a service and its `-canary` sibling in one
- * environment — gets BASE_RPS in total. A sandbox Cloudflare load balancer whose pools point at the
+ * environment — gets BASE_RPS in total, or the level `POST /sandbox/traffic` set for it. A sandbox Cloudflare load balancer whose pools point at the
  * group's Railway domains splits it by pool weight and origin weight; without one, the stable service
  * (the name without `-canary`) gets everything.
  */
@@ -9,9 +9,23 @@ import { listServices, type ServiceRow } from "../world/entities";
 import { listDomains } from "../world/domains";
 import type { World } from "../world/store";
 
-/** Requests per second each traffic group receives in total. */
+/** Requests per second each traffic group receives in total unless its level was set. */
 export const BASE_RPS = 10;
 export const CANARY_SUFFIX = "-canary";
+
+const rpsKey = (environmentId: string, group: string) => `traffic:${environmentId}/${group}`;
+
+/** Requests per second a traffic group receives in total. */
+export function groupRps(world: World, environmentId: string, group: string): number {
+  const set = world.getMeta(rpsKey(environmentId, group));
+  return set === null ? BASE_RPS : Number(set);
+}
+
+/** Sets a traffic group's total requests per second (BASE_RPS again when `rps` is null). */
+export function setGroupRps(world: World, environmentId: string, group: string, rps: number | null): void {
+  if (rps === null) world.run("DELETE FROM meta WHERE key = ?", rpsKey(environmentId, group));
+  else world.setMeta(rpsKey(environmentId, group), String(rps));
+}
 
 /** `api-canary` → `api`; the stable service's name is the group's name. */
 export function groupNameOf(serviceName: string): string {
