@@ -27,7 +27,7 @@ async function deployProduction() {
   const runId = applied.body.replies[0].run.id as string;
   expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
   const run = await driveRun(alice.token, runId, ids.production);
-  expect(run.status).toBe("succeeded");
+  expect(run.status, JSON.stringify({ error: run.error, steps: run.steps.map((s: { kind: string; status: string; note?: string }) => [s.kind, s.status, s.note]) })).toBe("succeeded");
   return currentRelease();
 }
 
