@@ -18,7 +18,7 @@ function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
   if (result && typeof result === "object" && "ok" in result && typeof result.ok === "boolean") {
     const r = result as SandboxResult<T>;
     if (r.ok) return r.value;
-    throw new AppError("invalid_request", r.message, r.details);
+    throw new AppError(r.code === "not_found" ? "not_found" : "invalid_request", r.message, r.details);
   }
   return result as T;
 }

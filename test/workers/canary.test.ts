@@ -90,6 +90,8 @@ describe("production canary", { timeout: 60_000 }, () => {
     // A busy api (50 req/s: ~150 canary requests a check at 10%). At the default 10 req/s the canary sees ~30
     // a check, and 4% of the time the second check holds too few 5xx to be significant, so the trigger
     // fires a check later: the README's "How a canary is judged" gives the numbers.
+    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 500 })).body.error.code).toBe("invalid_request");
+    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "apii", rps: 50 })).status).toBe(404);
     expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 50 })).body.traffic.rps).toBe(50);
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 });
     const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease;
