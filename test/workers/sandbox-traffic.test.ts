@@ -260,12 +260,14 @@ describe("traffic", () => {
     // Either service names the group; the answer names the stable one.
     expect(await stub.traffic({ env: "production", service: "api-canary", rps: 50 })).toEqual({ ok: true, value: { env: "production", service: "api", rps: 50, default: 10 } });
     expect(await total()).toBe(30_000);
+    expect((await stub.state()).traffic).toEqual({ default: 10, levels: [{ environment: "production", service: "api", rps: 50 }] });
     expect(Math.abs((await statusCounts(stub, ids.canary, ids.environmentId, 600)).total - 3000)).toBeLessThan(250); // binomial sd ≈ 52
     // Staging's api is another group: untouched.
     expect((await stub.traffic({ env: "staging", service: "api", rps: null }))).toMatchObject({ ok: true, value: { rps: 10 } });
     expect(await total()).toBe(30_000);
     await stub.traffic({ env: "production", service: "api", rps: null });
     expect(await total()).toBe(6000);
+    expect((await stub.state()).traffic.levels).toEqual([]);
     for (const bad of [{ env: "production", service: "api", rps: 0 }, { env: "production", service: "api", rps: 101 }, { env: "production", service: "api", rps: 2.5 }, { env: "production", service: "api" }, { env: "production", service: "api", rps: 5, extra: 1 }]) {
       expect(await stub.traffic(bad as never)).toMatchObject({ ok: false, code: "invalid_request" });
     }

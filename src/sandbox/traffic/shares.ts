@@ -21,6 +21,14 @@ export function groupRps(world: World, environmentId: string, group: string): nu
   return set === null ? BASE_RPS : Number(set);
 }
 
+/** Every traffic group whose level was set, with that level. */
+export function setGroupLevels(world: World): { environmentId: string; group: string; rps: number }[] {
+  return world.rows<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'traffic:%' ORDER BY key").map((row) => {
+    const [environmentId, group] = row.key.slice("traffic:".length).split("/");
+    return { environmentId, group, rps: Number(row.value) };
+  });
+}
+
 /** Sets a traffic group's total requests per second (BASE_RPS again when `rps` is null). */
 export function setGroupRps(world: World, environmentId: string, group: string, rps: number | null): void {
   if (rps === null) world.run("DELETE FROM meta WHERE key = ?", rpsKey(environmentId, group));
