@@ -31,7 +31,7 @@ export interface CheckOutcome {
 }
 
 /** Below this many baseline requests, earlier steps' baseline stands in (at 100% the stable gets none). */
-export const THIN_BASELINE = 200;
+const THIN_BASELINE = 200;
 
 /** The step's baseline, topped up with what earlier weight steps saw when it is too thin to compare against. */
 export function withCarry(carry: TrackSample | undefined, baseline: TrackSample): TrackSample {
