@@ -51,7 +51,7 @@ export interface JudgeConfig {
   /** K: with none on the baseline, K 5xx (at ≥ errors.minIncrease) or K matches of a log pattern fail outright. */
   zeroBaselineErrors: number;
   weights: Record<MetricName, number>;
-  /** Practical margin: canary rate ≥ baseline + minIncrease, or ≥ baseline × minRatio. */
+  /** Practical margin: canary rate ≥ baseline + minIncrease *and* ≥ baseline × minRatio (as latency: tiny either way is noise). */
   errors: { minRequests: number; minIncrease: number; minRatio: number };
   /** Practical margin: canary median or p95 ≥ baseline's × minRatio *and* ≥ + minIncreaseMs (tiny either way is noise). */
   latency: { minSamples: number; minRatio: number; minIncreaseMs: number };
@@ -67,7 +67,7 @@ export const DEFAULT_JUDGE_CONFIG = {
   marginalScore: 75,
   zeroBaselineErrors: 3,
   weights: { errors: 40, latency: 30, logs: 15, synthetic: 15 },
-  errors: { minRequests: 200, minIncrease: 0.01, minRatio: 2 },
+  errors: { minRequests: 200, minIncrease: 0.01, minRatio: 1.5 },
   latency: { minSamples: 100, minRatio: 1.15, minIncreaseMs: 25 },
   logs: { minRequests: 200, minRatio: 2 },
   synthetic: { minChecks: 1 },
@@ -175,7 +175,10 @@ function judgeErrors(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricRe
   }
   const { pValue, exact } = proportionGreater(c.errors, c.requests, b.errors, b.requests);
   const test = `${exact ? "Fisher exact" : "two-proportion z"} p=${fmtP(pValue)}`;
-  const practical = cr > br && (cr >= br + minIncrease || cr >= br * minRatio);
+  // Both margins, as for latency. With "either", ×2 of a 0.2% background is 0.4%, and a healthy canary that
+  // drew 12/3000 against 0/1568 was rolled back: seeded 10/50/100 soaks of a healthy app rolled back 9 in
+  // 1,200 that way, 4 with both.
+  const practical = cr > br && cr >= br + minIncrease && cr >= br * minRatio;
   // Below the minimum only the exact test runs, and it holds its α at any n: a clear fail need not wait
   // ("fails 8/40 5xx against 1/360 below the minimum sample").
   if (pValue < cfg.alpha && practical) {
@@ -185,7 +188,7 @@ function judgeErrors(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricRe
     // flagger#1035: too little traffic must hold the rollout, never pass it ("below the minimum sample is inconclusive").
     return result("errors", "inconclusive", sides, `fewer than ${minRequests} requests on a track, hold and probe (${counts})`, pValue);
   }
-  const why = pValue < cfg.alpha ? `significant (${test}) but under +${pct(minIncrease)} and ×${minRatio}` : `not significantly worse (${test})`;
+  const why = pValue < cfg.alpha ? `significant (${test}) but under +${pct(minIncrease)} or ×${minRatio}` : `not significantly worse (${test})`;
   return result("errors", "pass", sides, `canary 5xx rate ${pct(cr)} vs ${pct(br)}: ${why} (${counts})`, pValue);
 }
 

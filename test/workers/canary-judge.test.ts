@@ -146,6 +146,16 @@ describe("canary judge", () => {
     expect(judgement.verdict).toBe(verdict);
   });
 
+  it.each([
+    ["0.4% against none (12/3000 against 0/1568) is significant but under +1 point", 3000, 12, 1568, 0, "pass"],
+    ["6.5% against 5% is significant and +1.5 points but under ×1.5", 3000, 195, 3000, 150, "pass"],
+    ["9% against 5% is over both margins", 3000, 270, 3000, 150, "fail"],
+  ] as const)("errors: practically worse needs both margins: %s", (_, requests, canaryErrors, baselineRequests, baselineErrors, verdict) => {
+    const judgement = judgePair(5, { requests, errors: canaryErrors }, { requests: baselineRequests, errors: baselineErrors });
+    expect(metric(judgement, "errors").pValue).toBeLessThan(0.01);
+    expect(metric(judgement, "errors").verdict).toBe(verdict);
+  });
+
   it("errors: fails 8/40 5xx against 1/360 below the minimum sample, where the exact test already decides", () => {
     const judgement = judgePair(31, { requests: 40, errors: 8 }, { requests: 360, errors: 1 });
     expect(metric(judgement, "errors")).toMatchObject({ verdict: "fail", canary: { n: 40 }, baseline: { n: 360 } });
