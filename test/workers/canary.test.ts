@@ -4,7 +4,7 @@ import type { RpcResult } from "../../src/domain/errors";
 import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/wiring";
-import { api, deploymentsOf, driveRun, envObject, makeUser, seedWorld } from "./helpers";
+import { api, deploymentsOf, driveRun, envObject, makeUser, noBackground5xx, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let alice: Awaited<ReturnType<typeof makeUser>>;
@@ -17,6 +17,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   await sandboxWorld(env).clearFaults();
   await sandboxWorld(env).traffic({ env: "production", service: "api", rps: null });
+  // These tests are about the run: each canary is healthy or broken on purpose, never by a rare draw.
+  await noBackground5xx();
 });
 
 /** Plans "deploy production with canary …" as alice and has bob approve it; returns the run id. */
@@ -50,6 +52,16 @@ async function setAutoRollback(on: boolean) {
     env.DB.prepare("INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'toggle auto-rollback', ?)").bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
     env.DB.prepare("UPDATE environments SET revision = ? WHERE id = ?").bind(row!.revision + 1, row!.id),
   ]);
+}
+
+/** A run's error, its steps' notes and its last canary checks: what a failed expectation should show. */
+function whyNot(run: { error?: string; steps: { kind: string; status: string; note?: string }[] }, live: RunRecord) {
+  const checks = (live.outputs.canaryChecks ?? []) as { weight: number; verdict: string; metrics: { metric: string; verdict: string; reason: string }[] }[];
+  return JSON.stringify({
+    error: run.error,
+    steps: run.steps.map((s) => [s.kind, s.status, s.note]),
+    checks: checks.slice(-4).map((c) => [c.weight, c.verdict, c.metrics.filter((m) => m.verdict !== "pass").map((m) => `${m.metric}: ${m.reason}`)]),
+  });
 }
 
 async function live(runId: string) {
@@ -176,6 +188,7 @@ describe("production canary", { timeout: 60_000 }, () => {
       const sms = await sandboxWorld(env).sms();
       expect(sms.some((m) => m.body.includes(runId) && /HALTED/.test(m.body))).toBe(true);
       await sandboxWorld(env).clearFaults();
+      await noBackground5xx();
       const resumed = await api(alice.token, "POST", "/api/chat", { message: "resume the canary on production" });
       expect(resumed.body.replies[0].text).toContain(runId);
       const run = await driveRun(alice.token, runId, ids.production);
@@ -198,7 +211,7 @@ describe("production canary", { timeout: 60_000 }, () => {
     const checksBefore = ((await live(runId)).run.outputs.canaryChecks as unknown[]).length;
     await abortAllDurableObjects();
     const run = await driveRun(alice.token, runId, ids.production);
-    expect(run.status).toBe("succeeded");
+    expect(run.status, whyNot(run, (await live(runId)).run)).toBe("succeeded");
     const { run: after } = await live(runId);
     const checks = after.outputs.canaryChecks as { weight: number }[];
     expect(checks.length).toBeGreaterThan(checksBefore);

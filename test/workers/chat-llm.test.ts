@@ -15,7 +15,7 @@ import { conversations, runs } from "../../src/db/schema";
 import type { Intent } from "../../src/domain/intent";
 import { chatLanguageModel, sandboxWorld } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
-import { driveRun, makeUser, seedWorld, type Role } from "./helpers";
+import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 
 type GenerateResult = Awaited<ReturnType<MockLanguageModelV3["doGenerate"]>>;
 const usage = { inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 5, text: 5, reasoning: undefined } };
@@ -222,6 +222,7 @@ describe("hostile model output", { timeout: 60_000 }, () => {
     expect(approved.interpretedBy).toBe("parser");
     expect(await runStatus(runId)).not.toBe("awaiting-approval");
     const admin = await makeUser("admin");
+    await noBackground5xx();
     expect((await driveRun(admin.token, runId, ids.production)).status).toBe("succeeded");
   });
 

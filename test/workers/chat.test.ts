@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, driveRun, makeUser, seedWorld } from "./helpers";
+import { api, driveRun, makeUser, noBackground5xx, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 beforeAll(async () => {
@@ -57,6 +57,7 @@ describe("chat", { timeout: 30_000 }, () => {
 
     const approved = await api(bob.token, "POST", `/api/runs/${run.id}/approve`, {});
     expect(approved.status).toBe(200);
+    await noBackground5xx();
     const done = await driveRun(bob.token, run.id, ids.production);
     expect(done.status).toBe("succeeded");
     expect(done.requestedBy).toBe(alice.id);

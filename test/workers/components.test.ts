@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sandboxWorld } from "../../src/wiring";
-import { api, driveRun, makeUser, seedWorld } from "./helpers";
+import { api, driveRun, makeUser, noBackground5xx, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 beforeAll(async () => {
@@ -124,6 +124,7 @@ describe("component resize", { timeout: 60_000 }, () => {
 
     const approver = await makeUser("admin");
     expect((await api(approver.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
+    await noBackground5xx();
     const run = await driveRun(admin.token, runId, ids.production);
     expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
     expect(await limitUpdatesTo(productionId)).toHaveLength(1);

@@ -64,6 +64,17 @@ export async function driveRun(token: string, runId: string, envId: string, unti
   throw new Error(`run ${runId} did not settle: ${last?.status} ${JSON.stringify(where)}`);
 }
 
+/**
+ * Takes away the sandbox api's 0.2% background 5xx in one environment (an app fault's errorRate replaces the
+ * background; a worse fault added later still wins). For tests of a production run's mechanics that need a
+ * healthy canary to pass every time: with the background, seeded 10/50/100 soaks of a healthy app were rolled
+ * back about 1 in 300, which is the judge's α at work. The judge's own rates are canary-judge.test.ts's job.
+ */
+export async function noBackground5xx(envName = "production") {
+  const added = await sandboxWorld(env).addFault({ kind: "app", env: envName, service: "api", track: "all", errorRate: 0 });
+  expect(added.ok).toBe(true);
+}
+
 /** Deployments the sandbox world holds for one service (newest first). */
 export async function deploymentsOf(envName: string, service: string) {
   return sandboxWorld(env).deploymentsOf(envName, service);

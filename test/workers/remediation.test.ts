@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sandboxWorld } from "../../src/wiring";
-import { api, driveRun, expectError, makeUser, seedWorld } from "./helpers";
+import { api, driveRun, expectError, makeUser, noBackground5xx, seedWorld } from "./helpers";
 import { changeSpec, failApi, incidentsOf, monitorClock, sms } from "./monitoring-support";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
@@ -21,6 +21,7 @@ beforeEach(async () => {
 
 /** A production deploy of a new commit, approved by bob and driven to the end; returns the new release version. */
 async function deployProduction() {
+  await noBackground5xx();
   await sandboxWorld(env).addCommit({ message: `release-${crypto.randomUUID().slice(0, 6)}` });
   const planned = await api(alice.token, "POST", "/api/chat", { message: "deploy production" });
   const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
