@@ -53,7 +53,8 @@ export function envObject(envId: string) {
 export async function driveRun(token: string, runId: string, envId: string, until: (status: string) => boolean = (s) => isTerminal(s as RunStatus)) {
   const stub = envObject(envId);
   let last: any = null;
-  for (let i = 0; i < 1500; i++) {
+  // At least 1,500 turns and at least 10 s: a run waiting on (scaled) wall time must not lose to a fast machine.
+  for (let i = 0, start = Date.now(); i < 1500 || Date.now() - start < 10_000; i++) {
     const { body } = await api(token, "GET", `/api/runs/${runId}`);
     last = body.run;
     if (until(body.run.status)) return body.run;

@@ -65,7 +65,9 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
       const runId = (await api(admin.token, "POST", `/api/plans/${plan.id}/apply`)).body.run.id as string;
       const stub = envObject(ids.staging);
       let midDeploy = false;
-      for (let i = 0; i < 400 && !midDeploy; i++) {
+      // Bounded by time, not by a count: deployments progress in (scaled) wall time, and on a quiet machine
+      // 400 forced alarms once went by in 2 s, before web's deployment began.
+      for (const deadline = Date.now() + 15_000; !midDeploy && Date.now() < deadline; ) {
         // Cast: RPC stub types collapse values holding `unknown` (step state) to never.
         const live = (await stub.inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
         if (!live.ok) throw new Error(live.message);
