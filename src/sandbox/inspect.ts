@@ -5,7 +5,7 @@ import { stripeState, type StripeEndpoint } from "./stripe/store";
 import { envNameOf, listFaults } from "./faults";
 import { hasUsers, userCounts } from "./ops/users";
 import { MASK } from "./request-log";
-import { BASE_RPS, setGroupLevels } from "./traffic/shares";
+import { BASE_RPS, listGroupLevels } from "./traffic/shares";
 import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
 import {
@@ -97,7 +97,7 @@ export function worldState(world: World): SandboxState {
       return { repo, commits: listCommits(world, repo).map((c) => ({ sha: c.sha, message: c.message, date: c.date, migrations: c.migrations, tags: tags.get(c.sha) ?? [] })) };
     }),
     faults: listFaults(world),
-    traffic: { default: BASE_RPS, levels: setGroupLevels(world).map((l) => ({ environment: envName.get(l.environmentId) ?? l.environmentId, service: l.group, rps: l.rps })) },
+    traffic: { default: BASE_RPS, levels: listGroupLevels(world).map((l) => ({ environment: envName.get(l.environmentId) ?? l.environmentId, service: l.group, rps: l.rps })) },
     migrations: envs.map((e) => ({ environment: e.name, applied: appliedMigrations(world, e.id) })),
     tokens: world.rows<{ fingerprint: string; kind: string; first_seen: number; last_seen: number; uses: number }>("SELECT * FROM tokens")
       .map((t) => ({ fingerprint: t.fingerprint, kind: t.kind, firstSeen: iso(t.first_seen), lastSeen: iso(t.last_seen), uses: t.uses })),

@@ -22,7 +22,7 @@ export function groupRps(world: World, environmentId: string, group: string): nu
 }
 
 /** Every traffic group whose level was set, with that level. */
-export function setGroupLevels(world: World): { environmentId: string; group: string; rps: number }[] {
+export function listGroupLevels(world: World): { environmentId: string; group: string; rps: number }[] {
   return world.rows<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'traffic:%' ORDER BY key").map((row) => {
     const [environmentId, group] = row.key.slice("traffic:".length).split("/");
     return { environmentId, group, rps: Number(row.value) };
