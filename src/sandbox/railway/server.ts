@@ -74,7 +74,7 @@ const DOCUMENT_CACHE_SIZE = 256;
 /** Serves `POST /graphql/v2`; the schema is built lazily, once per instance (one per SandboxDO). */
 export class RailwayGraphqlServer {
   #schema: GraphQLSchema | null = null;
-  /** Parsed, validated documents by source text: the adapter's few dozen documents arrive over and over. */
+  /** Parsed, validated documents (or their errors) by source text; emptied when it reaches the size above. */
   #documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
 
   get schema(): GraphQLSchema {
