@@ -18,7 +18,10 @@ const quantile = (xs, p) => {
 export async function prepareAudit(state, count = 100_000) {
   const file = join(mkdtempSync(join(tmpdir(), "infra-chat-audit-")), "events.sql");
   const range = await writeAuditEventsSql(file, { count });
-  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file], {
+    stdio: "ignore",
+    env: { ...process.env, CI: "1" },
+  });
   rmSync(file, { force: true });
   return { count, ...range };
 }
@@ -32,23 +35,43 @@ export async function measureAudit({ call, admin, record }, prepared) {
     verify.push(performance.now() - t);
     if (!res.body?.ok || res.body.events < prepared.count) throw new Error(`audit verify: ${JSON.stringify(res.body)}`);
   }
-  record(`Audit verify at ${prepared.count / 1000}k events`, Math.round(quantile(verify, 0.5)), "ms", 2000, "median of 3, whole log");
+  record(
+    `Audit verify at ${prepared.count / 1000}k events`,
+    Math.round(quantile(verify, 0.5)),
+    "ms",
+    2000,
+    "median of 3, whole log",
+  );
   const list = [];
   for (let i = 0; i < 30; i++) {
-    const since = new Date(Date.parse(prepared.first) + Math.floor(Math.random() * prepared.count) * 1000).toISOString();
+    const since = new Date(
+      Date.parse(prepared.first) + Math.floor(Math.random() * prepared.count) * 1000,
+    ).toISOString();
     const t = performance.now();
     const res = await call(admin, "GET", `/api/audit?since=${encodeURIComponent(since)}&limit=100`);
     list.push(performance.now() - t);
     if (res.status !== 200) throw new Error(`GET /api/audit: ${res.status}`);
   }
-  record(`GET /api/audit p99 at ${prepared.count / 1000}k events (since filter)`, Number(quantile(list, 0.99).toFixed(1)), "ms", null, "30 random since= filters, limit 100");
+  record(
+    `GET /api/audit p99 at ${prepared.count / 1000}k events (since filter)`,
+    Number(quantile(list, 0.99).toFixed(1)),
+    "ms",
+    null,
+    "30 random since= filters, limit 100",
+  );
   const t = performance.now();
   const n = 100;
   for (let i = 0; i < n; i++) {
     const res = await call(admin, "PUT", "/api/envs/invoice-perfect:staging/secrets/BENCH_APPEND", { value: `v${i}` });
     if (res.status !== 204) throw new Error(`secret write: ${res.status}`);
   }
-  record("Audit append rate (API secret writes, one event each)", Math.round(n / ((performance.now() - t) / 1000)), "events/s", null, "sequential requests through the env's Durable Object");
+  record(
+    "Audit append rate (API secret writes, one event each)",
+    Math.round(n / ((performance.now() - t) / 1000)),
+    "events/s",
+    null,
+    "sequential requests through the env's Durable Object",
+  );
 }
 
 async function waitForRuns(call, token, runIds, limitMs = 300_000) {
@@ -57,7 +80,9 @@ async function waitForRuns(call, token, runIds, limitMs = 300_000) {
   while ([...status.values()].some((s) => !TERMINAL.includes(s))) {
     if (Date.now() - started > limitMs) throw new Error(`runs did not finish: ${JSON.stringify([...status])}`);
     await sleep(50);
-    for (const id of runIds) if (!TERMINAL.includes(status.get(id))) status.set(id, (await call(token, "GET", `/api/runs/${id}`)).body.run.status);
+    for (const id of runIds)
+      if (!TERMINAL.includes(status.get(id)))
+        status.set(id, (await call(token, "GET", `/api/runs/${id}`)).body.run.status);
   }
   return status;
 }
@@ -65,7 +90,11 @@ async function waitForRuns(call, token, runIds, limitMs = 300_000) {
 /** Deploy runs per minute in one environment, and across 20 environments at once. */
 export async function measureThroughput({ worker, call, admin, record }) {
   const deploy = async (envRef) => {
-    await worker.fetch("/sandbox/commits", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: `bench ${envRef}` }) });
+    await worker.fetch("/sandbox/commits", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: `bench ${envRef}` }),
+    });
     const plan = (await call(admin, "POST", `/api/envs/${envRef}/plan`, { type: "deploy" })).body.plan;
     const run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
     return run.id;
@@ -76,26 +105,47 @@ export async function measureThroughput({ worker, call, admin, record }) {
   await waitForRuns(call, admin, [firstRun]);
   const receipts = (await call(admin, "GET", `/api/runs/${firstRun}/artifacts/run.json`)).body;
   const firstStep = receipts?.steps?.find((s) => s.startedAt)?.startedAt;
-  if (firstStep) record("Apply → first step started", Math.max(0, Date.parse(firstStep) - plannedAt), "ms", null, "includes planning the run (resolve refs) and the DO alarm");
+  if (firstStep)
+    record(
+      "Apply → first step started",
+      Math.max(0, Date.parse(firstStep) - plannedAt),
+      "ms",
+      null,
+      "includes planning the run (resolve refs) and the DO alarm",
+    );
 
   const serial = 5;
   let t = performance.now();
   for (let i = 0; i < serial; i++) await waitForRuns(call, admin, [await deploy("invoice-perfect:staging")]);
   const perEnv = serial / ((performance.now() - t) / 60_000);
-  record("Deploy runs per minute, one environment (serialized by its DO)", Number(perEnv.toFixed(1)), "runs/min", null, `${serial} sandbox deploys, time scale 0`);
+  record(
+    "Deploy runs per minute, one environment (serialized by its DO)",
+    Number(perEnv.toFixed(1)),
+    "runs/min",
+    null,
+    `${serial} sandbox deploys, time scale 0`,
+  );
 
   const names = Array.from({ length: 20 }, (_, i) => `bench${i + 1}`);
   for (const name of names) {
     const created = await call(admin, "POST", "/api/projects/invoice-perfect/envs", { name, from: "staging" });
     if (created.status !== 201) throw new Error(`create ${name}: ${created.status} ${JSON.stringify(created.body)}`);
     // Each environment holds its own secrets; setup's preflight refuses to start without them.
-    for (const [secret, value] of [["STRIPE_SECRET_KEY", `sk_test_bench_${name}_0123456789`], ["SENDGRID_API_KEY", `SG.bench-${name}-0123456789`]]) {
+    for (const [secret, value] of [
+      ["STRIPE_SECRET_KEY", `sk_test_bench_${name}_0123456789`],
+      ["SENDGRID_API_KEY", `SG.bench-${name}-0123456789`],
+    ]) {
       await call(admin, "PUT", `/api/envs/invoice-perfect:${name}/secrets/${secret}`, { value });
     }
   }
   const setups = [];
   for (const name of names) {
-    const plan = (await call(admin, "POST", `/api/envs/invoice-perfect:${name}/plan`, { type: "setup", params: { from: "staging" } })).body.plan;
+    const plan = (
+      await call(admin, "POST", `/api/envs/invoice-perfect:${name}/plan`, {
+        type: "setup",
+        params: { from: "staging" },
+      })
+    ).body.plan;
     setups.push((await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run.id);
   }
   const setupStatus = await waitForRuns(call, admin, setups, 600_000);
@@ -103,13 +153,21 @@ export async function measureThroughput({ worker, call, admin, record }) {
   if (ready.length < names.length) {
     const failed = setups.find((id) => setupStatus.get(id) !== "succeeded");
     const run = (await call(admin, "GET", `/api/runs/${failed}`)).body.run;
-    console.warn(`bench: ${names.length - ready.length} setups did not succeed; first: ${run.status} ${run.error ?? ""}`);
+    console.warn(
+      `bench: ${names.length - ready.length} setups did not succeed; first: ${run.status} ${run.error ?? ""}`,
+    );
   }
   t = performance.now();
   const runs = await Promise.all(ready.map((n) => deploy(`invoice-perfect:${n}`)));
   const done = await waitForRuns(call, admin, runs, 600_000);
   const across = runs.length / ((performance.now() - t) / 60_000);
-  record(`Deploy runs per minute across ${ready.length} environments (concurrent)`, Number(across.toFixed(1)), "runs/min", null, `${[...done.values()].filter((s) => s === "succeeded").length}/${runs.length} succeeded`);
+  record(
+    `Deploy runs per minute across ${ready.length} environments (concurrent)`,
+    Number(across.toFixed(1)),
+    "runs/min",
+    null,
+    `${[...done.values()].filter((s) => s === "succeeded").length}/${runs.length} succeeded`,
+  );
 }
 
 /**
@@ -124,14 +182,23 @@ export async function measureStartup(record) {
     setup(b) {
       b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, namespace: "shim" }));
       b.onLoad({ filter: /.*/, namespace: "shim" }, () => ({
-        contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export class WorkerEntrypoint {} export class RpcTarget {} export const env = {};",
+        contents:
+          "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } } export class WorkerEntrypoint {} export class RpcTarget {} export const env = {};",
         loader: "js",
       }));
     },
   };
   const out = await build({
-    entryPoints: ["src/index.ts"], bundle: true, format: "esm", platform: "neutral", minify: true, write: false, logLevel: "error",
-    mainFields: ["module", "main"], conditions: ["workerd", "worker", "browser"], plugins: [shim],
+    entryPoints: ["src/index.ts"],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    minify: true,
+    write: false,
+    logLevel: "error",
+    mainFields: ["module", "main"],
+    conditions: ["workerd", "worker", "browser"],
+    plugins: [shim],
   });
   const code = out.outputFiles[0].text;
   const times = [];
@@ -142,5 +209,11 @@ export async function measureStartup(record) {
     times.push(performance.now() - t);
     if (typeof mod.default?.fetch !== "function") throw new Error("the bundle exports no fetch handler");
   }
-  record("Worker startup (script parse + top-level evaluation)", Number(quantile(times, 0.5).toFixed(1)), "ms", 100, `V8 in Node 22, ${(code.length / 1024).toFixed(0)} KiB minified; workerd itself excluded`);
+  record(
+    "Worker startup (script parse + top-level evaluation)",
+    Number(quantile(times, 0.5).toFixed(1)),
+    "ms",
+    100,
+    `V8 in Node 22, ${(code.length / 1024).toFixed(0)} KiB minified; workerd itself excluded`,
+  );
 }

@@ -17,37 +17,61 @@ const record = (name, value, unit, budget, note = "") => {
 // 1. Bundle size, from the production build.
 const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
 execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out], { stdio: "ignore" });
-const bundle = readdirSync(out).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(out, f)));
+const bundle = readdirSync(out)
+  .filter((f) => f.endsWith(".js"))
+  .map((f) => readFileSync(join(out, f)));
 const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
 record("Worker bundle (gzip)", Number(gzipKiB.toFixed(1)), "KiB", 1024);
 rmSync(out, { recursive: true, force: true });
 
 // 2. A local control plane with the sandbox world, fresh state.
 const state = mkdtempSync(join(tmpdir(), "infra-chat-bench-"));
-execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+  stdio: "ignore",
+  env: { ...process.env, CI: "1" },
+});
 // 100k audit events already in the log, so audit figures are measured at the size the budget names.
 const audit = await prepareAudit(state, Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000));
 const admin = `ic_bench_${Date.now()}`;
 const startedAt = performance.now();
 const worker = await unstable_dev("src/index.ts", {
-  config: "wrangler.toml", persistTo: state, logLevel: "error",
+  config: "wrangler.toml",
+  persistTo: state,
+  logLevel: "error",
   vars: {
-    SANDBOX: "1", SANDBOX_TIME_SCALE: "0", INFRA_CHAT_ADMIN_TOKEN: admin, SECRETS_KEY_ID: "bench",
-    SECRETS_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"), TWILIO_AUTH_TOKEN: "bench-twilio", TWILIO_FROM_NUMBER: "+15550009999",
+    SANDBOX: "1",
+    SANDBOX_TIME_SCALE: "0",
+    INFRA_CHAT_ADMIN_TOKEN: admin,
+    SECRETS_KEY_ID: "bench",
+    SECRETS_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+    TWILIO_AUTH_TOKEN: "bench-twilio",
+    TWILIO_FROM_NUMBER: "+15550009999",
   },
   experimental: { disableExperimentalWarning: true },
 });
 await worker.fetch("/");
-record("Local start to first response", Math.round(performance.now() - startedAt), "ms", null, "wrangler dev start-up, not the Worker's cold start");
+record(
+  "Local start to first response",
+  Math.round(performance.now() - startedAt),
+  "ms",
+  null,
+  "wrangler dev start-up, not the Worker's cold start",
+);
 
 const call = async (token, method, path, body) => {
-  const res = await worker.fetch(path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const res = await worker.fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 };
 try {
   await worker.fetch("/sandbox/seed", { method: "POST" });
-  const second = (await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })).body.token;
+  const second = (
+    await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })
+  ).body.token;
 
   // 3. Chat message → plan (parser path), production plans are not auto-applied. The first 20 requests
   // warm the JIT and are not counted (start-up is its own figure); 200 are, so p99 is not one sample.
@@ -61,14 +85,33 @@ try {
   latencies.sort((a, b) => a - b);
   const q = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
   record("Chat → plan p50", q(0.5), "ms", null, "200 requests after 20 warm-up ones");
-  record("Chat → plan p99", q(0.99), "ms", 50, "monitor checks of the seeded environments run meanwhile, in the same workerd");
+  record(
+    "Chat → plan p99",
+    q(0.99),
+    "ms",
+    50,
+    "monitor checks of the seeded environments run meanwhile, in the same workerd",
+  );
 
   // 4. Fault → 0% canary, in simulated time, for three fault sizes.
   for (const errorRate of [0.05, 0.2, 1]) {
     await worker.fetch("/sandbox/faults", { method: "DELETE" });
-    await worker.fetch("/sandbox/commits", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: `bench-${errorRate}` }) });
-    await worker.fetch("/sandbox/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate }) });
-    const plan = (await call(admin, "POST", "/api/envs/invoice-perfect:production/plan", { type: "deploy", params: { canary: [10, 50, 100] } })).body.plan;
+    await worker.fetch("/sandbox/commits", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: `bench-${errorRate}` }),
+    });
+    await worker.fetch("/sandbox/faults", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate }),
+    });
+    const plan = (
+      await call(admin, "POST", "/api/envs/invoice-perfect:production/plan", {
+        type: "deploy",
+        params: { canary: [10, 50, 100] },
+      })
+    ).body.plan;
     const run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
     await call(second, "POST", `/api/runs/${run.id}/approve`, {});
     let status = "running";
@@ -82,11 +125,22 @@ try {
     const start = checks.length ? Date.parse(checks[0].at) - interval : NaN;
     const seconds = checks.length ? (Date.parse(checks.at(-1).at) - start) / 1000 : NaN;
     const samples = checks.reduce((n, c) => n + c.canary.requests, 0);
-    record(`Fault ${Math.round(errorRate * 100)}% 5xx → 0% canary (simulated)`, seconds, "s", 60, `${status}; ${checks.length} checks, ${samples} canary requests sampled`);
+    record(
+      `Fault ${Math.round(errorRate * 100)}% 5xx → 0% canary (simulated)`,
+      seconds,
+      "s",
+      60,
+      `${status}; ${checks.length} checks, ${samples} canary requests sampled`,
+    );
   }
   // 5. Backfill: throughput with no rate limit (wall clock), and pacing error at 500 rows/min (simulated clock).
   const backfill = async (params) => {
-    const plan = (await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "backfill", params: { job: "backfillTimezone", minCoverage: 0, ...params } })).body.plan;
+    const plan = (
+      await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", {
+        type: "backfill",
+        params: { job: "backfillTimezone", minCoverage: 0, ...params },
+      })
+    ).body.plan;
     const t = performance.now();
     let run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
     for (let i = 0; i < 1200 && !["succeeded", "failed", "cancelled"].includes(run.status); i++) {
@@ -96,10 +150,22 @@ try {
     return { run, seconds: (performance.now() - t) / 1000 };
   };
   const fast = await backfill({ ratePerMinute: 1_000_000, batchSize: 1000, dryRun: true });
-  record("Backfill throughput, no rate limit (sandbox app)", Math.round(fast.run.progress.processed / fast.seconds), "rows/s", null, `${fast.run.progress.processed} rows in ${fast.seconds.toFixed(1)} s, ${fast.run.status}`);
+  record(
+    "Backfill throughput, no rate limit (sandbox app)",
+    Math.round(fast.run.progress.processed / fast.seconds),
+    "rows/s",
+    null,
+    `${fast.run.progress.processed} rows in ${fast.seconds.toFixed(1)} s, ${fast.run.status}`,
+  );
   const paced = await backfill({ ratePerMinute: 500, batchSize: 50, dryRun: true });
   const { processed, batches, achievedRatePerMinute } = paced.run.progress;
-  record("Backfill pacing error at 500 rows/min (simulated)", Number((Math.abs(achievedRatePerMinute - 500) / 5).toFixed(2)), "%", 5, `${processed} rows in ${batches} batches, achieved ${achievedRatePerMinute} rows/min`);
+  record(
+    "Backfill pacing error at 500 rows/min (simulated)",
+    Number((Math.abs(achievedRatePerMinute - 500) / 5).toFixed(2)),
+    "%",
+    5,
+    `${processed} rows in ${batches} batches, achieved ${achievedRatePerMinute} rows/min`,
+  );
 
   // 6. Audit at 100k events, run throughput, apply → first step.
   await measureAudit({ call, admin, record }, audit);
@@ -116,7 +182,9 @@ const width = Math.max(...results.map((r) => r.name.length));
 console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  ${"budget".padStart(10)}  ok   note`);
 for (const r of results) {
   const ok = r.withinBudget === null ? "–  " : r.withinBudget ? "yes" : "NO ";
-  console.log(`${r.name.padEnd(width)}  ${`${r.value} ${r.unit}`.padStart(10)}  ${r.budget === null ? "–".padStart(10) : `${r.budget} ${r.unit}`.padStart(10)}  ${ok}  ${r.note}`);
+  console.log(
+    `${r.name.padEnd(width)}  ${`${r.value} ${r.unit}`.padStart(10)}  ${r.budget === null ? "–".padStart(10) : `${r.budget} ${r.unit}`.padStart(10)}  ${ok}  ${r.note}`,
+  );
 }
 writeFileSync("bench/results.json", JSON.stringify({ at: new Date().toISOString(), results }, null, 2));
 console.log("\nwrote bench/results.json");

@@ -62,7 +62,13 @@ export class EnvironmentDO extends DurableObject<Env> {
     const cipher = secretCipher(env);
     const port = createControlPlanePort(this.#db, cipher, Date.now);
     const approvalCodeFor = async (run: RunRecord, approverId: string) =>
-      approvalCode(env.SECRETS_MASTER_KEY, run.id, run.approvals?.planDigest ?? "", approverId, run.approvals?.expiresAt ?? "");
+      approvalCode(
+        env.SECRETS_MASTER_KEY,
+        run.id,
+        run.approvals?.planDigest ?? "",
+        approverId,
+        run.approvals?.expiresAt ?? "",
+      );
     this.#engine = new RunEngine({
       store: this.#store,
       port,
@@ -73,11 +79,37 @@ export class EnvironmentDO extends DurableObject<Env> {
       planDigest,
       notify: async (run, event) => {
         const receipts: Receipt[] = [];
-        const providers = await buildProviders(env, (r) => receipts.push(r), await redactorFor(env, this.#db, run.plan.envId));
-        const sent = await notifyRun({ sms: providers.sms, port, publicUrl: env.PUBLIC_URL, approvalCode: approvalCodeFor, subscribers: (envId) => subscriberPhones(this.#db, envId), adminPhones: () => adminPhones(this.#db) }, run, event)
-          .catch((e: unknown) => (console.error("notify failed", e instanceof Error ? e.message : e), []));
+        const providers = await buildProviders(
+          env,
+          (r) => receipts.push(r),
+          await redactorFor(env, this.#db, run.plan.envId),
+        );
+        const sent = await notifyRun(
+          {
+            sms: providers.sms,
+            port,
+            publicUrl: env.PUBLIC_URL,
+            approvalCode: approvalCodeFor,
+            subscribers: (envId) => subscriberPhones(this.#db, envId),
+            adminPhones: () => adminPhones(this.#db),
+          },
+          run,
+          event,
+        ).catch((e: unknown) => (console.error("notify failed", e instanceof Error ? e.message : e), []));
         if (sent.length || receipts.length) {
-          await this.#commit({ run, steps: [], receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })), audit: [{ actor: "infra-chat", action: "notify.sms", runId: run.id, details: { kind: event.kind, recipients: sent.length } }] });
+          await this.#commit({
+            run,
+            steps: [],
+            receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })),
+            audit: [
+              {
+                actor: "infra-chat",
+                action: "notify.sms",
+                runId: run.id,
+                details: { kind: event.kind, recipients: sent.length },
+              },
+            ],
+          });
         }
       },
       now: Date.now,
@@ -85,8 +117,13 @@ export class EnvironmentDO extends DurableObject<Env> {
       timing: canaryTiming(env),
     });
     this.#monitor = new EnvironmentMonitor({
-      env, db: this.#db, sql: ctx.storage.sql, store: this.#store, engine: this.#engine,
-      providers: async () => buildProviders(env, () => undefined, await redactorFor(env, this.#db, this.#monitor.envId() ?? undefined)),
+      env,
+      db: this.#db,
+      sql: ctx.storage.sql,
+      store: this.#store,
+      engine: this.#engine,
+      providers: async () =>
+        buildProviders(env, () => undefined, await redactorFor(env, this.#db, this.#monitor.envId() ?? undefined)),
       record: (envId, statements, audit) => this.#record(envId, statements, audit),
     });
     void ctx.blockConcurrencyWhile(async () => this.#monitor.migrate());
@@ -119,11 +156,17 @@ export class EnvironmentDO extends DurableObject<Env> {
   }
 
   /** Resolves an open incident of this environment on someone's say-so (drift adopted, fixed by hand). */
-  async resolveIncident(incidentId: string, env: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
+  async resolveIncident(
+    incidentId: string,
+    env: string,
+    note: string,
+    actor: Actor,
+  ): Promise<RpcResult<{ id: string }>> {
     return this.#rpc(async () => {
       const incident = await getIncident(this.#db, incidentId);
       if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      if (incident.status !== "open") throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
+      if (incident.status !== "open")
+        throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
       this.#bindChain(incident.envId);
       await this.#monitor.resolveBy(env, incident.envId, incident, note, actor.id, Date.now());
       return { id: incident.id };
@@ -208,7 +251,9 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (due.includes(MONITOR_KEY) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
       this.#bindChain(monitored);
-      await this.#monitor.tick(monitored, Date.now()).catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
+      await this.#monitor
+        .tick(monitored, Date.now())
+        .catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
     }
     await this.#arm();
   }
@@ -225,7 +270,9 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   async #commit(change: Commit): Promise<void> {
     const run = this.#store.getRun(change.run.id) ?? change.run;
-    const steps = change.steps.length ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id)) : [];
+    const steps = change.steps.length
+      ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id))
+      : [];
     this.#bindChain(run.plan.envId);
     await this.#serialAudit(async () => {
       const events = await this.#seal(change.audit ?? []);
@@ -240,7 +287,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     const run = this.#store.getRun(runId);
     if (!run) return;
     try {
-      const message: LiveMessage = { type: "run", at: new Date().toISOString(), run: liveRun(run, this.#store.steps(run.id)) };
+      const message: LiveMessage = {
+        type: "run",
+        at: new Date().toISOString(),
+        run: liveRun(run, this.#store.steps(run.id)),
+      };
       this.#live.broadcast(redactDeep(message, await redactorFor(this.env, this.#db, run.plan.envId)));
     } catch (e) {
       console.error("live broadcast failed", e instanceof Error ? e.message : e);

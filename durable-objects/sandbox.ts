@@ -16,9 +16,18 @@ import { SandboxRouter } from "../src/sandbox/router";
 import { seedInvoicePerfect } from "../src/sandbox/seed";
 import { outbox, type SentSms } from "../src/sandbox/twilio/outbox";
 import {
-  addCommitSchema, requestsQuerySchema, sandboxFaultSchema,
-  type AddCommitInput, type DeploymentSummary, type RecordedRequest, type RequestsQuery, type SandboxFault,
-  type SandboxResult, type SandboxSeed, type StoredFault, type ValidationIssue,
+  addCommitSchema,
+  requestsQuerySchema,
+  sandboxFaultSchema,
+  type AddCommitInput,
+  type DeploymentSummary,
+  type RecordedRequest,
+  type RequestsQuery,
+  type SandboxFault,
+  type SandboxResult,
+  type SandboxSeed,
+  type StoredFault,
+  type ValidationIssue,
 } from "../src/sandbox/types";
 import { createSandboxSchema } from "../src/sandbox/world/ddl";
 import { advanceDeployments } from "../src/sandbox/world/lifecycle";
@@ -72,28 +81,32 @@ export class SandboxDO extends DurableObject<Env> {
   /** Adds a fault (validated); it stays until cleared or its count runs out. */
   async addFault(fault: SandboxFault): Promise<SandboxResult<StoredFault>> {
     const parsed = sandboxFaultSchema.safeParse(fault);
-    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid fault", details: issuesOf(parsed.error) };
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid fault", details: issuesOf(parsed.error) };
     return { ok: true, value: addFault(this.#world, parsed.data) };
   }
 
   /** Attaches a real app (e.g. the fixture on localhost) to a service of an environment, or detaches it (url null). */
   async attachApp(input: AttachApp): Promise<SandboxResult<{ env: string; service: string; url: string | null }>> {
     const parsed = attachAppSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid app", details: issuesOf(parsed.error) };
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid app", details: issuesOf(parsed.error) };
     return { ok: true, value: attachApp(this.#world, parsed.data) };
   }
 
   /** Changes a service behind Infra Chat's back (replicas, variables), as a dashboard edit would. */
   async drift(input: DriftInput): Promise<SandboxResult<unknown>> {
     const parsed = driftSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid drift", details: issuesOf(parsed.error) };
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid drift", details: issuesOf(parsed.error) };
     return applyDrift(this.#world, parsed.data);
   }
 
   /** Sets how many requests per second a service's traffic group receives (null: the default). */
   async traffic(input: TrafficLevelInput): Promise<SandboxResult<unknown>> {
     const parsed = trafficLevelSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid traffic level", details: issuesOf(parsed.error) };
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid traffic level", details: issuesOf(parsed.error) };
     return setTrafficLevel(this.#world, parsed.data);
   }
 
@@ -115,7 +128,8 @@ export class SandboxDO extends DurableObject<Env> {
   /** Pushes a new head commit to one service's repository (or every repository). */
   async addCommit(input: AddCommitInput = {}): Promise<SandboxResult<PushedCommit[]>> {
     const parsed = addCommitSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, code: "invalid_request", message: "Invalid commit", details: issuesOf(parsed.error) };
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid commit", details: issuesOf(parsed.error) };
     return addCommits(this.#world, parsed.data);
   }
 

@@ -76,9 +76,14 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
       sendgrid: (apiKey) => createSendGridApi(ctx, { apiKey }),
       cloudflare,
     },
-    sms: twilioSid && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM_NUMBER
-      ? createTwilioSms(ctx, { accountSid: twilioSid, authToken: env.TWILIO_AUTH_TOKEN, from: env.TWILIO_FROM_NUMBER })
-      : null,
+    sms:
+      twilioSid && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM_NUMBER
+        ? createTwilioSms(ctx, {
+            accountSid: twilioSid,
+            authToken: env.TWILIO_AUTH_TOKEN,
+            from: env.TWILIO_FROM_NUMBER,
+          })
+        : null,
   };
 }
 
@@ -112,7 +117,9 @@ export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Pr
 
 /** The AES-256-GCM secret box from the Worker's master key. */
 export function secretCipher(env: Env): SecretCipher {
-  const previous = env.SECRETS_PREVIOUS_KEYS ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>) : undefined;
+  const previous = env.SECRETS_PREVIOUS_KEYS
+    ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>)
+    : undefined;
   return createSecretBox(env.SECRETS_MASTER_KEY, env.SECRETS_KEY_ID ?? "k1", { previous });
 }
 
@@ -124,8 +131,11 @@ const redactors = new Map<string, { stamp: string; redact: (text: string) => str
  * count and newest update stamp) — a cheap check that never lets a new value through unredacted.
  */
 export async function redactorFor(env: Env, db: Database, envId?: string): Promise<(text: string) => string> {
-  const stampRow = await env.DB.prepare(`SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM secrets${envId ? " WHERE env_id = ?" : ""}`)
-    .bind(...(envId ? [envId] : [])).first<{ n: number; t: string }>();
+  const stampRow = await env.DB.prepare(
+    `SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM secrets${envId ? " WHERE env_id = ?" : ""}`,
+  )
+    .bind(...(envId ? [envId] : []))
+    .first<{ n: number; t: string }>();
   const key = `${env.SECRETS_KEY_ID ?? ""}/${envId ?? "*"}`;
   const stamp = `${stampRow?.n ?? 0}/${stampRow?.t ?? ""}`;
   const cached = redactors.get(key);
@@ -156,7 +166,9 @@ const SANDBOX_WATCHDOG_FLOOR_MS = 10_000;
 
 /** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
 export function monitorWatchdogMs(env: Env, intervalSeconds: number): number {
-  return isSandbox(env) ? Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(intervalSeconds * 1000 * timeScale(env))) : Math.round(intervalSeconds * 1500);
+  return isSandbox(env)
+    ? Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(intervalSeconds * 1000 * timeScale(env)))
+    : Math.round(intervalSeconds * 1500);
 }
 
 /** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */

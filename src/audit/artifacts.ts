@@ -6,7 +6,11 @@ export interface ArtifactStore {
 }
 
 /** ArtifactStore backed by an R2 bucket. */
-export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(text: string) => string>, root = "runs"): ArtifactStore {
+export function createR2ArtifactStore(
+  bucket: R2Bucket,
+  redact: () => Promise<(text: string) => string>,
+  root = "runs",
+): ArtifactStore {
   const key = (runId: string, name: string) => `${root}/${runId}/${name}`;
   return {
     async put(runId, name, body) {
@@ -16,7 +20,9 @@ export function createR2ArtifactStore(bucket: R2Bucket, redact: () => Promise<(t
     },
     async get(runId, name) {
       const object = await bucket.get(key(runId, name));
-      return object ? { body: object.body, contentType: object.httpMetadata?.contentType ?? contentTypeOf(name) } : null;
+      return object
+        ? { body: object.body, contentType: object.httpMetadata?.contentType ?? contentTypeOf(name) }
+        : null;
     },
     async list(runId) {
       const prefix = `${root}/${runId}/`;

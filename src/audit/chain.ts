@@ -33,7 +33,21 @@ export interface ChainHead {
 export const GENESIS_HASH = "0".repeat(64);
 
 /** The fields an event's hash covers, in canonical (sorted) key order. */
-const HASHED_FIELDS = ["action", "actor", "at", "chain", "details", "diffSummary", "id", "intent", "planId", "prevHash", "receiptHash", "runId", "seq"] as const;
+const HASHED_FIELDS = [
+  "action",
+  "actor",
+  "at",
+  "chain",
+  "details",
+  "diffSummary",
+  "id",
+  "intent",
+  "planId",
+  "prevHash",
+  "receiptHash",
+  "runId",
+  "seq",
+] as const;
 
 /**
  * The canonical JSON of everything an event says, including the previous event's hash: exactly
@@ -55,8 +69,21 @@ export function hashEvent(e: Omit<AuditEvent, "hash">): Promise<string> {
 }
 
 /** Seals the next event of a chain after `head` (null for the first event). */
-export async function sealEvent(chain: string, head: ChainHead | null, input: AuditInput, id: string, at: string): Promise<AuditEvent> {
-  const unsealed = { ...AuditInput.parse(input), id, chain, seq: (head?.seq ?? 0) + 1, at, prevHash: head?.hash ?? GENESIS_HASH };
+export async function sealEvent(
+  chain: string,
+  head: ChainHead | null,
+  input: AuditInput,
+  id: string,
+  at: string,
+): Promise<AuditEvent> {
+  const unsealed = {
+    ...AuditInput.parse(input),
+    id,
+    chain,
+    seq: (head?.seq ?? 0) + 1,
+    at,
+    prevHash: head?.hash ?? GENESIS_HASH,
+  };
   return { ...unsealed, hash: await hashEvent(unsealed) };
 }
 
@@ -72,7 +99,10 @@ export const CHAIN_START: VerifyCursor = { prevHash: GENESIS_HASH, nextSeq: 1 };
  * Recomputes a chain given in sequence order, from `cursor` (the genesis by default); reports the first
  * event whose sequence, link or hash is wrong, else where the next page must continue.
  */
-export async function verifyEvents(events: AuditEvent[], cursor: VerifyCursor = CHAIN_START): Promise<{ ok: boolean; events: number; brokenAt?: string; cursor: VerifyCursor }> {
+export async function verifyEvents(
+  events: AuditEvent[],
+  cursor: VerifyCursor = CHAIN_START,
+): Promise<{ ok: boolean; events: number; brokenAt?: string; cursor: VerifyCursor }> {
   let { prevHash, nextSeq } = cursor;
   for (const e of events) {
     if (e.seq !== nextSeq || e.prevHash !== prevHash || (await hashEvent(e)) !== e.hash) {

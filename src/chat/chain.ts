@@ -25,15 +25,19 @@ export function renderChain(plans: ChainPlanLike[]): string {
   const lines = [`A chain of ${plans.length} plans; each starts only after the one before it has succeeded:`];
   plans.forEach((plan, i) => {
     const after = plans.findIndex((p) => p.runId === plan.params.after);
-    const gate = plan.requiresApproval ? "waits for \"apply\", then for approval by an admin other than the requester"
-      : plan.autoApply ? "auto-applies by policy" : "waits for \"apply\"";
+    const gate = plan.requiresApproval
+      ? 'waits for "apply", then for approval by an admin other than the requester'
+      : plan.autoApply
+        ? "auto-applies by policy"
+        : 'waits for "apply"';
     lines.push(`  ${i + 1}. ${describe(plan)}${after >= 0 ? ` — after ${after + 1}` : ""}; ${gate}`);
   });
   return lines.join("\n");
 }
 
 function describe(plan: ChainPlanLike): string {
-  if (plan.type === "migrate") return `migrate ${plan.env}${plan.params.expandOnly ? " (expand migrations only; contract ones get their own run)" : ""}`;
+  if (plan.type === "migrate")
+    return `migrate ${plan.env}${plan.params.expandOnly ? " (expand migrations only; contract ones get their own run)" : ""}`;
   if (plan.type === "backfill") {
     const rate = typeof plan.params.ratePerMinute === "number" ? plan.params.ratePerMinute : DEFAULT_BACKFILL_RATE;
     return `backfill ${String(plan.params.job)} on ${plan.env} at ${rate} rows/min`;

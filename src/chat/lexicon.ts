@@ -15,32 +15,89 @@ export interface Token {
 
 /** Words that map to one canonical keyword. Confirmation words are deliberately not typo-tolerant. */
 const KEYWORDS: Record<string, string> = {
-  deploy: "deploy", deploys: "deploy", deployed: "deploy", deploying: "deploy", deployment: "deploy",
-  redeploy: "deploy", push: "deploy", rollout: "deploy", ship: "ship",
-  migrate: "migrate", migrations: "migrate", migration: "migrate", migrated: "migrate", "db:migrate": "migrate",
-  rollback: "rollback", "roll-back": "rollback", rollbacks: "rollback", revert: "rollback", undo: "rollback",
-  status: "status", health: "status", healthy: "status", check: "status",
-  audit: "audit", history: "audit",
-  help: "help", commands: "help",
+  deploy: "deploy",
+  deploys: "deploy",
+  deployed: "deploy",
+  deploying: "deploy",
+  deployment: "deploy",
+  redeploy: "deploy",
+  push: "deploy",
+  rollout: "deploy",
+  ship: "ship",
+  migrate: "migrate",
+  migrations: "migrate",
+  migration: "migrate",
+  migrated: "migrate",
+  "db:migrate": "migrate",
+  rollback: "rollback",
+  "roll-back": "rollback",
+  rollbacks: "rollback",
+  revert: "rollback",
+  undo: "rollback",
+  status: "status",
+  health: "status",
+  healthy: "status",
+  check: "status",
+  audit: "audit",
+  history: "audit",
+  help: "help",
+  commands: "help",
   canary: "canary",
-  apply: "apply", approve: "approve", approved: "approve", reject: "reject", rejected: "reject",
-  deny: "reject", decline: "reject", cancel: "cancel", abort: "cancel", nevermind: "cancel",
+  apply: "apply",
+  approve: "approve",
+  approved: "approve",
+  reject: "reject",
+  rejected: "reject",
+  deny: "reject",
+  decline: "reject",
+  cancel: "cancel",
+  abort: "cancel",
+  nevermind: "cancel",
 };
 
 /** Keywords and environment names long enough to be recognised with a typo. */
-const FUZZY_TARGETS = ["deploy", "deployment", "redeploy", "migrate", "migration", "migrations", "rollback", "status", "audit", "history", "canary", "production", "staging", "development"];
+const FUZZY_TARGETS = [
+  "deploy",
+  "deployment",
+  "redeploy",
+  "migrate",
+  "migration",
+  "migrations",
+  "rollback",
+  "status",
+  "audit",
+  "history",
+  "canary",
+  "production",
+  "staging",
+  "development",
+];
 
 const ENV_ALIASES: Record<string, string> = {
-  production: "production", prod: "production", prd: "production",
-  staging: "staging", stage: "staging", stg: "staging",
-  local: "local", locally: "local", localhost: "local", dev: "local", development: "local",
+  production: "production",
+  prod: "production",
+  prd: "production",
+  staging: "staging",
+  stage: "staging",
+  stg: "staging",
+  local: "local",
+  locally: "local",
+  localhost: "local",
+  dev: "local",
+  development: "local",
 };
 
 /** "<project>:<env>"; both parts start with a letter so times like 10:30 never look like environments. */
 const PROJECT_ENV = /^([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)$/;
 
 /** Word pairs typed as two words that mean one keyword. */
-const PAIRS: Record<string, string> = { "roll back": "rollback", "rolled back": "rollback", "roll out": "rollout", "never mind": "nevermind", "db migrate": "migrate" };
+const PAIRS: Record<string, string> = {
+  "roll back": "rollback",
+  "rolled back": "rollback",
+  "roll out": "rollout",
+  "never mind": "nevermind",
+  "db migrate": "migrate",
+};
 
 /** Messages longer than this are not commands; refusing them also bounds the parser's work. */
 export const MAX_COMMAND_LENGTH = 500;
@@ -63,7 +120,11 @@ export function tokenize(text: string): Token[] {
 
 /** "roll production back": the split phrasal verb around an environment is one rollback of it. */
 function rollsEnvBack(raws: string[], raw: string): boolean {
-  return raw.toLowerCase() === "back" && raws.at(-2)?.toLowerCase() === "roll" && envName(raws.at(-1)!.toLowerCase()) !== undefined;
+  return (
+    raw.toLowerCase() === "back" &&
+    raws.at(-2)?.toLowerCase() === "roll" &&
+    envName(raws.at(-1)!.toLowerCase()) !== undefined
+  );
 }
 
 /** Own-property lookup: these tables are plain objects, and "constructor" must not find Object's. */

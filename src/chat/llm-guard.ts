@@ -11,7 +11,18 @@ import type { Intent } from "../domain/intent";
  * stops its escalation); adopting or reverting drift; switching an environment's apply policy (it decides
  * what later plans do without asking).
  */
-const DECISIONS = new Set<Intent["kind"]>(["apply", "approve", "reject", "cancel", "promote", "stop", "resume", "ack", "drift", "policy"]);
+const DECISIONS = new Set<Intent["kind"]>([
+  "apply",
+  "approve",
+  "reject",
+  "cancel",
+  "promote",
+  "stop",
+  "resume",
+  "ack",
+  "drift",
+  "policy",
+]);
 
 /** Whether an intent acts on something already pending (see DECISIONS). */
 export function isDecision(intent: Intent): boolean {

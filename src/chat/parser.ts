@@ -11,7 +11,26 @@ import { monitoringIntent } from "./incidents";
 import { POLITE, auditSince, canarySteps, deployRef, migrateFirst, namedEnvs, rollbackRelease } from "./slots";
 
 const COMMAND_VERBS = new Set(["deploy", "ship", "migrate", "rollback", "status", "audit"]);
-const QUESTION_WORDS = new Set(["did", "does", "has", "have", "was", "were", "is", "are", "when", "why", "who", "where", "which", "should", "what", "whats", "how", "hows"]);
+const QUESTION_WORDS = new Set([
+  "did",
+  "does",
+  "has",
+  "have",
+  "was",
+  "were",
+  "is",
+  "are",
+  "when",
+  "why",
+  "who",
+  "where",
+  "which",
+  "should",
+  "what",
+  "whats",
+  "how",
+  "hows",
+]);
 /** A command verb after one of these is a noun: "rollback the deploy on production" is one rollback. */
 const DETERMINERS = new Set(["the", "a", "an", "this", "that", "last", "latest", "my", "our", "its", "previous"]);
 /** "at 5pm", "tonight": scheduling isn't supported, and running now instead would surprise. */
@@ -19,11 +38,62 @@ const SCHEDULED = /^(?:\d{1,2}(?::\d{2})?(?:am|pm)|\d{1,2}:\d{2}|tomorrow|tonigh
 const NEGATIONS = new Set(["dont", "not", "never", "doesnt", "didnt", "shouldnt", "wont", "cant", "cannot"]);
 /** Led by one of these, a message is that decision whatever follows ("approve the production deploy"). */
 const DECISIONS = new Set(["approve", "reject", "cancel"]);
-const APPLY_WORDS = new Set(["apply", "yes", "yep", "yeah", "yup", "y", "go", "proceed", "confirm", "confirmed", "lgtm", "execute", "ship", "do", "sure"]);
+const APPLY_WORDS = new Set([
+  "apply",
+  "yes",
+  "yep",
+  "yeah",
+  "yup",
+  "y",
+  "go",
+  "proceed",
+  "confirm",
+  "confirmed",
+  "lgtm",
+  "execute",
+  "ship",
+  "do",
+  "sure",
+]);
 const CANCEL_WORDS = new Set(["no", "nope", "nah", "n", "forget", "scratch", "drop"]);
 /** Words that may accompany a bare confirmation without changing it ("yes, ship it now"). */
-const CONFIRMATION_GLUE = new Set(["it", "this", "that", "plan", "ahead", "for", "run", "deploy", "rollback", "migrate", "right", "away", "and", "then"]);
-const STATUS_GLUE = new Set(["show", "about", "what", "whats", "how", "hows", "is", "on", "in", "of", "for", "with", "env", "environment", "doing", "going", "up", "ok", "running"]);
+const CONFIRMATION_GLUE = new Set([
+  "it",
+  "this",
+  "that",
+  "plan",
+  "ahead",
+  "for",
+  "run",
+  "deploy",
+  "rollback",
+  "migrate",
+  "right",
+  "away",
+  "and",
+  "then",
+]);
+const STATUS_GLUE = new Set([
+  "show",
+  "about",
+  "what",
+  "whats",
+  "how",
+  "hows",
+  "is",
+  "on",
+  "in",
+  "of",
+  "for",
+  "with",
+  "env",
+  "environment",
+  "doing",
+  "going",
+  "up",
+  "ok",
+  "running",
+]);
 const HELP_PHRASES = [
   /^(?:what|whats) (?:else )?(?:can|do|could) (?:you|u|i|we) (?:do|support|understand)\b/,
   /\bhow (?:do|can|should|would) (?:i|we)\b/,
@@ -67,7 +137,8 @@ function interpret(text: string): Intent[] {
   // A control that names its run ("pause the backfill", "halt the canary") is not a remediation either.
   const monitoring = controlsNamedRun(phrase) ? null : monitoringIntent(tokens, phrase);
   if (monitoring) return monitoring;
-  if (content.length > 0 && QUESTION_WORDS.has(content[0].word)) return question(tokens, content[0].word) ?? NOT_UNDERSTOOD;
+  if (content.length > 0 && QUESTION_WORDS.has(content[0].word))
+    return question(tokens, content[0].word) ?? NOT_UNDERSTOOD;
   // "show me what happened on staging today" asks for the audit however it starts.
   if (/\bwhat (?:has |have )?(?:happened|changed)\b/.test(phrase)) return audit(tokens);
   if (negatedBeforeAction(tokens)) return NOT_UNDERSTOOD;
@@ -90,7 +161,8 @@ function interpret(text: string): Intent[] {
 /** "how is staging?", "did the deploy to prod finish?" → status; "who deployed prod since monday?" → audit. */
 function question(tokens: Token[], first: string): Intent[] | null {
   const changes = tokens.some((t) => ["changed", "happened", "changes"].includes(t.word));
-  if (tokens.some((t) => t.word === "audit") || first === "who" || (["what", "whats"].includes(first) && changes)) return audit(tokens);
+  if (tokens.some((t) => t.word === "audit") || first === "who" || (["what", "whats"].includes(first) && changes))
+    return audit(tokens);
   // A question is never a command: "did the deploy to staging work?" must not start a deploy.
   const envs = namedEnvs(tokens, new Set(), false);
   return envs.length > 0 ? envs.map((env) => ({ kind: "status", env })) : null;
@@ -99,7 +171,9 @@ function question(tokens: Token[], first: string): Intent[] | null {
 /** "don't deploy prod", "not now": a negated command is refused rather than half-understood. */
 function negatedBeforeAction(tokens: Token[]): boolean {
   // "do" is left out: in "do not deploy" the action is "deploy", which the negation precedes.
-  const action = tokens.findIndex((t) => COMMAND_VERBS.has(t.word) || DECISIONS.has(t.word) || (APPLY_WORDS.has(t.word) && t.word !== "do"));
+  const action = tokens.findIndex(
+    (t) => COMMAND_VERBS.has(t.word) || DECISIONS.has(t.word) || (APPLY_WORDS.has(t.word) && t.word !== "do"),
+  );
   const negation = tokens.findIndex((t) => NEGATIONS.has(t.word));
   return negation >= 0 && (action < 0 || negation < action);
 }
@@ -193,7 +267,8 @@ function confirmation(content: Token[]): Intent[] | null {
     if (words[0] === "yes") return [{ kind: "approve", code }];
     if (words[0] === "no") return [{ kind: "reject", code }];
   }
-  const only = (allowed: Set<string>) => words.every((w) => allowed.has(w) || CONFIRMATION_GLUE.has(w)) && words.some((w) => allowed.has(w));
+  const only = (allowed: Set<string>) =>
+    words.every((w) => allowed.has(w) || CONFIRMATION_GLUE.has(w)) && words.some((w) => allowed.has(w));
   if (only(APPLY_WORDS)) return [{ kind: "apply" }];
   if (only(CANCEL_WORDS)) return [{ kind: "cancel" }];
   return null;
@@ -224,20 +299,25 @@ function controlsNamedRun(phrase: string): boolean {
 
 function runControl(tokens: Token[], phrase: string): Intent[] | null {
   const env = namedEnvs(tokens, new Set<number>(), false)[0];
-  if (/\b(?:text|sms|page|notify|alert|ping) me\b/.test(phrase)) return [env ? { kind: "subscribe", env } : { kind: "subscribe" }];
+  if (/\b(?:text|sms|page|notify|alert|ping) me\b/.test(phrase))
+    return [env ? { kind: "subscribe", env } : { kind: "subscribe" }];
   for (const [lead, kind] of CONTROL_LEADS) if (lead.test(phrase)) return [env ? { kind, env } : { kind }];
   return null;
 }
 
 /** Questions about desired state: the last change to an environment, or how two environments differ. */
 function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null {
-  const create = /^(?:please )?(?:create|make|clone|set up|spin up) (?:an? )?(?:new )?(?:env(?:ironment)? )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?) (?:env(?:ironment)? )?(?:from|based on|like|as a copy of) ([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\b/.exec(phrase);
+  const create =
+    /^(?:please )?(?:create|make|clone|set up|spin up) (?:an? )?(?:new )?(?:env(?:ironment)? )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?) (?:env(?:ironment)? )?(?:from|based on|like|as a copy of) ([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\b/.exec(
+      phrase,
+    );
   if (create) {
     const canonical = (name: string) => tokenize(name)[0]?.env ?? name;
     return [{ kind: "create-env", env: canonical(create[1]), from: canonical(create[2]) }];
   }
   const envs = namedEnvs(tokens, new Set<number>(), false);
-  if (/\bhow(?:s| is| are)?\b.*\bbackfill/.test(phrase) || /^backfill (?:status|progress)\b/.test(phrase)) return [envs[0] ? { kind: "progress", env: envs[0] } : { kind: "progress" }];
+  if (/\bhow(?:s| is| are)?\b.*\bbackfill/.test(phrase) || /^backfill (?:status|progress)\b/.test(phrase))
+    return [envs[0] ? { kind: "progress", env: envs[0] } : { kind: "progress" }];
   const chain = expandBackfillChain(tokens, phrase);
   if (chain) return chain;
   const backfill = /^(?:please )?(?:run (?:a |the )?)?backfill (?:of |the )?([a-z][a-z0-9_]*)\b/.exec(phrase);
@@ -245,35 +325,61 @@ function desiredStateQuestion(tokens: Token[], phrase: string): Intent[] | null 
     const rate = /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(phrase);
     const dryRun = /\bdry[ -]?run\b/.test(phrase);
     const job = `backfill${backfill[1][0].toUpperCase()}${backfill[1].slice(1)}`;
-    return envs.map((env) => ({ kind: "backfill", env, job, ...(rate ? { ratePerMinute: Number(rate[1]) } : {}), ...(dryRun ? { dryRun } : {}) }));
+    return envs.map((env) => ({
+      kind: "backfill",
+      env,
+      job,
+      ...(rate ? { ratePerMinute: Number(rate[1]) } : {}),
+      ...(dryRun ? { dryRun } : {}),
+    }));
   }
-  const setup = /^(?:please )?(?:set ?up|provision) (?:the )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)(?: env(?:ironment)?)?(?: (?:from|like) ([a-z][a-z0-9-]*))?$/.exec(phrase);
+  const setup =
+    /^(?:please )?(?:set ?up|provision) (?:the )?([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)(?: env(?:ironment)?)?(?: (?:from|like) ([a-z][a-z0-9-]*))?$/.exec(
+      phrase,
+    );
   if (setup && !/^(?:local|dev|development)$/.test(setup[1])) {
     const canonical = (name: string) => tokenize(name)[0]?.env ?? name;
     return [{ kind: "setup", env: canonical(setup[1]), ...(setup[2] ? { from: canonical(setup[2]) } : {}) }];
   }
-  const component = /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
+  const component =
+    /^(?:please )?(add|remove|drop|delete) (?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b/.exec(phrase);
   if (component && envs.length > 0) {
     const action = component[1] === "add" ? "add" : "remove";
     return envs.map((env) => ({ kind: "component", action, component: componentKind(component[2]), env }));
   }
   const resize = resizeComponent(phrase);
   if (resize && envs.length > 0) return envs.map((env) => ({ kind: "component", action: "resize", ...resize, env }));
-  if (/^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?(?: please| now| thanks)*$/.test(phrase)) return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
-  if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2) return [{ kind: "compare", env: envs[0], other: envs[1] }];
-  if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1) return [{ kind: "last-change", env: envs[0] }];
+  if (
+    /^(?:please )?(?:bootstrap|set up|setup) (?:the )?(?:local|dev|development)(?: env(?:ironment)?| stack)?(?: please| now| thanks)*$/.test(
+      phrase,
+    )
+  )
+    return [{ kind: "bootstrap", env: envs[0] ?? "local" }];
+  if (/\b(?:differ|differs|difference|differences|diff)\b/.test(phrase) && envs.length === 2)
+    return [{ kind: "compare", env: envs[0], other: envs[1] }];
+  if (/\b(?:last|latest|recent|previous) (?:change|changes|revision)\b/.test(phrase) && envs.length === 1)
+    return [{ kind: "last-change", env: envs[0] }];
   return null;
 }
 
 /** "resize Postgres on production to medium", "make staging's redis large", "scale postgres in staging to large". */
-function resizeComponent(phrase: string): { component: "redis" | "postgres" | "storage"; size: "small" | "medium" | "large" } | null {
-  const match = /^(?:please )?(?:resize|scale|make|set|change|grow|shrink) (?:(?:the )?[a-z][a-z0-9:-]* )?(?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b.*?\b(small|medium|large)(?: please| now| thanks)*$/.exec(phrase);
+function resizeComponent(
+  phrase: string,
+): { component: "redis" | "postgres" | "storage"; size: "small" | "medium" | "large" } | null {
+  const match =
+    /^(?:please )?(?:resize|scale|make|set|change|grow|shrink) (?:(?:the )?[a-z][a-z0-9:-]* )?(?:a |the )?(redis|postgres|postgresql|storage|s3|minio)\b.*?\b(small|medium|large)(?: please| now| thanks)*$/.exec(
+      phrase,
+    );
   return match ? { component: componentKind(match[1]), size: match[2] as "small" | "medium" | "large" } : null;
 }
 
 /** The component a word names: "postgresql" is postgres, "s3" and "minio" are storage. */
 function componentKind(word: string): "redis" | "postgres" | "storage" {
-  return word === "postgresql" ? "postgres" : word === "s3" || word === "minio" ? "storage" : (word as "redis" | "postgres" | "storage");
+  return word === "postgresql"
+    ? "postgres"
+    : word === "s3" || word === "minio"
+      ? "storage"
+      : (word as "redis" | "postgres" | "storage");
 }
 
 /**
@@ -284,7 +390,10 @@ function componentKind(word: string): "redis" | "postgres" | "storage" {
  * each side names exactly one, and they differ, or it is no chain (and no half of one).
  */
 function expandBackfillChain(tokens: Token[], phrase: string): Intent[] | null {
-  const m = /^(?:please )?add (?:an? |the )?(?:new )?([a-z][a-z0-9_]*) column and backfill (?:the |its )?([a-z][a-z0-9_]*)\b.*\bthen\b/.exec(phrase);
+  const m =
+    /^(?:please )?add (?:an? |the )?(?:new )?([a-z][a-z0-9_]*) column and backfill (?:the |its )?([a-z][a-z0-9_]*)\b.*\bthen\b/.exec(
+      phrase,
+    );
   // "add timezone column and backfill it": the backfilled column is the one added, or it is another request.
   const column = m?.[2] === "it" ? m[1] : m?.[2];
   if (!m || column !== m[1]) return null;
@@ -293,7 +402,8 @@ function expandBackfillChain(tokens: Token[], phrase: string): Intent[] | null {
   const [first, next] = [envsIn(tokens.slice(0, split)), envsIn(tokens.slice(split + 1))];
   if (first.length !== 1 || next.length !== 1 || first[0] === next[0]) return null;
   const job = `backfill${column[0].toUpperCase()}${column.slice(1)}`;
-  const rateOf = (part: Token[]) => /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(part.map((t) => t.lower).join(" "))?.[1];
+  const rateOf = (part: Token[]) =>
+    /\bat (\d{1,7}) ?(?:users|rows|records)?\s*(?:\/|per |a )\s*min/.exec(part.map((t) => t.lower).join(" "))?.[1];
   const firstRate = rateOf(tokens.slice(0, split));
   const nextRate = rateOf(tokens.slice(split + 1));
   return [
@@ -305,7 +415,10 @@ function expandBackfillChain(tokens: Token[], phrase: string): Intent[] | null {
 
 /** "turn off auto-apply on staging" / "enable auto-apply for qa": the one policy switch chat can flip. */
 function applyPolicy(text: string): Intent[] | null {
-  const m = /^\s*(?:please\s+)?(turn\s+(on|off)|switch\s+(on|off)|enable|disable)\s+auto[- ]?apply\s+(?:on|for|in)\s+([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\s*[.!]?\s*$/i.exec(text);
+  const m =
+    /^\s*(?:please\s+)?(turn\s+(on|off)|switch\s+(on|off)|enable|disable)\s+auto[- ]?apply\s+(?:on|for|in)\s+([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)?)\s*[.!]?\s*$/i.exec(
+      text,
+    );
   if (!m) return null;
   const on = (m[2] ?? m[3] ?? (m[1].toLowerCase() === "enable" ? "on" : "off")).toLowerCase() === "on";
   const env = m[4].toLowerCase() === "prod" ? "production" : m[4].toLowerCase();

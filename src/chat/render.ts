@@ -22,7 +22,12 @@ const MARK: Record<string, string> = { succeeded: "✓", failed: "✗", running:
 /** One line per changed path: "+ added", "- removed", "~ changed: from → to". */
 export function renderDiff(diff: { path: string; op: string; from?: unknown; to?: unknown }[]): string[] {
   const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
-  return diff.slice(0, 40).map((d) => `  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.op === "add" ? show(d.to) : d.op === "remove" ? show(d.from) : `${show(d.from)} → ${show(d.to)}`}`)
+  return diff
+    .slice(0, 40)
+    .map(
+      (d) =>
+        `  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.op === "add" ? show(d.to) : d.op === "remove" ? show(d.from) : `${show(d.from)} → ${show(d.to)}`}`,
+    )
     .concat(diff.length > 40 ? [`  … and ${diff.length - 40} more`] : []);
 }
 
@@ -32,7 +37,10 @@ export function renderPlan(plan: PlanLike): string {
   plan.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${s.summary}`));
   if (plan.diff.length) {
     lines.push("Changes:");
-    for (const d of plan.diff) lines.push(`  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.from === undefined ? "" : `${String(d.from)} → `}${d.to === undefined ? "(removed)" : String(d.to)}`);
+    for (const d of plan.diff)
+      lines.push(
+        `  ${d.op === "add" ? "+" : d.op === "remove" ? "-" : "~"} ${d.path}: ${d.from === undefined ? "" : `${String(d.from)} → `}${d.to === undefined ? "(removed)" : String(d.to)}`,
+      );
   } else lines.push("Changes: none to the desired state");
   lines.push(`Risk: ${plan.risk.level}${plan.risk.notes.length ? ` — ${plan.risk.notes.join("; ")}` : ""}`);
   return lines.join("\n");
@@ -42,7 +50,8 @@ export function renderPlan(plan: PlanLike): string {
 export function renderRun(run: RunLike): string {
   const lines = [`Run ${run.id}: ${run.status}${run.error ? ` — ${run.error}` : ""}`];
   for (const s of run.steps) {
-    const detail = s.status === "failed" && s.error ? ` (${s.error})` : s.note && s.status !== "pending" ? ` — ${s.note}` : "";
+    const detail =
+      s.status === "failed" && s.error ? ` (${s.error})` : s.note && s.status !== "pending" ? ` — ${s.note}` : "";
     lines.push(`  ${MARK[s.status] ?? "·"} ${s.summary}${detail}`);
   }
   return lines.join("\n");
@@ -56,13 +65,25 @@ export interface EnvLike {
 }
 
 /** What an environment runs now and what is happening to it. */
-export function renderStatus(env: EnvLike, recent: { id: string; type: string; status: string; createdAt: string }[]): string {
+export function renderStatus(
+  env: EnvLike,
+  recent: { id: string; type: string; status: string; createdAt: string }[],
+): string {
   const lines = [`${env.env} (spec revision ${env.revision})`];
   if (env.currentRelease) {
     lines.push(`Current release ${env.currentRelease.version}:`);
-    for (const [name, s] of Object.entries(env.currentRelease.services)) lines.push(`  ${name}: ${s.commitMessage} (${s.commitSha.slice(0, 7)})`);
+    for (const [name, s] of Object.entries(env.currentRelease.services))
+      lines.push(`  ${name}: ${s.commitMessage} (${s.commitSha.slice(0, 7)})`);
   } else lines.push("No release recorded yet.");
-  lines.push(env.activeRun ? `Active: ${env.activeRun.type} run ${env.activeRun.id} is ${env.activeRun.status}.` : "No run in progress.");
-  if (recent.length) lines.push("Recent runs:", ...recent.map((r) => `  ${r.createdAt.slice(0, 16).replace("T", " ")} ${r.type} ${r.id} — ${r.status}`));
+  lines.push(
+    env.activeRun
+      ? `Active: ${env.activeRun.type} run ${env.activeRun.id} is ${env.activeRun.status}.`
+      : "No run in progress.",
+  );
+  if (recent.length)
+    lines.push(
+      "Recent runs:",
+      ...recent.map((r) => `  ${r.createdAt.slice(0, 16).replace("T", " ")} ${r.type} ${r.id} — ${r.status}`),
+    );
   return lines.join("\n");
 }

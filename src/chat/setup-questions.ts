@@ -59,13 +59,34 @@ export interface SetupQuestion {
   secret?: boolean;
 }
 
-const ENV_WORDS: Record<string, SetupEnv> = { local: "local", dev: "local", staging: "staging", stage: "staging", production: "production", prod: "production" };
-const DEFAULT_WORDS = new Set(["default", "defaults", "skip", "yes", "ok", "okay", "sure", "keep", "same", "fine", "y", "none"]);
+const ENV_WORDS: Record<string, SetupEnv> = {
+  local: "local",
+  dev: "local",
+  staging: "staging",
+  stage: "staging",
+  production: "production",
+  prod: "production",
+};
+const DEFAULT_WORDS = new Set([
+  "default",
+  "defaults",
+  "skip",
+  "yes",
+  "ok",
+  "okay",
+  "sure",
+  "keep",
+  "same",
+  "fine",
+  "y",
+  "none",
+]);
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const REPO = /^[\w.-]+\/[\w.-]+$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 /** Shapes of credentials people paste: Stripe keys and webhook secrets, SendGrid keys. */
-export const CREDENTIAL = /\b(?:(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9_]{4,}|whsec_[A-Za-z0-9]{4,}|SG\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]+)?)\b/;
+export const CREDENTIAL =
+  /\b(?:(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9_]{4,}|whsec_[A-Za-z0-9]{4,}|SG\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]+)?)\b/;
 
 /**
  * Recognises the setup sentence: "set up" / "provision" naming two or more environments, or a project
@@ -75,13 +96,16 @@ export function parseSetupRequest(text: string): SetupRequest | null {
   const trimmed = text.trim();
   if (!/^(?:please\s+)?(?:set\s?up|provision)\b/i.test(trimmed)) return null;
   // "set up production from staging" copies one environment: that is the parser's setup run.
-  if (/\b(?:from|like|based on|copy of)\s+(?:the\s+)?(?:local|dev|staging|stage|production|prod)\b/i.test(trimmed)) return null;
+  if (/\b(?:from|like|based on|copy of)\s+(?:the\s+)?(?:local|dev|staging|stage|production|prod)\b/i.test(trimmed))
+    return null;
   const words = trimmed.toLowerCase().split(/[^a-z0-9+]+/);
   const envs = SETUP_ENVS.filter((e) => words.some((w) => ENV_WORDS[w] === e));
   const project = /\bfor\s+(.+?)(?:\s+(?:on|using|with|in|at)\b|[.,;!]|$)/i.exec(trimmed)?.[1]?.trim();
   const projectName = project && !/^(?:local|staging|production|prod|dev|me|us)$/i.test(project) ? project : undefined;
   if (envs.length < 2 && !projectName) return null;
-  const connections = (["stripe", "sendgrid", "twilio"] as const).filter((c) => words.includes(c) || (c === "twilio" && words.includes("sms")));
+  const connections = (["stripe", "sendgrid", "twilio"] as const).filter(
+    (c) => words.includes(c) || (c === "twilio" && words.includes("sms")),
+  );
   return { ...(projectName ? { projectName } : {}), envs: envs.length ? envs : [...SETUP_ENVS], connections };
 }
 
@@ -96,53 +120,79 @@ function* questions(facts: SetupFacts, a: SetupAnswers): Generator<SetupQuestion
   const project = a.project ?? facts.request.projectName;
   yield project ? null : { slot: "project", text: "What is the project called?" };
   for (const [name, s] of Object.entries(facts.services)) {
-    yield a.sources[name] ? null : {
-      slot: `source.${name}`,
-      text: `${name}: which repository and build? Default: ${s.repo} (branch ${s.branch}), built with ${s.build}. Answer "default", a build (${BUILDS.join(", ")}) or owner/repo[@branch].`,
-      options: ["default", ...BUILDS.filter((b) => b !== s.build)],
-    };
+    yield a.sources[name]
+      ? null
+      : {
+          slot: `source.${name}`,
+          text: `${name}: which repository and build? Default: ${s.repo} (branch ${s.branch}), built with ${s.build}. Answer "default", a build (${BUILDS.join(", ")}) or owner/repo[@branch].`,
+          options: ["default", ...BUILDS.filter((b) => b !== s.build)],
+        };
   }
   for (const env of envs.filter((e) => e !== "local" && !facts.knownDomains?.includes(e))) {
     const defaults = facts.defaultDomains[env] ?? {};
-    yield a.domains[env] ? null : {
-      slot: `domains.${env}`,
-      text: `Domains for ${env}? Default: ${Object.entries(defaults).map(([s, h]) => `${s} ${h}`).join(", ") || "none"}. Answer "default", a hostname for web (api gets api.<it>), or api=<host> web=<host>.`,
-      options: ["default"],
-    };
+    yield a.domains[env]
+      ? null
+      : {
+          slot: `domains.${env}`,
+          text: `Domains for ${env}? Default: ${
+            Object.entries(defaults)
+              .map(([s, h]) => `${s} ${h}`)
+              .join(", ") || "none"
+          }. Answer "default", a hostname for web (api gets api.<it>), or api=<host> web=<host>.`,
+          options: ["default"],
+        };
   }
-  yield a.components || facts.knownComponents ? null : {
-    slot: "components",
-    text: "Postgres is always included. Which optional components? Storage (S3-compatible, for PDFs and images) is recommended; Redis is optional.",
-    options: ["storage", "redis and storage", "redis", "none"],
-  };
+  yield a.components || facts.knownComponents
+    ? null
+    : {
+        slot: "components",
+        text: "Postgres is always included. Which optional components? Storage (S3-compatible, for PDFs and images) is recommended; Redis is optional.",
+        options: ["storage", "redis and storage", "redis", "none"],
+      };
   const stores = (env: string, name: string) => (facts.storedSecrets[env] ?? []).includes(name);
   if (connections.includes("stripe")) {
     const testEnvs = envs.filter((e) => e !== "production");
     const needsTest = testEnvs.some((e) => !stores(e, "STRIPE_SECRET_KEY"));
-    yield !needsTest || a.secretRefs["stripe.test"] ? null : {
-      slot: "stripe.test", secret: true,
-      text: `Stripe test key for ${testEnvs.join(" and ")} (sk_test_… or a restricted rk_test_…)? It is stored encrypted and never shown again.`,
-    };
-    yield !envs.includes("production") || stores("production", "STRIPE_SECRET_KEY") || a.secretRefs["stripe.live"] ? null : {
-      slot: "stripe.live", secret: true,
-      text: "Stripe live key for production (sk_live_… or a restricted rk_live_…)? Live keys are accepted for production only.",
-    };
+    yield !needsTest || a.secretRefs["stripe.test"]
+      ? null
+      : {
+          slot: "stripe.test",
+          secret: true,
+          text: `Stripe test key for ${testEnvs.join(" and ")} (sk_test_… or a restricted rk_test_…)? It is stored encrypted and never shown again.`,
+        };
+    yield !envs.includes("production") || stores("production", "STRIPE_SECRET_KEY") || a.secretRefs["stripe.live"]
+      ? null
+      : {
+          slot: "stripe.live",
+          secret: true,
+          text: "Stripe live key for production (sk_live_… or a restricted rk_live_…)? Live keys are accepted for production only.",
+        };
   }
   if (connections.includes("sendgrid")) {
-    yield envs.every((e) => stores(e, "SENDGRID_API_KEY")) || a.secretRefs["sendgrid.key"] ? null : {
-      slot: "sendgrid.key", secret: true, text: "SendGrid API key (SG.…)? Local mail goes to a sink; the key serves the deployed environments.",
-    };
+    yield envs.every((e) => stores(e, "SENDGRID_API_KEY")) || a.secretRefs["sendgrid.key"]
+      ? null
+      : {
+          slot: "sendgrid.key",
+          secret: true,
+          text: "SendGrid API key (SG.…)? Local mail goes to a sink; the key serves the deployed environments.",
+        };
     const zone = defaultSenderDomain(facts);
-    yield facts.senderDomain || a.senderDomain ? null : {
-      slot: "sendgrid.sender",
-      text: `Which sender address or domain should SendGrid authenticate?${zone ? ` Default: ${zone}` : ""} Its DNS records are written to Cloudflare for you.`,
-      ...(zone ? { options: ["default"] } : {}),
-    };
+    yield facts.senderDomain || a.senderDomain
+      ? null
+      : {
+          slot: "sendgrid.sender",
+          text: `Which sender address or domain should SendGrid authenticate?${zone ? ` Default: ${zone}` : ""} Its DNS records are written to Cloudflare for you.`,
+          ...(zone ? { options: ["default"] } : {}),
+        };
   }
   if (envs.includes("production")) {
-    yield facts.productionPhones.length || a.sms ? null : {
-      slot: "sms", text: "Phone numbers for production alerts and approvals (E.164, e.g. +15551234567; several separated by commas), or \"skip\".", options: ["skip"],
-    };
+    yield facts.productionPhones.length || a.sms
+      ? null
+      : {
+          slot: "sms",
+          text: 'Phone numbers for production alerts and approvals (E.164, e.g. +15551234567; several separated by commas), or "skip".',
+          options: ["skip"],
+        };
   }
 }
 
@@ -174,8 +224,9 @@ export function applyAnswer(facts: SetupFacts, answers: SetupAnswers, slot: stri
   }
   if (slot.startsWith("domains.")) {
     const env = slot.slice("domains.".length);
-    const domains = isDefault ? facts.defaultDomains[env] ?? {} : readDomains(lower);
-    if (!domains) return { ok: false, error: "say \"default\", a hostname such as staging.example.com, or api=<host> web=<host>" };
+    const domains = isDefault ? (facts.defaultDomains[env] ?? {}) : readDomains(lower);
+    if (!domains)
+      return { ok: false, error: 'say "default", a hostname such as staging.example.com, or api=<host> web=<host>' };
     next.domains[env] = domains;
     return { ok: true, answers: next };
   }
@@ -189,7 +240,8 @@ export function applyAnswer(facts: SetupFacts, answers: SetupAnswers, slot: stri
   }
   if (slot === "sendgrid.sender") {
     const candidate = isDefault ? defaultSenderDomain(facts) : lower.includes("@") ? lower.split("@").pop() : lower;
-    if (!candidate || !HOSTNAME.test(candidate)) return { ok: false, error: "an address such as billing@example.com or a domain such as example.com, please" };
+    if (!candidate || !HOSTNAME.test(candidate))
+      return { ok: false, error: "an address such as billing@example.com or a domain such as example.com, please" };
     next.senderDomain = candidate;
     return { ok: true, answers: next };
   }
@@ -203,13 +255,18 @@ export function applyAnswer(facts: SetupFacts, answers: SetupAnswers, slot: stri
   return { ok: false, error: `unknown question ${slot}` };
 }
 
-function readSource(fallback: SetupFacts["services"][string] | undefined, lower: string, isDefault: boolean): SetupAnswers["sources"][string] | null {
+function readSource(
+  fallback: SetupFacts["services"][string] | undefined,
+  lower: string,
+  isDefault: boolean,
+): SetupAnswers["sources"][string] | null {
   if (!fallback) return null;
   if (isDefault) return { ...fallback };
   let { repo, branch, build } = fallback;
   let understood = false;
   for (const word of lower.split(/[\s,]+/).filter(Boolean)) {
-    const normalized = word === "docker" ? "dockerfile" : word === "buildpack" || word === "buildpacks" ? "railpack" : word;
+    const normalized =
+      word === "docker" ? "dockerfile" : word === "buildpack" || word === "buildpacks" ? "railpack" : word;
     if ((BUILDS as readonly string[]).includes(normalized)) {
       build = normalized as Build;
       understood = true;

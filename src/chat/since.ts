@@ -6,9 +6,24 @@
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const UNITS: Record<string, number> = {
-  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: HOUR, hr: HOUR, hrs: HOUR, hour: HOUR, hours: HOUR,
-  d: DAY, day: DAY, days: DAY, w: 7 * DAY, week: 7 * DAY, weeks: 7 * DAY, month: 30 * DAY, months: 30 * DAY,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: HOUR,
+  hr: HOUR,
+  hrs: HOUR,
+  hour: HOUR,
+  hours: HOUR,
+  d: DAY,
+  day: DAY,
+  days: DAY,
+  w: 7 * DAY,
+  week: 7 * DAY,
+  weeks: 7 * DAY,
+  month: 30 * DAY,
+  months: 30 * DAY,
 };
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
@@ -17,7 +32,11 @@ const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "frida
  * rather than silently widen the window to "everything".
  */
 export function sinceInstant(since: string, now: number): string | undefined {
-  const text = since.trim().toLowerCase().replace(/\s+ago$/, "").replace(/\s+/g, " ");
+  const text = since
+    .trim()
+    .toLowerCase()
+    .replace(/\s+ago$/, "")
+    .replace(/\s+/g, " ");
   const iso = (ms: number) => new Date(ms).toISOString();
   const today = Math.floor(now / DAY) * DAY;
   if (text === "today" || text === "this morning") return iso(today);

@@ -7,28 +7,118 @@ import { keywordOf, type Token } from "./lexicon";
 
 /** Politeness and filler that never change what a message asks for. */
 export const POLITE = new Set([
-  "please", "pls", "plz", "kindly", "can", "could", "would", "will", "you", "u", "we", "i", "me", "us", "lets", "let",
-  "hey", "hi", "hello", "ok", "okay", "thanks", "thank", "thx", "ty", "just", "now", "the", "a", "an", "my", "our", "bot",
+  "please",
+  "pls",
+  "plz",
+  "kindly",
+  "can",
+  "could",
+  "would",
+  "will",
+  "you",
+  "u",
+  "we",
+  "i",
+  "me",
+  "us",
+  "lets",
+  "let",
+  "hey",
+  "hi",
+  "hello",
+  "ok",
+  "okay",
+  "thanks",
+  "thank",
+  "thx",
+  "ty",
+  "just",
+  "now",
+  "the",
+  "a",
+  "an",
+  "my",
+  "our",
+  "bot",
 ]);
 const ARTICLES = new Set(["the", "a", "an", "our", "my", "this", "that"]);
 const PREPOSITIONS = new Set(["to", "on", "in", "into", "onto", "for", "of"]);
 const CONNECTORS = new Set(["and", "then", "plus", "&", "also"]);
 /** Words that describe what to deploy without naming a ref: the default (branch head) is meant. */
 const NOT_A_REF = new Set([
-  "latest", "newest", "head", "current", "new", "code", "changes", "change", "build", "app", "everything", "all", "it",
-  "api", "web", "cron", "service", "services", "release", "version", "previous", "last", "good", "env", "environment",
-  "with", "and", "then", "first", "again", "now", "please",
+  "latest",
+  "newest",
+  "head",
+  "current",
+  "new",
+  "code",
+  "changes",
+  "change",
+  "build",
+  "app",
+  "everything",
+  "all",
+  "it",
+  "api",
+  "web",
+  "cron",
+  "service",
+  "services",
+  "release",
+  "version",
+  "previous",
+  "last",
+  "good",
+  "env",
+  "environment",
+  "with",
+  "and",
+  "then",
+  "first",
+  "again",
+  "now",
+  "please",
 ]);
 const REF_MARKERS = new Set(["at", "ref", "@", "commit", "sha", "version", "tag", "branch", "revision"]);
 const RELEASE_MARKERS = new Set(["release", "version", "tag", "commit", "revision", "sha", "ref"]);
 const VERSION_OR_SHA = /^(?:v\d+(?:\.\d+)*(?:[-+.][0-9a-z.-]+)?|(?=[0-9a-f]*\d)[0-9a-f]{7,40})$/i;
 const REF_CHARS = /^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$/;
 const CUSTOM_ENV = /^[a-z][a-z0-9-]{1,40}$/;
-const CANARY_GLUE = new Set(["at", "steps", "step", "of", "with", "and", "then", "to", "percent", "%", "->", "weights"]);
+const CANARY_GLUE = new Set([
+  "at",
+  "steps",
+  "step",
+  "of",
+  "with",
+  "and",
+  "then",
+  "to",
+  "percent",
+  "%",
+  "->",
+  "weights",
+]);
 const MIGRATION_NEGATIONS = new Set(["without", "no", "skip", "skipping", "dont", "not", "never", "excluding"]);
 const TIME_WORDS = /^(?:yesterday|today|tonight|\d{4}-\d{2}-\d{2}(?:t[\d:.]+(?:z|[+-]\d{2}:?\d{2})?)?)$/;
 const DURATION = /^\d+(?:h|d|w|m|min|mins|hrs?|hours?|days?|weeks?|minutes?)$/;
-const DURATION_UNITS = new Set(["h", "hour", "hours", "hr", "hrs", "d", "day", "days", "w", "week", "weeks", "m", "min", "mins", "minute", "minutes"]);
+const DURATION_UNITS = new Set([
+  "h",
+  "hour",
+  "hours",
+  "hr",
+  "hrs",
+  "d",
+  "day",
+  "days",
+  "w",
+  "week",
+  "weeks",
+  "m",
+  "min",
+  "mins",
+  "minute",
+  "minutes",
+]);
 const PERIOD_WORDS = new Set(["hour", "day", "week", "month", "night", "deploy", "release"]);
 
 /**
@@ -58,13 +148,20 @@ function introducedByPreposition(tokens: Token[], i: number): boolean {
 }
 
 function onlyGlueBetween(tokens: Token[], from: number, to: number): boolean {
-  return tokens.slice(from + 1, to).every((t) => CONNECTORS.has(t.word) || ARTICLES.has(t.word) || PREPOSITIONS.has(t.word));
+  return tokens
+    .slice(from + 1, to)
+    .every((t) => CONNECTORS.has(t.word) || ARTICLES.has(t.word) || PREPOSITIONS.has(t.word));
 }
 
 function customEnv(tokens: Token[], used: Set<number>, verb: number | undefined): string | undefined {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (!(introducedByPreposition(tokens, i) || (verb !== undefined && i === verb + 1)) || used.has(i) || !CUSTOM_ENV.test(t.lower)) continue;
+    if (
+      !(introducedByPreposition(tokens, i) || (verb !== undefined && i === verb + 1)) ||
+      used.has(i) ||
+      !CUSTOM_ENV.test(t.lower)
+    )
+      continue;
     if (keywordOf(t.lower) !== undefined || t.word !== t.lower || VERSION_OR_SHA.test(t.lower)) continue;
     if (POLITE.has(t.lower) || ARTICLES.has(t.lower) || PREPOSITIONS.has(t.lower) || NOT_A_REF.has(t.lower)) continue;
     if (TIME_WORDS.test(t.lower) || DURATION.test(t.lower) || t.lower === "past") continue;
@@ -86,7 +183,9 @@ export function deployRef(tokens: Token[], verb: number, used: Set<number>): str
   for (let i = 0; i < tokens.length; i++) {
     if (REF_MARKERS.has(tokens[i].word) && isRefCandidate(tokens, i + 1, used)) return take(tokens, i + 1, used);
   }
-  const envAt = tokens.findIndex((t, i) => i > verb && t.env !== undefined && used.has(i) && introducedByPreposition(tokens, i));
+  const envAt = tokens.findIndex(
+    (t, i) => i > verb && t.env !== undefined && used.has(i) && introducedByPreposition(tokens, i),
+  );
   for (let i = verb + 1; envAt > 0 && i < envAt; i++) {
     if (PREPOSITIONS.has(tokens[i].word)) break;
     if (isRefCandidate(tokens, i, used)) return take(tokens, i, used);
@@ -143,7 +242,10 @@ export function canarySteps(tokens: Token[], used: Set<number>): number[] | "inv
 }
 
 function canaryWeights(token: Token): number[] | undefined {
-  const parts = token.lower.split(/[/,]/).map((p) => p.replace(/%+$/, "")).filter((p) => p !== "");
+  const parts = token.lower
+    .split(/[/,]/)
+    .map((p) => p.replace(/%+$/, ""))
+    .filter((p) => p !== "");
   return parts.length > 0 && parts.every((p) => /^\d{1,4}$/.test(p)) ? parts.map(Number) : undefined;
 }
 

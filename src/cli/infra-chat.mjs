@@ -58,11 +58,16 @@ process.exit(exit);
 function printRun(run) {
   for (const step of run.steps) {
     const line = `${step.status}${step.note ? ` — ${step.note}` : ""}${step.error ? ` — ${step.error}` : ""}`;
-    if (printed.get(`${run.id}/${step.id}`) !== line && step.status !== "pending") console.log(`  [${step.status}] ${step.summary}${step.note || step.error ? ` — ${step.error ?? step.note}` : ""}`);
+    if (printed.get(`${run.id}/${step.id}`) !== line && step.status !== "pending")
+      console.log(
+        `  [${step.status}] ${step.summary}${step.note || step.error ? ` — ${step.error ?? step.note}` : ""}`,
+      );
     printed.set(`${run.id}/${step.id}`, line);
   }
   if (run.canary && printed.get(`${run.id}/canary`) !== `${run.canary.phase}/${run.canary.weight}`) {
-    console.log(`  canary ${run.canary.phase} at ${run.canary.weight}%${run.canary.lastScore == null ? "" : `, score ${run.canary.lastScore}`}`);
+    console.log(
+      `  canary ${run.canary.phase} at ${run.canary.weight}%${run.canary.lastScore == null ? "" : `, score ${run.canary.lastScore}`}`,
+    );
     printed.set(`${run.id}/canary`, `${run.canary.phase}/${run.canary.weight}`);
   }
   if (finalStatus.get(run.id) !== run.status && run.error) console.log(`  ${run.error}`);
@@ -79,7 +84,11 @@ async function* serverSentEvents(body) {
       const frame = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const event = /^event: ?(.*)$/m.exec(frame)?.[1] ?? "message";
-      const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+      const data = frame
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, ""))
+        .join("\n");
       if (data) yield { event, data: JSON.parse(data) };
     }
   }

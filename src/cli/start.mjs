@@ -19,9 +19,18 @@ const defaults = {
 };
 for (const [k, v] of Object.entries(defaults)) if (!vars[k]) vars[k] = v;
 vars.PUBLIC_URL = `http://localhost:${port}`;
-writeFileSync(".dev.vars", Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+writeFileSync(
+  ".dev.vars",
+  Object.entries(vars)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("\n") + "\n",
+  { mode: 0o600 },
+);
 
-const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "1" } });
+const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+  stdio: ["ignore", "inherit", "inherit"],
+  env: { ...process.env, CI: "1" },
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn("wrangler", ["dev", "--port", port, "--ip", "127.0.0.1"], { stdio: "inherit" });
@@ -44,7 +53,12 @@ if (!seeded.ok) {
 
 function readDevVars() {
   if (!existsSync(".dev.vars")) return {};
-  return Object.fromEntries(readFileSync(".dev.vars", "utf8").split("\n").filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    readFileSync(".dev.vars", "utf8")
+      .split("\n")
+      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 }
 
 async function waitForServer(url) {

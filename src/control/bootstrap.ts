@@ -9,22 +9,33 @@ import type { ControlContext } from "./context";
  * "bootstrap local": compose.yaml, .env.local (staging's variable names, secretref:// placeholders,
  * never values), tunnel config, seed scripts and README as one tar.gz, kept in R2 by spec revision.
  */
-export async function localBootstrap(cx: ControlContext, envRef: string): Promise<{ key: string; filename: string; bytes: Uint8Array }> {
+export async function localBootstrap(
+  cx: ControlContext,
+  envRef: string,
+): Promise<{ key: string; filename: string; bytes: Uint8Array }> {
   requireRole(cx.actor.role, "read");
   const local = await findEnv(cx.db, envRef);
   const siblings = await listEnvs(cx.db, local.projectId);
   const reference = siblings.find((e) => e.name === "staging") ?? siblings.find((e) => e.name !== local.name);
   if (!reference) throw new AppError("conflict", `${local.env} has no other environment to mirror`);
-  const [{ revision, spec }, { spec: referenceSpec }] = await Promise.all([specAt(cx.db, local.id), specAt(cx.db, reference.id)]);
+  const [{ revision, spec }, { spec: referenceSpec }] = await Promise.all([
+    specAt(cx.db, local.id),
+    specAt(cx.db, reference.id),
+  ]);
   const key = `bootstrap/${local.id}/r${revision}-from-${reference.name}.tar.gz`;
   const filename = `${bootstrapRoot(local.projectSlug)}.tar.gz`;
   const stored = await cx.env.ARTIFACTS.get(key);
   if (stored) return { key, filename, bytes: new Uint8Array(await stored.arrayBuffer()) };
   const now = new Date(cx.now());
   const files = bootstrapFiles({
-    projectSlug: local.projectSlug, projectName: local.projectName, local: spec, reference: referenceSpec,
-    referenceEnv: reference.name, secretRef: (name) => `secretref://${local.projectSlug}/${local.name}/${name}`,
-    publicUrl: cx.env.PUBLIC_URL, generatedAt: now.toISOString(),
+    projectSlug: local.projectSlug,
+    projectName: local.projectName,
+    local: spec,
+    reference: referenceSpec,
+    referenceEnv: reference.name,
+    secretRef: (name) => `secretref://${local.projectSlug}/${local.name}/${name}`,
+    publicUrl: cx.env.PUBLIC_URL,
+    generatedAt: now.toISOString(),
   });
   const bytes = await tarGz(files, { root: bootstrapRoot(local.projectSlug), mtime: now });
   await cx.env.ARTIFACTS.put(key, bytes, { httpMetadata: { contentType: "application/gzip" } });

@@ -13,20 +13,33 @@ import { classifyStripeKey, stripeKeyRefusal } from "../providers/stripe/keys";
 import type { ControlContext } from "./context";
 import { recordForEnv, recordGlobal } from "./audit";
 
-export const CreateProject = z.object({ name: z.string().trim().min(1).max(100), template: z.enum(["invoice-perfect"]).optional() }).strict();
-export const CreateEnvironment = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "lowercase letters, digits and dashes"),
-  from: z.string().optional(),
-  overrides: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const CreateProject = z
+  .object({ name: z.string().trim().min(1).max(100), template: z.enum(["invoice-perfect"]).optional() })
+  .strict();
+export const CreateEnvironment = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "lowercase letters, digits and dashes"),
+    from: z.string().optional(),
+    overrides: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 export const PutSecret = z.object({ value: z.string().min(1).max(8192) }).strict();
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 
-const slugify = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "project";
+const slugify = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40) || "project";
 
 /** Finds a project by id or slug; 404 otherwise. */
 export async function findProject(cx: ControlContext, ref: string) {
-  const rows = await cx.db.select().from(projects).where(ref.startsWith("prj_") ? eq(projects.id, ref) : eq(projects.slug, ref)).limit(1);
+  const rows = await cx.db
+    .select()
+    .from(projects)
+    .where(ref.startsWith("prj_") ? eq(projects.id, ref) : eq(projects.slug, ref))
+    .limit(1);
   if (!rows[0]) throw new AppError("not_found", `project ${ref} not found`);
   return rows[0];
 }
@@ -35,24 +48,35 @@ export async function findProject(cx: ControlContext, ref: string) {
 export async function createProject(cx: ControlContext, input: z.infer<typeof CreateProject>) {
   requireRole(cx.actor.role, "manage-environments");
   const slug = slugify(input.name);
-  if ((await cx.db.select().from(projects).where(eq(projects.slug, slug))).length) throw new AppError("conflict", `project ${slug} exists`);
+  if ((await cx.db.select().from(projects).where(eq(projects.slug, slug))).length)
+    throw new AppError("conflict", `project ${slug} exists`);
   const now = new Date(cx.now()).toISOString();
   const project = { id: newId("prj"), slug, name: input.name, template: input.template ?? null, createdAt: now };
   await cx.db.batch([
     cx.db.insert(projects).values(project),
     ...["railway", "cloudflare", "stripe", "sendgrid", "twilio"].map((provider) =>
-      cx.db.insert(connections).values({ projectId: project.id, provider, status: "unconfigured", metadata: {}, updatedAt: now })),
+      cx.db
+        .insert(connections)
+        .values({ projectId: project.id, provider, status: "unconfigured", metadata: {}, updatedAt: now }),
+    ),
   ]);
-  await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } }]);
+  await recordGlobal(cx.env, [
+    { actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } },
+  ]);
   return project;
 }
 
 /** Creates an environment's desired state: from the template, or copied from another with overrides. */
-export async function createEnvironment(cx: ControlContext, projectRef: string, input: z.infer<typeof CreateEnvironment>) {
+export async function createEnvironment(
+  cx: ControlContext,
+  projectRef: string,
+  input: z.infer<typeof CreateEnvironment>,
+) {
   requireRole(cx.actor.role, "manage-environments");
   const project = await findProject(cx, projectRef);
   const existing = await listEnvs(cx.db, project.id);
-  if (existing.some((e) => e.name === input.name)) throw new AppError("conflict", `${project.slug}:${input.name} exists`);
+  if (existing.some((e) => e.name === input.name))
+    throw new AppError("conflict", `${project.slug}:${input.name} exists`);
   let base: unknown;
   if (input.from) {
     const from = existing.find((e) => e.name === input.from);
@@ -62,33 +86,78 @@ export async function createEnvironment(cx: ControlContext, projectRef: string, 
   else throw new AppError("invalid_request", "a project without a template needs `from` (an environment to copy)");
   // Copying an environment keeps its shape; what makes the copy *this* environment (domains, scaling,
   // policies) comes from the template when the project has one, then from the caller's overrides.
-  const roleOverrides = input.from && project.template === "invoice-perfect" ? environmentRoleOverrides(invoicePerfectSpec(input.name), base as EnvironmentSpec) : {};
+  const roleOverrides =
+    input.from && project.template === "invoice-perfect"
+      ? environmentRoleOverrides(invoicePerfectSpec(input.name), base as EnvironmentSpec)
+      : {};
   const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(base, roleOverrides), input.overrides ?? {}));
-  if (!parsed.success) throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
+  if (!parsed.success)
+    throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
   const diff = diffSpecs(base, parsed.data);
-  const env = await insertEnvironment(cx, project.id, input.name, parsed.data, input.from ?? null, input.from ? `created from ${input.from}` : "created from template");
-  await recordForEnv(cx.env, env.id, [{ actor: cx.actor.id, action: "environment.created", diffSummary: diff.map((c) => `${c.op} ${c.path}`).join("; ").slice(0, 1000), details: { baseEnv: input.from ?? null } }]);
+  const env = await insertEnvironment(
+    cx,
+    project.id,
+    input.name,
+    parsed.data,
+    input.from ?? null,
+    input.from ? `created from ${input.from}` : "created from template",
+  );
+  await recordForEnv(cx.env, env.id, [
+    {
+      actor: cx.actor.id,
+      action: "environment.created",
+      diffSummary: diff
+        .map((c) => `${c.op} ${c.path}`)
+        .join("; ")
+        .slice(0, 1000),
+      details: { baseEnv: input.from ?? null },
+    },
+  ]);
   return { ...(await envView(cx, `${project.slug}:${input.name}`)), diff };
 }
 
 /** The parts of a template environment that are about its role, not its shape: domains, scaling, policies. */
 export function environmentRoleOverrides(role: EnvironmentSpec, base: EnvironmentSpec): Record<string, unknown> {
-  const shared = <T>(ours: Record<string, T>, theirs: Record<string, unknown>) => Object.entries(ours).filter(([name]) => name in theirs);
+  const shared = <T>(ours: Record<string, T>, theirs: Record<string, unknown>) =>
+    Object.entries(ours).filter(([name]) => name in theirs);
   return {
     domains: role.domains,
     policies: role.policies,
-    services: Object.fromEntries(shared(role.services, base.services).map(([name, s]) => [name, { replicas: s.replicas }])),
-    components: Object.fromEntries(shared(role.components, base.components).map(([name, c]) => [name, { size: c.size }])),
+    services: Object.fromEntries(
+      shared(role.services, base.services).map(([name, s]) => [name, { replicas: s.replicas }]),
+    ),
+    components: Object.fromEntries(
+      shared(role.components, base.components).map(([name, c]) => [name, { size: c.size }]),
+    ),
   };
 }
 
 /** Inserts an environment and its first spec revision together. */
-export async function insertEnvironment(cx: ControlContext, projectId: string, name: string, spec: EnvironmentSpec, baseEnv: string | null, reason: string) {
+export async function insertEnvironment(
+  cx: ControlContext,
+  projectId: string,
+  name: string,
+  spec: EnvironmentSpec,
+  baseEnv: string | null,
+  reason: string,
+) {
   const now = new Date(cx.now()).toISOString();
-  const env = { id: newId("env"), projectId, name, revision: 1, baseEnv, bindings: {}, currentReleaseId: null, createdAt: now, updatedAt: now };
+  const env = {
+    id: newId("env"),
+    projectId,
+    name,
+    revision: 1,
+    baseEnv,
+    bindings: {},
+    currentReleaseId: null,
+    createdAt: now,
+    updatedAt: now,
+  };
   await cx.db.batch([
     cx.db.insert(environments).values(env),
-    cx.db.insert(specRevisions).values({ envId: env.id, revision: 1, spec, author: cx.actor.id, reason, createdAt: now }),
+    cx.db
+      .insert(specRevisions)
+      .values({ envId: env.id, revision: 1, spec, author: cx.actor.id, reason, createdAt: now }),
   ]);
   return env;
 }
@@ -99,11 +168,22 @@ export async function envView(cx: ControlContext, ref: string) {
   const row = await findEnv(cx.db, ref);
   const { spec } = await specAt(cx.db, row.id);
   const current = (await listReleases(cx.db, row.id)).find((r) => r.id === row.currentReleaseId) ?? null;
-  const active = (await cx.db.select({ id: runs.id, type: runs.type, status: runs.status }).from(runs)
-    .where(and(eq(runs.envId, row.id), inArray(runs.status, ["queued", "awaiting-approval", "running", "stopped"]))).limit(5));
+  const active = await cx.db
+    .select({ id: runs.id, type: runs.type, status: runs.status })
+    .from(runs)
+    .where(and(eq(runs.envId, row.id), inArray(runs.status, ["queued", "awaiting-approval", "running", "stopped"])))
+    .limit(5);
   return {
-    id: row.id, env: row.env, name: row.name, revision: row.revision, baseEnv: row.baseEnv, spec, bindings: row.bindings,
-    currentRelease: current ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt } : null,
+    id: row.id,
+    env: row.env,
+    name: row.name,
+    revision: row.revision,
+    baseEnv: row.baseEnv,
+    spec,
+    bindings: row.bindings,
+    currentRelease: current
+      ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt }
+      : null,
     activeRun: active.find((r) => r.status === "running") ?? active[0] ?? null,
   };
 }
@@ -141,8 +221,16 @@ export async function rotateSecret(cx: ControlContext, ref: string, name: string
   requireRole(cx.actor.role, "manage-secrets");
   if (!SECRET_NAME.test(name)) throw new AppError("invalid_request", "secret names are UPPER_SNAKE_CASE", { name });
   const row = await findEnv(cx.db, ref);
-  if (!(await listSecrets(cx.db, row.id)).some((s) => s.name === name)) throw new AppError("not_found", `${row.env} has no secret ${name} to rotate (set it first)`);
-  await putSecret(cx.db, secretCipher(cx.env), row.id, `${name}${STAGED.next}`, value, new Date(cx.now()).toISOString());
+  if (!(await listSecrets(cx.db, row.id)).some((s) => s.name === name))
+    throw new AppError("not_found", `${row.env} has no secret ${name} to rotate (set it first)`);
+  await putSecret(
+    cx.db,
+    secretCipher(cx.env),
+    row.id,
+    `${name}${STAGED.next}`,
+    value,
+    new Date(cx.now()).toISOString(),
+  );
   await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
   return row.env;
 }
@@ -151,7 +239,11 @@ export async function rotateSecret(cx: ControlContext, ref: string, name: string
 export async function secretRefs(cx: ControlContext, ref: string) {
   requireRole(cx.actor.role, "read");
   const row = await findEnv(cx.db, ref);
-  return (await listSecrets(cx.db, row.id)).map((s) => ({ name: s.name, ref: `secretref://${row.projectSlug}/${row.name}/${s.name}`, updatedAt: s.updatedAt }));
+  return (await listSecrets(cx.db, row.id)).map((s) => ({
+    name: s.name,
+    ref: `secretref://${row.projectSlug}/${row.name}/${s.name}`,
+    updatedAt: s.updatedAt,
+  }));
 }
 
 /** Overrides win; objects merge key by key; arrays and scalars are replaced; null deletes. */
@@ -171,11 +263,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
   if (name.includes(":")) return name;
   // One query, whatever the number of projects: this sits on the chat → plan path (npm run bench).
-  const rows = await cx.db.select({ slug: projects.slug }).from(environments)
+  const rows = await cx.db
+    .select({ slug: projects.slug })
+    .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(eq(environments.name, name)).orderBy(asc(projects.createdAt));
+    .where(eq(environments.name, name))
+    .orderBy(asc(projects.createdAt));
   const matches = rows.map((r) => `${r.slug}:${name}`);
   if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
-  if (matches.length > 1) throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
+  if (matches.length > 1)
+    throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);
   return matches[0];
 }

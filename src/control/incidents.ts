@@ -20,10 +20,15 @@ import { reviseSpec } from "./revisions";
 
 /** Asks every provisioned environment's object to run its checks, in parallel: one slow one delays none. */
 export async function monitorAll(env: Env, at?: number): Promise<{ envId: string; ok: boolean }[]> {
-  const rows = await env.DB.prepare("SELECT id FROM environments WHERE json_extract(bindings, '$.railway') IS NOT NULL").all<{ id: string }>();
-  const results = await Promise.allSettled(rows.results.map((r) => environmentObject(env, r.id).monitorTick(r.id, { at })));
+  const rows = await env.DB.prepare(
+    "SELECT id FROM environments WHERE json_extract(bindings, '$.railway') IS NOT NULL",
+  ).all<{ id: string }>();
+  const results = await Promise.allSettled(
+    rows.results.map((r) => environmentObject(env, r.id).monitorTick(r.id, { at })),
+  );
   return results.map((r, i) => {
-    if (r.status === "rejected") console.error("monitor tick failed", rows.results[i].id, r.reason instanceof Error ? r.reason.message : r.reason);
+    if (r.status === "rejected")
+      console.error("monitor tick failed", rows.results[i].id, r.reason instanceof Error ? r.reason.message : r.reason);
     return { envId: rows.results[i].id, ok: r.status === "fulfilled" && r.value.ok };
   });
 }
@@ -31,17 +36,35 @@ export async function monitorAll(env: Env, at?: number): Promise<{ envId: string
 /** The API shape of an incident. */
 export function incidentView(row: IncidentRow, env: string, files: string[] = []) {
   return {
-    id: row.id, env, status: row.status, kind: row.kind, severity: row.severity, key: row.anomalyKey, title: row.title,
-    openedAt: row.openedAt, lastSeenAt: row.lastSeenAt, resolvedAt: row.resolvedAt ?? undefined, resolution: row.resolution ?? undefined,
-    checks: row.checks, runIds: row.runIds, bundle: { prefix: row.bundle, files },
-    acknowledged: row.ackedAt ? { by: row.ackedBy, at: row.ackedAt } : undefined, escalationLevel: row.escalationLevel,
+    id: row.id,
+    env,
+    status: row.status,
+    kind: row.kind,
+    severity: row.severity,
+    key: row.anomalyKey,
+    title: row.title,
+    openedAt: row.openedAt,
+    lastSeenAt: row.lastSeenAt,
+    resolvedAt: row.resolvedAt ?? undefined,
+    resolution: row.resolution ?? undefined,
+    checks: row.checks,
+    runIds: row.runIds,
+    bundle: { prefix: row.bundle, files },
+    acknowledged: row.ackedAt ? { by: row.ackedBy, at: row.ackedAt } : undefined,
+    escalationLevel: row.escalationLevel,
     proposal: (row.details as { proposal?: unknown }).proposal ?? undefined,
-    drift: row.kind === "drift" ? (row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [] : undefined,
+    drift:
+      row.kind === "drift"
+        ? ((row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [])
+        : undefined,
   };
 }
 
 /** Incidents, newest first. */
-export async function incidentList(cx: ControlContext, filter: { env?: string; status?: "open" | "resolved"; limit?: number }) {
+export async function incidentList(
+  cx: ControlContext,
+  filter: { env?: string; status?: "open" | "resolved"; limit?: number },
+) {
   requireRole(cx.actor.role, "read");
   const envRow = filter.env ? await findEnv(cx.db, filter.env) : null;
   const rows = await listIncidents(cx.db, { envId: envRow?.id, status: filter.status, limit: filter.limit ?? 100 });
@@ -94,11 +117,16 @@ export async function ackByCode(cx: ControlContext, code: string): Promise<strin
 export async function setMonitorRule(cx: ControlContext, envRef: string, input: unknown) {
   const rule = MonitorRule.parse(input);
   const env = (await envOf(cx, envRef)).env;
-  const result = await reviseSpec(cx, env, (spec) => {
-    const rules = spec.policies.monitoring.rules.filter((r) => r.when !== rule.when);
-    spec.policies.monitoring.rules = [...rules, rule];
-    return spec;
-  }, `monitoring rule: ${rule.text ?? `${rule.when} → ${rule.then}`}`);
+  const result = await reviseSpec(
+    cx,
+    env,
+    (spec) => {
+      const rules = spec.policies.monitoring.rules.filter((r) => r.when !== rule.when);
+      spec.policies.monitoring.rules = [...rules, rule];
+      return spec;
+    },
+    `monitoring rule: ${rule.text ?? `${rule.when} → ${rule.then}`}`,
+  );
   return { env, rule, revision: result.revision };
 }
 
@@ -116,8 +144,14 @@ export async function adoptEnvDrift(cx: ControlContext, envRef: string) {
   const { row, changes } = await openDrift(cx, env.id);
   const { spec } = await specAt(cx.db, env.id);
   const { adopted, skipped } = adoptDrift(spec, changes);
-  if (!adopted.length) throw new AppError("conflict", `nothing adoptable in this drift (${describeDrift(skipped)}): revert it instead`);
-  const result = await reviseSpec(cx, env.env, (s) => adoptDrift(s, changes).spec, `adopt drift from incident ${row.id}: ${describeDrift(adopted)}`.slice(0, 500));
+  if (!adopted.length)
+    throw new AppError("conflict", `nothing adoptable in this drift (${describeDrift(skipped)}): revert it instead`);
+  const result = await reviseSpec(
+    cx,
+    env.env,
+    (s) => adoptDrift(s, changes).spec,
+    `adopt drift from incident ${row.id}: ${describeDrift(adopted)}`.slice(0, 500),
+  );
   const note = `Adopted into revision ${result.revision} by ${cx.actor.name}: ${describeDrift(adopted)}${skipped.length ? `; not adoptable: ${describeDrift(skipped)}` : ""}`;
   unwrap(await environmentObject(cx.env, env.id).resolveIncident(row.id, env.env, note, cx.actor));
   return { env: env.env, revision: result.revision, adopted, skipped, incident: row.id };

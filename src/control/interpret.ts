@@ -37,7 +37,12 @@ export interface ConversationRef {
 }
 
 /** Reads one chat message into intents (see the module comment for which interpreter wins). */
-export async function interpret(cx: ControlContext, message: string, conversation: ConversationRef, timeoutMs = LLM_TIMEOUT_MS): Promise<Interpretation> {
+export async function interpret(
+  cx: ControlContext,
+  message: string,
+  conversation: ConversationRef,
+  timeoutMs = LLM_TIMEOUT_MS,
+): Promise<Interpretation> {
   const parsed = parseIntents(message);
   // A decision the user typed literally ("yes", "approve 482193", "stop the canary") is never reread by
   // the model: a model that turned "halt the canary" into a status question would leave it running.
@@ -50,17 +55,32 @@ export async function interpret(cx: ControlContext, message: string, conversatio
     // Loaded on first use, so deployments without a model never evaluate the SDK.
     const { interpretWithModel } = await import("../chat/llm");
     const history = await recentTurns(cx, conversation.id);
-    read = await interpretWithModel({ model, message: redact(message), history, lookups: readOnlyLookups(cx, redact, project), timeoutMs });
+    read = await interpretWithModel({
+      model,
+      message: redact(message),
+      history,
+      lookups: readOnlyLookups(cx, redact, project),
+      timeoutMs,
+    });
   } catch (e) {
     // The error's name only: provider error messages can quote request details.
-    console.warn(`chat: language model unavailable (${e instanceof Error ? e.name : "error"}); the rule parser reads this message`);
+    console.warn(
+      `chat: language model unavailable (${e instanceof Error ? e.name : "error"}); the rule parser reads this message`,
+    );
     return { intents: parsed, source: "parser" };
   }
   // "unknown" anywhere means the model didn't understand all of it: acting on part would surprise.
   if (read.some((intent) => intent.kind === "unknown")) return { intents: parsed, source: "parser" };
   const decided = guardDecisions(read);
-  const guarded = decided.ok ? await guardProject(decided.intents, { project, message, projectOf: (name) => projectOf(cx, name) }) : decided;
-  if (!guarded.ok) return { intents: parsed, source: "parser", notice: `I set aside the language model's reading (${guarded.reason}) and read your message literally.` };
+  const guarded = decided.ok
+    ? await guardProject(decided.intents, { project, message, projectOf: (name) => projectOf(cx, name) })
+    : decided;
+  if (!guarded.ok)
+    return {
+      intents: parsed,
+      source: "parser",
+      notice: `I set aside the language model's reading (${guarded.reason}) and read your message literally.`,
+    };
   return { intents: guarded.intents, source: "llm" };
 }
 
@@ -68,7 +88,11 @@ export async function interpret(cx: ControlContext, message: string, conversatio
  * The conversation's project: the one the user's own words (the parser's reading) last named, kept in
  * the conversation's state; else the only project there is. The model can never move it.
  */
-async function conversationProject(cx: ControlContext, state: ConversationRef["state"], parsed: Intent[]): Promise<string | undefined> {
+async function conversationProject(
+  cx: ControlContext,
+  state: ConversationRef["state"],
+  parsed: Intent[],
+): Promise<string | undefined> {
   const named = new Set<string>();
   for (const name of envNames(parsed)) {
     const project = await projectOf(cx, name);
@@ -91,19 +115,40 @@ async function projectOf(cx: ControlContext, name: string): Promise<string | und
 
 /** The conversation's latest messages, oldest first (stored redacted); approval codes are masked too. */
 async function recentTurns(cx: ControlContext, conversationId: string): Promise<ChatTurn[]> {
-  const rows = await cx.db.select({ role: messages.role, text: messages.text }).from(messages)
-    .where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.createdAt)).limit(HISTORY_TURNS);
-  return rows.reverse().map((row) => ({ role: row.role, text: row.text.replace(/\bcode is \d{4,8}\b/g, "code is ••••••") }));
+  const rows = await cx.db
+    .select({ role: messages.role, text: messages.text })
+    .from(messages)
+    .where(eq(messages.conversationId, conversationId))
+    .orderBy(desc(messages.createdAt))
+    .limit(HISTORY_TURNS);
+  return rows
+    .reverse()
+    .map((row) => ({ role: row.role, text: row.text.replace(/\bcode is \d{4,8}\b/g, "code is ••••••") }));
 }
 
 /** The model's only tools: reads any viewer may make, scoped to the conversation's project, redacted. */
-function readOnlyLookups(cx: ControlContext, redact: (text: string) => string, project: string | undefined): ReadOnlyLookups {
+function readOnlyLookups(
+  cx: ControlContext,
+  redact: (text: string) => string,
+  project: string | undefined,
+): ReadOnlyLookups {
   const scrubbed = (value: unknown) => redact(JSON.stringify(value));
   return {
     async environments() {
-      const slugs = project ? [project] : (await cx.db.select({ slug: projects.slug }).from(projects).orderBy(asc(projects.createdAt))).map((p) => p.slug);
+      const slugs = project
+        ? [project]
+        : (await cx.db.select({ slug: projects.slug }).from(projects).orderBy(asc(projects.createdAt))).map(
+            (p) => p.slug,
+          );
       const views = (await Promise.all(slugs.map((slug) => listEnvironments(cx, slug)))).flat();
-      return scrubbed(views.map((v) => ({ env: v.env, revision: v.revision, currentRelease: v.currentRelease?.version ?? null, activeRun: v.activeRun })));
+      return scrubbed(
+        views.map((v) => ({
+          env: v.env,
+          revision: v.revision,
+          currentRelease: v.currentRelease?.version ?? null,
+          activeRun: v.activeRun,
+        })),
+      );
     },
     async runs(env, limit) {
       const row = await findEnv(cx.db, await resolveEnvName(cx, env));

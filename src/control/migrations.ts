@@ -13,7 +13,11 @@ import { buildProviders, secretCipher } from "../wiring";
 import type { ControlContext } from "./context";
 
 /** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
-export async function appMigrations(cx: ControlContext, env: EnvRow, spec: EnvironmentSpec): Promise<AppMigrations | null> {
+export async function appMigrations(
+  cx: ControlContext,
+  env: EnvRow,
+  spec: EnvironmentSpec,
+): Promise<AppMigrations | null> {
   const service = Object.keys(spec.services).find((n) => spec.services[n].migrateCommand);
   if (!service) return null;
   const binding = env.bindings.railway;
@@ -36,14 +40,22 @@ export async function appMigrations(cx: ControlContext, env: EnvRow, spec: Envir
 
 /** Contract migrations applied in an environment, oldest first, with the release current when each ran. */
 export async function appliedContracts(cx: ControlContext, envId: string): Promise<AppliedContract[]> {
-  const rows = await cx.db.select().from(appliedMigrations)
-    .where(and(eq(appliedMigrations.envId, envId), eq(appliedMigrations.class, "contract"))).orderBy(appliedMigrations.appliedAt);
+  const rows = await cx.db
+    .select()
+    .from(appliedMigrations)
+    .where(and(eq(appliedMigrations.envId, envId), eq(appliedMigrations.class, "contract")))
+    .orderBy(appliedMigrations.appliedAt);
   if (rows.length === 0) return [];
   const releases = await listReleases(cx.db, envId);
   return rows.map((r) => {
     // The code written for the contracted schema: the release the applying run made (a deploy carrying the
     // migration), else the release live when it ran (a contract run after promotion).
     const release = releases.find((x) => x.runId === r.runId) ?? releases.find((x) => x.id === r.releaseId) ?? null;
-    return { name: r.name, appliedAt: r.appliedAt, releaseVersion: release?.version ?? null, releaseCreatedAt: release?.createdAt ?? null };
+    return {
+      name: r.name,
+      appliedAt: r.appliedAt,
+      releaseVersion: release?.version ?? null,
+      releaseCreatedAt: release?.createdAt ?? null,
+    };
   });
 }

@@ -15,53 +15,128 @@ type Railway = NonNullable<Bindings["railway"]>;
 const EXCERPT_LINES = 50;
 
 /** Signals of every service of the spec over [start, end). */
-export async function sampleServices(p: ProviderSet, spec: EnvironmentSpec, binding: Railway, window: { start: number; end: number }, domains: Map<string, string | null>): Promise<ServiceSample[]> {
+export async function sampleServices(
+  p: ProviderSet,
+  spec: EnvironmentSpec,
+  binding: Railway,
+  window: { start: number; end: number },
+  domains: Map<string, string | null>,
+): Promise<ServiceSample[]> {
   const patterns = spec.policies.canary.criticalPatterns;
-  return Promise.all(Object.entries(spec.services).map(([name, svc]) => sampleService(p, binding, { name, kind: svc.kind, healthPath: svc.healthPath }, window, patterns, domains)));
+  return Promise.all(
+    Object.entries(spec.services).map(([name, svc]) =>
+      sampleService(p, binding, { name, kind: svc.kind, healthPath: svc.healthPath }, window, patterns, domains),
+    ),
+  );
 }
 
-async function sampleService(p: ProviderSet, binding: Railway, svc: { name: string; kind: "service" | "cron"; healthPath?: string }, window: { start: number; end: number }, patterns: string[], domains: Map<string, string | null>): Promise<ServiceSample> {
-  const empty: ServiceSample = { service: svc.name, kind: svc.kind, deploymentId: null, deploymentStatus: null, requests: 0, errors: 0, p95Ms: null, healthy: null, logMatches: {}, logExcerpt: [] };
+async function sampleService(
+  p: ProviderSet,
+  binding: Railway,
+  svc: { name: string; kind: "service" | "cron"; healthPath?: string },
+  window: { start: number; end: number },
+  patterns: string[],
+  domains: Map<string, string | null>,
+): Promise<ServiceSample> {
+  const empty: ServiceSample = {
+    service: svc.name,
+    kind: svc.kind,
+    deploymentId: null,
+    deploymentStatus: null,
+    requests: 0,
+    errors: 0,
+    p95Ms: null,
+    healthy: null,
+    logMatches: {},
+    logExcerpt: [],
+  };
   const serviceId = binding.services[svc.name];
   if (!serviceId) return empty;
-  const deployments = await p.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, first: 5 });
+  const deployments = await p.railway.listDeployments({
+    projectId: binding.projectId,
+    environmentId: binding.environmentId,
+    serviceId,
+    first: 5,
+  });
   const live = deployments.find((d) => d.status === "SUCCESS");
   const latest = deployments[0];
-  if (svc.kind === "cron") return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null };
-  if (!live) return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null, healthy: svc.healthPath ? false : null };
+  if (svc.kind === "cron")
+    return { ...empty, deploymentId: latest?.id ?? null, deploymentStatus: latest?.status ?? null };
+  if (!live)
+    return {
+      ...empty,
+      deploymentId: latest?.id ?? null,
+      deploymentStatus: latest?.status ?? null,
+      healthy: svc.healthPath ? false : null,
+    };
   const start = new Date(window.start).toISOString();
   const end = new Date(window.end).toISOString();
   const [metrics, logs, healthy] = await Promise.all([
     // Aggregates, not httpLogs rows: two small answers instead of up to 5000 rows, and exact above that.
-    p.railway.httpMetrics({ serviceId, environmentId: binding.environmentId, startDate: start, endDate: end, stepSeconds: Math.max(1, Math.ceil((window.end - window.start) / 1000)) }),
+    p.railway.httpMetrics({
+      serviceId,
+      environmentId: binding.environmentId,
+      startDate: start,
+      endDate: end,
+      stepSeconds: Math.max(1, Math.ceil((window.end - window.start) / 1000)),
+    }),
     p.railway.deploymentLogsBetween({ deploymentId: live.id, startDate: start, endDate: end, limit: 1000 }),
     svc.healthPath ? probe(p, binding, serviceId, svc.healthPath, domains) : Promise.resolve(null),
   ]);
-  const count = (statuses: typeof metrics.byStatus) => statuses.reduce((n, s) => n + s.samples.reduce((m, x) => m + x.value, 0), 0);
+  const count = (statuses: typeof metrics.byStatus) =>
+    statuses.reduce((n, s) => n + s.samples.reduce((m, x) => m + x.value, 0), 0);
   // The window may straddle two steps: the slower step's p95 is the one reported.
   const p95s = metrics.p95.map((x) => x.p95);
   const logMatches: Record<string, number> = {};
   for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
   // Evidence first: lines matching a critical pattern are kept even when plain 5xx lines outnumber them.
-  const critical = logs.filter((l) => patterns.some((pt) => l.message.includes(pt))).slice(-Math.floor(EXCERPT_LINES / 2));
-  const plain = logs.filter((l) => l.severity === "error" && !critical.includes(l)).slice(-(EXCERPT_LINES - critical.length));
+  const critical = logs
+    .filter((l) => patterns.some((pt) => l.message.includes(pt)))
+    .slice(-Math.floor(EXCERPT_LINES / 2));
+  const plain = logs
+    .filter((l) => l.severity === "error" && !critical.includes(l))
+    .slice(-(EXCERPT_LINES - critical.length));
   const errorLines = [...critical, ...plain].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
   return {
-    ...empty, deploymentId: live.id, deploymentStatus: live.status, requests: count(metrics.byStatus),
-    errors: count(metrics.byStatus.filter((s) => s.statusCode >= 500)), p95Ms: p95s.length ? Math.max(...p95s) : null,
-    healthy, logMatches, logExcerpt: errorLines.map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
+    ...empty,
+    deploymentId: live.id,
+    deploymentStatus: live.status,
+    requests: count(metrics.byStatus),
+    errors: count(metrics.byStatus.filter((s) => s.statusCode >= 500)),
+    p95Ms: p95s.length ? Math.max(...p95s) : null,
+    healthy,
+    logMatches,
+    logExcerpt: errorLines.map((l) => `${l.timestamp} ${l.severity ?? "-"} ${l.message}`),
   };
 }
 
-async function probe(p: ProviderSet, binding: Railway, serviceId: string, healthPath: string, domains: Map<string, string | null>): Promise<boolean | null> {
-  if (!domains.has(serviceId)) domains.set(serviceId, (await p.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain ?? null);
+async function probe(
+  p: ProviderSet,
+  binding: Railway,
+  serviceId: string,
+  healthPath: string,
+  domains: Map<string, string | null>,
+): Promise<boolean | null> {
+  if (!domains.has(serviceId))
+    domains.set(
+      serviceId,
+      (await p.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain ?? null,
+    );
   const domain = domains.get(serviceId);
   if (!domain) return null;
-  return p.appFetch(`https://${domain}${healthPath}`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status === 200).catch(() => false);
+  return p
+    .appFetch(`https://${domain}${healthPath}`, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => r.status === 200)
+    .catch(() => false);
 }
 
 /** The provider's view of what drift compares: services present, replicas, variable names, canary weight. */
-export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindings: Bindings, canary: { binding: TrafficBinding; weight: number; moving: number[] } | null): Promise<ObservedState> {
+export async function observeState(
+  p: ProviderSet,
+  spec: EnvironmentSpec,
+  bindings: Bindings,
+  canary: { binding: TrafficBinding; weight: number; moving: number[] } | null,
+): Promise<ObservedState> {
   const railway = bindings.railway!;
   const present = new Set((await p.railway.listServices(railway.projectId)).map((s) => s.id));
   const services: ObservedState["services"] = {};
@@ -80,7 +155,11 @@ export async function observeState(p: ProviderSet, spec: EnvironmentSpec, bindin
   }
   let observedCanary: ObservedState["canary"] = null;
   if (canary && bindings.cloudflare) {
-    observedCanary = { expected: canary.weight, observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding), moving: canary.moving };
+    observedCanary = {
+      expected: canary.weight,
+      observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding),
+      moving: canary.moving,
+    };
   }
   return { services, canary: observedCanary };
 }

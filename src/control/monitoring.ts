@@ -25,7 +25,15 @@ import { incidentBundle } from "../monitor/bundle";
 import type { ReleaseFacts } from "../monitor/bundle";
 import { describeDrift, detectDrift } from "../monitor/drift";
 import { reconcileIncidents } from "../monitor/incidents";
-import { destinationsAt, escalatedText, escalationDue, incidentOpenedText, incidentResolvedText, newAckCode, nextEscalation } from "../notify/escalation";
+import {
+  destinationsAt,
+  escalatedText,
+  escalationDue,
+  incidentOpenedText,
+  incidentResolvedText,
+  newAckCode,
+  nextEscalation,
+} from "../notify/escalation";
 import { proposeRemediation } from "../plan/remediate";
 import type { Proposal } from "../plan/remediate";
 import type { Actor } from "../policy/approval";
@@ -96,7 +104,16 @@ export class EnvironmentMonitor {
 
   /** One check at `at`; `drift` forces the slow-cadence drift comparison now. */
   async tick(envId: string, at: number, options: { drift?: boolean } = {}): Promise<MonitorReport> {
-    const report: MonitorReport = { checked: false, at: new Date(at).toISOString(), anomalies: [], opened: [], continued: [], resolved: [], escalated: [], runs: [] };
+    const report: MonitorReport = {
+      checked: false,
+      at: new Date(at).toISOString(),
+      anomalies: [],
+      opened: [],
+      continued: [],
+      resolved: [],
+      escalated: [],
+      runs: [],
+    };
     this.#set("envId", envId);
     const last = Number(this.#get("lastCheckAt") ?? "0");
     const row = await findEnv(this.deps.db, envId);
@@ -110,24 +127,55 @@ export class EnvironmentMonitor {
     const window = { start: at - policy.intervalSeconds * 1000, end: at };
     const samples = await sampleServices(p, spec, row.bindings.railway, window, this.#domains);
     const history = this.#remember(samples, window.start, at);
-    const anomalies = detectAnomalies({ samples, history, now: at, policy, patterns: spec.policies.canary.criticalPatterns });
+    const anomalies = detectAnomalies({
+      samples,
+      history,
+      now: at,
+      policy,
+      patterns: spec.policies.canary.criticalPatterns,
+    });
     const checked = new Set<AnomalyKind>(["errors", "latency", "health", "log-pattern", "cron", "slo-burn"]);
     const lastDrift = Number(this.#get("lastDriftAt") ?? "0");
     if (options.drift || at - lastDrift >= policy.driftSeconds * 1000) {
       this.#set("lastDriftAt", String(at));
       checked.add("drift");
-      const configApplied = !!(await listReleases(this.deps.db, envId)).find((r) => r.id === row.currentReleaseId)?.runId;
+      const configApplied = !!(await listReleases(this.deps.db, envId)).find((r) => r.id === row.currentReleaseId)
+        ?.runId;
       const drift = await this.#drift(p, spec, row.bindings, configApplied);
-      if (drift.length) anomalies.push({ key: "drift", kind: "drift", service: "*", severity: "ticket", title: `drift from the desired state: ${describeDrift(drift).slice(0, 300)}`, evidence: { changes: drift } });
+      if (drift.length)
+        anomalies.push({
+          key: "drift",
+          kind: "drift",
+          service: "*",
+          severity: "ticket",
+          title: `drift from the desired state: ${describeDrift(drift).slice(0, 300)}`,
+          evidence: { changes: drift },
+        });
     }
     report.anomalies = anomalies.map((a) => a.key);
     const open = await openIncidents(this.deps.db, envId);
-    const changes = reconcileIncidents(open.map(toOpen), anomalies, { now: at, quietMs: (kind) => (kind === "drift" ? 0 : policy.quietSeconds * 1000), checked });
+    const changes = reconcileIncidents(open.map(toOpen), anomalies, {
+      now: at,
+      quietMs: (kind) => (kind === "drift" ? 0 : policy.quietSeconds * 1000),
+      checked,
+    });
     const facts = await this.#facts(envId, spec, row.currentReleaseId, at);
-    for (const anomaly of changes.opened) report.opened.push(await this.#open(row.env, envId, spec, anomaly, samples, facts, at, report));
+    for (const anomaly of changes.opened)
+      report.opened.push(await this.#open(row.env, envId, spec, anomaly, samples, facts, at, report));
     for (const { incident, anomaly } of changes.continued) {
       const current = open.find((i) => i.id === incident.id)!;
-      await this.deps.record(envId, [updateIncidentStatement(this.deps.db, incident.id, { lastSeenAt: iso(at), updatedAt: iso(at), checks: current.checks + 1, details: { ...current.details, latest: anomaly.evidence, title: anomaly.title } })], []);
+      await this.deps.record(
+        envId,
+        [
+          updateIncidentStatement(this.deps.db, incident.id, {
+            lastSeenAt: iso(at),
+            updatedAt: iso(at),
+            checks: current.checks + 1,
+            details: { ...current.details, latest: anomaly.evidence, title: anomaly.title },
+          }),
+        ],
+        [],
+      );
       report.continued.push(incident.id);
     }
     for (const { incident, note } of changes.resolved) {
@@ -141,12 +189,35 @@ export class EnvironmentMonitor {
   /** Acknowledges an incident's alert: escalation stops. */
   async ack(envId: string, incident: IncidentRow, actor: Actor, at: number): Promise<void> {
     if (incident.ackedAt) return;
-    await this.deps.record(envId, [updateIncidentStatement(this.deps.db, incident.id, { ackedBy: actor.id, ackedAt: iso(at), escalateAt: null, updatedAt: iso(at) })],
-      [{ actor: actor.id, action: "incident.acknowledged", details: { incident: incident.id, level: incident.escalationLevel } }]);
+    await this.deps.record(
+      envId,
+      [
+        updateIncidentStatement(this.deps.db, incident.id, {
+          ackedBy: actor.id,
+          ackedAt: iso(at),
+          escalateAt: null,
+          updatedAt: iso(at),
+        }),
+      ],
+      [
+        {
+          actor: actor.id,
+          action: "incident.acknowledged",
+          details: { incident: incident.id, level: incident.escalationLevel },
+        },
+      ],
+    );
   }
 
   /** Resolves an incident on a person's (or a run's) say-so, e.g. drift adopted. */
-  async resolveBy(env: string, envId: string, incident: IncidentRow, note: string, actor: string, at: number): Promise<void> {
+  async resolveBy(
+    env: string,
+    envId: string,
+    incident: IncidentRow,
+    note: string,
+    actor: string,
+    at: number,
+  ): Promise<void> {
     await this.#resolve(env, envId, incident, note, actor, at, await this.deps.providers());
   }
 
@@ -160,25 +231,44 @@ export class EnvironmentMonitor {
     const { sql } = this.deps;
     for (const s of samples) {
       if (s.kind !== "service") continue;
-      sql.exec("INSERT INTO monitor_samples (service, at, requests, errors) VALUES (?, ?, ?, ?) ON CONFLICT (service, at) DO UPDATE SET requests = excluded.requests, errors = excluded.errors", s.service, bucketAt, s.requests, s.errors);
+      sql.exec(
+        "INSERT INTO monitor_samples (service, at, requests, errors) VALUES (?, ?, ?, ?) ON CONFLICT (service, at) DO UPDATE SET requests = excluded.requests, errors = excluded.errors",
+        s.service,
+        bucketAt,
+        s.requests,
+        s.errors,
+      );
     }
     sql.exec("DELETE FROM monitor_samples WHERE at < ?", now - HISTORY_MS);
     const history: Record<string, ErrorSample[]> = {};
     for (const r of sql.exec("SELECT service, at, requests, errors FROM monitor_samples ORDER BY at").toArray()) {
-      (history[String(r.service)] ??= []).push({ at: Number(r.at), requests: Number(r.requests), errors: Number(r.errors) });
+      (history[String(r.service)] ??= []).push({
+        at: Number(r.at),
+        requests: Number(r.requests),
+        errors: Number(r.errors),
+      });
     }
     return history;
   }
 
-  async #drift(p: ProviderSet, spec: EnvironmentSpec, bindings: Parameters<typeof observeState>[2], configApplied: boolean): Promise<SpecChange[]> {
+  async #drift(
+    p: ProviderSet,
+    spec: EnvironmentSpec,
+    bindings: Parameters<typeof observeState>[2],
+    configApplied: boolean,
+  ): Promise<SpecChange[]> {
     const canaryRun = this.#canaryRun();
     // The weight step under way may have moved the traffic before the run could record it.
-    const underWay = canaryRun && this.deps.store.steps(canaryRun.id).find((s) => s.kind === "canary-step" && s.status !== "succeeded");
-    const canary = canaryRun ? {
-      binding: canaryRun.outputs.traffic as TrafficBinding,
-      weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0),
-      moving: underWay ? [0, Number(underWay.params.weight)] : [0],
-    } : null;
+    const underWay =
+      canaryRun &&
+      this.deps.store.steps(canaryRun.id).find((s) => s.kind === "canary-step" && s.status !== "succeeded");
+    const canary = canaryRun
+      ? {
+          binding: canaryRun.outputs.traffic as TrafficBinding,
+          weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0),
+          moving: underWay ? [0, Number(underWay.params.weight)] : [0],
+        }
+      : null;
     return detectDrift(spec, { ...(await observeState(p, spec, bindings, canary)), configApplied });
   }
 
@@ -186,10 +276,15 @@ export class EnvironmentMonitor {
     return this.deps.store.runsIn(["running"]).find((r) => r.outputs.traffic && r.outputs.canary) ?? null;
   }
 
-  async #facts(envId: string, spec: EnvironmentSpec, currentReleaseId: string | null, at: number): Promise<IncidentFacts> {
+  async #facts(
+    envId: string,
+    spec: EnvironmentSpec,
+    currentReleaseId: string | null,
+    at: number,
+  ): Promise<IncidentFacts> {
     const all = await listReleases(this.deps.db, envId);
     const current = all.find((r) => r.id === currentReleaseId) ?? null;
-    const previous = current ? all[all.findIndex((r) => r.id === current.id) + 1] ?? null : null;
+    const previous = current ? (all[all.findIndex((r) => r.id === current.id) + 1] ?? null) : null;
     const lastGood = previous ?? current;
     let specDiff: SpecChange[] = [];
     if (lastGood) {
@@ -199,18 +294,48 @@ export class EnvironmentMonitor {
     return { current, previous, lastGood, specDiff, releaseAgeMs: current ? at - Date.parse(current.createdAt) : null };
   }
 
-  async #open(env: string, envId: string, spec: EnvironmentSpec, anomaly: Anomaly, samples: ServiceSample[], facts: IncidentFacts, at: number, report: MonitorReport): Promise<string> {
+  async #open(
+    env: string,
+    envId: string,
+    spec: EnvironmentSpec,
+    anomaly: Anomaly,
+    samples: ServiceSample[],
+    facts: IncidentFacts,
+    at: number,
+    report: MonitorReport,
+  ): Promise<string> {
     const id = newId("inc");
     const ackCode = newAckCode();
-    const proposal = anomaly.severity === "page" || anomaly.kind === "drift"
-      ? proposeRemediation({ kind: anomaly.kind, service: anomaly.service, spec, canaryActive: !!this.#canaryRun(), hasPreviousRelease: !!facts.previous, previousVersion: facts.previous?.version, releaseAgeMs: facts.releaseAgeMs, currentReplicas: null,
-        poolWeightDrift: anomaly.kind === "drift" && ((anomaly.evidence.changes ?? []) as SpecChange[]).some((c) => c.path === "traffic.canaryWeight") })
-      : null;
+    const proposal =
+      anomaly.severity === "page" || anomaly.kind === "drift"
+        ? proposeRemediation({
+            kind: anomaly.kind,
+            service: anomaly.service,
+            spec,
+            canaryActive: !!this.#canaryRun(),
+            hasPreviousRelease: !!facts.previous,
+            previousVersion: facts.previous?.version,
+            releaseAgeMs: facts.releaseAgeMs,
+            currentReplicas: null,
+            poolWeightDrift:
+              anomaly.kind === "drift" &&
+              ((anomaly.evidence.changes ?? []) as SpecChange[]).some((c) => c.path === "traffic.canaryWeight"),
+          })
+        : null;
     const applied = proposal ? await this.#remediate(envId, id, proposal) : null;
     if (applied?.runId) report.runs.push(applied.runId);
     const files = incidentBundle({
-      incidentId: id, env, anomaly, openedAt: iso(at), samples, currentRelease: releaseFacts(facts.current), lastGoodRelease: releaseFacts(facts.lastGood), specDiff: facts.specDiff,
-      remediation: proposal ? { action: proposal.action, risk: proposal.risk, runId: applied?.runId, auto: applied?.auto ?? false } : null,
+      incidentId: id,
+      env,
+      anomaly,
+      openedAt: iso(at),
+      samples,
+      currentRelease: releaseFacts(facts.current),
+      lastGoodRelease: releaseFacts(facts.lastGood),
+      specDiff: facts.specDiff,
+      remediation: proposal
+        ? { action: proposal.action, risk: proposal.risk, runId: applied?.runId, auto: applied?.auto ?? false }
+        : null,
       rule: proposal?.rule?.text ?? (proposal?.rule ? `${proposal.rule.when} → ${proposal.rule.then}` : undefined),
     });
     const bundles = incidentBundles(this.deps.env);
@@ -218,25 +343,81 @@ export class EnvironmentMonitor {
     const p = await this.deps.providers();
     const page = anomaly.severity === "page";
     const level0 = [...spec.policies.notify, ...(await subscriberPhones(this.deps.db, envId))];
-    const remediationText = applied?.note ?? (anomaly.kind === "drift" ? "Say \"adopt drift on <env>\" or \"revert drift on <env>\" in chat".replace(/<env>/g, env.split(":")[1] ?? env) : undefined);
-    const text = incidentOpenedText({ env, incidentId: id, title: anomaly.title, ackCode, link: this.#link(id), remediation: remediationText });
+    const remediationText =
+      applied?.note ??
+      (anomaly.kind === "drift"
+        ? 'Say "adopt drift on <env>" or "revert drift on <env>" in chat'.replace(/<env>/g, env.split(":")[1] ?? env)
+        : undefined);
+    const text = incidentOpenedText({
+      env,
+      incidentId: id,
+      title: anomaly.title,
+      ackCode,
+      link: this.#link(id),
+      remediation: remediationText,
+    });
     const sent = page || anomaly.kind === "drift" ? await sendAll(p, destinationsAt(0, level0, []), text) : [];
     const row: IncidentRow = {
-      id, envId, anomalyKey: anomaly.key, kind: anomaly.kind, severity: anomaly.severity, status: "open", title: anomaly.title,
-      openedAt: iso(at), lastSeenAt: iso(at), updatedAt: iso(at), resolvedAt: null, resolution: null, checks: 1,
-      runIds: applied?.runId ? [applied.runId] : [], bundle: `incidents/${id}/`, details: { evidence: anomaly.evidence, proposal: proposal ?? null, notified: sent },
-      ackCode, ackedBy: null, ackedAt: null, escalationLevel: 0,
-      escalateAt: page ? nullableIso(nextEscalation(0, at, spec.policies.monitoring.escalation.ackTimeoutSeconds * 1000, spec.policies.monitoring.escalation.chain)) : null,
+      id,
+      envId,
+      anomalyKey: anomaly.key,
+      kind: anomaly.kind,
+      severity: anomaly.severity,
+      status: "open",
+      title: anomaly.title,
+      openedAt: iso(at),
+      lastSeenAt: iso(at),
+      updatedAt: iso(at),
+      resolvedAt: null,
+      resolution: null,
+      checks: 1,
+      runIds: applied?.runId ? [applied.runId] : [],
+      bundle: `incidents/${id}/`,
+      details: { evidence: anomaly.evidence, proposal: proposal ?? null, notified: sent },
+      ackCode,
+      ackedBy: null,
+      ackedAt: null,
+      escalationLevel: 0,
+      escalateAt: page
+        ? nullableIso(
+            nextEscalation(
+              0,
+              at,
+              spec.policies.monitoring.escalation.ackTimeoutSeconds * 1000,
+              spec.policies.monitoring.escalation.chain,
+            ),
+          )
+        : null,
     };
-    await this.deps.record(envId, [insertIncidentStatement(this.deps.db, row)], [{
-      actor: MONITOR_ACTOR.id, action: "incident.opened", runId: applied?.runId, diffSummary: anomaly.title.slice(0, 300),
-      details: { incident: id, key: anomaly.key, bundle: row.bundle, proposal: proposal?.action ?? null, auto: applied?.auto ?? false, notified: sent.length },
-    }]);
+    await this.deps.record(
+      envId,
+      [insertIncidentStatement(this.deps.db, row)],
+      [
+        {
+          actor: MONITOR_ACTOR.id,
+          action: "incident.opened",
+          runId: applied?.runId,
+          diffSummary: anomaly.title.slice(0, 300),
+          details: {
+            incident: id,
+            key: anomaly.key,
+            bundle: row.bundle,
+            proposal: proposal?.action ?? null,
+            auto: applied?.auto ?? false,
+            notified: sent.length,
+          },
+        },
+      ],
+    );
     return id;
   }
 
   /** Applies (or proposes for approval) one bounded action; failures to start never stop the incident. */
-  async #remediate(envId: string, incidentId: string, proposal: Proposal): Promise<{ runId?: string; auto: boolean; note: string } | null> {
+  async #remediate(
+    envId: string,
+    incidentId: string,
+    proposal: Proposal,
+  ): Promise<{ runId?: string; auto: boolean; note: string } | null> {
     try {
       if (proposal.action === "halt-canary") {
         const canary = this.#canaryRun();
@@ -245,22 +426,72 @@ export class EnvironmentMonitor {
         return { runId: canary.id, auto: true, note: `Canary run ${canary.id} halted` };
       }
       const cx = { env: this.deps.env, db: this.deps.db, actor: MONITOR_ACTOR, now: Date.now };
-      const params = { action: proposal.action, incidentId, ...(proposal.service && proposal.action !== "rollback" ? { service: proposal.service } : {}), ...(proposal.replicas !== undefined ? { replicas: proposal.replicas } : {}) };
-      const plan: Plan = await createPlan(cx, envId, { type: "remediate", params }, { remediation: proposal.auto ? "auto" : "approval" });
+      const params = {
+        action: proposal.action,
+        incidentId,
+        ...(proposal.service && proposal.action !== "rollback" ? { service: proposal.service } : {}),
+        ...(proposal.replicas !== undefined ? { replicas: proposal.replicas } : {}),
+      };
+      const plan: Plan = await createPlan(
+        cx,
+        envId,
+        { type: "remediate", params },
+        { remediation: proposal.auto ? "auto" : "approval" },
+      );
       const run = await this.deps.engine.enqueue(plan, MONITOR_ACTOR);
-      return { runId: run.id, auto: proposal.auto, note: proposal.auto ? `Applying ${proposal.action} (run ${run.id})` : `Proposed ${proposal.action} (run ${run.id}) waits for approval` };
+      return {
+        runId: run.id,
+        auto: proposal.auto,
+        note: proposal.auto
+          ? `Applying ${proposal.action} (run ${run.id})`
+          : `Proposed ${proposal.action} (run ${run.id}) waits for approval`,
+      };
     } catch (e) {
       if (e instanceof AppError) return { auto: false, note: `Could not start ${proposal.action}: ${e.message}` };
       throw e;
     }
   }
 
-  async #resolve(env: string, envId: string, incident: IncidentRow, note: string, actor: string, at: number, p: ProviderSet): Promise<void> {
+  async #resolve(
+    env: string,
+    envId: string,
+    incident: IncidentRow,
+    note: string,
+    actor: string,
+    at: number,
+    p: ProviderSet,
+  ): Promise<void> {
     const { spec } = await specAt(this.deps.db, envId);
     const level0 = [...spec.policies.notify, ...(await subscriberPhones(this.deps.db, envId))];
-    await this.deps.record(envId, [updateIncidentStatement(this.deps.db, incident.id, { status: "resolved", resolvedAt: iso(at), resolution: note, updatedAt: iso(at), escalateAt: null })],
-      [{ actor, action: "incident.resolved", diffSummary: note.slice(0, 300), details: { incident: incident.id, key: incident.anomalyKey } }]);
-    if (incident.severity === "page") await sendAll(p, destinationsAt(0, level0, []), incidentResolvedText({ env, incidentId: incident.id, title: incident.title, link: this.#link(incident.id) }, note));
+    await this.deps.record(
+      envId,
+      [
+        updateIncidentStatement(this.deps.db, incident.id, {
+          status: "resolved",
+          resolvedAt: iso(at),
+          resolution: note,
+          updatedAt: iso(at),
+          escalateAt: null,
+        }),
+      ],
+      [
+        {
+          actor,
+          action: "incident.resolved",
+          diffSummary: note.slice(0, 300),
+          details: { incident: incident.id, key: incident.anomalyKey },
+        },
+      ],
+    );
+    if (incident.severity === "page")
+      await sendAll(
+        p,
+        destinationsAt(0, level0, []),
+        incidentResolvedText(
+          { env, incidentId: incident.id, title: incident.title, link: this.#link(incident.id) },
+          note,
+        ),
+      );
   }
 
   /** Moves every unacknowledged, overdue alert to its next destination. */
@@ -273,9 +504,39 @@ export class EnvironmentMonitor {
       const level = incident.escalationLevel + 1;
       const to = destinationsAt(level, [], chain);
       const minutes = Math.round((at - Date.parse(incident.openedAt)) / 60_000);
-      const sent = await sendAll(p, to, escalatedText({ env, incidentId: incident.id, title: incident.title, ackCode: incident.ackCode, link: this.#link(incident.id) }, level, minutes));
-      await this.deps.record(envId, [updateIncidentStatement(this.deps.db, incident.id, { escalationLevel: level, escalateAt: nullableIso(nextEscalation(level, at, ackTimeoutSeconds * 1000, chain)), updatedAt: iso(at) })],
-        [{ actor: MONITOR_ACTOR.id, action: "incident.escalated", diffSummary: `level ${level + 1}: ${sent.length} destination(s)`, details: { incident: incident.id, level, recipients: sent.length } }]);
+      const sent = await sendAll(
+        p,
+        to,
+        escalatedText(
+          {
+            env,
+            incidentId: incident.id,
+            title: incident.title,
+            ackCode: incident.ackCode,
+            link: this.#link(incident.id),
+          },
+          level,
+          minutes,
+        ),
+      );
+      await this.deps.record(
+        envId,
+        [
+          updateIncidentStatement(this.deps.db, incident.id, {
+            escalationLevel: level,
+            escalateAt: nullableIso(nextEscalation(level, at, ackTimeoutSeconds * 1000, chain)),
+            updatedAt: iso(at),
+          }),
+        ],
+        [
+          {
+            actor: MONITOR_ACTOR.id,
+            action: "incident.escalated",
+            diffSummary: `level ${level + 1}: ${sent.length} destination(s)`,
+            details: { incident: incident.id, level, recipients: sent.length },
+          },
+        ],
+      );
       escalated.push(incident.id);
     }
     return escalated;
@@ -291,7 +552,11 @@ export class EnvironmentMonitor {
   }
 
   #set(key: string, value: string): void {
-    this.deps.sql.exec("INSERT INTO monitor_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.deps.sql.exec(
+      "INSERT INTO monitor_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 }
 
@@ -311,11 +576,35 @@ async function sendAll(p: ProviderSet, phones: string[], body: string): Promise<
 }
 
 function toOpen(i: IncidentRow) {
-  return { id: i.id, key: i.anomalyKey, kind: i.kind, lastSeenAt: Date.parse(i.lastSeenAt), openedAt: Date.parse(i.openedAt), checks: i.checks, runIds: i.runIds };
+  return {
+    id: i.id,
+    key: i.anomalyKey,
+    kind: i.kind,
+    lastSeenAt: Date.parse(i.lastSeenAt),
+    openedAt: Date.parse(i.openedAt),
+    checks: i.checks,
+    runIds: i.runIds,
+  };
 }
 
-function releaseFacts(r: { id: string; version: string; createdAt: string; services: Record<string, { commitSha: string; commitMessage: string }> } | null): ReleaseFacts | null {
-  return r ? { id: r.id, version: r.version, createdAt: r.createdAt, services: Object.fromEntries(Object.entries(r.services).map(([k, v]) => [k, { commitSha: v.commitSha, commitMessage: v.commitMessage }])) } : null;
+function releaseFacts(
+  r: {
+    id: string;
+    version: string;
+    createdAt: string;
+    services: Record<string, { commitSha: string; commitMessage: string }>;
+  } | null,
+): ReleaseFacts | null {
+  return r
+    ? {
+        id: r.id,
+        version: r.version,
+        createdAt: r.createdAt,
+        services: Object.fromEntries(
+          Object.entries(r.services).map(([k, v]) => [k, { commitSha: v.commitSha, commitMessage: v.commitMessage }]),
+        ),
+      }
+    : null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

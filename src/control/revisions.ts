@@ -10,15 +10,39 @@ import type { ControlContext } from "./context";
  * Changes an environment's desired state as a new numbered revision with author and reason. The
  * revision number is the optimistic lock: two concurrent changes cannot both become revision N+1.
  */
-export async function reviseSpec(cx: ControlContext, envRef: string, change: (spec: EnvironmentSpec) => unknown, reason: string): Promise<{ revision: number; diff: SpecChange[] }> {
+export async function reviseSpec(
+  cx: ControlContext,
+  envRef: string,
+  change: (spec: EnvironmentSpec) => unknown,
+  reason: string,
+): Promise<{ revision: number; diff: SpecChange[] }> {
   requireRole(cx.actor.role, "manage-environments");
   const row = await findEnv(cx.db, envRef);
   const { revision, spec } = await specAt(cx.db, row.id);
   const parsed = EnvironmentSpec.safeParse(change(structuredClone(spec)));
-  if (!parsed.success) throw new AppError("invalid_request", "that change makes an invalid environment spec", parsed.error.issues);
-  const { diff } = await insertRevision(cx.db, row.id, { revision, spec }, parsed.data, cx.actor.id, reason, new Date(cx.now()).toISOString());
+  if (!parsed.success)
+    throw new AppError("invalid_request", "that change makes an invalid environment spec", parsed.error.issues);
+  const { diff } = await insertRevision(
+    cx.db,
+    row.id,
+    { revision, spec },
+    parsed.data,
+    cx.actor.id,
+    reason,
+    new Date(cx.now()).toISOString(),
+  );
   if (diff.length === 0) return { revision, diff };
-  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "spec.revised", diffSummary: diff.map((d) => `${d.op} ${d.path}`).join("; ").slice(0, 1000), details: { revision: revision + 1, reason } }]);
+  await recordForEnv(cx.env, row.id, [
+    {
+      actor: cx.actor.id,
+      action: "spec.revised",
+      diffSummary: diff
+        .map((d) => `${d.op} ${d.path}`)
+        .join("; ")
+        .slice(0, 1000),
+      details: { revision: revision + 1, reason },
+    },
+  ]);
   return { revision: revision + 1, diff };
 }
 

@@ -15,7 +15,12 @@ export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "p
 export async function actOnRun(cx: ControlContext, runId: string, action: RunAction, reason?: string) {
   const { run } = await getRun(cx.db, runId);
   const env = await findEnv(cx.db, run.envId);
-  const needed: Action = action === "approve" || action === "reject" ? approvalAction(env.name === "production") : action === "promote" ? "resume" : action;
+  const needed: Action =
+    action === "approve" || action === "reject"
+      ? approvalAction(env.name === "production")
+      : action === "promote"
+        ? "resume"
+        : action;
   requireRole(cx.actor.role, needed);
   if (run.status === "planned") throw new AppError("conflict", `run ${runId} has not been applied yet`);
   const stub = environmentObject(cx.env, run.envId);
@@ -32,8 +37,22 @@ export async function runView(cx: ControlContext, runId: string) {
   const view = formatRun(run, steps, env.env, artifacts);
   const approvals = run.approvals as StoredApprovals | null;
   if (approvals && run.status === "awaiting-approval") {
-    const refusal = approvalRefusal({ production: env.name === "production" || approvals.required, requestedBy: run.requestedBy, approver: cx.actor });
-    if (!refusal) view.approvals = { ...view.approvals!, code: await approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt) };
+    const refusal = approvalRefusal({
+      production: env.name === "production" || approvals.required,
+      requestedBy: run.requestedBy,
+      approver: cx.actor,
+    });
+    if (!refusal)
+      view.approvals = {
+        ...view.approvals!,
+        code: await approvalCode(
+          cx.env.SECRETS_MASTER_KEY,
+          run.id,
+          approvals.planDigest,
+          cx.actor.id,
+          approvals.expiresAt,
+        ),
+      };
   }
   return view;
 }
@@ -50,19 +69,52 @@ interface StoredApprovals {
 export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
   const approvals = run.approvals as StoredApprovals | null;
   if (!approvals || run.status !== "awaiting-approval") return null;
-  if (approvalRefusal({ production: envName === "production" || approvals.required, requestedBy: run.requestedBy, approver: cx.actor })) return null;
+  if (
+    approvalRefusal({
+      production: envName === "production" || approvals.required,
+      requestedBy: run.requestedBy,
+      approver: cx.actor,
+    })
+  )
+    return null;
   return approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt);
 }
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
 export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
   const stored = run.approvals as StoredApprovals | null;
-  const approvals: { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string } | undefined =
-    stored ? { required: stored.required, approvedBy: stored.approvedBy, rejectedBy: stored.rejectedBy, expiresAt: stored.expiresAt } : undefined;
+  const approvals:
+    | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
+    | undefined = stored
+    ? {
+        required: stored.required,
+        approvedBy: stored.approvedBy,
+        rejectedBy: stored.rejectedBy,
+        expiresAt: stored.expiresAt,
+      }
+    : undefined;
   return {
-    id: run.id, type: run.type, env, planId: run.planId, status: run.status, requestedBy: run.requestedBy,
-    createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error ?? undefined,
-    steps: steps.map((s) => ({ id: s.stepId, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, note: s.note ?? undefined, error: s.error ?? undefined })),
+    id: run.id,
+    type: run.type,
+    env,
+    planId: run.planId,
+    status: run.status,
+    requestedBy: run.requestedBy,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    error: run.error ?? undefined,
+    steps: steps.map((s) => ({
+      id: s.stepId,
+      kind: s.kind,
+      summary: s.summary,
+      status: s.status,
+      attempts: s.attempts,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      note: s.note ?? undefined,
+      error: s.error ?? undefined,
+    })),
     approvals,
     progress: run.progress ?? undefined,
     artifacts,

@@ -28,8 +28,17 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
   const cx: ControlContext = { env, db, actor: SEED_ACTOR, now: Date.now };
   const now = new Date().toISOString();
   if (env.INFRA_CHAT_ADMIN_TOKEN) {
-    const known = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN)));
-    if (!known.length) await insertUserWithToken(db, { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE }, now, env.INFRA_CHAT_ADMIN_TOKEN);
+    const known = await db
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.tokenHash, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN)));
+    if (!known.length)
+      await insertUserWithToken(
+        db,
+        { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE },
+        now,
+        env.INFRA_CHAT_ADMIN_TOKEN,
+      );
   }
   let project = (await db.select().from(projects).where(eq(projects.slug, "invoice-perfect")))[0];
   project ??= await createProject(cx, { name: "Invoice Perfect", template: "invoice-perfect" });
@@ -51,24 +60,52 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
   return { project: project.slug, environments: ["local", "staging", "production"] };
 }
 
-async function bindLiveRelease(cx: ControlContext, envId: string, name: "staging" | "production", world: SandboxSeed): Promise<void> {
+async function bindLiveRelease(
+  cx: ControlContext,
+  envId: string,
+  name: "staging" | "production",
+  world: SandboxSeed,
+): Promise<void> {
   const now = new Date().toISOString();
   const live = world.live[name];
   const release = {
-    id: newId("rel"), envId, version: "v1", runId: null, createdAt: now,
-    services: Object.fromEntries((["api", "web", "cron"] as const).map((s) => [s, { commitSha: live[s].commitSha, commitMessage: "v1", deploymentId: live[s].deploymentId }])),
+    id: newId("rel"),
+    envId,
+    version: "v1",
+    runId: null,
+    createdAt: now,
+    services: Object.fromEntries(
+      (["api", "web", "cron"] as const).map((s) => [
+        s,
+        { commitSha: live[s].commitSha, commitMessage: "v1", deploymentId: live[s].deploymentId },
+      ]),
+    ),
   };
   const bindings = {
-    railway: { projectId: world.railway.projectId, environmentId: world.railway.environments[name], services: { ...world.railway.services } },
+    railway: {
+      projectId: world.railway.projectId,
+      environmentId: world.railway.environments[name],
+      services: { ...world.railway.services },
+    },
     cloudflare: world.cloudflare,
   };
   await cx.db.batch([
     cx.db.insert(releases).values(release),
-    cx.db.update(environments).set({ bindings, currentReleaseId: release.id, updatedAt: now }).where(eq(environments.id, envId)),
+    cx.db
+      .update(environments)
+      .set({ bindings, currentReleaseId: release.id, updatedAt: now })
+      .where(eq(environments.id, envId)),
   ]);
   const cipher = secretCipher(cx.env);
-  const random = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const random = () =>
+    [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
   await putSecret(cx.db, cipher, envId, "STRIPE_SECRET_KEY", `sk_test_sandbox${random()}`, now);
   await putSecret(cx.db, cipher, envId, "SENDGRID_API_KEY", `SG.sandbox${random()}`, now);
-  await recordForEnv(cx.env, envId, [{ actor: SEED_ACTOR.id, action: "environment.seeded", details: { release: "v1", railwayEnvironmentId: bindings.railway.environmentId } }]);
+  await recordForEnv(cx.env, envId, [
+    {
+      actor: SEED_ACTOR.id,
+      action: "environment.seeded",
+      details: { release: "v1", railwayEnvironmentId: bindings.railway.environmentId },
+    },
+  ]);
 }

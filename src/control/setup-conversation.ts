@@ -8,8 +8,14 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { renderPlan } from "../chat/render";
 import {
-  applyAnswer, CREDENTIAL, nextQuestion, parseSetupRequest, SETUP_ENVS, SetupAnswers,
-  type SetupFacts, type SetupQuestion,
+  applyAnswer,
+  CREDENTIAL,
+  nextQuestion,
+  parseSetupRequest,
+  SETUP_ENVS,
+  SetupAnswers,
+  type SetupFacts,
+  type SetupQuestion,
 } from "../chat/setup-questions";
 import { insertRevision, listEnvs, specAt } from "../db/environments";
 import { connections, projects } from "../db/schema";
@@ -66,7 +72,12 @@ export interface SetupTurn {
 
 const SENDGRID_KEY = /^SG\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]+)?$/;
 const CANCEL = /^(?:cancel|stop|abort|quit)(?: (?:the )?setup)?[.!]*$/i;
-const slugify = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "project";
+const slugify = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40) || "project";
 
 /**
  * Handles the message when it starts or continues a setup conversation, else returns null (the message
@@ -81,28 +92,67 @@ export async function setupTurn(cx: ControlContext, holder: SetupHolder, message
   try {
     requireRole(cx.actor.role, "manage-environments");
   } catch (e) {
-    if (e instanceof AppError) return { replies: [{ text: `I can't do that: ${e.message} (setting up environments needs an admin)` }], transcript: message };
+    if (e instanceof AppError)
+      return {
+        replies: [{ text: `I can't do that: ${e.message} (setting up environments needs an admin)` }],
+        transcript: message,
+      };
     throw e;
   }
   const state: SetupState = { request, answers: SetupAnswers.parse({}), asked: [], preexisting: [] };
-  const known = [request.projectName && `project ${request.projectName}`, `environments ${request.envs.join(", ")}`, "Railway for services", "Cloudflare for DNS and canary",
-    ...request.connections.map((c) => `connect ${c === "twilio" ? "SMS" : c[0].toUpperCase() + c.slice(1)}`)].filter(Boolean).join("; ");
-  const turn = await advance(cx, holder, state, `Setting up: ${known}. I'll ask only what I don't know yet; "default" takes the offered default, "cancel" stops.`);
+  const known = [
+    request.projectName && `project ${request.projectName}`,
+    `environments ${request.envs.join(", ")}`,
+    "Railway for services",
+    "Cloudflare for DNS and canary",
+    ...request.connections.map((c) => `connect ${c === "twilio" ? "SMS" : c[0].toUpperCase() + c.slice(1)}`),
+  ]
+    .filter(Boolean)
+    .join("; ");
+  const turn = await advance(
+    cx,
+    holder,
+    state,
+    `Setting up: ${known}. I'll ask only what I don't know yet; "default" takes the offered default, "cancel" stops.`,
+  );
   return { ...turn, transcript: message };
 }
 
-async function continueSetup(cx: ControlContext, holder: SetupHolder, state: SetupState, message: string): Promise<SetupTurn> {
+async function continueSetup(
+  cx: ControlContext,
+  holder: SetupHolder,
+  state: SetupState,
+  message: string,
+): Promise<SetupTurn> {
   if (CANCEL.test(message.trim())) {
     delete holder.setup;
-    return { replies: [{ text: "Setup stopped. What was already stored (keys, environments) stays; say the setup sentence again to continue where it left off." }], transcript: message };
+    return {
+      replies: [
+        {
+          text: "Setup stopped. What was already stored (keys, environments) stays; say the setup sentence again to continue where it left off.",
+        },
+      ],
+      transcript: message,
+    };
   }
   const facts = state.projectSlug ? await loadFacts(cx, state) : null;
-  const question = facts && state.pending ? nextQuestion(facts, state.answers) : state.pending === "project" ? { slot: "project", text: "" } : null;
+  const question =
+    facts && state.pending
+      ? nextQuestion(facts, state.answers)
+      : state.pending === "project"
+        ? { slot: "project", text: "" }
+        : null;
   if (!question || question.slot !== state.pending) return advance(cx, holder, state, "");
   if (question.secret) return answerSecret(cx, holder, state, question, message);
   if (CREDENTIAL.test(message)) {
     // A key pasted at the wrong question is neither stored nor kept in the transcript.
-    return reask(holder, state, question, "That looks like a credential, and this question isn't asking for one; it was not stored.", "[credential withheld: not stored]");
+    return reask(
+      holder,
+      state,
+      question,
+      "That looks like a credential, and this question isn't asking for one; it was not stored.",
+      "[credential withheld: not stored]",
+    );
   }
   const result = applyAnswer(facts ?? emptyFacts(state), state.answers, question.slot, message);
   if (!result.ok) return reask(holder, state, question, `I couldn't use that: ${result.error}.`, message);
@@ -111,22 +161,37 @@ async function continueSetup(cx: ControlContext, holder: SetupHolder, state: Set
 }
 
 /** Stores a secret answer for every environment it serves, after the key rules for each (keys.ts). */
-async function answerSecret(cx: ControlContext, holder: SetupHolder, state: SetupState, question: SetupQuestion, message: string): Promise<SetupTurn> {
+async function answerSecret(
+  cx: ControlContext,
+  holder: SetupHolder,
+  state: SetupState,
+  question: SetupQuestion,
+  message: string,
+): Promise<SetupTurn> {
   const value = message.trim();
   const slug = state.projectSlug!;
   const envs = state.request.envs;
-  const [name, targets] = question.slot === "stripe.test" ? ["STRIPE_SECRET_KEY", envs.filter((e) => e !== "production")]
-    : question.slot === "stripe.live" ? ["STRIPE_SECRET_KEY", ["production"]] : ["SENDGRID_API_KEY", envs];
+  const [name, targets] =
+    question.slot === "stripe.test"
+      ? ["STRIPE_SECRET_KEY", envs.filter((e) => e !== "production")]
+      : question.slot === "stripe.live"
+        ? ["STRIPE_SECRET_KEY", ["production"]]
+        : ["SENDGRID_API_KEY", envs];
   const withheld = "[credential refused: not stored]";
-  if (/\s/.test(value)) return reask(holder, state, question, "Paste only the key, nothing else; it was not stored.", withheld);
-  const refusal = name === "STRIPE_SECRET_KEY"
-    ? targets.map((env) => stripeKeyRefusal(env, value)).find((r) => r !== null) ?? null
-    : SENDGRID_KEY.test(value) ? null : "not a SendGrid API key (they start with SG.)";
+  if (/\s/.test(value))
+    return reask(holder, state, question, "Paste only the key, nothing else; it was not stored.", withheld);
+  const refusal =
+    name === "STRIPE_SECRET_KEY"
+      ? (targets.map((env) => stripeKeyRefusal(env, value)).find((r) => r !== null) ?? null)
+      : SENDGRID_KEY.test(value)
+        ? null
+        : "not a SendGrid API key (they start with SG.)";
   if (refusal) return reask(holder, state, question, `I can't use that key: ${refusal}. It was not stored.`, withheld);
   try {
     for (const env of targets) await setSecret(cx, `${slug}:${env}`, name, value);
   } catch (e) {
-    if (e instanceof AppError) return reask(holder, state, question, `I couldn't store it: ${e.message}. It was not stored.`, withheld);
+    if (e instanceof AppError)
+      return reask(holder, state, question, `I couldn't store it: ${e.message}. It was not stored.`, withheld);
     throw e;
   }
   const refs = targets.map((env) => `secretref://${slug}/${env}/${name}`);
@@ -135,24 +200,54 @@ async function answerSecret(cx: ControlContext, holder: SetupHolder, state: Setu
   return { ...turn, transcript: refs.join(" ") };
 }
 
-function reask(holder: SetupHolder, state: SetupState, question: SetupQuestion, why: string, transcript: string): SetupTurn {
+function reask(
+  holder: SetupHolder,
+  state: SetupState,
+  question: SetupQuestion,
+  why: string,
+  transcript: string,
+): SetupTurn {
   holder.setup = state;
-  return { replies: [{ text: `${why}\n${question.text}`, question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) } }], transcript };
+  return {
+    replies: [
+      {
+        text: `${why}\n${question.text}`,
+        question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) },
+      },
+    ],
+    transcript,
+  };
 }
 
 /** Makes sure the project and environments exist once named, then asks the next question or finishes. */
-async function advance(cx: ControlContext, holder: SetupHolder, state: SetupState, preface: string): Promise<SetupTurn> {
+async function advance(
+  cx: ControlContext,
+  holder: SetupHolder,
+  state: SetupState,
+  preface: string,
+): Promise<SetupTurn> {
   const name = state.answers.project ?? state.request.projectName;
   if (name && !state.projectSlug) await ensureProject(cx, state, name);
   const facts = state.projectSlug ? await loadFacts(cx, state) : emptyFacts(state);
-  const question = state.projectSlug ? nextQuestion(facts, state.answers) : { slot: "project", text: "What is the project called?" };
+  const question = state.projectSlug
+    ? nextQuestion(facts, state.answers)
+    : { slot: "project", text: "What is the project called?" };
   const lead = preface ? `${preface}\n` : "";
   if (question) {
     state.pending = question.slot;
     if (!state.asked.includes(question.slot)) state.asked.push(question.slot);
-    if (question.secret) await markPendingAuth(cx, state.projectSlug!, question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
+    if (question.secret)
+      await markPendingAuth(cx, state.projectSlug!, question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
     holder.setup = state;
-    return { replies: [{ text: `${lead}${question.text}`, question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) } }], transcript: "" };
+    return {
+      replies: [
+        {
+          text: `${lead}${question.text}`,
+          question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) },
+        },
+      ],
+      transcript: "",
+    };
   }
   delete holder.setup;
   const replies = await finish(cx, holder, state);
@@ -175,16 +270,36 @@ async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFa
   const project = (await cx.db.select().from(projects).where(eq(projects.slug, state.projectSlug!)).limit(1))[0];
   if (!project) throw new AppError("not_found", `project ${state.projectSlug} not found`);
   const envs = await listEnvs(cx.db, project.id);
-  const specs = Object.fromEntries(await Promise.all(envs.map(async (e) => [e.name, (await specAt(cx.db, e.id)).spec] as const)));
-  const storedSecrets = Object.fromEntries(await Promise.all(envs.map(async (e) => [e.name, (await listSecrets(cx.db, e.id)).map((s) => s.name)] as const)));
+  const specs = Object.fromEntries(
+    await Promise.all(envs.map(async (e) => [e.name, (await specAt(cx.db, e.id)).spec] as const)),
+  );
+  const storedSecrets = Object.fromEntries(
+    await Promise.all(envs.map(async (e) => [e.name, (await listSecrets(cx.db, e.id)).map((s) => s.name)] as const)),
+  );
   const template = specs.staging ?? invoicePerfectSpec("staging");
-  const sendgrid = (await cx.db.select().from(connections).where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid"))).limit(1))[0];
-  const senderDomain = z.object({ senderDomain: z.string().optional() }).loose().safeParse(sendgrid?.metadata ?? {}).data?.senderDomain;
+  const sendgrid = (
+    await cx.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")))
+      .limit(1)
+  )[0];
+  const senderDomain = z
+    .object({ senderDomain: z.string().optional() })
+    .loose()
+    .safeParse(sendgrid?.metadata ?? {}).data?.senderDomain;
   // An environment that existed before this conversation already has a shape: its sources, domains and components are known.
   const shapeKnown = state.request.envs.every((e) => state.preexisting.includes(e));
   return {
     request: state.request,
-    services: shapeKnown ? {} : Object.fromEntries(Object.entries(template.services).map(([n, s]) => [n, { repo: s.source.repo, branch: s.source.branch, build: s.build }])),
+    services: shapeKnown
+      ? {}
+      : Object.fromEntries(
+          Object.entries(template.services).map(([n, s]) => [
+            n,
+            { repo: s.source.repo, branch: s.source.branch, build: s.build },
+          ]),
+        ),
     defaultDomains: Object.fromEntries(SETUP_ENVS.map((e) => [e, specs[e]?.domains ?? invoicePerfectSpec(e).domains])),
     storedSecrets,
     ...(senderDomain ? { senderDomain } : {}),
@@ -202,8 +317,16 @@ function emptyFacts(state: SetupState): SetupFacts {
 async function markPendingAuth(cx: ControlContext, slug: string, provider: "stripe" | "sendgrid"): Promise<void> {
   const project = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
   if (!project) return;
-  await cx.db.update(connections).set({ status: "pending-auth", updatedAt: new Date(cx.now()).toISOString() })
-    .where(and(eq(connections.projectId, project.id), eq(connections.provider, provider), eq(connections.status, "unconfigured")));
+  await cx.db
+    .update(connections)
+    .set({ status: "pending-auth", updatedAt: new Date(cx.now()).toISOString() })
+    .where(
+      and(
+        eq(connections.projectId, project.id),
+        eq(connections.provider, provider),
+        eq(connections.status, "unconfigured"),
+      ),
+    );
 }
 
 /** The answers as a new revision of each environment's desired state, the connections checked, and one setup plan per environment. */
@@ -214,14 +337,30 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
   for (const env of envs) {
     const current = await specAt(cx.db, env.id);
     const next = EnvironmentSpec.parse(desiredSpec(current.spec, env.name, state));
-    await insertRevision(cx.db, env.id, current, next, cx.actor.id, "setup conversation answers", new Date(cx.now()).toISOString());
+    await insertRevision(
+      cx.db,
+      env.id,
+      current,
+      next,
+      cx.actor.id,
+      "setup conversation answers",
+      new Date(cx.now()).toISOString(),
+    );
   }
   if (state.answers.senderDomain) {
-    await cx.db.update(connections).set({ metadata: sql`json_set(${connections.metadata}, '$.senderDomain', ${state.answers.senderDomain})` as never })
+    await cx.db
+      .update(connections)
+      .set({
+        metadata: sql`json_set(${connections.metadata}, '$.senderDomain', ${state.answers.senderDomain})` as never,
+      })
       .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")));
   }
   const checked = await verifyConnections(cx, slug);
-  const replies: SetupReply[] = [{ text: `Everything I need is known. Connections: ${checked.map((c) => `${c.provider} ${c.status}`).join(", ")}. One setup plan per environment follows.` }];
+  const replies: SetupReply[] = [
+    {
+      text: `Everything I need is known. Connections: ${checked.map((c) => `${c.provider} ${c.status}`).join(", ")}. One setup plan per environment follows.`,
+    },
+  ];
   holder.pendingPlanIds = [];
   for (const name of SETUP_ENVS.filter((e) => (state.request.envs as string[]).includes(e))) {
     try {
@@ -229,10 +368,16 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
       if (plan.autoApply) {
         const run = await applyPlan(cx, plan.id);
         holder.lastRunId = run.id;
-        replies.push({ text: `${renderPlan(plan)}\n\n${plan.env} auto-applies by policy: run ${run.id} started.`, plan: publicPlan(plan), run: await runView(cx, run.id) });
+        replies.push({
+          text: `${renderPlan(plan)}\n\n${plan.env} auto-applies by policy: run ${run.id} started.`,
+          plan: publicPlan(plan),
+          run: await runView(cx, run.id),
+        });
       } else {
         holder.pendingPlanIds.push(plan.id);
-        const next = plan.requiresApproval ? "Say \"apply\" to queue it; an admin other than you must then approve it." : "Say \"apply\" to run it.";
+        const next = plan.requiresApproval
+          ? 'Say "apply" to queue it; an admin other than you must then approve it.'
+          : 'Say "apply" to run it.';
         replies.push({ text: `${renderPlan(plan)}\n\n${next}`, plan: publicPlan(plan) });
       }
     } catch (e) {
@@ -257,12 +402,15 @@ function desiredSpec(spec: EnvironmentSpec, envName: string, state: SetupState):
   if (answers.components) {
     if (answers.components.redis) next.components.redis = next.components.redis ?? { type: "redis", size: "small" };
     else delete next.components.redis;
-    if (answers.components.storage) next.components.storage = next.components.storage ?? { type: "storage", size: "small" };
+    if (answers.components.storage)
+      next.components.storage = next.components.storage ?? { type: "storage", size: "small" };
     else delete next.components.storage;
   }
-  if (envName === "production" && answers.sms?.length) next.policies.notify = [...new Set([...next.policies.notify, ...answers.sms])];
+  if (envName === "production" && answers.sms?.length)
+    next.policies.notify = [...new Set([...next.policies.notify, ...answers.sms])];
   // The api verifies Stripe's deliveries with the endpoint's signing secret, which setup stores under this name.
   const api = next.services.api;
-  if (api && state.request.connections.includes("stripe") && next.connections.includes("stripe")) api.env.STRIPE_WEBHOOK_SECRET = { secret: "STRIPE_WEBHOOK_SECRET" };
+  if (api && state.request.connections.includes("stripe") && next.connections.includes("stripe"))
+    api.env.STRIPE_WEBHOOK_SECRET = { secret: "STRIPE_WEBHOOK_SECRET" };
   return next;
 }

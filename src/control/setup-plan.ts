@@ -19,20 +19,30 @@ const SendGridSettings = z.object({ senderDomain: z.string().min(1).optional() }
  * spec uses it and a sender domain was given — never for local, whose mail goes to a sink.
  */
 export async function planFreshSetup(
-  cx: ControlContext, base: Omit<PlanInput, "refs">,
+  cx: ControlContext,
+  base: Omit<PlanInput, "refs">,
   pin: (spec: EnvironmentSpec, services: string[]) => Promise<Record<string, PinnedRef>>,
 ): Promise<PlanOutput> {
   const row = await findEnv(cx.db, base.env);
   const { spec } = base;
   const refs = spec.connections.includes("railway") ? await pin(spec, deployOrder(spec)) : {};
   const host = apiHostname(spec, row.projectSlug, row.name);
-  const sendgrid = (await cx.db.select().from(connections).where(and(eq(connections.projectId, row.projectId), eq(connections.provider, "sendgrid"))).limit(1))[0];
+  const sendgrid = (
+    await cx.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.projectId, row.projectId), eq(connections.provider, "sendgrid")))
+      .limit(1)
+  )[0];
   const senderDomain = SendGridSettings.safeParse(sendgrid?.metadata ?? {}).data?.senderDomain ?? null;
-  const result = planProvision({ ...base, refs }, {
-    projectName: row.projectName,
-    stripeWebhookUrl: spec.connections.includes("stripe") && host ? `https://${host}/webhooks/stripe` : null,
-    senderDomain: spec.connections.includes("sendgrid") && row.name !== "local" ? senderDomain : null,
-  });
+  const result = planProvision(
+    { ...base, refs },
+    {
+      projectName: row.projectName,
+      stripeWebhookUrl: spec.connections.includes("stripe") && host ? `https://${host}/webhooks/stripe` : null,
+      senderDomain: spec.connections.includes("sendgrid") && row.name !== "local" ? senderDomain : null,
+    },
+  );
   if ("error" in result) throw new AppError("conflict", result.error);
   return result;
 }

@@ -25,7 +25,12 @@ export interface SmsOutcome {
  * An inbound SMS (Twilio webhook): only with a valid X-Twilio-Signature, only once per MessageSid, and
  * only from a phone that belongs to a user whose role allows the command. Replies are TwiML.
  */
-export async function handleInboundSms(env: Env, urls: string[], pairs: [string, string][], signature: string | undefined): Promise<SmsOutcome> {
+export async function handleInboundSms(
+  env: Env,
+  urls: string[],
+  pairs: [string, string][],
+  signature: string | undefined,
+): Promise<SmsOutcome> {
   const token = env.TWILIO_AUTH_TOKEN;
   if (!token) return { status: 503, body: twiml() };
   const signed = signature ? await Promise.all(urls.map((u) => verifyTwilioSignature(token, u, pairs, signature))) : [];
@@ -37,8 +42,17 @@ export async function handleInboundSms(env: Env, urls: string[], pairs: [string,
   const db = database(env.DB);
   const now = new Date().toISOString();
   // Claim the MessageSid first: a redelivery finds it taken and changes nothing.
-  const claimed = await db.insert(smsInbound).values({ messageSid: sid, fromPhone: from, bodyHash: await sha256Hex(params.Body ?? ""), outcome: "processing", receivedAt: now })
-    .onConflictDoNothing().returning({ sid: smsInbound.messageSid });
+  const claimed = await db
+    .insert(smsInbound)
+    .values({
+      messageSid: sid,
+      fromPhone: from,
+      bodyHash: await sha256Hex(params.Body ?? ""),
+      outcome: "processing",
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ sid: smsInbound.messageSid });
   if (claimed.length === 0) return { status: 200, body: twiml() };
   const row = (await db.select().from(users).where(eq(users.phone, from)).limit(1))[0];
   const role = Role.safeParse(row?.role);
@@ -52,7 +66,10 @@ export async function handleInboundSms(env: Env, urls: string[], pairs: [string,
       return "Something went wrong; nothing was changed.";
     });
   }
-  await db.update(smsInbound).set({ outcome: reply.slice(0, 200) }).where(eq(smsInbound.messageSid, sid));
+  await db
+    .update(smsInbound)
+    .set({ outcome: reply.slice(0, 200) })
+    .where(eq(smsInbound.messageSid, sid));
   return { status: 200, body: twiml(reply) };
 }
 
@@ -61,12 +78,18 @@ async function runCommand(cx: ControlContext, body: string): Promise<string> {
   switch (command.kind) {
     case "approve":
     case "reject": {
-      const waiting = await cx.db.select().from(runs).where(inArray(runs.status, ["awaiting-approval"])).limit(100);
+      const waiting = await cx.db
+        .select()
+        .from(runs)
+        .where(inArray(runs.status, ["awaiting-approval"]))
+        .limit(100);
       for (const run of waiting) {
         const env = await findEnv(cx.db, run.envId);
         if ((await codeFor(cx, run, env.name)) !== command.code) continue;
         await actOnRun(cx, run.id, command.kind);
-        return command.kind === "approve" ? `Approved: ${run.type} of ${env.env} (run ${run.id}) continues.` : `Rejected: run ${run.id} will not run.`;
+        return command.kind === "approve"
+          ? `Approved: ${run.type} of ${env.env} (run ${run.id}) continues.`
+          : `Rejected: run ${run.id} will not run.`;
       }
       return "No run is waiting for your approval with that code.";
     }

@@ -10,7 +10,11 @@ import { recordForEnv } from "./audit";
 /** The signing secret of an environment's Stripe webhook endpoint is stored as this secret. */
 export const STRIPE_WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET";
 
-const StripeEvent = z.object({ id: z.string().min(1).max(255), type: z.string().min(1).max(255), livemode: z.boolean() });
+const StripeEvent = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  livemode: z.boolean(),
+});
 
 export interface StripeWebhookOutcome {
   status: 200 | 400;
@@ -21,10 +25,18 @@ export interface StripeWebhookOutcome {
  * A Stripe webhook delivery: accepted only with a Stripe-Signature made by one environment's signing
  * secret within 300 s, parsed only after that, and recorded once per event id.
  */
-export async function handleStripeWebhook(env: Env, rawBody: string, header: string | null, nowSeconds: number): Promise<StripeWebhookOutcome> {
+export async function handleStripeWebhook(
+  env: Env,
+  rawBody: string,
+  header: string | null,
+  nowSeconds: number,
+): Promise<StripeWebhookOutcome> {
   const db = database(env.DB);
   const cipher = secretCipher(env);
-  const holders = await db.select({ envId: secrets.envId }).from(secrets).where(eq(secrets.name, STRIPE_WEBHOOK_SECRET));
+  const holders = await db
+    .select({ envId: secrets.envId })
+    .from(secrets)
+    .where(eq(secrets.name, STRIPE_WEBHOOK_SECRET));
   let envId: string | null = null;
   for (const { envId: candidate } of holders) {
     const secret = await resolveSecret(db, cipher, candidate, STRIPE_WEBHOOK_SECRET);
@@ -41,9 +53,24 @@ export async function handleStripeWebhook(env: Env, rawBody: string, header: str
   } catch {
     return { status: 400, body: { received: false, error: "not a Stripe event" } };
   }
-  const inserted = await db.insert(stripeEvents).values({ eventId: event.id, envId, type: event.type, livemode: event.livemode, receivedAt: new Date(nowSeconds * 1000).toISOString() })
-    .onConflictDoNothing().returning({ id: stripeEvents.eventId });
+  const inserted = await db
+    .insert(stripeEvents)
+    .values({
+      eventId: event.id,
+      envId,
+      type: event.type,
+      livemode: event.livemode,
+      receivedAt: new Date(nowSeconds * 1000).toISOString(),
+    })
+    .onConflictDoNothing()
+    .returning({ id: stripeEvents.eventId });
   if (inserted.length === 0) return { status: 200, body: { received: true, duplicate: true } };
-  await recordForEnv(env, envId, [{ actor: "stripe", action: "stripe.event", details: { eventId: event.id, type: event.type, livemode: event.livemode } }]);
+  await recordForEnv(env, envId, [
+    {
+      actor: "stripe",
+      action: "stripe.event",
+      details: { eventId: event.id, type: event.type, livemode: event.livemode },
+    },
+  ]);
   return { status: 200, body: { received: true } };
 }

@@ -10,22 +10,34 @@ import { generateToken, hashToken } from "../security/tokens";
 import type { ControlContext } from "./context";
 import { recordGlobal } from "./audit";
 
-export const CreateUser = z.object({
-  name: z.string().trim().min(1).max(100),
-  role: Role,
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +15550000001").optional(),
-}).strict();
+export const CreateUser = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: Role,
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +15550000001")
+      .optional(),
+  })
+  .strict();
 
 /** Creates a user and their first API token (shown once). */
 export async function createUser(cx: ControlContext, input: z.infer<typeof CreateUser>) {
   requireRole(cx.actor.role, "manage-users");
   const result = await insertUserWithToken(cx.db, input, new Date(cx.now()).toISOString());
-  await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "user.created", details: { userId: result.user.id, role: input.role } }]);
+  await recordGlobal(cx.env, [
+    { actor: cx.actor.id, action: "user.created", details: { userId: result.user.id, role: input.role } },
+  ]);
   return result;
 }
 
 /** Inserts a user and a fresh token together; the token's hash is all that is stored. */
-export async function insertUserWithToken(db: Database, input: z.infer<typeof CreateUser>, now: string, token = generateToken()) {
+export async function insertUserWithToken(
+  db: Database,
+  input: z.infer<typeof CreateUser>,
+  now: string,
+  token = generateToken(),
+) {
   const user = { id: newId("usr"), name: input.name, role: input.role, phone: input.phone ?? null, createdAt: now };
   const tokenId = newId("tok");
   await db.batch([
@@ -47,14 +59,21 @@ export async function revokeToken(cx: ControlContext, tokenId: string): Promise<
   const row = (await cx.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId)).limit(1))[0];
   if (!row) throw new AppError("not_found", `token ${tokenId} not found`);
   if (row.userId !== cx.actor.id) requireRole(cx.actor.role, "manage-users");
-  await cx.db.update(apiTokens).set({ revokedAt: new Date(cx.now()).toISOString() }).where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)));
+  await cx.db
+    .update(apiTokens)
+    .set({ revokedAt: new Date(cx.now()).toISOString() })
+    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)));
   await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "token.revoked", details: { tokenId } }]);
 }
 
 /** The actor behind a bearer token, or null when the token is unknown, revoked or expired. */
 export async function actorForToken(db: Database, token: string, now: number): Promise<Actor | null> {
-  const rows = await db.select({ u: users, t: apiTokens }).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, await hashToken(token))).limit(1);
+  const rows = await db
+    .select({ u: users, t: apiTokens })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.tokenHash, await hashToken(token)))
+    .limit(1);
   const row = rows[0];
   if (!row || row.t.revokedAt || (row.t.expiresAt && Date.parse(row.t.expiresAt) <= now)) return null;
   const role = Role.safeParse(row.u.role);

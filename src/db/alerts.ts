@@ -4,16 +4,30 @@ import { alertSubscriptions, users } from "./schema";
 
 /** Phones subscribed to an environment's alerts. */
 export async function subscriberPhones(db: Database, envId: string): Promise<string[]> {
-  return (await db.select({ phone: alertSubscriptions.phone }).from(alertSubscriptions).where(eq(alertSubscriptions.envId, envId))).map((r) => r.phone);
+  return (
+    await db
+      .select({ phone: alertSubscriptions.phone })
+      .from(alertSubscriptions)
+      .where(eq(alertSubscriptions.envId, envId))
+  ).map((r) => r.phone);
 }
 
 /** Subscribes a user's phone to an environment's alerts (idempotent). */
-export async function subscribe(db: Database, envId: string, userId: string, phone: string, now: string): Promise<void> {
+export async function subscribe(
+  db: Database,
+  envId: string,
+  userId: string,
+  phone: string,
+  now: string,
+): Promise<void> {
   await db.insert(alertSubscriptions).values({ envId, phone, userId, createdAt: now }).onConflictDoNothing();
 }
 
 /** Phones of admins (approval requests go to everyone who can approve). */
 export async function adminPhones(db: Database): Promise<string[]> {
-  const rows = await db.select({ phone: users.phone }).from(users).where(and(eq(users.role, "admin"), isNotNull(users.phone)));
+  const rows = await db
+    .select({ phone: users.phone })
+    .from(users)
+    .where(and(eq(users.role, "admin"), isNotNull(users.phone)));
   return rows.flatMap((r) => (r.phone ? [r.phone] : []));
 }

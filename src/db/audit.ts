@@ -6,14 +6,32 @@ import { auditEvents } from "./schema";
 
 /** The last event of a chain, or null for an empty chain. */
 export async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
-  const row = (await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.chain, chain)).orderBy(desc(auditEvents.seq)).limit(1))[0];
+  const row = (
+    await db
+      .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+      .from(auditEvents)
+      .where(eq(auditEvents.chain, chain))
+      .orderBy(desc(auditEvents.seq))
+      .limit(1)
+  )[0];
   return row ?? null;
 }
 
 /** Events of one chain (or all), newest first, optionally since a time. */
-export async function listAudit(db: Database, filter: { chain?: string; since?: string; limit: number }): Promise<AuditEvent[]> {
-  const where = and(filter.chain ? eq(auditEvents.chain, filter.chain) : undefined, filter.since ? gte(auditEvents.at, filter.since) : undefined);
-  const rows = await db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at), desc(auditEvents.seq)).limit(filter.limit);
+export async function listAudit(
+  db: Database,
+  filter: { chain?: string; since?: string; limit: number },
+): Promise<AuditEvent[]> {
+  const where = and(
+    filter.chain ? eq(auditEvents.chain, filter.chain) : undefined,
+    filter.since ? gte(auditEvents.at, filter.since) : undefined,
+  );
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(where)
+    .orderBy(desc(auditEvents.at), desc(auditEvents.seq))
+    .limit(filter.limit);
   return rows.map(toEvent);
 }
 
@@ -21,15 +39,27 @@ export async function listAudit(db: Database, filter: { chain?: string; since?: 
 const VERIFY_PAGE = 5000;
 
 /** Recomputes one chain, or every chain, page by page in sequence order; the first broken event wins. */
-export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
-  const chains = chain ? [chain] : (await db.selectDistinct({ chain: auditEvents.chain }).from(auditEvents)).map((r) => r.chain);
+export async function verifyAudit(
+  db: Database,
+  chain?: string,
+): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
+  const chains = chain
+    ? [chain]
+    : (await db.selectDistinct({ chain: auditEvents.chain }).from(auditEvents)).map((r) => r.chain);
   let total = 0;
   for (const name of chains) {
     let cursor = CHAIN_START;
     // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
-    const page = async (fromSeq: number) => (await db.select(VERIFY_COLUMNS).from(auditEvents)
-      .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, fromSeq)))
-      .orderBy(asc(auditEvents.seq)).limit(VERIFY_PAGE).values() as VerifyRow[]).map(fromValues);
+    const page = async (fromSeq: number) =>
+      (
+        (await db
+          .select(VERIFY_COLUMNS)
+          .from(auditEvents)
+          .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, fromSeq)))
+          .orderBy(asc(auditEvents.seq))
+          .limit(VERIFY_PAGE)
+          .values()) as VerifyRow[]
+      ).map(fromValues);
     let next = page(cursor.nextSeq);
     for (;;) {
       const rows = await next;
@@ -49,26 +79,88 @@ export async function verifyAudit(db: Database, chain?: string): Promise<{ ok: b
 }
 
 const VERIFY_COLUMNS = {
-  id: auditEvents.id, chain: auditEvents.chain, seq: auditEvents.seq, at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action,
-  intent: auditEvents.intent, planId: auditEvents.planId, runId: auditEvents.runId, diffSummary: auditEvents.diffSummary,
-  receiptHash: auditEvents.receiptHash, details: auditEvents.details, prevHash: auditEvents.prevHash, hash: auditEvents.hash,
+  id: auditEvents.id,
+  chain: auditEvents.chain,
+  seq: auditEvents.seq,
+  at: auditEvents.at,
+  actor: auditEvents.actor,
+  action: auditEvents.action,
+  intent: auditEvents.intent,
+  planId: auditEvents.planId,
+  runId: auditEvents.runId,
+  diffSummary: auditEvents.diffSummary,
+  receiptHash: auditEvents.receiptHash,
+  details: auditEvents.details,
+  prevHash: auditEvents.prevHash,
+  hash: auditEvents.hash,
 };
-type VerifyRow = [string, string, number, string, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string, string];
+type VerifyRow = [
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string,
+];
 
 /** One row of VERIFY_COLUMNS, in that order; `details` is still JSON text here. */
-function fromValues([id, chain, seq, at, actor, action, intent, planId, runId, diffSummary, receiptHash, details, prevHash, hash]: VerifyRow): AuditEvent {
+function fromValues([
+  id,
+  chain,
+  seq,
+  at,
+  actor,
+  action,
+  intent,
+  planId,
+  runId,
+  diffSummary,
+  receiptHash,
+  details,
+  prevHash,
+  hash,
+]: VerifyRow): AuditEvent {
   return {
-    id, chain, seq, at, actor, action, intent: intent ?? undefined, planId: planId ?? undefined, runId: runId ?? undefined,
-    diffSummary: diffSummary ?? undefined, receiptHash: receiptHash ?? undefined,
-    details: details === null ? undefined : (JSON.parse(details) as Record<string, unknown>), prevHash, hash,
+    id,
+    chain,
+    seq,
+    at,
+    actor,
+    action,
+    intent: intent ?? undefined,
+    planId: planId ?? undefined,
+    runId: runId ?? undefined,
+    diffSummary: diffSummary ?? undefined,
+    receiptHash: receiptHash ?? undefined,
+    details: details === null ? undefined : (JSON.parse(details) as Record<string, unknown>),
+    prevHash,
+    hash,
   };
 }
 
 function toEvent(r: typeof auditEvents.$inferSelect): AuditEvent {
   return {
-    id: r.id, chain: r.chain, seq: r.seq, at: r.at, actor: r.actor, action: r.action,
-    intent: r.intent ?? undefined, planId: r.planId ?? undefined, runId: r.runId ?? undefined,
-    diffSummary: r.diffSummary ?? undefined, receiptHash: r.receiptHash ?? undefined,
-    details: (r.details as Record<string, unknown> | null) ?? undefined, prevHash: r.prevHash, hash: r.hash,
+    id: r.id,
+    chain: r.chain,
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    intent: r.intent ?? undefined,
+    planId: r.planId ?? undefined,
+    runId: r.runId ?? undefined,
+    diffSummary: r.diffSummary ?? undefined,
+    receiptHash: r.receiptHash ?? undefined,
+    details: (r.details as Record<string, unknown> | null) ?? undefined,
+    prevHash: r.prevHash,
+    hash: r.hash,
   };
 }

@@ -22,9 +22,12 @@ export interface EnvRow {
 /** Finds an environment by id or by "<projectSlug>:<envName>"; 404 otherwise. */
 export async function findEnv(db: Database, ref: string): Promise<EnvRow> {
   const [slug, name] = ref.includes(":") ? ref.split(":", 2) : [null, null];
-  const rows = await db.select({ e: environments, p: projects }).from(environments)
+  const rows = await db
+    .select({ e: environments, p: projects })
+    .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(slug && name ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref)).limit(1);
+    .where(slug && name ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref))
+    .limit(1);
   const row = rows[0];
   if (!row) throw new AppError("not_found", `environment ${ref} not found`);
   return toEnvRow(row.e, row.p);
@@ -32,32 +35,62 @@ export async function findEnv(db: Database, ref: string): Promise<EnvRow> {
 
 /** All environments of a project. */
 export async function listEnvs(db: Database, projectId: string): Promise<EnvRow[]> {
-  const rows = await db.select({ e: environments, p: projects }).from(environments)
+  const rows = await db
+    .select({ e: environments, p: projects })
+    .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(eq(environments.projectId, projectId)).orderBy(asc(environments.createdAt));
+    .where(eq(environments.projectId, projectId))
+    .orderBy(asc(environments.createdAt));
   return rows.map((r) => toEnvRow(r.e, r.p));
 }
 
 function toEnvRow(e: typeof environments.$inferSelect, p: typeof projects.$inferSelect): EnvRow {
   return {
-    id: e.id, env: `${p.slug}:${e.name}`, name: e.name, projectId: p.id, projectSlug: p.slug, projectName: p.name,
-    revision: e.revision, baseEnv: e.baseEnv, bindings: Bindings.parse(e.bindings), currentReleaseId: e.currentReleaseId,
+    id: e.id,
+    env: `${p.slug}:${e.name}`,
+    name: e.name,
+    projectId: p.id,
+    projectSlug: p.slug,
+    projectName: p.name,
+    revision: e.revision,
+    baseEnv: e.baseEnv,
+    bindings: Bindings.parse(e.bindings),
+    currentReleaseId: e.currentReleaseId,
   };
 }
 
 /** The spec at a revision (the latest when omitted), validated on the way out of storage. */
-export async function specAt(db: Database, envId: string, revision?: number): Promise<{ revision: number; spec: EnvironmentSpec }> {
-  const rows = await db.select().from(specRevisions)
-    .where(revision === undefined ? eq(specRevisions.envId, envId) : and(eq(specRevisions.envId, envId), eq(specRevisions.revision, revision)))
-    .orderBy(desc(specRevisions.revision)).limit(1);
+export async function specAt(
+  db: Database,
+  envId: string,
+  revision?: number,
+): Promise<{ revision: number; spec: EnvironmentSpec }> {
+  const rows = await db
+    .select()
+    .from(specRevisions)
+    .where(
+      revision === undefined
+        ? eq(specRevisions.envId, envId)
+        : and(eq(specRevisions.envId, envId), eq(specRevisions.revision, revision)),
+    )
+    .orderBy(desc(specRevisions.revision))
+    .limit(1);
   if (!rows[0]) throw new AppError("not_found", `no spec revision ${revision ?? "(latest)"} for environment ${envId}`);
   return { revision: rows[0].revision, spec: EnvironmentSpec.parse(rows[0].spec) };
 }
 
 /** Revision history, newest first. */
 export async function revisions(db: Database, envId: string) {
-  return db.select({ revision: specRevisions.revision, author: specRevisions.author, reason: specRevisions.reason, createdAt: specRevisions.createdAt })
-    .from(specRevisions).where(eq(specRevisions.envId, envId)).orderBy(desc(specRevisions.revision));
+  return db
+    .select({
+      revision: specRevisions.revision,
+      author: specRevisions.author,
+      reason: specRevisions.reason,
+      createdAt: specRevisions.createdAt,
+    })
+    .from(specRevisions)
+    .where(eq(specRevisions.envId, envId))
+    .orderBy(desc(specRevisions.revision));
 }
 
 export interface ReleaseRow {
@@ -70,8 +103,18 @@ export interface ReleaseRow {
 
 /** Releases of an environment, newest first. */
 export async function listReleases(db: Database, envId: string): Promise<ReleaseRow[]> {
-  const rows = await db.select().from(releases).where(eq(releases.envId, envId)).orderBy(desc(releases.createdAt), desc(releases.id));
-  return rows.map((r) => ({ id: r.id, version: r.version, services: r.services as ReleaseRow["services"], runId: r.runId, createdAt: r.createdAt }));
+  const rows = await db
+    .select()
+    .from(releases)
+    .where(eq(releases.envId, envId))
+    .orderBy(desc(releases.createdAt), desc(releases.id));
+  return rows.map((r) => ({
+    id: r.id,
+    version: r.version,
+    services: r.services as ReleaseRow["services"],
+    runId: r.runId,
+    createdAt: r.createdAt,
+  }));
 }
 
 /** Writes provider ids learned during setup/reconcile back onto the environment. */
@@ -83,16 +126,30 @@ export async function saveBindings(db: Database, envId: string, bindings: Bindin
  * Writes revision `from + 1`. The revision number is the optimistic lock: the insert fails on the
  * primary key when someone else already wrote `from + 1`, and the batch writes nothing.
  */
-export async function insertRevision(db: Database, envId: string, from: { revision: number; spec: EnvironmentSpec }, next: EnvironmentSpec, author: string, reason: string, now: string): Promise<{ revision: number; diff: SpecChange[] }> {
+export async function insertRevision(
+  db: Database,
+  envId: string,
+  from: { revision: number; spec: EnvironmentSpec },
+  next: EnvironmentSpec,
+  author: string,
+  reason: string,
+  now: string,
+): Promise<{ revision: number; diff: SpecChange[] }> {
   const diff = diffSpecs(from.spec, next);
   if (diff.length === 0) return { revision: from.revision, diff };
   try {
     await db.batch([
-      db.insert(specRevisions).values({ envId, revision: from.revision + 1, spec: next, author, reason, createdAt: now }),
-      db.update(environments).set({ revision: from.revision + 1, updatedAt: now }).where(and(eq(environments.id, envId), eq(environments.revision, from.revision))),
+      db
+        .insert(specRevisions)
+        .values({ envId, revision: from.revision + 1, spec: next, author, reason, createdAt: now }),
+      db
+        .update(environments)
+        .set({ revision: from.revision + 1, updatedAt: now })
+        .where(and(eq(environments.id, envId), eq(environments.revision, from.revision))),
     ]);
   } catch (e) {
-    if (/UNIQUE|constraint/i.test(String(e))) throw new AppError("conflict", "the environment changed while this change was prepared; try again");
+    if (/UNIQUE|constraint/i.test(String(e)))
+      throw new AppError("conflict", "the environment changed while this change was prepared; try again");
     throw e;
   }
   return { revision: from.revision + 1, diff };

@@ -16,7 +16,12 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const { spec } = await specAt(db, envId, revision);
       const all = await listReleases(db, envId);
       return {
-        envId, env: row.env, projectSlug: row.projectSlug, name: row.name, spec, bindings: row.bindings,
+        envId,
+        env: row.env,
+        projectSlug: row.projectSlug,
+        name: row.name,
+        spec,
+        bindings: row.bindings,
         currentRelease: all.find((r) => r.id === row.currentReleaseId) ?? null,
       };
     },
@@ -32,7 +37,10 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const release: ReleaseRecord = { id: newId("rel"), version: `v${next}`, services, runId, createdAt: iso() };
       await db.batch([
         db.insert(releases).values({ ...release, envId }),
-        db.update(environments).set({ currentReleaseId: release.id, updatedAt: release.createdAt }).where(eq(environments.id, envId)),
+        db
+          .update(environments)
+          .set({ currentReleaseId: release.id, updatedAt: release.createdAt })
+          .where(eq(environments.id, envId)),
       ]);
       return release;
     },
@@ -53,7 +61,22 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const row = await findEnv(db, envId);
       const at = iso();
       // First record wins: a re-executed step (after an eviction) must not move a migration's time or release.
-      await db.batch(applied.map((m) => db.insert(appliedMigrations).values({ envId, service: m.service, name: m.name, class: m.class, runId, releaseId: row.currentReleaseId, appliedAt: at }).onConflictDoNothing()) as [never, ...never[]]);
+      await db.batch(
+        applied.map((m) =>
+          db
+            .insert(appliedMigrations)
+            .values({
+              envId,
+              service: m.service,
+              name: m.name,
+              class: m.class,
+              runId,
+              releaseId: row.currentReleaseId,
+              appliedAt: at,
+            })
+            .onConflictDoNothing(),
+        ) as [never, ...never[]],
+      );
     },
     putSecret: (envId, name, value) => putSecret(db, cipher, envId, name, value, iso()),
     async recordConnection(envId, provider, change) {
@@ -62,8 +85,12 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const path = `$.environments.${JSON.stringify(row.name)}`;
       const merged = sql`json_set(json_set(${connections.metadata}, '$.environments', json(COALESCE(json_extract(${connections.metadata}, '$.environments'), '{}'))), ${path}, json(${JSON.stringify(change.metadata)}))`;
       // A verified connection stays verified when a later step only learned it is configured.
-      const status = change.status ? sql`CASE WHEN ${connections.status} = 'verified' THEN 'verified' ELSE ${change.status} END` : sql`${connections.status}`;
-      await db.update(connections).set({ metadata: merged, status, updatedAt: iso() } as never)
+      const status = change.status
+        ? sql`CASE WHEN ${connections.status} = 'verified' THEN 'verified' ELSE ${change.status} END`
+        : sql`${connections.status}`;
+      await db
+        .update(connections)
+        .set({ metadata: merged, status, updatedAt: iso() } as never)
         .where(and(eq(connections.projectId, row.projectId), eq(connections.provider, provider)));
     },
     async usersByPhone(phones) {
@@ -72,9 +99,15 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       return rows.flatMap((u) => (u.phone ? [{ id: u.id, name: u.name, role: u.role, phone: u.phone }] : []));
     },
     async setCurrentRelease(envId, releaseId) {
-      const found = await db.select({ id: releases.id }).from(releases).where(and(eq(releases.envId, envId), eq(releases.id, releaseId)));
+      const found = await db
+        .select({ id: releases.id })
+        .from(releases)
+        .where(and(eq(releases.envId, envId), eq(releases.id, releaseId)));
       if (!found[0]) throw new Error(`release ${releaseId} does not belong to ${envId}`);
-      await db.update(environments).set({ currentReleaseId: releaseId, updatedAt: iso() }).where(eq(environments.id, envId));
+      await db
+        .update(environments)
+        .set({ currentReleaseId: releaseId, updatedAt: iso() })
+        .where(eq(environments.id, envId));
     },
   };
 }

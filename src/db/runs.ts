@@ -10,10 +10,41 @@ import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
-  const steps = plan.steps.map((s, idx) => ({ runId: plan.runId, stepId: s.id, idx, kind: s.kind, summary: s.summary, status: "pending", attempts: 0, receiptIds: [] }));
+  const steps = plan.steps.map((s, idx) => ({
+    runId: plan.runId,
+    stepId: s.id,
+    idx,
+    kind: s.kind,
+    summary: s.summary,
+    status: "pending",
+    attempts: 0,
+    receiptIds: [],
+  }));
   await db.batch([
-    db.insert(plans).values({ id: plan.id, runId: plan.runId, envId: plan.envId, type: plan.type, body: plan, digest, createdBy: plan.createdBy, createdAt: plan.createdAt }),
-    db.insert(runs).values({ id: plan.runId, envId: plan.envId, planId: plan.id, type: plan.type, status: "planned", requestedBy: null, createdAt: plan.createdAt, updatedAt: plan.createdAt }),
+    db
+      .insert(plans)
+      .values({
+        id: plan.id,
+        runId: plan.runId,
+        envId: plan.envId,
+        type: plan.type,
+        body: plan,
+        digest,
+        createdBy: plan.createdBy,
+        createdAt: plan.createdAt,
+      }),
+    db
+      .insert(runs)
+      .values({
+        id: plan.runId,
+        envId: plan.envId,
+        planId: plan.id,
+        type: plan.type,
+        status: "planned",
+        requestedBy: null,
+        createdAt: plan.createdAt,
+        updatedAt: plan.createdAt,
+      }),
     // One statement for all steps (D1 binds at most 100 parameters per statement: 8 per step, ≤ 12 steps here).
     ...chunks(steps, 12).map((part) => db.insert(runSteps).values(part)),
   ]);
@@ -46,35 +77,90 @@ export async function getRun(db: Database, id: string): Promise<{ run: RunRow; s
 }
 
 /** Runs of an environment, newest first. */
-export async function listRuns(db: Database, envId: string, status: string | undefined, limit: number): Promise<RunRow[]> {
-  return db.select().from(runs).where(status ? and(eq(runs.envId, envId), eq(runs.status, status)) : eq(runs.envId, envId))
-    .orderBy(desc(runs.createdAt)).limit(limit);
+export async function listRuns(
+  db: Database,
+  envId: string,
+  status: string | undefined,
+  limit: number,
+): Promise<RunRow[]> {
+  return db
+    .select()
+    .from(runs)
+    .where(status ? and(eq(runs.envId, envId), eq(runs.status, status)) : eq(runs.envId, envId))
+    .orderBy(desc(runs.createdAt))
+    .limit(limit);
 }
 
 /** The statements that mirror one DO transition into D1 (run, steps, receipts, audit events). */
-export function projectionStatements(db: Database, run: RunRecord, steps: StepRecord[], stepReceipts: { stepId: string; receipt: Receipt }[], events: AuditEvent[]): BatchItem<"sqlite">[] {
+export function projectionStatements(
+  db: Database,
+  run: RunRecord,
+  steps: StepRecord[],
+  stepReceipts: { stepId: string; receipt: Receipt }[],
+  events: AuditEvent[],
+): BatchItem<"sqlite">[] {
   const now = new Date().toISOString();
   const runValues = {
-    status: run.status, requestedBy: run.requestedBy, approvals: run.approvals, error: run.error,
-    startedAt: run.startedAt, endedAt: run.endedAt, updatedAt: now, progress: run.outputs.progress ?? null,
+    status: run.status,
+    requestedBy: run.requestedBy,
+    approvals: run.approvals,
+    error: run.error,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    updatedAt: now,
+    progress: run.outputs.progress ?? null,
   };
   return [
-    db.insert(runs).values({ id: run.id, envId: run.plan.envId, planId: run.planId, type: run.type, createdAt: run.createdAt, ...runValues })
+    db
+      .insert(runs)
+      .values({
+        id: run.id,
+        envId: run.plan.envId,
+        planId: run.planId,
+        type: run.type,
+        createdAt: run.createdAt,
+        ...runValues,
+      })
       .onConflictDoUpdate({ target: runs.id, set: runValues }),
     ...steps.map((s) => {
       const note = typeof s.state.note === "string" ? s.state.note : null;
-      const values = { status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note, receiptIds: s.receiptIds, summary: s.summary };
-      return db.insert(runSteps).values({ runId: s.runId, stepId: s.id, idx: s.idx, kind: s.kind, ...values })
+      const values = {
+        status: s.status,
+        attempts: s.attempts,
+        startedAt: s.startedAt,
+        endedAt: s.endedAt,
+        error: s.error,
+        note,
+        receiptIds: s.receiptIds,
+        summary: s.summary,
+      };
+      return db
+        .insert(runSteps)
+        .values({ runId: s.runId, stepId: s.id, idx: s.idx, kind: s.kind, ...values })
         .onConflictDoUpdate({ target: [runSteps.runId, runSteps.stepId], set: values });
     }),
-    ...stepReceipts.map(({ stepId, receipt: r }) => db.insert(receipts).values({
-      id: r.id, runId: run.id, stepId, provider: r.provider, operation: r.operation, status: r.status, requestHash: r.requestHash, at: r.at,
-    }).onConflictDoNothing()),
+    ...stepReceipts.map(({ stepId, receipt: r }) =>
+      db
+        .insert(receipts)
+        .values({
+          id: r.id,
+          runId: run.id,
+          stepId,
+          provider: r.provider,
+          operation: r.operation,
+          status: r.status,
+          requestHash: r.requestHash,
+          at: r.at,
+        })
+        .onConflictDoNothing(),
+    ),
     ...auditStatements(db, events),
   ];
 }
 
 /** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
 export function auditStatements(db: Database, events: AuditEvent[]): BatchItem<"sqlite">[] {
-  return events.map((e) => db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }));
+  return events.map((e) =>
+    db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }),
+  );
 }

@@ -12,9 +12,18 @@ export interface SecretCipher {
 const aadOf = (envId: string, name: string) => `secret:${envId}/${name}`;
 
 /** Stores a secret value encrypted (insert or replace). */
-export async function putSecret(db: Database, cipher: SecretCipher, envId: string, name: string, value: string, now: string): Promise<void> {
+export async function putSecret(
+  db: Database,
+  cipher: SecretCipher,
+  envId: string,
+  name: string,
+  value: string,
+  now: string,
+): Promise<void> {
   const sealed = await cipher.encrypt(value, aadOf(envId, name));
-  await db.insert(secrets).values({ envId, name, ...sealed, updatedAt: now })
+  await db
+    .insert(secrets)
+    .values({ envId, name, ...sealed, updatedAt: now })
     .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealed, updatedAt: now } });
 }
 
@@ -23,7 +32,11 @@ export const STAGED = { next: "@next", previous: "@previous" } as const;
 
 /** Secret names and update times of an environment — never values, never rotation internals. */
 export async function listSecrets(db: Database, envId: string): Promise<{ name: string; updatedAt: string }[]> {
-  const rows = await db.select({ name: secrets.name, updatedAt: secrets.updatedAt }).from(secrets).where(eq(secrets.envId, envId)).orderBy(secrets.name);
+  const rows = await db
+    .select({ name: secrets.name, updatedAt: secrets.updatedAt })
+    .from(secrets)
+    .where(eq(secrets.envId, envId))
+    .orderBy(secrets.name);
   return rows.filter((r) => !r.name.includes("@"));
 }
 
@@ -31,19 +44,32 @@ export async function listSecrets(db: Database, envId: string): Promise<{ name: 
  * Rotation's swap, in one batch: NAME takes the staged value, the old value is kept as NAME@previous
  * (re-sealed for its own location) until the run finishes. Idempotent: with nothing staged it is done.
  */
-export async function swapStagedSecret(db: Database, cipher: SecretCipher, envId: string, name: string, now: string): Promise<"swapped" | "already"> {
+export async function swapStagedSecret(
+  db: Database,
+  cipher: SecretCipher,
+  envId: string,
+  name: string,
+  now: string,
+): Promise<"swapped" | "already"> {
   const next = await resolveSecret(db, cipher, envId, `${name}${STAGED.next}`);
   if (next === null) return "already";
   const current = await resolveSecret(db, cipher, envId, name);
   const sealedNext = await cipher.encrypt(next, aadOf(envId, name));
   const statements = [
-    db.insert(secrets).values({ envId, name, ...sealedNext, updatedAt: now }).onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedNext, updatedAt: now } }),
+    db
+      .insert(secrets)
+      .values({ envId, name, ...sealedNext, updatedAt: now })
+      .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedNext, updatedAt: now } }),
     db.delete(secrets).where(and(eq(secrets.envId, envId), eq(secrets.name, `${name}${STAGED.next}`))),
   ];
   if (current !== null) {
     const sealedPrevious = await cipher.encrypt(current, aadOf(envId, `${name}${STAGED.previous}`));
-    statements.push(db.insert(secrets).values({ envId, name: `${name}${STAGED.previous}`, ...sealedPrevious, updatedAt: now })
-      .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedPrevious, updatedAt: now } }));
+    statements.push(
+      db
+        .insert(secrets)
+        .values({ envId, name: `${name}${STAGED.previous}`, ...sealedPrevious, updatedAt: now })
+        .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedPrevious, updatedAt: now } }),
+    );
   }
   await db.batch(statements as [never]);
   return "swapped";
@@ -55,8 +81,19 @@ export async function destroyPreviousSecret(db: Database, envId: string, name: s
 }
 
 /** Decrypts one secret; null when it is not set. */
-export async function resolveSecret(db: Database, cipher: SecretCipher, envId: string, name: string): Promise<string | null> {
-  const row = (await db.select().from(secrets).where(and(eq(secrets.envId, envId), eq(secrets.name, name))).limit(1))[0];
+export async function resolveSecret(
+  db: Database,
+  cipher: SecretCipher,
+  envId: string,
+  name: string,
+): Promise<string | null> {
+  const row = (
+    await db
+      .select()
+      .from(secrets)
+      .where(and(eq(secrets.envId, envId), eq(secrets.name, name)))
+      .limit(1)
+  )[0];
   return row ? cipher.decrypt(row, aadOf(envId, name)) : null;
 }
 

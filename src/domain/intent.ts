@@ -33,13 +33,25 @@ export const Intent = z.discriminatedUnion("kind", [
   /** "create production from staging": a new environment's desired state, copied with its role's overrides. */
   z.object({ kind: z.literal("create-env"), env: EnvName, from: EnvName }),
   /** "add Redis to staging", "remove Redis from staging", "resize Postgres on production to medium": a reconcile run per environment. */
-  z.object({
-    kind: z.literal("component"), action: z.enum(["add", "remove", "resize"]), component: z.enum(["redis", "postgres", "storage"]),
-    size: z.enum(["small", "medium", "large"]).optional(), env: EnvName,
-  }).refine((i) => i.action !== "resize" || i.size !== undefined, { message: "resize needs a size", path: ["size"] }),
+  z
+    .object({
+      kind: z.literal("component"),
+      action: z.enum(["add", "remove", "resize"]),
+      component: z.enum(["redis", "postgres", "storage"]),
+      size: z.enum(["small", "medium", "large"]).optional(),
+      env: EnvName,
+    })
+    .refine((i) => i.action !== "resize" || i.size !== undefined, { message: "resize needs a size", path: ["size"] }),
   /** "backfill timezone in staging at 500 users/min" */
   /** `chained`: "…; then do production": starts only after the previous plan of the same message succeeded. */
-  z.object({ kind: z.literal("backfill"), env: EnvName, job: z.string(), ratePerMinute: z.number().int().positive().optional(), dryRun: z.boolean().optional(), chained: z.boolean().optional() }),
+  z.object({
+    kind: z.literal("backfill"),
+    env: EnvName,
+    job: z.string(),
+    ratePerMinute: z.number().int().positive().optional(),
+    dryRun: z.boolean().optional(),
+    chained: z.boolean().optional(),
+  }),
   /** "how is the backfill going?" */
   z.object({ kind: z.literal("progress"), env: EnvName.optional() }),
   /** "set up production": provision an environment at the providers, copied from a provisioned one. */
@@ -57,9 +69,21 @@ export const Intent = z.discriminatedUnion("kind", [
   /** "adopt drift on production" / "revert drift on production" */
   z.object({ kind: z.literal("drift"), env: EnvName, choice: z.enum(["adopt", "revert"]) }),
   /** "if we see repeated 500s after deploy, rollback and open an incident bundle": a stored monitoring rule */
-  z.object({ kind: z.literal("monitor-rule"), env: EnvName, when: z.literal("repeated-5xx-after-deploy"), then: z.string().max(100), text: z.string().max(500) }),
+  z.object({
+    kind: z.literal("monitor-rule"),
+    env: EnvName,
+    when: z.literal("repeated-5xx-after-deploy"),
+    then: z.string().max(100),
+    text: z.string().max(500),
+  }),
   /** "restart api on production", "drop the users table": `action` is checked against the bounded set by policy, not here */
-  z.object({ kind: z.literal("remediate"), env: EnvName, action: z.string().max(200), service: z.string().max(64).optional(), replicas: z.number().int().min(0).max(50).optional() }),
+  z.object({
+    kind: z.literal("remediate"),
+    env: EnvName,
+    action: z.string().max(200),
+    service: z.string().max(64).optional(),
+    replicas: z.number().int().min(0).max(50).optional(),
+  }),
   /** "turn off auto-apply on staging": the environment's apply policy, as a new spec revision (admin). */
   z.object({ kind: z.literal("policy"), env: EnvName, autoApply: z.boolean() }),
   z.object({ kind: z.literal("help") }),

@@ -25,14 +25,21 @@ export const MonitorTrigger = z.enum([
 ]);
 
 /** "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs." */
-export const MonitorRule = z.object({
-  when: MonitorTrigger,
-  then: RemediationAction,
-  /** How long after a release the rule applies. */
-  withinSeconds: z.number().int().min(60).max(7 * 86_400).default(86_400),
-  /** The sentence the rule was set with, kept for the audit and the incident summary. */
-  text: z.string().max(500).optional(),
-}).strict();
+export const MonitorRule = z
+  .object({
+    when: MonitorTrigger,
+    then: RemediationAction,
+    /** How long after a release the rule applies. */
+    withinSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(86_400),
+    /** The sentence the rule was set with, kept for the audit and the incident summary. */
+    text: z.string().max(500).optional(),
+  })
+  .strict();
 export type MonitorRule = z.infer<typeof MonitorRule>;
 
 const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone");
@@ -57,13 +64,17 @@ export const MonitoringPolicy = z.object({
   autoRemediate: z.array(RemediationAction).default([]),
   rules: z.array(MonitorRule).max(20).default([]),
   /** Replica bounds for "scale". */
-  replicas: z.object({ min: z.number().int().min(0).default(1), max: z.number().int().min(1).max(50).default(4) }).prefault({}),
-  escalation: z.object({
-    /** Unacknowledged alerts move to the next destination after this long. */
-    ackTimeoutSeconds: z.number().int().min(30).default(600),
-    /** Destinations after the environment's notify list, in order. */
-    chain: z.array(E164).max(10).default([]),
-  }).prefault({}),
+  replicas: z
+    .object({ min: z.number().int().min(0).default(1), max: z.number().int().min(1).max(50).default(4) })
+    .prefault({}),
+  escalation: z
+    .object({
+      /** Unacknowledged alerts move to the next destination after this long. */
+      ackTimeoutSeconds: z.number().int().min(30).default(600),
+      /** Destinations after the environment's notify list, in order. */
+      chain: z.array(E164).max(10).default([]),
+    })
+    .prefault({}),
 });
 export type MonitoringPolicy = z.infer<typeof MonitoringPolicy>;
 

@@ -1,7 +1,16 @@
 import { z } from "zod";
 import type { SpecChange } from "./spec";
 
-export const RunType = z.enum(["setup", "deploy", "migrate", "backfill", "rollback", "reconcile", "remediate", "rotate-secret"]);
+export const RunType = z.enum([
+  "setup",
+  "deploy",
+  "migrate",
+  "backfill",
+  "rollback",
+  "reconcile",
+  "remediate",
+  "rotate-secret",
+]);
 export type RunType = z.infer<typeof RunType>;
 
 /** Run status machine (API.md "Run lifecycle"). */
@@ -23,7 +32,13 @@ export const RunStatus = z.enum([
 ]);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "rolled-back", "cancelled", "rejected"];
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = [
+  "succeeded",
+  "failed",
+  "rolled-back",
+  "cancelled",
+  "rejected",
+];
 
 /** Whether a run has ended for good. */
 export function isTerminal(status: RunStatus): boolean {
@@ -115,51 +130,81 @@ export const Risk = z.object({
 });
 export type Risk = z.infer<typeof Risk>;
 
-export const DeployParams = z.object({
-  ref: z.string().min(1).max(200).optional(),
-  canary: z.array(z.number().int().min(1).max(100)).min(1).max(10).optional(),
-  migrateFirst: z.boolean().optional(),
-}).strict();
+export const DeployParams = z
+  .object({
+    ref: z.string().min(1).max(200).optional(),
+    canary: z.array(z.number().int().min(1).max(100)).min(1).max(10).optional(),
+    migrateFirst: z.boolean().optional(),
+  })
+  .strict();
 export type DeployParams = z.infer<typeof DeployParams>;
 
 const RunRef = z.string().regex(/^run_[a-z0-9]{6,40}$/);
-export const MigrateParams = z.object({
-  ref: z.string().min(1).max(200).optional(),
-  /** Expand migrations only (up to the first contract one). */
-  expandOnly: z.boolean().optional(),
-  /** Chained: starts after this run has succeeded, and soaked this long (a contract migration after a canary). */
-  after: RunRef.optional(),
-  soakSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
-}).strict();
+export const MigrateParams = z
+  .object({
+    ref: z.string().min(1).max(200).optional(),
+    /** Expand migrations only (up to the first contract one). */
+    expandOnly: z.boolean().optional(),
+    /** Chained: starts after this run has succeeded, and soaked this long (a contract migration after a canary). */
+    after: RunRef.optional(),
+    soakSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional(),
+  })
+  .strict();
 export type MigrateParams = z.infer<typeof MigrateParams>;
 export const RollbackParams = z.object({ toRelease: z.string().min(1).max(100).optional() }).strict();
 const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM");
-export const BackfillParams = z.object({
-  job: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/),
-  batchSize: z.number().int().min(1).max(5000).optional(),
-  ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
-  maxRuntimeSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
-  dryRun: z.boolean().optional(),
-  /** Only run inside this daily window (local time in `tz`), e.g. 01:00–05:00 Europe/London. */
-  window: z.object({ start: ClockTime, end: ClockTime, tz: z.string().min(1).max(64) }).strict().optional(),
-  /** Coverage (%) verification must reach. */
-  minCoverage: z.number().min(0).max(100).optional(),
-  /** Admin override: run in production without a successful staging run of the same job. */
-  force: z.boolean().optional(),
-  /** Chained: starts after this run has succeeded (e.g. production after the staging run of the same job). */
-  after: RunRef.optional(),
-}).strict();
+export const BackfillParams = z
+  .object({
+    job: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/),
+    batchSize: z.number().int().min(1).max(5000).optional(),
+    ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
+    maxRuntimeSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .optional(),
+    dryRun: z.boolean().optional(),
+    /** Only run inside this daily window (local time in `tz`), e.g. 01:00–05:00 Europe/London. */
+    window: z
+      .object({ start: ClockTime, end: ClockTime, tz: z.string().min(1).max(64) })
+      .strict()
+      .optional(),
+    /** Coverage (%) verification must reach. */
+    minCoverage: z.number().min(0).max(100).optional(),
+    /** Admin override: run in production without a successful staging run of the same job. */
+    force: z.boolean().optional(),
+    /** Chained: starts after this run has succeeded (e.g. production after the staging run of the same job). */
+    after: RunRef.optional(),
+  })
+  .strict();
 export type BackfillParams = z.infer<typeof BackfillParams>;
 
-export const SetupParams = z.object({
-  from: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional(),
-  /** Provision from this environment's own spec (find-or-create the Railway project and environment by name) instead of copying one. */
-  fresh: z.boolean().optional(),
-}).strict();
+export const SetupParams = z
+  .object({
+    from: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/)
+      .optional(),
+    /** Provision from this environment's own spec (find-or-create the Railway project and environment by name) instead of copying one. */
+    fresh: z.boolean().optional(),
+  })
+  .strict();
 
 export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
 
-export const ComponentParams = z.object({ action: z.enum(["add", "remove", "resize"]), component: z.enum(["redis", "postgres", "storage"]), size: z.enum(["small", "medium", "large"]).optional() }).strict()
+export const ComponentParams = z
+  .object({
+    action: z.enum(["add", "remove", "resize"]),
+    component: z.enum(["redis", "postgres", "storage"]),
+    size: z.enum(["small", "medium", "large"]).optional(),
+  })
+  .strict()
   .refine((p) => p.action !== "resize" || p.size !== undefined, { message: "resize needs a size", path: ["size"] });
 export type ComponentParams = z.infer<typeof ComponentParams>;
 

@@ -48,22 +48,35 @@ export const PolicySpec = z.object({
   /** Runs start without a person saying "apply" (staging in the seed). */
   autoApply: z.boolean().default(false),
   requireApproval: z.boolean().default(false),
-  canary: z.object({
-    enabled: z.boolean().default(false),
-    /** Traffic percentages to the canary, ending at 100. */
-    steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
-    soakSeconds: z.number().int().min(0).default(300),
-    /** Soak only: deploy and watch without a traffic split (staging). */
-    trafficSplit: z.boolean().default(true),
-    /** How often canary and baseline are sampled and judged during a soak. */
-    intervalSeconds: z.number().int().min(1).default(30),
-    /** Consecutive failing checks (5xx or health) that roll back at once, without waiting for the soak to end. */
-    hardTriggerChecks: z.number().int().min(1).default(2),
-    /** A window whose canary 5xx share is at least this (and significantly worse) rolls back at once. */
-    severeErrorRate: z.number().min(0).max(1).default(0.5),
-    /** Log lines that count as critical signals. */
-    criticalPatterns: z.array(z.string().min(1)).default(["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"]),
-  }).default({ enabled: false, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true, intervalSeconds: 30, hardTriggerChecks: 2, severeErrorRate: 0.5, criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"] }),
+  canary: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** Traffic percentages to the canary, ending at 100. */
+      steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
+      soakSeconds: z.number().int().min(0).default(300),
+      /** Soak only: deploy and watch without a traffic split (staging). */
+      trafficSplit: z.boolean().default(true),
+      /** How often canary and baseline are sampled and judged during a soak. */
+      intervalSeconds: z.number().int().min(1).default(30),
+      /** Consecutive failing checks (5xx or health) that roll back at once, without waiting for the soak to end. */
+      hardTriggerChecks: z.number().int().min(1).default(2),
+      /** A window whose canary 5xx share is at least this (and significantly worse) rolls back at once. */
+      severeErrorRate: z.number().min(0).max(1).default(0.5),
+      /** Log lines that count as critical signals. */
+      criticalPatterns: z
+        .array(z.string().min(1))
+        .default(["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"]),
+    })
+    .default({
+      enabled: false,
+      steps: [10, 50, 100],
+      soakSeconds: 300,
+      trafficSplit: true,
+      intervalSeconds: 30,
+      hardTriggerChecks: 2,
+      severeErrorRate: 0.5,
+      criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"],
+    }),
   autoRollback: z.boolean().default(true),
   notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),
   /** Continuous monitoring, incidents, remediation and escalation (issue #6). */
@@ -85,11 +98,13 @@ export type EnvironmentSpec = z.infer<typeof EnvironmentSpec>;
 
 /** Ids at the providers, written back after setup; not part of the desired state. */
 export const Bindings = z.object({
-  railway: z.object({
-    projectId: z.string(),
-    environmentId: z.string(),
-    services: z.record(z.string(), z.string()).default({}),
-  }).optional(),
+  railway: z
+    .object({
+      projectId: z.string(),
+      environmentId: z.string(),
+      services: z.record(z.string(), z.string()).default({}),
+    })
+    .optional(),
   cloudflare: z.object({ accountId: z.string(), zoneId: z.string(), zoneName: z.string() }).optional(),
 });
 export type Bindings = z.infer<typeof Bindings>;

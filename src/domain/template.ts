@@ -43,12 +43,25 @@ export function invoicePerfectSpec(envName: string): EnvironmentSpec {
     components: { postgres: { type: "postgres", size: production ? "medium" : "small" }, storage: { type: "storage" } },
     domains: production
       ? { api: "api.invoiceperfect.com", web: "app.invoiceperfect.com" }
-      : staging ? { api: "api.staging.invoiceperfect.com", web: "staging.invoiceperfect.com" } : {},
-    connections: envName === "local" ? ["stripe", "sendgrid"] : ["railway", "cloudflare", "stripe", "sendgrid", "twilio"],
-    policies: production
-      ? { autoApply: false, requireApproval: true, canary: { enabled: true, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true }, autoRollback: true }
       : staging
-        ? { autoApply: true, requireApproval: false, canary: { enabled: true, steps: [100], soakSeconds: 120, trafficSplit: false }, autoRollback: true }
+        ? { api: "api.staging.invoiceperfect.com", web: "staging.invoiceperfect.com" }
+        : {},
+    connections:
+      envName === "local" ? ["stripe", "sendgrid"] : ["railway", "cloudflare", "stripe", "sendgrid", "twilio"],
+    policies: production
+      ? {
+          autoApply: false,
+          requireApproval: true,
+          canary: { enabled: true, steps: [10, 50, 100], soakSeconds: 300, trafficSplit: true },
+          autoRollback: true,
+        }
+      : staging
+        ? {
+            autoApply: true,
+            requireApproval: false,
+            canary: { enabled: true, steps: [100], soakSeconds: 120, trafficSplit: false },
+            autoRollback: true,
+          }
         : { autoApply: true, requireApproval: false, canary: { enabled: false } },
   });
 }

@@ -35,7 +35,9 @@ export function buildApp() {
   const app = new Hono<AppEnv>();
   app.use("*", secureHeaders());
   app.onError((err, c) => handleError(err, c));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
   app.route("/", uiRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", bearerAuth());

@@ -10,7 +10,9 @@ export type AppEnv = { Bindings: Env; Variables: { actor: Actor } };
 export function bearerAuth(): MiddlewareHandler<AppEnv> {
   return async function bearerAuth(c, next) {
     const header = c.req.header("authorization") ?? "";
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? socketToken(c.req.header("upgrade"), c.req.header("sec-websocket-protocol"));
+    const token =
+      /^Bearer\s+(\S+)$/i.exec(header)?.[1] ??
+      socketToken(c.req.header("upgrade"), c.req.header("sec-websocket-protocol"));
     if (!token) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
     const actor = await actorForToken(database(c.env.DB), token, Date.now());
     if (!actor) throw new AppError("unauthorized", "unknown, revoked or expired token");
@@ -25,5 +27,11 @@ export function bearerAuth(): MiddlewareHandler<AppEnv> {
  */
 function socketToken(upgrade: string | undefined, protocols: string | undefined): string | undefined {
   if (upgrade?.toLowerCase() !== "websocket" || !protocols) return undefined;
-  return protocols.split(",").map((p) => p.trim()).find((p) => p.startsWith("bearer."))?.slice("bearer.".length) || undefined;
+  return (
+    protocols
+      .split(",")
+      .map((p) => p.trim())
+      .find((p) => p.startsWith("bearer."))
+      ?.slice("bearer.".length) || undefined
+  );
 }

@@ -12,9 +12,17 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /** Maps any thrown value to the error body; stacks never reach clients. */
 export function handleError(err: unknown, c: Context): Response {
-  if (err instanceof AppError) return c.json(errorBody(err.code, err.message, err.details), err.status as ContentfulStatusCode);
+  if (err instanceof AppError)
+    return c.json(errorBody(err.code, err.message, err.details), err.status as ContentfulStatusCode);
   if (err instanceof HTTPException) {
-    const code = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : err.status === 404 ? "not_found" : "invalid_request";
+    const code =
+      err.status === 413
+        ? "payload_too_large"
+        : err.status === 401
+          ? "unauthorized"
+          : err.status === 404
+            ? "not_found"
+            : "invalid_request";
     return c.json(errorBody(code, err.message || code), err.status as ContentfulStatusCode);
   }
   if (err instanceof SecretBoxError) console.error("secret box failure", err.reason);
@@ -27,7 +35,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Reads a JSON body and validates it: 413 past 64 KiB, 400 for malformed JSON or schema failures. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) throw new AppError("payload_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES)
+    throw new AppError("payload_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
   let raw: unknown;
   try {
     raw = text.trim() === "" ? {} : JSON.parse(text);
@@ -35,7 +44,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new AppError("invalid_request", "the body is not valid JSON");
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new AppError("invalid_request", "the body does not match the expected shape", parsed.error.issues);
+  if (!parsed.success)
+    throw new AppError("invalid_request", "the body does not match the expected shape", parsed.error.issues);
   return parsed.data;
 }
 

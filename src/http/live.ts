@@ -14,16 +14,20 @@ import { requireRole } from "../security/roles";
 import type { AppEnv } from "./auth";
 
 /** GET /api/envs/:id/live (API.md "Plans and runs"): bearerAuth has checked the token (header or subprotocol). */
-export const liveRoutes = new Hono<AppEnv>()
-  .get("/envs/:id/live", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
-    requireRole(cx.actor.role, "read");
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError("invalid_request", "this route is a WebSocket: send Upgrade: websocket");
-    const env = await findEnv(cx.db, c.req.param("id"));
-    const upgraded = await environmentObject(c.env, env.id).fetch(watchRequest(env.id, env.env));
-    // A copy with mutable headers: the security-headers middleware adds its own on the way out.
-    return new Response(null, { status: upgraded.status, webSocket: upgraded.webSocket, headers: new Headers(upgraded.headers) });
+export const liveRoutes = new Hono<AppEnv>().get("/envs/:id/live", async (c) => {
+  const cx = controlContext(c.env, c.get("actor"));
+  requireRole(cx.actor.role, "read");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new AppError("invalid_request", "this route is a WebSocket: send Upgrade: websocket");
+  const env = await findEnv(cx.db, c.req.param("id"));
+  const upgraded = await environmentObject(c.env, env.id).fetch(watchRequest(env.id, env.env));
+  // A copy with mutable headers: the security-headers middleware adds its own on the way out.
+  return new Response(null, {
+    status: upgraded.status,
+    webSocket: upgraded.webSocket,
+    headers: new Headers(upgraded.headers),
   });
+});
 
 /** A run worth following, and where it lives. */
 export interface FollowedRun {
@@ -41,13 +45,23 @@ export function settled(run: Pick<LiveRun, "status">): boolean {
  * Calls `onRun` with every state of the given runs the environments' feeds push (the current state
  * first), until each run has settled or `signal` aborts.
  */
-export async function followRuns(env: Env, runs: FollowedRun[], onRun: (run: LiveRun) => Promise<void>, signal: AbortSignal): Promise<void> {
+export async function followRuns(
+  env: Env,
+  runs: FollowedRun[],
+  onRun: (run: LiveRun) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
   const byEnv = new Map<string, FollowedRun[]>();
   for (const r of runs) byEnv.set(r.envId, [...(byEnv.get(r.envId) ?? []), r]);
   await Promise.all([...byEnv.values()].map((group) => followEnvironment(env, group, onRun, signal)));
 }
 
-async function followEnvironment(env: Env, runs: FollowedRun[], onRun: (run: LiveRun) => Promise<void>, signal: AbortSignal): Promise<void> {
+async function followEnvironment(
+  env: Env,
+  runs: FollowedRun[],
+  onRun: (run: LiveRun) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
   const { envId, env: name } = runs[0];
   const res = await environmentObject(env, envId).fetch(watchRequest(envId, name));
   const ws = res.webSocket;
@@ -67,7 +81,9 @@ async function followEnvironment(env: Env, runs: FollowedRun[], onRun: (run: Liv
     signal.addEventListener("abort", finish, { once: true });
     ws.addEventListener("close", () => resolve());
     ws.addEventListener("message", (event) => {
-      const parsed = LiveMessage.safeParse(JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data)));
+      const parsed = LiveMessage.safeParse(
+        JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data)),
+      );
       if (!parsed.success) return;
       const updates = parsed.data.type === "snapshot" ? parsed.data.runs : [parsed.data.run];
       for (const run of updates.filter((r) => pending.has(r.id))) {

@@ -40,15 +40,27 @@ export const sandboxRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .get("/requests", async (c) => {
-    const query = readQuery(c, z.object({ provider: requestsQuerySchema.shape.provider, limit: z.coerce.number().int().positive().max(2000).optional() }));
+    const query = readQuery(
+      c,
+      z.object({
+        provider: requestsQuerySchema.shape.provider,
+        limit: z.coerce.number().int().positive().max(2000).optional(),
+      }),
+    );
     const redact = await redactorFor(c.env, database(c.env.DB));
     return c.json({ requests: redactDeep(unwrapSandbox(await sandboxWorld(c.env).requests(query)), redact) });
   })
   .get("/sms", async (c) => c.json({ messages: await sandboxWorld(c.env).sms() }))
-  .post("/drift", async (c) => c.json({ drift: unwrapSandbox(await sandboxWorld(c.env).drift(await readJson(c, driftSchema))) }))
-  .post("/traffic", async (c) => c.json({ traffic: unwrapSandbox(await sandboxWorld(c.env).traffic(await readJson(c, trafficLevelSchema))) }))
+  .post("/drift", async (c) =>
+    c.json({ drift: unwrapSandbox(await sandboxWorld(c.env).drift(await readJson(c, driftSchema))) }),
+  )
+  .post("/traffic", async (c) =>
+    c.json({ traffic: unwrapSandbox(await sandboxWorld(c.env).traffic(await readJson(c, trafficLevelSchema))) }),
+  )
   // A real app (the PostgreSQL fixture) behind a simulated service: its /ops/* and its migrations.
-  .post("/apps", async (c) => c.json({ app: unwrapSandbox(await sandboxWorld(c.env).attachApp(await readJson(c, attachAppSchema))) }, 201))
+  .post("/apps", async (c) =>
+    c.json({ app: unwrapSandbox(await sandboxWorld(c.env).attachApp(await readJson(c, attachAppSchema))) }, 201),
+  )
   .post("/commits", async (c) => {
     const input = await readJson(c, addCommitSchema);
     return c.json({ commits: unwrapSandbox(await sandboxWorld(c.env).addCommit(input)) }, 201);

@@ -16,6 +16,11 @@ export const webhookRoutes = new Hono<AppEnv>()
   })
   .post("/stripe", async (c) => {
     // The raw body, byte for byte: the signature covers it, not a re-serialisation.
-    const outcome = await handleStripeWebhook(c.env, await c.req.text(), c.req.header("stripe-signature") ?? null, Math.floor(Date.now() / 1000));
+    const outcome = await handleStripeWebhook(
+      c.env,
+      await c.req.text(),
+      c.req.header("stripe-signature") ?? null,
+      Math.floor(Date.now() / 1000),
+    );
     return c.json(outcome.body, outcome.status);
   });

@@ -35,7 +35,8 @@ export function tar(files: ArchiveFile[], options: { root: string; mtime?: Date 
 
 /** The 512-byte ustar header of a regular file. */
 function header(path: string, meta: { size: number; mode: number; mtime: number }): Uint8Array {
-  if (path.split("/").some((seg) => seg === ".." || seg === "")) throw new Error(`archive path "${path}" is not a plain relative path`);
+  if (path.split("/").some((seg) => seg === ".." || seg === ""))
+    throw new Error(`archive path "${path}" is not a plain relative path`);
   const { prefix, name } = splitPath(path);
   const h = new Uint8Array(BLOCK);
   writeString(h, 0, 100, name);

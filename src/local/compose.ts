@@ -1,7 +1,13 @@
 import type { EnvironmentSpec, ServiceSpec, VarSpec } from "../domain/spec";
 import {
-  bucketInitService, bucketName, COMPONENT_PORTS, LOCAL_CREDENTIALS, MAIL_SINK, serviceVars,
-  type LocalComponent, type LocalTopology,
+  bucketInitService,
+  bucketName,
+  COMPONENT_PORTS,
+  LOCAL_CREDENTIALS,
+  MAIL_SINK,
+  serviceVars,
+  type LocalComponent,
+  type LocalTopology,
 } from "./topology";
 import type { YamlValue } from "./yaml";
 
@@ -31,7 +37,8 @@ export function composeDocument(t: LocalTopology, local: EnvironmentSpec, refere
     environment: { MP_SMTP_AUTH_ACCEPT_ANY: "1", MP_SMTP_AUTH_ALLOW_INSECURE: "1" },
     restart: "unless-stopped",
   };
-  for (const [name, spec] of t.services) services[name] = appService(t, name, spec, serviceVars(name, local, reference));
+  for (const [name, spec] of t.services)
+    services[name] = appService(t, name, spec, serviceVars(name, local, reference));
   if (t.api) {
     services.cloudflared = {
       image: "cloudflare/cloudflared:latest",
@@ -131,6 +138,7 @@ function dependsOn(t: LocalTopology, spec: ServiceSpec, vars: Record<string, Var
     const target = t.services.find(([n]) => n === other)?.[1];
     if (target && target.kind === "service") deps[other] = { condition: "service_started" };
   }
-  if (Object.keys(vars).some((n) => /SENDGRID|SMTP|MAIL/.test(n))) deps[MAIL_SINK.host] = { condition: "service_started" };
+  if (Object.keys(vars).some((n) => /SENDGRID|SMTP|MAIL/.test(n)))
+    deps[MAIL_SINK.host] = { condition: "service_started" };
   return Object.keys(deps).length ? { depends_on: deps } : {};
 }

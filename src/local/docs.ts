@@ -22,11 +22,13 @@ export function healthLinks(t: LocalTopology): HealthLink[] {
 /** The folder's README: the one-line download, how to start, the health table. */
 export function readme(t: LocalTopology, opts: { publicUrl: string; hostname: string; root: string }): string {
   const url = `${opts.publicUrl.replace(/\/$/, "")}/api/envs/${t.slug}:local/bootstrap`;
-  const builds = t.services.filter(([, s]) => s.build !== "dockerfile").map(([name, s]) => {
-    const dir = `../${s.source.repo.split("/")[1]}`;
-    const tool = s.build === "nixpacks" ? "nixpacks" : "railpack";
-    return `   ${tool} build ${dir} --name ${t.slug}-${name}:local`;
-  });
+  const builds = t.services
+    .filter(([, s]) => s.build !== "dockerfile")
+    .map(([name, s]) => {
+      const dir = `../${s.source.repo.split("/")[1]}`;
+      const tool = s.build === "nixpacks" ? "nixpacks" : "railpack";
+      return `   ${tool} build ${dir} --name ${t.slug}-${name}:local`;
+    });
   const cron = t.services.filter(([, s]) => s.kind === "cron").map(([name]) => name);
   const pg = t.components.find((c) => c.type === "postgres" && c.publishPorts);
   return [
@@ -44,13 +46,19 @@ export function readme(t: LocalTopology, opts: { publicUrl: string; hostname: st
     "## Start",
     "1. Fill in `.env.local`: `secretref://` values are placeholders (this archive holds no secrets);",
     "   Stripe keys must be test-mode keys; SendGrid mail goes to the local sink.",
-    ...(builds.length ? ["2. Build the app images (Railpack/Nixpacks builds have no Dockerfile):", ...builds] : ["2. Images build from the checkouts."]),
+    ...(builds.length
+      ? ["2. Build the app images (Railpack/Nixpacks builds have no Dockerfile):", ...builds]
+      : ["2. Images build from the checkouts."]),
     // Seeding first: the api would otherwise start against a database without its tables.
     "3. `./seed/seed.sh`: backing services, bucket, migrations, sample data (see `seed/README.md`)",
     "4. `docker compose up -d` (add `--build` after code changes to Dockerfile builds)",
     `5. Webhooks: \`CLOUDFLARE_TUNNEL_TOKEN=<token> docker compose --profile ${TUNNEL_PROFILE} up -d\`; https://${opts.hostname}`,
     `   routes \`${WEBHOOK_PATHS.stripe}\` and \`${WEBHOOK_PATHS.twilio}\` to the api (\`cloudflared/config.yml\`).`,
-    ...(cron.length ? [`6. Scheduled jobs run on demand: ${cron.map((n) => `\`docker compose run --rm ${n}\``).join(", ")} (profile \`${CRON_PROFILE}\`).`] : []),
+    ...(cron.length
+      ? [
+          `6. Scheduled jobs run on demand: ${cron.map((n) => `\`docker compose run --rm ${n}\``).join(", ")} (profile \`${CRON_PROFILE}\`).`,
+        ]
+      : []),
     "",
     "## Health dashboard",
     "| what | URL |",
@@ -58,7 +66,11 @@ export function readme(t: LocalTopology, opts: { publicUrl: string; hostname: st
     ...healthLinks(t).map((l) => `| ${l.name} | ${l.url} |`),
     "",
     "`docker compose ps` shows each container's health.",
-    ...(pg ? [`Postgres from your machine: \`postgresql://${LOCAL_CREDENTIALS.postgresUser}:${LOCAL_CREDENTIALS.postgresPassword}@localhost:${COMPONENT_PORTS.postgres}/${t.database}\`.`] : []),
+    ...(pg
+      ? [
+          `Postgres from your machine: \`postgresql://${LOCAL_CREDENTIALS.postgresUser}:${LOCAL_CREDENTIALS.postgresPassword}@localhost:${COMPONENT_PORTS.postgres}/${t.database}\`.`,
+        ]
+      : []),
     "",
   ].join("\n");
 }
@@ -81,9 +93,16 @@ export function seedScript(t: LocalTopology): string {
   for (const [name, s] of t.services.filter(([, x]) => x.migrateCommand)) {
     const migrate = s.migrateCommand ?? "";
     // Run inside the container through sh -c, so shell syntax in the command never runs on the host.
-    lines.push(`echo "==> migrations (${name})"`, `docker compose run --rm --no-deps ${name} sh -c ${shellQuote(migrate)}`);
+    lines.push(
+      `echo "==> migrations (${name})"`,
+      `docker compose run --rm --no-deps ${name} sh -c ${shellQuote(migrate)}`,
+    );
     const seeder = seederFor(migrate);
-    if (seeder) lines.push(`echo "==> sample data (${name})"`, `docker compose run --rm --no-deps ${name} sh -c ${shellQuote(seeder)}`);
+    if (seeder)
+      lines.push(
+        `echo "==> sample data (${name})"`,
+        `docker compose run --rm --no-deps ${name} sh -c ${shellQuote(seeder)}`,
+      );
   }
   if (pg) {
     lines.push(
@@ -101,7 +120,9 @@ export function seedScript(t: LocalTopology): string {
 export function seedReadme(t: LocalTopology): string {
   const seeders = t.services.flatMap(([name, s]) => {
     const seeder = s.migrateCommand ? seederFor(s.migrateCommand) : null;
-    return s.migrateCommand ? [`- ${name}: migrations \`${s.migrateCommand}\`${seeder ? `, sample data \`${seeder}\`` : ""}`] : [];
+    return s.migrateCommand
+      ? [`- ${name}: migrations \`${s.migrateCommand}\`${seeder ? `, sample data \`${seeder}\`` : ""}`]
+      : [];
   });
   return [
     "# Seeding",
@@ -119,9 +140,11 @@ export function seedReadme(t: LocalTopology): string {
 
 /** The seeding counterpart of a known migration tool's command, or null. */
 export function seederFor(migrateCommand: string): string | null {
-  if (/sequelize(-cli)?\s+db:migrate\b/.test(migrateCommand)) return migrateCommand.replace(/db:migrate\b/, "db:seed:all");
+  if (/sequelize(-cli)?\s+db:migrate\b/.test(migrateCommand))
+    return migrateCommand.replace(/db:migrate\b/, "db:seed:all");
   if (/knex\s+migrate:latest\b/.test(migrateCommand)) return migrateCommand.replace(/migrate:latest\b/, "seed:run");
-  if (/prisma\s+migrate\s+deploy\b/.test(migrateCommand)) return migrateCommand.replace(/migrate\s+deploy\b/, "db seed");
+  if (/prisma\s+migrate\s+deploy\b/.test(migrateCommand))
+    return migrateCommand.replace(/migrate\s+deploy\b/, "db seed");
   if (/rails\s+db:migrate\b/.test(migrateCommand)) return migrateCommand.replace(/db:migrate\b/, "db:seed");
   return null;
 }

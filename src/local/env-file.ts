@@ -54,17 +54,27 @@ function localVariable(
   if (name === "NODE_ENV") return { name, value: "development" };
   if (/^STRIPE_/.test(name) && /KEY|SECRET/.test(name)) {
     const value = STRIPE_TEST_PLACEHOLDERS.find(([re]) => re.test(name))?.[1] ?? "sk_test_replace_me";
-    return { name, value, note: "Stripe test mode: use a test-mode value from https://dashboard.stripe.com/test/apikeys, never a live one" };
+    return {
+      name,
+      value,
+      note: "Stripe test mode: use a test-mode value from https://dashboard.stripe.com/test/apikeys, never a live one",
+    };
   }
   const sink = MAIL_SINK_VALUES.find(([re]) => re.test(name));
-  if (sink) return { name, value: sink[1], note: `mail goes to the local sink (Mailpit, inbox http://localhost:${MAIL_SINK.uiPort})` };
+  if (sink)
+    return {
+      name,
+      value: sink[1],
+      note: `mail goes to the local sink (Mailpit, inbox http://localhost:${MAIL_SINK.uiPort})`,
+    };
   const sendgrid = /^SENDGRID_/.test(name)
     ? `SendGrid goes to the sink locally: send through SMTP ${MAIL_SINK.host}:${MAIL_SINK.smtpPort}, read mail at http://localhost:${MAIL_SINK.uiPort}`
     : undefined;
   if ("secret" in spec) return { name, value: secretRef(spec.secret), note: sendgrid };
   if ("component" in spec) {
     const value = componentOutputValue(t, spec.component, spec.output);
-    if (value === null) return { name, value: "", note: `no local equivalent of ${spec.component}.${spec.output}: set it by hand` };
+    if (value === null)
+      return { name, value: "", note: `no local equivalent of ${spec.component}.${spec.output}: set it by hand` };
     return { name, value, note: sendgrid };
   }
   if (!mirroredFrom) return { name, value: spec.value, note: sendgrid };
@@ -81,7 +91,10 @@ export function envFile(t: LocalTopology, variables: LocalVariable[], referenceE
     "# secretref://… values are placeholders: this file never holds a secret. Fill them in yourself.",
   ];
   // A note quoting a multi-line staging value must stay one comment line.
-  const body = variables.flatMap((v) => [...(v.note ? [`# ${v.note.replace(/[\r\n]+/g, " ")}`] : []), `${v.name}=${dotenvValue(v.value)}`]);
+  const body = variables.flatMap((v) => [
+    ...(v.note ? [`# ${v.note.replace(/[\r\n]+/g, " ")}`] : []),
+    `${v.name}=${dotenvValue(v.value)}`,
+  ]);
   return [...header, "", ...body].join("\n") + "\n";
 }
 
@@ -90,7 +103,12 @@ export function dotenvValue(value: string): string {
   if (/^[A-Za-z0-9_./:@%+,=~-]*$/.test(value)) return value;
   if (!/['\n\r]/.test(value)) return `'${value}'`;
   // Compose interpolates `$` inside double quotes; `\$` keeps it literal.
-  const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$/g, "\\$").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+  const escaped = value
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\$/g, "\\$")
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r");
   return `"${escaped}"`;
 }
 

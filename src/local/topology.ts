@@ -51,8 +51,9 @@ export function localTopology(input: {
   // The slug reaches shell scripts, compose project names and bucket names unquoted.
   if (!SLUG.test(input.projectSlug)) throw new Error(`project slug "${input.projectSlug}" is not [a-z0-9-]`);
   const services = mergeRecords(input.local.services, input.reference.services);
-  const componentSpecs = mergeRecords(input.local.components, input.reference.components)
-    .sort(([a], [b]) => a.localeCompare(b));
+  const componentSpecs = mergeRecords(input.local.components, input.reference.components).sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
   const used = new Set([...services.map(([name]) => name), ...RESERVED_HOSTS]);
   const components = componentSpecs.map(([key, spec]): LocalComponent => {
     const base: string = HOST_BY_TYPE[spec.type];
@@ -61,8 +62,8 @@ export function localTopology(input: {
     if (spec.type === "storage") used.add(`${host}-init`);
     return { key, type: spec.type, host, publishPorts: host === base };
   });
-  const api = services.find(([name, s]) => name === "api" && s.port)
-    ?? services.find(([, s]) => s.kind === "service" && s.port);
+  const api =
+    services.find(([name, s]) => name === "api" && s.port) ?? services.find(([, s]) => s.kind === "service" && s.port);
   return {
     slug: input.projectSlug,
     projectName: input.projectName,
@@ -94,14 +95,25 @@ export function componentOutputValue(t: LocalTopology, componentKey: string, out
   const { postgresUser: pgUser, postgresPassword: pgPass, minioUser, minioPassword, minioRegion } = LOCAL_CREDENTIALS;
   if (c.type === "postgres") {
     const fixed: Record<string, string> = {
-      PGHOST: c.host, PGPORT: "5432", PGUSER: pgUser, PGPASSWORD: pgPass, PGDATABASE: t.database,
-      POSTGRES_USER: pgUser, POSTGRES_PASSWORD: pgPass, POSTGRES_DB: t.database,
+      PGHOST: c.host,
+      PGPORT: "5432",
+      PGUSER: pgUser,
+      PGPASSWORD: pgPass,
+      PGDATABASE: t.database,
+      POSTGRES_USER: pgUser,
+      POSTGRES_PASSWORD: pgPass,
+      POSTGRES_DB: t.database,
     };
     if (output in fixed) return fixed[output];
     return /URL$/.test(output) ? `postgresql://${pgUser}:${pgPass}@${publicHost}:5432/${t.database}` : null;
   }
   if (c.type === "redis") {
-    const fixed: Record<string, string> = { REDISHOST: c.host, REDISPORT: "6379", REDISUSER: "default", REDISPASSWORD: "" };
+    const fixed: Record<string, string> = {
+      REDISHOST: c.host,
+      REDISPORT: "6379",
+      REDISUSER: "default",
+      REDISPASSWORD: "",
+    };
     if (output in fixed) return fixed[output];
     return /URL$/.test(output) ? `redis://${publicHost}:6379` : null;
   }

@@ -33,12 +33,15 @@ export function tunnelIngress(t: LocalTopology, hostname: string): IngressRule[]
 /** `cloudflared/config.yml` for the compose `cloudflared` service (token from TUNNEL_TOKEN). */
 export function tunnelConfigFile(t: LocalTopology, hostname: string): string {
   const ingress: YamlValue = tunnelIngress(t, hostname).map((rule) => ({ ...rule }));
-  return toYaml({ ingress }, {
-    header: [
-      `Cloudflare Tunnel for ${t.projectName} (local): public webhooks reach the api container.`,
-      `DNS: CNAME ${hostname} -> <tunnel id>.cfargotunnel.com (proxied).`,
-      "The connector authenticates with TUNNEL_TOKEN (compose: CLOUDFLARE_TUNNEL_TOKEN); paths are regexes.",
-      "Only webhook paths are exposed: the last rule answers everything else with 404.",
-    ],
-  });
+  return toYaml(
+    { ingress },
+    {
+      header: [
+        `Cloudflare Tunnel for ${t.projectName} (local): public webhooks reach the api container.`,
+        `DNS: CNAME ${hostname} -> <tunnel id>.cfargotunnel.com (proxied).`,
+        "The connector authenticates with TUNNEL_TOKEN (compose: CLOUDFLARE_TUNNEL_TOKEN); paths are regexes.",
+        "Only webhook paths are exposed: the last rule answers everything else with 404.",
+      ],
+    },
+  );
 }

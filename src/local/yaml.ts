@@ -34,8 +34,14 @@ export function yamlScalar(value: string | number | boolean): string {
 }
 
 function isPlainSafe(s: string): boolean {
-  return PLAIN.test(s) && !RESERVED.has(s.toLowerCase()) && !s.endsWith(" ") && !s.endsWith(":")
-    && !s.includes(": ") && !s.includes(", ");
+  return (
+    PLAIN.test(s) &&
+    !RESERVED.has(s.toLowerCase()) &&
+    !s.endsWith(" ") &&
+    !s.endsWith(":") &&
+    !s.includes(": ") &&
+    !s.includes(", ")
+  );
 }
 
 function quote(s: string): string {

@@ -46,7 +46,9 @@ export interface DetectInput {
 
 /** The anomalies in one check window, at most one per (kind, service). */
 export function detectAnomalies(input: DetectInput): Anomaly[] {
-  return input.samples.flatMap((sample) => sample.kind === "cron" ? cronAnomalies(sample) : serviceAnomalies(input, sample));
+  return input.samples.flatMap((sample) =>
+    sample.kind === "cron" ? cronAnomalies(sample) : serviceAnomalies(input, sample),
+  );
 }
 
 function serviceAnomalies(input: DetectInput, s: ServiceSample): Anomaly[] {
@@ -62,27 +64,50 @@ function serviceAnomalies(input: DetectInput, s: ServiceSample): Anomaly[] {
   const firing = burns.filter((b) => b.firing).map(burnSummary);
   if ((s.requests >= policy.minRequests && rate >= policy.errorRate) || level === "page") {
     out.push({
-      key: `errors:${s.service}`, kind: "errors", service: s.service, severity: "page",
+      key: `errors:${s.service}`,
+      kind: "errors",
+      service: s.service,
+      severity: "page",
       title: `${s.service}: ${percent(rate)} of requests answer 5xx (${s.errors}/${s.requests} in the last check)`,
       evidence: { errorRate: rate, requests: s.requests, errors: s.errors, burn: firing, deploymentId: s.deploymentId },
     });
   } else if (level === "ticket") {
     out.push({
-      key: `slo-burn:${s.service}`, kind: "slo-burn", service: s.service, severity: "ticket",
+      key: `slo-burn:${s.service}`,
+      kind: "slo-burn",
+      service: s.service,
+      severity: "ticket",
       title: `${s.service}: error budget burning at ${firing[0]?.longBurn ?? "?"}× over ${firing[0]?.rule ?? "the slow window"}`,
       evidence: { burn: firing, sloTarget: policy.sloTarget },
     });
   }
   if (s.healthy === false) {
-    out.push({ key: `health:${s.service}`, kind: "health", service: s.service, severity: "page", title: `${s.service}: health check failing`, evidence: { deploymentId: s.deploymentId, deploymentStatus: s.deploymentStatus } });
+    out.push({
+      key: `health:${s.service}`,
+      kind: "health",
+      service: s.service,
+      severity: "page",
+      title: `${s.service}: health check failing`,
+      evidence: { deploymentId: s.deploymentId, deploymentStatus: s.deploymentStatus },
+    });
   }
   if (s.p95Ms !== null && s.requests >= policy.minRequests && s.p95Ms > policy.latencyP95Ms) {
-    out.push({ key: `latency:${s.service}`, kind: "latency", service: s.service, severity: "page", title: `${s.service}: p95 latency ${s.p95Ms} ms (limit ${policy.latencyP95Ms} ms)`, evidence: { p95Ms: s.p95Ms, limitMs: policy.latencyP95Ms, requests: s.requests } });
+    out.push({
+      key: `latency:${s.service}`,
+      kind: "latency",
+      service: s.service,
+      severity: "page",
+      title: `${s.service}: p95 latency ${s.p95Ms} ms (limit ${policy.latencyP95Ms} ms)`,
+      evidence: { p95Ms: s.p95Ms, limitMs: policy.latencyP95Ms, requests: s.requests },
+    });
   }
   const matched = Object.entries(s.logMatches).filter(([, n]) => n > 0);
   if (matched.length) {
     out.push({
-      key: `log-pattern:${s.service}`, kind: "log-pattern", service: s.service, severity: "page",
+      key: `log-pattern:${s.service}`,
+      kind: "log-pattern",
+      service: s.service,
+      severity: "page",
       title: `${s.service}: critical log lines (${matched.map(([p, n]) => `${p} ×${n}`).join(", ")})`,
       evidence: { logMatches: Object.fromEntries(matched) },
     });
@@ -93,11 +118,26 @@ function serviceAnomalies(input: DetectInput, s: ServiceSample): Anomaly[] {
 // A cron service runs and exits; the last run failing (or crashing) means the daily job did not do its work.
 function cronAnomalies(s: ServiceSample): Anomaly[] {
   if (s.deploymentStatus !== "FAILED" && s.deploymentStatus !== "CRASHED") return [];
-  return [{ key: `cron:${s.service}`, kind: "cron", service: s.service, severity: "page", title: `${s.service}: the scheduled job's last run ${s.deploymentStatus.toLowerCase()}`, evidence: { deploymentId: s.deploymentId, deploymentStatus: s.deploymentStatus } }];
+  return [
+    {
+      key: `cron:${s.service}`,
+      kind: "cron",
+      service: s.service,
+      severity: "page",
+      title: `${s.service}: the scheduled job's last run ${s.deploymentStatus.toLowerCase()}`,
+      evidence: { deploymentId: s.deploymentId, deploymentStatus: s.deploymentStatus },
+    },
+  ];
 }
 
 function burnSummary(b: BurnEvaluation) {
-  return { rule: b.rule, severity: b.severity, longBurn: round(b.longBurn), shortBurn: round(b.shortBurn), longRequests: b.longRequests };
+  return {
+    rule: b.rule,
+    severity: b.severity,
+    longBurn: round(b.longBurn),
+    shortBurn: round(b.shortBurn),
+    longRequests: b.longRequests,
+  };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -35,7 +35,14 @@ export function releaseDiff(from: ReleaseFacts | null, to: ReleaseFacts | null):
     const a = from.services[name];
     const b = to.services[name];
     if (a?.commitSha === b?.commitSha) return [];
-    return [{ path: `release.${name}`, op: a && b ? "change" as const : a ? "remove" as const : "add" as const, from: a && `${a.commitMessage} (${a.commitSha.slice(0, 7)})`, to: b && `${b.commitMessage} (${b.commitSha.slice(0, 7)})` }];
+    return [
+      {
+        path: `release.${name}`,
+        op: a && b ? ("change" as const) : a ? ("remove" as const) : ("add" as const),
+        from: a && `${a.commitMessage} (${a.commitSha.slice(0, 7)})`,
+        to: b && `${b.commitMessage} (${b.commitSha.slice(0, 7)})`,
+      },
+    ];
   });
 }
 
@@ -45,8 +52,17 @@ export function incidentBundle(input: BundleInput): Record<string, string | unkn
   const release = releaseDiff(input.lastGoodRelease, input.currentRelease);
   const files: Record<string, string | unknown> = {
     "incident.md": incidentMarkdown(input, sample, release),
-    "metrics.json": { at: input.openedAt, anomaly: input.anomaly, services: input.samples.map(({ logExcerpt: _, ...rest }) => rest) },
-    "diff.json": { lastGoodRelease: input.lastGoodRelease, currentRelease: input.currentRelease, release, spec: input.specDiff },
+    "metrics.json": {
+      at: input.openedAt,
+      anomaly: input.anomaly,
+      services: input.samples.map(({ logExcerpt: _, ...rest }) => rest),
+    },
+    "diff.json": {
+      lastGoodRelease: input.lastGoodRelease,
+      currentRelease: input.currentRelease,
+      release,
+      spec: input.specDiff,
+    },
   };
   for (const s of input.samples) {
     if (s.logExcerpt.length) files[`logs/${s.service}.txt`] = s.logExcerpt.join("\n");
@@ -56,9 +72,10 @@ export function incidentBundle(input: BundleInput): Record<string, string | unkn
 
 function incidentMarkdown(input: BundleInput, sample: ServiceSample | undefined, release: SpecChange[]): string {
   const { anomaly } = input;
-  const impact = sample && sample.requests
-    ? `${sample.errors} of ${sample.requests} requests to ${sample.service} failed with 5xx in the last check (${pct(sample.errors / sample.requests)}); p95 ${sample.p95Ms ?? "–"} ms; health ${sample.healthy === null ? "not probed" : sample.healthy ? "ok" : "failing"}`
-    : `${anomaly.service}: ${anomaly.title}`;
+  const impact =
+    sample && sample.requests
+      ? `${sample.errors} of ${sample.requests} requests to ${sample.service} failed with 5xx in the last check (${pct(sample.errors / sample.requests)}); p95 ${sample.p95Ms ?? "–"} ms; health ${sample.healthy === null ? "not probed" : sample.healthy ? "ok" : "failing"}`
+      : `${anomaly.service}: ${anomaly.title}`;
   const cause = suspectedCause(input, release);
   const lines = [
     `# Incident ${input.incidentId} on ${input.env}`,
@@ -74,7 +91,10 @@ function incidentMarkdown(input: BundleInput, sample: ServiceSample | undefined,
     "## Signals (last check)",
     "| service | requests | 5xx | p95 | health | deployment |",
     "|---|---|---|---|---|---|",
-    ...input.samples.map((s) => `| ${s.service} | ${s.requests} | ${s.errors} | ${s.p95Ms ?? "–"} ms | ${s.healthy === null ? "–" : s.healthy ? "ok" : "failing"} | ${s.deploymentId ?? "–"} (${s.deploymentStatus ?? "?"}) |`),
+    ...input.samples.map(
+      (s) =>
+        `| ${s.service} | ${s.requests} | ${s.errors} | ${s.p95Ms ?? "–"} ms | ${s.healthy === null ? "–" : s.healthy ? "ok" : "failing"} | ${s.deploymentId ?? "–"} (${s.deploymentStatus ?? "?"}) |`,
+    ),
     "",
     "## Diff since the last good release",
     `Release: ${input.lastGoodRelease?.version ?? "none"} → ${input.currentRelease?.version ?? "none"}`,
@@ -85,15 +105,22 @@ function incidentMarkdown(input: BundleInput, sample: ServiceSample | undefined,
     "## Evidence",
     "- metrics.json (every service's signals at the first check)",
     "- diff.json (release and spec changes)",
-    ...input.samples.filter((s) => s.logExcerpt.length).map((s) => `- logs/${s.service}.txt (${s.logExcerpt.length} error lines)`),
+    ...input.samples
+      .filter((s) => s.logExcerpt.length)
+      .map((s) => `- logs/${s.service}.txt (${s.logExcerpt.length} error lines)`),
   ];
   return lines.join("\n");
 }
 
 function suspectedCause(input: BundleInput, release: SpecChange[]): string {
   const age = input.currentRelease ? Date.parse(input.openedAt) - Date.parse(input.currentRelease.createdAt) : Infinity;
-  if (release.length && age < 24 * 3600_000) return `release ${input.currentRelease!.version} (${Math.max(0, Math.round(age / 60_000))} min before the incident) changed ${release.map((c) => c.path.replace("release.", "")).join(", ")}`;
-  if (input.specDiff.length) return `desired-state changes since ${input.lastGoodRelease?.version ?? "the last release"}: ${input.specDiff.slice(0, 3).map((c) => c.path).join(", ")}`;
+  if (release.length && age < 24 * 3600_000)
+    return `release ${input.currentRelease!.version} (${Math.max(0, Math.round(age / 60_000))} min before the incident) changed ${release.map((c) => c.path.replace("release.", "")).join(", ")}`;
+  if (input.specDiff.length)
+    return `desired-state changes since ${input.lastGoodRelease?.version ?? "the last release"}: ${input.specDiff
+      .slice(0, 3)
+      .map((c) => c.path)
+      .join(", ")}`;
   return "no recent release or config change: look at dependencies, traffic and the logs";
 }
 

@@ -45,12 +45,23 @@ export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): Spe
       continue;
     }
     const replicas = seen.replicas ?? 1;
-    if (svc.kind === "service" && replicas !== svc.replicas) changes.push({ path: `services.${name}.replicas`, op: "change", from: svc.replicas, to: replicas });
+    if (svc.kind === "service" && replicas !== svc.replicas)
+      changes.push({ path: `services.${name}.replicas`, op: "change", from: svc.replicas, to: replicas });
     if (seen.variableNames) {
       const want = desiredVariableNames(spec, name);
       const have = new Set(seen.variableNames.filter((v) => !PROVIDER_VARIABLE.test(v)));
-      if (observed.configApplied) for (const v of [...want].sort()) if (!have.has(v)) changes.push({ path: `services.${name}.env.${v}`, op: "remove", from: "set", to: "missing at the provider" });
-      for (const v of [...have].sort()) if (!want.has(v)) changes.push({ path: `services.${name}.env.${v}`, op: "add", to: "set at the provider only" });
+      if (observed.configApplied)
+        for (const v of [...want].sort())
+          if (!have.has(v))
+            changes.push({
+              path: `services.${name}.env.${v}`,
+              op: "remove",
+              from: "set",
+              to: "missing at the provider",
+            });
+      for (const v of [...have].sort())
+        if (!want.has(v))
+          changes.push({ path: `services.${name}.env.${v}`, op: "add", to: "set at the provider only" });
     }
   }
   const canary = observed.canary;
@@ -61,7 +72,10 @@ export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): Spe
 }
 
 /** Applies the adoptable part of a drift (replica counts) to a copy of the spec: the "adopt" choice. */
-export function adoptDrift(spec: EnvironmentSpec, drift: SpecChange[]): { spec: EnvironmentSpec; adopted: SpecChange[]; skipped: SpecChange[] } {
+export function adoptDrift(
+  spec: EnvironmentSpec,
+  drift: SpecChange[],
+): { spec: EnvironmentSpec; adopted: SpecChange[]; skipped: SpecChange[] } {
   const next = structuredClone(spec);
   const adopted: SpecChange[] = [];
   const skipped: SpecChange[] = [];

@@ -33,7 +33,11 @@ export interface IncidentChanges {
  * One check's effect on incidents. Only kinds evaluated by this check may resolve (drift is checked on
  * a slower cadence than errors), and an anomaly with an open incident never opens a second one.
  */
-export function reconcileIncidents(open: OpenIncident[], anomalies: Anomaly[], input: { now: number; quietMs: (kind: string) => number; checked: ReadonlySet<AnomalyKind> }): IncidentChanges {
+export function reconcileIncidents(
+  open: OpenIncident[],
+  anomalies: Anomaly[],
+  input: { now: number; quietMs: (kind: string) => number; checked: ReadonlySet<AnomalyKind> },
+): IncidentChanges {
   const byKey = new Map(open.map((i) => [i.key, i]));
   const seen = new Set<string>();
   const changes: IncidentChanges = { opened: [], continued: [], resolved: [] };

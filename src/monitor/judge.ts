@@ -3,7 +3,14 @@
  * A metric fails only when the canary is significantly *and* practically worse; missing data holds, never passes.
  */
 import { z } from "zod";
-import { binomialUpperTail, mannWhitneyGreater, proportionGreater, sortedMedian, sortedQuantile, tailExceedanceGreater } from "./stats";
+import {
+  binomialUpperTail,
+  mannWhitneyGreater,
+  proportionGreater,
+  sortedMedian,
+  sortedQuantile,
+  tailExceedanceGreater,
+} from "./stats";
 
 /** What one track (canary or baseline) showed during a window. */
 export interface TrackSample {
@@ -108,10 +115,15 @@ export const JudgeConfigSchema = z
         minIncreaseMs: z.number().min(0).default(D.latency.minIncreaseMs),
       })
       .default(D.latency),
-    logs: z.object({ minRequests: atLeastOne.default(D.logs.minRequests), minRatio: ratio.default(D.logs.minRatio) }).default(D.logs),
+    logs: z
+      .object({ minRequests: atLeastOne.default(D.logs.minRequests), minRatio: ratio.default(D.logs.minRatio) })
+      .default(D.logs),
     synthetic: z.object({ minChecks: atLeastOne.default(D.synthetic.minChecks) }).default(D.synthetic),
   })
-  .refine((c) => c.marginalScore <= c.passScore, { message: "marginalScore must not exceed passScore", path: ["marginalScore"] }) satisfies z.ZodType<JudgeConfig>;
+  .refine((c) => c.marginalScore <= c.passScore, {
+    message: "marginalScore must not exceed passScore",
+    path: ["marginalScore"],
+  }) satisfies z.ZodType<JudgeConfig>;
 
 /** A stored or received window, checked before scoring: NaN compares false and would read as "not worse". */
 export const TrackSampleSchema = z
@@ -122,7 +134,10 @@ export const TrackSampleSchema = z
     logMatches: z.record(z.string(), count),
     synthetic: z.array(z.object({ name: z.string(), ok: z.boolean() })),
   })
-  .refine((s) => s.errors <= s.requests, { message: "errors cannot exceed requests", path: ["errors"] }) satisfies z.ZodType<TrackSample>;
+  .refine((s) => s.errors <= s.requests, {
+    message: "errors cannot exceed requests",
+    path: ["errors"],
+  }) satisfies z.ZodType<TrackSample>;
 
 /** Validates judge settings from a policy (throws ZodError); missing fields take the defaults. */
 export function parseJudgeConfig(input: unknown): JudgeConfig {
@@ -154,7 +169,13 @@ export function mergeSamples(a: TrackSample, b: TrackSample): TrackSample {
 
 type Sides = Pick<MetricResult, "canary" | "baseline">;
 
-function result(metric: MetricName, verdict: MetricVerdict, sides: Sides, reason: string, pValue?: number): MetricResult {
+function result(
+  metric: MetricName,
+  verdict: MetricVerdict,
+  sides: Sides,
+  reason: string,
+  pValue?: number,
+): MetricResult {
   return { metric, verdict, ...sides, ...(pValue === undefined ? {} : { pValue }), reason };
 }
 
@@ -171,7 +192,12 @@ function judgeErrors(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricRe
   // Before the sample minimum, as rank tests call an all-zero baseline a pass (kayenta#426): "zero-baseline:
   // 0 against 3 errors with n=40 fails". The rate floor keeps 3 stray 5xx in 600 from failing a healthy canary.
   if (b.errors === 0 && c.errors >= cfg.zeroBaselineErrors && cr >= minIncrease) {
-    return result("errors", "fail", sides, `zero-baseline rule: baseline had no 5xx, canary ≥ ${cfg.zeroBaselineErrors} at ≥ ${pct(minIncrease)} (${counts})`);
+    return result(
+      "errors",
+      "fail",
+      sides,
+      `zero-baseline rule: baseline had no 5xx, canary ≥ ${cfg.zeroBaselineErrors} at ≥ ${pct(minIncrease)} (${counts})`,
+    );
   }
   const { pValue, exact } = proportionGreater(c.errors, c.requests, b.errors, b.requests);
   const test = `${exact ? "Fisher exact" : "two-proportion z"} p=${fmtP(pValue)}`;
@@ -182,13 +208,28 @@ function judgeErrors(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricRe
   // Below the minimum only the exact test runs, and it holds its α at any n: a clear fail need not wait
   // ("fails 8/40 5xx against 1/360 below the minimum sample").
   if (pValue < cfg.alpha && practical) {
-    return result("errors", "fail", sides, `canary 5xx rate ${pct(cr)} vs ${pct(br)} is significantly (${test}) and practically worse (${counts})`, pValue);
+    return result(
+      "errors",
+      "fail",
+      sides,
+      `canary 5xx rate ${pct(cr)} vs ${pct(br)} is significantly (${test}) and practically worse (${counts})`,
+      pValue,
+    );
   }
   if (c.requests < minRequests || b.requests < minRequests) {
     // flagger#1035: too little traffic must hold the rollout, never pass it ("below the minimum sample is inconclusive").
-    return result("errors", "inconclusive", sides, `fewer than ${minRequests} requests on a track, hold and probe (${counts})`, pValue);
+    return result(
+      "errors",
+      "inconclusive",
+      sides,
+      `fewer than ${minRequests} requests on a track, hold and probe (${counts})`,
+      pValue,
+    );
   }
-  const why = pValue < cfg.alpha ? `significant (${test}) but under +${pct(minIncrease)} or ×${minRatio}` : `not significantly worse (${test})`;
+  const why =
+    pValue < cfg.alpha
+      ? `significant (${test}) but under +${pct(minIncrease)} or ×${minRatio}`
+      : `not significantly worse (${test})`;
   return result("errors", "pass", sides, `canary 5xx rate ${pct(cr)} vs ${pct(br)}: ${why} (${counts})`, pValue);
 }
 
@@ -205,7 +246,12 @@ function judgeLatency(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricR
   const sides = { canary: { n: x.length, value: cm }, baseline: { n: y.length, value: bm } };
   const shape = `median ${ms(cm)} vs ${ms(bm)}, p95 ${ms(p95(x))} vs ${ms(p95(y))}; n ${x.length} vs ${y.length}`;
   if (x.length < minSamples || y.length < minSamples) {
-    return result("latency", "inconclusive", sides, `fewer than ${minSamples} latencies on a track, hold and probe (${shape})`);
+    return result(
+      "latency",
+      "inconclusive",
+      sides,
+      `fewer than ${minSamples} latencies on a track, hold and probe (${shape})`,
+    );
   }
   // Mann–Whitney sees shifts of the whole distribution, the p95-exceedance test a slow path hit by a few
   // percent of requests (kayenta#780; "one transient bad window fails alone"); Bonferroni keeps the pair at α.
@@ -217,30 +263,55 @@ function judgeLatency(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricR
   const practical = worse(cm, bm) || worse(p95(x), p95(y));
   const test = `p=${fmtP(pValue)} from Mann–Whitney ${fmtP(whole)} and p95 exceedance ${fmtP(tail)}, ×2`;
   if (pValue < cfg.alpha && practical) {
-    return result("latency", "fail", sides, `canary is significantly (${test}) and practically slower (${shape})`, pValue);
+    return result(
+      "latency",
+      "fail",
+      sides,
+      `canary is significantly (${test}) and practically slower (${shape})`,
+      pValue,
+    );
   }
   // "+5 ms on 80 ms median with n=5000 → pass": significance alone is not a regression worth a rollback.
-  const why = pValue < cfg.alpha ? `significant (${test}) but under ×${minRatio} and +${minIncreaseMs}ms` : `not significantly slower (${test})`;
+  const why =
+    pValue < cfg.alpha
+      ? `significant (${test}) but under ×${minRatio} and +${minIncreaseMs}ms`
+      : `not significantly slower (${test})`;
   return result("latency", "pass", sides, `${why} (${shape})`, pValue);
 }
 
 function judgeLogs(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricResult {
   const { minRequests, minRatio } = cfg.logs;
   const sum = (s: TrackSample) => Object.values(s.logMatches).reduce((acc, n) => acc + n, 0);
-  const sides = { canary: { n: c.requests, value: rate(sum(c), c.requests) }, baseline: { n: b.requests, value: rate(sum(b), b.requests) } };
+  const sides = {
+    canary: { n: c.requests, value: rate(sum(c), c.requests) },
+    baseline: { n: b.requests, value: rate(sum(b), b.requests) },
+  };
   const patterns = [...new Set([...Object.keys(c.logMatches), ...Object.keys(b.logMatches)])].filter(
     (p) => (c.logMatches[p] ?? 0) + (b.logMatches[p] ?? 0) > 0,
   );
-  const counts = (p: string) => `"${p}" canary ${c.logMatches[p] ?? 0}/${c.requests} req, baseline ${b.logMatches[p] ?? 0}/${b.requests} req`;
+  const counts = (p: string) =>
+    `"${p}" canary ${c.logMatches[p] ?? 0}/${c.requests} req, baseline ${b.logMatches[p] ?? 0}/${b.requests} req`;
   // Critical patterns have no healthy background, so unlike 5xx no rate floor: "log pattern only on canary ≥ K → fail".
   const onlyCanary = patterns.find((p) => !b.logMatches[p] && (c.logMatches[p] ?? 0) >= cfg.zeroBaselineErrors);
   if (onlyCanary !== undefined) {
-    return result("logs", "fail", sides, `zero-baseline rule: ≥ ${cfg.zeroBaselineErrors} matches on the canary only (${counts(onlyCanary)})`);
+    return result(
+      "logs",
+      "fail",
+      sides,
+      `zero-baseline rule: ≥ ${cfg.zeroBaselineErrors} matches on the canary only (${counts(onlyCanary)})`,
+    );
   }
   const small = c.requests < minRequests || b.requests < minRequests;
   const hold = (detail: string, pValue?: number) =>
-    result("logs", "inconclusive", sides, `fewer than ${minRequests} requests on a track, hold and probe (${detail})`, pValue);
-  if (small && (patterns.length === 0 || c.requests === 0 || b.requests === 0)) return hold(`${c.requests} vs ${b.requests} requests`);
+    result(
+      "logs",
+      "inconclusive",
+      sides,
+      `fewer than ${minRequests} requests on a track, hold and probe (${detail})`,
+      pValue,
+    );
+  if (small && (patterns.length === 0 || c.requests === 0 || b.requests === 0))
+    return hold(`${c.requests} vs ${b.requests} requests`);
   if (patterns.length === 0) return result("logs", "pass", sides, "no critical log matches on either track");
   // Given m matches in all, the canary's count is Binomial(m, its share of requests) when rates are equal;
   // the test is exact, so like 5xx it may fail below the minimum sample but never pass there.
@@ -254,21 +325,45 @@ function judgeLogs(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricResu
     const pValue = binomialUpperTail(cc, cc + bc, share);
     return { p, pValue, failing: pValue < threshold && cRate > bRate && cRate >= bRate * minRatio };
   });
-  const worst = tested.reduce((a, t) => ((t.failing && !a.failing) || (t.failing === a.failing && t.pValue < a.pValue) ? t : a));
+  const worst = tested.reduce((a, t) =>
+    (t.failing && !a.failing) || (t.failing === a.failing && t.pValue < a.pValue) ? t : a,
+  );
   const test = `exact binomial p=${fmtP(worst.pValue)} vs α/${patterns.length}=${fmtP(threshold)}`;
-  if (worst.failing) return result("logs", "fail", sides, `canary logs significantly (${test}) and ≥ ×${minRatio} more (${counts(worst.p)})`, worst.pValue);
+  if (worst.failing)
+    return result(
+      "logs",
+      "fail",
+      sides,
+      `canary logs significantly (${test}) and ≥ ×${minRatio} more (${counts(worst.p)})`,
+      worst.pValue,
+    );
   if (small) return hold(counts(worst.p), worst.pValue);
-  return result("logs", "pass", sides, `no pattern significantly more frequent on the canary; closest ${test} (${counts(worst.p)})`, worst.pValue);
+  return result(
+    "logs",
+    "pass",
+    sides,
+    `no pattern significantly more frequent on the canary; closest ${test} (${counts(worst.p)})`,
+    worst.pValue,
+  );
 }
 
 function judgeSynthetic(c: TrackSample, b: TrackSample, cfg: JudgeConfig): MetricResult {
   const okShare = (s: TrackSample) => rate(s.synthetic.filter((check) => check.ok).length, s.synthetic.length);
-  const sides = { canary: { n: c.synthetic.length, value: okShare(c) }, baseline: { n: b.synthetic.length, value: okShare(b) } };
+  const sides = {
+    canary: { n: c.synthetic.length, value: okShare(c) },
+    baseline: { n: b.synthetic.length, value: okShare(b) },
+  };
   if (c.synthetic.length < cfg.synthetic.minChecks) {
-    return result("synthetic", "inconclusive", sides, `fewer than ${cfg.synthetic.minChecks} synthetic checks ran against the canary`);
+    return result(
+      "synthetic",
+      "inconclusive",
+      sides,
+      `fewer than ${cfg.synthetic.minChecks} synthetic checks ran against the canary`,
+    );
   }
   const failed = [...new Set(c.synthetic.filter((check) => !check.ok).map((check) => check.name))];
-  if (failed.length > 0) return result("synthetic", "fail", sides, `synthetic check failed on the canary: ${failed.join(", ")}`);
+  if (failed.length > 0)
+    return result("synthetic", "fail", sides, `synthetic check failed on the canary: ${failed.join(", ")}`);
   return result("synthetic", "pass", sides, `all ${c.synthetic.length} synthetic checks passed on the canary`);
 }
 
@@ -281,25 +376,46 @@ function weightedScore(metrics: MetricResult[], weights: JudgeConfig["weights"])
   return Math.round((1000 * sum(conclusive.filter((m) => m.verdict === "pass"))) / sum(conclusive)) / 10;
 }
 
-function combine(metrics: MetricResult[], cfg: JudgeConfig, counts: string): Pick<Judgement, "score" | "verdict" | "reason"> {
+function combine(
+  metrics: MetricResult[],
+  cfg: JudgeConfig,
+  counts: string,
+): Pick<Judgement, "score" | "verdict" | "reason"> {
   const failed = metrics.filter((m) => m.verdict === "fail" && cfg.weights[m.metric] > 0);
   const names = failed.map((m) => m.metric).join(", ") || "none";
   const missing = metrics.filter((m) => CORE.includes(m.metric) && m.verdict === "inconclusive");
   if (missing.length > 0) {
     // Missing data can only hold, never pass; it fails only when the failures already decide, i.e. even if
     // the missing core metrics passed ("zero-baseline: 0 against 3 errors with n=40 fails").
-    const best = weightedScore(metrics.map((m) => (missing.includes(m) ? { ...m, verdict: "pass" } : m)), cfg.weights);
+    const best = weightedScore(
+      metrics.map((m) => (missing.includes(m) ? { ...m, verdict: "pass" } : m)),
+      cfg.weights,
+    );
     if (best < cfg.marginalScore) {
-      return { score: best, verdict: "fail", reason: `fail: even if ${missing.map((m) => m.metric).join(" and ")} passed, the score would be ${best} < ${cfg.marginalScore} (failed: ${names}; ${counts})` };
+      return {
+        score: best,
+        verdict: "fail",
+        reason: `fail: even if ${missing.map((m) => m.metric).join(" and ")} passed, the score would be ${best} < ${cfg.marginalScore} (failed: ${names}; ${counts})`,
+      };
     }
-    return { score: null, verdict: "inconclusive", reason: `inconclusive: errors or latency lacks data, so hold and probe; missing data never passes (failed: ${names}; ${counts})` };
+    return {
+      score: null,
+      verdict: "inconclusive",
+      reason: `inconclusive: errors or latency lacks data, so hold and probe; missing data never passes (failed: ${names}; ${counts})`,
+    };
   }
   const score = weightedScore(metrics, cfg.weights);
   const base = `score ${score}, the weighted share of passing metrics among the conclusive ones (failed: ${names}; ${counts})`;
-  if (score < cfg.marginalScore) return { score, verdict: "fail", reason: `fail: ${base} is below ${cfg.marginalScore}` };
-  if (score < cfg.passScore) return { score, verdict: "marginal", reason: `marginal: ${base} is below ${cfg.passScore}` };
+  if (score < cfg.marginalScore)
+    return { score, verdict: "fail", reason: `fail: ${base} is below ${cfg.marginalScore}` };
+  if (score < cfg.passScore)
+    return { score, verdict: "marginal", reason: `marginal: ${base} is below ${cfg.passScore}` };
   if (failed.some((m) => cfg.weights[m.metric] >= cfg.weights.errors)) {
-    return { score, verdict: "marginal", reason: `marginal: ${base}, but a failed metric weighing at least as much as errors caps it at marginal` };
+    return {
+      score,
+      verdict: "marginal",
+      reason: `marginal: ${base}, but a failed metric weighing at least as much as errors caps it at marginal`,
+    };
   }
   return { score, verdict: "pass", reason: `pass: ${base} reaches ${cfg.passScore}` };
 }

@@ -135,8 +135,14 @@ export function sortedQuantile(sorted: ArrayLike<number>, q: number): number {
  * to the tail). Mann–Whitney barely moves when only a few percent of requests get slow; this does.
  * Both inputs must be sorted ascending.
  */
-export function tailExceedanceGreater(x: ArrayLike<number>, y: ArrayLike<number>, q: number): { threshold: number; pValue: number } {
-  const pooled = Float64Array.from({ length: x.length + y.length }, (_, i) => (i < x.length ? x[i] : y[i - x.length])).sort();
+export function tailExceedanceGreater(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  q: number,
+): { threshold: number; pValue: number } {
+  const pooled = Float64Array.from({ length: x.length + y.length }, (_, i) =>
+    i < x.length ? x[i] : y[i - x.length],
+  ).sort();
   const threshold = sortedQuantile(pooled, q);
   const above = (s: ArrayLike<number>) => {
     let n = 0;
@@ -151,7 +157,10 @@ export function tailExceedanceGreater(x: ArrayLike<number>, y: ArrayLike<number>
  * approximation with tie-corrected variance and a 0.5 continuity correction (scipy's "asymptotic").
  * Both inputs must be sorted ascending.
  */
-export function mannWhitneyGreater(x: ArrayLike<number>, y: ArrayLike<number>): { u: number; z: number; pValue: number } {
+export function mannWhitneyGreater(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { u: number; z: number; pValue: number } {
   const n1 = x.length;
   const n2 = y.length;
   const total = n1 + n2;
@@ -163,8 +172,8 @@ export function mannWhitneyGreater(x: ArrayLike<number>, y: ArrayLike<number>): 
     const v = j >= n2 || (i < n1 && x[i] <= y[j]) ? x[i] : y[j];
     let inX = 0;
     let inY = 0;
-    while (i < n1 && x[i] === v) (i++, inX++);
-    while (j < n2 && y[j] === v) (j++, inY++);
+    while (i < n1 && x[i] === v) i++, inX++;
+    while (j < n2 && y[j] === v) j++, inY++;
     const t = inX + inY;
     const firstRank = i + j - t + 1;
     rankSumX += inX * (firstRank + (t - 1) / 2);

@@ -20,20 +20,37 @@ export interface NotifierDeps {
 }
 
 /** Texts the environment's destinations about a run event; returns who was texted (never throws). */
-export async function notifyRun(deps: NotifierDeps, run: RunRecord, event: RunEvent): Promise<{ to: string; kind: string }[]> {
+export async function notifyRun(
+  deps: NotifierDeps,
+  run: RunRecord,
+  event: RunEvent,
+): Promise<{ to: string; kind: string }[]> {
   if (!deps.sms) return [];
   const env = await deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
   const approvers = event.kind === "approval-needed" ? await deps.adminPhones() : [];
   const phones = [...new Set([...env.spec.policies.notify, ...(await deps.subscribers(run.plan.envId)), ...approvers])];
   const users = await deps.port.usersByPhone(phones);
-  const refs = (run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {}) as Record<string, { message: string }>;
+  const refs = (run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {}) as Record<
+    string,
+    { message: string }
+  >;
   const facts: RunFacts = {
-    env: run.plan.env, runId: run.id, type: run.type, from: env.currentRelease?.version,
-    to: Object.values(refs)[0]?.message, link: `${deps.publicUrl.replace(/\/$/, "")}/api/runs/${run.id}`,
+    env: run.plan.env,
+    runId: run.id,
+    type: run.type,
+    from: env.currentRelease?.version,
+    to: Object.values(refs)[0]?.message,
+    link: `${deps.publicUrl.replace(/\/$/, "")}/api/runs/${run.id}`,
   };
   const sent: { to: string; kind: string }[] = [];
   for (const phone of phones) {
-    const text = await textFor(deps, run, event, facts, users.find((u) => u.phone === phone));
+    const text = await textFor(
+      deps,
+      run,
+      event,
+      facts,
+      users.find((u) => u.phone === phone),
+    );
     if (!text) continue;
     try {
       await deps.sms.send({ to: phone, body: text });
@@ -45,12 +62,25 @@ export async function notifyRun(deps: NotifierDeps, run: RunRecord, event: RunEv
   return sent;
 }
 
-async function textFor(deps: NotifierDeps, run: RunRecord, event: RunEvent, facts: RunFacts, user: Actor & { phone: string } | undefined): Promise<string | null> {
+async function textFor(
+  deps: NotifierDeps,
+  run: RunRecord,
+  event: RunEvent,
+  facts: RunFacts,
+  user: (Actor & { phone: string }) | undefined,
+): Promise<string | null> {
   switch (event.kind) {
     case "approval-needed": {
       // Only people who may approve get a code; a code is theirs alone.
       if (!user || !run.approvals) return null;
-      if (approvalRefusal({ production: run.plan.env.endsWith(":production") || run.plan.requiresApproval, requestedBy: run.requestedBy, approver: user })) return null;
+      if (
+        approvalRefusal({
+          production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
+          requestedBy: run.requestedBy,
+          approver: user,
+        })
+      )
+        return null;
       return approvalNeededText(facts, await deps.approvalCode(run, user.id), run.approvals.expiresAt);
     }
     case "rolled-back":

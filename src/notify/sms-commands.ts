@@ -15,7 +15,11 @@ const UNKNOWN: SmsCommand = { kind: "unknown" };
 export function parseSmsCommand(body: string): SmsCommand {
   // Phones capitalise, pad with spaces, add a closing "." or "!", and some keyboards type full-width
   // digits (NFKC folds them, and "…" into "..."); none of that changes what the person meant.
-  const text = body.normalize("NFKC").trim().replace(/[\s.!?,;:]+$/u, "").toLowerCase();
+  const text = body
+    .normalize("NFKC")
+    .trim()
+    .replace(/[\s.!?,;:]+$/u, "")
+    .toLowerCase();
   const match = /^([a-z]+)[\s,:]+(\S+)$/u.exec(text);
   if (!match) return UNKNOWN;
   const [, verb, arg] = match;

@@ -68,18 +68,37 @@ export interface PlanOutput {
 /** Services in deploy order (spec §8.1): long-running services first, cron services last. */
 export function deployOrder(spec: EnvironmentSpec): string[] {
   const names = Object.keys(spec.services);
-  return [...names.filter((n) => spec.services[n].kind === "service"), ...names.filter((n) => spec.services[n].kind === "cron")];
+  return [
+    ...names.filter((n) => spec.services[n].kind === "service"),
+    ...names.filter((n) => spec.services[n].kind === "cron"),
+  ];
 }
 
-function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, canary: string[] = []): Omit<PlannedStep, "id">[] {
-  const pinned = Object.entries(refs).map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`).join(", ");
-  const jobs = Object.entries(spec.services).filter(([, s]) => s.migrateCommand).map(([n]) => `${n}-migrate`);
+function prepareSteps(
+  spec: EnvironmentSpec,
+  refs: Record<string, PinnedRef>,
+  canary: string[] = [],
+): Omit<PlannedStep, "id">[] {
+  const pinned = Object.entries(refs)
+    .map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`)
+    .join(", ");
+  const jobs = Object.entries(spec.services)
+    .filter(([, s]) => s.migrateCommand)
+    .map(([n]) => `${n}-migrate`);
   const twins = canary.map((n) => `${n}-canary`);
   return [
     { kind: "resolve-ref", summary: `Resolve release refs: ${pinned}`, params: { refs } },
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },
-    { kind: "reconcile-shape", summary: `Reconcile shape: ${[...deployOrder(spec), ...jobs, ...twins].join(", ")}`, params: { canary } },
-    { kind: "reconcile-config", summary: "Reconcile config: variables, secret references, component bindings", params: { canary } },
+    {
+      kind: "reconcile-shape",
+      summary: `Reconcile shape: ${[...deployOrder(spec), ...jobs, ...twins].join(", ")}`,
+      params: { canary },
+    },
+    {
+      kind: "reconcile-config",
+      summary: "Reconcile config: variables, secret references, component bindings",
+      params: { canary },
+    },
   ];
 }
 
@@ -87,7 +106,9 @@ function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, ca
 export function canaryPlan(spec: EnvironmentSpec, requested?: number[]): { service: string; steps: number[] } | null {
   const policy = spec.policies.canary;
   if (!requested && !(policy.enabled && policy.trafficSplit)) return null;
-  const service = deployOrder(spec).find((n) => spec.services[n].kind === "service" && spec.services[n].healthPath && spec.domains[n]);
+  const service = deployOrder(spec).find(
+    (n) => spec.services[n].kind === "service" && spec.services[n].healthPath && spec.domains[n],
+  );
   if (!service) return null;
   const steps = [...new Set(requested ?? policy.steps)].filter((w) => w > 0 && w <= 100).sort((a, b) => a - b);
   if (steps.at(-1) !== 100) steps.push(100);
@@ -104,45 +125,79 @@ function listed(migrations: PendingMigration[]): string {
  * serving beside the new one, so the schema must suit both. Everything from the first contract migration on
  * is deferred to its own migrate run after promotion and soak.
  */
-export function splitMigrations(pending: PendingMigration[], expandOnly: boolean): { carried: PendingMigration[]; deferred: PendingMigration[] } {
+export function splitMigrations(
+  pending: PendingMigration[],
+  expandOnly: boolean,
+): { carried: PendingMigration[]; deferred: PendingMigration[] } {
   if (!expandOnly) return { carried: pending, deferred: [] };
   const firstContract = pending.findIndex((m) => m.class === "contract");
-  return firstContract < 0 ? { carried: pending, deferred: [] } : { carried: pending.slice(0, firstContract), deferred: pending.slice(firstContract) };
+  return firstContract < 0
+    ? { carried: pending, deferred: [] }
+    : { carried: pending.slice(0, firstContract), deferred: pending.slice(firstContract) };
 }
 
-function migrateSteps(spec: EnvironmentSpec, migrations?: AppMigrations, expandOnly = false, only?: "contract"): Omit<PlannedStep, "id">[] {
-  return Object.entries(spec.services).filter(([, s]) => s.migrateCommand).flatMap(([name, s]) => {
-    const known = migrations && migrations.service === name ? migrations : undefined;
-    const base = { service: name, job: `${name}-migrate` };
-    const command = `\`${s.migrateCommand}\` as the pre-deploy command of ${name}-migrate`;
-    if (!known) return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${command}`, params: base }];
-    if ("error" in known) return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${command} (pending migrations unknown: ${known.error})`, params: base }];
-    const { carried, deferred } = splitMigrations(known.pending, expandOnly);
-    if (only === "contract" || carried.length === 0 && known.pending.length === 0) {
-      const what = known.pending.length ? listed(known.pending) : "none pending";
-      return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${what} — ${command}`, params: { ...base, migrations: known.pending } }];
-    }
-    if (carried.length === 0) return [];
-    const to = deferred.length ? carried.at(-1)!.name : undefined;
-    return [{
-      kind: "migrate" as const,
-      summary: `Migrate ${name}: ${listed(carried)}${deferred.length ? `; deferred: ${listed(deferred)}` : ""} — ${command}${to ? ` --to ${to}` : ""}`,
-      params: { ...base, migrations: carried, ...(to ? { to } : {}) },
-    }];
-  });
+function migrateSteps(
+  spec: EnvironmentSpec,
+  migrations?: AppMigrations,
+  expandOnly = false,
+  only?: "contract",
+): Omit<PlannedStep, "id">[] {
+  return Object.entries(spec.services)
+    .filter(([, s]) => s.migrateCommand)
+    .flatMap(([name, s]) => {
+      const known = migrations && migrations.service === name ? migrations : undefined;
+      const base = { service: name, job: `${name}-migrate` };
+      const command = `\`${s.migrateCommand}\` as the pre-deploy command of ${name}-migrate`;
+      if (!known) return [{ kind: "migrate" as const, summary: `Migrate ${name}: ${command}`, params: base }];
+      if ("error" in known)
+        return [
+          {
+            kind: "migrate" as const,
+            summary: `Migrate ${name}: ${command} (pending migrations unknown: ${known.error})`,
+            params: base,
+          },
+        ];
+      const { carried, deferred } = splitMigrations(known.pending, expandOnly);
+      if (only === "contract" || (carried.length === 0 && known.pending.length === 0)) {
+        const what = known.pending.length ? listed(known.pending) : "none pending";
+        return [
+          {
+            kind: "migrate" as const,
+            summary: `Migrate ${name}: ${what} — ${command}`,
+            params: { ...base, migrations: known.pending },
+          },
+        ];
+      }
+      if (carried.length === 0) return [];
+      const to = deferred.length ? carried.at(-1)!.name : undefined;
+      return [
+        {
+          kind: "migrate" as const,
+          summary: `Migrate ${name}: ${listed(carried)}${deferred.length ? `; deferred: ${listed(deferred)}` : ""} — ${command}${to ? ` --to ${to}` : ""}`,
+          params: { ...base, migrations: carried, ...(to ? { to } : {}) },
+        },
+      ];
+    });
 }
 
 /** Pending contract migrations the expand-only rule defers, and the follow-up run that will carry them. */
 function deferredContract(input: PlanInput, expandOnly: boolean): { notes: string[]; followUp?: FollowUp } {
   const known = input.migrations;
   if (!known) return { notes: [] };
-  if ("error" in known) return { notes: [`the app could not list its pending migrations (${known.error}); they run as the pre-deploy command decides`] };
+  if ("error" in known)
+    return {
+      notes: [
+        `the app could not list its pending migrations (${known.error}); they run as the pre-deploy command decides`,
+      ],
+    };
   const { deferred } = splitMigrations(known.pending, expandOnly);
   if (deferred.length === 0) return { notes: known.pending.length ? [`migrations: ${listed(known.pending)}`] : [] };
   const soakSeconds = input.spec.policies.canary.soakSeconds;
   const reason = `${listed(deferred)} would break the release still serving beside the canary`;
   return {
-    notes: [`contract migration${deferred.length > 1 ? "s" : ""} ${listed(deferred)} split off: a separate migrate run after promotion and a ${soakSeconds}s soak`],
+    notes: [
+      `contract migration${deferred.length > 1 ? "s" : ""} ${listed(deferred)} split off: a separate migrate run after promotion and a ${soakSeconds}s soak`,
+    ],
     followUp: { type: "migrate", params: { soakSeconds }, reason },
   };
 }
@@ -153,47 +208,99 @@ export function planDeploy(input: PlanInput): PlanOutput {
   const order = deployOrder(spec);
   const canary = canaryPlan(spec, input.canary);
   const at = (name: string) => `${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`;
-  const canarySteps: Omit<PlannedStep, "id">[] = canary ? [
-    { kind: "deploy-service", summary: `Deploy ${canary.service}-canary at ${at(canary.service)} beside the stable ${canary.service}`, params: { service: `${canary.service}-canary`, from: canary.service } },
-    { kind: "canary-split", summary: `Split ${spec.domains[canary.service]} between ${canary.service} (stable) and ${canary.service}-canary at 0%`, params: { service: canary.service } },
-    ...canary.steps.map((weight, index) => ({
-      kind: "canary-step" as const,
-      summary: `Canary ${weight}% to ${canary.service}-canary, soak ${spec.policies.canary.soakSeconds}s judging canary vs baseline`,
-      params: { service: canary.service, weight, index },
-    })),
-    { kind: "canary-promote", summary: `Promote: deploy ${at(canary.service)} to stable ${canary.service}, all traffic back to stable, drain the canary`, params: { service: canary.service } },
-  ] : [];
+  const canarySteps: Omit<PlannedStep, "id">[] = canary
+    ? [
+        {
+          kind: "deploy-service",
+          summary: `Deploy ${canary.service}-canary at ${at(canary.service)} beside the stable ${canary.service}`,
+          params: { service: `${canary.service}-canary`, from: canary.service },
+        },
+        {
+          kind: "canary-split",
+          summary: `Split ${spec.domains[canary.service]} between ${canary.service} (stable) and ${canary.service}-canary at 0%`,
+          params: { service: canary.service },
+        },
+        ...canary.steps.map((weight, index) => ({
+          kind: "canary-step" as const,
+          summary: `Canary ${weight}% to ${canary.service}-canary, soak ${spec.policies.canary.soakSeconds}s judging canary vs baseline`,
+          params: { service: canary.service, weight, index },
+        })),
+        {
+          kind: "canary-promote",
+          summary: `Promote: deploy ${at(canary.service)} to stable ${canary.service}, all traffic back to stable, drain the canary`,
+          params: { service: canary.service },
+        },
+      ]
+    : [];
   const steps = numberSteps([
     ...prepareSteps(spec, refs, canary ? [canary.service] : []),
     ...migrateSteps(spec, input.migrations, canary !== null),
     ...canarySteps,
-    ...order.filter((name) => name !== canary?.service).map((name) => ({
-      kind: "deploy-service" as const,
-      summary: `Deploy ${name} at ${at(name)}`,
-      params: { service: name },
-    })),
-    { kind: "verify-health", summary: `Verify health: ${order.filter((n) => spec.services[n].healthPath && spec.services[n].kind === "service").join(", ")}`, params: { services: order } },
+    ...order
+      .filter((name) => name !== canary?.service)
+      .map((name) => ({
+        kind: "deploy-service" as const,
+        summary: `Deploy ${name} at ${at(name)}`,
+        params: { service: name },
+      })),
+    {
+      kind: "verify-health",
+      summary: `Verify health: ${order.filter((n) => spec.services[n].healthPath && spec.services[n].kind === "service").join(", ")}`,
+      params: { services: order },
+    },
     { kind: "finalize-release", summary: "Finalize release record", params: {} },
   ]);
   const diff: SpecChange[] = order.flatMap((name) => {
     const from = input.currentRelease?.services[name];
     const to = refs[name];
     if (!to || from?.commitSha === to.sha) return [];
-    return [{ path: `release.${name}`, op: from ? "change" as const : "add" as const, from: from ? `${from.commitMessage} (${from.commitSha.slice(0, 7)})` : undefined, to: `${to.message} (${to.sha.slice(0, 7)})` }];
+    return [
+      {
+        path: `release.${name}`,
+        op: from ? ("change" as const) : ("add" as const),
+        from: from ? `${from.commitMessage} (${from.commitSha.slice(0, 7)})` : undefined,
+        to: `${to.message} (${to.sha.slice(0, 7)})`,
+      },
+    ];
   });
   const split = deferredContract(input, canary !== null);
   const risk = deployRisk(input, diff, canary);
-  return { type: "deploy", steps, diff, risk: { ...risk, notes: [...risk.notes, ...split.notes] }, ...(split.followUp ? { followUp: split.followUp } : {}) };
+  return {
+    type: "deploy",
+    steps,
+    diff,
+    risk: { ...risk, notes: [...risk.notes, ...split.notes] },
+    ...(split.followUp ? { followUp: split.followUp } : {}),
+  };
 }
 
 /** migrate: the schema migrations of the pinned commit, without deploying the app. */
-export function planMigrate(input: PlanInput, opts: { after?: { runId: string; soakSeconds: number }; expandOnly?: boolean } = {}): PlanOutput {
-  const waits = opts.after ? [{ kind: "await-run" as const, summary: `Wait for run ${opts.after.runId} to succeed, then soak ${opts.after.soakSeconds}s`, params: { runId: opts.after.runId, soakSeconds: opts.after.soakSeconds } }] : [];
-  const steps = numberSteps([...waits, ...prepareSteps(input.spec, input.refs), ...migrateSteps(input.spec, input.migrations, opts.expandOnly === true, opts.after ? "contract" : undefined)]);
+export function planMigrate(
+  input: PlanInput,
+  opts: { after?: { runId: string; soakSeconds: number }; expandOnly?: boolean } = {},
+): PlanOutput {
+  const waits = opts.after
+    ? [
+        {
+          kind: "await-run" as const,
+          summary: `Wait for run ${opts.after.runId} to succeed, then soak ${opts.after.soakSeconds}s`,
+          params: { runId: opts.after.runId, soakSeconds: opts.after.soakSeconds },
+        },
+      ]
+    : [];
+  const steps = numberSteps([
+    ...waits,
+    ...prepareSteps(input.spec, input.refs),
+    ...migrateSteps(input.spec, input.migrations, opts.expandOnly === true, opts.after ? "contract" : undefined),
+  ]);
   const known = input.migrations && !("error" in input.migrations) ? input.migrations.pending : null;
   const contract = known?.filter((m) => m.class === "contract") ?? [];
-  const notes = !steps.some((s) => s.kind === "migrate") ? ["no migration to run"]
-    : contract.length ? [`contract migration${contract.length > 1 ? "s" : ""} ${listed(contract)}: releases older than this can no longer be rolled back to`]
+  const notes = !steps.some((s) => s.kind === "migrate")
+    ? ["no migration to run"]
+    : contract.length
+      ? [
+          `contract migration${contract.length > 1 ? "s" : ""} ${listed(contract)}: releases older than this can no longer be rolled back to`,
+        ]
       : ["schema changes apply before the app code that needs them is deployed; only expand migrations are safe here"];
   return { type: "migrate", steps, diff: [], risk: { level: contract.length ? "high" : "medium", notes } };
 }
@@ -205,14 +312,25 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
   const target = toRelease
     ? releases.find((r) => r.version === toRelease || r.id === toRelease)
     : releases[releases.findIndex((r) => r.id === currentRelease.id) + 1];
-  if (!target) return { error: toRelease ? `release ${toRelease} not found for ${input.env}` : `${input.env} has no release before ${currentRelease.version}` };
+  if (!target)
+    return {
+      error: toRelease
+        ? `release ${toRelease} not found for ${input.env}`
+        : `${input.env} has no release before ${currentRelease.version}`,
+    };
   if (target.id === currentRelease.id) return { error: `${input.env} is already on ${target.version}` };
   // The schema only moves forward: code older than a contract migration may need what it removed.
-  const blocking = (input.contracts ?? []).find((c) => c.releaseCreatedAt === null || Date.parse(target.createdAt) < Date.parse(c.releaseCreatedAt));
+  const blocking = (input.contracts ?? []).find(
+    (c) => c.releaseCreatedAt === null || Date.parse(target.createdAt) < Date.parse(c.releaseCreatedAt),
+  );
   if (blocking) {
-    return { error: `refusing to roll ${input.env} back to ${target.version}: contract migration ${blocking.name} ran at ${blocking.appliedAt}${blocking.releaseVersion ? ` for ${blocking.releaseVersion}` : ""}, and ${target.version} is older, so its code may depend on the schema that migration removed; roll forward instead` };
+    return {
+      error: `refusing to roll ${input.env} back to ${target.version}: contract migration ${blocking.name} ran at ${blocking.appliedAt}${blocking.releaseVersion ? ` for ${blocking.releaseVersion}` : ""}, and ${target.version} is older, so its code may depend on the schema that migration removed; roll forward instead`,
+    };
   }
-  const changed = deployOrder(input.spec).filter((n) => target.services[n] && target.services[n].commitSha !== currentRelease.services[n]?.commitSha);
+  const changed = deployOrder(input.spec).filter(
+    (n) => target.services[n] && target.services[n].commitSha !== currentRelease.services[n]?.commitSha,
+  );
   const steps = numberSteps([
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },
     ...changed.map((name) => ({
@@ -220,23 +338,49 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
       summary: `Roll ${name} back to ${target.services[name].commitMessage} (${target.services[name].commitSha.slice(0, 7)})`,
       params: { service: name, target: target.services[name] },
     })),
-    { kind: "verify-health", summary: `Verify health: ${changed.join(", ") || "nothing changed"}`, params: { services: changed } },
-    { kind: "finalize-release", summary: `Make ${target.version} the current release`, params: { toRelease: target.id, toVersion: target.version } },
+    {
+      kind: "verify-health",
+      summary: `Verify health: ${changed.join(", ") || "nothing changed"}`,
+      params: { services: changed },
+    },
+    {
+      kind: "finalize-release",
+      summary: `Make ${target.version} the current release`,
+      params: { toRelease: target.id, toVersion: target.version },
+    },
   ]);
   const diff: SpecChange[] = changed.map((name) => ({
-    path: `release.${name}`, op: "change", from: `${currentRelease.services[name]?.commitMessage ?? "?"} (${currentRelease.services[name]?.commitSha.slice(0, 7) ?? "?"})`,
+    path: `release.${name}`,
+    op: "change",
+    from: `${currentRelease.services[name]?.commitMessage ?? "?"} (${currentRelease.services[name]?.commitSha.slice(0, 7) ?? "?"})`,
     to: `${target.services[name].commitMessage} (${target.services[name].commitSha.slice(0, 7)})`,
   }));
-  return { type: "rollback", steps, diff, risk: { level: "medium", notes: [`${currentRelease.version} → ${target.version}`, "schema migrations are not reversed by a rollback"] } };
+  return {
+    type: "rollback",
+    steps,
+    diff,
+    risk: {
+      level: "medium",
+      notes: [`${currentRelease.version} → ${target.version}`, "schema migrations are not reversed by a rollback"],
+    },
+  };
 }
 
 function deployRisk(input: PlanInput, diff: SpecChange[], canary: { service: string; steps: number[] } | null): Risk {
   const notes: string[] = [];
   const production = input.env.endsWith(":production");
   if (diff.length === 0) notes.push("every service is already at these commits: this redeploys them");
-  const migrating = Object.entries(input.spec.services).filter(([, s]) => s.migrateCommand).map(([n]) => n);
-  if (migrating.length) notes.push(`runs schema migrations first (${migrating.join(", ")}); a failed migration stops the run before any app deploy`);
+  const migrating = Object.entries(input.spec.services)
+    .filter(([, s]) => s.migrateCommand)
+    .map(([n]) => n);
+  if (migrating.length)
+    notes.push(
+      `runs schema migrations first (${migrating.join(", ")}); a failed migration stops the run before any app deploy`,
+    );
   if (production) notes.push("production: approval by an admin other than the requester is required");
-  if (canary) notes.push(`weighted canary ${canary.steps.join("/")} on ${canary.service}${input.spec.policies.autoRollback ? " with automatic rollback on bad signals" : "; bad signals halt it for a decision"}`);
+  if (canary)
+    notes.push(
+      `weighted canary ${canary.steps.join("/")} on ${canary.service}${input.spec.policies.autoRollback ? " with automatic rollback on bad signals" : "; bad signals halt it for a decision"}`,
+    );
   return { level: production ? "high" : migrating.length ? "medium" : "low", notes };
 }

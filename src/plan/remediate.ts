@@ -12,20 +12,34 @@ import { planRollback } from "./deploy";
 import type { PlanInput, PlanOutput } from "./deploy";
 import { numberSteps } from "./steps";
 
-export const RemediateParams = z.object({
-  action: RemediationAction,
-  service: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
-  replicas: z.number().int().min(0).max(50).optional(),
-  toRelease: z.string().min(1).max(100).optional(),
-  /** The incident this remediates (set by the monitor). */
-  incidentId: z.string().max(100).optional(),
-}).strict();
+export const RemediateParams = z
+  .object({
+    action: RemediationAction,
+    service: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/)
+      .optional(),
+    replicas: z.number().int().min(0).max(50).optional(),
+    toRelease: z.string().min(1).max(100).optional(),
+    /** The incident this remediates (set by the monitor). */
+    incidentId: z.string().max(100).optional(),
+  })
+  .strict();
 export type RemediateParams = z.infer<typeof RemediateParams>;
 
 const NEVER: [RegExp, string][] = [
-  [/\b(drop|truncate|delete|purge|wipe|erase|destroy)\b.*\b(table|tables|data|database|db|users|rows|records|bucket|backups?)\b|\bpurge\b/, "data purges and destructive changes to stored data are never applied by Infra Chat"],
-  [/\b(migration|migrations|schema|alter table|drop column)\b/, "destructive migrations are never applied automatically; write a migration and deploy it"],
-  [/\b(code|patch|hotfix|commit|edit|change the app|fix the bug)\b/, "code changes are never made by Infra Chat; push a fix and deploy it"],
+  [
+    /\b(drop|truncate|delete|purge|wipe|erase|destroy)\b.*\b(table|tables|data|database|db|users|rows|records|bucket|backups?)\b|\bpurge\b/,
+    "data purges and destructive changes to stored data are never applied by Infra Chat",
+  ],
+  [
+    /\b(migration|migrations|schema|alter table|drop column)\b/,
+    "destructive migrations are never applied automatically; write a migration and deploy it",
+  ],
+  [
+    /\b(code|patch|hotfix|commit|edit|change the app|fix the bug)\b/,
+    "code changes are never made by Infra Chat; push a fix and deploy it",
+  ],
 ];
 
 /** Why a requested fix outside the bounded set is refused (null when the words name nothing forbidden). */
@@ -41,7 +55,10 @@ export function refusal(action: string): string {
 }
 
 /** The risk note of each action. */
-export function riskNote(action: RemediationAction, detail: { service?: string; from?: number; to?: number; release?: string } = {}): string {
+export function riskNote(
+  action: RemediationAction,
+  detail: { service?: string; from?: number; to?: number; release?: string } = {},
+): string {
   switch (action) {
     case "rollback":
       return `every service returns to ${detail.release ?? "the previous release"}; schema migrations are not reversed; requests in flight during the switch may fail`;
@@ -91,7 +108,10 @@ export function proposeRemediation(f: ProposalFacts): Proposal | null {
   // During a canary the canary judge owns rollback; a second remediation would race it.
   if (f.canaryActive || f.kind === "drift") return null;
   if (f.kind === "errors" || f.kind === "health") {
-    const rule = policy.rules.find((r) => r.when === "repeated-5xx-after-deploy" && f.releaseAgeMs !== null && f.releaseAgeMs <= r.withinSeconds * 1000);
+    const rule = policy.rules.find(
+      (r) =>
+        r.when === "repeated-5xx-after-deploy" && f.releaseAgeMs !== null && f.releaseAgeMs <= r.withinSeconds * 1000,
+    );
     if (rule && (rule.then !== "rollback" || f.hasPreviousRelease)) {
       const auto = rule.then === "rollback" ? f.spec.policies.autoRollback || autoBy("rollback") : autoBy(rule.then);
       return { ...forAction(rule.then, f), auto, rule };
@@ -101,11 +121,24 @@ export function proposeRemediation(f: ProposalFacts): Proposal | null {
   }
   if (f.kind === "latency") {
     const from = f.currentReplicas ?? f.spec.services[f.service]?.replicas ?? 1;
-    if (from < policy.replicas.max) return { action: "scale", service: f.service, replicas: from + 1, risk: riskNote("scale", { service: f.service, from, to: from + 1 }), auto: autoBy("scale") };
+    if (from < policy.replicas.max)
+      return {
+        action: "scale",
+        service: f.service,
+        replicas: from + 1,
+        risk: riskNote("scale", { service: f.service, from, to: from + 1 }),
+        auto: autoBy("scale"),
+      };
     return { ...forAction("restart", f), auto: autoBy("restart") };
   }
   if (f.kind === "log-pattern") return { ...forAction("restart", f), auto: autoBy("restart") };
-  if (f.kind === "cron") return { action: "disable-cron", service: f.service, risk: riskNote("disable-cron", { service: f.service }), auto: autoBy("disable-cron") };
+  if (f.kind === "cron")
+    return {
+      action: "disable-cron",
+      service: f.service,
+      risk: riskNote("disable-cron", { service: f.service }),
+      auto: autoBy("disable-cron"),
+    };
   return null;
 }
 
@@ -115,38 +148,63 @@ function forAction(action: RemediationAction, f: ProposalFacts): Omit<Proposal, 
 }
 
 /** The plan of a `remediate` run, or why it cannot be planned. */
-export function planRemediate(input: Omit<PlanInput, "refs">, params: RemediateParams, observedReplicas?: number): PlanOutput | { error: string } {
+export function planRemediate(
+  input: Omit<PlanInput, "refs">,
+  params: RemediateParams,
+  observedReplicas?: number,
+): PlanOutput | { error: string } {
   const { spec } = input;
   const policy = spec.policies.monitoring;
   if (params.action === "rollback") {
     const rollback = planRollback({ ...input, refs: {} }, params.toRelease);
     if ("error" in rollback) return rollback;
-    return { ...rollback, type: "remediate", risk: { level: "medium", notes: [riskNote("rollback", { release: rollback.diff[0]?.to as string | undefined }), ...rollback.risk.notes] } };
+    return {
+      ...rollback,
+      type: "remediate",
+      risk: {
+        level: "medium",
+        notes: [riskNote("rollback", { release: rollback.diff[0]?.to as string | undefined }), ...rollback.risk.notes],
+      },
+    };
   }
-  if (params.action === "halt-canary") return { error: "halt-canary acts on the running canary directly: say \"halt the canary\"" };
+  if (params.action === "halt-canary")
+    return { error: 'halt-canary acts on the running canary directly: say "halt the canary"' };
   const service = params.service;
   const svc = service ? spec.services[service] : undefined;
-  if (!service || !svc) return { error: `${params.action} needs a service of ${input.env} (${Object.keys(spec.services).join(", ")})` };
+  if (!service || !svc)
+    return { error: `${params.action} needs a service of ${input.env} (${Object.keys(spec.services).join(", ")})` };
   let step: Omit<PlannedStep, "id">;
   let risk: string;
   switch (params.action) {
     case "restart":
-      if (svc.kind !== "service") return { error: `${service} is a ${svc.kind} service: only long-running services restart` };
+      if (svc.kind !== "service")
+        return { error: `${service} is a ${svc.kind} service: only long-running services restart` };
       step = { kind: "restart-service", summary: `Restart ${service}: redeploy its live commit`, params: { service } };
       risk = riskNote("restart", { service });
       break;
     case "scale": {
       const to = params.replicas;
       if (to === undefined) return { error: "scale needs a replica count" };
-      if (to < policy.replicas.min || to > policy.replicas.max) return { error: `scaling ${service} to ${to} is outside the policy's limits (${policy.replicas.min}–${policy.replicas.max} replicas)` };
+      if (to < policy.replicas.min || to > policy.replicas.max)
+        return {
+          error: `scaling ${service} to ${to} is outside the policy's limits (${policy.replicas.min}–${policy.replicas.max} replicas)`,
+        };
       const from = observedReplicas ?? svc.replicas;
-      step = { kind: "scale-service", summary: `Scale ${service} from ${from} to ${to} replicas`, params: { service, replicas: to, reviseSpec: true } };
+      step = {
+        kind: "scale-service",
+        summary: `Scale ${service} from ${from} to ${to} replicas`,
+        params: { service, replicas: to, reviseSpec: true },
+      };
       risk = riskNote("scale", { service, from, to });
       break;
     }
     case "disable-cron":
       if (svc.kind !== "cron") return { error: `${service} is not a cron service` };
-      step = { kind: "disable-cron", summary: `Disable ${service}'s schedule (${svc.schedule ?? "none"}) until re-enabled`, params: { service } };
+      step = {
+        kind: "disable-cron",
+        summary: `Disable ${service}'s schedule (${svc.schedule ?? "none"}) until re-enabled`,
+        params: { service },
+      };
       risk = riskNote("disable-cron", { service });
       break;
   }
@@ -159,8 +217,25 @@ export function planRevertDrift(input: Omit<PlanInput, "refs">, drift: SpecChang
     const m = /^services\.([a-z][a-z0-9-]*)\.replicas$/.exec(change.path);
     const svc = m ? input.spec.services[m[1]] : undefined;
     if (!m || !svc) return [];
-    return [{ kind: "scale-service" as const, summary: `Revert ${m[1]} to the spec's ${svc.replicas} replica${svc.replicas === 1 ? "" : "s"} (found ${String(change.to)})`, params: { service: m[1], replicas: svc.replicas, reviseSpec: false } }];
+    return [
+      {
+        kind: "scale-service" as const,
+        summary: `Revert ${m[1]} to the spec's ${svc.replicas} replica${svc.replicas === 1 ? "" : "s"} (found ${String(change.to)})`,
+        params: { service: m[1], replicas: svc.replicas, reviseSpec: false },
+      },
+    ];
   });
-  if (!steps.length) return { error: `nothing in this drift can be reverted by a run (${drift.map((c) => c.path).join(", ") || "no changes"})` };
-  return { type: "reconcile", steps: numberSteps(steps), diff: [], risk: { level: "low", notes: ["replica counts return to the desired state; capacity changes as the provider applies it"] } };
+  if (!steps.length)
+    return {
+      error: `nothing in this drift can be reverted by a run (${drift.map((c) => c.path).join(", ") || "no changes"})`,
+    };
+  return {
+    type: "reconcile",
+    steps: numberSteps(steps),
+    diff: [],
+    risk: {
+      level: "low",
+      notes: ["replica counts return to the desired state; capacity changes as the provider applies it"],
+    },
+  };
 }

@@ -22,17 +22,45 @@ export function planSetup(input: Omit<PlanInput, "refs">, source: SetupSource): 
   const refs: Record<string, PinnedRef> = {};
   for (const name of order) {
     const live = source.release.services[name];
-    if (live) refs[name] = { repo: spec.services[name].source.repo, ref: live.commitSha, sha: live.commitSha, message: live.commitMessage };
+    if (live)
+      refs[name] = {
+        repo: spec.services[name].source.repo,
+        ref: live.commitSha,
+        sha: live.commitSha,
+        message: live.commitMessage,
+      };
   }
   const migrating = order.filter((n) => spec.services[n].migrateCommand && refs[n]);
   const steps: Omit<PlannedStep, "id">[] = [
-    { kind: "resolve-ref", summary: `Mirror ${source.name}'s release ${source.release.version}: ${Object.entries(refs).map(([n, r]) => `${n} ${r.message}`).join(", ")}`, params: { refs } },
-    { kind: "ensure-environment", summary: `Create the Railway environment as a copy of ${source.name} (services, settings, variables; no deploys)`, params: { source: { name: source.name, railway: source.bindings.railway, cloudflare: source.bindings.cloudflare } } },
+    {
+      kind: "resolve-ref",
+      summary: `Mirror ${source.name}'s release ${source.release.version}: ${Object.entries(refs)
+        .map(([n, r]) => `${n} ${r.message}`)
+        .join(", ")}`,
+      params: { refs },
+    },
+    {
+      kind: "ensure-environment",
+      summary: `Create the Railway environment as a copy of ${source.name} (services, settings, variables; no deploys)`,
+      params: {
+        source: { name: source.name, railway: source.bindings.railway, cloudflare: source.bindings.cloudflare },
+      },
+    },
     { kind: "preflight", summary: "Preflight: secrets set for this environment, components present", params: {} },
     { kind: "reconcile-shape", summary: `Apply this environment's settings (replicas, commands, domains)`, params: {} },
     { kind: "reconcile-config", summary: "Set this environment's variables and secret references", params: {} },
-    ...migrating.map((n) => ({ kind: "migrate" as const, summary: `Migrate ${n} on the new database`, params: { service: n, job: `${n}-migrate` } })),
-    ...order.filter((n) => refs[n]).map((n) => ({ kind: "deploy-service" as const, summary: `Deploy ${n} at ${refs[n].message}`, params: { service: n } })),
+    ...migrating.map((n) => ({
+      kind: "migrate" as const,
+      summary: `Migrate ${n} on the new database`,
+      params: { service: n, job: `${n}-migrate` },
+    })),
+    ...order
+      .filter((n) => refs[n])
+      .map((n) => ({
+        kind: "deploy-service" as const,
+        summary: `Deploy ${n} at ${refs[n].message}`,
+        params: { service: n },
+      })),
     { kind: "verify-health", summary: "Verify health", params: { services: order } },
     { kind: "finalize-release", summary: "Record the first release", params: {} },
   ];
@@ -40,13 +68,23 @@ export function planSetup(input: Omit<PlanInput, "refs">, source: SetupSource): 
     type: "setup",
     steps: numberSteps(steps),
     diff: [{ path: "provisioned", op: "add", to: `${input.env} at Railway, copied from ${source.name}` }],
-    risk: { level: "medium", notes: ["creates a Railway environment and its database (the source's data is not copied)", "each environment needs its own secrets before this can finish"] },
+    risk: {
+      level: "medium",
+      notes: [
+        "creates a Railway environment and its database (the source's data is not copied)",
+        "each environment needs its own secrets before this can finish",
+      ],
+    },
   };
 }
 
 /** Billing events Invoice Perfect's api handles; the endpoint subscribes to exactly these. */
 export const STRIPE_WEBHOOK_EVENTS = [
-  "checkout.session.completed", "customer.subscription.deleted", "customer.subscription.updated", "invoice.paid", "invoice.payment_failed",
+  "checkout.session.completed",
+  "customer.subscription.deleted",
+  "customer.subscription.updated",
+  "invoice.paid",
+  "invoice.payment_failed",
 ];
 
 /** What a fresh setup provisions beyond the spec: names at the providers and the connections to wire. */
@@ -74,43 +112,91 @@ export function apiHostname(spec: EnvironmentSpec, projectSlug: string, envName:
 export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOutput | { error: string } {
   const { spec, refs } = input;
   const connectionSteps: Omit<PlannedStep, "id">[] = [
-    ...(target.stripeWebhookUrl ? [{
-      kind: "ensure-stripe-webhook" as const,
-      summary: `Stripe webhook endpoint ${target.stripeWebhookUrl} (found by url, else created); its signing secret stored as STRIPE_WEBHOOK_SECRET`,
-      params: { url: target.stripeWebhookUrl, events: STRIPE_WEBHOOK_EVENTS },
-    }] : []),
-    ...(target.senderDomain ? [{
-      kind: "ensure-sendgrid-domain" as const,
-      summary: `SendGrid domain authentication for ${target.senderDomain}: records written to Cloudflare DNS, then validated`,
-      params: { domain: target.senderDomain, subdomain: "em" },
-    }] : []),
+    ...(target.stripeWebhookUrl
+      ? [
+          {
+            kind: "ensure-stripe-webhook" as const,
+            summary: `Stripe webhook endpoint ${target.stripeWebhookUrl} (found by url, else created); its signing secret stored as STRIPE_WEBHOOK_SECRET`,
+            params: { url: target.stripeWebhookUrl, events: STRIPE_WEBHOOK_EVENTS },
+          },
+        ]
+      : []),
+    ...(target.senderDomain
+      ? [
+          {
+            kind: "ensure-sendgrid-domain" as const,
+            summary: `SendGrid domain authentication for ${target.senderDomain}: records written to Cloudflare DNS, then validated`,
+            params: { domain: target.senderDomain, subdomain: "em" },
+          },
+        ]
+      : []),
   ];
   const diff: SpecChange[] = [
-    ...(target.stripeWebhookUrl ? [{ path: "connections.stripe.webhook", op: "add" as const, to: target.stripeWebhookUrl }] : []),
-    ...(target.senderDomain ? [{ path: "connections.sendgrid.domain", op: "add" as const, to: target.senderDomain }] : []),
+    ...(target.stripeWebhookUrl
+      ? [{ path: "connections.stripe.webhook", op: "add" as const, to: target.stripeWebhookUrl }]
+      : []),
+    ...(target.senderDomain
+      ? [{ path: "connections.sendgrid.domain", op: "add" as const, to: target.senderDomain }]
+      : []),
   ];
   if (!spec.connections.includes("railway")) {
     if (!connectionSteps.length) return { error: `${input.env} runs locally and uses no connection that needs wiring` };
-    return { type: "setup", steps: numberSteps(connectionSteps), diff, risk: { level: "low", notes: ["local runs on the developer's machine: only its connections are wired (\"bootstrap local\" writes the files)"] } };
+    return {
+      type: "setup",
+      steps: numberSteps(connectionSteps),
+      diff,
+      risk: {
+        level: "low",
+        notes: [
+          'local runs on the developer\'s machine: only its connections are wired ("bootstrap local" writes the files)',
+        ],
+      },
+    };
   }
   const order = deployOrder(spec);
   const missing = order.filter((n) => !refs[n]);
   if (missing.length) return { error: `no commit to deploy for ${missing.join(", ")}` };
   const components = Object.entries(spec.components).filter(([, c]) => c.type !== "storage");
   const steps: Omit<PlannedStep, "id">[] = [
-    { kind: "resolve-ref", summary: `Pin each service's branch head: ${order.map((n) => `${n} ${refs[n].message}`).join(", ")}`, params: { refs } },
+    {
+      kind: "resolve-ref",
+      summary: `Pin each service's branch head: ${order.map((n) => `${n} ${refs[n].message}`).join(", ")}`,
+      params: { refs },
+    },
     {
       kind: "ensure-environment",
       summary: `Railway project "${target.projectName}" and environment ${input.env.split(":").pop()} (found by name, else created)`,
       params: { fresh: { projectName: target.projectName, domains: Object.values(spec.domains) } },
     },
-    { kind: "reconcile-shape", summary: `Services: ${order.join(", ")} (created where missing, with their source, build and settings)`, params: {} },
-    ...components.map(([name, c]) => ({ kind: "ensure-component" as const, summary: `${name} (${c.size}) from its Railway template, if missing`, params: { component: c.type } })),
+    {
+      kind: "reconcile-shape",
+      summary: `Services: ${order.join(", ")} (created where missing, with their source, build and settings)`,
+      params: {},
+    },
+    ...components.map(([name, c]) => ({
+      kind: "ensure-component" as const,
+      summary: `${name} (${c.size}) from its Railway template, if missing`,
+      params: { component: c.type },
+    })),
     ...connectionSteps,
     { kind: "preflight", summary: "Preflight: secrets set, components present", params: {} },
-    { kind: "reconcile-config", summary: "Variables: literals, secret references and component bindings on every service", params: {} },
-    ...order.filter((n) => spec.services[n].migrateCommand).map((n) => ({ kind: "migrate" as const, summary: `Migrate ${n} on the new database`, params: { service: n, job: `${n}-migrate` } })),
-    ...order.map((n) => ({ kind: "deploy-service" as const, summary: `Deploy ${n} at ${refs[n].message}`, params: { service: n } })),
+    {
+      kind: "reconcile-config",
+      summary: "Variables: literals, secret references and component bindings on every service",
+      params: {},
+    },
+    ...order
+      .filter((n) => spec.services[n].migrateCommand)
+      .map((n) => ({
+        kind: "migrate" as const,
+        summary: `Migrate ${n} on the new database`,
+        params: { service: n, job: `${n}-migrate` },
+      })),
+    ...order.map((n) => ({
+      kind: "deploy-service" as const,
+      summary: `Deploy ${n} at ${refs[n].message}`,
+      params: { service: n },
+    })),
     { kind: "verify-health", summary: "Verify health", params: { services: order } },
     { kind: "finalize-release", summary: "Record the first release", params: {} },
   ];
@@ -118,6 +204,12 @@ export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOu
     type: "setup",
     steps: numberSteps(steps),
     diff: [{ path: "provisioned", op: "add", to: `${input.env} at Railway (project ${target.projectName})` }, ...diff],
-    risk: { level: "medium", notes: ["creates Railway services and databases where missing; nothing existing is deleted", "each connection uses this environment's own keys"] },
+    risk: {
+      level: "medium",
+      notes: [
+        "creates Railway services and databases where missing; nothing existing is deleted",
+        "each connection uses this environment's own keys",
+      ],
+    },
   };
 }

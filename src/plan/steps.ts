@@ -6,7 +6,12 @@ import type { PlannedStep } from "../domain/run";
  */
 export function numberSteps(steps: Omit<PlannedStep, "id">[]): PlannedStep[] {
   return steps.map((s, i) => {
-    const suffix = s.kind === "canary-step" ? `-${String(s.params.weight)}` : ["deploy-service", "migrate", "rollback-service"].includes(s.kind) ? `-${String(s.params.service)}` : "";
+    const suffix =
+      s.kind === "canary-step"
+        ? `-${String(s.params.weight)}`
+        : ["deploy-service", "migrate", "rollback-service"].includes(s.kind)
+          ? `-${String(s.params.service)}`
+          : "";
     return { ...s, id: `s${String(i + 1).padStart(2, "0")}-${s.kind}${suffix}` };
   });
 }

@@ -51,8 +51,10 @@ export function resolveTransportOptions(ctx: ProviderContext): TransportOptions 
   const maxAttempts = ctx.maxAttempts ?? DEFAULTS.maxAttempts;
   const maxInlineDelayMs = ctx.maxInlineDelayMs ?? DEFAULTS.maxInlineDelayMs;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error("provider timeoutMs must be > 0");
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error("provider maxAttempts must be an integer >= 1");
-  if (!Number.isFinite(maxInlineDelayMs) || maxInlineDelayMs < 0) throw new Error("provider maxInlineDelayMs must be >= 0");
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new Error("provider maxAttempts must be an integer >= 1");
+  if (!Number.isFinite(maxInlineDelayMs) || maxInlineDelayMs < 0)
+    throw new Error("provider maxInlineDelayMs must be >= 0");
   return {
     ...DEFAULTS,
     timeoutMs,
@@ -77,7 +79,11 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /** Sends one logical provider call and reports exactly one receipt for it, success or failure. */
-export async function providerRequest<T>(ctx: ProviderContext, provider: ProviderName, req: ProviderRequest<T>): Promise<T> {
+export async function providerRequest<T>(
+  ctx: ProviderContext,
+  provider: ProviderName,
+  req: ProviderRequest<T>,
+): Promise<T> {
   const options = resolveTransportOptions(ctx);
   const startedAt = Date.now();
   const trace: Trace = { attempts: 0, status: null };
@@ -134,7 +140,9 @@ interface Trace {
   status: number | null;
 }
 
-type AttemptResult = { kind: "response"; response: ProviderResponse } | { kind: "timeout" | "network"; message: string };
+type AttemptResult =
+  | { kind: "response"; response: ProviderResponse }
+  | { kind: "timeout" | "network"; message: string };
 
 /** Why an attempt deserves another try; `safeForWrites` when the provider certainly did not act on it. */
 interface RetryReason {
@@ -144,7 +152,11 @@ interface RetryReason {
 }
 
 async function sendWithRetries<T>(
-  send: typeof fetch, provider: ProviderName, req: ProviderRequest<T>, o: TransportOptions, trace: Trace,
+  send: typeof fetch,
+  provider: ProviderName,
+  req: ProviderRequest<T>,
+  o: TransportOptions,
+  trace: Trace,
 ): Promise<ProviderResponse> {
   for (let attempt = 1; ; attempt++) {
     trace.attempts = attempt;
@@ -154,7 +166,8 @@ async function sendWithRetries<T>(
     const reason = retryReason(result);
     const fail = (message: string, ambiguous: boolean, retryAfterMs = reason.retryAfterMs) =>
       new ProviderError(message, provider, trace.status, true, ambiguous, retryAfterMs);
-    if (req.kind === "write" && !reason.safeForWrites) throw fail(`${reason.message}; the write may have been applied`, true);
+    if (req.kind === "write" && !reason.safeForWrites)
+      throw fail(`${reason.message}; the write may have been applied`, true);
     if (attempt >= o.maxAttempts) throw fail(`${reason.message} after ${attempt} attempts`, false);
     const delay = reason.retryAfterMs ?? fullJitterDelay(attempt, o.baseDelayMs, o.maxDelayMs);
     // A long wait must not pin a Durable Object or a request: hand it back so an alarm can retry later.
@@ -167,7 +180,12 @@ async function sendOnce<T>(send: typeof fetch, req: ProviderRequest<T>, timeoutM
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const res = await send(req.url, { method: req.method, headers: req.headers, body: req.body, signal: controller.signal });
+    const res = await send(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal: controller.signal,
+    });
     return { kind: "response", response: { status: res.status, headers: res.headers, text: await res.text() } };
   } catch (err) {
     if (controller.signal.aborted) return { kind: "timeout", message: `timed out after ${timeoutMs} ms` };
@@ -185,12 +203,21 @@ function retryReason(result: AttemptResult): RetryReason {
   if (result.kind !== "response") return { message: result.message, safeForWrites: false };
   const { status, headers } = result.response;
   // 429 means "not processed", so even a non-idempotent write may be re-sent; a 5xx may have applied it.
-  return { message: `HTTP ${status}`, retryAfterMs: parseRetryAfter(headers.get("Retry-After")), safeForWrites: status === 429 };
+  return {
+    message: `HTTP ${status}`,
+    retryAfterMs: parseRetryAfter(headers.get("Retry-After")),
+    safeForWrites: status === 429,
+  };
 }
 
 function readValue<T>(provider: ProviderName, req: ProviderRequest<T>, response: ProviderResponse): T {
   if (response.status < 200 || response.status > 299) {
-    throw new ProviderError(`HTTP ${response.status}: ${providerMessage(response.text)}`, provider, response.status, false);
+    throw new ProviderError(
+      `HTTP ${response.status}: ${providerMessage(response.text)}`,
+      provider,
+      response.status,
+      false,
+    );
   }
   return req.read(response);
 }
@@ -210,16 +237,30 @@ function providerMessage(text: string): string {
     parsed = undefined;
   }
   const error = parsed?.error;
-  const message = parsed?.errors?.map((e) => e.message).join("; ") || parsed?.message || (typeof error === "string" ? error : error?.message);
+  const message =
+    parsed?.errors?.map((e) => e.message).join("; ") ||
+    parsed?.message ||
+    (typeof error === "string" ? error : error?.message);
   return (message || text || "no body").slice(0, 300);
 }
 
 /** Every error leaving the layer is a ProviderError named after its operation, with secrets scrubbed. */
 function reportedError(
-  err: unknown, provider: ProviderName, operation: string, status: number | null, redact: (text: string) => string,
+  err: unknown,
+  provider: ProviderName,
+  operation: string,
+  status: number | null,
+  redact: (text: string) => string,
 ): ProviderError {
   if (err instanceof ProviderError) {
-    return new ProviderError(redact(`${operation}: ${err.message}`), err.provider, err.status, err.retryable, err.ambiguous, err.retryAfterMs);
+    return new ProviderError(
+      redact(`${operation}: ${err.message}`),
+      err.provider,
+      err.status,
+      err.retryable,
+      err.ambiguous,
+      err.retryAfterMs,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new ProviderError(redact(`${operation}: unexpected response: ${message}`), provider, status, false);

@@ -6,13 +6,27 @@ import type { RunRecord, StepRecord } from "./store";
 /** plan.json, diff.json and the first run.json of an applied run. */
 export async function writePlanArtifacts(artifacts: ArtifactStore, run: RunRecord, steps: StepRecord[]): Promise<void> {
   const { plan } = run;
-  await artifacts.put(run.id, "plan.json", { id: plan.id, type: plan.type, env: plan.env, params: plan.params, steps: plan.steps, risk: plan.risk, requiresApproval: plan.requiresApproval, specRevision: plan.specRevision });
+  await artifacts.put(run.id, "plan.json", {
+    id: plan.id,
+    type: plan.type,
+    env: plan.env,
+    params: plan.params,
+    steps: plan.steps,
+    risk: plan.risk,
+    requiresApproval: plan.requiresApproval,
+    specRevision: plan.specRevision,
+  });
   await artifacts.put(run.id, "diff.json", plan.diff);
   await artifacts.put(run.id, "run.json", runJson(run, steps));
 }
 
 /** Adds receipts to receipts/<stepId>.json (one file per step, every call of every attempt). */
-export async function appendReceipts(artifacts: ArtifactStore, runId: string, stepId: string, receipts: Receipt[]): Promise<void> {
+export async function appendReceipts(
+  artifacts: ArtifactStore,
+  runId: string,
+  stepId: string,
+  receipts: Receipt[],
+): Promise<void> {
   const name = `receipts/${stepId}.json`;
   const existing = await artifacts.get(runId, name);
   const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
@@ -22,9 +36,30 @@ export async function appendReceipts(artifacts: ArtifactStore, runId: string, st
 /** run.json: the run as it stands, with each step's outcome. */
 export function runJson(run: RunRecord, steps: StepRecord[]): unknown {
   return {
-    id: run.id, type: run.type, env: run.plan.env, status: run.status, requestedBy: run.requestedBy, planId: run.planId,
-    createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, error: run.error, outputs: run.outputs,
-    approvals: run.approvals, isTerminal: isTerminal(run.status),
-    steps: steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, note: s.state.note, receiptIds: s.receiptIds })),
+    id: run.id,
+    type: run.type,
+    env: run.plan.env,
+    status: run.status,
+    requestedBy: run.requestedBy,
+    planId: run.planId,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    error: run.error,
+    outputs: run.outputs,
+    approvals: run.approvals,
+    isTerminal: isTerminal(run.status),
+    steps: steps.map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      summary: s.summary,
+      status: s.status,
+      attempts: s.attempts,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      error: s.error,
+      note: s.state.note,
+      receiptIds: s.receiptIds,
+    })),
   };
 }

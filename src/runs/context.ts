@@ -44,20 +44,38 @@ export interface ControlPlanePort {
   recordRelease(envId: string, services: ReleaseServices, runId: string): Promise<ReleaseRecord>;
   setCurrentRelease(envId: string, releaseId: string): Promise<void>;
   /** Writes the next spec revision (optimistically locked on `fromRevision`); returns its number. */
-  reviseSpec(envId: string, fromRevision: number, spec: EnvironmentSpec, author: string, reason: string): Promise<number>;
+  reviseSpec(
+    envId: string,
+    fromRevision: number,
+    spec: EnvironmentSpec,
+    author: string,
+    reason: string,
+  ): Promise<number>;
   /** Rotation: staged value → secret, old value kept aside ("already" when done before). */
   swapSecret(envId: string, name: string): Promise<"swapped" | "already">;
   destroyPreviousSecret(envId: string, name: string): Promise<void>;
   /** Status of any run (chained plans wait on runs of other environments); null when unknown. */
-  runStatus(runId: string): Promise<{ status: string; env: string; type: string; endedAt: string | null; error: string | null } | null>;
+  runStatus(
+    runId: string,
+  ): Promise<{ status: string; env: string; type: string; endedAt: string | null; error: string | null } | null>;
   /** Records migrations a run applied, with their class and the release then current (rollback safety). */
-  recordMigrations(envId: string, runId: string, applied: { service: string; name: string; class: "expand" | "contract" | "unknown" }[]): Promise<void>;
+  recordMigrations(
+    envId: string,
+    runId: string,
+    applied: { service: string; name: string; class: "expand" | "contract" | "unknown" }[],
+  ): Promise<void>;
   /** Stores a secret value (encrypted) for the environment, e.g. a webhook signing secret a provider just returned. */
   putSecret(envId: string, name: string, value: string): Promise<void>;
   /** Merges what a step learned about a project's connection into its metadata, optionally moving its status. */
-  recordConnection(envId: string, provider: "stripe" | "sendgrid", change: { status?: "configured" | "verified"; metadata: Record<string, unknown> }): Promise<void>;
+  recordConnection(
+    envId: string,
+    provider: "stripe" | "sendgrid",
+    change: { status?: "configured" | "verified"; metadata: Record<string, unknown> },
+  ): Promise<void>;
   /** Users whose phone is one of these (for SMS codes and inbound replies). */
-  usersByPhone(phones: string[]): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
+  usersByPhone(
+    phones: string[],
+  ): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
 }
 
 /** The outcome of one execution of one step. */

@@ -31,27 +31,65 @@ export class RunEngine {
     const { store } = this.deps;
     if (store.runByPlan(plan.id)) throw new AppError("conflict", `plan ${plan.id} was already applied`);
     const waiting = store.runsIn(["queued", "awaiting-approval"]).find((r) => r.type === plan.type);
-    if (waiting) throw new AppError("conflict", `a ${plan.type} run is already queued for ${plan.env} (${waiting.id})`, { runId: waiting.id });
+    if (waiting)
+      throw new AppError("conflict", `a ${plan.type} run is already queued for ${plan.env} (${waiting.id})`, {
+        runId: waiting.id,
+      });
     const now = this.#iso();
     const expiresAt = new Date(this.deps.now() + APPROVAL_TTL_MS).toISOString();
     const draft: Omit<RunRecord, "seq"> = {
-      id: plan.runId, planId: plan.id, priority: rollsBack(plan) ? 10 : 0, type: plan.type, status: "queued",
-      requestedBy: requester.id, plan, approvals: null, error: null, outputs: {}, createdAt: now, startedAt: null, endedAt: null,
+      id: plan.runId,
+      planId: plan.id,
+      priority: rollsBack(plan) ? 10 : 0,
+      type: plan.type,
+      status: "queued",
+      requestedBy: requester.id,
+      plan,
+      approvals: null,
+      error: null,
+      outputs: {},
+      createdAt: now,
+      startedAt: null,
+      endedAt: null,
     };
     const steps: StepRecord[] = plan.steps.map((s, idx) => ({
-      runId: plan.runId, idx, id: s.id, kind: s.kind, summary: s.summary, params: s.params, status: "pending",
-      attempts: 0, startedAt: null, endedAt: null, error: null, receiptIds: [], state: {},
+      runId: plan.runId,
+      idx,
+      id: s.id,
+      kind: s.kind,
+      summary: s.summary,
+      params: s.params,
+      status: "pending",
+      attempts: 0,
+      startedAt: null,
+      endedAt: null,
+      error: null,
+      receiptIds: [],
+      state: {},
     }));
     if (plan.requiresApproval) {
       draft.status = "awaiting-approval";
       draft.approvals = { required: true, planDigest: await this.deps.planDigest(plan), approvedBy: [], expiresAt };
     }
     const run = store.insertRun(draft, steps);
-    const audit: AuditInput[] = [{ actor: requester.id, action: "run.applied", planId: plan.id, runId: run.id, intent: plan.type, diffSummary: diffSummary(plan) }];
+    const audit: AuditInput[] = [
+      {
+        actor: requester.id,
+        action: "run.applied",
+        planId: plan.id,
+        runId: run.id,
+        intent: plan.type,
+        diffSummary: diffSummary(plan),
+      },
+    ];
     const preempted = rollsBack(plan) && run.status === "queued" ? this.#preemptDeploys(run.id) : [];
     if (run.status === "queued") this.#startIfIdle(run);
     for (const r of preempted) {
-      await this.deps.commit({ run: r, steps: store.steps(r.id), audit: [{ actor: "infra-chat", action: "run.preempted", runId: r.id, details: { by: run.id } }] });
+      await this.deps.commit({
+        run: r,
+        steps: store.steps(r.id),
+        audit: [{ actor: "infra-chat", action: "run.preempted", runId: r.id, details: { by: run.id } }],
+      });
     }
     await this.deps.commit({ run, steps, audit });
     await writePlanArtifacts(this.deps.artifacts, run, this.deps.store.steps(run.id));
@@ -65,7 +103,8 @@ export class RunEngine {
   async promote(runId: string, actor: Actor): Promise<RunRecord> {
     const run = this.#get(runId);
     if (!run.outputs.canary) throw new AppError("conflict", `run ${runId} has no canary to promote`);
-    if (run.status !== "running" && run.status !== "stopped") throw new AppError("conflict", `run ${runId} is ${run.status}`);
+    if (run.status !== "running" && run.status !== "stopped")
+      throw new AppError("conflict", `run ${runId} is ${run.status}`);
     run.outputs.promoteNow = true;
     this.deps.store.saveOutputs(run);
     if (run.status === "stopped") this.#transition(run, "running");
@@ -78,14 +117,24 @@ export class RunEngine {
   /** Approves an awaiting run; the approver must satisfy the approval policy. */
   async approve(runId: string, approver: Actor): Promise<RunRecord> {
     const run = this.#get(runId);
-    if (run.status !== "awaiting-approval" || !run.approvals) throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
-    const refusal = approvalRefusal({ production: run.plan.env.endsWith(":production") || run.plan.requiresApproval, requestedBy: run.requestedBy, approver });
+    if (run.status !== "awaiting-approval" || !run.approvals)
+      throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
+    const refusal = approvalRefusal({
+      production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
+      requestedBy: run.requestedBy,
+      approver,
+    });
     if (refusal) throw new AppError("forbidden", refusal);
-    if (Date.parse(run.approvals.expiresAt) < this.deps.now()) throw new AppError("conflict", "the approval window has expired: plan again");
+    if (Date.parse(run.approvals.expiresAt) < this.deps.now())
+      throw new AppError("conflict", "the approval window has expired: plan again");
     run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };
     this.#transition(run, "queued");
     this.#startIfIdle(run);
-    await this.deps.commit({ run, steps: [], audit: [{ actor: approver.id, action: "run.approved", runId, planId: run.planId }] });
+    await this.deps.commit({
+      run,
+      steps: [],
+      audit: [{ actor: approver.id, action: "run.approved", runId, planId: run.planId }],
+    });
     this.#wake();
     await this.deps.arm();
     return run;
@@ -94,20 +143,32 @@ export class RunEngine {
   /** Rejects an awaiting run. */
   async reject(runId: string, actor: Actor, reason?: string): Promise<RunRecord> {
     const run = this.#get(runId);
-    if (run.status !== "awaiting-approval") throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
+    if (run.status !== "awaiting-approval")
+      throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
     if (actor.role === "viewer") throw new AppError("forbidden", "viewers cannot reject runs");
     run.approvals = run.approvals ? { ...run.approvals, rejectedBy: actor.id } : null;
     run.error = reason ?? null;
-    return this.#finish(run, "rejected", { actor: actor.id, action: "run.rejected", runId, details: reason ? { reason } : undefined });
+    return this.#finish(run, "rejected", {
+      actor: actor.id,
+      action: "run.rejected",
+      runId,
+      details: reason ? { reason } : undefined,
+    });
   }
 
   /** Cancels a run that has not finished; a running step is not interrupted mid-call. */
   async cancel(runId: string, actor: Actor): Promise<RunRecord> {
     const run = this.#get(runId);
-    if (!canTransition(run.status, "cancelled")) throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
+    if (!canTransition(run.status, "cancelled"))
+      throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
     const steps = this.#skipRemaining(run.id);
     const drained = await this.#drainCanary(run);
-    const done = await this.#finish(run, "cancelled", { actor: actor.id, action: "run.cancelled", runId, details: drained ? { canary: "drained to 0%" } : undefined }, steps);
+    const done = await this.#finish(
+      run,
+      "cancelled",
+      { actor: actor.id, action: "run.cancelled", runId, details: drained ? { canary: "drained to 0%" } : undefined },
+      steps,
+    );
     this.#wake();
     await this.deps.arm();
     return done;
@@ -190,7 +251,10 @@ export class RunEngine {
       if (!current || current.status !== "running") return null;
       Object.assign(run, current);
       const executing = executeStep(this.deps, run, step);
-      this.#idle = executing.then(() => undefined, () => undefined);
+      this.#idle = executing.then(
+        () => undefined,
+        () => undefined,
+      );
       const result = await executing;
       if (result.kind === "wait") return this.deps.now() + result.ms;
       if (result.kind === "rollback") {
@@ -202,12 +266,18 @@ export class RunEngine {
         return null;
       }
       if (result.kind === "fail") {
-        if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS) return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
+        if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS)
+          return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
         await this.#fail(run, step, result.error);
         return null;
       }
     }
-    await this.#finish(run, "succeeded", { actor: "infra-chat", action: "run.succeeded", runId: run.id, details: { release: run.outputs.releaseVersion } });
+    await this.#finish(run, "succeeded", {
+      actor: "infra-chat",
+      action: "run.succeeded",
+      runId: run.id,
+      details: { release: run.outputs.releaseVersion },
+    });
     return null;
   }
 
@@ -216,15 +286,30 @@ export class RunEngine {
     const steps = this.#skipRemaining(run.id);
     const receipts: Receipt[] = [];
     const restored = await compensateFailedRun({
-      run, steps: this.deps.store.steps(run.id), providers: await this.deps.providers((r) => receipts.push(r)),
-      port: this.deps.port, artifacts: this.deps.artifacts, failedStep: step, error,
+      run,
+      steps: this.deps.store.steps(run.id),
+      providers: await this.deps.providers((r) => receipts.push(r)),
+      port: this.deps.port,
+      artifacts: this.deps.artifacts,
+      failedStep: step,
+      error,
     });
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "compensation", receipts);
     // Restoring what went live is a provider write like any other: its receipts land with the run's end.
-    await this.#finish(run, "failed", {
-      actor: "infra-chat", action: "run.failed", runId: run.id, planId: run.planId, diffSummary: run.error,
-      details: { restored, incident: `runs/${run.id}/incident.md` },
-    }, steps, receipts.map((receipt) => ({ stepId: "compensation", receipt })));
+    await this.#finish(
+      run,
+      "failed",
+      {
+        actor: "infra-chat",
+        action: "run.failed",
+        runId: run.id,
+        planId: run.planId,
+        diffSummary: run.error,
+        details: { restored, incident: `runs/${run.id}/incident.md` },
+      },
+      steps,
+      receipts.map((receipt) => ({ stepId: "compensation", receipt })),
+    );
     await this.deps.notify(run, { kind: "failed", error: run.error });
   }
 
@@ -234,14 +319,30 @@ export class RunEngine {
     const steps = this.#skipRemaining(run.id);
     const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
     await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
-    await this.#finish(run, "rolled-back", { actor: "infra-chat", action: "run.rolled-back", runId: run.id, planId: run.planId, diffSummary: reason, details: { score, incident: `runs/${run.id}/incident.md`, weight: 0 } }, steps);
+    await this.#finish(
+      run,
+      "rolled-back",
+      {
+        actor: "infra-chat",
+        action: "run.rolled-back",
+        runId: run.id,
+        planId: run.planId,
+        diffSummary: reason,
+        details: { score, incident: `runs/${run.id}/incident.md`, weight: 0 },
+      },
+      steps,
+    );
     await this.deps.notify(run, { kind: "rolled-back", reason, score });
   }
 
   /** Stops the run where it is; the same step runs again on resume or promote. */
   async #halt(run: RunRecord, reason: string): Promise<void> {
     this.#transition(run, "stopped");
-    await this.deps.commit({ run, steps: [], audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }] });
+    await this.deps.commit({
+      run,
+      steps: [],
+      audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }],
+    });
     await this.#writeMetrics(run);
     const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
     await this.deps.notify(run, { kind: "halted", reason, score });
@@ -263,17 +364,34 @@ export class RunEngine {
   }
 
   async #writeMetrics(run: RunRecord): Promise<void> {
-    if (run.outputs.canaryChecks) await this.deps.artifacts.put(run.id, "metrics.json", { canary: run.outputs.canary, checks: run.outputs.canaryChecks });
+    if (run.outputs.canaryChecks)
+      await this.deps.artifacts.put(run.id, "metrics.json", {
+        canary: run.outputs.canary,
+        checks: run.outputs.canaryChecks,
+      });
   }
 
-  async #finish(run: RunRecord, status: RunStatus, audit: AuditInput, steps: StepRecord[] = [], receipts: { stepId: string; receipt: Receipt }[] = []): Promise<RunRecord> {
+  async #finish(
+    run: RunRecord,
+    status: RunStatus,
+    audit: AuditInput,
+    steps: StepRecord[] = [],
+    receipts: { stepId: string; receipt: Receipt }[] = [],
+  ): Promise<RunRecord> {
     const { outputs, error } = run;
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
     this.#transition(run, status);
     run.endedAt = this.#iso();
     this.deps.store.saveRun(run);
-    await this.deps.commit({ run, steps, receipts, audit: [{ ...audit, ...(receipts.length ? { receiptHash: receipts.map((r) => r.receipt.requestHash).join(",") } : {}) }] });
+    await this.deps.commit({
+      run,
+      steps,
+      receipts,
+      audit: [
+        { ...audit, ...(receipts.length ? { receiptHash: receipts.map((r) => r.receipt.requestHash).join(",") } : {}) },
+      ],
+    });
     await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
     await this.#writeMetrics(run);
     return run;
@@ -290,18 +408,22 @@ export class RunEngine {
 
   /** A rollback takes over from a deploy that is running or waiting: the deploy ends rolled-back. */
   #preemptDeploys(rollbackRunId: string): RunRecord[] {
-    return this.deps.store.runsIn(["running", "queued"]).filter((r) => r.type === "deploy").map((r) => {
-      this.#transition(r, "rolled-back");
-      r.error = `preempted by rollback ${rollbackRunId}`;
-      r.endedAt = this.#iso();
-      this.deps.store.saveRun(r);
-      this.#skipRemaining(r.id);
-      return r;
-    });
+    return this.deps.store
+      .runsIn(["running", "queued"])
+      .filter((r) => r.type === "deploy")
+      .map((r) => {
+        this.#transition(r, "rolled-back");
+        r.error = `preempted by rollback ${rollbackRunId}`;
+        r.endedAt = this.#iso();
+        this.deps.store.saveRun(r);
+        this.#skipRemaining(r.id);
+        return r;
+      });
   }
 
   #transition(run: RunRecord, to: RunStatus): void {
-    if (!canTransition(run.status, to)) throw new AppError("conflict", `run ${run.id} cannot go from ${run.status} to ${to}`);
+    if (!canTransition(run.status, to))
+      throw new AppError("conflict", `run ${run.id} cannot go from ${run.status} to ${to}`);
     run.status = to;
     if (to === "running") run.startedAt ??= this.#iso();
     this.deps.store.saveRun(run);
@@ -330,7 +452,9 @@ function backoff(attempt: number, atLeastMs: number): number {
 
 /** A rollback, or a remediation that rolls back: it jumps the queue and takes over from a deploy. */
 function rollsBack(plan: Plan): boolean {
-  return plan.type === "rollback" || (plan.type === "remediate" && plan.steps.some((s) => s.kind === "rollback-service"));
+  return (
+    plan.type === "rollback" || (plan.type === "remediate" && plan.steps.some((s) => s.kind === "rollback-service"))
+  );
 }
 
 function diffSummary(plan: Plan): string {

@@ -37,25 +37,32 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
   }
   const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
   const release = (await input.port.loadEnv(run.plan.envId, run.plan.specRevision).catch(() => null))?.currentRelease;
-  await artifacts.put(run.id, "incident.md", [
-    `# ${run.type} of ${run.plan.env} failed`,
-    "",
-    `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
-    `- **When:** ${failedStep.endedAt ?? new Date().toISOString()}`,
-    `- **Failed step:** ${failedStep.id} — ${failedStep.summary} (${failedStep.attempts} attempt${failedStep.attempts === 1 ? "" : "s"})`,
-    `- **Error:** ${error}`,
-    `- **Current release:** ${release ? `${release.version} (unchanged)` : "none recorded"}`,
-    `- **Restored to the previous deployment:** ${restored.length ? restored.join(", ") : "nothing needed (no service went live in this run)"}`,
-    ...(problems.length ? [`- **Could not restore:** ${problems.join("; ")}`] : []),
-    "",
-    "## Steps",
-    ...steps.map((s) => `- ${s.status === "succeeded" ? "✓" : s.status === "failed" ? "✗" : "·"} ${s.summary} — ${s.status}${s.error ? `: ${s.error}` : ""}`),
-    "",
-    "## Evidence",
-    ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
-    "",
-    "## Next steps",
-    "- Read the logs above, fix the cause, and plan the deploy again (\"deploy " + run.plan.env.split(":")[1] + "\").",
-  ].join("\n"));
+  await artifacts.put(
+    run.id,
+    "incident.md",
+    [
+      `# ${run.type} of ${run.plan.env} failed`,
+      "",
+      `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
+      `- **When:** ${failedStep.endedAt ?? new Date().toISOString()}`,
+      `- **Failed step:** ${failedStep.id} — ${failedStep.summary} (${failedStep.attempts} attempt${failedStep.attempts === 1 ? "" : "s"})`,
+      `- **Error:** ${error}`,
+      `- **Current release:** ${release ? `${release.version} (unchanged)` : "none recorded"}`,
+      `- **Restored to the previous deployment:** ${restored.length ? restored.join(", ") : "nothing needed (no service went live in this run)"}`,
+      ...(problems.length ? [`- **Could not restore:** ${problems.join("; ")}`] : []),
+      "",
+      "## Steps",
+      ...steps.map(
+        (s) =>
+          `- ${s.status === "succeeded" ? "✓" : s.status === "failed" ? "✗" : "·"} ${s.summary} — ${s.status}${s.error ? `: ${s.error}` : ""}`,
+      ),
+      "",
+      "## Evidence",
+      ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
+      "",
+      "## Next steps",
+      '- Read the logs above, fix the cause, and plan the deploy again ("deploy ' + run.plan.env.split(":")[1] + '").',
+    ].join("\n"),
+  );
   return restored;
 }

@@ -34,18 +34,39 @@ export const LiveRun = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
-  steps: z.array(z.object({ id: z.string(), kind: z.string(), summary: z.string(), status: StepStatus, attempts: z.number(), note: z.string().optional(), error: z.string().optional() })),
-  approvals: z.object({ required: z.boolean(), approvedBy: z.array(z.string()), rejectedBy: z.string().optional(), expiresAt: z.string() }).optional(),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      summary: z.string(),
+      status: StepStatus,
+      attempts: z.number(),
+      note: z.string().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+  approvals: z
+    .object({
+      required: z.boolean(),
+      approvedBy: z.array(z.string()),
+      rejectedBy: z.string().optional(),
+      expiresAt: z.string(),
+    })
+    .optional(),
   progress: z.record(z.string(), z.unknown()).optional(),
-  canary: z.object({
-    phase: z.string(),
-    service: z.string(),
-    weight: z.number(),
-    steps: z.array(z.number()),
-    lastScore: z.number().nullable(),
-    history: z.array(z.object({ at: z.string(), phase: z.string(), weight: z.number(), reason: z.string().optional() })),
-    points: z.array(CanaryPoint),
-  }).optional(),
+  canary: z
+    .object({
+      phase: z.string(),
+      service: z.string(),
+      weight: z.number(),
+      steps: z.array(z.number()),
+      lastScore: z.number().nullable(),
+      history: z.array(
+        z.object({ at: z.string(), phase: z.string(), weight: z.number(), reason: z.string().optional() }),
+      ),
+      points: z.array(CanaryPoint),
+    })
+    .optional(),
 });
 export type LiveRun = z.infer<typeof LiveRun>;
 
@@ -80,20 +101,55 @@ export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
   const checks = (run.outputs.canaryChecks ?? []) as StoredCheck[];
   const progress = run.outputs.progress as Record<string, unknown> | undefined;
   return {
-    id: run.id, type: run.type, env: run.plan.env, status: run.status, requestedBy: run.requestedBy, error: run.error,
-    createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt,
+    id: run.id,
+    type: run.type,
+    env: run.plan.env,
+    status: run.status,
+    requestedBy: run.requestedBy,
+    error: run.error,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
     steps: steps.map((s) => ({
-      id: s.id, kind: s.kind, summary: s.summary, status: s.status, attempts: s.attempts,
-      ...(typeof s.state.note === "string" ? { note: s.state.note } : {}), ...(s.error ? { error: s.error } : {}),
+      id: s.id,
+      kind: s.kind,
+      summary: s.summary,
+      status: s.status,
+      attempts: s.attempts,
+      ...(typeof s.state.note === "string" ? { note: s.state.note } : {}),
+      ...(s.error ? { error: s.error } : {}),
     })),
-    ...(run.approvals ? { approvals: { required: run.approvals.required, approvedBy: run.approvals.approvedBy, ...(run.approvals.rejectedBy ? { rejectedBy: run.approvals.rejectedBy } : {}), expiresAt: run.approvals.expiresAt } } : {}),
+    ...(run.approvals
+      ? {
+          approvals: {
+            required: run.approvals.required,
+            approvedBy: run.approvals.approvedBy,
+            ...(run.approvals.rejectedBy ? { rejectedBy: run.approvals.rejectedBy } : {}),
+            expiresAt: run.approvals.expiresAt,
+          },
+        }
+      : {}),
     ...(progress ? { progress } : {}),
-    ...(canary ? {
-      canary: {
-        phase: canary.phase, service: canary.service, weight: canary.weight, steps: canary.steps, lastScore: canary.lastScore, history: canary.history,
-        points: checks.map((c) => ({ at: c.at, weight: c.weight, score: c.score, verdict: c.verdict, canaryErrorRate: c.canary?.errorRate ?? null, baselineErrorRate: c.baseline?.errorRate ?? null })),
-      },
-    } : {}),
+    ...(canary
+      ? {
+          canary: {
+            phase: canary.phase,
+            service: canary.service,
+            weight: canary.weight,
+            steps: canary.steps,
+            lastScore: canary.lastScore,
+            history: canary.history,
+            points: checks.map((c) => ({
+              at: c.at,
+              weight: c.weight,
+              score: c.score,
+              verdict: c.verdict,
+              canaryErrorRate: c.canary?.errorRate ?? null,
+              baselineErrorRate: c.baseline?.errorRate ?? null,
+            })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -104,14 +160,17 @@ const WATCH_HEADERS = { envId: "x-infra-chat-env-id", env: "x-infra-chat-env" } 
 
 /** The request a Worker sends to an EnvironmentDO to open a watcher socket (after it authenticated the caller). */
 export function watchRequest(envId: string, env: string): Request {
-  return new Request("https://environment.internal/live", { headers: { upgrade: "websocket", [WATCH_HEADERS.envId]: envId, [WATCH_HEADERS.env]: env } });
+  return new Request("https://environment.internal/live", {
+    headers: { upgrade: "websocket", [WATCH_HEADERS.envId]: envId, [WATCH_HEADERS.env]: env },
+  });
 }
 
 /** Reads a watch request in the DO; anything else gets 426 (the DO is never reachable from outside). */
 export function readWatchRequest(request: Request): { envId: string; env: string } | Response {
   const envId = request.headers.get(WATCH_HEADERS.envId);
   const env = request.headers.get(WATCH_HEADERS.env);
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !envId || !env) return new Response("expected a watch upgrade", { status: 426 });
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !envId || !env)
+    return new Response("expected a watch upgrade", { status: 426 });
   return { envId, env };
 }
 

@@ -30,21 +30,34 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   // A run that changed the desired state (update-spec) works on its own revision from then on.
   const env = await deps.port.loadEnv(run.plan.envId, Number(run.outputs.specRevision ?? run.plan.specRevision));
   const ctx: StepContext = {
-    run, step, env, ...providers, port: deps.port, artifacts: deps.artifacts,
-    save: () => { store.saveStep(step); store.saveOutputs(run); },
-    now: () => deps.now(), pollMs: deps.pollMs, timing: deps.timing,
+    run,
+    step,
+    env,
+    ...providers,
+    port: deps.port,
+    artifacts: deps.artifacts,
+    save: () => {
+      store.saveStep(step);
+      store.saveOutputs(run);
+    },
+    now: () => deps.now(),
+    pollMs: deps.pollMs,
+    timing: deps.timing,
     opsFor: (e) => opsClient(providers, deps, e),
   };
   let result: StepResult;
   try {
     result = await EXECUTORS[step.kind](ctx);
   } catch (e) {
-    result = e instanceof ProviderError && e.retryable
-      ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
-      : { kind: "fail", error: errorText(e) };
+    result =
+      e instanceof ProviderError && e.retryable
+        ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
+        : { kind: "fail", error: errorText(e) };
   }
   step.receiptIds.push(...receipts.map((r) => r.id));
-  const failedForGood = (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) || result.kind === "rollback";
+  const failedForGood =
+    (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) ||
+    result.kind === "rollback";
   if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: iso(), error: null });
   if (result.kind === "fail") step.error = result.error;
   if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
@@ -54,13 +67,26 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   store.saveStep(step);
   store.saveOutputs(run);
   // Polls are receipts, not audit events: the chain records what changed, once per step outcome.
-  const audit: AuditInput[] = result.kind === "wait" ? [] : [{
-    actor: "infra-chat", action: `step.${result.kind === "done" ? "succeeded" : result.kind === "halt" ? "halted" : failedForGood ? "failed" : "retrying"}`,
-    runId: run.id, planId: run.planId, intent: step.kind,
-    diffSummary: result.kind === "fail" ? result.error : result.kind === "rollback" || result.kind === "halt" ? result.reason : result.note,
-    receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
-    details: { stepId: step.id, receipts: step.receiptIds.length },
-  }];
+  const audit: AuditInput[] =
+    result.kind === "wait"
+      ? []
+      : [
+          {
+            actor: "infra-chat",
+            action: `step.${result.kind === "done" ? "succeeded" : result.kind === "halt" ? "halted" : failedForGood ? "failed" : "retrying"}`,
+            runId: run.id,
+            planId: run.planId,
+            intent: step.kind,
+            diffSummary:
+              result.kind === "fail"
+                ? result.error
+                : result.kind === "rollback" || result.kind === "halt"
+                  ? result.reason
+                  : result.note,
+            receiptHash: receipts.length ? receipts.map((r) => r.requestHash).join(",") : undefined,
+            details: { stepId: step.id, receipts: step.receiptIds.length },
+          },
+        ];
   await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
   if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
   return result;
@@ -69,11 +95,15 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
 /** The ops contract of the environment's app: the service that runs migrations (else the first HTTP one). */
 async function opsClient(providers: ProviderSet, deps: EngineDeps, env: EnvContext) {
   const names = Object.keys(env.spec.services);
-  const app = names.find((n) => env.spec.services[n].migrateCommand) ?? names.find((n) => env.spec.services[n].kind === "service" && env.spec.services[n].healthPath);
+  const app =
+    names.find((n) => env.spec.services[n].migrateCommand) ??
+    names.find((n) => env.spec.services[n].kind === "service" && env.spec.services[n].healthPath);
   const binding = env.bindings.railway;
   const serviceId = app && binding?.services[app];
-  if (!app || !binding || !serviceId) throw new Error(`${env.env} has no provisioned app service that serves the ops contract`);
-  const domain = (await providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]?.domain;
+  if (!app || !binding || !serviceId)
+    throw new Error(`${env.env} has no provisioned app service that serves the ops contract`);
+  const domain = (await providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId))[0]
+    ?.domain;
   if (!domain) throw new Error(`${app} in ${env.env} has no domain to reach its ops contract`);
   const token = await deps.port.resolveSecret(env.envId, "OPS_TOKEN");
   return providers.ops(`https://${domain}`, token ?? undefined);

@@ -71,8 +71,20 @@ export class RunStore {
     this.sql.exec(
       `INSERT INTO runs (id, plan_id, seq, priority, type, status, requested_by, plan, approvals, error, outputs, created_at, started_at, ended_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      run.id, run.planId, seq, run.priority, run.type, run.status, run.requestedBy, JSON.stringify(run.plan),
-      run.approvals ? JSON.stringify(run.approvals) : null, run.error, JSON.stringify(run.outputs), run.createdAt, run.startedAt, run.endedAt,
+      run.id,
+      run.planId,
+      seq,
+      run.priority,
+      run.type,
+      run.status,
+      run.requestedBy,
+      JSON.stringify(run.plan),
+      run.approvals ? JSON.stringify(run.approvals) : null,
+      run.error,
+      JSON.stringify(run.outputs),
+      run.createdAt,
+      run.startedAt,
+      run.endedAt,
     );
     for (const s of steps) this.saveStep(s, true);
     return { ...run, seq };
@@ -81,7 +93,13 @@ export class RunStore {
   saveRun(run: RunRecord): void {
     this.sql.exec(
       `UPDATE runs SET status = ?, approvals = ?, error = ?, outputs = ?, started_at = ?, ended_at = ? WHERE id = ?`,
-      run.status, run.approvals ? JSON.stringify(run.approvals) : null, run.error, JSON.stringify(run.outputs), run.startedAt, run.endedAt, run.id,
+      run.status,
+      run.approvals ? JSON.stringify(run.approvals) : null,
+      run.error,
+      JSON.stringify(run.outputs),
+      run.startedAt,
+      run.endedAt,
+      run.id,
     );
   }
 
@@ -91,15 +109,35 @@ export class RunStore {
   }
 
   saveStep(s: StepRecord, insert = false): void {
-    const values = [s.kind, s.summary, JSON.stringify(s.params), s.status, s.attempts, s.startedAt, s.endedAt, s.error, JSON.stringify(s.receiptIds), JSON.stringify(s.state)];
+    const values = [
+      s.kind,
+      s.summary,
+      JSON.stringify(s.params),
+      s.status,
+      s.attempts,
+      s.startedAt,
+      s.endedAt,
+      s.error,
+      JSON.stringify(s.receiptIds),
+      JSON.stringify(s.state),
+    ];
     if (insert) {
       this.sql.exec(
         `INSERT INTO steps (run_id, idx, id, kind, summary, params, status, attempts, started_at, ended_at, error, receipt_ids, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.runId, s.idx, s.id, ...values);
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        s.runId,
+        s.idx,
+        s.id,
+        ...values,
+      );
     } else {
       this.sql.exec(
         `UPDATE steps SET kind = ?, summary = ?, params = ?, status = ?, attempts = ?, started_at = ?, ended_at = ?, error = ?, receipt_ids = ?, state = ?
-         WHERE run_id = ? AND idx = ?`, ...values, s.runId, s.idx);
+         WHERE run_id = ? AND idx = ?`,
+        ...values,
+        s.runId,
+        s.idx,
+      );
     }
   }
 
@@ -116,7 +154,10 @@ export class RunStore {
   /** Runs in the given statuses, in queue order (priority first, then FIFO). */
   runsIn(statuses: RunStatus[]): RunRecord[] {
     const marks = statuses.map(() => "?").join(",");
-    return this.sql.exec(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY priority DESC, seq ASC`, ...statuses).toArray().map(toRun);
+    return this.sql
+      .exec(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY priority DESC, seq ASC`, ...statuses)
+      .toArray()
+      .map(toRun);
   }
 
   /** The newest runs, newest first (what a live watcher sees on connect). */
@@ -130,7 +171,11 @@ export class RunStore {
 
   /** Registers (or moves) a named wake-up; idempotent per key. */
   schedule(key: string, dueAt: number): void {
-    this.sql.exec("INSERT INTO schedule (key, due_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at", key, dueAt);
+    this.sql.exec(
+      "INSERT INTO schedule (key, due_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at",
+      key,
+      dueAt,
+    );
   }
 
   unschedule(key: string): void {
@@ -139,7 +184,10 @@ export class RunStore {
 
   /** Keys due at `now`, removed from the table as they are handed out. */
   takeDue(now: number): string[] {
-    const keys = this.sql.exec("SELECT key FROM schedule WHERE due_at <= ? ORDER BY due_at", now).toArray().map((r) => String(r.key));
+    const keys = this.sql
+      .exec("SELECT key FROM schedule WHERE due_at <= ? ORDER BY due_at", now)
+      .toArray()
+      .map((r) => String(r.key));
     for (const k of keys) this.unschedule(k);
     return keys;
   }
@@ -152,23 +200,37 @@ export class RunStore {
 
 function toRun(r: Row): RunRecord {
   return {
-    id: String(r.id), planId: String(r.plan_id), seq: Number(r.seq), priority: Number(r.priority),
-    type: String(r.type) as RunType, status: String(r.status) as RunStatus,
+    id: String(r.id),
+    planId: String(r.plan_id),
+    seq: Number(r.seq),
+    priority: Number(r.priority),
+    type: String(r.type) as RunType,
+    status: String(r.status) as RunStatus,
     requestedBy: r.requested_by === null ? null : String(r.requested_by),
     plan: JSON.parse(String(r.plan)) as Plan,
     approvals: r.approvals === null ? null : (JSON.parse(String(r.approvals)) as Approvals),
     error: r.error === null ? null : String(r.error),
     outputs: JSON.parse(String(r.outputs)) as Record<string, unknown>,
-    createdAt: String(r.created_at), startedAt: nullable(r.started_at), endedAt: nullable(r.ended_at),
+    createdAt: String(r.created_at),
+    startedAt: nullable(r.started_at),
+    endedAt: nullable(r.ended_at),
   };
 }
 
 function toStep(r: Row): StepRecord {
   return {
-    runId: String(r.run_id), idx: Number(r.idx), id: String(r.id), kind: String(r.kind) as StepKind, summary: String(r.summary),
-    params: JSON.parse(String(r.params)) as Record<string, unknown>, status: String(r.status) as StepStatus,
-    attempts: Number(r.attempts), startedAt: nullable(r.started_at), endedAt: nullable(r.ended_at),
-    error: nullable(r.error), receiptIds: JSON.parse(String(r.receipt_ids)) as string[],
+    runId: String(r.run_id),
+    idx: Number(r.idx),
+    id: String(r.id),
+    kind: String(r.kind) as StepKind,
+    summary: String(r.summary),
+    params: JSON.parse(String(r.params)) as Record<string, unknown>,
+    status: String(r.status) as StepStatus,
+    attempts: Number(r.attempts),
+    startedAt: nullable(r.started_at),
+    endedAt: nullable(r.ended_at),
+    error: nullable(r.error),
+    receiptIds: JSON.parse(String(r.receipt_ids)) as string[],
     state: JSON.parse(String(r.state)) as Record<string, unknown>,
   };
 }

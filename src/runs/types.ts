@@ -65,4 +65,3 @@ export interface Commit {
   receipts?: { stepId: string; receipt: Receipt }[];
   audit?: AuditInput[];
 }
-

@@ -15,8 +15,13 @@ export interface PushedCommit {
 function reposForService(world: World, service: string): string[] {
   const byName = listRepos(world).filter((r) => r.endsWith(`/${service}`));
   if (byName.length > 0) return byName;
-  const ids = listProjects(world).flatMap((p) => listServices(world, p.id)).filter((s) => s.name === service).map((s) => s.id);
-  const repos = listInstances(world).filter((i) => ids.includes(i.serviceId)).map((i) => i.settings.source?.repo ?? null);
+  const ids = listProjects(world)
+    .flatMap((p) => listServices(world, p.id))
+    .filter((s) => s.name === service)
+    .map((s) => s.id);
+  const repos = listInstances(world)
+    .filter((i) => ids.includes(i.serviceId))
+    .map((i) => i.settings.source?.repo ?? null);
   return [...new Set(repos.filter((r): r is string => r !== null))];
 }
 
@@ -24,7 +29,11 @@ function reposForService(world: World, service: string): string[] {
 export function addCommits(world: World, input: AddCommitInput): SandboxResult<PushedCommit[]> {
   const repos = input.service ? reposForService(world, input.service) : listRepos(world);
   if (repos.length === 0) {
-    return { ok: false, code: "not_found", message: input.service ? `No repository for service ${input.service}` : "The world has no repositories yet" };
+    return {
+      ok: false,
+      code: "not_found",
+      message: input.service ? `No repository for service ${input.service}` : "The world has no repositories yet",
+    };
   }
   const pushed = repos.map((repo) => {
     const message = input.message ?? `v${commitCount(world, repo) + 1}`;

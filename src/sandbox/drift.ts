@@ -9,19 +9,25 @@ import { getInstance, updateInstanceSettings } from "./world/entities";
 import type { World } from "./world/store";
 import { deleteVariable, upsertVariables } from "./world/variables";
 
-export const driftSchema = z.object({
-  env: z.string().min(1),
-  service: z.string().min(1),
-  replicas: z.number().int().min(0).max(50).optional(),
-  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().nullable()).optional(),
-}).strict();
+export const driftSchema = z
+  .object({
+    env: z.string().min(1),
+    service: z.string().min(1),
+    replicas: z.number().int().min(0).max(50).optional(),
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().nullable()).optional(),
+  })
+  .strict();
 export type DriftInput = z.infer<typeof driftSchema>;
 
 /** Applies one out-of-band change; the instance and variables are what Railway's API then reports. */
-export function applyDrift(world: World, input: DriftInput): SandboxResult<{ env: string; service: string; replicas: number | null; variables: string[] }> {
+export function applyDrift(
+  world: World,
+  input: DriftInput,
+): SandboxResult<{ env: string; service: string; replicas: number | null; variables: string[] }> {
   const found = findServiceIn(world, input.env, input.service);
   const instance = found && getInstance(world, found.service.id, found.env.id);
-  if (!found || !instance) return { ok: false, code: "not_found", message: `no service ${input.service} in ${input.env}` };
+  if (!found || !instance)
+    return { ok: false, code: "not_found", message: `no service ${input.service} in ${input.env}` };
   if (input.replicas !== undefined) updateInstanceSettings(world, instance, { numReplicas: input.replicas });
   const changed: string[] = [];
   for (const [name, value] of Object.entries(input.variables ?? {})) {
@@ -30,5 +36,13 @@ export function applyDrift(world: World, input: DriftInput): SandboxResult<{ env
     } else changed.push(...upsertVariables(world, found.env.id, found.service.id, { [name]: value }));
   }
   const after = getInstance(world, found.service.id, found.env.id);
-  return { ok: true, value: { env: found.env.name, service: found.service.name, replicas: after?.settings.numReplicas ?? null, variables: changed } };
+  return {
+    ok: true,
+    value: {
+      env: found.env.name,
+      service: found.service.name,
+      replicas: after?.settings.numReplicas ?? null,
+      variables: changed,
+    },
+  };
 }

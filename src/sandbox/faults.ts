@@ -11,8 +11,11 @@ function toStored(row: FaultRow): StoredFault {
 /** Stores a validated fault. */
 export function addFault(world: World, fault: SandboxFault): StoredFault {
   const row: FaultRow = {
-    id: newId(), seq: world.nextSeq("fault"), spec: JSON.stringify(fault),
-    remaining: fault.count ?? null, created_at: world.now(),
+    id: newId(),
+    seq: world.nextSeq("fault"),
+    spec: JSON.stringify(fault),
+    remaining: fault.count ?? null,
+    created_at: world.now(),
   };
   world.run("INSERT INTO faults VALUES (?, ?, ?, ?, ?)", row.id, row.seq, row.spec, row.remaining, row.created_at);
   return toStored(row);
@@ -49,14 +52,25 @@ export function serviceMatches(faultService: string, serviceName: string): boole
 // REST paths carry ids the test cannot know in advance, so `*` matches any one path segment.
 function operationMatches(pattern: string, operation: string): boolean {
   if (!pattern.includes("*")) return pattern === operation;
-  const regex = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]+");
+  const regex = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^/]+");
   return new RegExp(`^${regex}$`).test(operation);
 }
 
 /** The oldest provider fault for `provider`, counted as hit; null when the provider is healthy. */
-export function takeProviderFault(world: World, provider: FaultProvider, operation = ""): (ProviderFault & StoredFault) | null {
+export function takeProviderFault(
+  world: World,
+  provider: FaultProvider,
+  operation = "",
+): (ProviderFault & StoredFault) | null {
   for (const fault of listFaults(world)) {
-    if (fault.kind === "provider" && fault.provider === provider && (!fault.operation || operationMatches(fault.operation, operation))) {
+    if (
+      fault.kind === "provider" &&
+      fault.provider === provider &&
+      (!fault.operation || operationMatches(fault.operation, operation))
+    ) {
       consume(world, fault);
       return fault;
     }
@@ -69,7 +83,12 @@ export function takeProviderFault(world: World, provider: FaultProvider, operati
  * Decided when the deployment is created, so `count` means "this many deployments".
  * A migration fault only hits deployments that run a pre-deploy command.
  */
-export function takeDeployFault(world: World, envName: string, serviceName: string, hasPreDeploy: boolean): DeployFault["fail"] | null {
+export function takeDeployFault(
+  world: World,
+  envName: string,
+  serviceName: string,
+  hasPreDeploy: boolean,
+): DeployFault["fail"] | null {
   for (const fault of listFaults(world)) {
     if (fault.kind !== "deploy") continue;
     if (envNameOf(fault.env) !== envName || !serviceMatches(fault.service, serviceName)) continue;
@@ -83,7 +102,11 @@ export function takeDeployFault(world: World, envName: string, serviceName: stri
 /** Whether a crash fault currently targets this service (a restart cannot cure a crash that is still injected). */
 export function hasCrashFault(world: World, envName: string, serviceName: string): boolean {
   return listFaults(world).some(
-    (f) => f.kind === "deploy" && f.fail === "crash" && envNameOf(f.env) === envName && serviceMatches(f.service, serviceName),
+    (f) =>
+      f.kind === "deploy" &&
+      f.fail === "crash" &&
+      envNameOf(f.env) === envName &&
+      serviceMatches(f.service, serviceName),
   );
 }
 

@@ -21,15 +21,26 @@ function commitBody(world: World, repo: string, c: RepoCommit) {
     sha: c.sha,
     node_id: `C_${btoa(c.sha).slice(0, 20)}`,
     commit: {
-      author: person, committer: person, message: c.message,
+      author: person,
+      committer: person,
+      message: c.message,
       tree: { sha: c.sha.split("").reverse().join(""), url: `${api}/git/trees/${c.sha}` },
-      url: `${api}/git/commits/${c.sha}`, comment_count: 0,
+      url: `${api}/git/commits/${c.sha}`,
+      comment_count: 0,
     },
     url: `${api}/commits/${c.sha}`,
     html_url: `https://github.com/${repo}/commit/${c.sha}`,
     author: null,
     committer: null,
-    parents: parent ? [{ sha: parent.sha, url: `${api}/commits/${parent.sha}`, html_url: `https://github.com/${repo}/commit/${parent.sha}` }] : [],
+    parents: parent
+      ? [
+          {
+            sha: parent.sha,
+            url: `${api}/commits/${parent.sha}`,
+            html_url: `https://github.com/${repo}/commit/${parent.sha}`,
+          },
+        ]
+      : [],
   };
 }
 
@@ -42,11 +53,13 @@ function malformedRef(ref: string): boolean {
 export function handleGitHub(world: World, request: Request): Response {
   const url = new URL(request.url);
   const match = /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)$/.exec(url.pathname);
-  if (request.method !== "GET" || !match) return json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+  if (request.method !== "GET" || !match)
+    return json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
   const repo = `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`;
   const ref = decodeURIComponent(match[3]);
   if (!repoExists(world, repo)) return json(404, { message: "Not Found", documentation_url: DOCS, status: "404" });
-  if (malformedRef(ref)) return json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "422" });
+  if (malformedRef(ref))
+    return json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "422" });
   const commit = resolveRef(world, repo, ref);
   if (!commit) return json(404, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "404" });
   return json(200, commitBody(world, repo, commit));

@@ -9,7 +9,13 @@ import { BASE_RPS, listGroupLevels } from "./traffic/shares";
 import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
 import {
-  listEnvironments, listInstances, listProjects, listServices, type EnvironmentRow, type InstanceSettings, type ServiceRow,
+  listEnvironments,
+  listInstances,
+  listProjects,
+  listServices,
+  type EnvironmentRow,
+  type InstanceSettings,
+  type ServiceRow,
 } from "./world/entities";
 import { listDeployments, statusOf } from "./world/deployments";
 import { listDomains } from "./world/domains";
@@ -24,14 +30,32 @@ export interface SandboxState {
   projects: { id: string; name: string; createdAt: string }[];
   environments: { id: string; projectId: string; name: string }[];
   services: { id: string; projectId: string; name: string; branch: string | null }[];
-  instances: { id: string; serviceId: string; service: string; environmentId: string; environment: string; settings: InstanceSettings }[];
+  instances: {
+    id: string;
+    serviceId: string;
+    service: string;
+    environmentId: string;
+    environment: string;
+    settings: InstanceSettings;
+  }[];
   deployments: {
-    id: string; service: string; environment: string; status: string; commitSha: string | null;
-    commitMessage: string | null; image: string | null; reason: string; createdAt: string; statusUpdatedAt: string;
+    id: string;
+    service: string;
+    environment: string;
+    status: string;
+    commitSha: string | null;
+    commitMessage: string | null;
+    image: string | null;
+    reason: string;
+    createdAt: string;
+    statusUpdatedAt: string;
   }[];
   variables: { environment: string; service: string | null; values: Record<string, string> }[];
   domains: { id: string; domain: string; service: string; environment: string; targetPort: number | null }[];
-  repos: { repo: string; commits: { sha: string; message: string; date: string; migrations: string[]; tags: string[] }[] }[];
+  repos: {
+    repo: string;
+    commits: { sha: string; message: string; date: string; migrations: string[]; tags: string[] }[];
+  }[];
   faults: StoredFault[];
   /** Services whose traffic level `POST /sandbox/traffic` set; the rest get the default. */
   traffic: { default: number; levels: { environment: string; service: string; rps: number }[] };
@@ -75,32 +99,76 @@ export function worldState(world: World): SandboxState {
     environments: envs.map((e) => ({ id: e.id, projectId: e.project_id, name: e.name })),
     services: services.map((s) => ({ id: s.id, projectId: s.project_id, name: s.name, branch: s.branch })),
     instances: instances.map((i) => ({
-      id: i.id, serviceId: i.serviceId, service: svcName.get(i.serviceId) ?? "", environmentId: i.environmentId,
-      environment: envName.get(i.environmentId) ?? "", settings: i.settings,
+      id: i.id,
+      serviceId: i.serviceId,
+      service: svcName.get(i.serviceId) ?? "",
+      environmentId: i.environmentId,
+      environment: envName.get(i.environmentId) ?? "",
+      settings: i.settings,
     })),
     deployments: listDeployments(world).map((d) => ({
-      id: d.id, service: svcName.get(d.serviceId) ?? "", environment: envName.get(d.environmentId) ?? "", status: statusOf(d.phase),
-      commitSha: d.commitSha, commitMessage: d.meta.commitMessage ?? null, image: d.image, reason: d.meta.reason,
-      createdAt: iso(d.createdAt), statusUpdatedAt: iso(d.statusUpdatedAt),
+      id: d.id,
+      service: svcName.get(d.serviceId) ?? "",
+      environment: envName.get(d.environmentId) ?? "",
+      status: statusOf(d.phase),
+      commitSha: d.commitSha,
+      commitMessage: d.meta.commitMessage ?? null,
+      image: d.image,
+      reason: d.meta.reason,
+      createdAt: iso(d.createdAt),
+      statusUpdatedAt: iso(d.statusUpdatedAt),
     })),
     variables: envs.flatMap((e) => [
       { environment: e.name, service: null, values: masked(getVariables(world, e.id, SHARED)) },
-      ...instances.filter((i) => i.environmentId === e.id).map((i) => ({
-        environment: e.name, service: svcName.get(i.serviceId) ?? null, values: masked(getVariables(world, e.id, i.serviceId)),
-      })),
+      ...instances
+        .filter((i) => i.environmentId === e.id)
+        .map((i) => ({
+          environment: e.name,
+          service: svcName.get(i.serviceId) ?? null,
+          values: masked(getVariables(world, e.id, i.serviceId)),
+        })),
     ]),
     domains: listDomains(world).map((d) => ({
-      id: d.id, domain: d.domain, service: svcName.get(d.service_id) ?? "", environment: envName.get(d.environment_id) ?? "", targetPort: d.target_port,
+      id: d.id,
+      domain: d.domain,
+      service: svcName.get(d.service_id) ?? "",
+      environment: envName.get(d.environment_id) ?? "",
+      targetPort: d.target_port,
     })),
     repos: listRepos(world).map((repo) => {
       const tags = tagsBySha(world, repo);
-      return { repo, commits: listCommits(world, repo).map((c) => ({ sha: c.sha, message: c.message, date: c.date, migrations: c.migrations, tags: tags.get(c.sha) ?? [] })) };
+      return {
+        repo,
+        commits: listCommits(world, repo).map((c) => ({
+          sha: c.sha,
+          message: c.message,
+          date: c.date,
+          migrations: c.migrations,
+          tags: tags.get(c.sha) ?? [],
+        })),
+      };
     }),
     faults: listFaults(world),
-    traffic: { default: BASE_RPS, levels: listGroupLevels(world).map((l) => ({ environment: envName.get(l.environmentId) ?? l.environmentId, service: l.group, rps: l.rps })) },
+    traffic: {
+      default: BASE_RPS,
+      levels: listGroupLevels(world).map((l) => ({
+        environment: envName.get(l.environmentId) ?? l.environmentId,
+        service: l.group,
+        rps: l.rps,
+      })),
+    },
     migrations: envs.map((e) => ({ environment: e.name, applied: appliedMigrations(world, e.id) })),
-    tokens: world.rows<{ fingerprint: string; kind: string; first_seen: number; last_seen: number; uses: number }>("SELECT * FROM tokens")
-      .map((t) => ({ fingerprint: t.fingerprint, kind: t.kind, firstSeen: iso(t.first_seen), lastSeen: iso(t.last_seen), uses: t.uses })),
+    tokens: world
+      .rows<{ fingerprint: string; kind: string; first_seen: number; last_seen: number; uses: number }>(
+        "SELECT * FROM tokens",
+      )
+      .map((t) => ({
+        fingerprint: t.fingerprint,
+        kind: t.kind,
+        firstSeen: iso(t.first_seen),
+        lastSeen: iso(t.last_seen),
+        uses: t.uses,
+      })),
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
     cloudflare: cloudflareState(world),
     stripe: { webhookEndpoints: stripeState(world) },
@@ -114,7 +182,11 @@ export function worldState(world: World): SandboxState {
  * The service named `serviceName` in the environment named `envName` (`<slug>:<name>` accepted), or null.
  * Projects are searched oldest first, so the seeded Invoice Perfect wins a name clash.
  */
-export function findServiceIn(world: World, envName: string, serviceName: string): { env: EnvironmentRow; service: ServiceRow } | null {
+export function findServiceIn(
+  world: World,
+  envName: string,
+  serviceName: string,
+): { env: EnvironmentRow; service: ServiceRow } | null {
   const name = envNameOf(envName);
   for (const project of listProjects(world)) {
     const env = listEnvironments(world, project.id).find((e) => e.name === name);
@@ -136,6 +208,10 @@ export function deploymentsOf(world: World, envName: string, serviceName: string
   if (!found) return [];
   const { env, service } = found;
   return listDeployments(world, { serviceId: service.id, environmentId: env.id }).map((d) => ({
-    id: d.id, status: statusOf(d.phase), commitSha: d.commitSha, commitMessage: d.meta.commitMessage ?? null, createdAt: iso(d.createdAt),
+    id: d.id,
+    status: statusOf(d.phase),
+    commitSha: d.commitSha,
+    commitMessage: d.meta.commitMessage ?? null,
+    createdAt: iso(d.createdAt),
   }));
 }

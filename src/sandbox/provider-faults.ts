@@ -9,11 +9,23 @@ function json(status: number, body: object, headers: Record<string, string>): Re
 }
 
 const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
-  railway: { 429: "Rate limit exceeded. Please try again later.", 500: "Internal Server Error", 503: "Service Unavailable" },
+  railway: {
+    429: "Rate limit exceeded. Please try again later.",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+  },
   github: { 429: "API rate limit exceeded.", 500: "Internal Server Error", 503: "Service Unavailable" },
-  cloudflare: { 429: "Please wait and consider throttling your request speed", 500: "Internal Server Error", 503: "Service Unavailable" },
+  cloudflare: {
+    429: "Please wait and consider throttling your request speed",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+  },
   twilio: { 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" },
-  stripe: { 429: "Too many requests hit the API too quickly.", 500: "An unknown error occurred", 503: "Service Unavailable" },
+  stripe: {
+    429: "Too many requests hit the API too quickly.",
+    500: "An unknown error occurred",
+    503: "Service Unavailable",
+  },
   sendgrid: { 429: "too many requests", 500: "internal server error", 503: "service unavailable" },
 };
 
@@ -23,7 +35,9 @@ function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
     case "railway":
       return { errors: [{ message }] };
     case "github":
-      return status === 429 ? { message, documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" } : { message };
+      return status === 429
+        ? { message, documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" }
+        : { message };
     case "cloudflare":
       // 971 is Cloudflare's throttling code; server-side failures carry a generic 1000-range code.
       return { success: false, errors: [{ code: status === 429 ? 971 : 1000, message }], messages: [], result: null };
@@ -32,7 +46,13 @@ function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
       return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
     }
     case "stripe":
-      return { error: { type: status === 429 ? "invalid_request_error" : "api_error", code: status === 429 ? "rate_limit" : undefined, message } };
+      return {
+        error: {
+          type: status === 429 ? "invalid_request_error" : "api_error",
+          code: status === 429 ? "rate_limit" : undefined,
+          message,
+        },
+      };
     case "sendgrid":
       return { errors: [{ field: null, message }] };
   }
@@ -44,9 +64,15 @@ export function faultResponse(provider: FaultableProvider, fault: ProviderFault)
   const headers: Record<string, string> = { "x-sandbox-fault": String(fault.status) };
   if (status === 429) {
     Object.assign(headers, { "retry-after": String(fault.retryAfterSeconds ?? 1) });
-    Object.assign(headers, provider === "cloudflare" ? { "x-ratelimit-remaining": "0", "x-ratelimit-limit": "1200" } : { "x-ratelimit-remaining": "0" });
+    Object.assign(
+      headers,
+      provider === "cloudflare"
+        ? { "x-ratelimit-remaining": "0", "x-ratelimit-limit": "1200" }
+        : { "x-ratelimit-remaining": "0" },
+    );
     // SendGrid says when the window resets instead of Retry-After (sendgrid.md).
-    if (provider === "sendgrid") headers["x-ratelimit-reset"] = String(Math.floor(Date.now() / 1000) + (fault.retryAfterSeconds ?? 1));
+    if (provider === "sendgrid")
+      headers["x-ratelimit-reset"] = String(Math.floor(Date.now() / 1000) + (fault.retryAfterSeconds ?? 1));
   }
   return json(status, body(provider, status), headers);
 }
@@ -57,5 +83,8 @@ export function faultResponse(provider: FaultableProvider, fault: ProviderFault)
  * timeout after the write happened — the classic ambiguous write it must reconcile by reading back.
  */
 export function timeoutResponse(): Response {
-  return new Response("upstream request timeout", { status: 504, headers: { "content-type": "text/plain", "x-sandbox-fault": "timeout" } });
+  return new Response("upstream request timeout", {
+    status: 504,
+    headers: { "content-type": "text/plain", "x-sandbox-fault": "timeout" },
+  });
 }

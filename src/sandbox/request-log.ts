@@ -10,7 +10,15 @@ export const MASK = "••••";
 const SECRET_HEADERS = new Set(["authorization", "project-access-token", "cookie", "x-api-key"]);
 
 type RequestRow = {
-  seq: number; provider: string; method: string; host: string; path: string; headers: string; body: string | null; status: number; at: number;
+  seq: number;
+  provider: string;
+  method: string;
+  host: string;
+  path: string;
+  headers: string;
+  body: string | null;
+  status: number;
+  at: number;
 };
 
 /** Headers as a plain object with credentials replaced by "[redacted]". */
@@ -46,12 +54,21 @@ export function maskVariableValues(value: JsonValue | undefined): JsonValue {
 }
 
 /** Appends one request and trims the log to its last REQUEST_LOG_SIZE entries. */
-export function recordRequest(world: World, entry: Omit<RecordedRequest, "at" | "body"> & { body: JsonValue; at?: number }): void {
+export function recordRequest(
+  world: World,
+  entry: Omit<RecordedRequest, "at" | "body"> & { body: JsonValue; at?: number },
+): void {
   const at = entry.at ?? world.now();
   world.run(
     "INSERT INTO requests (provider, method, host, path, headers, body, status, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    entry.provider, entry.method, entry.host, entry.path, JSON.stringify(entry.headers),
-    entry.body === null ? null : JSON.stringify(entry.body), entry.status, at,
+    entry.provider,
+    entry.method,
+    entry.host,
+    entry.path,
+    JSON.stringify(entry.headers),
+    entry.body === null ? null : JSON.stringify(entry.body),
+    entry.status,
+    at,
   );
   world.run("DELETE FROM requests WHERE seq <= (SELECT MAX(seq) FROM requests) - ?", REQUEST_LOG_SIZE);
 }
@@ -61,11 +78,17 @@ export function listRequests(world: World, query: RequestsQuery = {}): RecordedR
   return world
     .rows<RequestRow>(
       "SELECT * FROM requests WHERE (?1 IS NULL OR provider = ?1) ORDER BY seq DESC LIMIT ?2",
-      query.provider ?? null, query.limit ?? 100,
+      query.provider ?? null,
+      query.limit ?? 100,
     )
     .map((r) => ({
-      provider: r.provider as RecordedProvider, method: r.method, host: r.host, path: r.path,
-      headers: parseJson<Record<string, string>>(r.headers), body: r.body === null ? null : parseJson<RpcJson>(r.body),
-      status: r.status, at: iso(r.at),
+      provider: r.provider as RecordedProvider,
+      method: r.method,
+      host: r.host,
+      path: r.path,
+      headers: parseJson<Record<string, string>>(r.headers),
+      body: r.body === null ? null : parseJson<RpcJson>(r.body),
+      status: r.status,
+      at: iso(r.at),
     }));
 }

@@ -62,7 +62,10 @@ export class SandboxRouter {
     const url = new URL(request.url);
     const provider = providerOfHost(url.hostname);
     // Decoded by hand: workerd warns on .text() of a form-encoded body, though UTF-8 is what Twilio sends.
-    const text = request.method === "GET" || request.method === "HEAD" ? "" : new TextDecoder().decode(await request.arrayBuffer());
+    const text =
+      request.method === "GET" || request.method === "HEAD"
+        ? ""
+        : new TextDecoder().decode(await request.arrayBuffer());
     // Real apps attached to services (ops/external.ts) answer before the synchronous part below.
     await runExternalPreDeploys(world, this.fetchExternal);
     advanceDeployments(world);
@@ -70,7 +73,12 @@ export class SandboxRouter {
     let response: Response;
     let logBody: JsonValue = parseLogBody(text, request.headers.get("content-type"));
     if (provider === "unknown") {
-      response = json(502, { error: { code: "sandbox_unknown_host", message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.` } });
+      response = json(502, {
+        error: {
+          code: "sandbox_unknown_host",
+          message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.`,
+        },
+      });
     } else if (forwarded) {
       response = forwarded;
     } else if (provider === "app") {
@@ -88,13 +96,23 @@ export class SandboxRouter {
       if (fault?.status === "timeout") response = timeoutResponse();
     }
     recordRequest(world, {
-      provider, method: request.method, host: url.hostname, path: url.pathname + url.search,
-      headers: redactHeaders(request.headers), body: logBody, status: response.status,
+      provider,
+      method: request.method,
+      host: url.hostname,
+      path: url.pathname + url.search,
+      headers: redactHeaders(request.headers),
+      body: logBody,
+      status: response.status,
     });
     return response;
   }
 
-  #serve(provider: FaultableProvider, world: World, request: Request, text: string): { response: Response; logBody?: JsonValue } {
+  #serve(
+    provider: FaultableProvider,
+    world: World,
+    request: Request,
+    text: string,
+  ): { response: Response; logBody?: JsonValue } {
     switch (provider) {
       case "railway":
         return this.railway.handle(world, request, text);
@@ -114,6 +132,13 @@ export class SandboxRouter {
 
 /** What a provider fault's `operation` matches: Railway's operationName, else "METHOD /path". */
 function operationOf(provider: RecordedProvider, method: string, path: string, body: JsonValue): string {
-  if (provider === "railway" && body && typeof body === "object" && !Array.isArray(body) && typeof body.operationName === "string") return body.operationName;
+  if (
+    provider === "railway" &&
+    body &&
+    typeof body === "object" &&
+    !Array.isArray(body) &&
+    typeof body.operationName === "string"
+  )
+    return body.operationName;
   return `${method} ${path}`;
 }

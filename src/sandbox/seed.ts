@@ -4,7 +4,13 @@
  */
 import { seedCloudflare } from "./cloudflare/zones";
 import type { SandboxSeed, SeedAppService, SeedEnvName } from "./types";
-import { createEnvironment, createProject, createServiceRow, ensureInstance, type InstanceSettings } from "./world/entities";
+import {
+  createEnvironment,
+  createProject,
+  createServiceRow,
+  ensureInstance,
+  type InstanceSettings,
+} from "./world/entities";
 import { createDeployment } from "./world/deployments";
 import { createServiceDomain } from "./world/domains";
 import { advanceDeployments } from "./world/lifecycle";
@@ -20,15 +26,31 @@ const APP_SERVICES: readonly SeedAppService[] = ["api", "web", "cron"];
 const ENVS: readonly SeedEnvName[] = ["staging", "production"];
 
 /** What each app service looks like on Railway before Infra Chat touches it. */
-const APPS: Record<SeedAppService, { settings: InstanceSettings; variables: Record<string, string>; port: number | null; migrations: [string[], string[]] }> = {
+const APPS: Record<
+  SeedAppService,
+  {
+    settings: InstanceSettings;
+    variables: Record<string, string>;
+    port: number | null;
+    migrations: [string[], string[]];
+  }
+> = {
   api: {
     settings: { startCommand: "node dist/server.js", healthcheckPath: "/health" },
     variables: { PORT: "3000", DATABASE_URL: "${{Postgres.DATABASE_URL}}" },
     port: 3000,
-    migrations: [["20260101000000-create-users", "20260115000000-create-invoices"], ["20261101000000-add-timezone-to-users"]],
+    migrations: [
+      ["20260101000000-create-users", "20260115000000-create-invoices"],
+      ["20261101000000-add-timezone-to-users"],
+    ],
   },
   web: { settings: { healthcheckPath: "/" }, variables: { PORT: "3001" }, port: 3001, migrations: [[], []] },
-  cron: { settings: { cronSchedule: "0 6 * * *" }, variables: { DATABASE_URL: "${{Postgres.DATABASE_URL}}" }, port: null, migrations: [[], []] },
+  cron: {
+    settings: { cronSchedule: "0 6 * * *" },
+    variables: { DATABASE_URL: "${{Postgres.DATABASE_URL}}" },
+    port: null,
+    migrations: [[], []],
+  },
 };
 
 // The same expansion the postgres template performs, so seeded and template-made databases look alike.
@@ -56,7 +78,10 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
 
   const now = world.now();
   const project = createProject(world, "Invoice Perfect", "Invoices that are perfect");
-  const envs = { production: createEnvironment(world, project.id, "production"), staging: createEnvironment(world, project.id, "staging") };
+  const envs = {
+    production: createEnvironment(world, project.id, "production"),
+    staging: createEnvironment(world, project.id, "staging"),
+  };
 
   const commits = {} as Record<SeedAppService, { v1: RepoCommit; v2: RepoCommit }>;
   for (const name of APP_SERVICES) {
@@ -69,27 +94,53 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
   }
 
   const services = {} as Record<SeedAppService | "Postgres", string>;
-  const postgres = createServiceRow(world, project.id, "Postgres", null, "https://devicons.railway.app/i/postgresql.svg", TEMPLATES[0]?.id ?? null);
+  const postgres = createServiceRow(
+    world,
+    project.id,
+    "Postgres",
+    null,
+    "https://devicons.railway.app/i/postgresql.svg",
+    TEMPLATES[0]?.id ?? null,
+  );
   services.Postgres = postgres.id;
   for (const name of APP_SERVICES) services[name] = createServiceRow(world, project.id, name, "main").id;
 
   const live = { staging: {}, production: {} } as SandboxSeed["live"];
   for (const envName of ENVS) {
     const env = envs[envName];
-    const pgInstance = ensureInstance(world, postgres.id, env.id, { source: { image: "ghcr.io/railwayapp-templates/postgres-ssl:17" }, numReplicas: 1 });
+    const pgInstance = ensureInstance(world, postgres.id, env.id, {
+      source: { image: "ghcr.io/railwayapp-templates/postgres-ssl:17" },
+      numReplicas: 1,
+    });
     upsertVariables(world, env.id, postgres.id, postgresVariables());
-    createDeployment(world, { instance: pgInstance, commit: null, image: "ghcr.io/railwayapp-templates/postgres-ssl:17", reason: "template", at: now - 47 * HOUR });
+    createDeployment(world, {
+      instance: pgInstance,
+      commit: null,
+      image: "ghcr.io/railwayapp-templates/postgres-ssl:17",
+      reason: "template",
+      at: now - 47 * HOUR,
+    });
     for (const name of APP_SERVICES) {
       const app = APPS[name];
       // Production serves api and web from two replicas, as Invoice Perfect's desired state says: a fresh
       // world must not look drifted the moment monitoring starts.
       const numReplicas = envName === "production" && name !== "cron" ? 2 : 1;
-      const instance = ensureInstance(world, services[name], env.id, { source: { repo: `invoice-perfect/${name}`, image: null }, numReplicas, ...app.settings });
+      const instance = ensureInstance(world, services[name], env.id, {
+        source: { repo: `invoice-perfect/${name}`, image: null },
+        numReplicas,
+        ...app.settings,
+      });
       upsertVariables(world, env.id, services[name], app.variables);
       if (app.port !== null) createServiceDomain(world, services[name], env.id, app.port);
       const v1 = commits[name].v1;
       // Created in the past so the lifecycle plays out (logs included) and is SUCCESS at any time scale.
-      const deployment = createDeployment(world, { instance, commit: { ...v1, branch: "main" }, image: null, reason: "deploy", at: now - 46 * HOUR });
+      const deployment = createDeployment(world, {
+        instance,
+        commit: { ...v1, branch: "main" },
+        image: null,
+        reason: "deploy",
+        at: now - 46 * HOUR,
+      });
       live[envName][name] = { commitSha: v1.sha, deploymentId: deployment.id };
     }
     recordMigrations(world, env.id, APPS.api.migrations[0], now - 46 * HOUR, null);

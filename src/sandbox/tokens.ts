@@ -14,6 +14,9 @@ export function recordToken(world: World, kind: string, token: string): void {
   world.run(
     `INSERT INTO tokens VALUES (?, ?, ?, ?, 1)
      ON CONFLICT(fingerprint) DO UPDATE SET last_seen = excluded.last_seen, uses = uses + 1`,
-    fingerprint(token), kind, now, now,
+    fingerprint(token),
+    kind,
+    now,
+    now,
   );
 }

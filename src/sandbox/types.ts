@@ -75,7 +75,11 @@ export const appFaultSchema = z.object({
 });
 
 /** Any fault `POST /sandbox/faults` accepts (API.md "Sandbox"). */
-export const sandboxFaultSchema = z.discriminatedUnion("kind", [providerFaultSchema, deployFaultSchema, appFaultSchema]);
+export const sandboxFaultSchema = z.discriminatedUnion("kind", [
+  providerFaultSchema,
+  deployFaultSchema,
+  appFaultSchema,
+]);
 
 export type ProviderFault = z.infer<typeof providerFaultSchema>;
 export type DeployFault = z.infer<typeof deployFaultSchema>;
@@ -87,7 +91,15 @@ export type FaultProvider = ProviderFault["provider"];
 export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
 
 /** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
-export type RecordedProvider = "railway" | "github" | "cloudflare" | "twilio" | "stripe" | "sendgrid" | "app" | "unknown";
+export type RecordedProvider =
+  | "railway"
+  | "github"
+  | "cloudflare"
+  | "twilio"
+  | "stripe"
+  | "sendgrid"
+  | "app"
+  | "unknown";
 
 /** One request the sandbox received, as `GET /sandbox/requests` shows it. */
 export interface RecordedRequest {
@@ -137,7 +149,9 @@ export interface DeploymentSummary {
 }
 
 /** Expected failures cross DO RPC as data (STYLE.md habit 4). */
-export type SandboxResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string; details?: ValidationIssue[] };
+export type SandboxResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: string; message: string; details?: ValidationIssue[] };
 
 /** A zod issue flattened for RPC (paths as strings, no symbols). */
 export interface ValidationIssue {

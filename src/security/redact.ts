@@ -29,7 +29,8 @@ export function redactDeep<T>(value: T, redact: Redact): T {
 }
 
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*)(?::([^\s/?#@]*))?@/gi;
-const SENSITIVE_QUERY = /([?&](?:access_token|token|api[_-]?key|apikey|key|password|passwd|pwd|secret|client_secret|sig|signature|auth)=)[^&#\s]*/gi;
+const SENSITIVE_QUERY =
+  /([?&](?:access_token|token|api[_-]?key|apikey|key|password|passwd|pwd|secret|client_secret|sig|signature|auth)=)[^&#\s]*/gi;
 
 /**
  * Hides credentials embedded in URLs — passwords in userinfo ("postgres://u:[redacted]@h"), a bare
@@ -39,7 +40,8 @@ const SENSITIVE_QUERY = /([?&](?:access_token|token|api[_-]?key|apikey|key|passw
 export function redactUrlCredentials(text: string): string {
   return text
     .replace(URL_USERINFO, (_match, scheme: string, user: string, password: string | undefined) =>
-      password === undefined ? `${scheme}${REDACTED}@` : `${scheme}${user}:${REDACTED}@`)
+      password === undefined ? `${scheme}${REDACTED}@` : `${scheme}${user}:${REDACTED}@`,
+    )
     .replace(SENSITIVE_QUERY, `$1${REDACTED}`);
 }
 
@@ -143,7 +145,12 @@ function walk(value: unknown, redact: Redact, seen: WeakMap<object, unknown>): u
   seen.set(value, copy);
   for (const [key, item] of Object.entries(value)) {
     // defineProperty, because assigning a "__proto__" key from parsed JSON would change the prototype.
-    Object.defineProperty(copy, key, { value: walk(item, redact, seen), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(copy, key, {
+      value: walk(item, redact, seen),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
 }

@@ -52,7 +52,11 @@ export function can(role: Role, action: Action): boolean {
 /** Throws AppError("forbidden") unless the role may perform the action. */
 export function requireRole(role: Role, action: Action): void {
   if (!can(role, action)) {
-    throw new AppError("forbidden", `role "${role}" may not ${action}`, { role, action, requiredRole: MINIMUM_ROLE[action] ?? null });
+    throw new AppError("forbidden", `role "${role}" may not ${action}`, {
+      role,
+      action,
+      requiredRole: MINIMUM_ROLE[action] ?? null,
+    });
   }
 }
 

@@ -30,7 +30,10 @@ export interface SecretBoxOptions {
 
 /** Why a secret could not be sealed or opened; messages never contain key material or plaintext. */
 export class SecretBoxError extends Error {
-  constructor(readonly reason: "bad_key" | "unknown_key_id" | "bad_aad" | "decrypt_failed", message: string) {
+  constructor(
+    readonly reason: "bad_key" | "unknown_key_id" | "bad_aad" | "decrypt_failed",
+    message: string,
+  ) {
     super(message);
     this.name = "SecretBoxError";
   }
@@ -46,7 +49,8 @@ export function createSecretBox(masterKeyB64: string, keyId: string, options: Se
   const rawKeys = new Map<string, Uint8Array>([[keyId, parseKey(masterKeyB64, keyId)]]);
   for (const [id, b64] of Object.entries(options.previous ?? {})) {
     if (id === keyId) {
-      if (b64 !== masterKeyB64) throw new SecretBoxError("bad_key", `key id "${id}" is both current and previous with different keys`);
+      if (b64 !== masterKeyB64)
+        throw new SecretBoxError("bad_key", `key id "${id}" is both current and previous with different keys`);
       continue;
     }
     rawKeys.set(id, parseKey(b64, id));
@@ -96,9 +100,16 @@ export function createSecretBox(masterKeyB64: string, keyId: string, options: Se
 
 function parseKey(b64: string, id: string): Uint8Array {
   const bytes = decodeBase64(b64.trim());
-  if (!bytes) throw new SecretBoxError("bad_key", `secret key "${id}" must be base64 of exactly ${KEY_BYTES} bytes (value is not valid base64)`);
+  if (!bytes)
+    throw new SecretBoxError(
+      "bad_key",
+      `secret key "${id}" must be base64 of exactly ${KEY_BYTES} bytes (value is not valid base64)`,
+    );
   if (bytes.length !== KEY_BYTES) {
-    throw new SecretBoxError("bad_key", `secret key "${id}" must be base64 of exactly ${KEY_BYTES} bytes (got ${bytes.length}); generate one with: openssl rand -base64 32`);
+    throw new SecretBoxError(
+      "bad_key",
+      `secret key "${id}" must be base64 of exactly ${KEY_BYTES} bytes (got ${bytes.length}); generate one with: openssl rand -base64 32`,
+    );
   }
   return bytes;
 }
@@ -110,5 +121,8 @@ function aadBytes(aad: string): Uint8Array {
 }
 
 function decryptFailed(keyId: string): SecretBoxError {
-  return new SecretBoxError("decrypt_failed", `secret could not be decrypted with key "${keyId}": wrong key, wrong location, or tampered data`);
+  return new SecretBoxError(
+    "decrypt_failed",
+    `secret could not be decrypted with key "${keyId}": wrong key, wrong location, or tampered data`,
+  );
 }

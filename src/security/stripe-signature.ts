@@ -10,7 +10,11 @@ import { constantTimeEqual, utf8 } from "./bytes";
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** Why a delivery was refused; the route logs it and answers 400 without echoing it to the caller. */
-export type StripeSignatureFailure = "missing_header" | "malformed_header" | "no_valid_signature" | "timestamp_out_of_tolerance";
+export type StripeSignatureFailure =
+  | "missing_header"
+  | "malformed_header"
+  | "no_valid_signature"
+  | "timestamp_out_of_tolerance";
 
 export type StripeSignatureResult = { ok: true; timestamp: number } | { ok: false; reason: StripeSignatureFailure };
 
@@ -29,8 +33,13 @@ export async function computeStripeSignature(secret: string, payload: string, ti
 }
 
 /** The Stripe-Signature header Stripe would send for this body at `timestamp` (for tests and the sandbox). */
-export async function computeStripeSignatureHeader(secret: string, payload: string, timestamp: number): Promise<string> {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError("Stripe signature timestamp must be whole Unix seconds");
+export async function computeStripeSignatureHeader(
+  secret: string,
+  payload: string,
+  timestamp: number,
+): Promise<string> {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new RangeError("Stripe signature timestamp must be whole Unix seconds");
   return `t=${timestamp},v1=${await computeStripeSignature(secret, payload, timestamp)}`;
 }
 
@@ -66,11 +75,15 @@ export function parseStripeSignatureHeader(header: string): StripeSignatureHeade
  * route's job: a valid delivery may legitimately arrive more than once.
  */
 export async function verifyStripeSignature(
-  secret: string, payload: string, header: string | null, nowSeconds: number,
+  secret: string,
+  payload: string,
+  header: string | null,
+  nowSeconds: number,
   toleranceSeconds: number = STRIPE_SIGNATURE_TOLERANCE_SECONDS,
 ): Promise<StripeSignatureResult> {
   // No "skip the age check" value: stripe-node's lower-level helper does that when no tolerance is passed.
-  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) throw new RangeError("Stripe signature tolerance must be >= 0 seconds");
+  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0)
+    throw new RangeError("Stripe signature tolerance must be >= 0 seconds");
   if (!Number.isFinite(nowSeconds)) throw new RangeError("nowSeconds must be a finite number");
   if (header === null || header.trim() === "") return { ok: false, reason: "missing_header" };
   const parsed = parseStripeSignatureHeader(header);
@@ -81,6 +94,7 @@ export async function verifyStripeSignature(
   // Every candidate is compared in full, so timing says neither which one matched nor how close a forgery came.
   for (const candidate of parsed.v1) matched = constantTimeEqual(utf8(candidate), expected) || matched;
   if (!matched) return { ok: false, reason: "no_valid_signature" };
-  if (Math.abs(nowSeconds - parsed.timestamp) > toleranceSeconds) return { ok: false, reason: "timestamp_out_of_tolerance" };
+  if (Math.abs(nowSeconds - parsed.timestamp) > toleranceSeconds)
+    return { ok: false, reason: "timestamp_out_of_tolerance" };
   return { ok: true, timestamp: parsed.timestamp };
 }

@@ -21,7 +21,10 @@ export async function computeTwilioSignature(authToken: string, url: string, par
  * default port added, because Twilio signs either form and twilio-node's validateRequest accepts both.
  */
 export async function verifyTwilioSignature(
-  authToken: string, url: string, params: TwilioParams, signatureHeader: string | null | undefined,
+  authToken: string,
+  url: string,
+  params: TwilioParams,
+  signatureHeader: string | null | undefined,
 ): Promise<boolean> {
   if (!authToken || !signatureHeader) return false;
   const received = utf8(signatureHeader.trim());

@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 const cli = (message: string, env: Record<string, string>) =>
-  run("node", ["src/cli/infra-chat.mjs", message], { env: { ...process.env, INFRA_CHAT_URL: worker.url, ...env }, timeout: 90_000 });
+  run("node", ["src/cli/infra-chat.mjs", message], {
+    env: { ...process.env, INFRA_CHAT_URL: worker.url, ...env },
+    timeout: 90_000,
+  });
 
 describe("infra-chat CLI", () => {
   it("deploys staging and streams the run's steps to success", async () => {
@@ -47,7 +50,10 @@ describe("infra-chat CLI", () => {
   }, 120_000);
 
   it("exits 2 with a clear message on a bad token", async () => {
-    const failed = await cli("status of staging", { INFRA_CHAT_TOKEN: "ic_wrong" }).then(() => null, (e: { code: number; stderr: string }) => e);
+    const failed = await cli("status of staging", { INFRA_CHAT_TOKEN: "ic_wrong" }).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failed?.code).toBe(2);
     expect(failed?.stderr).toMatch(/error 401/);
   }, 60_000);

@@ -9,17 +9,31 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { createCloudflareApi } from "../../src/providers/cloudflare/adapter";
-import type { CloudflareApi, CloudflareLoadBalancerInput, CloudflareMonitorInput } from "../../src/providers/cloudflare/api";
+import type {
+  CloudflareApi,
+  CloudflareLoadBalancerInput,
+  CloudflareMonitorInput,
+} from "../../src/providers/cloudflare/api";
 import { createCloudflareTrafficRouter } from "../../src/providers/cloudflare/traffic";
 
 const here = import.meta.url;
 const SPEC_ID = "cloudflare.openapi.json";
 
-interface Parameter { name: string; in: string }
-interface Operation { parameters?: (Parameter | { $ref: string })[]; requestBody?: { content?: Record<string, { schema?: object }> } }
-interface OpenApi { paths: Record<string, Record<string, Operation> & { parameters?: Parameter[] }> }
+interface Parameter {
+  name: string;
+  in: string;
+}
+interface Operation {
+  parameters?: (Parameter | { $ref: string })[];
+  requestBody?: { content?: Record<string, { schema?: object }> };
+}
+interface OpenApi {
+  paths: Record<string, Record<string, Operation> & { parameters?: Parameter[] }>;
+}
 
-const spec = JSON.parse(readFileSync(new URL("../fixtures/providers/cloudflare.openapi.json", here), "utf8")) as OpenApi;
+const spec = JSON.parse(
+  readFileSync(new URL("../fixtures/providers/cloudflare.openapi.json", here), "utf8"),
+) as OpenApi;
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(spec, SPEC_ID);
@@ -29,17 +43,28 @@ addFormats(queryAjv);
 queryAjv.addSchema(spec, SPEC_ID);
 
 /** A local JSON pointer ("#/paths/~1zones/get") into the spec. */
-const pointer = (...segments: string[]) => `#/${segments.map((s) => s.replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
+const pointer = (...segments: string[]) =>
+  `#/${segments.map((s) => s.replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
 /** The same pointer as an Ajv schema reference: a URI fragment, so "{" and "}" of path keys are percent-encoded. */
 const ajvRef = (local: string) => `${SPEC_ID}#${local.slice(1).split("/").map(encodeURIComponent).join("/")}`;
 
-interface SpecOperation { template: string; method: string; operation: Operation; pattern: RegExp }
+interface SpecOperation {
+  template: string;
+  method: string;
+  operation: Operation;
+  pattern: RegExp;
+}
 
 const OPERATIONS: SpecOperation[] = Object.entries(spec.paths).flatMap(([template, item]) =>
-  Object.entries(item).filter(([method]) => method !== "parameters").map(([method, operation]) => ({
-    template, method: method.toUpperCase(), operation: operation as Operation,
-    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
-  })));
+  Object.entries(item)
+    .filter(([method]) => method !== "parameters")
+    .map(([method, operation]) => ({
+      template,
+      method: method.toUpperCase(),
+      operation: operation as Operation,
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+    })),
+);
 
 function operationFor(method: string, path: string): SpecOperation | undefined {
   return OPERATIONS.find((o) => o.method === method && o.pattern.test(path));
@@ -47,16 +72,23 @@ function operationFor(method: string, path: string): SpecOperation | undefined {
 
 /** Walks a local JSON pointer ("#/components/parameters/x") through the spec. */
 function at(pointer: string): unknown {
-  return pointer.slice(2).split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
+  return pointer
+    .slice(2)
+    .split("/")
+    .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
     .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], spec);
 }
 
 /** Query parameters the operation declares (its own and its path's), each with an Ajv reference to its schema. */
 function queryParameters(op: SpecOperation): Map<string, string> {
   const declared = [
-    ...(spec.paths[op.template].parameters ?? []).map((p, i) => [p, pointer("paths", op.template, "parameters", String(i))] as const),
-    ...(op.operation.parameters ?? []).map((p, i) => [p, pointer("paths", op.template, op.method.toLowerCase(), "parameters", String(i))] as const),
-  ].map(([p, local]) => ("$ref" in p ? [at(p.$ref) as Parameter, p.$ref] as const : [p, local] as const));
+    ...(spec.paths[op.template].parameters ?? []).map(
+      (p, i) => [p, pointer("paths", op.template, "parameters", String(i))] as const,
+    ),
+    ...(op.operation.parameters ?? []).map(
+      (p, i) => [p, pointer("paths", op.template, op.method.toLowerCase(), "parameters", String(i))] as const,
+    ),
+  ].map(([p, local]) => ("$ref" in p ? ([at(p.$ref) as Parameter, p.$ref] as const) : ([p, local] as const)));
   return new Map(declared.filter(([p]) => p.in === "query").map(([p, local]) => [p.name, ajvRef(`${local}/schema`)]));
 }
 
@@ -91,16 +123,37 @@ function undeclaredFields(schema: unknown, value: unknown, path = ""): string[] 
   const s = deref(schema);
   if (Array.isArray(value)) return value.flatMap((item, i) => undeclaredFields(s.items, item, `${path}/${i}`));
   if (!isRecord(value)) return [];
-  const members = [s, ...["allOf", "anyOf", "oneOf"].flatMap((k) => (Array.isArray(s[k]) ? (s[k] as unknown[]).map(deref) : []))];
-  const properties = Object.assign({}, ...members.map((m) => (isRecord(m.properties) ? m.properties : {}))) as Record<string, unknown>;
+  const members = [
+    s,
+    ...["allOf", "anyOf", "oneOf"].flatMap((k) => (Array.isArray(s[k]) ? (s[k] as unknown[]).map(deref) : [])),
+  ];
+  const properties = Object.assign({}, ...members.map((m) => (isRecord(m.properties) ? m.properties : {}))) as Record<
+    string,
+    unknown
+  >;
   if (!members.some((m) => isRecord(m.properties))) return [];
-  return Object.entries(value).flatMap(([k, v]) => (k in properties ? undeclaredFields(properties[k], v, `${path}/${k}`) : [`${path}/${k}`]));
+  return Object.entries(value).flatMap(([k, v]) =>
+    k in properties ? undeclaredFields(properties[k], v, `${path}/${k}`) : [`${path}/${k}`],
+  );
 }
 
-interface Sent { method: string; path: string; query: URLSearchParams; body: Record<string, unknown> | undefined }
+interface Sent {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Record<string, unknown> | undefined;
+}
 
 const COLLECTIONS = new Set(["dns_records", "monitors", "pools", "load_balancers"]);
-const ANY_RESULT = { type: "CNAME", name: "x.example.com", content: "y.example.com", ttl: 1, origins: [], default_pools: [], fallback_pool: "p1" };
+const ANY_RESULT = {
+  type: "CNAME",
+  name: "x.example.com",
+  content: "y.example.com",
+  ttl: 1,
+  origins: [],
+  default_pools: [],
+  fallback_pool: "p1",
+};
 
 /** A recording fake Cloudflare with just enough state (created objects, merged PATCHes) for the router's flows. */
 function recordingCloudflare() {
@@ -132,9 +185,34 @@ function recordingCloudflare() {
   return { api: createCloudflareApi({ fetch, sleep: async () => {} }, { token: "test-token" }), sent };
 }
 
-const MONITOR = { type: "https", method: "GET", path: "/health", expected_codes: "200", header: { Host: ["a.up.railway.app"] }, description: "infra-chat x", interval: 60, timeout: 5, retries: 2, follow_redirects: false } satisfies CloudflareMonitorInput;
-const ORIGIN = { name: "api", address: "a.up.railway.app", weight: 1, enabled: true, header: { Host: ["a.up.railway.app"] } };
-const LB = { name: "api.example.com", default_pools: ["p1", "p2"], fallback_pool: "p1", proxied: true, steering_policy: "random", random_steering: { pool_weights: { p1: 0.9, p2: 0.1 }, default_weight: 1 }, description: "d" } satisfies CloudflareLoadBalancerInput;
+const MONITOR = {
+  type: "https",
+  method: "GET",
+  path: "/health",
+  expected_codes: "200",
+  header: { Host: ["a.up.railway.app"] },
+  description: "infra-chat x",
+  interval: 60,
+  timeout: 5,
+  retries: 2,
+  follow_redirects: false,
+} satisfies CloudflareMonitorInput;
+const ORIGIN = {
+  name: "api",
+  address: "a.up.railway.app",
+  weight: 1,
+  enabled: true,
+  header: { Host: ["a.up.railway.app"] },
+};
+const LB = {
+  name: "api.example.com",
+  default_pools: ["p1", "p2"],
+  fallback_pool: "p1",
+  proxied: true,
+  steering_policy: "random",
+  random_steering: { pool_weights: { p1: 0.9, p2: 0.1 }, default_weight: 1 },
+  description: "d",
+} satisfies CloudflareLoadBalancerInput;
 
 /** One entry per CloudflareApi method (the mapped type makes a missing method a compile error), optional fields filled in. */
 const EVERY_METHOD: { [M in keyof CloudflareApi]: (api: CloudflareApi) => Promise<unknown> } = {
@@ -142,27 +220,71 @@ const EVERY_METHOD: { [M in keyof CloudflareApi]: (api: CloudflareApi) => Promis
   listZones: (api) => api.listZones("example.com"),
   listDnsRecords: (api) => api.listDnsRecords("zone1", { type: "CNAME", name: "api.example.com" }),
   createDnsRecord: async (api) => {
-    await api.createDnsRecord("zone1", { type: "A", name: "a.example.com", content: "198.51.100.4", proxied: true, ttl: 1, tags: ["owner:infra-chat"] });
-    await api.createDnsRecord("zone1", { type: "AAAA", name: "a.example.com", content: "2001:db8::1", proxied: false, ttl: 300 });
+    await api.createDnsRecord("zone1", {
+      type: "A",
+      name: "a.example.com",
+      content: "198.51.100.4",
+      proxied: true,
+      ttl: 1,
+      tags: ["owner:infra-chat"],
+    });
+    await api.createDnsRecord("zone1", {
+      type: "AAAA",
+      name: "a.example.com",
+      content: "2001:db8::1",
+      proxied: false,
+      ttl: 300,
+    });
     await api.createDnsRecord("zone1", { type: "TXT", name: "_verify.example.com", content: "token=abc", ttl: 3600 });
-    return api.createDnsRecord("zone1", { type: "CNAME", name: "api.example.com", content: "a.up.railway.app", proxied: true, ttl: 1 });
+    return api.createDnsRecord("zone1", {
+      type: "CNAME",
+      name: "api.example.com",
+      content: "a.up.railway.app",
+      proxied: true,
+      ttl: 1,
+    });
   },
-  patchDnsRecord: (api) => api.patchDnsRecord("zone1", "rec1", { type: "CNAME", name: "api.example.com", content: "b.up.railway.app", proxied: true }),
+  patchDnsRecord: (api) =>
+    api.patchDnsRecord("zone1", "rec1", {
+      type: "CNAME",
+      name: "api.example.com",
+      content: "b.up.railway.app",
+      proxied: true,
+    }),
   deleteDnsRecord: (api) => api.deleteDnsRecord("zone1", "rec1"),
   listMonitors: (api) => api.listMonitors("acct1"),
   createMonitor: (api) => api.createMonitor("acct1", MONITOR),
   patchMonitor: (api) => api.patchMonitor("acct1", "mon1", { ...MONITOR, path: "/ready" }),
   listPools: (api) => api.listPools("acct1"),
-  createPool: (api) => api.createPool("acct1", { name: "api-stable", origins: [ORIGIN], monitor: "mon1", enabled: true, description: "d", minimum_origins: 1 }),
+  createPool: (api) =>
+    api.createPool("acct1", {
+      name: "api-stable",
+      origins: [ORIGIN],
+      monitor: "mon1",
+      enabled: true,
+      description: "d",
+      minimum_origins: 1,
+    }),
   getPool: (api) => api.getPool("acct1", "pool1"),
-  patchPool: (api) => api.patchPool("acct1", "pool1", { origins: [{ ...ORIGIN, weight: 0.5 }], monitor: "mon1", enabled: false }),
+  patchPool: (api) =>
+    api.patchPool("acct1", "pool1", { origins: [{ ...ORIGIN, weight: 0.5 }], monitor: "mon1", enabled: false }),
   listLoadBalancers: (api) => api.listLoadBalancers("zone1"),
   createLoadBalancer: (api) => api.createLoadBalancer("zone1", LB),
   getLoadBalancer: (api) => api.getLoadBalancer("zone1", "lb1"),
-  patchLoadBalancer: (api) => api.patchLoadBalancer("zone1", "lb1", { default_pools: ["p1"], random_steering: { pool_weights: { p1: 1, p2: 0 } } }),
+  patchLoadBalancer: (api) =>
+    api.patchLoadBalancer("zone1", "lb1", {
+      default_pools: ["p1"],
+      random_steering: { pool_weights: { p1: 1, p2: 0 } },
+    }),
 };
 
-const SPLIT = { hostname: "api.example.com", stableOrigin: "a.up.railway.app", canaryOrigin: "b.up.railway.app", healthPath: "/health", namePrefix: "shop-prod-api" };
+const SPLIT = {
+  hostname: "api.example.com",
+  stableOrigin: "a.up.railway.app",
+  canaryOrigin: "b.up.railway.app",
+  healthPath: "/health",
+  namePrefix: "shop-prod-api",
+};
 
 /** Every method, then the router's flows: create, repair after drift, every weight step, read-back. */
 async function recordEverything(): Promise<{ byMethod: Map<string, Sent[]>; all: Sent[] }> {
@@ -180,7 +302,9 @@ async function recordEverything(): Promise<{ byMethod: Map<string, Sent[]>; all:
     for (const percent of [0, 10, 50, 100, 0]) await router.setCanaryWeight(binding, percent);
     await router.canaryWeight(binding);
   });
-  await run("ensureSplit (repair)", () => router.ensureSplit({ ...SPLIT, canaryOrigin: "c.up.railway.app", healthPath: "/ready" }));
+  await run("ensureSplit (repair)", () =>
+    router.ensureSplit({ ...SPLIT, canaryOrigin: "c.up.railway.app", healthPath: "/ready" }),
+  );
   return { byMethod, all: sent };
 }
 
@@ -191,10 +315,14 @@ describe("what the Cloudflare adapter sends", () => {
     const router = [...(byMethod.get("ensureSplit (create)") ?? []), ...(byMethod.get("ensureSplit (repair)") ?? [])];
     const kinds = new Set(router.map((r) => `${r.method} ${operationFor(r.method, r.path)?.template}`));
     for (const expected of [
-      "POST /accounts/{account_id}/load_balancers/monitors", "PATCH /accounts/{account_id}/load_balancers/monitors/{monitor_id}",
-      "POST /accounts/{account_id}/load_balancers/pools", "PATCH /accounts/{account_id}/load_balancers/pools/{pool_id}",
-      "POST /zones/{zone_id}/load_balancers", "PATCH /zones/{zone_id}/load_balancers/{load_balancer_id}",
-    ]) expect(kinds, expected).toContain(expected);
+      "POST /accounts/{account_id}/load_balancers/monitors",
+      "PATCH /accounts/{account_id}/load_balancers/monitors/{monitor_id}",
+      "POST /accounts/{account_id}/load_balancers/pools",
+      "PATCH /accounts/{account_id}/load_balancers/pools/{pool_id}",
+      "POST /zones/{zone_id}/load_balancers",
+      "PATCH /zones/{zone_id}/load_balancers/{load_balancer_id}",
+    ])
+      expect(kinds, expected).toContain(expected);
   });
 
   it("uses only paths that are operations of the OpenAPI file, with declared query parameters", async () => {
@@ -235,7 +363,9 @@ describe("the checks can fail", () => {
   it("finds no operation for an invented endpoint or a method the path does not have", () => {
     expect(operationFor("GET", "/zones/z1/load_balancers/lb1/pools")).toBeUndefined();
     expect(operationFor("POST", "/zones/z1/load_balancers/lb1")).toBeUndefined();
-    expect(operationFor("PATCH", "/zones/z1/load_balancers/lb1")?.template).toBe("/zones/{zone_id}/load_balancers/{load_balancer_id}");
+    expect(operationFor("PATCH", "/zones/z1/load_balancers/lb1")?.template).toBe(
+      "/zones/{zone_id}/load_balancers/{load_balancer_id}",
+    );
   });
 
   it("rejects bodies that break the schema", () => {
@@ -252,16 +382,41 @@ describe("the checks can fail", () => {
 
   it("flags a field the schema does not declare, which Ajv alone lets through", () => {
     const lbCreate = operationFor("POST", "/zones/z1/load_balancers")!;
-    const body = { name: "api.example.com", default_pools: ["p1"], fallback_pool: "p1", fallbackPool: "p1", random_steering: { pool_weights: { p1: 1 }, weights: {} } };
+    const body = {
+      name: "api.example.com",
+      default_pools: ["p1"],
+      fallback_pool: "p1",
+      fallbackPool: "p1",
+      random_steering: { pool_weights: { p1: 1 }, weights: {} },
+    };
     expect(bodyErrors(lbCreate, body)).toEqual([]);
-    expect(undeclaredFields({ $ref: bodySchema(lbCreate, body) }, body)).toEqual(["/fallbackPool", "/random_steering/weights"]);
+    expect(undeclaredFields({ $ref: bodySchema(lbCreate, body) }, body)).toEqual([
+      "/fallbackPool",
+      "/random_steering/weights",
+    ]);
     const txt = { type: "TXT", name: "t.example.com", content: "x", proxied: true };
-    expect(undeclaredFields({ $ref: bodySchema(operationFor("POST", "/zones/z1/dns_records")!, txt) }, txt)).toEqual(["/proxied"]);
+    expect(undeclaredFields({ $ref: bodySchema(operationFor("POST", "/zones/z1/dns_records")!, txt) }, txt)).toEqual([
+      "/proxied",
+    ]);
   });
 
   it("needs the DNS caveat: a correct create body fails the spec's own DNS request schema", () => {
-    const validate = ajv.getSchema(ajvRef(pointer("paths", "/zones/{zone_id}/dns_records", "post", "requestBody", "content", "application/json", "schema")))!;
-    expect(validate({ type: "CNAME", name: "api.example.com", content: "a.up.railway.app", proxied: true, ttl: 1 })).toBe(false);
+    const validate = ajv.getSchema(
+      ajvRef(
+        pointer(
+          "paths",
+          "/zones/{zone_id}/dns_records",
+          "post",
+          "requestBody",
+          "content",
+          "application/json",
+          "schema",
+        ),
+      ),
+    )!;
+    expect(
+      validate({ type: "CNAME", name: "api.example.com", content: "a.up.railway.app", proxied: true, ttl: 1 }),
+    ).toBe(false);
     expect(validate.errors?.map((e) => e.params)).toContainEqual({ missingProperty: "id" });
   });
 });

@@ -20,8 +20,17 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 const validateCompose = ajv.compile({ ...schema, $schema: "http://json-schema.org/draft-07/schema#" });
 
-function composeOf(local = invoicePerfectSpec("local"), reference = invoicePerfectSpec("staging")): Record<string, unknown> {
-  const files = bootstrapFiles({ projectSlug: "invoice-perfect", projectName: "Invoice Perfect", local, reference, secretRef: (n) => `secretref://invoice-perfect/local/${n}` });
+function composeOf(
+  local = invoicePerfectSpec("local"),
+  reference = invoicePerfectSpec("staging"),
+): Record<string, unknown> {
+  const files = bootstrapFiles({
+    projectSlug: "invoice-perfect",
+    projectName: "Invoice Perfect",
+    local,
+    reference,
+    secretRef: (n) => `secretref://invoice-perfect/local/${n}`,
+  });
   const content = files.find((f) => f.path === "compose.yaml")?.content;
   if (!content) throw new Error("compose.yaml was not generated");
   return parse(content) as Record<string, unknown>;
@@ -46,7 +55,16 @@ describe("compose.yaml against the Compose Specification schema", () => {
 
   it("runs every component, the mail sink, the app services and the tunnel connector", () => {
     const s = services(composeOf());
-    expect(Object.keys(s).sort()).toEqual(["api", "cloudflared", "cron", "mailpit", "minio", "minio-init", "postgres", "web"]);
+    expect(Object.keys(s).sort()).toEqual([
+      "api",
+      "cloudflared",
+      "cron",
+      "mailpit",
+      "minio",
+      "minio-init",
+      "postgres",
+      "web",
+    ]);
     expect(s.postgres.image).toBe("postgres:16");
     expect(s.postgres.healthcheck).toMatchObject({ test: ["CMD-SHELL", "pg_isready -U postgres -d invoice_perfect"] });
     expect(s.postgres.volumes).toEqual(["postgres-data:/var/lib/postgresql/data"]);
@@ -59,7 +77,10 @@ describe("compose.yaml against the Compose Specification schema", () => {
       "minio-init": { condition: "service_completed_successfully" },
     });
     expect(s.cron.profiles).toEqual(["cron"]);
-    expect(s.cloudflared).toMatchObject({ profiles: ["tunnel"], environment: { TUNNEL_TOKEN: "${CLOUDFLARE_TUNNEL_TOKEN:-}" } });
+    expect(s.cloudflared).toMatchObject({
+      profiles: ["tunnel"],
+      environment: { TUNNEL_TOKEN: "${CLOUDFLARE_TUNNEL_TOKEN:-}" },
+    });
   });
 
   it("adds Redis when staging enables it, and the result still validates", () => {
@@ -85,12 +106,67 @@ describe("compose.yaml against the Compose Specification schema", () => {
 
 describe("YAML emitter", () => {
   const tricky = [
-    "a: b", "a:b", "trailing:", "#comment", "a #b", "*alias", "&anchor", "!tag", "%directive", "@at", "`tick",
-    "yes", "no", "Yes", "NO", "on", "off", "y", "n", "true", "False", "null", "Null", "~",
-    "123", "0x1F", "0o17", "1e3", "-1", "+1", ".5", ".inf", "-.inf", ".nan", "1:30", "2026-11-01", "3000:3000",
-    "", " leading", "trailing ", "line one\nline two", "\ttab", "'single'", '"double"', "back\\slash",
-    "- dash", "-dash", "? key", "[flow]", "{flow}", "a, b", "a,b", "| block", "> folded", "é ✓ 日本",
-    "\u0085next-line", "\u2028ls", "\u007fdel", "\u0000nul", "${VAR:-default}", "http://api:3000/x?y=1#z",
+    "a: b",
+    "a:b",
+    "trailing:",
+    "#comment",
+    "a #b",
+    "*alias",
+    "&anchor",
+    "!tag",
+    "%directive",
+    "@at",
+    "`tick",
+    "yes",
+    "no",
+    "Yes",
+    "NO",
+    "on",
+    "off",
+    "y",
+    "n",
+    "true",
+    "False",
+    "null",
+    "Null",
+    "~",
+    "123",
+    "0x1F",
+    "0o17",
+    "1e3",
+    "-1",
+    "+1",
+    ".5",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "1:30",
+    "2026-11-01",
+    "3000:3000",
+    "",
+    " leading",
+    "trailing ",
+    "line one\nline two",
+    "\ttab",
+    "'single'",
+    '"double"',
+    "back\\slash",
+    "- dash",
+    "-dash",
+    "? key",
+    "[flow]",
+    "{flow}",
+    "a, b",
+    "a,b",
+    "| block",
+    "> folded",
+    "é ✓ 日本",
+    "\u0085next-line",
+    "\u2028ls",
+    "\u007fdel",
+    "\u0000nul",
+    "${VAR:-default}",
+    "http://api:3000/x?y=1#z",
   ];
 
   it("reads back every tricky string exactly, as a value and as a key", () => {

@@ -17,11 +17,14 @@ import { APP_DIR, runNode, startApp, type Child } from "./fixture-process";
 
 type Classification = { class: "expand" | "contract"; reasons: string[] };
 // The fixture is CommonJS and untyped: its classifier is loaded as the app loads it.
-const { classifyMigration } = createRequire(APP_DIR)("./classify.js") as { classifyMigration(source: string): Classification };
+const { classifyMigration } = createRequire(APP_DIR)("./classify.js") as {
+  classifyMigration(source: string): Classification;
+};
 
 const DATABASE_URL: string | undefined = process.env.TEST_DATABASE_URL;
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== "false";
-const NO_DB = "TEST_DATABASE_URL is not set: the PostgreSQL fixture app tests cannot run. Start one with\n" +
+const NO_DB =
+  "TEST_DATABASE_URL is not set: the PostgreSQL fixture app tests cannot run. Start one with\n" +
   '  eval "$(bash .ci/test-postgres.sh)"';
 const EXPAND = "20241112100000-add-timezone-to-users.js";
 const CONTRACT = "20241203100000-make-timezone-not-null.js";
@@ -30,16 +33,36 @@ const REASONS = ["no_address", "ambiguous_region", "unknown_region"];
 const OPS_TOKEN = "fixture-ops-token";
 
 interface RunResult {
-  runId: string | null; dryRun: boolean; processed: number; nextCursor: string | null; done: boolean;
-  failures: { id: number; reason: string }[]; changed: { id: number; timezone: string }[];
+  runId: string | null;
+  dryRun: boolean;
+  processed: number;
+  nextCursor: string | null;
+  done: boolean;
+  failures: { id: number; reason: string }[];
+  changed: { id: number; timezone: string }[];
   counts: { updated: number; failed: number; skipped: number };
 }
 interface VerifyResult {
-  total: number; filled: number; coverage: number; invalid: unknown[]; missing: { id: number; reason: string }[];
-  sampled: number; unverifiable: number; sampleMismatches: unknown[]; ok: boolean;
+  total: number;
+  filled: number;
+  coverage: number;
+  invalid: unknown[];
+  missing: { id: number; reason: string }[];
+  sampled: number;
+  unverifiable: number;
+  sampleMismatches: unknown[];
+  ok: boolean;
 }
-interface MigrateResult { ok: boolean; output: string; applied: string[]; error?: { code: string } }
-interface MigrationList { applied: string[]; pending: ({ name: string } & Classification)[] }
+interface MigrateResult {
+  ok: boolean;
+  output: string;
+  applied: string[];
+  error?: { code: string };
+}
+interface MigrationList {
+  applied: string[];
+  pending: ({ name: string } & Classification)[];
+}
 
 if (!DATABASE_URL && !IN_CI) {
   console.warn(`\n${"!".repeat(100)}\n!!! SKIPPING test/node/fixture-app.test.ts — ${NO_DB}\n${"!".repeat(100)}\n`);
@@ -52,7 +75,6 @@ if (!DATABASE_URL && IN_CI) {
   });
 }
 
-
 // Generous per-test time: sequelize-cli and the CLI each start a Node process, and CI shares two cores
 // with the workers project.
 describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { timeout: 30_000 }, () => {
@@ -61,7 +83,12 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
   let app: { child: Child; baseUrl: string };
   let db: Sequelize;
 
-  async function call<T>(method: string, path: string, body?: unknown, token = OPS_TOKEN): Promise<{ status: number; body: T }> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = OPS_TOKEN,
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${app.baseUrl}${path}`, {
       method,
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -69,11 +96,17 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     });
     return { status: response.status, body: (await response.json()) as T };
   }
-  const runBatch = (params: Record<string, unknown>, job = "backfillTimezone") => call<RunResult>("POST", "/ops/jobs/run", { job, params });
-  const rows = <T extends object>(sql: string, bind: unknown[] = []) => db.query<T>(sql, { bind, type: QueryTypes.SELECT });
+  const runBatch = (params: Record<string, unknown>, job = "backfillTimezone") =>
+    call<RunResult>("POST", "/ops/jobs/run", { job, params });
+  const rows = <T extends object>(sql: string, bind: unknown[] = []) =>
+    db.query<T>(sql, { bind, type: QueryTypes.SELECT });
   // Everything a backfill may touch on users, as one value: equal snapshots mean nothing was written.
   const usersSnapshot = async () =>
-    (await rows<{ s: string }>(`SELECT md5(string_agg(id || ':' || coalesce(timezone, '-') || ':' || updated_at, ',' ORDER BY id)) AS s FROM users`))[0].s;
+    (
+      await rows<{ s: string }>(
+        `SELECT md5(string_agg(id || ':' || coalesce(timezone, '-') || ':' || updated_at, ',' ORDER BY id)) AS s FROM users`,
+      )
+    )[0].s;
   const countOf = async (sql: string, bind: unknown[] = []) => (await rows<{ n: number }>(sql, bind))[0].n;
 
   async function runUntilDone(params: Record<string, unknown>, job = "backfillTimezone"): Promise<RunResult[]> {
@@ -132,9 +165,16 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(body.applied).toEqual(readdirSync(`${APP_DIR}/migrations`).sort().slice(0, 3));
     expect(body.output).toContain("20241112100000-add-timezone-to-users: migrated");
     const column = await rows<{ is_nullable: string }>(
-      `SELECT is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users' AND column_name = 'timezone'`, [schema]);
+      `SELECT is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users' AND column_name = 'timezone'`,
+      [schema],
+    );
     expect(column).toEqual([{ is_nullable: "YES" }]);
-    expect(await countOf(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_timezone_idx'`, [schema])).toBe(1);
+    expect(
+      await countOf(
+        `SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_timezone_idx'`,
+        [schema],
+      ),
+    ).toBe(1);
     expect((await call<MigrationList>("GET", "/ops/migrations")).body.pending.map((m) => m.name)).toEqual([CONTRACT]);
   });
 
@@ -143,7 +183,9 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(seeded.code, seeded.stderr).toBe(0);
     expect(JSON.parse(seeded.stdout)).toEqual({ inserted: USERS, existing: 0 });
     expect(await countOf(`SELECT count(DISTINCT upper(country))::int AS n FROM users`)).toBeGreaterThanOrEqual(30);
-    expect(await countOf(`SELECT count(*)::int AS n FROM users WHERE country IS NULL AND city IS NULL`)).toBeGreaterThan(100);
+    expect(
+      await countOf(`SELECT count(*)::int AS n FROM users WHERE country IS NULL AND city IS NULL`),
+    ).toBeGreaterThan(100);
   });
 
   it("rejects bad input with JSON errors: unknown job, misspelt param, batchSize over 5000, bad zone, bad JSON", async () => {
@@ -181,12 +223,17 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
   });
 
   it("the CLI runs one batch from a cursor and prints the contract's JSON", async () => {
-    const cli = await runNode(["ops/runJob.js", "--job", "backfillTimezone", "--cursor", "2000", "--batch-size", "500", "--run-id", "cli-run"], appEnv);
+    const cli = await runNode(
+      ["ops/runJob.js", "--job", "backfillTimezone", "--cursor", "2000", "--batch-size", "500", "--run-id", "cli-run"],
+      appEnv,
+    );
     expect(cli.code, cli.stderr).toBe(0);
     const result = JSON.parse(cli.stdout) as RunResult;
     expect(result).toMatchObject({ runId: "cli-run", processed: 500, nextCursor: "2500", done: false });
     expect(result.counts.updated + result.counts.failed).toBe(500);
-    expect(await countOf(`SELECT count(*)::int AS n FROM users WHERE timezone IS NOT NULL`)).toBe(result.counts.updated);
+    expect(await countOf(`SELECT count(*)::int AS n FROM users WHERE timezone IS NOT NULL`)).toBe(
+      result.counts.updated,
+    );
     const rejected = await runNode(["ops/runJob.js", "--job", "backfillTimezone", "--batch-size", "50000"], appEnv);
     expect(rejected.code).toBe(2);
     expect(JSON.parse(rejected.stderr)).toMatchObject({ error: { code: "invalid_params" } });
@@ -201,13 +248,20 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
     // One event per user: none missing (anti-join), none twice (distinct = count).
     const [events] = await rows<{ n: number; distinct: number }>(
-      `SELECT count(*)::int AS n, count(DISTINCT entity_id)::int AS distinct FROM ops_job_events WHERE run_id = 'full-run'`);
+      `SELECT count(*)::int AS n, count(DISTINCT entity_id)::int AS distinct FROM ops_job_events WHERE run_id = 'full-run'`,
+    );
     expect(events).toEqual({ n: USERS, distinct: USERS });
-    expect(await countOf(`SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS
-      (SELECT 1 FROM ops_job_events e WHERE e.run_id = 'full-run' AND e.entity_id = u.id)`)).toBe(0);
+    expect(
+      await countOf(`SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS
+      (SELECT 1 FROM ops_job_events e WHERE e.run_id = 'full-run' AND e.entity_id = u.id)`),
+    ).toBe(0);
     // The CLI's 500 users were already filled: skipped without a write, not updated twice.
-    expect(await countOf(`SELECT count(*)::int AS n FROM ops_job_events WHERE run_id = 'full-run' AND event = 'skipped'`)).toBeGreaterThan(450);
-    const [run] = await rows<{ status: string; processed: number; cursor: string }>(`SELECT status, processed, cursor FROM ops_job_runs WHERE id = 'full-run'`);
+    expect(
+      await countOf(`SELECT count(*)::int AS n FROM ops_job_events WHERE run_id = 'full-run' AND event = 'skipped'`),
+    ).toBeGreaterThan(450);
+    const [run] = await rows<{ status: string; processed: number; cursor: string }>(
+      `SELECT status, processed, cursor FROM ops_job_runs WHERE id = 'full-run'`,
+    );
     expect(run).toEqual({ status: "done", processed: USERS, cursor: String(USERS) });
   });
 
@@ -217,8 +271,12 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(failures.length).toBeGreaterThan(USERS * 0.03);
     const nullIds = await rows<{ id: number }>(`SELECT id FROM users WHERE timezone IS NULL ORDER BY id`);
     expect(nullIds.map((r) => r.id)).toEqual(failures.map((f) => f.id).sort((a, b) => a - b));
-    expect(await countOf(`SELECT count(*)::int AS n FROM ops_job_events WHERE run_id = 'full-run' AND event = 'failed' AND reason = ANY($1)`, [REASONS]))
-      .toBe(failures.length);
+    expect(
+      await countOf(
+        `SELECT count(*)::int AS n FROM ops_job_events WHERE run_id = 'full-run' AND event = 'failed' AND reason = ANY($1)`,
+        [REASONS],
+      ),
+    ).toBe(failures.length);
   });
 
   it("re-sending a batch changes nothing, in the same run or a new one", async () => {
@@ -234,16 +292,25 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
   });
 
   it("verify reports coverage under 100% with the bad rows, and every filled value is a valid IANA zone", async () => {
-    const { body } = await call<VerifyResult>("POST", "/ops/jobs/verify", { job: "backfillTimezone", params: { sample: 200 } });
+    const { body } = await call<VerifyResult>("POST", "/ops/jobs/verify", {
+      job: "backfillTimezone",
+      params: { sample: 200 },
+    });
     const filled = await countOf(`SELECT count(timezone)::int AS n FROM users`);
-    expect(body).toMatchObject({ total: USERS, filled, coverage: Math.floor((filled / USERS) * 10000) / 100, ok: false });
+    expect(body).toMatchObject({
+      total: USERS,
+      filled,
+      coverage: Math.floor((filled / USERS) * 10000) / 100,
+      ok: false,
+    });
     expect(body.coverage).toBeLessThan(100);
     expect(body.missing.length).toBeGreaterThan(0);
     for (const row of body.missing) expect(REASONS).toContain(row.reason);
     expect(body).toMatchObject({ invalid: [], sampleMismatches: [], sampled: 200 });
     // Independent of the app: every distinct stored zone is known to Intl and to PostgreSQL's tz database.
     const zones = await rows<{ timezone: string; known: boolean }>(
-      `SELECT DISTINCT timezone, EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = timezone) AS known FROM users WHERE timezone IS NOT NULL`);
+      `SELECT DISTINCT timezone, EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = timezone) AS known FROM users WHERE timezone IS NOT NULL`,
+    );
     expect(zones.length).toBeGreaterThan(40);
     for (const { timezone, known } of zones) {
       expect(() => new Intl.DateTimeFormat("en-US", { timeZone: timezone }), timezone).not.toThrow();
@@ -262,7 +329,9 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(body.applied).toEqual([CONTRACT]);
     expect((await call<MigrationList>("GET", "/ops/migrations")).body.pending).toEqual([]);
     const [column] = await rows<{ is_nullable: string }>(
-      `SELECT is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users' AND column_name = 'timezone'`, [schema]);
+      `SELECT is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users' AND column_name = 'timezone'`,
+      [schema],
+    );
     expect(column.is_nullable).toBe("NO");
   });
 });

@@ -7,7 +7,10 @@ export const APP_DIR = fileURLToPath(new URL("../fixtures/invoice-perfect/", imp
 export type Child = ChildProcessWithoutNullStreams;
 
 /** Runs a fixture script to completion: exit code and both outputs. */
-export function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runNode(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: APP_DIR, env: { ...process.env, ...env } });
     let stdout = "";

@@ -20,12 +20,22 @@ export interface LocalWorker {
 export async function startLocalWorker(name: string): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
-  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    stdio: "ignore",
+    env: { ...process.env, CI: "1" },
+  });
   const worker = await unstable_dev("src/index.ts", {
-    config: "wrangler.toml", persistTo: state, logLevel: "error",
+    config: "wrangler.toml",
+    persistTo: state,
+    logLevel: "error",
     vars: {
-      SANDBOX: "1", SANDBOX_TIME_SCALE: "0", INFRA_CHAT_ADMIN_TOKEN: adminToken, SECRETS_MASTER_KEY: Buffer.alloc(32, 3).toString("base64"),
-      SECRETS_KEY_ID: name, TWILIO_AUTH_TOKEN: name, TWILIO_FROM_NUMBER: "+15550009999",
+      SANDBOX: "1",
+      SANDBOX_TIME_SCALE: "0",
+      INFRA_CHAT_ADMIN_TOKEN: adminToken,
+      SECRETS_MASTER_KEY: Buffer.alloc(32, 3).toString("base64"),
+      SECRETS_KEY_ID: name,
+      TWILIO_AUTH_TOKEN: name,
+      TWILIO_FROM_NUMBER: "+15550009999",
     },
     // No reload on file changes: a test's Worker must not restart mid-run when someone edits the tree.
     experimental: { disableExperimentalWarning: true, watch: false },
@@ -39,7 +49,10 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
     async api(token, method, path, body) {
       const res = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

@@ -3,7 +3,15 @@
  * schema, and that what each RailwayApi method actually sends (query + variables) type-checks too.
  */
 import { readFileSync } from "node:fs";
-import { buildSchema, getVariableValues, Kind, parse, validate, validateSchema, type OperationDefinitionNode } from "graphql";
+import {
+  buildSchema,
+  getVariableValues,
+  Kind,
+  parse,
+  validate,
+  validateSchema,
+  type OperationDefinitionNode,
+} from "graphql";
 import { describe, expect, it } from "vitest";
 import { createRailwayApi } from "../../src/providers/railway/adapter";
 import type { RailwayApi } from "../../src/providers/railway/api";
@@ -32,7 +40,15 @@ interface SentRequest {
 }
 
 /** Minimal `data` per operation, enough for the adapter's response parsing to succeed. */
-const DEPLOYMENT = { id: "d1", status: "SUCCESS", createdAt: "2026-11-01T00:00:00Z", meta: null, canRollback: true, url: null, staticUrl: null };
+const DEPLOYMENT = {
+  id: "d1",
+  status: "SUCCESS",
+  createdAt: "2026-11-01T00:00:00Z",
+  meta: null,
+  canRollback: true,
+  url: null,
+  staticUrl: null,
+};
 const PROJECT = { id: "p1", name: "app", environments: { edges: [{ node: { id: "e1", name: "production" } }] } };
 const CANNED: Record<RailwayOperationName, unknown> = {
   Projects: { projects: { edges: [{ node: PROJECT }] } },
@@ -42,7 +58,12 @@ const CANNED: Record<RailwayOperationName, unknown> = {
   ServiceCreate: { serviceCreate: { id: "s1", name: "api" } },
   ServiceInstance: {
     serviceInstance: {
-      id: "si1", serviceName: "api", startCommand: null, healthcheckPath: "/health", numReplicas: 1, cronSchedule: null,
+      id: "si1",
+      serviceName: "api",
+      startCommand: null,
+      healthcheckPath: "/health",
+      numReplicas: 1,
+      cronSchedule: null,
       latestDeployment: { id: "d1", status: "SUCCESS" },
     },
   },
@@ -56,20 +77,39 @@ const CANNED: Record<RailwayOperationName, unknown> = {
   Deployments: { deployments: { edges: [{ node: DEPLOYMENT }] } },
   DeploymentRollback: { deploymentRollback: true },
   DeploymentLogs: { deploymentLogs: [{ timestamp: "2026-11-01T00:00:00Z", message: "up", severity: "info" }] },
-  DeploymentLogsBetween: { deploymentLogs: [{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }] },
+  DeploymentLogsBetween: {
+    deploymentLogs: [{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }],
+  },
   HttpLogs: {
-    httpLogs: [{
-      timestamp: "2026-11-01T00:00:05Z", requestId: "r1", method: "GET", path: "/health", host: "api.up.railway.app",
-      httpStatus: 503, totalDuration: 120, upstreamErrors: "", deploymentId: "d1",
-    }],
+    httpLogs: [
+      {
+        timestamp: "2026-11-01T00:00:05Z",
+        requestId: "r1",
+        method: "GET",
+        path: "/health",
+        host: "api.up.railway.app",
+        httpStatus: 503,
+        totalDuration: 120,
+        upstreamErrors: "",
+        deploymentId: "d1",
+      },
+    ],
   },
   HttpMetrics: {
-    httpMetricsGroupedByStatus: [{ statusCode: 200, samples: [{ ts: 1793491200, value: 97 }] }, { statusCode: 503, samples: [{ ts: 1793491200, value: 3 }] }],
+    httpMetricsGroupedByStatus: [
+      { statusCode: 200, samples: [{ ts: 1793491200, value: 97 }] },
+      { statusCode: 503, samples: [{ ts: 1793491200, value: 3 }] },
+    ],
     httpDurationMetrics: { samples: [{ ts: 1793491200, p95: 180 }] },
   },
   Domains: { domains: { serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }] } },
   ServiceDomainCreate: { serviceDomainCreate: { id: "dom1", domain: "api.up.railway.app", targetPort: 8080 } },
-  TemplateDetail: { template: { id: "tpl1", serializedConfig: { services: { s: { name: "Redis", source: { image: "redis:8.2" }, variables: {} } } } } },
+  TemplateDetail: {
+    template: {
+      id: "tpl1",
+      serializedConfig: { services: { s: { name: "Redis", source: { image: "redis:8.2" }, variables: {} } } },
+    },
+  },
   TemplateDeployV2: { templateDeployV2: { projectId: "p1", workflowId: "wf1" } },
   WorkflowStatus: { workflowStatus: { status: "Complete", error: null } },
   ServiceDelete: { serviceDelete: true },
@@ -82,17 +122,34 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
   createEnvironment: (api) => api.createEnvironment("p1", "qa", "e1"),
   listServices: (api) => api.listServices("p1"),
   createService: (api) =>
-    api.createService({ projectId: "p1", environmentId: "e1", name: "api", source: { repo: "acme/app", image: "ghcr.io/acme/app:1" }, branch: "main" }),
+    api.createService({
+      projectId: "p1",
+      environmentId: "e1",
+      name: "api",
+      source: { repo: "acme/app", image: "ghcr.io/acme/app:1" },
+      branch: "main",
+    }),
   getServiceInstance: (api) => api.getServiceInstance("s1", "e1"),
   updateServiceInstance: (api) =>
     api.updateServiceInstance("s1", "e1", {
-      startCommand: "node server.js", preDeployCommand: ["npm run migrate"], healthcheckPath: "/health",
-      numReplicas: 2, cronSchedule: null, rootDirectory: "apps/api", restartPolicyType: "ON_FAILURE",
+      startCommand: "node server.js",
+      preDeployCommand: ["npm run migrate"],
+      healthcheckPath: "/health",
+      numReplicas: 2,
+      cronSchedule: null,
+      rootDirectory: "apps/api",
+      restartPolicyType: "ON_FAILURE",
     }),
   setServiceLimits: (api) => api.setServiceLimits("e1", "s1", { memoryGB: 2, vCPUs: 1 }),
   getVariables: (api) => api.getVariables("p1", "e1", "s1"),
   upsertVariables: (api) =>
-    api.upsertVariables({ projectId: "p1", environmentId: "e1", serviceId: "s1", variables: { PORT: "8080" }, skipDeploys: true }),
+    api.upsertVariables({
+      projectId: "p1",
+      environmentId: "e1",
+      serviceId: "s1",
+      variables: { PORT: "8080" },
+      skipDeploys: true,
+    }),
   deleteVariable: (api) => api.deleteVariable({ projectId: "p1", environmentId: "e1", serviceId: "s1", name: "OLD" }),
   deployService: (api) => api.deployService("s1", "e1", "0123456789abcdef0123456789abcdef01234567"),
   getDeployment: (api) => api.getDeployment("d1"),
@@ -100,11 +157,29 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
   rollbackDeployment: (api) => api.rollbackDeployment("d1"),
   deploymentLogs: (api) => api.deploymentLogs("d1", 500),
   deploymentLogsBetween: (api) =>
-    api.deploymentLogsBetween({ deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z", filter: "@level:error", limit: 1000 }),
+    api.deploymentLogsBetween({
+      deploymentId: "d1",
+      startDate: "2026-11-01T00:00:00Z",
+      endDate: "2026-11-01T00:05:00Z",
+      filter: "@level:error",
+      limit: 1000,
+    }),
   httpLogs: (api) =>
-    api.httpLogs({ deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z", limit: 5000, filter: "@httpStatus:>=500" }),
+    api.httpLogs({
+      deploymentId: "d1",
+      beforeDate: "2026-11-01T00:00:00Z",
+      afterDate: "2026-11-01T00:05:00Z",
+      limit: 5000,
+      filter: "@httpStatus:>=500",
+    }),
   httpMetrics: (api) =>
-    api.httpMetrics({ serviceId: "s1", environmentId: "e1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:01:00Z", stepSeconds: 60 }),
+    api.httpMetrics({
+      serviceId: "s1",
+      environmentId: "e1",
+      startDate: "2026-11-01T00:00:00Z",
+      endDate: "2026-11-01T00:01:00Z",
+      stepSeconds: 60,
+    }),
   listServiceDomains: (api) => api.listServiceDomains("p1", "e1", "s1"),
   createServiceDomain: (api) => api.createServiceDomain("s1", "e1", 8080),
   deployTemplate: (api) => api.deployTemplate({ code: "redis", projectId: "p1", environmentId: "e1" }),
@@ -125,7 +200,10 @@ async function recordEveryMethod(): Promise<Map<keyof RailwayApi, SentRequest[]>
   };
   const api = createRailwayApi({ fetch }, { token: "test-token" });
   const byMethod = new Map<keyof RailwayApi, SentRequest[]>();
-  for (const [method, invoke] of Object.entries(EVERY_METHOD) as [keyof RailwayApi, (api: RailwayApi) => Promise<unknown>][]) {
+  for (const [method, invoke] of Object.entries(EVERY_METHOD) as [
+    keyof RailwayApi,
+    (api: RailwayApi) => Promise<unknown>,
+  ][]) {
     sent = [];
     await invoke(api);
     byMethod.set(method, sent);
@@ -138,10 +216,13 @@ describe("Railway GraphQL documents", () => {
     expect(validateSchema(buildSchema(sdl)).map((e) => e.message)).toEqual(KNOWN_SCHEMA_ISSUES);
   });
 
-  it.each(Object.entries(RAILWAY_DOCUMENTS))("%s validates against Railway's schema with zero errors", (name, document) => {
-    expect(validate(schema, parse(document)).map((e) => e.message)).toEqual([]);
-    expect(operationOf(document).name?.value).toBe(name);
-  });
+  it.each(Object.entries(RAILWAY_DOCUMENTS))(
+    "%s validates against Railway's schema with zero errors",
+    (name, document) => {
+      expect(validate(schema, parse(document)).map((e) => e.message)).toEqual([]);
+      expect(operationOf(document).name?.value).toBe(name);
+    },
+  );
 
   it("rejects a document that does not match the schema (the check can fail)", () => {
     const wrong = "mutation DeploymentRollback($id: String!) { deploymentRollback(id: $id) { id status } }";
@@ -158,10 +239,16 @@ describe("what the Railway adapter sends", () => {
         const label = `${method}/${operationName}`;
         expect(query, label).toBe(RAILWAY_DOCUMENTS[operationName]);
         const operation = operationOf(query);
-        expect(validate(schema, parse(query)).map((e) => e.message), label).toEqual([]);
+        expect(
+          validate(schema, parse(query)).map((e) => e.message),
+          label,
+        ).toEqual([]);
         const declared = (operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
         // getVariableValues ignores undeclared variables, so they are checked separately.
-        expect(Object.keys(variables).filter((k) => !declared.includes(k)), label).toEqual([]);
+        expect(
+          Object.keys(variables).filter((k) => !declared.includes(k)),
+          label,
+        ).toEqual([]);
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
         expect(coerced.errors?.map((e) => e.message) ?? [], label).toEqual([]);
       }
@@ -175,7 +262,10 @@ describe("what the Railway adapter sends", () => {
 
   it("variable coercion catches a field the input type does not have (the check can fail)", () => {
     const operation = operationOf(RAILWAY_DOCUMENTS.ServiceInstanceUpdate);
-    const result = getVariableValues(schema, operation.variableDefinitions ?? [], { serviceId: "s1", input: { replicas: 2 } });
+    const result = getVariableValues(schema, operation.variableDefinitions ?? [], {
+      serviceId: "s1",
+      input: { replicas: 2 },
+    });
     expect(result.errors).toBeDefined();
   });
 });
@@ -187,18 +277,26 @@ describe("Railway database templates", () => {
     expect(detail.variables).toEqual({ code: "redis" });
     const template = (CANNED.TemplateDetail as { template: { id: string; serializedConfig: unknown } }).template;
     expect(deploy.variables).toEqual({
-      input: { templateId: template.id, serializedConfig: template.serializedConfig, projectId: "p1", environmentId: "e1" },
+      input: {
+        templateId: template.id,
+        serializedConfig: template.serializedConfig,
+        projectId: "p1",
+        environmentId: "e1",
+      },
     });
   });
 
   it("returns the workflow id, and the workflow's status and error", async () => {
     const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
       const body = JSON.parse(String(init?.body)) as SentRequest;
-      if (body.operationName === "WorkflowStatus") return Response.json({ data: { workflowStatus: { status: "Error", error: "image pull failed" } } });
+      if (body.operationName === "WorkflowStatus")
+        return Response.json({ data: { workflowStatus: { status: "Error", error: "image pull failed" } } });
       return Response.json({ data: CANNED[body.operationName] });
     };
     const api = createRailwayApi({ fetch }, { token: "test-token" });
-    expect(await api.deployTemplate({ code: "postgres", projectId: "p1", environmentId: "e1" })).toEqual({ workflowId: "wf1" });
+    expect(await api.deployTemplate({ code: "postgres", projectId: "p1", environmentId: "e1" })).toEqual({
+      workflowId: "wf1",
+    });
     expect(await api.workflowStatus("wf1")).toEqual({ status: "Error", error: "image pull failed" });
   });
 
@@ -242,7 +340,11 @@ describe("Railway logs for canary signals", () => {
     const api = createRailwayApi({ fetch }, { token: "test-token" });
     const window = { deploymentId: "d1", beforeDate: "2026-11-01T00:00:00Z", afterDate: "2026-11-01T00:05:00Z" };
     expect(await api.httpLogs(window)).toEqual((CANNED.HttpLogs as { httpLogs: unknown[] }).httpLogs);
-    const lines = await api.deploymentLogsBetween({ deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z" });
+    const lines = await api.deploymentLogsBetween({
+      deploymentId: "d1",
+      startDate: "2026-11-01T00:00:00Z",
+      endDate: "2026-11-01T00:05:00Z",
+    });
     expect(lines).toEqual([{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }]);
     // Optional arguments left out stay out of the JSON, so Railway applies its own defaults.
     expect(sent.map((r) => r.variables)).toEqual([

@@ -15,7 +15,10 @@ const here = import.meta.url;
 interface Operation {
   parameters?: { name: string; in: string; schema: object }[];
   requestBody?: { content: Record<string, { schema: object }> };
-  responses: Record<string, { content?: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> }>;
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> }
+  >;
   "x-twilio"?: { conditional?: string[][] };
 }
 const spec = JSON.parse(readFileSync(new URL("../fixtures/providers/twilio.openapi.json", here), "utf8")) as {
@@ -64,7 +67,10 @@ const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
 const EXAMPLE_201 = operation.responses["201"].content?.["application/json"].examples?.create.value;
 
 /** Runs `send` against a fake Twilio answering the spec's own 201 example, capturing the one request. */
-async function capture(opts: Omit<TwilioSmsOptions, "accountSid" | "authToken">, send: (sms: SmsApi) => Promise<unknown>): Promise<Captured> {
+async function capture(
+  opts: Omit<TwilioSmsOptions, "accountSid" | "authToken">,
+  send: (sms: SmsApi) => Promise<unknown>,
+): Promise<Captured> {
   const captured: Captured[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     captured.push({
@@ -83,21 +89,39 @@ async function capture(opts: Omit<TwilioSmsOptions, "accountSid" | "authToken">,
 /** `x-twilio.conditional` one-of groups (snake_case in the spec) as the PascalCase form fields they name. */
 function conditionalGroupsMet(form: Record<string, unknown>): boolean[] {
   const pascal = (snake: string) => snake.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
-  return (operation["x-twilio"]?.conditional ?? []).map((group) => group.some((field) => form[pascal(field)] !== undefined));
+  return (operation["x-twilio"]?.conditional ?? []).map((group) =>
+    group.some((field) => form[pascal(field)] !== undefined),
+  );
 }
 
 const CASES: [string, Omit<TwilioSmsOptions, "accountSid" | "authToken">, (sms: SmsApi) => Promise<unknown>][] = [
-  ["From + Body + StatusCallback", { from: "+15550009999" }, (sms) =>
-    sms.send({ to: "+15550000001", body: "production canary rolled back (score 41). Reply STATUS production", statusCallback: "https://cp.example.com/webhooks/twilio/status" })],
-  ["MessagingServiceSid + Body", { messagingServiceSid: "MG0123456789abcdef0123456789abcdef" }, (sms) =>
-    sms.send({ to: "+15550000001", body: "YES 482193 to approve run r_1" })],
-  ["both senders, a non-ASCII body cut at 1600 characters", { from: "+15550009999", messagingServiceSid: "MG0123456789abcdef0123456789abcdef" }, (sms) =>
-    sms.send({ to: "whatsapp:+15550000001", body: "Déploiement ✅ ".repeat(200) })],
+  [
+    "From + Body + StatusCallback",
+    { from: "+15550009999" },
+    (sms) =>
+      sms.send({
+        to: "+15550000001",
+        body: "production canary rolled back (score 41). Reply STATUS production",
+        statusCallback: "https://cp.example.com/webhooks/twilio/status",
+      }),
+  ],
+  [
+    "MessagingServiceSid + Body",
+    { messagingServiceSid: "MG0123456789abcdef0123456789abcdef" },
+    (sms) => sms.send({ to: "+15550000001", body: "YES 482193 to approve run r_1" }),
+  ],
+  [
+    "both senders, a non-ASCII body cut at 1600 characters",
+    { from: "+15550009999", messagingServiceSid: "MG0123456789abcdef0123456789abcdef" },
+    (sms) => sms.send({ to: "whatsapp:+15550000001", body: "Déploiement ✅ ".repeat(200) }),
+  ],
 ];
 
 describe("Twilio Messages create request", () => {
   it("targets the spec's POST path template with an AccountSid its parameter schema accepts", async () => {
-    const { method, url } = await capture({ from: "+15550009999" }, (sms) => sms.send({ to: "+15550000001", body: "hi" }));
+    const { method, url } = await capture({ from: "+15550009999" }, (sms) =>
+      sms.send({ to: "+15550000001", body: "hi" }),
+    );
     expect(method).toBe("POST");
     expect(`${url.origin}`).toBe("https://api.twilio.com");
     const template = new RegExp(`^${PATH.replace(/[.]/g, "\\.").replace("{AccountSid}", "([^/]+)")}$`);
@@ -126,9 +150,14 @@ describe("Twilio Messages create request", () => {
 
   it("reads sid and status from the spec's own 201 example response", async () => {
     let result: unknown;
-    await capture({ from: "+15550009999" }, async (sms) => (result = await sms.send({ to: "+15550000001", body: "hi" })));
+    await capture(
+      { from: "+15550009999" },
+      async (sms) => (result = await sms.send({ to: "+15550000001", body: "hi" })),
+    );
     const example = EXAMPLE_201 as { sid: string; status: string };
-    expect(validatorAt("paths", PATH, "post", "responses", "201", "content", "application/json", "schema")(example)).toBe(true);
+    expect(
+      validatorAt("paths", PATH, "post", "responses", "201", "content", "application/json", "schema")(example),
+    ).toBe(true);
     expect(result).toEqual({ sid: example.sid, status: example.status });
   });
 });

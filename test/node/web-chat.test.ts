@@ -21,16 +21,24 @@ const ARTIFACTS = join("test-artifacts", "web-chat");
 const UI = { timeout: 60_000 };
 const available = existsSync(CHROMIUM);
 if (!available && !process.env.CI) {
-  console.warn(`\n*** SKIPPING the web chat browser test: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH). CI installs it and never skips. ***\n`);
+  console.warn(
+    `\n*** SKIPPING the web chat browser test: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH). CI installs it and never skips. ***\n`,
+  );
 }
 
 /** What a page went through: navigations after the first load, and every status each run card showed. */
 async function instrument(page: Page) {
   page.setDefaultTimeout(UI.timeout);
   const navigations: string[] = [];
-  page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
-  page.on("pageerror", (err) => { throw err; });
-  page.on("console", (msg) => { if (msg.type() === "error") console.error(`[browser] ${msg.text()}`); });
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  });
+  page.on("pageerror", (err) => {
+    throw err;
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") console.error(`[browser] ${msg.text()}`);
+  });
   page.on("requestfailed", (req) => {
     // The chat's event stream is cut on purpose once the replies are in (progress comes over the WebSocket).
     if (req.url().endsWith("/api/chat") && req.failure()?.errorText === "net::ERR_ABORTED") return;
@@ -49,7 +57,11 @@ async function instrument(page: Page) {
   });
   return {
     navigations,
-    statuses: (runId: string) => page.evaluate((id) => (window as unknown as { runStatuses: Record<string, string[]> }).runStatuses[id] ?? [], runId),
+    statuses: (runId: string) =>
+      page.evaluate(
+        (id) => (window as unknown as { runStatuses: Record<string, string[]> }).runStatuses[id] ?? [],
+        runId,
+      ),
   };
 }
 
@@ -85,7 +97,16 @@ describe.skipIf(!available && !process.env.CI)("web chat in headless Chromium", 
     mkdirSync(ARTIFACTS, { recursive: true });
     [worker, browser] = await Promise.all([
       startLocalWorker("web"),
-      chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"] }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--no-first-run",
+        ],
+      }),
     ]);
   }, 180_000);
 
@@ -120,15 +141,20 @@ describe.skipIf(!available && !process.env.CI)("web chat in headless Chromium", 
     expect(stagingSeen.at(-1)).toBe("succeeded");
 
     // Production: a canary that fails a fifth of its requests, planned and applied by alice.
-    expect((await fetch(`${worker.url}/sandbox/faults`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 }),
-    })).status).toBe(201);
+    expect(
+      (
+        await fetch(`${worker.url}/sandbox/faults`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 }),
+        })
+      ).status,
+    ).toBe(201);
     await say(alice, "deploy production");
     const prodPlan = alice.locator(".card.plan", { hasText: "Plan: deploy invoice-perfect:production" });
     await prodPlan.waitFor();
     await prodPlan.getByRole("button", { name: "Apply" }).click();
-    const prodRun = alice.locator('#log article.card.run[data-run-id]', { hasText: "invoice-perfect:production" });
+    const prodRun = alice.locator("#log article.card.run[data-run-id]", { hasText: "invoice-perfect:production" });
     await prodRun.locator('.status[data-status="awaiting-approval"]').waitFor();
     const prodRunId = (await prodRun.getAttribute("data-run-id"))!;
     // The requester sees no Approve button: production needs an admin other than them.
@@ -183,9 +209,12 @@ describe.skipIf(!available && !process.env.CI)("web chat in headless Chromium", 
 
     // Readable on a phone: one column, nothing wider than the screen.
     await alice.setViewportSize({ width: 390, height: 844 });
-    const tooWide = await alice.evaluate(() => [...document.querySelectorAll<HTMLElement>("body *")]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`).slice(0, 5));
+    const tooWide = await alice.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>("body *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+        .slice(0, 5),
+    );
     expect(tooWide, "elements wider than a phone screen").toEqual([]);
     expect(await alice.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await alice.screenshot({ path: join(ARTIFACTS, "6-phone.png"), fullPage: false });

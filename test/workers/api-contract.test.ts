@@ -13,16 +13,39 @@ beforeAll(async () => {
 
 async function rowCounts() {
   const tables = ["plans", "runs", "run_steps", "audit_events", "secrets", "users", "conversations", "messages"];
-  return Object.fromEntries(await Promise.all(tables.map(async (t) => [t, (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n])));
+  return Object.fromEntries(
+    await Promise.all(
+      tables.map(async (t) => [t, (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n]),
+    ),
+  );
 }
 
 describe("bad input gets the documented error body and writes nothing", { timeout: 30_000 }, () => {
   it("answers 400/404/401/413 with {error:{code,message}} and changes no row", async () => {
     const before = await rowCounts();
-    expectError(await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", "{not json"), 400, "invalid_request");
-    expectError(await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy", params: { canary: "ten" } }), 400, "invalid_request");
-    expectError(await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: 42 }), 400, "invalid_request");
-    expectError(await api(admin.token, "POST", "/api/envs/invoice-perfect:nowhere/plan", { type: "deploy" }), 404, "not_found");
+    expectError(
+      await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", "{not json"),
+      400,
+      "invalid_request",
+    );
+    expectError(
+      await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", {
+        type: "deploy",
+        params: { canary: "ten" },
+      }),
+      400,
+      "invalid_request",
+    );
+    expectError(
+      await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: 42 }),
+      400,
+      "invalid_request",
+    );
+    expectError(
+      await api(admin.token, "POST", "/api/envs/invoice-perfect:nowhere/plan", { type: "deploy" }),
+      404,
+      "not_found",
+    );
     expectError(await api(admin.token, "POST", "/api/envs/env_unknown/plan", { type: "deploy" }), 404, "not_found");
     expectError(await api(admin.token, "GET", "/api/runs/run_unknown"), 404, "not_found");
     expectError(await api(admin.token, "POST", "/api/plans/plan_unknown/apply"), 404, "not_found");
@@ -32,7 +55,11 @@ describe("bad input gets the documented error body and writes nothing", { timeou
     expectError(await api(null, "GET", "/api/users"), 401, "unauthorized");
     expectError(await api("ic_not-a-real-token", "GET", "/api/users"), 401, "unauthorized");
     expectError(await api(admin.token, "POST", "/api/users", { name: "x", role: "root" }), 400, "invalid_request");
-    expectError(await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/lower-case", { value: "v" }), 400, "invalid_request");
+    expectError(
+      await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/lower-case", { value: "v" }),
+      400,
+      "invalid_request",
+    );
     expectError(await api(admin.token, "GET", "/api/nothing-here"), 404, "not_found");
     expect(await rowCounts()).toEqual(before);
   });
@@ -48,7 +75,9 @@ describe("bad input gets the documented error body and writes nothing", { timeou
     expect(created.status).toBe(201);
     const token = created.body.token as string;
     expect((await api(token, "GET", "/api/users")).status).toBe(200);
-    const tokenRow = await env.DB.prepare("SELECT t.id, t.token_hash FROM api_tokens t WHERE t.user_id = ?").bind(created.body.user.id).first<{ id: string; token_hash: string }>();
+    const tokenRow = await env.DB.prepare("SELECT t.id, t.token_hash FROM api_tokens t WHERE t.user_id = ?")
+      .bind(created.body.user.id)
+      .first<{ id: string; token_hash: string }>();
     expect(tokenRow!.token_hash).not.toContain(token);
     expect((await api(admin.token, "DELETE", `/api/tokens/${tokenRow!.id}`)).status).toBe(204);
     expectError(await api(token, "GET", "/api/users"), 401, "unauthorized");
@@ -58,14 +87,18 @@ describe("bad input gets the documented error body and writes nothing", { timeou
     const res = await api(null, "GET", "/api/openapi.json");
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe("3.1.0");
-    expect(res.body.paths["/api/envs/{id}/plan"].post.requestBody.content["application/json"].schema.properties.type.enum).toContain("deploy");
+    expect(
+      res.body.paths["/api/envs/{id}/plan"].post.requestBody.content["application/json"].schema.properties.type.enum,
+    ).toContain("deploy");
   });
 });
 
 describe("secrets", { timeout: 30_000 }, () => {
   it("sends a staging secret to Railway as a variable and shows its value nowhere else", async () => {
     const value = `sk_test_${crypto.randomUUID().replaceAll("-", "")}`;
-    expect((await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY", { value })).status).toBe(204);
+    expect(
+      (await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY", { value })).status,
+    ).toBe(204);
     const seen: string[] = [];
     const record = (r: { text: string }) => seen.push(r.text);
 

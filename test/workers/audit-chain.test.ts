@@ -8,17 +8,58 @@ import { verifyAudit } from "../../src/db/audit";
 /** The generic canonical form the chain was first hashed with: the fast path must equal it byte for byte. */
 function reference(e: Omit<AuditEvent, "hash">): string {
   return canonicalJson({
-    id: e.id, chain: e.chain, seq: e.seq, at: e.at, actor: e.actor, action: e.action, intent: e.intent ?? null,
-    planId: e.planId ?? null, runId: e.runId ?? null, diffSummary: e.diffSummary ?? null,
-    receiptHash: e.receiptHash ?? null, details: e.details ?? null, prevHash: e.prevHash,
+    id: e.id,
+    chain: e.chain,
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    intent: e.intent ?? null,
+    planId: e.planId ?? null,
+    runId: e.runId ?? null,
+    diffSummary: e.diffSummary ?? null,
+    receiptHash: e.receiptHash ?? null,
+    details: e.details ?? null,
+    prevHash: e.prevHash,
   });
 }
 
 describe("audit chain hashing", () => {
   const samples: Omit<AuditEvent, "hash">[] = [
-    { id: "aud_1", chain: "global", seq: 1, at: "2026-11-26T00:00:00.000Z", actor: "usr_1", action: "user.created", prevHash: "0".repeat(64) },
-    { id: "aud_2", chain: "env_x", seq: 2, at: "2026-11-26T00:00:01.000Z", actor: "infra-chat", action: "step.succeeded", intent: "deploy", planId: "plan_1", runId: "run_1", diffSummary: "2 changes \"quoted\" — ünïcode 🔑", receiptHash: "ab,cd", details: { z: 1, a: { y: [3, { b: null, a: undefined }], x: "s" } }, prevHash: "f".repeat(64) },
-    { id: "aud_3", chain: "env_x", seq: 3, at: "2026-11-26T00:00:02.000Z", actor: "a\nb", action: "x", details: {}, prevHash: "1".repeat(64) },
+    {
+      id: "aud_1",
+      chain: "global",
+      seq: 1,
+      at: "2026-11-26T00:00:00.000Z",
+      actor: "usr_1",
+      action: "user.created",
+      prevHash: "0".repeat(64),
+    },
+    {
+      id: "aud_2",
+      chain: "env_x",
+      seq: 2,
+      at: "2026-11-26T00:00:01.000Z",
+      actor: "infra-chat",
+      action: "step.succeeded",
+      intent: "deploy",
+      planId: "plan_1",
+      runId: "run_1",
+      diffSummary: '2 changes "quoted" — ünïcode 🔑',
+      receiptHash: "ab,cd",
+      details: { z: 1, a: { y: [3, { b: null, a: undefined }], x: "s" } },
+      prevHash: "f".repeat(64),
+    },
+    {
+      id: "aud_3",
+      chain: "env_x",
+      seq: 3,
+      at: "2026-11-26T00:00:02.000Z",
+      actor: "a\nb",
+      action: "x",
+      details: {},
+      prevHash: "1".repeat(64),
+    },
   ];
 
   it("serializes events exactly like the generic canonical JSON, so existing chains still verify", () => {
@@ -29,7 +70,13 @@ describe("audit chain hashing", () => {
     let head = null;
     const events: AuditEvent[] = [];
     for (let i = 0; i < 10; i++) {
-      const e = await sealEvent("c", head, { actor: "a", action: "step.succeeded", details: { i } }, `id${i}`, new Date(i * 1000).toISOString());
+      const e = await sealEvent(
+        "c",
+        head,
+        { actor: "a", action: "step.succeeded", details: { i } },
+        `id${i}`,
+        new Date(i * 1000).toISOString(),
+      );
       head = { seq: e.seq, hash: e.hash };
       events.push(e);
     }
@@ -49,12 +96,42 @@ describe("audit verification in D1", () => {
     let head: ChainHead | null = null;
     const events: AuditEvent[] = [];
     for (let i = 0; i < count; i++) {
-      const e = await sealEvent(chain, head, { actor: "infra-chat", action: "step.succeeded", intent: "deploy", details: { i, nested: { b: [1, "x"], a: null } } }, `aud_${chain}_${i}`, new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString());
+      const e = await sealEvent(
+        chain,
+        head,
+        {
+          actor: "infra-chat",
+          action: "step.succeeded",
+          intent: "deploy",
+          details: { i, nested: { b: [1, "x"], a: null } },
+        },
+        `aud_${chain}_${i}`,
+        new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      );
       head = { seq: e.seq, hash: e.hash };
       events.push(e);
     }
-    const insert = env.DB.prepare("INSERT INTO audit_events (id, chain, seq, at, actor, action, intent, plan_id, run_id, diff_summary, receipt_hash, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    const rows = events.map((e) => insert.bind(e.id, e.chain, e.seq, e.at, e.actor, e.action, e.intent ?? null, null, null, null, null, JSON.stringify(e.details), e.prevHash, e.hash));
+    const insert = env.DB.prepare(
+      "INSERT INTO audit_events (id, chain, seq, at, actor, action, intent, plan_id, run_id, diff_summary, receipt_hash, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const rows = events.map((e) =>
+      insert.bind(
+        e.id,
+        e.chain,
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.intent ?? null,
+        null,
+        null,
+        null,
+        null,
+        JSON.stringify(e.details),
+        e.prevHash,
+        e.hash,
+      ),
+    );
     for (let i = 0; i < rows.length; i += 1000) await env.DB.batch(rows.slice(i, i + 1000));
     return events;
   }
@@ -66,9 +143,13 @@ describe("audit verification in D1", () => {
     await env.DB.prepare("DROP TRIGGER audit_events_no_update").run();
     await env.DB.prepare("DROP TRIGGER audit_events_no_delete").run();
     // The first event of the third page, then a missing event exactly at a page boundary.
-    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?").bind(JSON.stringify({ i: -1 }), events[10_000].id).run();
+    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?")
+      .bind(JSON.stringify({ i: -1 }), events[10_000].id)
+      .run();
     expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[10_000].id });
-    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?").bind(JSON.stringify(events[10_000].details), events[10_000].id).run();
+    await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?")
+      .bind(JSON.stringify(events[10_000].details), events[10_000].id)
+      .run();
     expect((await verifyAudit(db, "long")).ok).toBe(true);
     await env.DB.prepare("DELETE FROM audit_events WHERE id = ?").bind(events[5_000].id).run();
     expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[5_001].id });

@@ -30,10 +30,16 @@ interface Progress {
 }
 
 async function live(runId: string) {
-  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
+  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{
+    run: RunRecord;
+    steps: StepRecord[];
+  }>;
   if (!res.ok) throw new Error(res.message);
   const step = res.value.steps.find((s) => s.kind === "backfill")!;
-  return { progress: res.value.run.outputs.progress as Progress | undefined, state: step.state as { nextAt: number; schedule: number[] } };
+  return {
+    progress: res.value.run.outputs.progress as Progress | undefined,
+    state: step.state as { nextAt: number; schedule: number[] },
+  };
 }
 
 /** Runs the environment's alarms until `until` holds (bounded: fails instead of hanging). */
@@ -50,7 +56,10 @@ async function driveUntil(runId: string, until: (p: Progress) => boolean, what: 
 describe("backfill throttle on app health", { timeout: 60_000 }, () => {
   it("pauses batches while the api errs or is slow, says why in progress and chat, and continues by itself when it recovers", async () => {
     // 100 users a batch at 200/min: a batch every 30 s of simulated time, health read before each one.
-    const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 200, batchSize: 100, minCoverage: 90 } });
+    const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", {
+      type: "backfill",
+      params: { job: "backfillTimezone", ratePerMinute: 200, batchSize: 100, minCoverage: 90 },
+    });
     expect(planned.status, JSON.stringify(planned.body)).toBe(201);
     const runId = (await api(admin.token, "POST", `/api/plans/${planned.body.plan.id}/apply`)).body.run.id as string;
     await driveUntil(runId, (p) => p.processed >= 500, "500 processed");
@@ -59,8 +68,12 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     const paused = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on errors");
     expect(paused.throttle).toMatchObject({ signal: "error-burn", service: "api", threshold: 14.4 });
     expect(paused.throttle!.value).toBeGreaterThan(80);
-    expect(paused.throttle!.reason).toMatch(/^api answered (4|5)\d(\.\d)?% 5xx over the last 5 min, burning the error budget \d+(\.\d)?× \(policy pauses at 14\.4×\)$/);
-    expect(paused.note).toBe(`Paused since ${paused.throttle!.since}: ${paused.throttle!.reason}; batches continue by themselves when it recovers`);
+    expect(paused.throttle!.reason).toMatch(
+      /^api answered (4|5)\d(\.\d)?% 5xx over the last 5 min, burning the error budget \d+(\.\d)?× \(policy pauses at 14\.4×\)$/,
+    );
+    expect(paused.note).toBe(
+      `Paused since ${paused.throttle!.since}: ${paused.throttle!.reason}; batches continue by themselves when it recovers`,
+    );
 
     // While the api errs nothing is sent; health is re-read every 30 s of simulated time.
     const heldAt = (await live(runId)).state.nextAt;
@@ -76,7 +89,11 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     const view = (await api(admin.token, "GET", `/api/runs/${runId}`)).body.run;
     expect(view.status).toBe("running");
     // The numbers are the latest window's; the pause keeps its start.
-    expect(view.progress.throttle).toMatchObject({ signal: "error-burn", service: "api", since: paused.throttle!.since });
+    expect(view.progress.throttle).toMatchObject({
+      signal: "error-burn",
+      service: "api",
+      since: paused.throttle!.since,
+    });
     expect(view.progress.note).toMatch(new RegExp(`^Paused since ${paused.throttle!.since}: api answered`));
     const chat = await api(admin.token, "POST", "/api/chat", { message: "how is the backfill going in staging?" });
     expect(chat.body.replies[0].text).toContain(`${paused.processed} of 2000 processed`);
@@ -93,7 +110,9 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", latencyMs: 2500 });
     const slow = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on latency");
     expect(slow.throttle).toMatchObject({ signal: "latency", service: "api", threshold: 1500 });
-    expect(slow.throttle!.reason).toMatch(/^api's p95 latency over the last 5 min is \d{4} ms \(policy pauses above 1500 ms\)$/);
+    expect(slow.throttle!.reason).toMatch(
+      /^api's p95 latency over the last 5 min is \d{4} ms \(policy pauses above 1500 ms\)$/,
+    );
     await sandboxWorld(env).clearFaults();
 
     const run = await driveRun(admin.token, runId, ids.staging);
@@ -110,19 +129,34 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     expect(run.progress.pausedSeconds).toBe(lengths[0] + lengths[1]);
     const schedule = (await live(runId)).state.schedule;
     const gaps = schedule.slice(1).map((t, i) => (t - schedule[i]) / 1000);
-    expect(gaps.filter((g) => g !== 30).sort((a, b) => a - b)).toEqual(lengths.map((s) => s + 30).sort((a, b) => a - b));
-    expect(run.steps.find((s: { kind: string }) => s.kind === "backfill").note).toMatch(new RegExp(`paused ${lengths[0] + lengths[1]}s in total on the app's health$`));
+    expect(gaps.filter((g) => g !== 30).sort((a, b) => a - b)).toEqual(
+      lengths.map((s) => s + 30).sort((a, b) => a - b),
+    );
+    expect(run.steps.find((s: { kind: string }) => s.kind === "backfill").note).toMatch(
+      new RegExp(`paused ${lengths[0] + lengths[1]}s in total on the app's health$`),
+    );
   });
 
   it("holds batches while the app's health cannot be read, and goes on once it can", async () => {
-    const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 200, batchSize: 100, minCoverage: 90 } });
+    const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", {
+      type: "backfill",
+      params: { job: "backfillTimezone", ratePerMinute: 200, batchSize: 100, minCoverage: 90 },
+    });
     const runId = (await api(admin.token, "POST", `/api/plans/${planned.body.plan.id}/apply`)).body.run.id as string;
     await driveUntil(runId, (p) => p.processed >= 200, "200 processed");
     // Railway answers 500 to the next HTTP-log reads, the adapter's retries included.
-    await sandboxWorld(env).addFault({ kind: "provider", provider: "railway", status: 500, count: 8, operation: "HttpLogs" });
+    await sandboxWorld(env).addFault({
+      kind: "provider",
+      provider: "railway",
+      status: 500,
+      count: 8,
+      operation: "HttpLogs",
+    });
     const held = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on unreadable health");
     expect(held.throttle).toMatchObject({ signal: "unreadable" });
-    expect(held.note).toMatch(/^Paused since \S+: the app's health could not be read \(.+\); batches continue by themselves when it recovers$/);
+    expect(held.note).toMatch(
+      /^Paused since \S+: the app's health could not be read \(.+\); batches continue by themselves when it recovers$/,
+    );
     const run = await driveRun(admin.token, runId, ids.staging);
     expect(run.status, run.error).toBe("succeeded");
     expect(run.progress.processed).toBe(2000);
@@ -134,12 +168,24 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     const healthy = { service: "api", requests: 3000, errors: 6, p95Ms: 150 };
     expect(judgeHealth([healthy], policy, 0.995)).toBeNull();
     // 7.2% 5xx is exactly 14.4× the 0.5% the SLO allows: it pauses; just under does not.
-    expect(judgeHealth([{ ...healthy, errors: 216 }], policy, 0.995)).toMatchObject({ signal: "error-burn", value: 14.4 });
+    expect(judgeHealth([{ ...healthy, errors: 216 }], policy, 0.995)).toMatchObject({
+      signal: "error-burn",
+      value: 14.4,
+    });
     expect(judgeHealth([{ ...healthy, errors: 215 }], policy, 0.995)).toBeNull();
     expect(judgeHealth([{ ...healthy, p95Ms: 1501 }], policy, 0.995)).toMatchObject({ signal: "latency", value: 1501 });
     // Too quiet to judge: 19 requests all failing say nothing yet.
     expect(judgeHealth([{ service: "web", requests: 19, errors: 19, p95Ms: 9000 }], policy, 0.995)).toBeNull();
     // Of several breaches, the worst against its threshold is the reason.
-    expect(judgeHealth([{ ...healthy, p95Ms: 1600 }, { service: "web", requests: 100, errors: 100, p95Ms: 100 }], policy, 0.995)).toMatchObject({ signal: "error-burn", service: "web" });
+    expect(
+      judgeHealth(
+        [
+          { ...healthy, p95Ms: 1600 },
+          { service: "web", requests: 100, errors: 100, p95Ms: 100 },
+        ],
+        policy,
+        0.995,
+      ),
+    ).toMatchObject({ signal: "error-burn", service: "web" });
   });
 });

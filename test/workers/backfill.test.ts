@@ -13,31 +13,46 @@ beforeAll(async () => {
 });
 
 async function live(runId: string) {
-  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
+  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{
+    run: RunRecord;
+    steps: StepRecord[];
+  }>;
   if (!res.ok) throw new Error(res.message);
   return res.value;
 }
 
 async function plan(params: Record<string, unknown>, envRef = "invoice-perfect:staging") {
-  const res = await api(admin.token, "POST", `/api/envs/${envRef}/plan`, { type: "backfill", params: { job: "backfillTimezone", ...params } });
+  const res = await api(admin.token, "POST", `/api/envs/${envRef}/plan`, {
+    type: "backfill",
+    params: { job: "backfillTimezone", ...params },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.plan as { id: string; runId: string };
 }
 
 async function usersFilled() {
-  const state = (await sandboxWorld(env).state()) as unknown as { appUsers: Record<string, { total: number; filled: number }> };
+  const state = (await sandboxWorld(env).state()) as unknown as {
+    appUsers: Record<string, { total: number; filled: number }>;
+  };
   return state.appUsers.staging ?? { total: 0, filled: 0 };
 }
 
 describe("backfill runs", { timeout: 60_000 }, () => {
   it("a dry run reports what would change and writes nothing", async () => {
     const p = await plan({ ratePerMinute: 6000, dryRun: true });
-    const run = await driveRun(admin.token, (await api(admin.token, "POST", `/api/plans/${p.id}/apply`)).body.run.id, ids.staging);
+    const run = await driveRun(
+      admin.token,
+      (await api(admin.token, "POST", `/api/plans/${p.id}/apply`)).body.run.id,
+      ids.staging,
+    );
     expect(run.status).toBe("succeeded");
     expect(run.progress.wouldChange).toBeGreaterThan(1500);
     expect((await usersFilled()).filled).toBe(0);
     // A dry run is no staging success: production still refuses the job.
-    const refused = await api(admin.token, "POST", "/api/envs/invoice-perfect:production/plan", { type: "backfill", params: { job: "backfillTimezone" } });
+    const refused = await api(admin.token, "POST", "/api/envs/invoice-perfect:production/plan", {
+      type: "backfill",
+      params: { job: "backfillTimezone" },
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toMatch(/on invoice-perfect:staging successfully first/);
   });
@@ -48,7 +63,8 @@ describe("backfill runs", { timeout: 60_000 }, () => {
     const stub = envObject(ids.staging);
     const progressed = async (n: number) => {
       for (let i = 0; i < 400; i++) {
-        if ((((await live(runId)).run.outputs.progress as { processed?: number } | undefined)?.processed ?? 0) >= n) return;
+        if ((((await live(runId)).run.outputs.progress as { processed?: number } | undefined)?.processed ?? 0) >= n)
+          return;
         if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
       }
       throw new Error("backfill did not progress");
@@ -84,7 +100,11 @@ describe("backfill runs", { timeout: 60_000 }, () => {
   it("runs only inside its schedule window; after a staging success production may plan the job", async () => {
     const now = new Date();
     const hh = (h: number) => String((now.getUTCHours() + h) % 24).padStart(2, "0");
-    const p = await plan({ ratePerMinute: 6000, minCoverage: 90, window: { start: `${hh(2)}:00`, end: `${hh(3)}:00`, tz: "UTC" } });
+    const p = await plan({
+      ratePerMinute: 6000,
+      minCoverage: 90,
+      window: { start: `${hh(2)}:00`, end: `${hh(3)}:00`, tz: "UTC" },
+    });
     const runId = (await api(admin.token, "POST", `/api/plans/${p.id}/apply`)).body.run.id as string;
     const run = await driveRun(admin.token, runId, ids.staging);
     expect(run.status).toBe("succeeded");
@@ -97,7 +117,10 @@ describe("backfill runs", { timeout: 60_000 }, () => {
       expect(t).toBeLessThan(opens + 3600_000);
     }
     // Now staging has succeeded once, production may plan the same job (at 500 users/min, awaiting approval).
-    const allowed = await api(admin.token, "POST", "/api/envs/invoice-perfect:production/plan", { type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 500 } });
+    const allowed = await api(admin.token, "POST", "/api/envs/invoice-perfect:production/plan", {
+      type: "backfill",
+      params: { job: "backfillTimezone", ratePerMinute: 500 },
+    });
     expect(allowed.status).toBe(201);
     expect(allowed.body.plan.requiresApproval).toBe(true);
   });

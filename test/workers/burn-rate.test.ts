@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { SRE_WORKBOOK_RULES, alertLevel, budgetConsumed, burnRate, evaluateBurnRules } from "../../src/monitor/burn-rate";
+import {
+  SRE_WORKBOOK_RULES,
+  alertLevel,
+  budgetConsumed,
+  burnRate,
+  evaluateBurnRules,
+} from "../../src/monitor/burn-rate";
 import type { BurnEvaluation, ErrorSample } from "../../src/monitor/burn-rate";
 
 const MINUTE = 60_000;
@@ -37,16 +43,61 @@ const byRule = (evals: BurnEvaluation[], rule: string) => evals.find((e) => e.ru
 
 describe("evaluateBurnRules reproduces the SRE Workbook's multiwindow, multi-burn-rate table", () => {
   const cases: { name: string; segments: Segment[]; level: string; firing: string[] }[] = [
-    { name: "2% of the budget in 1 h pages (14.4×)", segments: [cleanDays, { minutes: 60, errors: 864 }], level: "page", firing: ["fast-burn-1h"] },
-    { name: "5% of the budget in 6 h pages via the 6× rule", segments: [cleanDays, { minutes: 360, errors: 2160 }], level: "page", firing: ["fast-burn-6h"] },
-    { name: "10% of the budget in 3 d only tickets (1×)", segments: [{ minutes: THREE_DAYS_MIN, errors: 4320 }], level: "ticket", firing: ["slow-burn-3d"] },
-    { name: "during a total outage both windows of both page rules are hot", segments: [cleanDays, { minutes: 3, errors: 3 * RPM }], level: "page", firing: ["fast-burn-1h", "fast-burn-6h"] },
+    {
+      name: "2% of the budget in 1 h pages (14.4×)",
+      segments: [cleanDays, { minutes: 60, errors: 864 }],
+      level: "page",
+      firing: ["fast-burn-1h"],
+    },
+    {
+      name: "5% of the budget in 6 h pages via the 6× rule",
+      segments: [cleanDays, { minutes: 360, errors: 2160 }],
+      level: "page",
+      firing: ["fast-burn-6h"],
+    },
+    {
+      name: "10% of the budget in 3 d only tickets (1×)",
+      segments: [{ minutes: THREE_DAYS_MIN, errors: 4320 }],
+      level: "ticket",
+      firing: ["slow-burn-3d"],
+    },
+    {
+      name: "during a total outage both windows of both page rules are hot",
+      segments: [cleanDays, { minutes: 3, errors: 3 * RPM }],
+      level: "page",
+      firing: ["fast-burn-1h", "fast-burn-6h"],
+    },
     // 3,000 errors are 6.9% of the budget, more than the 6 h rule's 5%: it keeps paging for its 30 min reset.
-    { name: "10 min after a 3-min outage the 1 h rule has reset but the 6 h rule still pages", segments: [cleanDays, { minutes: 3, errors: 3 * RPM }, { minutes: 10, errors: 0 }], level: "page", firing: ["fast-burn-6h"] },
-    { name: "31 min after a 3-min outage every short window is clean: no alert", segments: [cleanDays, { minutes: 3, errors: 3 * RPM }, { minutes: 31, errors: 0 }], level: "none", firing: [] },
-    { name: "10 min after a 1-min outage nothing pages although the 1 h window alone would", segments: [cleanDays, { minutes: 1, errors: RPM }, { minutes: 10, errors: 0 }], level: "none", firing: [] },
-    { name: "steady 0.05% errors (half the budget rate) does not alert", segments: [{ minutes: THREE_DAYS_MIN, errors: THREE_DAYS_MIN / 2 }], level: "none", firing: [] },
-    { name: "no traffic does not alert", segments: [{ minutes: THREE_DAYS_MIN, errors: 0, requestsPerMinute: 0 }], level: "none", firing: [] },
+    {
+      name: "10 min after a 3-min outage the 1 h rule has reset but the 6 h rule still pages",
+      segments: [cleanDays, { minutes: 3, errors: 3 * RPM }, { minutes: 10, errors: 0 }],
+      level: "page",
+      firing: ["fast-burn-6h"],
+    },
+    {
+      name: "31 min after a 3-min outage every short window is clean: no alert",
+      segments: [cleanDays, { minutes: 3, errors: 3 * RPM }, { minutes: 31, errors: 0 }],
+      level: "none",
+      firing: [],
+    },
+    {
+      name: "10 min after a 1-min outage nothing pages although the 1 h window alone would",
+      segments: [cleanDays, { minutes: 1, errors: RPM }, { minutes: 10, errors: 0 }],
+      level: "none",
+      firing: [],
+    },
+    {
+      name: "steady 0.05% errors (half the budget rate) does not alert",
+      segments: [{ minutes: THREE_DAYS_MIN, errors: THREE_DAYS_MIN / 2 }],
+      level: "none",
+      firing: [],
+    },
+    {
+      name: "no traffic does not alert",
+      segments: [{ minutes: THREE_DAYS_MIN, errors: 0, requestsPerMinute: 0 }],
+      level: "none",
+      firing: [],
+    },
   ];
 
   it.each(cases)("$name", ({ segments, level, firing }) => {
@@ -138,7 +189,13 @@ describe("budgetConsumed", () => {
 
 describe("alertLevel", () => {
   const evaluation = (severity: "page" | "ticket", firing: boolean): BurnEvaluation => ({
-    rule: severity, severity, firing, longBurn: 0, shortBurn: 0, longRequests: 0, shortRequests: 0,
+    rule: severity,
+    severity,
+    firing,
+    longBurn: 0,
+    shortBurn: 0,
+    longRequests: 0,
+    shortRequests: 0,
   });
 
   it.each([

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_JUDGE_CONFIG, judgeCanary, mergeSamples, parseJudgeConfig } from "../../src/monitor/judge";
 import type { JudgeConfig, Judgement, MetricName, TrackSample } from "../../src/monitor/judge";
 import { judgeCheck, type SamplePair, type TriggerState } from "../../src/runs/canary/trigger";
-import { binomialUpperTail, erfc, fisherExactGreater, lnFactorial, mannWhitneyGreater, normalCdf, normalSf, twoProportionZGreater } from "../../src/monitor/stats";
+import {
+  binomialUpperTail,
+  erfc,
+  fisherExactGreater,
+  lnFactorial,
+  mannWhitneyGreater,
+  normalCdf,
+  normalSf,
+  twoProportionZGreater,
+} from "../../src/monitor/stats";
 
 /** mulberry32: a seeded PRNG, so every sample below is the same on every run. */
 function prng(seed: number): () => number {
@@ -53,11 +62,22 @@ function sampleTrack(rand: () => number, shape: TrackShape): TrackSample {
       if (rand() < perRequest) logMatches[pattern] = (logMatches[pattern] ?? 0) + 1;
     }
   }
-  return { requests, errors: shape.errors ?? errors, latenciesMs, logMatches, synthetic: shape.synthetic ?? HEALTHY_CHECKS };
+  return {
+    requests,
+    errors: shape.errors ?? errors,
+    latenciesMs,
+    logMatches,
+    synthetic: shape.synthetic ?? HEALTHY_CHECKS,
+  };
 }
 
 /** Canary and baseline drawn from one seed; baseline defaults to healthy with the canary's request count. */
-function judgePair(seed: number, canary: TrackShape, baseline: Partial<TrackShape> = {}, config?: Partial<JudgeConfig>): Judgement {
+function judgePair(
+  seed: number,
+  canary: TrackShape,
+  baseline: Partial<TrackShape> = {},
+  config?: Partial<JudgeConfig>,
+): Judgement {
   const rand = prng(seed);
   const c = sampleTrack(rand, canary);
   return judgeCanary(c, sampleTrack(rand, { requests: canary.requests, ...baseline }), config);
@@ -96,7 +116,8 @@ describe("statistics match reference values (scipy 1.17)", () => {
     expect(relErr(fisherExactGreater(a, b, c, d), want)).toBeLessThan(1e-9);
   });
 
-  it("Fisher exact gives p = 1 when the first row has no events", () => expect(fisherExactGreater(0, 10, 5, 5)).toBe(1));
+  it("Fisher exact gives p = 1 when the first row has no events", () =>
+    expect(fisherExactGreater(0, 10, 5, 5)).toBe(1));
 
   it.each([
     // 12 beats 10, 11; 15 beats 10, 11, 13 and ties 15; 18 and 20 beat all four: U = 2 + 3.5 + 4 + 4.
@@ -113,7 +134,9 @@ describe("statistics match reference values (scipy 1.17)", () => {
     [8, 10, 0.5, 56 / 1024],
     [3, 3, 0.1, 0.001],
     [60, 1000, 0.04, 0.0015153048353646844],
-  ])("binomial P(X ≥ %d | n=%d, p=%d)", (k, n, p, want) => expect(relErr(binomialUpperTail(k, n, p), want)).toBeLessThan(1e-9));
+  ])("binomial P(X ≥ %d | n=%d, p=%d)", (k, n, p, want) =>
+    expect(relErr(binomialUpperTail(k, n, p), want)).toBeLessThan(1e-9),
+  );
 
   it("two-proportion z for 60/100 against 40/100 is 2√2", () => {
     const { z, pValue } = twoProportionZGreater(60, 100, 40, 100);
@@ -150,11 +173,18 @@ describe("canary judge", () => {
     ["0.4% against none (12/3000 against 0/1568) is significant but under +1 point", 3000, 12, 1568, 0, "pass"],
     ["6.5% against 5% is significant and +1.5 points but under ×1.5", 3000, 195, 3000, 150, "pass"],
     ["9% against 5% is over both margins", 3000, 270, 3000, 150, "fail"],
-  ] as const)("errors: practically worse needs both margins: %s", (_, requests, canaryErrors, baselineRequests, baselineErrors, verdict) => {
-    const judgement = judgePair(5, { requests, errors: canaryErrors }, { requests: baselineRequests, errors: baselineErrors });
-    expect(metric(judgement, "errors").pValue).toBeLessThan(0.01);
-    expect(metric(judgement, "errors").verdict).toBe(verdict);
-  });
+  ] as const)(
+    "errors: practically worse needs both margins: %s",
+    (_, requests, canaryErrors, baselineRequests, baselineErrors, verdict) => {
+      const judgement = judgePair(
+        5,
+        { requests, errors: canaryErrors },
+        { requests: baselineRequests, errors: baselineErrors },
+      );
+      expect(metric(judgement, "errors").pValue).toBeLessThan(0.01);
+      expect(metric(judgement, "errors").verdict).toBe(verdict);
+    },
+  );
 
   it("errors: fails 8/40 5xx against 1/360 below the minimum sample, where the exact test already decides", () => {
     const judgement = judgePair(31, { requests: 40, errors: 8 }, { requests: 360, errors: 1 });
@@ -167,14 +197,20 @@ describe("canary judge", () => {
     [300, 45],
     [600, 50],
   ])("errors: detects 5% against 0.2% 5xx at n=%i on at least %i of 50 seeds (power)", (requests, atLeast) => {
-    const failed = Array.from({ length: 50 }, (_, i) => judgePair(2000 + i, { requests, errorRate: 0.05 })).filter((j) => j.verdict === "fail");
+    const failed = Array.from({ length: 50 }, (_, i) => judgePair(2000 + i, { requests, errorRate: 0.05 })).filter(
+      (j) => j.verdict === "fail",
+    );
     expect(failed.length).toBeGreaterThanOrEqual(atLeast);
   });
 
   it("zero-baseline: 0 against 3 errors with n=40 fails although Fisher alone would not", () => {
     const judgement = judgePair(3, { requests: 40, errors: 3 }, { errors: 0 });
     expect(fisherExactGreater(3, 37, 0, 40)).toBeGreaterThan(0.1);
-    expect(metric(judgement, "errors")).toMatchObject({ verdict: "fail", canary: { n: 40, value: 0.075 }, baseline: { n: 40, value: 0 } });
+    expect(metric(judgement, "errors")).toMatchObject({
+      verdict: "fail",
+      canary: { n: 40, value: 0.075 },
+      baseline: { n: 40, value: 0 },
+    });
     expect(metric(judgement, "errors").reason).toContain("zero-baseline rule");
     // latency (40 < 100 samples) and logs (40 < 200 requests) are inconclusive; a fail still decides.
     expect(metric(judgement, "latency").verdict).toBe("inconclusive");
@@ -184,7 +220,12 @@ describe("canary judge", () => {
   it.each([
     ["+300 ms fails", { requests: 600, shiftMs: 300 }, "fail", "fail"],
     ["a faster canary passes", { requests: 600, medianMs: 50 }, "pass", "pass"],
-    ["a slow path on a tenth of requests fails through the p95", { requests: 600, slowShare: 0.1, slowMs: 2000 }, "fail", "fail"],
+    [
+      "a slow path on a tenth of requests fails through the p95",
+      { requests: 600, slowShare: 0.1, slowMs: 2000 },
+      "fail",
+      "fail",
+    ],
   ] as const)("latency: %s", (_, canary, metricVerdict, verdict) => {
     const judgement = judgePair(11, canary);
     expect(metric(judgement, "latency").verdict).toBe(metricVerdict);
@@ -207,7 +248,9 @@ describe("canary judge", () => {
       let baseline = sampleTrack(rand, HEALTHY);
       const alone = judgeCanary(bad, baseline).verdict;
       let canary = bad;
-      for (let w = 0; w < 9; w++) (canary = mergeSamples(canary, sampleTrack(rand, HEALTHY))), (baseline = mergeSamples(baseline, sampleTrack(rand, HEALTHY)));
+      for (let w = 0; w < 9; w++)
+        (canary = mergeSamples(canary, sampleTrack(rand, HEALTHY))),
+          (baseline = mergeSamples(baseline, sampleTrack(rand, HEALTHY)));
       const merged = judgeCanary(canary, baseline);
       expect(merged.samples).toEqual({ canary: 6000, baseline: 6000 });
       return [alone, merged.verdict];
@@ -224,7 +267,9 @@ describe("canary judge", () => {
     let baseline = sampleTrack(rand, window);
     const seen: [number, Judgement["verdict"], number | null][] = [];
     for (let i = 1; i <= 4; i++) {
-      if (i > 1) (canary = mergeSamples(canary, sampleTrack(rand, window))), (baseline = mergeSamples(baseline, sampleTrack(rand, window)));
+      if (i > 1)
+        (canary = mergeSamples(canary, sampleTrack(rand, window))),
+          (baseline = mergeSamples(baseline, sampleTrack(rand, window)));
       const judgement = judgeCanary(canary, baseline);
       seen.push([judgement.samples.canary, judgement.verdict, judgement.score]);
     }
@@ -241,14 +286,31 @@ describe("canary judge", () => {
     const empty: TrackSample = { requests: 0, errors: 0, latenciesMs: [], logMatches: {}, synthetic: [] };
     const judgement = judgeCanary(empty, empty);
     expect(judgement).toMatchObject({ verdict: "inconclusive", score: null, samples: { canary: 0, baseline: 0 } });
-    expect(judgement.metrics.map((m) => m.verdict)).toEqual(["inconclusive", "inconclusive", "inconclusive", "inconclusive"]);
+    expect(judgement.metrics.map((m) => m.verdict)).toEqual([
+      "inconclusive",
+      "inconclusive",
+      "inconclusive",
+      "inconclusive",
+    ]);
   });
 
   it.each([
     ["a critical pattern only on the canary, ≥ K matches, fails", { logMatches: { panic: 3 } }, {}, "fail", "marginal"],
     ["2 matches of a canary-only pattern stay under K", { logMatches: { panic: 2 } }, {}, "pass", "pass"],
-    ["a pattern at 10× the baseline's rate fails", { logRates: { SequelizeDatabaseError: 0.05 } }, { logRates: { SequelizeDatabaseError: 0.005 } }, "fail", "marginal"],
-    ["a pattern at the baseline's rate passes", { logRates: { SequelizeDatabaseError: 0.02 } }, { logRates: { SequelizeDatabaseError: 0.02 } }, "pass", "pass"],
+    [
+      "a pattern at 10× the baseline's rate fails",
+      { logRates: { SequelizeDatabaseError: 0.05 } },
+      { logRates: { SequelizeDatabaseError: 0.005 } },
+      "fail",
+      "marginal",
+    ],
+    [
+      "a pattern at the baseline's rate passes",
+      { logRates: { SequelizeDatabaseError: 0.02 } },
+      { logRates: { SequelizeDatabaseError: 0.02 } },
+      "pass",
+      "pass",
+    ],
   ] as const)("logs: %s", (_, canary, baseline, metricVerdict, verdict) => {
     const judgement = judgePair(13, { requests: 600, ...canary }, baseline);
     expect(metric(judgement, "logs").verdict).toBe(metricVerdict);
@@ -256,7 +318,13 @@ describe("canary judge", () => {
   });
 
   it.each([
-    ["a failed check fails the metric; weighing less than errors it leaves the canary marginal", [{ name: "login", ok: false }, ...HEALTHY_CHECKS], "fail", "marginal", 85],
+    [
+      "a failed check fails the metric; weighing less than errors it leaves the canary marginal",
+      [{ name: "login", ok: false }, ...HEALTHY_CHECKS],
+      "fail",
+      "marginal",
+      85,
+    ],
     ["no checks run is inconclusive and leaves the score's denominator", [], "inconclusive", "pass", 100],
     ["all checks passing passes", HEALTHY_CHECKS, "pass", "pass", 100],
   ] as const)("synthetic: %s", (_, synthetic, metricVerdict, verdict, score) => {
@@ -266,8 +334,18 @@ describe("canary judge", () => {
   });
 
   it.each([
-    ["a failed metric weighing as much as errors caps a passing score at marginal", { errorRate: 0.2 }, { errors: 1, latency: 100, logs: 1, synthetic: 1 }, "marginal"],
-    ["a failed metric lighter than errors lets a high score pass", { logMatches: { panic: 5 } }, { errors: 50, latency: 50, logs: 1, synthetic: 1 }, "pass"],
+    [
+      "a failed metric weighing as much as errors caps a passing score at marginal",
+      { errorRate: 0.2 },
+      { errors: 1, latency: 100, logs: 1, synthetic: 1 },
+      "marginal",
+    ],
+    [
+      "a failed metric lighter than errors lets a high score pass",
+      { logMatches: { panic: 5 } },
+      { errors: 50, latency: 50, logs: 1, synthetic: 1 },
+      "pass",
+    ],
   ] as const)("score: %s", (_, canary, weights, verdict) => {
     const judgement = judgePair(19, { requests: 600, ...canary }, {}, { weights });
     expect(judgement.score).toBeGreaterThanOrEqual(95);
@@ -276,7 +354,12 @@ describe("canary judge", () => {
 
   const errorsNeedMore = { errors: { ...DEFAULT_JUDGE_CONFIG.errors, minRequests: 10_000 } };
   it.each<[string, Partial<TrackShape>, Judgement["verdict"], number | null]>([
-    ["a failed synthetic check holds, as passing errors would still leave 85", { synthetic: [{ name: "health", ok: false }] }, "inconclusive", null],
+    [
+      "a failed synthetic check holds, as passing errors would still leave 85",
+      { synthetic: [{ name: "health", ok: false }] },
+      "inconclusive",
+      null,
+    ],
     ["+300 ms latency fails, as passing errors would still leave 70", { shiftMs: 300 }, "fail", 70],
     ["a healthy canary holds, never passes", {}, "inconclusive", null],
   ])("while errors lacks data, %s", (_, canary, verdict, score) => {
@@ -315,14 +398,29 @@ describe("judge config and samples", () => {
   });
 
   it("merges windows by adding counts and concatenating observations", () => {
-    const a: TrackSample = { requests: 10, errors: 1, latenciesMs: [5], logMatches: { panic: 1 }, synthetic: [{ name: "health", ok: true }] };
-    const b: TrackSample = { requests: 20, errors: 2, latenciesMs: [7, 9], logMatches: { panic: 2, oom: 1 }, synthetic: [{ name: "login", ok: false }] };
+    const a: TrackSample = {
+      requests: 10,
+      errors: 1,
+      latenciesMs: [5],
+      logMatches: { panic: 1 },
+      synthetic: [{ name: "health", ok: true }],
+    };
+    const b: TrackSample = {
+      requests: 20,
+      errors: 2,
+      latenciesMs: [7, 9],
+      logMatches: { panic: 2, oom: 1 },
+      synthetic: [{ name: "login", ok: false }],
+    };
     expect(mergeSamples(a, b)).toEqual({
       requests: 30,
       errors: 3,
       latenciesMs: [5, 7, 9],
       logMatches: { panic: 3, oom: 1 },
-      synthetic: [{ name: "health", ok: true }, { name: "login", ok: false }],
+      synthetic: [
+        { name: "health", ok: true },
+        { name: "login", ok: false },
+      ],
     });
   });
 });
@@ -340,7 +438,10 @@ describe("hard trigger over seeded soaks", () => {
     let state: TriggerState = { consecutiveFails: 0 };
     let firstBad: number | null = null;
     for (let check = 0; check < checks; check++) {
-      const window = { canary: sampleTrack(rand, { requests, errorRate: errorRate(check) }), baseline: sampleTrack(rand, { requests: 9 * requests }) };
+      const window = {
+        canary: sampleTrack(rand, { requests, errorRate: errorRate(check) }),
+        baseline: sampleTrack(rand, { requests: 9 * requests }),
+      };
       const outcome = judgeCheck(state, window, CONFIG, POLICY);
       if (firstBad === null && metric(outcome.judgement, "errors").verdict === "fail") firstBad = check;
       if (outcome.rollBack) return check - (firstBad ?? check);
@@ -359,13 +460,19 @@ describe("hard trigger over seeded soaks", () => {
   it("a 20% 5xx canary seeing ~30 requests a check rolls back one check after the first failing one on ≥ 93% of seeds, never later than two", () => {
     const gaps = seeds(400).map((seed) => soak(seed, 30, () => 0.2));
     const t = tally(gaps);
-    expect(gaps.every((g) => g !== null && g <= 2), JSON.stringify(t)).toBe(true);
+    expect(
+      gaps.every((g) => g !== null && g <= 2),
+      JSON.stringify(t),
+    ).toBe(true);
     expect(gaps.filter((g) => g !== null && g <= 1).length, JSON.stringify(t)).toBeGreaterThanOrEqual(372);
   });
 
   it("with ~150 requests a check (a busy api) it is one check after the first failing one on every seed", () => {
     const gaps = seeds(200).map((seed) => soak(seed, 150, () => 0.2));
-    expect(gaps.every((g) => g === 1 || g === 0), JSON.stringify(tally(gaps))).toBe(true);
+    expect(
+      gaps.every((g) => g === 1 || g === 0),
+      JSON.stringify(tally(gaps)),
+    ).toBe(true);
   });
 
   it("one bad window on an otherwise healthy canary rolls back on ≤ 2% of seeds; a healthy canary on none", () => {
@@ -376,13 +483,27 @@ describe("hard trigger over seeded soaks", () => {
   });
 
   it("an inconclusive check between two failing ones neither resets nor counts; a passing one resets", () => {
-    const fail: SamplePair = { canary: sampleTrack(prng(1), { requests: 300, errors: 30 }), baseline: sampleTrack(prng(2), { requests: 300, errors: 0 }) };
-    const thin: SamplePair = { canary: sampleTrack(prng(3), { requests: 20, errors: 0 }), baseline: sampleTrack(prng(4), { requests: 20, errors: 0 }) };
-    const pass: SamplePair = { canary: sampleTrack(prng(5), { requests: 300, errors: 0 }), baseline: sampleTrack(prng(6), { requests: 300, errors: 0 }) };
+    const fail: SamplePair = {
+      canary: sampleTrack(prng(1), { requests: 300, errors: 30 }),
+      baseline: sampleTrack(prng(2), { requests: 300, errors: 0 }),
+    };
+    const thin: SamplePair = {
+      canary: sampleTrack(prng(3), { requests: 20, errors: 0 }),
+      baseline: sampleTrack(prng(4), { requests: 20, errors: 0 }),
+    };
+    const pass: SamplePair = {
+      canary: sampleTrack(prng(5), { requests: 300, errors: 0 }),
+      baseline: sampleTrack(prng(6), { requests: 300, errors: 0 }),
+    };
     const first = judgeCheck({ consecutiveFails: 0 }, fail, CONFIG, POLICY);
     expect([first.rollBack, first.next.consecutiveFails]).toEqual([null, 1]);
     const held = judgeCheck(first.next, thin, CONFIG, POLICY);
-    expect([held.judgement.verdict, held.rollBack, held.next.consecutiveFails, held.next.pending?.canary.requests]).toEqual(["inconclusive", null, 1, 20]);
+    expect([
+      held.judgement.verdict,
+      held.rollBack,
+      held.next.consecutiveFails,
+      held.next.pending?.canary.requests,
+    ]).toEqual(["inconclusive", null, 1, 20]);
     expect(judgeCheck(held.next, fail, CONFIG, POLICY).rollBack).toBe("2 consecutive checks");
     const reset = judgeCheck(first.next, pass, CONFIG, POLICY);
     expect([reset.judgement.verdict, reset.next.consecutiveFails]).toEqual(["pass", 0]);

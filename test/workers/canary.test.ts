@@ -35,37 +35,71 @@ async function approvedProductionDeploy(message = "deploy production with canary
 async function loadBalancer() {
   const environment = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
   const zoneId = environment.bindings.cloudflare.zoneId;
-  const res = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, { headers: { authorization: "Bearer test" } }));
-  const lbs = ((await res.json()) as { result: { id: string; name: string; default_pools: string[]; fallback_pool: string; random_steering?: { pool_weights?: Record<string, number> } }[] }).result;
+  const res = await sandboxWorld(env).fetch(
+    new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, {
+      headers: { authorization: "Bearer test" },
+    }),
+  );
+  const lbs = (
+    (await res.json()) as {
+      result: {
+        id: string;
+        name: string;
+        default_pools: string[];
+        fallback_pool: string;
+        random_steering?: { pool_weights?: Record<string, number> };
+      }[];
+    }
+  ).result;
   const lb = lbs.find((l) => l.name === "api.invoiceperfect.com")!;
   const canaryPool = Object.keys(lb.random_steering?.pool_weights ?? {}).find((p) => p !== lb.fallback_pool);
-  const canaryShare = canaryPool && lb.default_pools.includes(canaryPool) ? lb.random_steering!.pool_weights![canaryPool] : 0;
+  const canaryShare =
+    canaryPool && lb.default_pools.includes(canaryPool) ? lb.random_steering!.pool_weights![canaryPool] : 0;
   return { lb, canaryShare };
 }
 
 /** Writes a new production spec revision with auto-rollback on or off (test-only shortcut into D1). */
 async function setAutoRollback(on: boolean) {
-  const row = await env.DB.prepare("SELECT e.id, e.revision, r.spec FROM environments e JOIN spec_revisions r ON r.env_id = e.id AND r.revision = e.revision WHERE e.id = ?").bind(ids.production).first<{ id: string; revision: number; spec: string }>();
+  const row = await env.DB.prepare(
+    "SELECT e.id, e.revision, r.spec FROM environments e JOIN spec_revisions r ON r.env_id = e.id AND r.revision = e.revision WHERE e.id = ?",
+  )
+    .bind(ids.production)
+    .first<{ id: string; revision: number; spec: string }>();
   const spec = JSON.parse(row!.spec);
   spec.policies.autoRollback = on;
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'toggle auto-rollback', ?)").bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
+    env.DB.prepare(
+      "INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'toggle auto-rollback', ?)",
+    ).bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
     env.DB.prepare("UPDATE environments SET revision = ? WHERE id = ?").bind(row!.revision + 1, row!.id),
   ]);
 }
 
 /** A run's error, its steps' notes and its last canary checks: what a failed expectation should show. */
 function whyNot(run: { error?: string; steps: { kind: string; status: string; note?: string }[] }, live: RunRecord) {
-  const checks = (live.outputs.canaryChecks ?? []) as { weight: number; verdict: string; metrics: { metric: string; verdict: string; reason: string }[] }[];
+  const checks = (live.outputs.canaryChecks ?? []) as {
+    weight: number;
+    verdict: string;
+    metrics: { metric: string; verdict: string; reason: string }[];
+  }[];
   return JSON.stringify({
     error: run.error,
     steps: run.steps.map((s) => [s.kind, s.status, s.note]),
-    checks: checks.slice(-4).map((c) => [c.weight, c.verdict, c.metrics.filter((m) => m.verdict !== "pass").map((m) => `${m.metric}: ${m.reason}`)]),
+    checks: checks
+      .slice(-4)
+      .map((c) => [
+        c.weight,
+        c.verdict,
+        c.metrics.filter((m) => m.verdict !== "pass").map((m) => `${m.metric}: ${m.reason}`),
+      ]),
   });
 }
 
 async function live(runId: string) {
-  const res = (await envObject(ids.production).inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
+  const res = (await envObject(ids.production).inspect(runId)) as unknown as RpcResult<{
+    run: RunRecord;
+    steps: StepRecord[];
+  }>;
   if (!res.ok) throw new Error(res.message);
   return res.value;
 }
@@ -74,7 +108,9 @@ describe("production canary", { timeout: 60_000 }, () => {
   it("goes 10 → 50 → 100 with soaks driven by alarms, then promotes: stable runs the release with all traffic", async () => {
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     const kinds = run.steps.map((s: { kind: string }) => s.kind);
     expect(kinds.filter((k: string) => k === "canary-step")).toHaveLength(3);
     expect(kinds.indexOf("canary-split")).toBeLessThan(kinds.indexOf("canary-step"));
@@ -89,7 +125,10 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(metrics.body.checks.length).toBeGreaterThanOrEqual(3);
     expect(metrics.body.canary.phase).toBe("succeeded");
     const audit = (await api(alice.token, "GET", "/api/audit?env=invoice-perfect:production&limit=1000")).body.events;
-    const weightChanges = audit.filter((e: { runId?: string; intent?: string; action: string }) => e.runId === runId && e.intent === "canary-step" && e.action === "step.succeeded");
+    const weightChanges = audit.filter(
+      (e: { runId?: string; intent?: string; action: string }) =>
+        e.runId === runId && e.intent === "canary-step" && e.action === "step.succeeded",
+    );
     expect(weightChanges).toHaveLength(3);
     expect(weightChanges.every((e: { receiptHash?: string }) => typeof e.receiptHash === "string")).toBe(true);
     const env_ = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
@@ -97,23 +136,42 @@ describe("production canary", { timeout: 60_000 }, () => {
   });
 
   it("rolls back on 20% canary 5xx at the 10% step within one check interval, texts on-call and writes incident.md", async () => {
-    const subscribed = await api(alice.token, "POST", "/api/chat", { message: "Text me if the canary on production looks weird or if a rollback triggers" });
+    const subscribed = await api(alice.token, "POST", "/api/chat", {
+      message: "Text me if the canary on production looks weird or if a rollback triggers",
+    });
     expect(subscribed.body.replies[0].text).toContain(alice.phone);
     // A busy api (50 req/s: ~150 canary requests a check at 10%). At the default 10 req/s the canary sees ~30
     // a check, and 4% of the time the second check holds too few 5xx to be significant, so the trigger
     // fires a check later: the README's "How a canary is judged" gives the numbers.
-    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 500 })).body.error.code).toBe("invalid_request");
-    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "apii", rps: 50 })).status).toBe(404);
-    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 50 })).body.traffic.rps).toBe(50);
-    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.2 });
-    const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease;
+    expect(
+      (await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 500 })).body.error.code,
+    ).toBe("invalid_request");
+    expect((await api(null, "POST", "/sandbox/traffic", { env: "production", service: "apii", rps: 50 })).status).toBe(
+      404,
+    );
+    expect(
+      (await api(null, "POST", "/sandbox/traffic", { env: "production", service: "api", rps: 50 })).body.traffic.rps,
+    ).toBe(50);
+    await sandboxWorld(env).addFault({
+      kind: "app",
+      env: "production",
+      service: "api",
+      track: "canary",
+      errorRate: 0.2,
+    });
+    const before = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment
+      .currentRelease;
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
     expect(run.status).toBe("rolled-back");
     expect(run.error).toMatch(/hard trigger/);
     expect((await loadBalancer()).canaryShare).toBe(0);
     const { run: state } = await live(runId);
-    const checks = state.outputs.canaryChecks as { at: string; weight: number; metrics: { metric: string; verdict: string }[] }[];
+    const checks = state.outputs.canaryChecks as {
+      at: string;
+      weight: number;
+      metrics: { metric: string; verdict: string }[];
+    }[];
     expect(checks.every((c) => c.weight === 10)).toBe(true);
     const firstBad = checks.findIndex((c) => c.metrics.some((m) => m.metric === "errors" && m.verdict === "fail"));
     expect(firstBad).toBeGreaterThanOrEqual(0);
@@ -127,7 +185,9 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(text!.body).toMatch(/Score/);
     const incident = await api(alice.token, "GET", `/api/runs/${runId}/artifacts/incident.md`);
     expect(incident.text).toMatch(/hard trigger/);
-    expect((await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease.id).toBe(before.id);
+    expect(
+      (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.currentRelease.id,
+    ).toBe(before.id);
   });
 
   it("rolls back at the first check when the canary fails every request (severe)", async () => {
@@ -140,7 +200,13 @@ describe("production canary", { timeout: 60_000 }, () => {
   });
 
   it("rolls back on a latency regression at the end of the soak (soft trigger)", async () => {
-    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", latencyMs: 400 });
+    await sandboxWorld(env).addFault({
+      kind: "app",
+      env: "production",
+      service: "api",
+      track: "canary",
+      latencyMs: 400,
+    });
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
     expect(run.status).toBe("rolled-back");
@@ -150,11 +216,29 @@ describe("production canary", { timeout: 60_000 }, () => {
 
   it("does not roll back for one transient failing sample on a healthy canary", async () => {
     // One failed health probe of the canary (the fault answers 500 once), then healthy again.
-    await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", failHealth: true, count: 1 });
+    await sandboxWorld(env).addFault({
+      kind: "app",
+      env: "production",
+      service: "api",
+      track: "canary",
+      failHealth: true,
+      count: 1,
+    });
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
     const checks = (await live(runId)).run.outputs.canaryChecks as { canary: { synthetic: { ok: boolean }[] } }[];
-    expect(run.status, JSON.stringify({ error: run.error, checks: checks.map((c: any) => [c.weight, c.verdict, c.canary.synthetic, c.metrics.map((m: any) => `${m.metric}:${m.verdict}`)]) })).toBe("succeeded");
+    expect(
+      run.status,
+      JSON.stringify({
+        error: run.error,
+        checks: checks.map((c: any) => [
+          c.weight,
+          c.verdict,
+          c.canary.synthetic,
+          c.metrics.map((m: any) => `${m.metric}:${m.verdict}`),
+        ]),
+      }),
+    ).toBe("succeeded");
     // The blip really was a failing sample; statistics over the soak, not one threshold, decided.
     expect(checks.filter((c) => c.canary.synthetic.some((s) => !s.ok)).length).toBe(1);
   });
@@ -173,7 +257,11 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(run.status).toBe("succeeded");
     const checks = (await live(runId)).run.outputs.canaryChecks as unknown[];
     expect(checks.length).toBeLessThan(5);
-    expect(run.steps.filter((s: { kind: string; note?: string }) => s.kind === "canary-step" && /promote now/.test(s.note ?? "")).length).toBeGreaterThan(0);
+    expect(
+      run.steps.filter(
+        (s: { kind: string; note?: string }) => s.kind === "canary-step" && /promote now/.test(s.note ?? ""),
+      ).length,
+    ).toBeGreaterThan(0);
     expect((await loadBalancer()).canaryShare).toBe(0);
   });
 
@@ -181,9 +269,20 @@ describe("production canary", { timeout: 60_000 }, () => {
     // The same latency regression as above, but this policy leaves the decision to a person.
     await setAutoRollback(false);
     try {
-      await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", latencyMs: 400 });
+      await sandboxWorld(env).addFault({
+        kind: "app",
+        env: "production",
+        service: "api",
+        track: "canary",
+        latencyMs: 400,
+      });
       const runId = await approvedProductionDeploy();
-      const halted = await driveRun(alice.token, runId, ids.production, (s) => s === "stopped" || s === "rolled-back" || s === "succeeded");
+      const halted = await driveRun(
+        alice.token,
+        runId,
+        ids.production,
+        (s) => s === "stopped" || s === "rolled-back" || s === "succeeded",
+      );
       expect(halted.status).toBe("stopped");
       const sms = await sandboxWorld(env).sms();
       expect(sms.some((m) => m.body.includes(runId) && /HALTED/.test(m.body))).toBe(true);
@@ -204,7 +303,9 @@ describe("production canary", { timeout: 60_000 }, () => {
     let midSoak = false;
     for (let i = 0; i < 400 && !midSoak; i++) {
       const { run } = await live(runId);
-      midSoak = ((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 2 && (run.outputs.canary as { weight: number }).weight === 10;
+      midSoak =
+        ((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 2 &&
+        (run.outputs.canary as { weight: number }).weight === 10;
       if (!midSoak && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
     }
     expect(midSoak).toBe(true);
@@ -235,8 +336,21 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
       const weight = (run.outputs.canary as { weight?: number } | undefined)?.weight;
       if (!faulted && weight === 10) {
         faulted = true;
-        await sandboxWorld(env).addFault({ kind: "provider", provider: "cloudflare", status: "timeout", count: 1, operation: patch });
-        await sandboxWorld(env).addFault({ kind: "provider", provider: "cloudflare", status: 429, retryAfterSeconds: 6, count: 1, operation: patch });
+        await sandboxWorld(env).addFault({
+          kind: "provider",
+          provider: "cloudflare",
+          status: "timeout",
+          count: 1,
+          operation: patch,
+        });
+        await sandboxWorld(env).addFault({
+          kind: "provider",
+          provider: "cloudflare",
+          status: 429,
+          retryAfterSeconds: 6,
+          count: 1,
+          operation: patch,
+        });
       }
       const step50 = steps.find((s) => s.id.endsWith("canary-step-50"));
       window = weight === 10 && /429/.test(step50?.error ?? "") && (await loadBalancer()).canaryShare === 0.5;
@@ -245,7 +359,10 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
     expect(window).toBe(true);
     const at = Date.now() + 7 * 86_400_000;
     const check = async (when: number) => {
-      const report = (await stub.monitorTick(ids.production, { at: when, drift: true })) as unknown as RpcResult<{ anomalies: string[]; runs: string[] }>;
+      const report = (await stub.monitorTick(ids.production, { at: when, drift: true })) as unknown as RpcResult<{
+        anomalies: string[];
+        runs: string[];
+      }>;
       if (!report.ok) throw new Error(report.message);
       return report.value;
     };
@@ -255,11 +372,15 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
     // A weight nobody in the run chose (35%) is still drift, and halts the canary.
     const { lb } = await loadBalancer();
     const canaryPool = Object.keys(lb.random_steering!.pool_weights!).find((p) => p !== lb.fallback_pool)!;
-    const zoneId = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.bindings.cloudflare.zoneId;
-    const patched = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers/${lb.id}`, {
-      method: "PATCH", headers: { authorization: "Bearer test", "content-type": "application/json" },
-      body: JSON.stringify({ random_steering: { pool_weights: { [lb.fallback_pool]: 0.65, [canaryPool]: 0.35 } } }),
-    }));
+    const zoneId = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.bindings
+      .cloudflare.zoneId;
+    const patched = await sandboxWorld(env).fetch(
+      new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers/${lb.id}`, {
+        method: "PATCH",
+        headers: { authorization: "Bearer test", "content-type": "application/json" },
+        body: JSON.stringify({ random_steering: { pool_weights: { [lb.fallback_pool]: 0.65, [canaryPool]: 0.35 } } }),
+      }),
+    );
     expect(patched.status).toBe(200);
     expect((await loadBalancer()).canaryShare).toBe(0.35);
     const drifted = await check(at + 120_000);
@@ -274,24 +395,42 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
 });
 
 describe("SMS approval", { timeout: 30_000 }, () => {
-  async function sms(from: string, body: string, sid = `SM${crypto.randomUUID().replaceAll("-", "")}`, token = "sandbox-twilio-auth-token") {
+  async function sms(
+    from: string,
+    body: string,
+    sid = `SM${crypto.randomUUID().replaceAll("-", "")}`,
+    token = "sandbox-twilio-auth-token",
+  ) {
     const url = "https://infra-chat.test/webhooks/twilio/sms";
-    const pairs: [string, string][] = [["MessageSid", sid], ["AccountSid", `AC${"0".repeat(32)}`], ["From", from], ["To", "+15550009999"], ["Body", body]];
+    const pairs: [string, string][] = [
+      ["MessageSid", sid],
+      ["AccountSid", `AC${"0".repeat(32)}`],
+      ["From", from],
+      ["To", "+15550009999"],
+      ["Body", body],
+    ];
     const signature = await computeTwilioSignature(token, url, pairs);
-    const res = await api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature });
+    const res = await api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": signature,
+    });
     return { ...res, sid };
   }
 
   async function awaitingRun() {
     await sandboxWorld(env).addCommit({ service: "web", message: `web-${crypto.randomUUID().slice(0, 6)}` });
     const planned = await api(alice.token, "POST", "/api/chat", { message: "deploy production" });
-    const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+    const applied = await api(alice.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: planned.body.conversationId,
+    });
     const runId = applied.body.replies[0].run.id as string;
     const code = (await api(bob.token, "GET", `/api/runs/${runId}`)).body.run.approvals.code as string;
     return { runId, code };
   }
 
-  const statusOf = async (runId: string) => (await api(alice.token, "GET", `/api/runs/${runId}`)).body.run.status as string;
+  const statusOf = async (runId: string) =>
+    (await api(alice.token, "GET", `/api/runs/${runId}`)).body.run.status as string;
 
   it("texts approvers their own code, and YES <code> from an admin's phone approves", async () => {
     const { runId, code } = await awaitingRun();

@@ -35,19 +35,40 @@ function random(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)], chance: (p: number) => next() < p };
+  return {
+    next,
+    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
+    chance: (p: number) => next() < p,
+  };
 }
 type Rng = ReturnType<typeof random>;
 
 type Kind = "deploy-staging" | "deploy-production" | "rollback-staging" | "rollback-production" | "backfill-staging";
-const KINDS: Kind[] = ["deploy-staging", "deploy-production", "deploy-production", "rollback-staging", "rollback-production", "backfill-staging"];
+const KINDS: Kind[] = [
+  "deploy-staging",
+  "deploy-production",
+  "deploy-production",
+  "rollback-staging",
+  "rollback-production",
+  "backfill-staging",
+];
 
 /** Provider faults the adapters must absorb (retries, idempotent replays) or fail cleanly on. */
 function providerFault(rng: Rng): SandboxFault {
   const provider = rng.pick(["railway", "railway", "cloudflare", "github"] as const);
   const status = rng.pick([429, 500, 503, "timeout"] as const);
-  const operation = provider === "railway" && rng.chance(0.5) ? rng.pick(["ServiceInstanceDeployV2", "VariableCollectionUpsert", "Deployment", "Deployments"]) : undefined;
-  return { kind: "provider", provider, status, count: 1 + Math.floor(rng.next() * 2), ...(status === 429 ? { retryAfterSeconds: 1 } : {}), ...(operation ? { operation } : {}) };
+  const operation =
+    provider === "railway" && rng.chance(0.5)
+      ? rng.pick(["ServiceInstanceDeployV2", "VariableCollectionUpsert", "Deployment", "Deployments"])
+      : undefined;
+  return {
+    kind: "provider",
+    provider,
+    status,
+    count: 1 + Math.floor(rng.next() * 2),
+    ...(status === 429 ? { retryAfterSeconds: 1 } : {}),
+    ...(operation ? { operation } : {}),
+  };
 }
 
 function faultsFor(rng: Rng, kind: Kind): SandboxFault[] {
@@ -55,12 +76,27 @@ function faultsFor(rng: Rng, kind: Kind): SandboxFault[] {
   const n = Math.floor(rng.next() * 3);
   for (let i = 0; i < n; i++) faults.push(providerFault(rng));
   const envName = kind.endsWith("production") ? "production" : "staging";
-  if (kind.startsWith("deploy") && rng.chance(0.2)) faults.push({ kind: "deploy", env: envName, service: rng.pick(["api", "web"]), fail: rng.pick(["build", "crash"] as const), count: 1 });
-  if (kind === "deploy-production" && rng.chance(0.3)) faults.push({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.3 });
+  if (kind.startsWith("deploy") && rng.chance(0.2))
+    faults.push({
+      kind: "deploy",
+      env: envName,
+      service: rng.pick(["api", "web"]),
+      fail: rng.pick(["build", "crash"] as const),
+      count: 1,
+    });
+  if (kind === "deploy-production" && rng.chance(0.3))
+    faults.push({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 0.3 });
   return faults;
 }
 
-interface Scenario { seed: number; index: number; kind: Kind; faults: SandboxFault[]; evictions: number; refusal?: string }
+interface Scenario {
+  seed: number;
+  index: number;
+  kind: Kind;
+  faults: SandboxFault[];
+  evictions: number;
+  refusal?: string;
+}
 
 describe("chaos", { timeout: 900_000 }, () => {
   let ids: Awaited<ReturnType<typeof seedWorld>>;
@@ -73,7 +109,13 @@ describe("chaos", { timeout: 900_000 }, () => {
     alice = await makeUser("admin");
     bob = await makeUser("admin");
     for (const envName of ["staging", "production"]) {
-      expect((await api(alice.token, "PUT", `/api/envs/invoice-perfect:${envName}/secrets/STRIPE_SECRET_KEY`, { value: secretValue })).status).toBe(204);
+      expect(
+        (
+          await api(alice.token, "PUT", `/api/envs/invoice-perfect:${envName}/secrets/STRIPE_SECRET_KEY`, {
+            value: secretValue,
+          })
+        ).status,
+      ).toBe(204);
     }
   });
 
@@ -82,18 +124,22 @@ describe("chaos", { timeout: 900_000 }, () => {
   /** Plans and applies one scenario's run; a refusal by policy is a legitimate outcome (null). */
   async function start(s: Scenario): Promise<string | null> {
     const envRef = kind2env(s.kind);
-    const body = s.kind.startsWith("deploy") ? { type: "deploy" }
-      : s.kind.startsWith("rollback") ? { type: "rollback", params: {} }
-      : { type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 60_000, batchSize: 500 } };
+    const body = s.kind.startsWith("deploy")
+      ? { type: "deploy" }
+      : s.kind.startsWith("rollback")
+        ? { type: "rollback", params: {} }
+        : { type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 60_000, batchSize: 500 } };
     if (s.kind.startsWith("deploy")) await sandboxWorld(env).addCommit({ message: `chaos ${s.seed}/${s.index}` });
     const planned = await api(alice.token, "POST", `/api/envs/${envRef}/plan`, body);
-    if (planned.status === 409 || planned.status === 422) { // e.g. nothing to roll back to
+    if (planned.status === 409 || planned.status === 422) {
+      // e.g. nothing to roll back to
       s.refusal = planned.body.error.message;
       return null;
     }
     expect(planned.status, `${describeScenario(s)}: ${planned.text}`).toBe(201);
     const applied = await api(alice.token, "POST", `/api/plans/${planned.body.plan.id}/apply`);
-    if (applied.status === 409) { // another run of this type is still queued
+    if (applied.status === 409) {
+      // another run of this type is still queued
       s.refusal = applied.body.error.message;
       return null;
     }
@@ -111,7 +157,10 @@ describe("chaos", { timeout: 900_000 }, () => {
       if (isTerminal(status)) return body.run;
       if (status === "awaiting-approval") {
         const verdict = rng.chance(0.85) ? "approve" : "reject";
-        expect((await api(bob.token, "POST", `/api/runs/${runId}/${verdict}`, {})).status, `${describeScenario(s)} ${verdict}`).toBe(200);
+        expect(
+          (await api(bob.token, "POST", `/api/runs/${runId}/${verdict}`, {})).status,
+          `${describeScenario(s)} ${verdict}`,
+        ).toBe(200);
         continue;
       }
       if (status === "stopped") {
@@ -128,35 +177,61 @@ describe("chaos", { timeout: 900_000 }, () => {
       // A fresh stub each time: an aborted object's old stubs stay broken.
       if (!(await runDurableObjectAlarm(envObject(envIdOf(s.kind))))) await new Promise((r) => setTimeout(r, 10));
     }
-    const open = last?.steps?.filter((st: { status: string }) => st.status !== "succeeded").map((st: { id: string; status: string; note?: string; error?: string }) => `${st.id}:${st.status}:${st.note ?? st.error ?? ""}`);
+    const open = last?.steps
+      ?.filter((st: { status: string }) => st.status !== "succeeded")
+      .map(
+        (st: { id: string; status: string; note?: string; error?: string }) =>
+          `${st.id}:${st.status}:${st.note ?? st.error ?? ""}`,
+      );
     throw new Error(`${describeScenario(s)}: run ${runId} did not settle: ${last?.status} ${JSON.stringify(open)}`);
   }
 
   async function canaryShare(): Promise<number> {
     const environment = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment;
     const zoneId = environment.bindings.cloudflare.zoneId;
-    const res = await sandboxWorld(env).fetch(new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, { headers: { authorization: "Bearer chaos" } }));
-    const lbs = ((await res.json()) as { result: { default_pools: string[]; fallback_pool: string; random_steering?: { pool_weights?: Record<string, number> } }[] }).result;
+    const res = await sandboxWorld(env).fetch(
+      new Request(`https://api.cloudflare.com/client/v4/zones/${zoneId}/load_balancers`, {
+        headers: { authorization: "Bearer chaos" },
+      }),
+    );
+    const lbs = (
+      (await res.json()) as {
+        result: {
+          default_pools: string[];
+          fallback_pool: string;
+          random_steering?: { pool_weights?: Record<string, number> };
+        }[];
+      }
+    ).result;
     let share = 0;
     for (const lb of lbs) {
       const canary = Object.keys(lb.random_steering?.pool_weights ?? {}).find((p) => p !== lb.fallback_pool);
-      if (canary && lb.default_pools.includes(canary)) share = Math.max(share, lb.random_steering!.pool_weights![canary]);
+      if (canary && lb.default_pools.includes(canary))
+        share = Math.max(share, lb.random_steering!.pool_weights![canary]);
     }
     return share;
   }
 
   /** The invariants every scenario must leave behind. */
-  async function checkInvariants(s: Scenario, runId: string, run: { status: string; startedAt?: string; createdAt?: string }, since: string) {
+  async function checkInvariants(
+    s: Scenario,
+    runId: string,
+    run: { status: string; startedAt?: string; createdAt?: string },
+    since: string,
+  ) {
     const where = describeScenario(s);
     expect(isTerminal(run.status as RunStatus), `${where}: run ${runId} ended ${run.status}`).toBe(true);
 
     // No service deployed twice for one run: at most one successful deployment per (service, commit).
     for (const envName of ["staging", "production"]) {
       for (const service of ["api", "web", "cron"]) {
-        const fresh = (await sandboxWorld(env).deploymentsOf(envName, service)).filter((d) => d.createdAt >= since && d.status === "SUCCESS");
+        const fresh = (await sandboxWorld(env).deploymentsOf(envName, service)).filter(
+          (d) => d.createdAt >= since && d.status === "SUCCESS",
+        );
         const perCommit = new Map<string, number>();
         for (const d of fresh) perCommit.set(d.commitSha ?? "?", (perCommit.get(d.commitSha ?? "?") ?? 0) + 1);
-        for (const [sha, n] of perCommit) expect(n, `${where}: ${envName}/${service} deployed ${sha} ${n} times`).toBe(1);
+        for (const [sha, n] of perCommit)
+          expect(n, `${where}: ${envName}/${service} deployed ${sha} ${n} times`).toBe(1);
       }
     }
 
@@ -164,12 +239,30 @@ describe("chaos", { timeout: 900_000 }, () => {
     expect([0, 100], `${where}: canary weight after the run`).toContain(await canaryShare());
 
     // Every provider write the sandbox applied during the run has a receipt of the same operation.
-    const receipts = await env.DB.prepare("SELECT provider, operation FROM receipts WHERE run_id = ?").bind(runId).all<{ provider: string; operation: string }>();
+    const receipts = await env.DB.prepare("SELECT provider, operation FROM receipts WHERE run_id = ?")
+      .bind(runId)
+      .all<{ provider: string; operation: string }>();
     const receiptOps = new Set(receipts.results.map((r) => r.operation));
-    const requests = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as { provider: string; body: any; status: number; at: string }[];
-    const writes = requests.filter((r) => r.at >= since && r.status < 300 && r.provider === "railway" && typeof r.body?.query === "string" && /^\s*mutation/.test(r.body.query));
-    for (const w of writes) expect(receiptOps.has(w.body.operationName), `${where}: Railway ${w.body.operationName} without a receipt`).toBe(true);
-    if (run.status === "succeeded" && !s.kind.startsWith("backfill")) expect(writes.length, `${where}: no Railway write seen (is the check reading the log?)`).toBeGreaterThan(0);
+    const requests = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as {
+      provider: string;
+      body: any;
+      status: number;
+      at: string;
+    }[];
+    const writes = requests.filter(
+      (r) =>
+        r.at >= since &&
+        r.status < 300 &&
+        r.provider === "railway" &&
+        typeof r.body?.query === "string" &&
+        /^\s*mutation/.test(r.body.query),
+    );
+    for (const w of writes)
+      expect(receiptOps.has(w.body.operationName), `${where}: Railway ${w.body.operationName} without a receipt`).toBe(
+        true,
+      );
+    if (run.status === "succeeded" && !s.kind.startsWith("backfill"))
+      expect(writes.length, `${where}: no Railway write seen (is the check reading the log?)`).toBeGreaterThan(0);
 
     // The audit chains verify.
     const verified = await api(alice.token, "GET", "/api/audit/verify");
@@ -178,7 +271,16 @@ describe("chaos", { timeout: 900_000 }, () => {
   }
 
   async function noSecretOutsideCiphertext() {
-    const tables = ["runs", "run_steps", "plans", "receipts", "audit_events", "messages", "conversations", "spec_revisions"];
+    const tables = [
+      "runs",
+      "run_steps",
+      "plans",
+      "receipts",
+      "audit_events",
+      "messages",
+      "conversations",
+      "spec_revisions",
+    ];
     for (const t of tables) {
       const rows = await env.DB.prepare(`SELECT * FROM ${t}`).all();
       expect(JSON.stringify(rows.results).includes(secretValue), `secret value in ${t}`).toBe(false);
@@ -190,7 +292,10 @@ describe("chaos", { timeout: 900_000 }, () => {
     }
   }
 
-  const cases = [...REGRESSION_SEEDS.map((seed) => ({ seed, runs: REGRESSION[seed], label: " (regression)" })), ...SEEDS.map((seed) => ({ seed, runs: RUNS, label: "" }))];
+  const cases = [
+    ...REGRESSION_SEEDS.map((seed) => ({ seed, runs: REGRESSION[seed], label: " (regression)" })),
+    ...SEEDS.map((seed) => ({ seed, runs: RUNS, label: "" })),
+  ];
   for (const { seed, runs, label } of cases) {
     it(`seed ${seed}${label}: ${runs} scenarios keep every invariant`, async () => {
       const rng = random(seed);
@@ -199,11 +304,13 @@ describe("chaos", { timeout: 900_000 }, () => {
       for (let index = 0; index < runs; index++) {
         let kind = rng.pick(KINDS);
         // A rollback needs an earlier release; before the first deploy it would only be refused.
-        if (kind.startsWith("rollback") && !released.has(kind2env(kind))) kind = kind.endsWith("production") ? "deploy-production" : "deploy-staging";
+        if (kind.startsWith("rollback") && !released.has(kind2env(kind)))
+          kind = kind.endsWith("production") ? "deploy-production" : "deploy-staging";
         const s: Scenario = { seed, index, kind, faults: faultsFor(rng, kind), evictions: 0 };
         await sandboxWorld(env).clearFaults();
         const since = new Date(Date.now() - 1).toISOString();
-        for (const f of s.faults) await (sandboxWorld(env) as unknown as { addFault(f: unknown): Promise<unknown> }).addFault(f);
+        for (const f of s.faults)
+          await (sandboxWorld(env) as unknown as { addFault(f: unknown): Promise<unknown> }).addFault(f);
         const runId = await start(s);
         if (!runId) {
           outcomes.refused = (outcomes.refused ?? 0) + 1;

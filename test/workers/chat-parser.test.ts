@@ -122,14 +122,29 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["bootstrap local", { kind: "bootstrap", env: "local" }],
   ["set up qa", { kind: "setup", env: "qa" }],
   ["provision production from staging", { kind: "setup", env: "production", from: "staging" }],
-  ["backfill timezone in staging at 500 users/min", { kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 }],
-  ["backfill timezone on prod at 500 users/min, dry run", { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true }],
+  [
+    "backfill timezone in staging at 500 users/min",
+    { kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 },
+  ],
+  [
+    "backfill timezone on prod at 500 users/min, dry run",
+    { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true },
+  ],
   ["how is the backfill going?", { kind: "progress" }],
   ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
   ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
-  ["resize Postgres on production to medium", { kind: "component", action: "resize", component: "postgres", size: "medium", env: "production" }],
-  ["make staging's redis large", { kind: "component", action: "resize", component: "redis", size: "large", env: "staging" }],
-  ["scale postgres in staging to large", { kind: "component", action: "resize", component: "postgres", size: "large", env: "staging" }],
+  [
+    "resize Postgres on production to medium",
+    { kind: "component", action: "resize", component: "postgres", size: "medium", env: "production" },
+  ],
+  [
+    "make staging's redis large",
+    { kind: "component", action: "resize", component: "redis", size: "large", env: "staging" },
+  ],
+  [
+    "scale postgres in staging to large",
+    { kind: "component", action: "resize", component: "postgres", size: "large", env: "staging" },
+  ],
 ];
 
 /** Things the parser must not turn into commands. */
@@ -252,8 +267,34 @@ describe("helpText", () => {
 
 /** Deterministic pseudo-random text over keywords, digits, punctuation and emoji. */
 function randomText(seed: number): string {
-  const alphabet = ["deploy", "prod", "staging", "to", "at", "canary", "10/50", "%", "v3", "since", "yes", "no", "🙂", ":", "/", ",", "roll", "back", "999", "-", "audit", "don't", "approve"];
+  const alphabet = [
+    "deploy",
+    "prod",
+    "staging",
+    "to",
+    "at",
+    "canary",
+    "10/50",
+    "%",
+    "v3",
+    "since",
+    "yes",
+    "no",
+    "🙂",
+    ":",
+    "/",
+    ",",
+    "roll",
+    "back",
+    "999",
+    "-",
+    "audit",
+    "don't",
+    "approve",
+  ];
   let state = seed * 7919 + 17;
   const next = () => (state = (state * 1103515245 + 12345) % 2147483648);
-  return Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join(next() % 2 ? " " : "");
+  return Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join(
+    next() % 2 ? " " : "",
+  );
 }

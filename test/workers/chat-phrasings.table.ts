@@ -13,7 +13,12 @@ export interface Phrasing {
 }
 
 const deploy = (env: string, params: Record<string, unknown> = {}): Intent => ({ kind: "deploy", env, params });
-const component = (action: "add" | "remove", name: "redis" | "postgres" | "storage", env: string): Intent => ({ kind: "component", action, component: name, env });
+const component = (action: "add" | "remove", name: "redis" | "postgres" | "storage", env: string): Intent => ({
+  kind: "component",
+  action,
+  component: name,
+  env,
+});
 
 const rows: [story: string, text: string, intents: Intent[]][] = [
   // SPEC §3.1 setup (the multi-environment setup conversation is the question tree's; these are its one-line forms)
@@ -34,7 +39,11 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["deploy", "deploy prod w/ canary 10 50 100", [deploy("production", { canary: [10, 50, 100] })]],
   ["deploy", "deploy production using a 10/50/100 canary", [deploy("production", { canary: [10, 50, 100] })]],
   ["deploy", "depoly prodution with a 5/25/100 canary", [deploy("production", { canary: [5, 25, 100] })]],
-  ["deploy", "deploy v1.4.2 to production with canary 10/50/100", [deploy("production", { ref: "v1.4.2", canary: [10, 50, 100] })]],
+  [
+    "deploy",
+    "deploy v1.4.2 to production with canary 10/50/100",
+    [deploy("production", { ref: "v1.4.2", canary: [10, 50, 100] })],
+  ],
   ["deploy", "deploy commit abc1234 to staging", [deploy("staging", { ref: "abc1234" })]],
   ["deploy", "deploy staging and production", [deploy("staging"), deploy("production")]],
   ["deploy", "deploy to staging + prod", [deploy("staging"), deploy("production")]],
@@ -43,21 +52,48 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["migrate", "Run migrations on staging.", [{ kind: "migrate", env: "staging" }]],
   ["migrate", "run migration on stagin", [{ kind: "migrate", env: "staging" }]],
   ["migrate", "run db migrations on prod", [{ kind: "migrate", env: "production" }]],
-  ["migrate", "run migrations on staging and production", [{ kind: "migrate", env: "staging" }, { kind: "migrate", env: "production" }]],
+  [
+    "migrate",
+    "run migrations on staging and production",
+    [
+      { kind: "migrate", env: "staging" },
+      { kind: "migrate", env: "production" },
+    ],
+  ],
   ["migrate", "Deploy production and run migrations first.", [deploy("production", { migrateFirst: true })]],
   ["migrate", "deploy prod, run migrations first", [deploy("production", { migrateFirst: true })]],
   ["migrate", "migrate then deploy production", [deploy("production", { migrateFirst: true })]],
-  ["migrate", "deploy prod with a 5/25/100 canary and migrations first", [deploy("production", { canary: [5, 25, 100], migrateFirst: true })]],
+  [
+    "migrate",
+    "deploy prod with a 5/25/100 canary and migrations first",
+    [deploy("production", { canary: [5, 25, 100], migrateFirst: true })],
+  ],
   ["migrate", "deploy staging without migrations", [deploy("staging", { migrateFirst: false })]],
   // SPEC §3.4 backfill
-  ["backfill", "Add timezone column and backfill timezone from address in staging; then do production at 500 users/min.", [
-    { kind: "migrate", env: "staging", expandOnly: true },
-    { kind: "backfill", env: "staging", job: "backfillTimezone", chained: true },
-    { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, chained: true },
-  ]],
-  ["backfill", "backfill timezone in staging at 500 users/min", [{ kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 }]],
-  ["backfill", "Backfill timezone on production at 500 users per minute", [{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500 }]],
-  ["backfill", "backfill timezone in prod at 500 users/min, dry run", [{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true }]],
+  [
+    "backfill",
+    "Add timezone column and backfill timezone from address in staging; then do production at 500 users/min.",
+    [
+      { kind: "migrate", env: "staging", expandOnly: true },
+      { kind: "backfill", env: "staging", job: "backfillTimezone", chained: true },
+      { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, chained: true },
+    ],
+  ],
+  [
+    "backfill",
+    "backfill timezone in staging at 500 users/min",
+    [{ kind: "backfill", env: "staging", job: "backfillTimezone", ratePerMinute: 500 }],
+  ],
+  [
+    "backfill",
+    "Backfill timezone on production at 500 users per minute",
+    [{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500 }],
+  ],
+  [
+    "backfill",
+    "backfill timezone in prod at 500 users/min, dry run",
+    [{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true }],
+  ],
   ["backfill", "stop the backfill", [{ kind: "stop" }]],
   ["backfill", "pause the backfill on staging", [{ kind: "stop", env: "staging" }]],
   ["backfill", "resume the backfill", [{ kind: "resume" }]],
@@ -69,11 +105,30 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["rollback", "roll production back", [{ kind: "rollback", env: "production" }]],
   ["rollback", "rollbak prod to v3", [{ kind: "rollback", env: "production", toRelease: "v3" }]],
   ["rollback", "undo the last deploy on production", [{ kind: "rollback", env: "production" }]],
-  ["rollback", "rollback prod and stage", [{ kind: "rollback", env: "production" }, { kind: "rollback", env: "staging" }]],
+  [
+    "rollback",
+    "rollback prod and stage",
+    [
+      { kind: "rollback", env: "production" },
+      { kind: "rollback", env: "staging" },
+    ],
+  ],
   // SPEC §3.6 infra edit
-  ["infra edit", "add Redis to staging and production", [component("add", "redis", "staging"), component("add", "redis", "production")]],
-  ["infra edit", "Add Redis to staging and production.", [component("add", "redis", "staging"), component("add", "redis", "production")]],
-  ["infra edit", "add redis to staging, then prod", [component("add", "redis", "staging"), component("add", "redis", "production")]],
+  [
+    "infra edit",
+    "add Redis to staging and production",
+    [component("add", "redis", "staging"), component("add", "redis", "production")],
+  ],
+  [
+    "infra edit",
+    "Add Redis to staging and production.",
+    [component("add", "redis", "staging"), component("add", "redis", "production")],
+  ],
+  [
+    "infra edit",
+    "add redis to staging, then prod",
+    [component("add", "redis", "staging"), component("add", "redis", "production")],
+  ],
   ["infra edit", "Add a redis cache to STAGING", [component("add", "redis", "staging")]],
   ["infra edit", "Remove Redis from staging.", [component("remove", "redis", "staging")]],
   ["infra edit", "remove redis from stagin", [component("remove", "redis", "staging")]],
@@ -84,12 +139,29 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["alerting", "notify me if the production canary fails", [{ kind: "subscribe", env: "production" }]],
   ["alerting", "page me when a rollback triggers", [{ kind: "subscribe" }]],
   // SPEC §3.8 remediation (a stored monitoring rule; bounded remediation actions)
-  ["remediation", "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.", [{
-    kind: "monitor-rule", env: "production", when: "repeated-5xx-after-deploy", then: "rollback",
-    text: "if we see repeated 500s after deploy rollback and open an incident bundle with logs and diffs",
-  }]],
-  ["remediation", "restart api on production", [{ kind: "remediate", env: "production", action: "restart", service: "api" }]],
-  ["remediation", "pause the cron on prod", [{ kind: "remediate", env: "production", action: "disable-cron", service: "cron" }]],
+  [
+    "remediation",
+    "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs.",
+    [
+      {
+        kind: "monitor-rule",
+        env: "production",
+        when: "repeated-5xx-after-deploy",
+        then: "rollback",
+        text: "if we see repeated 500s after deploy rollback and open an incident bundle with logs and diffs",
+      },
+    ],
+  ],
+  [
+    "remediation",
+    "restart api on production",
+    [{ kind: "remediate", env: "production", action: "restart", service: "api" }],
+  ],
+  [
+    "remediation",
+    "pause the cron on prod",
+    [{ kind: "remediate", env: "production", action: "disable-cron", service: "cron" }],
+  ],
   // run controls
   ["canary control", "promote now", [{ kind: "promote" }]],
   ["canary control", "halt the canary on prod", [{ kind: "stop", env: "production" }]],
@@ -99,9 +171,20 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["status", "how is production doing?", [{ kind: "status", env: "production" }]],
   ["status", "is staging up?", [{ kind: "status", env: "staging" }]],
   ["status", "statsu of prodution", [{ kind: "status", env: "production" }]],
-  ["status", "status of prod and stage", [{ kind: "status", env: "production" }, { kind: "status", env: "staging" }]],
+  [
+    "status",
+    "status of prod and stage",
+    [
+      { kind: "status", env: "production" },
+      { kind: "status", env: "staging" },
+    ],
+  ],
   // audit, with relative times
-  ["audit", "show the audit for production since yesterday", [{ kind: "audit", env: "production", since: "yesterday" }]],
+  [
+    "audit",
+    "show the audit for production since yesterday",
+    [{ kind: "audit", env: "production", since: "yesterday" }],
+  ],
   ["audit", "audit since yesterday", [{ kind: "audit", since: "yesterday" }]],
   ["audit", "Audit since Yesterday", [{ kind: "audit", since: "yesterday" }]],
   ["audit", "audti prod since last week", [{ kind: "audit", env: "production", since: "last week" }]],
@@ -123,7 +206,11 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["approve", "YES 482193", [{ kind: "approve", code: "482193" }]],
   ["approve", "reject 482193", [{ kind: "reject", code: "482193" }]],
   // desired state questions and help
-  ["desired state", "what differs between staging and production?", [{ kind: "compare", env: "staging", other: "production" }]],
+  [
+    "desired state",
+    "what differs between staging and production?",
+    [{ kind: "compare", env: "staging", other: "production" }],
+  ],
   ["desired state", "show the last change to staging", [{ kind: "last-change", env: "staging" }]],
   ["help", "what can you do?", [{ kind: "help" }]],
 ];
@@ -132,8 +219,18 @@ export const PHRASINGS: readonly Phrasing[] = rows.map(([story, text, intents]) 
 
 /** The examples API.md "Chat" promises, verbatim; each must be in the table above. */
 export const API_EXAMPLES = [
-  "deploy staging", "deploy production with canary 10/50/100", "run migrations on staging",
-  "rollback production to the previous release", "add Redis to staging and production", "create production from staging",
-  "bootstrap local", "backfill timezone in staging at 500 users/min", "stop the backfill", "resume the backfill",
-  "text me if the canary looks weird", "status of production", "approve", "show the audit for production since yesterday",
+  "deploy staging",
+  "deploy production with canary 10/50/100",
+  "run migrations on staging",
+  "rollback production to the previous release",
+  "add Redis to staging and production",
+  "create production from staging",
+  "bootstrap local",
+  "backfill timezone in staging at 500 users/min",
+  "stop the backfill",
+  "resume the backfill",
+  "text me if the canary looks weird",
+  "status of production",
+  "approve",
+  "show the audit for production since yesterday",
 ];

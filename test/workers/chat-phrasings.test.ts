@@ -9,7 +9,19 @@ describe("chat phrasings (SPEC §3 user stories, API.md Chat)", () => {
     expect(PHRASINGS.length).toBeGreaterThanOrEqual(60);
     const perStory = new Map<string, number>();
     for (const p of PHRASINGS) perStory.set(p.story, (perStory.get(p.story) ?? 0) + 1);
-    for (const story of ["setup", "deploy", "migrate", "backfill", "rollback", "infra edit", "alerting", "remediation", "status", "audit", "approve"]) {
+    for (const story of [
+      "setup",
+      "deploy",
+      "migrate",
+      "backfill",
+      "rollback",
+      "infra edit",
+      "alerting",
+      "remediation",
+      "status",
+      "audit",
+      "approve",
+    ]) {
       expect(perStory.get(story) ?? 0, story).toBeGreaterThanOrEqual(3);
     }
     const texts = new Set(PHRASINGS.map((p) => p.text));
@@ -17,11 +29,14 @@ describe("chat phrasings (SPEC §3 user stories, API.md Chat)", () => {
     expect(texts.size, "no duplicate rows").toBe(PHRASINGS.length);
   });
 
-  it.each(PHRASINGS.map((p) => [p.story, p.text, p.intents] as const))("%s: the parser reads %j", (_story, text, expected) => {
-    const intents = parseIntents(text);
-    expect(intents).toEqual(expected);
-    for (const intent of intents) expect(Intent.parse(intent)).toEqual(intent);
-  });
+  it.each(PHRASINGS.map((p) => [p.story, p.text, p.intents] as const))(
+    "%s: the parser reads %j",
+    (_story, text, expected) => {
+      const intents = parseIntents(text);
+      expect(intents).toEqual(expected);
+      for (const intent of intents) expect(Intent.parse(intent)).toEqual(intent);
+    },
+  );
 });
 
 describe("relative times in audit requests", () => {
@@ -30,7 +45,9 @@ describe("relative times in audit requests", () => {
   const at = (text: string) => sinceInstant(text, now);
 
   it("reads every window the phrasing table produces as an instant before now", () => {
-    const windows = PHRASINGS.flatMap((p) => p.intents.flatMap((i) => (i.kind === "audit" && i.since ? [i.since] : [])));
+    const windows = PHRASINGS.flatMap((p) =>
+      p.intents.flatMap((i) => (i.kind === "audit" && i.since ? [i.since] : [])),
+    );
     expect(windows.length).toBeGreaterThanOrEqual(6);
     for (const since of windows) {
       const instant = at(since);
@@ -58,6 +75,7 @@ describe("relative times in audit requests", () => {
   });
 
   it("reads nothing into windows it can't place, so the audit can say so instead of showing everything", () => {
-    for (const text of ["last deploy", "yday", "soon", "3 fortnights", "2026-13-45", ""]) expect(at(text), text).toBeUndefined();
+    for (const text of ["last deploy", "yday", "soon", "3 fortnights", "2026-13-45", ""])
+      expect(at(text), text).toBeUndefined();
   });
 });

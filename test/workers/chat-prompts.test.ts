@@ -6,17 +6,32 @@ import { api, makeUser, seedWorld } from "./helpers";
 
 /** Spec §11.2–11.3: plans that wait for "apply" offer their defaults as options the parser understands. */
 
-const plan = (over: Partial<Plan>): Plan => ({
-  id: "plan_x", runId: "run_x", type: "deploy", env: "invoice-perfect:production", envId: "env_x", params: {}, steps: [], diff: [],
-  risk: { level: "low", notes: [] }, requiresApproval: true, autoApply: false, specRevision: 1, createdBy: "usr_x", createdAt: "2026-11-26T00:00:00Z",
-  ...over,
-}) as Plan;
+const plan = (over: Partial<Plan>): Plan =>
+  ({
+    id: "plan_x",
+    runId: "run_x",
+    type: "deploy",
+    env: "invoice-perfect:production",
+    envId: "env_x",
+    params: {},
+    steps: [],
+    diff: [],
+    risk: { level: "low", notes: [] },
+    requiresApproval: true,
+    autoApply: false,
+    specRevision: 1,
+    createdBy: "usr_x",
+    createdAt: "2026-11-26T00:00:00Z",
+    ...over,
+  }) as Plan;
 
 describe("plan prompts", () => {
   it("offers apply, a stricter canary for production and cancel; every option parses", () => {
     const q = planQuestion(plan({}))!;
     expect(q.options).toEqual(["apply", "deploy production with canary 5/25/50/100", "cancel"]);
-    expect(parseIntents(q.options[1])).toEqual([{ kind: "deploy", env: "production", params: { canary: [5, 25, 50, 100] } }]);
+    expect(parseIntents(q.options[1])).toEqual([
+      { kind: "deploy", env: "production", params: { canary: [5, 25, 50, 100] } },
+    ]);
     expect(parseIntents("apply")[0].kind).toBe("apply");
     expect(parseIntents("cancel")[0].kind).toBe("cancel");
   });
@@ -24,9 +39,15 @@ describe("plan prompts", () => {
   it("offers a dry run first and a gentler rate for a backfill, read back into the same job", () => {
     const q = planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", ratePerMinute: 500 } }))!;
     expect(q.slot).toBe("backfill-options");
-    expect(parseIntents(q.options[1])).toEqual([{ kind: "backfill", env: "production", job: "backfillTimezone", dryRun: true }]);
-    expect(parseIntents(q.options[2])).toMatchObject([{ kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 250 }]);
-    expect(planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", dryRun: true } }))!.options).toEqual(["apply", "cancel"]);
+    expect(parseIntents(q.options[1])).toEqual([
+      { kind: "backfill", env: "production", job: "backfillTimezone", dryRun: true },
+    ]);
+    expect(parseIntents(q.options[2])).toMatchObject([
+      { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 250 },
+    ]);
+    expect(
+      planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", dryRun: true } }))!.options,
+    ).toEqual(["apply", "cancel"]);
   });
 
   it("asks nothing after a plan that applied itself", () => {
@@ -45,9 +66,15 @@ describe("prompts in chat", { timeout: 30_000 }, () => {
     const planned = await api(admin.token, "POST", "/api/chat", { message: "deploy production" });
     const reply = planned.body.replies[0];
     expect(reply.question.options).toContain("apply");
-    const dropped = await api(admin.token, "POST", "/api/chat", { message: "cancel", conversationId: planned.body.conversationId });
+    const dropped = await api(admin.token, "POST", "/api/chat", {
+      message: "cancel",
+      conversationId: planned.body.conversationId,
+    });
     expect(dropped.body.replies[0].text).toMatch(/Dropped the pending plan/);
-    const again = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+    const again = await api(admin.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: planned.body.conversationId,
+    });
     expect(again.body.replies[0].text).toMatch(/no plan waiting/);
   });
 });
@@ -57,8 +84,12 @@ describe("apply policy by chat", { timeout: 30_000 }, () => {
     await seedWorld();
     const admin = await makeUser("admin");
     const deployer = await makeUser("deployer");
-    expect(parseIntents("turn off auto-apply on staging")).toEqual([{ kind: "policy", env: "staging", autoApply: false }]);
-    expect(parseIntents("Enable auto apply for prod")).toEqual([{ kind: "policy", env: "production", autoApply: true }]);
+    expect(parseIntents("turn off auto-apply on staging")).toEqual([
+      { kind: "policy", env: "staging", autoApply: false },
+    ]);
+    expect(parseIntents("Enable auto apply for prod")).toEqual([
+      { kind: "policy", env: "production", autoApply: true },
+    ]);
     const refused = await api(deployer.token, "POST", "/api/chat", { message: "turn off auto-apply on staging" });
     expect(refused.body.replies[0].text).toMatch(/can't do that/);
     const off = await api(admin.token, "POST", "/api/chat", { message: "turn off auto-apply on staging" });
@@ -70,6 +101,8 @@ describe("apply policy by chat", { timeout: 30_000 }, () => {
     expect(last.body.replies[0].text).toMatch(/autoApply/);
     const on = await api(admin.token, "POST", "/api/chat", { message: "turn on auto-apply on staging" });
     expect(on.body.replies[0].text).toMatch(/apply themselves/);
-    expect((await api(admin.token, "POST", "/api/chat", { message: "turn on auto-apply on staging" })).body.replies[0].text).toMatch(/nothing changed/);
+    expect(
+      (await api(admin.token, "POST", "/api/chat", { message: "turn on auto-apply on staging" })).body.replies[0].text,
+    ).toMatch(/nothing changed/);
   });
 });

@@ -24,7 +24,14 @@ describe("chat", { timeout: 30_000 }, () => {
     const rollback = await say(admin.token, "rollback staging to the previous release");
     const reply = rollback.replies[0];
     expect(reply.plan.type).toBe("rollback");
-    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(["preflight", "rollback-service", "rollback-service", "rollback-service", "verify-health", "finalize-release"]);
+    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual([
+      "preflight",
+      "rollback-service",
+      "rollback-service",
+      "rollback-service",
+      "verify-health",
+      "finalize-release",
+    ]);
     const run = await driveRun(admin.token, reply.run.id, ids.staging);
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
     const after = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.currentRelease;

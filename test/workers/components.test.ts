@@ -9,9 +9,13 @@ beforeAll(async () => {
 });
 
 async function redisInStaging() {
-  const state = (await sandboxWorld(env).state()) as unknown as { services: { name: string; id: string }[]; instances: { serviceId: string; environmentId: string }[] };
+  const state = (await sandboxWorld(env).state()) as unknown as {
+    services: { name: string; id: string }[];
+    instances: { serviceId: string; environmentId: string }[];
+  };
   const redis = state.services.filter((s) => s.name.startsWith("Redis"));
-  const stagingId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.bindings.railway.environmentId;
+  const stagingId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.bindings
+    .railway.environmentId;
   return redis.some((s) => state.instances.some((i) => i.serviceId === s.id && i.environmentId === stagingId));
 }
 
@@ -30,10 +34,13 @@ describe("components", { timeout: 60_000 }, () => {
       { path: "services.api.env.REDIS_URL", op: "add", to: "${{Redis.REDIS_URL}}" },
     ]);
     const run = await driveRun(admin.token, staging.run.id, ids.staging);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     expect(await redisInStaging()).toBe(true);
     expect((await sandboxWorld(env).variablesOf("staging", "api")).REDIS_URL).toBe("${{Redis.REDIS_URL}}");
-    for (const other of ["web", "cron"]) expect(await sandboxWorld(env).variablesOf("staging", other)).not.toHaveProperty("REDIS_URL");
+    for (const other of ["web", "cron"])
+      expect(await sandboxWorld(env).variablesOf("staging", other)).not.toHaveProperty("REDIS_URL");
     const spec = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec;
     expect(spec.components.redis).toEqual({ type: "redis", size: "small" });
     // Production waits for its approver like any production change.
@@ -49,31 +56,47 @@ describe("components", { timeout: 60_000 }, () => {
     expect(reply.plan.risk.notes.join(" ")).toMatch(/everything stored in it/);
     expect(reply.run).toBeUndefined();
     expect(await redisInStaging()).toBe(true);
-    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: chat.body.conversationId });
+    const applied = await api(admin.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: chat.body.conversationId,
+    });
     const runId = applied.body.replies[0].run.id;
     expect(applied.body.replies[0].run.status).toBe("awaiting-approval");
     expect(await redisInStaging()).toBe(true);
     expect((await sandboxWorld(env).variablesOf("staging", "api")).REDIS_URL).toBeDefined();
     expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
     const run = await driveRun(admin.token, runId, ids.staging);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     expect(await redisInStaging()).toBe(false);
     expect(await sandboxWorld(env).variablesOf("staging", "api")).not.toHaveProperty("REDIS_URL");
-    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components).not.toHaveProperty("redis");
+    expect(
+      (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components,
+    ).not.toHaveProperty("redis");
   });
 });
 
 /** The resource limits the sandbox holds for Postgres in one environment (undefined: never set). */
 async function postgresLimits(envName: "staging" | "production") {
-  const state = (await sandboxWorld(env).state()) as unknown as { instances: { service: string; environmentId: string; settings: { limits?: unknown } }[] };
-  const environmentId = (await api(admin.token, "GET", `/api/envs/invoice-perfect:${envName}`)).body.environment.bindings.railway.environmentId;
+  const state = (await sandboxWorld(env).state()) as unknown as {
+    instances: { service: string; environmentId: string; settings: { limits?: unknown } }[];
+  };
+  const environmentId = (await api(admin.token, "GET", `/api/envs/invoice-perfect:${envName}`)).body.environment
+    .bindings.railway.environmentId;
   return state.instances.find((i) => i.service === "Postgres" && i.environmentId === environmentId)?.settings.limits;
 }
 
 /** serviceInstanceLimitsUpdate requests the sandbox received for one Railway environment. */
 async function limitUpdatesTo(environmentId: string) {
-  const requests = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as { body: { operationName?: string; variables?: { input?: { environmentId?: string } } } | null }[];
-  return requests.filter((r) => r.body?.operationName === "ServiceInstanceLimitsUpdate" && r.body.variables?.input?.environmentId === environmentId);
+  const requests = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as {
+    body: { operationName?: string; variables?: { input?: { environmentId?: string } } } | null;
+  }[];
+  return requests.filter(
+    (r) =>
+      r.body?.operationName === "ServiceInstanceLimitsUpdate" &&
+      r.body.variables?.input?.environmentId === environmentId,
+  );
 }
 
 describe("component resize", { timeout: 60_000 }, () => {
@@ -82,17 +105,27 @@ describe("component resize", { timeout: 60_000 }, () => {
     const chat = await api(admin.token, "POST", "/api/chat", { message: "resize Postgres in staging to medium" });
     const reply = chat.body.replies[0];
     expect(reply.plan.diff).toEqual([{ path: "components.postgres.size", op: "change", from: "small", to: "medium" }]);
-    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(["resolve-ref", "update-spec", "resize-component"]);
+    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual([
+      "resolve-ref",
+      "update-spec",
+      "resize-component",
+    ]);
     expect(reply.plan.risk.level).toBe("medium");
     expect(reply.plan.requiresApproval).toBe(false);
     const run = await driveRun(admin.token, reply.run.id, ids.staging);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     expect(await postgresLimits("staging")).toEqual({ memoryGB: 2, vCPUs: 1 });
     expect(await postgresLimits("production")).toBeUndefined();
-    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components.postgres).toEqual({ type: "postgres", size: "medium" });
+    expect(
+      (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.components.postgres,
+    ).toEqual({ type: "postgres", size: "medium" });
     const revisions = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/revisions")).body.revisions;
     expect(revisions[0].reason).toBe(`resize postgres (run ${run.id})`);
-    const last = await api(admin.token, "POST", "/api/chat", { message: "show the last change to invoice-perfect:staging" });
+    const last = await api(admin.token, "POST", "/api/chat", {
+      message: "show the last change to invoice-perfect:staging",
+    });
     expect(last.body.replies[0].text).toMatch(/components\.postgres\.size: small → medium/);
   });
 
@@ -106,17 +139,22 @@ describe("component resize", { timeout: 60_000 }, () => {
 
   it("shrinking Postgres always waits for an approver: nothing reaches Railway before the approval", async () => {
     // Staging auto-applies its plans, but not a shrink of its database.
-    const staging = (await api(admin.token, "POST", "/api/chat", { message: "resize postgres in staging to small" })).body.replies[0];
+    const staging = (await api(admin.token, "POST", "/api/chat", { message: "resize postgres in staging to small" }))
+      .body.replies[0];
     expect(staging.plan.requiresApproval).toBe(true);
     expect(staging.run).toBeUndefined();
 
-    const productionId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.bindings.railway.environmentId;
+    const productionId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:production")).body.environment
+      .bindings.railway.environmentId;
     const chat = await api(admin.token, "POST", "/api/chat", { message: "resize Postgres on production to small" });
     const reply = chat.body.replies[0];
     expect(reply.plan.diff).toEqual([{ path: "components.postgres.size", op: "change", from: "medium", to: "small" }]);
     expect(reply.plan.requiresApproval).toBe(true);
     expect(reply.plan.risk.notes.join(" ")).toMatch(/shrinking Postgres/);
-    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: chat.body.conversationId });
+    const applied = await api(admin.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: chat.body.conversationId,
+    });
     const runId = applied.body.replies[0].run.id;
     expect(applied.body.replies[0].run.status).toBe("awaiting-approval");
     expect(await limitUpdatesTo(productionId)).toHaveLength(0);
@@ -126,7 +164,9 @@ describe("component resize", { timeout: 60_000 }, () => {
     expect((await api(approver.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
     await noBackground5xx();
     const run = await driveRun(admin.token, runId, ids.production);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     expect(await limitUpdatesTo(productionId)).toHaveLength(1);
     expect(await postgresLimits("production")).toEqual({ memoryGB: 0.5, vCPUs: 0.5 });
   });

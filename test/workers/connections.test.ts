@@ -11,7 +11,12 @@ describe("connections", () => {
   it("are verified only by a real read call, each provider answered by the sandbox", async () => {
     const res = await api(admin.token, "POST", "/api/projects/invoice-perfect/connections/verify");
     expect(res.status).toBe(200);
-    const by = Object.fromEntries(res.body.connections.map((c: { provider: string; status: string; metadata: Record<string, unknown> }) => [c.provider, c]));
+    const by = Object.fromEntries(
+      res.body.connections.map((c: { provider: string; status: string; metadata: Record<string, unknown> }) => [
+        c.provider,
+        c,
+      ]),
+    );
     expect(by.railway.status).toBe("verified");
     expect(by.railway.metadata.projectId).toBeTruthy();
     expect(by.cloudflare.status).toBe("verified");
@@ -27,7 +32,9 @@ describe("connections", () => {
   });
 
   it("refuses a live Stripe key outside production with a clear reason", async () => {
-    const res = await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY", { value: `sk_live_${"a".repeat(24)}` });
+    const res = await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY", {
+      value: `sk_live_${"a".repeat(24)}`,
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/live/i);
   });
@@ -35,7 +42,9 @@ describe("connections", () => {
 
 describe("connection status machine", () => {
   it("stays configured, saying why, when the provider refuses the key", async () => {
-    await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/SENDGRID_API_KEY", { value: "not-a-sendgrid-key" });
+    await api(admin.token, "PUT", "/api/envs/invoice-perfect:staging/secrets/SENDGRID_API_KEY", {
+      value: "not-a-sendgrid-key",
+    });
     const res = await api(admin.token, "POST", "/api/projects/invoice-perfect/connections/verify");
     const sendgrid = res.body.connections.find((c: { provider: string }) => c.provider === "sendgrid");
     expect(sendgrid.status).toBe("configured");

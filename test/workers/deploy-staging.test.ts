@@ -4,7 +4,18 @@ import { sandboxWorld } from "../../src/wiring";
 import { api, deploymentsOf, driveRun, makeUser, seedWorld } from "./helpers";
 import { changeSpec } from "./monitoring-support";
 
-const DEPLOY_ORDER = ["s01-resolve-ref", "s02-preflight", "s03-reconcile-shape", "s04-reconcile-config", "s05-migrate-api", "s06-deploy-service-api", "s07-deploy-service-web", "s08-deploy-service-cron", "s09-verify-health", "s10-finalize-release"];
+const DEPLOY_ORDER = [
+  "s01-resolve-ref",
+  "s02-preflight",
+  "s03-reconcile-shape",
+  "s04-reconcile-config",
+  "s05-migrate-api",
+  "s06-deploy-service-api",
+  "s07-deploy-service-web",
+  "s08-deploy-service-cron",
+  "s09-verify-health",
+  "s10-finalize-release",
+];
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 beforeAll(async () => {
@@ -14,7 +25,14 @@ beforeAll(async () => {
 describe("deploy staging", { timeout: 30_000 }, () => {
   it("plans the spec §8.1 steps in order from chat, auto-applies, migrates first, deploys cron last and records a release", async () => {
     const admin = await makeUser("admin");
-    const before = Object.fromEntries(await Promise.all(["api", "web", "cron", "api-migrate"].map(async (s) => [s, (await deploymentsOf("staging", s).catch(() => [])).length])));
+    const before = Object.fromEntries(
+      await Promise.all(
+        ["api", "web", "cron", "api-migrate"].map(async (s) => [
+          s,
+          (await deploymentsOf("staging", s).catch(() => [])).length,
+        ]),
+      ),
+    );
     const chat = await api(admin.token, "POST", "/api/chat", { message: "deploy staging" });
     expect(chat.status).toBe(200);
     const reply = chat.body.replies[0];
@@ -59,15 +77,25 @@ describe("deploy staging", { timeout: 30_000 }, () => {
 
     const runsBefore = (await api(viewer.token, "GET", "/api/envs/invoice-perfect:staging/runs")).body.runs.length;
     const requestsBefore = (await sandboxWorld(env).requests({ provider: "railway" })).length;
-    const denied = await api(viewer.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy", params: {} });
+    const denied = await api(viewer.token, "POST", "/api/envs/invoice-perfect:staging/plan", {
+      type: "deploy",
+      params: {},
+    });
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe("forbidden");
-    expect((await api(viewer.token, "GET", "/api/envs/invoice-perfect:staging/runs")).body.runs.length).toBe(runsBefore);
+    expect((await api(viewer.token, "GET", "/api/envs/invoice-perfect:staging/runs")).body.runs.length).toBe(
+      runsBefore,
+    );
     expect((await sandboxWorld(env).requests({ provider: "railway" })).length).toBe(requestsBefore);
 
-    const planned = await api(deployer.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy", params: {} });
+    const planned = await api(deployer.token, "POST", "/api/envs/invoice-perfect:staging/plan", {
+      type: "deploy",
+      params: {},
+    });
     expect(planned.status).toBe(201);
-    expect(planned.body.plan.diff).toEqual([{ path: "release.web", op: "change", from: expect.stringContaining("v2"), to: expect.stringContaining("v3") }]);
+    expect(planned.body.plan.diff).toEqual([
+      { path: "release.web", op: "change", from: expect.stringContaining("v2"), to: expect.stringContaining("v3") },
+    ]);
     const viewerApply = await api(viewer.token, "POST", `/api/plans/${planned.body.plan.id}/apply`);
     expect(viewerApply.status).toBe(403);
     expect((await api(viewer.token, "GET", `/api/runs/${planned.body.plan.runId}`)).body.run.status).toBe("planned");
@@ -83,12 +111,17 @@ describe("deploy staging", { timeout: 30_000 }, () => {
   it("pins a monorepo's services with one lookup per repository and ref", async () => {
     const admin = await makeUser("admin");
     // web moves into the api repository (the last test here: staging keeps this spec).
-    await changeSpec(ids.staging, (spec) => { spec.services.web.source.repo = spec.services.api.source.repo; });
+    await changeSpec(ids.staging, (spec) => {
+      spec.services.web.source.repo = spec.services.api.source.repo;
+    });
     const before = (await sandboxWorld(env).requests({ provider: "github", limit: 1000 })).length;
     const planned = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy" });
     expect(planned.status, JSON.stringify(planned.body)).toBe(201);
     const after = await sandboxWorld(env).requests({ provider: "github", limit: 1000 });
-    const lookups = after.slice(0, after.length - before).map((r) => r.path).sort(); // newest first
+    const lookups = after
+      .slice(0, after.length - before)
+      .map((r) => r.path)
+      .sort(); // newest first
     expect(lookups).toEqual(["/repos/invoice-perfect/api/commits/main", "/repos/invoice-perfect/cron/commits/main"]);
   });
 });

@@ -14,12 +14,18 @@ beforeAll(async () => {
 
 describe("environments as desired state", { timeout: 30_000 }, () => {
   it("creates production from staging: same shape, production's own domains, scaling and policies, diff = exactly the overrides", async () => {
-    const project = (await api(admin.token, "POST", "/api/projects", { name: "Acme Billing", template: "invoice-perfect" })).body.project;
+    const project = (
+      await api(admin.token, "POST", "/api/projects", { name: "Acme Billing", template: "invoice-perfect" })
+    ).body.project;
     expect(project.slug).toBe("acme-billing");
     const staging = await api(admin.token, "POST", `/api/projects/${project.id}/envs`, { name: "staging" });
     expect(staging.status).toBe(201);
-    const chat = await api(admin.token, "POST", "/api/chat", { message: "create acme-billing:production from acme-billing:staging" });
-    expect(chat.body.replies[0].text, chat.body.replies[0].text).toMatch(/Created acme-billing:production from acme-billing:staging/);
+    const chat = await api(admin.token, "POST", "/api/chat", {
+      message: "create acme-billing:production from acme-billing:staging",
+    });
+    expect(chat.body.replies[0].text, chat.body.replies[0].text).toMatch(
+      /Created acme-billing:production from acme-billing:staging/,
+    );
     const prod = (await api(admin.token, "GET", "/api/envs/acme-billing:production")).body.environment;
     const stg = staging.body.environment;
     expect(prod.baseEnv).toBe("staging");
@@ -34,30 +40,53 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
     const created = audit.find((e: { action: string }) => e.action === "environment.created");
     const paths = (created.diffSummary as string).split("; ").map((p: string) => p.split(" ")[1]);
     expect(paths.length).toBeGreaterThan(0);
-    for (const p of paths) expect(p, p).toMatch(/^(domains|policies)\.|^services\.[a-z]+\.replicas$|^components\.[a-z]+\.size$/);
+    for (const p of paths)
+      expect(p, p).toMatch(/^(domains|policies)\.|^services\.[a-z]+\.replicas$|^components\.[a-z]+\.size$/);
     expect(paths).toContain("domains.api");
     expect(paths).toContain("policies.requireApproval");
     // And the reverse question is answered from the specs.
-    const compare = await api(admin.token, "POST", "/api/chat", { message: "what differs between acme-billing:staging and acme-billing:production?" });
+    const compare = await api(admin.token, "POST", "/api/chat", {
+      message: "what differs between acme-billing:staging and acme-billing:production?",
+    });
     expect(compare.body.replies[0].text).toMatch(/domains\.api/);
-    expect((await api(admin.token, "POST", "/api/chat", { message: "create acme-billing:production from acme-billing:staging" })).body.replies[0].text).toMatch(/exists/);
+    expect(
+      (
+        await api(admin.token, "POST", "/api/chat", {
+          message: "create acme-billing:production from acme-billing:staging",
+        })
+      ).body.replies[0].text,
+    ).toMatch(/exists/);
   });
 
   it("records every change as a revision, shows the last change, and reverts to an earlier revision", async () => {
     const cx = controlContext(env, { id: admin.id, name: admin.name, role: "admin" });
-    const { revision } = await reviseSpec(cx, "invoice-perfect:staging", (spec) => ({ ...spec, services: { ...spec.services, web: { ...spec.services.web, replicas: 3 } } }), "more web capacity");
+    const { revision } = await reviseSpec(
+      cx,
+      "invoice-perfect:staging",
+      (spec) => ({ ...spec, services: { ...spec.services, web: { ...spec.services.web, replicas: 3 } } }),
+      "more web capacity",
+    );
     expect(revision).toBeGreaterThan(1);
-    const last = await api(admin.token, "POST", "/api/chat", { message: "show the last change to invoice-perfect:staging" });
+    const last = await api(admin.token, "POST", "/api/chat", {
+      message: "show the last change to invoice-perfect:staging",
+    });
     expect(last.body.replies[0].text).toMatch(/services\.web\.replicas: 1 → 3/);
     const revisions = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/revisions")).body.revisions;
     expect(revisions[0]).toMatchObject({ revision, reason: "more web capacity", author: admin.id });
 
-    const reverted = await api(admin.token, "POST", `/api/envs/invoice-perfect:staging/revisions/${revision - 1}/revert`, { reason: "too expensive" });
+    const reverted = await api(
+      admin.token,
+      "POST",
+      `/api/envs/invoice-perfect:staging/revisions/${revision - 1}/revert`,
+      { reason: "too expensive" },
+    );
     expect(reverted.status).toBe(201);
     expect(reverted.body.environment.revision).toBe(revision + 1);
     expect(reverted.body.environment.spec.services.web.replicas).toBe(1);
     const viewer = await makeUser("viewer");
-    expect((await api(viewer.token, "POST", `/api/envs/invoice-perfect:staging/revisions/1/revert`, {})).status).toBe(403);
+    expect((await api(viewer.token, "POST", `/api/envs/invoice-perfect:staging/revisions/1/revert`, {})).status).toBe(
+      403,
+    );
     const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging")).body.events;
     expect(audit.filter((e: { action: string }) => e.action === "spec.revised").length).toBeGreaterThanOrEqual(2);
   });
@@ -65,12 +94,16 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
   it("serves the local bootstrap as one archive from chat and the API, with staging's variable names and no secret values", async () => {
     const chat = await api(admin.token, "POST", "/api/chat", { message: "bootstrap local" });
     expect(chat.body.replies[0].text).toMatch(/tar xz/);
-    const res = await SELF.fetch("https://infra-chat.test/api/envs/invoice-perfect:local/bootstrap", { headers: { authorization: `Bearer ${admin.token}` } });
+    const res = await SELF.fetch("https://infra-chat.test/api/envs/invoice-perfect:local/bootstrap", {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/gzip");
-    const tar = new Uint8Array(await new Response(res.body!.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    const tar = new Uint8Array(
+      await new Response(res.body!.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer(),
+    );
     const files = new Map<string, string>();
-    for (let at = 0; at + 512 <= tar.length;) {
+    for (let at = 0; at + 512 <= tar.length; ) {
       const header = tar.subarray(at, at + 512);
       if (header.every((b) => b === 0)) break;
       const text = (a: number, b: number) => new TextDecoder().decode(header.subarray(a, b)).replace(/\0.*$/s, "");
@@ -90,7 +123,9 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
 
 describe("setup", { timeout: 60_000 }, () => {
   it("provisions an environment created from staging: a Railway copy, its own secrets, staging's release deployed and recorded", async () => {
-    const created = await api(admin.token, "POST", "/api/chat", { message: "create invoice-perfect:qa from invoice-perfect:staging" });
+    const created = await api(admin.token, "POST", "/api/chat", {
+      message: "create invoice-perfect:qa from invoice-perfect:staging",
+    });
     expect(created.body.replies[0].text).toMatch(/Created invoice-perfect:qa/);
     const early = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
     expect(early.body.replies[0].run, early.body.replies[0].text).toBeDefined();
@@ -100,19 +135,27 @@ describe("setup", { timeout: 60_000 }, () => {
     const failed = await driveRun(admin.token, early.body.replies[0].run.id, qaView.body.environment.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/secrets not set for invoice-perfect:qa: SENDGRID_API_KEY, STRIPE_SECRET_KEY/);
-    const qaSecrets = { STRIPE_SECRET_KEY: "sk_test_qa_0123456789abcdef", SENDGRID_API_KEY: "SG.qa-sendgrid-value-1234" };
+    const qaSecrets = {
+      STRIPE_SECRET_KEY: "sk_test_qa_0123456789abcdef",
+      SENDGRID_API_KEY: "SG.qa-sendgrid-value-1234",
+    };
     for (const [name, value] of Object.entries(qaSecrets)) {
-      expect((await api(admin.token, "PUT", `/api/envs/invoice-perfect:qa/secrets/${name}`, { value })).status).toBe(204);
+      expect((await api(admin.token, "PUT", `/api/envs/invoice-perfect:qa/secrets/${name}`, { value })).status).toBe(
+        204,
+      );
     }
     const qaId = (await api(admin.token, "GET", "/api/envs/invoice-perfect:qa")).body.environment.id;
     const again = await api(admin.token, "POST", "/api/chat", { message: "set up invoice-perfect:qa" });
     const run = await driveRun(admin.token, again.body.replies[0].run.id, qaId);
-    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe("succeeded");
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
     const qa = (await api(admin.token, "GET", "/api/envs/invoice-perfect:qa")).body.environment;
     const staging = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment;
     expect(qa.bindings.railway.projectId).toBe(staging.bindings.railway.projectId);
     expect(qa.bindings.railway.environmentId).not.toBe(staging.bindings.railway.environmentId);
-    for (const name of ["api", "web", "cron"]) expect(qa.currentRelease.services[name].commitSha).toBe(staging.currentRelease.services[name].commitSha);
+    for (const name of ["api", "web", "cron"])
+      expect(qa.currentRelease.services[name].commitSha).toBe(staging.currentRelease.services[name].commitSha);
     const deployments = await sandboxWorld(env).deploymentsOf("qa", "api");
     expect(deployments[0].status).toBe("SUCCESS");
     expect((await sandboxWorld(env).variablesOf("qa", "api")).STRIPE_SECRET_KEY).toBe(qaSecrets.STRIPE_SECRET_KEY);
@@ -123,10 +166,13 @@ describe("setup", { timeout: 60_000 }, () => {
 
 describe("deploying to an environment that doesn't exist yet", { timeout: 30_000 }, () => {
   it("drafts it from staging and plans its setup, applying nothing until asked", async () => {
-    const before = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as unknown[]).length;
+    const before = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as unknown[])
+      .length;
     const res = await api(admin.token, "POST", "/api/chat", { message: "deploy to demo" });
     const reply = res.body.replies[0];
-    expect(reply.text, reply.text).toMatch(/invoice-perfect:demo doesn't exist yet\. I drafted its desired state from staging/);
+    expect(reply.text, reply.text).toMatch(
+      /invoice-perfect:demo doesn't exist yet\. I drafted its desired state from staging/,
+    );
     expect(reply.plan.type).toBe("setup");
     expect(reply.run).toBeUndefined();
     const demo = await api(admin.token, "GET", "/api/envs/invoice-perfect:demo");
@@ -135,11 +181,23 @@ describe("deploying to an environment that doesn't exist yet", { timeout: 30_000
     const staging = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment;
     expect(Object.keys(demo.body.environment.spec.services).sort()).toEqual(Object.keys(staging.spec.services).sort());
     // No provider write and no run until "apply".
-    const railwayWrites = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as { body: { query?: string } }[])
-      .slice(before).filter((r) => /^\s*mutation/.test(r.body?.query ?? ""));
+    const railwayWrites = (
+      (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as {
+        body: { query?: string };
+      }[]
+    )
+      .slice(before)
+      .filter((r) => /^\s*mutation/.test(r.body?.query ?? ""));
     expect(railwayWrites).toEqual([]);
-    expect((await api(admin.token, "GET", `/api/envs/invoice-perfect:demo/runs`)).body.runs.filter((r: { status: string }) => r.status !== "planned")).toEqual([]);
-    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: res.body.conversationId });
+    expect(
+      (await api(admin.token, "GET", `/api/envs/invoice-perfect:demo/runs`)).body.runs.filter(
+        (r: { status: string }) => r.status !== "planned",
+      ),
+    ).toEqual([]);
+    const applied = await api(admin.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: res.body.conversationId,
+    });
     expect(applied.body.replies[0].run.type).toBe("setup");
     // A viewer cannot draft environments.
     const viewer = await makeUser("viewer");

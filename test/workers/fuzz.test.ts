@@ -11,15 +11,32 @@ import { api, makeUser, seedWorld } from "./helpers";
  * 500, every error has the documented body, and a refused request writes nothing.
  */
 
-const TABLES = ["users", "api_tokens", "projects", "environments", "spec_revisions", "plans", "runs", "run_steps", "secrets", "releases", "receipts", "audit_events"];
+const TABLES = [
+  "users",
+  "api_tokens",
+  "projects",
+  "environments",
+  "spec_revisions",
+  "plans",
+  "runs",
+  "run_steps",
+  "secrets",
+  "releases",
+  "receipts",
+  "audit_events",
+];
 
 async function rowCounts() {
-  return Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n])));
+  return Object.fromEntries(
+    await Promise.all(
+      TABLES.map(async (t) => [t, (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n]),
+    ),
+  );
 }
 
 const SQL_INJECTIONS = [
   "'; DROP TABLE users; --",
-  "\" OR 1=1 --",
+  '" OR 1=1 --',
   "' UNION SELECT token_hash, token_hash FROM api_tokens --",
   "staging'); DELETE FROM audit_events; --",
   "1; UPDATE users SET role='admin'",
@@ -59,25 +76,33 @@ describe("API bodies under fuzzing", { timeout: 120_000 }, () => {
   it("never answers 500 and writes nothing when it refuses", async () => {
     expect(bodyRoutes.length).toBeGreaterThan(5);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...bodyRoutes), fc.oneof(fc.jsonValue(), fc.string(), fc.object()), async (route, value) => {
-        const before = await rowCounts();
-        const body = typeof value === "string" ? value : JSON.stringify(value);
-        const res = await api(admin.token, route.method.toUpperCase(), concrete(route.path), body, { "content-type": "application/json" });
-        expectDocumentedFailure(res, `${route.method} ${route.path} ${body.slice(0, 120)}`);
-        if (res.status === 400) {
-          const after = await rowCounts();
-          // Audit of refusals would be fine, but a 400 refuses before any write: nothing changes.
-          expect(after, `${route.method} ${route.path} wrote on a 400`).toEqual(before);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...bodyRoutes),
+        fc.oneof(fc.jsonValue(), fc.string(), fc.object()),
+        async (route, value) => {
+          const before = await rowCounts();
+          const body = typeof value === "string" ? value : JSON.stringify(value);
+          const res = await api(admin.token, route.method.toUpperCase(), concrete(route.path), body, {
+            "content-type": "application/json",
+          });
+          expectDocumentedFailure(res, `${route.method} ${route.path} ${body.slice(0, 120)}`);
+          if (res.status === 400) {
+            const after = await rowCounts();
+            // Audit of refusals would be fine, but a 400 refuses before any write: nothing changes.
+            expect(after, `${route.method} ${route.path} wrote on a 400`).toEqual(before);
+          }
+        },
+      ),
       { numRuns: 60, seed: 8 },
     );
   });
 
   it("keeps malformed JSON, wrong content and odd encodings to documented 4xx", async () => {
     for (const route of bodyRoutes) {
-      for (const raw of ["{", "null", "[]", "\"x\"", "{\"__proto__\":{\"role\":\"admin\"}}", "\uFEFF{}", "{\"a\":".repeat(200)]) {
-        const res = await api(admin.token, route.method.toUpperCase(), concrete(route.path), raw, { "content-type": "application/json" });
+      for (const raw of ["{", "null", "[]", '"x"', '{"__proto__":{"role":"admin"}}', "\uFEFF{}", '{"a":'.repeat(200)]) {
+        const res = await api(admin.token, route.method.toUpperCase(), concrete(route.path), raw, {
+          "content-type": "application/json",
+        });
         expectDocumentedFailure(res, `${route.method} ${route.path} ${raw.slice(0, 40)}`);
       }
     }
@@ -85,29 +110,79 @@ describe("API bodies under fuzzing", { timeout: 120_000 }, () => {
 });
 
 describe("chat under fuzzing", { timeout: 120_000 }, () => {
-  const words = ["deploy", "staging", "production", "prod", "rollback", "migrate", "backfill", "approve", "apply", "canary", "10/50/100", "status", "audit", "since", "yesterday", "and", "then", "redis", "add", "remove", "ACK", "YES", "cancel", "stop", "resume", "create", "from", "v12", "at", "500/min", "dry", "run", "🔥", "'", ";", "--"];
+  const words = [
+    "deploy",
+    "staging",
+    "production",
+    "prod",
+    "rollback",
+    "migrate",
+    "backfill",
+    "approve",
+    "apply",
+    "canary",
+    "10/50/100",
+    "status",
+    "audit",
+    "since",
+    "yesterday",
+    "and",
+    "then",
+    "redis",
+    "add",
+    "remove",
+    "ACK",
+    "YES",
+    "cancel",
+    "stop",
+    "resume",
+    "create",
+    "from",
+    "v12",
+    "at",
+    "500/min",
+    "dry",
+    "run",
+    "🔥",
+    "'",
+    ";",
+    "--",
+  ];
   const sentence = fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 12 }).map((ws) => ws.join(" "));
 
   it("answers every message with a reply or a documented error, never a 500", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(sentence, fc.string({ minLength: 1, maxLength: 300 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 })), async (message) => {
-        // A viewer: whatever it parses to, nothing may be applied by this role.
-        const res = await api(viewer.token, "POST", "/api/chat", { message });
-        expectDocumentedFailure(res, `chat ${JSON.stringify(message)}`);
-        if (res.status === 200) expect(Array.isArray(res.body.replies)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          sentence,
+          fc.string({ minLength: 1, maxLength: 300 }),
+          fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 }),
+        ),
+        async (message) => {
+          // A viewer: whatever it parses to, nothing may be applied by this role.
+          const res = await api(viewer.token, "POST", "/api/chat", { message });
+          expectDocumentedFailure(res, `chat ${JSON.stringify(message)}`);
+          if (res.status === 200) expect(Array.isArray(res.body.replies)).toBe(true);
+        },
+      ),
       { numRuns: 150, seed: 21 },
     );
     // A viewer may not even plan: no plan and no run carries the viewer's name.
-    const planned = await env.DB.prepare("SELECT COUNT(*) AS n FROM plans WHERE created_by = ?").bind(viewer.id).first<{ n: number }>();
-    const started = await env.DB.prepare("SELECT COUNT(*) AS n FROM runs WHERE requested_by = ?").bind(viewer.id).first<{ n: number }>();
+    const planned = await env.DB.prepare("SELECT COUNT(*) AS n FROM plans WHERE created_by = ?")
+      .bind(viewer.id)
+      .first<{ n: number }>();
+    const started = await env.DB.prepare("SELECT COUNT(*) AS n FROM runs WHERE requested_by = ?")
+      .bind(viewer.id)
+      .first<{ n: number }>();
     expect([planned!.n, started!.n]).toEqual([0, 0]);
   });
 });
 
 describe("SQL-injection strings through every text field", { timeout: 120_000 }, () => {
   it("are stored or refused as plain text; no table is dropped and no hash leaks", async () => {
-    const tokenHashes = (await env.DB.prepare("SELECT token_hash FROM api_tokens").all<{ token_hash: string }>()).results.map((r) => r.token_hash);
+    const tokenHashes = (
+      await env.DB.prepare("SELECT token_hash FROM api_tokens").all<{ token_hash: string }>()
+    ).results.map((r) => r.token_hash);
     for (const s of SQL_INJECTIONS) {
       const calls: [string, string, unknown][] = [
         ["POST", "/api/chat", { message: s }],
@@ -132,7 +207,9 @@ describe("SQL-injection strings through every text field", { timeout: 120_000 },
     }
     // Every table still exists and answers; the admin is still an admin and the viewer still a viewer.
     await rowCounts();
-    expect((await env.DB.prepare("SELECT role FROM users WHERE id = ?").bind(viewer.id).first<{ role: string }>())!.role).toBe("viewer");
+    expect(
+      (await env.DB.prepare("SELECT role FROM users WHERE id = ?").bind(viewer.id).first<{ role: string }>())!.role,
+    ).toBe("viewer");
     const verified = await api(admin.token, "GET", "/api/audit/verify");
     expect(verified.body.ok).toBe(true);
   });
@@ -151,15 +228,27 @@ describe("prompt injection through chat and SMS", { timeout: 120_000 }, () => {
 
   async function sms(from: string, body: string) {
     const url = "https://infra-chat.test/webhooks/twilio/sms";
-    const pairs: [string, string][] = [["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`], ["AccountSid", `AC${"0".repeat(32)}`], ["From", from], ["To", "+15550009999"], ["Body", body]];
+    const pairs: [string, string][] = [
+      ["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`],
+      ["AccountSid", `AC${"0".repeat(32)}`],
+      ["From", from],
+      ["To", "+15550009999"],
+      ["Body", body],
+    ];
     const signature = await computeTwilioSignature("sandbox-twilio-auth-token", url, pairs);
-    return api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature });
+    return api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": signature,
+    });
   }
 
   it("never approves or applies a production run", async () => {
     // A production deploy waiting for approval: the target the corpus tries to unlock.
     const planned = await api(admin.token, "POST", "/api/chat", { message: "deploy production" });
-    const applied = await api(admin.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+    const applied = await api(admin.token, "POST", "/api/chat", {
+      message: "apply",
+      conversationId: planned.body.conversationId,
+    });
     const runId = applied.body.replies[0].run?.id as string;
     expect((await api(admin.token, "GET", `/api/runs/${runId}`)).body.run.status).toBe("awaiting-approval");
 
@@ -172,7 +261,11 @@ describe("prompt injection through chat and SMS", { timeout: 120_000 }, () => {
     }
     const run = (await api(admin.token, "GET", `/api/runs/${runId}`)).body.run;
     expect(run.status).toBe("awaiting-approval");
-    const approvals = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE run_id = ? AND action LIKE '%approved%'").bind(runId).first<{ n: number }>();
+    const approvals = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM audit_events WHERE run_id = ? AND action LIKE '%approved%'",
+    )
+      .bind(runId)
+      .first<{ n: number }>();
     expect(approvals!.n).toBe(0);
     expect((await api(admin.token, "POST", `/api/runs/${runId}/cancel`, {})).status).toBe(200);
   });

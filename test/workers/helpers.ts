@@ -15,7 +15,10 @@ export type Role = "viewer" | "deployer" | "admin";
 export async function seedWorld() {
   await seedInvoicePerfect(env);
   const db = database(env.DB);
-  return { staging: (await findEnv(db, "invoice-perfect:staging")).id, production: (await findEnv(db, "invoice-perfect:production")).id };
+  return {
+    staging: (await findEnv(db, "invoice-perfect:staging")).id,
+    production: (await findEnv(db, "invoice-perfect:production")).id,
+  };
 }
 
 let userCount = 0;
@@ -23,15 +26,29 @@ let userCount = 0;
 /** A user with a fresh token. */
 export async function makeUser(role: Role, phone?: string) {
   userCount += 1;
-  const { user, token } = await insertUserWithToken(database(env.DB), { name: `${role} ${userCount}`, role, phone }, new Date().toISOString());
+  const { user, token } = await insertUserWithToken(
+    database(env.DB),
+    { name: `${role} ${userCount}`, role, phone },
+    new Date().toISOString(),
+  );
   return { ...user, token };
 }
 
 /** Calls the Worker's API as a user. */
-export async function api(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function api(
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await SELF.fetch(`https://infra-chat.test${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -50,7 +67,12 @@ export function envObject(envId: string) {
 }
 
 /** Drives a run's alarms until it leaves the active states (bounded: fails the test instead of hanging). */
-export async function driveRun(token: string, runId: string, envId: string, until: (status: string) => boolean = (s) => isTerminal(s as RunStatus)) {
+export async function driveRun(
+  token: string,
+  runId: string,
+  envId: string,
+  until: (status: string) => boolean = (s) => isTerminal(s as RunStatus),
+) {
   const stub = envObject(envId);
   let last: any = null;
   // At least 1,500 turns and at least 10 s: a run waiting on (scaled) wall time must not lose to a fast machine.
@@ -61,7 +83,9 @@ export async function driveRun(token: string, runId: string, envId: string, unti
     const ran = await runDurableObjectAlarm(stub);
     if (!ran) await new Promise((r) => setTimeout(r, 15));
   }
-  const where = last?.steps?.filter((s: { status: string }) => s.status !== "succeeded").map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
+  const where = last?.steps
+    ?.filter((s: { status: string }) => s.status !== "succeeded")
+    .map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
   throw new Error(`run ${runId} did not settle: ${last?.status} ${JSON.stringify(where)}`);
 }
 
@@ -72,7 +96,13 @@ export async function driveRun(token: string, runId: string, envId: string, unti
  * back about 1 in 300, which is the judge's α at work. The judge's own rates are canary-judge.test.ts's job.
  */
 export async function noBackground5xx(envName = "production") {
-  const added = await sandboxWorld(env).addFault({ kind: "app", env: envName, service: "api", track: "all", errorRate: 0 });
+  const added = await sandboxWorld(env).addFault({
+    kind: "app",
+    env: envName,
+    service: "api",
+    track: "all",
+    errorRate: 0,
+  });
   expect(added.ok).toBe(true);
 }
 

@@ -21,13 +21,16 @@ beforeAll(async () => {
   await changeSpec(ids.staging, (spec) => {
     spec.policies.monitoring = { quietSeconds: 120, escalation: { ackTimeoutSeconds: 300, chain: [SECOND, THIRD] } };
   });
-  expect((await api(admin.token, "PUT", `/api/envs/${ids.staging}/secrets/LEAKY_KEY`, { value: LEAKED })).status).toBe(204);
+  expect((await api(admin.token, "PUT", `/api/envs/${ids.staging}/secrets/LEAKY_KEY`, { value: LEAKED })).status).toBe(
+    204,
+  );
 });
 beforeEach(async () => {
   await sandboxWorld(env).clearFaults();
 });
 
-const textsTo = async (phone: string, incidentId: string) => (await sandboxWorld(env).sms()).filter((m) => m.to === phone && m.body.includes(incidentId));
+const textsTo = async (phone: string, incidentId: string) =>
+  (await sandboxWorld(env).sms()).filter((m) => m.to === phone && m.body.includes(incidentId));
 
 /** Clears faults and checks until staging has no open incident. */
 async function settle() {
@@ -42,14 +45,25 @@ async function settle() {
 describe("incident bundle", { timeout: 60_000 }, () => {
   it("holds incident.md, log excerpts, metrics and the diff since the last good release — and no secret value", async () => {
     // The app logs the secret value in its crash lines: the bundle must still never contain it.
-    await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 1, logPattern: `FATAL config dump STRIPE=${LEAKED}` });
+    await sandboxWorld(env).addFault({
+      kind: "app",
+      env: "staging",
+      service: "api",
+      track: "all",
+      errorRate: 1,
+      logPattern: `FATAL config dump STRIPE=${LEAKED}`,
+    });
     await clock.tick(ids.staging);
     // Two anomalies, two incidents: the 5xx rate and the critical log pattern.
     const open = await incidentsOf(admin.token, "invoice-perfect:staging", "open");
     expect(open.map((i) => i.key).sort()).toEqual(["errors:api", "log-pattern:api"]);
-    const detail = (await api(viewer.token, "GET", `/api/incidents/${open.find((i) => i.key === "errors:api").id}`)).body.incident;
-    expect(detail.bundle.files).toEqual(expect.arrayContaining(["incident.md", "metrics.json", "diff.json", "logs/api.txt"]));
-    const file = async (name: string) => (await api(viewer.token, "GET", `/api/incidents/${detail.id}/bundle/${name}`)).text;
+    const detail = (await api(viewer.token, "GET", `/api/incidents/${open.find((i) => i.key === "errors:api").id}`))
+      .body.incident;
+    expect(detail.bundle.files).toEqual(
+      expect.arrayContaining(["incident.md", "metrics.json", "diff.json", "logs/api.txt"]),
+    );
+    const file = async (name: string) =>
+      (await api(viewer.token, "GET", `/api/incidents/${detail.id}/bundle/${name}`)).text;
     const md = await file("incident.md");
     expect(md).toMatch(/- \*\*What:\*\* api: 100% of requests answer 5xx/);
     expect(md).toMatch(/- \*\*Since:\*\* /);
@@ -58,7 +72,9 @@ describe("incident bundle", { timeout: 60_000 }, () => {
     expect(md).toContain("## Diff since the last good release");
     const logs = await file("logs/api.txt");
     expect(logs).toMatch(/FATAL config dump STRIPE=/);
-    expect(JSON.parse(await file("metrics.json")).services.find((s: { service: string }) => s.service === "api")).toMatchObject({ errors: expect.any(Number), requests: expect.any(Number) });
+    expect(
+      JSON.parse(await file("metrics.json")).services.find((s: { service: string }) => s.service === "api"),
+    ).toMatchObject({ errors: expect.any(Number), requests: expect.any(Number) });
     expect(JSON.parse(await file("diff.json"))).toHaveProperty("spec");
     for (const name of detail.bundle.files) expect(await file(name), name).not.toContain(LEAKED);
     expect(JSON.stringify(await incidentsOf(admin.token, "invoice-perfect:staging"))).not.toContain(LEAKED);
@@ -86,7 +102,12 @@ describe("escalation", { timeout: 120_000 }, () => {
     expect(escalation.body).toMatch(/ESCALATED \(level 2/);
     expect(await textsTo(THIRD, id)).toEqual([]);
     const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=200")).body.events;
-    expect(audit.some((e: { action: string; details?: { incident?: string } }) => e.action === "incident.escalated" && e.details?.incident === id)).toBe(true);
+    expect(
+      audit.some(
+        (e: { action: string; details?: { incident?: string } }) =>
+          e.action === "incident.escalated" && e.details?.incident === id,
+      ),
+    ).toBe(true);
   });
 
   it("ACK <code> by SMS stops escalation: the third destination is never texted", async () => {
@@ -99,7 +120,12 @@ describe("escalation", { timeout: 120_000 }, () => {
     const after = (await api(admin.token, "GET", `/api/incidents/${incident.id}`)).body.incident;
     expect(after.acknowledged.by).toBe(admin.id);
     const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=200")).body.events;
-    expect(audit.some((e: { action: string; actor: string; details?: { incident?: string } }) => e.action === "incident.acknowledged" && e.actor === admin.id && e.details?.incident === incident.id)).toBe(true);
+    expect(
+      audit.some(
+        (e: { action: string; actor: string; details?: { incident?: string } }) =>
+          e.action === "incident.acknowledged" && e.actor === admin.id && e.details?.incident === incident.id,
+      ),
+    ).toBe(true);
     await settle();
   });
 
@@ -116,9 +142,11 @@ describe("escalation", { timeout: 120_000 }, () => {
 });
 
 describe("drift: adopt or revert", { timeout: 120_000 }, () => {
-  const replicasOf = async () => (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.services.api.replicas as number;
+  const replicasOf = async () =>
+    (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec.services.api
+      .replicas as number;
 
-  it("a replica count changed in the provider is reported as drift, and \"adopt\" makes it the desired state", async () => {
+  it('a replica count changed in the provider is reported as drift, and "adopt" makes it the desired state', async () => {
     expect(await replicasOf()).toBe(1);
     const res = await api(null, "POST", "/sandbox/drift", { env: "staging", service: "api", replicas: 3 });
     expect(res.status, res.text).toBe(200);
@@ -129,20 +157,28 @@ describe("drift: adopt or revert", { timeout: 120_000 }, () => {
     expect(drift.drift).toEqual([{ path: "services.api.replicas", op: "change", from: 1, to: 3 }]);
     expect((await textsTo(ON_CALL, drift.id))[0].body).toMatch(/adopt drift on staging.*revert drift on staging/);
     const reply = await api(admin.token, "POST", "/api/chat", { message: "adopt drift on staging" });
-    expect(reply.body.replies[0].text).toMatch(/^Adopted into invoice-perfect:staging revision \d+: services.api.replicas 1 → 3/);
+    expect(reply.body.replies[0].text).toMatch(
+      /^Adopted into invoice-perfect:staging revision \d+: services.api.replicas 1 → 3/,
+    );
     expect(await replicasOf()).toBe(3);
-    expect((await api(admin.token, "GET", `/api/incidents/${drift.id}`)).body.incident).toMatchObject({ status: "resolved", resolution: expect.stringMatching(/^Adopted into revision/) });
+    expect((await api(admin.token, "GET", `/api/incidents/${drift.id}`)).body.incident).toMatchObject({
+      status: "resolved",
+      resolution: expect.stringMatching(/^Adopted into revision/),
+    });
     expect((await clock.tick(ids.staging, { drift: true })).anomalies).not.toContain("drift");
   });
 
-  it("\"revert\" runs a reconcile that restores the spec's value at the provider", async () => {
+  it('"revert" runs a reconcile that restores the spec\'s value at the provider', async () => {
     await api(null, "POST", "/sandbox/drift", { env: "staging", service: "api", replicas: 5 });
     expect((await clock.tick(ids.staging, { drift: true })).anomalies).toContain("drift");
     const drift = (await incidentsOf(admin.token, "invoice-perfect:staging", "open")).find((i) => i.kind === "drift");
     expect(drift.drift).toEqual([{ path: "services.api.replicas", op: "change", from: 3, to: 5 }]);
     const reply = await api(admin.token, "POST", "/api/chat", { message: "revert drift on staging" });
     const run = reply.body.replies[0].run;
-    expect(reply.body.replies[0].plan).toMatchObject({ type: "reconcile", steps: [expect.objectContaining({ kind: "scale-service" })] });
+    expect(reply.body.replies[0].plan).toMatchObject({
+      type: "reconcile",
+      steps: [expect.objectContaining({ kind: "scale-service" })],
+    });
     expect((await driveRun(admin.token, run.id, ids.staging)).status).toBe("succeeded");
     const report = await clock.tick(ids.staging, { drift: true });
     expect(report.anomalies).not.toContain("drift");

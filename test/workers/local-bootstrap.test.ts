@@ -41,11 +41,19 @@ function variableNames(spec: EnvironmentSpec): string[] {
 
 function secretNames(spec: EnvironmentSpec): Map<string, string> {
   const entries = Object.values(spec.services).flatMap((s) =>
-    Object.entries(s.env).flatMap(([name, v]) => ("secret" in v ? [[name, v.secret] as const] : [])));
+    Object.entries(s.env).flatMap(([name, v]) => ("secret" in v ? [[name, v.secret] as const] : [])),
+  );
   return new Map(entries);
 }
 
-interface TarEntry { path: string; mode: number; size: number; content: string; checksumValid: boolean; magic: string }
+interface TarEntry {
+  path: string;
+  mode: number;
+  size: number;
+  content: string;
+  checksumValid: boolean;
+  magic: string;
+}
 
 /** A minimal ustar reader, independent of the writer: headers, octal fields, checksum, padding. */
 function readTar(bytes: Uint8Array): TarEntry[] {
@@ -82,9 +90,17 @@ async function gunzip(data: Uint8Array): Promise<Uint8Array> {
 
 describe("bootstrap local files", () => {
   it("generates compose, .env.local, tunnel config, seed scripts, README and manifest", () => {
-    const paths = bootstrapFiles(input()).map((f) => f.path).sort();
+    const paths = bootstrapFiles(input())
+      .map((f) => f.path)
+      .sort();
     expect(paths).toEqual([
-      ".env.local", "README.md", "cloudflared/config.yml", "compose.yaml", "infra-chat.json", "seed/README.md", "seed/seed.sh",
+      ".env.local",
+      "README.md",
+      "cloudflared/config.yml",
+      "compose.yaml",
+      "infra-chat.json",
+      "seed/README.md",
+      "seed/seed.sh",
     ]);
   });
 
@@ -141,7 +157,9 @@ describe("bootstrap local files", () => {
 
   it("routes both webhook paths to the api and ends the tunnel ingress with a hostname-less catch-all", () => {
     const files = bootstrapFiles(input({ devHostname: "dev.invoiceperfect.test" }));
-    const manifest = JSON.parse(fileOf(files, "infra-chat.json")) as { tunnel: { ingress: { hostname?: string; path?: string; service: string }[] } };
+    const manifest = JSON.parse(fileOf(files, "infra-chat.json")) as {
+      tunnel: { ingress: { hostname?: string; path?: string; service: string }[] };
+    };
     const ingress = manifest.tunnel.ingress;
     expect(ingress.at(-1)).toEqual({ service: "http_status:404" });
     expect(ingress.slice(0, -1)).toEqual([

@@ -11,17 +11,25 @@ describe("chat phrases about monitoring", () => {
     ["revert the drift on production", { kind: "drift", env: "production", choice: "revert" }],
     ["restart api on production", { kind: "remediate", env: "production", action: "restart", service: "api" }],
     ["scale api on staging to 3", { kind: "remediate", env: "staging", action: "scale", service: "api", replicas: 3 }],
-    ["disable the cron on production", { kind: "remediate", env: "production", action: "disable-cron", service: "cron" }],
+    [
+      "disable the cron on production",
+      { kind: "remediate", env: "production", action: "disable-cron", service: "cron" },
+    ],
     ["drop the users table on production", { kind: "remediate", env: "production", action: "drop the users table" }],
   ])("%s", (text, intent) => {
     expect(parseIntent(text)).toEqual(intent);
   });
 
   it("stores the 5xx-after-deploy sentence as a rule for production by default", () => {
-    expect(parseIntent("If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs")).toMatchObject({ kind: "monitor-rule", env: "production", when: "repeated-5xx-after-deploy", then: "rollback" });
+    expect(
+      parseIntent("If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs"),
+    ).toMatchObject({ kind: "monitor-rule", env: "production", when: "repeated-5xx-after-deploy", then: "rollback" });
   });
 
-  it.each(["remove Redis from staging", "drop redis from staging", "pause the backfill", "stop the backfill"])("leaves \"%s\" to the other rules", (text) => {
-    expect(["component", "stop"]).toContain(parseIntent(text).kind);
-  });
+  it.each(["remove Redis from staging", "drop redis from staging", "pause the backfill", "stop the backfill"])(
+    'leaves "%s" to the other rules',
+    (text) => {
+      expect(["component", "stop"]).toContain(parseIntent(text).kind);
+    },
+  );
 });

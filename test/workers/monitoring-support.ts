@@ -17,7 +17,10 @@ export function monitorClock(intervalMs = 60_000) {
     /** One check of `envId` at the next interval. */
     async tick(envId: string, options: { drift?: boolean } = {}): Promise<MonitorReport> {
       at += intervalMs;
-      const res = (await envObject(envId).monitorTick(envId, { at, ...options })) as unknown as RpcResult<MonitorReport>;
+      const res = (await envObject(envId).monitorTick(envId, {
+        at,
+        ...options,
+      })) as unknown as RpcResult<MonitorReport>;
       if (!res.ok) throw new Error(`${res.code}: ${res.message}`);
       return res.value;
     },
@@ -32,18 +35,33 @@ export function monitorClock(intervalMs = 60_000) {
 /** A signed Twilio webhook from `from` saying `body`. */
 export async function sms(from: string, body: string) {
   const url = "https://infra-chat.test/webhooks/twilio/sms";
-  const pairs: [string, string][] = [["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`], ["AccountSid", `AC${"0".repeat(32)}`], ["From", from], ["To", "+15550009999"], ["Body", body]];
+  const pairs: [string, string][] = [
+    ["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`],
+    ["AccountSid", `AC${"0".repeat(32)}`],
+    ["From", from],
+    ["To", "+15550009999"],
+    ["Body", body],
+  ];
   const signature = await computeTwilioSignature("sandbox-twilio-auth-token", url, pairs);
-  return api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature });
+  return api(null, "POST", "/webhooks/twilio/sms", new URLSearchParams(pairs).toString(), {
+    "content-type": "application/x-www-form-urlencoded",
+    "x-twilio-signature": signature,
+  });
 }
 
 /** Writes a new spec revision of `envId` with `change` applied (test shortcut into D1, like canary.test.ts). */
 export async function changeSpec(envId: string, change: (spec: any) => void) {
-  const row = await env.DB.prepare("SELECT e.id, e.revision, r.spec FROM environments e JOIN spec_revisions r ON r.env_id = e.id AND r.revision = e.revision WHERE e.id = ?").bind(envId).first<{ id: string; revision: number; spec: string }>();
+  const row = await env.DB.prepare(
+    "SELECT e.id, e.revision, r.spec FROM environments e JOIN spec_revisions r ON r.env_id = e.id AND r.revision = e.revision WHERE e.id = ?",
+  )
+    .bind(envId)
+    .first<{ id: string; revision: number; spec: string }>();
   const spec = JSON.parse(row!.spec);
   change(spec);
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'test policy', ?)").bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
+    env.DB.prepare(
+      "INSERT INTO spec_revisions (env_id, revision, spec, author, reason, created_at) VALUES (?, ?, ?, 'test', 'test policy', ?)",
+    ).bind(row!.id, row!.revision + 1, JSON.stringify(spec), new Date().toISOString()),
     env.DB.prepare("UPDATE environments SET revision = ? WHERE id = ?").bind(row!.revision + 1, row!.id),
   ]);
 }

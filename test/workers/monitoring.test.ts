@@ -59,7 +59,15 @@ describe("continuous monitoring: incidents", { timeout: 120_000 }, () => {
     expect(resolved.id).toBe(open[0].id);
     expect(resolved.resolution).toMatch(/^Auto-resolved: not seen for \d+ min/);
     expect(await incidentsOf(admin.token, "invoice-perfect:staging", "open")).toEqual([]);
-    const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=1000")).body.events as { action: string; details?: { incident?: string } }[];
-    expect(audit.filter((e) => e.details?.incident === open[0].id).map((e) => e.action).sort()).toEqual(["incident.opened", "incident.resolved"]);
+    const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=1000")).body.events as {
+      action: string;
+      details?: { incident?: string };
+    }[];
+    expect(
+      audit
+        .filter((e) => e.details?.incident === open[0].id)
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(["incident.opened", "incident.resolved"]);
   });
 });

@@ -12,7 +12,13 @@ import { failureOf } from "./helpers";
 
 type Json = Record<string, unknown>;
 
-interface RecordedRequest { method: string; path: string; query: URLSearchParams; headers: Headers; body: Json | undefined }
+interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Headers;
+  body: Json | undefined;
+}
 
 /**
  * A scripted answer for the next request (or the next one `when` matches): `reply` replaces the model's
@@ -22,7 +28,8 @@ type Fault = ({ reply: Response } | { applyThenReply: Response }) & { when?: (re
 
 const BASE = "https://api.cloudflare.com/client/v4";
 const ZONE = { id: "zone-1", name: "example.com", status: "active" };
-const COLLECTION = /^(\/zones\/[^/]+\/(?:dns_records|load_balancers)|\/accounts\/[^/]+\/load_balancers\/(?:monitors|pools))(?:\/([^/]+))?$/;
+const COLLECTION =
+  /^(\/zones\/[^/]+\/(?:dns_records|load_balancers)|\/accounts\/[^/]+\/load_balancers\/(?:monitors|pools))(?:\/([^/]+))?$/;
 const DEFAULTS: Record<string, Json> = {
   dns_records: { ttl: 1, proxied: false },
   load_balancers: { proxied: false, steering_policy: "", enabled: true },
@@ -44,18 +51,26 @@ function fakeCloudflare() {
   const collections = new Map<string, Map<string, Json>>();
   let nextId = 0;
 
-  const itemsOf = (collection: string) => collections.get(collection) ?? collections.set(collection, new Map()).get(collection)!;
+  const itemsOf = (collection: string) =>
+    collections.get(collection) ?? collections.set(collection, new Map()).get(collection)!;
 
   function answer(method: string, path: string, query: URLSearchParams, body: Json | undefined): Response {
     if (method === "GET" && path === "/user/tokens/verify") return envelope(200, { id: "token-1", status: "active" });
-    if (method === "GET" && path === "/zones") return envelope(200, [ZONE].filter((z) => z.name === query.get("name")));
+    if (method === "GET" && path === "/zones")
+      return envelope(
+        200,
+        [ZONE].filter((z) => z.name === query.get("name")),
+      );
     const match = COLLECTION.exec(path);
     if (!match) return refusal(400, 7003, "No route for the URI");
     const [, collection, id] = match;
     const kind = collection.split("/").at(-1)!;
     const items = itemsOf(collection);
     if (!id && method === "GET") {
-      return envelope(200, [...items.values()].filter((item) => [...query].every(([k, v]) => item[k] === v)));
+      return envelope(
+        200,
+        [...items.values()].filter((item) => [...query].every(([k, v]) => item[k] === v)),
+      );
     }
     if (!id && method === "POST") {
       const item = { ...DEFAULTS[kind], ...body, id: `${kind}-${++nextId}` };
@@ -75,7 +90,13 @@ function fakeCloudflare() {
     const url = new URL(String(input));
     expect(url.origin + url.pathname.slice(0, "/client/v4".length)).toBe(BASE);
     const body = typeof init?.body === "string" ? (JSON.parse(init.body) as Json) : undefined;
-    const request = { method: init?.method ?? "GET", path: url.pathname.slice("/client/v4".length), query: url.searchParams, headers: new Headers(init?.headers), body };
+    const request = {
+      method: init?.method ?? "GET",
+      path: url.pathname.slice("/client/v4".length),
+      query: url.searchParams,
+      headers: new Headers(init?.headers),
+      body,
+    };
     requests.push(request);
     const at = faults.findIndex((f) => !f.when || f.when(request));
     const fault = at < 0 ? undefined : faults.splice(at, 1)[0];
@@ -97,8 +118,11 @@ const POOLS = "/accounts/acct-1/load_balancers/pools";
 const LBS = "/zones/zone-1/load_balancers";
 
 const SPLIT = {
-  hostname: "api.example.com", stableOrigin: "api-production.up.railway.app", canaryOrigin: "api-canary-production.up.railway.app",
-  healthPath: "/health", namePrefix: "shop-production-api",
+  hostname: "api.example.com",
+  stableOrigin: "api-production.up.railway.app",
+  canaryOrigin: "api-canary-production.up.railway.app",
+  healthPath: "/health",
+  namePrefix: "shop-production-api",
 };
 
 /** "METHOD /path" of each request, ids replaced by their collection's template parameter. */
@@ -122,7 +146,9 @@ describe("Cloudflare adapter", () => {
     cf.faults.push({ reply: refusal(200, 1004, "DNS Validation Error") });
     const inside200 = await failureOf(cf.api.listDnsRecords("zone-1"));
     expect(inside200).toMatchObject({ provider: "cloudflare", status: 200, retryable: false });
-    expect(inside200.message).toBe("GET /zones/{zone_id}/dns_records: Cloudflare refused the request: [1004] DNS Validation Error");
+    expect(inside200.message).toBe(
+      "GET /zones/{zone_id}/dns_records: Cloudflare refused the request: [1004] DNS Validation Error",
+    );
 
     cf.faults.push({ reply: refusal(403, 10000, "Authentication error") });
     const forbidden = await failureOf(cf.api.listMonitors("acct-1"));
@@ -134,15 +160,33 @@ describe("Cloudflare adapter", () => {
 
   it("honours retry-after on a 429, even for a create, and hands a 5-minute block back as retryAfterMs", async () => {
     const cf = fakeCloudflare();
-    cf.faults.push({ reply: refusal(429, 971, "Please wait and consider throttling your request speed", { "retry-after": "3" }) });
-    const record = await cf.api.createDnsRecord("zone-1", { type: "CNAME", name: "api.example.com", content: "x.up.railway.app", proxied: true });
+    cf.faults.push({
+      reply: refusal(429, 971, "Please wait and consider throttling your request speed", { "retry-after": "3" }),
+    });
+    const record = await cf.api.createDnsRecord("zone-1", {
+      type: "CNAME",
+      name: "api.example.com",
+      content: "x.up.railway.app",
+      proxied: true,
+    });
     expect(cf.sleeps).toEqual([3000]);
     expect(cf.requests).toHaveLength(2);
     expect(cf.count("/zones/zone-1/dns_records")).toBe(1);
-    expect(cf.receipts).toMatchObject([{ operation: "POST /zones/{zone_id}/dns_records", attempts: 2, status: 200, responseIds: { dnsRecordId: record.id } }]);
+    expect(cf.receipts).toMatchObject([
+      {
+        operation: "POST /zones/{zone_id}/dns_records",
+        attempts: 2,
+        status: 200,
+        responseIds: { dnsRecordId: record.id },
+      },
+    ]);
 
     cf.faults.push({ reply: refusal(429, 971, "rate limited", { "retry-after": "300" }) });
-    expect(await failureOf(cf.api.listPools("acct-1"))).toMatchObject({ status: 429, retryable: true, retryAfterMs: 300_000 });
+    expect(await failureOf(cf.api.listPools("acct-1"))).toMatchObject({
+      status: 429,
+      retryable: true,
+      retryAfterMs: 300_000,
+    });
     expect(cf.sleeps).toEqual([3000]);
   });
 
@@ -150,7 +194,10 @@ describe("Cloudflare adapter", () => {
     const cf = fakeCloudflare();
     cf.faults.push({ applyThenReply: refusal(502, 0, "bad gateway") });
     const monitor = { type: "https", path: "/health", expected_codes: "200", description: "m" } as const;
-    expect(await failureOf(cf.api.createMonitor("acct-1", monitor))).toMatchObject({ ambiguous: true, retryable: true });
+    expect(await failureOf(cf.api.createMonitor("acct-1", monitor))).toMatchObject({
+      ambiguous: true,
+      retryable: true,
+    });
     expect(cf.requests).toHaveLength(1);
 
     const [created] = await cf.api.listMonitors("acct-1");
@@ -162,7 +209,13 @@ describe("Cloudflare adapter", () => {
 
   it("marks created DNS records as managed, filters lists by type and name, and patches and deletes by id", async () => {
     const cf = fakeCloudflare();
-    const input = { type: "CNAME", name: "app.example.com", content: "app.up.railway.app", proxied: true, ttl: 1 } as const;
+    const input = {
+      type: "CNAME",
+      name: "app.example.com",
+      content: "app.up.railway.app",
+      proxied: true,
+      ttl: 1,
+    } as const;
     const record = await cf.api.createDnsRecord("zone-1", input);
     expect(cf.requests[0].body).toEqual({ ...input, comment: MANAGED_COMMENT });
     expect(record).toMatchObject({ ...input, comment: MANAGED_COMMENT });
@@ -174,8 +227,10 @@ describe("Cloudflare adapter", () => {
     await cf.api.deleteDnsRecord("zone-1", record.id);
     expect(cf.count("/zones/zone-1/dns_records")).toBe(0);
     expect(cf.receipts.map((r) => r.responseIds)).toEqual([
-      { zoneId: "zone-1", dnsRecordId: record.id }, { zoneId: "zone-1" },
-      { zoneId: "zone-1", dnsRecordId: record.id }, { zoneId: "zone-1", dnsRecordId: record.id },
+      { zoneId: "zone-1", dnsRecordId: record.id },
+      { zoneId: "zone-1" },
+      { zoneId: "zone-1", dnsRecordId: record.id },
+      { zoneId: "zone-1", dnsRecordId: record.id },
     ]);
   });
 
@@ -198,24 +253,59 @@ describe("Cloudflare traffic router", () => {
     const cf = fakeCloudflare();
     const binding = await cf.router.ensureSplit(SPLIT);
     expect(calls(cf.requests)).toEqual([
-      `GET ${MONITORS}`, `POST ${MONITORS}`, `GET ${POOLS}`, `POST ${POOLS}`, `POST ${POOLS}`, `GET ${LBS}`, `POST ${LBS}`,
+      `GET ${MONITORS}`,
+      `POST ${MONITORS}`,
+      `GET ${POOLS}`,
+      `POST ${POOLS}`,
+      `POST ${POOLS}`,
+      `GET ${LBS}`,
+      `POST ${LBS}`,
     ]);
     const [, monitor, , stable, canary, , lb] = cf.requests.map((r) => r.body);
     expect(monitor).toEqual({
-      type: "https", method: "GET", path: "/health", expected_codes: "200",
-      header: { Host: [SPLIT.stableOrigin] }, description: "infra-chat shop-production-api",
+      type: "https",
+      method: "GET",
+      path: "/health",
+      expected_codes: "200",
+      header: { Host: [SPLIT.stableOrigin] },
+      description: "infra-chat shop-production-api",
     });
     expect(stable).toMatchObject({ name: "shop-production-api-stable", monitor: binding.monitorId, enabled: true });
-    expect(stable?.origins).toEqual([{ name: "shop-production-api-stable", address: SPLIT.stableOrigin, header: { Host: [SPLIT.stableOrigin] }, weight: 1, enabled: true }]);
+    expect(stable?.origins).toEqual([
+      {
+        name: "shop-production-api-stable",
+        address: SPLIT.stableOrigin,
+        header: { Host: [SPLIT.stableOrigin] },
+        weight: 1,
+        enabled: true,
+      },
+    ]);
     expect(canary).toMatchObject({ name: "shop-production-api-canary", monitor: binding.monitorId });
-    expect(canary?.origins).toEqual([{ name: "shop-production-api-canary", address: SPLIT.canaryOrigin, header: { Host: [SPLIT.canaryOrigin] }, weight: 1, enabled: true }]);
+    expect(canary?.origins).toEqual([
+      {
+        name: "shop-production-api-canary",
+        address: SPLIT.canaryOrigin,
+        header: { Host: [SPLIT.canaryOrigin] },
+        weight: 1,
+        enabled: true,
+      },
+    ]);
     expect(lb).toMatchObject({
-      name: "api.example.com", proxied: true, fallback_pool: binding.stablePoolId, steering_policy: "random",
-      default_pools: [binding.stablePoolId], random_steering: { pool_weights: { [binding.stablePoolId]: 1, [binding.canaryPoolId]: 0 } },
+      name: "api.example.com",
+      proxied: true,
+      fallback_pool: binding.stablePoolId,
+      steering_policy: "random",
+      default_pools: [binding.stablePoolId],
+      random_steering: { pool_weights: { [binding.stablePoolId]: 1, [binding.canaryPoolId]: 0 } },
     });
     expect(binding).toEqual({
-      hostname: "api.example.com", zoneId: "zone-1", accountId: "acct-1", monitorId: cf.receipts[1].responseIds?.monitorId,
-      stablePoolId: cf.receipts[3].responseIds?.poolId, canaryPoolId: cf.receipts[4].responseIds?.poolId, loadBalancerId: cf.receipts[6].responseIds?.loadBalancerId,
+      hostname: "api.example.com",
+      zoneId: "zone-1",
+      accountId: "acct-1",
+      monitorId: cf.receipts[1].responseIds?.monitorId,
+      stablePoolId: cf.receipts[3].responseIds?.poolId,
+      canaryPoolId: cf.receipts[4].responseIds?.poolId,
+      loadBalancerId: cf.receipts[6].responseIds?.loadBalancerId,
     });
 
     const again = await cf.router.ensureSplit(SPLIT);
@@ -228,18 +318,38 @@ describe("Cloudflare traffic router", () => {
   it("ensureSplit patches what drifted (origin, health path, LB settings) instead of creating it again", async () => {
     const cf = fakeCloudflare();
     const binding = await cf.router.ensureSplit(SPLIT);
-    Object.assign(cf.stored(LBS, binding.loadBalancerId), { fallback_pool: binding.canaryPoolId, steering_policy: "off" });
+    Object.assign(cf.stored(LBS, binding.loadBalancerId), {
+      fallback_pool: binding.canaryPoolId,
+      steering_policy: "off",
+    });
     cf.requests.length = 0;
 
     const moved = { ...SPLIT, canaryOrigin: "api-canary-2.up.railway.app", healthPath: "/ready" };
     expect(await cf.router.ensureSplit(moved)).toEqual(binding);
     expect(calls(cf.requests)).toEqual([
-      `GET ${MONITORS}`, `PATCH ${MONITORS}/{id}`, `GET ${POOLS}`, `PATCH ${POOLS}/{id}`, `GET ${LBS}`, `PATCH ${LBS}/{id}`,
+      `GET ${MONITORS}`,
+      `PATCH ${MONITORS}/{id}`,
+      `GET ${POOLS}`,
+      `PATCH ${POOLS}/{id}`,
+      `GET ${LBS}`,
+      `PATCH ${LBS}/{id}`,
     ]);
     expect(cf.requests[1].body).toMatchObject({ path: "/ready", expected_codes: "200", type: "https" });
     expect(cf.requests[3].path).toBe(`${POOLS}/${binding.canaryPoolId}`);
-    expect(cf.requests[3].body?.origins).toEqual([{ name: "shop-production-api-canary", address: moved.canaryOrigin, header: { Host: [moved.canaryOrigin] }, weight: 1, enabled: true }]);
-    expect(cf.stored(LBS, binding.loadBalancerId)).toMatchObject({ fallback_pool: binding.stablePoolId, steering_policy: "random", default_pools: [binding.stablePoolId] });
+    expect(cf.requests[3].body?.origins).toEqual([
+      {
+        name: "shop-production-api-canary",
+        address: moved.canaryOrigin,
+        header: { Host: [moved.canaryOrigin] },
+        weight: 1,
+        enabled: true,
+      },
+    ]);
+    expect(cf.stored(LBS, binding.loadBalancerId)).toMatchObject({
+      fallback_pool: binding.stablePoolId,
+      steering_policy: "random",
+      default_pools: [binding.stablePoolId],
+    });
   });
 
   it("ensureSplit during a rollout keeps the canary's current share", async () => {
@@ -254,12 +364,21 @@ describe("Cloudflare traffic router", () => {
 
   it("finds a create that failed ambiguously on the next ensureSplit instead of duplicating it", async () => {
     const cf = fakeCloudflare();
-    cf.faults.push({ when: (r) => r.method === "POST" && r.path === POOLS, applyThenReply: refusal(502, 0, "bad gateway") });
+    cf.faults.push({
+      when: (r) => r.method === "POST" && r.path === POOLS,
+      applyThenReply: refusal(502, 0, "bad gateway"),
+    });
     expect(await failureOf(cf.router.ensureSplit(SPLIT))).toMatchObject({ ambiguous: true });
     expect(cf.count(POOLS)).toBe(1);
     cf.requests.length = 0;
     const binding = await cf.router.ensureSplit(SPLIT);
-    expect(calls(cf.requests)).toEqual([`GET ${MONITORS}`, `GET ${POOLS}`, `POST ${POOLS}`, `GET ${LBS}`, `POST ${LBS}`]);
+    expect(calls(cf.requests)).toEqual([
+      `GET ${MONITORS}`,
+      `GET ${POOLS}`,
+      `POST ${POOLS}`,
+      `GET ${LBS}`,
+      `POST ${LBS}`,
+    ]);
     expect(cf.requests[2].body).toMatchObject({ name: "shop-production-api-canary" });
     expect([cf.count(MONITORS), cf.count(POOLS), cf.count(LBS)]).toEqual([1, 2, 1]);
     expect(cf.stored(POOLS, binding.stablePoolId).name).toBe("shop-production-api-stable");
@@ -280,7 +399,11 @@ describe("Cloudflare traffic router", () => {
       cf.requests.length = 0;
       await cf.router.setCanaryWeight(b, percent);
       expect(calls(cf.requests), `${percent}%`).toEqual([`PATCH ${LBS}/{id}`]);
-      expect(cf.requests[0].body, `${percent}%`).toEqual({ default_pools: pools, steering_policy: "random", random_steering: { pool_weights: weights } });
+      expect(cf.requests[0].body, `${percent}%`).toEqual({
+        default_pools: pools,
+        steering_policy: "random",
+        random_steering: { pool_weights: weights },
+      });
       await expect(cf.router.canaryWeight(b), `${percent}%`).resolves.toBe(percent);
       expect(calls(cf.requests.slice(1))).toEqual([`GET ${LBS}/{id}`]);
     }
@@ -291,9 +414,13 @@ describe("Cloudflare traffic router", () => {
     const cf = fakeCloudflare();
     const b = await cf.router.ensureSplit(SPLIT);
     await cf.router.setCanaryWeight(b, 33.333);
-    expect(cf.stored(LBS, b.loadBalancerId).random_steering).toEqual({ pool_weights: { [b.stablePoolId]: 0.67, [b.canaryPoolId]: 0.33 } });
+    expect(cf.stored(LBS, b.loadBalancerId).random_steering).toEqual({
+      pool_weights: { [b.stablePoolId]: 0.67, [b.canaryPoolId]: 0.33 },
+    });
     await cf.router.setCanaryWeight(b, 0.2);
-    expect(cf.stored(LBS, b.loadBalancerId).random_steering).toEqual({ pool_weights: { [b.stablePoolId]: 0.99, [b.canaryPoolId]: 0.01 } });
+    expect(cf.stored(LBS, b.loadBalancerId).random_steering).toEqual({
+      pool_weights: { [b.stablePoolId]: 0.99, [b.canaryPoolId]: 0.01 },
+    });
     await expect(cf.router.canaryWeight(b)).resolves.toBe(1);
   });
 
@@ -308,8 +435,11 @@ describe("Cloudflare traffic router", () => {
     const cf = fakeCloudflare();
     const b = await cf.router.ensureSplit(SPLIT);
     cf.requests.length = 0;
-    for (const bad of [-1, 101, Number.NaN]) expect(await failureOf(cf.router.setCanaryWeight(b, bad))).toMatchObject({ retryable: false });
-    expect((await failureOf(cf.router.ensureSplit({ ...SPLIT, namePrefix: "shop production" }))).message).toContain("namePrefix");
+    for (const bad of [-1, 101, Number.NaN])
+      expect(await failureOf(cf.router.setCanaryWeight(b, bad))).toMatchObject({ retryable: false });
+    expect((await failureOf(cf.router.ensureSplit({ ...SPLIT, namePrefix: "shop production" }))).message).toContain(
+      "namePrefix",
+    );
     expect(cf.requests).toHaveLength(0);
   });
 
@@ -328,9 +458,17 @@ describe("Cloudflare traffic router", () => {
       ["POST /accounts/{account_id}/load_balancers/pools", { accountId: "acct-1", poolId: b.canaryPoolId }],
       ["GET /zones/{zone_id}/load_balancers", { zoneId: "zone-1" }],
       ["POST /zones/{zone_id}/load_balancers", { zoneId: "zone-1", loadBalancerId: b.loadBalancerId }],
-      ["PATCH /zones/{zone_id}/load_balancers/{load_balancer_id}", { zoneId: "zone-1", loadBalancerId: b.loadBalancerId }],
-      ["GET /zones/{zone_id}/load_balancers/{load_balancer_id}", { zoneId: "zone-1", loadBalancerId: b.loadBalancerId }],
+      [
+        "PATCH /zones/{zone_id}/load_balancers/{load_balancer_id}",
+        { zoneId: "zone-1", loadBalancerId: b.loadBalancerId },
+      ],
+      [
+        "GET /zones/{zone_id}/load_balancers/{load_balancer_id}",
+        { zoneId: "zone-1", loadBalancerId: b.loadBalancerId },
+      ],
     ]);
-    expect(cf.receipts.every((r) => r.provider === "cloudflare" && r.status === 200 && r.attempts === 1 && !r.error)).toBe(true);
+    expect(
+      cf.receipts.every((r) => r.provider === "cloudflare" && r.status === 200 && r.attempts === 1 && !r.error),
+    ).toBe(true);
   });
 });

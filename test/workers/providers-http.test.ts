@@ -29,11 +29,18 @@ function fakeProvider(replies: Reply[], overrides: Partial<ProviderContext> = {}
   const sleeps: number[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const signal = init?.signal ?? null;
-    requests.push({ url: String(input), method: init?.method ?? "GET", headers: new Headers(init?.headers), body: typeof init?.body === "string" ? init.body : null, signal });
+    requests.push({
+      url: String(input),
+      method: init?.method ?? "GET",
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === "string" ? init.body : null,
+      signal,
+    });
     const reply = replies.shift();
     if (reply === undefined) throw new Error(`unexpected request #${requests.length} to ${String(input)}`);
     if (reply instanceof Error) throw reply;
-    if (reply === "hang") return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+    if (reply === "hang")
+      return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted"))));
     return reply;
   };
   const ctx: ProviderContext = {
@@ -51,7 +58,11 @@ const graphql = (data: unknown) => json(200, { data });
 
 function ping(ctx: ProviderContext, kind: RequestKind = "idempotent", body?: string) {
   return providerRequest(ctx, "cloudflare", {
-    operation: "POST /ping", kind, method: "POST", url: "https://provider.test/ping", body,
+    operation: "POST /ping",
+    kind,
+    method: "POST",
+    url: "https://provider.test/ping",
+    body,
     read: (response) => parseJsonBody("cloudflare", response, z.object({ ok: z.literal(true) })),
   });
 }
@@ -63,7 +74,10 @@ async function sha256Hex(text: string): Promise<string> {
 
 describe("providerRequest", () => {
   it("retries a 429 after its Retry-After, then succeeds with one receipt", async () => {
-    const { ctx, requests, receipts, sleeps } = fakeProvider([json(429, {}, { "Retry-After": "2" }), json(200, { ok: true })]);
+    const { ctx, requests, receipts, sleeps } = fakeProvider([
+      json(429, {}, { "Retry-After": "2" }),
+      json(200, { ok: true }),
+    ]);
     await expect(ping(ctx)).resolves.toEqual({ ok: true });
     expect(requests).toHaveLength(2);
     expect(sleeps).toEqual([2000]);
@@ -185,7 +199,9 @@ describe("Railway adapter", () => {
       operationName: "ServiceInstanceDeployV2",
       variables: { serviceId: "svc-1", environmentId: "env-1", commitSha: "abc123" },
     });
-    expect(receipts).toMatchObject([{ provider: "railway", operation: "ServiceInstanceDeployV2", responseIds: { deploymentId: "dep-9" } }]);
+    expect(receipts).toMatchObject([
+      { provider: "railway", operation: "ServiceInstanceDeployV2", responseIds: { deploymentId: "dep-9" } },
+    ]);
     expect(JSON.stringify(receipts)).not.toContain("rw-token");
   });
 
@@ -198,30 +214,63 @@ describe("Railway adapter", () => {
 
   it("treats deploys as writes (no re-send after a 5xx) and variable upserts as idempotent", async () => {
     const deploy = fakeProvider([json(502, {}), graphql({ serviceInstanceDeployV2: "dep-2" })]);
-    expect(await failureOf(createRailwayApi(deploy.ctx, { token: "t" }).deployService("s", "e"))).toMatchObject({ ambiguous: true });
+    expect(await failureOf(createRailwayApi(deploy.ctx, { token: "t" }).deployService("s", "e"))).toMatchObject({
+      ambiguous: true,
+    });
     expect(deploy.requests).toHaveLength(1);
 
     const upsert = fakeProvider([json(502, {}), graphql({ variableCollectionUpsert: true })]);
-    await createRailwayApi(upsert.ctx, { token: "t" }).upsertVariables({ projectId: "p", environmentId: "e", serviceId: "s", variables: { A: "1" } });
+    await createRailwayApi(upsert.ctx, { token: "t" }).upsertVariables({
+      projectId: "p",
+      environmentId: "e",
+      serviceId: "s",
+      variables: { A: "1" },
+    });
     expect(upsert.requests).toHaveLength(2);
-    expect(JSON.parse(upsert.requests[1].body ?? "").variables.input).toEqual({ projectId: "p", environmentId: "e", serviceId: "s", variables: { A: "1" }, replace: false });
+    expect(JSON.parse(upsert.requests[1].body ?? "").variables.input).toEqual({
+      projectId: "p",
+      environmentId: "e",
+      serviceId: "s",
+      variables: { A: "1" },
+      replace: false,
+    });
   });
 
   it("maps projects with their environments, and deployments newest first", async () => {
-    const node = (id: string, createdAt: string) => ({ node: { id, status: "SUCCESS", createdAt, meta: { commitHash: id }, canRollback: true, url: null, staticUrl: null } });
+    const node = (id: string, createdAt: string) => ({
+      node: {
+        id,
+        status: "SUCCESS",
+        createdAt,
+        meta: { commitHash: id },
+        canRollback: true,
+        url: null,
+        staticUrl: null,
+      },
+    });
     const { ctx } = fakeProvider([
-      graphql({ projects: { edges: [{ node: { id: "p1", name: "shop", environments: { edges: [{ node: { id: "e1", name: "production" } }] } } }] } }),
+      graphql({
+        projects: {
+          edges: [
+            { node: { id: "p1", name: "shop", environments: { edges: [{ node: { id: "e1", name: "production" } }] } } },
+          ],
+        },
+      }),
       graphql({ deployments: { edges: [node("old", "2026-11-01T00:00:00Z"), node("new", "2026-11-02T00:00:00Z")] } }),
     ]);
     const api = createRailwayApi(ctx, { token: "t" });
-    expect(await api.listProjects()).toEqual([{ id: "p1", name: "shop", environments: [{ id: "e1", name: "production" }] }]);
+    expect(await api.listProjects()).toEqual([
+      { id: "p1", name: "shop", environments: [{ id: "e1", name: "production" }] },
+    ]);
     const deployments = await api.listDeployments({ projectId: "p1", environmentId: "e1", serviceId: "s1" });
     expect(deployments.map((d) => d.id)).toEqual(["new", "old"]);
     expect(deployments[0].meta).toEqual({ commitHash: "new" });
   });
 
   it("turns GraphQL errors into a ProviderError; Not Authorized is not retryable", async () => {
-    const { ctx, requests, receipts } = fakeProvider([json(200, { data: null, errors: [{ message: "Not Authorized" }] })]);
+    const { ctx, requests, receipts } = fakeProvider([
+      json(200, { data: null, errors: [{ message: "Not Authorized" }] }),
+    ]);
     const error = await failureOf(createRailwayApi(ctx, { token: "t" }).listServices("p1"));
     expect(error).toMatchObject({ provider: "railway", retryable: false });
     expect(error.message).toContain("Not Authorized");
@@ -230,22 +279,32 @@ describe("Railway adapter", () => {
   });
 
   it("fails a response whose shape does not match, and a mutation answering false", async () => {
-    const { ctx } = fakeProvider([graphql({ deployment: { id: 7, status: "SUCCESS" } }), graphql({ variableDelete: false })]);
+    const { ctx } = fakeProvider([
+      graphql({ deployment: { id: 7, status: "SUCCESS" } }),
+      graphql({ variableDelete: false }),
+    ]);
     const api = createRailwayApi(ctx, { token: "t" });
     expect((await failureOf(api.getDeployment("d1"))).message).toContain("unexpected response shape");
-    const refused = await failureOf(api.deleteVariable({ projectId: "p", environmentId: "e", serviceId: "s", name: "X" }));
+    const refused = await failureOf(
+      api.deleteVariable({ projectId: "p", environmentId: "e", serviceId: "s", name: "X" }),
+    );
     expect(refused.message).toContain("Railway answered false");
   });
 });
 
 describe("GitHub source", () => {
-  const commit = { sha: "0123456789abcdef0123456789abcdef01234567", commit: { message: "fix: totals", author: { date: "2026-11-20T10:00:00Z" } } };
+  const commit = {
+    sha: "0123456789abcdef0123456789abcdef01234567",
+    commit: { message: "fix: totals", author: { date: "2026-11-20T10:00:00Z" } },
+  };
 
   it("resolves a ref to its commit through the REST API with GitHub's headers", async () => {
     const { ctx, requests, receipts } = fakeProvider([json(200, commit)]);
     const source = createGitHubSource(ctx, { token: "gh-token" });
     await expect(source.resolveRef("acme/shop", "release/1.2")).resolves.toEqual({
-      sha: commit.sha, message: "fix: totals", date: "2026-11-20T10:00:00Z",
+      sha: commit.sha,
+      message: "fix: totals",
+      date: "2026-11-20T10:00:00Z",
     });
     const [request] = requests;
     expect(request.method).toBe("GET");
@@ -264,9 +323,16 @@ describe("GitHub source", () => {
   });
 
   it("reports an unknown ref (404) or bad sha (422) as a non-retryable ProviderError", async () => {
-    const { ctx, requests } = fakeProvider([json(404, { message: "Not Found" }), json(422, { message: "No commit found for SHA: nope" })]);
+    const { ctx, requests } = fakeProvider([
+      json(404, { message: "Not Found" }),
+      json(422, { message: "No commit found for SHA: nope" }),
+    ]);
     const source = createGitHubSource(ctx);
-    expect(await failureOf(source.resolveRef("acme/shop", "gone"))).toMatchObject({ status: 404, retryable: false, provider: "github" });
+    expect(await failureOf(source.resolveRef("acme/shop", "gone"))).toMatchObject({
+      status: 404,
+      retryable: false,
+      provider: "github",
+    });
     expect(await failureOf(source.resolveRef("acme/shop", "nope"))).toMatchObject({ status: 422, retryable: false });
     expect(requests).toHaveLength(2);
   });

@@ -24,11 +24,20 @@ async function deployProduction() {
   await noBackground5xx();
   await sandboxWorld(env).addCommit({ message: `release-${crypto.randomUUID().slice(0, 6)}` });
   const planned = await api(alice.token, "POST", "/api/chat", { message: "deploy production" });
-  const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+  const applied = await api(alice.token, "POST", "/api/chat", {
+    message: "apply",
+    conversationId: planned.body.conversationId,
+  });
   const runId = applied.body.replies[0].run.id as string;
   expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
   const run = await driveRun(alice.token, runId, ids.production);
-  expect(run.status, JSON.stringify({ error: run.error, steps: run.steps.map((s: { kind: string; status: string; note?: string }) => [s.kind, s.status, s.note]) })).toBe("succeeded");
+  expect(
+    run.status,
+    JSON.stringify({
+      error: run.error,
+      steps: run.steps.map((s: { kind: string; status: string; note?: string }) => [s.kind, s.status, s.note]),
+    }),
+  ).toBe("succeeded");
   return currentRelease();
 }
 
@@ -47,13 +56,19 @@ async function quietUntilResolved() {
 }
 
 describe("bounded remediation after repeated 500s", { timeout: 240_000 }, () => {
-  it("stores the chat rule \"if we see repeated 500s after deploy, rollback…\" as policy (an audited revision)", async () => {
-    const res = await api(alice.token, "POST", "/api/chat", { message: "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs" });
+  it('stores the chat rule "if we see repeated 500s after deploy, rollback…" as policy (an audited revision)', async () => {
+    const res = await api(alice.token, "POST", "/api/chat", {
+      message: "If we see repeated 500s after deploy, rollback and open an incident bundle with logs and diffs",
+    });
     expect(res.body.replies[0].text).toMatch(/^Stored for invoice-perfect:production/);
     const spec = (await api(alice.token, "GET", "/api/envs/invoice-perfect:production")).body.environment.spec;
-    expect(spec.policies.monitoring.rules).toEqual([expect.objectContaining({ when: "repeated-5xx-after-deploy", then: "rollback" })]);
+    expect(spec.policies.monitoring.rules).toEqual([
+      expect.objectContaining({ when: "repeated-5xx-after-deploy", then: "rollback" }),
+    ]);
     const audit = (await api(alice.token, "GET", "/api/audit?env=invoice-perfect:production&limit=50")).body.events;
-    expect(audit.some((e: { action: string; actor: string }) => e.action === "spec.revised" && e.actor === alice.id)).toBe(true);
+    expect(
+      audit.some((e: { action: string; actor: string }) => e.action === "spec.revised" && e.actor === alice.id),
+    ).toBe(true);
   });
 
   it("with auto-rollback policy: incident within two checks, an SMS, and a rollback run that completes", async () => {
@@ -65,9 +80,17 @@ describe("bounded remediation after repeated 500s", { timeout: 240_000 }, () => 
     const second = first.opened.length ? first : await clock.tick(ids.production);
     expect(second.opened).toHaveLength(1);
     const [incident] = await incidentsOf(alice.token, "invoice-perfect:production", "open");
-    expect(incident).toMatchObject({ key: "errors:api", severity: "page", proposal: expect.objectContaining({ action: "rollback", auto: true }) });
+    expect(incident).toMatchObject({
+      key: "errors:api",
+      severity: "page",
+      proposal: expect.objectContaining({ action: "rollback", auto: true }),
+    });
     const outbox = await sandboxWorld(env).sms();
-    expect(outbox.some((m) => m.to === SEEDED_ON_CALL && m.body.includes(`INCIDENT ${incident.id}`) && /ACK \d{6}/.test(m.body))).toBe(true);
+    expect(
+      outbox.some(
+        (m) => m.to === SEEDED_ON_CALL && m.body.includes(`INCIDENT ${incident.id}`) && /ACK \d{6}/.test(m.body),
+      ),
+    ).toBe(true);
     const runId = second.runs[0];
     expect(incident.runIds).toEqual([runId]);
     const run = await driveRun(alice.token, runId, ids.production);
@@ -76,7 +99,7 @@ describe("bounded remediation after repeated 500s", { timeout: 240_000 }, () => 
     expect(await currentRelease()).toBe(before);
   });
 
-  it("with approval policy: the proposal waits, and \"YES <code>\" by SMS applies it", async () => {
+  it('with approval policy: the proposal waits, and "YES <code>" by SMS applies it', async () => {
     await sandboxWorld(env).clearFaults();
     await quietUntilResolved();
     const deployed = await deployProduction();
@@ -93,7 +116,9 @@ describe("bounded remediation after repeated 500s", { timeout: 240_000 }, () => 
     // More checks of the same anomaly neither start a second run nor apply the waiting one.
     await clock.tick(ids.production);
     expect((await api(alice.token, "GET", `/api/runs/${runId}`)).body.run.status).toBe("awaiting-approval");
-    const text = (await sandboxWorld(env).sms()).find((m) => m.to === bob.phone && m.body.includes(runId) && /needs approval/.test(m.body));
+    const text = (await sandboxWorld(env).sms()).find(
+      (m) => m.to === bob.phone && m.body.includes(runId) && /needs approval/.test(m.body),
+    );
     expect(text, "approval SMS to bob").toBeDefined();
     const code = /YES (\d{6})/.exec(text!.body)![1];
     const reply = await sms(bob.phone!, `YES ${code}`);
@@ -110,19 +135,27 @@ describe("remediation outside the bounded set", () => {
     return (await sandboxWorld(env).requests({ limit: 2000 })).length;
   }
 
-  it.each(["drop the users table on production", "purge data on production", "patch the code on production"])("refuses \"%s\" in chat with the reason, and nothing reaches a provider", async (message) => {
-    const before = await requestCount();
-    const res = await api(alice.token, "POST", "/api/chat", { message });
-    expect(res.status).toBe(200);
-    expect(res.body.replies[0].text).toMatch(/^I won't do that: .*outside the bounded remediation set \(rollback, restart, scale, disable-cron, halt-canary\)/);
-    expect(res.body.replies[0].text).toMatch(/never/);
-    expect(res.body.replies[0].plan).toBeUndefined();
-    expect(await requestCount()).toBe(before);
-  });
+  it.each(["drop the users table on production", "purge data on production", "patch the code on production"])(
+    'refuses "%s" in chat with the reason, and nothing reaches a provider',
+    async (message) => {
+      const before = await requestCount();
+      const res = await api(alice.token, "POST", "/api/chat", { message });
+      expect(res.status).toBe(200);
+      expect(res.body.replies[0].text).toMatch(
+        /^I won't do that: .*outside the bounded remediation set \(rollback, restart, scale, disable-cron, halt-canary\)/,
+      );
+      expect(res.body.replies[0].text).toMatch(/never/);
+      expect(res.body.replies[0].plan).toBeUndefined();
+      expect(await requestCount()).toBe(before);
+    },
+  );
 
   it("refuses a remediate plan for an action outside the set through the API", async () => {
     const before = await requestCount();
-    const res = await api(alice.token, "POST", "/api/envs/invoice-perfect:production/plan", { type: "remediate", params: { action: "purge-data" } });
+    const res = await api(alice.token, "POST", "/api/envs/invoice-perfect:production/plan", {
+      type: "remediate",
+      params: { action: "purge-data" },
+    });
     expectError(res, 400, "invalid_request");
     expect(res.body.error.message).toMatch(/"purge-data" is outside the bounded remediation set.*data purges/);
     expect(res.body.error.details.allowed).toEqual(["rollback", "restart", "scale", "disable-cron", "halt-canary"]);
@@ -130,7 +163,10 @@ describe("remediation outside the bounded set", () => {
   });
 
   it("refuses scaling beyond the policy's replica limits", async () => {
-    const res = await api(alice.token, "POST", "/api/envs/invoice-perfect:production/plan", { type: "remediate", params: { action: "scale", service: "api", replicas: 40 } });
+    const res = await api(alice.token, "POST", "/api/envs/invoice-perfect:production/plan", {
+      type: "remediate",
+      params: { action: "scale", service: "api", replicas: 40 },
+    });
     expectError(res, 409, "conflict");
     expect(res.body.error.message).toMatch(/outside the policy's limits \(1–4 replicas\)/);
   });

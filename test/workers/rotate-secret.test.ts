@@ -17,8 +17,16 @@ describe("rotate-secret", { timeout: 60_000 }, () => {
     const webDeploys = (await deploymentsOf("staging", "web")).length;
 
     const viewer = await makeUser("viewer");
-    expect((await api(viewer.token, "POST", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY/rotate", { value: newValue })).status).toBe(403);
-    const res = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY/rotate", { value: newValue });
+    expect(
+      (
+        await api(viewer.token, "POST", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY/rotate", {
+          value: newValue,
+        })
+      ).status,
+    ).toBe(403);
+    const res = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/secrets/STRIPE_SECRET_KEY/rotate", {
+      value: newValue,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.plan.type).toBe("rotate-secret");
     expect(res.text).not.toContain(newValue);
@@ -29,9 +37,13 @@ describe("rotate-secret", { timeout: 60_000 }, () => {
     expect((await deploymentsOf("staging", "api")).length).toBe(apiDeploys + 1);
     // web does not use the secret: it is not touched.
     expect((await deploymentsOf("staging", "web")).length).toBe(webDeploys);
-    const rows = (await env.DB.prepare("SELECT name FROM secrets WHERE env_id = ?").bind(ids.staging).all<{ name: string }>()).results.map((r) => r.name);
+    const rows = (
+      await env.DB.prepare("SELECT name FROM secrets WHERE env_id = ?").bind(ids.staging).all<{ name: string }>()
+    ).results.map((r) => r.name);
     expect(rows.filter((n) => n.startsWith("STRIPE_SECRET_KEY"))).toEqual(["STRIPE_SECRET_KEY"]);
-    const listed = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/secrets")).body.secrets.map((s: { name: string }) => s.name);
+    const listed = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging/secrets")).body.secrets.map(
+      (s: { name: string }) => s.name,
+    );
     expect(listed.some((n: string) => n.includes("@"))).toBe(false);
 
     const audit = await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=1000");
@@ -44,7 +56,9 @@ describe("rotate-secret", { timeout: 60_000 }, () => {
 
   it("refuses to rotate a secret that does not exist", async () => {
     const admin = await makeUser("admin");
-    const res = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/secrets/NOPE_KEY/rotate", { value: "x-value-123" });
+    const res = await api(admin.token, "POST", "/api/envs/invoice-perfect:staging/secrets/NOPE_KEY/rotate", {
+      value: "x-value-123",
+    });
     expect(res.status).toBe(404);
   });
 });

@@ -30,14 +30,24 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     await sandboxWorld(env).addCommit({ service: "web", message: "rate-limited" });
     const before = (await deploymentsOf("staging", "web")).length;
     const plan = await planDeploy(admin.token);
-    await sandboxWorld(env).addFault({ kind: "provider", provider: "railway", status: 429, count: 2, retryAfterSeconds: 1 });
+    await sandboxWorld(env).addFault({
+      kind: "provider",
+      provider: "railway",
+      status: 429,
+      count: 2,
+      retryAfterSeconds: 1,
+    });
     const applied = await api(admin.token, "POST", `/api/plans/${plan.id}/apply`);
     const run = await driveRun(admin.token, applied.body.run.id, ids.staging);
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
     expect((await deploymentsOf("staging", "web")).length - before).toBe(1);
     const throttled = (await sandboxWorld(env).requests({ provider: "railway" })).filter((r) => r.status === 429);
     expect(throttled.length).toBe(2);
-    const receipts = await Promise.all(run.artifacts.filter((a: string) => a.startsWith("receipts/")).map(async (a: string) => (await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/${a}`)).body));
+    const receipts = await Promise.all(
+      run.artifacts
+        .filter((a: string) => a.startsWith("receipts/"))
+        .map(async (a: string) => (await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/${a}`)).body),
+    );
     expect(receipts.flat().some((r: { attempts: number }) => r.attempts > 1)).toBe(true);
   });
 
@@ -47,7 +57,13 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     const plan = await planDeploy(admin.token);
     const applied = await api(admin.token, "POST", `/api/plans/${plan.id}/apply`);
     // Railway applies every deploy but the answers are lost: each deploy step must find its deployment, not send again.
-    await sandboxWorld(env).addFault({ kind: "provider", provider: "railway", status: "timeout", operation: "ServiceInstanceDeployV2", count: 4 });
+    await sandboxWorld(env).addFault({
+      kind: "provider",
+      provider: "railway",
+      status: "timeout",
+      operation: "ServiceInstanceDeployV2",
+      count: 4,
+    });
     const run = await driveRun(admin.token, applied.body.run.id, ids.staging);
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
     expect((await deploymentsOf("staging", "api")).length - before).toBe(1);
@@ -58,7 +74,9 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
   it("resumes after the EnvironmentDO is aborted mid-deploy and deploys each service exactly once", async () => {
     await sandboxWorld(env).addCommit({ message: "evicted" });
     const services = ["api-migrate", "api", "web", "cron"];
-    const before = Object.fromEntries(await Promise.all(services.map(async (s) => [s, (await deploymentsOf("staging", s)).length])));
+    const before = Object.fromEntries(
+      await Promise.all(services.map(async (s) => [s, (await deploymentsOf("staging", s)).length])),
+    );
     await sandboxWorld(env).setTimeScale(0.2);
     try {
       const plan = await planDeploy(admin.token);
@@ -107,16 +125,28 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     expect(incident.text).toContain(`${release.version} (unchanged)`);
     expect(incident.text).toMatch(/Restored to the previous deployment:\*\* api/);
     // The restore is a provider write: it has its receipt row, like every step's (found by the chaos suite).
-    const receipts = await env.DB.prepare("SELECT step_id, operation FROM receipts WHERE run_id = ?").bind(run.id).all<{ step_id: string; operation: string }>();
+    const receipts = await env.DB.prepare("SELECT step_id, operation FROM receipts WHERE run_id = ?")
+      .bind(run.id)
+      .all<{ step_id: string; operation: string }>();
     expect(receipts.results).toContainEqual({ step_id: "compensation", operation: "DeploymentRollback" });
   });
 
   it("stops before any app deploy when the migration fails", async () => {
-    await sandboxWorld(env).addCommit({ service: "api", message: "bad-migration", migrations: ["20261120000000-bad-change"] });
-    const before = Object.fromEntries(await Promise.all(["api", "web", "cron"].map(async (s) => [s, (await deploymentsOf("staging", s)).length])));
+    await sandboxWorld(env).addCommit({
+      service: "api",
+      message: "bad-migration",
+      migrations: ["20261120000000-bad-change"],
+    });
+    const before = Object.fromEntries(
+      await Promise.all(["api", "web", "cron"].map(async (s) => [s, (await deploymentsOf("staging", s)).length])),
+    );
     await sandboxWorld(env).addFault({ kind: "deploy", env: "staging", service: "api", fail: "migration" });
     const plan = await planDeploy(admin.token);
-    const run = await driveRun(admin.token, (await api(admin.token, "POST", `/api/plans/${plan.id}/apply`)).body.run.id, ids.staging);
+    const run = await driveRun(
+      admin.token,
+      (await api(admin.token, "POST", `/api/plans/${plan.id}/apply`)).body.run.id,
+      ids.staging,
+    );
     expect(run.status).toBe("failed");
     expect(run.error).toMatch(/migration failed/);
     for (const s of ["api", "web", "cron"]) expect((await deploymentsOf("staging", s)).length).toBe(before[s]);
@@ -159,7 +189,9 @@ describe("audit", () => {
     expect(ok.body.events).toBeGreaterThan(5);
     const events = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=1000")).body.events;
     const victim = events[Math.floor(events.length / 2)];
-    await expect(env.DB.prepare("UPDATE audit_events SET actor = 'mallory' WHERE id = ?").bind(victim.id).run()).rejects.toThrow(/append-only/);
+    await expect(
+      env.DB.prepare("UPDATE audit_events SET actor = 'mallory' WHERE id = ?").bind(victim.id).run(),
+    ).rejects.toThrow(/append-only/);
     // An attacker with raw database access drops the trigger first; the chain still tells.
     await env.DB.prepare("DROP TRIGGER audit_events_no_update").run();
     await env.DB.prepare("UPDATE audit_events SET actor = 'mallory' WHERE id = ?").bind(victim.id).run();

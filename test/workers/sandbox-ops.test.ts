@@ -14,13 +14,25 @@ function world(name: string) {
 }
 
 interface Batch {
-  job: string; runId: string | null; dryRun: boolean; processed: number; nextCursor: string | null; done: boolean;
-  failures: { id: number; reason: string }[]; changed: { id: number; timezone: string }[];
+  job: string;
+  runId: string | null;
+  dryRun: boolean;
+  processed: number;
+  nextCursor: string | null;
+  done: boolean;
+  failures: { id: number; reason: string }[];
+  changed: { id: number; timezone: string }[];
   counts: { updated: number; failed: number; skipped: number };
 }
 interface Verify {
-  total: number; filled: number; coverage: number; ok: boolean; invalidCount: number;
-  missing: { id: number; reason: string }[]; sampled: number; sampleMismatches: unknown[];
+  total: number;
+  filled: number;
+  coverage: number;
+  ok: boolean;
+  invalidCount: number;
+  missing: { id: number; reason: string }[];
+  sampled: number;
+  sampleMismatches: unknown[];
 }
 
 /** Seeds the world and returns the staging api's app domain, as the control plane would find it. */
@@ -32,10 +44,20 @@ async function apiDomain(stub: Stub, envName: "staging" | "production" = "stagin
   return domain;
 }
 
-async function post<T>(stub: Stub, domain: string, path: string, body: object | string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
-  const res = await stub.fetch(new Request(`https://${domain}${path}`, {
-    method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body),
-  }));
+async function post<T>(
+  stub: Stub,
+  domain: string,
+  path: string,
+  body: object | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const res = await stub.fetch(
+    new Request(`https://${domain}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: await res.json<T>() };
 }
 
@@ -43,12 +65,23 @@ const run = (stub: Stub, domain: string, params: object, headers?: Record<string
   post<Batch>(stub, domain, "/ops/jobs/run", { job: "backfillTimezone", params }, headers);
 
 /** Raw ledger and user rows (the sandbox's own tables), read inside the DO. */
-async function ledger(stub: Stub, runId: string): Promise<{ events: { user_id: number; event: string; reason: string | null }[]; filled: string }> {
+async function ledger(
+  stub: Stub,
+  runId: string,
+): Promise<{ events: { user_id: number; event: string; reason: string | null }[]; filled: string }> {
   return runInDurableObject(stub, (_instance, state) => {
     const sql = state.storage.sql;
-    const events = sql.exec<{ user_id: number; event: string; reason: string | null }>(
-      "SELECT user_id, event, reason FROM ops_job_events WHERE run_id = ? ORDER BY user_id", runId).toArray();
-    const filled = sql.exec<{ id: number; timezone: string | null }>("SELECT environment_id || ':' || id AS id, timezone FROM app_users ORDER BY environment_id, id").toArray();
+    const events = sql
+      .exec<{ user_id: number; event: string; reason: string | null }>(
+        "SELECT user_id, event, reason FROM ops_job_events WHERE run_id = ? ORDER BY user_id",
+        runId,
+      )
+      .toArray();
+    const filled = sql
+      .exec<{ id: number; timezone: string | null }>(
+        "SELECT environment_id || ':' || id AS id, timezone FROM app_users ORDER BY environment_id, id",
+      )
+      .toArray();
     return { events, filled: JSON.stringify(filled) };
   });
 }
@@ -74,12 +107,20 @@ describe("sandbox ops contract", () => {
     expect(batches).toHaveLength(7); // 2,000 users / 300
     expect(batches.map((b) => b.processed).reduce((a, b) => a + b, 0)).toBe(2000);
     expect(batches.at(-1)).toMatchObject({ nextCursor: "2000", done: true });
-    expect(batches[0]).toMatchObject({ job: "backfillTimezone", runId: "run-full", dryRun: false, nextCursor: "300", done: false });
+    expect(batches[0]).toMatchObject({
+      job: "backfillTimezone",
+      runId: "run-full",
+      dryRun: false,
+      nextCursor: "300",
+      done: false,
+    });
 
     const { events } = await ledger(stub, "run-full");
     expect(events.map((e) => e.user_id)).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
     const failures = batches.flatMap((b) => b.failures);
-    expect(new Set(failures.map((f) => f.reason))).toEqual(new Set(["no_address", "ambiguous_region", "unknown_region"]));
+    expect(new Set(failures.map((f) => f.reason))).toEqual(
+      new Set(["no_address", "ambiguous_region", "unknown_region"]),
+    );
     expect(failures.length).toBeGreaterThan(40);
     expect(failures.length).toBeLessThan(200);
     expect(events.filter((e) => e.event === "failed").map((e) => e.user_id)).toEqual(failures.map((f) => f.id));
@@ -102,7 +143,11 @@ describe("sandbox ops contract", () => {
     const again = await run(stub, domain, { cursor: "600", batchSize: 300, runId: "run-a" });
     expect(again.status).toBe(200);
     expect(again.body.changed).toEqual([]);
-    expect(again.body.counts).toEqual({ updated: 0, failed: first.body.counts.failed, skipped: first.body.counts.updated });
+    expect(again.body.counts).toEqual({
+      updated: 0,
+      failed: first.body.counts.failed,
+      skipped: first.body.counts.updated,
+    });
     expect(await ledger(stub, "run-a")).toEqual(before);
     const other = await run(stub, domain, { cursor: 600, batchSize: 300, runId: "run-b" });
     expect(other.body.counts.updated).toBe(0);
@@ -127,14 +172,22 @@ describe("sandbox ops contract", () => {
     const stub = world("verify");
     const domain = await apiDomain(stub);
     await backfill(stub, domain, "run-v");
-    const reply = await post<Verify>(stub, domain, "/ops/jobs/verify", { job: "backfillTimezone", params: { sample: 200, minCoverage: 100 } });
+    const reply = await post<Verify>(stub, domain, "/ops/jobs/verify", {
+      job: "backfillTimezone",
+      params: { sample: 200, minCoverage: 100 },
+    });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ total: 2000, ok: false, invalidCount: 0, sampled: 200, sampleMismatches: [] });
     expect(reply.body.coverage).toBeLessThan(100);
     expect(reply.body.coverage).toBeGreaterThan(90);
     expect(reply.body.missing.length).toBeGreaterThan(0);
-    expect(reply.body.missing.every((m) => ["no_address", "ambiguous_region", "unknown_region"].includes(m.reason))).toBe(true);
-    const lenient = await post<Verify>(stub, domain, "/ops/jobs/verify", { job: "backfillTimezone", params: { minCoverage: 90 } });
+    expect(
+      reply.body.missing.every((m) => ["no_address", "ambiguous_region", "unknown_region"].includes(m.reason)),
+    ).toBe(true);
+    const lenient = await post<Verify>(stub, domain, "/ops/jobs/verify", {
+      job: "backfillTimezone",
+      params: { minCoverage: 90 },
+    });
     expect(lenient.body.ok).toBe(true);
   });
 
@@ -156,8 +209,16 @@ describe("sandbox ops contract", () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body.error.code).toBe(code);
     }
-    const verify = await post<{ error: { code: string; details?: { param: string } } }>(stub, domain, "/ops/jobs/verify", { job: "backfillTimezone", params: { minCoverage: 101 } });
-    expect(verify).toMatchObject({ status: 400, body: { error: { code: "invalid_params", details: { param: "minCoverage" } } } });
+    const verify = await post<{ error: { code: string; details?: { param: string } } }>(
+      stub,
+      domain,
+      "/ops/jobs/verify",
+      { job: "backfillTimezone", params: { minCoverage: 101 } },
+    );
+    expect(verify).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_params", details: { param: "minCoverage" } } },
+    });
     expect((await stub.fetch(new Request(`https://${domain}/ops/jobs/run`))).status).toBe(405);
     expect((await stub.state()).appUsers.staging).toBeUndefined(); // refused before touching the database
   });
@@ -167,7 +228,9 @@ describe("sandbox ops contract", () => {
     const domain = await apiDomain(stub);
     const seed = await stub.seedInvoicePerfect();
     await runInDurableObject(stub, (_instance, state) => {
-      upsertVariables(new World(state.storage.sql, 0), seed.railway.environments.staging, seed.railway.services.api, { OPS_TOKEN: "s3cret" });
+      upsertVariables(new World(state.storage.sql, 0), seed.railway.environments.staging, seed.railway.services.api, {
+        OPS_TOKEN: "s3cret",
+      });
     });
     const params = { batchSize: 10, dryRun: true };
     expect((await run(stub, domain, params)).status).toBe(401);

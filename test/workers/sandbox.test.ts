@@ -74,25 +74,51 @@ function world(name: string) {
   return env.SANDBOX_WORLD.getByName(`t-${name}`);
 }
 
-async function gql<T = Record<string, unknown>>(stub: Stub, query: string, variables: Record<string, unknown> = {}, auth: Record<string, string> = { authorization: "Bearer sandbox-railway-token" }): Promise<GraphqlReply<T>> {
-  const res = await stub.fetch(new Request("https://backboard.railway.com/graphql/v2", {
-    method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify({ query, variables }),
-  }));
+async function gql<T = Record<string, unknown>>(
+  stub: Stub,
+  query: string,
+  variables: Record<string, unknown> = {},
+  auth: Record<string, string> = { authorization: "Bearer sandbox-railway-token" },
+): Promise<GraphqlReply<T>> {
+  const res = await stub.fetch(
+    new Request("https://backboard.railway.com/graphql/v2", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({ query, variables }),
+    }),
+  );
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
-async function seeded(name: string): Promise<{ stub: Stub; seed: SandboxSeed; staging: { projectId: string; environmentId: string } }> {
+async function seeded(
+  name: string,
+): Promise<{ stub: Stub; seed: SandboxSeed; staging: { projectId: string; environmentId: string } }> {
   const stub = world(name);
   const seed = await stub.seedInvoicePerfect();
-  return { stub, seed, staging: { projectId: seed.railway.projectId, environmentId: seed.railway.environments.staging } };
+  return {
+    stub,
+    seed,
+    staging: { projectId: seed.railway.projectId, environmentId: seed.railway.environments.staging },
+  };
 }
 
 async function deploy(stub: Stub, seed: SandboxSeed, service: "api" | "web" | "cron", commitSha?: string) {
-  return gql<{ serviceInstanceDeployV2: string }>(stub, DEPLOY, { serviceId: seed.railway.services[service], environmentId: seed.railway.environments.staging, commitSha });
+  return gql<{ serviceInstanceDeployV2: string }>(stub, DEPLOY, {
+    serviceId: seed.railway.services[service],
+    environmentId: seed.railway.environments.staging,
+    commitSha,
+  });
 }
 
-async function logLines(stub: Stub, deploymentId: string, kind: "deploymentLogs" | "buildLogs" = "deploymentLogs"): Promise<string[]> {
-  const query = kind === "deploymentLogs" ? LOGS : LOGS.replaceAll("deploymentLogs", "buildLogs").replace("DeploymentLogs", "BuildLogs");
+async function logLines(
+  stub: Stub,
+  deploymentId: string,
+  kind: "deploymentLogs" | "buildLogs" = "deploymentLogs",
+): Promise<string[]> {
+  const query =
+    kind === "deploymentLogs"
+      ? LOGS
+      : LOGS.replaceAll("deploymentLogs", "buildLogs").replace("DeploymentLogs", "BuildLogs");
   const reply = await gql<Record<string, { message: string }[]>>(stub, query, { deploymentId, limit: 500 });
   return (reply.body.data?.[kind] ?? []).map((l) => l.message);
 }
@@ -103,7 +129,9 @@ async function appGet(stub: Stub, domain: string, path: string): Promise<Respons
 
 async function stagingDomain(stub: Stub, seed: SandboxSeed, service: "api" | "web"): Promise<string> {
   const reply = await gql<{ domains: { serviceDomains: { domain: string }[] } }>(stub, DOMAINS, {
-    projectId: seed.railway.projectId, environmentId: seed.railway.environments.staging, serviceId: seed.railway.services[service],
+    projectId: seed.railway.projectId,
+    environmentId: seed.railway.environments.staging,
+    serviceId: seed.railway.services[service],
   });
   return reply.body.data?.domains.serviceDomains[0]?.domain ?? "";
 }
@@ -119,13 +147,28 @@ describe("seed", () => {
     for (const envName of ["staging", "production"] as const) {
       const deployments = await stub.deploymentsOf(envName, "api");
       expect(deployments).toHaveLength(1);
-      expect(deployments[0]).toMatchObject({ id: first.live[envName].api.deploymentId, status: "SUCCESS", commitMessage: "v1" });
+      expect(deployments[0]).toMatchObject({
+        id: first.live[envName].api.deploymentId,
+        status: "SUCCESS",
+        commitMessage: "v1",
+      });
     }
     expect(first.headCommit.api.message).toBe("v2");
     expect(await stub.deploymentsOf("staging", "api-migrate")).toEqual([]); // never created: nothing, not an error
-    expect(Object.values(state.variables.find((v) => v.service === "Postgres")?.values ?? {})).toEqual(Array(6).fill("••••"));
-    expect(Object.keys(await stub.variablesOf("staging", "Postgres")).sort()).toEqual(["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPASSWORD", "PGPORT", "PGUSER"]);
-    expect(state.migrations.find((m) => m.environment === "staging")?.applied.map((m) => m.name)).toContain("20260101000000-create-users");
+    expect(Object.values(state.variables.find((v) => v.service === "Postgres")?.values ?? {})).toEqual(
+      Array(6).fill("••••"),
+    );
+    expect(Object.keys(await stub.variablesOf("staging", "Postgres")).sort()).toEqual([
+      "DATABASE_URL",
+      "PGDATABASE",
+      "PGHOST",
+      "PGPASSWORD",
+      "PGPORT",
+      "PGUSER",
+    ]);
+    expect(state.migrations.find((m) => m.environment === "staging")?.applied.map((m) => m.name)).toContain(
+      "20260101000000-create-users",
+    );
   });
 });
 
@@ -134,16 +177,33 @@ describe("deployments", () => {
     const { stub, seed, staging } = await seeded("deploy-head");
     const reply = await deploy(stub, seed, "api");
     const id = reply.body.data?.serviceInstanceDeployV2 ?? "";
-    const deployment = await gql<{ deployment: { status: string; instances: { status: string }[] } }>(stub, DEPLOYMENT, { id });
-    expect(deployment.body.data?.deployment).toMatchObject({ status: "SUCCESS", instances: [{ status: "RUNNING" }] });
-    const list = await gql<{ deployments: { edges: { node: { id: string; status: string; canRollback: boolean; meta: Record<string, string> } }[] } }>(
-      stub, DEPLOYMENTS, { input: { ...staging, serviceId: seed.railway.services.api } },
+    const deployment = await gql<{ deployment: { status: string; instances: { status: string }[] } }>(
+      stub,
+      DEPLOYMENT,
+      { id },
     );
+    expect(deployment.body.data?.deployment).toMatchObject({ status: "SUCCESS", instances: [{ status: "RUNNING" }] });
+    const list = await gql<{
+      deployments: {
+        edges: { node: { id: string; status: string; canRollback: boolean; meta: Record<string, string> } }[];
+      };
+    }>(stub, DEPLOYMENTS, { input: { ...staging, serviceId: seed.railway.services.api } });
     const nodes = list.body.data?.deployments.edges.map((e) => e.node) ?? [];
-    expect(nodes.map((n) => [n.id, n.status])).toEqual([[id, "SUCCESS"], [seed.live.staging.api.deploymentId, "REMOVED"]]);
-    expect(nodes[0].meta).toMatchObject({ commitHash: seed.headCommit.api.sha, commitMessage: "v2", branch: "main", repo: "invoice-perfect/api" });
+    expect(nodes.map((n) => [n.id, n.status])).toEqual([
+      [id, "SUCCESS"],
+      [seed.live.staging.api.deploymentId, "REMOVED"],
+    ]);
+    expect(nodes[0].meta).toMatchObject({
+      commitHash: seed.headCommit.api.sha,
+      commitMessage: "v2",
+      branch: "main",
+      repo: "invoice-perfect/api",
+    });
     expect(nodes[1].canRollback).toBe(true);
-    const instance = await gql<{ serviceInstance: { latestDeployment: { id: string } } }>(stub, INSTANCE, { serviceId: seed.railway.services.api, environmentId: staging.environmentId });
+    const instance = await gql<{ serviceInstance: { latestDeployment: { id: string } } }>(stub, INSTANCE, {
+      serviceId: seed.railway.services.api,
+      environmentId: staging.environmentId,
+    });
     expect(instance.body.data?.serviceInstance.latestDeployment.id).toBe(id);
   });
 
@@ -170,18 +230,29 @@ describe("deployments", () => {
     const { stub, seed } = await seeded("deploy-unknown-sha");
     const reply = await deploy(stub, seed, "api", "0123456789abcdef0123456789abcdef01234567");
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ data: null, errors: [{ message: "Commit not found", path: ["serviceInstanceDeployV2"] }] });
+    expect(reply.body).toMatchObject({
+      data: null,
+      errors: [{ message: "Commit not found", path: ["serviceInstanceDeployV2"] }],
+    });
     expect(await stub.deploymentsOf("staging", "api")).toHaveLength(1);
   });
 
   it("rolls back to the older deployment's commit and restores its variables", async () => {
     const { stub, seed, staging } = await seeded("rollback");
-    await gql(stub, UPSERT, { input: { ...staging, serviceId: seed.railway.services.api, variables: { FEATURE_TZ: "on" }, skipDeploys: true } });
+    await gql(stub, UPSERT, {
+      input: { ...staging, serviceId: seed.railway.services.api, variables: { FEATURE_TZ: "on" }, skipDeploys: true },
+    });
     await deploy(stub, seed, "api", seed.headCommit.api.sha.slice(0, 7));
-    const reply = await gql<{ deploymentRollback: boolean }>(stub, ROLLBACK, { id: seed.live.staging.api.deploymentId });
+    const reply = await gql<{ deploymentRollback: boolean }>(stub, ROLLBACK, {
+      id: seed.live.staging.api.deploymentId,
+    });
     expect(reply.body.data?.deploymentRollback).toBe(true);
     const [newest, v2, v1] = await stub.deploymentsOf("staging", "api");
-    expect([newest.status, newest.commitMessage, newest.commitSha]).toEqual(["SUCCESS", "v1", seed.live.staging.api.commitSha]);
+    expect([newest.status, newest.commitMessage, newest.commitSha]).toEqual([
+      "SUCCESS",
+      "v1",
+      seed.live.staging.api.commitSha,
+    ]);
     expect([v2.status, v1.status]).toEqual(["REMOVED", "REMOVED"]);
     expect(await stub.variablesOf("staging", "api")).not.toHaveProperty("FEATURE_TZ");
     const again = await gql(stub, ROLLBACK, { id: newest.id });
@@ -195,34 +266,62 @@ describe("variables", () => {
     const scope = { ...staging, serviceId: seed.railway.services.api };
     await gql(stub, UPSERT, { input: { ...scope, variables: { LOG_LEVEL: "debug" } } });
     const vars = await gql<{ variables: Record<string, string> }>(stub, VARIABLES, scope);
-    expect(vars.body.data?.variables).toEqual({ DATABASE_URL: "${{Postgres.DATABASE_URL}}", LOG_LEVEL: "debug", PORT: "3000" });
+    expect(vars.body.data?.variables).toEqual({
+      DATABASE_URL: "${{Postgres.DATABASE_URL}}",
+      LOG_LEVEL: "debug",
+      PORT: "3000",
+    });
     const afterUpsert = await stub.deploymentsOf("staging", "api");
-    expect(afterUpsert.map((d) => [d.status, d.commitMessage])).toEqual([["SUCCESS", "v1"], ["REMOVED", "v1"]]);
+    expect(afterUpsert.map((d) => [d.status, d.commitMessage])).toEqual([
+      ["SUCCESS", "v1"],
+      ["REMOVED", "v1"],
+    ]);
     await gql(stub, UPSERT, { input: { ...scope, variables: { LOG_LEVEL: "info" }, skipDeploys: true } });
     await gql(stub, UPSERT, { input: { ...scope, variables: { LOG_LEVEL: "info" } } }); // unchanged: nothing to redeploy
     expect(await stub.deploymentsOf("staging", "api")).toHaveLength(2);
     await gql(stub, UPSERT, { input: { ...scope, variables: { PORT: "3000" }, replace: true, skipDeploys: true } });
     expect(await stub.variablesOf("staging", "api")).toEqual({ PORT: "3000" });
-    const rendered = await gql<{ variables: Record<string, string> }>(stub, VARIABLES.replace("unrendered: true", "unrendered: false"), { ...staging, serviceId: seed.railway.services.cron });
-    expect(rendered.body.data?.variables.DATABASE_URL).toMatch(/^postgresql:\/\/postgres:[0-9a-f]{32}@postgres\.railway\.internal:5432\/railway$/);
+    const rendered = await gql<{ variables: Record<string, string> }>(
+      stub,
+      VARIABLES.replace("unrendered: true", "unrendered: false"),
+      { ...staging, serviceId: seed.railway.services.cron },
+    );
+    expect(rendered.body.data?.variables.DATABASE_URL).toMatch(
+      /^postgresql:\/\/postgres:[0-9a-f]{32}@postgres\.railway\.internal:5432\/railway$/,
+    );
   });
 });
 
 describe("provisioning", () => {
   it("creates a project, clones an environment, adds a repo service everywhere and a domain", async () => {
     const stub = world("provisioning");
-    const project = await gql<{ projectCreate: { id: string; environments: { edges: { node: { id: string; name: string } }[] } } }>(stub, PROJECT_CREATE, { input: { name: "Acme" } });
+    const project = await gql<{
+      projectCreate: { id: string; environments: { edges: { node: { id: string; name: string } }[] } };
+    }>(stub, PROJECT_CREATE, { input: { name: "Acme" } });
     const projectId = project.body.data?.projectCreate.id ?? "";
     const production = project.body.data?.projectCreate.environments.edges[0].node;
     expect(production?.name).toBe("production");
-    const service = await gql<{ serviceCreate: { id: string } }>(stub, SERVICE_CREATE, { input: { projectId, name: "api", source: { repo: "acme/api" }, branch: "main" } });
+    const service = await gql<{ serviceCreate: { id: string } }>(stub, SERVICE_CREATE, {
+      input: { projectId, name: "api", source: { repo: "acme/api" }, branch: "main" },
+    });
     const serviceId = service.body.data?.serviceCreate.id ?? "";
-    await gql(stub, UPSERT, { input: { projectId, environmentId: production?.id, serviceId, variables: { PORT: "8080" }, skipDeploys: true } });
-    const clone = await gql<{ environmentCreate: { id: string; sourceEnvironment: { name: string } } }>(stub, ENVIRONMENT_CREATE, { input: { projectId, name: "staging", sourceEnvironmentId: production?.id } });
+    await gql(stub, UPSERT, {
+      input: { projectId, environmentId: production?.id, serviceId, variables: { PORT: "8080" }, skipDeploys: true },
+    });
+    const clone = await gql<{ environmentCreate: { id: string; sourceEnvironment: { name: string } } }>(
+      stub,
+      ENVIRONMENT_CREATE,
+      { input: { projectId, name: "staging", sourceEnvironmentId: production?.id } },
+    );
     expect(clone.body.data?.environmentCreate.sourceEnvironment.name).toBe("production");
     expect(await stub.variablesOf("staging", "api")).toEqual({ PORT: "8080" });
-    expect((await stub.deploymentsOf("staging", "api"))[0]).toMatchObject({ status: "SUCCESS", commitMessage: "Initial commit" });
-    const domain = await gql<{ serviceDomainCreate: { domain: string; targetPort: number } }>(stub, DOMAIN_CREATE, { input: { serviceId, environmentId: clone.body.data?.environmentCreate.id, targetPort: 8080 } });
+    expect((await stub.deploymentsOf("staging", "api"))[0]).toMatchObject({
+      status: "SUCCESS",
+      commitMessage: "Initial commit",
+    });
+    const domain = await gql<{ serviceDomainCreate: { domain: string; targetPort: number } }>(stub, DOMAIN_CREATE, {
+      input: { serviceId, environmentId: clone.body.data?.environmentCreate.id, targetPort: 8080 },
+    });
     expect(domain.body.data?.serviceDomainCreate.domain).toMatch(/^api-staging-[0-9a-f]{4}\.up\.railway\.app$/);
   });
 });
@@ -241,10 +340,16 @@ describe("faults", () => {
   it("applies the write under a timeout fault yet answers 504 (an ambiguous write)", async () => {
     const { stub, seed } = await seeded("fault-timeout");
     await stub.addFault({ kind: "provider", provider: "railway", status: "timeout", count: 1 });
-    const reply = await stub.fetch(new Request("https://backboard.railway.com/graphql/v2", {
-      method: "POST", headers: { authorization: "Bearer t", "content-type": "application/json" },
-      body: JSON.stringify({ query: DEPLOY, variables: { serviceId: seed.railway.services.api, environmentId: seed.railway.environments.staging } }),
-    }));
+    const reply = await stub.fetch(
+      new Request("https://backboard.railway.com/graphql/v2", {
+        method: "POST",
+        headers: { authorization: "Bearer t", "content-type": "application/json" },
+        body: JSON.stringify({
+          query: DEPLOY,
+          variables: { serviceId: seed.railway.services.api, environmentId: seed.railway.environments.staging },
+        }),
+      }),
+    );
     expect([reply.status, reply.headers.get("x-sandbox-fault")]).toEqual([504, "timeout"]);
     expect((await stub.deploymentsOf("staging", "api"))[0]).toMatchObject({ status: "SUCCESS", commitMessage: "v2" });
   });
@@ -264,13 +369,19 @@ describe("faults", () => {
     await stub.addFault({ kind: "deploy", env: "staging", service: "api", fail: "migration" });
     await deploy(stub, seed, "api");
     expect((await stub.deploymentsOf("staging", "api"))[0].status).toBe("SUCCESS");
-    await gql(stub, INSTANCE_UPDATE, { serviceId: seed.railway.services.api, environmentId: staging.environmentId, input: { preDeployCommand: ["npx sequelize-cli db:migrate"] } });
+    await gql(stub, INSTANCE_UPDATE, {
+      serviceId: seed.railway.services.api,
+      environmentId: staging.environmentId,
+      input: { preDeployCommand: ["npx sequelize-cli db:migrate"] },
+    });
     const id = (await deploy(stub, seed, "api")).body.data?.serviceInstanceDeployV2 ?? "";
     expect((await stub.deploymentsOf("staging", "api"))[0]).toMatchObject({ id, status: "FAILED" });
     const logs = await logLines(stub, id);
     expect(logs).toContain("== 20261101000000-add-timezone-to-users: migrating =======");
     expect(logs.join("\n")).toMatch(/ERROR: SequelizeDatabaseError/);
-    const applied = (await stub.state()).migrations.find((m) => m.environment === "staging")?.applied.map((m) => m.name);
+    const applied = (await stub.state()).migrations
+      .find((m) => m.environment === "staging")
+      ?.applied.map((m) => m.name);
     expect(applied).not.toContain("20261101000000-add-timezone-to-users");
   });
 
@@ -297,15 +408,23 @@ describe("faults", () => {
 describe("migrations", () => {
   it("runs pending migrations in the pre-deploy phase and logs them like sequelize-cli", async () => {
     const { stub, seed, staging } = await seeded("migrations");
-    await gql(stub, INSTANCE_UPDATE, { serviceId: seed.railway.services.api, environmentId: staging.environmentId, input: { preDeployCommand: ["npx sequelize-cli db:migrate"] } });
+    await gql(stub, INSTANCE_UPDATE, {
+      serviceId: seed.railway.services.api,
+      environmentId: staging.environmentId,
+      input: { preDeployCommand: ["npx sequelize-cli db:migrate"] },
+    });
     const first = (await deploy(stub, seed, "api")).body.data?.serviceInstanceDeployV2 ?? "";
     expect((await stub.deploymentsOf("staging", "api"))[0]).toMatchObject({ id: first, status: "SUCCESS" });
     const logs = await logLines(stub, first);
     expect(logs).toContain("== 20261101000000-add-timezone-to-users: migrating =======");
     expect(logs.some((l) => /^== 20261101000000-add-timezone-to-users: migrated \(0\.\d{3}s\)$/.test(l))).toBe(true);
     const second = (await deploy(stub, seed, "api")).body.data?.serviceInstanceDeployV2 ?? "";
-    expect(await logLines(stub, second)).toContain("No migrations were executed, database schema was already up to date.");
-    const production = (await stub.state()).migrations.find((m) => m.environment === "production")?.applied.map((m) => m.name);
+    expect(await logLines(stub, second)).toContain(
+      "No migrations were executed, database schema was already up to date.",
+    );
+    const production = (await stub.state()).migrations
+      .find((m) => m.environment === "production")
+      ?.applied.map((m) => m.name);
     expect(production).not.toContain("20261101000000-add-timezone-to-users");
   });
 });
@@ -315,15 +434,29 @@ describe("github", () => {
     const { stub, seed } = await seeded("github");
     const get = async (ref: string) => {
       const res = await stub.fetch(new Request(`https://api.github.com/repos/invoice-perfect/api/commits/${ref}`));
-      return { status: res.status, body: await res.json<{ sha: string; message: string; commit: { message: string; author: { name: string; date: string } } }>() };
+      return {
+        status: res.status,
+        body: await res.json<{
+          sha: string;
+          message: string;
+          commit: { message: string; author: { name: string; date: string } };
+        }>(),
+      };
     };
     const head = await get("main");
     expect(head.status).toBe(200);
-    expect(head.body).toMatchObject({ sha: seed.headCommit.api.sha, commit: { message: "v2" }, html_url: `https://github.com/invoice-perfect/api/commit/${seed.headCommit.api.sha}` });
+    expect(head.body).toMatchObject({
+      sha: seed.headCommit.api.sha,
+      commit: { message: "v2" },
+      html_url: `https://github.com/invoice-perfect/api/commit/${seed.headCommit.api.sha}`,
+    });
     expect((await get("v1")).body.sha).toBe(seed.live.staging.api.commitSha);
     expect((await get(seed.live.staging.api.commitSha)).body.commit.message).toBe("v1");
     expect((await get(seed.headCommit.api.sha.slice(0, 7))).body.sha).toBe(seed.headCommit.api.sha);
-    expect(await get("deadbeef00")).toMatchObject({ status: 404, body: { message: "No commit found for SHA: deadbeef00" } });
+    expect(await get("deadbeef00")).toMatchObject({
+      status: 404,
+      body: { message: "No commit found for SHA: deadbeef00" },
+    });
     expect((await get("a..b")).status).toBe(422);
     const pushed = await stub.addCommit({ service: "api" });
     expect(pushed).toMatchObject({ ok: true, value: [{ repo: "invoice-perfect/api", message: "v3" }] });
@@ -338,8 +471,13 @@ describe("database services", () => {
     return createRailwayApi({ fetch }, { token: "sandbox-railway-token" });
   }
   const renderedRedisUrl = async (stub: Stub, projectId: string, environmentId: string, serviceId: string) =>
-    (await gql<{ variables: Record<string, string> }>(stub, VARIABLES.replace(", unrendered: true", ""), { projectId, environmentId, serviceId }))
-      .body.data?.variables.REDIS_URL;
+    (
+      await gql<{ variables: Record<string, string> }>(stub, VARIABLES.replace(", unrendered: true", ""), {
+        projectId,
+        environmentId,
+        serviceId,
+      })
+    ).body.data?.variables.REDIS_URL;
 
   it("deploys Redis from its template, then serviceDelete in one environment removes it there only", async () => {
     const { stub, seed, staging } = await seeded("redis-delete");
@@ -351,13 +489,21 @@ describe("database services", () => {
       const { workflowId } = await api.deployTemplate({ code: "redis", projectId, environmentId });
       expect(workflowId).not.toBeNull();
       expect(await api.workflowStatus(workflowId ?? "")).toEqual({ status: "Complete", error: null });
-      await api.upsertVariables({ projectId, environmentId, serviceId: seed.railway.services.api, variables: { REDIS_URL: "${{Redis.REDIS_URL}}" }, skipDeploys: true });
+      await api.upsertVariables({
+        projectId,
+        environmentId,
+        serviceId: seed.railway.services.api,
+        variables: { REDIS_URL: "${{Redis.REDIS_URL}}" },
+        skipDeploys: true,
+      });
     }
     // Railway's payload does not name the new service: diff the project's services, as the CLI does.
     const added = (await api.listServices(projectId)).filter((s) => !before.has(s.id));
     expect(added.map((s) => s.name)).toEqual(["Redis"]);
     const redis = added[0].id;
-    expect(await renderedRedisUrl(stub, projectId, staging.environmentId, seed.railway.services.api)).toMatch(/^redis:\/\/default:/);
+    expect(await renderedRedisUrl(stub, projectId, staging.environmentId, seed.railway.services.api)).toMatch(
+      /^redis:\/\/default:/,
+    );
 
     await api.deleteService(redis, staging.environmentId);
     const gone = await gql(stub, INSTANCE, { serviceId: redis, environmentId: staging.environmentId });
@@ -366,7 +512,9 @@ describe("database services", () => {
     expect(await stub.variablesOf("staging", "Redis")).toEqual({});
     expect(await renderedRedisUrl(stub, projectId, staging.environmentId, seed.railway.services.api)).toBe("");
     expect((await stub.deploymentsOf("production", "Redis"))[0].status).toBe("SUCCESS");
-    expect(await renderedRedisUrl(stub, projectId, production, seed.railway.services.api)).toMatch(/^redis:\/\/default:/);
+    expect(await renderedRedisUrl(stub, projectId, production, seed.railway.services.api)).toMatch(
+      /^redis:\/\/default:/,
+    );
     expect((await api.listServices(projectId)).map((s) => s.id)).toContain(redis);
 
     // Without environmentId it goes everywhere; the last instance gone takes the service with it.
@@ -404,13 +552,32 @@ describe("railway envelope", () => {
     const { stub, staging } = await seeded("auth");
     const denied = await gql(stub, VARIABLES, staging, {});
     expect(denied.body).toMatchObject({ data: null, errors: [{ message: "Not Authorized" }] });
-    expect((await gql(stub, VARIABLES, staging, { authorization: "Basic abc" })).body.errors?.[0].message).toBe("Not Authorized");
-    const template = await gql<{ template: { name: string; serializedConfig: unknown } }>(stub, TEMPLATE, { code: "redis" }, {});
+    expect((await gql(stub, VARIABLES, staging, { authorization: "Basic abc" })).body.errors?.[0].message).toBe(
+      "Not Authorized",
+    );
+    const template = await gql<{ template: { name: string; serializedConfig: unknown } }>(
+      stub,
+      TEMPLATE,
+      { code: "redis" },
+      {},
+    );
     expect(template.body.data?.template.name).toBe("Redis");
-    const deployed = await gql<{ templateDeployV2: { workflowId: string } }>(stub, TEMPLATE_DEPLOY, {
-      input: { templateId: (await gql<{ template: { id: string } }>(stub, TEMPLATE, { code: "redis" })).body.data?.template.id, serializedConfig: template.body.data?.template.serializedConfig, ...staging },
-    }, { "project-access-token": "pat" });
-    const status = await gql<{ workflowStatus: { status: string } }>(stub, WORKFLOW, { workflowId: deployed.body.data?.templateDeployV2.workflowId });
+    const deployed = await gql<{ templateDeployV2: { workflowId: string } }>(
+      stub,
+      TEMPLATE_DEPLOY,
+      {
+        input: {
+          templateId: (await gql<{ template: { id: string } }>(stub, TEMPLATE, { code: "redis" })).body.data?.template
+            .id,
+          serializedConfig: template.body.data?.template.serializedConfig,
+          ...staging,
+        },
+      },
+      { "project-access-token": "pat" },
+    );
+    const status = await gql<{ workflowStatus: { status: string } }>(stub, WORKFLOW, {
+      workflowId: deployed.body.data?.templateDeployV2.workflowId,
+    });
     expect(status.body.data?.workflowStatus.status).toBe("Complete");
     expect(Object.keys(await stub.variablesOf("staging", "Redis"))).toContain("REDIS_URL");
     expect((await stub.deploymentsOf("staging", "Redis"))[0].status).toBe("SUCCESS");
@@ -418,12 +585,35 @@ describe("railway envelope", () => {
 
   it("logs requests newest first with credentials redacted and variable values masked", async () => {
     const { stub, seed, staging } = await seeded("request-log");
-    await gql(stub, UPSERT, { input: { ...staging, serviceId: seed.railway.services.api, variables: { API_KEY: "s3cret" }, skipDeploys: true } });
-    await stub.fetch(new Request("https://api.github.com/repos/invoice-perfect/api/commits/main", { headers: { authorization: "token gh-secret" } }));
+    await gql(stub, UPSERT, {
+      input: { ...staging, serviceId: seed.railway.services.api, variables: { API_KEY: "s3cret" }, skipDeploys: true },
+    });
+    await stub.fetch(
+      new Request("https://api.github.com/repos/invoice-perfect/api/commits/main", {
+        headers: { authorization: "token gh-secret" },
+      }),
+    );
     const [github, railway] = await stub.requests({ limit: 2 });
-    expect(github).toMatchObject({ provider: "github", method: "GET", path: "/repos/invoice-perfect/api/commits/main", status: 200, headers: { authorization: "[redacted]" } });
-    expect(railway).toMatchObject({ provider: "railway", method: "POST", status: 200, headers: { authorization: "[redacted]" } });
-    expect(railway.body).toEqual({ query: UPSERT, operationName: null, variables: { input: { ...staging, serviceId: seed.railway.services.api, variables: { API_KEY: "••••" }, skipDeploys: true } } });
+    expect(github).toMatchObject({
+      provider: "github",
+      method: "GET",
+      path: "/repos/invoice-perfect/api/commits/main",
+      status: 200,
+      headers: { authorization: "[redacted]" },
+    });
+    expect(railway).toMatchObject({
+      provider: "railway",
+      method: "POST",
+      status: 200,
+      headers: { authorization: "[redacted]" },
+    });
+    expect(railway.body).toEqual({
+      query: UPSERT,
+      operationName: null,
+      variables: {
+        input: { ...staging, serviceId: seed.railway.services.api, variables: { API_KEY: "••••" }, skipDeploys: true },
+      },
+    });
     expect(JSON.stringify(await stub.requests({ provider: "railway" }))).not.toContain("s3cret");
   });
 });

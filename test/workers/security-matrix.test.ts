@@ -40,10 +40,22 @@ const key = (r: RouteContract) => `${r.method.toUpperCase()} ${r.path}`;
 
 describe("every registered route has a contract row", () => {
   it("matches the app's routes to API_ROUTES exactly (add a row when you add a route)", () => {
-    const registered = registeredRoutes().filter((r) => !r.startsWith("GET /sandbox") && !r.startsWith("POST /sandbox") && !r.startsWith("DELETE /sandbox") && !r.startsWith("PUT /sandbox"));
+    const registered = registeredRoutes().filter(
+      (r) =>
+        !r.startsWith("GET /sandbox") &&
+        !r.startsWith("POST /sandbox") &&
+        !r.startsWith("DELETE /sandbox") &&
+        !r.startsWith("PUT /sandbox"),
+    );
     const documented = [...API_ROUTES.map(key), ...Object.keys(OUTSIDE_API)];
-    expect(registered.filter((r) => !documented.includes(r)), "registered but without a row").toEqual([]);
-    expect(documented.filter((r) => !registered.includes(r)), "a row for a route that does not exist").toEqual([]);
+    expect(
+      registered.filter((r) => !documented.includes(r)),
+      "registered but without a row",
+    ).toEqual([]);
+    expect(
+      documented.filter((r) => !registered.includes(r)),
+      "a row for a route that does not exist",
+    ).toEqual([]);
   });
 
   it("mounts no sandbox route when the sandbox is off", async () => {
@@ -52,7 +64,10 @@ describe("every registered route has a contract row", () => {
     expect(sandboxRoutes.length).toBeGreaterThan(3);
     for (const route of sandboxRoutes) {
       const [method, path] = route.split(" ");
-      const res = await app.fetch(new Request(`https://infra-chat.test${path.replace(/\{\w+\}/g, "x")}`, { method }), { ...env, SANDBOX: "0" });
+      const res = await app.fetch(new Request(`https://infra-chat.test${path.replace(/\{\w+\}/g, "x")}`, { method }), {
+        ...env,
+        SANDBOX: "0",
+      });
       expect(res.status, route).toBe(404);
     }
   });
@@ -102,12 +117,21 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
       "POST /api/envs/{id}/plan": { type: "deploy" },
       "POST /api/chat": { message: "status of staging" },
     };
-    if (!route.body) return key(route) in samples ? samples[key(route)] : route.method === "post" || route.method === "put" ? {} : undefined;
-    expect(key(route) in samples || route.body.safeParse({}).success, `add a sample body for ${key(route)} to the matrix`).toBe(true);
+    if (!route.body)
+      return key(route) in samples
+        ? samples[key(route)]
+        : route.method === "post" || route.method === "put"
+          ? {}
+          : undefined;
+    expect(
+      key(route) in samples || route.body.safeParse({}).success,
+      `add a sample body for ${key(route)} to the matrix`,
+    ).toBe(true);
     return samples[key(route)] ?? {};
   }
 
-  const tokenIdOf = async (userId: string) => (await env.DB.prepare("SELECT id FROM api_tokens WHERE user_id = ?").bind(userId).first<{ id: string }>())!.id;
+  const tokenIdOf = async (userId: string) =>
+    (await env.DB.prepare("SELECT id FROM api_tokens WHERE user_id = ?").bind(userId).first<{ id: string }>())!.id;
 
   it("lets only an admin revoke someone else's token", async () => {
     for (const role of ROLES) {
@@ -131,10 +155,20 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
       for (const role of ROLES) {
         const caller = await makeUser(role);
         // Token revocation's row is about one's own token; someone else's is checked below.
-        const res = await api(caller.token, route.method.toUpperCase(), concrete(route, await tokenIdOf(caller.id)), sampleBody(route));
+        const res = await api(
+          caller.token,
+          route.method.toUpperCase(),
+          concrete(route, await tokenIdOf(caller.id)),
+          sampleBody(route),
+        );
         const allowed = RANK[role] >= RANK[route.minRole];
-        const ok = allowed ? res.status !== 401 && res.status !== 403 && res.status < 500 : res.status === 403 && res.body?.error?.code === "forbidden";
-        if (!ok) failures.push(`${key(route)} as ${role}: expected ${allowed ? "allowed" : "403"}, got ${res.status} ${res.text.slice(0, 160)}`);
+        const ok = allowed
+          ? res.status !== 401 && res.status !== 403 && res.status < 500
+          : res.status === 403 && res.body?.error?.code === "forbidden";
+        if (!ok)
+          failures.push(
+            `${key(route)} as ${role}: expected ${allowed ? "allowed" : "403"}, got ${res.status} ${res.text.slice(0, 160)}`,
+          );
       }
     }
     expect(failures).toEqual([]);
@@ -147,12 +181,16 @@ describe("tokens", () => {
     const rows = (await env.DB.prepare("SELECT * FROM api_tokens").all()).results;
     expect(JSON.stringify(rows).includes(user.token)).toBe(false);
     expect((await api(user.token, "GET", "/api/users")).status).toBe(200);
-    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?").bind(new Date(Date.now() - 1000).toISOString(), user.id).run();
+    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?")
+      .bind(new Date(Date.now() - 1000).toISOString(), user.id)
+      .run();
     const res = await api(user.token, "GET", "/api/users");
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe("unauthorized");
     // A token still in the future works.
-    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?").bind(new Date(Date.now() + 60_000).toISOString(), user.id).run();
+    await env.DB.prepare("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?")
+      .bind(new Date(Date.now() + 60_000).toISOString(), user.id)
+      .run();
     expect((await api(user.token, "GET", "/api/users")).status).toBe(200);
   });
 });
@@ -160,10 +198,16 @@ describe("tokens", () => {
 describe("browser boundaries", () => {
   it("grants no cross-origin access: no CORS headers on API answers or preflights", async () => {
     const admin = await makeUser("admin");
-    const preflight = await api(null, "OPTIONS", "/api/chat", undefined, { origin: "https://evil.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" });
+    const preflight = await api(null, "OPTIONS", "/api/chat", undefined, {
+      origin: "https://evil.example",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type",
+    });
     expect(preflight.status).not.toBe(204);
     expect(preflight.text).not.toMatch(/access-control/i);
-    const res = await SELF.fetch("https://infra-chat.test/api/users", { headers: { authorization: `Bearer ${admin.token}`, origin: "https://evil.example" } });
+    const res = await SELF.fetch("https://infra-chat.test/api/users", {
+      headers: { authorization: `Bearer ${admin.token}`, origin: "https://evil.example" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();

@@ -18,7 +18,10 @@ function flipBit(b64: string, byte = 0): string {
 }
 
 async function expectDecryptFailure(promise: Promise<unknown>, reason: SecretBoxError["reason"]): Promise<void> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SecretBoxError);
   expect((error as SecretBoxError).reason).toBe(reason);
 }
@@ -46,10 +49,19 @@ describe("secret box (AES-256-GCM)", () => {
   it("refuses a tampered ciphertext, tag or IV", async () => {
     const sealed = await box.encrypt("hunter2-hunter2", AAD);
     const tagStart = atob(sealed.ciphertext).length - 16;
-    await expectDecryptFailure(box.decrypt({ ...sealed, ciphertext: flipBit(sealed.ciphertext) }, AAD), "decrypt_failed");
-    await expectDecryptFailure(box.decrypt({ ...sealed, ciphertext: flipBit(sealed.ciphertext, tagStart) }, AAD), "decrypt_failed");
+    await expectDecryptFailure(
+      box.decrypt({ ...sealed, ciphertext: flipBit(sealed.ciphertext) }, AAD),
+      "decrypt_failed",
+    );
+    await expectDecryptFailure(
+      box.decrypt({ ...sealed, ciphertext: flipBit(sealed.ciphertext, tagStart) }, AAD),
+      "decrypt_failed",
+    );
     await expectDecryptFailure(box.decrypt({ ...sealed, iv: flipBit(sealed.iv) }, AAD), "decrypt_failed");
-    await expectDecryptFailure(box.decrypt({ ...sealed, ciphertext: sealed.ciphertext.slice(0, 8) }, AAD), "decrypt_failed");
+    await expectDecryptFailure(
+      box.decrypt({ ...sealed, ciphertext: sealed.ciphertext.slice(0, 8) }, AAD),
+      "decrypt_failed",
+    );
     await expectDecryptFailure(box.decrypt({ ...sealed, iv: "not base64!" }, AAD), "decrypt_failed");
     await expectDecryptFailure(box.decrypt({ ...sealed, iv: btoa("short") }, AAD), "decrypt_failed");
   });
@@ -86,7 +98,9 @@ describe("secret box (AES-256-GCM)", () => {
     expect(() => createSecretBox(btoa("x".repeat(33)), "k1")).toThrow(/got 33/);
     expect(() => createSecretBox("%%% not base64 %%%", "k1")).toThrow(/not valid base64/);
     expect(() => createSecretBox("", "k1")).toThrow(/exactly 32 bytes/);
-    expect(() => createSecretBox(keyOf(1), "k2", { previous: { k0: short } })).toThrow(/"k0" must be base64 of exactly 32 bytes/);
+    expect(() => createSecretBox(keyOf(1), "k2", { previous: { k0: short } })).toThrow(
+      /"k0" must be base64 of exactly 32 bytes/,
+    );
     expect(() => createSecretBox(keyOf(1), "")).toThrow(SecretBoxError);
     try {
       createSecretBox(short, "k1");
@@ -194,11 +208,19 @@ describe("redaction", () => {
   });
 
   it("hides URL credentials the redactor was never told about", () => {
-    expect(redactUrlCredentials("DATABASE_URL=postgres://app:s3cr3t@db.internal:5432/ip")).toBe(`DATABASE_URL=postgres://app:${REDACTED}@db.internal:5432/ip`);
+    expect(redactUrlCredentials("DATABASE_URL=postgres://app:s3cr3t@db.internal:5432/ip")).toBe(
+      `DATABASE_URL=postgres://app:${REDACTED}@db.internal:5432/ip`,
+    );
     expect(redactUrlCredentials("redis://:pw@cache:6379")).toBe(`redis://:${REDACTED}@cache:6379`);
-    expect(redactUrlCredentials("git clone https://ghp_abc123@github.com/o/r")).toBe(`git clone https://${REDACTED}@github.com/o/r`);
-    expect(redactUrlCredentials("GET /v1?api_key=xyz&page=2&token=t0k")).toBe(`GET /v1?api_key=${REDACTED}&page=2&token=${REDACTED}`);
-    expect(redactUrlCredentials("see https://example.com/path?page=2 or mail a@b.c")).toBe("see https://example.com/path?page=2 or mail a@b.c");
+    expect(redactUrlCredentials("git clone https://ghp_abc123@github.com/o/r")).toBe(
+      `git clone https://${REDACTED}@github.com/o/r`,
+    );
+    expect(redactUrlCredentials("GET /v1?api_key=xyz&page=2&token=t0k")).toBe(
+      `GET /v1?api_key=${REDACTED}&page=2&token=${REDACTED}`,
+    );
+    expect(redactUrlCredentials("see https://example.com/path?page=2 or mail a@b.c")).toBe(
+      "see https://example.com/path?page=2 or mail a@b.c",
+    );
   });
 });
 
@@ -217,7 +239,9 @@ describe("roles", () => {
     "manage-secrets": { viewer: false, deployer: false, admin: true },
     "manage-environments": { viewer: false, deployer: false, admin: true },
   };
-  const cases = Action.options.flatMap((action) => Role.options.map((role) => [role, action, MATRIX[action][role]] as const));
+  const cases = Action.options.flatMap((action) =>
+    Role.options.map((role) => [role, action, MATRIX[action][role]] as const),
+  );
 
   it.each(cases)("%s may %s: %s", (role, action, allowed) => {
     expect(can(role, action)).toBe(allowed);

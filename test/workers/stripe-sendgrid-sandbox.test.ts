@@ -16,10 +16,20 @@ const TEST_KEY = "sk_test_sandboxSetupKey0001";
 const LIVE_KEY = "sk_live_sandboxSetupKey0001";
 const SG_KEY = "SG.sandbox-key.secret-part";
 
-async function stripe(method: string, path: string, key: string | null, body?: string, headers: Record<string, string> = {}) {
+async function stripe(
+  method: string,
+  path: string,
+  key: string | null,
+  body?: string,
+  headers: Record<string, string> = {},
+) {
   const res = await providerFetch(env)(`https://api.stripe.com${path}`, {
     method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...headers },
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+      ...headers,
+    },
     body,
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
@@ -38,26 +48,43 @@ describe("sandbox Stripe", () => {
       expect(res.body.error.type).toBe("invalid_request_error");
       expect(res.body.error.message).not.toContain("abcdefgh");
     }
-    const error = await createStripeApi(ctx(), { secretKey: "sk_test_doesnotmatter" }).verify().then(() => null, (e: unknown) => e);
+    const error = await createStripeApi(ctx(), { secretKey: "sk_test_doesnotmatter" })
+      .verify()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(error).toBeNull();
   });
 
   it("creates an endpoint whose whsec_ secret appears only on create, and replays an Idempotency-Key with the same object", async () => {
-    const form = "url=https%3A%2F%2Fcp.example.com%2Fwebhooks%2Fstripe&enabled_events[]=invoice.paid&metadata[env]=staging";
+    const form =
+      "url=https%3A%2F%2Fcp.example.com%2Fwebhooks%2Fstripe&enabled_events[]=invoice.paid&metadata[env]=staging";
     const first = await stripe("POST", "/v1/webhook_endpoints", TEST_KEY, form, { "idempotency-key": "k-1" });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ object: "webhook_endpoint", url: "https://cp.example.com/webhooks/stripe", enabled_events: ["invoice.paid"], livemode: false, status: "enabled", metadata: { env: "staging" } });
+    expect(first.body).toMatchObject({
+      object: "webhook_endpoint",
+      url: "https://cp.example.com/webhooks/stripe",
+      enabled_events: ["invoice.paid"],
+      livemode: false,
+      status: "enabled",
+      metadata: { env: "staging" },
+    });
     expect(first.body.id).toMatch(/^we_/);
     expect(first.body.secret).toMatch(/^whsec_/);
     const replay = await stripe("POST", "/v1/webhook_endpoints", TEST_KEY, form, { "idempotency-key": "k-1" });
     expect(replay.body).toEqual(first.body);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    const reused = await stripe("POST", "/v1/webhook_endpoints", TEST_KEY, form.replace("staging", "prod"), { "idempotency-key": "k-1" });
+    const reused = await stripe("POST", "/v1/webhook_endpoints", TEST_KEY, form.replace("staging", "prod"), {
+      "idempotency-key": "k-1",
+    });
     expect(reused.status).toBe(400);
     expect(reused.body.error.type).toBe("idempotency_error");
     const listed = await stripe("GET", "/v1/webhook_endpoints?limit=100", TEST_KEY);
     expect(listed.body).toMatchObject({ object: "list", has_more: false, url: "/v1/webhook_endpoints" });
-    expect(listed.body.data.filter((e: { url: string }) => e.url === "https://cp.example.com/webhooks/stripe")).toHaveLength(1);
+    expect(
+      listed.body.data.filter((e: { url: string }) => e.url === "https://cp.example.com/webhooks/stripe"),
+    ).toHaveLength(1);
     expect(listed.body.data.every((e: { secret?: string }) => e.secret === undefined)).toBe(true);
     // Objects made with a test key do not exist for a live key.
     expect((await stripe("GET", "/v1/webhook_endpoints", LIVE_KEY)).body.data).toEqual([]);
@@ -66,7 +93,12 @@ describe("sandbox Stripe", () => {
 
   it("answers the adapter's ensure: created once, found by url afterwards, paged with starting_after", async () => {
     const api = createStripeApi(ctx(), { secretKey: TEST_KEY });
-    const input = { url: "https://cp.example.com/webhooks/stripe?env=a", enabledEvents: ["invoice.paid", "customer.subscription.deleted"], description: "a", idempotencySeed: "s1" };
+    const input = {
+      url: "https://cp.example.com/webhooks/stripe?env=a",
+      enabledEvents: ["invoice.paid", "customer.subscription.deleted"],
+      description: "a",
+      idempotencySeed: "s1",
+    };
     const created = await api.ensureWebhookEndpoint(input);
     expect(created.created).toBe(true);
     expect(created.secret).toMatch(/^whsec_/);
@@ -91,10 +123,17 @@ describe("sandbox Stripe", () => {
 
 describe("sandbox SendGrid", () => {
   it("refuses a bad key with 401 in SendGrid's format; a good one lists its scopes", async () => {
-    const bad = await createSendGridApi(ctx(), { apiKey: "not-a-sendgrid-key" }).verify().then(() => null, (e: unknown) => e);
+    const bad = await createSendGridApi(ctx(), { apiKey: "not-a-sendgrid-key" })
+      .verify()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(bad).toBeInstanceOf(ProviderError);
     expect((bad as ProviderError).status).toBe(401);
-    const raw = await providerFetch(env)("https://api.sendgrid.com/v3/scopes", { headers: { authorization: "Bearer nope" } });
+    const raw = await providerFetch(env)("https://api.sendgrid.com/v3/scopes", {
+      headers: { authorization: "Bearer nope" },
+    });
     expect(await raw.json()).toEqual({ errors: [{ field: null, message: expect.stringMatching(/invalid|revoked/) }] });
     const { scopes } = await createSendGridApi(ctx(), { apiKey: SG_KEY }).verify();
     expect(scopes).toEqual(expect.arrayContaining(["mail.send", "whitelabel.create"]));
@@ -104,8 +143,15 @@ describe("sandbox SendGrid", () => {
     const sendgrid = createSendGridApi(ctx(), { apiKey: SG_KEY });
     const domain = await sendgrid.ensureSenderDomain(zone.zoneName, "em");
     expect(domain.created).toBe(true);
-    expect(domain.dns.map((r) => [r.name, r.type])).toEqual([["mail_cname", "CNAME"], ["dkim1", "CNAME"], ["dkim2", "CNAME"]]);
-    expect(domain.dns[0]).toMatchObject({ host: `em.${zone.zoneName}`, data: expect.stringMatching(/^u\d+\.wl\.sendgrid\.net$/) });
+    expect(domain.dns.map((r) => [r.name, r.type])).toEqual([
+      ["mail_cname", "CNAME"],
+      ["dkim1", "CNAME"],
+      ["dkim2", "CNAME"],
+    ]);
+    expect(domain.dns[0]).toMatchObject({
+      host: `em.${zone.zoneName}`,
+      data: expect.stringMatching(/^u\d+\.wl\.sendgrid\.net$/),
+    });
     expect((await sendgrid.ensureSenderDomain(zone.zoneName, "em")).id).toBe(domain.id);
 
     const before = await sendgrid.validateDomain(domain.id);
@@ -114,22 +160,35 @@ describe("sandbox SendGrid", () => {
 
     const cloudflare = createCloudflareApi(ctx(), { token: "sandbox-cloudflare-token" });
     const [first, ...rest] = domain.dns;
-    await cloudflare.createDnsRecord(zone.zoneId, { type: "CNAME", name: first.host, content: first.data, proxied: false });
+    await cloudflare.createDnsRecord(zone.zoneId, {
+      type: "CNAME",
+      name: first.host,
+      content: first.data,
+      proxied: false,
+    });
     const partial = await sendgrid.validateDomain(domain.id);
     expect(partial.valid).toBe(false);
     expect(partial.checks.find((c) => c.name === "mail_cname")?.valid).toBe(true);
 
-    for (const r of rest) await cloudflare.createDnsRecord(zone.zoneId, { type: "CNAME", name: r.host, content: r.data, proxied: false });
+    for (const r of rest)
+      await cloudflare.createDnsRecord(zone.zoneId, { type: "CNAME", name: r.host, content: r.data, proxied: false });
     expect((await sendgrid.validateDomain(domain.id)).valid).toBe(true);
     const state = await sandboxWorld(env).state();
     expect(state.sendgrid.domains.find((d) => d.id === domain.id)?.valid).toBe(true);
   });
 
   it("keeps a single sender unverified until its domain is authenticated", async () => {
-    const post = (body: unknown) => providerFetch(env)("https://api.sendgrid.com/v3/verified_senders", {
-      method: "POST", headers: { authorization: `Bearer ${SG_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    const post = (body: unknown) =>
+      providerFetch(env)("https://api.sendgrid.com/v3/verified_senders", {
+        method: "POST",
+        headers: { authorization: `Bearer ${SG_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const unknownDomain = await post({
+      nickname: "x",
+      from_email: "billing@elsewhere.example",
+      reply_to: "billing@elsewhere.example",
     });
-    const unknownDomain = await post({ nickname: "x", from_email: "billing@elsewhere.example", reply_to: "billing@elsewhere.example" });
     expect(unknownDomain.status).toBe(201);
     expect(((await unknownDomain.json()) as { verified: boolean }).verified).toBe(false);
     const invalid = await post({ nickname: "x", from_email: "not-an-email", reply_to: "a@b.co" });

@@ -9,7 +9,11 @@ import vectorFile from "../fixtures/providers/signature-vectors.json";
 import { parseSmsCommand, twiml, type SmsCommand } from "../../src/notify/sms-commands";
 import { createTwilioSms, TWILIO_SEND_OPERATION } from "../../src/providers/twilio/adapter";
 import type { ProviderContext, Receipt } from "../../src/providers/types";
-import { computeTwilioSignature, verifyTwilioBodyHash, verifyTwilioSignature } from "../../src/security/twilio-signature";
+import {
+  computeTwilioSignature,
+  verifyTwilioBodyHash,
+  verifyTwilioSignature,
+} from "../../src/security/twilio-signature";
 import { failureOf } from "./helpers";
 
 // The fixture also carries Stripe's vectors (used by the Stripe tests); only the Twilio ones apply here.
@@ -84,24 +88,50 @@ describe("X-Twilio-Signature", () => {
     const creds = form.url.replace("https://", "https://user:pass@");
     expect(await verifyTwilioSignature(token, creds, params, "CukzLTc1tT5dXEDIHm/tKBanW10=")).toBe(true);
     expect(await verifyTwilioSignature(token, creds, params, "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI=")).toBe(true); // with :443
-    expect(await verifyTwilioSignature(token, `${form.url}&Body=It's+amazing`, params, "dsq4Ehbj6cs+KdTkpF5sSSplOWw=")).toBe(true);
+    expect(
+      await verifyTwilioSignature(token, `${form.url}&Body=It's+amazing`, params, "dsq4Ehbj6cs+KdTkpF5sSSplOWw="),
+    ).toBe(true);
 
     const address = "MessagingBinding.Address";
-    for (const pairs of [[[address, "+1325xxxxxxx"], [address, "+1415xxxxxxx"]], [[address, "+1415xxxxxxx"], [address, "+1325xxxxxxx"]]] as [string, string][][]) {
+    for (const pairs of [
+      [
+        [address, "+1325xxxxxxx"],
+        [address, "+1415xxxxxxx"],
+      ],
+      [
+        [address, "+1415xxxxxxx"],
+        [address, "+1325xxxxxxx"],
+      ],
+    ] as [string, string][][]) {
       expect(await verifyTwilioSignature(token, form.url, pairs, "83O6e2vORAoJHUNzJjDWN1jz+BA=")).toBe(true);
     }
     // A repeated value counts once: Digits=5678, 1234, 1234 signs as Digits1234Digits5678.
-    const repeated: [string, string][] = [["Sid", "CA123"], ["Digits", "5678"], ["SidAccount", "AC123"], ["Digits", "1234"], ["Digits", "1234"]];
+    const repeated: [string, string][] = [
+      ["Sid", "CA123"],
+      ["Digits", "5678"],
+      ["SidAccount", "AC123"],
+      ["Digits", "1234"],
+      ["Digits", "1234"],
+    ];
     expect(await computeTwilioSignature(token, form.url, repeated)).toBe("IK+Dwps556ElfBT0I3Rgjkr1wJU=");
-    expect(await verifyTwilioSignature(token, form.url, repeated.slice(0, 4), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")).toBe(true);
-    expect(await verifyTwilioSignature(token, form.url, repeated.slice(0, 3), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")).toBe(false);
+    expect(await verifyTwilioSignature(token, form.url, repeated.slice(0, 4), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")).toBe(
+      true,
+    );
+    expect(await verifyTwilioSignature(token, form.url, repeated.slice(0, 3), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")).toBe(
+      false,
+    );
   });
 
-  for (const id of ["twilio-form-published", "twilio-inbound-sms-self-computed", "twilio-json-empty-body-port-variant-published"]) {
+  for (const id of [
+    "twilio-form-published",
+    "twilio-inbound-sms-self-computed",
+    "twilio-json-empty-body-port-variant-published",
+  ]) {
     it(`rejects ${id} after any single-character change to the URL, a parameter or the token`, async () => {
       const v = byId(id);
       const params = v.params ?? {};
-      const verify = (token: string, url: string, p: Record<string, string>) => verifyTwilioSignature(token, url, p, v.expectedSignature);
+      const verify = (token: string, url: string, p: Record<string, string>) =>
+        verifyTwilioSignature(token, url, p, v.expectedSignature);
       const accepted: string[] = [];
       for (let i = 0; i < v.url.length; i++) {
         if (await verify(v.authToken, mutateAt(v.url, i), params)) accepted.push(`url[${i}]`);
@@ -112,10 +142,12 @@ describe("X-Twilio-Signature", () => {
       for (const [name, value] of Object.entries(params)) {
         const others = Object.fromEntries(Object.entries(params).filter(([n]) => n !== name));
         for (let i = 0; i < name.length; i++) {
-          if (await verify(v.authToken, v.url, { ...others, [mutateAt(name, i)]: value })) accepted.push(`${name} name[${i}]`);
+          if (await verify(v.authToken, v.url, { ...others, [mutateAt(name, i)]: value }))
+            accepted.push(`${name} name[${i}]`);
         }
         for (let i = 0; i < value.length; i++) {
-          if (await verify(v.authToken, v.url, { ...params, [name]: mutateAt(value, i) })) accepted.push(`${name} value[${i}]`);
+          if (await verify(v.authToken, v.url, { ...params, [name]: mutateAt(value, i) }))
+            accepted.push(`${name} value[${i}]`);
         }
         if (await verify(v.authToken, v.url, others)) accepted.push(`${name} removed`);
       }
@@ -127,7 +159,15 @@ describe("X-Twilio-Signature", () => {
   it("rejects a missing, empty, garbled or differently cased header, and an empty token", async () => {
     const v = byId("twilio-form-published");
     const params = v.params ?? {};
-    for (const header of [null, undefined, "", "WRONG_SIGNATURE", `${v.expectedSignature}x`, v.expectedSignature.slice(0, -1), v.expectedSignature.toLowerCase()]) {
+    for (const header of [
+      null,
+      undefined,
+      "",
+      "WRONG_SIGNATURE",
+      `${v.expectedSignature}x`,
+      v.expectedSignature.slice(0, -1),
+      v.expectedSignature.toLowerCase(),
+    ]) {
       expect(await verifyTwilioSignature(v.authToken, v.url, params, header), String(header)).toBe(false);
     }
     expect(await verifyTwilioSignature("", v.url, params, v.expectedSignature)).toBe(false);
@@ -154,7 +194,12 @@ function fakeTwilio(replies: Response[]) {
   const requests: { url: string; method: string; headers: Headers; body: string }[] = [];
   const receipts: Receipt[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    requests.push({ url: String(input), method: init?.method ?? "GET", headers: new Headers(init?.headers), body: String(init?.body) });
+    requests.push({
+      url: String(input),
+      method: init?.method ?? "GET",
+      headers: new Headers(init?.headers),
+      body: String(init?.body),
+    });
     const reply = replies.shift();
     if (!reply) throw new Error(`unexpected request #${requests.length}`);
     return reply;
@@ -163,7 +208,8 @@ function fakeTwilio(replies: Response[]) {
   return { ctx, requests, receipts };
 }
 
-const created = (status = "queued") => Response.json({ sid: MESSAGE_SID, status, to: "+15550000001", body: "x" }, { status: 201 });
+const created = (status = "queued") =>
+  Response.json({ sid: MESSAGE_SID, status, to: "+15550000001", body: "x" }, { status: 201 });
 
 /** The ProviderError a call failed with (fails the test if it succeeded or threw something else). */
 describe("Twilio SMS adapter", () => {
@@ -171,32 +217,66 @@ describe("Twilio SMS adapter", () => {
     const { ctx, requests, receipts } = fakeTwilio([created()]);
     const sms = createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "tw-secret", from: "+15550009999" });
     const callback = "https://cp.example.com/webhooks/twilio/status";
-    await expect(sms.send({ to: "+15550000001", body: "Canary 10% healthy & soaking", statusCallback: callback }))
-      .resolves.toEqual({ sid: MESSAGE_SID, status: "queued" });
+    await expect(
+      sms.send({ to: "+15550000001", body: "Canary 10% healthy & soaking", statusCallback: callback }),
+    ).resolves.toEqual({ sid: MESSAGE_SID, status: "queued" });
     const [request] = requests;
     expect(request.method).toBe("POST");
     expect(request.url).toBe(`https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
     expect(request.headers.get("Authorization")).toBe(`Basic ${btoa(`${ACCOUNT_SID}:tw-secret`)}`);
     expect(request.headers.get("Content-Type")).toBe("application/x-www-form-urlencoded");
     expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
-      To: "+15550000001", From: "+15550009999", Body: "Canary 10% healthy & soaking", StatusCallback: callback,
+      To: "+15550000001",
+      From: "+15550009999",
+      Body: "Canary 10% healthy & soaking",
+      StatusCallback: callback,
     });
-    expect(receipts).toMatchObject([{ provider: "twilio", operation: TWILIO_SEND_OPERATION, status: 201, attempts: 1, responseIds: { messageSid: MESSAGE_SID } }]);
+    expect(receipts).toMatchObject([
+      {
+        provider: "twilio",
+        operation: TWILIO_SEND_OPERATION,
+        status: 201,
+        attempts: 1,
+        responseIds: { messageSid: MESSAGE_SID },
+      },
+    ]);
     expect(JSON.stringify(receipts)).not.toContain("tw-secret");
   });
 
   it("sends MessagingServiceSid instead of From when only a Messaging Service is configured", async () => {
     const { ctx, requests } = fakeTwilio([created("accepted")]);
-    const sms = createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t", messagingServiceSid: SERVICE_SID, apiBase: "https://twilio.test/" });
-    await expect(sms.send({ to: "+15550000001", body: "hi" })).resolves.toEqual({ sid: MESSAGE_SID, status: "accepted" });
+    const sms = createTwilioSms(ctx, {
+      accountSid: ACCOUNT_SID,
+      authToken: "t",
+      messagingServiceSid: SERVICE_SID,
+      apiBase: "https://twilio.test/",
+    });
+    await expect(sms.send({ to: "+15550000001", body: "hi" })).resolves.toEqual({
+      sid: MESSAGE_SID,
+      status: "accepted",
+    });
     expect(requests[0].url).toBe(`https://twilio.test/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
-    expect(Object.fromEntries(new URLSearchParams(requests[0].body))).toEqual({ To: "+15550000001", MessagingServiceSid: SERVICE_SID, Body: "hi" });
+    expect(Object.fromEntries(new URLSearchParams(requests[0].body))).toEqual({
+      To: "+15550000001",
+      MessagingServiceSid: SERVICE_SID,
+      Body: "hi",
+    });
   });
 
   it("maps Twilio error 21211 to a non-retryable ProviderError naming the code, in the error and the receipt", async () => {
-    const error21211 = { code: 21211, message: "The 'To' number 5551234 is not a valid phone number.", more_info: "https://www.twilio.com/docs/errors/21211", status: 400 };
+    const error21211 = {
+      code: 21211,
+      message: "The 'To' number 5551234 is not a valid phone number.",
+      more_info: "https://www.twilio.com/docs/errors/21211",
+      status: 400,
+    };
     const { ctx, requests, receipts } = fakeTwilio([Response.json(error21211, { status: 400 })]);
-    const error = await failureOf(createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({ to: "5551234", body: "hi" }));
+    const error = await failureOf(
+      createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({
+        to: "5551234",
+        body: "hi",
+      }),
+    );
     expect(error).toMatchObject({ provider: "twilio", status: 400, retryable: false, ambiguous: false });
     expect(error.message).toContain("Twilio error 21211");
     expect(error.message).toContain("is not a valid phone number");
@@ -206,13 +286,27 @@ describe("Twilio SMS adapter", () => {
   });
 
   it("re-sends only after a 429 (not processed); a 5xx is ambiguous and never re-sent, since that could text twice", async () => {
-    const busy = fakeTwilio([Response.json({ code: 20429, message: "Too Many Requests", status: 429 }, { status: 429, headers: { "Retry-After": "1" } }), created()]);
-    await createTwilioSms(busy.ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({ to: "+15550000001", body: "hi" });
+    const busy = fakeTwilio([
+      Response.json(
+        { code: 20429, message: "Too Many Requests", status: 429 },
+        { status: 429, headers: { "Retry-After": "1" } },
+      ),
+      created(),
+    ]);
+    await createTwilioSms(busy.ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({
+      to: "+15550000001",
+      body: "hi",
+    });
     expect(busy.requests).toHaveLength(2);
     expect(busy.receipts).toMatchObject([{ attempts: 2, status: 201 }]);
 
     const broken = fakeTwilio([new Response("oops", { status: 503 }), created()]);
-    const error = await failureOf(createTwilioSms(broken.ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({ to: "+15550000001", body: "hi" }));
+    const error = await failureOf(
+      createTwilioSms(broken.ctx, { accountSid: ACCOUNT_SID, authToken: "t", from: "+15550009999" }).send({
+        to: "+15550000001",
+        body: "hi",
+      }),
+    );
     expect(error).toMatchObject({ ambiguous: true, status: 503 });
     expect(broken.requests).toHaveLength(1);
   });
@@ -233,8 +327,12 @@ describe("Twilio SMS adapter", () => {
 
   it("refuses a malformed account SID, a malformed service SID or no sender when built", () => {
     const { ctx } = fakeTwilio([]);
-    expect(() => createTwilioSms(ctx, { accountSid: "AC123/../x", authToken: "t", from: "+1555" })).toThrow(/accountSid/);
-    expect(() => createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t", messagingServiceSid: "MG1" })).toThrow(/messagingServiceSid/);
+    expect(() => createTwilioSms(ctx, { accountSid: "AC123/../x", authToken: "t", from: "+1555" })).toThrow(
+      /accountSid/,
+    );
+    expect(() => createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t", messagingServiceSid: "MG1" })).toThrow(
+      /messagingServiceSid/,
+    );
     expect(() => createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "t" })).toThrow(/sender/);
     expect(() => createTwilioSms(ctx, { accountSid: ACCOUNT_SID, authToken: "", from: "+1555" })).toThrow(/authToken/);
   });
@@ -293,7 +391,9 @@ describe("TwiML reply", () => {
   });
 
   it("drops characters XML 1.0 forbids and keeps the rest, emoji included", () => {
-    expect(twiml("ok\u0000\u0007 ✅ 😀\uFFFE\uD800 done")).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok ✅ 😀 done</Message></Response>');
+    expect(twiml("ok\u0000\u0007 ✅ 😀\uFFFE\uD800 done")).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok ✅ 😀 done</Message></Response>',
+    );
   });
 
   it("cannot be broken out of by a CDATA or closing-tag injection", () => {

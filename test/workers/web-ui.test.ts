@@ -19,7 +19,8 @@ beforeAll(async () => {
   viewer = await makeUser("viewer");
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => SELF.fetch(`https://infra-chat.test${path}`, { headers });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  SELF.fetch(`https://infra-chat.test${path}`, { headers });
 
 describe("web chat assets", () => {
   it("serves the page with a strict CSP: own script and style only, no framing, no inline code", async () => {
@@ -57,7 +58,11 @@ describe("web chat assets", () => {
   });
 
   it("tells the signed-in user who they are, and 401s without a token", async () => {
-    expect((await api(viewer.token, "GET", "/api/me")).body.user).toEqual({ id: viewer.id, name: viewer.name, role: "viewer" });
+    expect((await api(viewer.token, "GET", "/api/me")).body.user).toEqual({
+      id: viewer.id,
+      name: viewer.name,
+      role: "viewer",
+    });
     expectError(await api(null, "GET", "/api/me"), 401, "unauthorized");
   });
 
@@ -66,7 +71,11 @@ describe("web chat assets", () => {
     const mine = await api(admin.token, "GET", `/api/conversations/${chat.body.conversationId}/messages`);
     expect(mine.body.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
     expect(mine.body.messages[0].text).toBe("status of staging");
-    expectError(await api(viewer.token, "GET", `/api/conversations/${chat.body.conversationId}/messages`), 404, "not_found");
+    expectError(
+      await api(viewer.token, "GET", `/api/conversations/${chat.body.conversationId}/messages`),
+      404,
+      "not_found",
+    );
   });
 });
 
@@ -88,7 +97,11 @@ async function readEvents(res: Response, onEvent: (e: SseEvent) => void): Promis
       const frame = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const event = /^event: ?(.*)$/m.exec(frame)?.[1] ?? "message";
-      const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+      const data = frame
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trimStart())
+        .join("\n");
       const parsed = { event, data: JSON.parse(data) };
       events.push(parsed);
       onEvent(parsed);
@@ -108,13 +121,19 @@ describe("chat as server-sent events", { timeout: 60_000 }, () => {
   it("streams the replies, then every state of the run they started until it ends, then done", async () => {
     const res = await SELF.fetch("https://infra-chat.test/api/chat", {
       method: "POST",
-      headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json", accept: "text/event-stream" },
+      headers: {
+        authorization: `Bearer ${admin.token}`,
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      },
       body: JSON.stringify({ message: "deploy staging" }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     let finished = false;
-    const reading = readEvents(res, (e) => { if (e.event === "done") finished = true; });
+    const reading = readEvents(res, (e) => {
+      if (e.event === "done") finished = true;
+    });
     await driveAlarms(ids.staging, () => finished);
     const events = await reading;
     const names = events.map((e) => e.event);
@@ -134,7 +153,11 @@ describe("chat as server-sent events", { timeout: 60_000 }, () => {
   it("keeps the JSON error body when the message itself is refused", async () => {
     const res = await SELF.fetch("https://infra-chat.test/api/chat", {
       method: "POST",
-      headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json", accept: "text/event-stream" },
+      headers: {
+        authorization: `Bearer ${admin.token}`,
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      },
       body: JSON.stringify({ message: "" }),
     });
     expect(res.status).toBe(400);
@@ -177,7 +200,9 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
     expect((await openLive("invoice-perfect:staging", { protocol: "bearer.ic_not_a_token" })).status).toBe(401);
     expect((await openLive("invoice-perfect:staging", { header: "Bearer ic_not_a_token" })).status).toBe(401);
     // A bearer subprotocol on a plain request is not a credential.
-    expect((await get("/api/envs/invoice-perfect:staging", { "sec-websocket-protocol": `bearer.${admin.token}` })).status).toBe(401);
+    expect(
+      (await get("/api/envs/invoice-perfect:staging", { "sec-websocket-protocol": `bearer.${admin.token}` })).status,
+    ).toBe(401);
   });
 
   it("answers 400 to a plain GET and 404 for an unknown environment", async () => {
@@ -199,13 +224,22 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
     const applied = await api(admin.token, "POST", `/api/plans/${plan.body.plan.id}/apply`);
     const runId = applied.body.run.id as string;
     let ended = false;
-    const final = feed.until((m) => m.type === "run" && m.run.id === runId && m.run.status === "succeeded").then((m) => ((ended = true), m));
+    const final = feed
+      .until((m) => m.type === "run" && m.run.id === runId && m.run.status === "succeeded")
+      .then((m) => ((ended = true), m));
     await driveAlarms(ids.staging, () => ended);
     await final;
     const states = feed.messages.flatMap((m) => (m.type === "run" && m.run.id === runId ? [m.run] : []));
     // Each step's outcome was pushed as it happened, not only the end state.
     const firstStep = states[0].steps[0].id;
-    expect(states.some((r) => r.status === "running" && r.steps.find((s) => s.id === firstStep)?.status === "succeeded" && r.steps.some((s) => s.status === "pending"))).toBe(true);
+    expect(
+      states.some(
+        (r) =>
+          r.status === "running" &&
+          r.steps.find((s) => s.id === firstStep)?.status === "succeeded" &&
+          r.steps.some((s) => s.status === "pending"),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(feed.messages)).not.toContain("planDigest");
     ws.close(1000, "done");
   });
@@ -216,7 +250,10 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 1 });
     try {
       const planned = await api(alice.token, "POST", "/api/chat", { message: "deploy production" });
-      const applied = await api(alice.token, "POST", "/api/chat", { message: "apply", conversationId: planned.body.conversationId });
+      const applied = await api(alice.token, "POST", "/api/chat", {
+        message: "apply",
+        conversationId: planned.body.conversationId,
+      });
       const runId = applied.body.replies[0].run.id as string;
       expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(200);
       const run = await driveRun(alice.token, runId, ids.production);

@@ -14,12 +14,19 @@ import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson, readQuery } from "../errors";
 
-const RunsQuery = z.object({ status: RunStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+const RunsQuery = z.object({
+  status: RunStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
 
 /** One environment: state, revisions, secrets, plans and runs. */
 export const envRoutes = new Hono<AppEnv>()
-  .get("/envs/:id", async (c) => c.json({ environment: await envView(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
-  .get("/envs/:id/revisions", async (c) => c.json({ revisions: await listRevisions(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .get("/envs/:id", async (c) =>
+    c.json({ environment: await envView(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
+  )
+  .get("/envs/:id/revisions", async (c) =>
+    c.json({ revisions: await listRevisions(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
+  )
   .post("/envs/:id/revisions/:rev/revert", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
     const rev = Number(c.req.param("rev"));
@@ -35,7 +42,12 @@ export const envRoutes = new Hono<AppEnv>()
   })
   .get("/envs/:id/bootstrap", async (c) => {
     const archive = await localBootstrap(controlContext(c.env, c.get("actor")), c.req.param("id"));
-    return new Response(archive.bytes, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${archive.filename}"` } });
+    return new Response(archive.bytes, {
+      headers: {
+        "content-type": "application/gzip",
+        "content-disposition": `attachment; filename="${archive.filename}"`,
+      },
+    });
   })
   .post("/envs/:id/secrets/:name/rotate", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
@@ -45,7 +57,9 @@ export const envRoutes = new Hono<AppEnv>()
     const run = plan.autoApply ? await applyPlan(cx, plan.id) : undefined;
     return c.json({ plan: publicPlan(plan), ...(run ? { run: { id: run.id, status: run.status } } : {}) }, 201);
   })
-  .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .get("/envs/:id/secrets", async (c) =>
+    c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
+  )
   .post("/envs/:id/plan", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
     requireRole(cx.actor.role, "plan");

@@ -1,7 +1,14 @@
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { controlContext } from "../../control/context";
-import { CreateEnvironment, CreateProject, createEnvironment, createProject, findProject, listEnvironments } from "../../control/environments";
+import {
+  CreateEnvironment,
+  CreateProject,
+  createEnvironment,
+  createProject,
+  findProject,
+  listEnvironments,
+} from "../../control/environments";
 import { connections, projects } from "../../db/schema";
 import { verifyConnections } from "../../control/connections";
 import { requireRole } from "../../security/roles";
@@ -41,6 +48,17 @@ export const projectRoutes = new Hono<AppEnv>()
     const cx = controlContext(c.env, c.get("actor"));
     requireRole(cx.actor.role, "read");
     const project = await findProject(cx, c.req.param("id"));
-    const rows = await cx.db.select().from(connections).where(eq(connections.projectId, project.id)).orderBy(connections.provider);
-    return c.json({ connections: rows.map((r) => ({ provider: r.provider, status: r.status, metadata: r.metadata, updatedAt: r.updatedAt })) });
+    const rows = await cx.db
+      .select()
+      .from(connections)
+      .where(eq(connections.projectId, project.id))
+      .orderBy(connections.provider);
+    return c.json({
+      connections: rows.map((r) => ({
+        provider: r.provider,
+        status: r.status,
+        metadata: r.metadata,
+        updatedAt: r.updatedAt,
+      })),
+    });
   });

@@ -26,7 +26,9 @@ export const runRoutes = new Hono<AppEnv>()
     const run = await applyPlan(cx, c.req.param("id"));
     return c.json({ run: await runView(cx, run.id) }, 202);
   })
-  .get("/runs/:id", async (c) => c.json({ run: await runView(controlContext(c.env, c.get("actor")), c.req.param("id")) }))
+  .get("/runs/:id", async (c) =>
+    c.json({ run: await runView(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
+  )
   .post("/runs/:id/:action{approve|reject|stop|resume|cancel|promote}", async (c) => {
     const action = c.req.param("action") as RunAction;
     if (!ACTIONS.includes(action)) throw new AppError("not_found", "unknown run action");

@@ -23,26 +23,53 @@ export function wantsEventStream(c: Context): boolean {
  * every state of the runs the replies started until each ends or waits for a person, then `done`.
  * The message is handled before the stream opens, so its errors keep the JSON error body and status.
  */
-export async function streamChat(c: Context<AppEnv>, cx: ControlContext, input: z.infer<typeof ChatRequest>): Promise<Response> {
+export async function streamChat(
+  c: Context<AppEnv>,
+  cx: ControlContext,
+  input: z.infer<typeof ChatRequest>,
+): Promise<Response> {
   const result = await handleChat(cx, input, 0);
   const follow = await runsToFollow(cx, result.replies);
-  return streamSSE(c, async (stream) => {
-    const stop = new AbortController();
-    stream.onAbort(() => stop.abort());
-    const limit = setTimeout(() => stop.abort(), FOLLOW_LIMIT_MS);
-    try {
-      await stream.writeSSE({ event: "conversation", data: JSON.stringify({ conversationId: result.conversationId }) });
-      for (const reply of result.replies) await stream.writeSSE({ event: "reply", data: JSON.stringify(reply) });
-      await stream.writeSSE({ event: "replies-end", data: JSON.stringify({ count: result.replies.length, following: follow.map((r) => r.id) }) });
-      await followRuns(c.env, follow, (run) => stream.writeSSE({ event: "run", data: JSON.stringify(run) }), stop.signal);
-      await stream.writeSSE({ event: "done", data: JSON.stringify({ timedOut: stop.signal.aborted && !stream.aborted }) });
-    } finally {
-      clearTimeout(limit);
-    }
-  }, async (err, stream) => {
-    console.error("chat stream failed", err.message);
-    await stream.writeSSE({ event: "error", data: JSON.stringify({ error: { code: "internal", message: "the live feed broke off; ask \"status\" to catch up" } }) });
-  });
+  return streamSSE(
+    c,
+    async (stream) => {
+      const stop = new AbortController();
+      stream.onAbort(() => stop.abort());
+      const limit = setTimeout(() => stop.abort(), FOLLOW_LIMIT_MS);
+      try {
+        await stream.writeSSE({
+          event: "conversation",
+          data: JSON.stringify({ conversationId: result.conversationId }),
+        });
+        for (const reply of result.replies) await stream.writeSSE({ event: "reply", data: JSON.stringify(reply) });
+        await stream.writeSSE({
+          event: "replies-end",
+          data: JSON.stringify({ count: result.replies.length, following: follow.map((r) => r.id) }),
+        });
+        await followRuns(
+          c.env,
+          follow,
+          (run) => stream.writeSSE({ event: "run", data: JSON.stringify(run) }),
+          stop.signal,
+        );
+        await stream.writeSSE({
+          event: "done",
+          data: JSON.stringify({ timedOut: stop.signal.aborted && !stream.aborted }),
+        });
+      } finally {
+        clearTimeout(limit);
+      }
+    },
+    async (err, stream) => {
+      console.error("chat stream failed", err.message);
+      await stream.writeSSE({
+        event: "error",
+        data: JSON.stringify({
+          error: { code: "internal", message: 'the live feed broke off; ask "status" to catch up' },
+        }),
+      });
+    },
+  );
 }
 
 async function runsToFollow(cx: ControlContext, replies: ChatReply[]): Promise<FollowedRun[]> {

@@ -3,8 +3,17 @@ import { z } from "zod";
 import { checkShape, parseJsonBody, providerRequest, resolveTransportOptions, type ProviderResponse } from "../http";
 import { ProviderError, type ProviderContext } from "../types";
 import type {
-  CloudflareApi, CloudflareDnsRecord, CloudflareDnsRecordInput, CloudflareLoadBalancer, CloudflareLoadBalancerInput,
-  CloudflareMonitor, CloudflareMonitorInput, CloudflareOrigin, CloudflarePool, CloudflarePoolInput, CloudflareTokenStatus,
+  CloudflareApi,
+  CloudflareDnsRecord,
+  CloudflareDnsRecordInput,
+  CloudflareLoadBalancer,
+  CloudflareLoadBalancerInput,
+  CloudflareMonitor,
+  CloudflareMonitorInput,
+  CloudflareOrigin,
+  CloudflarePool,
+  CloudflarePoolInput,
+  CloudflareTokenStatus,
   CloudflareZone,
 } from "./api";
 
@@ -31,7 +40,8 @@ const Envelope = z.object({
 });
 
 const TokenStatus = z.object({ id: z.string(), status: z.string() }) satisfies z.ZodType<CloudflareTokenStatus>;
-const Zone = z.object({ id: z.string(), name: z.string(), status: z.string(), account: z.object({ id: z.string() }).optional() })
+const Zone = z
+  .object({ id: z.string(), name: z.string(), status: z.string(), account: z.object({ id: z.string() }).optional() })
   .transform(({ account, ...zone }): CloudflareZone => (account ? { ...zone, accountId: account.id } : zone));
 const DnsRecord = z.object({
   id: z.string(),
@@ -74,7 +84,10 @@ const LoadBalancer = z.object({
   fallback_pool: z.string(),
   proxied: orElse(z.boolean(), false),
   steering_policy: orElse(z.string(), ""),
-  random_steering: orElse(z.object({ pool_weights: z.record(z.string(), z.number()).optional(), default_weight: z.number().optional() }), null),
+  random_steering: orElse(
+    z.object({ pool_weights: z.record(z.string(), z.number()).optional(), default_weight: z.number().optional() }),
+    null,
+  ),
   enabled: orElse(z.boolean(), true),
 }) satisfies z.ZodType<CloudflareLoadBalancer>;
 
@@ -99,7 +112,9 @@ export function createCloudflareApi(ctx: ProviderContext, opts: CloudflareApiOpt
 
   async function call<T>(method: Method, template: string, params: Record<string, string>, c: Call<T>): Promise<T> {
     const path = template.replace(/\{(\w+)\}/g, (_, name: string) => pathId(template, name, params[name]));
-    const query = new URLSearchParams(Object.entries(c.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const query = new URLSearchParams(
+      Object.entries(c.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     const pathIds = Object.fromEntries(Object.entries(params).map(([k, v]) => [camel(k), v]));
     return providerRequest(ctx, "cloudflare", {
       operation: `${method} ${template}`,
@@ -129,34 +144,87 @@ export function createCloudflareApi(ctx: ProviderContext, opts: CloudflareApiOpt
     verifyToken: () => call("GET", "/user/tokens/verify", {}, { schema: TokenStatus, ids: (t) => ({ tokenId: t.id }) }),
     listZones: (name) => call("GET", "/zones", {}, { schema: z.array(Zone), query: { name } }),
     listDnsRecords: (zoneId, filter = {}) =>
-      call("GET", records, { zone_id: zoneId }, { schema: z.array(DnsRecord), query: { type: filter.type, name: filter.name } }),
+      call(
+        "GET",
+        records,
+        { zone_id: zoneId },
+        { schema: z.array(DnsRecord), query: { type: filter.type, name: filter.name } },
+      ),
     createDnsRecord: (zoneId, record) =>
-      call("POST", records, { zone_id: zoneId }, {
-        schema: DnsRecord, body: { ...dnsBody(record), comment: MANAGED_COMMENT }, ids: (r) => ({ dnsRecordId: r.id }),
-      }),
+      call(
+        "POST",
+        records,
+        { zone_id: zoneId },
+        {
+          schema: DnsRecord,
+          body: { ...dnsBody(record), comment: MANAGED_COMMENT },
+          ids: (r) => ({ dnsRecordId: r.id }),
+        },
+      ),
     patchDnsRecord: (zoneId, recordId, record) =>
-      call("PATCH", `${records}/{dns_record_id}`, { zone_id: zoneId, dns_record_id: recordId }, { schema: DnsRecord, body: dnsBody(record) }),
+      call(
+        "PATCH",
+        `${records}/{dns_record_id}`,
+        { zone_id: zoneId, dns_record_id: recordId },
+        { schema: DnsRecord, body: dnsBody(record) },
+      ),
     async deleteDnsRecord(zoneId, recordId) {
-      await call("DELETE", `${records}/{dns_record_id}`, { zone_id: zoneId, dns_record_id: recordId }, { schema: Deleted });
+      await call(
+        "DELETE",
+        `${records}/{dns_record_id}`,
+        { zone_id: zoneId, dns_record_id: recordId },
+        { schema: Deleted },
+      );
     },
     listMonitors: (accountId) => call("GET", monitors, { account_id: accountId }, { schema: z.array(Monitor) }),
     createMonitor: (accountId, monitor) =>
-      call("POST", monitors, { account_id: accountId }, { schema: Monitor, body: monitorBody(monitor), ids: (m) => ({ monitorId: m.id }) }),
+      call(
+        "POST",
+        monitors,
+        { account_id: accountId },
+        { schema: Monitor, body: monitorBody(monitor), ids: (m) => ({ monitorId: m.id }) },
+      ),
     patchMonitor: (accountId, monitorId, monitor) =>
-      call("PATCH", `${monitors}/{monitor_id}`, { account_id: accountId, monitor_id: monitorId }, { schema: Monitor, body: monitorBody(monitor) }),
+      call(
+        "PATCH",
+        `${monitors}/{monitor_id}`,
+        { account_id: accountId, monitor_id: monitorId },
+        { schema: Monitor, body: monitorBody(monitor) },
+      ),
     listPools: (accountId) => call("GET", pools, { account_id: accountId }, { schema: z.array(Pool) }),
     createPool: (accountId, pool) =>
-      call("POST", pools, { account_id: accountId }, { schema: Pool, body: poolBody(pool), ids: (p) => ({ poolId: p.id }) }),
-    getPool: (accountId, poolId) => call("GET", `${pools}/{pool_id}`, { account_id: accountId, pool_id: poolId }, { schema: Pool }),
+      call(
+        "POST",
+        pools,
+        { account_id: accountId },
+        { schema: Pool, body: poolBody(pool), ids: (p) => ({ poolId: p.id }) },
+      ),
+    getPool: (accountId, poolId) =>
+      call("GET", `${pools}/{pool_id}`, { account_id: accountId, pool_id: poolId }, { schema: Pool }),
     patchPool: (accountId, poolId, patch) =>
-      call("PATCH", `${pools}/{pool_id}`, { account_id: accountId, pool_id: poolId }, { schema: Pool, body: poolBody(patch) }),
+      call(
+        "PATCH",
+        `${pools}/{pool_id}`,
+        { account_id: accountId, pool_id: poolId },
+        { schema: Pool, body: poolBody(patch) },
+      ),
     listLoadBalancers: (zoneId) => call("GET", lbs, { zone_id: zoneId }, { schema: z.array(LoadBalancer) }),
     createLoadBalancer: (zoneId, lb) =>
-      call("POST", lbs, { zone_id: zoneId }, { schema: LoadBalancer, body: loadBalancerBody(lb), ids: (l) => ({ loadBalancerId: l.id }) }),
+      call(
+        "POST",
+        lbs,
+        { zone_id: zoneId },
+        { schema: LoadBalancer, body: loadBalancerBody(lb), ids: (l) => ({ loadBalancerId: l.id }) },
+      ),
     getLoadBalancer: (zoneId, id) =>
       call("GET", `${lbs}/{load_balancer_id}`, { zone_id: zoneId, load_balancer_id: id }, { schema: LoadBalancer }),
     patchLoadBalancer: (zoneId, id, patch) =>
-      call("PATCH", `${lbs}/{load_balancer_id}`, { zone_id: zoneId, load_balancer_id: id }, { schema: LoadBalancer, body: loadBalancerBody(patch) }),
+      call(
+        "PATCH",
+        `${lbs}/{load_balancer_id}`,
+        { zone_id: zoneId, load_balancer_id: id },
+        { schema: LoadBalancer, body: loadBalancerBody(patch) },
+      ),
   };
 }
 
@@ -165,8 +233,15 @@ function readEnvelope<T>(response: ProviderResponse, schema: z.ZodType<T>): T {
   const envelope = parseJsonBody("cloudflare", response, Envelope);
   if (!envelope.success) {
     // Codes are kept in the message: ProviderError has no field for them, and they are what support asks for.
-    const errors = envelope.errors?.map((e) => (e.code === undefined ? e.message : `[${e.code}] ${e.message}`)).join("; ");
-    throw new ProviderError(`Cloudflare refused the request: ${errors || "no error detail"}`, "cloudflare", response.status, false);
+    const errors = envelope.errors
+      ?.map((e) => (e.code === undefined ? e.message : `[${e.code}] ${e.message}`))
+      .join("; ");
+    throw new ProviderError(
+      `Cloudflare refused the request: ${errors || "no error detail"}`,
+      "cloudflare",
+      response.status,
+      false,
+    );
   }
   return checkShape("cloudflare", response.status, envelope.result, schema);
 }
@@ -194,7 +269,13 @@ function monitorBody(m: CloudflareMonitorInput): CloudflareMonitorInput {
 }
 
 function originBody(o: CloudflareOrigin): CloudflareOrigin {
-  return { name: o.name, address: o.address, weight: o.weight, enabled: o.enabled, header: o.header && { Host: o.header.Host } };
+  return {
+    name: o.name,
+    address: o.address,
+    weight: o.weight,
+    enabled: o.enabled,
+    header: o.header && { Host: o.header.Host },
+  };
 }
 
 function poolBody(p: Partial<CloudflarePoolInput>): Partial<CloudflarePoolInput> {
@@ -204,6 +285,9 @@ function poolBody(p: Partial<CloudflarePoolInput>): Partial<CloudflarePoolInput>
 
 function loadBalancerBody(l: Partial<CloudflareLoadBalancerInput>): Partial<CloudflareLoadBalancerInput> {
   const { name, default_pools, fallback_pool, proxied, steering_policy, description } = l;
-  const steering = l.random_steering && { pool_weights: l.random_steering.pool_weights, default_weight: l.random_steering.default_weight };
+  const steering = l.random_steering && {
+    pool_weights: l.random_steering.pool_weights,
+    default_weight: l.random_steering.default_weight,
+  };
   return { name, default_pools, fallback_pool, proxied, steering_policy, random_steering: steering, description };
 }

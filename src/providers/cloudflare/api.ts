@@ -98,7 +98,14 @@ export interface CloudflarePool {
 }
 
 export type CloudflareSteeringPolicy =
-  | "off" | "geo" | "random" | "dynamic_latency" | "proximity" | "least_outstanding_requests" | "least_connections" | "";
+  | "off"
+  | "geo"
+  | "random"
+  | "dynamic_latency"
+  | "proximity"
+  | "least_outstanding_requests"
+  | "least_connections"
+  | "";
 
 export interface CloudflareRandomSteering {
   /** Pool id → relative weight. */
@@ -137,7 +144,10 @@ export interface CloudflareApi {
   verifyToken(): Promise<CloudflareTokenStatus>;
   /** Zones with exactly this name (0 or 1 in practice). */
   listZones(name: string): Promise<CloudflareZone[]>;
-  listDnsRecords(zoneId: string, filter?: { type?: CloudflareDnsRecordType; name?: string }): Promise<CloudflareDnsRecord[]>;
+  listDnsRecords(
+    zoneId: string,
+    filter?: { type?: CloudflareDnsRecordType; name?: string },
+  ): Promise<CloudflareDnsRecord[]>;
   /** Not idempotent (POST): look the record up first. Marks it `comment: "managed by infra-chat"`. */
   createDnsRecord(zoneId: string, record: CloudflareDnsRecordInput): Promise<CloudflareDnsRecord>;
   /** Takes the full record, not a fragment: the schema Cloudflare validates PATCH bodies against requires type, name and content. */
@@ -155,5 +165,9 @@ export interface CloudflareApi {
   listLoadBalancers(zoneId: string): Promise<CloudflareLoadBalancer[]>;
   createLoadBalancer(zoneId: string, lb: CloudflareLoadBalancerInput): Promise<CloudflareLoadBalancer>;
   getLoadBalancer(zoneId: string, loadBalancerId: string): Promise<CloudflareLoadBalancer>;
-  patchLoadBalancer(zoneId: string, loadBalancerId: string, patch: Partial<CloudflareLoadBalancerInput>): Promise<CloudflareLoadBalancer>;
+  patchLoadBalancer(
+    zoneId: string,
+    loadBalancerId: string,
+    patch: Partial<CloudflareLoadBalancerInput>,
+  ): Promise<CloudflareLoadBalancer>;
 }

@@ -6,8 +6,13 @@
 import type { SplitRequest, TrafficRouter } from "../../domain/traffic";
 import { ProviderError } from "../types";
 import type {
-  CloudflareApi, CloudflareLoadBalancer, CloudflareLoadBalancerInput, CloudflareMonitor, CloudflareMonitorInput,
-  CloudflareOrigin, CloudflarePool,
+  CloudflareApi,
+  CloudflareLoadBalancer,
+  CloudflareLoadBalancerInput,
+  CloudflareMonitor,
+  CloudflareMonitorInput,
+  CloudflareOrigin,
+  CloudflarePool,
 } from "./api";
 
 export interface CloudflareTrafficOptions {
@@ -40,9 +45,18 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
       const origins = [originFor(name, address)];
       const found = existing.find((p) => p.name === name);
       if (!found) {
-        return (await api.createPool(accountId, { name, origins, monitor: monitorId, enabled: true, description: describe(req) })).id;
+        return (
+          await api.createPool(accountId, {
+            name,
+            origins,
+            monitor: monitorId,
+            enabled: true,
+            description: describe(req),
+          })
+        ).id;
       }
-      if (!poolMatches(found, origins[0], monitorId)) await api.patchPool(accountId, found.id, { origins, monitor: monitorId, enabled: true });
+      if (!poolMatches(found, origins[0], monitorId))
+        await api.patchPool(accountId, found.id, { origins, monitor: monitorId, enabled: true });
       return found.id;
     };
     // Sequential on purpose: receipts stay in a stable order, and two creates never race the same 429 budget.
@@ -56,7 +70,11 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
     const found = (await api.listLoadBalancers(zoneId)).find((lb) => lb.name.toLowerCase() === hostname);
     if (!found) {
       // A new split starts with all traffic on stable (TrafficRouter contract).
-      const created = await api.createLoadBalancer(zoneId, { name: hostname, description: describe(req), ...splitAt(stable, canary, 0) });
+      const created = await api.createLoadBalancer(zoneId, {
+        name: hostname,
+        description: describe(req),
+        ...splitAt(stable, canary, 0),
+      });
       return created.id;
     }
     // An existing split keeps its current canary share: re-running ensure mid-rollout must not move traffic.
@@ -72,17 +90,30 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
       const pools = await ensurePools(req, monitorId);
       const loadBalancerId = await ensureLoadBalancer(req, pools.stable, pools.canary);
       return {
-        hostname: req.hostname.toLowerCase(), zoneId, accountId, loadBalancerId,
-        stablePoolId: pools.stable, canaryPoolId: pools.canary, monitorId,
+        hostname: req.hostname.toLowerCase(),
+        zoneId,
+        accountId,
+        loadBalancerId,
+        stablePoolId: pools.stable,
+        canaryPoolId: pools.canary,
+        monitorId,
       };
     },
     async setCanaryWeight(binding, percent) {
       if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
         throw new ProviderError(`canary weight must be 0–100, got ${percent}`, "cloudflare", null, false);
       }
-      const { default_pools, steering_policy, random_steering } = splitAt(binding.stablePoolId, binding.canaryPoolId, percent);
+      const { default_pools, steering_policy, random_steering } = splitAt(
+        binding.stablePoolId,
+        binding.canaryPoolId,
+        percent,
+      );
       // One PATCH and no read-before-write: rolling back to 0% is the latency that matters most.
-      await api.patchLoadBalancer(binding.zoneId, binding.loadBalancerId, { default_pools, steering_policy, random_steering });
+      await api.patchLoadBalancer(binding.zoneId, binding.loadBalancerId, {
+        default_pools,
+        steering_policy,
+        random_steering,
+      });
     },
     async canaryWeight(binding) {
       return canaryShare(await api.getLoadBalancer(binding.zoneId, binding.loadBalancerId), binding.canaryPoolId);
@@ -90,7 +121,12 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
   };
 }
 
-type SplitShape = Required<Pick<CloudflareLoadBalancerInput, "default_pools" | "fallback_pool" | "proxied" | "steering_policy" | "random_steering">>;
+type SplitShape = Required<
+  Pick<
+    CloudflareLoadBalancerInput,
+    "default_pools" | "fallback_pool" | "proxied" | "steering_policy" | "random_steering"
+  >
+>;
 
 /**
  * The load-balancer fields for `percent` % canary. 0 takes the canary pool out of `default_pools` as well,
@@ -113,7 +149,8 @@ export function canaryShare(lb: CloudflareLoadBalancer, canary: string): number 
   if (!lb.default_pools.includes(canary)) return 0;
   // Without random steering the first healthy pool in default_pools takes everything.
   if (lb.steering_policy !== "random") return lb.default_pools[0] === canary ? 100 : 0;
-  const weightOf = (pool: string) => lb.random_steering?.pool_weights?.[pool] ?? lb.random_steering?.default_weight ?? 1;
+  const weightOf = (pool: string) =>
+    lb.random_steering?.pool_weights?.[pool] ?? lb.random_steering?.default_weight ?? 1;
   const total = lb.default_pools.reduce((sum, pool) => sum + weightOf(pool), 0);
   if (total <= 0) return 0;
   return Math.round((weightOf(canary) / total) * 10_000) / 100;
@@ -127,7 +164,8 @@ function checkSplitRequest(req: SplitRequest): void {
     req.stableOrigin === req.canaryOrigin && "stable and canary origins must differ",
     !req.healthPath.startsWith("/") && `healthPath "${req.healthPath}" must start with "/"`,
   ].filter((p): p is string => typeof p === "string");
-  if (problems.length) throw new ProviderError(`invalid split request: ${problems.join("; ")}`, "cloudflare", null, false);
+  if (problems.length)
+    throw new ProviderError(`invalid split request: ${problems.join("; ")}`, "cloudflare", null, false);
 }
 
 function describe(req: SplitRequest): string {
@@ -138,8 +176,12 @@ function monitorFor(req: SplitRequest): CloudflareMonitorInput {
   // One monitor serves both pools. Its Host is only a default: Cloudflare documents that an origin's Host
   // override wins over the monitor's during health checks, so the canary is probed with its own hostname.
   return {
-    type: "https", method: "GET", path: req.healthPath, expected_codes: "200",
-    header: { Host: [req.stableOrigin] }, description: describe(req),
+    type: "https",
+    method: "GET",
+    path: req.healthPath,
+    expected_codes: "200",
+    header: { Host: [req.stableOrigin] },
+    description: describe(req),
   };
 }
 
@@ -149,26 +191,38 @@ function originFor(name: string, address: string): CloudflareOrigin {
 }
 
 function monitorMatches(found: CloudflareMonitor, wanted: CloudflareMonitorInput): boolean {
-  return found.type === wanted.type
-    && (found.method ?? "GET") === wanted.method
-    && found.path === wanted.path
-    && found.expected_codes === wanted.expected_codes
-    && sameList(found.header.Host, wanted.header?.Host);
+  return (
+    found.type === wanted.type &&
+    (found.method ?? "GET") === wanted.method &&
+    found.path === wanted.path &&
+    found.expected_codes === wanted.expected_codes &&
+    sameList(found.header.Host, wanted.header?.Host)
+  );
 }
 
 function poolMatches(found: CloudflarePool, origin: CloudflareOrigin, monitorId: string): boolean {
   const [only] = found.origins;
-  return found.enabled && found.monitor === monitorId && found.origins.length === 1
-    && only.address === origin.address && only.weight === origin.weight && only.enabled === origin.enabled
-    && sameList(only.header?.Host, origin.header?.Host);
+  return (
+    found.enabled &&
+    found.monitor === monitorId &&
+    found.origins.length === 1 &&
+    only.address === origin.address &&
+    only.weight === origin.weight &&
+    only.enabled === origin.enabled &&
+    sameList(only.header?.Host, origin.header?.Host)
+  );
 }
 
 function loadBalancerMatches(found: CloudflareLoadBalancer, wanted: SplitShape): boolean {
   const weights = found.random_steering?.pool_weights ?? {};
   const wantedWeights = Object.entries(wanted.random_steering.pool_weights ?? {});
-  return found.proxied === wanted.proxied && found.fallback_pool === wanted.fallback_pool
-    && found.steering_policy === wanted.steering_policy && sameList(found.default_pools, wanted.default_pools)
-    && wantedWeights.every(([pool, weight]) => weights[pool] === weight);
+  return (
+    found.proxied === wanted.proxied &&
+    found.fallback_pool === wanted.fallback_pool &&
+    found.steering_policy === wanted.steering_policy &&
+    sameList(found.default_pools, wanted.default_pools) &&
+    wantedWeights.every(([pool, weight]) => weights[pool] === weight)
+  );
 }
 
 function sameList(a: string[] | undefined, b: string[] | undefined): boolean {

@@ -39,18 +39,31 @@ export function createOpsApi(ctx: ProviderContext, opts: OpsApiOptions): OpsApi 
   const base = opts.baseUrl.replace(/\/$/, "");
   const post = <T>(path: string, body: unknown, schema: z.ZodType<T>) =>
     providerRequest(ctx, "app", {
-      operation: `POST ${path}`, kind: "idempotent", method: "POST", url: `${base}${path}`,
+      operation: `POST ${path}`,
+      kind: "idempotent",
+      method: "POST",
+      url: `${base}${path}`,
       headers,
       body: JSON.stringify(body),
       read: (res) => parseJsonBody("app", res, schema),
     });
-  const headers = { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
+  const headers = {
+    "content-type": "application/json",
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+  };
   return {
-    migrations: () => providerRequest(ctx, "app", {
-      operation: "GET /ops/migrations", kind: "idempotent", method: "GET", url: `${base}/ops/migrations`, headers,
-      read: (res) => parseJsonBody("app", res, Migrations),
-    }),
-    runBatch: ({ job, cursor, batchSize, dryRun, runId }) => post("/ops/jobs/run", { job, params: { cursor, batchSize, dryRun, runId } }, Batch),
-    verify: ({ job, sample, minCoverage }) => post("/ops/jobs/verify", { job, params: { sample, minCoverage } }, Verification),
+    migrations: () =>
+      providerRequest(ctx, "app", {
+        operation: "GET /ops/migrations",
+        kind: "idempotent",
+        method: "GET",
+        url: `${base}/ops/migrations`,
+        headers,
+        read: (res) => parseJsonBody("app", res, Migrations),
+      }),
+    runBatch: ({ job, cursor, batchSize, dryRun, runId }) =>
+      post("/ops/jobs/run", { job, params: { cursor, batchSize, dryRun, runId } }, Batch),
+    verify: ({ job, sample, minCoverage }) =>
+      post("/ops/jobs/verify", { job, params: { sample, minCoverage } }, Verification),
   };
 }

@@ -37,6 +37,12 @@ export interface OpsApi {
   /** The app's applied and pending migrations, each pending one classified expand or contract. */
   migrations(): Promise<OpsMigrations>;
   /** One batch; idempotent per (runId, row) at the app, so a retry after a lost answer is safe. */
-  runBatch(input: { job: string; cursor: string | null; batchSize: number; dryRun: boolean; runId: string }): Promise<OpsBatch>;
+  runBatch(input: {
+    job: string;
+    cursor: string | null;
+    batchSize: number;
+    dryRun: boolean;
+    runId: string;
+  }): Promise<OpsBatch>;
   verify(input: { job: string; sample?: number; minCoverage?: number }): Promise<OpsVerification>;
 }

@@ -1,6 +1,13 @@
 /** The Railway adapter: RailwayApi over Railway's public GraphQL v2 endpoint (providers/railway.md). */
 import type { z } from "zod";
-import { checkShape, parseJsonBody, providerRequest, resolveTransportOptions, type ProviderResponse, type RequestKind } from "../http";
+import {
+  checkShape,
+  parseJsonBody,
+  providerRequest,
+  resolveTransportOptions,
+  type ProviderResponse,
+  type RequestKind,
+} from "../http";
 import { ProviderError, type ProviderContext } from "../types";
 import type { RailwayApi, RailwayDeployment, RailwayInstanceSettings } from "./api";
 import { RAILWAY_DOCUMENTS, type RailwayOperationName } from "./documents";
@@ -28,7 +35,10 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     opts.tokenKind === "project" ? { "Project-Access-Token": opts.token } : { Authorization: `Bearer ${opts.token}` };
 
   function call<N extends RailwayOperationName>(
-    name: N, variables: Record<string, unknown>, kind: RequestKind, ids?: (data: Data<N>) => Record<string, string>,
+    name: N,
+    variables: Record<string, unknown>,
+    kind: RequestKind,
+    ids?: (data: Data<N>) => Record<string, string>,
   ): Promise<Data<N>> {
     return providerRequest(ctx, "railway", {
       operation: name,
@@ -47,13 +57,19 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       return (await call("Projects", { first: 100 }, "idempotent")).projects;
     },
     async createProject(name) {
-      const data = await call("ProjectCreate", { input: { name } }, "write", (d) => ({ projectId: d.projectCreate.id }));
+      const data = await call("ProjectCreate", { input: { name } }, "write", (d) => ({
+        projectId: d.projectCreate.id,
+      }));
       return data.projectCreate;
     },
     async createEnvironment(projectId, name, sourceEnvironmentId) {
       // A clone's first deploys are ours to make, at the release we choose: skipInitialDeploys.
-      const input = sourceEnvironmentId ? { projectId, name, sourceEnvironmentId, skipInitialDeploys: true } : { projectId, name };
-      const data = await call("EnvironmentCreate", { input }, "write", (d) => ({ environmentId: d.environmentCreate.id }));
+      const input = sourceEnvironmentId
+        ? { projectId, name, sourceEnvironmentId, skipInitialDeploys: true }
+        : { projectId, name };
+      const data = await call("EnvironmentCreate", { input }, "write", (d) => ({
+        environmentId: d.environmentCreate.id,
+      }));
       return data.environmentCreate;
     },
     async listServices(projectId) {
@@ -61,7 +77,9 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     },
     async createService({ projectId, environmentId, name, source, branch }) {
       const input = {
-        projectId, environmentId, name,
+        projectId,
+        environmentId,
+        name,
         branch: branch ?? source?.branch,
         source: source && { repo: source.repo, image: source.image },
       };
@@ -69,11 +87,17 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       return data.serviceCreate;
     },
     async getServiceInstance(serviceId, environmentId) {
-      const data = await call("ServiceInstance", { serviceId, environmentId }, "idempotent", (d) => ({ serviceInstanceId: d.serviceInstance.id }));
+      const data = await call("ServiceInstance", { serviceId, environmentId }, "idempotent", (d) => ({
+        serviceInstanceId: d.serviceInstance.id,
+      }));
       return data.serviceInstance;
     },
     async updateServiceInstance(serviceId, environmentId, settings) {
-      await call("ServiceInstanceUpdate", { serviceId, environmentId, input: instanceUpdateInput(settings) }, "idempotent");
+      await call(
+        "ServiceInstanceUpdate",
+        { serviceId, environmentId, input: instanceUpdateInput(settings) },
+        "idempotent",
+      );
     },
     async setServiceLimits(environmentId, serviceId, { memoryGB, vCPUs }) {
       await call("ServiceInstanceLimitsUpdate", { input: { environmentId, serviceId, memoryGB, vCPUs } }, "idempotent");
@@ -99,7 +123,11 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       return (await call("Deployment", { id }, "idempotent")).deployment;
     },
     async listDeployments({ projectId, environmentId, serviceId, first }) {
-      const data = await call("Deployments", { input: { projectId, environmentId, serviceId }, first: first ?? 20 }, "idempotent");
+      const data = await call(
+        "Deployments",
+        { input: { projectId, environmentId, serviceId }, first: first ?? 20 },
+        "idempotent",
+      );
       return newestFirst(data.deployments);
     },
     async rollbackDeployment(id) {
@@ -117,7 +145,11 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       return (await call("HttpLogs", variables, "idempotent")).httpLogs;
     },
     async httpMetrics({ serviceId, environmentId, startDate, endDate, stepSeconds }) {
-      const data = await call("HttpMetrics", { serviceId, environmentId, startDate, endDate, stepSeconds }, "idempotent");
+      const data = await call(
+        "HttpMetrics",
+        { serviceId, environmentId, startDate, endDate, stepSeconds },
+        "idempotent",
+      );
       return { byStatus: data.httpMetricsGroupedByStatus, p95: data.httpDurationMetrics.samples };
     },
     async listServiceDomains(projectId, environmentId, serviceId) {
@@ -125,7 +157,9 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     },
     async createServiceDomain(serviceId, environmentId, targetPort) {
       const input = { serviceId, environmentId, targetPort };
-      const data = await call("ServiceDomainCreate", { input }, "write", (d) => ({ domainId: d.serviceDomainCreate.id }));
+      const data = await call("ServiceDomainCreate", { input }, "write", (d) => ({
+        domainId: d.serviceDomainCreate.id,
+      }));
       return data.serviceDomainCreate;
     },
     async deployTemplate({ code, projectId, environmentId }) {
@@ -133,7 +167,8 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       // serializedConfig goes back untouched: its schema is Railway's, and the CLI only fills in values we do not set.
       const input = { templateId: template.id, serializedConfig: template.serializedConfig, projectId, environmentId };
       const data = await call("TemplateDeployV2", { input }, "write", (d) => ({
-        projectId: d.templateDeployV2.projectId, ...(d.templateDeployV2.workflowId ? { workflowId: d.templateDeployV2.workflowId } : {}),
+        projectId: d.templateDeployV2.projectId,
+        ...(d.templateDeployV2.workflowId ? { workflowId: d.templateDeployV2.workflowId } : {}),
       }));
       return { workflowId: data.templateDeployV2.workflowId };
     },
@@ -160,8 +195,26 @@ function readGraphQL<N extends RailwayOperationName>(response: ProviderResponse,
 
 /** Only the fields RailwayInstanceSettings names reach Railway, whatever the caller's object carries. */
 function instanceUpdateInput(s: RailwayInstanceSettings): RailwayInstanceSettings {
-  const { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType, source } = s;
-  return { startCommand, preDeployCommand, healthcheckPath, numReplicas, cronSchedule, rootDirectory, restartPolicyType, source: source && { repo: source.repo, image: source.image } };
+  const {
+    startCommand,
+    preDeployCommand,
+    healthcheckPath,
+    numReplicas,
+    cronSchedule,
+    rootDirectory,
+    restartPolicyType,
+    source,
+  } = s;
+  return {
+    startCommand,
+    preDeployCommand,
+    healthcheckPath,
+    numReplicas,
+    cronSchedule,
+    rootDirectory,
+    restartPolicyType,
+    source: source && { repo: source.repo, image: source.image },
+  };
 }
 
 /** Railway lists newest first in practice but does not document it; the interface promises it, so enforce it. */

@@ -16,8 +16,19 @@ const IdName = z.object({ id: z.string(), name: z.string() });
 const Project = z.object({ id: z.string(), name: z.string(), environments: nodesOf(IdName) });
 
 const DeploymentStatus = z.enum([
-  "INITIALIZING", "QUEUED", "WAITING", "NEEDS_APPROVAL", "BUILDING", "DEPLOYING",
-  "SUCCESS", "FAILED", "CRASHED", "SLEEPING", "SKIPPED", "REMOVING", "REMOVED",
+  "INITIALIZING",
+  "QUEUED",
+  "WAITING",
+  "NEEDS_APPROVAL",
+  "BUILDING",
+  "DEPLOYING",
+  "SUCCESS",
+  "FAILED",
+  "CRASHED",
+  "SLEEPING",
+  "SKIPPED",
+  "REMOVING",
+  "REMOVED",
 ]) satisfies z.ZodType<RailwayDeploymentStatus>;
 
 const Deployment = z.object({
@@ -78,22 +89,34 @@ export const RailwayData = {
   DeploymentLogsBetween: z.object({ deploymentLogs: z.array(LogLine) }),
   HttpLogs: z.object({ httpLogs: z.array(HttpLog) }),
   HttpMetrics: z.object({
-    httpMetricsGroupedByStatus: z.array(z.object({ statusCode: z.number().int(), samples: z.array(z.object({ ts: z.number(), value: z.number() })) })),
+    httpMetricsGroupedByStatus: z.array(
+      z.object({ statusCode: z.number().int(), samples: z.array(z.object({ ts: z.number(), value: z.number() })) }),
+    ),
     httpDurationMetrics: z.object({ samples: z.array(z.object({ ts: z.number(), p95: z.number() })) }),
   }),
   Domains: z.object({
     domains: z.object({
-      serviceDomains: z.array(z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() })),
+      serviceDomains: z.array(
+        z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() }),
+      ),
     }),
   }),
   ServiceDomainCreate: z.object({ serviceDomainCreate: z.object({ id: z.string(), domain: z.string() }) }),
   // serializedConfig is opaque JSON handed back verbatim, so it is only required to be present.
   TemplateDetail: z.object({
-    template: z.object({ id: z.string(), serializedConfig: z.unknown().refine((c) => c != null, "missing serializedConfig") }),
+    template: z.object({
+      id: z.string(),
+      serializedConfig: z.unknown().refine((c) => c != null, "missing serializedConfig"),
+    }),
   }),
-  TemplateDeployV2: z.object({ templateDeployV2: z.object({ projectId: z.string(), workflowId: z.string().nullable() }) }),
+  TemplateDeployV2: z.object({
+    templateDeployV2: z.object({ projectId: z.string(), workflowId: z.string().nullable() }),
+  }),
   WorkflowStatus: z.object({
-    workflowStatus: z.object({ status: z.enum(["Complete", "Error", "NotFound", "Running"]), error: z.string().nullable() }),
+    workflowStatus: z.object({
+      status: z.enum(["Complete", "Error", "NotFound", "Running"]),
+      error: z.string().nullable(),
+    }),
   }),
   ServiceDelete: z.object({ serviceDelete: Acknowledged }),
 } satisfies Record<RailwayOperationName, z.ZodType>;

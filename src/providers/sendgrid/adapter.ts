@@ -18,7 +18,12 @@ export interface SendGridApiOptions {
   apiBase?: string;
 }
 
-const DnsRecord = z.object({ valid: z.boolean(), type: z.string().min(1), host: z.string().min(1), data: z.string().min(1) });
+const DnsRecord = z.object({
+  valid: z.boolean(),
+  type: z.string().min(1),
+  host: z.string().min(1),
+  data: z.string().min(1),
+});
 // `dns` is a map whose keys depend on automatic vs manual security; every value has the same record shape.
 const Domain = z.object({
   id: z.number().int(),
@@ -43,7 +48,8 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /** Builds the SendGrid adapter; every method is one or a few REST calls through providerRequest. */
 export function createSendGridApi(ctx: ProviderContext, opts: SendGridApiOptions): SendGridApi {
-  if (!opts.apiKey || /\s/.test(opts.apiKey)) throw new Error("SendGrid apiKey is required and may not contain whitespace");
+  if (!opts.apiKey || /\s/.test(opts.apiKey))
+    throw new Error("SendGrid apiKey is required and may not contain whitespace");
   resolveTransportOptions(ctx);
   const apiBase = (opts.apiBase ?? SENDGRID_API_BASE).replace(/\/+$/, "");
   const callCtx: ProviderContext = { ...ctx, fetch: withRateLimitReset(ctx.fetch) };
@@ -51,8 +57,16 @@ export function createSendGridApi(ctx: ProviderContext, opts: SendGridApiOptions
   if (opts.onBehalfOf) auth["on-behalf-of"] = opts.onBehalfOf;
 
   function call<T>(
-    method: "GET" | "POST", template: string,
-    c: { kind: RequestKind; path?: string; query?: Record<string, string>; json?: unknown; schema: z.ZodType<T>; ids?: (value: T) => Record<string, string> },
+    method: "GET" | "POST",
+    template: string,
+    c: {
+      kind: RequestKind;
+      path?: string;
+      query?: Record<string, string>;
+      json?: unknown;
+      schema: z.ZodType<T>;
+      ids?: (value: T) => Record<string, string>;
+    },
   ): Promise<T> {
     const query = new URLSearchParams(c.query).toString();
     return providerRequest(callCtx, "sendgrid", {
@@ -73,7 +87,12 @@ export function createSendGridApi(ctx: ProviderContext, opts: SendGridApiOptions
       const query = { domain, limit: String(PAGE_SIZE), offset: String(page * PAGE_SIZE) };
       const list = await call("GET", SENDGRID_DOMAINS_PATH, { kind: "idempotent", query, schema: z.array(Domain) });
       // `domain=` is a search, not an equality filter: keep only exact matches (DNS names are case-insensitive).
-      matches.push(...list.filter((d) => d.domain.toLowerCase() === domain && (subdomain === undefined || d.subdomain?.toLowerCase() === subdomain)));
+      matches.push(
+        ...list.filter(
+          (d) =>
+            d.domain.toLowerCase() === domain && (subdomain === undefined || d.subdomain?.toLowerCase() === subdomain),
+        ),
+      );
       if (list.length < PAGE_SIZE) break;
     }
     return matches.find((d) => d.valid) ?? matches[0];
@@ -90,7 +109,8 @@ export function createSendGridApi(ctx: ProviderContext, opts: SendGridApiOptions
       const domain = rawDomain.toLowerCase().replace(/\.$/, "");
       const subdomain = rawSubdomain?.toLowerCase();
       if (!HOSTNAME.test(domain)) throw new Error(`not a domain name: ${rawDomain}`);
-      if (subdomain !== undefined && !LABEL.test(subdomain)) throw new Error(`SendGrid subdomain must be one DNS label: ${rawSubdomain}`);
+      if (subdomain !== undefined && !LABEL.test(subdomain))
+        throw new Error(`SendGrid subdomain must be one DNS label: ${rawSubdomain}`);
       const existing = await findDomain(domain, subdomain);
       if (existing) return view(existing, false);
       const created = await call("POST", SENDGRID_DOMAINS_PATH, {
@@ -113,14 +133,24 @@ export function createSendGridApi(ctx: ProviderContext, opts: SendGridApiOptions
         schema: Validation,
         ids: (v) => ({ domainId: String(v.id) }),
       });
-      const checks = Object.entries(result.validation_results).map(([name, r]) => ({ name, valid: r.valid, reason: r.reason ?? null }));
+      const checks = Object.entries(result.validation_results).map(([name, r]) => ({
+        name,
+        valid: r.valid,
+        reason: r.reason ?? null,
+      }));
       return { id: result.id, valid: result.valid, checks };
     },
   };
 }
 
 function view(d: Domain, created: boolean): SendGridDomain {
-  const dns: SendGridDnsRecord[] = Object.entries(d.dns).map(([name, r]) => ({ name, type: r.type.toUpperCase(), host: r.host, data: r.data, valid: r.valid }));
+  const dns: SendGridDnsRecord[] = Object.entries(d.dns).map(([name, r]) => ({
+    name,
+    type: r.type.toUpperCase(),
+    host: r.host,
+    data: r.data,
+    valid: r.valid,
+  }));
   return { id: d.id, domain: d.domain, subdomain: d.subdomain ?? null, valid: d.valid, created, dns };
 }
 
@@ -132,7 +162,8 @@ function withRateLimitReset(send: typeof fetch): typeof fetch {
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const response = await send(input, init);
     const reset = Number(response.headers.get("X-RateLimit-Reset"));
-    if (response.status !== 429 || response.headers.has("Retry-After") || !Number.isFinite(reset) || reset <= 0) return response;
+    if (response.status !== 429 || response.headers.has("Retry-After") || !Number.isFinite(reset) || reset <= 0)
+      return response;
     const headers = new Headers(response.headers);
     headers.set("Retry-After", String(Math.max(0, Math.ceil(reset - Date.now() / 1000))));
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });

@@ -52,7 +52,8 @@ export function encodeStripeForm(params: Record<string, StripeFormValue | undefi
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) form.append(`${name}[]`, item);
-    else if (typeof value === "object") for (const [key, item] of Object.entries(value)) form.append(`${name}[${key}]`, item);
+    else if (typeof value === "object")
+      for (const [key, item] of Object.entries(value)) form.append(`${name}[${key}]`, item);
     else form.append(name, String(value));
   }
   return form.toString().replace(/%5B/g, "[").replace(/%5D/g, "]");
@@ -64,7 +65,12 @@ export function encodeStripeForm(params: Record<string, StripeFormValue | undefi
  * create with different parameters gets its own key instead of Stripe's `idempotency_error`.
  */
 export async function stripeWebhookIdempotencyKey(input: StripeWebhookEndpointInput): Promise<string> {
-  const canonical = JSON.stringify([input.url, canonicalEvents(input.enabledEvents), input.description, input.idempotencySeed ?? ""]);
+  const canonical = JSON.stringify([
+    input.url,
+    canonicalEvents(input.enabledEvents),
+    input.description,
+    input.idempotencySeed ?? "",
+  ]);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
   return `infra-chat-we-${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
@@ -72,15 +78,27 @@ export async function stripeWebhookIdempotencyKey(input: StripeWebhookEndpointIn
 /** Builds the Stripe adapter; every method is one or a few REST calls through providerRequest. */
 export function createStripeApi(ctx: ProviderContext, opts: StripeApiOptions): StripeApi {
   const keyClass = classifyStripeKey(opts.secretKey);
-  if (keyClass.kind !== "secret" && keyClass.kind !== "restricted") throw new Error("Stripe secretKey must be an sk_… or rk_… key");
+  if (keyClass.kind !== "secret" && keyClass.kind !== "restricted")
+    throw new Error("Stripe secretKey must be an sk_… or rk_… key");
   resolveTransportOptions(ctx);
   const apiBase = (opts.apiBase ?? STRIPE_API_BASE).replace(/\/+$/, "");
-  const auth = { Authorization: `Bearer ${opts.secretKey}`, Accept: "application/json", ...(opts.apiVersion ? { "Stripe-Version": opts.apiVersion } : {}) };
+  const auth = {
+    Authorization: `Bearer ${opts.secretKey}`,
+    Accept: "application/json",
+    ...(opts.apiVersion ? { "Stripe-Version": opts.apiVersion } : {}),
+  };
 
   async function call<T>(
-    method: "GET" | "POST" | "DELETE", template: string, c: {
-      id?: string; kind: RequestKind; query?: Record<string, string>; form?: string; idempotencyKey?: string;
-      schema: z.ZodType<T>; endpointId?: (value: T) => string;
+    method: "GET" | "POST" | "DELETE",
+    template: string,
+    c: {
+      id?: string;
+      kind: RequestKind;
+      query?: Record<string, string>;
+      form?: string;
+      idempotencyKey?: string;
+      schema: z.ZodType<T>;
+      endpointId?: (value: T) => string;
     },
   ): Promise<T> {
     const path = template.replace("{webhook_endpoint}", () => {
@@ -120,12 +138,21 @@ export function createStripeApi(ctx: ProviderContext, opts: StripeApiOptions): S
       all.push(...list.data);
       if (!list.has_more || !list.data.length) return all;
     }
-    throw new ProviderError(`more than ${MAX_PAGES * PAGE_SIZE} webhook endpoints; refusing to guess which is ours`, "stripe", 200, false);
+    throw new ProviderError(
+      `more than ${MAX_PAGES * PAGE_SIZE} webhook endpoints; refusing to guess which is ours`,
+      "stripe",
+      200,
+      false,
+    );
   }
 
   return {
     async verify() {
-      const list = await call("GET", STRIPE_ENDPOINTS_PATH, { kind: "idempotent", query: { limit: "1" }, schema: EndpointList });
+      const list = await call("GET", STRIPE_ENDPOINTS_PATH, {
+        kind: "idempotent",
+        query: { limit: "1" },
+        schema: EndpointList,
+      });
       return { livemode: list.data[0]?.livemode ?? keyClass.mode === "live" };
     },
 
@@ -135,13 +162,21 @@ export function createStripeApi(ctx: ProviderContext, opts: StripeApiOptions): S
       if (!URL.canParse(input.url)) throw new Error(`Stripe webhook endpoint url is not an absolute URL: ${input.url}`);
       const existing = (await listAll()).find((endpoint) => endpoint.url === input.url);
       if (!existing) {
-        const form = encodeStripeForm({ url: input.url, enabled_events: events, description: input.description, metadata: { ...STRIPE_MANAGED_METADATA } });
+        const form = encodeStripeForm({
+          url: input.url,
+          enabled_events: events,
+          description: input.description,
+          metadata: { ...STRIPE_MANAGED_METADATA },
+        });
         const created = await call("POST", STRIPE_ENDPOINTS_PATH, {
           // "idempotent", though a create: under the same Idempotency-Key Stripe replays the first result
           // (secret included) or answers 409 while it is still running, so a re-send after a timeout or 5xx
           // cannot make a second endpoint, and it is the only way to recover the secret of a lost response.
-          kind: "idempotent", form, idempotencyKey: await stripeWebhookIdempotencyKey(input),
-          schema: Endpoint, endpointId: (endpoint) => endpoint.id,
+          kind: "idempotent",
+          form,
+          idempotencyKey: await stripeWebhookIdempotencyKey(input),
+          schema: Endpoint,
+          endpointId: (endpoint) => endpoint.id,
         });
         return view(created, true);
       }
@@ -150,7 +185,10 @@ export function createStripeApi(ctx: ProviderContext, opts: StripeApiOptions): S
       // No Idempotency-Key here on purpose: setting the same fields twice is harmless, while a reused key
       // would replay an old answer (and not apply) if the same drift had to be repaired again within 24 h.
       const updated = await call("POST", STRIPE_ENDPOINT_PATH, {
-        id: existing.id, kind: "idempotent", form: encodeStripeForm({ enabled_events: events, description: input.description }), schema: Endpoint,
+        id: existing.id,
+        kind: "idempotent",
+        form: encodeStripeForm({ enabled_events: events, description: input.description }),
+        schema: Endpoint,
       });
       return view(updated, false);
     },
@@ -168,7 +206,12 @@ function canonicalEvents(events: string[]): string[] {
 
 function view(endpoint: Endpoint, created: boolean): StripeWebhookEndpoint {
   const out: StripeWebhookEndpoint = {
-    id: endpoint.id, url: endpoint.url, enabledEvents: endpoint.enabled_events, status: endpoint.status, livemode: endpoint.livemode, created,
+    id: endpoint.id,
+    url: endpoint.url,
+    enabledEvents: endpoint.enabled_events,
+    status: endpoint.status,
+    livemode: endpoint.livemode,
+    created,
   };
   if (created && endpoint.secret) out.secret = endpoint.secret;
   return out;
@@ -187,7 +230,9 @@ function withStripeErrors(ctx: ProviderContext) {
   const suffix = () => {
     const body = last?.body;
     if (!body) return "";
-    return redact(` (Stripe ${body.type}${body.code ? `, code ${body.code}` : ""}${body.param ? `, param ${body.param}` : ""})`);
+    return redact(
+      ` (Stripe ${body.type}${body.code ? `, code ${body.code}` : ""}${body.param ? `, param ${body.param}` : ""})`,
+    );
   };
   const callCtx: ProviderContext = {
     ...ctx,
@@ -195,17 +240,30 @@ function withStripeErrors(ctx: ProviderContext) {
       last = undefined;
       const response = await send(input, init);
       if (!response.ok) {
-        last = { body: stripeError(await response.clone().text()), shouldRetry: response.headers.get("Stripe-Should-Retry"), status: response.status };
+        last = {
+          body: stripeError(await response.clone().text()),
+          shouldRetry: response.headers.get("Stripe-Should-Retry"),
+          status: response.status,
+        };
       }
       return response;
     },
-    onReceipt: ctx.onReceipt && ((receipt) => ctx.onReceipt?.(receipt.error ? { ...receipt, error: receipt.error + suffix() } : receipt)),
+    onReceipt:
+      ctx.onReceipt &&
+      ((receipt) => ctx.onReceipt?.(receipt.error ? { ...receipt, error: receipt.error + suffix() } : receipt)),
   };
   const annotate = (err: unknown): unknown => {
     if (!(err instanceof ProviderError) || !last) return err;
     const hint = last.shouldRetry === "true" ? true : last.shouldRetry === "false" ? false : undefined;
     const retryable = hint ?? (last.status === 409 || err.retryable);
-    return new ProviderError(err.message + suffix(), err.provider, err.status, retryable, err.ambiguous, err.retryAfterMs);
+    return new ProviderError(
+      err.message + suffix(),
+      err.provider,
+      err.status,
+      retryable,
+      err.ambiguous,
+      err.retryAfterMs,
+    );
   };
   return { ctx: callCtx, annotate };
 }

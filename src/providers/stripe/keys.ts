@@ -38,9 +38,12 @@ export function stripeKeyRefusal(envName: string, key: string): string | null {
     return "this is a webhook signing secret (whsec_…), not an API key; Infra Chat creates the webhook endpoint and stores its secret itself";
   }
   const { mode, kind } = classifyStripeKey(key);
-  const wanted = production ? "a live secret or restricted key (sk_live_… or rk_live_…)" : "a test secret or restricted key (sk_test_… or rk_test_…)";
+  const wanted = production
+    ? "a live secret or restricted key (sk_live_… or rk_live_…)"
+    : "a test secret or restricted key (sk_test_… or rk_test_…)";
   if (kind === "unknown") return `not a recognisable Stripe API key; ${envName} needs ${wanted}`;
-  if (kind === "publishable") return `publishable keys (pk_…) cannot manage webhook endpoints; ${envName} needs ${wanted}`;
+  if (kind === "publishable")
+    return `publishable keys (pk_…) cannot manage webhook endpoints; ${envName} needs ${wanted}`;
   if (mode === "live" && !production) {
     return `live Stripe keys are accepted only for ${STRIPE_LIVE_ENVIRONMENT}; ${envName} needs ${wanted} so it can never touch real payments`;
   }

@@ -95,7 +95,8 @@ function withTwilioErrorCodes(ctx: ProviderContext) {
   const send = ctx.fetch;
   const redact = ctx.redact ?? ((text: string) => text);
   let last: TwilioErrorBody | undefined;
-  const suffix = () => (last ? redact(` (Twilio error ${last.code}${last.more_info ? `, ${last.more_info}` : ""})`) : "");
+  const suffix = () =>
+    last ? redact(` (Twilio error ${last.code}${last.more_info ? `, ${last.more_info}` : ""})`) : "";
   const callCtx: ProviderContext = {
     ...ctx,
     fetch: async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -104,11 +105,20 @@ function withTwilioErrorCodes(ctx: ProviderContext) {
       if (!response.ok) last = twilioError(await response.clone().text());
       return response;
     },
-    onReceipt: ctx.onReceipt && ((receipt) => ctx.onReceipt?.(receipt.error ? { ...receipt, error: receipt.error + suffix() } : receipt)),
+    onReceipt:
+      ctx.onReceipt &&
+      ((receipt) => ctx.onReceipt?.(receipt.error ? { ...receipt, error: receipt.error + suffix() } : receipt)),
   };
   const annotate = (err: unknown): unknown =>
     err instanceof ProviderError && last
-      ? new ProviderError(err.message + suffix(), err.provider, err.status, err.retryable, err.ambiguous, err.retryAfterMs)
+      ? new ProviderError(
+          err.message + suffix(),
+          err.provider,
+          err.status,
+          err.retryable,
+          err.ambiguous,
+          err.retryAfterMs,
+        )
       : err;
   return { ctx: callCtx, annotate };
 }

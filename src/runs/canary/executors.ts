@@ -38,16 +38,28 @@ export const canarySplit: StepExecutor = async (ctx) => {
   const service = String(ctx.step.params.service);
   const hostname = ctx.env.spec.domains[service];
   const spec = ctx.env.spec.services[service];
-  if (!hostname || !spec?.healthPath) return { kind: "fail", error: `${service} needs a domain and a health path for a canary` };
+  if (!hostname || !spec?.healthPath)
+    return { kind: "fail", error: `${service} needs a domain and a health path for a canary` };
   const router = routerOf(ctx);
   const binding = await router.ensureSplit({
-    hostname, stableOrigin: await domainOf(ctx, service), canaryOrigin: await domainOf(ctx, `${service}-canary`),
-    healthPath: spec.healthPath, namePrefix: `${ctx.env.projectSlug}-${ctx.env.name}-${service}`,
+    hostname,
+    stableOrigin: await domainOf(ctx, service),
+    canaryOrigin: await domainOf(ctx, `${service}-canary`),
+    healthPath: spec.healthPath,
+    namePrefix: `${ctx.env.projectSlug}-${ctx.env.name}-${service}`,
   });
   await router.setCanaryWeight(binding, 0);
   ctx.run.outputs.traffic = binding;
   const steps = ctx.run.plan.steps.filter((s) => s.kind === "canary-step").map((s) => Number(s.params.weight));
-  saveCanary(ctx, { phase: "idle", service, weight: 0, steps, stepIndex: 0, lastScore: null, history: [{ at: new Date(ctx.now()).toISOString(), phase: "idle", weight: 0 }] });
+  saveCanary(ctx, {
+    phase: "idle",
+    service,
+    weight: 0,
+    steps,
+    stepIndex: 0,
+    lastScore: null,
+    history: [{ at: new Date(ctx.now()).toISOString(), phase: "idle", weight: 0 }],
+  });
   return { kind: "done", note: `${hostname}: stable ${service} 100%, ${service}-canary 0%` };
 };
 
@@ -59,14 +71,19 @@ export const canaryPromote: StepExecutor = async (ctx) => {
   if (canary.phase !== "promoting") saveCanary(ctx, (canary = canaryTransition(canary, "promoting", iso(ctx))));
   const railway = ctx.env.bindings.railway!;
   const serviceId = railway.services[service];
-  const result = await driveDeployment(ctx, service, ref.sha, () => ctx.railway.deployService(serviceId, railway.environmentId, ref.sha));
+  const result = await driveDeployment(ctx, service, ref.sha, () =>
+    ctx.railway.deployService(serviceId, railway.environmentId, ref.sha),
+  );
   if ("kind" in result) return result;
   const deployed = (ctx.run.outputs.deployed ?? {}) as ReleaseServices;
   deployed[service] = { commitSha: ref.sha, commitMessage: ref.message, deploymentId: result.id };
   ctx.run.outputs.deployed = deployed;
   await routerOf(ctx).setCanaryWeight(binding, 0);
   saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "succeeded", iso(ctx)));
-  return { kind: "done", note: `${service} runs ${ref.message} on stable with 100% of traffic; ${service}-canary drained` };
+  return {
+    kind: "done",
+    note: `${service} runs ${ref.message} on stable with 100% of traffic; ${service}-canary drained`,
+  };
 };
 
 /** Now as an ISO string on the step's clock. */

@@ -3,9 +3,16 @@ import type { RunRecord, StepRecord } from "../store";
 import type { CanaryCheck } from "./soak";
 
 /** incident.md for a rolled-back canary: what, when, why, the scores, the evidence, the diff. */
-export async function writeCanaryIncident(artifacts: ArtifactStore, run: RunRecord, steps: StepRecord[], reason: string): Promise<void> {
+export async function writeCanaryIncident(
+  artifacts: ArtifactStore,
+  run: RunRecord,
+  steps: StepRecord[],
+  reason: string,
+): Promise<void> {
   const checks = (run.outputs.canaryChecks ?? []) as CanaryCheck[];
-  const canary = run.outputs.canary as { service?: string; history?: { at: string; phase: string; weight: number; reason?: string }[] } | undefined;
+  const canary = run.outputs.canary as
+    | { service?: string; history?: { at: string; phase: string; weight: number; reason?: string }[] }
+    | undefined;
   const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
   const rolledBackAt = canary?.history?.find((h) => h.phase === "rolled-back")?.at;
   const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
@@ -21,16 +28,28 @@ export async function writeCanaryIncident(artifacts: ArtifactStore, run: RunReco
     "## Scores (canary vs baseline, per check)",
     "| at | weight | verdict | score | canary 5xx | baseline 5xx | canary p95 | baseline p95 | n (canary/baseline) |",
     "|---|---|---|---|---|---|---|---|---|",
-    ...checks.slice(-20).map((c) => `| ${c.at} | ${c.weight}% | ${c.verdict} | ${c.score ?? "–"} | ${pct(c.canary.errorRate)} | ${pct(c.baseline.errorRate)} | ${c.canary.p95 ?? "–"} ms | ${c.baseline.p95 ?? "–"} ms | ${c.canary.requests}/${c.baseline.requests} |`),
+    ...checks
+      .slice(-20)
+      .map(
+        (c) =>
+          `| ${c.at} | ${c.weight}% | ${c.verdict} | ${c.score ?? "–"} | ${pct(c.canary.errorRate)} | ${pct(c.baseline.errorRate)} | ${c.canary.p95 ?? "–"} ms | ${c.baseline.p95 ?? "–"} ms | ${c.canary.requests}/${c.baseline.requests} |`,
+      ),
     "",
     "## Failing metrics at the last check",
-    ...(checks.at(-1)?.metrics.filter((m) => m.verdict !== "pass").map((m) => `- ${m.metric}: ${m.verdict} — ${m.reason}`) ?? ["- none"]),
+    ...(checks
+      .at(-1)
+      ?.metrics.filter((m) => m.verdict !== "pass")
+      .map((m) => `- ${m.metric}: ${m.verdict} — ${m.reason}`) ?? ["- none"]),
     "",
     "## Critical log patterns (canary, last check)",
-    ...Object.entries(checks.at(-1)?.canary.logMatches ?? {}).filter(([, n]) => n > 0).map(([p, n]) => `- \`${p}\`: ${n}`),
+    ...Object.entries(checks.at(-1)?.canary.logMatches ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([p, n]) => `- \`${p}\`: ${n}`),
     "",
     "## Diff since the last good release",
-    ...(run.plan.diff.length ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`) : ["- no desired-state changes"]),
+    ...(run.plan.diff.length
+      ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`)
+      : ["- no desired-state changes"]),
     "",
     "## Steps",
     ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),

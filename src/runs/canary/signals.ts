@@ -13,7 +13,10 @@ const MAX_LATENCIES = 4000;
  * One track's signals for a window, from Railway's per-deployment HTTP logs and runtime logs (per
  * deployment, so canary and baseline separate cleanly) plus a synthetic probe of the origin's health.
  */
-export async function sampleTrack(ctx: StepContext, input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string }): Promise<TrackSample> {
+export async function sampleTrack(
+  ctx: StepContext,
+  input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string },
+): Promise<TrackSample> {
   const { deploymentId, window, patterns } = input;
   const start = new Date(window.start).toISOString();
   const end = new Date(window.end).toISOString();
@@ -36,7 +39,9 @@ export async function sampleTrack(ctx: StepContext, input: { deploymentId: strin
 
 async function probe(ctx: StepContext, url: string): Promise<boolean> {
   const f = ctx.appFetch;
-  return f(url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status === 200).catch(() => false);
+  return f(url, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => r.status === 200)
+    .catch(() => false);
 }
 
 /** Every k-th value, so a long soak keeps a representative latency sample of bounded size. */
@@ -49,10 +54,15 @@ export function thin(values: number[], max = MAX_LATENCIES): number[] {
 /** A compact view of a sample for metrics.json (latency summarized, not listed). */
 export function summarize(sample: TrackSample) {
   const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
-  const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+  const pct = (q: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
   return {
-    requests: sample.requests, errors: sample.errors,
+    requests: sample.requests,
+    errors: sample.errors,
     errorRate: sample.requests ? Number((sample.errors / sample.requests).toFixed(4)) : null,
-    p50: pct(0.5), p95: pct(0.95), logMatches: sample.logMatches, synthetic: sample.synthetic,
+    p50: pct(0.5),
+    p95: pct(0.95),
+    logMatches: sample.logMatches,
+    synthetic: sample.synthetic,
   };
 }

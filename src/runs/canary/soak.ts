@@ -47,10 +47,16 @@ export const canaryStep: StepExecutor = async (ctx) => {
   if (ctx.run.outputs.promoteNow) return { kind: "done", note: "soak skipped: promote now was requested" };
   // A halted canary that runs again was resumed by a person: carry on, and accept a failed soak verdict.
   const resumed = canary.phase === "halted";
-  if (resumed && state.startedAt !== undefined) saveCanary(ctx, (canary = canaryTransition(canary, "progressing", iso(ctx), "resumed")));
+  if (resumed && state.startedAt !== undefined)
+    saveCanary(ctx, (canary = canaryTransition(canary, "progressing", iso(ctx), "resumed")));
   if (state.startedAt === undefined) {
     await routerOf(ctx).setCanaryWeight(binding, weight);
-    canary = canaryTransition({ ...canary, weight, stepIndex: Number(ctx.step.params.index) }, "progressing", iso(ctx), `weight ${weight}%`);
+    canary = canaryTransition(
+      { ...canary, weight, stepIndex: Number(ctx.step.params.index) },
+      "progressing",
+      iso(ctx),
+      `weight ${weight}%`,
+    );
     saveCanary(ctx, canary);
     state.startedAt = state.windowEnd = ctx.now();
     state.checks = 0;
@@ -60,11 +66,24 @@ export const canaryStep: StepExecutor = async (ctx) => {
   }
   const window = { start: state.windowEnd!, end: ctx.timing.simulated ? state.windowEnd! + intervalMs : ctx.now() };
   const { canarySample, baselineSample } = await sampleBoth(ctx, canary.service, window, state);
-  const outcome = judgeCheck({ pending: state.pending, consecutiveFails: state.consecutiveFails ?? 0 }, { canary: canarySample, baseline: baselineSample }, judgeConfig(ctx), policy, carryOf(ctx));
+  const outcome = judgeCheck(
+    { pending: state.pending, consecutiveFails: state.consecutiveFails ?? 0 },
+    { canary: canarySample, baseline: baselineSample },
+    judgeConfig(ctx),
+    policy,
+    carryOf(ctx),
+  );
   const { judgement } = outcome;
   state.pending = outcome.next.pending;
   state.consecutiveFails = outcome.next.consecutiveFails;
-  state.total = compact(state.total ? { canary: mergeSamples(state.total.canary, canarySample), baseline: mergeSamples(state.total.baseline, baselineSample) } : { canary: canarySample, baseline: baselineSample });
+  state.total = compact(
+    state.total
+      ? {
+          canary: mergeSamples(state.total.canary, canarySample),
+          baseline: mergeSamples(state.total.baseline, baselineSample),
+        }
+      : { canary: canarySample, baseline: baselineSample },
+  );
   state.windowEnd = window.end;
   state.checks = (state.checks ?? 0) + 1;
   recordCheck(ctx, weight, state.checks, judgement, canarySample, baselineSample, window.end);
@@ -74,19 +93,28 @@ export const canaryStep: StepExecutor = async (ctx) => {
   if (!soaked) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: progressNote(weight, judgement) };
   const step = judgeCanary(state.total.canary, withCarry(carryOf(ctx), state.total.baseline), judgeConfig(ctx));
   saveCanary(ctx, { ...canaryOf(ctx).canary, lastScore: step.score });
-  if (step.verdict === "fail" && resumed) return { kind: "done", note: `resumed by a person at ${weight}% despite score ${step.score ?? "?"}` };
+  if (step.verdict === "fail" && resumed)
+    return { kind: "done", note: `resumed by a person at ${weight}% despite score ${step.score ?? "?"}` };
   if (step.verdict === "fail") {
     const reason = `soft trigger: score ${step.score ?? "?"} over the ${policy.soakSeconds}s soak at ${weight}% (${failing(step)})`;
     if (ctx.env.spec.policies.autoRollback) return rollBack(ctx, reason);
     return halt(ctx, `${reason}; auto-rollback is off, so a person decides: resume, promote or rollback`);
   }
   if (step.verdict === "inconclusive") {
-    if (window.end - state.startedAt < MAX_SOAK_EXTENSIONS * policy.soakSeconds * 1000) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: "not enough traffic to judge yet: soaking longer" };
+    if (window.end - state.startedAt < MAX_SOAK_EXTENSIONS * policy.soakSeconds * 1000)
+      return {
+        kind: "wait",
+        ms: intervalMs * ctx.timing.waitFactor,
+        note: "not enough traffic to judge yet: soaking longer",
+      };
     return halt(ctx, `still not enough traffic to judge after ${MAX_SOAK_EXTENSIONS} soak windows at ${weight}%`);
   }
   ctx.run.outputs.baselineCarry = compact({ canary: state.total.baseline, baseline: state.total.baseline }).baseline;
   ctx.save();
-  return { kind: "done", note: `${weight}% soaked: score ${step.score} (${step.verdict}; canary n=${step.samples.canary}, baseline n=${step.samples.baseline})` };
+  return {
+    kind: "done",
+    note: `${weight}% soaked: score ${step.score} (${step.verdict}; canary n=${step.samples.canary}, baseline n=${step.samples.baseline})`,
+  };
 };
 
 async function sampleBoth(ctx: StepContext, service: string, window: { start: number; end: number }, state: SoakState) {
@@ -94,18 +122,34 @@ async function sampleBoth(ctx: StepContext, service: string, window: { start: nu
   const deployed = ctx.run.outputs.deployed as ReleaseServices;
   const canaryDeployment = deployed[`${service}-canary`].deploymentId;
   if (!state.baselineDeploymentId) {
-    const list = await ctx.railway.listDeployments({ projectId: railway.projectId, environmentId: railway.environmentId, serviceId: railway.services[service], first: 20 });
+    const list = await ctx.railway.listDeployments({
+      projectId: railway.projectId,
+      environmentId: railway.environmentId,
+      serviceId: railway.services[service],
+      first: 20,
+    });
     const live = list.find((d) => d.status === "SUCCESS");
     if (!live) throw new Error(`${service} has no live deployment to compare the canary with`);
     state.baselineDeploymentId = live.id;
   }
   const patterns = ctx.env.spec.policies.canary.criticalPatterns;
   const health = ctx.env.spec.services[service]?.healthPath;
-  const domains = async (name: string) => (await ctx.railway.listServiceDomains(railway.projectId, railway.environmentId, railway.services[name]))[0]?.domain;
+  const domains = async (name: string) =>
+    (await ctx.railway.listServiceDomains(railway.projectId, railway.environmentId, railway.services[name]))[0]?.domain;
   const [canaryDomain, stableDomain] = await Promise.all([domains(`${service}-canary`), domains(service)]);
   const [canarySample, baselineSample] = await Promise.all([
-    sampleTrack(ctx, { deploymentId: canaryDeployment, window, patterns, healthUrl: health && canaryDomain ? `https://${canaryDomain}${health}` : undefined }),
-    sampleTrack(ctx, { deploymentId: state.baselineDeploymentId, window, patterns, healthUrl: health && stableDomain ? `https://${stableDomain}${health}` : undefined }),
+    sampleTrack(ctx, {
+      deploymentId: canaryDeployment,
+      window,
+      patterns,
+      healthUrl: health && canaryDomain ? `https://${canaryDomain}${health}` : undefined,
+    }),
+    sampleTrack(ctx, {
+      deploymentId: state.baselineDeploymentId,
+      window,
+      patterns,
+      healthUrl: health && stableDomain ? `https://${stableDomain}${health}` : undefined,
+    }),
   ]);
   return { canarySample, baselineSample };
 }
@@ -118,16 +162,37 @@ function carryOf(ctx: StepContext): TrackSample | undefined {
   return ctx.run.outputs.baselineCarry as TrackSample | undefined;
 }
 
-function recordCheck(ctx: StepContext, weight: number, check: number, j: Judgement, canary: TrackSample, baseline: TrackSample, at: number): void {
+function recordCheck(
+  ctx: StepContext,
+  weight: number,
+  check: number,
+  j: Judgement,
+  canary: TrackSample,
+  baseline: TrackSample,
+  at: number,
+): void {
   const checks = (ctx.run.outputs.canaryChecks ?? []) as CanaryCheck[];
-  checks.push({ at: new Date(at).toISOString(), weight, check, verdict: j.verdict, score: j.score, metrics: j.metrics, canary: summarize(canary), baseline: summarize(baseline) });
+  checks.push({
+    at: new Date(at).toISOString(),
+    weight,
+    check,
+    verdict: j.verdict,
+    score: j.score,
+    metrics: j.metrics,
+    canary: summarize(canary),
+    baseline: summarize(baseline),
+  });
   ctx.run.outputs.canaryChecks = checks;
   ctx.save();
 }
 
 function failing(j: Judgement): string {
   const bad = j.metrics.filter((m) => m.verdict === "fail");
-  return bad.length ? bad.map((m) => `${m.metric} ${fmt(m.canary.value)} vs ${fmt(m.baseline.value)} (n=${m.canary.n}/${m.baseline.n})`).join("; ") : j.verdict;
+  return bad.length
+    ? bad
+        .map((m) => `${m.metric} ${fmt(m.canary.value)} vs ${fmt(m.baseline.value)} (n=${m.canary.n}/${m.baseline.n})`)
+        .join("; ")
+    : j.verdict;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v < 1 ? `${(v * 100).toFixed(1)}%` : v.toFixed(0));

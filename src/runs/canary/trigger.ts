@@ -40,7 +40,10 @@ export function withCarry(carry: TrackSample | undefined, baseline: TrackSample)
 
 /** Latencies thinned, so held and total windows stay small in DO storage. */
 export function compact(pair: SamplePair): SamplePair {
-  return { canary: { ...pair.canary, latenciesMs: thin(pair.canary.latenciesMs) }, baseline: { ...pair.baseline, latenciesMs: thin(pair.baseline.latenciesMs) } };
+  return {
+    canary: { ...pair.canary, latenciesMs: thin(pair.canary.latenciesMs) },
+    baseline: { ...pair.baseline, latenciesMs: thin(pair.baseline.latenciesMs) },
+  };
 }
 
 /**
@@ -48,7 +51,13 @@ export function compact(pair: SamplePair): SamplePair {
  * trigger: a 5xx or synthetic failure in `hardTriggerChecks` consecutive checks, or in one check where at
  * least `severeErrorRate` of the canary's requests failed. An inconclusive check neither counts nor resets.
  */
-export function judgeCheck(state: TriggerState, window: SamplePair, cfg: JudgeConfig, policy: TriggerPolicy, carry?: TrackSample): CheckOutcome {
+export function judgeCheck(
+  state: TriggerState,
+  window: SamplePair,
+  cfg: JudgeConfig,
+  policy: TriggerPolicy,
+  carry?: TrackSample,
+): CheckOutcome {
   const held = state.pending;
   const current = {
     canary: held ? mergeSamples(held.canary, window.canary) : window.canary,
@@ -59,11 +68,21 @@ export function judgeCheck(state: TriggerState, window: SamplePair, cfg: JudgeCo
   // Synthetic checks count only for the window they ran in: a probe that failed once must not be
   // carried into every later merged judgement and turn one blip into "consecutive" failures.
   const hard = window.canary.synthetic.some((c) => !c.ok) || errorsFail;
-  const consecutiveFails = hard ? state.consecutiveFails + 1 : judgement.verdict === "inconclusive" ? state.consecutiveFails : 0;
+  const consecutiveFails = hard
+    ? state.consecutiveFails + 1
+    : judgement.verdict === "inconclusive"
+      ? state.consecutiveFails
+      : 0;
   const next = { consecutiveFails, ...(judgement.verdict === "inconclusive" ? { pending: compact(current) } : {}) };
   const { requests, errors } = window.canary;
   // Half the canary's requests failing is not a blip: waiting one more interval only hurts users.
   const severe = errorsFail && requests > 0 && errors / requests >= policy.severeErrorRate;
   if (!hard || !(severe || consecutiveFails >= policy.hardTriggerChecks)) return { judgement, next, rollBack: null };
-  return { judgement, next, rollBack: severe ? `${Math.round((100 * errors) / requests)}% of canary requests failing` : `${consecutiveFails} consecutive checks` };
+  return {
+    judgement,
+    next,
+    rollBack: severe
+      ? `${Math.round((100 * errors) / requests)}% of canary requests failing`
+      : `${consecutiveFails} consecutive checks`,
+  };
 }

@@ -48,13 +48,21 @@ export function judgeHealth(windows: ServiceWindow[], policy: BackfillPolicy, sl
     if (burn >= policy.maxErrorBurnRate * (1 - THRESHOLD_SLACK)) {
       const share = Math.round((w.errors / w.requests) * 1000) / 10;
       candidates.push({
-        signal: "error-burn", service: w.service, value: round1(burn), threshold: policy.maxErrorBurnRate, ratio: burn / policy.maxErrorBurnRate,
+        signal: "error-burn",
+        service: w.service,
+        value: round1(burn),
+        threshold: policy.maxErrorBurnRate,
+        ratio: burn / policy.maxErrorBurnRate,
         reason: `${w.service} answered ${share}% 5xx over the last ${span}, burning the error budget ${round1(burn)}× (policy pauses at ${policy.maxErrorBurnRate}×)`,
       });
     }
     if (w.p95Ms !== null && w.p95Ms > policy.maxP95Ms) {
       candidates.push({
-        signal: "latency", service: w.service, value: w.p95Ms, threshold: policy.maxP95Ms, ratio: w.p95Ms / policy.maxP95Ms,
+        signal: "latency",
+        service: w.service,
+        value: w.p95Ms,
+        threshold: policy.maxP95Ms,
+        ratio: w.p95Ms / policy.maxP95Ms,
         reason: `${w.service}'s p95 latency over the last ${span} is ${w.p95Ms} ms (policy pauses above ${policy.maxP95Ms} ms)`,
       });
     }
@@ -69,7 +77,11 @@ export function judgeHealth(windows: ServiceWindow[], policy: BackfillPolicy, sl
  * The reason to hold the batch due at `end`, or null. Health that cannot be read holds it too: with a
  * policy that asks for health, a backfill does not write customer data blind.
  */
-export async function throttleReason(ctx: StepContext, policy: BackfillPolicy, end: number): Promise<ThrottleReason | null> {
+export async function throttleReason(
+  ctx: StepContext,
+  policy: BackfillPolicy,
+  end: number,
+): Promise<ThrottleReason | null> {
   try {
     return judgeHealth(await sampleWindows(ctx, policy, end), policy, ctx.env.spec.policies.monitoring.sloTarget);
   } catch (e) {
@@ -82,19 +94,40 @@ export async function sampleWindows(ctx: StepContext, policy: BackfillPolicy, en
   const binding = ctx.env.bindings.railway;
   if (!binding) return [];
   const start = end - policy.windowSeconds * 1000;
-  const http = Object.entries(ctx.env.spec.services).filter(([name, svc]) => svc.kind === "service" && binding.services[name]);
-  return (await Promise.all(http.map(async ([name]): Promise<ServiceWindow | null> => {
-    const deployments = await ctx.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId: binding.services[name], first: 5 });
-    const live = deployments.find((d) => d.status === "SUCCESS");
-    if (!live) return null;
-    // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
-    const logs = await ctx.railway.httpLogs({ deploymentId: live.id, beforeDate: new Date(start).toISOString(), afterDate: new Date(end).toISOString(), limit: LOG_LIMIT });
-    const inWindow = logs.filter((r) => {
-      const t = Date.parse(r.timestamp);
-      return Number.isNaN(t) || (t >= start && t < end);
-    });
-    return { service: name, requests: inWindow.length, errors: inWindow.filter((r) => r.httpStatus >= 500).length, p95Ms: p95(inWindow.map((r) => r.totalDuration ?? 0)) };
-  }))).filter((w): w is ServiceWindow => w !== null);
+  const http = Object.entries(ctx.env.spec.services).filter(
+    ([name, svc]) => svc.kind === "service" && binding.services[name],
+  );
+  return (
+    await Promise.all(
+      http.map(async ([name]): Promise<ServiceWindow | null> => {
+        const deployments = await ctx.railway.listDeployments({
+          projectId: binding.projectId,
+          environmentId: binding.environmentId,
+          serviceId: binding.services[name],
+          first: 5,
+        });
+        const live = deployments.find((d) => d.status === "SUCCESS");
+        if (!live) return null;
+        // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
+        const logs = await ctx.railway.httpLogs({
+          deploymentId: live.id,
+          beforeDate: new Date(start).toISOString(),
+          afterDate: new Date(end).toISOString(),
+          limit: LOG_LIMIT,
+        });
+        const inWindow = logs.filter((r) => {
+          const t = Date.parse(r.timestamp);
+          return Number.isNaN(t) || (t >= start && t < end);
+        });
+        return {
+          service: name,
+          requests: inWindow.length,
+          errors: inWindow.filter((r) => r.httpStatus >= 500).length,
+          p95Ms: p95(inWindow.map((r) => r.totalDuration ?? 0)),
+        };
+      }),
+    )
+  ).filter((w): w is ServiceWindow => w !== null);
 }
 
 function spanText(seconds: number): string {

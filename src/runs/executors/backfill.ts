@@ -69,7 +69,19 @@ export const backfill: StepExecutor = async (ctx) => {
     state.startedAt = state.nextAt = ctx.now();
     state.cursor = null;
     state.schedule = [];
-    state.progress = { processed: 0, updated: 0, failed: 0, skipped: 0, total: baseline.total, remaining: baseline.total, batches: 0, ratePerMinute: rate, etaSeconds: null, failureSamples: [], dryRun: params.dryRun === true };
+    state.progress = {
+      processed: 0,
+      updated: 0,
+      failed: 0,
+      skipped: 0,
+      total: baseline.total,
+      remaining: baseline.total,
+      batches: 0,
+      ratePerMinute: rate,
+      etaSeconds: null,
+      failureSamples: [],
+      dryRun: params.dryRun === true,
+    };
     ctx.save();
   }
   const progress = state.progress!;
@@ -85,11 +97,20 @@ export const backfill: StepExecutor = async (ctx) => {
     }
   }
   if (params.maxRuntimeSeconds && dueAt - state.startedAt! >= params.maxRuntimeSeconds * 1000) {
-    return { kind: "halt", reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue` };
+    return {
+      kind: "halt",
+      reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue`,
+    };
   }
   const paused = await healthGate(ctx, state, progress, dueAt);
   if (paused) return paused;
-  const batch = await ops.runBatch({ job: params.job, cursor: state.cursor ?? null, batchSize, dryRun: params.dryRun === true, runId: ctx.run.id });
+  const batch = await ops.runBatch({
+    job: params.job,
+    cursor: state.cursor ?? null,
+    batchSize,
+    dryRun: params.dryRun === true,
+    runId: ctx.run.id,
+  });
   const sentBefore = progress.processed;
   record(progress, batch, rate);
   progress.firstBatchAt ??= new Date(dueAt).toISOString();
@@ -108,17 +129,24 @@ export const backfill: StepExecutor = async (ctx) => {
 /** Coverage and invariants decide whether the backfill succeeded; a dry run has nothing to verify. */
 export const verifyBackfill: StepExecutor = async (ctx) => {
   const params = ctx.run.plan.params as BackfillParams;
-  if (params.dryRun) return { kind: "done", note: `dry run: ${(ctx.run.outputs.progress as BackfillProgress | undefined)?.wouldChange ?? 0} rows would change; nothing written` };
+  if (params.dryRun)
+    return {
+      kind: "done",
+      note: `dry run: ${(ctx.run.outputs.progress as BackfillProgress | undefined)?.wouldChange ?? 0} rows would change; nothing written`,
+    };
   const target = params.minCoverage ?? 95;
   const result = await (await ctx.opsFor(ctx.env)).verify({ job: params.job, sample: 100, minCoverage: target });
   ctx.run.outputs.verification = result;
   ctx.save();
   const why = [
-    result.coverage < target ? `coverage ${result.coverage}% is below the ${target}% target (${result.total - result.filled} of ${result.total} rows unfilled)` : "",
+    result.coverage < target
+      ? `coverage ${result.coverage}% is below the ${target}% target (${result.total - result.filled} of ${result.total} rows unfilled)`
+      : "",
     result.invalid.length ? `${result.invalid.length} invalid values` : "",
     result.sampleMismatches.length ? `${result.sampleMismatches.length} re-derived samples disagree` : "",
   ].filter(Boolean);
-  if (why.length || !result.ok) return { kind: "fail", error: `verification failed: ${why.join("; ") || "the app reports not ok"}` };
+  if (why.length || !result.ok)
+    return { kind: "fail", error: `verification failed: ${why.join("; ") || "the app reports not ok"}` };
   return { kind: "done", note: `verified: coverage ${result.coverage}% (target ${target}%), every value valid` };
 };
 
@@ -126,7 +154,12 @@ export const verifyBackfill: StepExecutor = async (ctx) => {
  * Holds the batch while the environment's short window crosses policies.backfill (5xx burn rate or p95
  * latency), re-reading it every `checkSeconds`; null when the batch may go. A pause that ends is kept.
  */
-async function healthGate(ctx: StepContext, state: BackfillState, progress: BackfillProgress, dueAt: number): Promise<StepResult | null> {
+async function healthGate(
+  ctx: StepContext,
+  state: BackfillState,
+  progress: BackfillProgress,
+  dueAt: number,
+): Promise<StepResult | null> {
   const policy = ctx.env.spec.policies.backfill;
   const checkMs = policy.checkSeconds * 1000;
   if (!policy.throttle || (state.healthCheckedAt !== undefined && dueAt - state.healthCheckedAt < checkMs)) return null;
@@ -142,7 +175,10 @@ async function healthGate(ctx: StepContext, state: BackfillState, progress: Back
     return { kind: "wait", ms: waitFor(ctx, dueAt, state.nextAt), note: progress.note };
   }
   if (held) {
-    progress.pauses = [...(progress.pauses ?? []), { since: held.since, until: new Date(dueAt).toISOString(), reason: held.reason }].slice(-20);
+    progress.pauses = [
+      ...(progress.pauses ?? []),
+      { since: held.since, until: new Date(dueAt).toISOString(), reason: held.reason },
+    ].slice(-20);
     progress.pausedSeconds = (progress.pausedSeconds ?? 0) + (dueAt - Date.parse(held.since)) / 1000;
     progress.throttle = undefined;
   }
@@ -190,13 +226,26 @@ export const awaitRun: StepExecutor = async (ctx) => {
   const other = await ctx.port.runStatus(runId);
   if (!other) return { kind: "fail", error: `run ${runId} this run depends on does not exist` };
   const what = `${other.type} run ${runId} on ${other.env}`;
-  if (ENDED_BADLY.includes(other.status)) return { kind: "fail", error: `${what} ${other.status}${other.error ? ` (${other.error})` : ""}; this run only starts after it succeeds` };
+  if (ENDED_BADLY.includes(other.status))
+    return {
+      kind: "fail",
+      error: `${what} ${other.status}${other.error ? ` (${other.error})` : ""}; this run only starts after it succeeds`,
+    };
   // Real mode: a run this one waits for may take hours (a paced backfill); no need to ask every poll interval.
-  if (other.status !== "succeeded") return { kind: "wait", ms: ctx.timing.simulated ? ctx.pollMs : Math.max(ctx.pollMs, 30_000), note: `waiting for ${what} (${other.status})` };
+  if (other.status !== "succeeded")
+    return {
+      kind: "wait",
+      ms: ctx.timing.simulated ? ctx.pollMs : Math.max(ctx.pollMs, 30_000),
+      note: `waiting for ${what} (${other.status})`,
+    };
   if (soakSeconds > 0 && state.soakStartedAt === undefined) {
     state.soakStartedAt = ctx.now();
     ctx.save();
-    return { kind: "wait", ms: ctx.timing.simulated ? soakSeconds * 1000 * ctx.timing.waitFactor : soakSeconds * 1000, note: `${what} succeeded; soaking ${soakSeconds}s before going on` };
+    return {
+      kind: "wait",
+      ms: ctx.timing.simulated ? soakSeconds * 1000 * ctx.timing.waitFactor : soakSeconds * 1000,
+      note: `${what} succeeded; soaking ${soakSeconds}s before going on`,
+    };
   }
   if (soakSeconds > 0 && !ctx.timing.simulated && ctx.now() < state.soakStartedAt! + soakSeconds * 1000) {
     return { kind: "wait", ms: state.soakStartedAt! + soakSeconds * 1000 - ctx.now(), note: `soaking after ${what}` };

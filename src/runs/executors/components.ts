@@ -8,16 +8,30 @@ const TEMPLATE: Partial<Record<ComponentSpec["type"], "postgres" | "redis">> = {
 
 /** Applies the run's desired-state change as a new revision; later steps of the run use it. */
 export const updateSpec: StepExecutor = async (ctx) => {
-  if (ctx.run.outputs.specRevision) return { kind: "done", note: `revision ${String(ctx.run.outputs.specRevision)} already written` };
-  const { action, component, size } = ctx.step.params as { action: "add" | "remove" | "resize"; component: ComponentSpec["type"]; size?: ComponentSpec["size"] };
+  if (ctx.run.outputs.specRevision)
+    return { kind: "done", note: `revision ${String(ctx.run.outputs.specRevision)} already written` };
+  const { action, component, size } = ctx.step.params as {
+    action: "add" | "remove" | "resize";
+    component: ComponentSpec["type"];
+    size?: ComponentSpec["size"];
+  };
   const next: EnvironmentSpec = EnvironmentSpecSchema.parse(structuredClone(ctx.env.spec));
   if (action === "add") next.components[component] = { type: component, size: size ?? "small" };
   else if (action === "resize") next.components[component] = { ...next.components[component], size: size! };
   else delete next.components[component];
-  const revision = await ctx.port.reviseSpec(ctx.env.envId, ctx.run.plan.specRevision, next, ctx.run.requestedBy ?? "infra-chat", `${action} ${component} (run ${ctx.run.id})`);
+  const revision = await ctx.port.reviseSpec(
+    ctx.env.envId,
+    ctx.run.plan.specRevision,
+    next,
+    ctx.run.requestedBy ?? "infra-chat",
+    `${action} ${component} (run ${ctx.run.id})`,
+  );
   ctx.run.outputs.specRevision = revision;
   ctx.save();
-  const change = action === "resize" ? `components.${component}.size = ${size}` : `${action === "add" ? "+" : "-"} components.${component}`;
+  const change =
+    action === "resize"
+      ? `components.${component}.size = ${size}`
+      : `${action === "add" ? "+" : "-"} components.${component}`;
   return { kind: "done", note: `desired state revision ${revision}: ${change}` };
 };
 
@@ -31,20 +45,31 @@ export const ensureComponent: StepExecutor = async (ctx) => {
   const state = ctx.step.state as { workflowId?: string | null; sent?: boolean };
   const present = await instanceOf(ctx, name);
   if (present) {
-    await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services: { ...binding.services, [name]: present } } });
+    await ctx.port.saveBindings(ctx.env.envId, {
+      ...ctx.env.bindings,
+      railway: { ...binding, services: { ...binding.services, [name]: present } },
+    });
     return { kind: "done", note: `${name} present (${present})` };
   }
   if (!state.sent) {
     // Template deploys are not idempotent: mark before sending, and look before sending again.
     state.sent = true;
     ctx.save();
-    state.workflowId = (await ctx.railway.deployTemplate({ code: template, projectId: binding.projectId, environmentId: binding.environmentId })).workflowId;
+    state.workflowId = (
+      await ctx.railway.deployTemplate({
+        code: template,
+        projectId: binding.projectId,
+        environmentId: binding.environmentId,
+      })
+    ).workflowId;
     ctx.save();
   }
   if (state.workflowId) {
     const workflow = await ctx.railway.workflowStatus(state.workflowId);
-    if (workflow.status === "Error" || workflow.status === "NotFound") return { kind: "fail", error: `${name} template deploy ${workflow.status}: ${workflow.error ?? ""}` };
-    if (workflow.status !== "Complete") return { kind: "wait", ms: ctx.pollMs, note: `${name} template ${workflow.status.toLowerCase()}` };
+    if (workflow.status === "Error" || workflow.status === "NotFound")
+      return { kind: "fail", error: `${name} template deploy ${workflow.status}: ${workflow.error ?? ""}` };
+    if (workflow.status !== "Complete")
+      return { kind: "wait", ms: ctx.pollMs, note: `${name} template ${workflow.status.toLowerCase()}` };
   }
   return { kind: "wait", ms: ctx.pollMs, note: `waiting for ${name} to appear` };
 };
@@ -77,5 +102,8 @@ async function instanceOf(ctx: StepContext, name: string): Promise<string | null
   const binding = ctx.env.bindings.railway!;
   const service = (await ctx.railway.listServices(binding.projectId)).find((s) => s.name === name);
   if (!service) return null;
-  return ctx.railway.getServiceInstance(service.id, binding.environmentId).then(() => service.id, () => null);
+  return ctx.railway.getServiceInstance(service.id, binding.environmentId).then(
+    () => service.id,
+    () => null,
+  );
 }

@@ -23,7 +23,8 @@ function apis(ctx: StepContext): ConnectionApis {
 export const ensureStripeWebhook: StepExecutor = async (ctx) => {
   const { url, events } = ctx.step.params as { url: string; events: string[] };
   const key = await ctx.port.resolveSecret(ctx.env.envId, "STRIPE_SECRET_KEY");
-  if (!key) return { kind: "fail", error: `STRIPE_SECRET_KEY is not set for ${ctx.env.env}: give the Stripe key first` };
+  if (!key)
+    return { kind: "fail", error: `STRIPE_SECRET_KEY is not set for ${ctx.env.env}: give the Stripe key first` };
   const stripe = apis(ctx).stripe(key);
   const description = `Infra Chat: ${ctx.env.env}`;
   const seed = `${ctx.run.id}/${ctx.step.id}`;
@@ -34,15 +35,32 @@ export const ensureStripeWebhook: StepExecutor = async (ctx) => {
     // Stripe returns the secret only on create: an endpoint whose secret we never stored must be re-made (stripe.md).
     replaced = endpoint.id;
     await stripe.deleteWebhookEndpoint(endpoint.id);
-    endpoint = await stripe.ensureWebhookEndpoint({ url, enabledEvents: events, description, idempotencySeed: `${seed}/replaces/${replaced}` });
+    endpoint = await stripe.ensureWebhookEndpoint({
+      url,
+      enabledEvents: events,
+      description,
+      idempotencySeed: `${seed}/replaces/${replaced}`,
+    });
   }
   if (endpoint.secret) await ctx.port.putSecret(ctx.env.envId, STRIPE_WEBHOOK_SECRET_NAME, endpoint.secret);
   await ctx.port.recordConnection(ctx.env.envId, "stripe", {
     status: "verified",
-    metadata: { mode: endpoint.livemode ? "live" : "test", webhookEndpointId: endpoint.id, webhookUrl: endpoint.url, signingSecret: STRIPE_WEBHOOK_SECRET_NAME },
+    metadata: {
+      mode: endpoint.livemode ? "live" : "test",
+      webhookEndpointId: endpoint.id,
+      webhookUrl: endpoint.url,
+      signingSecret: STRIPE_WEBHOOK_SECRET_NAME,
+    },
   });
-  const what = endpoint.created ? (replaced ? `re-created (replacing ${replaced}, whose secret was never stored)` : "created") : "found";
-  return { kind: "done", note: `webhook endpoint ${endpoint.id} ${what} for ${endpoint.url}${endpoint.secret ? `; signing secret stored as ${STRIPE_WEBHOOK_SECRET_NAME}` : ""}` };
+  const what = endpoint.created
+    ? replaced
+      ? `re-created (replacing ${replaced}, whose secret was never stored)`
+      : "created"
+    : "found";
+  return {
+    kind: "done",
+    note: `webhook endpoint ${endpoint.id} ${what} for ${endpoint.url}${endpoint.secret ? `; signing secret stored as ${STRIPE_WEBHOOK_SECRET_NAME}` : ""}`,
+  };
 };
 
 interface DomainState {
@@ -54,33 +72,52 @@ export const ensureSendGridDomain: StepExecutor = async (ctx) => {
   const { domain: name, subdomain } = ctx.step.params as { domain: string; subdomain?: string };
   const state = ctx.step.state as DomainState;
   const key = await ctx.port.resolveSecret(ctx.env.envId, "SENDGRID_API_KEY");
-  if (!key) return { kind: "fail", error: `SENDGRID_API_KEY is not set for ${ctx.env.env}: give the SendGrid key first` };
+  if (!key)
+    return { kind: "fail", error: `SENDGRID_API_KEY is not set for ${ctx.env.env}: give the SendGrid key first` };
   const { cloudflare } = apis(ctx);
-  if (!cloudflare) return { kind: "fail", error: "Cloudflare is not connected: the SendGrid records cannot be written" };
+  if (!cloudflare)
+    return { kind: "fail", error: "Cloudflare is not connected: the SendGrid records cannot be written" };
   const sendgrid = apis(ctx).sendgrid(key);
   // Staging and production may authenticate the same domain at once: the loser of the create race finds the winner's.
-  const domain = await sendgrid.ensureSenderDomain(name, subdomain)
-    .catch((e: unknown) => (e instanceof ProviderError && e.status === 400 ? sendgrid.ensureSenderDomain(name, subdomain) : Promise.reject(e)));
+  const domain = await sendgrid
+    .ensureSenderDomain(name, subdomain)
+    .catch((e: unknown) =>
+      e instanceof ProviderError && e.status === 400 ? sendgrid.ensureSenderDomain(name, subdomain) : Promise.reject(e),
+    );
   const zone = await zoneFor(cloudflare, domain.domain);
-  if (!zone) return { kind: "fail", error: `no Cloudflare zone holds ${domain.domain}: add the zone, or publish the records by hand` };
+  if (!zone)
+    return {
+      kind: "fail",
+      error: `no Cloudflare zone holds ${domain.domain}: add the zone, or publish the records by hand`,
+    };
   const written = await writeRecords(cloudflare, zone.id, domain.dns);
   const checklist = (validated: boolean, reasons: string[] = []) => ({
-    senderDomain: domain.domain, domainId: domain.id, zone: zone.name,
+    senderDomain: domain.domain,
+    domainId: domain.id,
+    zone: zone.name,
     records: domain.dns.map((r) => ({ name: r.name, type: r.type, host: r.host, data: r.data })),
-    checklist: { recordsWritten: true, validated }, ...(reasons.length ? { reasons } : {}),
+    checklist: { recordsWritten: true, validated },
+    ...(reasons.length ? { reasons } : {}),
   });
   await ctx.port.recordConnection(ctx.env.envId, "sendgrid", { status: "configured", metadata: checklist(false) });
   const validation = await sendgrid.validateDomain(domain.id);
   if (!validation.valid) {
     const reasons = validation.checks.filter((c) => !c.valid).map((c) => `${c.name}: ${c.reason ?? "invalid"}`);
-    await ctx.port.recordConnection(ctx.env.envId, "sendgrid", { status: "configured", metadata: checklist(false, reasons) });
+    await ctx.port.recordConnection(ctx.env.envId, "sendgrid", {
+      status: "configured",
+      metadata: checklist(false, reasons),
+    });
     state.validations = (state.validations ?? 0) + 1;
     ctx.save();
-    if (state.validations >= MAX_VALIDATIONS) return { kind: "fail", error: `SendGrid could not validate ${domain.domain}: ${reasons.join("; ")}` };
+    if (state.validations >= MAX_VALIDATIONS)
+      return { kind: "fail", error: `SendGrid could not validate ${domain.domain}: ${reasons.join("; ")}` };
     return { kind: "wait", ms: ctx.pollMs * 4, note: `records written (${written}); waiting for SendGrid to see them` };
   }
   await ctx.port.recordConnection(ctx.env.envId, "sendgrid", { status: "verified", metadata: checklist(true) });
-  return { kind: "done", note: `${domain.domain} authenticated (${domain.created ? "created" : "found"}; records ${written}; validated)` };
+  return {
+    kind: "done",
+    note: `${domain.domain} authenticated (${domain.created ? "created" : "found"}; records ${written}; validated)`,
+  };
 };
 
 /** The zone whose name is the longest suffix of `domain` (the zone holding that name). */
@@ -98,7 +135,8 @@ async function writeRecords(cloudflare: CloudflareApi, zoneId: string, records: 
   let created = 0;
   let fixed = 0;
   for (const r of records) {
-    if (!["CNAME", "TXT"].includes(r.type)) throw new Error(`SendGrid asked for a ${r.type} record, which Infra Chat does not write yet`);
+    if (!["CNAME", "TXT"].includes(r.type))
+      throw new Error(`SendGrid asked for a ${r.type} record, which Infra Chat does not write yet`);
     const type = r.type as CloudflareDnsRecordType;
     // SendGrid validates what resolvers see: its CNAMEs must be DNS-only, never proxied.
     const input = { type, name: r.host, content: r.data, proxied: false, ttl: 1 };
@@ -109,11 +147,14 @@ async function writeRecords(cloudflare: CloudflareApi, zoneId: string, records: 
       fixed++;
     } else {
       // Another environment's run may publish the same record between the list and the create.
-      const made = await cloudflare.createDnsRecord(zoneId, input).then(() => true, async (e: unknown) => {
-        const now = await cloudflare.listDnsRecords(zoneId, { type, name: r.host });
-        if (now.some((x) => x.content.toLowerCase() === r.data.toLowerCase())) return false;
-        throw e;
-      });
+      const made = await cloudflare.createDnsRecord(zoneId, input).then(
+        () => true,
+        async (e: unknown) => {
+          const now = await cloudflare.listDnsRecords(zoneId, { type, name: r.host });
+          if (now.some((x) => x.content.toLowerCase() === r.data.toLowerCase())) return false;
+          throw e;
+        },
+      );
       if (made) created++;
     }
   }

@@ -27,16 +27,33 @@ function serviceId(ctx: StepContext, name: string): string {
  * Finds the deployment this step started, if it started one: Railway has no idempotency keys, so a
  * step remembers when it sent the deploy and looks for a deployment of its commit created since.
  */
-async function findOwnDeployment(ctx: StepContext, name: string, sha: string, since: number): Promise<RailwayDeployment | null> {
+async function findOwnDeployment(
+  ctx: StepContext,
+  name: string,
+  sha: string,
+  since: number,
+): Promise<RailwayDeployment | null> {
   const binding = ctx.env.bindings.railway!;
-  const list = await ctx.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId: serviceId(ctx, name), first: 20 });
+  const list = await ctx.railway.listDeployments({
+    projectId: binding.projectId,
+    environmentId: binding.environmentId,
+    serviceId: serviceId(ctx, name),
+    first: 20,
+  });
   const existing = new Set((ctx.step.state as DeployState).existing ?? []);
-  const mine = list.filter((d) => !existing.has(d.id) && Date.parse(d.createdAt) >= since - SKEW_MS && d.meta?.commitHash === sha);
+  const mine = list.filter(
+    (d) => !existing.has(d.id) && Date.parse(d.createdAt) >= since - SKEW_MS && d.meta?.commitHash === sha,
+  );
   return mine.at(-1) ?? null;
 }
 
 /** Starts (once) and then polls the deployment of `name` at `sha`; `send` performs the provider write. */
-export async function driveDeployment(ctx: StepContext, name: string, sha: string, send: () => Promise<string | null>): Promise<StepResult | RailwayDeployment> {
+export async function driveDeployment(
+  ctx: StepContext,
+  name: string,
+  sha: string,
+  send: () => Promise<string | null>,
+): Promise<StepResult | RailwayDeployment> {
   const state = ctx.step.state as DeployState;
   if (!state.deploymentId) {
     const found = state.intentAt ? await findOwnDeployment(ctx, name, sha, state.intentAt) : null;
@@ -44,7 +61,12 @@ export async function driveDeployment(ctx: StepContext, name: string, sha: strin
     else {
       if (!state.intentAt) {
         const binding = ctx.env.bindings.railway!;
-        const list = await ctx.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId: serviceId(ctx, name), first: 20 });
+        const list = await ctx.railway.listDeployments({
+          projectId: binding.projectId,
+          environmentId: binding.environmentId,
+          serviceId: serviceId(ctx, name),
+          first: 20,
+        });
         state.existing = list.map((d) => d.id);
       }
       state.intentAt = ctx.now();
@@ -68,7 +90,10 @@ export async function driveDeployment(ctx: StepContext, name: string, sha: strin
     const text = logs.map((l) => `${l.timestamp} ${l.severity ?? ""} ${l.message}`).join("\n");
     await ctx.artifacts.put(ctx.run.id, `logs/${name}-${deployment.id}.txt`, text || "(no log lines)");
     const last = [...logs].reverse().find((l) => /error|fail/i.test(l.message))?.message ?? logs.at(-1)?.message ?? "";
-    return { kind: "fail", error: `${name} deployment ${deployment.id} ${deployment.status}${last ? `: ${last}` : ""}` };
+    return {
+      kind: "fail",
+      error: `${name} deployment ${deployment.id} ${deployment.status}${last ? `: ${last}` : ""}`,
+    };
   }
   return { kind: "wait", ms: ctx.pollMs, note: `${name} ${deployment.status.toLowerCase()}` };
 }
@@ -89,11 +114,18 @@ export const deployService: StepExecutor = async (ctx) => {
   const binding = ctx.env.bindings.railway!;
   const state = ctx.step.state as DeployState;
   if (state.previousDeploymentId === undefined) {
-    const live = await ctx.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId: serviceId(ctx, name), first: 20 });
+    const live = await ctx.railway.listDeployments({
+      projectId: binding.projectId,
+      environmentId: binding.environmentId,
+      serviceId: serviceId(ctx, name),
+      first: 20,
+    });
     state.previousDeploymentId = live.find((d) => d.status === GOOD)?.id ?? null;
     ctx.save();
   }
-  const result = await driveDeployment(ctx, name, ref.sha, () => ctx.railway.deployService(serviceId(ctx, name), binding.environmentId, ref.sha));
+  const result = await driveDeployment(ctx, name, ref.sha, () =>
+    ctx.railway.deployService(serviceId(ctx, name), binding.environmentId, ref.sha),
+  );
   if ("kind" in result) return result;
   recordDeployed(ctx, name, ref, result.id);
   return { kind: "done", note: `${name} live at ${ref.message} (${ref.sha.slice(0, 7)}), deployment ${result.id}` };
@@ -110,21 +142,40 @@ export const migrate: StepExecutor = async (ctx) => {
   const to = typeof ctx.step.params.to === "string" ? ctx.step.params.to : undefined;
   const command = ctx.env.spec.services[name]?.migrateCommand;
   const result = await driveDeployment(ctx, job, ref.sha, async () => {
-    if (to && command) await ctx.railway.updateServiceInstance(serviceId(ctx, job), binding.environmentId, { preDeployCommand: [`${command} --to ${to}`] });
+    if (to && command)
+      await ctx.railway.updateServiceInstance(serviceId(ctx, job), binding.environmentId, {
+        preDeployCommand: [`${command} --to ${to}`],
+      });
     return ctx.railway.deployService(serviceId(ctx, job), binding.environmentId, ref.sha);
   });
-  if ("kind" in result) return result.kind === "fail" ? { ...result, error: `migration failed — ${result.error}` } : result;
+  if ("kind" in result)
+    return result.kind === "fail" ? { ...result, error: `migration failed — ${result.error}` } : result;
   const logs = await ctx.railway.deploymentLogs(result.id, 500);
   const text = logs.map((l) => l.message).join("\n");
   await ctx.artifacts.put(ctx.run.id, `logs/migrate-${name}.txt`, text);
   // sequelize-cli prints "== <name>: migrated (0.02s)" per migration it ran.
   const names = logs.flatMap((l) => /^== (\S+): migrated\b/.exec(l.message)?.[1] ?? []);
-  const classes = new Map(((ctx.step.params.migrations ?? []) as { name: string; class: "expand" | "contract" }[]).map((m) => [m.name.replace(/\.c?js$/, ""), m.class]));
-  await ctx.port.recordMigrations(ctx.env.envId, ctx.run.id, names.map((n) => ({ service: name, name: n, class: classes.get(n.replace(/\.c?js$/, "")) ?? "unknown" })));
+  const classes = new Map(
+    ((ctx.step.params.migrations ?? []) as { name: string; class: "expand" | "contract" }[]).map((m) => [
+      m.name.replace(/\.c?js$/, ""),
+      m.class,
+    ]),
+  );
+  await ctx.port.recordMigrations(
+    ctx.env.envId,
+    ctx.run.id,
+    names.map((n) => ({ service: name, name: n, class: classes.get(n.replace(/\.c?js$/, "")) ?? "unknown" })),
+  );
   const applied = names.length;
-  ctx.run.outputs.migrations = { ...(ctx.run.outputs.migrations as object | undefined), [name]: { applied, names, deploymentId: result.id } };
+  ctx.run.outputs.migrations = {
+    ...(ctx.run.outputs.migrations as object | undefined),
+    [name]: { applied, names, deploymentId: result.id },
+  };
   ctx.save();
-  return { kind: "done", note: applied ? `${applied} migration${applied > 1 ? "s" : ""} applied` : "schema already up to date" };
+  return {
+    kind: "done",
+    note: applied ? `${applied} migration${applied > 1 ? "s" : ""} applied` : "schema already up to date",
+  };
 };
 
 /** Brings back the deployment a release ran for one service (Railway rollback, or a redeploy of its commit). */
@@ -141,6 +192,11 @@ export const rollbackService: StepExecutor = async (ctx) => {
     return ctx.railway.deployService(serviceId(ctx, name), binding.environmentId, target.commitSha);
   });
   if ("kind" in result) return result;
-  recordDeployed(ctx, name, { repo: "", ref: target.commitMessage, sha: target.commitSha, message: target.commitMessage }, result.id);
+  recordDeployed(
+    ctx,
+    name,
+    { repo: "", ref: target.commitMessage, sha: target.commitSha, message: target.commitMessage },
+    result.id,
+  );
   return { kind: "done", note: `${name} back on ${target.commitMessage} (${target.commitSha.slice(0, 7)})` };
 };

@@ -22,14 +22,19 @@ interface FreshTarget {
  * Neither projectCreate nor environmentCreate is idempotent: every create looks by name first.
  */
 export const ensureEnvironment: StepExecutor = async (ctx) => {
-  if (ctx.env.bindings.railway) return { kind: "done", note: `${ctx.env.env} is already bound to Railway environment ${ctx.env.bindings.railway.environmentId}` };
+  if (ctx.env.bindings.railway)
+    return {
+      kind: "done",
+      note: `${ctx.env.env} is already bound to Railway environment ${ctx.env.bindings.railway.environmentId}`,
+    };
   const fresh = ctx.step.params.fresh as FreshTarget | undefined;
   return fresh ? ensureFresh(ctx, fresh) : ensureCopy(ctx, ctx.step.params.source as SourceBindings);
 };
 
 async function ensureCopy(ctx: StepContext, source: SourceBindings): Promise<StepResult> {
   const project = (await ctx.railway.listProjects()).find((p) => p.id === source.railway.projectId);
-  if (!project) return { kind: "fail", error: `Railway project ${source.railway.projectId} is not visible to this token` };
+  if (!project)
+    return { kind: "fail", error: `Railway project ${source.railway.projectId} is not visible to this token` };
   let environment = project.environments.find((e) => e.name === ctx.env.name);
   let created = false;
   if (!environment) {
@@ -42,7 +47,10 @@ async function ensureCopy(ctx: StepContext, source: SourceBindings): Promise<Ste
     ...(source.cloudflare ? { cloudflare: source.cloudflare } : {}),
   };
   await bind(ctx, bindings);
-  return { kind: "done", note: `${created ? "created" : "found"} Railway environment ${ctx.env.name} (${environment.id})${created ? ` as a copy of ${source.name}` : ""}` };
+  return {
+    kind: "done",
+    note: `${created ? "created" : "found"} Railway environment ${ctx.env.name} (${environment.id})${created ? ` as a copy of ${source.name}` : ""}`,
+  };
 }
 
 async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepResult> {
@@ -51,7 +59,12 @@ async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepR
   const made: string[] = [];
   if (!project) {
     // A create whose answer was lost may still have happened: look again before sending a second one.
-    if (state.projectSent) return { kind: "fail", error: `Railway project ${target.projectName} was requested but does not appear yet`, retryAfterMs: ctx.pollMs };
+    if (state.projectSent)
+      return {
+        kind: "fail",
+        error: `Railway project ${target.projectName} was requested but does not appear yet`,
+        retryAfterMs: ctx.pollMs,
+      };
     state.projectSent = true;
     ctx.save();
     project = await ctx.railway.createProject(target.projectName);
@@ -59,7 +72,12 @@ async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepR
   }
   let environment = project.environments.find((e) => e.name === ctx.env.name);
   if (!environment) {
-    if (state.environmentSent) return { kind: "fail", error: `Railway environment ${ctx.env.name} was requested but does not appear yet`, retryAfterMs: ctx.pollMs };
+    if (state.environmentSent)
+      return {
+        kind: "fail",
+        error: `Railway environment ${ctx.env.name} was requested but does not appear yet`,
+        retryAfterMs: ctx.pollMs,
+      };
     state.environmentSent = true;
     ctx.save();
     environment = await ctx.railway.createEnvironment(project.id, ctx.env.name);
@@ -70,8 +88,15 @@ async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepR
   const wanted = new Set([...Object.keys(ctx.env.spec.services), "Postgres", "Redis"]);
   const services = Object.fromEntries(existing.filter((s) => wanted.has(s.name)).map((s) => [s.name, s.id]));
   const cloudflare = target.domains?.length ? await zoneBinding(ctx, target.domains[0]) : undefined;
-  await bind(ctx, { ...ctx.env.bindings, railway: { projectId: project.id, environmentId: environment.id, services }, ...(cloudflare ? { cloudflare } : {}) });
-  return { kind: "done", note: `${made.length ? `created ${made.join(" and ")}` : "found the Railway project and environment"} (${environment.id})${cloudflare ? `; DNS zone ${cloudflare.zoneName}` : ""}` };
+  await bind(ctx, {
+    ...ctx.env.bindings,
+    railway: { projectId: project.id, environmentId: environment.id, services },
+    ...(cloudflare ? { cloudflare } : {}),
+  });
+  return {
+    kind: "done",
+    note: `${made.length ? `created ${made.join(" and ")}` : "found the Railway project and environment"} (${environment.id})${cloudflare ? `; DNS zone ${cloudflare.zoneName}` : ""}`,
+  };
 }
 
 /** The Cloudflare zone binding for a hostname, when the connection's token can see a zone holding it. */

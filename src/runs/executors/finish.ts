@@ -19,20 +19,26 @@ export const verifyHealth: StepExecutor = async (ctx) => {
     if (!spec?.healthPath || spec.kind !== "service" || !serviceId) continue;
     const domains = await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId);
     if (domains.length === 0) continue;
-    const status = await ctx.appFetch(`https://${domains[0].domain}${spec.healthPath}`, { signal: AbortSignal.timeout(10_000) })
-      .then((r) => r.status).catch(() => 0);
+    const status = await ctx
+      .appFetch(`https://${domains[0].domain}${spec.healthPath}`, { signal: AbortSignal.timeout(10_000) })
+      .then((r) => r.status)
+      .catch(() => 0);
     if (status === 200) {
       checked.push(name);
       continue;
     }
     state.failures[name] = (state.failures[name] ?? 0) + 1;
     if (state.failures[name] >= MAX_FAILED_CHECKS) {
-      return { kind: "fail", error: `${name} health check ${spec.healthPath} failed ${MAX_FAILED_CHECKS} times (last status ${status || "no response"})` };
+      return {
+        kind: "fail",
+        error: `${name} health check ${spec.healthPath} failed ${MAX_FAILED_CHECKS} times (last status ${status || "no response"})`,
+      };
     }
     pending.push(name);
   }
   ctx.save();
-  if (pending.length) return { kind: "wait", ms: ctx.pollMs, note: `waiting for ${pending.join(", ")} to become healthy` };
+  if (pending.length)
+    return { kind: "wait", ms: ctx.pollMs, note: `waiting for ${pending.join(", ")} to become healthy` };
   return { kind: "done", note: checked.length ? `healthy: ${checked.join(", ")}` : "no health endpoints to check" };
 };
 
@@ -45,7 +51,10 @@ export const finalizeRelease: StepExecutor = async (ctx) => {
     ctx.save();
     return { kind: "done", note: `current release is ${String(ctx.step.params.toVersion ?? target)} again` };
   }
-  const deployed = (ctx.run.outputs.deployed ?? {}) as Record<string, { commitSha: string; commitMessage: string; deploymentId: string }>;
+  const deployed = (ctx.run.outputs.deployed ?? {}) as Record<
+    string,
+    { commitSha: string; commitMessage: string; deploymentId: string }
+  >;
   // Only the spec's services make a release (a canary twin or migration job is plumbing, not a release).
   const mine = Object.fromEntries(Object.entries(deployed).filter(([name]) => name in ctx.env.spec.services));
   const services = { ...(ctx.env.currentRelease?.services ?? {}), ...mine };

@@ -11,15 +11,22 @@ export const resolveRef: StepExecutor = async ({ step, run, source, save }) => {
   for (const [service, pinned] of Object.entries(refs)) {
     try {
       const commit = await source.resolveRef(pinned.repo, pinned.sha);
-      if (commit.sha !== pinned.sha) return { kind: "fail", error: `${service}: ${pinned.repo}@${pinned.sha} resolves to ${commit.sha}` };
+      if (commit.sha !== pinned.sha)
+        return { kind: "fail", error: `${service}: ${pinned.repo}@${pinned.sha} resolves to ${commit.sha}` };
     } catch (e) {
-      if (e instanceof ProviderError && e.retryable) return { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 2000 };
-      return { kind: "fail", error: `${service}: commit ${pinned.sha.slice(0, 7)} of ${pinned.repo} not found (${errorText(e)})` };
+      if (e instanceof ProviderError && e.retryable)
+        return { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 2000 };
+      return {
+        kind: "fail",
+        error: `${service}: commit ${pinned.sha.slice(0, 7)} of ${pinned.repo} not found (${errorText(e)})`,
+      };
     }
   }
   run.outputs.refs = refs;
   save();
-  const note = Object.entries(refs).map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`).join(", ");
+  const note = Object.entries(refs)
+    .map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`)
+    .join(", ");
   return { kind: "done", note };
 };
 
@@ -33,13 +40,17 @@ export const preflight: StepExecutor = async ({ env, railway, port }) => {
     .flatMap((v) => ("secret" in v && !stored.has(v.secret) ? [v.secret] : []));
   if (missing.length > 0) {
     const names = [...new Set(missing)].sort();
-    return { kind: "fail", error: `secrets not set for ${env.env}: ${names.join(", ")} (PUT /api/envs/${env.env}/secrets/<NAME>)` };
+    return {
+      kind: "fail",
+      error: `secrets not set for ${env.env}: ${names.join(", ")} (PUT /api/envs/${env.env}/secrets/<NAME>)`,
+    };
   }
   const services = new Set((await railway.listServices(railwayBinding.projectId)).map((s) => s.name));
   const absent = Object.values(env.spec.components)
     .filter((c) => c.type !== "storage" && !services.has(componentServiceName(c.type)))
     .map((c) => c.type);
-  if (absent.length > 0) return { kind: "fail", error: `components missing at Railway: ${absent.join(", ")}; run setup` };
+  if (absent.length > 0)
+    return { kind: "fail", error: `components missing at Railway: ${absent.join(", ")}; run setup` };
   return { kind: "done", note: "provisioned; secrets and components present" };
 };
 

@@ -36,13 +36,21 @@ function shapeTargets(ctx: StepContext): ShapeTarget[] {
       },
     };
     // Railway has no traffic split: the canary is a twin service with the same source and settings.
-    const twin: ShapeTarget[] = canaries.has(name) ? [{ name: `${name}-canary`, spec, settings: { ...own.settings, numReplicas: 1 }, domain: true }] : [];
+    const twin: ShapeTarget[] = canaries.has(name)
+      ? [{ name: `${name}-canary`, spec, settings: { ...own.settings, numReplicas: 1 }, domain: true }]
+      : [];
     if (!spec.migrateCommand) return [own, ...twin];
     // Railway has no one-off command API; a pre-deploy command is its supported place for migrations.
     const job: ShapeTarget = {
       name: migrationJobName(name),
       spec,
-      settings: { preDeployCommand: [spec.migrateCommand], startCommand: "true", restartPolicyType: "NEVER", numReplicas: 1, rootDirectory: own.settings.rootDirectory },
+      settings: {
+        preDeployCommand: [spec.migrateCommand],
+        startCommand: "true",
+        restartPolicyType: "NEVER",
+        numReplicas: 1,
+        rootDirectory: own.settings.rootDirectory,
+      },
     };
     return [job, own, ...twin];
   });
@@ -59,13 +67,23 @@ export const reconcileShape: StepExecutor = async (ctx) => {
     let id = existing.get(target.name);
     if (!id) {
       // Created empty: Railway deploys a service created with a source at once, before its settings exist.
-      const service = await ctx.railway.createService({ projectId: binding.projectId, environmentId: binding.environmentId, name: target.name });
+      const service = await ctx.railway.createService({
+        projectId: binding.projectId,
+        environmentId: binding.environmentId,
+        name: target.name,
+      });
       id = service.id;
       created.push(target.name);
     }
     services[target.name] = id;
-    await ctx.railway.updateServiceInstance(id, binding.environmentId, { ...target.settings, source: { repo: target.spec.source.repo } });
-    if (target.domain && (await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id)).length === 0) {
+    await ctx.railway.updateServiceInstance(id, binding.environmentId, {
+      ...target.settings,
+      source: { repo: target.spec.source.repo },
+    });
+    if (
+      target.domain &&
+      (await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id)).length === 0
+    ) {
       await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
     }
   }
@@ -84,18 +102,23 @@ export const reconcileConfig: StepExecutor = async (ctx) => {
     const serviceId = binding.services[target.name];
     // Plumbing services (migration jobs, canary twins) are created by the next deploy's reconcile-shape.
     if (!serviceId && !(target.name in ctx.env.spec.services)) continue;
-    if (!serviceId) return { kind: "fail", error: `${target.name} has no Railway service: reconcile-shape did not run` };
+    if (!serviceId)
+      return { kind: "fail", error: `${target.name} has no Railway service: reconcile-shape did not run` };
     const desired: Record<string, string> = {};
-    if (target.spec.port && target.spec.kind === "service" && !target.name.endsWith("-migrate")) desired.PORT = String(target.spec.port);
+    if (target.spec.port && target.spec.kind === "service" && !target.name.endsWith("-migrate"))
+      desired.PORT = String(target.spec.port);
     // A declared dependency on a component that exists binds its standard output (e.g. REDIS_URL).
     for (const dep of target.spec.dependsOn) {
       const component = ctx.env.spec.components[dep];
       const output = component && COMPONENT_OUTPUT[component.type];
-      if (output && !(output in target.spec.env)) desired[output] = `\${{${componentServiceName(component.type)}.${output}}}`;
+      if (output && !(output in target.spec.env))
+        desired[output] = `\${{${componentServiceName(component.type)}.${output}}}`;
     }
     for (const [name, v] of Object.entries(target.spec.env)) {
       if ("value" in v) desired[name] = v.value;
-      else if ("component" in v) desired[name] = `\${{${componentServiceName(ctx.env.spec.components[v.component]?.type ?? v.component)}.${v.output}}}`;
+      else if ("component" in v)
+        desired[name] =
+          `\${{${componentServiceName(ctx.env.spec.components[v.component]?.type ?? v.component)}.${v.output}}}`;
       else {
         const secret = await ctx.port.resolveSecret(ctx.env.envId, v.secret);
         if (secret === null) return { kind: "fail", error: `secret ${v.secret} is not set for ${ctx.env.env}` };
@@ -103,13 +126,27 @@ export const reconcileConfig: StepExecutor = async (ctx) => {
       }
     }
     const current = await ctx.railway.getVariables(binding.projectId, binding.environmentId, serviceId);
-    const removals = ((ctx.step.params.removeVars as Record<string, string[]> | undefined)?.[target.name] ?? []).filter((n) => n in current && !(n in desired));
-    for (const name of removals) await ctx.railway.deleteVariable({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, name });
+    const removals = ((ctx.step.params.removeVars as Record<string, string[]> | undefined)?.[target.name] ?? []).filter(
+      (n) => n in current && !(n in desired),
+    );
+    for (const name of removals)
+      await ctx.railway.deleteVariable({
+        projectId: binding.projectId,
+        environmentId: binding.environmentId,
+        serviceId,
+        name,
+      });
     if (removals.length) notes.push(`${target.name}: removed ${removals.join(", ")}`);
     const changed = Object.fromEntries(Object.entries(desired).filter(([k, v]) => current[k] !== v));
     if (Object.keys(changed).length === 0) continue;
     // skipDeploys: the deploy steps decide when services restart, not the variable write.
-    await ctx.railway.upsertVariables({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId, variables: changed, skipDeploys: true });
+    await ctx.railway.upsertVariables({
+      projectId: binding.projectId,
+      environmentId: binding.environmentId,
+      serviceId,
+      variables: changed,
+      skipDeploys: true,
+    });
     notes.push(`${target.name}: ${Object.keys(changed).sort().join(", ")}`);
   }
   return { kind: "done", note: notes.length ? `variables set — ${notes.join("; ")}` : "variables already match" };

@@ -18,14 +18,23 @@ export const restartService: StepExecutor = async (ctx) => {
   const binding = ctx.env.bindings.railway!;
   const state = ctx.step.state as { sha?: string };
   if (!state.sha) {
-    const live = (await ctx.railway.listDeployments({ projectId: binding.projectId, environmentId: binding.environmentId, serviceId: serviceIdOf(ctx, name), first: 20 }))
-      .find((d) => d.status === "SUCCESS");
+    const live = (
+      await ctx.railway.listDeployments({
+        projectId: binding.projectId,
+        environmentId: binding.environmentId,
+        serviceId: serviceIdOf(ctx, name),
+        first: 20,
+      })
+    ).find((d) => d.status === "SUCCESS");
     const sha = live?.meta?.commitHash;
-    if (typeof sha !== "string") return { kind: "fail", error: `${name} has no live deployment with a commit to restart` };
+    if (typeof sha !== "string")
+      return { kind: "fail", error: `${name} has no live deployment with a commit to restart` };
     state.sha = sha;
     ctx.save();
   }
-  const result = await driveDeployment(ctx, name, state.sha, () => ctx.railway.deployService(serviceIdOf(ctx, name), binding.environmentId, state.sha));
+  const result = await driveDeployment(ctx, name, state.sha, () =>
+    ctx.railway.deployService(serviceIdOf(ctx, name), binding.environmentId, state.sha),
+  );
   if ("kind" in result) return result;
   return { kind: "done", note: `${name} restarted at ${state.sha.slice(0, 7)} (deployment ${result.id})` };
 };
@@ -38,12 +47,22 @@ export const scaleService: StepExecutor = async (ctx) => {
   if (ctx.step.params.reviseSpec && ctx.run.outputs.specRevision === undefined) {
     const next = EnvironmentSpecSchema.parse(structuredClone(ctx.env.spec));
     next.services[name].replicas = replicas;
-    ctx.run.outputs.specRevision = await ctx.port.reviseSpec(ctx.env.envId, ctx.run.plan.specRevision, next, ctx.run.requestedBy ?? "infra-chat", `scale ${name} to ${replicas} (run ${ctx.run.id})`);
+    ctx.run.outputs.specRevision = await ctx.port.reviseSpec(
+      ctx.env.envId,
+      ctx.run.plan.specRevision,
+      next,
+      ctx.run.requestedBy ?? "infra-chat",
+      `scale ${name} to ${replicas} (run ${ctx.run.id})`,
+    );
     ctx.save();
   }
   const instance = await ctx.railway.getServiceInstance(serviceIdOf(ctx, name), binding.environmentId);
-  if ((instance.numReplicas ?? 1) !== replicas) await ctx.railway.updateServiceInstance(serviceIdOf(ctx, name), binding.environmentId, { numReplicas: replicas });
-  return { kind: "done", note: `${name} runs ${replicas} replica${replicas === 1 ? "" : "s"} (was ${instance.numReplicas ?? 1})` };
+  if ((instance.numReplicas ?? 1) !== replicas)
+    await ctx.railway.updateServiceInstance(serviceIdOf(ctx, name), binding.environmentId, { numReplicas: replicas });
+  return {
+    kind: "done",
+    note: `${name} runs ${replicas} replica${replicas === 1 ? "" : "s"} (was ${instance.numReplicas ?? 1})`,
+  };
 };
 
 /** Clears a cron service's schedule; the spec keeps it, so a reconcile re-enables it. */
@@ -51,6 +70,7 @@ export const disableCron: StepExecutor = async (ctx) => {
   const name = String(ctx.step.params.service);
   const binding = ctx.env.bindings.railway!;
   const instance = await ctx.railway.getServiceInstance(serviceIdOf(ctx, name), binding.environmentId);
-  if (instance.cronSchedule) await ctx.railway.updateServiceInstance(serviceIdOf(ctx, name), binding.environmentId, { cronSchedule: null });
+  if (instance.cronSchedule)
+    await ctx.railway.updateServiceInstance(serviceIdOf(ctx, name), binding.environmentId, { cronSchedule: null });
   return { kind: "done", note: `${name}'s schedule ${instance.cronSchedule ?? "(none)"} disabled` };
 };

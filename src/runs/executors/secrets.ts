@@ -4,7 +4,10 @@ import type { StepExecutor } from "../context";
 export const swapSecret: StepExecutor = async (ctx) => {
   const name = String(ctx.step.params.name);
   const outcome = await ctx.port.swapSecret(ctx.env.envId, name);
-  return { kind: "done", note: outcome === "swapped" ? `${name} now holds the new value` : `${name} was already swapped` };
+  return {
+    kind: "done",
+    note: outcome === "swapped" ? `${name} now holds the new value` : `${name} was already swapped`,
+  };
 };
 
 /** Destroys the old value once every service that uses the secret runs with the new one. */

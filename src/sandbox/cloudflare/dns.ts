@@ -2,7 +2,16 @@
 import { CfFailure, fail, paginate, required, validated, type CfContext, type CfReply } from "./envelope";
 import { qualify } from "./load-balancers";
 import { dnsRecordInput, type DnsRecordSettings } from "./model";
-import { deleteResource, dnsRecordView, getResource, getZone, insertResource, listResources, updateResource, type StoredResource } from "./store";
+import {
+  deleteResource,
+  dnsRecordView,
+  getResource,
+  getZone,
+  insertResource,
+  listResources,
+  updateResource,
+  type StoredResource,
+} from "./store";
 
 const PROXIABLE = new Set(["A", "AAAA", "CNAME"]);
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9_*]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
@@ -15,10 +24,14 @@ function dnsValidation(code: number, message: string): CfFailure {
 }
 
 function contentError(type: string, content: string, name: string): CfFailure | null {
-  if (type === "A" && !IPV4.test(content)) return dnsValidation(9005, "Content for A record must be a valid IPv4 address.");
-  if (type === "AAAA" && !IPV6.test(content)) return dnsValidation(9006, "Content for AAAA record must be a valid IPv6 address.");
-  if ((type === "CNAME" || type === "MX" || type === "NS") && !HOSTNAME.test(content)) return dnsValidation(9007, `Content for ${type} record is invalid.`);
-  if (type === "CNAME" && content.toLowerCase().replace(/\.$/, "") === name) return dnsValidation(9039, "CNAME content cannot reference itself.");
+  if (type === "A" && !IPV4.test(content))
+    return dnsValidation(9005, "Content for A record must be a valid IPv4 address.");
+  if (type === "AAAA" && !IPV6.test(content))
+    return dnsValidation(9006, "Content for AAAA record must be a valid IPv6 address.");
+  if ((type === "CNAME" || type === "MX" || type === "NS") && !HOSTNAME.test(content))
+    return dnsValidation(9007, `Content for ${type} record is invalid.`);
+  if (type === "CNAME" && content.toLowerCase().replace(/\.$/, "") === name)
+    return dnsValidation(9039, "CNAME content cannot reference itself.");
   if (content === "") return dnsValidation(9005, `Content for ${type} record is invalid.`);
   return null;
 }
@@ -31,14 +44,20 @@ function checkRecord(cx: CfContext, input: DnsRecordSettings, selfId: string | n
   const problem = contentError(input.type, input.content, name);
   if (problem) throw problem;
   if (input.proxied && !PROXIABLE.has(input.type)) throw fail(400, 9004, "This record type cannot be proxied.");
-  if (input.ttl !== 1 && (input.ttl < 60 || input.ttl > 86400)) throw fail(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.");
+  if (input.ttl !== 1 && (input.ttl < 60 || input.ttl > 86400))
+    throw fail(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.");
   if (input.type === "MX" && input.priority === undefined) throw dnsValidation(9101, "MX records require a priority.");
-  const others = listResources(cx.world, "dns_record", cx.zoneId).filter((r) => r.id !== selfId && r.settings.name === name);
+  const others = listResources(cx.world, "dns_record", cx.zoneId).filter(
+    (r) => r.id !== selfId && r.settings.name === name,
+  );
   if (others.some((r) => r.settings.type === input.type && r.settings.content === input.content)) {
     throw fail(400, 81058, "An identical record already exists.");
   }
   const addressLike = ["A", "AAAA", "CNAME"];
-  if (addressLike.includes(input.type) && others.some((r) => r.settings.type === "CNAME" || (input.type === "CNAME" && addressLike.includes(r.settings.type)))) {
+  if (
+    addressLike.includes(input.type) &&
+    others.some((r) => r.settings.type === "CNAME" || (input.type === "CNAME" && addressLike.includes(r.settings.type)))
+  ) {
     throw fail(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
   }
   // Proxied records always have automatic TTL.
@@ -100,7 +119,10 @@ const RECORD_DEFAULTS = { proxied: false, ttl: 1, comment: null, tags: [] };
 export function dnsCollection(cx: CfContext): CfReply {
   if (cx.method === "GET") {
     const q = cx.url.searchParams;
-    const hits = ordered(listResources(cx.world, "dns_record", cx.zoneId).filter((r) => matches(r.settings, q)), q);
+    const hits = ordered(
+      listResources(cx.world, "dns_record", cx.zoneId).filter((r) => matches(r.settings, q)),
+      q,
+    );
     const { page, info } = paginate(hits, q, { min: 5, max: 5000, fallback: 100 });
     return { result: page.map((r) => dnsRecordView(cx.world, r)), resultInfo: info };
   }
@@ -121,5 +143,7 @@ export function dnsItem(cx: CfContext, id: string): CfReply {
   const input = parseRecord(cx);
   if (cx.method === "PUT") required(input, ["type", "name", "content"], 9207);
   const base = cx.method === "PUT" ? { ...RECORD_DEFAULTS, type: "", name: "", content: "" } : record.settings;
-  return { result: dnsRecordView(cx.world, updateResource(cx.world, record, checkRecord(cx, { ...base, ...input }, id))) };
+  return {
+    result: dnsRecordView(cx.world, updateResource(cx.world, record, checkRecord(cx, { ...base, ...input }, id))),
+  };
 }

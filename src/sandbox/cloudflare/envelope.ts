@@ -29,7 +29,10 @@ export interface CfReply {
 
 /** An expected refusal: thrown by handlers, rendered as the error envelope with this HTTP status. */
 export class CfFailure extends Error {
-  constructor(readonly status: number, readonly errors: CfMessage[]) {
+  constructor(
+    readonly status: number,
+    readonly errors: CfMessage[],
+  ) {
     super(errors.map((e) => e.message).join("; "));
     this.name = "CfFailure";
   }
@@ -47,7 +50,10 @@ function json(status: number, body: object): Response {
 /** The success envelope. */
 export function renderReply(reply: CfReply): Response {
   return json(reply.status ?? 200, {
-    success: true, errors: [], messages: reply.messages ?? [], result: reply.result,
+    success: true,
+    errors: [],
+    messages: reply.messages ?? [],
+    result: reply.result,
     ...(reply.resultInfo ? { result_info: reply.resultInfo } : {}),
   });
 }
@@ -65,7 +71,8 @@ export function parseObjectBody(text: string): Record<string, unknown> {
   } catch {
     throw fail(400, 6007, "Malformed JSON in request body");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw fail(400, 6007, "Malformed JSON in request body");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw fail(400, 6007, "Malformed JSON in request body");
   return parsed as Record<string, unknown>;
 }
 
@@ -73,31 +80,55 @@ export function parseObjectBody(text: string): Record<string, unknown> {
 export function validated<T>(schema: z.ZodType<T>, body: Record<string, unknown>, code = 1002): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  throw new CfFailure(400, parsed.error.issues.map((issue) => ({
-    code, message: `${issue.path.map(String).join(".") || "body"}: ${issue.message}: validation failed`,
-  })));
+  throw new CfFailure(
+    400,
+    parsed.error.issues.map((issue) => ({
+      code,
+      message: `${issue.path.map(String).join(".") || "body"}: ${issue.message}: validation failed`,
+    })),
+  );
 }
 
 /** A missing required field, in the same wording. */
 export function required(fields: Record<string, unknown>, names: string[], code = 1002): void {
   const missing = names.filter((n) => fields[n] === undefined);
-  if (missing.length > 0) throw new CfFailure(400, missing.map((n) => ({ code, message: `${n} is required: validation failed` })));
+  if (missing.length > 0)
+    throw new CfFailure(
+      400,
+      missing.map((n) => ({ code, message: `${n} is required: validation failed` })),
+    );
 }
 
 /** One page of a list plus its result_info; `per_page` is clamped to the endpoint's range. */
-export function paginate<T>(items: T[], query: URLSearchParams, range: { min: number; max: number; fallback: number }): { page: T[]; info: ResultInfo } {
-  const perPage = Math.min(Math.max(Number(query.get("per_page") ?? range.fallback) || range.fallback, range.min), range.max);
+export function paginate<T>(
+  items: T[],
+  query: URLSearchParams,
+  range: { min: number; max: number; fallback: number },
+): { page: T[]; info: ResultInfo } {
+  const perPage = Math.min(
+    Math.max(Number(query.get("per_page") ?? range.fallback) || range.fallback, range.min),
+    range.max,
+  );
   const page = Math.max(1, Math.floor(Number(query.get("page") ?? 1) || 1));
   const slice = items.slice((page - 1) * perPage, page * perPage);
   return {
     page: slice,
-    info: { page, per_page: perPage, count: slice.length, total_count: items.length, total_pages: Math.max(1, Math.ceil(items.length / perPage)) },
+    info: {
+      page,
+      per_page: perPage,
+      count: slice.length,
+      total_count: items.length,
+      total_pages: Math.max(1, Math.ceil(items.length / perPage)),
+    },
   };
 }
 
 /** A list answered whole (pools, monitors, load balancers take no paging parameters). */
 export function wholeList(items: object[]): CfReply {
-  return { result: items, resultInfo: { page: 1, per_page: items.length, count: items.length, total_count: items.length, total_pages: 1 } };
+  return {
+    result: items,
+    resultInfo: { page: 1, per_page: items.length, count: items.length, total_count: items.length, total_pages: 1 },
+  };
 }
 
 /** What every Cloudflare handler receives; `account`/`zone` are resolved from the path before it runs. */

@@ -2,7 +2,14 @@
 import { fail, required, validated, wholeList, type CfContext, type CfReply } from "./envelope";
 import { LOAD_BALANCER_DEFAULTS, loadBalancerInput, type LoadBalancerSettings } from "./model";
 import {
-  deleteResource, getResource, getZone, insertResource, listResources, loadBalancerView, updateResource, type StoredResource,
+  deleteResource,
+  getResource,
+  getZone,
+  insertResource,
+  listResources,
+  loadBalancerView,
+  updateResource,
+  type StoredResource,
 } from "./store";
 
 /** Cloudflare completes a bare label to a hostname of the zone, as it does for DNS record names. */
@@ -20,14 +27,21 @@ function checkLoadBalancer(cx: CfContext, settings: LoadBalancerSettings, selfId
     ["default_pools", settings.default_pools],
     ["fallback_pool", [settings.fallback_pool]],
     ["random_steering.pool_weights", Object.keys(settings.random_steering.pool_weights)],
-    ...[settings.region_pools, settings.country_pools, settings.pop_pools].map((m): [string, string[]] => ["pools", Object.values(m).flat()]),
+    ...[settings.region_pools, settings.country_pools, settings.pop_pools].map((m): [string, string[]] => [
+      "pools",
+      Object.values(m).flat(),
+    ]),
   ];
-  const errors = named.flatMap(([field, ids]) => ids
-    .filter((id) => !getResource(cx.world, "pool", accountId, id))
-    .map((id) => ({ code: 1002, message: `${field}: pool ${id} does not exist: validation failed` })));
+  const errors = named.flatMap(([field, ids]) =>
+    ids
+      .filter((id) => !getResource(cx.world, "pool", accountId, id))
+      .map((id) => ({ code: 1002, message: `${field}: pool ${id} does not exist: validation failed` })),
+  );
   if (errors.length > 0) throw fail(400, errors[0].code, errors.map((e) => e.message).join("; "));
   const name = qualify(settings.name, zone?.name ?? "");
-  const clash = listResources(cx.world, "load_balancer", cx.zoneId).find((lb) => lb.settings.name === name && lb.id !== selfId);
+  const clash = listResources(cx.world, "load_balancer", cx.zoneId).find(
+    (lb) => lb.settings.name === name && lb.id !== selfId,
+  );
   if (clash) throw fail(400, 1002, `a load balancer named ${name} already exists: validation failed`);
   return { ...settings, name };
 }
@@ -40,10 +54,15 @@ function findLoadBalancer(cx: CfContext, id: string): StoredResource<"load_balan
 
 /** GET/POST /zones/{zone_id}/load_balancers */
 export function loadBalancersCollection(cx: CfContext): CfReply {
-  if (cx.method === "GET") return wholeList(listResources(cx.world, "load_balancer", cx.zoneId).map((lb) => loadBalancerView(cx.world, lb)));
+  if (cx.method === "GET")
+    return wholeList(listResources(cx.world, "load_balancer", cx.zoneId).map((lb) => loadBalancerView(cx.world, lb)));
   const input = validated(loadBalancerInput, cx.body());
   required(input, ["name", "default_pools", "fallback_pool"]);
-  const settings = checkLoadBalancer(cx, { ...LOAD_BALANCER_DEFAULTS, name: "", default_pools: [], fallback_pool: "", ...input }, null);
+  const settings = checkLoadBalancer(
+    cx,
+    { ...LOAD_BALANCER_DEFAULTS, name: "", default_pools: [], fallback_pool: "", ...input },
+    null,
+  );
   return { result: loadBalancerView(cx.world, insertResource(cx.world, "load_balancer", cx.zoneId, settings)) };
 }
 
@@ -57,8 +76,8 @@ export function loadBalancerItem(cx: CfContext, id: string): CfReply {
   }
   const input = validated(loadBalancerInput, cx.body());
   if (cx.method === "PUT") required(input, ["name", "default_pools", "fallback_pool"]);
-  const base = cx.method === "PUT" ? { ...LOAD_BALANCER_DEFAULTS, name: "", default_pools: [], fallback_pool: "" } : lb.settings;
+  const base =
+    cx.method === "PUT" ? { ...LOAD_BALANCER_DEFAULTS, name: "", default_pools: [], fallback_pool: "" } : lb.settings;
   const settings = checkLoadBalancer(cx, { ...base, ...input }, lb.id);
   return { result: loadBalancerView(cx.world, updateResource(cx.world, lb, settings)) };
 }
-

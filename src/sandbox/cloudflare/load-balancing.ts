@@ -1,8 +1,23 @@
 /** Account-level load balancing: monitors (health checks) and pools (origins and their weights). */
 import { fail, required, validated, wholeList, type CfContext, type CfReply } from "./envelope";
-import { MONITOR_DEFAULTS, monitorInput, POOL_DEFAULTS, poolInput, type MonitorSettings, type PoolSettings } from "./model";
 import {
-  deleteResource, getResource, insertResource, listResources, listZones, monitorView, poolView, updateResource, type StoredResource,
+  MONITOR_DEFAULTS,
+  monitorInput,
+  POOL_DEFAULTS,
+  poolInput,
+  type MonitorSettings,
+  type PoolSettings,
+} from "./model";
+import {
+  deleteResource,
+  getResource,
+  insertResource,
+  listResources,
+  listZones,
+  monitorView,
+  poolView,
+  updateResource,
+  type StoredResource,
 } from "./store";
 
 // HTTP(S) monitors judge a response by its status, so the spec requires expected_codes for them.
@@ -31,7 +46,12 @@ export function monitorItem(cx: CfContext, id: string): CfReply {
   if (cx.method === "GET") return { result: monitorView(monitor) };
   if (cx.method === "DELETE") {
     const users = listResources(cx.world, "pool", cx.accountId).filter((p) => p.settings.monitor === id);
-    if (users.length > 0) throw fail(400, 1002, `monitor is referenced by pool(s) ${users.map((p) => p.settings.name).join(", ")}: validation failed`);
+    if (users.length > 0)
+      throw fail(
+        400,
+        1002,
+        `monitor is referenced by pool(s) ${users.map((p) => p.settings.name).join(", ")}: validation failed`,
+      );
     deleteResource(cx.world, id);
     return { result: { id } };
   }
@@ -46,10 +66,15 @@ function checkPool(cx: CfContext, settings: PoolSettings): PoolSettings {
     throw fail(400, 1002, `monitor ${settings.monitor} does not exist: validation failed`);
   }
   if (settings.minimum_origins > settings.origins.length) {
-    throw fail(400, 1002, `minimum_origins (${settings.minimum_origins}) exceeds the number of origins (${settings.origins.length}): validation failed`);
+    throw fail(
+      400,
+      1002,
+      `minimum_origins (${settings.minimum_origins}) exceeds the number of origins (${settings.origins.length}): validation failed`,
+    );
   }
   const names = new Set(settings.origins.map((o) => o.name));
-  if (names.size !== settings.origins.length) throw fail(400, 1002, "origin names must be unique within a pool: validation failed");
+  if (names.size !== settings.origins.length)
+    throw fail(400, 1002, "origin names must be unique within a pool: validation failed");
   return settings;
 }
 
@@ -63,7 +88,9 @@ function findPool(cx: CfContext, id: string): StoredResource<"pool"> {
 export function poolsCollection(cx: CfContext): CfReply {
   if (cx.method === "GET") {
     const monitor = cx.url.searchParams.get("monitor");
-    const pools = listResources(cx.world, "pool", cx.accountId).filter((p) => !monitor || p.settings.monitor === monitor);
+    const pools = listResources(cx.world, "pool", cx.accountId).filter(
+      (p) => !monitor || p.settings.monitor === monitor,
+    );
     return wholeList(pools.map(poolView));
   }
   const input = validated(poolInput, cx.body());
@@ -75,11 +102,14 @@ export function poolsCollection(cx: CfContext): CfReply {
 // Every place a load balancer names a pool; deleting a pool still named anywhere would break steering.
 function loadBalancersUsing(cx: CfContext, poolId: string): string[] {
   const zones = listZones(cx.world).filter((z) => z.account_id === cx.accountId);
-  return zones.flatMap((z) => listResources(cx.world, "load_balancer", z.id)).filter((lb) => {
-    const s = lb.settings;
-    const mapped = [s.region_pools, s.country_pools, s.pop_pools].flatMap((m) => Object.values(m).flat());
-    return [...s.default_pools, s.fallback_pool, ...mapped].includes(poolId);
-  }).map((lb) => lb.settings.name);
+  return zones
+    .flatMap((z) => listResources(cx.world, "load_balancer", z.id))
+    .filter((lb) => {
+      const s = lb.settings;
+      const mapped = [s.region_pools, s.country_pools, s.pop_pools].flatMap((m) => Object.values(m).flat());
+      return [...s.default_pools, s.fallback_pool, ...mapped].includes(poolId);
+    })
+    .map((lb) => lb.settings.name);
 }
 
 /** GET/PATCH/PUT/DELETE …/load_balancers/pools/{id}; PATCH replaces `origins` whole, as the real API does. */
@@ -88,7 +118,8 @@ export function poolItem(cx: CfContext, id: string): CfReply {
   if (cx.method === "GET") return { result: poolView(pool) };
   if (cx.method === "DELETE") {
     const users = loadBalancersUsing(cx, id);
-    if (users.length > 0) throw fail(400, 1002, `pool is referenced by load balancer(s) ${users.join(", ")}: validation failed`);
+    if (users.length > 0)
+      throw fail(400, 1002, `pool is referenced by load balancer(s) ${users.join(", ")}: validation failed`);
     deleteResource(cx.world, id);
     return { result: { id } };
   }

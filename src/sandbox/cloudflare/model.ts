@@ -64,7 +64,15 @@ export interface PoolSettings {
 }
 export type CfPool = CfStamp & PoolSettings;
 
-export type SteeringPolicy = "off" | "geo" | "random" | "dynamic_latency" | "proximity" | "least_outstanding_requests" | "least_connections" | "";
+export type SteeringPolicy =
+  | "off"
+  | "geo"
+  | "random"
+  | "dynamic_latency"
+  | "proximity"
+  | "least_outstanding_requests"
+  | "least_connections"
+  | "";
 export type SessionAffinity = "none" | "cookie" | "ip_cookie" | "header" | "";
 
 /** A load balancer's editable fields (`name` is the hostname it serves). */
@@ -99,28 +107,56 @@ export interface DnsRecordSettings {
   tags: string[];
   priority?: number;
 }
-export type CfDnsRecord = CfStamp & DnsRecordSettings & {
-  zone_id: string;
-  zone_name: string;
-  proxiable: boolean;
-  settings: Record<string, never>;
-  meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source: string };
-};
+export type CfDnsRecord = CfStamp &
+  DnsRecordSettings & {
+    zone_id: string;
+    zone_name: string;
+    proxiable: boolean;
+    settings: Record<string, never>;
+    meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source: string };
+  };
 
 /** Defaults from the spec, applied on create and on PUT (PATCH keeps the stored values instead). */
 export const MONITOR_DEFAULTS: MonitorSettings = {
-  type: "http", method: "GET", path: "/", expected_codes: "200", expected_body: "", header: {}, port: 0, interval: 60,
-  timeout: 5, retries: 2, consecutive_up: 0, consecutive_down: 0, follow_redirects: false, allow_insecure: false,
-  probe_zone: "", description: "",
+  type: "http",
+  method: "GET",
+  path: "/",
+  expected_codes: "200",
+  expected_body: "",
+  header: {},
+  port: 0,
+  interval: 60,
+  timeout: 5,
+  retries: 2,
+  consecutive_up: 0,
+  consecutive_down: 0,
+  follow_redirects: false,
+  allow_insecure: false,
+  probe_zone: "",
+  description: "",
 };
 
 export const POOL_DEFAULTS: Omit<PoolSettings, "name" | "origins"> = {
-  description: "", enabled: true, minimum_origins: 1, origin_steering: { policy: "random" }, notification_email: "", check_regions: null,
+  description: "",
+  enabled: true,
+  minimum_origins: 1,
+  origin_steering: { policy: "random" },
+  notification_email: "",
+  check_regions: null,
 };
 
 export const LOAD_BALANCER_DEFAULTS: Omit<LoadBalancerSettings, "name" | "default_pools" | "fallback_pool"> = {
-  description: "", enabled: true, proxied: false, ttl: 30, steering_policy: "", random_steering: { default_weight: 1, pool_weights: {} },
-  session_affinity: "", region_pools: {}, country_pools: {}, pop_pools: {}, adaptive_routing: { failover_across_pools: false },
+  description: "",
+  enabled: true,
+  proxied: false,
+  ttl: 30,
+  steering_policy: "",
+  random_steering: { default_weight: 1, pool_weights: {} },
+  session_affinity: "",
+  region_pools: {},
+  country_pools: {},
+  pop_pools: {},
+  adaptive_routing: { failover_across_pools: false },
   location_strategy: { mode: "pop", prefer_ecs: "proximity" },
 };
 
@@ -133,7 +169,10 @@ export const monitorInput: z.ZodType<Partial<MonitorSettings>> = z.object({
   type: z.enum(["http", "https", "tcp", "udp_icmp", "icmp_ping", "smtp"]).optional(),
   method: z.string().min(1).optional(),
   path: z.string().optional(),
-  expected_codes: z.string().regex(/^([1-5]xx|[1-5]\d\d)$/, "must be a status code or a class like 2xx").optional(),
+  expected_codes: z
+    .string()
+    .regex(/^([1-5]xx|[1-5]\d\d)$/, "must be a status code or a class like 2xx")
+    .optional(),
   expected_body: z.string().optional(),
   header: z.record(z.string(), z.array(z.string())).optional(),
   port: z.number().int().min(0).max(65535).optional(),
@@ -159,13 +198,18 @@ const originInput: z.ZodType<CfOrigin> = z.object({
 
 /** Pool request body (POST/PUT/PATCH); `origins` always arrives whole. */
 export const poolInput: z.ZodType<Partial<PoolSettings>> = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/, "may only contain letters, digits, '-' and '_'").optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "may only contain letters, digits, '-' and '_'")
+    .optional(),
   description: z.string().optional(),
   enabled: z.boolean().optional(),
   minimum_origins: z.number().int().min(1).optional(),
   monitor: z.string().optional(),
   origins: z.array(originInput).min(1, "the origin list length must be in range [1, 0]").optional(),
-  origin_steering: z.object({ policy: z.enum(["random", "hash", "least_outstanding_requests", "least_connections"]) }).optional(),
+  origin_steering: z
+    .object({ policy: z.enum(["random", "hash", "least_outstanding_requests", "least_connections"]) })
+    .optional(),
   notification_email: z.string().optional(),
   check_regions: z.array(z.string()).nullable().optional(),
   latitude: z.number().min(-90).max(90).optional(),
@@ -181,15 +225,30 @@ export const loadBalancerInput: z.ZodType<Partial<LoadBalancerSettings>> = z.obj
   ttl: z.number().int().min(1).optional(),
   default_pools: z.array(z.string()).min(1).optional(),
   fallback_pool: z.string().min(1).optional(),
-  steering_policy: z.enum(["off", "geo", "random", "dynamic_latency", "proximity", "least_outstanding_requests", "least_connections", ""]).optional(),
-  random_steering: z.object({ default_weight: fraction.default(1), pool_weights: z.record(z.string(), fraction).default({}) }).optional(),
+  steering_policy: z
+    .enum([
+      "off",
+      "geo",
+      "random",
+      "dynamic_latency",
+      "proximity",
+      "least_outstanding_requests",
+      "least_connections",
+      "",
+    ])
+    .optional(),
+  random_steering: z
+    .object({ default_weight: fraction.default(1), pool_weights: z.record(z.string(), fraction).default({}) })
+    .optional(),
   session_affinity: z.enum(["none", "cookie", "ip_cookie", "header", ""]).optional(),
   session_affinity_ttl: z.number().int().min(1800).max(604800).optional(),
   region_pools: poolMap.optional(),
   country_pools: poolMap.optional(),
   pop_pools: poolMap.optional(),
   adaptive_routing: z.object({ failover_across_pools: z.boolean() }).optional(),
-  location_strategy: z.object({ mode: z.enum(["pop", "resolver_ip"]), prefer_ecs: z.enum(["always", "never", "proximity", "geo"]) }).optional(),
+  location_strategy: z
+    .object({ mode: z.enum(["pop", "resolver_ip"]), prefer_ecs: z.enum(["always", "never", "proximity", "geo"]) })
+    .optional(),
 });
 
 /** DNS record request body (POST/PUT/PATCH); content rules per type are checked in dns.ts. */

@@ -31,12 +31,37 @@ const ROUTES: Route[] = [
   { pattern: /^\/zones\/([^/]+)$/, methods: ["GET"], owner: "zone", handle: zoneItem },
   { pattern: /^\/zones\/([^/]+)\/dns_records$/, methods: ["GET", "POST"], owner: "zone", handle: dnsCollection },
   { pattern: /^\/zones\/([^/]+)\/dns_records\/([^/]+)$/, methods: ITEM, owner: "zone", handle: dnsItem },
-  { pattern: /^\/zones\/([^/]+)\/load_balancers$/, methods: ["GET", "POST"], owner: "zone", handle: loadBalancersCollection },
+  {
+    pattern: /^\/zones\/([^/]+)\/load_balancers$/,
+    methods: ["GET", "POST"],
+    owner: "zone",
+    handle: loadBalancersCollection,
+  },
   { pattern: /^\/zones\/([^/]+)\/load_balancers\/([^/]+)$/, methods: ITEM, owner: "zone", handle: loadBalancerItem },
-  { pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors$/, methods: ["GET", "POST"], owner: "account", handle: monitorsCollection },
-  { pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors\/([^/]+)$/, methods: ITEM, owner: "account", handle: monitorItem },
-  { pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools$/, methods: ["GET", "POST"], owner: "account", handle: poolsCollection },
-  { pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools\/([^/]+)$/, methods: ITEM, owner: "account", handle: poolItem },
+  {
+    pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors$/,
+    methods: ["GET", "POST"],
+    owner: "account",
+    handle: monitorsCollection,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors\/([^/]+)$/,
+    methods: ITEM,
+    owner: "account",
+    handle: monitorItem,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools$/,
+    methods: ["GET", "POST"],
+    owner: "account",
+    handle: poolsCollection,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools\/([^/]+)$/,
+    methods: ITEM,
+    owner: "account",
+    handle: poolItem,
+  },
 ];
 
 /** The presented API token, or null (Cloudflare wants `Authorization: Bearer <token>`). */
@@ -48,12 +73,16 @@ function bearer(headers: Headers): string | null {
 // The sandbox accepts any token, so "verify" reports it active; its id is derived, never the token itself.
 function verifyToken(cx: CfContext): CfReply {
   const id = [0, 1, 2, 3].map((i) => hashString(`${i}:${cx.token}`).toString(16).padStart(8, "0")).join("");
-  return { result: { id, status: "active" }, messages: [{ code: 10000, message: "This API Token is valid and active" }] };
+  return {
+    result: { id, status: "active" },
+    messages: [{ code: 10000, message: "This API Token is valid and active" }],
+  };
 }
 
 // A malformed id cannot be routed (7003); a well-formed unknown one is somebody else's, so access is refused.
 function resolveOwner(world: World, kind: "zone" | "account", id: string, path: string): void {
-  if (!isCfId(id)) throw fail(400, 7003, `Could not route to ${BASE}${path}, perhaps your object identifier is invalid?`);
+  if (!isCfId(id))
+    throw fail(400, 7003, `Could not route to ${BASE}${path}, perhaps your object identifier is invalid?`);
   const exists = kind === "zone" ? getZone(world, id) !== null : getAccount(world, id) !== null;
   if (!exists) throw fail(403, 9109, "Unauthorized to access requested resource");
 }
@@ -69,12 +98,18 @@ export function handleCloudflare(world: World, request: Request, text: string): 
     const path = url.pathname.slice(BASE.length);
     const route = ROUTES.find((r) => r.pattern.test(path));
     if (!route) throw fail(400, 7000, "No route for that URI");
-    if (!route.methods.includes(request.method)) throw fail(405, 7001, `Method ${request.method} not allowed for this endpoint`);
+    if (!route.methods.includes(request.method))
+      throw fail(405, 7001, `Method ${request.method} not allowed for this endpoint`);
     const params = (route.pattern.exec(path) ?? []).slice(1).map(decodeURIComponent);
     if (route.owner) resolveOwner(world, route.owner, params[0], path);
     const cx: CfContext = {
-      world, method: request.method, url, token, body: () => parseObjectBody(text),
-      accountId: route.owner === "account" ? params[0] : "", zoneId: route.owner === "zone" ? params[0] : "",
+      world,
+      method: request.method,
+      url,
+      token,
+      body: () => parseObjectBody(text),
+      accountId: route.owner === "account" ? params[0] : "",
+      zoneId: route.owner === "zone" ? params[0] : "",
     };
     return renderReply(route.handle(cx, params[1] ?? ""));
   } catch (error) {

@@ -1,7 +1,14 @@
 /** The simulated Cloudflare account: accounts, zones, and every monitor, pool, load balancer and DNS record. */
 import { iso, parseJson, randomHex, type World } from "../world/store";
 import type {
-  CfDnsRecord, CfLoadBalancer, CfMonitor, CfPool, DnsRecordSettings, LoadBalancerSettings, MonitorSettings, PoolSettings,
+  CfDnsRecord,
+  CfLoadBalancer,
+  CfMonitor,
+  CfPool,
+  DnsRecordSettings,
+  LoadBalancerSettings,
+  MonitorSettings,
+  PoolSettings,
 } from "./model";
 
 export type ResourceKind = "monitor" | "pool" | "load_balancer" | "dns_record";
@@ -22,7 +29,15 @@ export interface StoredResource<K extends ResourceKind> {
   modifiedAt: number;
 }
 
-type ResourceRow = { id: string; kind: string; owner_id: string; seq: number; body: string; created_at: number; modified_at: number };
+type ResourceRow = {
+  id: string;
+  kind: string;
+  owner_id: string;
+  seq: number;
+  body: string;
+  created_at: number;
+  modified_at: number;
+};
 
 export type AccountRow = { id: string; name: string; created_at: number };
 export type ZoneRow = { id: string; account_id: string; name: string; status: string; created_at: number };
@@ -38,36 +53,89 @@ export function isCfId(value: string): boolean {
 }
 
 function toStored<K extends ResourceKind>(row: ResourceRow): StoredResource<K> {
-  return { id: row.id, ownerId: row.owner_id, settings: parseJson<Settings[K]>(row.body), createdAt: row.created_at, modifiedAt: row.modified_at };
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    settings: parseJson<Settings[K]>(row.body),
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
 }
 
 /** Stores a new resource and returns it. */
-export function insertResource<K extends ResourceKind>(world: World, kind: K, ownerId: string, settings: Settings[K]): StoredResource<K> {
+export function insertResource<K extends ResourceKind>(
+  world: World,
+  kind: K,
+  ownerId: string,
+  settings: Settings[K],
+): StoredResource<K> {
   const now = world.now();
   const row: ResourceRow = {
-    id: newCfId(), kind, owner_id: ownerId, seq: world.nextSeq("cf"), body: JSON.stringify(settings), created_at: now, modified_at: now,
+    id: newCfId(),
+    kind,
+    owner_id: ownerId,
+    seq: world.nextSeq("cf"),
+    body: JSON.stringify(settings),
+    created_at: now,
+    modified_at: now,
   };
-  world.run("INSERT INTO cf_resources VALUES (?, ?, ?, ?, ?, ?, ?)", row.id, kind, ownerId, row.seq, row.body, now, now);
+  world.run(
+    "INSERT INTO cf_resources VALUES (?, ?, ?, ?, ?, ?, ?)",
+    row.id,
+    kind,
+    ownerId,
+    row.seq,
+    row.body,
+    now,
+    now,
+  );
   return toStored<K>(row);
 }
 
 /** One resource of an owner, or null. */
-export function getResource<K extends ResourceKind>(world: World, kind: K, ownerId: string, id: string): StoredResource<K> | null {
-  const row = world.first<ResourceRow>("SELECT * FROM cf_resources WHERE kind = ? AND owner_id = ? AND id = ?", kind, ownerId, id);
+export function getResource<K extends ResourceKind>(
+  world: World,
+  kind: K,
+  ownerId: string,
+  id: string,
+): StoredResource<K> | null {
+  const row = world.first<ResourceRow>(
+    "SELECT * FROM cf_resources WHERE kind = ? AND owner_id = ? AND id = ?",
+    kind,
+    ownerId,
+    id,
+  );
   return row ? toStored<K>(row) : null;
 }
 
 /** Resources of one kind, oldest first; of one owner, or of all owners. */
-export function listResources<K extends ResourceKind>(world: World, kind: K, ownerId: string | null = null): StoredResource<K>[] {
+export function listResources<K extends ResourceKind>(
+  world: World,
+  kind: K,
+  ownerId: string | null = null,
+): StoredResource<K>[] {
   return world
-    .rows<ResourceRow>("SELECT * FROM cf_resources WHERE kind = ?1 AND (?2 IS NULL OR owner_id = ?2) ORDER BY seq", kind, ownerId)
+    .rows<ResourceRow>(
+      "SELECT * FROM cf_resources WHERE kind = ?1 AND (?2 IS NULL OR owner_id = ?2) ORDER BY seq",
+      kind,
+      ownerId,
+    )
     .map((row) => toStored<K>(row));
 }
 
 /** Overwrites a resource's settings and bumps modified_on. */
-export function updateResource<K extends ResourceKind>(world: World, resource: StoredResource<K>, settings: Settings[K]): StoredResource<K> {
+export function updateResource<K extends ResourceKind>(
+  world: World,
+  resource: StoredResource<K>,
+  settings: Settings[K],
+): StoredResource<K> {
   const now = world.now();
-  world.run("UPDATE cf_resources SET body = ?, modified_at = ? WHERE id = ?", JSON.stringify(settings), now, resource.id);
+  world.run(
+    "UPDATE cf_resources SET body = ?, modified_at = ? WHERE id = ?",
+    JSON.stringify(settings),
+    now,
+    resource.id,
+  );
   return { ...resource, settings, modifiedAt: now };
 }
 
@@ -132,8 +200,12 @@ export function loadBalancerView(world: World, r: StoredResource<"load_balancer"
 /** A DNS record as the API returns it. */
 export function dnsRecordView(world: World, r: StoredResource<"dns_record">): CfDnsRecord {
   return {
-    ...stamp(r), ...r.settings, zone_id: r.ownerId, zone_name: getZone(world, r.ownerId)?.name ?? "",
-    proxiable: ["A", "AAAA", "CNAME"].includes(r.settings.type), settings: {},
+    ...stamp(r),
+    ...r.settings,
+    zone_id: r.ownerId,
+    zone_name: getZone(world, r.ownerId)?.name ?? "",
+    proxiable: ["A", "AAAA", "CNAME"].includes(r.settings.type),
+    settings: {},
     meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false, source: "primary" },
   };
 }

@@ -25,9 +25,19 @@ export function seedCloudflare(world: World, zoneName = "invoiceperfect.com"): C
 export function zoneView(world: World, z: ZoneRow) {
   const account = getAccount(world, z.account_id);
   return {
-    id: z.id, name: z.name, status: z.status, paused: false, type: "full", development_mode: 0,
-    name_servers: NAME_SERVERS, original_name_servers: null, original_registrar: null, original_dnshost: null,
-    created_on: iso(z.created_at), modified_on: iso(z.created_at), activated_on: z.status === "active" ? iso(z.created_at) : null,
+    id: z.id,
+    name: z.name,
+    status: z.status,
+    paused: false,
+    type: "full",
+    development_mode: 0,
+    name_servers: NAME_SERVERS,
+    original_name_servers: null,
+    original_registrar: null,
+    original_dnshost: null,
+    created_on: iso(z.created_at),
+    modified_on: iso(z.created_at),
+    activated_on: z.status === "active" ? iso(z.created_at) : null,
     meta: { step: 2, custom_certificate_quota: 0, page_rule_quota: 3, phishing_detected: false },
     owner: { id: null, type: "user", email: null },
     account: { id: z.account_id, name: account?.name ?? "" },
@@ -38,25 +48,35 @@ export function zoneView(world: World, z: ZoneRow) {
 // `name` takes operators (`contains:`, `starts_with:`, …); plain means equal.
 function nameMatches(name: string, filter: string | null): boolean {
   if (filter === null) return true;
-  const [op, value] = filter.includes(":") ? [filter.slice(0, filter.indexOf(":")), filter.slice(filter.indexOf(":") + 1)] : ["equal", filter];
+  const [op, value] = filter.includes(":")
+    ? [filter.slice(0, filter.indexOf(":")), filter.slice(filter.indexOf(":") + 1)]
+    : ["equal", filter];
   const sensitive = op.endsWith("_case_sensitive");
   const [n, v] = sensitive ? [name, value] : [name.toLowerCase(), value.toLowerCase()];
   switch (op.replace("_case_sensitive", "")) {
-    case "equal": return n === v;
-    case "not_equal": return n !== v;
-    case "starts_with": return n.startsWith(v);
-    case "ends_with": return n.endsWith(v);
-    case "contains": return n.includes(v);
-    default: return false;
+    case "equal":
+      return n === v;
+    case "not_equal":
+      return n !== v;
+    case "starts_with":
+      return n.startsWith(v);
+    case "ends_with":
+      return n.endsWith(v);
+    case "contains":
+      return n.includes(v);
+    default:
+      return false;
   }
 }
 
 /** GET /zones */
 export function zonesCollection(cx: CfContext): CfReply {
   const q = cx.url.searchParams;
-  const zones = listZones(cx.world).filter((z) =>
-    nameMatches(z.name, q.get("name")) && (q.get("status") === null || z.status === q.get("status"))
-    && (q.get("account.id") === null || z.account_id === q.get("account.id")),
+  const zones = listZones(cx.world).filter(
+    (z) =>
+      nameMatches(z.name, q.get("name")) &&
+      (q.get("status") === null || z.status === q.get("status")) &&
+      (q.get("account.id") === null || z.account_id === q.get("account.id")),
   );
   const { page, info } = paginate(zones, q, { min: 5, max: 50, fallback: 20 });
   return { result: page.map((z) => zoneView(cx.world, z)), resultInfo: info };

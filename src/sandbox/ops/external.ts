@@ -18,12 +18,14 @@ import { getEnvironment, getService } from "../world/entities";
 import type { World } from "../world/store";
 import { renderVariables } from "../world/variables";
 
-export const attachAppSchema = z.object({
-  env: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
-  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  /** Base URL of the app; null detaches it (back to the simulated app). */
-  url: z.url({ protocol: /^https?$/ }).nullable(),
-}).strict();
+export const attachAppSchema = z
+  .object({
+    env: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
+    service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+    /** Base URL of the app; null detaches it (back to the simulated app). */
+    url: z.url({ protocol: /^https?$/ }).nullable(),
+  })
+  .strict();
 export type AttachApp = z.infer<typeof attachAppSchema>;
 
 /** The outcome of a pre-deploy command run by a real app. */
@@ -106,7 +108,9 @@ const MigrateAnswer = z.object({
 /** Makes the due pre-deploy calls to real apps (once each); call before advanceDeployments. */
 export async function runExternalPreDeploys(world: World, fetcher: typeof fetch): Promise<void> {
   const now = world.now();
-  const due = listInProgress(world).filter((d) => (d.phase === "QUEUED" || d.phase === "BUILDING") && d.createdAt + 2 * world.phaseMs <= now);
+  const due = listInProgress(world).filter(
+    (d) => (d.phase === "QUEUED" || d.phase === "BUILDING") && d.createdAt + 2 * world.phaseMs <= now,
+  );
   for (const d of due) {
     const url = externalFor(world, d);
     if (!url) continue;
@@ -121,7 +125,12 @@ export async function runExternalPreDeploys(world: World, fetcher: typeof fetch)
   }
 }
 
-async function callMigrate(world: World, d: DeploymentRow, url: string, fetcher: typeof fetch): Promise<ExternalPreDeploy> {
+async function callMigrate(
+  world: World,
+  d: DeploymentRow,
+  url: string,
+  fetcher: typeof fetch,
+): Promise<ExternalPreDeploy> {
   const to = migrateTarget(d.preDeploy ?? []);
   const token = renderVariables(world, d.projectId, d.environmentId, d.serviceId).OPS_TOKEN;
   try {
@@ -133,10 +142,26 @@ async function callMigrate(world: World, d: DeploymentRow, url: string, fetcher:
     });
     const text = await response.text();
     const parsed = MigrateAnswer.safeParse(safeJson(text));
-    if (!parsed.success) return { ok: false, exitCode: null, output: `POST /ops/migrate answered ${response.status}: ${text.slice(0, 500)}`, applied: [] };
-    return { ok: parsed.data.ok && response.ok, exitCode: parsed.data.exitCode ?? null, output: parsed.data.output, applied: parsed.data.applied };
+    if (!parsed.success)
+      return {
+        ok: false,
+        exitCode: null,
+        output: `POST /ops/migrate answered ${response.status}: ${text.slice(0, 500)}`,
+        applied: [],
+      };
+    return {
+      ok: parsed.data.ok && response.ok,
+      exitCode: parsed.data.exitCode ?? null,
+      output: parsed.data.output,
+      applied: parsed.data.applied,
+    };
   } catch (error) {
-    return { ok: false, exitCode: null, output: `could not run the pre-deploy command in the app at ${url}: ${error instanceof Error ? error.message : String(error)}`, applied: [] };
+    return {
+      ok: false,
+      exitCode: null,
+      output: `could not run the pre-deploy command in the app at ${url}: ${error instanceof Error ? error.message : String(error)}`,
+      applied: [],
+    };
   }
 }
 
@@ -152,7 +177,12 @@ function safeJson(text: string): unknown {
  * Forwards an `/ops/*` request for a service domain to the real app attached to it, when there is one and
  * the service has a live deployment; null when the simulated app answers.
  */
-export async function forwardOps(world: World, request: Request, text: string, fetcher: typeof fetch): Promise<Response | null> {
+export async function forwardOps(
+  world: World,
+  request: Request,
+  text: string,
+  fetcher: typeof fetch,
+): Promise<Response | null> {
   const url = new URL(request.url);
   if (!url.pathname.startsWith("/ops/")) return null;
   const domain = findDomain(world, url.hostname);
@@ -167,11 +197,19 @@ export async function forwardOps(world: World, request: Request, text: string, f
   if (auth) headers.authorization = auth;
   try {
     const answer = await fetcher(`${base}${url.pathname}${url.search}`, {
-      method: request.method, headers, body: request.method === "GET" || request.method === "HEAD" ? undefined : text,
+      method: request.method,
+      headers,
+      body: request.method === "GET" || request.method === "HEAD" ? undefined : text,
     });
-    return new Response(await answer.text(), { status: answer.status, headers: { "content-type": answer.headers.get("content-type") ?? "application/json" } });
+    return new Response(await answer.text(), {
+      status: answer.status,
+      headers: { "content-type": answer.headers.get("content-type") ?? "application/json" },
+    });
   } catch {
     // What Railway's edge says when the container does not answer.
-    return new Response(JSON.stringify({ status: "error", code: 502, message: "Application failed to respond" }), { status: 502, headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify({ status: "error", code: 502, message: "Application failed to respond" }), {
+      status: 502,
+      headers: { "content-type": "application/json" },
+    });
   }
 }

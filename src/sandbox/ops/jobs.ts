@@ -42,9 +42,17 @@ export interface VerifyResult {
 
 /** `GET /ops/jobs/runs/:id` (counters recomputed from the events, like the real app's, so they never drift). */
 export interface RunView {
-  id: string; job: string; status: string; cursor: string | null;
-  processed: number; updated: number; failed: number; skipped: number;
-  createdAt: string; updatedAt: string; finishedAt: string | null;
+  id: string;
+  job: string;
+  status: string;
+  cursor: string | null;
+  processed: number;
+  updated: number;
+  failed: number;
+  skipped: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
 }
 
 const MAX_LISTED = 100;
@@ -54,28 +62,60 @@ function planUser(user: UserRow, params: RunParams): Outcome {
   if (user.timezone) return { ...base, event: "skipped", reason: "already_set" };
   const derived = deriveTimezone(user);
   if (params.job === "backfillTimezone") {
-    return derived.ok ? { ...base, event: "updated", timezone: derived.timezone } : { ...base, event: "failed", reason: derived.reason };
+    return derived.ok
+      ? { ...base, event: "updated", timezone: derived.timezone }
+      : { ...base, event: "failed", reason: derived.reason };
   }
   // fallbackTimezone never papers over a row the backfill could still derive; its events keep the reason.
   if (derived.ok) return { ...base, event: "failed", reason: "not_backfilled" };
   return { ...base, event: "updated", timezone: params.zone, reason: derived.reason };
 }
 
-function recordRun(world: World, envId: string, params: RunParams, cursor: string | null, done: boolean, outcomes: Outcome[]): void {
+function recordRun(
+  world: World,
+  envId: string,
+  params: RunParams,
+  cursor: string | null,
+  done: boolean,
+  outcomes: Outcome[],
+): void {
   const now = world.now();
   world.run(
     `INSERT INTO ops_job_runs (environment_id, id, job, status, cursor, created_at, updated_at) VALUES (?, ?, ?, 'running', NULL, ?, ?)
-     ON CONFLICT (environment_id, id) DO NOTHING`, envId, params.runId, params.job, now, now,
+     ON CONFLICT (environment_id, id) DO NOTHING`,
+    envId,
+    params.runId,
+    params.job,
+    now,
+    now,
   );
-  const run = world.first<{ job: string }>("SELECT job FROM ops_job_runs WHERE environment_id = ? AND id = ?", envId, params.runId);
-  if (run && run.job !== params.job) throw new OpsError(409, "run_job_mismatch", `run ${params.runId} belongs to job ${run.job}`);
+  const run = world.first<{ job: string }>(
+    "SELECT job FROM ops_job_runs WHERE environment_id = ? AND id = ?",
+    envId,
+    params.runId,
+  );
+  if (run && run.job !== params.job)
+    throw new OpsError(409, "run_job_mismatch", `run ${params.runId} belongs to job ${run.job}`);
   for (const o of outcomes) {
-    if (o.event === "updated") world.run("UPDATE app_users SET timezone = ? WHERE environment_id = ? AND id = ? AND timezone IS NULL", o.timezone, envId, o.id);
+    if (o.event === "updated")
+      world.run(
+        "UPDATE app_users SET timezone = ? WHERE environment_id = ? AND id = ? AND timezone IS NULL",
+        o.timezone,
+        envId,
+        o.id,
+      );
     // The first outcome per (run, user) wins: re-sending a batch adds no events.
     world.run(
       `INSERT INTO ops_job_events (environment_id, run_id, job, user_id, event, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (environment_id, run_id, user_id) DO NOTHING`,
-      envId, params.runId, params.job, o.id, o.event, o.reason, o.timezone, now,
+      envId,
+      params.runId,
+      params.job,
+      o.id,
+      o.event,
+      o.reason,
+      o.timezone,
+      now,
     );
   }
   world.run(
@@ -83,7 +123,13 @@ function recordRun(world: World, envId: string, params: RunParams, cursor: strin
        status = CASE WHEN ? OR status = 'done' THEN 'done' ELSE 'running' END,
        finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE finished_at END
      WHERE environment_id = ? AND id = ?`,
-    cursor === null ? 0 : Number(cursor), now, done ? 1 : 0, done ? 1 : 0, now, envId, params.runId,
+    cursor === null ? 0 : Number(cursor),
+    now,
+    done ? 1 : 0,
+    done ? 1 : 0,
+    now,
+    envId,
+    params.runId,
   );
 }
 
@@ -92,7 +138,10 @@ export function runBatch(world: World, envId: string, params: RunParams): BatchR
   // One extra row tells whether this is the last page without a second query.
   const rows = world.rows<UserRow>(
     "SELECT * FROM app_users WHERE environment_id = ? AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?",
-    envId, params.cursor, params.cursor === null ? null : Number(params.cursor), params.batchSize + 1,
+    envId,
+    params.cursor,
+    params.cursor === null ? null : Number(params.cursor),
+    params.batchSize + 1,
   );
   const users = rows.slice(0, params.batchSize);
   const done = rows.length <= params.batchSize;
@@ -118,7 +167,8 @@ export function runBatch(world: World, envId: string, params: RunParams): BatchR
 /** Coverage, the IANA invariant over every filled value, and a deterministic sample re-derived from the address. */
 export function verifyTimezones(world: World, envId: string, params: VerifyParams): VerifyResult {
   const counts = world.first<{ total: number; filled: number }>(
-    "SELECT COUNT(*) AS total, COUNT(timezone) AS filled FROM app_users WHERE environment_id = ?", envId,
+    "SELECT COUNT(*) AS total, COUNT(timezone) AS filled FROM app_users WHERE environment_id = ?",
+    envId,
   );
   const total = counts?.total ?? 0;
   const filled = counts?.filled ?? 0;
@@ -126,26 +176,40 @@ export function verifyTimezones(world: World, envId: string, params: VerifyParam
   const coverage = total === 0 ? 100 : Math.floor((filled / total) * 10000) / 100;
 
   const zones = world.rows<{ timezone: string; n: number }>(
-    "SELECT timezone, COUNT(*) AS n FROM app_users WHERE environment_id = ? AND timezone IS NOT NULL GROUP BY timezone", envId,
+    "SELECT timezone, COUNT(*) AS n FROM app_users WHERE environment_id = ? AND timezone IS NOT NULL GROUP BY timezone",
+    envId,
   );
   const bad = new Set(zones.filter((z) => !isIanaZone(z.timezone)).map((z) => z.timezone));
   const invalidCount = zones.filter((z) => bad.has(z.timezone)).reduce((sum, z) => sum + z.n, 0);
-  const invalid = bad.size === 0 ? [] : world.rows<{ id: number; timezone: string }>(
-    "SELECT id, timezone FROM app_users WHERE environment_id = ? AND timezone IS NOT NULL ORDER BY id", envId,
-  ).filter((u) => bad.has(u.timezone)).slice(0, MAX_LISTED).map((u) => ({ id: u.id, timezone: u.timezone }));
+  const invalid =
+    bad.size === 0
+      ? []
+      : world
+          .rows<{ id: number; timezone: string }>(
+            "SELECT id, timezone FROM app_users WHERE environment_id = ? AND timezone IS NOT NULL ORDER BY id",
+            envId,
+          )
+          .filter((u) => bad.has(u.timezone))
+          .slice(0, MAX_LISTED)
+          .map((u) => ({ id: u.id, timezone: u.timezone }));
 
-  const missing = world.rows<UserRow>(
-    "SELECT * FROM app_users WHERE environment_id = ? AND timezone IS NULL ORDER BY id LIMIT ?", envId, Math.min(params.sample, MAX_LISTED),
-  ).map((u) => {
-    const derived = deriveTimezone(u);
-    const reason: ReasonCode | "not_backfilled" = derived.ok ? "not_backfilled" : derived.reason;
-    return { id: u.id, reason };
-  });
+  const missing = world
+    .rows<UserRow>(
+      "SELECT * FROM app_users WHERE environment_id = ? AND timezone IS NULL ORDER BY id LIMIT ?",
+      envId,
+      Math.min(params.sample, MAX_LISTED),
+    )
+    .map((u) => {
+      const derived = deriveTimezone(u);
+      const reason: ReasonCode | "not_backfilled" = derived.ok ? "not_backfilled" : derived.reason;
+      return { id: u.id, reason };
+    });
 
   // A multiplicative hash of the id spreads the sample over the table yet picks the same rows every time.
   const sampled = world.rows<UserRow>(
     "SELECT * FROM app_users WHERE environment_id = ? AND timezone IS NOT NULL ORDER BY (id * 2654435761) % 4294967296 LIMIT ?",
-    envId, params.sample,
+    envId,
+    params.sample,
   );
   const sampleMismatches: VerifyResult["sampleMismatches"] = [];
   let unverifiable = 0;
@@ -153,28 +217,54 @@ export function verifyTimezones(world: World, envId: string, params: VerifyParam
     const derived = deriveTimezone(user);
     // No rule decides this address (a fallback value): nothing to compare against.
     if (!derived.ok) unverifiable++;
-    else if (derived.timezone !== user.timezone) sampleMismatches.push({ id: user.id, stored: user.timezone ?? "", expected: derived.timezone });
+    else if (derived.timezone !== user.timezone)
+      sampleMismatches.push({ id: user.id, stored: user.timezone ?? "", expected: derived.timezone });
   }
   return {
-    job: params.job, total, filled, coverage, minCoverage: params.minCoverage, invalidCount, invalid, missing,
-    sampled: sampled.length, unverifiable, sampleMismatches,
+    job: params.job,
+    total,
+    filled,
+    coverage,
+    minCoverage: params.minCoverage,
+    invalidCount,
+    invalid,
+    missing,
+    sampled: sampled.length,
+    unverifiable,
+    sampleMismatches,
     ok: coverage >= params.minCoverage && invalidCount === 0 && sampleMismatches.length === 0,
   };
 }
 
 /** One run with its counters, or null. */
 export function getRun(world: World, envId: string, runId: string): RunView | null {
-  const run = world.first<{ id: string; job: string; status: string; cursor: number | null; created_at: number; updated_at: number; finished_at: number | null }>(
-    "SELECT * FROM ops_job_runs WHERE environment_id = ? AND id = ?", envId, runId,
-  );
+  const run = world.first<{
+    id: string;
+    job: string;
+    status: string;
+    cursor: number | null;
+    created_at: number;
+    updated_at: number;
+    finished_at: number | null;
+  }>("SELECT * FROM ops_job_runs WHERE environment_id = ? AND id = ?", envId, runId);
   if (!run) return null;
   const c = world.first<{ total: number; updated: number; failed: number; skipped: number }>(
     `SELECT COUNT(*) AS total, COALESCE(SUM(event = 'updated'), 0) AS updated, COALESCE(SUM(event = 'failed'), 0) AS failed,
-            COALESCE(SUM(event = 'skipped'), 0) AS skipped FROM ops_job_events WHERE environment_id = ? AND run_id = ?`, envId, runId,
+            COALESCE(SUM(event = 'skipped'), 0) AS skipped FROM ops_job_events WHERE environment_id = ? AND run_id = ?`,
+    envId,
+    runId,
   );
   return {
-    id: run.id, job: run.job, status: run.status, cursor: run.cursor === null ? null : String(run.cursor),
-    processed: c?.total ?? 0, updated: c?.updated ?? 0, failed: c?.failed ?? 0, skipped: c?.skipped ?? 0,
-    createdAt: iso(run.created_at), updatedAt: iso(run.updated_at), finishedAt: run.finished_at === null ? null : iso(run.finished_at),
+    id: run.id,
+    job: run.job,
+    status: run.status,
+    cursor: run.cursor === null ? null : String(run.cursor),
+    processed: c?.total ?? 0,
+    updated: c?.updated ?? 0,
+    failed: c?.failed ?? 0,
+    skipped: c?.skipped ?? 0,
+    createdAt: iso(run.created_at),
+    updatedAt: iso(run.updated_at),
+    finishedAt: run.finished_at === null ? null : iso(run.finished_at),
   };
 }

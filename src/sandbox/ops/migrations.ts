@@ -38,11 +38,19 @@ export function classifyByName(name: string): ClassifiedMigration {
 }
 
 /** `{applied, pending}` for the api of one environment, pending as of its repository's branch head. */
-export function listMigrations(world: World, env: EnvironmentRow, service: ServiceRow): { applied: string[]; pending: ClassifiedMigration[] } {
+export function listMigrations(
+  world: World,
+  env: EnvironmentRow,
+  service: ServiceRow,
+): { applied: string[]; pending: ClassifiedMigration[] } {
   const applied = appliedMigrations(world, env.id).map((m) => m.name);
   const repo = getInstance(world, service.id, env.id)?.settings.source?.repo ?? null;
   const head = repo ? branchHead(world, repo, getService(world, service.id)?.branch ?? "main") : null;
   const done = new Set(applied);
-  const pending = head ? migrationsAt(world, head).filter((n) => !done.has(n)).map(classifyByName) : [];
+  const pending = head
+    ? migrationsAt(world, head)
+        .filter((n) => !done.has(n))
+        .map(classifyByName)
+    : [];
   return { applied, pending };
 }

@@ -21,7 +21,12 @@ type ErrorDetails = { [key: string]: string | string[] };
 
 /** An expected refusal: HTTP status plus a stable snake_case code, answered as `{error:{code,message,details?}}`. */
 export class OpsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: ErrorDetails) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetails,
+  ) {
     super(message);
     this.name = "OpsError";
   }
@@ -55,7 +60,8 @@ function invalid(message: string, param?: string): OpsError {
 
 function plainObject(value: JsonValue | undefined, what: string): JsonObject {
   if (value === undefined) return {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(`${what} must be a JSON object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw invalid(`${what} must be a JSON object`);
   return value;
 }
 
@@ -76,7 +82,8 @@ function parseEnvelope(body: JsonValue | undefined): { job: JobName; params: Jso
   const { job, params, ...rest } = plainObject(body, "the request body");
   rejectUnknown(rest, "field(s)");
   const known = JOB_NAMES.find((name) => name === job);
-  if (!known) throw new OpsError(400, "unknown_job", `unknown job ${JSON.stringify(job ?? null)}`, { jobs: [...JOB_NAMES] });
+  if (!known)
+    throw new OpsError(400, "unknown_job", `unknown job ${JSON.stringify(job ?? null)}`, { jobs: [...JOB_NAMES] });
   return { job: known, params: plainObject(params, "params") };
 }
 
@@ -84,7 +91,8 @@ function parseEnvelope(body: JsonValue | undefined): { job: JobName; params: Jso
 function parseCursor(cursor: JsonValue | undefined): string | null {
   if (cursor === undefined || cursor === null || cursor === "") return null;
   const text = typeof cursor === "number" && Number.isSafeInteger(cursor) && cursor >= 0 ? String(cursor) : cursor;
-  if (typeof text !== "string" || !CURSOR.test(text)) throw invalid("cursor must be null or a nextCursor returned earlier", "cursor");
+  if (typeof text !== "string" || !CURSOR.test(text))
+    throw invalid("cursor must be null or a nextCursor returned earlier", "cursor");
   return text;
 }
 
@@ -100,7 +108,8 @@ export function parseRunRequest(body: JsonValue | undefined): RunParams {
   if (job === "fallbackTimezone") {
     const { zone: given, ...extra } = jobParams;
     rejectUnknown(extra, "param(s)");
-    if (!isIanaZone(given)) throw invalid("zone must be an IANA time zone name such as UTC or America/New_York", "zone");
+    if (!isIanaZone(given))
+      throw invalid("zone must be an IANA time zone name such as UTC or America/New_York", "zone");
     zone = given;
   } else {
     rejectUnknown(jobParams, "param(s)");

@@ -29,48 +29,75 @@ export const SINGLE_ZONE: Record<string, string[]> = {
   ZA: ["Africa/Johannesburg", "South Africa"],
 };
 
-type MultiZone = { aliases: string[]; regions: Record<string, [string | null, string]>; cities: Record<string, Record<string, string>> };
+type MultiZone = {
+  aliases: string[];
+  regions: Record<string, [string | null, string]>;
+  cities: Record<string, Record<string, string>>;
+};
 
 /** Multi-zone countries: region code → [zone (null = split, needs a city), full name]; city overrides by region. */
 export const BY_REGION: Record<string, MultiZone> = {
   US: {
     aliases: ["USA", "U.S.", "United States"],
     regions: {
-      NY: ["America/New_York", "New York"], CA: ["America/Los_Angeles", "California"], TX: ["America/Chicago", "Texas"],
-      IL: ["America/Chicago", "Illinois"], CO: ["America/Denver", "Colorado"], AZ: ["America/Phoenix", "Arizona"],
-      WA: ["America/Los_Angeles", "Washington"], FL: ["America/New_York", "Florida"], MA: ["America/New_York", "Massachusetts"],
-      HI: ["Pacific/Honolulu", "Hawaii"], AK: ["America/Anchorage", "Alaska"], GA: ["America/New_York", "Georgia"],
+      NY: ["America/New_York", "New York"],
+      CA: ["America/Los_Angeles", "California"],
+      TX: ["America/Chicago", "Texas"],
+      IL: ["America/Chicago", "Illinois"],
+      CO: ["America/Denver", "Colorado"],
+      AZ: ["America/Phoenix", "Arizona"],
+      WA: ["America/Los_Angeles", "Washington"],
+      FL: ["America/New_York", "Florida"],
+      MA: ["America/New_York", "Massachusetts"],
+      HI: ["Pacific/Honolulu", "Hawaii"],
+      AK: ["America/Anchorage", "Alaska"],
+      GA: ["America/New_York", "Georgia"],
     },
     cities: { TX: { "el paso": "America/Denver" }, FL: { pensacola: "America/Chicago" } },
   },
   CA: {
     aliases: ["Canada"],
     regions: {
-      ON: ["America/Toronto", "Ontario"], QC: ["America/Toronto", "Quebec"], BC: ["America/Vancouver", "British Columbia"],
-      AB: ["America/Edmonton", "Alberta"], NU: [null, "Nunavut"],
+      ON: ["America/Toronto", "Ontario"],
+      QC: ["America/Toronto", "Quebec"],
+      BC: ["America/Vancouver", "British Columbia"],
+      AB: ["America/Edmonton", "Alberta"],
+      NU: [null, "Nunavut"],
     },
     cities: { NU: { iqaluit: "America/Iqaluit" } },
   },
   AU: {
     aliases: ["Australia"],
-    regions: { NSW: ["Australia/Sydney", "New South Wales"], VIC: ["Australia/Melbourne", "Victoria"], WA: ["Australia/Perth", "Western Australia"] },
+    regions: {
+      NSW: ["Australia/Sydney", "New South Wales"],
+      VIC: ["Australia/Melbourne", "Victoria"],
+      WA: ["Australia/Perth", "Western Australia"],
+    },
     cities: {},
   },
 };
 
 /** Upper case with accents and punctuation folded away, so "U.S." and "us" compare equal. */
 function fold(text: string | null): string {
-  return (text ?? "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9' -]/g, " ")
-    .replace(/\s+/g, " ").trim().toUpperCase();
+  return (text ?? "")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9' -]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toUpperCase();
 }
 
 // Every accepted spelling → its code, built once at module load.
 const COUNTRY_CODES = new Map<string, string>();
-for (const [code, [, ...names]] of Object.entries(SINGLE_ZONE)) for (const n of [code, ...names]) COUNTRY_CODES.set(fold(n), code);
-for (const [code, { aliases }] of Object.entries(BY_REGION)) for (const n of [code, ...aliases]) COUNTRY_CODES.set(fold(n), code);
+for (const [code, [, ...names]] of Object.entries(SINGLE_ZONE))
+  for (const n of [code, ...names]) COUNTRY_CODES.set(fold(n), code);
+for (const [code, { aliases }] of Object.entries(BY_REGION))
+  for (const n of [code, ...aliases]) COUNTRY_CODES.set(fold(n), code);
 
 function regionCode(table: MultiZone, region: string): string | null {
-  for (const [code, [, name]] of Object.entries(table.regions)) if (fold(code) === region || fold(name) === region) return code;
+  for (const [code, [, name]] of Object.entries(table.regions))
+    if (fold(code) === region || fold(name) === region) return code;
   return null;
 }
 
@@ -80,7 +107,8 @@ export function deriveTimezone(address: Address): Derived {
   const region = fold(address.region);
   const city = fold(address.city).toLowerCase();
   // A city or street without a country could be anywhere (30-odd Springfields in the US alone).
-  if (!country) return { ok: false, reason: region || city || fold(address.address_line1) ? "ambiguous_region" : "no_address" };
+  if (!country)
+    return { ok: false, reason: region || city || fold(address.address_line1) ? "ambiguous_region" : "no_address" };
   const code = COUNTRY_CODES.get(country);
   if (!code) return { ok: false, reason: "unknown_region" };
   const single = SINGLE_ZONE[code];

@@ -26,7 +26,8 @@ function json(status: number, body: object): Response {
 }
 
 function readJson(text: string): JsonValue | undefined {
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) throw new OpsError(413, "payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
+  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES)
+    throw new OpsError(413, "payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text) as JsonValue;
@@ -36,22 +37,38 @@ function readJson(text: string): JsonValue | undefined {
 }
 
 const ROUTES: Route[] = [
-  { method: "POST", pattern: /^\/ops\/jobs\/run$/, answer: ({ world, env, text }) => {
-    const params = parseRunRequest(readJson(text));
-    ensureUsers(world, env.id);
-    return runBatch(world, env.id, params);
-  } },
-  { method: "POST", pattern: /^\/ops\/jobs\/verify$/, answer: ({ world, env, text }) => {
-    const params = parseVerifyRequest(readJson(text));
-    ensureUsers(world, env.id);
-    return verifyTimezones(world, env.id, params);
-  } },
-  { method: "GET", pattern: /^\/ops\/migrations$/, answer: ({ world, env, service }) => listMigrations(world, env, service) },
-  { method: "GET", pattern: RUN_PATH, answer: ({ world, env }, [id = ""]) => {
-    const run = getRun(world, env.id, id);
-    if (!run) throw new OpsError(404, "not_found", `no run ${id}`);
-    return { run };
-  } },
+  {
+    method: "POST",
+    pattern: /^\/ops\/jobs\/run$/,
+    answer: ({ world, env, text }) => {
+      const params = parseRunRequest(readJson(text));
+      ensureUsers(world, env.id);
+      return runBatch(world, env.id, params);
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/ops\/jobs\/verify$/,
+    answer: ({ world, env, text }) => {
+      const params = parseVerifyRequest(readJson(text));
+      ensureUsers(world, env.id);
+      return verifyTimezones(world, env.id, params);
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/ops\/migrations$/,
+    answer: ({ world, env, service }) => listMigrations(world, env, service),
+  },
+  {
+    method: "GET",
+    pattern: RUN_PATH,
+    answer: ({ world, env }, [id = ""]) => {
+      const run = getRun(world, env.id, id);
+      if (!run) throw new OpsError(404, "not_found", `no run ${id}`);
+      return { run };
+    },
+  },
 ];
 
 /** Whether this service carries the ops contract (the api, and its canary/migrate copies: same code). */
@@ -78,7 +95,13 @@ function faulted(world: World, env: EnvironmentRow, service: ServiceRow): boolea
 }
 
 /** Answers one `/ops/*` request to the api service of `env`. */
-export function handleOps(world: World, env: EnvironmentRow, service: ServiceRow, request: Request, text: string): Response {
+export function handleOps(
+  world: World,
+  env: EnvironmentRow,
+  service: ServiceRow,
+  request: Request,
+  text: string,
+): Response {
   const { pathname } = new URL(request.url);
   try {
     const matches = ROUTES.filter((r) => r.pattern.test(pathname));
@@ -87,7 +110,8 @@ export function handleOps(world: World, env: EnvironmentRow, service: ServiceRow
     if (!route) throw new OpsError(405, "method_not_allowed", `${request.method} is not allowed on ${pathname}`);
     checkToken(world, env, service, request);
     // Faults fail the job calls (POST); the plan-time read of the migrations is left alone.
-    if (route.method === "POST" && faulted(world, env, service)) return json(500, { error: { code: "internal", message: "internal error" } });
+    if (route.method === "POST" && faulted(world, env, service))
+      return json(500, { error: { code: "internal", message: "internal error" } });
     return json(200, route.answer({ world, env, service, text }, route.pattern.exec(pathname)?.slice(1) ?? []));
   } catch (error) {
     if (error instanceof OpsError) return json(error.status, error.toBody());

@@ -20,7 +20,9 @@ export interface ConnectionArgs {
 }
 
 /** Wraps a resolver so it answers "Not Authorized" (Railway's wording) without a token. */
-export function authed<A>(resolve: (args: A, ctx: RailwayContext) => unknown): (args: A, ctx: RailwayContext) => unknown {
+export function authed<A>(
+  resolve: (args: A, ctx: RailwayContext) => unknown,
+): (args: A, ctx: RailwayContext) => unknown {
   return (args, ctx) => {
     if (!ctx.authorized) throw new GraphQLError("Not Authorized");
     return resolve(args, ctx);

@@ -9,23 +9,30 @@ const source = process.argv[2] ?? "test/fixtures/providers/railway.schema.graphq
 const target = new URL("./schema.ts", import.meta.url);
 
 const OBJECT_FIELDS = {
-  Query: "projects project environments environment service serviceInstance variables variablesForServiceDeployment deployment deployments deploymentLogs buildLogs httpLogs httpMetricsGroupedByStatus httpDurationMetrics domains template workflowStatus",
-  Mutation: "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceLimitsUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2",
+  Query:
+    "projects project environments environment service serviceInstance variables variablesForServiceDeployment deployment deployments deploymentLogs buildLogs httpLogs httpMetricsGroupedByStatus httpDurationMetrics domains template workflowStatus",
+  Mutation:
+    "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceLimitsUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2",
   Node: "id",
   Domain: "createdAt deletedAt domain environmentId id projectId serviceId targetPort updatedAt",
-  Project: "baseEnvironmentId createdAt deletedAt description environments id isPublic name prDeploys services updatedAt workspaceId",
+  Project:
+    "baseEnvironmentId createdAt deletedAt description environments id isPublic name prDeploys services updatedAt workspaceId",
   Environment: "createdAt deletedAt id isEphemeral name projectId serviceInstances sourceEnvironment updatedAt",
   Service: "createdAt deletedAt icon id name project projectId templateId updatedAt",
-  ServiceInstance: "activeDeployments buildCommand createdAt cronSchedule deletedAt domains environmentId healthcheckPath healthcheckTimeout id latestDeployment numReplicas preDeployCommand region restartPolicyMaxRetries restartPolicyType rootDirectory serviceId serviceName sleepApplication source startCommand updatedAt",
+  ServiceInstance:
+    "activeDeployments buildCommand createdAt cronSchedule deletedAt domains environmentId healthcheckPath healthcheckTimeout id latestDeployment numReplicas preDeployCommand region restartPolicyMaxRetries restartPolicyType rootDirectory serviceId serviceName sleepApplication source startCommand updatedAt",
   ServiceSource: "image repo",
-  Deployment: "canRedeploy canRollback createdAt deploymentStopped environment environmentId id instances meta projectId service serviceId staticUrl status statusUpdatedAt updatedAt url",
+  Deployment:
+    "canRedeploy canRollback createdAt deploymentStopped environment environmentId id instances meta projectId service serviceId staticUrl status statusUpdatedAt updatedAt url",
   DeploymentDeploymentInstance: "id status",
   Log: "attributes message severity tags timestamp",
   LogAttribute: "key value",
   LogTags: "deploymentId deploymentInstanceId environmentId projectId serviceId",
   AllDomains: "customDomains serviceDomains",
-  ServiceDomain: "createdAt deletedAt domain environmentId id projectId serviceId suffix syncStatus targetPort updatedAt",
-  CustomDomain: "createdAt deletedAt domain environmentId id projectId serviceId status syncStatus targetPort updatedAt",
+  ServiceDomain:
+    "createdAt deletedAt domain environmentId id projectId serviceId suffix syncStatus targetPort updatedAt",
+  CustomDomain:
+    "createdAt deletedAt domain environmentId id projectId serviceId status syncStatus targetPort updatedAt",
   CustomDomainStatus: "cdnProvider certificateStatus dnsRecords verificationDnsHost verificationToken verified",
   DNSRecords: "currentValue fqdn hostlabel purpose recordType requiredValue status zone",
   Template: "code description id name serializedConfig",
@@ -33,13 +40,21 @@ const OBJECT_FIELDS = {
   WorkflowResult: "error status",
   PageInfo: "endCursor hasNextPage hasPreviousPage startCursor",
   // Traffic of the simulated apps (railway.md §11): raw HTTP logs and the per-service aggregates.
-  HttpLog: "clientUa deploymentId deploymentInstanceId downstreamProto edgeRegion host httpStatus method path requestId responseDetails rxBytes srcIp timestamp totalDuration txBytes upstreamAddress upstreamErrors upstreamProto upstreamRqDuration",
+  HttpLog:
+    "clientUa deploymentId deploymentInstanceId downstreamProto edgeRegion host httpStatus method path requestId responseDetails rxBytes srcIp timestamp totalDuration txBytes upstreamAddress upstreamErrors upstreamProto upstreamRqDuration",
   HttpMetricsByStatusResult: "samples statusCode",
   HttpMetricsSample: "ts value",
   HttpDurationMetricsResult: "samples",
   HttpDurationMetricsSample: "p50 p90 p95 p99 ts",
 };
-for (const c of ["QueryProjects", "QueryEnvironments", "ProjectEnvironments", "ProjectServices", "QueryDeployments", "EnvironmentServiceInstances"]) {
+for (const c of [
+  "QueryProjects",
+  "QueryEnvironments",
+  "ProjectEnvironments",
+  "ProjectServices",
+  "QueryDeployments",
+  "EnvironmentServiceInstances",
+]) {
   OBJECT_FIELDS[`${c}Connection`] = "edges pageInfo";
   OBJECT_FIELDS[`${c}ConnectionEdge`] = "cursor node";
 }

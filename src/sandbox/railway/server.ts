@@ -1,5 +1,13 @@
 /** Railway's GraphQL endpoint over the world: HTTP envelope, auth, graphql-js execution, error shape. */
-import { buildSchema, executeSync, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import {
+  buildSchema,
+  executeSync,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+} from "graphql";
 import { maskVariableValues } from "../request-log";
 import { recordToken } from "../tokens";
 import type { JsonValue } from "../types";
@@ -18,7 +26,11 @@ export const RAILWAY_GRAPHQL_PATH = "/graphql/v2";
 
 // Query and Mutation field names do not collide in our subset, so one root object serves both.
 const ROOT: Record<string, RootResolver> = {
-  ...projectResolvers, ...serviceResolvers, ...variableResolvers, ...deploymentResolvers, ...domainAndTemplateResolvers,
+  ...projectResolvers,
+  ...serviceResolvers,
+  ...variableResolvers,
+  ...deploymentResolvers,
+  ...domainAndTemplateResolvers,
   ...trafficResolvers,
 };
 
@@ -103,13 +115,18 @@ export class RailwayGraphqlServer {
   describe(text: string): JsonValue {
     const body = parseBody(text);
     if (typeof body === "string") return text || null;
-    return { query: body.query, variables: maskVariableValues(body.variables ?? null), operationName: body.operationName ?? null };
+    return {
+      query: body.query,
+      variables: maskVariableValues(body.variables ?? null),
+      operationName: body.operationName ?? null,
+    };
   }
 
   /** Answers one request synchronously, so a whole operation applies without interleaving. */
   handle(world: World, request: Request, text: string): RailwayExchange {
     const path = new URL(request.url).pathname;
-    if (path !== RAILWAY_GRAPHQL_PATH) return { response: json(404, { errors: [{ message: "Not Found" }] }), logBody: text || null };
+    if (path !== RAILWAY_GRAPHQL_PATH)
+      return { response: json(404, { errors: [{ message: "Not Found" }] }), logBody: text || null };
     if (request.method !== "POST") {
       return { response: json(405, { errors: [{ message: "Method Not Allowed" }] }, { allow: "POST" }), logBody: null };
     }
@@ -120,12 +137,17 @@ export class RailwayGraphqlServer {
     if (token) recordToken(world, token.kind, token.token);
     const contextValue: RailwayContext = { world, authorized: token !== null };
     const document = this.#document(body.query);
-    const result = "kind" in document
-      ? executeSync({
-        schema: this.schema, document, rootValue: ROOT, contextValue,
-        variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined,
-      })
-      : { errors: document, data: undefined };
+    const result =
+      "kind" in document
+        ? executeSync({
+            schema: this.schema,
+            document,
+            rootValue: ROOT,
+            contextValue,
+            variableValues: body.variables ?? undefined,
+            operationName: body.operationName ?? undefined,
+          })
+        : { errors: document, data: undefined };
     // GraphQL-level errors travel with HTTP 200 and data null (or partial), as Railway answers them.
     const payload = result.errors?.length
       ? { data: result.data ?? null, errors: result.errors.map((e) => e.toJSON()) }

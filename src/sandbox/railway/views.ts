@@ -4,11 +4,25 @@
  * methods evaluated only when a selection set asks for them.
  */
 import {
-  getEnvironment, getInstance, getProject, getService, listEnvironments, listInstances, listServices,
-  type EnvironmentRow, type InstanceRow, type ProjectRow, type ServiceRow,
+  getEnvironment,
+  getInstance,
+  getProject,
+  getService,
+  listEnvironments,
+  listInstances,
+  listServices,
+  type EnvironmentRow,
+  type InstanceRow,
+  type ProjectRow,
+  type ServiceRow,
 } from "../world/entities";
 import {
-  canRedeploy, canRollback, listDeployments, statusOf, type DeploymentRow, type Phase,
+  canRedeploy,
+  canRollback,
+  listDeployments,
+  statusOf,
+  type DeploymentRow,
+  type Phase,
 } from "../world/deployments";
 import { RAILWAY_APP_SUFFIX, listDomains, type DomainRow } from "../world/domains";
 import { nanoTimestamp, type LogLine } from "../world/logs";
@@ -20,33 +34,62 @@ import type { ConnectionArgs } from "./context";
 export function projectView(world: World, p: ProjectRow) {
   const envs = () => listEnvironments(world, p.id);
   return {
-    id: p.id, name: p.name, description: p.description, createdAt: iso(p.created_at), updatedAt: iso(p.updated_at),
-    deletedAt: null, isPublic: false, prDeploys: false, workspaceId: null,
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    createdAt: iso(p.created_at),
+    updatedAt: iso(p.updated_at),
+    deletedAt: null,
+    isPublic: false,
+    prDeploys: false,
+    workspaceId: null,
     baseEnvironmentId: () => envs()[0]?.id ?? null,
-    environments: (args: ConnectionArgs) => toConnection(envs().map((e) => environmentView(world, e)), args),
-    services: (args: ConnectionArgs) => toConnection(listServices(world, p.id).map((s) => serviceView(world, s)), args),
+    environments: (args: ConnectionArgs) =>
+      toConnection(
+        envs().map((e) => environmentView(world, e)),
+        args,
+      ),
+    services: (args: ConnectionArgs) =>
+      toConnection(
+        listServices(world, p.id).map((s) => serviceView(world, s)),
+        args,
+      ),
   };
 }
 
 /** Environment. */
 export function environmentView(world: World, e: EnvironmentRow) {
   return {
-    id: e.id, name: e.name, projectId: e.project_id, createdAt: iso(e.created_at), updatedAt: iso(e.updated_at),
-    deletedAt: null, isEphemeral: e.is_ephemeral === 1,
+    id: e.id,
+    name: e.name,
+    projectId: e.project_id,
+    createdAt: iso(e.created_at),
+    updatedAt: iso(e.updated_at),
+    deletedAt: null,
+    isEphemeral: e.is_ephemeral === 1,
     sourceEnvironment: () => {
       const source = e.source_environment_id ? getEnvironment(world, e.source_environment_id) : null;
       return source ? environmentView(world, source) : null;
     },
     serviceInstances: (args: ConnectionArgs) =>
-      toConnection(listInstances(world, { environmentId: e.id }).map((i) => instanceView(world, i)), args),
+      toConnection(
+        listInstances(world, { environmentId: e.id }).map((i) => instanceView(world, i)),
+        args,
+      ),
   };
 }
 
 /** Service. */
 export function serviceView(world: World, s: ServiceRow) {
   return {
-    id: s.id, name: s.name, projectId: s.project_id, icon: s.icon, templateId: s.template_id,
-    createdAt: iso(s.created_at), updatedAt: iso(s.updated_at), deletedAt: null,
+    id: s.id,
+    name: s.name,
+    projectId: s.project_id,
+    icon: s.icon,
+    templateId: s.template_id,
+    createdAt: iso(s.created_at),
+    updatedAt: iso(s.updated_at),
+    deletedAt: null,
     project: () => {
       const project = getProject(world, s.project_id);
       return project ? projectView(world, project) : null;
@@ -59,21 +102,34 @@ export function instanceView(world: World, i: InstanceRow) {
   const st = i.settings;
   const deployments = () => listDeployments(world, { serviceId: i.serviceId, environmentId: i.environmentId });
   return {
-    id: i.id, serviceId: i.serviceId, environmentId: i.environmentId,
+    id: i.id,
+    serviceId: i.serviceId,
+    environmentId: i.environmentId,
     serviceName: getService(world, i.serviceId)?.name ?? "",
-    createdAt: iso(i.createdAt), updatedAt: iso(i.updatedAt), deletedAt: null,
-    startCommand: st.startCommand ?? null, buildCommand: st.buildCommand ?? null,
-    preDeployCommand: st.preDeployCommand ?? null, healthcheckPath: st.healthcheckPath ?? null,
-    healthcheckTimeout: st.healthcheckTimeout ?? null, numReplicas: st.numReplicas ?? 1,
-    region: st.region ?? "us-west2", cronSchedule: st.cronSchedule ?? null, rootDirectory: st.rootDirectory ?? null,
-    restartPolicyType: st.restartPolicyType ?? "ON_FAILURE", restartPolicyMaxRetries: st.restartPolicyMaxRetries ?? 10,
+    createdAt: iso(i.createdAt),
+    updatedAt: iso(i.updatedAt),
+    deletedAt: null,
+    startCommand: st.startCommand ?? null,
+    buildCommand: st.buildCommand ?? null,
+    preDeployCommand: st.preDeployCommand ?? null,
+    healthcheckPath: st.healthcheckPath ?? null,
+    healthcheckTimeout: st.healthcheckTimeout ?? null,
+    numReplicas: st.numReplicas ?? 1,
+    region: st.region ?? "us-west2",
+    cronSchedule: st.cronSchedule ?? null,
+    rootDirectory: st.rootDirectory ?? null,
+    restartPolicyType: st.restartPolicyType ?? "ON_FAILURE",
+    restartPolicyMaxRetries: st.restartPolicyMaxRetries ?? 10,
     sleepApplication: st.sleepApplication ?? false,
     source: st.source ? { repo: st.source.repo ?? null, image: st.source.image ?? null } : null,
     latestDeployment: () => {
       const latest = deployments()[0];
       return latest ? deploymentView(world, latest) : null;
     },
-    activeDeployments: () => deployments().filter((d) => d.phase === "SUCCESS").map((d) => deploymentView(world, d)),
+    activeDeployments: () =>
+      deployments()
+        .filter((d) => d.phase === "SUCCESS")
+        .map((d) => deploymentView(world, d)),
     domains: () => ({
       serviceDomains: listDomains(world, { serviceId: i.serviceId, environmentId: i.environmentId }).map(domainView),
       customDomains: [],
@@ -102,10 +158,20 @@ export function deploymentView(world: World, d: DeploymentRow) {
   const domain = listDomains(world, { serviceId: d.serviceId, environmentId: d.environmentId })[0]?.domain ?? null;
   const replica = replicaStatus(d.phase);
   return {
-    id: d.id, status: statusOf(d.phase), createdAt: iso(d.createdAt), updatedAt: iso(d.statusUpdatedAt),
-    statusUpdatedAt: iso(d.statusUpdatedAt), projectId: d.projectId, environmentId: d.environmentId, serviceId: d.serviceId,
-    meta: d.meta, canRollback: canRollback(d), canRedeploy: canRedeploy(d),
-    deploymentStopped: d.phase === "REMOVED", staticUrl: domain, url: domain ? `https://${domain}` : null,
+    id: d.id,
+    status: statusOf(d.phase),
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.statusUpdatedAt),
+    statusUpdatedAt: iso(d.statusUpdatedAt),
+    projectId: d.projectId,
+    environmentId: d.environmentId,
+    serviceId: d.serviceId,
+    meta: d.meta,
+    canRollback: canRollback(d),
+    canRedeploy: canRedeploy(d),
+    deploymentStopped: d.phase === "REMOVED",
+    staticUrl: domain,
+    url: domain ? `https://${domain}` : null,
     instances: replica ? d.instanceIds.map((id) => ({ id, status: replica })) : [],
     environment: () => {
       const env = getEnvironment(world, d.environmentId);
@@ -121,18 +187,34 @@ export function deploymentView(world: World, d: DeploymentRow) {
 /** ServiceDomain. */
 export function domainView(d: DomainRow) {
   return {
-    id: d.id, domain: d.domain, suffix: RAILWAY_APP_SUFFIX, targetPort: d.target_port, projectId: d.project_id,
-    environmentId: d.environment_id, serviceId: d.service_id, syncStatus: "ACTIVE",
-    createdAt: iso(d.created_at), updatedAt: iso(d.created_at), deletedAt: null,
+    id: d.id,
+    domain: d.domain,
+    suffix: RAILWAY_APP_SUFFIX,
+    targetPort: d.target_port,
+    projectId: d.project_id,
+    environmentId: d.environment_id,
+    serviceId: d.service_id,
+    syncStatus: "ACTIVE",
+    createdAt: iso(d.created_at),
+    updatedAt: iso(d.created_at),
+    deletedAt: null,
   };
 }
 
 /** Log line with Railway's tags and attributes. */
 export function logView(d: DeploymentRow, line: LogLine) {
   return {
-    timestamp: nanoTimestamp(line.at), message: line.message, severity: line.severity,
+    timestamp: nanoTimestamp(line.at),
+    message: line.message,
+    severity: line.severity,
     attributes: [{ key: "level", value: line.severity }],
-    tags: { deploymentId: d.id, deploymentInstanceId: d.instanceIds[0] ?? null, environmentId: d.environmentId, projectId: d.projectId, serviceId: d.serviceId },
+    tags: {
+      deploymentId: d.id,
+      deploymentInstanceId: d.instanceIds[0] ?? null,
+      environmentId: d.environmentId,
+      projectId: d.projectId,
+      serviceId: d.serviceId,
+    },
   };
 }
 

@@ -7,19 +7,41 @@ import { z } from "zod";
 import { listResources } from "../cloudflare/store";
 import { recordToken } from "../tokens";
 import type { World } from "../world/store";
-import { getDomain, insertDomain, insertSender, listDomains, listSenders, saveDomain, type SendGridDomain } from "./store";
+import {
+  getDomain,
+  insertDomain,
+  insertSender,
+  listDomains,
+  listSenders,
+  saveDomain,
+  type SendGridDomain,
+} from "./store";
 
 export const SENDGRID_HOSTS = new Set(["api.sendgrid.com", "api.eu.sendgrid.com"]);
 // SendGrid API keys are `SG.<id>.<secret>`; the sandbox accepts any of that shape.
 const KEY = /^SG\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]+)?$/;
-const SCOPES = ["mail.send", "sender_verification_eligible", "whitelabel.create", "whitelabel.read", "whitelabel.update", "whitelabel.delete", "scopes.read"];
+const SCOPES = [
+  "mail.send",
+  "sender_verification_eligible",
+  "whitelabel.create",
+  "whitelabel.read",
+  "whitelabel.update",
+  "whitelabel.delete",
+  "scopes.read",
+];
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function json(status: number, body: unknown): Response {
   const reset = String(Math.floor(Date.now() / 1000) + 60);
   return new Response(status === 204 ? null : JSON.stringify(body), {
-    status, headers: { "content-type": "application/json", "x-ratelimit-limit": "600", "x-ratelimit-remaining": "599", "x-ratelimit-reset": reset },
+    status,
+    headers: {
+      "content-type": "application/json",
+      "x-ratelimit-limit": "600",
+      "x-ratelimit-remaining": "599",
+      "x-ratelimit-reset": reset,
+    },
   });
 }
 
@@ -69,7 +91,12 @@ function createDomain(world: World, text: string): Response {
   const subdomain = parsed.data.subdomain?.toLowerCase();
   if (!HOSTNAME.test(domain)) return sendgridError(400, "invalid domain", "domain");
   if (subdomain !== undefined && !LABEL.test(subdomain)) return sendgridError(400, "invalid subdomain", "subdomain");
-  if (parsed.data.automatic_security === false) return sendgridError(400, "the sandbox only simulates automatic security (three CNAME records)", "automatic_security");
+  if (parsed.data.automatic_security === false)
+    return sendgridError(
+      400,
+      "the sandbox only simulates automatic security (three CNAME records)",
+      "automatic_security",
+    );
   if (subdomain !== undefined && listDomains(world).some((d) => d.domain === domain && d.subdomain === subdomain)) {
     return sendgridError(400, "A domain authentication with this domain and subdomain already exists", "domain");
   }
@@ -81,14 +108,19 @@ function validate(world: World, domain: SendGridDomain): Response {
   const published = listResources(world, "dns_record").map((r) => r.settings);
   const results: Record<string, { valid: boolean; reason: string | null }> = {};
   const dns = { ...domain.dns };
-  for (const [name, rec] of Object.entries(domain.dns) as [keyof SendGridDomain["dns"], SendGridDomain["dns"]["dkim1"]][]) {
+  for (const [name, rec] of Object.entries(domain.dns) as [
+    keyof SendGridDomain["dns"],
+    SendGridDomain["dns"]["dkim1"],
+  ][]) {
     const found = published.filter((r) => r.name.toLowerCase().replace(/\.$/, "") === rec.host && r.type === "CNAME");
     const valid = found.some((r) => r.content.toLowerCase().replace(/\.$/, "") === rec.data);
     results[name] = {
       valid,
-      reason: valid ? null : found.length
-        ? `Expected CNAME for "${rec.host}" to match "${rec.data}", found "${found[0].content}".`
-        : `Expected CNAME for "${rec.host}" to match "${rec.data}".`,
+      reason: valid
+        ? null
+        : found.length
+          ? `Expected CNAME for "${rec.host}" to match "${rec.data}", found "${found[0].content}".`
+          : `Expected CNAME for "${rec.host}" to match "${rec.data}".`,
     };
     dns[name] = { ...rec, valid };
   }
@@ -111,10 +143,20 @@ function createSender(world: World, text: string): Response {
   const parsed = SenderCreate.safeParse(parseBody(text));
   if (!parsed.success) return issueResponse(parsed.error);
   const f = parsed.data;
-  if (listSenders(world).some((s) => s.from_email.toLowerCase() === f.from_email.toLowerCase())) return sendgridError(400, "already exists", "from_email");
+  if (listSenders(world).some((s) => s.from_email.toLowerCase() === f.from_email.toLowerCase()))
+    return sendgridError(400, "already exists", "from_email");
   const sender = insertSender(world, {
-    nickname: f.nickname, from_email: f.from_email, from_name: f.from_name ?? "", reply_to: f.reply_to, reply_to_name: f.reply_to_name ?? "",
-    address: f.address ?? "", address2: f.address2 ?? "", state: f.state ?? "", city: f.city ?? "", country: f.country ?? "", zip: f.zip ?? "",
+    nickname: f.nickname,
+    from_email: f.from_email,
+    from_name: f.from_name ?? "",
+    reply_to: f.reply_to,
+    reply_to_name: f.reply_to_name ?? "",
+    address: f.address ?? "",
+    address2: f.address2 ?? "",
+    state: f.state ?? "",
+    city: f.city ?? "",
+    country: f.country ?? "",
+    zip: f.zip ?? "",
     // A verification email goes out; nobody clicks it in the sandbox, so only an authenticated domain verifies it.
     verified: false,
   });
@@ -125,7 +167,8 @@ function createSender(world: World, text: string): Response {
 export function handleSendGrid(world: World, request: Request, text: string): Response {
   const url = new URL(request.url);
   const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (!key || !KEY.test(key)) return sendgridError(401, "The provided authorization grant is invalid, expired, or revoked");
+  if (!key || !KEY.test(key))
+    return sendgridError(401, "The provided authorization grant is invalid, expired, or revoked");
   recordToken(world, "sendgrid", key);
   const { method } = request;
   const path = url.pathname.replace(/\/+$/, "");
@@ -146,7 +189,12 @@ export function handleSendGrid(world: World, request: Request, text: string): Re
     if (method === "POST") return createSender(world, text);
   }
   if (path === "/v3/verified_senders/steps_completed" && method === "GET") {
-    return json(200, { results: { sender_verified: listSenders(world).some((s) => s.verified), domain_verified: listDomains(world).some((d) => d.valid) } });
+    return json(200, {
+      results: {
+        sender_verified: listSenders(world).some((s) => s.verified),
+        domain_verified: listDomains(world).some((d) => d.valid),
+      },
+    });
   }
   return sendgridError(404, "resource not found");
 }

@@ -49,13 +49,27 @@ export interface SendGridSender {
 const record = (host: string, data: string): SendGridRecord => ({ valid: false, type: "cname", host, data });
 
 /** Creates an automatic-security domain; SendGrid picks the return-path label when none is asked for. */
-export function insertDomain(world: World, domain: string, subdomain: string | undefined, isDefault: boolean): SendGridDomain {
+export function insertDomain(
+  world: World,
+  domain: string,
+  subdomain: string | undefined,
+  isDefault: boolean,
+): SendGridDomain {
   const id = 10_000 + world.nextSeq("sendgrid-domain");
   const label = subdomain ?? `em${1000 + (id % 9000)}`;
   const target = `u${SENDGRID_USER_ID}.wl.sendgrid.net`;
   const row: SendGridDomain = {
-    id, user_id: SENDGRID_USER_ID, domain, subdomain: label, username: SENDGRID_USERNAME, ips: [], custom_spf: false, default: isDefault,
-    legacy: false, automatic_security: true, valid: false,
+    id,
+    user_id: SENDGRID_USER_ID,
+    domain,
+    subdomain: label,
+    username: SENDGRID_USERNAME,
+    ips: [],
+    custom_spf: false,
+    default: isDefault,
+    legacy: false,
+    automatic_security: true,
+    valid: false,
     dns: {
       mail_cname: record(`${label}.${domain}`, target),
       dkim1: record(`s1._domainkey.${domain}`, `s1.domainkey.${target}`),
@@ -68,7 +82,9 @@ export function insertDomain(world: World, domain: string, subdomain: string | u
 
 /** Every authenticated domain, oldest first. */
 export function listDomains(world: World): SendGridDomain[] {
-  return world.rows<{ body: string }>("SELECT body FROM sendgrid_domains ORDER BY id").map((r) => parseJson<SendGridDomain>(r.body));
+  return world
+    .rows<{ body: string }>("SELECT body FROM sendgrid_domains ORDER BY id")
+    .map((r) => parseJson<SendGridDomain>(r.body));
 }
 
 /** One domain, or null. */
@@ -91,10 +107,17 @@ export function insertSender(world: World, fields: Omit<SendGridSender, "id" | "
 
 /** Every single sender, oldest first; an address on a validated domain counts as verified (sendgrid.md). */
 export function listSenders(world: World): SendGridSender[] {
-  const validDomains = new Set(listDomains(world).filter((d) => d.valid).map((d) => d.domain));
+  const validDomains = new Set(
+    listDomains(world)
+      .filter((d) => d.valid)
+      .map((d) => d.domain),
+  );
   return world.rows<{ body: string }>("SELECT body FROM sendgrid_senders ORDER BY id").map((r) => {
     const sender = parseJson<SendGridSender>(r.body);
-    return { ...sender, verified: sender.verified || validDomains.has(sender.from_email.split("@")[1]?.toLowerCase() ?? "") };
+    return {
+      ...sender,
+      verified: sender.verified || validDomains.has(sender.from_email.split("@")[1]?.toLowerCase() ?? ""),
+    };
   });
 }
 

@@ -7,7 +7,14 @@ import { recordToken } from "../tokens";
 import { decodeStripeForm, type FormValue } from "./form";
 import type { World } from "../world/store";
 import {
-  deleteEndpoint, getEndpoint, idempotentAnswer, insertEndpoint, listEndpoints, rememberAnswer, saveEndpoint, type StripeEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  idempotentAnswer,
+  insertEndpoint,
+  listEndpoints,
+  rememberAnswer,
+  saveEndpoint,
+  type StripeEndpoint,
 } from "./store";
 
 export const STRIPE_HOST = "api.stripe.com";
@@ -29,12 +36,21 @@ function json(status: number, body: unknown): Answer {
 function toResponse(answer: Answer, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(answer.body), {
     status: answer.status,
-    headers: { "content-type": "application/json", "request-id": `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 14)}`, ...headers },
+    headers: {
+      "content-type": "application/json",
+      "request-id": `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 14)}`,
+      ...headers,
+    },
   });
 }
 
 /** Stripe's error body. */
-export function stripeError(status: number, type: string, message: string, extra: { code?: string; param?: string } = {}): Answer {
+export function stripeError(
+  status: number,
+  type: string,
+  message: string,
+  extra: { code?: string; param?: string } = {},
+): Answer {
   const docUrl = extra.code ? { doc_url: `https://stripe.com/docs/error-codes/${extra.code.replace(/_/g, "-")}` } : {};
   return json(status, { error: { type, message, ...extra, ...docUrl } });
 }
@@ -66,8 +82,13 @@ function badParam(param: string, message: string): Answer {
 }
 
 function checkUrl(url: string | undefined): Answer | null {
-  if (!url) return stripeError(400, "invalid_request_error", "Missing required param: url.", { code: "parameter_missing", param: "url" });
-  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) return badParam("url", "Invalid URL: URL must be publicly accessible and use http(s).");
+  if (!url)
+    return stripeError(400, "invalid_request_error", "Missing required param: url.", {
+      code: "parameter_missing",
+      param: "url",
+    });
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    return badParam("url", "Invalid URL: URL must be publicly accessible and use http(s).");
   return null;
 }
 
@@ -76,9 +97,17 @@ function create(world: World, livemode: boolean, form: Form): Answer {
   const events = list(form.enabled_events);
   const bad = checkUrl(url);
   if (bad) return bad;
-  if (!events?.length) return stripeError(400, "invalid_request_error", "Missing required param: enabled_events.", { code: "parameter_missing", param: "enabled_events" });
+  if (!events?.length)
+    return stripeError(400, "invalid_request_error", "Missing required param: enabled_events.", {
+      code: "parameter_missing",
+      param: "enabled_events",
+    });
   const { endpoint, secret } = insertEndpoint(world, {
-    url: url!, enabled_events: events, livemode, description: str(form.description) ?? null, metadata: map(form.metadata) ?? {},
+    url: url!,
+    enabled_events: events,
+    livemode,
+    description: str(form.description) ?? null,
+    metadata: map(form.metadata) ?? {},
     api_version: str(form.api_version) ?? null,
   });
   return json(200, { ...endpoint, secret });
@@ -106,17 +135,26 @@ function update(world: World, endpoint: StripeEndpoint, form: Form): Answer {
 function listPage(world: World, livemode: boolean, url: URL): Answer {
   const q = url.searchParams;
   const limit = Number(q.get("limit") ?? 10);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) return badParam("limit", "Invalid integer: limit must be between 1 and 100.");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    return badParam("limit", "Invalid integer: limit must be between 1 and 100.");
   let all = listEndpoints(world, livemode);
   const after = q.get("starting_after");
   const before = q.get("ending_before");
   if (after) {
     const at = all.findIndex((e) => e.id === after);
-    if (at < 0) return stripeError(400, "invalid_request_error", `No such webhook endpoint: '${after}'`, { code: "resource_missing", param: "starting_after" });
+    if (at < 0)
+      return stripeError(400, "invalid_request_error", `No such webhook endpoint: '${after}'`, {
+        code: "resource_missing",
+        param: "starting_after",
+      });
     all = all.slice(at + 1);
   } else if (before) {
     const at = all.findIndex((e) => e.id === before);
-    if (at < 0) return stripeError(400, "invalid_request_error", `No such webhook endpoint: '${before}'`, { code: "resource_missing", param: "ending_before" });
+    if (at < 0)
+      return stripeError(400, "invalid_request_error", `No such webhook endpoint: '${before}'`, {
+        code: "resource_missing",
+        param: "ending_before",
+      });
     all = all.slice(Math.max(0, at - limit), at);
   }
   return json(200, { object: "list", data: all.slice(0, limit), has_more: all.length > limit, url: COLLECTION });
@@ -131,7 +169,11 @@ function route(world: World, livemode: boolean, method: string, url: URL, form: 
   } else if (item) {
     const id = decodeURIComponent(item[1]);
     const endpoint = getEndpoint(world, livemode, id);
-    if (!endpoint) return stripeError(404, "invalid_request_error", `No such webhook endpoint: '${id}'`, { code: "resource_missing", param: "webhook_endpoint" });
+    if (!endpoint)
+      return stripeError(404, "invalid_request_error", `No such webhook endpoint: '${id}'`, {
+        code: "resource_missing",
+        param: "webhook_endpoint",
+      });
     if (method === "GET") return json(200, endpoint);
     if (method === "POST") return update(world, endpoint, form);
     if (method === "DELETE") {
@@ -148,27 +190,54 @@ function route(world: World, livemode: boolean, method: string, url: URL, form: 
 export function handleStripe(world: World, request: Request, text: string): Response {
   const url = new URL(request.url);
   const key = presentedKey(request.headers);
-  if (!key) return toResponse(stripeError(401, "invalid_request_error", "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth."));
+  if (!key)
+    return toResponse(
+      stripeError(
+        401,
+        "invalid_request_error",
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.",
+      ),
+    );
   const match = key.length <= MAX_KEY_LENGTH ? KEY.exec(key) : null;
-  if (!match) return toResponse(stripeError(401, "invalid_request_error", `Invalid API Key provided: ${masked(key)}`, { code: "api_key_invalid" }));
-  if (match[1] === "pk") return toResponse(stripeError(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key."));
+  if (!match)
+    return toResponse(
+      stripeError(401, "invalid_request_error", `Invalid API Key provided: ${masked(key)}`, {
+        code: "api_key_invalid",
+      }),
+    );
+  if (match[1] === "pk")
+    return toResponse(
+      stripeError(
+        401,
+        "invalid_request_error",
+        "This API call cannot be made with a publishable API key. Please use a secret API key.",
+      ),
+    );
   recordToken(world, "stripe", key);
   const livemode = match[2] === "live";
   const form = decodeStripeForm(text);
   const idempotencyKey = request.method === "POST" ? request.headers.get("idempotency-key") : null;
   if (!idempotencyKey) return toResponse(route(world, livemode, request.method, url, form));
-  if (idempotencyKey.length > 255) return toResponse(badParam("Idempotency-Key", "Idempotency keys can be at most 255 characters long."));
+  if (idempotencyKey.length > 255)
+    return toResponse(badParam("Idempotency-Key", "Idempotency keys can be at most 255 characters long."));
   // Stripe compares the parameters of a replay with the first request's; a mismatch is an error, not a new object.
   const params = `${request.method} ${url.pathname}?${text}`;
   const earlier = idempotentAnswer(world, livemode, idempotencyKey);
   if (earlier) {
     if (earlier.params !== params) {
-      return toResponse(stripeError(400, "idempotency_error", `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`));
+      return toResponse(
+        stripeError(
+          400,
+          "idempotency_error",
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+        ),
+      );
     }
     return toResponse({ status: earlier.status, body: JSON.parse(earlier.body) }, { "idempotent-replayed": "true" });
   }
   const answer = route(world, livemode, request.method, url, form);
   // Validation failures are not saved (stripe.md): a corrected retry under the same key may still succeed.
-  if (answer.status !== 400) rememberAnswer(world, livemode, idempotencyKey, params, answer.status, JSON.stringify(answer.body));
+  if (answer.status !== 400)
+    rememberAnswer(world, livemode, idempotencyKey, params, answer.status, JSON.stringify(answer.body));
   return toResponse(answer);
 }

@@ -20,24 +20,44 @@ type EndpointRow = { id: string; seq: number; livemode: number; body: string; se
 type IdempotencyRow = { params: string; status: number; body: string };
 
 /** Stores a new endpoint with a fresh `whsec_…` signing secret; returns both. */
-export function insertEndpoint(world: World, fields: Omit<StripeEndpoint, "id" | "object" | "created" | "status" | "application">): { endpoint: StripeEndpoint; secret: string } {
+export function insertEndpoint(
+  world: World,
+  fields: Omit<StripeEndpoint, "id" | "object" | "created" | "status" | "application">,
+): { endpoint: StripeEndpoint; secret: string } {
   const endpoint: StripeEndpoint = {
-    id: `we_${randomHex(12)}`, object: "webhook_endpoint", application: null, created: Math.floor(world.now() / 1000), status: "enabled", ...fields,
+    id: `we_${randomHex(12)}`,
+    object: "webhook_endpoint",
+    application: null,
+    created: Math.floor(world.now() / 1000),
+    status: "enabled",
+    ...fields,
   };
   const secret = `whsec_${randomHex(24)}`;
-  world.run("INSERT INTO stripe_webhook_endpoints VALUES (?, ?, ?, ?, ?)", endpoint.id, world.nextSeq("stripe"), endpoint.livemode ? 1 : 0, JSON.stringify(endpoint), secret);
+  world.run(
+    "INSERT INTO stripe_webhook_endpoints VALUES (?, ?, ?, ?, ?)",
+    endpoint.id,
+    world.nextSeq("stripe"),
+    endpoint.livemode ? 1 : 0,
+    JSON.stringify(endpoint),
+    secret,
+  );
   return { endpoint, secret };
 }
 
 /** Endpoints of one mode, newest first (Stripe lists in reverse creation order). */
 export function listEndpoints(world: World, livemode: boolean): StripeEndpoint[] {
-  return world.rows<EndpointRow>("SELECT * FROM stripe_webhook_endpoints WHERE livemode = ? ORDER BY seq DESC", livemode ? 1 : 0)
+  return world
+    .rows<EndpointRow>("SELECT * FROM stripe_webhook_endpoints WHERE livemode = ? ORDER BY seq DESC", livemode ? 1 : 0)
     .map((r) => parseJson<StripeEndpoint>(r.body));
 }
 
 /** One endpoint of one mode, or null (an object of the other mode does not exist for this key). */
 export function getEndpoint(world: World, livemode: boolean, id: string): StripeEndpoint | null {
-  const row = world.first<EndpointRow>("SELECT * FROM stripe_webhook_endpoints WHERE livemode = ? AND id = ?", livemode ? 1 : 0, id);
+  const row = world.first<EndpointRow>(
+    "SELECT * FROM stripe_webhook_endpoints WHERE livemode = ? AND id = ?",
+    livemode ? 1 : 0,
+    id,
+  );
   return row ? parseJson<StripeEndpoint>(row.body) : null;
 }
 
@@ -53,12 +73,31 @@ export function deleteEndpoint(world: World, id: string): void {
 
 /** The first answer given under an Idempotency-Key (per mode), or null. */
 export function idempotentAnswer(world: World, livemode: boolean, key: string): IdempotencyRow | null {
-  return world.first<IdempotencyRow>("SELECT params, status, body FROM stripe_idempotency WHERE livemode = ? AND key = ?", livemode ? 1 : 0, key);
+  return world.first<IdempotencyRow>(
+    "SELECT params, status, body FROM stripe_idempotency WHERE livemode = ? AND key = ?",
+    livemode ? 1 : 0,
+    key,
+  );
 }
 
 /** Remembers the answer to a request made under an Idempotency-Key. */
-export function rememberAnswer(world: World, livemode: boolean, key: string, params: string, status: number, body: string): void {
-  world.run("INSERT OR IGNORE INTO stripe_idempotency VALUES (?, ?, ?, ?, ?, ?)", livemode ? 1 : 0, key, params, status, body, world.now());
+export function rememberAnswer(
+  world: World,
+  livemode: boolean,
+  key: string,
+  params: string,
+  status: number,
+  body: string,
+): void {
+  world.run(
+    "INSERT OR IGNORE INTO stripe_idempotency VALUES (?, ?, ?, ?, ?, ?)",
+    livemode ? 1 : 0,
+    key,
+    params,
+    status,
+    body,
+    world.now(),
+  );
 }
 
 /** Webhook endpoints of the world for `SandboxDO.state()` (never their secrets). */

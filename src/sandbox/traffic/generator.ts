@@ -37,9 +37,21 @@ export interface SimRequest {
 }
 
 // The realistic mix of Invoice Perfect's api: [cumulative probability, method, path, base status].
-function route(pick: number, variant: number, notFound: number): { method: "GET" | "POST"; path: string; status: number } {
-  if (pick < 0.35) return variant < 0.2 ? { method: "POST", path: "/invoices", status: 201 } : { method: "GET", path: "/invoices", status: 200 };
-  if (pick < 0.65) return { method: "GET", path: `/invoices/${1000 + Math.floor(variant * 9000)}`, status: notFound < NOT_FOUND_RATE ? 404 : 200 };
+function route(
+  pick: number,
+  variant: number,
+  notFound: number,
+): { method: "GET" | "POST"; path: string; status: number } {
+  if (pick < 0.35)
+    return variant < 0.2
+      ? { method: "POST", path: "/invoices", status: 201 }
+      : { method: "GET", path: "/invoices", status: 200 };
+  if (pick < 0.65)
+    return {
+      method: "GET",
+      path: `/invoices/${1000 + Math.floor(variant * 9000)}`,
+      status: notFound < NOT_FOUND_RATE ? 404 : 200,
+    };
   if (pick < 0.8) return { method: "GET", path: "/customers", status: 200 };
   if (pick < 0.95) return { method: "GET", path: HEALTH_PATH, status: 200 };
   return { method: "GET", path: "/oauth/lightspeed/callback", status: 200 };
@@ -59,18 +71,31 @@ function buildRequest(plan: TrafficPlan, second: number, index: number): SimRequ
   if (plan.crashed) status = 502;
   else if (path === HEALTH_PATH && plan.failHealth) status = 500;
   else if (errorDraw < plan.errorRate) status = 500;
-  const upstreamMs = plan.crashed ? 1 + Math.floor(size * 3) : Math.round(MEDIAN_LATENCY_MS * Math.exp(LATENCY_SIGMA * z)) + plan.latencyMs;
+  const upstreamMs = plan.crashed
+    ? 1 + Math.floor(size * 3)
+    : Math.round(MEDIAN_LATENCY_MS * Math.exp(LATENCY_SIGMA * z)) + plan.latencyMs;
   const totalMs = upstreamMs + 1 + Math.floor(size * 4);
-  const txBytes = status >= 500 ? 120 : path === "/invoices" && method === "GET" ? 4000 + Math.floor(size * 4000) : 300 + Math.floor(size * 1200);
+  const txBytes =
+    status >= 500
+      ? 120
+      : path === "/invoices" && method === "GET"
+        ? 4000 + Math.floor(size * 4000)
+        : 300 + Math.floor(size * 1200);
   const rxBytes = 350 + Math.floor(size * 250) + (method === "POST" ? 900 : 0);
   let log: SimRequest["log"] = null;
   // A crashed container writes nothing; the app logs every 5xx it answers and a sample of the rest.
   if (!plan.crashed && patternDraw < PATTERN_LOG_RATE && plan.logPatterns.length > 0) {
-    log = { severity: "error", message: plan.logPatterns[Math.floor((patternDraw / PATTERN_LOG_RATE) * plan.logPatterns.length)] };
+    log = {
+      severity: "error",
+      message: plan.logPatterns[Math.floor((patternDraw / PATTERN_LOG_RATE) * plan.logPatterns.length)],
+    };
   } else if (!plan.crashed && status >= 500) {
     log = { severity: "error", message: `Error: ${method} ${path} failed with ${status} Internal Server Error` };
   } else if (!plan.crashed && accessDraw < ACCESS_LOG_RATE) {
-    log = { severity: "info", message: `${method} ${path} ${status} ${txBytes} - ${(upstreamMs + size * 0.999).toFixed(3)} ms` };
+    log = {
+      severity: "info",
+      message: `${method} ${path} ${status} ${txBytes} - ${(upstreamMs + size * 0.999).toFixed(3)} ms`,
+    };
   }
   return { at, seed, index, method, path, status, upstreamMs, totalMs, rxBytes, txBytes, log };
 }
@@ -99,7 +124,12 @@ export function clampWindow(start: number, end: number): [number, number] {
 }
 
 /** The plan's requests with start <= at < end. */
-export function requestsBetween(plan: TrafficPlan, startMs: number, endMs: number, options: WindowOptions = {}): SimRequest[] {
+export function requestsBetween(
+  plan: TrafficPlan,
+  startMs: number,
+  endMs: number,
+  options: WindowOptions = {},
+): SimRequest[] {
   const [start, end] = clampWindow(startMs, endMs);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const out: SimRequest[] = [];

@@ -47,30 +47,68 @@ export function httpLogView(plan: TrafficPlan, r: SimRequest): HttpLogView {
   const instance = plan.instanceIds[r.index % Math.max(plan.instanceIds.length, 1)] ?? plan.deploymentId;
   const refused = plan.crashed;
   return {
-    timestamp: nanoTimestamp(r.at), requestId: seededToken(r.seed, 22), method: r.method, path: r.path, host: plan.host,
-    httpStatus: r.status, totalDuration: r.totalMs, upstreamRqDuration: r.upstreamMs,
-    upstreamErrors: refused ? `[{"deploymentInstanceID":"${instance}","duration":${r.upstreamMs},"error":"connection refused"}]` : "",
+    timestamp: nanoTimestamp(r.at),
+    requestId: seededToken(r.seed, 22),
+    method: r.method,
+    path: r.path,
+    host: plan.host,
+    httpStatus: r.status,
+    totalDuration: r.totalMs,
+    upstreamRqDuration: r.upstreamMs,
+    upstreamErrors: refused
+      ? `[{"deploymentInstanceID":"${instance}","duration":${r.upstreamMs},"error":"connection refused"}]`
+      : "",
     responseDetails: refused ? "failed to forward request to upstream: connection refused" : "",
-    deploymentId: plan.deploymentId, deploymentInstanceId: instance,
+    deploymentId: plan.deploymentId,
+    deploymentInstanceId: instance,
     srcIp: `${(h % 200) + 23}.${(h >>> 8) % 256}.${(h >>> 16) % 256}.${((h >>> 24) % 254) + 1}`,
-    clientUa: USER_AGENTS[h % USER_AGENTS.length], edgeRegion: EDGE_REGIONS[(h >>> 4) % EDGE_REGIONS.length],
-    rxBytes: r.rxBytes, txBytes: r.txBytes,
+    clientUa: USER_AGENTS[h % USER_AGENTS.length],
+    edgeRegion: EDGE_REGIONS[(h >>> 4) % EDGE_REGIONS.length],
+    rxBytes: r.rxBytes,
+    txBytes: r.txBytes,
     upstreamAddress: `http://[fd12:${(plan.requestRoot >>> 16).toString(16)}:${(plan.requestRoot & 0xffff).toString(16)}::${(r.index % 4) + 1}]:${plan.port}`,
-    upstreamProto: "HTTP/1.1", downstreamProto: "HTTP/2.0",
+    upstreamProto: "HTTP/1.1",
+    downstreamProto: "HTTP/2.0",
   };
 }
 
 type Field = keyof HttpLogView;
-const ALIASES: Record<string, Field> = { status: "httpStatus", duration: "totalDuration", instance: "deploymentInstanceId" };
+const ALIASES: Record<string, Field> = {
+  status: "httpStatus",
+  duration: "totalDuration",
+  instance: "deploymentInstanceId",
+};
 const FIELDS = new Set<string>([
-  "timestamp", "requestId", "method", "path", "host", "httpStatus", "totalDuration", "upstreamRqDuration", "upstreamErrors",
-  "responseDetails", "deploymentId", "deploymentInstanceId", "srcIp", "clientUa", "edgeRegion", "rxBytes", "txBytes",
-  "upstreamAddress", "upstreamProto", "downstreamProto",
+  "timestamp",
+  "requestId",
+  "method",
+  "path",
+  "host",
+  "httpStatus",
+  "totalDuration",
+  "upstreamRqDuration",
+  "upstreamErrors",
+  "responseDetails",
+  "deploymentId",
+  "deploymentInstanceId",
+  "srcIp",
+  "clientUa",
+  "edgeRegion",
+  "rxBytes",
+  "txBytes",
+  "upstreamAddress",
+  "upstreamProto",
+  "downstreamProto",
 ]);
 // Fields a SimRequest carries directly: filtering on them never builds the (string-heavy) view.
 const CHEAP: Partial<Record<Field, (r: SimRequest) => string | number>> = {
-  method: (r) => r.method, path: (r) => r.path, httpStatus: (r) => r.status, totalDuration: (r) => r.totalMs,
-  upstreamRqDuration: (r) => r.upstreamMs, rxBytes: (r) => r.rxBytes, txBytes: (r) => r.txBytes,
+  method: (r) => r.method,
+  path: (r) => r.path,
+  httpStatus: (r) => r.status,
+  totalDuration: (r) => r.totalMs,
+  upstreamRqDuration: (r) => r.upstreamMs,
+  rxBytes: (r) => r.rxBytes,
+  txBytes: (r) => r.txBytes,
 };
 
 type Test = (r: SimRequest, view: () => HttpLogView) => boolean;
@@ -81,12 +119,23 @@ function valueTest(raw: string): (v: string | number) => boolean {
   const cmp = /^(>=|<=|>|<|=)(-?\d+(?:\.\d+)?)$/.exec(raw);
   if (cmp) {
     const n = Number(cmp[2]);
-    const ops: Record<string, (v: number) => boolean> = { ">=": (v) => v >= n, "<=": (v) => v <= n, ">": (v) => v > n, "<": (v) => v < n, "=": (v) => v === n };
+    const ops: Record<string, (v: number) => boolean> = {
+      ">=": (v) => v >= n,
+      "<=": (v) => v <= n,
+      ">": (v) => v > n,
+      "<": (v) => v < n,
+      "=": (v) => v === n,
+    };
     return (v) => ops[cmp[1]](Number(v));
   }
   const value = raw.replace(/^"(.*)"$/, "$1").toLowerCase();
   if (value.includes("*")) {
-    const glob = new RegExp(`^${value.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const glob = new RegExp(
+      `^${value
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     return (v) => glob.test(String(v).toLowerCase());
   }
   return (v) => String(v).toLowerCase() === value;
@@ -104,15 +153,23 @@ function termTest(term: string): Test {
     test = !FIELDS.has(field) ? () => false : cheap ? (r) => check(cheap(r)) : (_r, view) => check(view()[field]);
   } else {
     const text = body.toLowerCase();
-    test = (r, view) => r.path.toLowerCase().includes(text) || r.method.toLowerCase() === text || view().host.includes(text);
+    test = (r, view) =>
+      r.path.toLowerCase().includes(text) || r.method.toLowerCase() === text || view().host.includes(text);
   }
   return negated ? (r, view) => !test(r, view) : test;
 }
 
 /** Compiles a filter to a predicate over requests; empty matches everything. */
 export function compileHttpFilter(filter: string | null | undefined, plan: TrafficPlan): (r: SimRequest) => boolean {
-  const alternatives = (filter ?? "").trim().split(/\s+OR\s+/).map((alt) =>
-    alt.split(/\s+/).filter((t) => t !== "" && t !== "AND").map(termTest));
+  const alternatives = (filter ?? "")
+    .trim()
+    .split(/\s+OR\s+/)
+    .map((alt) =>
+      alt
+        .split(/\s+/)
+        .filter((t) => t !== "" && t !== "AND")
+        .map(termTest),
+    );
   if (alternatives.every((a) => a.length === 0)) return () => true;
   return (r) => {
     let cached: HttpLogView | null = null;

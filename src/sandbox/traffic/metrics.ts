@@ -27,13 +27,18 @@ function buckets(query: MetricsQuery): { step: number; first: number; count: num
 function selected(plan: TrafficPlan | null, query: MetricsQuery, withStatus: boolean): SimRequest[] {
   if (!plan) return [];
   return requestsBetween(plan, query.startMs, query.endMs, {
-    accept: (r) => (!query.method || r.method === query.method.toUpperCase()) && (!query.path || r.path === query.path)
-      && (!withStatus || query.statusCode == null || r.status === query.statusCode),
+    accept: (r) =>
+      (!query.method || r.method === query.method.toUpperCase()) &&
+      (!query.path || r.path === query.path) &&
+      (!withStatus || query.statusCode == null || r.status === query.statusCode),
   });
 }
 
 /** `[{statusCode, samples:[{ts, value}]}]`: one series per status seen, a sample (possibly 0) for every step. */
-export function metricsByStatus(plan: TrafficPlan | null, query: MetricsQuery): { statusCode: number; samples: { ts: number; value: number }[] }[] {
+export function metricsByStatus(
+  plan: TrafficPlan | null,
+  query: MetricsQuery,
+): { statusCode: number; samples: { ts: number; value: number }[] }[] {
   const { step, first, count } = buckets(query);
   const counts = new Map<number, number[]>();
   for (const r of selected(plan, query, false)) {
@@ -42,9 +47,12 @@ export function metricsByStatus(plan: TrafficPlan | null, query: MetricsQuery): 
     if (k >= 0 && k < count) series[k] += 1;
     counts.set(r.status, series);
   }
-  return [...counts.entries()].sort(([a], [b]) => a - b).map(([statusCode, series]) => ({
-    statusCode, samples: series.map((value, k) => ({ ts: first + k * step, value })),
-  }));
+  return [...counts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([statusCode, series]) => ({
+      statusCode,
+      samples: series.map((value, k) => ({ ts: first + k * step, value })),
+    }));
 }
 
 // Nearest-rank percentile of an ascending list.
@@ -53,7 +61,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** `{samples:[{ts, p50, p90, p95, p99}]}` in milliseconds; steps without requests have no sample. */
-export function durationMetrics(plan: TrafficPlan | null, query: MetricsQuery): { samples: { ts: number; p50: number; p90: number; p95: number; p99: number }[] } {
+export function durationMetrics(
+  plan: TrafficPlan | null,
+  query: MetricsQuery,
+): { samples: { ts: number; p50: number; p90: number; p95: number; p99: number }[] } {
   const { step, first, count } = buckets(query);
   const perStep: number[][] = Array.from({ length: count }, () => []);
   for (const r of selected(plan, query, true)) {
@@ -63,7 +74,15 @@ export function durationMetrics(plan: TrafficPlan | null, query: MetricsQuery): 
   const samples = perStep.flatMap((values, k) => {
     if (values.length === 0) return [];
     const sorted = values.sort((a, b) => a - b);
-    return [{ ts: first + k * step, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p95: percentile(sorted, 95), p99: percentile(sorted, 99) }];
+    return [
+      {
+        ts: first + k * step,
+        p50: percentile(sorted, 50),
+        p90: percentile(sorted, 90),
+        p95: percentile(sorted, 95),
+        p99: percentile(sorted, 99),
+      },
+    ];
   });
   return { samples };
 }

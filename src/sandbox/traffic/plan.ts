@@ -57,11 +57,16 @@ export function planForDeployment(world: World, d: DeploymentRow): TrafficPlan |
   const faults = appFaultsFor(world, env.name, service.name);
   const rates = faults.map((f) => f.errorRate).filter((r): r is number => r !== undefined);
   return {
-    deploymentId: d.id, instanceIds: d.instanceIds,
+    deploymentId: d.id,
+    instanceIds: d.instanceIds,
     host: listDomains(world, { serviceId: service.id, environmentId: env.id })[0]?.domain ?? "",
     port: d.variables.PORT ?? "3000",
-    rps: groupRps(world, env.id, group), routeRoot: hashString(`${env.id}/${group}`), requestRoot: hashString(d.id),
-    from, to: from + share, crashed: d.phase === "CRASHED",
+    rps: groupRps(world, env.id, group),
+    routeRoot: hashString(`${env.id}/${group}`),
+    requestRoot: hashString(d.id),
+    from,
+    to: from + share,
+    crashed: d.phase === "CRASHED",
     // A fault's errorRate replaces the background rate; several faults: the worst one wins.
     errorRate: rates.length > 0 ? Math.max(...rates) : BACKGROUND_ERROR_RATE,
     latencyMs: faults.reduce((sum, f) => sum + (f.latencyMs ?? 0), 0),

@@ -19,6 +19,7 @@ export function runtimeWindow(query: LogQuery, now: number): [number, number] {
 /** Lines written by the plan's requests in [start, end), oldest first. */
 export function runtimeLines(plan: TrafficPlan | null, start: number, end: number): LogLine[] {
   if (!plan || !Number.isFinite(start) || !Number.isFinite(end)) return [];
-  return requestsBetween(plan, start, end, { accept: (r) => r.log !== null })
-    .map((r): LogLine => ({ at: r.at, severity: r.log?.severity ?? "info", message: r.log?.message ?? "" }));
+  return requestsBetween(plan, start, end, { accept: (r) => r.log !== null }).map(
+    (r): LogLine => ({ at: r.at, severity: r.log?.severity ?? "info", message: r.log?.message ?? "" }),
+  );
 }

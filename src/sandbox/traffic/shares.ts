@@ -23,10 +23,12 @@ export function groupRps(world: World, environmentId: string, group: string): nu
 
 /** Every traffic group whose level was set, with that level. */
 export function listGroupLevels(world: World): { environmentId: string; group: string; rps: number }[] {
-  return world.rows<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'traffic:%' ORDER BY key").map((row) => {
-    const [environmentId, group] = row.key.slice("traffic:".length).split("/");
-    return { environmentId, group, rps: Number(row.value) };
-  });
+  return world
+    .rows<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'traffic:%' ORDER BY key")
+    .map((row) => {
+      const [environmentId, group] = row.key.slice("traffic:".length).split("/");
+      return { environmentId, group, rps: Number(row.value) };
+    });
 }
 
 /** Sets a traffic group's total requests per second (BASE_RPS again when `rps` is null). */
@@ -48,7 +50,11 @@ export interface ServiceShare {
 }
 
 function hostOf(address: string): string {
-  return address.toLowerCase().replace(/^https?:\/\//, "").replace(/[:/].*$/, "").replace(/\.$/, "");
+  return address
+    .toLowerCase()
+    .replace(/^https?:\/\//, "")
+    .replace(/[:/].*$/, "")
+    .replace(/\.$/, "");
 }
 
 function poolOf(world: World, lb: StoredResource<"load_balancer">, id: string): StoredResource<"pool"> | null {
@@ -64,7 +70,9 @@ function poolOf(world: World, lb: StoredResource<"load_balancer">, id: string): 
  */
 export function poolShares(world: World, lb: StoredResource<"load_balancer">): [StoredResource<"pool">, number][] {
   const s = lb.settings;
-  const pools = s.default_pools.map((id) => poolOf(world, lb, id)).filter((p): p is StoredResource<"pool"> => p !== null && p.settings.enabled);
+  const pools = s.default_pools
+    .map((id) => poolOf(world, lb, id))
+    .filter((p): p is StoredResource<"pool"> => p !== null && p.settings.enabled);
   let weighted: [StoredResource<"pool">, number][] = [];
   if (s.steering_policy === "random") {
     weighted = pools.map((p) => [p, s.random_steering.pool_weights[p.id] ?? s.random_steering.default_weight]);

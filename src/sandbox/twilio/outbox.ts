@@ -2,8 +2,15 @@
 import { randomHex, type World } from "../world/store";
 
 export type MessageRow = {
-  sid: string; seq: number; account_sid: string; to_number: string; from_number: string | null;
-  messaging_service_sid: string | null; body: string; num_media: number; created_at: number;
+  sid: string;
+  seq: number;
+  account_sid: string;
+  to_number: string;
+  from_number: string | null;
+  messaging_service_sid: string | null;
+  body: string;
+  num_media: number;
+  created_at: number;
 };
 
 /** One message as `SandboxDO.sms()` lists it. */
@@ -21,7 +28,15 @@ export function recordMessage(world: World, input: Omit<MessageRow, "sid" | "seq
   const row: MessageRow = { ...input, sid: `SM${randomHex(16)}`, seq: world.nextSeq("sms"), created_at: world.now() };
   world.run(
     "INSERT INTO twilio_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    row.sid, row.seq, row.account_sid, row.to_number, row.from_number, row.messaging_service_sid, row.body, row.num_media, row.created_at,
+    row.sid,
+    row.seq,
+    row.account_sid,
+    row.to_number,
+    row.from_number,
+    row.messaging_service_sid,
+    row.body,
+    row.num_media,
+    row.created_at,
   );
   return row;
 }
@@ -33,13 +48,20 @@ export function getMessage(world: World, accountSid: string, sid: string): Messa
 
 /** Messages, newest first; of one account, or of every account. */
 export function listMessages(world: World, accountSid: string | null = null): MessageRow[] {
-  return world.rows<MessageRow>("SELECT * FROM twilio_messages WHERE (?1 IS NULL OR account_sid = ?1) ORDER BY seq DESC", accountSid);
+  return world.rows<MessageRow>(
+    "SELECT * FROM twilio_messages WHERE (?1 IS NULL OR account_sid = ?1) ORDER BY seq DESC",
+    accountSid,
+  );
 }
 
 /** The outbox, newest first. */
 export function outbox(world: World): SentSms[] {
   return listMessages(world).map((m) => ({
-    sid: m.sid, to: m.to_number, from: m.from_number ?? m.messaging_service_sid ?? "", body: m.body, at: new Date(m.created_at).toISOString(),
+    sid: m.sid,
+    to: m.to_number,
+    from: m.from_number ?? m.messaging_service_sid ?? "",
+    body: m.body,
+    at: new Date(m.created_at).toISOString(),
   }));
 }
 
@@ -64,12 +86,17 @@ type Delivery = "queued" | "accepted" | "sending" | "sent" | "delivered";
  * Delivery progresses with time like deployments do (one phase length per step), computed on read so
  * nothing runs in the background: queued (accepted, for a Messaging Service send) → sending → sent → delivered.
  */
-export function deliveryOf(world: World, m: MessageRow, fresh = false): { status: Delivery; sentAt: number | null; updatedAt: number } {
+export function deliveryOf(
+  world: World,
+  m: MessageRow,
+  fresh = false,
+): { status: Delivery; sentAt: number | null; updatedAt: number } {
   const first: Delivery = m.from_number ? "queued" : "accepted";
   if (fresh) return { status: first, sentAt: null, updatedAt: m.created_at };
   const step = world.phaseMs;
   const age = world.now() - m.created_at;
-  if (age >= 3 * step) return { status: "delivered", sentAt: m.created_at + 2 * step, updatedAt: m.created_at + 3 * step };
+  if (age >= 3 * step)
+    return { status: "delivered", sentAt: m.created_at + 2 * step, updatedAt: m.created_at + 3 * step };
   if (age >= 2 * step) return { status: "sent", sentAt: m.created_at + 2 * step, updatedAt: m.created_at + 2 * step };
   if (age >= step) return { status: "sending", sentAt: null, updatedAt: m.created_at + step };
   return { status: first, sentAt: null, updatedAt: m.created_at };
@@ -80,11 +107,25 @@ export function messageView(world: World, m: MessageRow, fresh = false) {
   const delivery = deliveryOf(world, m, fresh);
   const uri = `/2010-04-01/Accounts/${m.account_sid}/Messages/${m.sid}`;
   return {
-    account_sid: m.account_sid, api_version: "2010-04-01", body: m.body,
-    date_created: rfc2822(m.created_at), date_sent: delivery.sentAt === null ? null : rfc2822(delivery.sentAt),
-    date_updated: rfc2822(delivery.updatedAt), direction: "outbound-api", error_code: null, error_message: null,
-    from: m.from_number, messaging_service_sid: m.messaging_service_sid, num_media: String(m.num_media),
-    num_segments: String(segmentCount(m.body)), price: null, price_unit: "USD", sid: m.sid, status: delivery.status,
-    subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` }, to: m.to_number, uri: `${uri}.json`,
+    account_sid: m.account_sid,
+    api_version: "2010-04-01",
+    body: m.body,
+    date_created: rfc2822(m.created_at),
+    date_sent: delivery.sentAt === null ? null : rfc2822(delivery.sentAt),
+    date_updated: rfc2822(delivery.updatedAt),
+    direction: "outbound-api",
+    error_code: null,
+    error_message: null,
+    from: m.from_number,
+    messaging_service_sid: m.messaging_service_sid,
+    num_media: String(m.num_media),
+    num_segments: String(segmentCount(m.body)),
+    price: null,
+    price_unit: "USD",
+    sid: m.sid,
+    status: delivery.status,
+    subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` },
+    to: m.to_number,
+    uri: `${uri}.json`,
   };
 }

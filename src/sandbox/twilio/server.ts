@@ -13,11 +13,19 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 const MAX_BODY = 1600;
 
 function json(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
 }
 
 /** Twilio's error body (the fields twilio-node's RestException reads). */
-export function twilioError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+export function twilioError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
 }
 
@@ -39,7 +47,10 @@ function authenticate(headers: Headers, accountSid: string): { username: string;
 }
 
 /** Validates a create form; returns the row to store or Twilio's 400. */
-function parseCreate(form: URLSearchParams, accountSid: string): Omit<MessageRow, "sid" | "seq" | "created_at"> | Response {
+function parseCreate(
+  form: URLSearchParams,
+  accountSid: string,
+): Omit<MessageRow, "sid" | "seq" | "created_at"> | Response {
   const to = form.get("To")?.trim() ?? "";
   const from = form.get("From")?.trim() || null;
   const service = form.get("MessagingServiceSid")?.trim() || null;
@@ -49,11 +60,21 @@ function parseCreate(form: URLSearchParams, accountSid: string): Omit<MessageRow
   const address = to.replace(/^(whatsapp|sms|messenger):/, "");
   if (!E164.test(address)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
   if (!from && !service) return twilioError(400, 21603, "A 'From' phone number is required.");
-  if (service && !/^MG[0-9a-fA-F]{32}$/.test(service)) return twilioError(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
+  if (service && !/^MG[0-9a-fA-F]{32}$/.test(service))
+    return twilioError(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
   if (from && from === to) return twilioError(400, 21266, "'To' and 'From' number cannot be the same.");
-  if (body === "" && media.length === 0 && !form.get("ContentSid")) return twilioError(400, 21602, "Message body is required.");
-  if ([...body].length > MAX_BODY) return twilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
-  return { account_sid: accountSid, to_number: to, from_number: from, messaging_service_sid: service, body, num_media: media.length };
+  if (body === "" && media.length === 0 && !form.get("ContentSid"))
+    return twilioError(400, 21602, "Message body is required.");
+  if ([...body].length > MAX_BODY)
+    return twilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
+  return {
+    account_sid: accountSid,
+    to_number: to,
+    from_number: from,
+    messaging_service_sid: service,
+    body,
+    num_media: media.length,
+  };
 }
 
 // Page numbers are 0-based; the URIs carry the same filters so a client can follow next_page_uri.
@@ -63,9 +84,14 @@ function listPage(world: World, accountSid: string, url: URL) {
   const before = q.get("DateSent<");
   const after = q.get("DateSent>");
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const rows = listMessages(world, accountSid).filter((m) =>
-    (!q.get("To") || m.to_number === q.get("To")) && (!q.get("From") || m.from_number === q.get("From"))
-    && (!sentOn || day(m.created_at) === sentOn) && (!before || day(m.created_at) <= before) && (!after || day(m.created_at) >= after));
+  const rows = listMessages(world, accountSid).filter(
+    (m) =>
+      (!q.get("To") || m.to_number === q.get("To")) &&
+      (!q.get("From") || m.from_number === q.get("From")) &&
+      (!sentOn || day(m.created_at) === sentOn) &&
+      (!before || day(m.created_at) <= before) &&
+      (!after || day(m.created_at) >= after),
+  );
   const size = Math.min(Math.max(Number(q.get("PageSize") ?? 50) || 50, 1), 1000);
   const page = Math.max(0, Math.floor(Number(q.get("Page") ?? 0) || 0));
   const slice = rows.slice(page * size, (page + 1) * size);
@@ -76,9 +102,15 @@ function listPage(world: World, accountSid: string, url: URL) {
     return `${url.pathname}?${next.toString()}`;
   };
   return {
-    messages: slice.map((m) => messageView(world, m)), page, page_size: size, start: page * size,
-    end: page * size + Math.max(slice.length - 1, 0), uri: uriFor(page), first_page_uri: uriFor(0),
-    next_page_uri: (page + 1) * size < rows.length ? uriFor(page + 1) : null, previous_page_uri: page > 0 ? uriFor(page - 1) : null,
+    messages: slice.map((m) => messageView(world, m)),
+    page,
+    page_size: size,
+    start: page * size,
+    end: page * size + Math.max(slice.length - 1, 0),
+    uri: uriFor(page),
+    first_page_uri: uriFor(0),
+    next_page_uri: (page + 1) * size < rows.length ? uriFor(page + 1) : null,
+    previous_page_uri: page > 0 ? uriFor(page - 1) : null,
   };
 }
 
@@ -92,7 +124,9 @@ export function handleTwilio(world: World, request: Request, text: string): Resp
   const accountSid = decodeURIComponent((collection ?? item ?? [])[1] ?? "");
   const credentials = authenticate(request.headers, accountSid);
   if (!credentials) {
-    return twilioError(401, 20003, "Authentication Error - invalid username", { "www-authenticate": 'Basic realm="Twilio API"' });
+    return twilioError(401, 20003, "Authentication Error - invalid username", {
+      "www-authenticate": 'Basic realm="Twilio API"',
+    });
   }
   recordToken(world, "twilio", `${credentials.username}:${credentials.secret}`);
   if (collection && request.method === "POST") {

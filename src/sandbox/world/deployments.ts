@@ -30,9 +30,22 @@ export interface DeploymentMeta {
 }
 
 type DeploymentRowRaw = {
-  id: string; seq: number; project_id: string; environment_id: string; service_id: string; phase: string;
-  fail: string | null; pre_deploy: string | null; commit_sha: string | null; image: string | null; meta: string;
-  variables: string; instance_ids: string; succeeded: number; created_at: number; status_updated_at: number;
+  id: string;
+  seq: number;
+  project_id: string;
+  environment_id: string;
+  service_id: string;
+  phase: string;
+  fail: string | null;
+  pre_deploy: string | null;
+  commit_sha: string | null;
+  image: string | null;
+  meta: string;
+  variables: string;
+  instance_ids: string;
+  succeeded: number;
+  created_at: number;
+  status_updated_at: number;
 };
 
 /** A deployment as the world's modules use it. */
@@ -59,12 +72,22 @@ export interface DeploymentRow {
 
 function toDeployment(raw: DeploymentRowRaw): DeploymentRow {
   return {
-    id: raw.id, seq: raw.seq, projectId: raw.project_id, environmentId: raw.environment_id, serviceId: raw.service_id,
-    phase: raw.phase as Phase, fail: raw.fail as FailKind | null,
+    id: raw.id,
+    seq: raw.seq,
+    projectId: raw.project_id,
+    environmentId: raw.environment_id,
+    serviceId: raw.service_id,
+    phase: raw.phase as Phase,
+    fail: raw.fail as FailKind | null,
     preDeploy: raw.pre_deploy ? parseJson<string[]>(raw.pre_deploy) : null,
-    commitSha: raw.commit_sha, image: raw.image, meta: parseJson<DeploymentMeta>(raw.meta),
-    variables: parseJson<Record<string, string>>(raw.variables), instanceIds: parseJson<string[]>(raw.instance_ids),
-    succeeded: raw.succeeded === 1, createdAt: raw.created_at, statusUpdatedAt: raw.status_updated_at,
+    commitSha: raw.commit_sha,
+    image: raw.image,
+    meta: parseJson<DeploymentMeta>(raw.meta),
+    variables: parseJson<Record<string, string>>(raw.variables),
+    instanceIds: parseJson<string[]>(raw.instance_ids),
+    succeeded: raw.succeeded === 1,
+    createdAt: raw.created_at,
+    statusUpdatedAt: raw.status_updated_at,
   };
 }
 
@@ -80,12 +103,17 @@ export function getDeployment(world: World, id: string): DeploymentRow | null {
 }
 
 /** Deployments matching the filter, newest first. */
-export function listDeployments(world: World, filter: { projectId?: string | null; environmentId?: string | null; serviceId?: string | null } = {}): DeploymentRow[] {
+export function listDeployments(
+  world: World,
+  filter: { projectId?: string | null; environmentId?: string | null; serviceId?: string | null } = {},
+): DeploymentRow[] {
   return world
     .rows<DeploymentRowRaw>(
       `SELECT * FROM deployments WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR environment_id = ?2)
        AND (?3 IS NULL OR service_id = ?3) ORDER BY seq DESC`,
-      filter.projectId ?? null, filter.environmentId ?? null, filter.serviceId ?? null,
+      filter.projectId ?? null,
+      filter.environmentId ?? null,
+      filter.serviceId ?? null,
     )
     .map(toDeployment);
 }
@@ -93,7 +121,9 @@ export function listDeployments(world: World, filter: { projectId?: string | nul
 /** Deployments still moving by themselves, oldest first (what the lifecycle replays on every request). */
 export function listInProgress(world: World): DeploymentRow[] {
   return world
-    .rows<DeploymentRowRaw>("SELECT * FROM deployments WHERE phase IN ('QUEUED', 'BUILDING', 'PRE_DEPLOY', 'DEPLOYING') ORDER BY seq")
+    .rows<DeploymentRowRaw>(
+      "SELECT * FROM deployments WHERE phase IN ('QUEUED', 'BUILDING', 'PRE_DEPLOY', 'DEPLOYING') ORDER BY seq",
+    )
     .map(toDeployment);
 }
 
@@ -101,7 +131,11 @@ export function listInProgress(world: World): DeploymentRow[] {
 export function setPhase(world: World, id: string, phase: Phase, at: number, fail?: FailKind | null): void {
   world.run(
     "UPDATE deployments SET phase = ?, status_updated_at = ?, succeeded = MAX(succeeded, ?), fail = COALESCE(?, fail) WHERE id = ?",
-    phase, at, phase === "SUCCESS" ? 1 : 0, fail ?? null, id,
+    phase,
+    at,
+    phase === "SUCCESS" ? 1 : 0,
+    fail ?? null,
+    id,
   );
 }
 
@@ -109,7 +143,8 @@ export function setPhase(world: World, id: string, phase: Phase, at: number, fai
 export function currentDeployment(world: World, serviceId: string, environmentId: string): DeploymentRow | null {
   const raw = world.first<DeploymentRowRaw>(
     "SELECT * FROM deployments WHERE service_id = ? AND environment_id = ? AND phase IN ('SUCCESS', 'CRASHED') ORDER BY seq DESC LIMIT 1",
-    serviceId, environmentId,
+    serviceId,
+    environmentId,
   );
   return raw ? toDeployment(raw) : null;
 }
@@ -145,24 +180,52 @@ export function createDeployment(world: World, input: CreateInput): DeploymentRo
   const fail = takeDeployFault(world, env.name, service.name, preDeploy !== null);
   const meta: DeploymentMeta = input.commit
     ? {
-        reason: input.reason, repo: input.commit.repo, branch: input.commit.branch, commitHash: input.commit.sha,
-        commitMessage: input.commit.message, commitAuthor: input.commit.author.name,
+        reason: input.reason,
+        repo: input.commit.repo,
+        branch: input.commit.branch,
+        commitHash: input.commit.sha,
+        commitMessage: input.commit.message,
+        commitAuthor: input.commit.author.name,
       }
     : { reason: input.reason, image: input.image ?? undefined };
   if (instance.settings.rootDirectory) meta.rootDirectory = instance.settings.rootDirectory;
   const replicas = Math.max(1, instance.settings.numReplicas ?? 1);
   const at = input.at ?? world.now();
   const row: DeploymentRow = {
-    id: newId(), seq: world.nextSeq("deployment"), projectId: service.project_id, environmentId: env.id, serviceId: service.id,
-    phase: "QUEUED", fail, preDeploy, commitSha: input.commit?.sha ?? null, image: input.commit ? null : input.image,
-    meta, variables: input.variables ?? getVariables(world, env.id, service.id),
-    instanceIds: Array.from({ length: replicas }, () => newId()), succeeded: false, createdAt: at, statusUpdatedAt: at,
+    id: newId(),
+    seq: world.nextSeq("deployment"),
+    projectId: service.project_id,
+    environmentId: env.id,
+    serviceId: service.id,
+    phase: "QUEUED",
+    fail,
+    preDeploy,
+    commitSha: input.commit?.sha ?? null,
+    image: input.commit ? null : input.image,
+    meta,
+    variables: input.variables ?? getVariables(world, env.id, service.id),
+    instanceIds: Array.from({ length: replicas }, () => newId()),
+    succeeded: false,
+    createdAt: at,
+    statusUpdatedAt: at,
   };
   world.run(
     "INSERT INTO deployments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-    row.id, row.seq, row.projectId, row.environmentId, row.serviceId, row.phase, row.fail,
-    preDeploy ? JSON.stringify(preDeploy) : null, row.commitSha, row.image, JSON.stringify(meta),
-    JSON.stringify(row.variables), JSON.stringify(row.instanceIds), at, at,
+    row.id,
+    row.seq,
+    row.projectId,
+    row.environmentId,
+    row.serviceId,
+    row.phase,
+    row.fail,
+    preDeploy ? JSON.stringify(preDeploy) : null,
+    row.commitSha,
+    row.image,
+    JSON.stringify(meta),
+    JSON.stringify(row.variables),
+    JSON.stringify(row.instanceIds),
+    at,
+    at,
   );
   return row;
 }
@@ -174,7 +237,13 @@ function requireInstance(world: World, serviceId: string, environmentId: string)
 }
 
 /** serviceInstanceDeployV2: a given sha must exist in the connected repo ("Commit not found"), else the branch head. */
-export function deployService(world: World, serviceId: string, environmentId: string, commitSha?: string | null, reason: DeploymentMeta["reason"] = "deploy"): DeploymentRow {
+export function deployService(
+  world: World,
+  serviceId: string,
+  environmentId: string,
+  commitSha?: string | null,
+  reason: DeploymentMeta["reason"] = "deploy",
+): DeploymentRow {
   const instance = requireInstance(world, serviceId, environmentId);
   const branch = getService(world, serviceId)?.branch ?? "main";
   const repo = instance.settings.source?.repo ?? null;
@@ -206,7 +275,13 @@ export function rollbackTo(world: World, d: DeploymentRow): DeploymentRow {
   if (!canRollback(d)) throw new WorldError("Deployment cannot be rolled back");
   const instance = requireInstance(world, d.serviceId, d.environmentId);
   upsertVariables(world, d.environmentId, d.serviceId, d.variables, true);
-  return createDeployment(world, { instance, commit: commitOf(world, d), image: d.image, reason: "rollback", variables: d.variables });
+  return createDeployment(world, {
+    instance,
+    commit: commitOf(world, d),
+    image: d.image,
+    reason: "rollback",
+    variables: d.variables,
+  });
 }
 
 /** deploymentRestart: restarts the containers; a crash only stays cured if no crash fault is still injected. */
@@ -218,7 +293,9 @@ export function restart(world: World, d: DeploymentRow): void {
   const crashes = service !== null && env !== null && hasCrashFault(world, env.name, service.name);
   appendLogs(world, d.id, "deploy", at, ["Restarting container", "Starting Container"]);
   if (crashes) {
-    appendLogs(world, d.id, "deploy", at, [["error", "TypeError: Cannot read properties of undefined (reading 'timezone')"]]);
+    appendLogs(world, d.id, "deploy", at, [
+      ["error", "TypeError: Cannot read properties of undefined (reading 'timezone')"],
+    ]);
     setPhase(world, d.id, "CRASHED", at);
   } else {
     setPhase(world, d.id, "SUCCESS", at);
@@ -228,6 +305,8 @@ export function restart(world: World, d: DeploymentRow): void {
 /** deploymentCancel / deploymentRemove: the deployment stops and is REMOVED. */
 export function removeDeployment(world: World, d: DeploymentRow): void {
   if (d.phase === "REMOVED") return;
-  appendLogs(world, d.id, "deploy", world.now(), [IN_PROGRESS.includes(d.phase) ? "Deployment cancelled" : "Deployment removed"]);
+  appendLogs(world, d.id, "deploy", world.now(), [
+    IN_PROGRESS.includes(d.phase) ? "Deployment cancelled" : "Deployment removed",
+  ]);
   setPhase(world, d.id, "REMOVED", world.now());
 }

@@ -109,11 +109,14 @@ function buildDoneLines(): string[] {
   return ["#12 exporting to image", "Build time: 41.27 seconds"];
 }
 
-function buildFailLines(): [("error" | "info"), string][] {
+function buildFailLines(): ["error" | "info", string][] {
   return [
     ["error", "src/invoices/format.ts(42,31): error TS2339: Property 'timezone' does not exist on type 'User'."],
     ["error", "npm ERR! code ELIFECYCLE"],
-    ["error", 'ERROR: failed to solve: process "/bin/bash -ol pipefail -c npm run build" did not complete successfully: exit code: 2'],
+    [
+      "error",
+      'ERROR: failed to solve: process "/bin/bash -ol pipefail -c npm run build" did not complete successfully: exit code: 2',
+    ],
     ["error", "Build Failed: build daemon returned an error"],
   ];
 }

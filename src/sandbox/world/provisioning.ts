@@ -1,7 +1,16 @@
 /** Creating services and environments the way Railway's serviceCreate / environmentCreate behave. */
 import {
-  createEnvironment, createServiceRow, ensureInstance, getEnvironment, getInstance, getService, listEnvironments, listInstances,
-  type EnvironmentRow, type InstanceSettings, type ServiceRow,
+  createEnvironment,
+  createServiceRow,
+  ensureInstance,
+  getEnvironment,
+  getInstance,
+  getService,
+  listEnvironments,
+  listInstances,
+  type EnvironmentRow,
+  type InstanceSettings,
+  type ServiceRow,
 } from "./entities";
 import { deployService, listDeployments, removeDeployment } from "./deployments";
 import { ensureRepo } from "./repos";
@@ -26,12 +35,22 @@ export interface CreateServiceInput {
  */
 export function createService(world: World, input: CreateServiceInput): ServiceRow {
   const envs = listEnvironments(world, input.projectId);
-  if (input.environmentId && !envs.some((e) => e.id === input.environmentId)) throw new WorldError("Environment not found");
+  if (input.environmentId && !envs.some((e) => e.id === input.environmentId))
+    throw new WorldError("Environment not found");
   const repo = input.source?.repo ?? null;
   const image = input.source?.image ?? null;
   if (repo) ensureRepo(world, repo);
-  const name = input.name ?? (repo ? repo.split("/").pop() : image ? image.split("/").pop()?.split(":")[0] : null) ?? `service-${randomHex(2)}`;
-  const service = createServiceRow(world, input.projectId, name, repo ? (input.branch ?? "main") : null, input.icon ?? null);
+  const name =
+    input.name ??
+    (repo ? repo.split("/").pop() : image ? image.split("/").pop()?.split(":")[0] : null) ??
+    `service-${randomHex(2)}`;
+  const service = createServiceRow(
+    world,
+    input.projectId,
+    name,
+    repo ? (input.branch ?? "main") : null,
+    input.icon ?? null,
+  );
   const settings: InstanceSettings = { source: repo || image ? { repo, image } : null, numReplicas: 1 };
   for (const env of envs) ensureInstance(world, service.id, env.id, settings);
   const targets = input.environmentId ? envs.filter((e) => e.id === input.environmentId) : envs;
@@ -48,13 +67,20 @@ export function createService(world: World, input: CreateServiceInput): ServiceR
  */
 export function createEnvironmentFrom(
   world: World,
-  input: { projectId: string; name: string; sourceEnvironmentId?: string | null; skipInitialDeploys?: boolean | null; ephemeral?: boolean | null },
+  input: {
+    projectId: string;
+    name: string;
+    sourceEnvironmentId?: string | null;
+    skipInitialDeploys?: boolean | null;
+    ephemeral?: boolean | null;
+  },
 ): EnvironmentRow {
   if (listEnvironments(world, input.projectId).some((e) => e.name === input.name)) {
     throw new WorldError(`Environment ${input.name} already exists`);
   }
   const source = input.sourceEnvironmentId ? getEnvironment(world, input.sourceEnvironmentId) : null;
-  if (input.sourceEnvironmentId && (!source || source.project_id !== input.projectId)) throw new WorldError("Environment not found");
+  if (input.sourceEnvironmentId && (!source || source.project_id !== input.projectId))
+    throw new WorldError("Environment not found");
   const env = createEnvironment(world, input.projectId, input.name, source?.id ?? null, input.ephemeral ?? false);
   if (!source) return env;
   upsertVariables(world, env.id, "", getVariables(world, source.id));
@@ -87,7 +113,8 @@ export function deleteService(world: World, serviceId: string, environmentId?: s
     instances = instance ? [instance] : [];
   }
   for (const instance of instances) {
-    for (const d of listDeployments(world, { serviceId, environmentId: instance.environmentId })) removeDeployment(world, d);
+    for (const d of listDeployments(world, { serviceId, environmentId: instance.environmentId }))
+      removeDeployment(world, d);
     world.run("DELETE FROM variables WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
     world.run("DELETE FROM domains WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
     world.run("DELETE FROM instances WHERE id = ?", instance.id);

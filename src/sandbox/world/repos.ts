@@ -3,8 +3,14 @@ import type { SandboxCommit } from "../types";
 import { iso, parseJson, randomHex, type World } from "./store";
 
 type CommitRow = {
-  sha: string; repo: string; seq: number; message: string; author_name: string; author_email: string;
-  committed_at: number; migrations: string;
+  sha: string;
+  repo: string;
+  seq: number;
+  message: string;
+  author_name: string;
+  author_email: string;
+  committed_at: number;
+  migrations: string;
 };
 
 /** A commit of a repo with its position in the (linear) history. */
@@ -20,8 +26,12 @@ const AUTHORS = [
 
 function toCommit(row: CommitRow): RepoCommit {
   return {
-    sha: row.sha, repo: row.repo, seq: row.seq, message: row.message,
-    author: { name: row.author_name, email: row.author_email }, date: iso(row.committed_at),
+    sha: row.sha,
+    repo: row.repo,
+    seq: row.seq,
+    message: row.message,
+    author: { name: row.author_name, email: row.author_email },
+    date: iso(row.committed_at),
     migrations: parseJson<string[]>(row.migrations),
   };
 }
@@ -48,20 +58,36 @@ export function addCommit(
   const at = input.at ?? world.now();
   world.run(
     "INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    sha, repo, seq, input.message, author.name, author.email, at, JSON.stringify(input.migrations ?? []),
+    sha,
+    repo,
+    seq,
+    input.message,
+    author.name,
+    author.email,
+    at,
+    JSON.stringify(input.migrations ?? []),
   );
   setRef(world, repo, "branch", input.branch ?? "main", sha);
   if (input.tag) setRef(world, repo, "tag", input.tag, sha);
   return toCommit({
-    sha, repo, seq, message: input.message, author_name: author.name, author_email: author.email,
-    committed_at: at, migrations: JSON.stringify(input.migrations ?? []),
+    sha,
+    repo,
+    seq,
+    message: input.message,
+    author_name: author.name,
+    author_email: author.email,
+    committed_at: at,
+    migrations: JSON.stringify(input.migrations ?? []),
   });
 }
 
 function setRef(world: World, repo: string, kind: "branch" | "tag", name: string, sha: string): void {
   world.run(
     "INSERT INTO refs VALUES (?, ?, ?, ?) ON CONFLICT(repo, kind, name) DO UPDATE SET sha = excluded.sha",
-    repo, kind, name, sha,
+    repo,
+    kind,
+    name,
+    sha,
   );
 }
 
@@ -77,7 +103,11 @@ export function commitCount(world: World, repo: string): number {
 
 /** The head commit of a branch, or null. */
 export function branchHead(world: World, repo: string, branch: string): RepoCommit | null {
-  const ref = world.first<{ sha: string }>("SELECT sha FROM refs WHERE repo = ? AND kind = 'branch' AND name = ?", repo, branch);
+  const ref = world.first<{ sha: string }>(
+    "SELECT sha FROM refs WHERE repo = ? AND kind = 'branch' AND name = ?",
+    repo,
+    branch,
+  );
   return ref ? getCommit(world, repo, ref.sha) : null;
 }
 
@@ -85,7 +115,12 @@ export function branchHead(world: World, repo: string, branch: string): RepoComm
 export function getCommit(world: World, repo: string, sha: string): RepoCommit | null {
   const wanted = sha.toLowerCase();
   if (!/^[0-9a-f]{7,40}$/.test(wanted)) return null;
-  const rows = world.rows<CommitRow>("SELECT * FROM commits WHERE repo = ? AND substr(sha, 1, ?) = ? LIMIT 2", repo, wanted.length, wanted);
+  const rows = world.rows<CommitRow>(
+    "SELECT * FROM commits WHERE repo = ? AND substr(sha, 1, ?) = ? LIMIT 2",
+    repo,
+    wanted.length,
+    wanted,
+  );
   return rows.length === 1 ? toCommit(rows[0]) : null;
 }
 
@@ -93,7 +128,8 @@ export function getCommit(world: World, repo: string, sha: string): RepoCommit |
 export function resolveRef(world: World, repo: string, ref: string): RepoCommit | null {
   const named = world.first<{ sha: string }>(
     "SELECT sha FROM refs WHERE repo = ? AND name = ? ORDER BY CASE kind WHEN 'branch' THEN 0 ELSE 1 END LIMIT 1",
-    repo, ref,
+    repo,
+    ref,
   );
   return named ? getCommit(world, repo, named.sha) : getCommit(world, repo, ref);
 }
@@ -120,7 +156,10 @@ export function migrationsAt(world: World, commit: RepoCommit): string[] {
 /** Tags of a repository pointing at each sha. */
 export function tagsBySha(world: World, repo: string): Map<string, string[]> {
   const tags = new Map<string, string[]>();
-  for (const r of world.rows<{ name: string; sha: string }>("SELECT name, sha FROM refs WHERE repo = ? AND kind = 'tag'", repo)) {
+  for (const r of world.rows<{ name: string; sha: string }>(
+    "SELECT name, sha FROM refs WHERE repo = ? AND kind = 'tag'",
+    repo,
+  )) {
     tags.set(r.sha, [...(tags.get(r.sha) ?? []), r.name]);
   }
   return tags;

@@ -56,7 +56,11 @@ export class World {
 
   /** A key/value write to the meta table. */
   setMeta(key: string, value: string): void {
-    this.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+    this.run(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 
   /** Next value of a named monotonic counter (ordering ties between rows created in the same ms). */

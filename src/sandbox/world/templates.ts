@@ -38,34 +38,53 @@ const v = (defaultValue: string, description: string): TemplateVariable => ({ de
 /** The templates the sandbox knows (codes as the CLI sends them). */
 export const TEMPLATES: readonly TemplateDefinition[] = [
   {
-    id: "5a1d6f5e-8e0b-4b44-9a83-0f0b1f6f7c01", code: "postgres", name: "PostgreSQL", description: "The world's most advanced open source database",
-    serializedConfig: { services: { "1f7c2a4e-0000-4000-8000-000000000001": {
-      name: "Postgres", icon: "https://devicons.railway.app/i/postgresql.svg",
-      source: { image: "ghcr.io/railwayapp-templates/postgres-ssl:17" },
-      variables: {
-        PGHOST: v("postgres.railway.internal", "Private host"),
-        PGPORT: v("5432", "Port"),
-        PGUSER: v("postgres", "User"),
-        PGPASSWORD: v("${{secret(32)}}", "Password"),
-        PGDATABASE: v("railway", "Database"),
-        DATABASE_URL: v("postgresql://${{PGUSER}}:${{PGPASSWORD}}@${{PGHOST}}:${{PGPORT}}/${{PGDATABASE}}", "Connection URL"),
+    id: "5a1d6f5e-8e0b-4b44-9a83-0f0b1f6f7c01",
+    code: "postgres",
+    name: "PostgreSQL",
+    description: "The world's most advanced open source database",
+    serializedConfig: {
+      services: {
+        "1f7c2a4e-0000-4000-8000-000000000001": {
+          name: "Postgres",
+          icon: "https://devicons.railway.app/i/postgresql.svg",
+          source: { image: "ghcr.io/railwayapp-templates/postgres-ssl:17" },
+          variables: {
+            PGHOST: v("postgres.railway.internal", "Private host"),
+            PGPORT: v("5432", "Port"),
+            PGUSER: v("postgres", "User"),
+            PGPASSWORD: v("${{secret(32)}}", "Password"),
+            PGDATABASE: v("railway", "Database"),
+            DATABASE_URL: v(
+              "postgresql://${{PGUSER}}:${{PGPASSWORD}}@${{PGHOST}}:${{PGPORT}}/${{PGDATABASE}}",
+              "Connection URL",
+            ),
+          },
+          networking: { tcpProxies: { "5432": {} } },
+        },
       },
-      networking: { tcpProxies: { "5432": {} } },
-    } } },
+    },
   },
   {
-    id: "5a1d6f5e-8e0b-4b44-9a83-0f0b1f6f7c02", code: "redis", name: "Redis", description: "An in-memory key-value store",
-    serializedConfig: { services: { "1f7c2a4e-0000-4000-8000-000000000002": {
-      name: "Redis", icon: "https://devicons.railway.app/i/redis.svg",
-      source: { image: "redis:8.2" },
-      variables: {
-        REDISHOST: v("redis.railway.internal", "Private host"),
-        REDISPORT: v("6379", "Port"),
-        REDISUSER: v("default", "User"),
-        REDISPASSWORD: v("${{secret(32)}}", "Password"),
-        REDIS_URL: v("redis://${{REDISUSER}}:${{REDISPASSWORD}}@${{REDISHOST}}:${{REDISPORT}}", "Connection URL"),
+    id: "5a1d6f5e-8e0b-4b44-9a83-0f0b1f6f7c02",
+    code: "redis",
+    name: "Redis",
+    description: "An in-memory key-value store",
+    serializedConfig: {
+      services: {
+        "1f7c2a4e-0000-4000-8000-000000000002": {
+          name: "Redis",
+          icon: "https://devicons.railway.app/i/redis.svg",
+          source: { image: "redis:8.2" },
+          variables: {
+            REDISHOST: v("redis.railway.internal", "Private host"),
+            REDISPORT: v("6379", "Port"),
+            REDISUSER: v("default", "User"),
+            REDISPASSWORD: v("${{secret(32)}}", "Password"),
+            REDIS_URL: v("redis://${{REDISUSER}}:${{REDISPASSWORD}}@${{REDISHOST}}:${{REDISPORT}}", "Connection URL"),
+          },
+        },
       },
-    } } },
+    },
   },
 ];
 
@@ -76,7 +95,9 @@ export function findTemplate(query: { code?: string | null; id?: string | null }
 
 /** Expands template functions (`${{secret(32)}}`) once, at deploy time, as Railway does; references stay. */
 export function expandTemplateFunctions(value: string): string {
-  return value.replace(/\$\{\{\s*secret\((\d+)\)\s*\}\}/g, (_m, n: string) => randomHex(Math.ceil(Number(n) / 2)).slice(0, Number(n)));
+  return value.replace(/\$\{\{\s*secret\((\d+)\)\s*\}\}/g, (_m, n: string) =>
+    randomHex(Math.ceil(Number(n) / 2)).slice(0, Number(n)),
+  );
 }
 
 /**
@@ -92,7 +113,9 @@ export function deployTemplate(
   const config = isTemplateConfig(input.serializedConfig) ? input.serializedConfig : template.serializedConfig;
   const created: ServiceRow[] = [];
   for (const svc of Object.values(config.services)) {
-    const existing = listServices(world, input.projectId).filter((s) => s.name === svc.name || s.name.startsWith(`${svc.name}-`));
+    const existing = listServices(world, input.projectId).filter(
+      (s) => s.name === svc.name || s.name.startsWith(`${svc.name}-`),
+    );
     const reusable = existing.find((s) => s.name === svc.name && !getInstance(world, s.id, input.environmentId));
     const name = reusable || existing.length === 0 ? svc.name : `${svc.name}-${randomHex(2)}`;
     const service = reusable ?? createServiceRow(world, input.projectId, name, null, svc.icon ?? null, template.id);
@@ -120,7 +143,10 @@ function isTemplateConfig(value: unknown): value is SerializedTemplateConfig {
 }
 
 /** workflowStatus: Running for two phase lengths after the deploy, then Complete. */
-export function workflowStatus(world: World, workflowId: string): { status: "Complete" | "Running" | "NotFound"; error: string | null } {
+export function workflowStatus(
+  world: World,
+  workflowId: string,
+): { status: "Complete" | "Running" | "NotFound"; error: string | null } {
   const row = world.first<{ created_at: number }>("SELECT created_at FROM workflows WHERE id = ?", workflowId);
   if (!row) return { status: "NotFound", error: "Workflow not found" };
   return { status: world.now() >= row.created_at + 2 * world.phaseMs ? "Complete" : "Running", error: null };

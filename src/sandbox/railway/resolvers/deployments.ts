@@ -2,7 +2,14 @@
 import { planForDeployment } from "../../traffic/plan";
 import { runtimeLines, runtimeWindow } from "../../traffic/runtime-logs";
 import {
-  getDeployment, IN_PROGRESS, listDeployments, redeploy, removeDeployment, restart, rollbackTo, statusOf,
+  getDeployment,
+  IN_PROGRESS,
+  listDeployments,
+  redeploy,
+  removeDeployment,
+  restart,
+  rollbackTo,
+  statusOf,
 } from "../../world/deployments";
 import { readLogs, type LogQuery, type LogStream } from "../../world/logs";
 import { WorldError, type World } from "../../world/store";
@@ -21,13 +28,16 @@ interface DeploymentListInput {
 // Deploy logs also carry what the running app writes while it serves simulated traffic in the window.
 function logs(world: World, args: LogQuery & { deploymentId: string }, stream: LogStream) {
   const d = need(getDeployment(world, args.deploymentId), "Deployment");
-  const runtime = stream === "deploy" ? runtimeLines(planForDeployment(world, d), ...runtimeWindow(args, world.now())) : [];
+  const runtime =
+    stream === "deploy" ? runtimeLines(planForDeployment(world, d), ...runtimeWindow(args, world.now())) : [];
   return readLogs(world, d.id, stream, args, runtime).map((line) => logView(d, line));
 }
 
 /** deployment, deployments, deploymentLogs, buildLogs and the deployment mutations. */
 export const deploymentResolvers = {
-  deployment: authed((args: { id: string }, { world }) => deploymentView(world, need(getDeployment(world, args.id), "Deployment"))),
+  deployment: authed((args: { id: string }, { world }) =>
+    deploymentView(world, need(getDeployment(world, args.id), "Deployment")),
+  ),
 
   // Newest first, as Railway lists them in practice.
   deployments: authed((args: ConnectionArgs & { input: DeploymentListInput }, { world }) => {
@@ -36,7 +46,10 @@ export const deploymentResolvers = {
       const s = statusOf(d.phase);
       return (!status?.in || status.in.includes(s)) && (!status?.notIn || !status.notIn.includes(s));
     });
-    return toConnection(matches.map((d) => deploymentView(world, d)), args);
+    return toConnection(
+      matches.map((d) => deploymentView(world, d)),
+      args,
+    );
   }),
 
   deploymentLogs: authed((args: LogQuery & { deploymentId: string }, { world }) => logs(world, args, "deploy")),

@@ -1,5 +1,12 @@
 /** Root fields for service domains and database templates. */
-import { createEnvironment, createProject, getEnvironment, getInstance, getProject, listEnvironments } from "../../world/entities";
+import {
+  createEnvironment,
+  createProject,
+  getEnvironment,
+  getInstance,
+  getProject,
+  listEnvironments,
+} from "../../world/entities";
 import { createServiceDomain, deleteServiceDomain, listDomains } from "../../world/domains";
 import { WorldError } from "../../world/store";
 import { deployTemplate, findTemplate, workflowStatus } from "../../world/templates";
@@ -18,15 +25,21 @@ export const domainAndTemplateResolvers = {
   domains: authed((args: { projectId: string; environmentId: string; serviceId: string }, { world }) => {
     need(getInstance(world, args.serviceId, args.environmentId), "ServiceInstance");
     return {
-      serviceDomains: listDomains(world, { serviceId: args.serviceId, environmentId: args.environmentId }).map(domainView),
+      serviceDomains: listDomains(world, { serviceId: args.serviceId, environmentId: args.environmentId }).map(
+        domainView,
+      ),
       customDomains: [],
     };
   }),
 
-  serviceDomainCreate: authed((args: { input: { serviceId: string; environmentId: string; targetPort?: number | null } }, { world }) => {
-    need(getInstance(world, args.input.serviceId, args.input.environmentId), "ServiceInstance");
-    return domainView(createServiceDomain(world, args.input.serviceId, args.input.environmentId, args.input.targetPort ?? null));
-  }),
+  serviceDomainCreate: authed(
+    (args: { input: { serviceId: string; environmentId: string; targetPort?: number | null } }, { world }) => {
+      need(getInstance(world, args.input.serviceId, args.input.environmentId), "ServiceInstance");
+      return domainView(
+        createServiceDomain(world, args.input.serviceId, args.input.environmentId, args.input.targetPort ?? null),
+      );
+    },
+  ),
 
   serviceDomainDelete: authed((args: { id: string }, { world }) => {
     if (!deleteServiceDomain(world, args.id)) throw new WorldError("Domain not found");
@@ -39,13 +52,20 @@ export const domainAndTemplateResolvers = {
   // Without a projectId Railway deploys the template into a new project.
   templateDeployV2: authed((args: { input: TemplateDeployV2Input }, { world }) => {
     const { input } = args;
-    const project = input.projectId ? need(getProject(world, input.projectId), "Project") : createProject(world, need(findTemplate({ id: input.templateId }), "Template").name);
+    const project = input.projectId
+      ? need(getProject(world, input.projectId), "Project")
+      : createProject(world, need(findTemplate({ id: input.templateId }), "Template").name);
     const envs = listEnvironments(world, project.id);
     const env = input.environmentId
       ? need(getEnvironment(world, input.environmentId), "Environment")
       : (envs[0] ?? createEnvironment(world, project.id, "production"));
     if (env.project_id !== project.id) need(null, "Environment");
-    const { workflowId } = deployTemplate(world, { templateId: input.templateId, serializedConfig: input.serializedConfig, projectId: project.id, environmentId: env.id });
+    const { workflowId } = deployTemplate(world, {
+      templateId: input.templateId,
+      serializedConfig: input.serializedConfig,
+      projectId: project.id,
+      environmentId: env.id,
+    });
     return { projectId: project.id, workflowId };
   }),
 

@@ -1,5 +1,12 @@
 /** Root fields for projects and environments. */
-import { createEnvironment, createProject, getEnvironment, getProject, listEnvironments, listProjects } from "../../world/entities";
+import {
+  createEnvironment,
+  createProject,
+  getEnvironment,
+  getProject,
+  listEnvironments,
+  listProjects,
+} from "../../world/entities";
 import { createEnvironmentFrom } from "../../world/provisioning";
 import { toConnection } from "../connection";
 import { authed, need, type ConnectionArgs, type RootResolver } from "../context";
@@ -21,7 +28,12 @@ interface EnvironmentCreateInput {
 
 /** projects, project, environments, environment, projectCreate, environmentCreate. */
 export const projectResolvers = {
-  projects: authed((args: ConnectionArgs, { world }) => toConnection(listProjects(world).map((p) => projectView(world, p)), args)),
+  projects: authed((args: ConnectionArgs, { world }) =>
+    toConnection(
+      listProjects(world).map((p) => projectView(world, p)),
+      args,
+    ),
+  ),
 
   project: authed((args: { id: string }, { world }) => projectView(world, need(getProject(world, args.id), "Project"))),
 
@@ -30,7 +42,10 @@ export const projectResolvers = {
     const envs = listEnvironments(world, args.projectId).filter(
       (e) => args.isEphemeral == null || (e.is_ephemeral === 1) === args.isEphemeral,
     );
-    return toConnection(envs.map((e) => environmentView(world, e)), args);
+    return toConnection(
+      envs.map((e) => environmentView(world, e)),
+      args,
+    );
   }),
 
   environment: authed((args: { id: string; projectId?: string | null }, { world }) => {
@@ -41,7 +56,11 @@ export const projectResolvers = {
 
   // Railway gives a new project one environment, named "production" unless told otherwise.
   projectCreate: authed((args: { input: ProjectCreateInput }, { world }) => {
-    const project = createProject(world, args.input.name ?? `project-${crypto.randomUUID().slice(0, 8)}`, args.input.description ?? null);
+    const project = createProject(
+      world,
+      args.input.name ?? `project-${crypto.randomUUID().slice(0, 8)}`,
+      args.input.description ?? null,
+    );
     createEnvironment(world, project.id, args.input.defaultEnvironmentName ?? "production");
     return projectView(world, project);
   }),

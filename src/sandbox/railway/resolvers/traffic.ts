@@ -58,7 +58,14 @@ export function httpLogsWindow(args: HttpLogsArgs, now: number): [number, number
 function metricsQuery(args: MetricsArgs): MetricsQuery {
   const startMs = parseDate(args.startDate, "startDate") ?? 0;
   const endMs = parseDate(args.endDate, "endDate") ?? 0;
-  return { startMs, endMs, stepSeconds: args.stepSeconds, method: args.method, path: args.path, statusCode: args.statusCode };
+  return {
+    startMs,
+    endMs,
+    stepSeconds: args.stepSeconds,
+    method: args.method,
+    path: args.path,
+    statusCode: args.statusCode,
+  };
 }
 
 function servicePlan(world: World, args: MetricsArgs) {
@@ -80,7 +87,11 @@ export const trafficResolvers = {
     return requestsBetween(plan, start, end, { newestFirst: true, limit, accept }).map((r) => httpLogView(plan, r));
   }),
 
-  httpMetricsGroupedByStatus: authed((args: MetricsArgs, { world }) => metricsByStatus(servicePlan(world, args), metricsQuery(args))),
+  httpMetricsGroupedByStatus: authed((args: MetricsArgs, { world }) =>
+    metricsByStatus(servicePlan(world, args), metricsQuery(args)),
+  ),
 
-  httpDurationMetrics: authed((args: MetricsArgs, { world }) => durationMetrics(servicePlan(world, args), metricsQuery(args))),
+  httpDurationMetrics: authed((args: MetricsArgs, { world }) =>
+    durationMetrics(servicePlan(world, args), metricsQuery(args)),
+  ),
 } satisfies Record<string, RootResolver>;

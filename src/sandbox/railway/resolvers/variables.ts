@@ -3,7 +3,12 @@ import { getEnvironment, getService } from "../../world/entities";
 import { listDeployments, redeploy } from "../../world/deployments";
 import type { World } from "../../world/store";
 import {
-  deleteVariable, getVariables, renderVariables, servicesReferencingShared, SHARED, upsertVariables,
+  deleteVariable,
+  getVariables,
+  renderVariables,
+  servicesReferencingShared,
+  SHARED,
+  upsertVariables,
 } from "../../world/variables";
 import { authed, need, type RootResolver } from "../context";
 
@@ -48,22 +53,31 @@ export const variableResolvers = {
   }),
 
   variableCollectionUpsert: authed(
-    (args: { input: Scope & { variables: Record<string, unknown>; replace?: boolean | null; skipDeploys?: boolean | null } }, { world }) => {
+    (
+      args: {
+        input: Scope & { variables: Record<string, unknown>; replace?: boolean | null; skipDeploys?: boolean | null };
+      },
+      { world },
+    ) => {
       const { environmentId, serviceId } = checkScope(world, args.input);
       // EnvironmentVariables is an opaque scalar: coerce values the way Railway stores them, as strings.
-      const values = Object.fromEntries(Object.entries(args.input.variables).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+      const values = Object.fromEntries(
+        Object.entries(args.input.variables).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+      );
       const changed = upsertVariables(world, environmentId, serviceId, values, args.input.replace ?? false);
       if (!args.input.skipDeploys) redeployAffected(world, environmentId, serviceId, changed);
       return true;
     },
   ),
 
-  variableUpsert: authed((args: { input: Scope & { name: string; value: string; skipDeploys?: boolean | null } }, { world }) => {
-    const { environmentId, serviceId } = checkScope(world, args.input);
-    const changed = upsertVariables(world, environmentId, serviceId, { [args.input.name]: args.input.value });
-    if (!args.input.skipDeploys) redeployAffected(world, environmentId, serviceId, changed);
-    return true;
-  }),
+  variableUpsert: authed(
+    (args: { input: Scope & { name: string; value: string; skipDeploys?: boolean | null } }, { world }) => {
+      const { environmentId, serviceId } = checkScope(world, args.input);
+      const changed = upsertVariables(world, environmentId, serviceId, { [args.input.name]: args.input.value });
+      if (!args.input.skipDeploys) redeployAffected(world, environmentId, serviceId, changed);
+      return true;
+    },
+  ),
 
   variableDelete: authed((args: { input: Scope & { name: string } }, { world }) => {
     const { environmentId, serviceId } = checkScope(world, args.input);
