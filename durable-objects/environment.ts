@@ -95,7 +95,10 @@ export class EnvironmentDO extends DurableObject<Env> {
           },
           run,
           event,
-        ).catch((e: unknown) => (console.error("notify failed", e instanceof Error ? e.message : e), []));
+        ).catch((e: unknown) => {
+          console.error("notify failed", e instanceof Error ? e.message : e);
+          return [];
+        });
         if (sent.length || receipts.length) {
           await this.#commit({
             run,

@@ -34,7 +34,7 @@ export function renderDiff(diff: { path: string; op: string; from?: unknown; to?
 /** A plan as a numbered step list, its diff and risk. */
 export function renderPlan(plan: PlanLike): string {
   const lines = [`Plan: ${plan.type} ${plan.env}`];
-  plan.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${s.summary}`));
+  for (const [i, s] of plan.steps.entries()) lines.push(`  ${i + 1}. ${s.summary}`);
   if (plan.diff.length) {
     lines.push("Changes:");
     for (const d of plan.diff)

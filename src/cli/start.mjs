@@ -21,9 +21,9 @@ for (const [k, v] of Object.entries(defaults)) if (!vars[k]) vars[k] = v;
 vars.PUBLIC_URL = `http://localhost:${port}`;
 writeFileSync(
   ".dev.vars",
-  Object.entries(vars)
+  `${Object.entries(vars)
     .map(([k, v]) => `${k}=${v}`)
-    .join("\n") + "\n",
+    .join("\n")}\n`,
   { mode: 0o600 },
 );
 

@@ -88,25 +88,21 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
     conversation.stored
       ? cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id))
       : cx.db.insert(conversations).values({ ...conversation.row, state, updatedAt: now }),
-    cx.db
-      .insert(messages)
-      .values({
+    cx.db.insert(messages).values({
+      id: newId("msg"),
+      conversationId: conversation.id,
+      role: "user",
+      text: redact(setup?.transcript ?? input.message),
+      createdAt: now,
+    }),
+    ...safe.map((r, i) =>
+      cx.db.insert(messages).values({
         id: newId("msg"),
         conversationId: conversation.id,
-        role: "user",
-        text: redact(setup?.transcript ?? input.message),
-        createdAt: now,
+        role: "assistant",
+        text: r.text,
+        createdAt: `${now.slice(0, -1)}${i + 1}Z`,
       }),
-    ...safe.map((r, i) =>
-      cx.db
-        .insert(messages)
-        .values({
-          id: newId("msg"),
-          conversationId: conversation.id,
-          role: "assistant",
-          text: r.text,
-          createdAt: `${now.slice(0, -1)}${i + 1}Z`,
-        }),
     ),
   ]);
   return { conversationId: conversation.id, replies: safe, interpretedBy: interpretation.source };
@@ -420,7 +416,7 @@ async function runReply(cx: ControlContext, runId: string, waitMs: number): Prom
       ? `\nWaiting for approval by ${run.requestedBy === cx.actor.id ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`
       : isTerminal(run.status as RunStatus)
         ? ""
-        : '\nStill going — ask "status" or watch GET /api/runs/' + run.id + ".";
+        : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
   return { text: renderRun(run) + tail, run };
 }
 

@@ -21,30 +21,26 @@ export async function insertPlan(db: Database, plan: Plan, digest: string): Prom
     receiptIds: [],
   }));
   await db.batch([
-    db
-      .insert(plans)
-      .values({
-        id: plan.id,
-        runId: plan.runId,
-        envId: plan.envId,
-        type: plan.type,
-        body: plan,
-        digest,
-        createdBy: plan.createdBy,
-        createdAt: plan.createdAt,
-      }),
-    db
-      .insert(runs)
-      .values({
-        id: plan.runId,
-        envId: plan.envId,
-        planId: plan.id,
-        type: plan.type,
-        status: "planned",
-        requestedBy: null,
-        createdAt: plan.createdAt,
-        updatedAt: plan.createdAt,
-      }),
+    db.insert(plans).values({
+      id: plan.id,
+      runId: plan.runId,
+      envId: plan.envId,
+      type: plan.type,
+      body: plan,
+      digest,
+      createdBy: plan.createdBy,
+      createdAt: plan.createdAt,
+    }),
+    db.insert(runs).values({
+      id: plan.runId,
+      envId: plan.envId,
+      planId: plan.id,
+      type: plan.type,
+      status: "planned",
+      requestedBy: null,
+      createdAt: plan.createdAt,
+      updatedAt: plan.createdAt,
+    }),
     // One statement for all steps (D1 binds at most 100 parameters per statement: 8 per step, ≤ 12 steps here).
     ...chunks(steps, 12).map((part) => db.insert(runSteps).values(part)),
   ]);

@@ -65,5 +65,5 @@ export function bootstrapFiles(input: BootstrapInput): ArchiveFile[] {
     health: healthLinks(t),
     tunnel: { hostname, ingress: tunnelIngress(t, hostname) },
   };
-  return [...files, { path: "infra-chat.json", content: JSON.stringify(manifest, null, 2) + "\n" }];
+  return [...files, { path: "infra-chat.json", content: `${JSON.stringify(manifest, null, 2)}\n` }];
 }

@@ -95,7 +95,7 @@ export function envFile(t: LocalTopology, variables: LocalVariable[], referenceE
     ...(v.note ? [`# ${v.note.replace(/[\r\n]+/g, " ")}`] : []),
     `${v.name}=${dotenvValue(v.value)}`,
   ]);
-  return [...header, "", ...body].join("\n") + "\n";
+  return `${[...header, "", ...body].join("\n")}\n`;
 }
 
 /** A dotenv value: bare when safe, single quotes (no interpolation), else escaped double quotes. */

@@ -20,7 +20,7 @@ const UNPRINTABLE = /[\u007f-\u009f\u2028\u2029\ufeff]/g;
 export function toYaml(value: YamlValue, options: { header?: string[] } = {}): string {
   const header = (options.header ?? []).map((line) => (line ? `# ${line}` : "#"));
   const body = isCollection(value) && !isEmpty(value) ? block(value, 0) : [scalarOrEmpty(value)];
-  return [...header, ...body].join("\n") + "\n";
+  return `${[...header, ...body].join("\n")}\n`;
 }
 
 /** The YAML form of one scalar: plain when unambiguous, otherwise a double-quoted string. */

@@ -72,10 +72,9 @@ export function incidentBundle(input: BundleInput): Record<string, string | unkn
 
 function incidentMarkdown(input: BundleInput, sample: ServiceSample | undefined, release: SpecChange[]): string {
   const { anomaly } = input;
-  const impact =
-    sample && sample.requests
-      ? `${sample.errors} of ${sample.requests} requests to ${sample.service} failed with 5xx in the last check (${pct(sample.errors / sample.requests)}); p95 ${sample.p95Ms ?? "–"} ms; health ${sample.healthy === null ? "not probed" : sample.healthy ? "ok" : "failing"}`
-      : `${anomaly.service}: ${anomaly.title}`;
+  const impact = sample?.requests
+    ? `${sample.errors} of ${sample.requests} requests to ${sample.service} failed with 5xx in the last check (${pct(sample.errors / sample.requests)}); p95 ${sample.p95Ms ?? "–"} ms; health ${sample.healthy === null ? "not probed" : sample.healthy ? "ok" : "failing"}`
+    : `${anomaly.service}: ${anomaly.title}`;
   const cause = suspectedCause(input, release);
   const lines = [
     `# Incident ${input.incidentId} on ${input.env}`,

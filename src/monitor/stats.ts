@@ -172,8 +172,8 @@ export function mannWhitneyGreater(
     const v = j >= n2 || (i < n1 && x[i] <= y[j]) ? x[i] : y[j];
     let inX = 0;
     let inY = 0;
-    while (i < n1 && x[i] === v) i++, inX++;
-    while (j < n2 && y[j] === v) j++, inY++;
+    for (; i < n1 && x[i] === v; i++) inX++;
+    for (; j < n2 && y[j] === v; j++) inY++;
     const t = inX + inY;
     const firstRank = i + j - t + 1;
     rankSumX += inX * (firstRank + (t - 1) / 2);

@@ -248,7 +248,7 @@ export class RunEngine {
     for (const step of this.deps.store.steps(run.id)) {
       if (step.status === "succeeded" || step.status === "skipped" || step.status === "failed") continue;
       const current = this.deps.store.getRun(run.id);
-      if (!current || current.status !== "running") return null;
+      if (current?.status !== "running") return null;
       Object.assign(run, current);
       const executing = executeStep(this.deps, run, step);
       this.#idle = executing.then(
@@ -352,7 +352,7 @@ export class RunEngine {
   async #drainCanary(run: RunRecord): Promise<boolean> {
     const traffic = run.outputs.traffic as TrafficBinding | undefined;
     const canary = run.outputs.canary as { weight?: number; phase?: string } | undefined;
-    if (!traffic || !canary || !canary.weight) return false;
+    if (!traffic || !canary?.weight) return false;
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;
     const receipts: Receipt[] = [];

@@ -61,7 +61,7 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
       ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
       "",
       "## Next steps",
-      '- Read the logs above, fix the cause, and plan the deploy again ("deploy ' + run.plan.env.split(":")[1] + '").',
+      `- Read the logs above, fix the cause, and plan the deploy again ("deploy ${run.plan.env.split(":")[1]}").`,
     ].join("\n"),
   );
   return restored;

@@ -32,7 +32,7 @@ export function handleApp(world: World, request: Request, text = ""): Response {
   if (!service || !env || !instance) return json(404, { status: "error", code: 404, message: "Application not found" });
 
   const live = currentDeployment(world, service.id, env.id);
-  if (!live || live.phase !== "SUCCESS") {
+  if (live?.phase !== "SUCCESS") {
     return json(503, { status: "error", code: 503, message: "Application failed to respond" });
   }
   const release = live.meta.commitMessage ?? live.meta.image ?? null;

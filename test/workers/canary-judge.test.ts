@@ -248,9 +248,10 @@ describe("canary judge", () => {
       let baseline = sampleTrack(rand, HEALTHY);
       const alone = judgeCanary(bad, baseline).verdict;
       let canary = bad;
-      for (let w = 0; w < 9; w++)
-        (canary = mergeSamples(canary, sampleTrack(rand, HEALTHY))),
-          (baseline = mergeSamples(baseline, sampleTrack(rand, HEALTHY)));
+      for (let w = 0; w < 9; w++) {
+        canary = mergeSamples(canary, sampleTrack(rand, HEALTHY));
+        baseline = mergeSamples(baseline, sampleTrack(rand, HEALTHY));
+      }
       const merged = judgeCanary(canary, baseline);
       expect(merged.samples).toEqual({ canary: 6000, baseline: 6000 });
       return [alone, merged.verdict];
@@ -267,9 +268,10 @@ describe("canary judge", () => {
     let baseline = sampleTrack(rand, window);
     const seen: [number, Judgement["verdict"], number | null][] = [];
     for (let i = 1; i <= 4; i++) {
-      if (i > 1)
-        (canary = mergeSamples(canary, sampleTrack(rand, window))),
-          (baseline = mergeSamples(baseline, sampleTrack(rand, window)));
+      if (i > 1) {
+        canary = mergeSamples(canary, sampleTrack(rand, window));
+        baseline = mergeSamples(baseline, sampleTrack(rand, window));
+      }
       const judgement = judgeCanary(canary, baseline);
       seen.push([judgement.samples.canary, judgement.verdict, judgement.score]);
     }

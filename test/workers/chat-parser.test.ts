@@ -220,7 +220,7 @@ describe("parseIntent", () => {
       "deploy to ".repeat(40),
       "x".repeat(100_000),
       `deploy staging ${"a".repeat(490)}`,
-      "deploy a:" + "b".repeat(150),
+      `deploy a:${"b".repeat(150)}`,
       "canary ".repeat(60) + "1/".repeat(30),
       "السلام عليكم",
       "部署 staging",

@@ -149,7 +149,14 @@ describe("bootstrap local files", () => {
   it("cannot leak a secret value: the generator is only ever given secret names", () => {
     const files = bootstrapFiles(input());
     const seen: string[] = [];
-    bootstrapFiles(input({ secretRef: (name) => (seen.push(name), secretRef(name)) }));
+    bootstrapFiles(
+      input({
+        secretRef: (name) => {
+          seen.push(name);
+          return secretRef(name);
+        },
+      }),
+    );
     // Stripe is replaced by a test placeholder before any reference is asked for.
     expect(seen).toEqual(["SENDGRID_API_KEY"]);
     expect(files.map((f) => f.content).join("\n")).not.toMatch(/SG\.[\w-]{10,}|sk_live|whsec_[A-Za-z0-9]{20,}/);

@@ -226,7 +226,10 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
     let ended = false;
     const final = feed
       .until((m) => m.type === "run" && m.run.id === runId && m.run.status === "succeeded")
-      .then((m) => ((ended = true), m));
+      .then((m) => {
+        ended = true;
+        return m;
+      });
     await driveAlarms(ids.staging, () => ended);
     await final;
     const states = feed.messages.flatMap((m) => (m.type === "run" && m.run.id === runId ? [m.run] : []));

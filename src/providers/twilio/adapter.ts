@@ -83,7 +83,7 @@ export function createTwilioSms(ctx: ProviderContext, opts: TwilioSmsOptions): S
 function fitBody(body: string): string {
   if (body.length <= TWILIO_MAX_BODY_CHARS) return body;
   const cut = body.slice(0, TWILIO_MAX_BODY_CHARS - 1);
-  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut) + "…";
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /**

@@ -72,7 +72,7 @@ export function poolShares(world: World, lb: StoredResource<"load_balancer">): [
   const s = lb.settings;
   const pools = s.default_pools
     .map((id) => poolOf(world, lb, id))
-    .filter((p): p is StoredResource<"pool"> => p !== null && p.settings.enabled);
+    .filter((p): p is StoredResource<"pool"> => p?.settings.enabled === true);
   let weighted: [StoredResource<"pool">, number][] = [];
   if (s.steering_policy === "random") {
     weighted = pools.map((p) => [p, s.random_steering.pool_weights[p.id] ?? s.random_steering.default_weight]);

@@ -44,7 +44,7 @@ export const deploymentResolvers = {
     const { status } = args.input;
     const matches = listDeployments(world, args.input).filter((d) => {
       const s = statusOf(d.phase);
-      return (!status?.in || status.in.includes(s)) && (!status?.notIn || !status.notIn.includes(s));
+      return (!status?.in || status.in.includes(s)) && !status?.notIn?.includes(s);
     });
     return toConnection(
       matches.map((d) => deploymentView(world, d)),
