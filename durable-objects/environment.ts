@@ -12,7 +12,7 @@ import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
-import { approvalCode } from "../src/policy/approval";
+import { approvalCodeFor } from "../src/policy/approval";
 import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
 import type { RunRecord, StepRecord } from "../src/runs/store";
@@ -61,13 +61,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
     const cipher = secretCipher(env);
     const port = createControlPlanePort(this.#db, cipher, Date.now);
-    const approvalCodeFor = async (run: RunRecord, approverId: string) =>
-      approvalCode(
+    const approvalCode = (run: RunRecord, approver: Actor) =>
+      approvalCodeFor(
         env.SECRETS_MASTER_KEY,
-        run.id,
-        run.approvals?.planDigest ?? "",
-        approverId,
-        run.approvals?.expiresAt ?? "",
+        { ...run, env: run.plan.env, requiresApproval: run.plan.requiresApproval },
+        approver,
       );
     this.#engine = new RunEngine({
       store: this.#store,
@@ -89,7 +87,7 @@ export class EnvironmentDO extends DurableObject<Env> {
             sms: providers.sms,
             port,
             publicUrl: env.PUBLIC_URL,
-            approvalCode: approvalCodeFor,
+            approvalCode,
             subscribers: (envId) => subscriberPhones(this.#db, envId),
             adminPhones: () => adminPhones(this.#db),
           },

@@ -1,3 +1,4 @@
+import { envNameOf, parseEnvRef } from "../domain/env-ref";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
@@ -155,7 +156,7 @@ async function respond(
       const envRef = await resolveEnvName(cx, intent.env);
       const plan = await createPlan(cx, envRef, {
         type: "setup",
-        params: intent.from ? { from: intent.from.split(":").pop()! } : {},
+        params: intent.from ? { from: envNameOf(intent.from) } : {},
       });
       return [await afterPlan(cx, plan, state, waitMs)];
     }
@@ -234,7 +235,7 @@ async function respond(
       if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
       const { run } = await getRun(cx.db, runId);
       const env = await findEnv(cx.db, run.envId);
-      const expected = await codeFor(cx, run, env.name);
+      const expected = await codeFor(cx, run, env.env);
       if (intent.code && expected && intent.code !== expected)
         return [{ text: "That code does not match the run waiting for approval." }];
       await actOnRun(cx, runId, intent.kind);
@@ -307,9 +308,11 @@ async function respond(
     }
     case "create-env": {
       const source = await resolveEnvName(cx, intent.from);
-      const [slug] = source.split(":");
-      const target = intent.env.includes(":") ? intent.env.split(":")[1] : intent.env;
-      const created = await createEnvironment(cx, slug, { name: target, from: source.split(":")[1] });
+      const from = parseEnvRef(source);
+      const created = await createEnvironment(cx, from.project ?? source, {
+        name: envNameOf(intent.env),
+        from: from.name,
+      });
       return [
         {
           text: [

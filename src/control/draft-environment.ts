@@ -1,3 +1,4 @@
+import { parseEnvRef } from "../domain/env-ref";
 import { asc } from "drizzle-orm";
 import { listEnvs } from "../db/environments";
 import { projects } from "../db/schema";
@@ -17,9 +18,9 @@ export async function draftMissingEnvironment(
   name: string,
   conversationProject?: string,
 ): Promise<{ plan: Plan; from: string; changes: string[] }> {
-  const [slug, envName] = name.includes(":")
-    ? name.split(":", 2)
-    : [conversationProject ?? (await onlyProject(cx, name)), name];
+  const ref = parseEnvRef(name);
+  const envName = ref.name;
+  const slug = ref.project ?? conversationProject ?? (await onlyProject(cx, name));
   const project = (await cx.db.select().from(projects).orderBy(asc(projects.createdAt))).find((p) => p.slug === slug);
   if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = (await listEnvs(cx.db, project.id)).filter((e) => e.name !== "local" && e.bindings.railway);

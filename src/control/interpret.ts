@@ -4,6 +4,7 @@
  * the parser's reading is used whenever the model is unavailable, errs, times out, returns invalid or
  * "unknown" output, or reads something it may not act on.
  */
+import { parseEnvRef } from "../domain/env-ref";
 import { asc, desc, eq } from "drizzle-orm";
 import { envNames, guardDecisions, guardProject, isDecision } from "../chat/llm-guard";
 import type { ChatTurn, ReadOnlyLookups } from "../chat/llm";
@@ -105,9 +106,10 @@ async function conversationProject(
 }
 
 async function projectOf(cx: ControlContext, name: string): Promise<string | undefined> {
-  if (name.includes(":")) return name.split(":")[0].toLowerCase();
+  const named = parseEnvRef(name).project;
+  if (named) return named.toLowerCase();
   try {
-    return (await resolveEnvName(cx, name)).split(":")[0];
+    return parseEnvRef(await resolveEnvName(cx, name)).project ?? undefined;
   } catch {
     return undefined;
   }

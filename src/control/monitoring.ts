@@ -5,6 +5,7 @@
  * unacknowledged alerts. Time is whatever the tick says it is (cron's scheduled time, the watchdog's
  * clock, or a test's), and a tick no later than the last one is a no-op: missed or doubled ticks are harmless.
  */
+import { envNameOf } from "../domain/env-ref";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { AuditInput } from "../audit/chain";
 import type { Database } from "../db/client";
@@ -346,7 +347,7 @@ export class EnvironmentMonitor {
     const remediationText =
       applied?.note ??
       (anomaly.kind === "drift"
-        ? 'Say "adopt drift on <env>" or "revert drift on <env>" in chat'.replace(/<env>/g, env.split(":")[1] ?? env)
+        ? 'Say "adopt drift on <env>" or "revert drift on <env>" in chat'.replace(/<env>/g, envNameOf(env))
         : undefined);
     const text = incidentOpenedText({
       env,

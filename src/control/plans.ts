@@ -1,3 +1,4 @@
+import { isProduction, parseEnvRef } from "../domain/env-ref";
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
@@ -157,7 +158,7 @@ async function planByType(
     case "setup": {
       const { from, fresh } = parsed(SetupParams) as { from?: string; fresh?: boolean };
       if (fresh) return planFreshSetup(cx, base, pinHeads);
-      const [slug, name] = base.env.split(":");
+      const { project: slug, name } = parseEnvRef(base.env);
       // A setup that stopped half-way (e.g. at preflight) may run again; a provisioned, released one may not.
       if (row.bindings.railway && row.currentReleaseId)
         throw new AppError("conflict", `${base.env} is already provisioned: deploy it instead`);
@@ -279,8 +280,8 @@ export function publicPlan(plan: Plan) {
 
 /** A production backfill needs a succeeded staging run of the same job first, unless an admin forces it. */
 async function requireStagingFirst(cx: ControlContext, envRef: string, params: BackfillParams): Promise<void> {
-  const [slug, name] = envRef.split(":");
-  if (name !== "production" || params.dryRun) return;
+  const { project: slug } = parseEnvRef(envRef);
+  if (!isProduction(envRef) || params.dryRun) return;
   if (params.force) {
     requireRole(cx.actor.role, "approve:production");
     return;

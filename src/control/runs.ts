@@ -3,7 +3,8 @@ import { getRun } from "../db/runs";
 import type { RunRow, RunStepRow } from "../db/runs";
 import { findEnv } from "../db/environments";
 import { requireRole, approvalAction } from "../security/roles";
-import { approvalCode, approvalRefusal } from "../policy/approval";
+import { isProduction } from "../domain/env-ref";
+import { approvalCodeFor } from "../policy/approval";
 import type { Action } from "../security/roles";
 import { artifactStore } from "../wiring";
 import type { ControlContext } from "./context";
@@ -17,7 +18,7 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
   const env = await findEnv(cx.db, run.envId);
   const needed: Action =
     action === "approve" || action === "reject"
-      ? approvalAction(env.name === "production")
+      ? approvalAction(isProduction(env.env))
       : action === "promote"
         ? "resume"
         : action;
@@ -35,54 +36,30 @@ export async function runView(cx: ControlContext, runId: string) {
   const env = await findEnv(cx.db, run.envId);
   const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
   const view = formatRun(run, steps, env.env, artifacts);
-  const approvals = run.approvals as StoredApprovals | null;
-  if (approvals && run.status === "awaiting-approval") {
-    const refusal = approvalRefusal({
-      production: env.name === "production" || approvals.required,
-      requestedBy: run.requestedBy,
-      approver: cx.actor,
-    });
-    if (!refusal)
-      view.approvals = {
-        ...view.approvals!,
-        code: await approvalCode(
-          cx.env.SECRETS_MASTER_KEY,
-          run.id,
-          approvals.planDigest,
-          cx.actor.id,
-          approvals.expiresAt,
-        ),
-      };
-  }
+  const code = await codeFor(cx, run, env.env);
+  if (code && view.approvals) view.approvals = { ...view.approvals, code };
   return view;
 }
 
-interface StoredApprovals {
-  required: boolean;
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
-}
-
-/** The approval code `approver` would use for a run (null when they may not approve it). */
-export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
-  const approvals = run.approvals as StoredApprovals | null;
-  if (!approvals || run.status !== "awaiting-approval") return null;
-  if (
-    approvalRefusal({
-      production: envName === "production" || approvals.required,
+/** The approval code the asking actor would use for a run (null when they may not approve it). */
+export async function codeFor(cx: ControlContext, run: RunRow, env: string): Promise<string | null> {
+  if (run.status !== "awaiting-approval" || !run.approvals) return null;
+  return approvalCodeFor(
+    cx.env.SECRETS_MASTER_KEY,
+    {
+      id: run.id,
+      env,
+      requiresApproval: run.approvals.required,
       requestedBy: run.requestedBy,
-      approver: cx.actor,
-    })
-  )
-    return null;
-  return approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt);
+      approvals: run.approvals,
+    },
+    cx.actor,
+  );
 }
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
 export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
-  const stored = run.approvals as StoredApprovals | null;
+  const stored = run.approvals;
   const approvals:
     | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
     | undefined = stored

@@ -85,7 +85,7 @@ async function runCommand(cx: ControlContext, body: string): Promise<string> {
         .limit(100);
       for (const run of waiting) {
         const env = await findEnv(cx.db, run.envId);
-        if ((await codeFor(cx, run, env.name)) !== command.code) continue;
+        if ((await codeFor(cx, run, env.env)) !== command.code) continue;
         await actOnRun(cx, run.id, command.kind);
         return command.kind === "approve"
           ? `Approved: ${run.type} of ${env.env} (run ${run.id}) continues.`

@@ -1,3 +1,4 @@
+import { parseEnvRef } from "../domain/env-ref";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import { Bindings, EnvironmentSpec } from "../domain/spec";
@@ -21,12 +22,12 @@ export interface EnvRow {
 
 /** Finds an environment by id or by "<projectSlug>:<envName>"; 404 otherwise. */
 export async function findEnv(db: Database, ref: string): Promise<EnvRow> {
-  const [slug, name] = ref.includes(":") ? ref.split(":", 2) : [null, null];
+  const { project: slug, name } = parseEnvRef(ref);
   const rows = await db
     .select({ e: environments, p: projects })
     .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(slug && name ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref))
+    .where(slug ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref))
     .limit(1);
   const row = rows[0];
   if (!row) throw new AppError("not_found", `environment ${ref} not found`);

@@ -1,4 +1,5 @@
 import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import type { Approvals } from "../policy/approval";
 
 /** D1 schema (one module). The SQL lives in d1-migrations/; keep both in step. */
 
@@ -101,7 +102,7 @@ export const runs = sqliteTable(
     type: text("type").notNull(),
     status: text("status").notNull(),
     requestedBy: text("requested_by"),
-    approvals: text("approvals", { mode: "json" }),
+    approvals: text("approvals", { mode: "json" }).$type<Approvals>(),
     error: text("error"),
     createdAt: text("created_at").notNull(),
     startedAt: text("started_at"),

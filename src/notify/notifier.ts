@@ -2,7 +2,6 @@ import type { RunEvent } from "../runs/engine";
 import type { ControlPlanePort } from "../runs/context";
 import type { RunRecord } from "../runs/store";
 import type { SmsApi } from "../providers/twilio/api";
-import { approvalRefusal } from "../policy/approval";
 import type { Actor } from "../policy/approval";
 import { approvalNeededText, failedText, haltedText, rolledBackText } from "./messages";
 import type { RunFacts } from "./messages";
@@ -11,8 +10,8 @@ export interface NotifierDeps {
   sms: SmsApi | null;
   port: ControlPlanePort;
   publicUrl: string;
-  /** The approver's own code for a run (policy/approval.ts). */
-  approvalCode(run: RunRecord, approverId: string): Promise<string>;
+  /** The approver's own code for a run, or null when they may not approve it (policy/approval.ts). */
+  approvalCode(run: RunRecord, approver: Actor): Promise<string | null>;
   /** Phones subscribed to this environment's alerts ("text me if the canary looks weird"). */
   subscribers(envId: string): Promise<string[]>;
   /** Phones of every admin: approval requests go to whoever can give them, not only to on-call. */
@@ -72,16 +71,8 @@ async function textFor(
   switch (event.kind) {
     case "approval-needed": {
       // Only people who may approve get a code; a code is theirs alone.
-      if (!user || !run.approvals) return null;
-      if (
-        approvalRefusal({
-          production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
-          requestedBy: run.requestedBy,
-          approver: user,
-        })
-      )
-        return null;
-      return approvalNeededText(facts, await deps.approvalCode(run, user.id), run.approvals.expiresAt);
+      const code = user && run.approvals ? await deps.approvalCode(run, user) : null;
+      return code && run.approvals ? approvalNeededText(facts, code, run.approvals.expiresAt) : null;
     }
     case "rolled-back":
       return rolledBackText(facts, event.score, event.reason);

@@ -1,3 +1,4 @@
+import { isProduction } from "../domain/env-ref";
 import type { PlannedStep, Risk, RunType } from "../domain/run";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import { numberSteps } from "./steps";
@@ -368,7 +369,7 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
 
 function deployRisk(input: PlanInput, diff: SpecChange[], canary: { service: string; steps: number[] } | null): Risk {
   const notes: string[] = [];
-  const production = input.env.endsWith(":production");
+  const production = isProduction(input.env);
   if (diff.length === 0) notes.push("every service is already at these commits: this redeploys them");
   const migrating = Object.entries(input.spec.services)
     .filter(([, s]) => s.migrateCommand)

@@ -1,3 +1,4 @@
+import { envNameOf } from "../domain/env-ref";
 import type { PlannedStep } from "../domain/run";
 import type { Bindings, EnvironmentSpec, SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput, ReleaseView } from "./deploy";
@@ -165,7 +166,7 @@ export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOu
     },
     {
       kind: "ensure-environment",
-      summary: `Railway project "${target.projectName}" and environment ${input.env.split(":").pop()} (found by name, else created)`,
+      summary: `Railway project "${target.projectName}" and environment ${envNameOf(input.env)} (found by name, else created)`,
       params: { fresh: { projectName: target.projectName, domains: Object.values(spec.domains) } },
     },
     {

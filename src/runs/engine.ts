@@ -4,7 +4,7 @@ import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
 import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
-import { approvalRefusal } from "../policy/approval";
+import { mayApprove } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import { appendReceipts, runJson, writePlanArtifacts } from "./artifacts";
 import { writeCanaryIncident } from "./canary/incident";
@@ -119,12 +119,12 @@ export class RunEngine {
     const run = this.#get(runId);
     if (run.status !== "awaiting-approval" || !run.approvals)
       throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
-    const refusal = approvalRefusal({
-      production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
+    const verdict = mayApprove(approver, {
+      env: run.plan.env,
+      requiresApproval: run.plan.requiresApproval,
       requestedBy: run.requestedBy,
-      approver,
     });
-    if (refusal) throw new AppError("forbidden", refusal);
+    if (!verdict.ok) throw new AppError("forbidden", verdict.reason);
     if (Date.parse(run.approvals.expiresAt) < this.deps.now())
       throw new AppError("conflict", "the approval window has expired: plan again");
     run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };

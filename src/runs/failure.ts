@@ -1,3 +1,4 @@
+import { envNameOf } from "../domain/env-ref";
 import type { ArtifactStore } from "../audit/artifacts";
 import type { ControlPlanePort } from "./context";
 import type { ProviderSet } from "./engine";
@@ -61,7 +62,7 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
       ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
       "",
       "## Next steps",
-      `- Read the logs above, fix the cause, and plan the deploy again ("deploy ${run.plan.env.split(":")[1]}").`,
+      `- Read the logs above, fix the cause, and plan the deploy again ("deploy ${envNameOf(run.plan.env)}").`,
     ].join("\n"),
   );
   return restored;

@@ -1,4 +1,5 @@
 import type { Plan, RunStatus, RunType, StepKind, StepStatus } from "../domain/run";
+import type { Approvals } from "../policy/approval";
 
 /** A run as the EnvironmentDO holds it (the source of truth; D1 gets a projection). */
 export interface RunRecord {
@@ -17,15 +18,6 @@ export interface RunRecord {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
-}
-
-export interface Approvals {
-  required: boolean;
-  /** Digest of the plan approved; each approver's code is derived from it (policy/approval.ts). */
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
 }
 
 export interface StepRecord {
