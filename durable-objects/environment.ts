@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AuditEvent, AuditInput, ChainHead } from "../src/audit/chain";
-import { sealEvent } from "../src/audit/chain";
+import type { AuditEvent, AuditInput } from "../src/audit/chain";
+import { ChainWriter, sealWith } from "../src/audit/chain-writer";
 import { database } from "../src/db/client";
-import type { Database } from "../src/db/client";
-import { chainHead } from "../src/db/audit";
+import type { Database, Statement } from "../src/db/client";
+import { d1ChainStore } from "../src/db/audit";
 import { createControlPlanePort } from "../src/db/port";
-import { auditStatements, projectionStatements } from "../src/db/runs";
+import { projectionStatements } from "../src/db/runs";
 import { AppError } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
@@ -27,7 +27,6 @@ import type { Receipt } from "../src/providers/types";
 import { EnvironmentMonitor, MONITOR_KEY } from "../src/control/monitoring";
 import type { MonitorReport } from "../src/control/monitoring";
 import { getIncident } from "../src/db/incidents";
-import type { BatchItem } from "drizzle-orm/batch";
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -45,9 +44,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   #store: RunStore;
   #db: Database;
   #engine: RunEngine;
-  #head: ChainHead | null | undefined;
-  #chain: string | undefined;
-  #auditQueue: Promise<unknown> = Promise.resolve();
+  #audit: ChainWriter<Statement>;
   #live: LiveChannel;
   #monitor: EnvironmentMonitor;
 
@@ -58,6 +55,10 @@ export class EnvironmentDO extends DurableObject<Env> {
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.#db = database(env.DB);
+    this.#audit = new ChainWriter(
+      d1ChainStore(this.#db),
+      sealWith(() => newId("evt"), Date.now),
+    );
     void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
     const cipher = secretCipher(env);
     const port = createControlPlanePort(this.#db, cipher, Date.now);
@@ -71,7 +72,8 @@ export class EnvironmentDO extends DurableObject<Env> {
       store: this.#store,
       port,
       artifacts: artifactStore(env),
-      providers: async (onReceipt) => buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#chain)),
+      providers: async (onReceipt) =>
+        buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#audit.chain)),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
@@ -135,7 +137,7 @@ export class EnvironmentDO extends DurableObject<Env> {
    * clock via `at`); `drift` compares provider state with the spec now instead of at its slow cadence.
    */
   async monitorTick(envId: string, options: { at?: number; drift?: boolean } = {}): Promise<RpcResult<MonitorReport>> {
-    this.#bindChain(envId);
+    this.#audit.bind(envId);
     return this.#rpc(async () => {
       try {
         return await this.#monitor.tick(envId, options.at ?? Date.now(), { drift: options.drift });
@@ -150,7 +152,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     return this.#rpc(async () => {
       const incident = await getIncident(this.#db, incidentId);
       if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      this.#bindChain(incident.envId);
+      this.#audit.bind(incident.envId);
       await this.#monitor.ack(incident.envId, incident, actor, Date.now());
       return { id: incident.id };
     });
@@ -168,7 +170,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
       if (incident.status !== "open")
         throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
-      this.#bindChain(incident.envId);
+      this.#audit.bind(incident.envId);
       await this.#monitor.resolveBy(env, incident.envId, incident, note, actor.id, Date.now());
       return { id: incident.id };
     });
@@ -176,7 +178,7 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Accepts an applied plan into the queue. */
   async enqueue(plan: Plan, requester: Actor): Promise<RpcResult<RunSummary>> {
-    this.#bindChain(plan.envId);
+    this.#audit.bind(plan.envId);
     return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester)));
   }
 
@@ -211,13 +213,8 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Appends events that belong to no run (secrets set, users created) to this object's chain. */
   async appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]> {
-    this.#bindChain(chain);
-    return this.#serialAudit(async () => {
-      const events = await this.#seal(inputs);
-      const statements = auditStatements(this.#db, events);
-      if (statements.length) await this.#db.batch(statements as [never]);
-      return events;
-    });
+    this.#audit.bind(chain);
+    return this.#audit.append(inputs);
   }
 
   /** Opens a watcher socket (the Worker authenticated the caller): a snapshot, then every transition. */
@@ -251,7 +248,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     const monitored = this.#monitor.envId();
     if (due.includes(MONITOR_KEY) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
-      this.#bindChain(monitored);
+      this.#audit.bind(monitored);
       await this.#monitor
         .tick(monitored, Date.now())
         .catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
@@ -260,13 +257,9 @@ export class EnvironmentDO extends DurableObject<Env> {
   }
 
   /** Monitoring writes (incident rows) and their audit events, sealed and committed in one batch. */
-  async #record(envId: string, statements: BatchItem<"sqlite">[], audit: AuditInput[]): Promise<void> {
-    this.#bindChain(envId);
-    await this.#serialAudit(async () => {
-      const events = await this.#seal(audit);
-      const all = [...statements, ...auditStatements(this.#db, events)];
-      if (all.length) await this.#db.batch(all as [never]);
-    });
+  async #record(envId: string, statements: Statement[], audit: AuditInput[]): Promise<void> {
+    this.#audit.bind(envId);
+    await this.#audit.append(audit, statements);
   }
 
   async #commit(change: Commit): Promise<void> {
@@ -274,11 +267,8 @@ export class EnvironmentDO extends DurableObject<Env> {
     const steps = change.steps.length
       ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id))
       : [];
-    this.#bindChain(run.plan.envId);
-    await this.#serialAudit(async () => {
-      const events = await this.#seal(change.audit ?? []);
-      await this.#db.batch(projectionStatements(this.#db, run, steps, change.receipts ?? [], events) as [never]);
-    });
+    this.#audit.bind(run.plan.envId);
+    await this.#audit.append(change.audit ?? [], projectionStatements(this.#db, run, steps, change.receipts ?? []));
     await this.#publish(run.id);
   }
 
@@ -297,44 +287,6 @@ export class EnvironmentDO extends DurableObject<Env> {
     } catch (e) {
       console.error("live broadcast failed", e instanceof Error ? e.message : e);
     }
-  }
-
-  /** Seals events onto the chain head; the head is only advanced once the batch has committed. */
-  async #seal(inputs: AuditInput[]): Promise<AuditEvent[]> {
-    const chain = this.#chain!;
-    if (this.#head === undefined) this.#head = await chainHead(this.#db, chain);
-    const events: AuditEvent[] = [];
-    let head = this.#head;
-    for (const input of inputs) {
-      const event = await sealEvent(chain, head, input, newId("evt"), new Date().toISOString());
-      events.push(event);
-      head = { seq: event.seq, hash: event.hash };
-    }
-    this.#pendingHead = head;
-    return events;
-  }
-
-  #pendingHead: ChainHead | null = null;
-
-  /** One audit append at a time per chain: the DO is the chain's only writer, so order is total. */
-  #serialAudit<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#auditQueue.then(async () => {
-      try {
-        const result = await work();
-        this.#head = this.#pendingHead;
-        return result;
-      } catch (e) {
-        this.#head = undefined;
-        throw e;
-      }
-    });
-    this.#auditQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  #bindChain(chain: string): void {
-    if (this.#chain && this.#chain !== chain) throw new Error(`this object writes chain ${this.#chain}, not ${chain}`);
-    this.#chain = chain;
   }
 
   async #arm(): Promise<void> {

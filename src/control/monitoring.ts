@@ -6,9 +6,8 @@
  * clock, or a test's), and a tick no later than the last one is a no-op: missed or doubled ticks are harmless.
  */
 import { envNameOf } from "../domain/env-ref";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { AuditInput } from "../audit/chain";
-import type { Database } from "../db/client";
+import type { Database, Statement } from "../db/client";
 import { findEnv, listReleases, revisions, specAt } from "../db/environments";
 import type { IncidentRow } from "../db/incidents";
 import { insertIncidentStatement, openIncidents, updateIncidentStatement } from "../db/incidents";
@@ -59,7 +58,7 @@ export interface MonitorDeps {
   engine: RunEngine;
   providers(): Promise<ProviderSet>;
   /** Seals `audit` onto the environment's chain and writes it with `statements` in one D1 batch. */
-  record(envId: string, statements: BatchItem<"sqlite">[], audit: AuditInput[]): Promise<void>;
+  record(envId: string, statements: Statement[], audit: AuditInput[]): Promise<void>;
 }
 
 export interface MonitorReport {

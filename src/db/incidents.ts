@@ -1,6 +1,5 @@
 import { and, desc, eq } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "./client";
+import type { Database, Statement } from "./client";
 import { incidents } from "./schema";
 
 export type IncidentRow = typeof incidents.$inferSelect;
@@ -39,7 +38,7 @@ export async function incidentsByAckCode(db: Database, code: string): Promise<In
 }
 
 /** Statement inserting a new incident (batched with its audit event). */
-export function insertIncidentStatement(db: Database, row: IncidentRow): BatchItem<"sqlite"> {
+export function insertIncidentStatement(db: Database, row: IncidentRow): Statement {
   return db.insert(incidents).values(row);
 }
 
@@ -48,6 +47,6 @@ export function updateIncidentStatement(
   db: Database,
   id: string,
   fields: Partial<Omit<IncidentRow, "id" | "envId">>,
-): BatchItem<"sqlite"> {
+): Statement {
   return db.update(incidents).set(fields).where(eq(incidents.id, id));
 }

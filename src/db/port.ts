@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
+import { commitBatch } from "./client";
 import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
 import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
@@ -61,7 +62,8 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const row = await findEnv(db, envId);
       const at = iso();
       // First record wins: a re-executed step (after an eviction) must not move a migration's time or release.
-      await db.batch(
+      await commitBatch(
+        db,
         applied.map((m) =>
           db
             .insert(appliedMigrations)
@@ -75,7 +77,7 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
               appliedAt: at,
             })
             .onConflictDoNothing(),
-        ) as [never, ...never[]],
+        ),
       );
     },
     putSecret: (envId, name, value) => putSecret(db, cipher, envId, name, value, iso()),

@@ -1,12 +1,10 @@
 import { and, asc, desc, eq } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { AuditEvent } from "../audit/chain";
 import { AppError } from "../domain/errors";
 import type { Plan } from "../domain/run";
 import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "../runs/store";
-import type { Database } from "./client";
-import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
+import type { Database, Statement } from "./client";
+import { plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
@@ -87,14 +85,13 @@ export async function listRuns(
     .limit(limit);
 }
 
-/** The statements that mirror one DO transition into D1 (run, steps, receipts, audit events). */
+/** The statements that mirror one DO transition into D1 (run, steps, receipts); its audit events join them. */
 export function projectionStatements(
   db: Database,
   run: RunRecord,
   steps: StepRecord[],
   stepReceipts: { stepId: string; receipt: Receipt }[],
-  events: AuditEvent[],
-): BatchItem<"sqlite">[] {
+): Statement[] {
   const now = new Date().toISOString();
   const runValues = {
     status: run.status,
@@ -135,28 +132,29 @@ export function projectionStatements(
         .values({ runId: s.runId, stepId: s.id, idx: s.idx, kind: s.kind, ...values })
         .onConflictDoUpdate({ target: [runSteps.runId, runSteps.stepId], set: values });
     }),
-    ...stepReceipts.map(({ stepId, receipt: r }) =>
-      db
-        .insert(receipts)
-        .values({
-          id: r.id,
-          runId: run.id,
-          stepId,
-          provider: r.provider,
-          operation: r.operation,
-          status: r.status,
-          requestHash: r.requestHash,
-          at: r.at,
-        })
-        .onConflictDoNothing(),
-    ),
-    ...auditStatements(db, events),
+    ...receiptStatements(db, run.id, stepReceipts),
   ];
 }
 
-/** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
-export function auditStatements(db: Database, events: AuditEvent[]): BatchItem<"sqlite">[] {
-  return events.map((e) =>
-    db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }),
+/** Receipt rows of provider calls made for `ownerId` (a run, or an incident), each under its step. */
+export function receiptStatements(
+  db: Database,
+  ownerId: string,
+  stepReceipts: { stepId: string; receipt: Receipt }[],
+): Statement[] {
+  return stepReceipts.map(({ stepId, receipt: r }) =>
+    db
+      .insert(receipts)
+      .values({
+        id: r.id,
+        runId: ownerId,
+        stepId,
+        provider: r.provider,
+        operation: r.operation,
+        status: r.status,
+        requestHash: r.requestHash,
+        at: r.at,
+      })
+      .onConflictDoNothing(),
   );
 }

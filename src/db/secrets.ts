@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "./client";
+import { commitBatch } from "./client";
 import { secrets } from "./schema";
 
 /** Encrypts and decrypts secret values (src/security/secrets.ts). */
@@ -71,7 +72,7 @@ export async function swapStagedSecret(
         .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedPrevious, updatedAt: now } }),
     );
   }
-  await db.batch(statements as [never]);
+  await commitBatch(db, statements);
   return "swapped";
 }
 
