@@ -3,7 +3,7 @@ import { createR2ArtifactStore } from "./audit/artifacts";
 import type { ArtifactStore } from "./audit/artifacts";
 import { database } from "./db/client";
 import type { Database } from "./db/client";
-import { allSecretValues } from "./db/secrets";
+import { allSecretValues, secretsStamp } from "./db/secrets";
 import type { SecretCipher } from "./db/secrets";
 import { createGitHubSource } from "./providers/github/source";
 import { createRailwayApi } from "./providers/railway/adapter";
@@ -131,13 +131,8 @@ const redactors = new Map<string, { stamp: string; redact: (text: string) => str
  * count and newest update stamp) — a cheap check that never lets a new value through unredacted.
  */
 export async function redactorFor(env: Env, db: Database, envId?: string): Promise<(text: string) => string> {
-  const stampRow = await env.DB.prepare(
-    `SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM secrets${envId ? " WHERE env_id = ?" : ""}`,
-  )
-    .bind(...(envId ? [envId] : []))
-    .first<{ n: number; t: string }>();
   const key = `${env.SECRETS_KEY_ID ?? ""}/${envId ?? "*"}`;
-  const stamp = `${stampRow?.n ?? 0}/${stampRow?.t ?? ""}`;
+  const stamp = await secretsStamp(db, envId);
   const cached = redactors.get(key);
   if (cached && cached.stamp === stamp) return cached.redact;
   const redact = createRedactor(await allSecretValues(db, secretCipher(env), envId));

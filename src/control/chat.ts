@@ -1,5 +1,4 @@
 import { envNameOf, parseEnvRef } from "../domain/env-ref";
-import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
@@ -10,8 +9,9 @@ import { diffSpecs } from "../domain/spec";
 import { lastChange, reviseSpec } from "./revisions";
 import { localBootstrap } from "./bootstrap";
 import { findEnv } from "../db/environments";
-import { getRun, listRuns } from "../db/runs";
-import { conversations, messages, runs, users } from "../db/schema";
+import { getRun, latestRunId, listRuns, runsInStatus } from "../db/runs";
+import { ownConversation, saveTurn } from "../db/conversations";
+import { getUser } from "../db/users";
 import { subscribe } from "../db/alerts";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
@@ -85,27 +85,28 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
   const chained = intents.some((i) => i.kind === "backfill" && i.chained);
   const safe = (chained ? withChainOverview(replies) : replies).map((r) => ({ ...r, text: redact(r.text) }));
   const now = new Date(cx.now()).toISOString();
-  await cx.db.batch([
-    conversation.stored
-      ? cx.db.update(conversations).set({ state, updatedAt: now }).where(eq(conversations.id, conversation.id))
-      : cx.db.insert(conversations).values({ ...conversation.row, state, updatedAt: now }),
-    cx.db.insert(messages).values({
-      id: newId("msg"),
-      conversationId: conversation.id,
-      role: "user",
-      text: redact(setup?.transcript ?? input.message),
-      createdAt: now,
-    }),
-    ...safe.map((r, i) =>
-      cx.db.insert(messages).values({
+  await saveTurn(
+    cx.db,
+    conversation,
+    state,
+    [
+      {
         id: newId("msg"),
         conversationId: conversation.id,
-        role: "assistant",
+        role: "user",
+        text: redact(setup?.transcript ?? input.message),
+        createdAt: now,
+      },
+      ...safe.map((r, i) => ({
+        id: newId("msg"),
+        conversationId: conversation.id,
+        role: "assistant" as const,
         text: r.text,
         createdAt: `${now.slice(0, -1)}${i + 1}Z`,
-      }),
-    ),
-  ]);
+      })),
+    ],
+    now,
+  );
   return { conversationId: conversation.id, replies: safe, interpretedBy: interpretation.source };
 }
 
@@ -286,7 +287,7 @@ async function respond(
     case "subscribe": {
       const envRef = await resolveEnvName(cx, intent.env ?? "production");
       const env = await findEnv(cx.db, envRef);
-      const me = (await cx.db.select().from(users).where(eq(users.id, cx.actor.id)).limit(1))[0];
+      const me = await getUser(cx.db, cx.actor.id);
       if (!me?.phone) return [{ text: "You have no phone number on file; an admin can add one to your user." }];
       await subscribe(cx.db, env.id, me.id, me.phone, new Date(cx.now()).toISOString());
       return [
@@ -424,36 +425,18 @@ async function runReply(cx: ControlContext, runId: string, waitMs: number): Prom
 }
 
 async function latestRunOf(cx: ControlContext, envRef: string, type: string): Promise<string | undefined> {
-  const env = await findEnv(cx.db, envRef);
-  const rows = await cx.db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(and(eq(runs.envId, env.id), eq(runs.type, type)))
-    .orderBy(desc(runs.createdAt))
-    .limit(1);
-  return rows[0]?.id;
+  return latestRunId(cx.db, (await findEnv(cx.db, envRef)).id, type);
 }
 
 async function activeRunOf(cx: ControlContext, envRef: string): Promise<string | undefined> {
-  const env = await findEnv(cx.db, envRef);
-  const active = await cx.db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(and(eq(runs.envId, env.id), inArray(runs.status, ["running", "stopped"])))
-    .limit(1);
-  return active[0]?.id;
+  const [active] = await runsInStatus(cx.db, (await findEnv(cx.db, envRef)).id, ["running", "stopped"], 1);
+  return active?.id;
 }
 
 /** The conversation continued, or a new one: that is written with the turn's messages, in the same batch. */
 async function loadConversation(cx: ControlContext, id: string | undefined) {
   if (id) {
-    const row = (
-      await cx.db
-        .select()
-        .from(conversations)
-        .where(and(eq(conversations.id, id), eq(conversations.userId, cx.actor.id)))
-        .limit(1)
-    )[0];
+    const row = await ownConversation(cx.db, id, cx.actor.id);
     if (!row) throw new AppError("not_found", `conversation ${id} not found`);
     return { id: row.id, state: row.state, stored: true, row };
   }

@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
 import { listEnvs } from "../db/environments";
-import { connections } from "../db/schema";
+import { connectionsOf, saveConnections } from "../db/connections";
 import { resolveSecret } from "../db/secrets";
 import { createSendGridApi } from "../providers/sendgrid/adapter";
 import { createStripeApi } from "../providers/stripe/adapter";
@@ -36,9 +35,7 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
   const providers = buildProviders(cx.env, () => undefined);
   const ctx: ProviderContext = { fetch: providerFetch(cx.env) };
   const secret = async (name: string) => (keyEnv ? resolveSecret(cx.db, secretCipher(cx.env), keyEnv.id, name) : null);
-  const before = new Map(
-    (await cx.db.select().from(connections).where(eq(connections.projectId, project.id))).map((r) => [r.provider, r]),
-  );
+  const before = new Map((await connectionsOf(cx.db, project.id)).map((r) => [r.provider, r]));
   const keyed = async (key: string | null, provider: string, check: (key: string) => Promise<Check>): Promise<Check> =>
     key
       ? check(key)
@@ -100,7 +97,9 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
     ),
   };
   const now = new Date(cx.now()).toISOString();
-  await cx.db.batch(
+  await saveConnections(
+    cx.db,
+    project.id,
     Object.entries(checks).map(([provider, c]) => {
       const previous = (before.get(provider)?.metadata ?? {}) as Record<string, unknown>;
       const metadata = {
@@ -108,14 +107,9 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
         ...c.metadata,
         checkedAt: now,
       };
-      return cx.db
-        .insert(connections)
-        .values({ projectId: project.id, provider, status: c.status, metadata, updatedAt: now })
-        .onConflictDoUpdate({
-          target: [connections.projectId, connections.provider],
-          set: { status: c.status, metadata, updatedAt: now },
-        });
-    }) as [never],
+      return { provider, status: c.status, metadata };
+    }),
+    now,
   );
   await recordGlobal(cx.env, [
     {
@@ -124,10 +118,6 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
       details: Object.fromEntries(Object.entries(checks).map(([p, c]) => [p, c.status])),
     },
   ]);
-  const rows = await cx.db
-    .select()
-    .from(connections)
-    .where(eq(connections.projectId, project.id))
-    .orderBy(connections.provider);
+  const rows = await connectionsOf(cx.db, project.id);
   return rows.map((r) => ({ provider: r.provider, status: r.status, metadata: r.metadata }));
 }

@@ -3,7 +3,8 @@
  * the per-environment monitoring rules, and drift's two choices (adopt / revert). Incident rows are
  * written only by each environment's Durable Object; this module reads them and asks the object to act.
  */
-import { findEnv, specAt } from "../db/environments";
+import { database } from "../db/client";
+import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
 import type { IncidentRow } from "../db/incidents";
 import { AppError, unwrap } from "../domain/errors";
@@ -20,16 +21,12 @@ import { reviseSpec } from "./revisions";
 
 /** Asks every provisioned environment's object to run its checks, in parallel: one slow one delays none. */
 export async function monitorAll(env: Env, at?: number): Promise<{ envId: string; ok: boolean }[]> {
-  const rows = await env.DB.prepare(
-    "SELECT id FROM environments WHERE json_extract(bindings, '$.railway') IS NOT NULL",
-  ).all<{ id: string }>();
-  const results = await Promise.allSettled(
-    rows.results.map((r) => environmentObject(env, r.id).monitorTick(r.id, { at })),
-  );
+  const ids = await monitoredEnvIds(database(env.DB));
+  const results = await Promise.allSettled(ids.map((id) => environmentObject(env, id).monitorTick(id, { at })));
   return results.map((r, i) => {
     if (r.status === "rejected")
-      console.error("monitor tick failed", rows.results[i].id, r.reason instanceof Error ? r.reason.message : r.reason);
-    return { envId: rows.results[i].id, ok: r.status === "fulfilled" && r.value.ok };
+      console.error("monitor tick failed", ids[i], r.reason instanceof Error ? r.reason.message : r.reason);
+    return { envId: ids[i], ok: r.status === "fulfilled" && r.value.ok };
   });
 }
 

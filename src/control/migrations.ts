@@ -2,10 +2,9 @@
  * Migration facts a plan needs: what the app says is pending (with each migration's expand/contract class,
  * from its `GET /ops/migrations`), and which contract migrations already ran here (rollback safety).
  */
-import { and, eq } from "drizzle-orm";
 import type { EnvRow } from "../db/environments";
 import { listReleases } from "../db/environments";
-import { appliedMigrations } from "../db/schema";
+import { appliedContractMigrations } from "../db/migrations";
 import { resolveSecret } from "../db/secrets";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { AppliedContract, AppMigrations } from "../plan/deploy";
@@ -40,11 +39,7 @@ export async function appMigrations(
 
 /** Contract migrations applied in an environment, oldest first, with the release current when each ran. */
 export async function appliedContracts(cx: ControlContext, envId: string): Promise<AppliedContract[]> {
-  const rows = await cx.db
-    .select()
-    .from(appliedMigrations)
-    .where(and(eq(appliedMigrations.envId, envId), eq(appliedMigrations.class, "contract")))
-    .orderBy(appliedMigrations.appliedAt);
+  const rows = await appliedContractMigrations(cx.db, envId);
   if (rows.length === 0) return [];
   const releases = await listReleases(cx.db, envId);
   return rows.map((r) => {

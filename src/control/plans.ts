@@ -15,7 +15,7 @@ import {
 import type { Plan } from "../domain/run";
 import type { EnvironmentSpec } from "../domain/spec";
 import { findEnv, listReleases, specAt, type EnvRow } from "../db/environments";
-import { getPlan, getRun, insertPlan } from "../db/runs";
+import { getPlan, getRun, insertPlan, isLiveStagingBackfill, stagingBackfillSucceeded } from "../db/runs";
 import { planDigest } from "../plan/digest";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
 import { planComponent } from "../plan/components";
@@ -28,7 +28,6 @@ import { RemediateParams, planRemediate, planRevertDrift, refusal } from "../pla
 import { openIncidents } from "../db/incidents";
 import type { SpecChange } from "../domain/spec";
 import { RemediationAction } from "../domain/monitoring";
-import { sql } from "drizzle-orm";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { ProviderError } from "../providers/types";
 import type { SourceApi } from "../providers/github/api";
@@ -282,27 +281,17 @@ export function publicPlan(plan: Plan) {
 async function requireStagingFirst(cx: ControlContext, envRef: string, params: BackfillParams): Promise<void> {
   const { project: slug } = parseEnvRef(envRef);
   if (!isProduction(envRef) || params.dryRun) return;
+  const job = { project: slug, job: params.job };
   if (params.force) {
     requireRole(cx.actor.role, "approve:production");
     return;
   }
   // Chained after a staging run of the same job: its await-run step lets it start only once that succeeded.
   if (params.after) {
-    const chained = await cx.db.all<{
-      n: number;
-    }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
-      JOIN projects pr ON pr.id = e.project_id WHERE r.id = ${params.after} AND pr.slug = ${slug} AND e.name = 'staging' AND r.type = 'backfill'
-      AND r.status NOT IN ('failed', 'cancelled', 'rejected', 'rolled-back')
-      AND json_extract(p.body, '$.params.job') = ${params.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
-    if (chained[0]?.n) return;
+    if (await isLiveStagingBackfill(cx.db, job, params.after)) return;
     throw new AppError("conflict", `run ${params.after} is not a live staging run of ${params.job} to wait for`);
   }
-  const rows = await cx.db.all<{
-    n: number;
-  }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
-    JOIN projects pr ON pr.id = e.project_id WHERE pr.slug = ${slug} AND e.name = 'staging' AND r.type = 'backfill' AND r.status = 'succeeded'
-    AND json_extract(p.body, '$.params.job') = ${params.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
-  if (!rows[0]?.n)
+  if (!(await stagingBackfillSucceeded(cx.db, job)))
     throw new AppError(
       "conflict",
       `run ${params.job} on ${slug}:staging successfully first (or an admin can force it)`,

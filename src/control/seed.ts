@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
 import { database } from "../db/client";
-import { listEnvs } from "../db/environments";
-import { apiTokens, environments, projects, releases } from "../db/schema";
+import { bindRelease, listEnvs } from "../db/environments";
+import { projectBySlug } from "../db/projects";
+import { tokenByHash } from "../db/users";
 import { verifyConnections } from "./connections";
 import { putSecret } from "../db/secrets";
 import { newId } from "../domain/ids";
@@ -28,11 +28,8 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
   const cx: ControlContext = { env, db, actor: SEED_ACTOR, now: Date.now };
   const now = new Date().toISOString();
   if (env.INFRA_CHAT_ADMIN_TOKEN) {
-    const known = await db
-      .select()
-      .from(apiTokens)
-      .where(eq(apiTokens.tokenHash, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN)));
-    if (!known.length)
+    const known = await tokenByHash(db, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN));
+    if (!known)
       await insertUserWithToken(
         db,
         { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE },
@@ -40,7 +37,7 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
         env.INFRA_CHAT_ADMIN_TOKEN,
       );
   }
-  let project = (await db.select().from(projects).where(eq(projects.slug, "invoice-perfect")))[0];
+  let project = await projectBySlug(db, "invoice-perfect");
   project ??= await createProject(cx, { name: "Invoice Perfect", template: "invoice-perfect" });
   const existing = new Set((await listEnvs(db, project.id)).map((e) => e.name));
   for (const name of ["local", "staging", "production"]) {
@@ -70,7 +67,6 @@ async function bindLiveRelease(
   const live = world.live[name];
   const release = {
     id: newId("rel"),
-    envId,
     version: "v1",
     runId: null,
     createdAt: now,
@@ -89,13 +85,7 @@ async function bindLiveRelease(
     },
     cloudflare: world.cloudflare,
   };
-  await cx.db.batch([
-    cx.db.insert(releases).values(release),
-    cx.db
-      .update(environments)
-      .set({ bindings, currentReleaseId: release.id, updatedAt: now })
-      .where(eq(environments.id, envId)),
-  ]);
+  await bindRelease(cx.db, envId, release, bindings, now);
   const cipher = secretCipher(cx.env);
   const random = () =>
     [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");

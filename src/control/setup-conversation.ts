@@ -4,7 +4,6 @@
  * environment. Secrets typed as answers are stored encrypted at once; the conversation state, the
  * transcript and every reply only ever hold their `secretref://` references.
  */
-import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { renderPlan } from "../chat/render";
 import {
@@ -18,7 +17,8 @@ import {
   type SetupQuestion,
 } from "../chat/setup-questions";
 import { insertRevision, listEnvs, specAt } from "../db/environments";
-import { connections, projects } from "../db/schema";
+import { connectionOf, markPendingAuth as markConnectionPendingAuth, setSenderDomain } from "../db/connections";
+import { projectBySlug } from "../db/projects";
 import { listSecrets } from "../db/secrets";
 import { AppError } from "../domain/errors";
 import { EnvironmentSpec } from "../domain/spec";
@@ -257,7 +257,7 @@ async function advance(
 
 async function ensureProject(cx: ControlContext, state: SetupState, name: string): Promise<void> {
   const slug = slugify(name);
-  const existing = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+  const existing = await projectBySlug(cx.db, slug);
   const project = existing ?? (await createProject(cx, { name, template: "invoice-perfect" }));
   const have = new Set((await listEnvs(cx.db, project.id)).map((e) => e.name));
   state.preexisting = state.request.envs.filter((e) => have.has(e));
@@ -267,7 +267,7 @@ async function ensureProject(cx: ControlContext, state: SetupState, name: string
 
 /** What the control plane already knows about the project: its specs, stored secret names, connection settings. */
 async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFacts> {
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, state.projectSlug!)).limit(1))[0];
+  const project = await projectBySlug(cx.db, state.projectSlug!);
   if (!project) throw new AppError("not_found", `project ${state.projectSlug} not found`);
   const envs = await listEnvs(cx.db, project.id);
   const specs = Object.fromEntries(
@@ -277,13 +277,7 @@ async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFa
     await Promise.all(envs.map(async (e) => [e.name, (await listSecrets(cx.db, e.id)).map((s) => s.name)] as const)),
   );
   const template = specs.staging ?? invoicePerfectSpec("staging");
-  const sendgrid = (
-    await cx.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")))
-      .limit(1)
-  )[0];
+  const sendgrid = await connectionOf(cx.db, project.id, "sendgrid");
   const senderDomain = z
     .object({ senderDomain: z.string().optional() })
     .loose()
@@ -315,24 +309,16 @@ function emptyFacts(state: SetupState): SetupFacts {
 
 /** pending-auth: credentials were asked for and not given yet (never downgrades a configured connection). */
 async function markPendingAuth(cx: ControlContext, slug: string, provider: "stripe" | "sendgrid"): Promise<void> {
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+  const project = await projectBySlug(cx.db, slug);
   if (!project) return;
-  await cx.db
-    .update(connections)
-    .set({ status: "pending-auth", updatedAt: new Date(cx.now()).toISOString() })
-    .where(
-      and(
-        eq(connections.projectId, project.id),
-        eq(connections.provider, provider),
-        eq(connections.status, "unconfigured"),
-      ),
-    );
+  await markConnectionPendingAuth(cx.db, project.id, provider, new Date(cx.now()).toISOString());
 }
 
 /** The answers as a new revision of each environment's desired state, the connections checked, and one setup plan per environment. */
 async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<SetupReply[]> {
   const slug = state.projectSlug!;
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+  const project = await projectBySlug(cx.db, slug);
+  if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = (await listEnvs(cx.db, project.id)).filter((e) => (state.request.envs as string[]).includes(e.name));
   for (const env of envs) {
     const current = await specAt(cx.db, env.id);
@@ -347,14 +333,7 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
       new Date(cx.now()).toISOString(),
     );
   }
-  if (state.answers.senderDomain) {
-    await cx.db
-      .update(connections)
-      .set({
-        metadata: sql`json_set(${connections.metadata}, '$.senderDomain', ${state.answers.senderDomain})` as never,
-      })
-      .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")));
-  }
+  if (state.answers.senderDomain) await setSenderDomain(cx.db, project.id, state.answers.senderDomain);
   const checked = await verifyConnections(cx, slug);
   const replies: SetupReply[] = [
     {

@@ -1,8 +1,8 @@
-import { eq, inArray } from "drizzle-orm";
 import { database } from "../db/client";
 import { findEnv } from "../db/environments";
-import { listRuns } from "../db/runs";
-import { runs, smsInbound, users } from "../db/schema";
+import { claimInboundSms, recordSmsOutcome } from "../db/inbound";
+import { listRuns, runsAwaitingApproval } from "../db/runs";
+import { userByPhone } from "../db/users";
 import { AppError } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
 import { renderStatus } from "../chat/render";
@@ -42,19 +42,14 @@ export async function handleInboundSms(
   const db = database(env.DB);
   const now = new Date().toISOString();
   // Claim the MessageSid first: a redelivery finds it taken and changes nothing.
-  const claimed = await db
-    .insert(smsInbound)
-    .values({
-      messageSid: sid,
-      fromPhone: from,
-      bodyHash: await sha256Hex(params.Body ?? ""),
-      outcome: "processing",
-      receivedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ sid: smsInbound.messageSid });
-  if (claimed.length === 0) return { status: 200, body: twiml() };
-  const row = (await db.select().from(users).where(eq(users.phone, from)).limit(1))[0];
+  const claimed = await claimInboundSms(db, {
+    messageSid: sid,
+    fromPhone: from,
+    bodyHash: await sha256Hex(params.Body ?? ""),
+    receivedAt: now,
+  });
+  if (!claimed) return { status: 200, body: twiml() };
+  const row = await userByPhone(db, from);
   const role = Role.safeParse(row?.role);
   let reply: string;
   if (!row || !role.success) reply = "This number is not registered with Infra Chat.";
@@ -66,10 +61,7 @@ export async function handleInboundSms(
       return "Something went wrong; nothing was changed.";
     });
   }
-  await db
-    .update(smsInbound)
-    .set({ outcome: reply.slice(0, 200) })
-    .where(eq(smsInbound.messageSid, sid));
+  await recordSmsOutcome(db, sid, reply.slice(0, 200));
   return { status: 200, body: twiml(reply) };
 }
 
@@ -78,11 +70,7 @@ async function runCommand(cx: ControlContext, body: string): Promise<string> {
   switch (command.kind) {
     case "approve":
     case "reject": {
-      const waiting = await cx.db
-        .select()
-        .from(runs)
-        .where(inArray(runs.status, ["awaiting-approval"]))
-        .limit(100);
+      const waiting = await runsAwaitingApproval(cx.db, 100);
       for (const run of waiting) {
         const env = await findEnv(cx.db, run.envId);
         if ((await codeFor(cx, run, env.env)) !== command.code) continue;

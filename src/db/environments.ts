@@ -1,5 +1,5 @@
 import { parseEnvRef } from "../domain/env-ref";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { Database } from "./client";
@@ -154,4 +154,44 @@ export async function insertRevision(
     throw e;
   }
   return { revision: from.revision + 1, diff };
+}
+
+/** Ids of the environments provisioned at Railway (the ones monitoring checks). */
+export async function monitoredEnvIds(db: Database): Promise<string[]> {
+  const rows = await db
+    .select({ id: environments.id })
+    .from(environments)
+    .where(sql`json_extract(${environments.bindings}, '$.railway') IS NOT NULL`);
+  return rows.map((r) => r.id);
+}
+
+export type EnvironmentRow = typeof environments.$inferSelect;
+
+/** Inserts an environment and its first spec revision together. */
+export async function insertEnvironmentRow(
+  db: Database,
+  env: EnvironmentRow,
+  first: { spec: EnvironmentSpec; author: string; reason: string },
+): Promise<void> {
+  await db.batch([
+    db.insert(environments).values(env),
+    db.insert(specRevisions).values({ envId: env.id, revision: 1, ...first, createdAt: env.createdAt }),
+  ]);
+}
+
+/** Records a release made outside a run (the seed's live v1) and makes it current with its bindings. */
+export async function bindRelease(
+  db: Database,
+  envId: string,
+  release: ReleaseRow,
+  bindings: Bindings,
+  now: string,
+): Promise<void> {
+  await db.batch([
+    db.insert(releases).values({ ...release, envId }),
+    db
+      .update(environments)
+      .set({ bindings, currentReleaseId: release.id, updatedAt: now })
+      .where(eq(environments.id, envId)),
+  ]);
 }

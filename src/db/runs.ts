@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import type { Plan } from "../domain/run";
 import type { Receipt } from "../providers/types";
@@ -83,6 +83,63 @@ export async function listRuns(
     .where(status ? and(eq(runs.envId, envId), eq(runs.status, status)) : eq(runs.envId, envId))
     .orderBy(desc(runs.createdAt))
     .limit(limit);
+}
+
+/** The newest run of a type in an environment, or undefined. */
+export async function latestRunId(db: Database, envId: string, type: string): Promise<string | undefined> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.envId, envId), eq(runs.type, type)))
+    .orderBy(desc(runs.createdAt))
+    .limit(1);
+  return rows[0]?.id;
+}
+
+/** Runs of an environment in one of these statuses (at most `limit`). */
+export async function runsInStatus(
+  db: Database,
+  envId: string,
+  statuses: string[],
+  limit: number,
+): Promise<Pick<RunRow, "id" | "type" | "status">[]> {
+  return db
+    .select({ id: runs.id, type: runs.type, status: runs.status })
+    .from(runs)
+    .where(and(eq(runs.envId, envId), inArray(runs.status, statuses)))
+    .limit(limit);
+}
+
+/** Runs of every environment waiting for an approval (at most `limit`). */
+export async function runsAwaitingApproval(db: Database, limit: number): Promise<RunRow[]> {
+  return db.select().from(runs).where(eq(runs.status, "awaiting-approval")).limit(limit);
+}
+
+/** Which staging backfill runs of a job a production backfill may rely on (never dry runs). */
+export interface StagingBackfillQuery {
+  project: string | null;
+  job: string;
+}
+
+/** Whether `runId` is a staging backfill of the job that is not over without success (so it can be waited for). */
+export async function isLiveStagingBackfill(db: Database, q: StagingBackfillQuery, runId: string): Promise<boolean> {
+  const rows = await db.all<{
+    n: number;
+  }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+      JOIN projects pr ON pr.id = e.project_id WHERE r.id = ${runId} AND pr.slug = ${q.project} AND e.name = 'staging' AND r.type = 'backfill'
+      AND r.status NOT IN ('failed', 'cancelled', 'rejected', 'rolled-back')
+      AND json_extract(p.body, '$.params.job') = ${q.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+  return Boolean(rows[0]?.n);
+}
+
+/** Whether a staging backfill of the job has succeeded. */
+export async function stagingBackfillSucceeded(db: Database, q: StagingBackfillQuery): Promise<boolean> {
+  const rows = await db.all<{
+    n: number;
+  }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+    JOIN projects pr ON pr.id = e.project_id WHERE pr.slug = ${q.project} AND e.name = 'staging' AND r.type = 'backfill' AND r.status = 'succeeded'
+    AND json_extract(p.body, '$.params.job') = ${q.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+  return Boolean(rows[0]?.n);
 }
 
 /** The statements that mirror one DO transition into D1 (run, steps, receipts); its audit events join them. */

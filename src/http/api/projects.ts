@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
 import { controlContext } from "../../control/context";
 import {
   CreateEnvironment,
@@ -9,7 +8,8 @@ import {
   findProject,
   listEnvironments,
 } from "../../control/environments";
-import { connections, projects } from "../../db/schema";
+import { connectionsOf } from "../../db/connections";
+import { listProjects } from "../../db/projects";
 import { verifyConnections } from "../../control/connections";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
@@ -24,7 +24,7 @@ export const projectRoutes = new Hono<AppEnv>()
   .get("/projects", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
     requireRole(cx.actor.role, "read");
-    return c.json({ projects: await cx.db.select().from(projects).orderBy(projects.createdAt) });
+    return c.json({ projects: await listProjects(cx.db) });
   })
   .get("/projects/:id", async (c) => {
     const cx = controlContext(c.env, c.get("actor"));
@@ -48,11 +48,7 @@ export const projectRoutes = new Hono<AppEnv>()
     const cx = controlContext(c.env, c.get("actor"));
     requireRole(cx.actor.role, "read");
     const project = await findProject(cx, c.req.param("id"));
-    const rows = await cx.db
-      .select()
-      .from(connections)
-      .where(eq(connections.projectId, project.id))
-      .orderBy(connections.provider);
+    const rows = await connectionsOf(cx.db, project.id);
     return c.json({
       connections: rows.map((r) => ({
         provider: r.provider,
