@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AuditEvent, AuditInput } from "../src/audit/chain";
 import { ChainWriter, sealWith } from "../src/audit/chain-writer";
-import { database } from "../src/db/client";
-import type { Database, Statement } from "../src/db/client";
+import type { Statement } from "../src/db/client";
 import { d1ChainStore } from "../src/db/audit";
 import { createControlPlanePort } from "../src/db/port";
 import { projectionStatements } from "../src/db/runs";
@@ -12,7 +11,6 @@ import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
-import { approvalCodeFor } from "../src/policy/approval";
 import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
 import type { RunRecord, StepRecord } from "../src/runs/store";
@@ -20,20 +18,14 @@ import { RunStore } from "../src/runs/store";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
 import type { LiveMessage } from "../src/runs/live";
 import { redactDeep } from "../src/security/redact";
-import { artifactStore, buildProviders, canaryTiming, pollInterval, redactorFor, secretCipher } from "../src/wiring";
-import { notifyRun } from "../src/notify/notifier";
+import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
+import { createRunNotifier } from "../src/notify/notifier";
+import type { RunSummary, Services } from "../src/control/services";
 import { adminPhones, subscriberPhones } from "../src/db/alerts";
 import type { Receipt } from "../src/providers/types";
 import { EnvironmentMonitor, MONITOR_KEY } from "../src/control/monitoring";
 import type { MonitorReport } from "../src/control/monitoring";
 import { getIncident } from "../src/db/incidents";
-
-/** What RPC callers get back about a run. */
-export interface RunSummary {
-  id: string;
-  status: RunRecord["status"];
-  approvals: RunRecord["approvals"];
-}
 
 /**
  * One per environment (named by environment id; "global" for events with no environment). Serializes
@@ -41,8 +33,8 @@ export interface RunSummary {
  * the environment's audit chain.
  */
 export class EnvironmentDO extends DurableObject<Env> {
+  #services: Services;
   #store: RunStore;
-  #db: Database;
   #engine: RunEngine;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
@@ -50,83 +42,49 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const services = appServices(env);
+    this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
     this.#live = new LiveChannel(ctx);
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    this.#db = database(env.DB);
     this.#audit = new ChainWriter(
-      d1ChainStore(this.#db),
-      sealWith(() => newId("evt"), Date.now),
+      d1ChainStore(services.db),
+      sealWith(() => newId("evt"), services.now),
     );
     void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
-    const cipher = secretCipher(env);
-    const port = createControlPlanePort(this.#db, cipher, Date.now);
-    const approvalCode = (run: RunRecord, approver: Actor) =>
-      approvalCodeFor(
-        env.SECRETS_MASTER_KEY,
-        { ...run, env: run.plan.env, requiresApproval: run.plan.requiresApproval },
-        approver,
-      );
+    const port = createControlPlanePort(services.db, services.cipher, services.now);
+    const providers = async (onReceipt: (r: Receipt) => void, envId?: string) =>
+      services.providers({ onReceipt, redact: await services.redactor(envId) });
     this.#engine = new RunEngine({
       store: this.#store,
       port,
-      artifacts: artifactStore(env),
-      providers: async (onReceipt) =>
-        buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#audit.chain)),
+      artifacts: services.runArtifacts,
+      providers: (onReceipt) => providers(onReceipt, this.#audit.chain),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
-      notify: async (run, event) => {
-        const receipts: Receipt[] = [];
-        const providers = await buildProviders(
-          env,
-          (r) => receipts.push(r),
-          await redactorFor(env, this.#db, run.plan.envId),
-        );
-        const sent = await notifyRun(
-          {
-            sms: providers.sms,
-            port,
-            publicUrl: env.PUBLIC_URL,
-            approvalCode,
-            subscribers: (envId) => subscriberPhones(this.#db, envId),
-            adminPhones: () => adminPhones(this.#db),
-          },
-          run,
-          event,
-        ).catch((e: unknown) => {
-          console.error("notify failed", e instanceof Error ? e.message : e);
-          return [];
-        });
-        if (sent.length || receipts.length) {
-          await this.#commit({
-            run,
-            steps: [],
-            receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })),
-            audit: [
-              {
-                actor: "infra-chat",
-                action: "notify.sms",
-                runId: run.id,
-                details: { kind: event.kind, recipients: sent.length },
-              },
-            ],
-          });
-        }
-      },
-      now: Date.now,
+      notify: createRunNotifier({
+        sms: async (envId, onReceipt) => (await providers(onReceipt, envId)).sms,
+        port,
+        publicUrl: services.publicUrl,
+        approvalCode: services.approvalCode,
+        subscribers: (envId) => subscriberPhones(services.db, envId),
+        adminPhones: () => adminPhones(services.db),
+        commit: (change) => this.#commit(change),
+      }),
+      now: services.now,
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
     });
     this.#monitor = new EnvironmentMonitor({
-      env,
-      db: this.#db,
+      services,
+      db: services.db,
+      watchdogMs: (intervalSeconds) => monitorWatchdogMs(env, intervalSeconds),
       sql: ctx.storage.sql,
       store: this.#store,
       engine: this.#engine,
-      providers: async () =>
-        buildProviders(env, () => undefined, await redactorFor(env, this.#db, this.#monitor.envId() ?? undefined)),
+      providers: async () => providers(() => undefined, this.#monitor.envId() ?? undefined),
       record: (envId, statements, audit) => this.#record(envId, statements, audit),
     });
     void ctx.blockConcurrencyWhile(async () => this.#monitor.migrate());
@@ -150,7 +108,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */
   async ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
     return this.#rpc(async () => {
-      const incident = await getIncident(this.#db, incidentId);
+      const incident = await getIncident(this.#services.db, incidentId);
       if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
       this.#audit.bind(incident.envId);
       await this.#monitor.ack(incident.envId, incident, actor, Date.now());
@@ -166,7 +124,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     actor: Actor,
   ): Promise<RpcResult<{ id: string }>> {
     return this.#rpc(async () => {
-      const incident = await getIncident(this.#db, incidentId);
+      const incident = await getIncident(this.#services.db, incidentId);
       if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
       if (incident.status !== "open")
         throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
@@ -223,7 +181,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (watch instanceof Response) return watch;
     const runs = this.#store.recentRuns(SNAPSHOT_RUNS).map((r) => liveRun(r, this.#store.steps(r.id)));
     const snapshot: LiveMessage = { type: "snapshot", env: watch.env, at: new Date().toISOString(), runs };
-    return this.#live.accept(redactDeep(snapshot, await redactorFor(this.env, this.#db, watch.envId)));
+    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)));
   }
 
   /** Watchers only listen; their pings are answered by the auto-response without waking the object. */
@@ -268,7 +226,10 @@ export class EnvironmentDO extends DurableObject<Env> {
       ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id))
       : [];
     this.#audit.bind(run.plan.envId);
-    await this.#audit.append(change.audit ?? [], projectionStatements(this.#db, run, steps, change.receipts ?? []));
+    await this.#audit.append(
+      change.audit ?? [],
+      projectionStatements(this.#services.db, run, steps, change.receipts ?? []),
+    );
     await this.#publish(run.id);
   }
 
@@ -283,7 +244,7 @@ export class EnvironmentDO extends DurableObject<Env> {
         at: new Date().toISOString(),
         run: liveRun(run, this.#store.steps(run.id)),
       };
-      this.#live.broadcast(redactDeep(message, await redactorFor(this.env, this.#db, run.plan.envId)));
+      this.#live.broadcast(redactDeep(message, await this.#services.redactor(run.plan.envId)));
     } catch (e) {
       console.error("live broadcast failed", e instanceof Error ? e.message : e);
     }

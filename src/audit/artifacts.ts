@@ -38,6 +38,25 @@ export function createR2ArtifactStore(
   };
 }
 
+/** Generated archives kept by key (a bootstrap archive per spec revision): read back before building again. */
+export interface ArchiveStore {
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+}
+
+/** ArchiveStore backed by an R2 bucket. */
+export function createR2ArchiveStore(bucket: R2Bucket): ArchiveStore {
+  return {
+    async get(key) {
+      const stored = await bucket.get(key);
+      return stored ? new Uint8Array(await stored.arrayBuffer()) : null;
+    },
+    async put(key, bytes, contentType) {
+      await bucket.put(key, bytes, { httpMetadata: { contentType } });
+    },
+  };
+}
+
 function contentTypeOf(name: string): string {
   if (name.endsWith(".json")) return "application/json";
   if (name.endsWith(".md")) return "text/markdown; charset=utf-8";

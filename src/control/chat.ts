@@ -18,7 +18,6 @@ import { newId } from "../domain/ids";
 import type { Intent } from "../domain/intent";
 import { isTerminal } from "../domain/run";
 import type { Plan, RunStatus } from "../domain/run";
-import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
 import { draftMissingEnvironment } from "./draft-environment";
@@ -80,7 +79,7 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
       replies.push({ text: `I can't do that: ${e.message}` });
     }
   }
-  const redact = await redactorFor(cx.env, cx.db);
+  const redact = await cx.redactor();
   // "…; then do production": one overview of the chain before the plans it is made of.
   const chained = intents.some((i) => i.kind === "backfill" && i.chained);
   const safe = (chained ? withChainOverview(replies) : replies).map((r) => ({ ...r, text: redact(r.text) }));
@@ -327,7 +326,7 @@ async function respond(
     case "bootstrap": {
       const envRef = await resolveEnvName(cx, intent.env);
       const archive = await localBootstrap(cx, envRef);
-      const url = `${cx.env.PUBLIC_URL.replace(/\/$/, "")}/api/envs/${envRef}/bootstrap`;
+      const url = `${cx.publicUrl.replace(/\/$/, "")}/api/envs/${envRef}/bootstrap`;
       return [
         {
           text: [

@@ -8,7 +8,6 @@ import { insertProject, projectByRef, projectBySlug, projectsWithEnvironment } f
 import { runsInStatus } from "../db/runs";
 import { STAGED, listSecrets, putSecret } from "../db/secrets";
 import { requireRole } from "../security/roles";
-import { isSandbox, secretCipher } from "../wiring";
 import { classifyStripeKey, stripeKeyRefusal } from "../providers/stripe/keys";
 import type { ControlContext } from "./context";
 import { recordForEnv, recordGlobal } from "./audit";
@@ -48,9 +47,7 @@ export async function createProject(cx: ControlContext, input: z.infer<typeof Cr
   const now = new Date(cx.now()).toISOString();
   const project = { id: newId("prj"), slug, name: input.name, template: input.template ?? null, createdAt: now };
   await insertProject(cx.db, project, ["railway", "cloudflare", "stripe", "sendgrid", "twilio"]);
-  await recordGlobal(cx.env, [
-    { actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } },
-  ]);
+  await recordGlobal(cx, [{ actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } }]);
   return project;
 }
 
@@ -90,7 +87,7 @@ export async function createEnvironment(
     input.from ?? null,
     input.from ? `created from ${input.from}` : "created from template",
   );
-  await recordForEnv(cx.env, env.id, [
+  await recordForEnv(cx, env.id, [
     {
       actor: cx.actor.id,
       action: "environment.created",
@@ -188,11 +185,11 @@ export async function setSecret(cx: ControlContext, ref: string, name: string, v
   if (name === "STRIPE_SECRET_KEY" || name === "STRIPE_PUBLISHABLE_KEY") {
     const refusal = stripeKeyRefusal(row.name, value);
     // The sandbox has no live Stripe, so test keys stand in everywhere there; live keys stay production-only.
-    const sandboxTestKey = isSandbox(cx.env) && classifyStripeKey(value).mode === "test";
+    const sandboxTestKey = cx.sandbox && classifyStripeKey(value).mode === "test";
     if (refusal && !sandboxTestKey) throw new AppError("invalid_request", refusal, { name });
   }
-  await putSecret(cx.db, secretCipher(cx.env), row.id, name, value, new Date(cx.now()).toISOString());
-  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
+  await putSecret(cx.db, cx.cipher, row.id, name, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
 }
 
 /** Stages a new value and plans its rotation (the run swaps it in, redeploys its users, destroys the old one). */
@@ -202,15 +199,8 @@ export async function rotateSecret(cx: ControlContext, ref: string, name: string
   const row = await findEnv(cx.db, ref);
   if (!(await listSecrets(cx.db, row.id)).some((s) => s.name === name))
     throw new AppError("not_found", `${row.env} has no secret ${name} to rotate (set it first)`);
-  await putSecret(
-    cx.db,
-    secretCipher(cx.env),
-    row.id,
-    `${name}${STAGED.next}`,
-    value,
-    new Date(cx.now()).toISOString(),
-  );
-  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
+  await putSecret(cx.db, cx.cipher, row.id, `${name}${STAGED.next}`, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
   return row.env;
 }
 

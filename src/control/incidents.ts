@@ -3,7 +3,6 @@
  * the per-environment monitoring rules, and drift's two choices (adopt / revert). Incident rows are
  * written only by each environment's Durable Object; this module reads them and asks the object to act.
  */
-import { database } from "../db/client";
 import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
 import type { IncidentRow } from "../db/incidents";
@@ -12,17 +11,16 @@ import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
 import { requireRole } from "../security/roles";
-import { incidentBundles } from "../wiring";
 import type { ControlContext } from "./context";
-import { environmentObject } from "./context";
+import type { Services } from "./services";
 import { resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
 import { reviseSpec } from "./revisions";
 
 /** Asks every provisioned environment's object to run its checks, in parallel: one slow one delays none. */
-export async function monitorAll(env: Env, at?: number): Promise<{ envId: string; ok: boolean }[]> {
-  const ids = await monitoredEnvIds(database(env.DB));
-  const results = await Promise.allSettled(ids.map((id) => environmentObject(env, id).monitorTick(id, { at })));
+export async function monitorAll(services: Services, at?: number): Promise<{ envId: string; ok: boolean }[]> {
+  const ids = await monitoredEnvIds(services.db);
+  const results = await Promise.allSettled(ids.map((id) => services.environment(id).monitorTick(id, { at })));
   return results.map((r, i) => {
     if (r.status === "rejected")
       console.error("monitor tick failed", ids[i], r.reason instanceof Error ? r.reason.message : r.reason);
@@ -79,7 +77,7 @@ export async function incidentDetail(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await incidentBundles(cx.env).list(row.id));
+  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
 }
 
 /** One file of an incident's bundle. */
@@ -87,7 +85,7 @@ export async function incidentFile(cx: ControlContext, id: string, name: string)
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  const file = await incidentBundles(cx.env).get(row.id, name);
+  const file = await cx.incidentBundles.get(row.id, name);
   if (!file) throw new AppError("not_found", `bundle file ${name} not found for incident ${id}`);
   return file;
 }
@@ -97,7 +95,7 @@ export async function ackIncident(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "stop");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  unwrap(await environmentObject(cx.env, row.envId).ackIncident(row.id, cx.actor));
+  unwrap(await cx.environment(row.envId).ackIncident(row.id, cx.actor));
   return incidentDetail(cx, id);
 }
 
@@ -106,7 +104,7 @@ export async function ackByCode(cx: ControlContext, code: string): Promise<strin
   requireRole(cx.actor.role, "stop");
   const rows = await incidentsByAckCode(cx.db, code);
   if (!rows.length) return "No open incident has that ACK code.";
-  for (const row of rows) unwrap(await environmentObject(cx.env, row.envId).ackIncident(row.id, cx.actor));
+  for (const row of rows) unwrap(await cx.environment(row.envId).ackIncident(row.id, cx.actor));
   return `Acknowledged ${rows.map((r) => `${r.id} (${r.title.slice(0, 80)})`).join(", ")}: escalation stopped.`;
 }
 
@@ -150,7 +148,7 @@ export async function adoptEnvDrift(cx: ControlContext, envRef: string) {
     `adopt drift from incident ${row.id}: ${describeDrift(adopted)}`.slice(0, 500),
   );
   const note = `Adopted into revision ${result.revision} by ${cx.actor.name}: ${describeDrift(adopted)}${skipped.length ? `; not adoptable: ${describeDrift(skipped)}` : ""}`;
-  unwrap(await environmentObject(cx.env, env.id).resolveIncident(row.id, env.env, note, cx.actor));
+  unwrap(await cx.environment(env.id).resolveIncident(row.id, env.env, note, cx.actor));
   return { env: env.env, revision: result.revision, adopted, skipped, incident: row.id };
 }
 

@@ -14,7 +14,6 @@ import { listRuns } from "../db/runs";
 import { latestMessages } from "../db/conversations";
 import { listProjects } from "../db/projects";
 import type { Intent } from "../domain/intent";
-import { redactorFor } from "../wiring";
 import type { ControlContext } from "./context";
 import { envView, listEnvironments, resolveEnvName } from "./environments";
 
@@ -52,7 +51,7 @@ export async function interpret(
   let read: Intent[];
   try {
     const model = await cx.languageModel();
-    const redact = await redactorFor(cx.env, cx.db);
+    const redact = await cx.redactor();
     // Loaded on first use, so deployments without a model never evaluate the SDK.
     const { interpretWithModel } = await import("../chat/llm");
     const history = await recentTurns(cx, conversation.id);

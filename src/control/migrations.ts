@@ -8,7 +8,6 @@ import { appliedContractMigrations } from "../db/migrations";
 import { resolveSecret } from "../db/secrets";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { AppliedContract, AppMigrations } from "../plan/deploy";
-import { buildProviders, secretCipher } from "../wiring";
 import type { ControlContext } from "./context";
 
 /** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
@@ -23,10 +22,10 @@ export async function appMigrations(
   const serviceId = binding?.services[service];
   if (!binding || !serviceId) return { service, error: `${service} is not provisioned yet` };
   try {
-    const providers = buildProviders(cx.env, () => undefined);
+    const providers = cx.providers();
     const [domains, token] = await Promise.all([
       providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId),
-      resolveSecret(cx.db, secretCipher(cx.env), env.id, "OPS_TOKEN"),
+      resolveSecret(cx.db, cx.cipher, env.id, "OPS_TOKEN"),
     ]);
     const domain = domains[0]?.domain;
     if (!domain) return { service, error: `${service} has no domain to ask` };

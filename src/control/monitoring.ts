@@ -40,7 +40,8 @@ import type { Actor } from "../policy/approval";
 import type { RunEngine } from "../runs/engine";
 import type { RunStore } from "../runs/store";
 import type { ProviderSet } from "../runs/types";
-import { incidentBundles, monitorWatchdogMs } from "../wiring";
+import { controlContext } from "./context";
+import type { Services } from "./services";
 import { observeState, sampleServices } from "./monitor-signals";
 import { createPlan } from "./plans";
 
@@ -51,8 +52,10 @@ export const MONITOR_KEY = "monitor";
 const HISTORY_MS = 3 * 24 * 3600_000 + 3600_000;
 
 export interface MonitorDeps {
-  env: Env;
+  services: Services;
   db: Database;
+  /** How long until the watchdog's next check, for the policy's interval. */
+  watchdogMs(intervalSeconds: number): number;
   sql: SqlStorage;
   store: RunStore;
   engine: RunEngine;
@@ -223,7 +226,7 @@ export class EnvironmentMonitor {
 
   /** Keeps the watchdog armed: the next check comes even when the cron tick does not. */
   #watch(intervalSeconds: number): void {
-    this.deps.store.schedule(MONITOR_KEY, Date.now() + monitorWatchdogMs(this.deps.env, intervalSeconds));
+    this.deps.store.schedule(MONITOR_KEY, Date.now() + this.deps.watchdogMs(intervalSeconds));
   }
 
   /** Adds this window's buckets to the error history and returns it per service (pruned to 3 days). */
@@ -338,7 +341,7 @@ export class EnvironmentMonitor {
         : null,
       rule: proposal?.rule?.text ?? (proposal?.rule ? `${proposal.rule.when} → ${proposal.rule.then}` : undefined),
     });
-    const bundles = incidentBundles(this.deps.env);
+    const bundles = this.deps.services.incidentBundles;
     for (const [name, body] of Object.entries(files)) await bundles.put(id, name, body);
     const p = await this.deps.providers();
     const page = anomaly.severity === "page";
@@ -425,7 +428,7 @@ export class EnvironmentMonitor {
         await this.deps.engine.stop(canary.id, MONITOR_ACTOR);
         return { runId: canary.id, auto: true, note: `Canary run ${canary.id} halted` };
       }
-      const cx = { env: this.deps.env, db: this.deps.db, actor: MONITOR_ACTOR, now: Date.now };
+      const cx = controlContext(this.deps.services, MONITOR_ACTOR);
       const params = {
         action: proposal.action,
         incidentId,
@@ -543,7 +546,7 @@ export class EnvironmentMonitor {
   }
 
   #link(incidentId: string): string {
-    return `${this.deps.env.PUBLIC_URL.replace(/\/$/, "")}/api/incidents/${incidentId}`;
+    return `${this.deps.services.publicUrl.replace(/\/$/, "")}/api/incidents/${incidentId}`;
   }
 
   #get(key: string): string | null {

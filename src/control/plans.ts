@@ -33,9 +33,7 @@ import { ProviderError } from "../providers/types";
 import type { SourceApi } from "../providers/github/api";
 import { requireRole } from "../security/roles";
 import { unwrap } from "../domain/errors";
-import { buildProviders } from "../wiring";
 import type { ControlContext } from "./context";
-import { environmentObject } from "./context";
 
 export const PlanRequest = z
   .object({
@@ -124,7 +122,7 @@ async function planByType(
     if (!result.success) throw new AppError("invalid_request", `invalid ${request.type} params`, result.error.issues);
     return result.data as Record<string, unknown>;
   };
-  const source = () => buildProviders(cx.env, () => undefined).source;
+  const source = () => cx.providers().source;
   const pinHeads = (spec: EnvironmentSpec, services: string[]) => pinRefs(source(), spec, services);
   switch (request.type) {
     case "deploy": {
@@ -255,7 +253,7 @@ export async function applyPlan(cx: ControlContext, planId: string) {
   const { run } = await getRun(cx.db, plan.runId);
   if (run.status !== "planned")
     throw new AppError("conflict", `plan ${planId} was already applied (run ${run.id} is ${run.status})`);
-  return unwrap(await environmentObject(cx.env, plan.envId).enqueue(plan, cx.actor));
+  return unwrap(await cx.environment(plan.envId).enqueue(plan, cx.actor));
 }
 
 /** The plan as the API shows it. */

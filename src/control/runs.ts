@@ -4,11 +4,8 @@ import type { RunRow, RunStepRow } from "../db/runs";
 import { findEnv } from "../db/environments";
 import { requireRole, approvalAction } from "../security/roles";
 import { isProduction } from "../domain/env-ref";
-import { approvalCodeFor } from "../policy/approval";
 import type { Action } from "../security/roles";
-import { artifactStore } from "../wiring";
 import type { ControlContext } from "./context";
-import { environmentObject } from "./context";
 
 export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
 
@@ -24,7 +21,7 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
         : action;
   requireRole(cx.actor.role, needed);
   if (run.status === "planned") throw new AppError("conflict", `run ${runId} has not been applied yet`);
-  const stub = environmentObject(cx.env, run.envId);
+  const stub = cx.environment(run.envId);
   const result = action === "reject" ? await stub.reject(runId, cx.actor, reason) : await stub[action](runId, cx.actor);
   unwrap(result);
   return runView(cx, runId);
@@ -34,7 +31,7 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
 export async function runView(cx: ControlContext, runId: string) {
   const { run, steps } = await getRun(cx.db, runId);
   const env = await findEnv(cx.db, run.envId);
-  const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
+  const artifacts = run.status === "planned" ? [] : await cx.runArtifacts.list(run.id);
   const view = formatRun(run, steps, env.env, artifacts);
   const code = await codeFor(cx, run, env.env);
   if (code && view.approvals) view.approvals = { ...view.approvals, code };
@@ -44,8 +41,7 @@ export async function runView(cx: ControlContext, runId: string) {
 /** The approval code the asking actor would use for a run (null when they may not approve it). */
 export async function codeFor(cx: ControlContext, run: RunRow, env: string): Promise<string | null> {
   if (run.status !== "awaiting-approval" || !run.approvals) return null;
-  return approvalCodeFor(
-    cx.env.SECRETS_MASTER_KEY,
+  return cx.approvalCode(
     {
       id: run.id,
       env,

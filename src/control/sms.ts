@@ -1,4 +1,3 @@
-import { database } from "../db/client";
 import { findEnv } from "../db/environments";
 import { claimInboundSms, recordSmsOutcome } from "../db/inbound";
 import { listRuns, runsAwaitingApproval } from "../db/runs";
@@ -11,6 +10,8 @@ import type { Actor } from "../policy/approval";
 import { Role } from "../security/roles";
 import { verifyTwilioSignature } from "../security/twilio-signature";
 import type { ControlContext } from "./context";
+import { controlContext } from "./context";
+import type { Services } from "./services";
 import { envView, resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
 import { actOnRun, codeFor } from "./runs";
@@ -26,12 +27,12 @@ export interface SmsOutcome {
  * only from a phone that belongs to a user whose role allows the command. Replies are TwiML.
  */
 export async function handleInboundSms(
-  env: Env,
+  services: Services,
   urls: string[],
   pairs: [string, string][],
   signature: string | undefined,
 ): Promise<SmsOutcome> {
-  const token = env.TWILIO_AUTH_TOKEN;
+  const token = services.twilioAuthToken;
   if (!token) return { status: 503, body: twiml() };
   const signed = signature ? await Promise.all(urls.map((u) => verifyTwilioSignature(token, u, pairs, signature))) : [];
   if (!signed.some(Boolean)) return { status: 403, body: twiml() };
@@ -39,7 +40,7 @@ export async function handleInboundSms(
   const sid = params.MessageSid;
   const from = params.From;
   if (!sid || !from) return { status: 400, body: twiml() };
-  const db = database(env.DB);
+  const { db } = services;
   const now = new Date().toISOString();
   // Claim the MessageSid first: a redelivery finds it taken and changes nothing.
   const claimed = await claimInboundSms(db, {
@@ -55,7 +56,7 @@ export async function handleInboundSms(
   if (!row || !role.success) reply = "This number is not registered with Infra Chat.";
   else {
     const actor: Actor = { id: row.id, name: row.name, role: role.data };
-    reply = await runCommand({ env, db, actor, now: Date.now }, params.Body ?? "").catch((e: unknown) => {
+    reply = await runCommand(controlContext(services, actor), params.Body ?? "").catch((e: unknown) => {
       if (e instanceof AppError) return `Not done: ${e.message}`;
       console.error("sms command failed", e instanceof Error ? e.message : e);
       return "Something went wrong; nothing was changed.";

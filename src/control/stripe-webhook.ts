@@ -1,10 +1,9 @@
 import { z } from "zod";
-import { database } from "../db/client";
 import { recordStripeEvent } from "../db/inbound";
 import { envsWithSecret, resolveSecret } from "../db/secrets";
 import { verifyStripeSignature } from "../security/stripe-signature";
-import { secretCipher } from "../wiring";
 import { recordForEnv } from "./audit";
+import type { Services } from "./services";
 
 /** The signing secret of an environment's Stripe webhook endpoint is stored as this secret. */
 export const STRIPE_WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET";
@@ -25,13 +24,12 @@ export interface StripeWebhookOutcome {
  * secret within 300 s, parsed only after that, and recorded once per event id.
  */
 export async function handleStripeWebhook(
-  env: Env,
+  services: Services,
   rawBody: string,
   header: string | null,
   nowSeconds: number,
 ): Promise<StripeWebhookOutcome> {
-  const db = database(env.DB);
-  const cipher = secretCipher(env);
+  const { db, cipher } = services;
   let envId: string | null = null;
   for (const candidate of await envsWithSecret(db, STRIPE_WEBHOOK_SECRET)) {
     const secret = await resolveSecret(db, cipher, candidate, STRIPE_WEBHOOK_SECRET);
@@ -56,7 +54,7 @@ export async function handleStripeWebhook(
     receivedAt: new Date(nowSeconds * 1000).toISOString(),
   });
   if (!recorded) return { status: 200, body: { received: true, duplicate: true } };
-  await recordForEnv(env, envId, [
+  await recordForEnv(services, envId, [
     {
       actor: "stripe",
       action: "stripe.event",

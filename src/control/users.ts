@@ -24,7 +24,7 @@ export const CreateUser = z
 export async function createUser(cx: ControlContext, input: z.infer<typeof CreateUser>) {
   requireRole(cx.actor.role, "manage-users");
   const result = await insertUserWithToken(cx.db, input, new Date(cx.now()).toISOString());
-  await recordGlobal(cx.env, [
+  await recordGlobal(cx, [
     { actor: cx.actor.id, action: "user.created", details: { userId: result.user.id, role: input.role } },
   ]);
   return result;
@@ -56,7 +56,7 @@ export async function revokeToken(cx: ControlContext, tokenId: string): Promise<
   if (!row) throw new AppError("not_found", `token ${tokenId} not found`);
   if (row.userId !== cx.actor.id) requireRole(cx.actor.role, "manage-users");
   await revokeTokenRow(cx.db, tokenId, new Date(cx.now()).toISOString());
-  await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "token.revoked", details: { tokenId } }]);
+  await recordGlobal(cx, [{ actor: cx.actor.id, action: "token.revoked", details: { tokenId } }]);
 }
 
 /** The actor behind a bearer token, or null when the token is unknown, revoked or expired. */

@@ -7,13 +7,14 @@ import { guardDecisions, isDecision } from "../../src/chat/llm-guard";
 import { parseIntents } from "../../src/chat/parser";
 import { handleChat } from "../../src/control/chat";
 import type { ControlContext } from "../../src/control/context";
+import { controlContext } from "../../src/control/context";
 import { createEnvironment, createProject } from "../../src/control/environments";
 import { interpret } from "../../src/control/interpret";
 import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
 import { conversations, runs } from "../../src/db/schema";
 import type { Intent } from "../../src/domain/intent";
-import { chatLanguageModel, sandboxWorld } from "../../src/wiring";
+import { appServices, chatLanguageModel, sandboxWorld } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
 import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 
@@ -52,10 +53,7 @@ async function actorAs(role: Role) {
   return {
     user,
     cx: (model?: LanguageModel | (() => Promise<LanguageModel>)): ControlContext => ({
-      env,
-      db: database(env.DB),
-      actor: { id: user.id, name: user.name, role: user.role },
-      now: Date.now,
+      ...controlContext(appServices(env), { id: user.id, name: user.name, role: user.role }),
       ...(model ? { languageModel: typeof model === "function" ? model : async () => model } : {}),
     }),
   };

@@ -7,13 +7,13 @@ import { findEnv } from "../../src/db/environments";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import { ProviderError } from "../../src/providers/types";
-import { sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/wiring";
 
 export type Role = "viewer" | "deployer" | "admin";
 
 /** Seeds Invoice Perfect (idempotent; storage is per test file) and returns the env ids. */
 export async function seedWorld() {
-  await seedInvoicePerfect(env);
+  await seedInvoicePerfect(appServices(env));
   const db = database(env.DB);
   return {
     staging: (await findEnv(db, "invoice-perfect:staging")).id,

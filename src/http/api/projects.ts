@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { controlContext } from "../../control/context";
 import {
   CreateEnvironment,
   CreateProject,
@@ -18,34 +17,34 @@ import { readJson } from "../errors";
 /** Projects, their environments and connections (API.md "Projects and environments"). */
 export const projectRoutes = new Hono<AppEnv>()
   .post("/projects", async (c) => {
-    const project = await createProject(controlContext(c.env, c.get("actor")), await readJson(c, CreateProject));
+    const project = await createProject(c.var.cx, await readJson(c, CreateProject));
     return c.json({ project }, 201);
   })
   .get("/projects", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     return c.json({ projects: await listProjects(cx.db) });
   })
   .get("/projects/:id", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     return c.json({ project: await findProject(cx, c.req.param("id")) });
   })
   .post("/projects/:id/envs", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     const environment = await createEnvironment(cx, c.req.param("id"), await readJson(c, CreateEnvironment));
     return c.json({ environment }, 201);
   })
   .get("/projects/:id/envs", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     return c.json({ environments: await listEnvironments(cx, c.req.param("id")) });
   })
   .post("/projects/:id/connections/verify", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     return c.json({ connections: await verifyConnections(cx, c.req.param("id")) });
   })
   .get("/projects/:id/connections", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     const project = await findProject(cx, c.req.param("id"));
     const rows = await connectionsOf(cx.db, project.id);

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { controlContext } from "../../control/context";
 import { conversationMessages, ownConversation } from "../../db/conversations";
 import { AppError } from "../../domain/errors";
 import { requireRole } from "../../security/roles";
@@ -8,11 +7,11 @@ import type { AppEnv } from "../auth";
 /** Who is signed in, and their own conversations' history (the web chat's reload and role-aware buttons). */
 export const sessionRoutes = new Hono<AppEnv>()
   .get("/me", (c) => {
-    const { id, name, role } = c.get("actor");
+    const { id, name, role } = c.var.cx.actor;
     return c.json({ user: { id, name, role } });
   })
   .get("/conversations/:id/messages", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     const owned = await ownConversation(cx.db, c.req.param("id"), cx.actor.id);
     // Someone else's conversation is as unknown as a missing one.

@@ -47,7 +47,7 @@ export async function streamChat(
           data: JSON.stringify({ count: result.replies.length, following: follow.map((r) => r.id) }),
         });
         await followRuns(
-          c.env,
+          cx,
           follow,
           (run) => stream.writeSSE({ event: "run", data: JSON.stringify(run) }),
           stop.signal,

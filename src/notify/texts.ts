@@ -1,0 +1,25 @@
+import type { SmsApi } from "../providers/twilio/api";
+
+/** One SMS to send. */
+export interface Text {
+  to: string;
+  body: string;
+}
+
+/**
+ * Sends each text in turn and returns the ones that went out. A failed SMS is logged and skipped: telling
+ * people about a run or an incident never fails the run or the check.
+ */
+export async function sendTexts(sms: SmsApi | null, texts: Text[]): Promise<Text[]> {
+  if (!sms) return [];
+  const sent: Text[] = [];
+  for (const text of texts) {
+    try {
+      await sms.send(text);
+      sent.push(text);
+    } catch (e) {
+      console.error("sms failed", e instanceof Error ? e.message : String(e));
+    }
+  }
+  return sent;
+}
