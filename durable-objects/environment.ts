@@ -1,50 +1,64 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AuditEvent, AuditInput } from "../src/audit/chain";
 import { ChainWriter, sealWith } from "../src/audit/chain-writer";
-import type { Statement } from "../src/db/client";
+import { remediationPlanner } from "../src/control/remediation-planner";
+import type { RunAction, RunSummary, Services } from "../src/control/services";
+import { adminPhones, subscriberPhones } from "../src/db/alerts";
 import { d1ChainStore } from "../src/db/audit";
+import type { Statement } from "../src/db/client";
+import { createDesiredStateReader } from "../src/db/environments";
+import { createIncidentStore } from "../src/db/incidents";
 import { createControlPlanePort } from "../src/db/port";
 import { projectionStatements } from "../src/db/runs";
 import { AppError } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
+import { MonitorEngine } from "../src/monitor/engine";
+import { createMonitoredRuns } from "../src/monitor/runs";
+import { createSignalSource } from "../src/monitor/signals";
+import { MonitorStore } from "../src/monitor/store";
+import type { MonitorReport } from "../src/monitor/types";
+import { createRunNotifier } from "../src/notify/notifier";
+import { createAlertSender } from "../src/notify/texts";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
+import type { Receipt } from "../src/providers/types";
 import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
-import type { RunRecord, StepRecord } from "../src/runs/store";
-import { RunStore } from "../src/runs/store";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
 import type { LiveMessage } from "../src/runs/live";
+import type { RunRecord, StepRecord } from "../src/runs/store";
+import { RunStore } from "../src/runs/store";
 import { redactDeep } from "../src/security/redact";
 import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
-import { createRunNotifier } from "../src/notify/notifier";
-import type { RunSummary, Services } from "../src/control/services";
-import { adminPhones, subscriberPhones } from "../src/db/alerts";
-import type { Receipt } from "../src/providers/types";
-import { EnvironmentMonitor, MONITOR_KEY } from "../src/control/monitoring";
-import type { MonitorReport } from "../src/control/monitoring";
-import { getIncident } from "../src/db/incidents";
+
+/** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
+const WATCHDOG = "monitor";
 
 /**
  * One per environment (named by environment id; "global" for events with no environment). Serializes
- * the environment's runs, owns their live state, drives them with its alarm, and is the only writer of
- * the environment's audit chain.
+ * the environment's runs, owns their live state, drives them and its monitor with its alarm, and is the
+ * only writer of the environment's audit chain. The work is the engines'; this class wires and answers RPC.
  */
 export class EnvironmentDO extends DurableObject<Env> {
   #services: Services;
   #store: RunStore;
   #engine: RunEngine;
+  #monitor: MonitorEngine;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
-  #monitor: EnvironmentMonitor;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const services = appServices(env);
     this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
+    const monitorStore = new MonitorStore(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#store.migrate();
+      monitorStore.migrate();
+    });
     this.#live = new LiveChannel(ctx);
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -52,15 +66,14 @@ export class EnvironmentDO extends DurableObject<Env> {
       d1ChainStore(services.db),
       sealWith(() => newId("evt"), services.now),
     );
-    void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
     const port = createControlPlanePort(services.db, services.cipher, services.now);
-    const providers = async (onReceipt: (r: Receipt) => void, envId?: string) =>
+    const providers = async (onReceipt: (r: Receipt) => void, envId = this.#audit.chain) =>
       services.providers({ onReceipt, redact: await services.redactor(envId) });
     this.#engine = new RunEngine({
       store: this.#store,
       port,
       artifacts: services.runArtifacts,
-      providers: (onReceipt) => providers(onReceipt, this.#audit.chain),
+      providers: (onReceipt) => providers(onReceipt),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
@@ -77,17 +90,19 @@ export class EnvironmentDO extends DurableObject<Env> {
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
     });
-    this.#monitor = new EnvironmentMonitor({
-      services,
-      db: services.db,
-      watchdogMs: (intervalSeconds) => monitorWatchdogMs(env, intervalSeconds),
-      sql: ctx.storage.sql,
-      store: this.#store,
-      engine: this.#engine,
-      providers: async () => providers(() => undefined, this.#monitor.envId() ?? undefined),
-      record: (envId, statements, audit) => this.#record(envId, statements, audit),
+    const domains = new Map<string, string | null>();
+    this.#monitor = new MonitorEngine({
+      store: monitorStore,
+      desired: createDesiredStateReader(services.db),
+      incidents: createIncidentStore(services.db, this.#audit),
+      runs: createMonitoredRuns(this.#store, this.#engine),
+      planner: remediationPlanner(services),
+      bundles: services.incidentBundles,
+      signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
+      alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
+      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + monitorWatchdogMs(env, seconds)),
+      publicUrl: services.publicUrl,
     });
-    void ctx.blockConcurrencyWhile(async () => this.#monitor.migrate());
   }
 
   /**
@@ -107,31 +122,12 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */
   async ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
-    return this.#rpc(async () => {
-      const incident = await getIncident(this.#services.db, incidentId);
-      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      this.#audit.bind(incident.envId);
-      await this.#monitor.ack(incident.envId, incident, actor, Date.now());
-      return { id: incident.id };
-    });
+    return this.#rpc(async () => ({ id: (await this.#monitor.ack(incidentId, actor, Date.now())).id }));
   }
 
   /** Resolves an open incident of this environment on someone's say-so (drift adopted, fixed by hand). */
-  async resolveIncident(
-    incidentId: string,
-    env: string,
-    note: string,
-    actor: Actor,
-  ): Promise<RpcResult<{ id: string }>> {
-    return this.#rpc(async () => {
-      const incident = await getIncident(this.#services.db, incidentId);
-      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      if (incident.status !== "open")
-        throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
-      this.#audit.bind(incident.envId);
-      await this.#monitor.resolveBy(env, incident.envId, incident, note, actor.id, Date.now());
-      return { id: incident.id };
-    });
+  async resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
+    return this.#rpc(async () => ({ id: (await this.#monitor.resolve(incidentId, note, actor, Date.now())).id }));
   }
 
   /** Accepts an applied plan into the queue. */
@@ -140,28 +136,15 @@ export class EnvironmentDO extends DurableObject<Env> {
     return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester)));
   }
 
-  async approve(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.approve(runId, actor)));
-  }
-
-  async reject(runId: string, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.reject(runId, actor, reason)));
-  }
-
-  async cancel(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.cancel(runId, actor)));
-  }
-
-  async stop(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.stop(runId, actor)));
-  }
-
-  async promote(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.promote(runId, actor)));
-  }
-
-  async resume(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.resume(runId, actor)));
+  /** A person's decision on a run: approve, reject (with a reason), cancel, stop, resume or promote. */
+  async act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () =>
+      summary(
+        action === "reject"
+          ? await this.#engine.reject(runId, actor, reason)
+          : await this.#engine[action](runId, actor),
+      ),
+    );
   }
 
   /** The live state of a run (source of truth; D1 has the projection). */
@@ -204,7 +187,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       this.#store.schedule("tick", Date.now() + 2000);
     }
     const monitored = this.#monitor.envId();
-    if (due.includes(MONITOR_KEY) && monitored) {
+    if (due.includes(WATCHDOG) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
       this.#audit.bind(monitored);
       await this.#monitor
@@ -214,29 +197,21 @@ export class EnvironmentDO extends DurableObject<Env> {
     await this.#arm();
   }
 
-  /** Monitoring writes (incident rows) and their audit events, sealed and committed in one batch. */
-  async #record(envId: string, statements: Statement[], audit: AuditInput[]): Promise<void> {
-    this.#audit.bind(envId);
-    await this.#audit.append(audit, statements);
-  }
-
+  /** A run transition: its D1 projection, receipts and audit events in one batch, then its watchers. */
   async #commit(change: Commit): Promise<void> {
     const run = this.#store.getRun(change.run.id) ?? change.run;
     const steps = change.steps.length
       ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id))
       : [];
     this.#audit.bind(run.plan.envId);
-    await this.#audit.append(
-      change.audit ?? [],
-      projectionStatements(this.#services.db, run, steps, change.receipts ?? []),
-    );
+    const projection = projectionStatements(this.#services.db, run, steps, change.receipts ?? []);
+    await this.#audit.append(change.audit ?? [], projection);
     await this.#publish(run.id);
   }
 
-  /** The broadcast hook: every committed transition reaches the environment's watchers, redacted. */
+  /** Every committed transition reaches the environment's watchers, redacted. */
   async #publish(runId: string): Promise<void> {
-    if (!this.#live.watched) return;
-    const run = this.#store.getRun(runId);
+    const run = this.#live.watched ? this.#store.getRun(runId) : null;
     if (!run) return;
     try {
       const message: LiveMessage = {

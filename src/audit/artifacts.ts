@@ -1,4 +1,6 @@
-/** Run artifacts in R2 under runs/<runId>/…; every body is redacted before it is written. */
+import type { Receipt } from "../providers/types";
+
+/** Artifacts in R2 under <root>/<ownerId>/… (runs/<runId>/, incidents/<incidentId>/); bodies are redacted on write. */
 export interface ArtifactStore {
   put(runId: string, name: string, body: unknown): Promise<void>;
   get(runId: string, name: string): Promise<{ body: ReadableStream; contentType: string } | null>;
@@ -36,6 +38,19 @@ export function createR2ArtifactStore(
       return names.sort();
     },
   };
+}
+
+/** Adds receipts to receipts/<stepId>.json under `ownerId` (a run or an incident): every call of every attempt. */
+export async function appendReceipts(
+  artifacts: ArtifactStore,
+  ownerId: string,
+  stepId: string,
+  receipts: Receipt[],
+): Promise<void> {
+  const name = `receipts/${stepId}.json`;
+  const existing = await artifacts.get(ownerId, name);
+  const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
+  await artifacts.put(ownerId, name, [...previous, ...receipts]);
 }
 
 /** Generated archives kept by key (a bootstrap archive per spec revision): read back before building again. */

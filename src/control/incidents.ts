@@ -5,7 +5,7 @@
  */
 import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
-import type { IncidentRow } from "../db/incidents";
+import type { Incident } from "../monitor/types";
 import { AppError, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
@@ -29,7 +29,7 @@ export async function monitorAll(services: Services, at?: number): Promise<{ env
 }
 
 /** The API shape of an incident. */
-export function incidentView(row: IncidentRow, env: string, files: string[] = []) {
+export function incidentView(row: Incident, env: string, files: string[] = []) {
   return {
     id: row.id,
     env,
@@ -126,7 +126,7 @@ export async function setMonitorRule(cx: ControlContext, envRef: string, input: 
 }
 
 /** The open drift incident of an environment (409 when there is none). */
-async function openDrift(cx: ControlContext, envId: string): Promise<{ row: IncidentRow; changes: SpecChange[] }> {
+async function openDrift(cx: ControlContext, envId: string): Promise<{ row: Incident; changes: SpecChange[] }> {
   const row = (await openIncidents(cx.db, envId)).find((i) => i.kind === "drift");
   if (!row) throw new AppError("conflict", "no drift is open for this environment");
   return { row, changes: (row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [] };
@@ -148,7 +148,7 @@ export async function adoptEnvDrift(cx: ControlContext, envRef: string) {
     `adopt drift from incident ${row.id}: ${describeDrift(adopted)}`.slice(0, 500),
   );
   const note = `Adopted into revision ${result.revision} by ${cx.actor.name}: ${describeDrift(adopted)}${skipped.length ? `; not adoptable: ${describeDrift(skipped)}` : ""}`;
-  unwrap(await cx.environment(env.id).resolveIncident(row.id, env.env, note, cx.actor));
+  unwrap(await cx.environment(env.id).resolveIncident(row.id, note, cx.actor));
   return { env: env.env, revision: result.revision, adopted, skipped, incident: row.id };
 }
 

@@ -6,8 +6,9 @@ import { requireRole, approvalAction } from "../security/roles";
 import { isProduction } from "../domain/env-ref";
 import type { Action } from "../security/roles";
 import type { ControlContext } from "./context";
+import type { RunAction } from "./services";
 
-export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
+export type { RunAction };
 
 /** Approve / reject / cancel / stop / resume a run through its environment's Durable Object. */
 export async function actOnRun(cx: ControlContext, runId: string, action: RunAction, reason?: string) {
@@ -21,9 +22,7 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
         : action;
   requireRole(cx.actor.role, needed);
   if (run.status === "planned") throw new AppError("conflict", `run ${runId} has not been applied yet`);
-  const stub = cx.environment(run.envId);
-  const result = action === "reject" ? await stub.reject(runId, cx.actor, reason) : await stub[action](runId, cx.actor);
-  unwrap(result);
+  unwrap(await cx.environment(run.envId).act(runId, action, cx.actor, reason));
   return runView(cx, runId);
 }
 

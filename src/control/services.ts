@@ -13,13 +13,16 @@ import type { Plan, RunStatus } from "../domain/run";
 import type { Actor, ApprovalSubject, Approvals } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import type { ConnectionApis, ProviderSet } from "../runs/types";
-import type { MonitorReport } from "./monitoring";
+import type { MonitorReport } from "../monitor/types";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */
 export type Providers = ProviderSet & { connections: ConnectionApis };
 
 /** Scrubs every known secret value out of a text. */
 export type Redact = (text: string) => string;
+
+/** What a person may do to a run that has been applied. */
+export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -31,15 +34,10 @@ export interface RunSummary {
 /** The RPC surface of an environment's Durable Object that the application layer uses. */
 export interface EnvironmentObject {
   enqueue(plan: Plan, requester: Actor): Promise<RpcResult<RunSummary>>;
-  approve(runId: string, actor: Actor): Promise<RpcResult<RunSummary>>;
-  reject(runId: string, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>>;
-  cancel(runId: string, actor: Actor): Promise<RpcResult<RunSummary>>;
-  stop(runId: string, actor: Actor): Promise<RpcResult<RunSummary>>;
-  promote(runId: string, actor: Actor): Promise<RpcResult<RunSummary>>;
-  resume(runId: string, actor: Actor): Promise<RpcResult<RunSummary>>;
+  act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>>;
   monitorTick(envId: string, options?: { at?: number; drift?: boolean }): Promise<RpcResult<MonitorReport>>;
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
-  resolveIncident(incidentId: string, env: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
+  resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;

@@ -2,6 +2,8 @@ import { parseEnvRef } from "../domain/env-ref";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import { Bindings, EnvironmentSpec } from "../domain/spec";
+import type { DesiredState } from "../monitor/types";
+import { subscriberPhones } from "./alerts";
 import type { Database } from "./client";
 import { environments, projects, releases, specRevisions } from "./schema";
 import type { SpecChange } from "../domain/spec";
@@ -194,4 +196,20 @@ export async function bindRelease(
       .set({ bindings, currentReleaseId: release.id, updatedAt: now })
       .where(eq(environments.id, envId)),
   ]);
+}
+
+/** The desired state as the monitor reads it (specs, releases, alert subscribers). */
+export function createDesiredStateReader(db: Database): DesiredState {
+  return {
+    async current(envId) {
+      const [row, { spec }] = await Promise.all([findEnv(db, envId), specAt(db, envId)]);
+      return { env: row.env, spec, bindings: row.bindings, currentReleaseId: row.currentReleaseId };
+    },
+    releases: (envId) => listReleases(db, envId),
+    async specAsOf(envId, at) {
+      const then = (await revisions(db, envId)).find((r) => r.createdAt <= at);
+      return then ? (await specAt(db, envId, then.revision)).spec : null;
+    },
+    subscribers: (envId) => subscriberPhones(db, envId),
+  };
 }

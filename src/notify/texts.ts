@@ -1,3 +1,4 @@
+import type { AlertSender } from "../monitor/types";
 import type { SmsApi } from "../providers/twilio/api";
 
 /** One SMS to send. */
@@ -22,4 +23,18 @@ export async function sendTexts(sms: SmsApi | null, texts: Text[]): Promise<Text
     }
   }
   return sent;
+}
+
+/** The monitor's alert sender: one text to each phone. */
+export function createAlertSender(sms: SmsApi | null): AlertSender {
+  return {
+    async text(phones, body) {
+      return (
+        await sendTexts(
+          sms,
+          phones.map((to) => ({ to, body })),
+        )
+      ).map((t) => t.to);
+    },
+  };
 }
