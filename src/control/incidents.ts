@@ -10,6 +10,7 @@ import { AppError, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
+import { driftChanges } from "../monitor/incidents";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
 import type { Services } from "./services";
@@ -47,11 +48,8 @@ export function incidentView(row: Incident, env: string, files: string[] = []) {
     bundle: { prefix: row.bundle, files },
     acknowledged: row.ackedAt ? { by: row.ackedBy, at: row.ackedAt } : undefined,
     escalationLevel: row.escalationLevel,
-    proposal: (row.details as { proposal?: unknown }).proposal ?? undefined,
-    drift:
-      row.kind === "drift"
-        ? ((row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [])
-        : undefined,
+    proposal: row.details.proposal ?? undefined,
+    drift: row.kind === "drift" ? driftChanges(row.details) : undefined,
   };
 }
 
@@ -129,7 +127,7 @@ export async function setMonitorRule(cx: ControlContext, envRef: string, input: 
 async function openDrift(cx: ControlContext, envId: string): Promise<{ row: Incident; changes: SpecChange[] }> {
   const row = (await openIncidents(cx.db, envId)).find((i) => i.kind === "drift");
   if (!row) throw new AppError("conflict", "no drift is open for this environment");
-  return { row, changes: (row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [] };
+  return { row, changes: driftChanges(row.details) };
 }
 
 /** "adopt": observed provider state becomes the desired state (replica counts), as a new revision. */

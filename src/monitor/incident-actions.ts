@@ -24,6 +24,7 @@ import type { Receipt } from "../providers/types";
 import type { Anomaly, ServiceSample } from "./anomalies";
 import type { ReleaseFacts } from "./bundle";
 import { incidentBundle } from "./bundle";
+import { driftChanges } from "./incidents";
 import type { Incident, IncidentReceipts, MonitorDeps, Release } from "./types";
 import { MONITOR_ACTOR } from "./types";
 
@@ -79,7 +80,7 @@ export async function openIncident(
           currentReplicas: null,
           poolWeightDrift:
             anomaly.kind === "drift" &&
-            ((anomaly.evidence.changes ?? []) as SpecChange[]).some((c) => c.path === "traffic.canaryWeight"),
+            driftChanges({ evidence: anomaly.evidence }).some((c) => c.path === "traffic.canaryWeight"),
         })
       : null;
   const applied = proposal ? await remediate(deps, envId, id, proposal) : null;
