@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { renderPlan } from "../chat/render";
+import { renderNextStep } from "../chat/render-replies";
 import {
   applyAnswer,
   CREDENTIAL,
@@ -26,6 +27,7 @@ import { invoicePerfectSpec } from "../domain/template";
 import { stripeKeyRefusal } from "../providers/stripe/keys";
 import { requireRole } from "../security/roles";
 import { verifyConnections } from "./connections";
+import type { ChatReply } from "./chat-turn";
 import type { ControlContext } from "./context";
 import { createEnvironment, createProject, setSecret } from "./environments";
 import { applyPlan, createPlan, publicPlan } from "./plans";
@@ -56,16 +58,9 @@ export interface SetupHolder {
   lastRunId?: string;
 }
 
-export interface SetupReply {
-  text: string;
-  question?: { slot: string; options?: string[] };
-  plan?: ReturnType<typeof publicPlan>;
-  run?: Awaited<ReturnType<typeof runView>>;
-}
-
 /** One handled message: the replies, and what the transcript keeps in place of the message. */
 export interface SetupTurn {
-  replies: SetupReply[];
+  replies: ChatReply[];
   /** The message as stored: itself, or the secretref:// references of the secret it was. */
   transcript: string;
 }
@@ -315,7 +310,7 @@ async function markPendingAuth(cx: ControlContext, slug: string, provider: "stri
 }
 
 /** The answers as a new revision of each environment's desired state, the connections checked, and one setup plan per environment. */
-async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<SetupReply[]> {
+async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<ChatReply[]> {
   const slug = state.projectSlug!;
   const project = await projectBySlug(cx.db, slug);
   if (!project) throw new AppError("not_found", `project ${slug} not found`);
@@ -335,7 +330,7 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
   }
   if (state.answers.senderDomain) await setSenderDomain(cx.db, project.id, state.answers.senderDomain);
   const checked = await verifyConnections(cx, slug);
-  const replies: SetupReply[] = [
+  const replies: ChatReply[] = [
     {
       text: `Everything I need is known. Connections: ${checked.map((c) => `${c.provider} ${c.status}`).join(", ")}. One setup plan per environment follows.`,
     },
@@ -354,10 +349,7 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
         });
       } else {
         holder.pendingPlanIds.push(plan.id);
-        const next = plan.requiresApproval
-          ? 'Say "apply" to queue it; an admin other than you must then approve it.'
-          : 'Say "apply" to run it.';
-        replies.push({ text: `${renderPlan(plan)}\n\n${next}`, plan: publicPlan(plan) });
+        replies.push({ text: `${renderPlan(plan)}\n\n${renderNextStep(plan, false)}`, plan: publicPlan(plan) });
       }
     } catch (e) {
       if (!(e instanceof AppError) || e.code === "internal") throw e;

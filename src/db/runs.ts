@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
-import type { Plan } from "../domain/run";
+import type { Plan, RunStatus } from "../domain/run";
 import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "../runs/store";
 import type { Database, Statement } from "./client";
@@ -74,7 +74,7 @@ export async function getRun(db: Database, id: string): Promise<{ run: RunRow; s
 export async function listRuns(
   db: Database,
   envId: string,
-  status: string | undefined,
+  status: RunStatus | undefined,
   limit: number,
 ): Promise<RunRow[]> {
   return db
@@ -100,7 +100,7 @@ export async function latestRunId(db: Database, envId: string, type: string): Pr
 export async function runsInStatus(
   db: Database,
   envId: string,
-  statuses: string[],
+  statuses: RunStatus[],
   limit: number,
 ): Promise<Pick<RunRow, "id" | "type" | "status">[]> {
   return db

@@ -1,4 +1,5 @@
 import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import type { RunStatus } from "../domain/run";
 import type { Approvals } from "../policy/approval";
 
 /** D1 schema (one module). The SQL lives in d1-migrations/; keep both in step. */
@@ -100,7 +101,7 @@ export const runs = sqliteTable(
     envId: text("env_id").notNull(),
     planId: text("plan_id").notNull().unique(),
     type: text("type").notNull(),
-    status: text("status").notNull(),
+    status: text("status").$type<RunStatus>().notNull(),
     requestedBy: text("requested_by"),
     approvals: text("approvals", { mode: "json" }).$type<Approvals>(),
     error: text("error"),
