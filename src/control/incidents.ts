@@ -64,8 +64,12 @@ export async function incidentList(
   const names = new Map<string, string>();
   const out = [];
   for (const row of rows) {
-    if (!names.has(row.envId)) names.set(row.envId, (await findEnv(cx.db, row.envId)).env);
-    out.push(incidentView(row, names.get(row.envId)!));
+    let env = names.get(row.envId);
+    if (env === undefined) {
+      env = (await findEnv(cx.db, row.envId)).env;
+      names.set(row.envId, env);
+    }
+    out.push(incidentView(row, env));
   }
   return out;
 }

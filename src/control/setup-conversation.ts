@@ -130,7 +130,7 @@ async function continueSetup(
       transcript: message,
     };
   }
-  const facts = state.projectSlug ? await loadFacts(cx, state) : null;
+  const facts = state.projectSlug ? await loadFacts(cx, state, state.projectSlug) : null;
   const question =
     facts && state.pending
       ? nextQuestion(facts, state.answers)
@@ -164,7 +164,7 @@ async function answerSecret(
   message: string,
 ): Promise<SetupTurn> {
   const value = message.trim();
-  const slug = state.projectSlug!;
+  const slug = projectSlugOf(state);
   const envs = state.request.envs;
   const [name, targets] =
     question.slot === "stripe.test"
@@ -223,7 +223,7 @@ async function advance(
 ): Promise<SetupTurn> {
   const name = state.answers.project ?? state.request.projectName;
   if (name && !state.projectSlug) await ensureProject(cx, state, name);
-  const facts = state.projectSlug ? await loadFacts(cx, state) : emptyFacts(state);
+  const facts = state.projectSlug ? await loadFacts(cx, state, state.projectSlug) : emptyFacts(state);
   const question = state.projectSlug
     ? nextQuestion(facts, state.answers)
     : { slot: "project", text: "What is the project called?" };
@@ -232,7 +232,7 @@ async function advance(
     state.pending = question.slot;
     if (!state.asked.includes(question.slot)) state.asked.push(question.slot);
     if (question.secret)
-      await markPendingAuth(cx, state.projectSlug!, question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
+      await markPendingAuth(cx, projectSlugOf(state), question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
     holder.setup = state;
     return {
       replies: [
@@ -261,9 +261,9 @@ async function ensureProject(cx: ControlContext, state: SetupState, name: string
 }
 
 /** What the control plane already knows about the project: its specs, stored secret names, connection settings. */
-async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFacts> {
-  const project = await projectBySlug(cx.db, state.projectSlug!);
-  if (!project) throw new AppError("not_found", `project ${state.projectSlug} not found`);
+async function loadFacts(cx: ControlContext, state: SetupState, slug: string): Promise<SetupFacts> {
+  const project = await projectBySlug(cx.db, slug);
+  if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = await listEnvs(cx.db, project.id);
   const specs = Object.fromEntries(
     await Promise.all(envs.map(async (e) => [e.name, (await specAt(cx.db, e.id)).spec] as const)),
@@ -298,6 +298,12 @@ async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFa
   };
 }
 
+/** The project being set up: named before any question about its connections is asked. */
+function projectSlugOf(state: SetupState): string {
+  if (!state.projectSlug) throw new Error("the setup conversation has no project yet");
+  return state.projectSlug;
+}
+
 function emptyFacts(state: SetupState): SetupFacts {
   return { request: state.request, services: {}, defaultDomains: {}, storedSecrets: {}, productionPhones: [] };
 }
@@ -311,7 +317,7 @@ async function markPendingAuth(cx: ControlContext, slug: string, provider: "stri
 
 /** The answers as a new revision of each environment's desired state, the connections checked, and one setup plan per environment. */
 async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<ChatReply[]> {
-  const slug = state.projectSlug!;
+  const slug = projectSlugOf(state);
   const project = await projectBySlug(cx.db, slug);
   if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = (await listEnvs(cx.db, project.id)).filter((e) => (state.request.envs as string[]).includes(e.name));
