@@ -62,12 +62,12 @@ export function provideServices(): MiddlewareHandler<{ Bindings: Env; Variables:
 }
 
 /** Whether the sandbox providers are on. */
-export function isSandbox(env: Env): boolean {
+function isSandbox(env: Env): boolean {
   return env.SANDBOX === "1";
 }
 
 /** The sandbox world's time multiplier (only meaningful with SANDBOX=1). */
-export function timeScale(env: Env): number {
+function timeScale(env: Env): number {
   const n = Number(env.SANDBOX_TIME_SCALE ?? "1");
   return Number.isFinite(n) && n >= 0 ? n : 1;
 }
@@ -86,7 +86,7 @@ export function providerFetch(env: Env): typeof fetch {
 }
 
 /** Railway, source control and app-probe clients sharing one receipt sink and redactor. */
-export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Redact): Providers {
+function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Redact): Providers {
   const sandbox = isSandbox(env);
   const scale = timeScale(env);
   const ctx: ProviderContext = {
@@ -126,7 +126,7 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
 }
 
 /** The sandbox Twilio account (any AC… id is accepted there). */
-export const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
+const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
 
 /**
  * Canary time. Real: real windows and waits. Sandbox: simulated windows, and waits shrunk so a full
@@ -137,7 +137,7 @@ export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number
 }
 
 /** The chat interpreter's model when none is configured with OPENAI_MODEL. */
-export const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
 
 /**
  * The chat's language model when OPENAI_API_KEY is set, else undefined (the rule parser alone). The
@@ -154,7 +154,7 @@ export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Pr
 }
 
 /** The AES-256-GCM secret box from the Worker's master key. */
-export function secretCipher(env: Env): SecretCipher {
+function secretCipher(env: Env): SecretCipher {
   const previous = env.SECRETS_PREVIOUS_KEYS
     ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>)
     : undefined;

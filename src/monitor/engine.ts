@@ -10,10 +10,10 @@ import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import { diffSpecs } from "../domain/spec";
 import type { Actor } from "../policy/approval";
 import type { Receipt } from "../providers/types";
-import type { Anomaly, AnomalyKind } from "./anomalies";
+import type { Anomaly, AnomalyKind, ServiceSample } from "./anomalies";
 import { detectAnomalies } from "./anomalies";
 import { describeDrift, detectDrift } from "./drift";
-import type { IncidentFacts } from "./incident-actions";
+import type { IncidentFacts, Where } from "./incident-actions";
 import { escalateIncidents, openIncident, resolveIncident } from "./incident-actions";
 import type { OpenIncident } from "./incidents";
 import { reconcileIncidents } from "./incidents";
@@ -21,6 +21,18 @@ import type { Incident, MonitorDeps, MonitorReport, SignalSource } from "./types
 import { MONITOR_ACTOR } from "./types";
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The environment as the check found it in the desired state. */
+type Current = Awaited<ReturnType<MonitorDeps["desired"]["current"]>>;
+type RailwayBinding = NonNullable<Current["bindings"]["railway"]>;
+
+/** What one check saw: the samples, what is wrong, which kinds it looked at, and its reads' receipts. */
+interface Check {
+  samples: ServiceSample[];
+  anomalies: Anomaly[];
+  checked: Set<AnomalyKind>;
+  receipts: Receipt[];
+}
 
 /** The monitor of one environment (one per EnvironmentDO). */
 export class MonitorEngine {
@@ -33,7 +45,7 @@ export class MonitorEngine {
 
   /** One check at `at`; `drift` forces the slow-cadence drift comparison now. */
   async tick(envId: string, at: number, options: { drift?: boolean } = {}): Promise<MonitorReport> {
-    const { store, desired, incidents } = this.deps;
+    const { store } = this.deps;
     const report: MonitorReport = {
       checked: false,
       at: iso(at),
@@ -47,17 +59,37 @@ export class MonitorEngine {
     };
     store.setEnvId(envId);
     const last = store.lastCheckAt();
-    const current = await desired.current(envId);
-    const { spec, bindings } = current;
-    const policy = spec.policies.monitoring;
+    const current = await this.deps.desired.current(envId);
+    const policy = current.spec.policies.monitoring;
     this.deps.watchdog(policy.intervalSeconds);
-    if (at <= last || !policy.enabled || !bindings.railway) return report;
+    const railway = current.bindings.railway;
+    if (at <= last || !policy.enabled || !railway) return report;
     store.markChecked(at);
+    const check = await this.#detect(envId, current, railway, at, options.drift ?? false);
     report.checked = true;
-    const checkReceipts: Receipt[] = [];
-    const signals = await this.deps.signals((r) => checkReceipts.push(r));
+    report.anomalies = check.anomalies.map((a) => a.key);
+    report.providerCalls = check.receipts.length;
+    const where = { env: current.env, envId, spec: current.spec };
+    await this.#reconcile(where, current.currentReleaseId, check, at, report);
+    report.escalated = await escalateIncidents(this.deps, where, at);
+    return report;
+  }
+
+  /** Reads the signals (and, when due, the provider's shape) and asks the pure rules what is wrong. */
+  async #detect(
+    envId: string,
+    current: Current,
+    railway: RailwayBinding,
+    at: number,
+    forceDrift: boolean,
+  ): Promise<Check> {
+    const { store } = this.deps;
+    const { spec } = current;
+    const policy = spec.policies.monitoring;
+    const receipts: Receipt[] = [];
+    const signals = await this.deps.signals((r) => receipts.push(r));
     const window = { start: at - policy.intervalSeconds * 1000, end: at };
-    const samples = await signals.sample(spec, bindings.railway, window);
+    const samples = await signals.sample(spec, railway, window);
     const anomalies = detectAnomalies({
       samples,
       history: store.rememberErrors(samples, window.start, at),
@@ -66,47 +98,48 @@ export class MonitorEngine {
       patterns: spec.policies.canary.criticalPatterns,
     });
     const checked = new Set<AnomalyKind>(["errors", "latency", "health", "log-pattern", "cron", "slo-burn"]);
-    if (options.drift || at - store.lastDriftAt() >= policy.driftSeconds * 1000) {
+    if (forceDrift || at - store.lastDriftAt() >= policy.driftSeconds * 1000) {
       store.markDriftChecked(at);
       checked.add("drift");
-      const drift = await this.#drift(envId, current, signals);
+      const drift = await this.#drift(envId, current, railway, signals);
       if (drift) anomalies.push(drift);
     }
-    report.anomalies = anomalies.map((a) => a.key);
-    const open = await incidents.open(envId);
-    const changes = reconcileIncidents(open.map(toOpen), anomalies, {
+    return { samples, anomalies, checked, receipts };
+  }
+
+  /** Opens, updates and resolves the environment's incidents to match what the check found. */
+  async #reconcile(
+    where: Where,
+    currentReleaseId: string | null,
+    check: Check,
+    at: number,
+    report: MonitorReport,
+  ): Promise<void> {
+    const { incidents } = this.deps;
+    const policy = where.spec.policies.monitoring;
+    const open = await incidents.open(where.envId);
+    const changes = reconcileIncidents(open.map(toOpen), check.anomalies, {
       now: at,
       quietMs: (kind) => (kind === "drift" ? 0 : policy.quietSeconds * 1000),
-      checked,
+      checked: check.checked,
     });
-    const facts = await this.#facts(envId, spec, current.currentReleaseId, at);
-    const where = { env: current.env, envId, spec };
+    const facts = await this.#facts(where.envId, where.spec, currentReleaseId, at);
     for (const anomaly of changes.opened) {
-      const opened = await openIncident(this.deps, where, anomaly, { samples, facts, checkReceipts }, at);
+      const evidence = { samples: check.samples, facts, checkReceipts: check.receipts };
+      const opened = await openIncident(this.deps, where, anomaly, evidence, at);
       report.opened.push(opened.id);
       if (opened.runId) report.runs.push(opened.runId);
     }
     for (const { incident, anomaly } of changes.continued) {
       const row = byId(open, incident.id);
-      await incidents.update(
-        row,
-        {
-          lastSeenAt: iso(at),
-          updatedAt: iso(at),
-          checks: row.checks + 1,
-          details: { ...row.details, latest: anomaly.evidence, title: anomaly.title },
-        },
-        [],
-      );
+      const details = { ...row.details, latest: anomaly.evidence, title: anomaly.title };
+      await incidents.update(row, { lastSeenAt: iso(at), updatedAt: iso(at), checks: row.checks + 1, details }, []);
       report.continued.push(incident.id);
     }
     for (const { incident, note } of changes.resolved) {
       await resolveIncident(this.deps, where, byId(open, incident.id), note, MONITOR_ACTOR.id, at);
       report.resolved.push(incident.id);
     }
-    report.escalated = await escalateIncidents(this.deps, where, at);
-    report.providerCalls = checkReceipts.length;
-    return report;
   }
 
   /** Acknowledges an incident's alert: escalation stops. */
@@ -132,15 +165,8 @@ export class MonitorEngine {
     const incident = await this.#incident(incidentId);
     if (incident.status !== "open")
       throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
-    const current = await this.deps.desired.current(incident.envId);
-    await resolveIncident(
-      this.deps,
-      { env: current.env, envId: incident.envId, spec: current.spec },
-      incident,
-      note,
-      actor.id,
-      at,
-    );
+    const { env, spec } = await this.deps.desired.current(incident.envId);
+    await resolveIncident(this.deps, { env, envId: incident.envId, spec }, incident, note, actor.id, at);
     return incident;
   }
 
@@ -153,14 +179,14 @@ export class MonitorEngine {
   /** Provider state against the spec; a canary weight the run is setting right now is not drift. */
   async #drift(
     envId: string,
-    current: Awaited<ReturnType<MonitorDeps["desired"]["current"]>>,
+    current: Current,
+    railway: RailwayBinding,
     signals: SignalSource,
   ): Promise<Anomaly | null> {
     const { spec, bindings } = current;
-    if (!bindings.railway) return null;
     const releases = await this.deps.desired.releases(envId);
     const configApplied = !!releases.find((r) => r.id === current.currentReleaseId)?.runId;
-    const observed = await signals.observe(spec, bindings.railway, bindings.cloudflare, this.deps.runs.canary());
+    const observed = await signals.observe(spec, railway, bindings.cloudflare, this.deps.runs.canary());
     const drift = detectDrift(spec, { ...observed, configApplied });
     if (!drift.length) return null;
     return {
