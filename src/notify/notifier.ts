@@ -6,6 +6,7 @@ import { approvalRefusal } from "../policy/approval";
 import type { Actor } from "../policy/approval";
 import { approvalNeededText, failedText, haltedText, rolledBackText } from "./messages";
 import type { RunFacts } from "./messages";
+import { errorText } from "../domain/errors";
 
 export interface NotifierDeps {
   sms: SmsApi | null;
@@ -56,7 +57,7 @@ export async function notifyRun(
       await deps.sms.send({ to: phone, body: text });
       sent.push({ to: phone, kind: event.kind });
     } catch (e) {
-      console.error("sms failed", e instanceof Error ? e.message : String(e));
+      console.error("sms failed", errorText(e));
     }
   }
   return sent;

@@ -4,6 +4,7 @@
  * failure), and exactly one redacted Receipt per logical call.
  */
 import { z } from "zod";
+import { errorText } from "../domain/errors";
 import { ProviderError, type ProviderContext, type ProviderName, type Receipt } from "./types";
 
 /**
@@ -189,7 +190,7 @@ async function sendOnce<T>(send: typeof fetch, req: ProviderRequest<T>, timeoutM
     return { kind: "response", response: { status: res.status, headers: res.headers, text: await res.text() } };
   } catch (err) {
     if (controller.signal.aborted) return { kind: "timeout", message: `timed out after ${timeoutMs} ms` };
-    return { kind: "network", message: `network error: ${err instanceof Error ? err.message : String(err)}` };
+    return { kind: "network", message: `network error: ${errorText(err)}` };
   } finally {
     clearTimeout(timer);
   }
@@ -262,8 +263,7 @@ function reportedError(
       err.retryAfterMs,
     );
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError(redact(`${operation}: unexpected response: ${message}`), provider, status, false);
+  return new ProviderError(redact(`${operation}: unexpected response: ${errorText(err)}`), provider, status, false);
 }
 
 async function sha256Hex(text: string): Promise<string> {

@@ -1,7 +1,7 @@
 import type { ArtifactStore } from "../audit/artifacts";
 import type { ControlPlanePort } from "./context";
 import type { ProviderSet } from "./engine";
-import { errorText } from "./executors/prepare";
+import { errorText } from "../domain/errors";
 import type { RunRecord, StepRecord } from "./store";
 
 interface FailureInput {

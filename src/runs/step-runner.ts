@@ -4,7 +4,7 @@ import type { Receipt } from "../providers/types";
 import type { EnvContext, StepContext, StepResult } from "./context";
 import { appendReceipts } from "./artifacts";
 import { EXECUTORS } from "./executors";
-import { errorText } from "./executors/prepare";
+import { errorText } from "../domain/errors";
 import type { RunRecord, StepRecord } from "./store";
 import type { EngineDeps, ProviderSet } from "./types";
 

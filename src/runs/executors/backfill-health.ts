@@ -7,7 +7,7 @@ import type { BackfillPolicy } from "../../domain/backfill-policy";
 import { p95 } from "../../monitor/anomalies";
 import { burnRate } from "../../monitor/burn-rate";
 import type { StepContext } from "../context";
-import { errorText } from "./prepare";
+import { errorText } from "../../domain/errors";
 
 /** One HTTP service's traffic over the window. */
 export interface ServiceWindow {

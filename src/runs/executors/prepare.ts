@@ -1,3 +1,4 @@
+import { errorText } from "../../domain/errors";
 import type { StepExecutor } from "../context";
 import { ProviderError } from "../../providers/types";
 
@@ -57,9 +58,4 @@ export const preflight: StepExecutor = async ({ env, railway, port }) => {
 /** The Railway service that provides a component's connection variables. */
 export function componentServiceName(type: string): string {
   return type === "postgres" ? "Postgres" : type === "redis" ? "Redis" : type;
-}
-
-/** Message of an unknown thrown value. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
