@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { errorText } from "../domain/errors";
+import { sha256Hex } from "../domain/hash";
 import { ProviderError, type ProviderContext, type ProviderName, type Receipt } from "./types";
 
 /**
@@ -264,9 +265,4 @@ function reportedError(
     );
   }
   return new ProviderError(redact(`${operation}: unexpected response: ${errorText(err)}`), provider, status, false);
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
