@@ -4,6 +4,7 @@
  * failure), and exactly one redacted Receipt per logical call.
  */
 import { z } from "zod";
+import { fullJitterDelay } from "../domain/backoff";
 import { errorText } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
 import { ProviderError, type ProviderContext, type ProviderName, type Receipt } from "./types";
@@ -65,11 +66,6 @@ export function resolveTransportOptions(ctx: ProviderContext): TransportOptions 
     sleep: ctx.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     redact: ctx.redact ?? ((text) => text),
   };
-}
-
-/** Full-jitter exponential backoff (AWS architecture blog): uniform in [0, min(cap, base·2^(attempt-1))). */
-export function fullJitterDelay(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
-  return Math.floor(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
 }
 
 /** Retry-After as milliseconds (delay-seconds or HTTP-date), undefined when absent or unreadable. */

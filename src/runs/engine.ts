@@ -1,4 +1,5 @@
 import type { AuditInput } from "../audit/chain";
+import { fullJitterDelay } from "../domain/backoff";
 import { AppError } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
@@ -16,6 +17,9 @@ import type { EngineDeps } from "./types";
 export type { Commit, EngineDeps, ProviderSet, RunEvent } from "./types";
 
 const TICK_BUDGET_MS = 20_000;
+/** A failed step is retried with backoff: the first retry within a second, later ones at most a minute apart. */
+const STEP_RETRY_BASE_MS = 500;
+const STEP_RETRY_CAP_MS = 60_000;
 const APPROVAL_TTL_MS = 24 * 3600_000;
 
 /** The run queue and state machine of one environment; the EnvironmentDO is its shell. */
@@ -267,7 +271,7 @@ export class RunEngine {
       }
       if (result.kind === "fail") {
         if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS)
-          return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
+          return this.deps.now() + retryDelay(step.attempts, result.retryAfterMs);
         await this.#fail(run, step, result.error);
         return null;
       }
@@ -444,10 +448,9 @@ export class RunEngine {
   }
 }
 
-/** Full-jitter exponential backoff, never sooner than the provider asked. */
-function backoff(attempt: number, atLeastMs: number): number {
-  const ceiling = Math.min(60_000, 500 * 2 ** attempt);
-  return Math.max(atLeastMs, Math.floor(Math.random() * ceiling));
+/** The wait before a failed step's next attempt: backoff, never sooner than the provider asked. */
+function retryDelay(attempts: number, atLeastMs: number): number {
+  return Math.max(atLeastMs, fullJitterDelay(attempts + 1, STEP_RETRY_BASE_MS, STEP_RETRY_CAP_MS));
 }
 
 /** A rollback, or a remediation that rolls back: it jumps the queue and takes over from a deploy. */
