@@ -13,6 +13,7 @@ import { compensateFailedRun } from "./failure";
 import { executeStep, MAX_STEP_ATTEMPTS } from "./step-runner";
 import type { RunRecord, StepRecord } from "./store";
 import type { EngineDeps } from "./types";
+import { isoAt } from "../domain/time";
 
 export type { Commit, EngineDeps, ProviderSet, RunEvent } from "./types";
 
@@ -39,8 +40,8 @@ export class RunEngine {
       throw new AppError("conflict", `a ${plan.type} run is already queued for ${plan.env} (${waiting.id})`, {
         runId: waiting.id,
       });
-    const now = this.#iso();
-    const expiresAt = new Date(this.deps.now() + APPROVAL_TTL_MS).toISOString();
+    const now = isoAt(this.deps.now());
+    const expiresAt = isoAt(this.deps.now() + APPROVAL_TTL_MS);
     const draft: Omit<RunRecord, "seq"> = {
       id: plan.runId,
       planId: plan.id,
@@ -386,7 +387,7 @@ export class RunEngine {
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
     this.#transition(run, status);
-    run.endedAt = this.#iso();
+    run.endedAt = isoAt(this.deps.now());
     this.deps.store.saveRun(run);
     await this.deps.commit({
       run,
@@ -404,7 +405,7 @@ export class RunEngine {
   #skipRemaining(runId: string): StepRecord[] {
     const skipped = this.deps.store.steps(runId).filter((s) => s.status === "pending" || s.status === "running");
     for (const s of skipped) {
-      Object.assign(s, { status: "skipped", endedAt: this.#iso() });
+      Object.assign(s, { status: "skipped", endedAt: isoAt(this.deps.now()) });
       this.deps.store.saveStep(s);
     }
     return skipped;
@@ -418,7 +419,7 @@ export class RunEngine {
       .map((r) => {
         this.#transition(r, "rolled-back");
         r.error = `preempted by rollback ${rollbackRunId}`;
-        r.endedAt = this.#iso();
+        r.endedAt = isoAt(this.deps.now());
         this.deps.store.saveRun(r);
         this.#skipRemaining(r.id);
         return r;
@@ -429,7 +430,7 @@ export class RunEngine {
     if (!canTransition(run.status, to))
       throw new AppError("conflict", `run ${run.id} cannot go from ${run.status} to ${to}`);
     run.status = to;
-    if (to === "running") run.startedAt ??= this.#iso();
+    if (to === "running") run.startedAt ??= isoAt(this.deps.now());
     this.deps.store.saveRun(run);
   }
 
@@ -441,10 +442,6 @@ export class RunEngine {
 
   #wake(): void {
     this.deps.store.schedule("tick", this.deps.now());
-  }
-
-  #iso(): string {
-    return new Date(this.deps.now()).toISOString();
   }
 }
 

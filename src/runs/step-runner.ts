@@ -7,6 +7,7 @@ import { EXECUTORS } from "./executors";
 import { errorText } from "../domain/errors";
 import type { RunRecord, StepRecord } from "./store";
 import type { EngineDeps, ProviderSet } from "./types";
+import { isoAt } from "../domain/time";
 
 /** Attempts a step may take before a retryable failure counts as final. */
 export const MAX_STEP_ATTEMPTS = 6;
@@ -17,13 +18,12 @@ export const MAX_STEP_ATTEMPTS = 6;
  */
 export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRecord): Promise<StepResult> {
   const { store } = deps;
-  const iso = () => new Date(deps.now()).toISOString();
   if (step.status === "pending" || step.error) {
     step.attempts += 1;
     step.error = null;
   }
   step.status = "running";
-  step.startedAt ??= iso();
+  step.startedAt ??= isoAt(deps.now());
   store.saveStep(step);
   const receipts: Receipt[] = [];
   const providers = await deps.providers((r) => receipts.push(r));
@@ -58,11 +58,11 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   const failedForGood =
     (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) ||
     result.kind === "rollback";
-  if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: iso(), error: null });
+  if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: isoAt(deps.now()), error: null });
   if (result.kind === "fail") step.error = result.error;
   if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
   if (result.kind === "rollback") step.error = result.reason;
-  if (failedForGood) Object.assign(step, { status: "failed", endedAt: iso() });
+  if (failedForGood) Object.assign(step, { status: "failed", endedAt: isoAt(deps.now()) });
   if (result.kind === "done" || result.kind === "wait") step.state.note = result.note;
   store.saveStep(step);
   store.saveOutputs(run);

@@ -5,6 +5,7 @@ import type { StepContext, StepExecutor, ReleaseServices } from "../context";
 import { output } from "../context";
 import { driveDeployment } from "../executors/deploy";
 import type { PinnedRef } from "../executors/prepare";
+import { isoAt } from "../../domain/time";
 
 /** The canary state and split persisted in run outputs. */
 export function canaryOf(ctx: StepContext): { canary: CanaryState; binding: TrafficBinding } {
@@ -58,7 +59,7 @@ export const canarySplit: StepExecutor = async (ctx) => {
     steps,
     stepIndex: 0,
     lastScore: null,
-    history: [{ at: new Date(ctx.now()).toISOString(), phase: "idle", weight: 0 }],
+    history: [{ at: isoAt(ctx.now()), phase: "idle", weight: 0 }],
   });
   return { kind: "done", note: `${hostname}: stable ${service} 100%, ${service}-canary 0%` };
 };
@@ -68,7 +69,7 @@ export const canaryPromote: StepExecutor = async (ctx) => {
   const service = String(ctx.step.params.service);
   const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[service];
   let { canary, binding } = canaryOf(ctx);
-  if (canary.phase !== "promoting") saveCanary(ctx, (canary = canaryTransition(canary, "promoting", iso(ctx))));
+  if (canary.phase !== "promoting") saveCanary(ctx, (canary = canaryTransition(canary, "promoting", isoAt(ctx.now()))));
   const railway = ctx.env.bindings.railway!;
   const serviceId = railway.services[service];
   const result = await driveDeployment(ctx, service, ref.sha, () =>
@@ -79,14 +80,9 @@ export const canaryPromote: StepExecutor = async (ctx) => {
   deployed[service] = { commitSha: ref.sha, commitMessage: ref.message, deploymentId: result.id };
   ctx.run.outputs.deployed = deployed;
   await routerOf(ctx).setCanaryWeight(binding, 0);
-  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "succeeded", iso(ctx)));
+  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "succeeded", isoAt(ctx.now())));
   return {
     kind: "done",
     note: `${service} runs ${ref.message} on stable with 100% of traffic; ${service}-canary drained`,
   };
 };
-
-/** Now as an ISO string on the step's clock. */
-export function iso(ctx: StepContext): string {
-  return new Date(ctx.now()).toISOString();
-}

@@ -1,5 +1,6 @@
 import type { TrackSample } from "../../monitor/judge";
 import type { StepContext } from "../context";
+import { isoAt } from "../../domain/time";
 
 export interface Window {
   start: number;
@@ -18,8 +19,8 @@ export async function sampleTrack(
   input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string },
 ): Promise<TrackSample> {
   const { deploymentId, window, patterns } = input;
-  const start = new Date(window.start).toISOString();
-  const end = new Date(window.end).toISOString();
+  const start = isoAt(window.start);
+  const end = isoAt(window.end);
   const [requests, logs] = await Promise.all([
     // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
     ctx.railway.httpLogs({ deploymentId, beforeDate: start, afterDate: end, limit: 5000 }),

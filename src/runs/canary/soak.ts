@@ -2,9 +2,10 @@ import { canaryTransition } from "../../domain/canary";
 import type { Judgement, TrackSample } from "../../monitor/judge";
 import { judgeCanary, mergeSamples, parseJudgeConfig } from "../../monitor/judge";
 import type { StepContext, StepExecutor, StepResult, ReleaseServices } from "../context";
-import { canaryOf, iso, routerOf, saveCanary } from "./executors";
+import { canaryOf, routerOf, saveCanary } from "./executors";
 import { sampleTrack, summarize } from "./signals";
 import { compact, judgeCheck, withCarry, type SamplePair } from "./trigger";
+import { isoAt } from "../../domain/time";
 
 interface SoakState {
   /** Simulated (or real) time the soak started and the end of the last sampled window. */
@@ -48,13 +49,13 @@ export const canaryStep: StepExecutor = async (ctx) => {
   // A halted canary that runs again was resumed by a person: carry on, and accept a failed soak verdict.
   const resumed = canary.phase === "halted";
   if (resumed && state.startedAt !== undefined)
-    saveCanary(ctx, (canary = canaryTransition(canary, "progressing", iso(ctx), "resumed")));
+    saveCanary(ctx, (canary = canaryTransition(canary, "progressing", isoAt(ctx.now()), "resumed")));
   if (state.startedAt === undefined) {
     await routerOf(ctx).setCanaryWeight(binding, weight);
     canary = canaryTransition(
       { ...canary, weight, stepIndex: Number(ctx.step.params.index) },
       "progressing",
-      iso(ctx),
+      isoAt(ctx.now()),
       `weight ${weight}%`,
     );
     saveCanary(ctx, canary);
@@ -173,7 +174,7 @@ function recordCheck(
 ): void {
   const checks = (ctx.run.outputs.canaryChecks ?? []) as CanaryCheck[];
   checks.push({
-    at: new Date(at).toISOString(),
+    at: isoAt(at),
     weight,
     check,
     verdict: j.verdict,
@@ -204,15 +205,15 @@ function progressNote(weight: number, j: Judgement): string {
 /** Traffic goes back to stable first, then the run is told: nothing waits on the rollback. */
 async function rollBack(ctx: StepContext, reason: string): Promise<StepResult> {
   let { canary, binding } = canaryOf(ctx);
-  canary = canaryTransition(canary, "rolling-back", iso(ctx), reason);
+  canary = canaryTransition(canary, "rolling-back", isoAt(ctx.now()), reason);
   saveCanary(ctx, canary);
   await routerOf(ctx).setCanaryWeight(binding, 0);
-  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "rolled-back", iso(ctx)));
+  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "rolled-back", isoAt(ctx.now())));
   return { kind: "rollback", reason };
 }
 
 function halt(ctx: StepContext, reason: string): StepResult {
   const { canary } = canaryOf(ctx);
-  if (canary.phase !== "halted") saveCanary(ctx, canaryTransition(canary, "halted", iso(ctx), reason));
+  if (canary.phase !== "halted") saveCanary(ctx, canaryTransition(canary, "halted", isoAt(ctx.now()), reason));
   return { kind: "halt", reason };
 }

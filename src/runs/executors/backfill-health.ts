@@ -8,6 +8,7 @@ import { p95 } from "../../monitor/anomalies";
 import { burnRate } from "../../monitor/burn-rate";
 import type { StepContext } from "../context";
 import { errorText } from "../../domain/errors";
+import { isoAt } from "../../domain/time";
 
 /** One HTTP service's traffic over the window. */
 export interface ServiceWindow {
@@ -111,8 +112,8 @@ export async function sampleWindows(ctx: StepContext, policy: BackfillPolicy, en
         // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
         const logs = await ctx.railway.httpLogs({
           deploymentId: live.id,
-          beforeDate: new Date(start).toISOString(),
-          afterDate: new Date(end).toISOString(),
+          beforeDate: isoAt(start),
+          afterDate: isoAt(end),
           limit: LOG_LIMIT,
         });
         const inWindow = logs.filter((r) => {

@@ -4,6 +4,7 @@ import type { OpsBatch } from "../../providers/ops/api";
 import type { StepContext, StepExecutor, StepResult } from "../context";
 import { throttleReason, type ThrottleReason } from "./backfill-health";
 import { nextWindowStart } from "./window";
+import { isoAt } from "../../domain/time";
 
 /** How the backfill is going, as runs and chat show it. */
 export interface BackfillProgress {
@@ -91,7 +92,7 @@ export const backfill: StepExecutor = async (ctx) => {
     const opens = nextWindowStart(dueAt, params.window);
     if (opens > dueAt) {
       state.nextAt = opens;
-      progress.note = `outside the ${params.window.start}–${params.window.end} ${params.window.tz} window: next batch at ${new Date(opens).toISOString()}`;
+      progress.note = `outside the ${params.window.start}–${params.window.end} ${params.window.tz} window: next batch at ${isoAt(opens)}`;
       publish(ctx, progress);
       return { kind: "wait", ms: waitFor(ctx, dueAt, opens), note: progress.note };
     }
@@ -113,8 +114,8 @@ export const backfill: StepExecutor = async (ctx) => {
   });
   const sentBefore = progress.processed;
   record(progress, batch, rate);
-  progress.firstBatchAt ??= new Date(dueAt).toISOString();
-  progress.lastBatchAt = new Date(dueAt).toISOString();
+  progress.firstBatchAt ??= isoAt(dueAt);
+  progress.lastBatchAt = isoAt(dueAt);
   const spanMinutes = (dueAt - Date.parse(progress.firstBatchAt)) / 60_000;
   if (spanMinutes > 0) progress.achievedRatePerMinute = Math.round((sentBefore / spanMinutes) * 10) / 10;
   state.cursor = batch.nextCursor;
@@ -167,7 +168,7 @@ async function healthGate(
   state.healthCheckedAt = dueAt;
   const held = progress.throttle;
   if (why) {
-    const since = held?.since ?? new Date(dueAt).toISOString();
+    const since = held?.since ?? isoAt(dueAt);
     progress.throttle = { ...why, since };
     progress.note = `Paused since ${since}: ${why.reason}; batches continue by themselves when it recovers`;
     state.nextAt = dueAt + checkMs;
@@ -177,7 +178,7 @@ async function healthGate(
   if (held) {
     progress.pauses = [
       ...(progress.pauses ?? []),
-      { since: held.since, until: new Date(dueAt).toISOString(), reason: held.reason },
+      { since: held.since, until: isoAt(dueAt), reason: held.reason },
     ].slice(-20);
     progress.pausedSeconds = (progress.pausedSeconds ?? 0) + (dueAt - Date.parse(held.since)) / 1000;
     progress.throttle = undefined;
