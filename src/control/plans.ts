@@ -98,9 +98,7 @@ export async function createPlan(
   };
   // A deferred contract migration is planned now, as its own run that waits for this one (and its soak).
   if (output.followUp) {
-    const refs = output.steps.find((s) => s.kind === "resolve-ref")?.params.refs as
-      | Record<string, PinnedRef>
-      | undefined;
+    const refs = output.steps.find((s) => s.kind === "resolve-ref")?.params.refs;
     const migrating = Object.keys(spec.services).find((n) => spec.services[n].migrateCommand);
     const sha = migrating ? refs?.[migrating]?.sha : undefined;
     const followUp = await createPlan(cx, envRef, {

@@ -35,7 +35,7 @@ export async function runView(cx: ControlContext, runId: string) {
   const env = await findEnv(cx.db, run.envId);
   const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
   const view = formatRun(run, steps, env.env, artifacts);
-  const approvals = run.approvals as StoredApprovals | null;
+  const { approvals } = run;
   if (approvals && run.status === "awaiting-approval") {
     const refusal = approvalRefusal({
       production: env.name === "production" || approvals.required,
@@ -57,17 +57,9 @@ export async function runView(cx: ControlContext, runId: string) {
   return view;
 }
 
-interface StoredApprovals {
-  required: boolean;
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
-}
-
 /** The approval code `approver` would use for a run (null when they may not approve it). */
 export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
-  const approvals = run.approvals as StoredApprovals | null;
+  const { approvals } = run;
   if (!approvals || run.status !== "awaiting-approval") return null;
   if (
     approvalRefusal({
@@ -82,7 +74,7 @@ export async function codeFor(cx: ControlContext, run: RunRow, envName: string):
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
 export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
-  const stored = run.approvals as StoredApprovals | null;
+  const stored = run.approvals;
   const approvals:
     | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
     | undefined = stored

@@ -31,10 +31,7 @@ export async function notifyRun(
   const approvers = event.kind === "approval-needed" ? await deps.adminPhones() : [];
   const phones = [...new Set([...env.spec.policies.notify, ...(await deps.subscribers(run.plan.envId)), ...approvers])];
   const users = await deps.port.usersByPhone(phones);
-  const refs = (run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {}) as Record<
-    string,
-    { message: string }
-  >;
+  const refs = run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {};
   const facts: RunFacts = {
     env: run.plan.env,
     runId: run.id,

@@ -3,7 +3,6 @@ import { fullJitterDelay } from "../domain/backoff";
 import { AppError } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
-import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
 import { approvalRefusal } from "../policy/approval";
 import type { Receipt } from "../providers/types";
@@ -58,12 +57,9 @@ export class RunEngine {
       endedAt: null,
     };
     const steps: StepRecord[] = plan.steps.map((s, idx) => ({
+      ...s,
       runId: plan.runId,
       idx,
-      id: s.id,
-      kind: s.kind,
-      summary: s.summary,
-      params: s.params,
       status: "pending",
       attempts: 0,
       startedAt: null,
@@ -322,7 +318,7 @@ export class RunEngine {
   async #rolledBack(run: RunRecord, reason: string): Promise<void> {
     run.error = reason;
     const steps = this.#skipRemaining(run.id);
-    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    const score = run.outputs.canary?.lastScore ?? null;
     await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
     await this.#finish(
       run,
@@ -349,14 +345,13 @@ export class RunEngine {
       audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }],
     });
     await this.#writeMetrics(run);
-    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    const score = run.outputs.canary?.lastScore ?? null;
     await this.deps.notify(run, { kind: "halted", reason, score });
   }
 
   /** A run that ends while its canary takes traffic must not leave users on the canary. */
   async #drainCanary(run: RunRecord): Promise<boolean> {
-    const traffic = run.outputs.traffic as TrafficBinding | undefined;
-    const canary = run.outputs.canary as { weight?: number; phase?: string } | undefined;
+    const { traffic, canary } = run.outputs;
     if (!traffic || !canary?.weight) return false;
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;

@@ -4,8 +4,9 @@
  * API, so an idle environment with watchers open costs nothing between transitions.
  */
 import { z } from "zod";
-import type { CanaryPhase } from "../domain/canary";
+import { CanaryState } from "../domain/canary";
 import { RunStatus, StepStatus } from "../domain/run";
+import { BackfillProgress } from "./outputs";
 import type { RunRecord, StepRecord } from "./store";
 
 /** The WebSocket subprotocol the server answers with (clients may also offer `bearer.<token>`). */
@@ -53,19 +54,9 @@ export const LiveRun = z.object({
       expiresAt: z.string(),
     })
     .optional(),
-  progress: z.record(z.string(), z.unknown()).optional(),
-  canary: z
-    .object({
-      phase: z.string(),
-      service: z.string(),
-      weight: z.number(),
-      steps: z.array(z.number()),
-      lastScore: z.number().nullable(),
-      history: z.array(
-        z.object({ at: z.string(), phase: z.string(), weight: z.number(), reason: z.string().optional() }),
-      ),
-      points: z.array(CanaryPoint),
-    })
+  progress: BackfillProgress.optional(),
+  canary: CanaryState.omit({ stepIndex: true })
+    .extend({ points: z.array(CanaryPoint) })
     .optional(),
 });
 export type LiveRun = z.infer<typeof LiveRun>;
@@ -77,29 +68,9 @@ export const LiveMessage = z.discriminatedUnion("type", [
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
 
-interface StoredCanary {
-  phase: CanaryPhase;
-  service: string;
-  weight: number;
-  steps: number[];
-  lastScore: number | null;
-  history: { at: string; phase: CanaryPhase; weight: number; reason?: string }[];
-}
-
-interface StoredCheck {
-  at: string;
-  weight: number;
-  verdict: string;
-  score: number | null;
-  canary?: { errorRate?: number | null };
-  baseline?: { errorRate?: number | null };
-}
-
 /** Builds the watcher's view of a run from the DO's records (pure: the caller redacts and sends). */
 export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
-  const canary = run.outputs.canary as StoredCanary | undefined;
-  const checks = (run.outputs.canaryChecks ?? []) as StoredCheck[];
-  const progress = run.outputs.progress as Record<string, unknown> | undefined;
+  const { canary, canaryChecks: checks = [], progress } = run.outputs;
   return {
     id: run.id,
     type: run.type,
@@ -144,8 +115,8 @@ export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
               weight: c.weight,
               score: c.score,
               verdict: c.verdict,
-              canaryErrorRate: c.canary?.errorRate ?? null,
-              baselineErrorRate: c.baseline?.errorRate ?? null,
+              canaryErrorRate: c.canary.errorRate,
+              baselineErrorRate: c.baseline.errorRate,
             })),
           },
         }

@@ -1,4 +1,5 @@
 import type { AuditInput } from "../audit/chain";
+import type { StepKind } from "../domain/steps";
 import { ProviderError } from "../providers/types";
 import type { Receipt } from "../providers/types";
 import type { EnvContext, StepContext, StepResult } from "./context";
@@ -47,7 +48,7 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   };
   let result: StepResult;
   try {
-    result = await EXECUTORS[step.kind](ctx);
+    result = await runExecutor(ctx);
   } catch (e) {
     result =
       e instanceof ProviderError && e.retryable
@@ -90,6 +91,11 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
   if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
   return result;
+}
+
+/** The step's executor; generic so the compiler pairs each kind with the executor typed for it. */
+function runExecutor<K extends StepKind>(ctx: StepContext<K>): Promise<StepResult> {
+  return EXECUTORS[ctx.step.kind](ctx);
 }
 
 /** The ops contract of the environment's app: the service that runs migrations (else the first HTTP one). */

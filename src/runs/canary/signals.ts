@@ -1,5 +1,6 @@
 import type { TrackSample } from "../../monitor/judge";
 import type { StepContext } from "../context";
+import type { TrackSummary } from "../outputs";
 import { isoAt } from "../../domain/time";
 
 export interface Window {
@@ -53,7 +54,7 @@ export function thin(values: number[], max = MAX_LATENCIES): number[] {
 }
 
 /** A compact view of a sample for metrics.json (latency summarized, not listed). */
-export function summarize(sample: TrackSample) {
+export function summarize(sample: TrackSample): TrackSummary {
   const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
   const pct = (q: number) =>
     sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;

@@ -7,6 +7,7 @@ import type { BackfillPolicy } from "../../domain/backfill-policy";
 import { p95 } from "../../monitor/anomalies";
 import { burnRate } from "../../monitor/burn-rate";
 import type { StepContext } from "../context";
+import type { HealthBreach, ThrottleReason } from "../outputs";
 import { errorText } from "../../domain/errors";
 import { isoAt } from "../../domain/time";
 
@@ -17,18 +18,6 @@ export interface ServiceWindow {
   errors: number;
   p95Ms: number | null;
 }
-
-/** Why batches pause: the worst signal over its threshold. */
-export interface HealthBreach {
-  signal: "error-burn" | "latency";
-  service: string;
-  value: number;
-  threshold: number;
-  reason: string;
-}
-
-/** Why batches wait: a breach, or health that could not be read. */
-export type ThrottleReason = HealthBreach | { signal: "unreadable"; reason: string };
 
 /** Newest requests read per service and window (Railway's cap). */
 const LOG_LIMIT = 5000;
