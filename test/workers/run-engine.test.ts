@@ -179,8 +179,12 @@ describe("queue", { timeout: 30_000 }, () => {
   });
 });
 
-describe("audit", () => {
+describe("audit", { timeout: 30_000 }, () => {
   it("verifies after runs and reports the first altered event", async () => {
+    // A run of its own: the chain to verify must not depend on which tests ran before this one.
+    const plan = await planDeploy(admin.token);
+    const applied = await api(admin.token, "POST", `/api/plans/${plan.id}/apply`);
+    expect((await driveRun(admin.token, applied.body.run.id, ids.staging)).status).toBe("succeeded");
     const ok = await api(admin.token, "GET", "/api/audit/verify?env=invoice-perfect:staging");
     expect(ok.body.ok).toBe(true);
     expect(ok.body.events).toBeGreaterThan(5);
