@@ -5,7 +5,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PlannedStep } from "../../src/domain/steps";
+import { PlannedStep, StepKind } from "../../src/domain/steps";
 import { numberSteps } from "../../src/plan/steps";
 import { RunStore } from "../../src/runs/store";
 import stored from "../fixtures/stored-runs-v1.json";
@@ -96,5 +96,10 @@ describe("planned steps", () => {
       PlannedStep.parse({ id: "s01", kind: "canary-step", summary: "Canary", params: { service: "api" } }),
     ).toThrow(/weight/);
     expect(() => PlannedStep.parse({ id: "s01", kind: "launch-rocket", summary: "?", params: {} })).toThrow();
+  });
+
+  it("have a variant for every step kind (a kind without one could be planned but never parsed)", () => {
+    const variants = PlannedStep.options.map((o) => o.shape.kind.value);
+    expect([...variants].sort()).toEqual([...StepKind.options].sort());
   });
 });
