@@ -10,7 +10,7 @@ import { createDesiredStateReader } from "../src/db/environments";
 import { createIncidentStore } from "../src/db/incidents";
 import { createControlPlanePort } from "../src/db/port";
 import { projectionStatements } from "../src/db/runs";
-import { AppError } from "../src/domain/errors";
+import { AppError, errorText } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
@@ -183,7 +183,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     try {
       if (due.includes("tick")) await this.#engine.tick();
     } catch (e) {
-      console.error("environment tick failed; retrying", e instanceof Error ? e.message : e);
+      console.error("environment tick failed; retrying", errorText(e));
       this.#store.schedule("tick", Date.now() + 2000);
     }
     const monitored = this.#monitor.envId();
@@ -192,7 +192,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       this.#audit.bind(monitored);
       await this.#monitor
         .tick(monitored, Date.now())
-        .catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
+        .catch((e: unknown) => console.error("monitor check failed", errorText(e)));
     }
     await this.#arm();
   }
@@ -221,7 +221,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       };
       this.#live.broadcast(redactDeep(message, await this.#services.redactor(run.plan.envId)));
     } catch (e) {
-      console.error("live broadcast failed", e instanceof Error ? e.message : e);
+      console.error("live broadcast failed", errorText(e));
     }
   }
 

@@ -1,22 +1,12 @@
 /** Plain-text chat replies about environments, runs and the audit log: pure, from the data a handler read. */
 import type { SpecChange } from "../domain/spec";
+import type { BackfillProgress } from "../runs/outputs";
 import { renderDiff } from "./render";
 
-/** What a backfill reports about itself (run progress). */
-export interface BackfillProgressLike {
-  processed?: number;
-  total?: number | null;
-  failed?: number;
-  ratePerMinute?: number;
-  etaSeconds?: number | null;
-  note?: string;
-  failureSamples?: { id: unknown; reason: string }[];
-}
-
 /** "Backfill run_… is running: 1200 of 10000 processed, …". */
-export function renderBackfillProgress(run: { id: string; status: string }, p: BackfillProgressLike): string {
-  const reasons = [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
-  return `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`;
+export function renderBackfillProgress(run: { id: string; status: string }, p: BackfillProgress): string {
+  const reasons = [...new Set(p.failureSamples.map((f) => f.reason))].join(", ");
+  return `Backfill ${run.id} is ${run.status}: ${p.processed}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`;
 }
 
 /** The auto-apply policy after a change ("policy" intent). */

@@ -4,7 +4,6 @@
  */
 import { helpText } from "../chat/help";
 import { renderRun, renderStatus } from "../chat/render";
-import type { BackfillProgressLike } from "../chat/render-replies";
 import {
   renderAudit,
   renderAutoApplyPolicy,
@@ -125,7 +124,7 @@ export const INTENT_HANDLERS: IntentHandlers = {
       : state.lastRunId;
     if (!runId) return [{ text: "There is no backfill to report on yet." }];
     const run = await runView(cx, runId);
-    const p = run.progress as BackfillProgressLike | undefined;
+    const p = run.progress;
     return [{ text: p ? renderBackfillProgress(run, p) : renderRun(run), ...(p ? { run } : {}) }];
   },
   setup: (turn, intent) => planAndReply(turn, intent.env, "setup", intent.from ? { from: envNameOf(intent.from) } : {}),

@@ -6,7 +6,7 @@
 import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
 import type { Incident } from "../monitor/types";
-import { AppError, unwrap } from "../domain/errors";
+import { AppError, errorText, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
@@ -23,8 +23,7 @@ export async function monitorAll(services: Services, at?: number): Promise<{ env
   const ids = await monitoredEnvIds(services.db);
   const results = await Promise.allSettled(ids.map((id) => services.environment(id).monitorTick(id, { at })));
   return results.map((r, i) => {
-    if (r.status === "rejected")
-      console.error("monitor tick failed", ids[i], r.reason instanceof Error ? r.reason.message : r.reason);
+    if (r.status === "rejected") console.error("monitor tick failed", ids[i], errorText(r.reason));
     return { envId: ids[i], ok: r.status === "fulfilled" && r.value.ok };
   });
 }

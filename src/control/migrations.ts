@@ -9,6 +9,7 @@ import { resolveSecret } from "../db/secrets";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { AppliedContract, AppMigrations } from "../plan/deploy";
 import type { ControlContext } from "./context";
+import { errorText } from "../domain/errors";
 
 /** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
 export async function appMigrations(
@@ -32,7 +33,7 @@ export async function appMigrations(
     const { pending } = await providers.ops(`https://${domain}`, token ?? undefined).migrations();
     return { service, pending };
   } catch (e) {
-    return { service, error: e instanceof Error ? e.message : String(e) };
+    return { service, error: errorText(e) };
   }
 }
 

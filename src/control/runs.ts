@@ -5,6 +5,7 @@ import { findEnv } from "../db/environments";
 import { requireRole, approvalAction } from "../security/roles";
 import { isProduction } from "../domain/env-ref";
 import type { Action } from "../security/roles";
+import { type RunView, runView as buildRunView } from "../runs/view";
 import type { ControlContext } from "./context";
 import type { RunAction } from "./services";
 
@@ -53,42 +54,15 @@ export async function codeFor(cx: ControlContext, run: RunRow, env: string): Pro
 }
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
-export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
-  const stored = run.approvals;
-  const approvals:
-    | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
-    | undefined = stored
-    ? {
-        required: stored.required,
-        approvedBy: stored.approvedBy,
-        rejectedBy: stored.rejectedBy,
-        expiresAt: stored.expiresAt,
-      }
-    : undefined;
-  return {
-    id: run.id,
-    type: run.type,
-    env,
-    planId: run.planId,
-    status: run.status,
-    requestedBy: run.requestedBy,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
-    error: run.error ?? undefined,
-    steps: steps.map((s) => ({
-      id: s.stepId,
-      kind: s.kind,
-      summary: s.summary,
-      status: s.status,
-      attempts: s.attempts,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-      note: s.note ?? undefined,
-      error: s.error ?? undefined,
-    })),
-    approvals,
-    progress: run.progress ?? undefined,
-    artifacts,
-  };
+export function formatRun(
+  run: RunRow,
+  steps: RunStepRow[],
+  env: string,
+  artifacts: string[],
+): RunView & { planId: string; approvals?: { code?: string }; artifacts: string[] } {
+  const view = buildRunView(
+    { ...run, env },
+    steps.map((s) => ({ ...s, id: s.stepId })),
+  );
+  return { ...view, planId: run.planId, artifacts };
 }

@@ -10,9 +10,11 @@ import type { Database } from "../db/client";
 import type { SecretCipher } from "../db/secrets";
 import type { RpcResult } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
-import type { Actor, ApprovalSubject, Approvals } from "../policy/approval";
+import type { Approvals } from "../domain/run";
+import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { Receipt } from "../providers/types";
-import type { ConnectionApis, ProviderSet } from "../runs/types";
+import type { ConnectionApis } from "../runs/context";
+import type { ProviderSet } from "../runs/types";
 import type { MonitorReport } from "../monitor/types";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */

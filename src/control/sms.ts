@@ -2,7 +2,7 @@ import { findEnv } from "../db/environments";
 import { claimInboundSms, recordSmsOutcome } from "../db/inbound";
 import { listRuns, runsAwaitingApproval } from "../db/runs";
 import { userByPhone } from "../db/users";
-import { AppError } from "../domain/errors";
+import { AppError, errorText } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
 import { renderStatus } from "../chat/render";
 import { parseSmsCommand, twiml } from "../notify/sms-commands";
@@ -58,7 +58,7 @@ export async function handleInboundSms(
     const actor: Actor = { id: row.id, name: row.name, role: role.data };
     reply = await runCommand(controlContext(services, actor), params.Body ?? "").catch((e: unknown) => {
       if (e instanceof AppError) return `Not done: ${e.message}`;
-      console.error("sms command failed", e instanceof Error ? e.message : e);
+      console.error("sms command failed", errorText(e));
       return "Something went wrong; nothing was changed.";
     });
   }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
-import type { Plan, RunStatus } from "../domain/run";
+import { Plan, type RunStatus, type RunType } from "../domain/run";
 import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "../runs/store";
 import type { Database, Statement } from "./client";
@@ -8,7 +8,7 @@ import { plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
-  const steps = plan.steps.map((s, idx) => ({
+  const steps: (typeof runSteps.$inferInsert)[] = plan.steps.map((s, idx) => ({
     runId: plan.runId,
     stepId: s.id,
     idx,
@@ -54,7 +54,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 export async function getPlan(db: Database, id: string): Promise<{ plan: Plan; digest: string }> {
   const row = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
   if (!row) throw new AppError("not_found", `plan ${id} not found`);
-  return { plan: row.body as Plan, digest: row.digest };
+  return { plan: Plan.parse(row.body), digest: row.digest };
 }
 
 export type RunRow = typeof runs.$inferSelect;
@@ -86,7 +86,7 @@ export async function listRuns(
 }
 
 /** The newest run of a type in an environment, or undefined. */
-export async function latestRunId(db: Database, envId: string, type: string): Promise<string | undefined> {
+export async function latestRunId(db: Database, envId: string, type: RunType): Promise<string | undefined> {
   const rows = await db
     .select({ id: runs.id })
     .from(runs)

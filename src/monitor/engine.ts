@@ -6,6 +6,7 @@
  * tick no later than the last one is a no-op: missed or doubled ticks are harmless.
  */
 import { AppError } from "../domain/errors";
+import { isoAt } from "../domain/time";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import { diffSpecs } from "../domain/spec";
 import type { Actor } from "../policy/approval";
@@ -19,8 +20,6 @@ import type { OpenIncident } from "./incidents";
 import { reconcileIncidents } from "./incidents";
 import type { Incident, MonitorDeps, MonitorReport, SignalSource } from "./types";
 import { MONITOR_ACTOR } from "./types";
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The environment as the check found it in the desired state. */
 type Current = Awaited<ReturnType<MonitorDeps["desired"]["current"]>>;
@@ -48,7 +47,7 @@ export class MonitorEngine {
     const { store } = this.deps;
     const report: MonitorReport = {
       checked: false,
-      at: iso(at),
+      at: isoAt(at),
       anomalies: [],
       opened: [],
       continued: [],
@@ -133,7 +132,7 @@ export class MonitorEngine {
     for (const { incident, anomaly } of changes.continued) {
       const row = byId(open, incident.id);
       const details = { ...row.details, latest: anomaly.evidence, title: anomaly.title };
-      await incidents.update(row, { lastSeenAt: iso(at), updatedAt: iso(at), checks: row.checks + 1, details }, []);
+      await incidents.update(row, { lastSeenAt: isoAt(at), updatedAt: isoAt(at), checks: row.checks + 1, details }, []);
       report.continued.push(incident.id);
     }
     for (const { incident, note } of changes.resolved) {
@@ -148,7 +147,7 @@ export class MonitorEngine {
     if (incident.ackedAt) return incident;
     await this.deps.incidents.update(
       incident,
-      { ackedBy: actor.id, ackedAt: iso(at), escalateAt: null, updatedAt: iso(at) },
+      { ackedBy: actor.id, ackedAt: isoAt(at), escalateAt: null, updatedAt: isoAt(at) },
       [
         {
           actor: actor.id,

@@ -7,6 +7,7 @@ import { appendReceipts } from "../audit/artifacts";
 import type { AuditInput } from "../audit/chain";
 import { envNameOf } from "../domain/env-ref";
 import { AppError } from "../domain/errors";
+import { isoAt } from "../domain/time";
 import { newId } from "../domain/ids";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import {
@@ -28,8 +29,7 @@ import { driftChanges } from "./incidents";
 import type { Incident, IncidentReceipts, MonitorDeps, Release } from "./types";
 import { MONITOR_ACTOR } from "./types";
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const nullableIso = (ms: number | null) => (ms === null ? null : iso(ms));
+const nullableIso = (ms: number | null) => (ms === null ? null : isoAt(ms));
 
 /** The environment an action is about. */
 export interface Where {
@@ -88,7 +88,7 @@ export async function openIncident(
     incidentId: id,
     env,
     anomaly,
-    openedAt: iso(at),
+    openedAt: isoAt(at),
     samples: evidence.samples,
     currentRelease: releaseFacts(facts.current),
     lastGoodRelease: releaseFacts(facts.lastGood),
@@ -126,9 +126,9 @@ export async function openIncident(
     severity: anomaly.severity,
     status: "open",
     title: anomaly.title,
-    openedAt: iso(at),
-    lastSeenAt: iso(at),
-    updatedAt: iso(at),
+    openedAt: isoAt(at),
+    lastSeenAt: isoAt(at),
+    updatedAt: isoAt(at),
     resolvedAt: null,
     resolution: null,
     checks: 1,
@@ -198,7 +198,7 @@ export async function resolveIncident(
   };
   await deps.incidents.update(
     incident,
-    { status: "resolved", resolvedAt: iso(at), resolution: note, updatedAt: iso(at), escalateAt: null },
+    { status: "resolved", resolvedAt: isoAt(at), resolution: note, updatedAt: isoAt(at), escalateAt: null },
     [withReceiptHash(audit, receipts)],
     receipts,
   );
@@ -233,7 +233,7 @@ export async function escalateIncidents(deps: MonitorDeps, where: Where, at: num
       {
         escalationLevel: level,
         escalateAt: nullableIso(nextEscalation(level, at, ackTimeoutSeconds * 1000, chain)),
-        updatedAt: iso(at),
+        updatedAt: isoAt(at),
       },
       [withReceiptHash(audit, receipts)],
       receipts,

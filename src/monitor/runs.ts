@@ -1,5 +1,4 @@
 /** The run engine as the monitor sees it: the canary in flight, halting it, queueing a remediation. */
-import type { TrafficBinding } from "../domain/traffic";
 import type { RunEngine } from "../runs/engine";
 import type { RunStore } from "../runs/store";
 import type { CanaryInFlight, MonitoredRuns } from "./types";
@@ -20,13 +19,13 @@ export function createMonitoredRuns(store: RunStore, engine: RunEngine): Monitor
 
 function canaryInFlight(store: RunStore): CanaryInFlight | null {
   const run = store.runsIn(["running"]).find((r) => r.outputs.traffic && r.outputs.canary);
-  if (!run) return null;
+  if (!run?.outputs.traffic) return null;
   // The weight step under way may have moved the traffic before the run could record it.
   const underWay = store.steps(run.id).find((s) => s.kind === "canary-step" && s.status !== "succeeded");
   return {
     runId: run.id,
-    binding: run.outputs.traffic as TrafficBinding,
-    weight: Number((run.outputs.canary as { weight?: number }).weight ?? 0),
-    moving: underWay ? [0, Number(underWay.params.weight)] : [0],
+    binding: run.outputs.traffic,
+    weight: run.outputs.canary?.weight ?? 0,
+    moving: underWay?.kind === "canary-step" ? [0, underWay.params.weight] : [0],
   };
 }

@@ -1,3 +1,4 @@
+import { errorText } from "../domain/errors";
 import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { SmsApi } from "../providers/twilio/api";
 import type { Receipt } from "../providers/types";
@@ -70,7 +71,7 @@ export function createRunNotifier(deps: RunNotifierDeps): EngineDeps["notify"] {
     const receipts: Receipt[] = [];
     const sms = await deps.sms(run.plan.envId, (r) => receipts.push(r));
     const sent = await notifyRun({ ...deps, sms }, run, event).catch((e: unknown) => {
-      console.error("notify failed", e instanceof Error ? e.message : e);
+      console.error("notify failed", errorText(e));
       return [];
     });
     if (!sent.length && !receipts.length) return;

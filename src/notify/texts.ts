@@ -1,3 +1,4 @@
+import { errorText } from "../domain/errors";
 import type { AlertSender } from "../monitor/types";
 import type { SmsApi } from "../providers/twilio/api";
 
@@ -19,7 +20,7 @@ export async function sendTexts(sms: SmsApi | null, texts: Text[]): Promise<Text
       await sms.send(text);
       sent.push(text);
     } catch (e) {
-      console.error("sms failed", e instanceof Error ? e.message : String(e));
+      console.error("sms failed", errorText(e));
     }
   }
   return sent;

@@ -3,22 +3,13 @@
  * run, and the approver's own code. The engine, the notifier, the API and SMS all ask here.
  */
 import { isProduction } from "../domain/env-ref";
+import type { Approvals } from "../domain/run";
 import type { Role } from "../security/roles";
 
 export interface Actor {
   id: string;
   name: string;
   role: Role;
-}
-
-/** A run's approval state, as the run holds it and D1 projects it. */
-export interface Approvals {
-  required: boolean;
-  /** Digest of the plan approved; each approver's code is derived from it. */
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
 }
 
 /** What approval policy reads of a run. */
