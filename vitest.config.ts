@@ -23,6 +23,10 @@ export default defineConfig(async () => {
                   SANDBOX_TIME_SCALE: "0",
                   SECRETS_MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctISE=",
                   SECRETS_KEY_ID: "test1",
+                  AUDIT_KEY: "dGVzdC1hdWRpdC1rZXktMzItYnl0ZXMtbG9uZy0hISE=",
+                  AUDIT_KEY_ID: "audit-test1",
+                  APPROVAL_KEY: "dGVzdC1hcHByb3ZhbC1rZXktMzItYnl0ZXMtbG9uZyE=",
+                  APPROVAL_KEY_ID: "approval-test1",
                   TWILIO_AUTH_TOKEN: "sandbox-twilio-auth-token",
                   TWILIO_FROM_NUMBER: "+15550009999",
                   // Never a real model from a developer's .dev.vars: LLM tests inject ai/test mock models.

@@ -44,6 +44,8 @@ const worker = await unstable_dev("src/index.ts", {
     INFRA_CHAT_ADMIN_TOKEN: admin,
     SECRETS_KEY_ID: "bench",
     SECRETS_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+    AUDIT_KEY: Buffer.alloc(32, 8).toString("base64"),
+    APPROVAL_KEY: Buffer.alloc(32, 9).toString("base64"),
     TWILIO_AUTH_TOKEN: "bench-twilio",
     TWILIO_FROM_NUMBER: "+15550009999",
   },

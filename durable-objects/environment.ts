@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import type { AnchorState } from "../src/audit/anchor";
+import { AuditAnchor, nextDigestAt } from "../src/audit/anchor";
 import type { AuditEvent, AuditInput } from "../src/audit/chain";
 import { ChainWriter, sealWith } from "../src/audit/chain-writer";
 import { remediationPlanner } from "../src/control/remediation-planner";
@@ -35,6 +37,8 @@ import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../s
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
 const WATCHDOG = "monitor";
+/** The schedule key of the audit chain's hourly R2 digest. */
+const AUDIT_DIGEST = "audit-digest";
 
 /**
  * One per environment (named by environment id; "global" for events with no environment). Serializes
@@ -47,6 +51,9 @@ export class EnvironmentDO extends DurableObject<Env> {
   #engine: RunEngine;
   #monitor: MonitorEngine;
   #audit: ChainWriter<Statement>;
+  #anchor: AuditAnchor;
+  /** When the next audit digest is scheduled (0 when none is): one schedule write per hour, not per append. */
+  #digestAt = 0;
   #live: LiveChannel;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -62,9 +69,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     this.#live = new LiveChannel(ctx);
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.#anchor = new AuditAnchor(ctx.storage, services.auditDigests, services.auditKeys, services.now);
     this.#audit = new ChainWriter(
       d1ChainStore(services.db),
-      sealWith(() => newId("evt"), services.now),
+      sealWith(() => newId("evt"), services.now, services.auditKeys),
+      (events) => this.#anchorAppend(events),
     );
     const port = createControlPlanePort(services.db, services.cipher, services.now);
     const providers = async (onReceipt: (r: Receipt) => void, envId = this.#audit.chain) =>
@@ -158,6 +167,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     return this.#audit.append(inputs);
   }
 
+  /** This object's audit chain anchors: its checkpoint, any breach record, its last R2 digest. */
+  async auditAnchors(): Promise<AnchorState> {
+    return this.#anchor.state();
+  }
+
   /** Opens a watcher socket (the Worker authenticated the caller): a snapshot, then every transition. */
   async fetch(request: Request): Promise<Response> {
     const watch = readWatchRequest(request);
@@ -186,6 +200,10 @@ export class EnvironmentDO extends DurableObject<Env> {
       console.error("environment tick failed; retrying", errorText(e));
       this.#store.schedule("tick", Date.now() + 2000);
     }
+    if (due.includes(AUDIT_DIGEST)) {
+      this.#digestAt = 0;
+      await this.#anchor.sealDigest().catch((e: unknown) => console.error("audit digest failed", errorText(e)));
+    }
     const monitored = this.#monitor.envId();
     if (due.includes(WATCHDOG) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
@@ -194,6 +212,15 @@ export class EnvironmentDO extends DurableObject<Env> {
         .tick(monitored, Date.now())
         .catch((e: unknown) => console.error("monitor check failed", errorText(e)));
     }
+    await this.#arm();
+  }
+
+  /** After every committed append: the head is checkpointed here, and an hourly digest is due in R2. */
+  async #anchorAppend(events: AuditEvent[]): Promise<void> {
+    await this.#anchor.committed(events);
+    if (this.#digestAt > Date.now()) return;
+    this.#digestAt = nextDigestAt(Date.now());
+    this.#store.schedule(AUDIT_DIGEST, this.#digestAt);
     await this.#arm();
   }
 

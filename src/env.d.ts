@@ -9,6 +9,16 @@ interface InfraChatConfig {
   SECRETS_KEY_ID?: string;
   /** JSON map keyId → base64 key, for values sealed before a key rotation. */
   SECRETS_PREVIOUS_KEYS?: string;
+  /** base64 of 32 random bytes: the HMAC key of the audit chain and its checkpoints (never stored in D1). */
+  AUDIT_KEY?: string;
+  AUDIT_KEY_ID?: string;
+  /** JSON map keyId → base64 key: older audit keys, so events signed before a rotation still verify. */
+  AUDIT_PREVIOUS_KEYS?: string;
+  /** base64 of 32 random bytes: approval codes are derived from it (not from the secrets master key). */
+  APPROVAL_KEY?: string;
+  APPROVAL_KEY_ID?: string;
+  /** JSON map keyId → base64 key: codes issued under an older approval key stay valid until they expire. */
+  APPROVAL_PREVIOUS_KEYS?: string;
   RAILWAY_TOKEN?: string;
   GITHUB_TOKEN?: string;
   /** Local admin token created by `npm start` (sandbox only). */

@@ -1,6 +1,6 @@
 import type { LanguageModel } from "ai";
 import type { MiddlewareHandler } from "hono";
-import { createR2ArchiveStore, createR2ArtifactStore } from "./audit/artifacts";
+import { createR2ArchiveStore, createR2ArtifactStore, createR2DigestStore } from "./audit/artifacts";
 import type { Providers, Redact, Services } from "./control/services";
 import { database } from "./db/client";
 import type { Database } from "./db/client";
@@ -18,6 +18,8 @@ import type { ProviderContext, Receipt } from "./providers/types";
 import { approvalCodeFor } from "./policy/approval";
 import { createRedactor } from "./security/redact";
 import { createSecretBox } from "./security/secrets";
+import { lazyKeyring } from "./security/keyring";
+import type { Keyring } from "./domain/keyring";
 
 /**
  * The one composition root: the only reader of the Worker env besides the Worker entry and the Durable
@@ -44,6 +46,8 @@ export function appServices(env: Env): Services {
     runArtifacts: createR2ArtifactStore(env.ARTIFACTS, () => redactor()),
     incidentBundles: createR2ArtifactStore(env.ARTIFACTS, () => redactor(), "incidents"),
     archives: createR2ArchiveStore(env.ARTIFACTS),
+    auditKeys: auditKeys(env),
+    auditDigests: createR2DigestStore(env.ARTIFACTS),
     environment: (envId) => env.ENVIRONMENTS.getByName(envId),
     approvalCode: (run, approver) => approvalCodeFor(env.SECRETS_MASTER_KEY, run, approver),
     ...(languageModel ? { languageModel } : {}),
@@ -151,6 +155,17 @@ export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Pr
     const { createOpenAI } = await import("@ai-sdk/openai");
     return createOpenAI({ apiKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) })(modelId);
   };
+}
+
+/** The audit chain's HMAC keys (AUDIT_KEY, its id, and the keys it replaced). */
+export function auditKeys(env: Env): Keyring {
+  return lazyKeyring({
+    name: "AUDIT_KEY",
+    key: env.AUDIT_KEY,
+    keyId: env.AUDIT_KEY_ID,
+    previous: env.AUDIT_PREVIOUS_KEYS,
+    defaultKeyId: "audit1",
+  });
 }
 
 /** The AES-256-GCM secret box from the Worker's master key. */

@@ -1,4 +1,5 @@
 import type { Receipt } from "../providers/types";
+import type { DigestStore } from "./anchor";
 
 /** Artifacts in R2 under <root>/<ownerId>/… (runs/<runId>/, incidents/<incidentId>/); bodies are redacted on write. */
 export interface ArtifactStore {
@@ -68,6 +69,38 @@ export function createR2ArchiveStore(bucket: R2Bucket): ArchiveStore {
     },
     async put(key, bytes, contentType) {
       await bucket.put(key, bytes, { httpMetadata: { contentType } });
+    },
+  };
+}
+
+const DIGESTS = "audit/digests/";
+
+/** Hourly audit digests in R2 at audit/digests/<chain>/<ISO time>.json: key order is time order. */
+export function createR2DigestStore(bucket: R2Bucket): DigestStore {
+  const listKeys = async (prefix: string, delimiter?: string) => {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await bucket.list({ prefix, cursor, delimiter });
+      keys.push(...(delimiter ? page.delimitedPrefixes : page.objects.map((o) => o.key)));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    return keys;
+  };
+  return {
+    async put(chain, at, text) {
+      const key = `${DIGESTS}${chain}/${at}.json`;
+      await bucket.put(key, text, { httpMetadata: { contentType: "application/json" } });
+      return key;
+    },
+    async get(key) {
+      return (await bucket.get(key))?.text() ?? null;
+    },
+    async list(chain) {
+      return (await listKeys(`${DIGESTS}${chain}/`)).sort();
+    },
+    async chains() {
+      return (await listKeys(DIGESTS, "/")).map((p) => p.slice(DIGESTS.length, -1));
     },
   };
 }

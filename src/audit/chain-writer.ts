@@ -4,11 +4,13 @@
  * the same atomic write as the change they describe (a run transition, an incident row), one append at
  * a time, so the order is total and the head cache never runs ahead of what was committed.
  *
- * Sealing and storage are handed in: keying the chain or anchoring its head elsewhere changes `seal`
- * or the store, not this class.
+ * Sealing, storage and anchoring are handed in: the sealer keys the chain (AUDIT_KEY), and `anchor` is
+ * told of every committed append so the head can be checkpointed outside D1 (audit/anchor.ts).
  */
 import type { AuditEvent, AuditInput, ChainHead } from "./chain";
 import { sealEvent } from "./chain";
+import type { Keyring } from "../domain/keyring";
+import { errorText } from "../domain/errors";
 
 /** Where a chain lives: its stored head, and one atomic write of sealed events with the change they record. */
 export interface ChainStore<Write> {
@@ -21,9 +23,12 @@ export interface ChainStore<Write> {
 /** Seals the next event after `head`. */
 export type Sealer = (chain: string, head: ChainHead | null, input: AuditInput) => Promise<AuditEvent>;
 
-/** The default sealer: a fresh event id and the current time, hashed onto the head. */
-export function sealWith(newId: () => string, now: () => number): Sealer {
-  return (chain, head, input) => sealEvent(chain, head, input, newId(), new Date(now()).toISOString());
+/** Is told of the events of every committed append, in order (after the commit, never instead of it). */
+export type AnchorHook = (events: AuditEvent[]) => Promise<void>;
+
+/** The default sealer: a fresh event id and the current time, signed onto the head with the current audit key. */
+export function sealWith(newId: () => string, now: () => number, keys?: Keyring): Sealer {
+  return (chain, head, input) => sealEvent(chain, head, input, newId(), new Date(now()).toISOString(), keys);
 }
 
 /** Appends to one chain; the chain is named by the first `bind`, and another name afterwards is a bug. */
@@ -36,6 +41,7 @@ export class ChainWriter<Write> {
   constructor(
     private readonly store: ChainStore<Write>,
     private readonly seal: Sealer,
+    private readonly anchor?: AnchorHook,
   ) {}
 
   /** Names the chain this writer appends to (an environment id, or "global"). */
@@ -59,9 +65,9 @@ export class ChainWriter<Write> {
   async #appendNow(inputs: AuditInput[], writes: Write[]): Promise<AuditEvent[]> {
     const chain = this.#chain;
     if (!chain) throw new Error("audit append before the chain was bound");
+    const events: AuditEvent[] = [];
     try {
       if (this.#head === undefined) this.#head = await this.store.head(chain);
-      const events: AuditEvent[] = [];
       let head = this.#head;
       for (const input of inputs) {
         const event = await this.seal(chain, head, input);
@@ -70,11 +76,14 @@ export class ChainWriter<Write> {
       }
       if (writes.length || events.length) await this.store.commit(writes, events);
       this.#head = head;
-      return events;
     } catch (e) {
       // Whether the write landed is unknown: read the head again before the next append.
       this.#head = undefined;
       throw e;
     }
+    // The change is committed whatever happens here: a checkpoint that lags is caught up by the next append.
+    if (events.length && this.anchor)
+      await this.anchor(events).catch((e: unknown) => console.error("audit checkpoint failed", errorText(e)));
+    return events;
   }
 }

@@ -1,6 +1,6 @@
 import type { AuditInput } from "../audit/chain";
 import { findEnv } from "../db/environments";
-import { listAudit, verifyAudit } from "../db/audit";
+import { listAudit } from "../db/audit";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
 import type { Services } from "./services";
@@ -23,11 +23,4 @@ export async function auditEvents(cx: ControlContext, filter: { env?: string; si
   requireRole(cx.actor.role, "read");
   const chain = filter.env ? (await findEnv(cx.db, filter.env)).id : undefined;
   return listAudit(cx.db, { chain, since: filter.since, limit: filter.limit });
-}
-
-/** Recomputes the hash chain of one environment, or of everything. */
-export async function verifyAuditChain(cx: ControlContext, envRef?: string) {
-  requireRole(cx.actor.role, "read");
-  const chain = envRef ? (await findEnv(cx.db, envRef)).id : undefined;
-  return verifyAudit(cx.db, chain);
 }

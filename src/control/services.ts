@@ -4,11 +4,13 @@
  */
 import type { LanguageModel } from "ai";
 import type { SandboxDO } from "../../durable-objects/sandbox";
+import type { AnchorState, DigestStore } from "../audit/anchor";
 import type { ArchiveStore, ArtifactStore } from "../audit/artifacts";
 import type { AuditEvent, AuditInput } from "../audit/chain";
 import type { Database } from "../db/client";
 import type { SecretCipher } from "../db/secrets";
 import type { RpcResult } from "../domain/errors";
+import type { Keyring } from "../domain/keyring";
 import type { Plan, RunStatus } from "../domain/run";
 import type { Approvals } from "../domain/run";
 import type { Actor, ApprovalSubject } from "../policy/approval";
@@ -41,6 +43,8 @@ export interface EnvironmentObject {
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
+  /** The audit chain's checkpoint, breach record and last digest, as this object (its writer) holds them. */
+  auditAnchors(): Promise<AnchorState>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;
 }
@@ -66,6 +70,10 @@ export interface Services {
   incidentBundles: ArtifactStore;
   /** Generated archives kept by key (bootstrap/…). */
   archives: ArchiveStore;
+  /** The audit chain's keys (AUDIT_KEY): events and their checkpoints are HMACs under them. */
+  auditKeys: Keyring;
+  /** The audit chains' hourly digests (R2). */
+  auditDigests: DigestStore;
   /** The Durable Object of an environment (or of the global audit chain). */
   environment(envId: string): EnvironmentObject;
   /** The approver's own code for a run, or null when they may not approve it (policy/approval.ts). */

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray } from "drizzle-orm";
 import type { AuditEvent, ChainHead } from "../audit/chain";
 import { CHAIN_START, verifyEvents } from "../audit/chain";
+import type { Keyring } from "../domain/keyring";
 import type { ChainStore } from "../audit/chain-writer";
 import type { Database, Statement } from "./client";
 import { commitBatch } from "./client";
@@ -17,12 +18,14 @@ export function d1ChainStore(db: Database): ChainStore<Statement> {
 /** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
 function auditStatements(db: Database, events: AuditEvent[]): Statement[] {
   return events.map((e) =>
-    db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }),
+    db
+      .insert(auditEvents)
+      .values({ ...e, intent: e.intent ?? null, details: e.details ?? null, keyId: e.keyId ?? null }),
   );
 }
 
 /** The last event of a chain, or null for an empty chain. */
-async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
+export async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
   const row = (
     await db
       .select({ seq: auditEvents.seq, hash: auditEvents.hash })
@@ -55,44 +58,72 @@ export async function listAudit(
 /** Rows per read while verifying: bounded memory and response size at any log length. */
 const VERIFY_PAGE = 5000;
 
-/** Recomputes one chain, or every chain, page by page in sequence order; the first broken event wins. */
-export async function verifyAudit(
+/** The names of every chain D1 holds events of. */
+export async function auditChainNames(db: Database): Promise<string[]> {
+  return (await db.selectDistinct({ chain: auditEvents.chain }).from(auditEvents)).map((r) => r.chain);
+}
+
+/** The hashes D1 holds for these events of a chain (to compare with what its anchors vouch for). */
+export async function hashesAt(db: Database, chain: string, seqs: number[]): Promise<Map<number, string>> {
+  if (!seqs.length) return new Map();
+  const rows = await db
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.chain, chain), inArray(auditEvents.seq, seqs)));
+  return new Map(rows.map((r) => [r.seq, r.hash]));
+}
+
+/** Recomputes one chain page by page in sequence order; the first broken event and why. */
+export async function verifyChainEvents(
   db: Database,
-  chain?: string,
-): Promise<{ ok: boolean; events: number; brokenAt?: string }> {
-  const chains = chain
-    ? [chain]
-    : (await db.selectDistinct({ chain: auditEvents.chain }).from(auditEvents)).map((r) => r.chain);
+  chain: string,
+  keys: Keyring,
+): Promise<{ ok: boolean; events: number; brokenAt?: string; reason?: string }> {
+  let cursor = CHAIN_START;
   let total = 0;
-  for (const name of chains) {
-    let cursor = CHAIN_START;
-    // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
-    const page = async (fromSeq: number) =>
-      (
-        (await db
-          .select(VERIFY_COLUMNS)
-          .from(auditEvents)
-          .where(and(eq(auditEvents.chain, name), gte(auditEvents.seq, fromSeq)))
-          .orderBy(asc(auditEvents.seq))
-          .limit(VERIFY_PAGE)
-          .values()) as VerifyRow[]
-      ).map(fromValues);
-    let next = page(cursor.nextSeq);
-    for (;;) {
-      const rows = await next;
-      // The next page is read while this one is hashed: an intact chain's sequence numbers are consecutive.
-      if (rows.length === VERIFY_PAGE) {
-        next = page(rows[rows.length - 1].seq + 1);
-        next.catch(() => undefined); // dropped unread when this page breaks the chain; awaited (and thrown) otherwise
-      }
-      const result = await verifyEvents(rows, cursor);
-      total += rows.length;
-      if (!result.ok) return { ok: false, events: total, brokenAt: result.brokenAt };
-      cursor = result.cursor;
-      if (rows.length < VERIFY_PAGE) break;
+  // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
+  const page = async (fromSeq: number) =>
+    (
+      (await db
+        .select(VERIFY_COLUMNS)
+        .from(auditEvents)
+        .where(and(eq(auditEvents.chain, chain), gte(auditEvents.seq, fromSeq)))
+        .orderBy(asc(auditEvents.seq))
+        .limit(VERIFY_PAGE)
+        .values()) as VerifyRow[]
+    ).map(fromValues);
+  let next = page(cursor.nextSeq);
+  for (;;) {
+    const rows = await next;
+    // The next page is read while this one is hashed: an intact chain's sequence numbers are consecutive.
+    if (rows.length === VERIFY_PAGE) {
+      next = page(rows[rows.length - 1].seq + 1);
+      next.catch(() => undefined); // dropped unread when this page breaks the chain; awaited (and thrown) otherwise
     }
+    const result = await verifyEvents(rows, cursor, keys);
+    total += rows.length;
+    if (!result.ok) return { ok: false, events: total, brokenAt: result.brokenAt, reason: result.reason };
+    cursor = result.cursor;
+    if (rows.length < VERIFY_PAGE) return { ok: true, events: total };
   }
-  return { ok: true, events: total };
+}
+
+/** Every event of one chain in sequence order, page by page (the audit export). */
+export async function* chainEvents(db: Database, chain: string): AsyncGenerator<AuditEvent[]> {
+  for (let fromSeq = 1; ; ) {
+    const rows = (
+      (await db
+        .select(VERIFY_COLUMNS)
+        .from(auditEvents)
+        .where(and(eq(auditEvents.chain, chain), gte(auditEvents.seq, fromSeq)))
+        .orderBy(asc(auditEvents.seq))
+        .limit(VERIFY_PAGE)
+        .values()) as VerifyRow[]
+    ).map(fromValues);
+    if (rows.length) yield rows;
+    if (rows.length < VERIFY_PAGE) return;
+    fromSeq = rows[rows.length - 1].seq + 1;
+  }
 }
 
 const VERIFY_COLUMNS = {
@@ -110,6 +141,7 @@ const VERIFY_COLUMNS = {
   details: auditEvents.details,
   prevHash: auditEvents.prevHash,
   hash: auditEvents.hash,
+  keyId: auditEvents.keyId,
 };
 type VerifyRow = [
   string,
@@ -126,6 +158,7 @@ type VerifyRow = [
   string | null,
   string,
   string,
+  string | null,
 ];
 
 /** One row of VERIFY_COLUMNS, in that order; `details` is still JSON text here. */
@@ -144,6 +177,7 @@ function fromValues([
   details,
   prevHash,
   hash,
+  keyId,
 ]: VerifyRow): AuditEvent {
   return {
     id,
@@ -160,6 +194,7 @@ function fromValues([
     details: details === null ? undefined : (JSON.parse(details) as Record<string, unknown>),
     prevHash,
     hash,
+    ...(keyId === null ? {} : { keyId }),
   };
 }
 
@@ -179,5 +214,6 @@ function toEvent(r: typeof auditEvents.$inferSelect): AuditEvent {
     details: (r.details as Record<string, unknown> | null) ?? undefined,
     prevHash: r.prevHash,
     hash: r.hash,
+    ...(r.keyId === null ? {} : { keyId: r.keyId }),
   };
 }

@@ -167,6 +167,11 @@ export async function monitoredEnvIds(db: Database): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/** Every environment's id (each has an audit chain of its own). */
+export async function allEnvIds(db: Database): Promise<string[]> {
+  return (await db.select({ id: environments.id }).from(environments)).map((r) => r.id);
+}
+
 export type EnvironmentRow = typeof environments.$inferSelect;
 
 /** Inserts an environment and its first spec revision together. */

@@ -195,6 +195,8 @@ export const auditEvents = sqliteTable(
     details: text("details", { mode: "json" }),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    /** The AUDIT_KEY id of the HMAC in `hash`; null for events sealed before the chain was keyed. */
+    keyId: text("key_id"),
   },
   (t) => [
     uniqueIndex("audit_chain_seq").on(t.chain, t.seq),

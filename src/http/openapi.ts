@@ -127,7 +127,18 @@ export const API_ROUTES: RouteContract[] = [
     minRole: "deployer",
   },
   { method: "get", path: "/api/audit", summary: "Audit events", minRole: "viewer" },
-  { method: "get", path: "/api/audit/verify", summary: "Recompute the audit hash chain", minRole: "viewer" },
+  {
+    method: "get",
+    path: "/api/audit/verify",
+    summary: "Verify the audit chains against their checkpoints (Durable Object) and hourly digests (R2)",
+    minRole: "viewer",
+  },
+  {
+    method: "get",
+    path: "/api/audit/export",
+    summary: "One chain (?env=<id>|global) with its checkpoint and digests, for offline verification",
+    minRole: "viewer",
+  },
   {
     method: "post",
     path: "/api/chat",

@@ -57,6 +57,8 @@ const VARS = {
   INFRA_CHAT_ADMIN_TOKEN: ADMIN,
   SECRETS_MASTER_KEY: Buffer.alloc(32, 5).toString("base64"),
   SECRETS_KEY_ID: "fixture",
+  AUDIT_KEY: Buffer.alloc(32, 6).toString("base64"),
+  APPROVAL_KEY: Buffer.alloc(32, 8).toString("base64"),
   TWILIO_AUTH_TOKEN: "fixture-twilio",
   TWILIO_FROM_NUMBER: "+15550009999",
 };

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson, eventCanonicalJson, hashEvent, sealEvent, verifyEvents } from "../../src/audit/chain";
 import type { AuditEvent, ChainHead } from "../../src/audit/chain";
 import { database } from "../../src/db/client";
-import { verifyAudit } from "../../src/db/audit";
+import { verifyChainEvents } from "../../src/db/audit";
+import { auditKeys } from "../../src/wiring";
 
 /** The generic canonical form the chain was first hashed with: the fast path must equal it byte for byte. */
 function reference(e: Omit<AuditEvent, "hash">): string {
@@ -139,19 +140,25 @@ describe("audit verification in D1", () => {
   it("reads a chain longer than a page (pages overlap with hashing) and finds a change or a gap on a later page", async () => {
     const db = database(env.DB);
     const events = await writeChain("long", 12_345);
-    expect(await verifyAudit(db, "long")).toEqual({ ok: true, events: 12_345 });
+    expect(await verifyChainEvents(db, "long", auditKeys(env))).toEqual({ ok: true, events: 12_345 });
     await env.DB.prepare("DROP TRIGGER audit_events_no_update").run();
     await env.DB.prepare("DROP TRIGGER audit_events_no_delete").run();
     // The first event of the third page, then a missing event exactly at a page boundary.
     await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?")
       .bind(JSON.stringify({ i: -1 }), events[10_000].id)
       .run();
-    expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[10_000].id });
+    expect(await verifyChainEvents(db, "long", auditKeys(env))).toMatchObject({
+      ok: false,
+      brokenAt: events[10_000].id,
+    });
     await env.DB.prepare("UPDATE audit_events SET details = ? WHERE id = ?")
       .bind(JSON.stringify(events[10_000].details), events[10_000].id)
       .run();
-    expect((await verifyAudit(db, "long")).ok).toBe(true);
+    expect((await verifyChainEvents(db, "long", auditKeys(env))).ok).toBe(true);
     await env.DB.prepare("DELETE FROM audit_events WHERE id = ?").bind(events[5_000].id).run();
-    expect(await verifyAudit(db, "long")).toMatchObject({ ok: false, brokenAt: events[5_001].id });
+    expect(await verifyChainEvents(db, "long", auditKeys(env))).toMatchObject({
+      ok: false,
+      brokenAt: events[5_001].id,
+    });
   });
 });

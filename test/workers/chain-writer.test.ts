@@ -4,8 +4,9 @@ import { ChainWriter, sealWith } from "../../src/audit/chain-writer";
 import { d1ChainStore } from "../../src/db/audit";
 import { database } from "../../src/db/client";
 import type { Statement } from "../../src/db/client";
-import { verifyAudit } from "../../src/db/audit";
+import { verifyChainEvents } from "../../src/db/audit";
 import { newId } from "../../src/domain/ids";
+import { auditKeys } from "../../src/wiring";
 
 const db = () => database(env.DB);
 const writerOn = (chain: string, store = d1ChainStore(db())) => {
@@ -24,7 +25,7 @@ describe("audit chain writer", () => {
       Array.from({ length: 12 }, (_, i) => writer.append([{ actor: "t", action: `a.${i}` }])),
     );
     expect(appended.flat().map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(await verifyAudit(db(), "chain_concurrent")).toEqual({ ok: true, events: 12 });
+    expect(await verifyChainEvents(db(), "chain_concurrent", auditKeys(env))).toEqual({ ok: true, events: 12 });
   });
 
   it("continues from the stored head after a commit that failed, so the chain never skips or forks", async () => {
@@ -45,7 +46,7 @@ describe("audit chain writer", () => {
     await expect(writer.append([{ actor: "t", action: "lost" }])).rejects.toThrow("D1 unavailable");
     const [after] = await writer.append([{ actor: "t", action: "after" }]);
     expect(after.seq).toBe(2);
-    expect(await verifyAudit(db(), "chain_failing")).toEqual({ ok: true, events: 2 });
+    expect(await verifyChainEvents(db(), "chain_failing", auditKeys(env))).toEqual({ ok: true, events: 2 });
   });
 
   it("refuses a second chain: one writer per chain, one chain per writer", () => {

@@ -197,6 +197,8 @@ describe("SQL-injection strings through every text field", { timeout: 120_000 },
         ["GET", `/api/runs/${encodeURIComponent(s)}`, undefined],
         ["GET", `/api/audit?env=${encodeURIComponent(s)}`, undefined],
         ["GET", `/api/audit?since=${encodeURIComponent(s)}`, undefined],
+        ["GET", `/api/audit/verify?env=${encodeURIComponent(s)}`, undefined],
+        ["GET", `/api/audit/export?env=${encodeURIComponent(s)}`, undefined],
         ["POST", `/api/runs/${encodeURIComponent(s)}/approve`, { reason: s }],
       ];
       for (const [method, path, body] of calls) {
