@@ -5,6 +5,7 @@
  * generated separately, deterministically per window, in traffic/.
  */
 import { appFaultsFor, consumeAppFault } from "./faults";
+import { json } from "./http";
 import { handleOps, servesOps } from "./ops/server";
 import { getEnvironment, getInstance, getService } from "./world/entities";
 import { currentDeployment } from "./world/deployments";
@@ -14,10 +15,6 @@ import type { World } from "./world/store";
 /** Whether a hostname is a Railway-provided app domain. */
 export function isAppHost(hostname: string): boolean {
   return hostname.endsWith(`.${RAILWAY_APP_SUFFIX}`);
-}
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
 /** Answers one request to an app domain; `text` is the body, already read by the router. */

@@ -1,12 +1,9 @@
 /** What each provider answers to an injected 429/500/503, in its own error format, before anything is applied. */
+import { json } from "./http";
 import type { ProviderFault } from "./types";
 
 /** Providers the router can inject faults into (those with a host in the sandbox). */
 export type FaultableProvider = "railway" | "github" | "cloudflare" | "twilio" | "stripe" | "sendgrid";
-
-function json(status: number, body: object, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
 
 const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
   railway: {

@@ -9,6 +9,7 @@ import { GITHUB_HOST, handleGitHub } from "./github";
 import { faultResponse, timeoutResponse, type FaultableProvider } from "./provider-faults";
 import { RAILWAY_HOSTS, RailwayGraphqlServer } from "./railway/server";
 import { recordRequest, redactHeaders } from "./request-log";
+import { json } from "./http";
 import { handleSendGrid, SENDGRID_HOSTS } from "./sendgrid/server";
 import { handleStripe, STRIPE_HOST } from "./stripe/server";
 import { handleTwilio, TWILIO_HOST } from "./twilio/server";
@@ -16,10 +17,6 @@ import type { JsonValue, RecordedProvider } from "./types";
 import { forwardOps, runExternalPreDeploys } from "./ops/external";
 import { advanceDeployments } from "./world/lifecycle";
 import type { World } from "./world/store";
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
 
 /** Which simulated provider serves a hostname, or "unknown". */
 export function providerOfHost(hostname: string): RecordedProvider {

@@ -8,6 +8,7 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from "graphql";
+import { json } from "../http";
 import { maskVariableValues } from "../request-log";
 import { recordToken } from "../tokens";
 import type { JsonValue } from "../types";
@@ -44,10 +45,6 @@ interface GraphqlBody {
 export interface RailwayExchange {
   response: Response;
   logBody: JsonValue;
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 function parseBody(text: string): GraphqlBody | string {

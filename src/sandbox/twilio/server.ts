@@ -2,6 +2,7 @@
  * Twilio Programmable Messaging over the world (providers/twilio.md): HTTP Basic auth, form-encoded
  * create, list and fetch of Message resources, and Twilio's JSON error body.
  */
+import { json } from "../http";
 import { recordToken } from "../tokens";
 import type { World } from "../world/store";
 import { getMessage, listMessages, messageView, recordMessage, type MessageRow } from "./outbox";
@@ -12,12 +13,7 @@ const ITEM = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
 const MAX_BODY = 1600;
 
-function json(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
-  });
-}
+const TWILIO_JSON = { "content-type": "application/json; charset=utf-8" };
 
 /** Twilio's error body (the fields twilio-node's RestException reads). */
 export function twilioError(
@@ -26,7 +22,11 @@ export function twilioError(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+  return json(
+    status,
+    { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    { ...TWILIO_JSON, ...headers },
+  );
 }
 
 // Username is an Account SID (which must be the one in the path) or an API Key SID; any non-empty secret passes.
@@ -132,12 +132,12 @@ export function handleTwilio(world: World, request: Request, text: string): Resp
   if (collection && request.method === "POST") {
     const parsed = parseCreate(new URLSearchParams(text), accountSid);
     if (parsed instanceof Response) return parsed;
-    return json(201, messageView(world, recordMessage(world, parsed), true));
+    return json(201, messageView(world, recordMessage(world, parsed), true), TWILIO_JSON);
   }
-  if (collection && request.method === "GET") return json(200, listPage(world, accountSid, url));
+  if (collection && request.method === "GET") return json(200, listPage(world, accountSid, url), TWILIO_JSON);
   if (item && request.method === "GET") {
     const message = getMessage(world, accountSid, decodeURIComponent(item[2]));
-    return message ? json(200, messageView(world, message)) : notFound();
+    return message ? json(200, messageView(world, message), TWILIO_JSON) : notFound();
   }
   return twilioError(405, 20004, "Method not allowed");
 }
