@@ -5,12 +5,20 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { accountSchema, updateAccount, type AccountInput, type AccountSettings } from "../src/sandbox/account";
 import { addCommits, type PushedCommit } from "../src/sandbox/commits";
 import { addFault, clearFaults } from "../src/sandbox/faults";
 import { applyDrift, driftSchema, type DriftInput } from "../src/sandbox/drift";
 import { setTrafficLevel, trafficLevelSchema, type TrafficLevelInput } from "../src/sandbox/traffic/level";
 import { attachApp, attachAppSchema, type AttachApp } from "../src/sandbox/ops/external";
 import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../src/sandbox/inspect";
+import {
+  advanceBudgets,
+  advanceBudgetsSchema,
+  budgetViews,
+  rebaseBudgets,
+  type BudgetView,
+} from "../src/sandbox/railway/budget";
 import { listRequests } from "../src/sandbox/request-log";
 import { SandboxRouter } from "../src/sandbox/router";
 import { seedInvoicePerfect } from "../src/sandbox/seed";
@@ -59,6 +67,7 @@ export class SandboxDO extends DurableObject<Env> {
   async setTimeScale(scale: number): Promise<void> {
     if (!Number.isFinite(scale) || scale < 0) throw new Error("time scale must be a number >= 0");
     await this.ctx.storage.put("timeScale", scale);
+    rebaseBudgets(this.#world);
     this.#world.timeScale = scale;
   }
 
@@ -108,6 +117,23 @@ export class SandboxDO extends DurableObject<Env> {
     if (!parsed.success)
       return { ok: false, code: "invalid_request", message: "Invalid traffic level", details: issuesOf(parsed.error) };
     return setTrafficLevel(this.#world, parsed.data);
+  }
+
+  /** Changes the accounts' plan and settings (Railway plan, Cloudflare Load Balancing, zones' SSL mode). */
+  async account(input: AccountInput = {}): Promise<SandboxResult<AccountSettings>> {
+    const parsed = accountSchema.safeParse(input);
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid account", details: issuesOf(parsed.error) };
+    return { ok: true, value: updateAccount(this.#world, parsed.data) };
+  }
+
+  /** Moves every request-budget window forward by that much sandbox time (3,600 s ends Railway's hour). */
+  async advanceBudgets(input: { advanceSeconds: number }): Promise<SandboxResult<{ railway: BudgetView[] }>> {
+    const parsed = advanceBudgetsSchema.safeParse(input);
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid advance", details: issuesOf(parsed.error) };
+    advanceBudgets(this.#world, parsed.data.advanceSeconds);
+    return { ok: true, value: { railway: budgetViews(this.#world) } };
   }
 
   /** Removes every fault. */

@@ -1,5 +1,8 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
+import { accountSettings, type AccountSettings } from "./account";
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
+import { projectTokenViews } from "./railway/auth";
+import { budgetViews, type BudgetView } from "./railway/budget";
 import { sendgridState, type SendGridDomain, type SendGridSender } from "./sendgrid/store";
 import { stripeState, type StripeEndpoint } from "./stripe/store";
 import { envNameOf, listFaults } from "./faults";
@@ -27,6 +30,12 @@ import { getVariables, SHARED } from "./world/variables";
 /** The whole simulated world, every variable value masked (`GET /sandbox/state`). */
 export interface SandboxState {
   timeScale: number;
+  /** The accounts' plan and settings (`POST /sandbox/account`). */
+  account: AccountSettings;
+  /** Request budgets per token: Railway's hourly window by plan (railway/budget.ts). */
+  budgets: { railway: BudgetView[] };
+  /** Railway project tokens the world knows, by fingerprint (railway/auth.ts). */
+  railwayProjectTokens: ReturnType<typeof projectTokenViews>;
   projects: { id: string; name: string; createdAt: string }[];
   environments: { id: string; projectId: string; name: string }[];
   services: { id: string; projectId: string; name: string; branch: string | null }[];
@@ -95,6 +104,9 @@ export function worldState(world: World): SandboxState {
   const instances = listInstances(world);
   return {
     timeScale: world.timeScale,
+    account: accountSettings(world),
+    budgets: { railway: budgetViews(world) },
+    railwayProjectTokens: projectTokenViews(world),
     projects: projects.map((p) => ({ id: p.id, name: p.name, createdAt: iso(p.created_at) })),
     environments: envs.map((e) => ({ id: e.id, projectId: e.project_id, name: e.name })),
     services: services.map((s) => ({ id: s.id, projectId: s.project_id, name: s.name, branch: s.branch })),

@@ -26,7 +26,8 @@ const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
   sendgrid: { 429: "too many requests", 500: "internal server error", 503: "service unavailable" },
 };
 
-function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
+/** The provider's own error body for a 429/500/503 (also what Railway answers once a token's budget is spent). */
+export function providerErrorBody(provider: FaultableProvider, status: 429 | 500 | 503): object {
   const message = MESSAGES[provider][status];
   switch (provider) {
     case "railway":
@@ -71,7 +72,7 @@ export function faultResponse(provider: FaultableProvider, fault: ProviderFault)
     if (provider === "sendgrid")
       headers["x-ratelimit-reset"] = String(Math.floor(Date.now() / 1000) + (fault.retryAfterSeconds ?? 1));
   }
-  return json(status, body(provider, status), headers);
+  return json(status, providerErrorBody(provider, status), headers);
 }
 
 /**

@@ -127,6 +127,11 @@ export const addCommitSchema = z.object({
   message: z.string().min(1).optional(),
   /** Sequelize migration names the commit adds (api repo). */
   migrations: z.array(z.string().min(1)).optional(),
+  /** The branch pushed to (default main); only instances connected to it auto-deploy. */
+  branch: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,100}$/)
+    .optional(),
 });
 export type AddCommitInput = z.infer<typeof addCommitSchema>;
 

@@ -4,13 +4,25 @@ import type { RpcResult } from "../../src/domain/errors";
 import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/wiring";
-import { api, deploymentsOf, driveRun, envObject, makeUser, noBackground5xx, seedWorld } from "./helpers";
+import {
+  api,
+  autoDeployOff,
+  deploymentsOf,
+  driveRun,
+  envObject,
+  makeUser,
+  noBackground5xx,
+  seedWorld,
+} from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let alice: Awaited<ReturnType<typeof makeUser>>;
 let bob: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
   ids = await seedWorld();
+  await autoDeployOff();
+  // Seven canaries and their monitoring spend more than Hobby's 1,000 Railway requests in the file's hour.
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   alice = await makeUser("admin", "+15550001001");
   bob = await makeUser("admin", "+15550001002");
 });

@@ -88,6 +88,14 @@ const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS tokens (
      fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
      uses INTEGER NOT NULL)`,
+  // Railway request budgets: one fixed hourly window per token fingerprint (railway/budget.ts).
+  `CREATE TABLE IF NOT EXISTS rate_windows (
+     fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, advanced_ms INTEGER NOT NULL,
+     used INTEGER NOT NULL, refused INTEGER NOT NULL)`,
+  // Railway project tokens, by fingerprint: each is scoped to one environment of one project (railway/auth.ts).
+  `CREATE TABLE IF NOT EXISTS railway_project_tokens (
+     fingerprint TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL, project_id TEXT NOT NULL,
+     environment_id TEXT NOT NULL, created_at INTEGER NOT NULL)`,
 ];
 
 /** Creates every table and index of the world if missing (idempotent). */
