@@ -1,5 +1,5 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
-import { accountSettings, type AccountSettings } from "./account";
+import { accountSettings, zoneSslMode, type AccountSettings } from "./account";
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
 import { projectTokenViews } from "./railway/auth";
 import { budgetViews, type BudgetView } from "./railway/budget";
@@ -88,6 +88,10 @@ function appUsersOf(world: World, envs: EnvironmentRow[]): SandboxState["appUser
   const out: SandboxState["appUsers"] = {};
   for (const e of envs) if (!(e.name in out) && hasUsers(world, e.id)) out[e.name] = userCounts(world, e.id);
   return out;
+}
+
+function withZoneSsl(world: World, cf: CloudflareState): CloudflareState {
+  return { ...cf, zones: cf.zones.map((z) => ({ ...z, ssl: zoneSslMode(world, z.id).value })) };
 }
 
 function masked(values: Record<string, string>): Record<string, string> {
@@ -182,7 +186,7 @@ export function worldState(world: World): SandboxState {
         uses: t.uses,
       })),
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
-    cloudflare: cloudflareState(world),
+    cloudflare: withZoneSsl(world, cloudflareState(world)),
     stripe: { webhookEndpoints: stripeState(world) },
     sendgrid: sendgridState(world),
     sms: outbox(world),

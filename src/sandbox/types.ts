@@ -90,8 +90,12 @@ export type FaultProvider = ProviderFault["provider"];
 /** A fault as stored: `remaining` counts down per hit when the fault was added with `count`. */
 export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
 
-/** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
+/**
+ * Which provider a recorded request went to: "edge" = a hostname of a sandbox Cloudflare zone (through its
+ * load balancer or DNS record), "unknown" = a host the sandbox refused.
+ */
 export type RecordedProvider =
+  | "edge"
   | "railway"
   | "github"
   | "cloudflare"
@@ -116,7 +120,9 @@ export interface RecordedRequest {
 }
 
 export const requestsQuerySchema = z.object({
-  provider: z.enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid", "app", "unknown"]).optional(),
+  provider: z
+    .enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid", "app", "edge", "unknown"])
+    .optional(),
   limit: z.number().int().positive().max(2000).optional(),
 });
 export type RequestsQuery = z.infer<typeof requestsQuerySchema>;

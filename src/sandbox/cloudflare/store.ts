@@ -213,7 +213,8 @@ export function dnsRecordView(world: World, r: StoredResource<"dns_record">): Cf
 /** The Cloudflare part of `SandboxDO.state()`. */
 export interface CloudflareState {
   accounts: { id: string; name: string }[];
-  zones: { id: string; name: string; status: string; accountId: string }[];
+  /** `ssl` is the zone's SSL/TLS mode (added by inspect.ts, which owns the account settings). */
+  zones: { id: string; name: string; status: string; accountId: string; ssl?: string }[];
   dnsRecords: CfDnsRecord[];
   monitors: CfMonitor[];
   pools: (CfPool & { disabled_at?: string })[];
