@@ -1,7 +1,8 @@
 /**
  * SandboxDO — the sandbox provider world (ARCHITECTURE §2, API.md "Sandbox"). A thin shell: `fetch`
  * answers provider wire requests (Railway GraphQL, GitHub commits, Cloudflare v4, Twilio Messages, app
- * domains), the RPC methods serve `/sandbox/*` and tests. All world logic lives in src/sandbox/.
+ * domains), the alarm sends Twilio's status callbacks, the RPC methods serve `/sandbox/*` and tests. All
+ * world logic lives in src/sandbox/.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -22,6 +23,13 @@ import {
 import { listRequests } from "../src/sandbox/request-log";
 import { SandboxRouter } from "../src/sandbox/router";
 import { seedInvoicePerfect } from "../src/sandbox/seed";
+import {
+  callbackViews,
+  nextCallbackAt,
+  sendDueCallbacks,
+  type CallbackTarget,
+  type StatusCallbackView,
+} from "../src/sandbox/twilio/callbacks";
 import { outbox, type SentSms } from "../src/sandbox/twilio/outbox";
 import {
   addCommitSchema,
@@ -71,9 +79,43 @@ export class SandboxDO extends DurableObject<Env> {
     this.#world.timeScale = scale;
   }
 
-  /** Provider wire requests: Railway, `api.github.com`, `api.cloudflare.com`, `api.twilio.com`, `*.up.railway.app`; anything else 502. */
+  /**
+   * Provider wire requests: Railway, `api.github.com`, `api.cloudflare.com`, `api.twilio.com`,
+   * `*.up.railway.app`, hostnames of sandbox zones (through the edge); anything else 502.
+   */
   async fetch(request: Request): Promise<Response> {
-    return this.#router.handle(this.#world, request);
+    const response = await this.#router.handle(this.#world, request);
+    await this.#scheduleCallbacks();
+    return response;
+  }
+
+  /** Sends the Twilio status callbacks that are due, then waits for the next. */
+  async alarm(): Promise<void> {
+    await sendDueCallbacks(this.#world, this.#callbackTarget, this.env.TWILIO_AUTH_TOKEN);
+    await this.#scheduleCallbacks();
+  }
+
+  /** Sends every due status callback now (tests; the alarm does it otherwise) and lists them all. */
+  async sendStatusCallbacks(): Promise<StatusCallbackView[]> {
+    await sendDueCallbacks(this.#world, this.#callbackTarget, this.env.TWILIO_AUTH_TOKEN);
+    return callbackViews(this.#world);
+  }
+
+  /**
+   * Where a status callback goes: the Worker itself, in-process, for a URL under PUBLIC_URL (a deployed
+   * Worker could not fetch its own hostname; the sandbox is local-only); nowhere for other URLs. A test
+   * or a future composition root may swap this for another handler.
+   */
+  #callbackTarget: CallbackTarget = (request) => {
+    if (new URL(request.url).origin !== new URL(this.env.PUBLIC_URL).origin) return null;
+    return this.ctx.exports.default.fetch(request);
+  };
+
+  async #scheduleCallbacks(): Promise<void> {
+    const next = nextCallbackAt(this.#world);
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next);
   }
 
   /** Creates the Invoice Perfect world once; later calls return the same ids. */

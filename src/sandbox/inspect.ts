@@ -9,6 +9,7 @@ import { envNameOf, listFaults } from "./faults";
 import { hasUsers, userCounts } from "./ops/users";
 import { MASK } from "./request-log";
 import { BASE_RPS, listGroupLevels } from "./traffic/shares";
+import { callbackViews, type StatusCallbackView } from "./twilio/callbacks";
 import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
 import {
@@ -79,6 +80,8 @@ export interface SandboxState {
   sendgrid: { domains: SendGridDomain[]; senders: SendGridSender[] };
   /** The Twilio outbox, newest first. */
   sms: SentSms[];
+  /** Twilio status callbacks planned for messages sent with a StatusCallback, newest first, and what became of each. */
+  twilio: { statusCallbacks: StatusCallbackView[] };
   /** The simulated app's users per environment name, once the ops contract created them there. */
   appUsers: Record<string, { total: number; filled: number }>;
 }
@@ -190,6 +193,7 @@ export function worldState(world: World): SandboxState {
     stripe: { webhookEndpoints: stripeState(world) },
     sendgrid: sendgridState(world),
     sms: outbox(world),
+    twilio: { statusCallbacks: callbackViews(world) },
     appUsers: appUsersOf(world, envs),
   };
 }

@@ -58,7 +58,8 @@ export function providerErrorBody(provider: FaultableProvider, status: 429 | 500
 
 /** The provider's answer to an injected status fault (429 carries Retry-After and an exhausted rate limit). */
 export function faultResponse(provider: FaultableProvider, fault: ProviderFault): Response {
-  const status = fault.status === "timeout" ? 503 : fault.status;
+  // Only status faults reach here: takeProviderFault never hands out a Twilio delivery fault.
+  const status = typeof fault.status === "number" ? fault.status : 503;
   const headers: Record<string, string> = { "x-sandbox-fault": String(fault.status) };
   if (status === 429) {
     Object.assign(headers, { "retry-after": String(fault.retryAfterSeconds ?? 1) });

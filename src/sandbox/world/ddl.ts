@@ -96,6 +96,13 @@ const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS railway_project_tokens (
      fingerprint TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL, project_id TEXT NOT NULL,
      environment_id TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  // Twilio: how a message a delivery fault doomed ends (undelivered/failed and the error code); absent = delivered.
+  `CREATE TABLE IF NOT EXISTS twilio_fates (sid TEXT PRIMARY KEY, outcome TEXT NOT NULL, error_code INTEGER)`,
+  // Twilio status callbacks: planned when a message names a StatusCallback, sent once due (twilio/callbacks.ts).
+  `CREATE TABLE IF NOT EXISTS twilio_status_callbacks (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, url TEXT NOT NULL, status TEXT NOT NULL,
+     params TEXT NOT NULL, due_at INTEGER NOT NULL, sent_at INTEGER, response_status INTEGER, note TEXT)`,
+  `CREATE INDEX IF NOT EXISTS twilio_status_callbacks_due ON twilio_status_callbacks (sent_at, due_at)`,
 ];
 
 /** Creates every table and index of the world if missing (idempotent). */
