@@ -22,6 +22,7 @@ import {
   type ServiceRow,
 } from "./world/entities";
 import { listDeployments, statusOf } from "./world/deployments";
+import { customDomainStatus, listCustomDomains } from "./world/custom-domains";
 import { listDomains } from "./world/domains";
 import { appliedMigrations } from "./world/migrations";
 import { listCommits, listRepos, tagsBySha } from "./world/repos";
@@ -62,6 +63,16 @@ export interface SandboxState {
   }[];
   variables: { environment: string; service: string | null; values: Record<string, string> }[];
   domains: { id: string; domain: string; service: string; environment: string; targetPort: number | null }[];
+  /** Railway custom domains: the CNAME target each needs and whether its TXT proof is in a sandbox zone. */
+  customDomains: {
+    id: string;
+    domain: string;
+    service: string;
+    environment: string;
+    target: string;
+    verified: boolean;
+    certificateStatus: string;
+  }[];
   repos: {
     repo: string;
     commits: { sha: string; message: string; date: string; migrations: string[]; tags: string[] }[];
@@ -154,6 +165,18 @@ export function worldState(world: World): SandboxState {
       environment: envName.get(d.environment_id) ?? "",
       targetPort: d.target_port,
     })),
+    customDomains: listCustomDomains(world).map((d) => {
+      const status = customDomainStatus(world, d);
+      return {
+        id: d.id,
+        domain: d.domain,
+        service: svcName.get(d.service_id) ?? "",
+        environment: envName.get(d.environment_id) ?? "",
+        target: d.target,
+        verified: status.verified,
+        certificateStatus: status.certificateStatus,
+      };
+    }),
     repos: listRepos(world).map((repo) => {
       const tags = tagsBySha(world, repo);
       return {

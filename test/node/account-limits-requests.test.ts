@@ -1,6 +1,6 @@
 /**
- * The wire requests issue 14 adds (auto-deploy, repo connections, token kinds, zone SSL mode, Twilio
- * status callbacks), checked against the providers' official schemas before any adapter sends them: each
+ * The wire requests issue 14 adds (auto-deploy, repo connections, token kinds, custom domains, zone SSL
+ * mode, Twilio status callbacks), checked against the providers' official schemas before any adapter sends them: each
  * Railway document validates against Railway's SDL and against the sandbox's served subset (so the
  * sandbox answers exactly these), each Cloudflare body and the sandbox's answer shape against Cloudflare's
  * OpenAPI, and a Messages create carrying StatusCallback against Twilio's. These are the documents and
@@ -45,6 +45,35 @@ const RAILWAY: { name: string; query: string; variables: Record<string, unknown>
     name: "ProjectToken",
     query: `query ProjectToken { projectToken { projectId environmentId } }`,
     variables: {},
+  },
+  {
+    name: "CustomDomainCreate",
+    query: `mutation CustomDomainCreate($input: CustomDomainCreateInput!) {
+  customDomainCreate(input: $input) {
+    id domain syncStatus
+    status { verified verificationDnsHost verificationToken certificateStatus dnsRecords { recordType hostlabel fqdn requiredValue currentValue status purpose } }
+  }
+}`,
+    variables: {
+      input: { projectId: "p", environmentId: "e", serviceId: "s", domain: "api.example.com", targetPort: 3000 },
+    },
+  },
+  {
+    name: "CustomDomain",
+    query: `query CustomDomain($id: String!, $projectId: String!) {
+  customDomain(id: $id, projectId: $projectId) { status { verified certificateStatus cdnProvider dnsRecords { status currentValue } } }
+}`,
+    variables: { id: "d", projectId: "p" },
+  },
+  {
+    name: "CustomDomainAvailable",
+    query: `query CustomDomainAvailable($domain: String!) { customDomainAvailable(domain: $domain) { available message } }`,
+    variables: { domain: "api.example.com" },
+  },
+  {
+    name: "CustomDomainDelete",
+    query: `mutation CustomDomainDelete($id: String!) { customDomainDelete(id: $id) }`,
+    variables: { id: "d" },
   },
   {
     name: "ProjectCreate",

@@ -36,6 +36,30 @@ const DOMAINS = `query Domains($projectId: String!, $environmentId: String!, $se
   domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) { serviceDomains { domain } }
 }`;
 
+const CUSTOM_DOMAIN_CREATE = `mutation CustomDomainCreate($input: CustomDomainCreateInput!) {
+  customDomainCreate(input: $input) {
+    id domain syncStatus
+    status { verified verificationDnsHost verificationToken certificateStatus dnsRecords { recordType hostlabel fqdn requiredValue currentValue status purpose } }
+  }
+}`;
+const CUSTOM_DOMAIN = `query CustomDomain($id: String!, $projectId: String!) {
+  customDomain(id: $id, projectId: $projectId) { status { verified certificateStatus cdnProvider dnsRecords { status currentValue } } }
+}`;
+const AVAILABLE = `query CustomDomainAvailable($domain: String!) { customDomainAvailable(domain: $domain) { available message } }`;
+
+async function railway(stub: Stub, query: string, variables: Record<string, unknown>): Promise<any> {
+  const res = await stub.fetch(
+    new Request("https://backboard.railway.com/graphql/v2", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sandbox-railway-token" },
+      body: JSON.stringify({ query, variables }),
+    }),
+  );
+  const body = (await res.json()) as { data: unknown; errors?: { message: string }[] };
+  if (body.errors) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body.data;
+}
+
 /** The seeded staging api's Railway domain. */
 async function stagingApiDomain(stub: Stub, seed: SandboxSeed): Promise<string> {
   const res = await stub.fetch(
@@ -198,6 +222,65 @@ describe("edge", () => {
     expect([full.status, await full.json()]).toEqual([
       404,
       { status: "error", code: 404, message: "Application not found" },
+    ]);
+  });
+
+  it("serves a public hostname Railway knows as a custom domain, verified by records in the zone", async () => {
+    const { stub, seed, zone } = await seeded("edge-custom-domain");
+    const ids = {
+      projectId: seed.railway.projectId,
+      environmentId: seed.railway.environments.staging,
+      serviceId: seed.railway.services.web,
+    };
+    const created = await railway(stub, CUSTOM_DOMAIN_CREATE, { input: { ...ids, domain: "app.invoiceperfect.com" } });
+    const domain = created.customDomainCreate;
+    expect(domain.status).toMatchObject({
+      verified: false,
+      certificateStatus: "CERTIFICATE_STATUS_TYPE_VALIDATING_OWNERSHIP",
+      dnsRecords: [
+        {
+          recordType: "DNS_RECORD_TYPE_CNAME",
+          fqdn: "app.invoiceperfect.com",
+          status: "DNS_RECORD_STATUS_REQUIRES_UPDATE",
+        },
+      ],
+    });
+    const target = domain.status.dnsRecords[0].requiredValue as string;
+    expect(target).toMatch(/\.up\.railway\.app$/);
+    expect((await railway(stub, AVAILABLE, { domain: "app.invoiceperfect.com" })).customDomainAvailable.available).toBe(
+      false,
+    );
+
+    await cf(stub, "POST", `/zones/${zone}/dns_records`, {
+      type: "CNAME",
+      name: "app.invoiceperfect.com",
+      content: target,
+      proxied: true,
+      ttl: 1,
+    });
+    await cf(stub, "POST", `/zones/${zone}/dns_records`, {
+      type: "TXT",
+      name: domain.status.verificationDnsHost,
+      content: domain.status.verificationToken,
+      ttl: 1,
+    });
+    const checked = await railway(stub, CUSTOM_DOMAIN, { id: domain.id, projectId: ids.projectId });
+    expect(checked.customDomain.status).toMatchObject({
+      verified: true,
+      certificateStatus: "CERTIFICATE_STATUS_TYPE_VALID",
+      cdnProvider: "DETECTED_CDN_PROVIDER_CLOUDFLARE",
+      dnsRecords: [{ status: "DNS_RECORD_STATUS_PROPAGATED", currentValue: target }],
+    });
+    const served = await sandboxFetch(stub)("https://app.invoiceperfect.com/");
+    // web's health path is "/": the live release answers through the public hostname.
+    expect([served.status, await served.json()]).toEqual([200, { status: "ok", release: "v1" }]);
+    expect((await stub.state()).customDomains).toEqual([
+      expect.objectContaining({
+        domain: "app.invoiceperfect.com",
+        service: "web",
+        environment: "staging",
+        verified: true,
+      }),
     ]);
   });
 

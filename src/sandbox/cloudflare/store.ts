@@ -232,3 +232,11 @@ export function cloudflareState(world: World): CloudflareState {
     loadBalancers: listResources(world, "load_balancer").map((r) => loadBalancerView(world, r)),
   };
 }
+
+/** The world's public DNS as far as sandbox zones answer it: records of one name (optionally one type). */
+export function recordsNamed(world: World, name: string, type?: string): StoredResource<"dns_record">[] {
+  const fqdn = name.toLowerCase().replace(/\.$/, "");
+  return listResources(world, "dns_record").filter(
+    (r) => r.settings.name === fqdn && (type === undefined || r.settings.type === type),
+  );
+}

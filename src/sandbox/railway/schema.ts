@@ -9,6 +9,8 @@
 export const RAILWAY_SDL = /* GraphQL */ `
 type Query {
   buildLogs(deploymentId: String!, endDate: DateTime, filter: String, limit: Int, startDate: DateTime): [Log!]!
+  customDomain(id: String!, projectId: String!): CustomDomain!
+  customDomainAvailable(domain: String!): DomainAvailable!
   deployment(id: String!): Deployment!
   deploymentLogs(deploymentId: String!, endDate: DateTime, filter: String, limit: Int, startDate: DateTime): [Log!]!
   deployments(after: String, before: String, first: Int, input: DeploymentListInput!, last: Int): QueryDeploymentsConnection!
@@ -31,6 +33,8 @@ type Query {
 }
 
 type Mutation {
+  customDomainCreate(input: CustomDomainCreateInput!): CustomDomain!
+  customDomainDelete(id: String!): Boolean!
   deploymentCancel(id: String!): Boolean!
   deploymentRedeploy(id: String!, usePreviousImageTag: Boolean): Deployment!
   deploymentRemove(id: String!): Boolean!
@@ -94,6 +98,14 @@ type CustomDomain implements Domain {
   syncStatus: CustomDomainSyncStatus!
   targetPort: Int
   updatedAt: DateTime
+}
+
+input CustomDomainCreateInput {
+  domain: String!
+  environmentId: String!
+  projectId: String!
+  serviceId: String!
+  targetPort: Int
 }
 
 type CustomDomainStatus {
@@ -229,6 +241,11 @@ interface Domain {
   serviceId: String!
   targetPort: Int
   updatedAt: DateTime
+}
+
+type DomainAvailable {
+  available: Boolean!
+  message: String!
 }
 
 type Environment implements Node {

@@ -103,6 +103,10 @@ const STATEMENTS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, url TEXT NOT NULL, status TEXT NOT NULL,
      params TEXT NOT NULL, due_at INTEGER NOT NULL, sent_at INTEGER, response_status INTEGER, note TEXT)`,
   `CREATE INDEX IF NOT EXISTS twilio_status_callbacks_due ON twilio_status_callbacks (sent_at, due_at)`,
+  // Railway custom domains: the CNAME target and TXT token Railway hands out (world/custom-domains.ts).
+  `CREATE TABLE IF NOT EXISTS custom_domains (
+     id TEXT PRIMARY KEY, project_id TEXT NOT NULL, environment_id TEXT NOT NULL, service_id TEXT NOT NULL,
+     domain TEXT NOT NULL UNIQUE, target_port INTEGER, target TEXT NOT NULL, token TEXT NOT NULL, created_at INTEGER NOT NULL)`,
 ];
 
 /** Creates every table and index of the world if missing (idempotent). */
