@@ -16,7 +16,7 @@ import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { Intent } from "../domain/intent";
 import { isTerminal } from "../domain/run";
-import type { Plan, RunStatus } from "../domain/run";
+import type { Plan, RunType } from "../domain/run";
 import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
@@ -131,22 +131,12 @@ async function respond(
         : state.lastRunId;
       if (!runId) return [{ text: "There is no backfill to report on yet." }];
       const run = await runView(cx, runId);
-      const p = run.progress as
-        | {
-            processed?: number;
-            total?: number | null;
-            failed?: number;
-            ratePerMinute?: number;
-            etaSeconds?: number | null;
-            note?: string;
-            failureSamples?: { id: unknown; reason: string }[];
-          }
-        | undefined;
+      const p = run.progress;
       if (!p) return [{ text: renderRun(run) }];
-      const reasons = [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
+      const reasons = [...new Set(p.failureSamples.map((f) => f.reason))].join(", ");
       return [
         {
-          text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`,
+          text: `Backfill ${run.id} is ${run.status}: ${p.processed}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`,
           run,
         },
       ];
@@ -247,7 +237,7 @@ async function respond(
       }
       if (state.lastRunId) {
         const { run } = await getRun(cx.db, state.lastRunId);
-        if (!isTerminal(run.status as RunStatus)) {
+        if (!isTerminal(run.status)) {
           await actOnRun(cx, run.id, "cancel");
           return [await runReply(cx, run.id, 0)];
         }
@@ -407,20 +397,20 @@ async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationStat
 async function runReply(cx: ControlContext, runId: string, waitMs: number): Promise<ChatReply> {
   const deadline = cx.now() + waitMs;
   let run = await runView(cx, runId);
-  while (cx.now() < deadline && !isTerminal(run.status as RunStatus) && run.status !== "awaiting-approval") {
+  while (cx.now() < deadline && !isTerminal(run.status) && run.status !== "awaiting-approval") {
     await new Promise((r) => setTimeout(r, 150));
     run = await runView(cx, runId);
   }
   const tail =
     run.status === "awaiting-approval"
       ? `\nWaiting for approval by ${run.requestedBy === cx.actor.id ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`
-      : isTerminal(run.status as RunStatus)
+      : isTerminal(run.status)
         ? ""
         : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
   return { text: renderRun(run) + tail, run };
 }
 
-async function latestRunOf(cx: ControlContext, envRef: string, type: string): Promise<string | undefined> {
+async function latestRunOf(cx: ControlContext, envRef: string, type: RunType): Promise<string | undefined> {
   const env = await findEnv(cx.db, envRef);
   const rows = await cx.db
     .select({ id: runs.id })
