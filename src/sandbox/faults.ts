@@ -59,6 +59,11 @@ function operationMatches(pattern: string, operation: string): boolean {
   return new RegExp(`^${regex}$`).test(operation);
 }
 
+// A delivery fault changes how a text ends, not how the request is answered: only takeDeliveryFault uses it.
+function isDeliveryFault(fault: ProviderFault): boolean {
+  return fault.status === "undelivered" || fault.status === "failed";
+}
+
 /** The oldest provider fault for `provider`, counted as hit; null when the provider is healthy. */
 export function takeProviderFault(
   world: World,
@@ -69,11 +74,23 @@ export function takeProviderFault(
     if (
       fault.kind === "provider" &&
       fault.provider === provider &&
+      !isDeliveryFault(fault) &&
       (!fault.operation || operationMatches(fault.operation, operation))
     ) {
       consume(world, fault);
       return fault;
     }
+  }
+  return null;
+}
+
+/** How the next accepted text must end under the oldest Twilio delivery fault, counted as hit; null = delivered. */
+export function takeDeliveryFault(world: World): { outcome: "undelivered" | "failed"; errorCode: number } | null {
+  for (const fault of listFaults(world)) {
+    if (fault.kind !== "provider" || fault.provider !== "twilio" || !isDeliveryFault(fault)) continue;
+    consume(world, fault);
+    const outcome = fault.status === "failed" ? "failed" : "undelivered";
+    return { outcome, errorCode: fault.errorCode ?? (outcome === "failed" ? 30008 : 30034) };
   }
   return null;
 }

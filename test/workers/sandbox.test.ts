@@ -7,6 +7,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createRailwayApi } from "../../src/providers/railway/adapter";
+import { SANDBOX_RAILWAY_PROJECT_TOKEN } from "../../src/sandbox/railway/auth";
 import type { SandboxSeed } from "../../src/sandbox/types";
 import { deployService, getDeployment } from "../../src/sandbox/world/deployments";
 import { getInstance, updateInstanceSettings } from "../../src/sandbox/world/entities";
@@ -573,7 +574,7 @@ describe("railway envelope", () => {
           ...staging,
         },
       },
-      { "project-access-token": "pat" },
+      { "project-access-token": SANDBOX_RAILWAY_PROJECT_TOKEN },
     );
     const status = await gql<{ workflowStatus: { status: string } }>(stub, WORKFLOW, {
       workflowId: deployed.body.data?.templateDeployV2.workflowId,
