@@ -27,6 +27,7 @@ import { setupTurn } from "./setup-conversation";
 import { applyPlan, createPlan, publicPlan } from "./plans";
 import { actOnRun, codeFor, runView } from "./runs";
 import { monitoringReply, remediateParams, remediationRefusal } from "./incident-chat";
+import { byReason } from "../runs/executors/backfill";
 
 export const ChatRequest = z
   .object({
@@ -140,13 +141,20 @@ async function respond(
             etaSeconds?: number | null;
             note?: string;
             failureSamples?: { id: unknown; reason: string }[];
+            failedByReason?: Record<string, number>;
+            verification?: { summary: string };
           }
         | undefined;
       if (!p) return [{ text: renderRun(run) }];
-      const reasons = [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
+      const reasons = p.failedByReason
+        ? byReason(p.failedByReason, "")
+        : [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
+      const ended = isTerminal(run.status as RunStatus);
+      // How it ended says why: the verification's verdict, or the run's error (which already carries it).
+      const outcome = run.error ? ` ${run.error}.` : ended && p.verification ? ` ${p.verification.summary}.` : "";
       return [
         {
-          text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`,
+          text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds && !ended ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}${outcome}`,
           run,
         },
       ];

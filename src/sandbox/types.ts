@@ -71,6 +71,11 @@ export const appFaultSchema = z.object({
   latencyMs: z.number().int().nonnegative().optional(),
   logPattern: z.string().optional(),
   failHealth: z.boolean().optional(),
+  /**
+   * A broken backfill job (the api's ops contract): "lost-writes" reports every row updated but every fourth
+   * write never lands; "wrong-zone" writes a valid zone that is not the one the address gives.
+   */
+  jobBug: z.enum(["lost-writes", "wrong-zone"]).optional(),
   count,
 });
 
