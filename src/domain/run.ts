@@ -90,6 +90,8 @@ export const StepKind = z.enum([
   "remove-component",
   /** Sets a component's provider resources (memory, vCPUs) to its size's limits. */
   "resize-component",
+  /** Local environment: regenerates its compose stack from the new desired state (kept as run artifacts). */
+  "render-local",
   /** Runs a data backfill through the app's ops contract, batch by batch, paced by the DO alarm. */
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
