@@ -238,8 +238,9 @@ async function respond(
     }
     case "approve":
     case "reject": {
-      const runId = state.lastRunId;
-      if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
+      const found = await runAwaitingDecision(cx, state, intent.code);
+      if ("reply" in found) return [found.reply];
+      const runId = found.runId;
       const { run } = await getRun(cx.db, runId);
       const env = await findEnv(cx.db, run.envId);
       const expected = await codeFor(cx, run, env.name);
@@ -426,6 +427,52 @@ async function runReply(cx: ControlContext, runId: string, waitMs: number): Prom
         ? ""
         : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
   return { text: renderRun(run) + tail, run };
+}
+
+/**
+ * The run an "approve"/"reject" means (API.md "Chat"): this conversation's run while it awaits a decision;
+ * otherwise the runs waiting for this person in any conversation — one is acted on, several are listed
+ * with this person's code for each ("approve <code>" picks one).
+ */
+async function runAwaitingDecision(
+  cx: ControlContext,
+  state: ConversationState,
+  code: string | undefined,
+): Promise<{ runId: string } | { reply: ChatReply }> {
+  if (state.lastRunId && (await getRun(cx.db, state.lastRunId)).run.status === "awaiting-approval")
+    return { runId: state.lastRunId };
+  const waiting = await cx.db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(eq(runs.status, "awaiting-approval"))
+    .orderBy(desc(runs.createdAt))
+    .limit(20);
+  const mine: { id: string; code: string; env: string; type: string }[] = [];
+  for (const { id } of waiting) {
+    const { run } = await getRun(cx.db, id);
+    const env = await findEnv(cx.db, run.envId);
+    const theirs = await codeFor(cx, run, env.name);
+    if (theirs) mine.push({ id, code: theirs, env: env.env, type: run.type });
+  }
+  const chosen = code ? mine.filter((r) => r.code === code) : mine;
+  if (chosen.length === 1) return { runId: chosen[0].id };
+  if (chosen.length === 0)
+    return {
+      reply: {
+        text: code
+          ? "That code does not match a run waiting for your approval."
+          : "There is no run waiting for your approval.",
+      },
+    };
+  return {
+    reply: {
+      text: [
+        `${chosen.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
+        ...chosen.map((r) => `  ${r.code}: ${r.type} ${r.env} (${r.id})`),
+      ].join("\n"),
+      question: { slot: "approval", options: chosen.map((r) => `approve ${r.code}`) },
+    },
+  };
 }
 
 async function latestRunOf(cx: ControlContext, envRef: string, type: string): Promise<string | undefined> {
