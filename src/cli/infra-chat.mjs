@@ -24,8 +24,9 @@ if (!message || args.some((a) => a.startsWith("-") && !flags.has(a))) {
   process.exit(2);
 }
 const devVars = readDevVars();
-const base = (process.env.INFRA_CHAT_URL ?? devVars.PUBLIC_URL ?? "http://localhost:8787").replace(/\/$/, "");
-const token = process.env.INFRA_CHAT_TOKEN ?? devVars.INFRA_CHAT_ADMIN_TOKEN;
+// An empty variable counts as unset, as shells make it easy to export one by accident.
+const base = (process.env.INFRA_CHAT_URL || devVars.PUBLIC_URL || "http://localhost:8787").replace(/\/$/, "");
+const token = process.env.INFRA_CHAT_TOKEN || devVars.INFRA_CHAT_ADMIN_TOKEN;
 if (!token) {
   console.error("no token: set INFRA_CHAT_TOKEN (or run `npm start` here, which writes .dev.vars)");
   process.exit(2);
