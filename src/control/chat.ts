@@ -9,7 +9,7 @@ import { diffSpecs } from "../domain/spec";
 import { lastChange, reviseSpec } from "./revisions";
 import { localBootstrap } from "./bootstrap";
 import { findEnv } from "../db/environments";
-import { getRun, listRuns } from "../db/runs";
+import { getRun, listRuns, runsAwaitingApproval } from "../db/runs";
 import { conversations, messages, runs, users } from "../db/schema";
 import { subscribe } from "../db/alerts";
 import { AppError } from "../domain/errors";
@@ -441,14 +441,8 @@ async function runAwaitingDecision(
 ): Promise<{ runId: string } | { reply: ChatReply }> {
   if (state.lastRunId && (await getRun(cx.db, state.lastRunId)).run.status === "awaiting-approval")
     return { runId: state.lastRunId };
-  const waiting = await cx.db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(eq(runs.status, "awaiting-approval"))
-    .orderBy(desc(runs.createdAt))
-    .limit(20);
   const mine: { id: string; code: string; env: string; type: string }[] = [];
-  for (const { id } of waiting) {
+  for (const id of await runsAwaitingApproval(cx.db, 20)) {
     const { run } = await getRun(cx.db, id);
     const env = await findEnv(cx.db, run.envId);
     const theirs = await codeFor(cx, run, env.name);

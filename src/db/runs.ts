@@ -72,6 +72,17 @@ export async function getRun(db: Database, id: string): Promise<{ run: RunRow; s
   return { run: runRows[0], steps: stepRows };
 }
 
+/** Ids of the runs waiting for an approver, newest first (any environment). */
+export async function runsAwaitingApproval(db: Database, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(eq(runs.status, "awaiting-approval"))
+    .orderBy(desc(runs.createdAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
 /** Runs of an environment, newest first. */
 export async function listRuns(
   db: Database,
