@@ -16,7 +16,7 @@ import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { Intent } from "../domain/intent";
 import { isTerminal } from "../domain/run";
-import type { Plan, RunStatus } from "../domain/run";
+import type { Plan, RunType } from "../domain/run";
 import { redactorFor } from "../wiring";
 import { auditEvents } from "./audit";
 import type { ControlContext } from "./context";
@@ -132,29 +132,17 @@ async function respond(
         : state.lastRunId;
       if (!runId) return [{ text: "There is no backfill to report on yet." }];
       const run = await runView(cx, runId);
-      const p = run.progress as
-        | {
-            processed?: number;
-            total?: number | null;
-            failed?: number;
-            ratePerMinute?: number;
-            etaSeconds?: number | null;
-            note?: string;
-            failureSamples?: { id: unknown; reason: string }[];
-            failedByReason?: Record<string, number>;
-            verification?: { summary: string };
-          }
-        | undefined;
+      const p = run.progress;
       if (!p) return [{ text: renderRun(run) }];
       const reasons = p.failedByReason
         ? byReason(p.failedByReason, "")
-        : [...new Set((p.failureSamples ?? []).map((f) => f.reason))].join(", ");
-      const ended = isTerminal(run.status as RunStatus);
+        : [...new Set(p.failureSamples.map((f) => f.reason))].join(", ");
+      const ended = isTerminal(run.status);
       // How it ended says why: the verification's verdict, or the run's error (which already carries it).
       const outcome = run.error ? ` ${run.error}.` : ended && p.verification ? ` ${p.verification.summary}.` : "";
       return [
         {
-          text: `Backfill ${run.id} is ${run.status}: ${p.processed ?? 0}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed ?? 0} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute ?? "?"} rows/min${p.etaSeconds && !ended ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}${outcome}`,
+          text: `Backfill ${run.id} is ${run.status}: ${p.processed}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute} rows/min${p.etaSeconds && !ended ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}${outcome}`,
           run,
         },
       ];
@@ -256,7 +244,7 @@ async function respond(
       }
       if (state.lastRunId) {
         const { run } = await getRun(cx.db, state.lastRunId);
-        if (!isTerminal(run.status as RunStatus)) {
+        if (!isTerminal(run.status)) {
           await actOnRun(cx, run.id, "cancel");
           return [await runReply(cx, run.id, 0)];
         }
@@ -416,14 +404,14 @@ async function afterPlan(cx: ControlContext, plan: Plan, state: ConversationStat
 async function runReply(cx: ControlContext, runId: string, waitMs: number): Promise<ChatReply> {
   const deadline = cx.now() + waitMs;
   let run = await runView(cx, runId);
-  while (cx.now() < deadline && !isTerminal(run.status as RunStatus) && run.status !== "awaiting-approval") {
+  while (cx.now() < deadline && !isTerminal(run.status) && run.status !== "awaiting-approval") {
     await new Promise((r) => setTimeout(r, 150));
     run = await runView(cx, runId);
   }
   const tail =
     run.status === "awaiting-approval"
       ? `\nWaiting for approval by ${run.requestedBy === cx.actor.id ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`
-      : isTerminal(run.status as RunStatus)
+      : isTerminal(run.status)
         ? ""
         : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
   return { text: renderRun(run) + tail, run };
@@ -469,7 +457,7 @@ async function runAwaitingDecision(
   };
 }
 
-async function latestRunOf(cx: ControlContext, envRef: string, type: string): Promise<string | undefined> {
+async function latestRunOf(cx: ControlContext, envRef: string, type: RunType): Promise<string | undefined> {
   const env = await findEnv(cx.db, envRef);
   const rows = await cx.db
     .select({ id: runs.id })

@@ -11,6 +11,7 @@ import { buildProviders, isSandbox, providerFetch, secretCipher } from "../wirin
 import { recordGlobal } from "./audit";
 import type { ControlContext } from "./context";
 import { findProject } from "./environments";
+import { errorText } from "../domain/errors";
 
 type Status = "unconfigured" | "pending-auth" | "configured" | "verified";
 interface Check {
@@ -54,7 +55,7 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
     try {
       return { status: "verified", metadata: await read() };
     } catch (e) {
-      return { status: "configured", metadata: { error: e instanceof Error ? e.message.slice(0, 300) : String(e) } };
+      return { status: "configured", metadata: { error: errorText(e).slice(0, 300) } };
     }
   };
   const checks: Record<string, Check> = {

@@ -6,7 +6,7 @@
 import { findEnv, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
 import type { IncidentRow } from "../db/incidents";
-import { AppError, unwrap } from "../domain/errors";
+import { AppError, errorText, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
@@ -27,8 +27,7 @@ export async function monitorAll(env: Env, at?: number): Promise<{ envId: string
     rows.results.map((r) => environmentObject(env, r.id).monitorTick(r.id, { at })),
   );
   return results.map((r, i) => {
-    if (r.status === "rejected")
-      console.error("monitor tick failed", rows.results[i].id, r.reason instanceof Error ? r.reason.message : r.reason);
+    if (r.status === "rejected") console.error("monitor tick failed", rows.results[i].id, errorText(r.reason));
     return { envId: rows.results[i].id, ok: r.status === "fulfilled" && r.value.ok };
   });
 }

@@ -11,6 +11,7 @@ import type { EnvironmentSpec } from "../domain/spec";
 import type { AppliedContract, AppMigrations } from "../plan/deploy";
 import { buildProviders, secretCipher } from "../wiring";
 import type { ControlContext } from "./context";
+import { errorText } from "../domain/errors";
 
 /** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
 export async function appMigrations(
@@ -34,7 +35,7 @@ export async function appMigrations(
     const { pending } = await providers.ops(`https://${domain}`, token ?? undefined).migrations();
     return { service, pending };
   } catch (e) {
-    return { service, error: e instanceof Error ? e.message : String(e) };
+    return { service, error: errorText(e) };
   }
 }
 

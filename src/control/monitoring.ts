@@ -17,7 +17,6 @@ import { newId } from "../domain/ids";
 import type { Plan } from "../domain/run";
 import { diffSpecs } from "../domain/spec";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
-import type { TrafficBinding } from "../domain/traffic";
 import type { Anomaly, AnomalyKind, ServiceSample } from "../monitor/anomalies";
 import { detectAnomalies } from "../monitor/anomalies";
 import type { ErrorSample } from "../monitor/burn-rate";
@@ -262,11 +261,11 @@ export class EnvironmentMonitor {
     const underWay =
       canaryRun &&
       this.deps.store.steps(canaryRun.id).find((s) => s.kind === "canary-step" && s.status !== "succeeded");
-    const canary = canaryRun
+    const canary = canaryRun?.outputs.traffic
       ? {
-          binding: canaryRun.outputs.traffic as TrafficBinding,
-          weight: Number((canaryRun.outputs.canary as { weight?: number }).weight ?? 0),
-          moving: underWay ? [0, Number(underWay.params.weight)] : [0],
+          binding: canaryRun.outputs.traffic,
+          weight: canaryRun.outputs.canary?.weight ?? 0,
+          moving: underWay?.kind === "canary-step" ? [0, underWay.params.weight] : [0],
         }
       : null;
     return detectDrift(spec, { ...(await observeState(p, spec, bindings, canary)), configApplied });

@@ -98,9 +98,7 @@ export async function createPlan(
   };
   // A deferred contract migration is planned now, as its own run that waits for this one (and its soak).
   if (output.followUp) {
-    const refs = output.steps.find((s) => s.kind === "resolve-ref")?.params.refs as
-      | Record<string, PinnedRef>
-      | undefined;
+    const refs = output.steps.find((s) => s.kind === "resolve-ref")?.params.refs;
     const migrating = Object.keys(spec.services).find((n) => spec.services[n].migrateCommand);
     const sha = migrating ? refs?.[migrating]?.sha : undefined;
     const followUp = await createPlan(cx, envRef, {
@@ -259,23 +257,7 @@ export async function applyPlan(cx: ControlContext, planId: string) {
 }
 
 /** The plan as the API shows it. */
-export function publicPlan(plan: Plan) {
-  return {
-    id: plan.id,
-    runId: plan.runId,
-    type: plan.type,
-    env: plan.env,
-    params: plan.params,
-    steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, summary: s.summary })),
-    diff: plan.diff,
-    risk: plan.risk,
-    requiresApproval: plan.requiresApproval,
-    autoApply: plan.autoApply,
-    specRevision: plan.specRevision,
-    createdAt: plan.createdAt,
-    ...(plan.followUpPlanId ? { followUpPlanId: plan.followUpPlanId } : {}),
-  };
-}
+export { planView as publicPlan } from "../runs/view";
 
 /** A production backfill needs a succeeded staging run of the same job first, unless an admin forces it. */
 async function requireStagingFirst(cx: ControlContext, envRef: string, params: BackfillParams): Promise<void> {

@@ -6,6 +6,7 @@ import { requireRole, approvalAction } from "../security/roles";
 import { approvalCode, approvalRefusal } from "../policy/approval";
 import type { Action } from "../security/roles";
 import { artifactStore } from "../wiring";
+import { type RunView, runView as buildRunView } from "../runs/view";
 import type { ControlContext } from "./context";
 import { environmentObject } from "./context";
 
@@ -35,7 +36,7 @@ export async function runView(cx: ControlContext, runId: string) {
   const env = await findEnv(cx.db, run.envId);
   const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
   const view = formatRun(run, steps, env.env, artifacts);
-  const approvals = run.approvals as StoredApprovals | null;
+  const { approvals } = run;
   if (approvals && run.status === "awaiting-approval") {
     const refusal = approvalRefusal({
       production: env.name === "production" || approvals.required,
@@ -57,17 +58,9 @@ export async function runView(cx: ControlContext, runId: string) {
   return view;
 }
 
-interface StoredApprovals {
-  required: boolean;
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
-}
-
 /** The approval code `approver` would use for a run (null when they may not approve it). */
 export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
-  const approvals = run.approvals as StoredApprovals | null;
+  const { approvals } = run;
   if (!approvals || run.status !== "awaiting-approval") return null;
   if (
     approvalRefusal({
@@ -81,42 +74,15 @@ export async function codeFor(cx: ControlContext, run: RunRow, envName: string):
 }
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
-export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
-  const stored = run.approvals as StoredApprovals | null;
-  const approvals:
-    | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
-    | undefined = stored
-    ? {
-        required: stored.required,
-        approvedBy: stored.approvedBy,
-        rejectedBy: stored.rejectedBy,
-        expiresAt: stored.expiresAt,
-      }
-    : undefined;
-  return {
-    id: run.id,
-    type: run.type,
-    env,
-    planId: run.planId,
-    status: run.status,
-    requestedBy: run.requestedBy,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
-    error: run.error ?? undefined,
-    steps: steps.map((s) => ({
-      id: s.stepId,
-      kind: s.kind,
-      summary: s.summary,
-      status: s.status,
-      attempts: s.attempts,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-      note: s.note ?? undefined,
-      error: s.error ?? undefined,
-    })),
-    approvals,
-    progress: run.progress ?? undefined,
-    artifacts,
-  };
+export function formatRun(
+  run: RunRow,
+  steps: RunStepRow[],
+  env: string,
+  artifacts: string[],
+): RunView & { planId: string; approvals?: { code?: string }; artifacts: string[] } {
+  const view = buildRunView(
+    { ...run, env },
+    steps.map((s) => ({ ...s, id: s.stepId })),
+  );
+  return { ...view, planId: run.planId, artifacts };
 }

@@ -3,7 +3,7 @@ import { database } from "../db/client";
 import { findEnv } from "../db/environments";
 import { listRuns } from "../db/runs";
 import { runs, smsInbound, users } from "../db/schema";
-import { AppError } from "../domain/errors";
+import { AppError, errorText } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
 import { renderStatus } from "../chat/render";
 import { parseSmsCommand, twiml } from "../notify/sms-commands";
@@ -62,7 +62,7 @@ export async function handleInboundSms(
     const actor: Actor = { id: row.id, name: row.name, role: role.data };
     reply = await runCommand({ env, db, actor, now: Date.now }, params.Body ?? "").catch((e: unknown) => {
       if (e instanceof AppError) return `Not done: ${e.message}`;
-      console.error("sms command failed", e instanceof Error ? e.message : e);
+      console.error("sms command failed", errorText(e));
       return "Something went wrong; nothing was changed.";
     });
   }

@@ -7,10 +7,11 @@ import { mirroredEnvironment } from "../local/topology";
 import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
 import { destroyPreviousSecret, listSecrets, putSecret, resolveSecret, swapStagedSecret } from "./secrets";
+import { isoAt } from "../domain/time";
 
 /** The run engine's view of D1. */
 export function createControlPlanePort(db: Database, cipher: SecretCipher, now: () => number): ControlPlanePort {
-  const iso = () => new Date(now()).toISOString();
+  const iso = () => isoAt(now());
   return {
     async loadEnv(envId, revision): Promise<EnvContext> {
       const row = await findEnv(db, envId);

@@ -2,7 +2,7 @@ import { and, asc, desc, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { AuditEvent } from "../audit/chain";
 import { AppError } from "../domain/errors";
-import type { Plan } from "../domain/run";
+import { Plan, type RunStatus } from "../domain/run";
 import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "../runs/store";
 import type { Database } from "./client";
@@ -10,7 +10,7 @@ import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
-  const steps = plan.steps.map((s, idx) => ({
+  const steps: (typeof runSteps.$inferInsert)[] = plan.steps.map((s, idx) => ({
     runId: plan.runId,
     stepId: s.id,
     idx,
@@ -56,7 +56,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 export async function getPlan(db: Database, id: string): Promise<{ plan: Plan; digest: string }> {
   const row = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
   if (!row) throw new AppError("not_found", `plan ${id} not found`);
-  return { plan: row.body as Plan, digest: row.digest };
+  return { plan: Plan.parse(row.body), digest: row.digest };
 }
 
 export type RunRow = typeof runs.$inferSelect;
@@ -87,7 +87,7 @@ export async function runsAwaitingApproval(db: Database, limit: number): Promise
 export async function listRuns(
   db: Database,
   envId: string,
-  status: string | undefined,
+  status: RunStatus | undefined,
   limit: number,
 ): Promise<RunRow[]> {
   return db

@@ -6,6 +6,7 @@ import { approvalRefusal } from "../policy/approval";
 import type { Actor } from "../policy/approval";
 import { approvalNeededText, failedText, haltedText, rolledBackText } from "./messages";
 import type { RunFacts } from "./messages";
+import { errorText } from "../domain/errors";
 
 export interface NotifierDeps {
   sms: SmsApi | null;
@@ -30,10 +31,7 @@ export async function notifyRun(
   const approvers = event.kind === "approval-needed" ? await deps.adminPhones() : [];
   const phones = [...new Set([...env.spec.policies.notify, ...(await deps.subscribers(run.plan.envId)), ...approvers])];
   const users = await deps.port.usersByPhone(phones);
-  const refs = (run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {}) as Record<
-    string,
-    { message: string }
-  >;
+  const refs = run.plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {};
   const facts: RunFacts = {
     env: run.plan.env,
     runId: run.id,
@@ -56,7 +54,7 @@ export async function notifyRun(
       await deps.sms.send({ to: phone, body: text });
       sent.push({ to: phone, kind: event.kind });
     } catch (e) {
-      console.error("sms failed", e instanceof Error ? e.message : String(e));
+      console.error("sms failed", errorText(e));
     }
   }
   return sent;

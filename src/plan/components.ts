@@ -1,4 +1,4 @@
-import type { ComponentParams, PlannedStep } from "../domain/run";
+import type { ComponentParams, StepDraft } from "../domain/run";
 import { COMPONENT_LIMITS, type ComponentSpec, type SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
@@ -19,7 +19,8 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
     if (!spec.components[component]) return { error: `${input.env} has no ${component} to resize` };
     return planLocalComponent(input, params);
   }
-  if (action === "resize") return planResize(input, component, params.size!);
+  if (action === "resize")
+    return params.size ? planResize(input, component, params.size) : { error: "resize needs a size" };
   const exists = component in spec.components;
   if (action === "add" && exists) return { error: `${input.env} already has ${component}` };
   if (action === "remove" && !exists) return { error: `${input.env} has no ${component} to remove` };
@@ -40,7 +41,7 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
       };
   }
   const wired = output ? dependents.filter((n) => !(output in spec.services[n].env)) : [];
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "resolve-ref",
       summary: `Keep the current release: ${
@@ -129,7 +130,7 @@ function planLocalComponent(input: Omit<PlanInput, "refs">, params: ComponentPar
   const size = params.size ?? current?.size ?? "small";
   const dependents = deployOrder(input.spec).filter((n) => input.spec.services[n].dependsOn.includes(component));
   const output = OUTPUT[component];
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "update-spec",
       summary: `Desired state: ${action === "resize" ? `${component} ${current?.size} → ${size}` : `${action} ${component}`}`,
@@ -174,7 +175,7 @@ function planResize(
   const limits = COMPONENT_LIMITS[size];
   // Storage is a bucket, not a Railway service: it has no limits to set.
   const provided = component !== "storage";
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     { kind: "resolve-ref", summary: "Keep the current release: no service is redeployed", params: { refs: {} } },
     {
       kind: "update-spec",

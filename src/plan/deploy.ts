@@ -1,19 +1,14 @@
-import type { PlannedStep, Risk, RunType } from "../domain/run";
+import type { PlannedStep, Risk, RunType, StepDraft } from "../domain/run";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
+import type { PendingMigration, PinnedRef, ReleaseService } from "../domain/steps";
 import { numberSteps } from "./steps";
 
-/** A commit pinned at plan time, so what is approved is exactly what is deployed. */
-export interface PinnedRef {
-  repo: string;
-  ref: string;
-  sha: string;
-  message: string;
-}
+export type { PendingMigration, PinnedRef } from "../domain/steps";
 
 export interface ReleaseView {
   id: string;
   version: string;
-  services: Record<string, { commitSha: string; commitMessage: string; deploymentId: string }>;
+  services: Record<string, ReleaseService>;
   createdAt: string;
 }
 
@@ -31,12 +26,6 @@ export interface PlanInput {
   migrations?: AppMigrations;
   /** Contract migrations applied in this environment, oldest first (rollback safety). */
   contracts?: AppliedContract[];
-}
-
-export interface PendingMigration {
-  name: string;
-  class: "expand" | "contract";
-  reasons: string[];
 }
 
 export type AppMigrations = { service: string; pending: PendingMigration[] } | { service: string; error: string };
@@ -74,11 +63,7 @@ export function deployOrder(spec: EnvironmentSpec): string[] {
   ];
 }
 
-function prepareSteps(
-  spec: EnvironmentSpec,
-  refs: Record<string, PinnedRef>,
-  canary: string[] = [],
-): Omit<PlannedStep, "id">[] {
+function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, canary: string[] = []): StepDraft[] {
   const pinned = Object.entries(refs)
     .map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`)
     .join(", ");
@@ -141,7 +126,7 @@ function migrateSteps(
   migrations?: AppMigrations,
   expandOnly = false,
   only?: "contract",
-): Omit<PlannedStep, "id">[] {
+): StepDraft[] {
   return Object.entries(spec.services)
     .filter(([, s]) => s.migrateCommand)
     .flatMap(([name, s]) => {
@@ -169,7 +154,7 @@ function migrateSteps(
         ];
       }
       if (carried.length === 0) return [];
-      const to = deferred.length ? carried.at(-1)!.name : undefined;
+      const to = deferred.length ? carried.at(-1)?.name : undefined;
       return [
         {
           kind: "migrate" as const,
@@ -208,7 +193,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
   const order = deployOrder(spec);
   const canary = canaryPlan(spec, input.canary);
   const at = (name: string) => `${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`;
-  const canarySteps: Omit<PlannedStep, "id">[] = canary
+  const canarySteps: StepDraft[] = canary
     ? [
         {
           kind: "deploy-service",

@@ -1,32 +1,9 @@
 import { DEFAULT_MAX_UNDERIVABLE, DEFAULT_MIN_COVERAGE } from "../../plan/backfill";
 import type { OpsVerification } from "../../providers/ops/api";
+import type { BackfillVerdict } from "../outputs";
 
 /** The reason code an app gives an unfilled row its rules could fill: the job missed it. */
 const NOT_BACKFILLED = "not_backfilled";
-
-export interface BackfillVerdict {
-  ok: boolean;
-  total: number;
-  filled: number;
-  /** Rows that have a value or that the rules could give one. */
-  derivable: number;
-  /** Percent of the derivable rows that are filled (floored, so 100 means every one). */
-  derivableCoverage: number;
-  minCoverage: number;
-  /** Unfilled rows no rule can decide, and their share of all rows (%). */
-  underivable: number;
-  underivableShare: number;
-  underivableByReason: Record<string, number>;
-  maxUnderivable: number;
-  /** Derivable rows the job left empty. */
-  notBackfilled: number;
-  invalid: number;
-  sampleMismatches: number;
-  /** Why verification failed (empty when it passed). */
-  failures: string[];
-  /** One line for the step note and the chat. */
-  summary: string;
-}
 
 const floor2 = (n: number) => Math.floor(n * 100) / 100;
 const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -1,4 +1,3 @@
-import type { ComponentSpec } from "../../domain/spec";
 import { bootstrapFiles } from "../../local/bootstrap";
 import { localTopology } from "../../local/topology";
 import type { StepExecutor } from "../context";
@@ -8,8 +7,8 @@ import type { StepExecutor } from "../context";
  * generates from the desired state. This step renders it from the revision the run just wrote and keeps
  * compose.yaml and .env.local as run artifacts, so the run shows what changed and the download matches it.
  */
-export const renderLocal: StepExecutor = async (ctx) => {
-  const { component } = ctx.step.params as { component: ComponentSpec["type"] };
+export const renderLocal: StepExecutor<"render-local"> = async (ctx) => {
+  const { component } = ctx.step.params;
   const { projectName, reference } = await ctx.port.localStackSource(ctx.env.envId);
   // Without another environment to mirror, the local spec is its own reference.
   const input = {
