@@ -145,7 +145,7 @@ try {
     const plan = (
       await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", {
         type: "backfill",
-        params: { job: "backfillTimezone", minCoverage: 0, ...params },
+        params: { job: "backfillTimezone", ...params },
       })
     ).body.plan;
     const t = performance.now();

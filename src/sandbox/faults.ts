@@ -1,4 +1,4 @@
-/** Fault knobs: stored until cleared, optionally counted down per hit (API.md "Sandbox"). */
+/** Fault knobs: stored until cleared or counted down per hit; deploy faults are one-shot by default (API.md "Sandbox"). */
 import type { AppFault, DeployFault, FaultProvider, ProviderFault, SandboxFault, StoredFault } from "./types";
 import { iso, newId, parseJson, type World } from "./world/store";
 
@@ -8,13 +8,19 @@ function toStored(row: FaultRow): StoredFault {
   return { ...parseJson<SandboxFault>(row.spec), id: row.id, remaining: row.remaining, createdAt: iso(row.created_at) };
 }
 
+/** A deploy fault hits the next deployment only, unless counted or made sticky; other kinds last until cleared. */
+function hitsAllowed(fault: SandboxFault): number | null {
+  if (fault.count !== undefined) return fault.count;
+  return fault.kind === "deploy" && !fault.sticky ? 1 : null;
+}
+
 /** Stores a validated fault. */
 export function addFault(world: World, fault: SandboxFault): StoredFault {
   const row: FaultRow = {
     id: newId(),
     seq: world.nextSeq("fault"),
     spec: JSON.stringify(fault),
-    remaining: fault.count ?? null,
+    remaining: hitsAllowed(fault),
     created_at: world.now(),
   };
   world.run("INSERT INTO faults VALUES (?, ?, ?, ?, ?)", row.id, row.seq, row.spec, row.remaining, row.created_at);

@@ -69,14 +69,23 @@ export const providerFaultSchema = z.object({
   operation: z.string().min(1).optional(),
 });
 
-/** Deployment-level failure of matching services in one environment. */
-export const deployFaultSchema = z.object({
-  kind: z.literal("deploy"),
-  env: envName,
-  service: serviceName,
-  fail: z.enum(["build", "migration", "crash"]),
-  count,
-});
+/**
+ * Deployment-level failure of matching services in one environment. One-shot by default ("the next deploy
+ * crashes"): `count` deployments, 1 unless given; `sticky: true` fails every deployment until cleared.
+ */
+export const deployFaultSchema = z
+  .object({
+    kind: z.literal("deploy"),
+    env: envName,
+    service: serviceName,
+    fail: z.enum(["build", "migration", "crash"]),
+    count,
+    sticky: z.boolean().optional(),
+  })
+  .refine((f) => !(f.sticky && f.count !== undefined), {
+    message: "a sticky fault has no count",
+    path: ["sticky"],
+  });
 
 /** Misbehaviour of the running app (used by the app model and the traffic simulation, per track). */
 export const appFaultSchema = z.object({
@@ -88,6 +97,11 @@ export const appFaultSchema = z.object({
   latencyMs: z.number().int().nonnegative().optional(),
   logPattern: z.string().optional(),
   failHealth: z.boolean().optional(),
+  /**
+   * A broken backfill job (the api's ops contract): "lost-writes" reports every row updated but every fourth
+   * write never lands; "wrong-zone" writes a valid zone that is not the one the address gives.
+   */
+  jobBug: z.enum(["lost-writes", "wrong-zone"]).optional(),
   count,
 });
 

@@ -11,7 +11,7 @@ import type { JsonValue } from "../types";
 import type { EnvironmentRow, ServiceRow } from "../world/entities";
 import type { World } from "../world/store";
 import { renderVariables } from "../world/variables";
-import { getRun, runBatch, verifyTimezones } from "./jobs";
+import { getRun, runBatch, verifyTimezones, type JobBug } from "./jobs";
 import { OpsError, parseRunRequest, parseVerifyRequest } from "./params";
 import { listMigrations } from "./migrations";
 import { ensureUsers } from "./users";
@@ -40,10 +40,10 @@ const ROUTES: Route[] = [
   {
     method: "POST",
     pattern: /^\/ops\/jobs\/run$/,
-    answer: ({ world, env, text }) => {
+    answer: ({ world, env, service, text }) => {
       const params = parseRunRequest(readJson(text));
       ensureUsers(world, env.id);
-      return runBatch(world, env.id, params);
+      return runBatch(world, env.id, params, jobBug(world, env, service));
     },
   },
   {
@@ -92,6 +92,14 @@ function faulted(world: World, env: EnvironmentRow, service: ServiceRow): boolea
   if (draw >= (fault.errorRate ?? 0)) return false;
   consumeAppFault(world, fault);
   return true;
+}
+
+// A `jobBug` fault breaks the job itself (the batch still answers 200); `count` counts batches.
+function jobBug(world: World, env: EnvironmentRow, service: ServiceRow): JobBug | null {
+  const fault = appFaultsFor(world, env.name, service.name).find((f) => f.jobBug);
+  if (!fault?.jobBug) return null;
+  consumeAppFault(world, fault);
+  return fault.jobBug;
 }
 
 /** Answers one `/ops/*` request to the api service of `env`. */
