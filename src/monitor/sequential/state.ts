@@ -1,0 +1,172 @@
+/**
+ * What the anytime-valid judge remembers: running totals per metric and the current step's sample counts.
+ * It is plain JSON (a few kilobytes at most), updated with each batch of counts, so an environment's Durable
+ * Object can persist it after every batch and resume after eviction; per-second batches from the edge
+ * router and 30 s windows from the load balancer's logs update it the same way.
+ */
+import { z } from "zod";
+import type { LatencyHistogram } from "../../domain/latency-buckets";
+import type { SequentialJudgeConfig } from "./config";
+import type { CountTally } from "./count-evidence";
+import { emptyLatencyTally, type LatencyTally, observeLatency } from "./latency-evidence";
+
+/** What one track showed in one batch (a second, a check interval). */
+export interface TrackCounts {
+  requests: number;
+  /** Of which 5xx. */
+  errors: number;
+  /** Durations as a LATENCY_BUCKET histogram; may cover a subsample of the requests. */
+  latency?: LatencyHistogram | ArrayLike<number>;
+  /** Critical log pattern → matching lines. */
+  logMatches?: Record<string, number>;
+  /** Synthetic checks run against the track in the batch. */
+  checks?: { ok: number; failed: number };
+}
+
+export interface CountBatch {
+  canary: TrackCounts;
+  baseline: TrackCounts;
+}
+
+const count = z.number().int().min(0);
+
+/** A batch as it arrives over the wire (router report, stored window): counts must be counts. */
+export const TrackCountsSchema = z
+  .object({
+    requests: count,
+    errors: count,
+    latency: z.record(z.string().regex(/^\d{1,3}$/), count).optional(),
+    logMatches: z.record(z.string(), count).optional(),
+    checks: z.object({ ok: count, failed: count }).optional(),
+  })
+  .refine((t) => t.errors <= t.requests, { message: "errors cannot exceed requests", path: ["errors"] });
+
+/** The step being soaked: its own sample counts decide whether it may pass. */
+export interface StepTally {
+  index: number;
+  weight: number;
+  startedAt: number;
+  canaryRequests: number;
+  canaryLatencies: number;
+  /** The soak was extended once for lack of samples; the next shortfall halts. */
+  extended: boolean;
+}
+
+/** The first moment the evidence crossed 1/α: kept, so the decision survives a restart. */
+export interface RollbackRecord {
+  at: number;
+  look: number;
+  metric: string;
+  evidence: number;
+  reason: string;
+}
+
+export interface SequentialState {
+  version: 1;
+  errors: CountTally;
+  synthetic: CountTally;
+  /** Per configured pattern: requests as exposure, matching lines as events. */
+  logs: Record<string, CountTally>;
+  latency: LatencyTally;
+  looks: number;
+  step: StepTally;
+  rollback: RollbackRecord | null;
+}
+
+const emptyTally = (): CountTally => ({ canary: { n: 0, x: 0 }, baseline: { n: 0, x: 0 } });
+
+/** A fresh judge for one rollout: evidence carries across its weight steps, α holds for all of them. */
+export function startSequentialJudge(cfg: SequentialJudgeConfig, at = 0): SequentialState {
+  return {
+    version: 1,
+    errors: emptyTally(),
+    synthetic: emptyTally(),
+    logs: Object.fromEntries(cfg.logs.patterns.map((p) => [p, emptyTally()])),
+    latency: emptyLatencyTally(),
+    looks: 0,
+    step: { index: -1, weight: 0, startedAt: at, canaryRequests: 0, canaryLatencies: 0, extended: false },
+    rollback: null,
+  };
+}
+
+/** A new weight step: its sample counts start at zero, the evidence does not. */
+export function beginStep(
+  state: SequentialState,
+  step: { index: number; weight: number; at: number },
+): SequentialState {
+  return {
+    ...state,
+    step: {
+      index: step.index,
+      weight: step.weight,
+      startedAt: step.at,
+      canaryRequests: 0,
+      canaryLatencies: 0,
+      extended: false,
+    },
+  };
+}
+
+/** The step's soak was extended once for lack of samples. */
+export function extendStep(state: SequentialState): SequentialState {
+  return { ...state, step: { ...state.step, extended: true } };
+}
+
+const addCounts = (
+  tally: CountTally,
+  canary: { n: number; x: number },
+  baseline: { n: number; x: number },
+): CountTally => ({
+  canary: { n: tally.canary.n + canary.n, x: tally.canary.x + canary.x },
+  baseline: { n: tally.baseline.n + baseline.n, x: tally.baseline.x + baseline.x },
+});
+
+const checksOf = (t: TrackCounts) => ({ n: (t.checks?.ok ?? 0) + (t.checks?.failed ?? 0), x: t.checks?.failed ?? 0 });
+const latencyCount = (h: TrackCounts["latency"]) => {
+  if (!h) return 0;
+  let n = 0;
+  const values: ArrayLike<number> =
+    typeof (h as ArrayLike<number>).length === "number" ? (h as ArrayLike<number>) : Object.values(h);
+  for (let i = 0; i < values.length; i++) n += values[i];
+  return n;
+};
+
+/**
+ * The state after one batch (pure). Logs count only the configured patterns; a pattern's exposure is the
+ * track's requests, so a pattern that never matches still has its denominators.
+ */
+export function observeBatch(state: SequentialState, batch: CountBatch, cfg: SequentialJudgeConfig): SequentialState {
+  const { canary: c, baseline: b } = batch;
+  const logs: Record<string, CountTally> = {};
+  for (const pattern of cfg.logs.patterns) {
+    logs[pattern] = addCounts(
+      state.logs[pattern] ?? emptyTally(),
+      { n: c.requests, x: c.logMatches?.[pattern] ?? 0 },
+      { n: b.requests, x: b.logMatches?.[pattern] ?? 0 },
+    );
+  }
+  const hasLatency = c.latency !== undefined || b.latency !== undefined;
+  return {
+    ...state,
+    errors: addCounts(state.errors, { n: c.requests, x: c.errors }, { n: b.requests, x: b.errors }),
+    synthetic: addCounts(state.synthetic, checksOf(c), checksOf(b)),
+    logs,
+    latency: hasLatency
+      ? observeLatency(state.latency, c.latency ?? [], b.latency ?? [], marginOfLatency(cfg))
+      : state.latency,
+    step: {
+      ...state.step,
+      canaryRequests: state.step.canaryRequests + c.requests,
+      canaryLatencies: state.step.canaryLatencies + latencyCount(c.latency),
+    },
+  };
+}
+
+/** The latency margin in the evidence module's terms. */
+export function marginOfLatency(cfg: SequentialJudgeConfig) {
+  return {
+    quantile: cfg.latency.quantile,
+    relative: cfg.latency.relativeMargin,
+    absoluteMs: cfg.latency.absoluteMarginMs,
+  };
+}
