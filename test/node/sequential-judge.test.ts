@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LAST_LATENCY_BUCKET, latencyBucket, latencyBucketUpperMs } from "../../src/domain/latency-buckets";
+import { batchesFromSeconds, countsFromSample, RouterReportSchema } from "../../src/monitor/sequential/batches";
 import { DEFAULT_SEQUENTIAL_CONFIG, parseSequentialConfig } from "../../src/monitor/sequential/config";
 import {
   type CountFamily,
@@ -355,6 +356,76 @@ describe("config and wire counts", () => {
     expect(TrackCountsSchema.safeParse({ requests: 1, errors: 2 }).success).toBe(false);
     expect(TrackCountsSchema.safeParse({ requests: 1, errors: 0, latency: { "80": -1 } }).success).toBe(false);
     expect(TrackCountsSchema.safeParse({ requests: 3, errors: 1, latency: { "90": 3 } }).success).toBe(true);
+  });
+});
+
+describe("both routers' data as batches", () => {
+  it("turns a load-balancer check window into counts", () => {
+    const counts = countsFromSample({
+      requests: 3,
+      errors: 1,
+      latenciesMs: [80, 80, 400],
+      logMatches: { panic: 2 },
+      synthetic: [
+        { name: "health", ok: true },
+        { name: "login", ok: false },
+      ],
+    });
+    expect(counts).toEqual({
+      requests: 3,
+      errors: 1,
+      latency: { [latencyBucket(80)]: 2, [latencyBucket(400)]: 1 },
+      logMatches: { panic: 2 },
+      checks: { ok: 1, failed: 1 },
+    });
+  });
+
+  const second = (at: number, track: "stable" | "canary", salt: string, requests: number, errors: number) => ({
+    at,
+    track,
+    revision: 3,
+    salt,
+    requests,
+    status: { "2xx": requests - errors, "3xx": 0, "4xx": 0, "5xx": errors },
+    latency: { [latencyBucket(90)]: requests },
+  });
+
+  it("checks an edge router report and adds up the isolates' counts per second of the step", () => {
+    const report = {
+      v: 1,
+      router: "1.0.0",
+      route: "invoice-perfect:production/api",
+      isolate: "a",
+      seq: 4,
+      dropped: 0,
+      seconds: [
+        second(100, "canary", "step_2", 2, 1),
+        second(100, "stable", "step_2", 18, 0),
+        second(100, "canary", "step_2", 1, 0),
+        second(99, "canary", "step_1", 5, 5),
+        second(101, "stable", "step_2", 9, 0),
+      ],
+    };
+    expect(RouterReportSchema.parse(report)).toEqual(report);
+    expect(RouterReportSchema.safeParse({ ...report, seconds: [{ ...report.seconds[0], requests: 5 }] }).success).toBe(
+      false,
+    );
+    expect(batchesFromSeconds(report.seconds, "step_2")).toEqual([
+      {
+        at: 100,
+        batch: {
+          canary: { requests: 3, errors: 1, latency: { [latencyBucket(90)]: 3 } },
+          baseline: { requests: 18, errors: 0, latency: { [latencyBucket(90)]: 18 } },
+        },
+      },
+      {
+        at: 101,
+        batch: {
+          canary: { requests: 0, errors: 0, latency: {} },
+          baseline: { requests: 9, errors: 0, latency: { [latencyBucket(90)]: 9 } },
+        },
+      },
+    ]);
   });
 });
 
