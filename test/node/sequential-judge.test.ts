@@ -290,6 +290,22 @@ describe("the anytime-valid judge", () => {
     expect(logEs(perSecond)).toEqual(logEs(once));
   });
 
+  it("counts log lines only from batches that carry them, against the requests their window covered", () => {
+    let state = judgeBatch(started(), batch({ requests: 5, errors: 1 }, { requests: 45 }), cfg, 1).state;
+    expect(state.logs.panic).toEqual({ canary: { n: 0, x: 0 }, baseline: { n: 0, x: 0 } });
+    state = judgeBatch(
+      state,
+      batch(
+        { requests: 0, logMatches: { panic: 2 }, logRequests: 30 },
+        { requests: 0, logMatches: {}, logRequests: 270 },
+      ),
+      cfg,
+      30,
+    ).state;
+    expect(state.logs.panic).toEqual({ canary: { n: 30, x: 2 }, baseline: { n: 270, x: 0 } });
+    expect(state.errors).toEqual({ canary: { n: 5, x: 1 }, baseline: { n: 45, x: 0 } });
+  });
+
   it("resumes from its JSON exactly, as after a Durable Object eviction", () => {
     let live = started();
     let stored = JSON.stringify(live);

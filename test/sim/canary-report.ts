@@ -76,6 +76,8 @@ export interface Fault {
   canary: TrackBehaviour;
   /** Which oracle knows the fault. */
   metric: "errors" | "latency";
+  /** Policy for judge and oracle alike (default: the defaults). */
+  policy?: unknown;
 }
 
 export const FAULTS: Fault[] = [
@@ -85,6 +87,13 @@ export const FAULTS: Fault[] = [
   { name: "100% 5xx", canary: { ...HEALTHY, errorRate: 1 }, metric: "errors" },
   { name: "+20% p95", canary: { ...HEALTHY, latencyScale: 1.2 }, metric: "latency" },
   { name: "+100% p95", canary: { ...HEALTHY, latencyScale: 2 }, metric: "latency" },
+  // The default margin (×1.1 + 10 ms) puts a +20% p95 just past H0's edge; with none it is a plain regression.
+  {
+    name: "+20% p95 m=0",
+    canary: { ...HEALTHY, latencyScale: 1.2 },
+    metric: "latency",
+    policy: { latency: { relativeMargin: 0, absoluteMarginMs: 0 } },
+  },
 ];
 
 export interface SampleComparison {
@@ -108,7 +117,7 @@ export function expectedSamples(
   checkSeconds: number,
   runs: number,
   cap: number,
-  cfg: SequentialJudgeConfig = parseSequentialConfig({}),
+  cfg: SequentialJudgeConfig = parseSequentialConfig(fault.policy),
 ): SampleComparison {
   const both: { judge: number; share: number; full: number }[] = [];
   const decided = { judge: 0, oracleShare: 0, oracleFull: 0 };
@@ -165,7 +174,7 @@ export function detection(
   fault: Fault,
   checkSeconds: number,
   rollouts: number,
-  cfg: SequentialJudgeConfig = parseSequentialConfig({}),
+  cfg: SequentialJudgeConfig = parseSequentialConfig(fault.policy),
 ): DetectionTally {
   const results: RolloutResult[] = [];
   for (let seed = 1; seed <= rollouts; seed++) {

@@ -23,7 +23,7 @@ const soaks = size("SIM_SOAKS", 10_000);
 const runs = size("SIM_RUNS", 1_000);
 const rollouts = size("SIM_ROLLOUTS", 1_000);
 const frequencies = (process.env.SIM_FREQUENCIES ?? CHECK_FREQUENCIES.join(",")).split(",").map(Number);
-const slow = new Set(["2% 5xx", "+20% p95"]);
+const slow = new Set(["2% 5xx", "+20% p95", "+20% p95 m=0"]);
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
 const row = (cells: (string | number)[], widths: number[]) =>
@@ -46,7 +46,7 @@ for (const f of frequencies) {
 console.log(`(${elapsed(started)})\n`);
 
 console.log("Canary requests until rollback at 10 req/s, 10% step (mean over runs where judge and oracles decided)");
-const sw = [10, 6, 6, 16, 14, 14, 12, 11];
+const sw = [13, 6, 7, 16, 14, 14, 7, 7];
 console.log(row(["fault", "check", "runs", "judge ±95%", "oracle(share)", "oracle(α)", "×share", "×α"], sw));
 const samples: SampleComparison[] = [];
 for (const fault of FAULTS) {
@@ -76,7 +76,7 @@ console.log("(* n: n runs without a decision by 60,000 canary requests, left out
 console.log(`(${elapsed(started)})\n`);
 
 console.log("Detection within a rollout (10/50/100, 300 s soaks) at 10 req/s");
-const dw = [10, 6, 9, 8, 14, 10, 14];
+const dw = [13, 6, 9, 8, 14, 10, 14];
 console.log(row(["fault", "check", "rollouts", "judge", "oracle(share)", "oracle(α)", "judge mean s"], dw));
 const detections: DetectionTally[] = [];
 for (const fault of FAULTS) {

@@ -78,16 +78,14 @@ export interface CountOptions {
   baselinePrior?: Prior;
 }
 
-const mixtures = new Map<string, RateMixture>();
+const mixtures: Record<CountFamily, Map<number, RateMixture>> = { bernoulli: new Map(), poisson: new Map() };
 
 /** Log-uniform over [lowest, top]: rates below H0's floor could never be evidence. */
 function alternatives(family: CountFamily, lowest: number): RateMixture {
-  const lo = lowest;
-  const key = `${family}:${lo}`;
-  let mixture = mixtures.get(key);
+  let mixture = mixtures[family].get(lowest);
   if (!mixture) {
-    mixture = new RateMixture(logGrid(lo, Math.max(lo * 1.5, HIGHEST_ALTERNATIVE[family]), GRID_SIZE), family);
-    mixtures.set(key, mixture);
+    mixture = new RateMixture(logGrid(lowest, Math.max(lowest * 1.5, HIGHEST_ALTERNATIVE[family]), GRID_SIZE), family);
+    mixtures[family].set(lowest, mixture);
   }
   return mixture;
 }

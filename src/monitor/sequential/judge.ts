@@ -190,7 +190,9 @@ function logsMetric(state: SequentialState, cfg: SequentialJudgeConfig, weight: 
     events.canary += tally.canary.x;
     events.baseline += tally.baseline.x;
   });
-  const { canary, baseline } = state.errors;
+  // Exposure is the same for every pattern (each batch adds its requests to all of them).
+  const first = state.logs[cfg.logs.patterns[0]] ?? empty;
+  const { canary, baseline } = first;
   const metric: SequentialMetric = {
     ...countMetric("logs", { canary, baseline }, logSumExp(logEs) - Math.log(logEs.length), weight, logThreshold),
     pattern: cfg.logs.patterns[worst],

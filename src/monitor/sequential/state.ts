@@ -19,6 +19,8 @@ export interface TrackCounts {
   latency?: LatencyHistogram | ArrayLike<number>;
   /** Critical log pattern → matching lines. */
   logMatches?: Record<string, number>;
+  /** Requests the log lines relate to, when they come apart from the traffic (default: `requests`). */
+  logRequests?: number;
   /** Synthetic checks run against the track in the batch. */
   checks?: { ok: number; failed: number };
 }
@@ -37,6 +39,7 @@ export const TrackCountsSchema = z
     errors: count,
     latency: z.record(z.string().regex(/^\d{1,3}$/), count).optional(),
     logMatches: z.record(z.string(), count).optional(),
+    logRequests: count.optional(),
     checks: z.object({ ok: count, failed: count }).optional(),
   })
   .refine((t) => t.errors <= t.requests, { message: "errors cannot exceed requests", path: ["errors"] });
@@ -122,42 +125,40 @@ const addCounts = (
 });
 
 const checksOf = (t: TrackCounts) => ({ n: (t.checks?.ok ?? 0) + (t.checks?.failed ?? 0), x: t.checks?.failed ?? 0 });
-const latencyCount = (h: TrackCounts["latency"]) => {
-  if (!h) return 0;
-  let n = 0;
-  const values: ArrayLike<number> =
-    typeof (h as ArrayLike<number>).length === "number" ? (h as ArrayLike<number>) : Object.values(h);
-  for (let i = 0; i < values.length; i++) n += values[i];
-  return n;
-};
 
 /**
- * The state after one batch (pure). Logs count only the configured patterns; a pattern's exposure is the
- * track's requests, so a pattern that never matches still has its denominators.
+ * The state after one batch (pure). Every part of a batch is optional but requests: traffic from the edge
+ * router every second, log lines and checks from the control plane at its own pace. Logs change only with
+ * a batch that has `logMatches`, whose exposure is `logRequests` (the requests the log window covered),
+ * else `requests`; a pattern that never matches still gets its denominators.
  */
 export function observeBatch(state: SequentialState, batch: CountBatch, cfg: SequentialJudgeConfig): SequentialState {
   const { canary: c, baseline: b } = batch;
-  const logs: Record<string, CountTally> = {};
-  for (const pattern of cfg.logs.patterns) {
-    logs[pattern] = addCounts(
-      state.logs[pattern] ?? emptyTally(),
-      { n: c.requests, x: c.logMatches?.[pattern] ?? 0 },
-      { n: b.requests, x: b.logMatches?.[pattern] ?? 0 },
-    );
+  let logs = state.logs;
+  if (c.logMatches !== undefined || b.logMatches !== undefined) {
+    logs = {};
+    for (const pattern of cfg.logs.patterns) {
+      logs[pattern] = addCounts(
+        state.logs[pattern] ?? emptyTally(),
+        { n: c.logRequests ?? c.requests, x: c.logMatches?.[pattern] ?? 0 },
+        { n: b.logRequests ?? b.requests, x: b.logMatches?.[pattern] ?? 0 },
+      );
+    }
   }
   const hasLatency = c.latency !== undefined || b.latency !== undefined;
+  const latency = hasLatency
+    ? observeLatency(state.latency, c.latency ?? [], b.latency ?? [], marginOfLatency(cfg))
+    : state.latency;
   return {
     ...state,
     errors: addCounts(state.errors, { n: c.requests, x: c.errors }, { n: b.requests, x: b.errors }),
     synthetic: addCounts(state.synthetic, checksOf(c), checksOf(b)),
     logs,
-    latency: hasLatency
-      ? observeLatency(state.latency, c.latency ?? [], b.latency ?? [], marginOfLatency(cfg))
-      : state.latency,
+    latency,
     step: {
       ...state.step,
       canaryRequests: state.step.canaryRequests + c.requests,
-      canaryLatencies: state.step.canaryLatencies + latencyCount(c.latency),
+      canaryLatencies: state.step.canaryLatencies + latency.canaryN - state.latency.canaryN,
     },
   };
 }
