@@ -23,6 +23,7 @@ import {
   type CountBatch,
   extendStep,
   type SequentialState,
+  SequentialStateSchema,
   startSequentialJudge,
   TrackCountsSchema,
 } from "../../src/monitor/sequential/state";
@@ -316,6 +317,10 @@ describe("the anytime-valid judge", () => {
       stored = JSON.stringify(judgeBatch(JSON.parse(stored) as SequentialState, b, cfg, s).state);
     }
     expect(JSON.parse(stored)).toEqual(JSON.parse(JSON.stringify(live)));
+    expect(SequentialStateSchema.parse(JSON.parse(stored))).toEqual(JSON.parse(stored));
+    const corrupt = JSON.parse(stored);
+    corrupt.errors.canary.x = null; // what JSON makes of NaN
+    expect(SequentialStateSchema.safeParse(corrupt).success).toBe(false);
   });
 
   it("shows every metric with its sample counts, weight and own threshold, and explains the verdict", () => {

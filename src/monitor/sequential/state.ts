@@ -5,7 +5,7 @@
  * router and 30 s windows from the load balancer's logs update it the same way.
  */
 import { z } from "zod";
-import type { LatencyHistogram } from "../../domain/latency-buckets";
+import { LAST_LATENCY_BUCKET, type LatencyHistogram } from "../../domain/latency-buckets";
 import type { SequentialJudgeConfig } from "./config";
 import type { CountTally } from "./count-evidence";
 import { emptyLatencyTally, type LatencyTally, observeLatency } from "./latency-evidence";
@@ -75,6 +75,45 @@ export interface SequentialState {
   step: StepTally;
   rollback: RollbackRecord | null;
 }
+
+const side = z.object({ n: z.number().min(0), x: z.number().min(0) });
+const tallySchema = z.object({ canary: side, baseline: side });
+const histogram = z.array(z.number().min(0)).length(LAST_LATENCY_BUCKET + 1);
+
+/** The state as read back from storage: checked, since a NaN would read as "no evidence". */
+export const SequentialStateSchema = z.object({
+  version: z.literal(1),
+  errors: tallySchema,
+  synthetic: tallySchema,
+  logs: z.record(z.string(), tallySchema),
+  latency: z.object({
+    baseline: histogram,
+    baselineN: count,
+    canary: histogram,
+    canaryN: count,
+    reference: z
+      .object({
+        bucket: z.number().int().min(0).max(LAST_LATENCY_BUCKET),
+        share: z.number().min(0).max(1),
+        weight: z.number().min(0),
+      })
+      .nullable(),
+    exceedances: tallySchema,
+    pending: histogram,
+  }),
+  looks: count,
+  step: z.object({
+    index: z.number().int(),
+    weight: z.number().min(0).max(100),
+    startedAt: z.number(),
+    canaryRequests: count,
+    canaryLatencies: count,
+    extended: z.boolean(),
+  }),
+  rollback: z
+    .object({ at: z.number(), look: count, metric: z.string(), evidence: z.number(), reason: z.string() })
+    .nullable(),
+}) satisfies z.ZodType<SequentialState>;
 
 const emptyTally = (): CountTally => ({ canary: { n: 0, x: 0 }, baseline: { n: 0, x: 0 } });
 
