@@ -1,135 +1,108 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AuditEvent, AuditInput, ChainHead } from "../src/audit/chain";
-import { sealEvent } from "../src/audit/chain";
-import { database } from "../src/db/client";
-import type { Database } from "../src/db/client";
-import { chainHead } from "../src/db/audit";
+import type { AuditEvent, AuditInput } from "../src/audit/chain";
+import { ChainWriter, sealWith } from "../src/audit/chain-writer";
+import { remediationPlanner } from "../src/control/remediation-planner";
+import type { RunAction, RunSummary, Services } from "../src/control/services";
+import { adminPhones, subscriberPhones } from "../src/db/alerts";
+import { d1ChainStore } from "../src/db/audit";
+import type { Statement } from "../src/db/client";
+import { createDesiredStateReader } from "../src/db/environments";
+import { createIncidentStore } from "../src/db/incidents";
 import { createControlPlanePort } from "../src/db/port";
-import { auditStatements, projectionStatements } from "../src/db/runs";
-import { AppError } from "../src/domain/errors";
+import { projectionStatements } from "../src/db/runs";
+import { AppError, errorText } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
+import { MonitorEngine } from "../src/monitor/engine";
+import { createMonitoredRuns } from "../src/monitor/runs";
+import { createSignalSource } from "../src/monitor/signals";
+import { MonitorStore } from "../src/monitor/store";
+import type { MonitorReport } from "../src/monitor/types";
+import { createRunNotifier } from "../src/notify/notifier";
+import { createAlertSender } from "../src/notify/texts";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
-import { approvalCode } from "../src/policy/approval";
+import type { Receipt } from "../src/providers/types";
 import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
-import type { RunRecord, StepRecord } from "../src/runs/store";
-import { RunStore } from "../src/runs/store";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
 import type { LiveMessage } from "../src/runs/live";
+import type { RunRecord, StepRecord } from "../src/runs/store";
+import { RunStore } from "../src/runs/store";
 import { redactDeep } from "../src/security/redact";
-import { artifactStore, buildProviders, canaryTiming, pollInterval, redactorFor, secretCipher } from "../src/wiring";
-import { notifyRun } from "../src/notify/notifier";
-import { adminPhones, subscriberPhones } from "../src/db/alerts";
-import type { Receipt } from "../src/providers/types";
-import { EnvironmentMonitor, MONITOR_KEY } from "../src/control/monitoring";
-import type { MonitorReport } from "../src/control/monitoring";
-import { getIncident } from "../src/db/incidents";
-import type { BatchItem } from "drizzle-orm/batch";
+import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
 
-/** What RPC callers get back about a run. */
-export interface RunSummary {
-  id: string;
-  status: RunRecord["status"];
-  approvals: RunRecord["approvals"];
-}
+/** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
+const WATCHDOG = "monitor";
 
 /**
  * One per environment (named by environment id; "global" for events with no environment). Serializes
- * the environment's runs, owns their live state, drives them with its alarm, and is the only writer of
- * the environment's audit chain.
+ * the environment's runs, owns their live state, drives them and its monitor with its alarm, and is the
+ * only writer of the environment's audit chain. The work is the engines'; this class wires and answers RPC.
  */
 export class EnvironmentDO extends DurableObject<Env> {
+  #services: Services;
   #store: RunStore;
-  #db: Database;
   #engine: RunEngine;
-  #head: ChainHead | null | undefined;
-  #chain: string | undefined;
-  #auditQueue: Promise<unknown> = Promise.resolve();
+  #monitor: MonitorEngine;
+  #audit: ChainWriter<Statement>;
   #live: LiveChannel;
-  #monitor: EnvironmentMonitor;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const services = appServices(env);
+    this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
+    const monitorStore = new MonitorStore(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#store.migrate();
+      monitorStore.migrate();
+    });
     this.#live = new LiveChannel(ctx);
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    this.#db = database(env.DB);
-    void ctx.blockConcurrencyWhile(async () => this.#store.migrate());
-    const cipher = secretCipher(env);
-    const port = createControlPlanePort(this.#db, cipher, Date.now);
-    const approvalCodeFor = async (run: RunRecord, approverId: string) =>
-      approvalCode(
-        env.SECRETS_MASTER_KEY,
-        run.id,
-        run.approvals?.planDigest ?? "",
-        approverId,
-        run.approvals?.expiresAt ?? "",
-      );
+    this.#audit = new ChainWriter(
+      d1ChainStore(services.db),
+      sealWith(() => newId("evt"), services.now),
+    );
+    const port = createControlPlanePort(services.db, services.cipher, services.now);
+    const providers = async (onReceipt: (r: Receipt) => void, envId = this.#audit.chain) =>
+      services.providers({ onReceipt, redact: await services.redactor(envId) });
     this.#engine = new RunEngine({
       store: this.#store,
       port,
-      artifacts: artifactStore(env),
-      providers: async (onReceipt) => buildProviders(env, onReceipt, await redactorFor(env, this.#db, this.#chain)),
+      artifacts: services.runArtifacts,
+      providers: (onReceipt) => providers(onReceipt),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
-      notify: async (run, event) => {
-        const receipts: Receipt[] = [];
-        const providers = await buildProviders(
-          env,
-          (r) => receipts.push(r),
-          await redactorFor(env, this.#db, run.plan.envId),
-        );
-        const sent = await notifyRun(
-          {
-            sms: providers.sms,
-            port,
-            publicUrl: env.PUBLIC_URL,
-            approvalCode: approvalCodeFor,
-            subscribers: (envId) => subscriberPhones(this.#db, envId),
-            adminPhones: () => adminPhones(this.#db),
-          },
-          run,
-          event,
-        ).catch((e: unknown) => {
-          console.error("notify failed", e instanceof Error ? e.message : e);
-          return [];
-        });
-        if (sent.length || receipts.length) {
-          await this.#commit({
-            run,
-            steps: [],
-            receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })),
-            audit: [
-              {
-                actor: "infra-chat",
-                action: "notify.sms",
-                runId: run.id,
-                details: { kind: event.kind, recipients: sent.length },
-              },
-            ],
-          });
-        }
-      },
-      now: Date.now,
+      notify: createRunNotifier({
+        sms: async (envId, onReceipt) => (await providers(onReceipt, envId)).sms,
+        port,
+        publicUrl: services.publicUrl,
+        approvalCode: services.approvalCode,
+        subscribers: (envId) => subscriberPhones(services.db, envId),
+        adminPhones: () => adminPhones(services.db),
+        commit: (change) => this.#commit(change),
+      }),
+      now: services.now,
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
     });
-    this.#monitor = new EnvironmentMonitor({
-      env,
-      db: this.#db,
-      sql: ctx.storage.sql,
-      store: this.#store,
-      engine: this.#engine,
-      providers: async () =>
-        buildProviders(env, () => undefined, await redactorFor(env, this.#db, this.#monitor.envId() ?? undefined)),
-      record: (envId, statements, audit) => this.#record(envId, statements, audit),
+    const domains = new Map<string, string | null>();
+    this.#monitor = new MonitorEngine({
+      store: monitorStore,
+      desired: createDesiredStateReader(services.db),
+      incidents: createIncidentStore(services.db, this.#audit),
+      runs: createMonitoredRuns(this.#store, this.#engine),
+      planner: remediationPlanner(services),
+      bundles: services.incidentBundles,
+      signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
+      alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
+      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + monitorWatchdogMs(env, seconds)),
+      publicUrl: services.publicUrl,
     });
-    void ctx.blockConcurrencyWhile(async () => this.#monitor.migrate());
   }
 
   /**
@@ -137,7 +110,7 @@ export class EnvironmentDO extends DurableObject<Env> {
    * clock via `at`); `drift` compares provider state with the spec now instead of at its slow cadence.
    */
   async monitorTick(envId: string, options: { at?: number; drift?: boolean } = {}): Promise<RpcResult<MonitorReport>> {
-    this.#bindChain(envId);
+    this.#audit.bind(envId);
     return this.#rpc(async () => {
       try {
         return await this.#monitor.tick(envId, options.at ?? Date.now(), { drift: options.drift });
@@ -149,61 +122,29 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */
   async ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
-    return this.#rpc(async () => {
-      const incident = await getIncident(this.#db, incidentId);
-      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      this.#bindChain(incident.envId);
-      await this.#monitor.ack(incident.envId, incident, actor, Date.now());
-      return { id: incident.id };
-    });
+    return this.#rpc(async () => ({ id: (await this.#monitor.ack(incidentId, actor, Date.now())).id }));
   }
 
   /** Resolves an open incident of this environment on someone's say-so (drift adopted, fixed by hand). */
-  async resolveIncident(
-    incidentId: string,
-    env: string,
-    note: string,
-    actor: Actor,
-  ): Promise<RpcResult<{ id: string }>> {
-    return this.#rpc(async () => {
-      const incident = await getIncident(this.#db, incidentId);
-      if (!incident) throw new AppError("not_found", `incident ${incidentId} not found`);
-      if (incident.status !== "open")
-        throw new AppError("conflict", `incident ${incidentId} is already ${incident.status}`);
-      this.#bindChain(incident.envId);
-      await this.#monitor.resolveBy(env, incident.envId, incident, note, actor.id, Date.now());
-      return { id: incident.id };
-    });
+  async resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>> {
+    return this.#rpc(async () => ({ id: (await this.#monitor.resolve(incidentId, note, actor, Date.now())).id }));
   }
 
   /** Accepts an applied plan into the queue. */
   async enqueue(plan: Plan, requester: Actor): Promise<RpcResult<RunSummary>> {
-    this.#bindChain(plan.envId);
+    this.#audit.bind(plan.envId);
     return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester)));
   }
 
-  async approve(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.approve(runId, actor)));
-  }
-
-  async reject(runId: string, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.reject(runId, actor, reason)));
-  }
-
-  async cancel(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.cancel(runId, actor)));
-  }
-
-  async stop(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.stop(runId, actor)));
-  }
-
-  async promote(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.promote(runId, actor)));
-  }
-
-  async resume(runId: string, actor: Actor): Promise<RpcResult<RunSummary>> {
-    return this.#rpc(async () => summary(await this.#engine.resume(runId, actor)));
+  /** A person's decision on a run: approve, reject (with a reason), cancel, stop, resume or promote. */
+  async act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>> {
+    return this.#rpc(async () =>
+      summary(
+        action === "reject"
+          ? await this.#engine.reject(runId, actor, reason)
+          : await this.#engine[action](runId, actor),
+      ),
+    );
   }
 
   /** The live state of a run (source of truth; D1 has the projection). */
@@ -213,13 +154,8 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Appends events that belong to no run (secrets set, users created) to this object's chain. */
   async appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]> {
-    this.#bindChain(chain);
-    return this.#serialAudit(async () => {
-      const events = await this.#seal(inputs);
-      const statements = auditStatements(this.#db, events);
-      if (statements.length) await this.#db.batch(statements as [never]);
-      return events;
-    });
+    this.#audit.bind(chain);
+    return this.#audit.append(inputs);
   }
 
   /** Opens a watcher socket (the Worker authenticated the caller): a snapshot, then every transition. */
@@ -228,7 +164,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (watch instanceof Response) return watch;
     const runs = this.#store.recentRuns(SNAPSHOT_RUNS).map((r) => liveRun(r, this.#store.steps(r.id)));
     const snapshot: LiveMessage = { type: "snapshot", env: watch.env, at: new Date().toISOString(), runs };
-    return this.#live.accept(redactDeep(snapshot, await redactorFor(this.env, this.#db, watch.envId)));
+    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)));
   }
 
   /** Watchers only listen; their pings are answered by the auto-response without waking the object. */
@@ -247,47 +183,35 @@ export class EnvironmentDO extends DurableObject<Env> {
     try {
       if (due.includes("tick")) await this.#engine.tick();
     } catch (e) {
-      console.error("environment tick failed; retrying", e instanceof Error ? e.message : e);
+      console.error("environment tick failed; retrying", errorText(e));
       this.#store.schedule("tick", Date.now() + 2000);
     }
     const monitored = this.#monitor.envId();
-    if (due.includes(MONITOR_KEY) && monitored) {
+    if (due.includes(WATCHDOG) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
-      this.#bindChain(monitored);
+      this.#audit.bind(monitored);
       await this.#monitor
         .tick(monitored, Date.now())
-        .catch((e: unknown) => console.error("monitor check failed", e instanceof Error ? e.message : e));
+        .catch((e: unknown) => console.error("monitor check failed", errorText(e)));
     }
     await this.#arm();
   }
 
-  /** Monitoring writes (incident rows) and their audit events, sealed and committed in one batch. */
-  async #record(envId: string, statements: BatchItem<"sqlite">[], audit: AuditInput[]): Promise<void> {
-    this.#bindChain(envId);
-    await this.#serialAudit(async () => {
-      const events = await this.#seal(audit);
-      const all = [...statements, ...auditStatements(this.#db, events)];
-      if (all.length) await this.#db.batch(all as [never]);
-    });
-  }
-
+  /** A run transition: its D1 projection, receipts and audit events in one batch, then its watchers. */
   async #commit(change: Commit): Promise<void> {
     const run = this.#store.getRun(change.run.id) ?? change.run;
     const steps = change.steps.length
       ? this.#store.steps(run.id).filter((s) => change.steps.some((c) => c.id === s.id))
       : [];
-    this.#bindChain(run.plan.envId);
-    await this.#serialAudit(async () => {
-      const events = await this.#seal(change.audit ?? []);
-      await this.#db.batch(projectionStatements(this.#db, run, steps, change.receipts ?? [], events) as [never]);
-    });
+    this.#audit.bind(run.plan.envId);
+    const projection = projectionStatements(this.#services.db, run, steps, change.receipts ?? []);
+    await this.#audit.append(change.audit ?? [], projection);
     await this.#publish(run.id);
   }
 
-  /** The broadcast hook: every committed transition reaches the environment's watchers, redacted. */
+  /** Every committed transition reaches the environment's watchers, redacted. */
   async #publish(runId: string): Promise<void> {
-    if (!this.#live.watched) return;
-    const run = this.#store.getRun(runId);
+    const run = this.#live.watched ? this.#store.getRun(runId) : null;
     if (!run) return;
     try {
       const message: LiveMessage = {
@@ -295,48 +219,10 @@ export class EnvironmentDO extends DurableObject<Env> {
         at: new Date().toISOString(),
         run: liveRun(run, this.#store.steps(run.id)),
       };
-      this.#live.broadcast(redactDeep(message, await redactorFor(this.env, this.#db, run.plan.envId)));
+      this.#live.broadcast(redactDeep(message, await this.#services.redactor(run.plan.envId)));
     } catch (e) {
-      console.error("live broadcast failed", e instanceof Error ? e.message : e);
+      console.error("live broadcast failed", errorText(e));
     }
-  }
-
-  /** Seals events onto the chain head; the head is only advanced once the batch has committed. */
-  async #seal(inputs: AuditInput[]): Promise<AuditEvent[]> {
-    const chain = this.#chain!;
-    if (this.#head === undefined) this.#head = await chainHead(this.#db, chain);
-    const events: AuditEvent[] = [];
-    let head = this.#head;
-    for (const input of inputs) {
-      const event = await sealEvent(chain, head, input, newId("evt"), new Date().toISOString());
-      events.push(event);
-      head = { seq: event.seq, hash: event.hash };
-    }
-    this.#pendingHead = head;
-    return events;
-  }
-
-  #pendingHead: ChainHead | null = null;
-
-  /** One audit append at a time per chain: the DO is the chain's only writer, so order is total. */
-  #serialAudit<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#auditQueue.then(async () => {
-      try {
-        const result = await work();
-        this.#head = this.#pendingHead;
-        return result;
-      } catch (e) {
-        this.#head = undefined;
-        throw e;
-      }
-    });
-    this.#auditQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  #bindChain(chain: string): void {
-    if (this.#chain && this.#chain !== chain) throw new Error(`this object writes chain ${this.#chain}, not ${chain}`);
-    this.#chain = chain;
   }
 
   async #arm(): Promise<void> {

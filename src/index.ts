@@ -1,5 +1,6 @@
 import { buildApp } from "./http/app";
 import { monitorAll } from "./control/incidents";
+import { appServices } from "./wiring";
 
 export { EnvironmentDO } from "../durable-objects/environment";
 export { SandboxDO } from "../durable-objects/sandbox";
@@ -11,6 +12,6 @@ export default {
   // The cron tick fans out to every monitored environment's object; each object's alarm is also its own
   // watchdog, so a missed tick (or `wrangler dev`, where cron never fires) only delays a check.
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(monitorAll(env, controller.scheduledTime));
+    ctx.waitUntil(monitorAll(appServices(env), controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,9 +1,10 @@
 import type { LanguageModel } from "ai";
-import { createR2ArtifactStore } from "./audit/artifacts";
-import type { ArtifactStore } from "./audit/artifacts";
+import type { MiddlewareHandler } from "hono";
+import { createR2ArchiveStore, createR2ArtifactStore } from "./audit/artifacts";
+import type { Providers, Redact, Services } from "./control/services";
 import { database } from "./db/client";
 import type { Database } from "./db/client";
-import { allSecretValues } from "./db/secrets";
+import { allSecretValues, secretsStamp } from "./db/secrets";
 import type { SecretCipher } from "./db/secrets";
 import { createGitHubSource } from "./providers/github/source";
 import { createRailwayApi } from "./providers/railway/adapter";
@@ -14,22 +15,59 @@ import { createOpsApi } from "./providers/ops/adapter";
 import { createSendGridApi } from "./providers/sendgrid/adapter";
 import { createStripeApi } from "./providers/stripe/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
-import type { ProviderSet } from "./runs/engine";
+import { approvalCodeFor } from "./policy/approval";
 import { createRedactor } from "./security/redact";
 import { createSecretBox } from "./security/secrets";
 
 /**
- * The one composition root: builds adapters, cipher, redactor and artifact store from the Worker env.
- * Real providers and the sandbox differ only in the `fetch` handed to the same adapters.
+ * The one composition root: the only reader of the Worker env besides the Worker entry and the Durable
+ * Objects' constructors. It builds the application's services (adapters, cipher, redactor, stores, the
+ * environments' objects); real providers and the sandbox differ only in the `fetch` handed to the adapters.
  */
 
+/** The application's services from the Worker env: once per request, once per Durable Object. */
+export function appServices(env: Env): Services {
+  const db = database(env.DB);
+  const sandbox = isSandbox(env);
+  const languageModel = chatLanguageModel(env);
+  const cipher = secretCipher(env);
+  const redactor = (envId?: string) => redactorFor(env, db, envId);
+  return {
+    db,
+    now: Date.now,
+    publicUrl: env.PUBLIC_URL,
+    sandbox,
+    configured: { railway: sandbox || !!env.RAILWAY_TOKEN, cloudflare: sandbox || !!env.CLOUDFLARE_API_TOKEN },
+    providers: (options = {}) => buildProviders(env, options.onReceipt ?? (() => undefined), options.redact),
+    cipher,
+    redactor,
+    runArtifacts: createR2ArtifactStore(env.ARTIFACTS, () => redactor()),
+    incidentBundles: createR2ArtifactStore(env.ARTIFACTS, () => redactor(), "incidents"),
+    archives: createR2ArchiveStore(env.ARTIFACTS),
+    environment: (envId) => env.ENVIRONMENTS.getByName(envId),
+    approvalCode: (run, approver) => approvalCodeFor(env.SECRETS_MASTER_KEY, run, approver),
+    ...(languageModel ? { languageModel } : {}),
+    twilioAuthToken: env.TWILIO_AUTH_TOKEN,
+    adminToken: env.INFRA_CHAT_ADMIN_TOKEN,
+    sandboxWorld: () => sandboxWorld(env),
+  };
+}
+
+/** Hono middleware: the request's services, built once and read by every handler as `c.var.services`. */
+export function provideServices(): MiddlewareHandler<{ Bindings: Env; Variables: { services: Services } }> {
+  return async function provideServices(c, next) {
+    c.set("services", appServices(c.env));
+    await next();
+  };
+}
+
 /** Whether the sandbox providers are on. */
-export function isSandbox(env: Env): boolean {
+function isSandbox(env: Env): boolean {
   return env.SANDBOX === "1";
 }
 
 /** The sandbox world's time multiplier (only meaningful with SANDBOX=1). */
-export function timeScale(env: Env): number {
+function timeScale(env: Env): number {
   const n = Number(env.SANDBOX_TIME_SCALE ?? "1");
   return Number.isFinite(n) && n >= 0 ? n : 1;
 }
@@ -48,7 +86,7 @@ export function providerFetch(env: Env): typeof fetch {
 }
 
 /** Railway, source control and app-probe clients sharing one receipt sink and redactor. */
-export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: (s: string) => string): ProviderSet {
+function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Redact): Providers {
   const sandbox = isSandbox(env);
   const scale = timeScale(env);
   const ctx: ProviderContext = {
@@ -88,7 +126,7 @@ export function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact
 }
 
 /** The sandbox Twilio account (any AC… id is accepted there). */
-export const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
+const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
 
 /**
  * Canary time. Real: real windows and waits. Sandbox: simulated windows, and waits shrunk so a full
@@ -99,7 +137,7 @@ export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number
 }
 
 /** The chat interpreter's model when none is configured with OPENAI_MODEL. */
-export const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
 
 /**
  * The chat's language model when OPENAI_API_KEY is set, else undefined (the rule parser alone). The
@@ -116,7 +154,7 @@ export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Pr
 }
 
 /** The AES-256-GCM secret box from the Worker's master key. */
-export function secretCipher(env: Env): SecretCipher {
+function secretCipher(env: Env): SecretCipher {
   const previous = env.SECRETS_PREVIOUS_KEYS
     ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>)
     : undefined;
@@ -130,31 +168,14 @@ const redactors = new Map<string, { stamp: string; redact: (text: string) => str
  * on every response is wasted work, so the redactor is reused until the secrets table changes (its row
  * count and newest update stamp) — a cheap check that never lets a new value through unredacted.
  */
-export async function redactorFor(env: Env, db: Database, envId?: string): Promise<(text: string) => string> {
-  const stampRow = await env.DB.prepare(
-    `SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM secrets${envId ? " WHERE env_id = ?" : ""}`,
-  )
-    .bind(...(envId ? [envId] : []))
-    .first<{ n: number; t: string }>();
+async function redactorFor(env: Env, db: Database, envId?: string): Promise<Redact> {
   const key = `${env.SECRETS_KEY_ID ?? ""}/${envId ?? "*"}`;
-  const stamp = `${stampRow?.n ?? 0}/${stampRow?.t ?? ""}`;
+  const stamp = await secretsStamp(db, envId);
   const cached = redactors.get(key);
   if (cached && cached.stamp === stamp) return cached.redact;
   const redact = createRedactor(await allSecretValues(db, secretCipher(env), envId));
   redactors.set(key, { stamp, redact });
   return redact;
-}
-
-/** R2 artifact store; bodies are scrubbed of every secret value before they are written. */
-export function artifactStore(env: Env): ArtifactStore {
-  const db = database(env.DB);
-  return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db));
-}
-
-/** Incident bundles in R2 under incidents/<incidentId>/…, redacted like run artifacts. */
-export function incidentBundles(env: Env): ArtifactStore {
-  const db = database(env.DB);
-  return createR2ArtifactStore(env.ARTIFACTS, () => redactorFor(env, db), "incidents");
 }
 
 /**

@@ -1,4 +1,6 @@
-/** Run artifacts in R2 under runs/<runId>/…; every body is redacted before it is written. */
+import type { Receipt } from "../providers/types";
+
+/** Artifacts in R2 under <root>/<ownerId>/… (runs/<runId>/, incidents/<incidentId>/); bodies are redacted on write. */
 export interface ArtifactStore {
   put(runId: string, name: string, body: unknown): Promise<void>;
   get(runId: string, name: string): Promise<{ body: ReadableStream; contentType: string } | null>;
@@ -34,6 +36,38 @@ export function createR2ArtifactStore(
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
       return names.sort();
+    },
+  };
+}
+
+/** Adds receipts to receipts/<stepId>.json under `ownerId` (a run or an incident): every call of every attempt. */
+export async function appendReceipts(
+  artifacts: ArtifactStore,
+  ownerId: string,
+  stepId: string,
+  receipts: Receipt[],
+): Promise<void> {
+  const name = `receipts/${stepId}.json`;
+  const existing = await artifacts.get(ownerId, name);
+  const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
+  await artifacts.put(ownerId, name, [...previous, ...receipts]);
+}
+
+/** Generated archives kept by key (a bootstrap archive per spec revision): read back before building again. */
+export interface ArchiveStore {
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+}
+
+/** ArchiveStore backed by an R2 bucket. */
+export function createR2ArchiveStore(bucket: R2Bucket): ArchiveStore {
+  return {
+    async get(key) {
+      const stored = await bucket.get(key);
+      return stored ? new Uint8Array(await stored.arrayBuffer()) : null;
+    },
+    async put(key, bytes, contentType) {
+      await bucket.put(key, bytes, { httpMetadata: { contentType } });
     },
   };
 }

@@ -1,8 +1,12 @@
 /**
  * The deterministic rule parser, the default interpreter: chat text → Intent. Pure, never throws.
- * Order of rules: help questions, other questions (→ status/audit), negations (refused), approve/reject/
- * cancel led messages, commands (deploy, migrate, rollback, status, audit), bare confirmations (apply,
- * "yes 4821", "no"), help, a bare environment name (→ status), and otherwise unknown.
+ * Rules in the order `interpret` tries them (the first that matches wins): help phrases; the auto-apply
+ * policy switch; desired-state and backfill requests (create an environment, last change, compare,
+ * components, backfill and its progress); monitoring (incidents, acks, remediation, drift) unless the
+ * message controls a named run; other questions (→ status/audit); "what happened" (→ audit); negations
+ * (refused); run controls (stop/resume/promote the canary or backfill); approve/reject/cancel-led
+ * messages; commands (deploy, migrate, rollback, status, audit); bare confirmations (apply, "yes 4821",
+ * "no"); help; a bare environment name (→ status); otherwise unknown.
  */
 import { Intent } from "../domain/intent";
 import type { DeployParams } from "../domain/run";

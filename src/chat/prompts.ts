@@ -2,6 +2,7 @@
  * The deploy and backfill prompts of spec §11.2–11.3, as answers the user can click (or type): each
  * option is a message the parser understands, so a button and free text take the same path.
  */
+import { envNameOf } from "../domain/env-ref";
 import type { Plan } from "../domain/run";
 
 export interface PlanQuestion {
@@ -12,7 +13,7 @@ export interface PlanQuestion {
 /** What to ask after a plan that waits for "apply"; undefined for plans that applied themselves. */
 export function planQuestion(plan: Plan): PlanQuestion | undefined {
   if (plan.autoApply) return undefined;
-  const env = plan.env.split(":")[1] ?? plan.env;
+  const env = envNameOf(plan.env);
   const options = ["apply"];
   if (plan.type === "deploy" && Array.isArray(plan.params.canary) === false && env === "production") {
     // "Canary policy?": the plan already carries production's default; a stricter start is one click away.

@@ -2,6 +2,7 @@
  * Relative times as people type them in chat ("since yesterday", "in the last 24h", "since monday",
  * "2 days ago") → the instant they mean. Pure: the caller passes the clock. Calendar words are UTC days.
  */
+import { isoAt as iso } from "../domain/time";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,7 +38,6 @@ export function sinceInstant(since: string, now: number): string | undefined {
     .toLowerCase()
     .replace(/\s+ago$/, "")
     .replace(/\s+/g, " ");
-  const iso = (ms: number) => new Date(ms).toISOString();
   const today = Math.floor(now / DAY) * DAY;
   if (text === "today" || text === "this morning") return iso(today);
   if (text === "yesterday" || text === "last night") return iso(today - DAY);

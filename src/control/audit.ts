@@ -3,18 +3,19 @@ import { findEnv } from "../db/environments";
 import { listAudit, verifyAudit } from "../db/audit";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
+import type { Services } from "./services";
 
 /** The chain for events that belong to no environment (users, tokens, project settings). */
 export const GLOBAL_CHAIN = "global";
 
 /** Appends events to the global chain through its single writer. */
-export async function recordGlobal(env: Env, inputs: AuditInput[]): Promise<void> {
-  await env.ENVIRONMENTS.getByName(GLOBAL_CHAIN).appendAudit(GLOBAL_CHAIN, inputs);
+export async function recordGlobal(services: Services, inputs: AuditInput[]): Promise<void> {
+  await services.environment(GLOBAL_CHAIN).appendAudit(GLOBAL_CHAIN, inputs);
 }
 
 /** Appends events to an environment's chain through its Durable Object. */
-export async function recordForEnv(env: Env, envId: string, inputs: AuditInput[]): Promise<void> {
-  await env.ENVIRONMENTS.getByName(envId).appendAudit(envId, inputs);
+export async function recordForEnv(services: Services, envId: string, inputs: AuditInput[]): Promise<void> {
+  await services.environment(envId).appendAudit(envId, inputs);
 }
 
 /** Audit events, newest first; `env` filters to one environment's chain. */

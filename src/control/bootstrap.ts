@@ -24,8 +24,8 @@ export async function localBootstrap(
   ]);
   const key = `bootstrap/${local.id}/r${revision}-from-${reference.name}.tar.gz`;
   const filename = `${bootstrapRoot(local.projectSlug)}.tar.gz`;
-  const stored = await cx.env.ARTIFACTS.get(key);
-  if (stored) return { key, filename, bytes: new Uint8Array(await stored.arrayBuffer()) };
+  const stored = await cx.archives.get(key);
+  if (stored) return { key, filename, bytes: stored };
   const now = new Date(cx.now());
   const files = bootstrapFiles({
     projectSlug: local.projectSlug,
@@ -34,10 +34,10 @@ export async function localBootstrap(
     reference: referenceSpec,
     referenceEnv: reference.name,
     secretRef: (name) => `secretref://${local.projectSlug}/${local.name}/${name}`,
-    publicUrl: cx.env.PUBLIC_URL,
+    publicUrl: cx.publicUrl,
     generatedAt: now.toISOString(),
   });
   const bytes = await tarGz(files, { root: bootstrapRoot(local.projectSlug), mtime: now });
-  await cx.env.ARTIFACTS.put(key, bytes, { httpMetadata: { contentType: "application/gzip" } });
+  await cx.archives.put(key, bytes, "application/gzip");
   return { key, filename, bytes };
 }

@@ -1,16 +1,11 @@
-import { eq } from "drizzle-orm";
 import { listEnvs } from "../db/environments";
-import { connections } from "../db/schema";
+import { connectionsOf, saveConnections } from "../db/connections";
 import { resolveSecret } from "../db/secrets";
-import { createSendGridApi } from "../providers/sendgrid/adapter";
-import { createStripeApi } from "../providers/stripe/adapter";
-import { createCloudflareApi } from "../providers/cloudflare/adapter";
-import type { ProviderContext } from "../providers/types";
 import { requireRole } from "../security/roles";
-import { buildProviders, isSandbox, providerFetch, secretCipher } from "../wiring";
 import { recordGlobal } from "./audit";
 import type { ControlContext } from "./context";
 import { findProject } from "./environments";
+import { errorText } from "../domain/errors";
 
 type Status = "unconfigured" | "pending-auth" | "configured" | "verified";
 interface Check {
@@ -33,54 +28,47 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
   const envs = await listEnvs(cx.db, project.id);
   const bound = envs.find((e) => e.bindings.railway) ?? null;
   const keyEnv = envs.find((e) => e.name === "staging") ?? bound ?? envs[0];
-  const providers = buildProviders(cx.env, () => undefined);
-  const ctx: ProviderContext = { fetch: providerFetch(cx.env) };
-  const secret = async (name: string) => (keyEnv ? resolveSecret(cx.db, secretCipher(cx.env), keyEnv.id, name) : null);
-  const before = new Map(
-    (await cx.db.select().from(connections).where(eq(connections.projectId, project.id))).map((r) => [r.provider, r]),
-  );
+  const providers = cx.providers();
+  const { cloudflare } = providers.connections;
+  const secret = async (name: string) => (keyEnv ? resolveSecret(cx.db, cx.cipher, keyEnv.id, name) : null);
+  const before = new Map((await connectionsOf(cx.db, project.id)).map((r) => [r.provider, r]));
   const keyed = async (key: string | null, provider: string, check: (key: string) => Promise<Check>): Promise<Check> =>
     key
       ? check(key)
       : { status: before.get(provider)?.status === "pending-auth" ? "pending-auth" : "unconfigured", metadata: {} };
   const stripeKeys = (
     await Promise.all(
-      envs.map(
-        async (e) => [e.name, await resolveSecret(cx.db, secretCipher(cx.env), e.id, "STRIPE_SECRET_KEY")] as const,
-      ),
+      envs.map(async (e) => [e.name, await resolveSecret(cx.db, cx.cipher, e.id, "STRIPE_SECRET_KEY")] as const),
     )
   ).filter((entry): entry is readonly [string, string] => entry[1] !== null);
   const attempt = async (read: () => Promise<Record<string, unknown>>): Promise<Check> => {
     try {
       return { status: "verified", metadata: await read() };
     } catch (e) {
-      return { status: "configured", metadata: { error: e instanceof Error ? e.message.slice(0, 300) : String(e) } };
+      return { status: "configured", metadata: { error: errorText(e).slice(0, 300) } };
     }
   };
   const checks: Record<string, Check> = {
-    railway:
-      cx.env.RAILWAY_TOKEN || isSandbox(cx.env)
-        ? await attempt(async () => {
-            const seen = await providers.railway.listProjects();
-            const projectId = bound?.bindings.railway?.projectId;
-            if (projectId && !seen.some((p) => p.id === projectId))
-              throw new Error(`the token cannot see Railway project ${projectId}`);
-            return { projects: seen.length, projectId: projectId ?? null };
-          })
-        : { status: "unconfigured", metadata: {} },
-    cloudflare:
-      cx.env.CLOUDFLARE_API_TOKEN || isSandbox(cx.env)
-        ? await attempt(async () => {
-            const api = createCloudflareApi(ctx, { token: cx.env.CLOUDFLARE_API_TOKEN ?? "sandbox-cloudflare-token" });
-            const token = await api.verifyToken();
-            if (token.status !== "active") throw new Error(`the Cloudflare token is ${token.status}`);
-            const zone = bound?.bindings.cloudflare;
-            if (!zone) return { token: "active", zone: null };
-            const zones = await api.listZones(zone.zoneName);
-            if (!zones.some((z) => z.id === zone.zoneId)) throw new Error(`the token cannot see zone ${zone.zoneName}`);
-            return { token: "active", zoneId: zone.zoneId, zoneName: zone.zoneName };
-          })
-        : { status: "unconfigured", metadata: {} },
+    railway: cx.configured.railway
+      ? await attempt(async () => {
+          const seen = await providers.railway.listProjects();
+          const projectId = bound?.bindings.railway?.projectId;
+          if (projectId && !seen.some((p) => p.id === projectId))
+            throw new Error(`the token cannot see Railway project ${projectId}`);
+          return { projects: seen.length, projectId: projectId ?? null };
+        })
+      : { status: "unconfigured", metadata: {} },
+    cloudflare: cloudflare
+      ? await attempt(async () => {
+          const token = await cloudflare.verifyToken();
+          if (token.status !== "active") throw new Error(`the Cloudflare token is ${token.status}`);
+          const zone = bound?.bindings.cloudflare;
+          if (!zone) return { token: "active", zone: null };
+          const zones = await cloudflare.listZones(zone.zoneName);
+          if (!zones.some((z) => z.id === zone.zoneId)) throw new Error(`the token cannot see zone ${zone.zoneName}`);
+          return { token: "active", zoneId: zone.zoneId, zoneName: zone.zoneName };
+        })
+      : { status: "unconfigured", metadata: {} },
     twilio: providers.sms
       ? {
           status: "configured",
@@ -91,16 +79,18 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
       attempt(async () => {
         const modes: Record<string, string> = {};
         for (const [name, key] of stripeKeys)
-          modes[name] = (await createStripeApi(ctx, { secretKey: key }).verify()).livemode ? "live" : "test";
+          modes[name] = (await providers.connections.stripe(key).verify()).livemode ? "live" : "test";
         return { modes };
       }),
     ),
     sendgrid: await keyed(await secret("SENDGRID_API_KEY"), "sendgrid", (key) =>
-      attempt(async () => ({ scopes: ((await createSendGridApi(ctx, { apiKey: key }).verify()).scopes ?? []).length })),
+      attempt(async () => ({ scopes: ((await providers.connections.sendgrid(key).verify()).scopes ?? []).length })),
     ),
   };
   const now = new Date(cx.now()).toISOString();
-  await cx.db.batch(
+  await saveConnections(
+    cx.db,
+    project.id,
     Object.entries(checks).map(([provider, c]) => {
       const previous = (before.get(provider)?.metadata ?? {}) as Record<string, unknown>;
       const metadata = {
@@ -108,26 +98,17 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
         ...c.metadata,
         checkedAt: now,
       };
-      return cx.db
-        .insert(connections)
-        .values({ projectId: project.id, provider, status: c.status, metadata, updatedAt: now })
-        .onConflictDoUpdate({
-          target: [connections.projectId, connections.provider],
-          set: { status: c.status, metadata, updatedAt: now },
-        });
-    }) as [never],
+      return { provider, status: c.status, metadata };
+    }),
+    now,
   );
-  await recordGlobal(cx.env, [
+  await recordGlobal(cx, [
     {
       actor: cx.actor.id,
       action: "connections.verified",
       details: Object.fromEntries(Object.entries(checks).map(([p, c]) => [p, c.status])),
     },
   ]);
-  const rows = await cx.db
-    .select()
-    .from(connections)
-    .where(eq(connections.projectId, project.id))
-    .orderBy(connections.provider);
+  const rows = await connectionsOf(cx.db, project.id);
   return rows.map((r) => ({ provider: r.provider, status: r.status, metadata: r.metadata }));
 }

@@ -1,6 +1,6 @@
-import { asc } from "drizzle-orm";
+import { parseEnvRef } from "../domain/env-ref";
 import { listEnvs } from "../db/environments";
-import { projects } from "../db/schema";
+import { listProjects } from "../db/projects";
 import { AppError } from "../domain/errors";
 import type { Plan } from "../domain/run";
 import type { ControlContext } from "./context";
@@ -17,10 +17,10 @@ export async function draftMissingEnvironment(
   name: string,
   conversationProject?: string,
 ): Promise<{ plan: Plan; from: string; changes: string[] }> {
-  const [slug, envName] = name.includes(":")
-    ? name.split(":", 2)
-    : [conversationProject ?? (await onlyProject(cx, name)), name];
-  const project = (await cx.db.select().from(projects).orderBy(asc(projects.createdAt))).find((p) => p.slug === slug);
+  const ref = parseEnvRef(name);
+  const envName = ref.name;
+  const slug = ref.project ?? conversationProject ?? (await onlyProject(cx, name));
+  const project = (await listProjects(cx.db)).find((p) => p.slug === slug);
   if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = (await listEnvs(cx.db, project.id)).filter((e) => e.name !== "local" && e.bindings.railway);
   const closest = envs.find((e) => e.name === "staging") ?? envs.at(-1);
@@ -36,7 +36,7 @@ export async function draftMissingEnvironment(
 
 /** The one project with a provisioned environment to copy from; otherwise the user must say which. */
 async function onlyProject(cx: ControlContext, envName: string): Promise<string> {
-  const all = await cx.db.select().from(projects).orderBy(asc(projects.createdAt));
+  const all = await listProjects(cx.db);
   const candidates: string[] = [];
   for (const p of all)
     if ((await listEnvs(cx.db, p.id)).some((e) => e.name !== "local" && e.bindings.railway)) candidates.push(p.slug);

@@ -1,14 +1,13 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import { EnvironmentSpec, diffSpecs } from "../domain/spec";
 import { invoicePerfectSpec } from "../domain/template";
-import { findEnv, listEnvs, listReleases, revisions, specAt } from "../db/environments";
-import { connections, environments, projects, runs, specRevisions } from "../db/schema";
+import { findEnv, insertEnvironmentRow, listEnvs, listReleases, revisions, specAt } from "../db/environments";
+import { insertProject, projectByRef, projectBySlug, projectsWithEnvironment } from "../db/projects";
+import { runsInStatus } from "../db/runs";
 import { STAGED, listSecrets, putSecret } from "../db/secrets";
 import { requireRole } from "../security/roles";
-import { isSandbox, secretCipher } from "../wiring";
 import { classifyStripeKey, stripeKeyRefusal } from "../providers/stripe/keys";
 import type { ControlContext } from "./context";
 import { recordForEnv, recordGlobal } from "./audit";
@@ -35,34 +34,20 @@ const slugify = (name: string) =>
 
 /** Finds a project by id or slug; 404 otherwise. */
 export async function findProject(cx: ControlContext, ref: string) {
-  const rows = await cx.db
-    .select()
-    .from(projects)
-    .where(ref.startsWith("prj_") ? eq(projects.id, ref) : eq(projects.slug, ref))
-    .limit(1);
-  if (!rows[0]) throw new AppError("not_found", `project ${ref} not found`);
-  return rows[0];
+  const project = await projectByRef(cx.db, ref);
+  if (!project) throw new AppError("not_found", `project ${ref} not found`);
+  return project;
 }
 
 /** Creates a project (slug from the name; 409 when taken). */
 export async function createProject(cx: ControlContext, input: z.infer<typeof CreateProject>) {
   requireRole(cx.actor.role, "manage-environments");
   const slug = slugify(input.name);
-  if ((await cx.db.select().from(projects).where(eq(projects.slug, slug))).length)
-    throw new AppError("conflict", `project ${slug} exists`);
+  if (await projectBySlug(cx.db, slug)) throw new AppError("conflict", `project ${slug} exists`);
   const now = new Date(cx.now()).toISOString();
   const project = { id: newId("prj"), slug, name: input.name, template: input.template ?? null, createdAt: now };
-  await cx.db.batch([
-    cx.db.insert(projects).values(project),
-    ...["railway", "cloudflare", "stripe", "sendgrid", "twilio"].map((provider) =>
-      cx.db
-        .insert(connections)
-        .values({ projectId: project.id, provider, status: "unconfigured", metadata: {}, updatedAt: now }),
-    ),
-  ]);
-  await recordGlobal(cx.env, [
-    { actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } },
-  ]);
+  await insertProject(cx.db, project, ["railway", "cloudflare", "stripe", "sendgrid", "twilio"]);
+  await recordGlobal(cx, [{ actor: cx.actor.id, action: "project.created", details: { projectId: project.id, slug } }]);
   return project;
 }
 
@@ -102,7 +87,7 @@ export async function createEnvironment(
     input.from ?? null,
     input.from ? `created from ${input.from}` : "created from template",
   );
-  await recordForEnv(cx.env, env.id, [
+  await recordForEnv(cx, env.id, [
     {
       actor: cx.actor.id,
       action: "environment.created",
@@ -153,12 +138,7 @@ export async function insertEnvironment(
     createdAt: now,
     updatedAt: now,
   };
-  await cx.db.batch([
-    cx.db.insert(environments).values(env),
-    cx.db
-      .insert(specRevisions)
-      .values({ envId: env.id, revision: 1, spec, author: cx.actor.id, reason, createdAt: now }),
-  ]);
+  await insertEnvironmentRow(cx.db, env, { spec, author: cx.actor.id, reason });
   return env;
 }
 
@@ -168,11 +148,7 @@ export async function envView(cx: ControlContext, ref: string) {
   const row = await findEnv(cx.db, ref);
   const { spec } = await specAt(cx.db, row.id);
   const current = (await listReleases(cx.db, row.id)).find((r) => r.id === row.currentReleaseId) ?? null;
-  const active = await cx.db
-    .select({ id: runs.id, type: runs.type, status: runs.status })
-    .from(runs)
-    .where(and(eq(runs.envId, row.id), inArray(runs.status, ["queued", "awaiting-approval", "running", "stopped"])))
-    .limit(5);
+  const active = await runsInStatus(cx.db, row.id, ["queued", "awaiting-approval", "running", "stopped"], 5);
   return {
     id: row.id,
     env: row.env,
@@ -209,11 +185,11 @@ export async function setSecret(cx: ControlContext, ref: string, name: string, v
   if (name === "STRIPE_SECRET_KEY" || name === "STRIPE_PUBLISHABLE_KEY") {
     const refusal = stripeKeyRefusal(row.name, value);
     // The sandbox has no live Stripe, so test keys stand in everywhere there; live keys stay production-only.
-    const sandboxTestKey = isSandbox(cx.env) && classifyStripeKey(value).mode === "test";
+    const sandboxTestKey = cx.sandbox && classifyStripeKey(value).mode === "test";
     if (refusal && !sandboxTestKey) throw new AppError("invalid_request", refusal, { name });
   }
-  await putSecret(cx.db, secretCipher(cx.env), row.id, name, value, new Date(cx.now()).toISOString());
-  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
+  await putSecret(cx.db, cx.cipher, row.id, name, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx, row.id, [{ actor: cx.actor.id, action: "secret.set", details: { name } }]);
 }
 
 /** Stages a new value and plans its rotation (the run swaps it in, redeploys its users, destroys the old one). */
@@ -223,15 +199,8 @@ export async function rotateSecret(cx: ControlContext, ref: string, name: string
   const row = await findEnv(cx.db, ref);
   if (!(await listSecrets(cx.db, row.id)).some((s) => s.name === name))
     throw new AppError("not_found", `${row.env} has no secret ${name} to rotate (set it first)`);
-  await putSecret(
-    cx.db,
-    secretCipher(cx.env),
-    row.id,
-    `${name}${STAGED.next}`,
-    value,
-    new Date(cx.now()).toISOString(),
-  );
-  await recordForEnv(cx.env, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
+  await putSecret(cx.db, cx.cipher, row.id, `${name}${STAGED.next}`, value, new Date(cx.now()).toISOString());
+  await recordForEnv(cx, row.id, [{ actor: cx.actor.id, action: "secret.rotation-staged", details: { name } }]);
   return row.env;
 }
 
@@ -263,13 +232,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export async function resolveEnvName(cx: ControlContext, name: string): Promise<string> {
   if (name.includes(":")) return name;
   // One query, whatever the number of projects: this sits on the chat → plan path (npm run bench).
-  const rows = await cx.db
-    .select({ slug: projects.slug })
-    .from(environments)
-    .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(eq(environments.name, name))
-    .orderBy(asc(projects.createdAt));
-  const matches = rows.map((r) => `${r.slug}:${name}`);
+  const matches = (await projectsWithEnvironment(cx.db, name)).map((slug) => `${slug}:${name}`);
   if (matches.length === 0) throw new AppError("not_found", `no environment named ${name}`);
   if (matches.length > 1)
     throw new AppError("invalid_request", `several projects have ${name}: say one of ${matches.join(", ")}`);

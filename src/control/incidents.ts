@@ -3,38 +3,33 @@
  * the per-environment monitoring rules, and drift's two choices (adopt / revert). Incident rows are
  * written only by each environment's Durable Object; this module reads them and asks the object to act.
  */
-import { findEnv, specAt } from "../db/environments";
+import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
 import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
-import type { IncidentRow } from "../db/incidents";
-import { AppError, unwrap } from "../domain/errors";
+import type { Incident } from "../monitor/types";
+import { AppError, errorText, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
 import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
+import { driftChanges } from "../monitor/incidents";
 import { requireRole } from "../security/roles";
-import { incidentBundles } from "../wiring";
 import type { ControlContext } from "./context";
-import { environmentObject } from "./context";
+import type { Services } from "./services";
 import { resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
 import { reviseSpec } from "./revisions";
 
 /** Asks every provisioned environment's object to run its checks, in parallel: one slow one delays none. */
-export async function monitorAll(env: Env, at?: number): Promise<{ envId: string; ok: boolean }[]> {
-  const rows = await env.DB.prepare(
-    "SELECT id FROM environments WHERE json_extract(bindings, '$.railway') IS NOT NULL",
-  ).all<{ id: string }>();
-  const results = await Promise.allSettled(
-    rows.results.map((r) => environmentObject(env, r.id).monitorTick(r.id, { at })),
-  );
+export async function monitorAll(services: Services, at?: number): Promise<{ envId: string; ok: boolean }[]> {
+  const ids = await monitoredEnvIds(services.db);
+  const results = await Promise.allSettled(ids.map((id) => services.environment(id).monitorTick(id, { at })));
   return results.map((r, i) => {
-    if (r.status === "rejected")
-      console.error("monitor tick failed", rows.results[i].id, r.reason instanceof Error ? r.reason.message : r.reason);
-    return { envId: rows.results[i].id, ok: r.status === "fulfilled" && r.value.ok };
+    if (r.status === "rejected") console.error("monitor tick failed", ids[i], errorText(r.reason));
+    return { envId: ids[i], ok: r.status === "fulfilled" && r.value.ok };
   });
 }
 
 /** The API shape of an incident. */
-export function incidentView(row: IncidentRow, env: string, files: string[] = []) {
+export function incidentView(row: Incident, env: string, files: string[] = []) {
   return {
     id: row.id,
     env,
@@ -52,11 +47,8 @@ export function incidentView(row: IncidentRow, env: string, files: string[] = []
     bundle: { prefix: row.bundle, files },
     acknowledged: row.ackedAt ? { by: row.ackedBy, at: row.ackedAt } : undefined,
     escalationLevel: row.escalationLevel,
-    proposal: (row.details as { proposal?: unknown }).proposal ?? undefined,
-    drift:
-      row.kind === "drift"
-        ? ((row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [])
-        : undefined,
+    proposal: row.details.proposal ?? undefined,
+    drift: row.kind === "drift" ? driftChanges(row.details) : undefined,
   };
 }
 
@@ -71,8 +63,12 @@ export async function incidentList(
   const names = new Map<string, string>();
   const out = [];
   for (const row of rows) {
-    if (!names.has(row.envId)) names.set(row.envId, (await findEnv(cx.db, row.envId)).env);
-    out.push(incidentView(row, names.get(row.envId)!));
+    let env = names.get(row.envId);
+    if (env === undefined) {
+      env = (await findEnv(cx.db, row.envId)).env;
+      names.set(row.envId, env);
+    }
+    out.push(incidentView(row, env));
   }
   return out;
 }
@@ -82,7 +78,7 @@ export async function incidentDetail(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await incidentBundles(cx.env).list(row.id));
+  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
 }
 
 /** One file of an incident's bundle. */
@@ -90,7 +86,7 @@ export async function incidentFile(cx: ControlContext, id: string, name: string)
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  const file = await incidentBundles(cx.env).get(row.id, name);
+  const file = await cx.incidentBundles.get(row.id, name);
   if (!file) throw new AppError("not_found", `bundle file ${name} not found for incident ${id}`);
   return file;
 }
@@ -100,7 +96,7 @@ export async function ackIncident(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "stop");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  unwrap(await environmentObject(cx.env, row.envId).ackIncident(row.id, cx.actor));
+  unwrap(await cx.environment(row.envId).ackIncident(row.id, cx.actor));
   return incidentDetail(cx, id);
 }
 
@@ -109,7 +105,7 @@ export async function ackByCode(cx: ControlContext, code: string): Promise<strin
   requireRole(cx.actor.role, "stop");
   const rows = await incidentsByAckCode(cx.db, code);
   if (!rows.length) return "No open incident has that ACK code.";
-  for (const row of rows) unwrap(await environmentObject(cx.env, row.envId).ackIncident(row.id, cx.actor));
+  for (const row of rows) unwrap(await cx.environment(row.envId).ackIncident(row.id, cx.actor));
   return `Acknowledged ${rows.map((r) => `${r.id} (${r.title.slice(0, 80)})`).join(", ")}: escalation stopped.`;
 }
 
@@ -131,10 +127,10 @@ export async function setMonitorRule(cx: ControlContext, envRef: string, input: 
 }
 
 /** The open drift incident of an environment (409 when there is none). */
-async function openDrift(cx: ControlContext, envId: string): Promise<{ row: IncidentRow; changes: SpecChange[] }> {
+async function openDrift(cx: ControlContext, envId: string): Promise<{ row: Incident; changes: SpecChange[] }> {
   const row = (await openIncidents(cx.db, envId)).find((i) => i.kind === "drift");
   if (!row) throw new AppError("conflict", "no drift is open for this environment");
-  return { row, changes: (row.details as { evidence?: { changes?: SpecChange[] } }).evidence?.changes ?? [] };
+  return { row, changes: driftChanges(row.details) };
 }
 
 /** "adopt": observed provider state becomes the desired state (replica counts), as a new revision. */
@@ -153,7 +149,7 @@ export async function adoptEnvDrift(cx: ControlContext, envRef: string) {
     `adopt drift from incident ${row.id}: ${describeDrift(adopted)}`.slice(0, 500),
   );
   const note = `Adopted into revision ${result.revision} by ${cx.actor.name}: ${describeDrift(adopted)}${skipped.length ? `; not adoptable: ${describeDrift(skipped)}` : ""}`;
-  unwrap(await environmentObject(cx.env, env.id).resolveIncident(row.id, env.env, note, cx.actor));
+  unwrap(await cx.environment(env.id).resolveIncident(row.id, note, cx.actor));
   return { env: env.env, revision: result.revision, adopted, skipped, incident: row.id };
 }
 

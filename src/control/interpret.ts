@@ -4,16 +4,16 @@
  * the parser's reading is used whenever the model is unavailable, errs, times out, returns invalid or
  * "unknown" output, or reads something it may not act on.
  */
-import { asc, desc, eq } from "drizzle-orm";
+import { parseEnvRef } from "../domain/env-ref";
 import { envNames, guardDecisions, guardProject, isDecision } from "../chat/llm-guard";
 import type { ChatTurn, ReadOnlyLookups } from "../chat/llm";
 import { parseIntents } from "../chat/parser";
 import { renderStatus } from "../chat/render";
 import { findEnv } from "../db/environments";
 import { listRuns } from "../db/runs";
-import { messages, projects } from "../db/schema";
+import { latestMessages } from "../db/conversations";
+import { listProjects } from "../db/projects";
 import type { Intent } from "../domain/intent";
-import { redactorFor } from "../wiring";
 import type { ControlContext } from "./context";
 import { envView, listEnvironments, resolveEnvName } from "./environments";
 
@@ -51,7 +51,7 @@ export async function interpret(
   let read: Intent[];
   try {
     const model = await cx.languageModel();
-    const redact = await redactorFor(cx.env, cx.db);
+    const redact = await cx.redactor();
     // Loaded on first use, so deployments without a model never evaluate the SDK.
     const { interpretWithModel } = await import("../chat/llm");
     const history = await recentTurns(cx, conversation.id);
@@ -100,14 +100,15 @@ async function conversationProject(
   }
   if (named.size === 1) state.project = [...named][0];
   if (state.project) return state.project;
-  const all = await cx.db.select({ slug: projects.slug }).from(projects).limit(2);
+  const all = await listProjects(cx.db, 2);
   return all.length === 1 ? all[0].slug : undefined;
 }
 
 async function projectOf(cx: ControlContext, name: string): Promise<string | undefined> {
-  if (name.includes(":")) return name.split(":")[0].toLowerCase();
+  const named = parseEnvRef(name).project;
+  if (named) return named.toLowerCase();
   try {
-    return (await resolveEnvName(cx, name)).split(":")[0];
+    return parseEnvRef(await resolveEnvName(cx, name)).project ?? undefined;
   } catch {
     return undefined;
   }
@@ -115,12 +116,7 @@ async function projectOf(cx: ControlContext, name: string): Promise<string | und
 
 /** The conversation's latest messages, oldest first (stored redacted); approval codes are masked too. */
 async function recentTurns(cx: ControlContext, conversationId: string): Promise<ChatTurn[]> {
-  const rows = await cx.db
-    .select({ role: messages.role, text: messages.text })
-    .from(messages)
-    .where(eq(messages.conversationId, conversationId))
-    .orderBy(desc(messages.createdAt))
-    .limit(HISTORY_TURNS);
+  const rows = await latestMessages(cx.db, conversationId, HISTORY_TURNS);
   return rows
     .reverse()
     .map((row) => ({ role: row.role, text: row.text.replace(/\bcode is \d{4,8}\b/g, "code is ••••••") }));
@@ -135,11 +131,7 @@ function readOnlyLookups(
   const scrubbed = (value: unknown) => redact(JSON.stringify(value));
   return {
     async environments() {
-      const slugs = project
-        ? [project]
-        : (await cx.db.select({ slug: projects.slug }).from(projects).orderBy(asc(projects.createdAt))).map(
-            (p) => p.slug,
-          );
+      const slugs = project ? [project] : (await listProjects(cx.db)).map((p) => p.slug);
       const views = (await Promise.all(slugs.map((slug) => listEnvironments(cx, slug)))).flat();
       return scrubbed(
         views.map((v) => ({

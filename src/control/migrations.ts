@@ -2,15 +2,14 @@
  * Migration facts a plan needs: what the app says is pending (with each migration's expand/contract class,
  * from its `GET /ops/migrations`), and which contract migrations already ran here (rollback safety).
  */
-import { and, eq } from "drizzle-orm";
 import type { EnvRow } from "../db/environments";
 import { listReleases } from "../db/environments";
-import { appliedMigrations } from "../db/schema";
+import { appliedContractMigrations } from "../db/migrations";
 import { resolveSecret } from "../db/secrets";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { AppliedContract, AppMigrations } from "../plan/deploy";
-import { buildProviders, secretCipher } from "../wiring";
 import type { ControlContext } from "./context";
+import { errorText } from "../domain/errors";
 
 /** The migrating service's pending migrations as its app classifies them; null when no service migrates. */
 export async function appMigrations(
@@ -24,27 +23,23 @@ export async function appMigrations(
   const serviceId = binding?.services[service];
   if (!binding || !serviceId) return { service, error: `${service} is not provisioned yet` };
   try {
-    const providers = buildProviders(cx.env, () => undefined);
+    const providers = cx.providers();
     const [domains, token] = await Promise.all([
       providers.railway.listServiceDomains(binding.projectId, binding.environmentId, serviceId),
-      resolveSecret(cx.db, secretCipher(cx.env), env.id, "OPS_TOKEN"),
+      resolveSecret(cx.db, cx.cipher, env.id, "OPS_TOKEN"),
     ]);
     const domain = domains[0]?.domain;
     if (!domain) return { service, error: `${service} has no domain to ask` };
     const { pending } = await providers.ops(`https://${domain}`, token ?? undefined).migrations();
     return { service, pending };
   } catch (e) {
-    return { service, error: e instanceof Error ? e.message : String(e) };
+    return { service, error: errorText(e) };
   }
 }
 
 /** Contract migrations applied in an environment, oldest first, with the release current when each ran. */
 export async function appliedContracts(cx: ControlContext, envId: string): Promise<AppliedContract[]> {
-  const rows = await cx.db
-    .select()
-    .from(appliedMigrations)
-    .where(and(eq(appliedMigrations.envId, envId), eq(appliedMigrations.class, "contract")))
-    .orderBy(appliedMigrations.appliedAt);
+  const rows = await appliedContractMigrations(cx.db, envId);
   if (rows.length === 0) return [];
   const releases = await listReleases(cx.db, envId);
   return rows.map((r) => {

@@ -32,7 +32,7 @@ export async function reviseSpec(
     new Date(cx.now()).toISOString(),
   );
   if (diff.length === 0) return { revision, diff };
-  await recordForEnv(cx.env, row.id, [
+  await recordForEnv(cx, row.id, [
     {
       actor: cx.actor.id,
       action: "spec.revised",

@@ -3,13 +3,13 @@ import { getRun } from "../db/runs";
 import type { RunRow, RunStepRow } from "../db/runs";
 import { findEnv } from "../db/environments";
 import { requireRole, approvalAction } from "../security/roles";
-import { approvalCode, approvalRefusal } from "../policy/approval";
+import { isProduction } from "../domain/env-ref";
 import type { Action } from "../security/roles";
-import { artifactStore } from "../wiring";
+import { type RunView, runView as buildRunView } from "../runs/view";
 import type { ControlContext } from "./context";
-import { environmentObject } from "./context";
+import type { RunAction } from "./services";
 
-export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
+export type { RunAction };
 
 /** Approve / reject / cancel / stop / resume a run through its environment's Durable Object. */
 export async function actOnRun(cx: ControlContext, runId: string, action: RunAction, reason?: string) {
@@ -17,15 +17,13 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
   const env = await findEnv(cx.db, run.envId);
   const needed: Action =
     action === "approve" || action === "reject"
-      ? approvalAction(env.name === "production")
+      ? approvalAction(isProduction(env.env))
       : action === "promote"
         ? "resume"
         : action;
   requireRole(cx.actor.role, needed);
   if (run.status === "planned") throw new AppError("conflict", `run ${runId} has not been applied yet`);
-  const stub = environmentObject(cx.env, run.envId);
-  const result = action === "reject" ? await stub.reject(runId, cx.actor, reason) : await stub[action](runId, cx.actor);
-  unwrap(result);
+  unwrap(await cx.environment(run.envId).act(runId, action, cx.actor, reason));
   return runView(cx, runId);
 }
 
@@ -33,90 +31,38 @@ export async function actOnRun(cx: ControlContext, runId: string, action: RunAct
 export async function runView(cx: ControlContext, runId: string) {
   const { run, steps } = await getRun(cx.db, runId);
   const env = await findEnv(cx.db, run.envId);
-  const artifacts = run.status === "planned" ? [] : await artifactStore(cx.env).list(run.id);
+  const artifacts = run.status === "planned" ? [] : await cx.runArtifacts.list(run.id);
   const view = formatRun(run, steps, env.env, artifacts);
-  const approvals = run.approvals as StoredApprovals | null;
-  if (approvals && run.status === "awaiting-approval") {
-    const refusal = approvalRefusal({
-      production: env.name === "production" || approvals.required,
-      requestedBy: run.requestedBy,
-      approver: cx.actor,
-    });
-    if (!refusal)
-      view.approvals = {
-        ...view.approvals!,
-        code: await approvalCode(
-          cx.env.SECRETS_MASTER_KEY,
-          run.id,
-          approvals.planDigest,
-          cx.actor.id,
-          approvals.expiresAt,
-        ),
-      };
-  }
+  const code = await codeFor(cx, run, env.env);
+  if (code && view.approvals) view.approvals = { ...view.approvals, code };
   return view;
 }
 
-interface StoredApprovals {
-  required: boolean;
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
-}
-
-/** The approval code `approver` would use for a run (null when they may not approve it). */
-export async function codeFor(cx: ControlContext, run: RunRow, envName: string): Promise<string | null> {
-  const approvals = run.approvals as StoredApprovals | null;
-  if (!approvals || run.status !== "awaiting-approval") return null;
-  if (
-    approvalRefusal({
-      production: envName === "production" || approvals.required,
+/** The approval code the asking actor would use for a run (null when they may not approve it). */
+export async function codeFor(cx: ControlContext, run: RunRow, env: string): Promise<string | null> {
+  if (run.status !== "awaiting-approval" || !run.approvals) return null;
+  return cx.approvalCode(
+    {
+      id: run.id,
+      env,
+      requiresApproval: run.approvals.required,
       requestedBy: run.requestedBy,
-      approver: cx.actor,
-    })
-  )
-    return null;
-  return approvalCode(cx.env.SECRETS_MASTER_KEY, run.id, approvals.planDigest, cx.actor.id, approvals.expiresAt);
+      approvals: run.approvals,
+    },
+    cx.actor,
+  );
 }
 
 /** Formats a projected run; approval codes are added per viewer by runView, never stored. */
-export function formatRun(run: RunRow, steps: RunStepRow[], env: string, artifacts: string[]) {
-  const stored = run.approvals as StoredApprovals | null;
-  const approvals:
-    | { required: boolean; approvedBy: string[]; rejectedBy?: string; expiresAt: string; code?: string }
-    | undefined = stored
-    ? {
-        required: stored.required,
-        approvedBy: stored.approvedBy,
-        rejectedBy: stored.rejectedBy,
-        expiresAt: stored.expiresAt,
-      }
-    : undefined;
-  return {
-    id: run.id,
-    type: run.type,
-    env,
-    planId: run.planId,
-    status: run.status,
-    requestedBy: run.requestedBy,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
-    error: run.error ?? undefined,
-    steps: steps.map((s) => ({
-      id: s.stepId,
-      kind: s.kind,
-      summary: s.summary,
-      status: s.status,
-      attempts: s.attempts,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-      note: s.note ?? undefined,
-      error: s.error ?? undefined,
-    })),
-    approvals,
-    progress: run.progress ?? undefined,
-    artifacts,
-  };
+export function formatRun(
+  run: RunRow,
+  steps: RunStepRow[],
+  env: string,
+  artifacts: string[],
+): RunView & { planId: string; approvals?: { code?: string }; artifacts: string[] } {
+  const view = buildRunView(
+    { ...run, env },
+    steps.map((s) => ({ ...s, id: s.stepId })),
+  );
+  return { ...view, planId: run.planId, artifacts };
 }

@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
-import { database } from "../db/client";
-import { listEnvs } from "../db/environments";
-import { apiTokens, environments, projects, releases } from "../db/schema";
+import { bindRelease, listEnvs } from "../db/environments";
+import { projectBySlug } from "../db/projects";
+import { tokenByHash } from "../db/users";
 import { verifyConnections } from "./connections";
 import { putSecret } from "../db/secrets";
 import { newId } from "../domain/ids";
@@ -9,9 +8,10 @@ import { invoicePerfectSpec } from "../domain/template";
 import type { Actor } from "../policy/approval";
 import type { SandboxSeed } from "../sandbox/types";
 import { hashToken } from "../security/tokens";
-import { sandboxWorld, secretCipher } from "../wiring";
 import { recordForEnv } from "./audit";
 import type { ControlContext } from "./context";
+import { controlContext } from "./context";
+import type { Services } from "./services";
 import { createProject, insertEnvironment } from "./environments";
 import { insertUserWithToken } from "./users";
 
@@ -23,24 +23,16 @@ export const SEED_ADMIN_PHONE = "+15550000001";
  * local/staging/production from the template, and — in the sandbox world — staging and production
  * already live at release v1, bound to the sandbox's Railway ids.
  */
-export async function seedInvoicePerfect(env: Env): Promise<{ project: string; environments: string[] }> {
-  const db = database(env.DB);
-  const cx: ControlContext = { env, db, actor: SEED_ACTOR, now: Date.now };
+export async function seedInvoicePerfect(services: Services): Promise<{ project: string; environments: string[] }> {
+  const { db, adminToken } = services;
+  const cx = controlContext(services, SEED_ACTOR);
   const now = new Date().toISOString();
-  if (env.INFRA_CHAT_ADMIN_TOKEN) {
-    const known = await db
-      .select()
-      .from(apiTokens)
-      .where(eq(apiTokens.tokenHash, await hashToken(env.INFRA_CHAT_ADMIN_TOKEN)));
-    if (!known.length)
-      await insertUserWithToken(
-        db,
-        { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE },
-        now,
-        env.INFRA_CHAT_ADMIN_TOKEN,
-      );
+  if (adminToken) {
+    const known = await tokenByHash(db, await hashToken(adminToken));
+    if (!known)
+      await insertUserWithToken(db, { name: "Local admin", role: "admin", phone: SEED_ADMIN_PHONE }, now, adminToken);
   }
-  let project = (await db.select().from(projects).where(eq(projects.slug, "invoice-perfect")))[0];
+  let project = await projectBySlug(db, "invoice-perfect");
   project ??= await createProject(cx, { name: "Invoice Perfect", template: "invoice-perfect" });
   const existing = new Set((await listEnvs(db, project.id)).map((e) => e.name));
   for (const name of ["local", "staging", "production"]) {
@@ -49,7 +41,7 @@ export async function seedInvoicePerfect(env: Env): Promise<{ project: string; e
     if (name !== "local") spec.policies.notify = [SEED_ADMIN_PHONE];
     await insertEnvironment(cx, project.id, name, spec, null, "seeded from the Invoice Perfect template");
   }
-  const world = await sandboxWorld(env).seedInvoicePerfect();
+  const world = await services.sandboxWorld().seedInvoicePerfect();
   for (const env_ of await listEnvs(db, project.id)) {
     if (env_.name !== "staging" && env_.name !== "production") continue;
     if (env_.currentReleaseId) continue;
@@ -70,7 +62,6 @@ async function bindLiveRelease(
   const live = world.live[name];
   const release = {
     id: newId("rel"),
-    envId,
     version: "v1",
     runId: null,
     createdAt: now,
@@ -89,19 +80,13 @@ async function bindLiveRelease(
     },
     cloudflare: world.cloudflare,
   };
-  await cx.db.batch([
-    cx.db.insert(releases).values(release),
-    cx.db
-      .update(environments)
-      .set({ bindings, currentReleaseId: release.id, updatedAt: now })
-      .where(eq(environments.id, envId)),
-  ]);
-  const cipher = secretCipher(cx.env);
+  await bindRelease(cx.db, envId, release, bindings, now);
+  const { cipher } = cx;
   const random = () =>
     [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
   await putSecret(cx.db, cipher, envId, "STRIPE_SECRET_KEY", `sk_test_sandbox${random()}`, now);
   await putSecret(cx.db, cipher, envId, "SENDGRID_API_KEY", `SG.sandbox${random()}`, now);
-  await recordForEnv(cx.env, envId, [
+  await recordForEnv(cx, envId, [
     {
       actor: SEED_ACTOR.id,
       action: "environment.seeded",

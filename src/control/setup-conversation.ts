@@ -4,9 +4,9 @@
  * environment. Secrets typed as answers are stored encrypted at once; the conversation state, the
  * transcript and every reply only ever hold their `secretref://` references.
  */
-import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { renderPlan } from "../chat/render";
+import { renderNextStep } from "../chat/render-replies";
 import {
   applyAnswer,
   CREDENTIAL,
@@ -18,7 +18,8 @@ import {
   type SetupQuestion,
 } from "../chat/setup-questions";
 import { insertRevision, listEnvs, specAt } from "../db/environments";
-import { connections, projects } from "../db/schema";
+import { connectionOf, markPendingAuth as markConnectionPendingAuth, setSenderDomain } from "../db/connections";
+import { projectBySlug } from "../db/projects";
 import { listSecrets } from "../db/secrets";
 import { AppError } from "../domain/errors";
 import { EnvironmentSpec } from "../domain/spec";
@@ -26,6 +27,7 @@ import { invoicePerfectSpec } from "../domain/template";
 import { stripeKeyRefusal } from "../providers/stripe/keys";
 import { requireRole } from "../security/roles";
 import { verifyConnections } from "./connections";
+import type { ChatReply } from "./chat-turn";
 import type { ControlContext } from "./context";
 import { createEnvironment, createProject, setSecret } from "./environments";
 import { applyPlan, createPlan, publicPlan } from "./plans";
@@ -56,16 +58,9 @@ export interface SetupHolder {
   lastRunId?: string;
 }
 
-export interface SetupReply {
-  text: string;
-  question?: { slot: string; options?: string[] };
-  plan?: ReturnType<typeof publicPlan>;
-  run?: Awaited<ReturnType<typeof runView>>;
-}
-
 /** One handled message: the replies, and what the transcript keeps in place of the message. */
 export interface SetupTurn {
-  replies: SetupReply[];
+  replies: ChatReply[];
   /** The message as stored: itself, or the secretref:// references of the secret it was. */
   transcript: string;
 }
@@ -135,7 +130,7 @@ async function continueSetup(
       transcript: message,
     };
   }
-  const facts = state.projectSlug ? await loadFacts(cx, state) : null;
+  const facts = state.projectSlug ? await loadFacts(cx, state, state.projectSlug) : null;
   const question =
     facts && state.pending
       ? nextQuestion(facts, state.answers)
@@ -169,7 +164,7 @@ async function answerSecret(
   message: string,
 ): Promise<SetupTurn> {
   const value = message.trim();
-  const slug = state.projectSlug!;
+  const slug = projectSlugOf(state);
   const envs = state.request.envs;
   const [name, targets] =
     question.slot === "stripe.test"
@@ -228,7 +223,7 @@ async function advance(
 ): Promise<SetupTurn> {
   const name = state.answers.project ?? state.request.projectName;
   if (name && !state.projectSlug) await ensureProject(cx, state, name);
-  const facts = state.projectSlug ? await loadFacts(cx, state) : emptyFacts(state);
+  const facts = state.projectSlug ? await loadFacts(cx, state, state.projectSlug) : emptyFacts(state);
   const question = state.projectSlug
     ? nextQuestion(facts, state.answers)
     : { slot: "project", text: "What is the project called?" };
@@ -237,7 +232,7 @@ async function advance(
     state.pending = question.slot;
     if (!state.asked.includes(question.slot)) state.asked.push(question.slot);
     if (question.secret)
-      await markPendingAuth(cx, state.projectSlug!, question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
+      await markPendingAuth(cx, projectSlugOf(state), question.slot.startsWith("stripe") ? "stripe" : "sendgrid");
     holder.setup = state;
     return {
       replies: [
@@ -257,7 +252,7 @@ async function advance(
 
 async function ensureProject(cx: ControlContext, state: SetupState, name: string): Promise<void> {
   const slug = slugify(name);
-  const existing = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+  const existing = await projectBySlug(cx.db, slug);
   const project = existing ?? (await createProject(cx, { name, template: "invoice-perfect" }));
   const have = new Set((await listEnvs(cx.db, project.id)).map((e) => e.name));
   state.preexisting = state.request.envs.filter((e) => have.has(e));
@@ -266,9 +261,9 @@ async function ensureProject(cx: ControlContext, state: SetupState, name: string
 }
 
 /** What the control plane already knows about the project: its specs, stored secret names, connection settings. */
-async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFacts> {
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, state.projectSlug!)).limit(1))[0];
-  if (!project) throw new AppError("not_found", `project ${state.projectSlug} not found`);
+async function loadFacts(cx: ControlContext, state: SetupState, slug: string): Promise<SetupFacts> {
+  const project = await projectBySlug(cx.db, slug);
+  if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = await listEnvs(cx.db, project.id);
   const specs = Object.fromEntries(
     await Promise.all(envs.map(async (e) => [e.name, (await specAt(cx.db, e.id)).spec] as const)),
@@ -277,13 +272,7 @@ async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFa
     await Promise.all(envs.map(async (e) => [e.name, (await listSecrets(cx.db, e.id)).map((s) => s.name)] as const)),
   );
   const template = specs.staging ?? invoicePerfectSpec("staging");
-  const sendgrid = (
-    await cx.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")))
-      .limit(1)
-  )[0];
+  const sendgrid = await connectionOf(cx.db, project.id, "sendgrid");
   const senderDomain = z
     .object({ senderDomain: z.string().optional() })
     .loose()
@@ -309,30 +298,28 @@ async function loadFacts(cx: ControlContext, state: SetupState): Promise<SetupFa
   };
 }
 
+/** The project being set up: named before any question about its connections is asked. */
+function projectSlugOf(state: SetupState): string {
+  if (!state.projectSlug) throw new Error("the setup conversation has no project yet");
+  return state.projectSlug;
+}
+
 function emptyFacts(state: SetupState): SetupFacts {
   return { request: state.request, services: {}, defaultDomains: {}, storedSecrets: {}, productionPhones: [] };
 }
 
 /** pending-auth: credentials were asked for and not given yet (never downgrades a configured connection). */
 async function markPendingAuth(cx: ControlContext, slug: string, provider: "stripe" | "sendgrid"): Promise<void> {
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+  const project = await projectBySlug(cx.db, slug);
   if (!project) return;
-  await cx.db
-    .update(connections)
-    .set({ status: "pending-auth", updatedAt: new Date(cx.now()).toISOString() })
-    .where(
-      and(
-        eq(connections.projectId, project.id),
-        eq(connections.provider, provider),
-        eq(connections.status, "unconfigured"),
-      ),
-    );
+  await markConnectionPendingAuth(cx.db, project.id, provider, new Date(cx.now()).toISOString());
 }
 
 /** The answers as a new revision of each environment's desired state, the connections checked, and one setup plan per environment. */
-async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<SetupReply[]> {
-  const slug = state.projectSlug!;
-  const project = (await cx.db.select().from(projects).where(eq(projects.slug, slug)).limit(1))[0];
+async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState): Promise<ChatReply[]> {
+  const slug = projectSlugOf(state);
+  const project = await projectBySlug(cx.db, slug);
+  if (!project) throw new AppError("not_found", `project ${slug} not found`);
   const envs = (await listEnvs(cx.db, project.id)).filter((e) => (state.request.envs as string[]).includes(e.name));
   for (const env of envs) {
     const current = await specAt(cx.db, env.id);
@@ -347,16 +334,9 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
       new Date(cx.now()).toISOString(),
     );
   }
-  if (state.answers.senderDomain) {
-    await cx.db
-      .update(connections)
-      .set({
-        metadata: sql`json_set(${connections.metadata}, '$.senderDomain', ${state.answers.senderDomain})` as never,
-      })
-      .where(and(eq(connections.projectId, project.id), eq(connections.provider, "sendgrid")));
-  }
+  if (state.answers.senderDomain) await setSenderDomain(cx.db, project.id, state.answers.senderDomain);
   const checked = await verifyConnections(cx, slug);
-  const replies: SetupReply[] = [
+  const replies: ChatReply[] = [
     {
       text: `Everything I need is known. Connections: ${checked.map((c) => `${c.provider} ${c.status}`).join(", ")}. One setup plan per environment follows.`,
     },
@@ -375,10 +355,7 @@ async function finish(cx: ControlContext, holder: SetupHolder, state: SetupState
         });
       } else {
         holder.pendingPlanIds.push(plan.id);
-        const next = plan.requiresApproval
-          ? 'Say "apply" to queue it; an admin other than you must then approve it.'
-          : 'Say "apply" to run it.';
-        replies.push({ text: `${renderPlan(plan)}\n\n${next}`, plan: publicPlan(plan) });
+        replies.push({ text: `${renderPlan(plan)}\n\n${renderNextStep(plan, false)}`, plan: publicPlan(plan) });
       }
     } catch (e) {
       if (!(e instanceof AppError) || e.code === "internal") throw e;

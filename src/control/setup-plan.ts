@@ -1,8 +1,7 @@
 /** Reads what a fresh setup plan needs beyond the spec (project name, connection settings) and calls the planner. */
-import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { findEnv } from "../db/environments";
-import { connections } from "../db/schema";
+import { connectionOf } from "../db/connections";
 import { AppError } from "../domain/errors";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
@@ -27,13 +26,7 @@ export async function planFreshSetup(
   const { spec } = base;
   const refs = spec.connections.includes("railway") ? await pin(spec, deployOrder(spec)) : {};
   const host = apiHostname(spec, row.projectSlug, row.name);
-  const sendgrid = (
-    await cx.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.projectId, row.projectId), eq(connections.provider, "sendgrid")))
-      .limit(1)
-  )[0];
+  const sendgrid = await connectionOf(cx.db, row.projectId, "sendgrid");
   const senderDomain = SendGridSettings.safeParse(sendgrid?.metadata ?? {}).data?.senderDomain ?? null;
   const result = planProvision(
     { ...base, refs },

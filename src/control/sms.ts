@@ -1,9 +1,8 @@
-import { eq, inArray } from "drizzle-orm";
-import { database } from "../db/client";
 import { findEnv } from "../db/environments";
-import { listRuns } from "../db/runs";
-import { runs, smsInbound, users } from "../db/schema";
-import { AppError } from "../domain/errors";
+import { claimInboundSms, recordSmsOutcome } from "../db/inbound";
+import { listRuns, runsAwaitingApproval } from "../db/runs";
+import { userByPhone } from "../db/users";
+import { AppError, errorText } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
 import { renderStatus } from "../chat/render";
 import { parseSmsCommand, twiml } from "../notify/sms-commands";
@@ -11,6 +10,8 @@ import type { Actor } from "../policy/approval";
 import { Role } from "../security/roles";
 import { verifyTwilioSignature } from "../security/twilio-signature";
 import type { ControlContext } from "./context";
+import { controlContext } from "./context";
+import type { Services } from "./services";
 import { envView, resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
 import { actOnRun, codeFor } from "./runs";
@@ -26,12 +27,12 @@ export interface SmsOutcome {
  * only from a phone that belongs to a user whose role allows the command. Replies are TwiML.
  */
 export async function handleInboundSms(
-  env: Env,
+  services: Services,
   urls: string[],
   pairs: [string, string][],
   signature: string | undefined,
 ): Promise<SmsOutcome> {
-  const token = env.TWILIO_AUTH_TOKEN;
+  const token = services.twilioAuthToken;
   if (!token) return { status: 503, body: twiml() };
   const signed = signature ? await Promise.all(urls.map((u) => verifyTwilioSignature(token, u, pairs, signature))) : [];
   if (!signed.some(Boolean)) return { status: 403, body: twiml() };
@@ -39,37 +40,29 @@ export async function handleInboundSms(
   const sid = params.MessageSid;
   const from = params.From;
   if (!sid || !from) return { status: 400, body: twiml() };
-  const db = database(env.DB);
+  const { db } = services;
   const now = new Date().toISOString();
   // Claim the MessageSid first: a redelivery finds it taken and changes nothing.
-  const claimed = await db
-    .insert(smsInbound)
-    .values({
-      messageSid: sid,
-      fromPhone: from,
-      bodyHash: await sha256Hex(params.Body ?? ""),
-      outcome: "processing",
-      receivedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ sid: smsInbound.messageSid });
-  if (claimed.length === 0) return { status: 200, body: twiml() };
-  const row = (await db.select().from(users).where(eq(users.phone, from)).limit(1))[0];
+  const claimed = await claimInboundSms(db, {
+    messageSid: sid,
+    fromPhone: from,
+    bodyHash: await sha256Hex(params.Body ?? ""),
+    receivedAt: now,
+  });
+  if (!claimed) return { status: 200, body: twiml() };
+  const row = await userByPhone(db, from);
   const role = Role.safeParse(row?.role);
   let reply: string;
   if (!row || !role.success) reply = "This number is not registered with Infra Chat.";
   else {
     const actor: Actor = { id: row.id, name: row.name, role: role.data };
-    reply = await runCommand({ env, db, actor, now: Date.now }, params.Body ?? "").catch((e: unknown) => {
+    reply = await runCommand(controlContext(services, actor), params.Body ?? "").catch((e: unknown) => {
       if (e instanceof AppError) return `Not done: ${e.message}`;
-      console.error("sms command failed", e instanceof Error ? e.message : e);
+      console.error("sms command failed", errorText(e));
       return "Something went wrong; nothing was changed.";
     });
   }
-  await db
-    .update(smsInbound)
-    .set({ outcome: reply.slice(0, 200) })
-    .where(eq(smsInbound.messageSid, sid));
+  await recordSmsOutcome(db, sid, reply.slice(0, 200));
   return { status: 200, body: twiml(reply) };
 }
 
@@ -78,14 +71,10 @@ async function runCommand(cx: ControlContext, body: string): Promise<string> {
   switch (command.kind) {
     case "approve":
     case "reject": {
-      const waiting = await cx.db
-        .select()
-        .from(runs)
-        .where(inArray(runs.status, ["awaiting-approval"]))
-        .limit(100);
+      const waiting = await runsAwaitingApproval(cx.db, 100);
       for (const run of waiting) {
         const env = await findEnv(cx.db, run.envId);
-        if ((await codeFor(cx, run, env.name)) !== command.code) continue;
+        if ((await codeFor(cx, run, env.env)) !== command.code) continue;
         await actOnRun(cx, run.id, command.kind);
         return command.kind === "approve"
           ? `Approved: ${run.type} of ${env.env} (run ${run.id}) continues.`

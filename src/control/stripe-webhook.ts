@@ -1,11 +1,9 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { database } from "../db/client";
-import { secrets, stripeEvents } from "../db/schema";
-import { resolveSecret } from "../db/secrets";
+import { recordStripeEvent } from "../db/inbound";
+import { envsWithSecret, resolveSecret } from "../db/secrets";
 import { verifyStripeSignature } from "../security/stripe-signature";
-import { secretCipher } from "../wiring";
 import { recordForEnv } from "./audit";
+import type { Services } from "./services";
 
 /** The signing secret of an environment's Stripe webhook endpoint is stored as this secret. */
 export const STRIPE_WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET";
@@ -26,19 +24,14 @@ export interface StripeWebhookOutcome {
  * secret within 300 s, parsed only after that, and recorded once per event id.
  */
 export async function handleStripeWebhook(
-  env: Env,
+  services: Services,
   rawBody: string,
   header: string | null,
   nowSeconds: number,
 ): Promise<StripeWebhookOutcome> {
-  const db = database(env.DB);
-  const cipher = secretCipher(env);
-  const holders = await db
-    .select({ envId: secrets.envId })
-    .from(secrets)
-    .where(eq(secrets.name, STRIPE_WEBHOOK_SECRET));
+  const { db, cipher } = services;
   let envId: string | null = null;
-  for (const { envId: candidate } of holders) {
+  for (const candidate of await envsWithSecret(db, STRIPE_WEBHOOK_SECRET)) {
     const secret = await resolveSecret(db, cipher, candidate, STRIPE_WEBHOOK_SECRET);
     if (secret && (await verifyStripeSignature(secret, rawBody, header, nowSeconds)).ok) {
       envId = candidate;
@@ -53,19 +46,15 @@ export async function handleStripeWebhook(
   } catch {
     return { status: 400, body: { received: false, error: "not a Stripe event" } };
   }
-  const inserted = await db
-    .insert(stripeEvents)
-    .values({
-      eventId: event.id,
-      envId,
-      type: event.type,
-      livemode: event.livemode,
-      receivedAt: new Date(nowSeconds * 1000).toISOString(),
-    })
-    .onConflictDoNothing()
-    .returning({ id: stripeEvents.eventId });
-  if (inserted.length === 0) return { status: 200, body: { received: true, duplicate: true } };
-  await recordForEnv(env, envId, [
+  const recorded = await recordStripeEvent(db, {
+    eventId: event.id,
+    envId,
+    type: event.type,
+    livemode: event.livemode,
+    receivedAt: new Date(nowSeconds * 1000).toISOString(),
+  });
+  if (!recorded) return { status: 200, body: { received: true, duplicate: true } };
+  await recordForEnv(services, envId, [
     {
       actor: "stripe",
       action: "stripe.event",

@@ -1,9 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { Database } from "../db/client";
-import { apiTokens, users } from "../db/schema";
+import { getToken, insertUser, listUserRows, revokeTokenRow, tokenByHash } from "../db/users";
 import type { Actor } from "../policy/approval";
 import { Role, requireRole } from "../security/roles";
 import { generateToken, hashToken } from "../security/tokens";
@@ -25,7 +24,7 @@ export const CreateUser = z
 export async function createUser(cx: ControlContext, input: z.infer<typeof CreateUser>) {
   requireRole(cx.actor.role, "manage-users");
   const result = await insertUserWithToken(cx.db, input, new Date(cx.now()).toISOString());
-  await recordGlobal(cx.env, [
+  await recordGlobal(cx, [
     { actor: cx.actor.id, action: "user.created", details: { userId: result.user.id, role: input.role } },
   ]);
   return result;
@@ -40,42 +39,30 @@ export async function insertUserWithToken(
 ) {
   const user = { id: newId("usr"), name: input.name, role: input.role, phone: input.phone ?? null, createdAt: now };
   const tokenId = newId("tok");
-  await db.batch([
-    db.insert(users).values(user),
-    db.insert(apiTokens).values({ id: tokenId, userId: user.id, tokenHash: await hashToken(token), createdAt: now }),
-  ]);
+  await insertUser(db, user, { id: tokenId, userId: user.id, tokenHash: await hashToken(token), createdAt: now });
   return { user: { id: user.id, name: user.name, role: user.role, phone: user.phone }, token, tokenId };
 }
 
 /** Users without any token material. */
 export async function listUsers(cx: ControlContext) {
   requireRole(cx.actor.role, "read");
-  const rows = await cx.db.select().from(users).orderBy(users.createdAt);
+  const rows = await listUserRows(cx.db);
   return rows.map((u) => ({ id: u.id, name: u.name, role: u.role, phone: u.phone, createdAt: u.createdAt }));
 }
 
 /** Revokes a token: its owner or an admin may. */
 export async function revokeToken(cx: ControlContext, tokenId: string): Promise<void> {
-  const row = (await cx.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId)).limit(1))[0];
+  const row = await getToken(cx.db, tokenId);
   if (!row) throw new AppError("not_found", `token ${tokenId} not found`);
   if (row.userId !== cx.actor.id) requireRole(cx.actor.role, "manage-users");
-  await cx.db
-    .update(apiTokens)
-    .set({ revokedAt: new Date(cx.now()).toISOString() })
-    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)));
-  await recordGlobal(cx.env, [{ actor: cx.actor.id, action: "token.revoked", details: { tokenId } }]);
+  await revokeTokenRow(cx.db, tokenId, new Date(cx.now()).toISOString());
+  await recordGlobal(cx, [{ actor: cx.actor.id, action: "token.revoked", details: { tokenId } }]);
 }
 
 /** The actor behind a bearer token, or null when the token is unknown, revoked or expired. */
 export async function actorForToken(db: Database, token: string, now: number): Promise<Actor | null> {
-  const rows = await db
-    .select({ u: users, t: apiTokens })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, await hashToken(token)))
-    .limit(1);
-  const row = rows[0];
-  if (!row || row.t.revokedAt || (row.t.expiresAt && Date.parse(row.t.expiresAt) <= now)) return null;
-  const role = Role.safeParse(row.u.role);
-  return role.success ? { id: row.u.id, name: row.u.name, role: role.data } : null;
+  const row = await tokenByHash(db, await hashToken(token));
+  if (!row || row.token.revokedAt || (row.token.expiresAt && Date.parse(row.token.expiresAt) <= now)) return null;
+  const role = Role.safeParse(row.user.role);
+  return role.success ? { id: row.user.id, name: row.user.name, role: role.data } : null;
 }

@@ -1,11 +1,28 @@
 import { and, asc, desc, eq, gte } from "drizzle-orm";
 import type { AuditEvent, ChainHead } from "../audit/chain";
 import { CHAIN_START, verifyEvents } from "../audit/chain";
-import type { Database } from "./client";
+import type { ChainStore } from "../audit/chain-writer";
+import type { Database, Statement } from "./client";
+import { commitBatch } from "./client";
 import { auditEvents } from "./schema";
 
+/** Audit chains in D1: each event is written in the same batch as the change it records. */
+export function d1ChainStore(db: Database): ChainStore<Statement> {
+  return {
+    head: (chain) => chainHead(db, chain),
+    commit: (writes, events) => commitBatch(db, [...writes, ...auditStatements(db, events)]),
+  };
+}
+
+/** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
+function auditStatements(db: Database, events: AuditEvent[]): Statement[] {
+  return events.map((e) =>
+    db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }),
+  );
+}
+
 /** The last event of a chain, or null for an empty chain. */
-export async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
+async function chainHead(db: Database, chain: string): Promise<ChainHead | null> {
   const row = (
     await db
       .select({ seq: auditEvents.seq, hash: auditEvents.hash })

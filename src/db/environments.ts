@@ -1,6 +1,9 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { parseEnvRef } from "../domain/env-ref";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import { Bindings, EnvironmentSpec } from "../domain/spec";
+import type { DesiredState } from "../monitor/types";
+import { subscriberPhones } from "./alerts";
 import type { Database } from "./client";
 import { environments, projects, releases, specRevisions } from "./schema";
 import type { SpecChange } from "../domain/spec";
@@ -21,12 +24,12 @@ export interface EnvRow {
 
 /** Finds an environment by id or by "<projectSlug>:<envName>"; 404 otherwise. */
 export async function findEnv(db: Database, ref: string): Promise<EnvRow> {
-  const [slug, name] = ref.includes(":") ? ref.split(":", 2) : [null, null];
+  const { project: slug, name } = parseEnvRef(ref);
   const rows = await db
     .select({ e: environments, p: projects })
     .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(slug && name ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref))
+    .where(slug ? and(eq(projects.slug, slug), eq(environments.name, name)) : eq(environments.id, ref))
     .limit(1);
   const row = rows[0];
   if (!row) throw new AppError("not_found", `environment ${ref} not found`);
@@ -153,4 +156,60 @@ export async function insertRevision(
     throw e;
   }
   return { revision: from.revision + 1, diff };
+}
+
+/** Ids of the environments provisioned at Railway (the ones monitoring checks). */
+export async function monitoredEnvIds(db: Database): Promise<string[]> {
+  const rows = await db
+    .select({ id: environments.id })
+    .from(environments)
+    .where(sql`json_extract(${environments.bindings}, '$.railway') IS NOT NULL`);
+  return rows.map((r) => r.id);
+}
+
+export type EnvironmentRow = typeof environments.$inferSelect;
+
+/** Inserts an environment and its first spec revision together. */
+export async function insertEnvironmentRow(
+  db: Database,
+  env: EnvironmentRow,
+  first: { spec: EnvironmentSpec; author: string; reason: string },
+): Promise<void> {
+  await db.batch([
+    db.insert(environments).values(env),
+    db.insert(specRevisions).values({ envId: env.id, revision: 1, ...first, createdAt: env.createdAt }),
+  ]);
+}
+
+/** Records a release made outside a run (the seed's live v1) and makes it current with its bindings. */
+export async function bindRelease(
+  db: Database,
+  envId: string,
+  release: ReleaseRow,
+  bindings: Bindings,
+  now: string,
+): Promise<void> {
+  await db.batch([
+    db.insert(releases).values({ ...release, envId }),
+    db
+      .update(environments)
+      .set({ bindings, currentReleaseId: release.id, updatedAt: now })
+      .where(eq(environments.id, envId)),
+  ]);
+}
+
+/** The desired state as the monitor reads it (specs, releases, alert subscribers). */
+export function createDesiredStateReader(db: Database): DesiredState {
+  return {
+    async current(envId) {
+      const [row, { spec }] = await Promise.all([findEnv(db, envId), specAt(db, envId)]);
+      return { env: row.env, spec, bindings: row.bindings, currentReleaseId: row.currentReleaseId };
+    },
+    releases: (envId) => listReleases(db, envId),
+    async specAsOf(envId, at) {
+      const then = (await revisions(db, envId)).find((r) => r.createdAt <= at);
+      return then ? (await specAt(db, envId, then.revision)).spec : null;
+    },
+    subscribers: (envId) => subscriberPhones(db, envId),
+  };
 }

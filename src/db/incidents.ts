@@ -1,12 +1,37 @@
 import { and, desc, eq } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "./client";
+import type { ChainWriter } from "../audit/chain-writer";
+import type { Incident, IncidentStore } from "../monitor/types";
+import type { Database, Statement } from "./client";
+import { receiptStatements } from "./runs";
 import { incidents } from "./schema";
 
-export type IncidentRow = typeof incidents.$inferSelect;
+/**
+ * The monitor's incident store: rows in D1, each write batched with its audit events (sealed by the
+ * environment's chain writer) and the receipt rows of the provider calls made for it.
+ */
+export function createIncidentStore(db: Database, chain: ChainWriter<Statement>): IncidentStore {
+  return {
+    get: (id) => getIncident(db, id),
+    open: (envId) => openIncidents(db, envId),
+    async insert(incident, audit, receipts = []) {
+      chain.bind(incident.envId);
+      await chain.append(audit, [
+        db.insert(incidents).values(incident),
+        ...receiptStatements(db, incident.id, receipts),
+      ]);
+    },
+    async update({ id, envId }, fields, audit, receipts = []) {
+      chain.bind(envId);
+      await chain.append(audit, [
+        db.update(incidents).set(fields).where(eq(incidents.id, id)),
+        ...receiptStatements(db, id, receipts),
+      ]);
+    },
+  };
+}
 
 /** Open incidents of one environment. */
-export async function openIncidents(db: Database, envId: string): Promise<IncidentRow[]> {
+export async function openIncidents(db: Database, envId: string): Promise<Incident[]> {
   return db
     .select()
     .from(incidents)
@@ -14,7 +39,7 @@ export async function openIncidents(db: Database, envId: string): Promise<Incide
 }
 
 /** One incident, or null. */
-export async function getIncident(db: Database, id: string): Promise<IncidentRow | null> {
+export async function getIncident(db: Database, id: string): Promise<Incident | null> {
   return (await db.select().from(incidents).where(eq(incidents.id, id)).limit(1))[0] ?? null;
 }
 
@@ -22,7 +47,7 @@ export async function getIncident(db: Database, id: string): Promise<IncidentRow
 export async function listIncidents(
   db: Database,
   filter: { envId?: string; status?: "open" | "resolved"; limit: number },
-): Promise<IncidentRow[]> {
+): Promise<Incident[]> {
   const where = and(
     filter.envId ? eq(incidents.envId, filter.envId) : undefined,
     filter.status ? eq(incidents.status, filter.status) : undefined,
@@ -31,23 +56,9 @@ export async function listIncidents(
 }
 
 /** Open, unacknowledged incidents whose ACK code is `code`. */
-export async function incidentsByAckCode(db: Database, code: string): Promise<IncidentRow[]> {
+export async function incidentsByAckCode(db: Database, code: string): Promise<Incident[]> {
   return db
     .select()
     .from(incidents)
     .where(and(eq(incidents.ackCode, code), eq(incidents.status, "open")));
-}
-
-/** Statement inserting a new incident (batched with its audit event). */
-export function insertIncidentStatement(db: Database, row: IncidentRow): BatchItem<"sqlite"> {
-  return db.insert(incidents).values(row);
-}
-
-/** Statement updating some fields of an incident. */
-export function updateIncidentStatement(
-  db: Database,
-  id: string,
-  fields: Partial<Omit<IncidentRow, "id" | "envId">>,
-): BatchItem<"sqlite"> {
-  return db.update(incidents).set(fields).where(eq(incidents.id, id));
 }

@@ -2,14 +2,16 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/context";
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
+import { commitBatch } from "./client";
 import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
 import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
 import { destroyPreviousSecret, listSecrets, putSecret, resolveSecret, swapStagedSecret } from "./secrets";
+import { isoAt } from "../domain/time";
 
 /** The run engine's view of D1. */
 export function createControlPlanePort(db: Database, cipher: SecretCipher, now: () => number): ControlPlanePort {
-  const iso = () => new Date(now()).toISOString();
+  const iso = () => isoAt(now());
   return {
     async loadEnv(envId, revision): Promise<EnvContext> {
       const row = await findEnv(db, envId);
@@ -61,7 +63,8 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const row = await findEnv(db, envId);
       const at = iso();
       // First record wins: a re-executed step (after an eviction) must not move a migration's time or release.
-      await db.batch(
+      await commitBatch(
+        db,
         applied.map((m) =>
           db
             .insert(appliedMigrations)
@@ -75,7 +78,7 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
               appliedAt: at,
             })
             .onConflictDoNothing(),
-        ) as [never, ...never[]],
+        ),
       );
     },
     putSecret: (envId, name, value) => putSecret(db, cipher, envId, name, value, iso()),

@@ -1,16 +1,14 @@
-import { and, asc, desc, eq } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { AuditEvent } from "../audit/chain";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
-import type { Plan } from "../domain/run";
+import { Plan, type RunStatus, type RunType } from "../domain/run";
 import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "../runs/store";
-import type { Database } from "./client";
-import { auditEvents, plans, receipts, runSteps, runs } from "./schema";
+import type { Database, Statement } from "./client";
+import { plans, receipts, runSteps, runs } from "./schema";
 
 /** Stores a new plan and its run in status `planned`, together. */
 export async function insertPlan(db: Database, plan: Plan, digest: string): Promise<void> {
-  const steps = plan.steps.map((s, idx) => ({
+  const steps: (typeof runSteps.$inferInsert)[] = plan.steps.map((s, idx) => ({
     runId: plan.runId,
     stepId: s.id,
     idx,
@@ -56,7 +54,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 export async function getPlan(db: Database, id: string): Promise<{ plan: Plan; digest: string }> {
   const row = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
   if (!row) throw new AppError("not_found", `plan ${id} not found`);
-  return { plan: row.body as Plan, digest: row.digest };
+  return { plan: Plan.parse(row.body), digest: row.digest };
 }
 
 export type RunRow = typeof runs.$inferSelect;
@@ -76,7 +74,7 @@ export async function getRun(db: Database, id: string): Promise<{ run: RunRow; s
 export async function listRuns(
   db: Database,
   envId: string,
-  status: string | undefined,
+  status: RunStatus | undefined,
   limit: number,
 ): Promise<RunRow[]> {
   return db
@@ -87,14 +85,70 @@ export async function listRuns(
     .limit(limit);
 }
 
-/** The statements that mirror one DO transition into D1 (run, steps, receipts, audit events). */
+/** The newest run of a type in an environment, or undefined. */
+export async function latestRunId(db: Database, envId: string, type: RunType): Promise<string | undefined> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.envId, envId), eq(runs.type, type)))
+    .orderBy(desc(runs.createdAt))
+    .limit(1);
+  return rows[0]?.id;
+}
+
+/** Runs of an environment in one of these statuses (at most `limit`). */
+export async function runsInStatus(
+  db: Database,
+  envId: string,
+  statuses: RunStatus[],
+  limit: number,
+): Promise<Pick<RunRow, "id" | "type" | "status">[]> {
+  return db
+    .select({ id: runs.id, type: runs.type, status: runs.status })
+    .from(runs)
+    .where(and(eq(runs.envId, envId), inArray(runs.status, statuses)))
+    .limit(limit);
+}
+
+/** Runs of every environment waiting for an approval (at most `limit`). */
+export async function runsAwaitingApproval(db: Database, limit: number): Promise<RunRow[]> {
+  return db.select().from(runs).where(eq(runs.status, "awaiting-approval")).limit(limit);
+}
+
+/** Which staging backfill runs of a job a production backfill may rely on (never dry runs). */
+export interface StagingBackfillQuery {
+  project: string | null;
+  job: string;
+}
+
+/** Whether `runId` is a staging backfill of the job that is not over without success (so it can be waited for). */
+export async function isLiveStagingBackfill(db: Database, q: StagingBackfillQuery, runId: string): Promise<boolean> {
+  const rows = await db.all<{
+    n: number;
+  }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+      JOIN projects pr ON pr.id = e.project_id WHERE r.id = ${runId} AND pr.slug = ${q.project} AND e.name = 'staging' AND r.type = 'backfill'
+      AND r.status NOT IN ('failed', 'cancelled', 'rejected', 'rolled-back')
+      AND json_extract(p.body, '$.params.job') = ${q.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+  return Boolean(rows[0]?.n);
+}
+
+/** Whether a staging backfill of the job has succeeded. */
+export async function stagingBackfillSucceeded(db: Database, q: StagingBackfillQuery): Promise<boolean> {
+  const rows = await db.all<{
+    n: number;
+  }>(sql`SELECT COUNT(*) AS n FROM runs r JOIN plans p ON p.id = r.plan_id JOIN environments e ON e.id = r.env_id
+    JOIN projects pr ON pr.id = e.project_id WHERE pr.slug = ${q.project} AND e.name = 'staging' AND r.type = 'backfill' AND r.status = 'succeeded'
+    AND json_extract(p.body, '$.params.job') = ${q.job} AND COALESCE(json_extract(p.body, '$.params.dryRun'), 0) = 0`);
+  return Boolean(rows[0]?.n);
+}
+
+/** The statements that mirror one DO transition into D1 (run, steps, receipts); its audit events join them. */
 export function projectionStatements(
   db: Database,
   run: RunRecord,
   steps: StepRecord[],
   stepReceipts: { stepId: string; receipt: Receipt }[],
-  events: AuditEvent[],
-): BatchItem<"sqlite">[] {
+): Statement[] {
   const now = new Date().toISOString();
   const runValues = {
     status: run.status,
@@ -135,28 +189,29 @@ export function projectionStatements(
         .values({ runId: s.runId, stepId: s.id, idx: s.idx, kind: s.kind, ...values })
         .onConflictDoUpdate({ target: [runSteps.runId, runSteps.stepId], set: values });
     }),
-    ...stepReceipts.map(({ stepId, receipt: r }) =>
-      db
-        .insert(receipts)
-        .values({
-          id: r.id,
-          runId: run.id,
-          stepId,
-          provider: r.provider,
-          operation: r.operation,
-          status: r.status,
-          requestHash: r.requestHash,
-          at: r.at,
-        })
-        .onConflictDoNothing(),
-    ),
-    ...auditStatements(db, events),
+    ...receiptStatements(db, run.id, stepReceipts),
   ];
 }
 
-/** Inserts for sealed audit events (append-only: the table's triggers refuse anything else). */
-export function auditStatements(db: Database, events: AuditEvent[]): BatchItem<"sqlite">[] {
-  return events.map((e) =>
-    db.insert(auditEvents).values({ ...e, intent: e.intent ?? null, details: e.details ?? null }),
+/** Receipt rows of provider calls made for `ownerId` (a run, or an incident), each under its step. */
+export function receiptStatements(
+  db: Database,
+  ownerId: string,
+  stepReceipts: { stepId: string; receipt: Receipt }[],
+): Statement[] {
+  return stepReceipts.map(({ stepId, receipt: r }) =>
+    db
+      .insert(receipts)
+      .values({
+        id: r.id,
+        runId: ownerId,
+        stepId,
+        provider: r.provider,
+        operation: r.operation,
+        status: r.status,
+        requestHash: r.requestHash,
+        at: r.at,
+      })
+      .onConflictDoNothing(),
   );
 }

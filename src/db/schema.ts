@@ -1,4 +1,7 @@
 import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import type { Approvals, RunStatus, RunType, StepStatus } from "../domain/run";
+import type { StepKind } from "../domain/steps";
+import type { BackfillProgress } from "../runs/outputs";
 
 /** D1 schema (one module). The SQL lives in d1-migrations/; keep both in step. */
 
@@ -98,16 +101,16 @@ export const runs = sqliteTable(
     id: text("id").primaryKey(),
     envId: text("env_id").notNull(),
     planId: text("plan_id").notNull().unique(),
-    type: text("type").notNull(),
-    status: text("status").notNull(),
+    type: text("type").$type<RunType>().notNull(),
+    status: text("status").$type<RunStatus>().notNull(),
     requestedBy: text("requested_by"),
-    approvals: text("approvals", { mode: "json" }),
+    approvals: text("approvals", { mode: "json" }).$type<Approvals>(),
     error: text("error"),
     createdAt: text("created_at").notNull(),
     startedAt: text("started_at"),
     endedAt: text("ended_at"),
     updatedAt: text("updated_at").notNull(),
-    progress: text("progress", { mode: "json" }),
+    progress: text("progress", { mode: "json" }).$type<BackfillProgress>(),
   },
   (t) => [index("runs_env_created").on(t.envId, t.createdAt)],
 );
@@ -118,16 +121,16 @@ export const runSteps = sqliteTable(
     runId: text("run_id").notNull(),
     stepId: text("step_id").notNull(),
     idx: integer("idx").notNull(),
-    kind: text("kind").notNull(),
+    kind: text("kind").$type<StepKind>().notNull(),
     summary: text("summary").notNull(),
-    status: text("status").notNull(),
+    status: text("status").$type<StepStatus>().notNull(),
     attempts: integer("attempts").notNull(),
     startedAt: text("started_at"),
     endedAt: text("ended_at"),
     error: text("error"),
     /** What the step found or did, in a sentence ("1 migration applied"). */
     note: text("note"),
-    receiptIds: text("receipt_ids", { mode: "json" }).notNull(),
+    receiptIds: text("receipt_ids", { mode: "json" }).$type<string[]>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.stepId] })],
 );

@@ -1,5 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, count, eq, max } from "drizzle-orm";
 import type { Database } from "./client";
+import { commitBatch } from "./client";
 import { secrets } from "./schema";
 
 /** Encrypts and decrypts secret values (src/security/secrets.ts). */
@@ -71,7 +72,7 @@ export async function swapStagedSecret(
         .onConflictDoUpdate({ target: [secrets.envId, secrets.name], set: { ...sealedPrevious, updatedAt: now } }),
     );
   }
-  await db.batch(statements as [never]);
+  await commitBatch(db, statements);
   return "swapped";
 }
 
@@ -101,4 +102,21 @@ export async function resolveSecret(
 export async function allSecretValues(db: Database, cipher: SecretCipher, envId?: string): Promise<string[]> {
   const rows = await (envId ? db.select().from(secrets).where(eq(secrets.envId, envId)) : db.select().from(secrets));
   return Promise.all(rows.map((r) => cipher.decrypt(r, aadOf(r.envId, r.name))));
+}
+
+/** Environments holding a secret of this name. */
+export async function envsWithSecret(db: Database, name: string): Promise<string[]> {
+  return (await db.select({ envId: secrets.envId }).from(secrets).where(eq(secrets.name, name))).map((r) => r.envId);
+}
+
+/**
+ * A stamp that changes whenever the stored secrets (of one environment, or all) change: their count and
+ * newest update time. Cheap to read, so a cached redactor can be checked on every use.
+ */
+export async function secretsStamp(db: Database, envId?: string): Promise<string> {
+  const rows = await db
+    .select({ n: count(), t: max(secrets.updatedAt) })
+    .from(secrets)
+    .where(envId ? eq(secrets.envId, envId) : undefined);
+  return `${rows[0]?.n ?? 0}/${rows[0]?.t ?? ""}`;
 }

@@ -1,19 +1,23 @@
+import { z } from "zod";
+
 /** The canary phase machine (persisted in run outputs; advanced only through `canaryTransition`). */
-export type CanaryPhase =
+export const CanaryPhase = z.enum([
   /** split ensured, no traffic yet */
-  | "idle"
+  "idle",
   /** a weight step is soaking */
-  | "progressing"
+  "progressing",
   /** the release is going onto the stable service */
-  | "promoting"
+  "promoting",
   /** promoted: stable runs the release with all traffic */
-  | "succeeded"
+  "succeeded",
   /** bad signals: traffic is being moved back to stable */
-  | "rolling-back"
+  "rolling-back",
   /** traffic is back on stable, canary drained */
-  | "rolled-back"
+  "rolled-back",
   /** paused by a person or by a soft trigger without auto-rollback */
-  | "halted";
+  "halted",
+]);
+export type CanaryPhase = z.infer<typeof CanaryPhase>;
 
 const CANARY_TRANSITIONS: Record<CanaryPhase, readonly CanaryPhase[]> = {
   idle: ["progressing", "rolling-back", "halted"],
@@ -25,17 +29,28 @@ const CANARY_TRANSITIONS: Record<CanaryPhase, readonly CanaryPhase[]> = {
   halted: ["progressing", "promoting", "rolling-back"],
 };
 
-export interface CanaryState {
-  phase: CanaryPhase;
-  service: string;
+/** One phase change of a canary, with the weight it had then. */
+export const CanaryHistoryEntry = z.object({
+  at: z.string(),
+  phase: CanaryPhase,
+  weight: z.number(),
+  reason: z.string().optional(),
+});
+
+/** A run's canary as its steps persist it in run outputs. */
+export const CanaryState = z.object({
+  phase: CanaryPhase,
+  service: z.string(),
   /** Current canary share, 0–100. */
-  weight: number;
-  steps: number[];
-  stepIndex: number;
+  weight: z.number(),
+  /** The weight steps, in order. */
+  steps: z.array(z.number()),
+  stepIndex: z.number().int(),
   /** Latest judgement summary, for status and SMS. */
-  lastScore: number | null;
-  history: { at: string; phase: CanaryPhase; weight: number; reason?: string }[];
-}
+  lastScore: z.number().nullable(),
+  history: z.array(CanaryHistoryEntry),
+});
+export type CanaryState = z.infer<typeof CanaryState>;
 
 /** Moves the canary to `to`, refusing transitions the machine does not have. */
 export function canaryTransition(state: CanaryState, to: CanaryPhase, at: string, reason?: string): CanaryState {

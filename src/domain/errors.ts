@@ -42,3 +42,8 @@ export function unwrap<T>(result: RpcResult<T>): T {
   if (result.ok) return result.value;
   throw new AppError(result.code, result.message, result.details);
 }
+
+/** The message of an unknown thrown value. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { SpecChange } from "./spec";
+import { SpecChange } from "./spec";
+import { PlannedStep } from "./steps";
 
 export const RunType = z.enum([
   "setup",
@@ -66,63 +67,8 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
 export const StepStatus = z.enum(["pending", "running", "succeeded", "failed", "skipped"]);
 export type StepStatus = z.infer<typeof StepStatus>;
 
-export const StepKind = z.enum([
-  "resolve-ref",
-  "preflight",
-  "reconcile-shape",
-  "reconcile-config",
-  "migrate",
-  "deploy-service",
-  "verify-health",
-  "finalize-release",
-  "rollback-service",
-  /** Ensures the load-balancer split between a service and its `-canary` twin (0% canary). */
-  "canary-split",
-  /** Sends a share of traffic to the canary and soaks it, judging canary against baseline every interval. */
-  "canary-step",
-  /** Deploys the release to the stable service and moves all traffic back to it (canary drained). */
-  "canary-promote",
-  /** Writes the run's desired-state change as a new spec revision (so approval gates it). */
-  "update-spec",
-  /** Creates a component (Postgres/Redis) at the provider from its template, if missing. */
-  "ensure-component",
-  /** Deletes a component's provider resource (data loss: always approved first). */
-  "remove-component",
-  /** Sets a component's provider resources (memory, vCPUs) to its size's limits. */
-  "resize-component",
-  /** Runs a data backfill through the app's ops contract, batch by batch, paced by the DO alarm. */
-  "backfill",
-  /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
-  "verify-backfill",
-  /** Chained plans: waits until an earlier run (any environment) has succeeded, and soaked; fails if it did not. */
-  "await-run",
-  /** Setup: the provider environment, cloned from a provisioned one (services, settings, variables). */
-  "ensure-environment",
-  /** Rotation: the staged value becomes the secret; the old one is kept aside until the run ends. */
-  "swap-secret",
-  /** Rotation: the old value is destroyed once every service runs with the new one. */
-  "destroy-secret",
-  /** Remediation: redeploys a service's live commit (bounded set, spec §10.2). */
-  "restart-service",
-  /** Remediation / drift revert: sets a service's replica count (within policy limits). */
-  "scale-service",
-  /** Remediation: clears a cron service's schedule until someone re-enables it. */
-  "disable-cron",
-  /** Setup: the environment's Stripe webhook endpoint (found by url, else created); its signing secret stored. */
-  "ensure-stripe-webhook",
-  /** Setup: SendGrid domain authentication, its DNS records written through Cloudflare, then validated. */
-  "ensure-sendgrid-domain",
-]);
-export type StepKind = z.infer<typeof StepKind>;
-
-/** One planned step: what to do, with the parameters fixed at plan time. */
-export const PlannedStep = z.object({
-  id: z.string(),
-  kind: StepKind,
-  summary: z.string(),
-  params: z.record(z.string(), z.unknown()).default({}),
-});
-export type PlannedStep = z.infer<typeof PlannedStep>;
+export { PlannedStep, StepKind } from "./steps";
+export type { PlannedStepOf, StepDraft, StepParams } from "./steps";
 
 export const Risk = z.object({
   level: z.enum(["low", "medium", "high"]),
@@ -208,22 +154,35 @@ export const ComponentParams = z
   .refine((p) => p.action !== "resize" || p.size !== undefined, { message: "resize needs a size", path: ["size"] });
 export type ComponentParams = z.infer<typeof ComponentParams>;
 
-/** A read-only plan: ordered steps, desired-state diff and risk. */
-export interface Plan {
-  id: string;
-  runId: string;
-  type: RunType;
-  env: string;
-  envId: string;
-  params: Record<string, unknown>;
-  steps: PlannedStep[];
-  diff: SpecChange[];
-  risk: Risk;
-  requiresApproval: boolean;
-  autoApply: boolean;
+/** A run's approval record: who approved the plan, with which digest, until when. */
+export const Approvals = z.object({
+  required: z.boolean(),
+  /** Digest of the plan approved; each approver's code is derived from it (policy/approval.ts). */
+  planDigest: z.string(),
+  approvedBy: z.array(z.string()),
+  rejectedBy: z.string().optional(),
+  expiresAt: z.string(),
+});
+export type Approvals = z.infer<typeof Approvals>;
+
+/** A read-only plan: ordered steps, desired-state diff and risk (parsed whenever it is read back from storage). */
+export const Plan = z.object({
+  id: z.string(),
+  runId: z.string(),
+  type: RunType,
+  env: z.string(),
+  envId: z.string(),
+  /** The request's parameters, as its planner validated them. */
+  params: z.record(z.string(), z.unknown()),
+  steps: z.array(PlannedStep),
+  diff: z.array(SpecChange),
+  risk: Risk,
+  requiresApproval: z.boolean(),
+  autoApply: z.boolean(),
   /** A run this plan defers to a later plan of its own (a contract migration after a canary). */
-  followUpPlanId?: string;
-  specRevision: number;
-  createdBy: string;
-  createdAt: string;
-}
+  followUpPlanId: z.string().optional(),
+  specRevision: z.number().int(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+export type Plan = z.infer<typeof Plan>;

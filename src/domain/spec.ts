@@ -110,12 +110,13 @@ export const Bindings = z.object({
 export type Bindings = z.infer<typeof Bindings>;
 
 /** One change between two specs, addressed by a dotted path. */
-export interface SpecChange {
-  path: string;
-  op: "add" | "remove" | "change";
-  from?: unknown;
-  to?: unknown;
-}
+export const SpecChange = z.object({
+  path: z.string(),
+  op: z.enum(["add", "remove", "change"]),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+export type SpecChange = z.infer<typeof SpecChange>;
 
 /** Structural diff of two JSON values, as a flat list of leaf changes (stable order). */
 export function diffSpecs(from: unknown, to: unknown, path = ""): SpecChange[] {

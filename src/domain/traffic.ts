@@ -1,15 +1,17 @@
 /** Traffic splitting between a stable and a canary origin, whatever provider does it. */
+import { z } from "zod";
 
 /** Provider ids of one split, persisted by the canary run so every later step and retry reuses them. */
-export interface TrafficBinding {
-  hostname: string;
-  zoneId: string;
-  accountId: string;
-  loadBalancerId: string;
-  stablePoolId: string;
-  canaryPoolId: string;
-  monitorId: string;
-}
+export const TrafficBinding = z.object({
+  hostname: z.string(),
+  zoneId: z.string(),
+  accountId: z.string(),
+  loadBalancerId: z.string(),
+  stablePoolId: z.string(),
+  canaryPoolId: z.string(),
+  monitorId: z.string(),
+});
+export type TrafficBinding = z.infer<typeof TrafficBinding>;
 
 export interface SplitRequest {
   /** The public hostname the load balancer serves, e.g. api.invoiceperfect.com */

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../domain/errors";
-import { isSandbox } from "../wiring";
+import { provideServices } from "../wiring";
 import { auditRoutes } from "./api/audit";
 import { chatRoutes } from "./api/chat";
 import { envRoutes } from "./api/envs";
@@ -34,6 +34,7 @@ export function buildApp() {
 
   const app = new Hono<AppEnv>();
   app.use("*", secureHeaders());
+  app.use("*", provideServices());
   app.onError((err, c) => handleError(err, c));
   app.notFound((c) =>
     c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
@@ -44,7 +45,7 @@ export function buildApp() {
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);
   app.use("/sandbox/*", async function sandboxOnly(c, next) {
-    if (!isSandbox(c.env)) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
+    if (!c.var.services.sandbox) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
     await next();
   });
   app.route("/sandbox", sandboxRoutes);

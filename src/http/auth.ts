@@ -1,12 +1,14 @@
 import type { MiddlewareHandler } from "hono";
-import { database } from "../db/client";
-import { AppError } from "../domain/errors";
-import type { Actor } from "../policy/approval";
+import type { ControlContext } from "../control/context";
+import { controlContext } from "../control/context";
+import type { Services } from "../control/services";
 import { actorForToken } from "../control/users";
+import { AppError } from "../domain/errors";
 
-export type AppEnv = { Bindings: Env; Variables: { actor: Actor } };
+/** The request's services (every route), and who is asking (routes behind bearerAuth). */
+export type AppEnv = { Bindings: Env; Variables: { services: Services; cx: ControlContext } };
 
-/** Requires `Authorization: Bearer <token>` of a live token; sets the actor. */
+/** Requires `Authorization: Bearer <token>` of a live token; sets `cx`, the services acting for its user. */
 export function bearerAuth(): MiddlewareHandler<AppEnv> {
   return async function bearerAuth(c, next) {
     const header = c.req.header("authorization") ?? "";
@@ -14,9 +16,10 @@ export function bearerAuth(): MiddlewareHandler<AppEnv> {
       /^Bearer\s+(\S+)$/i.exec(header)?.[1] ??
       socketToken(c.req.header("upgrade"), c.req.header("sec-websocket-protocol"));
     if (!token) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
-    const actor = await actorForToken(database(c.env.DB), token, Date.now());
+    const services = c.get("services");
+    const actor = await actorForToken(services.db, token, services.now());
     if (!actor) throw new AppError("unauthorized", "unknown, revoked or expired token");
-    c.set("actor", actor);
+    c.set("cx", controlContext(services, actor));
     await next();
   };
 }

@@ -4,7 +4,7 @@
  * to the same feed.
  */
 import { Hono } from "hono";
-import { controlContext, environmentObject } from "../control/context";
+import type { Services } from "../control/services";
 import { findEnv } from "../db/environments";
 import { AppError } from "../domain/errors";
 import { isTerminal } from "../domain/run";
@@ -15,12 +15,12 @@ import type { AppEnv } from "./auth";
 
 /** GET /api/envs/:id/live (API.md "Plans and runs"): bearerAuth has checked the token (header or subprotocol). */
 export const liveRoutes = new Hono<AppEnv>().get("/envs/:id/live", async (c) => {
-  const cx = controlContext(c.env, c.get("actor"));
+  const { cx } = c.var;
   requireRole(cx.actor.role, "read");
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
     throw new AppError("invalid_request", "this route is a WebSocket: send Upgrade: websocket");
   const env = await findEnv(cx.db, c.req.param("id"));
-  const upgraded = await environmentObject(c.env, env.id).fetch(watchRequest(env.id, env.env));
+  const upgraded = await cx.environment(env.id).fetch(watchRequest(env.id, env.env));
   // A copy with mutable headers: the security-headers middleware adds its own on the way out.
   return new Response(null, {
     status: upgraded.status,
@@ -46,24 +46,24 @@ export function settled(run: Pick<LiveRun, "status">): boolean {
  * first), until each run has settled or `signal` aborts.
  */
 export async function followRuns(
-  env: Env,
+  services: Services,
   runs: FollowedRun[],
   onRun: (run: LiveRun) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
   const byEnv = new Map<string, FollowedRun[]>();
   for (const r of runs) byEnv.set(r.envId, [...(byEnv.get(r.envId) ?? []), r]);
-  await Promise.all([...byEnv.values()].map((group) => followEnvironment(env, group, onRun, signal)));
+  await Promise.all([...byEnv.values()].map((group) => followEnvironment(services, group, onRun, signal)));
 }
 
 async function followEnvironment(
-  env: Env,
+  services: Services,
   runs: FollowedRun[],
   onRun: (run: LiveRun) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
   const { envId, env: name } = runs[0];
-  const res = await environmentObject(env, envId).fetch(watchRequest(envId, name));
+  const res = await services.environment(envId).fetch(watchRequest(envId, name));
   const ws = res.webSocket;
   if (!ws) throw new Error(`the ${name} feed did not open (${res.status})`);
   ws.accept();

@@ -4,13 +4,11 @@ import { seedInvoicePerfect } from "../control/seed";
 import { monitorAll } from "../control/incidents";
 import { driftSchema } from "../sandbox/drift";
 import { trafficLevelSchema } from "../sandbox/traffic/level";
-import { database } from "../db/client";
 import { AppError } from "../domain/errors";
 import { addCommitSchema, requestsQuerySchema, sandboxFaultSchema } from "../sandbox/types";
 import type { SandboxResult } from "../sandbox/types";
 import { attachAppSchema } from "../sandbox/ops/external";
 import { redactDeep } from "../security/redact";
-import { redactorFor, sandboxWorld } from "../wiring";
 import type { AppEnv } from "./auth";
 import { readJson, readQuery } from "./errors";
 
@@ -26,17 +24,17 @@ function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
 /** Sandbox world endpoints (API.md "Sandbox"); mounted only with SANDBOX=1, no token needed. */
 export const sandboxRoutes = new Hono<AppEnv>()
   .get("/state", async (c) => {
-    const redact = await redactorFor(c.env, database(c.env.DB));
-    return c.json(redactDeep(unwrapSandbox(await sandboxWorld(c.env).state()), redact));
+    const redact = await c.var.services.redactor();
+    return c.json(redactDeep(unwrapSandbox(await c.var.services.sandboxWorld().state()), redact));
   })
   .post("/faults", async (c) => {
     const fault = await readJson(c, sandboxFaultSchema);
     // Typed through unknown: the RPC stub's mapped type of the fault union is too deep for tsc (TS2589).
-    const world = sandboxWorld(c.env) as unknown as { addFault(f: unknown): Promise<SandboxResult<unknown>> };
+    const world = c.var.services.sandboxWorld() as unknown as { addFault(f: unknown): Promise<SandboxResult<unknown>> };
     return c.json({ fault: unwrapSandbox(await world.addFault(fault)) }, 201);
   })
   .delete("/faults", async (c) => {
-    await sandboxWorld(c.env).clearFaults();
+    await c.var.services.sandboxWorld().clearFaults();
     return c.body(null, 204);
   })
   .get("/requests", async (c) => {
@@ -47,27 +45,32 @@ export const sandboxRoutes = new Hono<AppEnv>()
         limit: z.coerce.number().int().positive().max(2000).optional(),
       }),
     );
-    const redact = await redactorFor(c.env, database(c.env.DB));
-    return c.json({ requests: redactDeep(unwrapSandbox(await sandboxWorld(c.env).requests(query)), redact) });
+    const redact = await c.var.services.redactor();
+    return c.json({ requests: redactDeep(unwrapSandbox(await c.var.services.sandboxWorld().requests(query)), redact) });
   })
-  .get("/sms", async (c) => c.json({ messages: await sandboxWorld(c.env).sms() }))
+  .get("/sms", async (c) => c.json({ messages: await c.var.services.sandboxWorld().sms() }))
   .post("/drift", async (c) =>
-    c.json({ drift: unwrapSandbox(await sandboxWorld(c.env).drift(await readJson(c, driftSchema))) }),
+    c.json({ drift: unwrapSandbox(await c.var.services.sandboxWorld().drift(await readJson(c, driftSchema))) }),
   )
   .post("/traffic", async (c) =>
-    c.json({ traffic: unwrapSandbox(await sandboxWorld(c.env).traffic(await readJson(c, trafficLevelSchema))) }),
+    c.json({
+      traffic: unwrapSandbox(await c.var.services.sandboxWorld().traffic(await readJson(c, trafficLevelSchema))),
+    }),
   )
   // A real app (the PostgreSQL fixture) behind a simulated service: its /ops/* and its migrations.
   .post("/apps", async (c) =>
-    c.json({ app: unwrapSandbox(await sandboxWorld(c.env).attachApp(await readJson(c, attachAppSchema))) }, 201),
+    c.json(
+      { app: unwrapSandbox(await c.var.services.sandboxWorld().attachApp(await readJson(c, attachAppSchema))) },
+      201,
+    ),
   )
   .post("/commits", async (c) => {
     const input = await readJson(c, addCommitSchema);
-    return c.json({ commits: unwrapSandbox(await sandboxWorld(c.env).addCommit(input)) }, 201);
+    return c.json({ commits: unwrapSandbox(await c.var.services.sandboxWorld().addCommit(input)) }, 201);
   })
   .post("/seed", async (c) => {
-    const seeded = await seedInvoicePerfect(c.env);
+    const seeded = await seedInvoicePerfect(c.var.services);
     // `npm start` seeds through here: the first check arms each environment's monitoring watchdog.
-    c.executionCtx.waitUntil(monitorAll(c.env));
+    c.executionCtx.waitUntil(monitorAll(c.var.services));
     return c.json(seeded);
   });

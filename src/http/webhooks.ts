@@ -10,14 +10,15 @@ export const webhookRoutes = new Hono<AppEnv>()
     const pairs = [...new URLSearchParams(await c.req.text())];
     const url = new URL(c.req.url);
     // Twilio signs the URL it was configured with; behind a proxy that is PUBLIC_URL, not what we see.
-    const urls = [c.req.url, `${c.env.PUBLIC_URL.replace(/\/$/, "")}${url.pathname}${url.search}`];
-    const outcome = await handleInboundSms(c.env, urls, pairs, c.req.header("x-twilio-signature"));
+    const { services } = c.var;
+    const urls = [c.req.url, `${services.publicUrl.replace(/\/$/, "")}${url.pathname}${url.search}`];
+    const outcome = await handleInboundSms(services, urls, pairs, c.req.header("x-twilio-signature"));
     return c.body(outcome.body, outcome.status, { "content-type": "text/xml; charset=utf-8" });
   })
   .post("/stripe", async (c) => {
     // The raw body, byte for byte: the signature covers it, not a re-serialisation.
     const outcome = await handleStripeWebhook(
-      c.env,
+      c.var.services,
       await c.req.text(),
       c.req.header("stripe-signature") ?? null,
       Math.floor(Date.now() / 1000),

@@ -112,9 +112,10 @@ function incidentMarkdown(input: BundleInput, sample: ServiceSample | undefined,
 }
 
 function suspectedCause(input: BundleInput, release: SpecChange[]): string {
-  const age = input.currentRelease ? Date.parse(input.openedAt) - Date.parse(input.currentRelease.createdAt) : Infinity;
-  if (release.length && age < 24 * 3600_000)
-    return `release ${input.currentRelease!.version} (${Math.max(0, Math.round(age / 60_000))} min before the incident) changed ${release.map((c) => c.path.replace("release.", "")).join(", ")}`;
+  const current = input.currentRelease;
+  const age = current ? Date.parse(input.openedAt) - Date.parse(current.createdAt) : Infinity;
+  if (current && release.length && age < 24 * 3600_000)
+    return `release ${current.version} (${Math.max(0, Math.round(age / 60_000))} min before the incident) changed ${release.map((c) => c.path.replace("release.", "")).join(", ")}`;
   if (input.specDiff.length)
     return `desired-state changes since ${input.lastGoodRelease?.version ?? "the last release"}: ${input.specDiff
       .slice(0, 3)

@@ -2,6 +2,8 @@
  * Incident lifecycle, pure: which anomalies open an incident, which update the one already open for
  * their key, and which open incidents resolve because their anomaly has been quiet long enough.
  */
+import { z } from "zod";
+import type { SpecChange } from "../domain/spec";
 import type { Anomaly, AnomalyKind } from "./anomalies";
 
 /** Incident status machine. */
@@ -61,4 +63,12 @@ function resolutionNote(incident: OpenIncident, quietMs: number): string {
   const minutes = Math.round(quietMs / 60_000);
   const runs = incident.runIds.length ? ` Remediation: ${incident.runIds.join(", ")}.` : "";
   return `Auto-resolved: not seen for ${minutes} min since ${new Date(incident.lastSeenAt).toISOString()} (seen in ${incident.checks} check${incident.checks === 1 ? "" : "s"}).${runs}`;
+}
+
+/** What a drift incident records as its evidence: the spec changes the providers show. */
+const DriftEvidence = z.object({ evidence: z.object({ changes: z.array(z.custom<SpecChange>()) }) });
+
+/** The changes of a drift incident's evidence (none when it recorded none). */
+export function driftChanges(details: Record<string, unknown>): SpecChange[] {
+  return DriftEvidence.safeParse(details).data?.evidence.changes ?? [];
 }

@@ -1,4 +1,5 @@
 /** SMS texts: env, run, releases, score, action taken, next step and a link — short enough for one or two segments. */
+import { envNameOf } from "../domain/env-ref";
 
 export interface RunFacts {
   env: string;
@@ -23,7 +24,7 @@ export function rolledBackText(f: RunFacts, score: number | null, reason: string
 
 /** A canary was halted and needs a decision. */
 export function haltedText(f: RunFacts, score: number | null, reason: string): string {
-  return `Infra Chat: canary on ${f.env} HALTED${releases(f)} (run ${f.runId}). Score ${score ?? "n/a"}. ${reason}. Reply ROLLBACK ${f.env.split(":")[1] ?? f.env} to roll back, or resume/promote in chat. ${f.link}`;
+  return `Infra Chat: canary on ${f.env} HALTED${releases(f)} (run ${f.runId}). Score ${score ?? "n/a"}. ${reason}. Reply ROLLBACK ${envNameOf(f.env)} to roll back, or resume/promote in chat. ${f.link}`;
 }
 
 /** A run failed. */

@@ -1,18 +1,20 @@
-import type { RunEvent } from "../runs/engine";
-import type { ControlPlanePort } from "../runs/context";
-import type { RunRecord } from "../runs/store";
+import { errorText } from "../domain/errors";
+import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { SmsApi } from "../providers/twilio/api";
-import { approvalRefusal } from "../policy/approval";
-import type { Actor } from "../policy/approval";
+import type { Receipt } from "../providers/types";
+import type { ControlPlanePort } from "../runs/context";
+import type { Commit, EngineDeps, RunEvent } from "../runs/types";
+import type { RunRecord } from "../runs/store";
 import { approvalNeededText, failedText, haltedText, rolledBackText } from "./messages";
 import type { RunFacts } from "./messages";
+import { sendTexts } from "./texts";
 
 export interface NotifierDeps {
   sms: SmsApi | null;
   port: ControlPlanePort;
   publicUrl: string;
-  /** The approver's own code for a run (policy/approval.ts). */
-  approvalCode(run: RunRecord, approverId: string): Promise<string>;
+  /** The approver's own code for a run, or null when they may not approve it (policy/approval.ts). */
+  approvalCode(run: ApprovalSubject, approver: Actor): Promise<string | null>;
   /** Phones subscribed to this environment's alerts ("text me if the canary looks weird"). */
   subscribers(envId: string): Promise<string[]>;
   /** Phones of every admin: approval requests go to whoever can give them, not only to on-call. */
@@ -42,24 +44,51 @@ export async function notifyRun(
     to: Object.values(refs)[0]?.message,
     link: `${deps.publicUrl.replace(/\/$/, "")}/api/runs/${run.id}`,
   };
-  const sent: { to: string; kind: string }[] = [];
+  const texts = [];
   for (const phone of phones) {
-    const text = await textFor(
+    const body = await textFor(
       deps,
       run,
       event,
       facts,
       users.find((u) => u.phone === phone),
     );
-    if (!text) continue;
-    try {
-      await deps.sms.send({ to: phone, body: text });
-      sent.push({ to: phone, kind: event.kind });
-    } catch (e) {
-      console.error("sms failed", e instanceof Error ? e.message : String(e));
-    }
+    if (body) texts.push({ to: phone, body });
   }
-  return sent;
+  return (await sendTexts(deps.sms, texts)).map(({ to }) => ({ to, kind: event.kind }));
+}
+
+/** What the run notifier is built from: the SMS client's factory (receipts go to `onReceipt`), and the rest. */
+export interface RunNotifierDeps extends Omit<NotifierDeps, "sms"> {
+  sms(envId: string, onReceipt: (r: Receipt) => void): Promise<SmsApi | null>;
+  /** Records the texts' receipts and audit event with the run. */
+  commit(change: Commit): Promise<void>;
+}
+
+/** The run engine's `notify`: texts people about a run event, then records who was texted and the receipts. */
+export function createRunNotifier(deps: RunNotifierDeps): EngineDeps["notify"] {
+  return async (run, event) => {
+    const receipts: Receipt[] = [];
+    const sms = await deps.sms(run.plan.envId, (r) => receipts.push(r));
+    const sent = await notifyRun({ ...deps, sms }, run, event).catch((e: unknown) => {
+      console.error("notify failed", errorText(e));
+      return [];
+    });
+    if (!sent.length && !receipts.length) return;
+    await deps.commit({
+      run,
+      steps: [],
+      receipts: receipts.map((receipt) => ({ stepId: "notify", receipt })),
+      audit: [
+        {
+          actor: "infra-chat",
+          action: "notify.sms",
+          runId: run.id,
+          details: { kind: event.kind, recipients: sent.length },
+        },
+      ],
+    });
+  };
 }
 
 async function textFor(
@@ -72,16 +101,9 @@ async function textFor(
   switch (event.kind) {
     case "approval-needed": {
       // Only people who may approve get a code; a code is theirs alone.
-      if (!user || !run.approvals) return null;
-      if (
-        approvalRefusal({
-          production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
-          requestedBy: run.requestedBy,
-          approver: user,
-        })
-      )
-        return null;
-      return approvalNeededText(facts, await deps.approvalCode(run, user.id), run.approvals.expiresAt);
+      const subject = { ...run, env: run.plan.env, requiresApproval: run.plan.requiresApproval };
+      const code = user && run.approvals ? await deps.approvalCode(subject, user) : null;
+      return code && run.approvals ? approvalNeededText(facts, code, run.approvals.expiresAt) : null;
     }
     case "rolled-back":
       return rolledBackText(facts, event.score, event.reason);

@@ -1,3 +1,4 @@
+import { isProduction } from "../domain/env-ref";
 import type { BackfillParams } from "../domain/run";
 import type { PlanInput, PlanOutput } from "./deploy";
 import { numberSteps } from "./steps";
@@ -11,7 +12,7 @@ export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillPar
   const batch = params.batchSize ?? Math.max(1, Math.min(500, Math.round(rate / 6)));
   const window = params.window ? `, only ${params.window.start}–${params.window.end} ${params.window.tz}` : "";
   const limit = params.maxRuntimeSeconds ? `, at most ${params.maxRuntimeSeconds}s` : "";
-  const production = input.env.endsWith(":production");
+  const production = isProduction(input.env);
   return {
     type: "backfill",
     steps: numberSteps([

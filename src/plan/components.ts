@@ -1,4 +1,4 @@
-import type { ComponentParams, PlannedStep } from "../domain/run";
+import type { ComponentParams, StepDraft } from "../domain/run";
 import { COMPONENT_LIMITS, type ComponentSpec, type SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
@@ -15,7 +15,8 @@ const SERVICE: Record<string, string> = { postgres: "Postgres", redis: "Redis", 
 export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentParams): PlanOutput | { error: string } {
   const { spec, currentRelease } = input;
   const { action, component } = params;
-  if (action === "resize") return planResize(input, component, params.size!);
+  if (action === "resize")
+    return params.size ? planResize(input, component, params.size) : { error: "resize needs a size" };
   const exists = component in spec.components;
   if (action === "add" && exists) return { error: `${input.env} already has ${component}` };
   if (action === "remove" && !exists) return { error: `${input.env} has no ${component} to remove` };
@@ -35,7 +36,7 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
       };
   }
   const wired = output ? dependents.filter((n) => !(output in spec.services[n].env)) : [];
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "resolve-ref",
       summary: `Keep the current release: ${
@@ -128,7 +129,7 @@ function planResize(
   const limits = COMPONENT_LIMITS[size];
   // Storage is a bucket, not a Railway service: it has no limits to set.
   const provided = component !== "storage";
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     { kind: "resolve-ref", summary: "Keep the current release: no service is redeployed", params: { refs: {} } },
     {
       kind: "update-spec",

@@ -1,19 +1,15 @@
-import type { PlannedStep, Risk, RunType } from "../domain/run";
+import { isProduction } from "../domain/env-ref";
+import type { PlannedStep, Risk, RunType, StepDraft } from "../domain/run";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
+import type { PendingMigration, PinnedRef, ReleaseService } from "../domain/steps";
 import { numberSteps } from "./steps";
 
-/** A commit pinned at plan time, so what is approved is exactly what is deployed. */
-export interface PinnedRef {
-  repo: string;
-  ref: string;
-  sha: string;
-  message: string;
-}
+export type { PendingMigration, PinnedRef } from "../domain/steps";
 
 export interface ReleaseView {
   id: string;
   version: string;
-  services: Record<string, { commitSha: string; commitMessage: string; deploymentId: string }>;
+  services: Record<string, ReleaseService>;
   createdAt: string;
 }
 
@@ -31,12 +27,6 @@ export interface PlanInput {
   migrations?: AppMigrations;
   /** Contract migrations applied in this environment, oldest first (rollback safety). */
   contracts?: AppliedContract[];
-}
-
-export interface PendingMigration {
-  name: string;
-  class: "expand" | "contract";
-  reasons: string[];
 }
 
 export type AppMigrations = { service: string; pending: PendingMigration[] } | { service: string; error: string };
@@ -74,11 +64,7 @@ export function deployOrder(spec: EnvironmentSpec): string[] {
   ];
 }
 
-function prepareSteps(
-  spec: EnvironmentSpec,
-  refs: Record<string, PinnedRef>,
-  canary: string[] = [],
-): Omit<PlannedStep, "id">[] {
+function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, canary: string[] = []): StepDraft[] {
   const pinned = Object.entries(refs)
     .map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`)
     .join(", ");
@@ -141,7 +127,7 @@ function migrateSteps(
   migrations?: AppMigrations,
   expandOnly = false,
   only?: "contract",
-): Omit<PlannedStep, "id">[] {
+): StepDraft[] {
   return Object.entries(spec.services)
     .filter(([, s]) => s.migrateCommand)
     .flatMap(([name, s]) => {
@@ -169,7 +155,7 @@ function migrateSteps(
         ];
       }
       if (carried.length === 0) return [];
-      const to = deferred.length ? carried.at(-1)!.name : undefined;
+      const to = deferred.length ? carried.at(-1)?.name : undefined;
       return [
         {
           kind: "migrate" as const,
@@ -208,7 +194,7 @@ export function planDeploy(input: PlanInput): PlanOutput {
   const order = deployOrder(spec);
   const canary = canaryPlan(spec, input.canary);
   const at = (name: string) => `${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`;
-  const canarySteps: Omit<PlannedStep, "id">[] = canary
+  const canarySteps: StepDraft[] = canary
     ? [
         {
           kind: "deploy-service",
@@ -368,7 +354,7 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
 
 function deployRisk(input: PlanInput, diff: SpecChange[], canary: { service: string; steps: number[] } | null): Risk {
   const notes: string[] = [];
-  const production = input.env.endsWith(":production");
+  const production = isProduction(input.env);
   if (diff.length === 0) notes.push("every service is already at these commits: this redeploys them");
   const migrating = Object.entries(input.spec.services)
     .filter(([, s]) => s.migrateCommand)

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { RemediationAction } from "../domain/monitoring";
 import type { MonitorRule } from "../domain/monitoring";
-import type { PlannedStep } from "../domain/run";
+import type { StepDraft } from "../domain/run";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import { planRollback } from "./deploy";
 import type { PlanInput, PlanOutput } from "./deploy";
@@ -173,7 +173,7 @@ export function planRemediate(
   const svc = service ? spec.services[service] : undefined;
   if (!service || !svc)
     return { error: `${params.action} needs a service of ${input.env} (${Object.keys(spec.services).join(", ")})` };
-  let step: Omit<PlannedStep, "id">;
+  let step: StepDraft;
   let risk: string;
   switch (params.action) {
     case "restart":

@@ -1,4 +1,4 @@
-import type { PlannedStep } from "../domain/run";
+import type { StepDraft } from "../domain/run";
 import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
 import { numberSteps } from "./steps";
@@ -20,7 +20,7 @@ export function planRotateSecret(input: Omit<PlanInput, "refs">, name: string): 
         message: live.commitMessage,
       };
   }
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "resolve-ref",
       summary: `Keep the current release: ${

@@ -1,4 +1,5 @@
-import type { PlannedStep } from "../domain/run";
+import { envNameOf } from "../domain/env-ref";
+import type { StepDraft } from "../domain/run";
 import type { Bindings, EnvironmentSpec, SpecChange } from "../domain/spec";
 import type { PinnedRef, PlanInput, PlanOutput, ReleaseView } from "./deploy";
 import { deployOrder } from "./deploy";
@@ -31,7 +32,7 @@ export function planSetup(input: Omit<PlanInput, "refs">, source: SetupSource): 
       };
   }
   const migrating = order.filter((n) => spec.services[n].migrateCommand && refs[n]);
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "resolve-ref",
       summary: `Mirror ${source.name}'s release ${source.release.version}: ${Object.entries(refs)
@@ -111,7 +112,7 @@ export function apiHostname(spec: EnvironmentSpec, projectSlug: string, envName:
  */
 export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOutput | { error: string } {
   const { spec, refs } = input;
-  const connectionSteps: Omit<PlannedStep, "id">[] = [
+  const connectionSteps: StepDraft[] = [
     ...(target.stripeWebhookUrl
       ? [
           {
@@ -157,7 +158,7 @@ export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOu
   const missing = order.filter((n) => !refs[n]);
   if (missing.length) return { error: `no commit to deploy for ${missing.join(", ")}` };
   const components = Object.entries(spec.components).filter(([, c]) => c.type !== "storage");
-  const steps: Omit<PlannedStep, "id">[] = [
+  const steps: StepDraft[] = [
     {
       kind: "resolve-ref",
       summary: `Pin each service's branch head: ${order.map((n) => `${n} ${refs[n].message}`).join(", ")}`,
@@ -165,7 +166,7 @@ export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOu
     },
     {
       kind: "ensure-environment",
-      summary: `Railway project "${target.projectName}" and environment ${input.env.split(":").pop()} (found by name, else created)`,
+      summary: `Railway project "${target.projectName}" and environment ${envNameOf(input.env)} (found by name, else created)`,
       params: { fresh: { projectName: target.projectName, domains: Object.values(spec.domains) } },
     },
     {

@@ -1,3 +1,9 @@
+/**
+ * Approval policy, in one place: which runs need an admin who did not ask for them, who may approve a
+ * run, and the approver's own code. The engine, the notifier, the API and SMS all ask here.
+ */
+import { isProduction } from "../domain/env-ref";
+import type { Approvals } from "../domain/run";
 import type { Role } from "../security/roles";
 
 export interface Actor {
@@ -6,17 +12,42 @@ export interface Actor {
   role: Role;
 }
 
-/** Who may approve a run: production needs an admin who did not request it; elsewhere a deployer. */
-export function approvalRefusal(input: {
-  production: boolean;
+/** What approval policy reads of a run. */
+export interface ApprovalSubject {
+  id: string;
+  /** "<project>:<env>" */
+  env: string;
+  /** The plan asked for an approver (policy or a destructive change). */
+  requiresApproval: boolean;
   requestedBy: string | null;
-  approver: Actor;
-}): string | null {
-  const { production, requestedBy, approver } = input;
-  if (approver.role === "viewer") return "viewers cannot approve runs";
-  if (production && approver.role !== "admin") return "production runs need an admin's approval";
-  if (production && requestedBy === approver.id) return "the requester cannot approve their own production run";
-  return null;
+  approvals: Approvals | null;
+}
+
+/** Whether approving takes an admin other than the requester: production, or a plan that requires approval. */
+export function needsApproval(run: Pick<ApprovalSubject, "env" | "requiresApproval">): boolean {
+  return isProduction(run.env) || run.requiresApproval;
+}
+
+/** Whether `approver` may approve `run`, and why not: viewers never; where approval is needed, another admin. */
+export function mayApprove(
+  approver: Actor,
+  run: Pick<ApprovalSubject, "env" | "requiresApproval" | "requestedBy">,
+): { ok: true } | { ok: false; reason: string } {
+  if (approver.role === "viewer") return { ok: false, reason: "viewers cannot approve runs" };
+  if (!needsApproval(run)) return { ok: true };
+  if (approver.role !== "admin") return { ok: false, reason: "production runs need an admin's approval" };
+  if (run.requestedBy === approver.id)
+    return { ok: false, reason: "the requester cannot approve their own production run" };
+  return { ok: true };
+}
+
+/**
+ * The code `approver` answers with ("YES 482193"), or null when the run has no approvals to give or they
+ * may not give one. Keyed with `key`, so a code cannot be computed without the control plane's secret.
+ */
+export async function approvalCodeFor(key: string, run: ApprovalSubject, approver: Actor): Promise<string | null> {
+  if (!run.approvals || !mayApprove(approver, run).ok) return null;
+  return approvalCode(key, run.id, run.approvals.planDigest, approver.id, run.approvals.expiresAt);
 }
 
 /**
@@ -24,7 +55,7 @@ export function approvalRefusal(input: {
  * HMAC(key, runId|planDigest|approverId|expiry) shown as 6 digits. Each approver gets their own code,
  * so a code forwarded to someone else approves nothing; a re-plan has another digest and another code.
  */
-export async function approvalCode(
+async function approvalCode(
   key: string,
   runId: string,
   planDigest: string,

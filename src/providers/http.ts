@@ -4,6 +4,9 @@
  * failure), and exactly one redacted Receipt per logical call.
  */
 import { z } from "zod";
+import { fullJitterDelay } from "../domain/backoff";
+import { errorText } from "../domain/errors";
+import { sha256Hex } from "../domain/hash";
 import { ProviderError, type ProviderContext, type ProviderName, type Receipt } from "./types";
 
 /**
@@ -63,11 +66,6 @@ export function resolveTransportOptions(ctx: ProviderContext): TransportOptions 
     sleep: ctx.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     redact: ctx.redact ?? ((text) => text),
   };
-}
-
-/** Full-jitter exponential backoff (AWS architecture blog): uniform in [0, min(cap, base·2^(attempt-1))). */
-export function fullJitterDelay(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
-  return Math.floor(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
 }
 
 /** Retry-After as milliseconds (delay-seconds or HTTP-date), undefined when absent or unreadable. */
@@ -189,7 +187,7 @@ async function sendOnce<T>(send: typeof fetch, req: ProviderRequest<T>, timeoutM
     return { kind: "response", response: { status: res.status, headers: res.headers, text: await res.text() } };
   } catch (err) {
     if (controller.signal.aborted) return { kind: "timeout", message: `timed out after ${timeoutMs} ms` };
-    return { kind: "network", message: `network error: ${err instanceof Error ? err.message : String(err)}` };
+    return { kind: "network", message: `network error: ${errorText(err)}` };
   } finally {
     clearTimeout(timer);
   }
@@ -262,11 +260,5 @@ function reportedError(
       err.retryAfterMs,
     );
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError(redact(`${operation}: unexpected response: ${message}`), provider, status, false);
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return new ProviderError(redact(`${operation}: unexpected response: ${errorText(err)}`), provider, status, false);
 }

@@ -1,7 +1,8 @@
 import type { ArtifactStore } from "../audit/artifacts";
 import { isTerminal } from "../domain/run";
-import type { Receipt } from "../providers/types";
 import type { RunRecord, StepRecord } from "./store";
+
+export { appendReceipts } from "../audit/artifacts";
 
 /** plan.json, diff.json and the first run.json of an applied run. */
 export async function writePlanArtifacts(artifacts: ArtifactStore, run: RunRecord, steps: StepRecord[]): Promise<void> {
@@ -18,19 +19,6 @@ export async function writePlanArtifacts(artifacts: ArtifactStore, run: RunRecor
   });
   await artifacts.put(run.id, "diff.json", plan.diff);
   await artifacts.put(run.id, "run.json", runJson(run, steps));
-}
-
-/** Adds receipts to receipts/<stepId>.json (one file per step, every call of every attempt). */
-export async function appendReceipts(
-  artifacts: ArtifactStore,
-  runId: string,
-  stepId: string,
-  receipts: Receipt[],
-): Promise<void> {
-  const name = `receipts/${stepId}.json`;
-  const existing = await artifacts.get(runId, name);
-  const previous = existing ? (JSON.parse(await new Response(existing.body).text()) as Receipt[]) : [];
-  await artifacts.put(runId, name, [...previous, ...receipts]);
 }
 
 /** run.json: the run as it stands, with each step's outcome. */

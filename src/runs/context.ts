@@ -4,7 +4,12 @@ import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { TrafficRouter } from "../domain/traffic";
 import type { OpsApi } from "../providers/ops/api";
-import type { RunRecord, StepRecord } from "./store";
+import type { CloudflareApi } from "../providers/cloudflare/api";
+import type { SendGridApi } from "../providers/sendgrid/api";
+import type { StripeApi } from "../providers/stripe/api";
+import type { StepKind } from "../domain/steps";
+import type { RunOutputs } from "./outputs";
+import type { RunRecord, StepRecordOf } from "./store";
 
 /** A release: what each service runs, as recorded when a deploy finished. */
 export interface ReleaseServices {
@@ -90,9 +95,18 @@ export type StepResult =
   /** Failed; `retryAfterMs` set when trying again later can help. */
   | { kind: "fail"; error: string; retryAfterMs?: number };
 
-export interface StepContext {
+/** Clients for wiring an environment's provider connections; keys come from the environment's secrets. */
+export interface ConnectionApis {
+  stripe(secretKey: string): StripeApi;
+  sendgrid(apiKey: string): SendGridApi;
+  /** Null when no Cloudflare token is configured. */
+  cloudflare: CloudflareApi | null;
+}
+
+/** What a step of kind `K` works with: its run, itself, its environment and the providers. */
+export interface StepContext<K extends StepKind = StepKind> {
   run: RunRecord;
-  step: StepRecord;
+  step: StepRecordOf<K>;
   env: EnvContext;
   railway: RailwayApi;
   source: SourceApi;
@@ -108,7 +122,7 @@ export interface StepContext {
   /** The traffic router for a Cloudflare zone. */
   trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
   /** Setup's Stripe/SendGrid/Cloudflare clients (absent where runs never wire connections). */
-  connections?: import("./types").ConnectionApis;
+  connections?: ConnectionApis;
   /** The app's ops contract in this environment (its api service's URL, OPS_TOKEN when set). */
   opsFor(env: EnvContext): Promise<OpsApi>;
   /**
@@ -118,11 +132,13 @@ export interface StepContext {
   timing: { simulated: boolean; waitFactor: number };
 }
 
-export type StepExecutor = (ctx: StepContext) => Promise<StepResult>;
+/** Executes one step of kind `K` once. */
+export type StepExecutor<K extends StepKind> = (ctx: StepContext<K>) => Promise<StepResult>;
 
-/** Reads a typed value a previous step left in run.outputs. */
-export function output<T>(run: RunRecord, key: string): T {
+/** A value an earlier step left in run.outputs; throws when that step did not run. */
+export function output<K extends keyof RunOutputs>(run: RunRecord, key: K): NonNullable<RunOutputs[K]> {
   const value = run.outputs[key];
-  if (value === undefined) throw new Error(`run output "${key}" is missing: an earlier step did not run`);
-  return value as T;
+  if (value === undefined || value === null)
+    throw new Error(`run output "${key}" is missing: an earlier step did not run`);
+  return value;
 }

@@ -1,10 +1,10 @@
 import type { AuditInput } from "../audit/chain";
+import { fullJitterDelay } from "../domain/backoff";
 import { AppError } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
-import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
-import { approvalRefusal } from "../policy/approval";
+import { mayApprove } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import { appendReceipts, runJson, writePlanArtifacts } from "./artifacts";
 import { writeCanaryIncident } from "./canary/incident";
@@ -12,10 +12,14 @@ import { compensateFailedRun } from "./failure";
 import { executeStep, MAX_STEP_ATTEMPTS } from "./step-runner";
 import type { RunRecord, StepRecord } from "./store";
 import type { EngineDeps } from "./types";
+import { isoAt } from "../domain/time";
 
 export type { Commit, EngineDeps, ProviderSet, RunEvent } from "./types";
 
 const TICK_BUDGET_MS = 20_000;
+/** A failed step is retried with backoff: the first retry within a second, later ones at most a minute apart. */
+const STEP_RETRY_BASE_MS = 500;
+const STEP_RETRY_CAP_MS = 60_000;
 const APPROVAL_TTL_MS = 24 * 3600_000;
 
 /** The run queue and state machine of one environment; the EnvironmentDO is its shell. */
@@ -35,8 +39,8 @@ export class RunEngine {
       throw new AppError("conflict", `a ${plan.type} run is already queued for ${plan.env} (${waiting.id})`, {
         runId: waiting.id,
       });
-    const now = this.#iso();
-    const expiresAt = new Date(this.deps.now() + APPROVAL_TTL_MS).toISOString();
+    const now = isoAt(this.deps.now());
+    const expiresAt = isoAt(this.deps.now() + APPROVAL_TTL_MS);
     const draft: Omit<RunRecord, "seq"> = {
       id: plan.runId,
       planId: plan.id,
@@ -53,12 +57,9 @@ export class RunEngine {
       endedAt: null,
     };
     const steps: StepRecord[] = plan.steps.map((s, idx) => ({
+      ...s,
       runId: plan.runId,
       idx,
-      id: s.id,
-      kind: s.kind,
-      summary: s.summary,
-      params: s.params,
       status: "pending",
       attempts: 0,
       startedAt: null,
@@ -119,12 +120,12 @@ export class RunEngine {
     const run = this.#get(runId);
     if (run.status !== "awaiting-approval" || !run.approvals)
       throw new AppError("conflict", `run ${runId} is ${run.status}, not awaiting approval`);
-    const refusal = approvalRefusal({
-      production: run.plan.env.endsWith(":production") || run.plan.requiresApproval,
+    const verdict = mayApprove(approver, {
+      env: run.plan.env,
+      requiresApproval: run.plan.requiresApproval,
       requestedBy: run.requestedBy,
-      approver,
     });
-    if (refusal) throw new AppError("forbidden", refusal);
+    if (!verdict.ok) throw new AppError("forbidden", verdict.reason);
     if (Date.parse(run.approvals.expiresAt) < this.deps.now())
       throw new AppError("conflict", "the approval window has expired: plan again");
     run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };
@@ -267,7 +268,7 @@ export class RunEngine {
       }
       if (result.kind === "fail") {
         if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS)
-          return this.deps.now() + backoff(step.attempts, result.retryAfterMs);
+          return this.deps.now() + retryDelay(step.attempts, result.retryAfterMs);
         await this.#fail(run, step, result.error);
         return null;
       }
@@ -317,7 +318,7 @@ export class RunEngine {
   async #rolledBack(run: RunRecord, reason: string): Promise<void> {
     run.error = reason;
     const steps = this.#skipRemaining(run.id);
-    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    const score = run.outputs.canary?.lastScore ?? null;
     await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
     await this.#finish(
       run,
@@ -344,14 +345,13 @@ export class RunEngine {
       audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }],
     });
     await this.#writeMetrics(run);
-    const score = (run.outputs.canary as { lastScore?: number | null } | undefined)?.lastScore ?? null;
+    const score = run.outputs.canary?.lastScore ?? null;
     await this.deps.notify(run, { kind: "halted", reason, score });
   }
 
   /** A run that ends while its canary takes traffic must not leave users on the canary. */
   async #drainCanary(run: RunRecord): Promise<boolean> {
-    const traffic = run.outputs.traffic as TrafficBinding | undefined;
-    const canary = run.outputs.canary as { weight?: number; phase?: string } | undefined;
+    const { traffic, canary } = run.outputs;
     if (!traffic || !canary?.weight) return false;
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;
@@ -382,7 +382,7 @@ export class RunEngine {
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
     this.#transition(run, status);
-    run.endedAt = this.#iso();
+    run.endedAt = isoAt(this.deps.now());
     this.deps.store.saveRun(run);
     await this.deps.commit({
       run,
@@ -400,7 +400,7 @@ export class RunEngine {
   #skipRemaining(runId: string): StepRecord[] {
     const skipped = this.deps.store.steps(runId).filter((s) => s.status === "pending" || s.status === "running");
     for (const s of skipped) {
-      Object.assign(s, { status: "skipped", endedAt: this.#iso() });
+      Object.assign(s, { status: "skipped", endedAt: isoAt(this.deps.now()) });
       this.deps.store.saveStep(s);
     }
     return skipped;
@@ -414,7 +414,7 @@ export class RunEngine {
       .map((r) => {
         this.#transition(r, "rolled-back");
         r.error = `preempted by rollback ${rollbackRunId}`;
-        r.endedAt = this.#iso();
+        r.endedAt = isoAt(this.deps.now());
         this.deps.store.saveRun(r);
         this.#skipRemaining(r.id);
         return r;
@@ -425,7 +425,7 @@ export class RunEngine {
     if (!canTransition(run.status, to))
       throw new AppError("conflict", `run ${run.id} cannot go from ${run.status} to ${to}`);
     run.status = to;
-    if (to === "running") run.startedAt ??= this.#iso();
+    if (to === "running") run.startedAt ??= isoAt(this.deps.now());
     this.deps.store.saveRun(run);
   }
 
@@ -438,16 +438,11 @@ export class RunEngine {
   #wake(): void {
     this.deps.store.schedule("tick", this.deps.now());
   }
-
-  #iso(): string {
-    return new Date(this.deps.now()).toISOString();
-  }
 }
 
-/** Full-jitter exponential backoff, never sooner than the provider asked. */
-function backoff(attempt: number, atLeastMs: number): number {
-  const ceiling = Math.min(60_000, 500 * 2 ** attempt);
-  return Math.max(atLeastMs, Math.floor(Math.random() * ceiling));
+/** The wait before a failed step's next attempt: backoff, never sooner than the provider asked. */
+function retryDelay(attempts: number, atLeastMs: number): number {
+  return Math.max(atLeastMs, fullJitterDelay(attempts + 1, STEP_RETRY_BASE_MS, STEP_RETRY_CAP_MS));
 }
 
 /** A rollback, or a remediation that rolls back: it jumps the queue and takes over from a deploy. */

@@ -1,7 +1,8 @@
+import { envNameOf } from "../domain/env-ref";
 import type { ArtifactStore } from "../audit/artifacts";
 import type { ControlPlanePort } from "./context";
-import type { ProviderSet } from "./engine";
-import { errorText } from "./executors/prepare";
+import type { ProviderSet } from "./types";
+import { errorText } from "../domain/errors";
 import type { RunRecord, StepRecord } from "./store";
 
 interface FailureInput {
@@ -23,15 +24,15 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
   const restored: string[] = [];
   const problems: string[] = [];
   if (run.type === "deploy") {
-    const deployedHere = steps.filter((s) => s.kind === "deploy-service" && s.status === "succeeded").reverse();
-    for (const s of deployedHere) {
-      const previous = s.state.previousDeploymentId as string | null | undefined;
+    const deployedHere = steps.flatMap((s) => (s.kind === "deploy-service" && s.status === "succeeded" ? [s] : []));
+    for (const s of deployedHere.reverse()) {
+      const previous = s.state.previousDeploymentId;
       if (!previous) continue;
       try {
         await providers.railway.rollbackDeployment(previous);
-        restored.push(String(s.params.service));
+        restored.push(s.params.service);
       } catch (e) {
-        problems.push(`${String(s.params.service)}: ${errorText(e)}`);
+        problems.push(`${s.params.service}: ${errorText(e)}`);
       }
     }
   }
@@ -61,7 +62,7 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
       ...(logs.length ? logs.map((l) => `- ${l}`) : ["- no log excerpts were captured"]),
       "",
       "## Next steps",
-      `- Read the logs above, fix the cause, and plan the deploy again ("deploy ${run.plan.env.split(":")[1]}").`,
+      `- Read the logs above, fix the cause, and plan the deploy again ("deploy ${envNameOf(run.plan.env)}").`,
     ].join("\n"),
   );
   return restored;

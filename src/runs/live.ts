@@ -4,9 +4,9 @@
  * API, so an idle environment with watchers open costs nothing between transitions.
  */
 import { z } from "zod";
-import type { CanaryPhase } from "../domain/canary";
-import { RunStatus, StepStatus } from "../domain/run";
+import { CanaryState } from "../domain/canary";
 import type { RunRecord, StepRecord } from "./store";
+import { RunView, runView } from "./view";
 
 /** The WebSocket subprotocol the server answers with (clients may also offer `bearer.<token>`). */
 export const LIVE_PROTOCOL = "infra-chat.v1";
@@ -23,49 +23,10 @@ export const CanaryPoint = z.object({
 });
 export type CanaryPoint = z.infer<typeof CanaryPoint>;
 
-/** A run as watchers see it: statuses, step notes, canary and backfill progress — never plan params or outputs. */
-export const LiveRun = z.object({
-  id: z.string(),
-  type: z.string(),
-  env: z.string(),
-  status: RunStatus,
-  requestedBy: z.string().nullable(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
-  steps: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.string(),
-      summary: z.string(),
-      status: StepStatus,
-      attempts: z.number(),
-      note: z.string().optional(),
-      error: z.string().optional(),
-    }),
-  ),
-  approvals: z
-    .object({
-      required: z.boolean(),
-      approvedBy: z.array(z.string()),
-      rejectedBy: z.string().optional(),
-      expiresAt: z.string(),
-    })
-    .optional(),
-  progress: z.record(z.string(), z.unknown()).optional(),
-  canary: z
-    .object({
-      phase: z.string(),
-      service: z.string(),
-      weight: z.number(),
-      steps: z.array(z.number()),
-      lastScore: z.number().nullable(),
-      history: z.array(
-        z.object({ at: z.string(), phase: z.string(), weight: z.number(), reason: z.string().optional() }),
-      ),
-      points: z.array(CanaryPoint),
-    })
+/** A run as watchers see it: the run view, with the canary's phase and checks for the chart. */
+export const LiveRun = RunView.extend({
+  canary: CanaryState.omit({ stepIndex: true })
+    .extend({ points: z.array(CanaryPoint) })
     .optional(),
 });
 export type LiveRun = z.infer<typeof LiveRun>;
@@ -77,80 +38,24 @@ export const LiveMessage = z.discriminatedUnion("type", [
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
 
-interface StoredCanary {
-  phase: CanaryPhase;
-  service: string;
-  weight: number;
-  steps: number[];
-  lastScore: number | null;
-  history: { at: string; phase: CanaryPhase; weight: number; reason?: string }[];
-}
-
-interface StoredCheck {
-  at: string;
-  weight: number;
-  verdict: string;
-  score: number | null;
-  canary?: { errorRate?: number | null };
-  baseline?: { errorRate?: number | null };
-}
-
 /** Builds the watcher's view of a run from the DO's records (pure: the caller redacts and sends). */
 export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
-  const canary = run.outputs.canary as StoredCanary | undefined;
-  const checks = (run.outputs.canaryChecks ?? []) as StoredCheck[];
-  const progress = run.outputs.progress as Record<string, unknown> | undefined;
-  return {
-    id: run.id,
-    type: run.type,
-    env: run.plan.env,
-    status: run.status,
-    requestedBy: run.requestedBy,
-    error: run.error,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
-    steps: steps.map((s) => ({
-      id: s.id,
-      kind: s.kind,
-      summary: s.summary,
-      status: s.status,
-      attempts: s.attempts,
-      ...(typeof s.state.note === "string" ? { note: s.state.note } : {}),
-      ...(s.error ? { error: s.error } : {}),
-    })),
-    ...(run.approvals
-      ? {
-          approvals: {
-            required: run.approvals.required,
-            approvedBy: run.approvals.approvedBy,
-            ...(run.approvals.rejectedBy ? { rejectedBy: run.approvals.rejectedBy } : {}),
-            expiresAt: run.approvals.expiresAt,
-          },
-        }
-      : {}),
-    ...(progress ? { progress } : {}),
-    ...(canary
-      ? {
-          canary: {
-            phase: canary.phase,
-            service: canary.service,
-            weight: canary.weight,
-            steps: canary.steps,
-            lastScore: canary.lastScore,
-            history: canary.history,
-            points: checks.map((c) => ({
-              at: c.at,
-              weight: c.weight,
-              score: c.score,
-              verdict: c.verdict,
-              canaryErrorRate: c.canary?.errorRate ?? null,
-              baselineErrorRate: c.baseline?.errorRate ?? null,
-            })),
-          },
-        }
-      : {}),
-  };
+  const { canary, canaryChecks = [], progress } = run.outputs;
+  const view = runView(
+    { ...run, env: run.plan.env, progress },
+    steps.map((s) => ({ ...s, note: s.state.note })),
+  );
+  if (!canary) return view;
+  const { stepIndex: _stepIndex, ...shown } = canary;
+  const points = canaryChecks.map((c) => ({
+    at: c.at,
+    weight: c.weight,
+    score: c.score,
+    verdict: c.verdict,
+    canaryErrorRate: c.canary.errorRate,
+    baselineErrorRate: c.baseline.errorRate,
+  }));
+  return { ...view, canary: { ...shown, points } };
 }
 
 /** How many recent runs a new watcher's snapshot carries. */

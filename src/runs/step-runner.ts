@@ -1,12 +1,14 @@
 import type { AuditInput } from "../audit/chain";
+import type { StepKind } from "../domain/steps";
 import { ProviderError } from "../providers/types";
 import type { Receipt } from "../providers/types";
 import type { EnvContext, StepContext, StepResult } from "./context";
 import { appendReceipts } from "./artifacts";
 import { EXECUTORS } from "./executors";
-import { errorText } from "./executors/prepare";
+import { errorText } from "../domain/errors";
 import type { RunRecord, StepRecord } from "./store";
 import type { EngineDeps, ProviderSet } from "./types";
+import { isoAt } from "../domain/time";
 
 /** Attempts a step may take before a retryable failure counts as final. */
 export const MAX_STEP_ATTEMPTS = 6;
@@ -17,13 +19,12 @@ export const MAX_STEP_ATTEMPTS = 6;
  */
 export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRecord): Promise<StepResult> {
   const { store } = deps;
-  const iso = () => new Date(deps.now()).toISOString();
   if (step.status === "pending" || step.error) {
     step.attempts += 1;
     step.error = null;
   }
   step.status = "running";
-  step.startedAt ??= iso();
+  step.startedAt ??= isoAt(deps.now());
   store.saveStep(step);
   const receipts: Receipt[] = [];
   const providers = await deps.providers((r) => receipts.push(r));
@@ -47,7 +48,7 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   };
   let result: StepResult;
   try {
-    result = await EXECUTORS[step.kind](ctx);
+    result = await runExecutor(ctx);
   } catch (e) {
     result =
       e instanceof ProviderError && e.retryable
@@ -58,11 +59,11 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   const failedForGood =
     (result.kind === "fail" && (result.retryAfterMs === undefined || step.attempts >= MAX_STEP_ATTEMPTS)) ||
     result.kind === "rollback";
-  if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: iso(), error: null });
+  if (result.kind === "done") Object.assign(step, { status: "succeeded", endedAt: isoAt(deps.now()), error: null });
   if (result.kind === "fail") step.error = result.error;
   if (result.kind === "rollback" || result.kind === "halt") step.state.note = result.reason;
   if (result.kind === "rollback") step.error = result.reason;
-  if (failedForGood) Object.assign(step, { status: "failed", endedAt: iso() });
+  if (failedForGood) Object.assign(step, { status: "failed", endedAt: isoAt(deps.now()) });
   if (result.kind === "done" || result.kind === "wait") step.state.note = result.note;
   store.saveStep(step);
   store.saveOutputs(run);
@@ -90,6 +91,11 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
   if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
   return result;
+}
+
+/** The step's executor; generic so the compiler pairs each kind with the executor typed for it. */
+function runExecutor<K extends StepKind>(ctx: StepContext<K>): Promise<StepResult> {
+  return EXECUTORS[ctx.step.kind](ctx);
 }
 
 /** The ops contract of the environment's app: the service that runs migrations (else the first HTTP one). */

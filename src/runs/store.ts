@@ -1,4 +1,8 @@
-import type { Plan, RunStatus, RunType, StepKind, StepStatus } from "../domain/run";
+import { z } from "zod";
+import { Approvals, Plan, RunStatus, RunType, StepStatus } from "../domain/run";
+import { PlannedStep, type StepKind, type StepParams } from "../domain/steps";
+import { RunOutputs } from "./outputs";
+import { StepState } from "./step-state";
 
 /** A run as the EnvironmentDO holds it (the source of truth; D1 gets a projection). */
 export interface RunRecord {
@@ -13,28 +17,15 @@ export interface RunRecord {
   approvals: Approvals | null;
   error: string | null;
   /** Values steps hand to later steps (resolved refs, previous deployments, …). */
-  outputs: Record<string, unknown>;
+  outputs: RunOutputs;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
 }
 
-export interface Approvals {
-  required: boolean;
-  /** Digest of the plan approved; each approver's code is derived from it (policy/approval.ts). */
-  planDigest: string;
-  approvedBy: string[];
-  rejectedBy?: string;
-  expiresAt: string;
-}
-
-export interface StepRecord {
+interface StepFields {
   runId: string;
   idx: number;
-  id: string;
-  kind: StepKind;
-  summary: string;
-  params: Record<string, unknown>;
   status: StepStatus;
   attempts: number;
   startedAt: string | null;
@@ -42,8 +33,19 @@ export interface StepRecord {
   error: string | null;
   receiptIds: string[];
   /** Step-private progress persisted around every provider call (e.g. the deployment it started). */
-  state: Record<string, unknown>;
+  state: StepState;
 }
+
+/** A step of kind `K` as the EnvironmentDO holds it: its plan entry, and how it is going. */
+export type StepRecordOf<K extends StepKind> = StepFields & {
+  id: string;
+  kind: K;
+  summary: string;
+  params: StepParams<K>;
+};
+
+/** A step of any kind (a union over `kind`). */
+export type StepRecord = { [K in StepKind]: StepRecordOf<K> }[StepKind];
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -198,19 +200,21 @@ export class RunStore {
   }
 }
 
+// Rows are parsed as they are read: runs outlive the code that stored them (a deploy of Infra Chat
+// mid-run), and a shape that no longer fits must fail loudly here, not deep inside a step.
 function toRun(r: Row): RunRecord {
   return {
     id: String(r.id),
     planId: String(r.plan_id),
     seq: Number(r.seq),
     priority: Number(r.priority),
-    type: String(r.type) as RunType,
-    status: String(r.status) as RunStatus,
+    type: RunType.parse(r.type),
+    status: RunStatus.parse(r.status),
     requestedBy: r.requested_by === null ? null : String(r.requested_by),
-    plan: JSON.parse(String(r.plan)) as Plan,
-    approvals: r.approvals === null ? null : (JSON.parse(String(r.approvals)) as Approvals),
+    plan: Plan.parse(JSON.parse(String(r.plan))),
+    approvals: r.approvals === null ? null : Approvals.parse(JSON.parse(String(r.approvals))),
     error: r.error === null ? null : String(r.error),
-    outputs: JSON.parse(String(r.outputs)) as Record<string, unknown>,
+    outputs: RunOutputs.parse(JSON.parse(String(r.outputs))),
     createdAt: String(r.created_at),
     startedAt: nullable(r.started_at),
     endedAt: nullable(r.ended_at),
@@ -218,22 +222,27 @@ function toRun(r: Row): RunRecord {
 }
 
 function toStep(r: Row): StepRecord {
+  const planned = PlannedStep.parse({
+    id: r.id,
+    kind: r.kind,
+    summary: r.summary,
+    params: JSON.parse(String(r.params)),
+  });
   return {
+    ...planned,
     runId: String(r.run_id),
     idx: Number(r.idx),
-    id: String(r.id),
-    kind: String(r.kind) as StepKind,
-    summary: String(r.summary),
-    params: JSON.parse(String(r.params)) as Record<string, unknown>,
-    status: String(r.status) as StepStatus,
+    status: StepStatus.parse(r.status),
     attempts: Number(r.attempts),
     startedAt: nullable(r.started_at),
     endedAt: nullable(r.ended_at),
     error: nullable(r.error),
-    receiptIds: JSON.parse(String(r.receipt_ids)) as string[],
-    state: JSON.parse(String(r.state)) as Record<string, unknown>,
+    receiptIds: ReceiptIds.parse(JSON.parse(String(r.receipt_ids))),
+    state: StepState.parse(JSON.parse(String(r.state))),
   };
 }
+
+const ReceiptIds = z.array(z.string());
 
 function nullable(v: SqlStorageValue): string | null {
   return v === null ? null : String(v);

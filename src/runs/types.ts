@@ -6,11 +6,8 @@ import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { SmsApi } from "../providers/twilio/api";
 import type { OpsApi } from "../providers/ops/api";
-import type { CloudflareApi } from "../providers/cloudflare/api";
-import type { SendGridApi } from "../providers/sendgrid/api";
-import type { StripeApi } from "../providers/stripe/api";
 import type { Receipt } from "../providers/types";
-import type { ControlPlanePort, StepContext } from "./context";
+import type { ConnectionApis, ControlPlanePort, StepContext } from "./context";
 import type { RunRecord, RunStore, StepRecord } from "./store";
 
 export interface ProviderSet {
@@ -23,14 +20,6 @@ export interface ProviderSet {
   ops(baseUrl: string, token?: string): OpsApi;
   /** Setup's connection clients (absent where a run never wires connections, e.g. engine tests). */
   connections?: ConnectionApis;
-}
-
-/** Clients for wiring an environment's provider connections; keys come from the environment's secrets. */
-export interface ConnectionApis {
-  stripe(secretKey: string): StripeApi;
-  sendgrid(apiKey: string): SendGridApi;
-  /** Null when no Cloudflare token is configured. */
-  cloudflare: CloudflareApi | null;
 }
 
 /** What the engine needs from its Durable Object shell. */

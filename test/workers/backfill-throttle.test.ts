@@ -4,14 +4,13 @@
  * once it is healthy again they continue by themselves. The sandbox's app faults shape that traffic; every
  * time asserted is the run's simulated clock, never wall time.
  */
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BackfillPolicy } from "../../src/domain/backfill-policy";
-import type { RpcResult } from "../../src/domain/errors";
 import { judgeHealth } from "../../src/runs/executors/backfill-health";
-import type { RunRecord, StepRecord } from "../../src/runs/store";
+import type { BackfillProgress } from "../../src/runs/outputs";
 import { sandboxWorld } from "../../src/wiring";
-import { api, driveRun, envObject, makeUser, seedWorld } from "./helpers";
+import { api, driveRun, driveUntil, live, makeUser, runAlarms, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let admin: Awaited<ReturnType<typeof makeUser>>;
@@ -21,36 +20,29 @@ beforeAll(async () => {
   await sandboxWorld(env).clearFaults();
 });
 
-interface Progress {
-  processed: number;
-  note?: string;
-  throttle?: { signal: string; service: string; value: number; threshold: number; reason: string; since: string };
-  pauses?: { since: string; until: string; reason: string }[];
-  pausedSeconds?: number;
+/** The backfill's progress and its step's state, as the environment's Durable Object holds them. */
+async function backfillOf(runId: string) {
+  const { run, steps } = await live(ids.staging, runId);
+  const step = steps.find((s) => s.kind === "backfill")!;
+  return { progress: run.outputs.progress, state: { nextAt: step.state.nextAt!, schedule: step.state.schedule! } };
 }
 
-async function live(runId: string) {
-  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{
-    run: RunRecord;
-    steps: StepRecord[];
-  }>;
-  if (!res.ok) throw new Error(res.message);
-  const step = res.value.steps.find((s) => s.kind === "backfill")!;
-  return {
-    progress: res.value.run.outputs.progress as Progress | undefined,
-    state: step.state as { nextAt: number; schedule: number[] },
-  };
+/** Drives the environment's alarms until the backfill's progress satisfies `until`. */
+async function driveProgress(runId: string, until: (p: BackfillProgress) => boolean, what: string) {
+  const { run } = await driveUntil(
+    ids.staging,
+    runId,
+    ({ run }) => !!run.outputs.progress && until(run.outputs.progress),
+    what,
+  );
+  return run.outputs.progress!;
 }
 
-/** Runs the environment's alarms until `until` holds (bounded: fails instead of hanging). */
-async function driveUntil(runId: string, until: (p: Progress) => boolean, what: string): Promise<Progress> {
-  const stub = envObject(ids.staging);
-  for (let i = 0; i < 400; i++) {
-    const { progress } = await live(runId);
-    if (progress && until(progress)) return progress;
-    if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`backfill never reached: ${what}`);
+/** The health breach a pause is for (the test fails when the pause is for unreadable health). */
+function breachOf(p: BackfillProgress) {
+  if (!p.throttle || p.throttle.signal === "unreadable")
+    throw new Error(`not paused on a breach: ${JSON.stringify(p)}`);
+  return p.throttle;
 }
 
 describe("backfill throttle on app health", { timeout: 60_000 }, () => {
@@ -62,12 +54,12 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     });
     expect(planned.status, JSON.stringify(planned.body)).toBe(201);
     const runId = (await api(admin.token, "POST", `/api/plans/${planned.body.plan.id}/apply`)).body.run.id as string;
-    await driveUntil(runId, (p) => p.processed >= 500, "500 processed");
+    await driveProgress(runId, (p) => p.processed >= 500, "500 processed");
 
     await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 0.5 });
-    const paused = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on errors");
+    const paused = await driveProgress(runId, (p) => p.throttle !== undefined, "a pause on errors");
     expect(paused.throttle).toMatchObject({ signal: "error-burn", service: "api", threshold: 14.4 });
-    expect(paused.throttle!.value).toBeGreaterThan(80);
+    expect(breachOf(paused).value).toBeGreaterThan(80);
     expect(paused.throttle!.reason).toMatch(
       /^api answered (4|5)\d(\.\d)?% 5xx over the last 5 min, burning the error budget \d+(\.\d)?× \(policy pauses at 14\.4×\)$/,
     );
@@ -76,10 +68,9 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     );
 
     // While the api errs nothing is sent; health is re-read every 30 s of simulated time.
-    const heldAt = (await live(runId)).state.nextAt;
-    const stub = envObject(ids.staging);
-    for (let i = 0; i < 5; i++) await runDurableObjectAlarm(stub);
-    const still = await live(runId);
+    const heldAt = (await backfillOf(runId)).state.nextAt;
+    await runAlarms(ids.staging, 5);
+    const still = await backfillOf(runId);
     expect(still.progress!.processed).toBe(paused.processed);
     expect(still.progress!.throttle!.since).toBe(paused.throttle!.since);
     // (At least the 5 alarms run here; the runtime may run more of them on its own.)
@@ -101,14 +92,14 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
 
     // Recovered: batches go on by themselves.
     await sandboxWorld(env).clearFaults();
-    const resumed = await driveUntil(runId, (p) => p.processed > paused.processed, "batches after recovery");
+    const resumed = await driveProgress(runId, (p) => p.processed > paused.processed, "batches after recovery");
     expect(resumed.throttle).toBeUndefined();
     expect(resumed.note).toBeUndefined();
     expect(resumed.pauses).toHaveLength(1);
 
     // A slow api pauses it too, for its latency.
     await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", latencyMs: 2500 });
-    const slow = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on latency");
+    const slow = await driveProgress(runId, (p) => p.throttle !== undefined, "a pause on latency");
     expect(slow.throttle).toMatchObject({ signal: "latency", service: "api", threshold: 1500 });
     expect(slow.throttle!.reason).toMatch(
       /^api's p95 latency over the last 5 min is \d{4} ms \(policy pauses above 1500 ms\)$/,
@@ -127,7 +118,7 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
     expect(lengths[0]).toBeGreaterThanOrEqual(6 * 30);
     for (const s of lengths) expect(s % 30).toBe(0);
     expect(run.progress.pausedSeconds).toBe(lengths[0] + lengths[1]);
-    const schedule = (await live(runId)).state.schedule;
+    const schedule = (await backfillOf(runId)).state.schedule;
     const gaps = schedule.slice(1).map((t, i) => (t - schedule[i]) / 1000);
     expect(gaps.filter((g) => g !== 30).sort((a, b) => a - b)).toEqual(
       lengths.map((s) => s + 30).sort((a, b) => a - b),
@@ -143,7 +134,7 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
       params: { job: "backfillTimezone", ratePerMinute: 200, batchSize: 100, minCoverage: 90 },
     });
     const runId = (await api(admin.token, "POST", `/api/plans/${planned.body.plan.id}/apply`)).body.run.id as string;
-    await driveUntil(runId, (p) => p.processed >= 200, "200 processed");
+    await driveProgress(runId, (p) => p.processed >= 200, "200 processed");
     // Railway answers 500 to the next HTTP-log reads, the adapter's retries included.
     await sandboxWorld(env).addFault({
       kind: "provider",
@@ -152,7 +143,7 @@ describe("backfill throttle on app health", { timeout: 60_000 }, () => {
       count: 8,
       operation: "HttpLogs",
     });
-    const held = await driveUntil(runId, (p) => p.throttle !== undefined, "a pause on unreadable health");
+    const held = await driveProgress(runId, (p) => p.throttle !== undefined, "a pause on unreadable health");
     expect(held.throttle).toMatchObject({ signal: "unreadable" });
     expect(held.note).toMatch(
       /^Paused since \S+: the app's health could not be read \(.+\); batches continue by themselves when it recovers$/,

@@ -1,9 +1,7 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RpcResult } from "../../src/domain/errors";
-import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { sandboxWorld } from "../../src/wiring";
-import { api, driveRun, envObject, makeUser, seedWorld } from "./helpers";
+import { api, driveRun, driveUntil, live, makeUser, runAlarms, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let admin: Awaited<ReturnType<typeof makeUser>>;
@@ -11,15 +9,6 @@ beforeAll(async () => {
   ids = await seedWorld();
   admin = await makeUser("admin");
 });
-
-async function live(runId: string) {
-  const res = (await envObject(ids.staging).inspect(runId)) as unknown as RpcResult<{
-    run: RunRecord;
-    steps: StepRecord[];
-  }>;
-  if (!res.ok) throw new Error(res.message);
-  return res.value;
-}
 
 async function plan(params: Record<string, unknown>, envRef = "invoice-perfect:staging") {
   const res = await api(admin.token, "POST", `/api/envs/${envRef}/plan`, {
@@ -60,20 +49,13 @@ describe("backfill runs", { timeout: 60_000 }, () => {
   it("paces batches at 500 users/min (±5%), survives stop/resume and an evicted DO, processes every user once, and verification says why it fails", async () => {
     const p = await plan({ ratePerMinute: 500, batchSize: 100, minCoverage: 99 });
     const runId = (await api(admin.token, "POST", `/api/plans/${p.id}/apply`)).body.run.id as string;
-    const stub = envObject(ids.staging);
-    const progressed = async (n: number) => {
-      for (let i = 0; i < 400; i++) {
-        if ((((await live(runId)).run.outputs.progress as { processed?: number } | undefined)?.processed ?? 0) >= n)
-          return;
-        if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error("backfill did not progress");
-    };
+    const progressed = (n: number) =>
+      driveUntil(ids.staging, runId, ({ run }) => (run.outputs.progress?.processed ?? 0) >= n, `${n} processed`);
     await progressed(500);
     expect((await api(admin.token, "POST", `/api/runs/${runId}/stop`, {})).body.run.status).toBe("stopped");
-    const frozen = (await live(runId)).run.outputs.progress as { processed: number };
-    for (let i = 0; i < 5; i++) await runDurableObjectAlarm(stub);
-    expect(((await live(runId)).run.outputs.progress as { processed: number }).processed).toBe(frozen.processed);
+    const frozen = (await live(ids.staging, runId)).run.outputs.progress!;
+    await runAlarms(ids.staging, 5);
+    expect((await live(ids.staging, runId)).run.outputs.progress!.processed).toBe(frozen.processed);
     const chat = await api(admin.token, "POST", "/api/chat", { message: "how is the backfill going in staging?" });
     expect(chat.body.replies[0].text).toMatch(new RegExp(`${frozen.processed} of 2000 processed`));
     expect((await api(admin.token, "POST", `/api/runs/${runId}/resume`, {})).body.run.status).toBe("running");
@@ -90,7 +72,7 @@ describe("backfill runs", { timeout: 60_000 }, () => {
     expect(filled.total).toBe(2000);
     expect(filled.filled).toBe(run.progress.updated);
     // Pacing on the simulated clock: batches of 100 at 500/min are 12 s apart.
-    const schedule = (await live(runId)).steps[0].state.schedule as number[];
+    const schedule = (await live(ids.staging, runId)).steps[0].state.schedule!;
     const span = (schedule.at(-1)! - schedule[0]) / 60_000;
     const rate = ((schedule.length - 1) * 100) / span;
     expect(Math.abs(rate - 500) / 500).toBeLessThanOrEqual(0.05);
@@ -109,7 +91,7 @@ describe("backfill runs", { timeout: 60_000 }, () => {
     const run = await driveRun(admin.token, runId, ids.staging);
     expect(run.status).toBe("succeeded");
     // Simulated time jumps to the window: every batch was due inside it, none before it opened.
-    const schedule = (await live(runId)).steps[0].state.schedule as number[];
+    const schedule = (await live(ids.staging, runId)).steps[0].state.schedule!;
     const opens = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours() + 2);
     expect(schedule.length).toBeGreaterThan(0);
     for (const t of schedule) {

@@ -1,10 +1,20 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RpcResult } from "../../src/domain/errors";
-import type { RunRecord, StepRecord } from "../../src/runs/store";
+import { unwrap } from "../../src/domain/errors";
+import type { RunRecord } from "../../src/runs/store";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/wiring";
-import { api, deploymentsOf, driveRun, envObject, makeUser, noBackground5xx, seedWorld } from "./helpers";
+import {
+  api,
+  deploymentsOf,
+  driveRun,
+  driveUntil,
+  envObject,
+  live,
+  makeUser,
+  noBackground5xx,
+  seedWorld,
+} from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let alice: Awaited<ReturnType<typeof makeUser>>;
@@ -77,11 +87,7 @@ async function setAutoRollback(on: boolean) {
 
 /** A run's error, its steps' notes and its last canary checks: what a failed expectation should show. */
 function whyNot(run: { error?: string; steps: { kind: string; status: string; note?: string }[] }, live: RunRecord) {
-  const checks = (live.outputs.canaryChecks ?? []) as {
-    weight: number;
-    verdict: string;
-    metrics: { metric: string; verdict: string; reason: string }[];
-  }[];
+  const checks = live.outputs.canaryChecks ?? [];
   return JSON.stringify({
     error: run.error,
     steps: run.steps.map((s) => [s.kind, s.status, s.note]),
@@ -93,15 +99,6 @@ function whyNot(run: { error?: string; steps: { kind: string; status: string; no
         c.metrics.filter((m) => m.verdict !== "pass").map((m) => `${m.metric}: ${m.reason}`),
       ]),
   });
-}
-
-async function live(runId: string) {
-  const res = (await envObject(ids.production).inspect(runId)) as unknown as RpcResult<{
-    run: RunRecord;
-    steps: StepRecord[];
-  }>;
-  if (!res.ok) throw new Error(res.message);
-  return res.value;
 }
 
 describe("production canary", { timeout: 60_000 }, () => {
@@ -166,12 +163,8 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(run.status).toBe("rolled-back");
     expect(run.error).toMatch(/hard trigger/);
     expect((await loadBalancer()).canaryShare).toBe(0);
-    const { run: state } = await live(runId);
-    const checks = state.outputs.canaryChecks as {
-      at: string;
-      weight: number;
-      metrics: { metric: string; verdict: string }[];
-    }[];
+    const { run: state } = await live(ids.production, runId);
+    const checks = state.outputs.canaryChecks!;
     expect(checks.every((c) => c.weight === 10)).toBe(true);
     const firstBad = checks.findIndex((c) => c.metrics.some((m) => m.metric === "errors" && m.verdict === "fail"));
     expect(firstBad).toBeGreaterThanOrEqual(0);
@@ -195,7 +188,7 @@ describe("production canary", { timeout: 60_000 }, () => {
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
     expect(run.status).toBe("rolled-back");
-    expect((await live(runId)).run.outputs.canaryChecks as unknown[]).toHaveLength(1);
+    expect((await live(ids.production, runId)).run.outputs.canaryChecks).toHaveLength(1);
     expect((await loadBalancer()).canaryShare).toBe(0);
   });
 
@@ -226,7 +219,7 @@ describe("production canary", { timeout: 60_000 }, () => {
     });
     const runId = await approvedProductionDeploy();
     const run = await driveRun(alice.token, runId, ids.production);
-    const checks = (await live(runId)).run.outputs.canaryChecks as { canary: { synthetic: { ok: boolean }[] } }[];
+    const checks = (await live(ids.production, runId)).run.outputs.canaryChecks!;
     expect(
       run.status,
       JSON.stringify({
@@ -245,17 +238,13 @@ describe("production canary", { timeout: 60_000 }, () => {
 
   it("promotes now on request, skipping the remaining soaks", async () => {
     const runId = await approvedProductionDeploy();
-    const stub = envObject(ids.production);
-    for (let i = 0; i < 400; i++) {
-      const { run } = await live(runId);
-      if (((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 1) break;
-      if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
-    }
+    // Promote mid-soak: after the first check, so there are soaks left to skip.
+    await driveUntil(ids.production, runId, ({ run }) => (run.outputs.canaryChecks?.length ?? 0) >= 1, "a first check");
     const promoted = await api(bob.token, "POST", `/api/runs/${runId}/promote`, {});
     expect(promoted.status).toBe(200);
     const run = await driveRun(alice.token, runId, ids.production);
     expect(run.status).toBe("succeeded");
-    const checks = (await live(runId)).run.outputs.canaryChecks as unknown[];
+    const checks = (await live(ids.production, runId)).run.outputs.canaryChecks!;
     expect(checks.length).toBeLessThan(5);
     expect(
       run.steps.filter(
@@ -299,22 +288,18 @@ describe("production canary", { timeout: 60_000 }, () => {
 
   it("continues from its persisted phase after the EnvironmentDO is aborted mid-soak", async () => {
     const runId = await approvedProductionDeploy();
-    const stub = envObject(ids.production);
-    let midSoak = false;
-    for (let i = 0; i < 400 && !midSoak; i++) {
-      const { run } = await live(runId);
-      midSoak =
-        ((run.outputs.canaryChecks as unknown[] | undefined)?.length ?? 0) >= 2 &&
-        (run.outputs.canary as { weight: number }).weight === 10;
-      if (!midSoak && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(midSoak).toBe(true);
-    const checksBefore = ((await live(runId)).run.outputs.canaryChecks as unknown[]).length;
+    await driveUntil(
+      ids.production,
+      runId,
+      ({ run }) => (run.outputs.canaryChecks?.length ?? 0) >= 2 && run.outputs.canary?.weight === 10,
+      "two checks into the 10% soak",
+    );
+    const checksBefore = (await live(ids.production, runId)).run.outputs.canaryChecks!.length;
     await abortAllDurableObjects();
     const run = await driveRun(alice.token, runId, ids.production);
-    expect(run.status, whyNot(run, (await live(runId)).run)).toBe("succeeded");
-    const { run: after } = await live(runId);
-    const checks = after.outputs.canaryChecks as { weight: number }[];
+    expect(run.status, whyNot(run, (await live(ids.production, runId)).run)).toBe("succeeded");
+    const { run: after } = await live(ids.production, runId);
+    const checks = after.outputs.canaryChecks!;
     expect(checks.length).toBeGreaterThan(checksBefore);
     // No weight step started over: each weight's checks are contiguous.
     const weights = checks.map((c) => c.weight);
@@ -330,10 +315,8 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
     // throttled for 6 s: meanwhile half the traffic goes to the canary while the run still records 10%.
     const patch = "PATCH /client/v4/zones/*/load_balancers/*";
     let faulted = false;
-    let window = false;
-    for (let i = 0; i < 800 && !window; i++) {
-      const { run, steps } = await live(runId);
-      const weight = (run.outputs.canary as { weight?: number } | undefined)?.weight;
+    const inWindow = async ({ run, steps }: Awaited<ReturnType<typeof live>>) => {
+      const weight = run.outputs.canary?.weight;
       if (!faulted && weight === 10) {
         faulted = true;
         await sandboxWorld(env).addFault({
@@ -353,21 +336,13 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
         });
       }
       const step50 = steps.find((s) => s.id.endsWith("canary-step-50"));
-      window = weight === 10 && /429/.test(step50?.error ?? "") && (await loadBalancer()).canaryShare === 0.5;
-      if (!window && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(window).toBe(true);
-    const at = Date.now() + 7 * 86_400_000;
-    const check = async (when: number) => {
-      const report = (await stub.monitorTick(ids.production, { at: when, drift: true })) as unknown as RpcResult<{
-        anomalies: string[];
-        runs: string[];
-      }>;
-      if (!report.ok) throw new Error(report.message);
-      return report.value;
+      return weight === 10 && /429/.test(step50?.error ?? "") && (await loadBalancer()).canaryShare === 0.5;
     };
+    await driveUntil(ids.production, runId, inWindow, "50% at the load balancer while the run still records 10%");
+    const at = Date.now() + 7 * 86_400_000;
+    const check = async (when: number) => unwrap(await stub.monitorTick(ids.production, { at: when, drift: true }));
     expect((await check(at)).anomalies).toEqual([]);
-    expect((await live(runId)).run.status).toBe("running");
+    expect((await live(ids.production, runId)).run.status).toBe("running");
 
     // A weight nobody in the run chose (35%) is still drift, and halts the canary.
     const { lb } = await loadBalancer();
@@ -386,7 +361,7 @@ describe("monitoring during a canary", { timeout: 60_000 }, () => {
     const drifted = await check(at + 120_000);
     expect(drifted.anomalies).toContain("drift");
     expect(drifted.runs).toContain(runId);
-    expect((await live(runId)).run.status).toBe("stopped");
+    expect((await live(ids.production, runId)).run.status).toBe("stopped");
 
     // Resumed, the 50% step sets its weight again and the canary goes on to the end.
     expect((await api(alice.token, "POST", `/api/runs/${runId}/resume`, {})).status).toBe(200);

@@ -1,10 +1,10 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { SandboxFault } from "../../src/sandbox/types";
 import { sandboxWorld } from "../../src/wiring";
-import { api, envObject, makeUser, seedWorld } from "./helpers";
+import { api, driveAlarms, makeUser, seedWorld } from "./helpers";
 
 /**
  * Chaos suite (issue #8): seeded random runs — deploys, production canaries, rollbacks, backfills — while
@@ -150,40 +150,40 @@ describe("chaos", { timeout: 900_000 }, () => {
   /** Drives alarms (evicting DOs at random) until the run ends; approves or rejects when asked. */
   async function drive(s: Scenario, runId: string, rng: Rng) {
     let last: any = null;
-    for (let i = 0; i < 3000; i++) {
-      const { body } = await api(alice.token, "GET", `/api/runs/${runId}`);
-      last = body.run;
-      const status = body.run.status as RunStatus;
-      if (isTerminal(status)) return body.run;
-      if (status === "awaiting-approval") {
-        const verdict = rng.chance(0.85) ? "approve" : "reject";
-        expect(
-          (await api(bob.token, "POST", `/api/runs/${runId}/${verdict}`, {})).status,
-          `${describeScenario(s)} ${verdict}`,
-        ).toBe(200);
-        continue;
-      }
-      if (status === "stopped") {
-        // A halted canary or a stopped backfill waits for a person: resume it or cancel it.
-        const action = rng.chance(0.7) ? "resume" : "cancel";
-        const res = await api(alice.token, "POST", `/api/runs/${runId}/${action}`, {});
-        expect(res.status, `${describeScenario(s)} ${action}: ${res.text}`).toBe(200);
-        continue;
-      }
-      if (rng.chance(0.03) && s.evictions < 3) {
-        s.evictions += 1;
-        await abortAllDurableObjects();
-      }
-      // A fresh stub each time: an aborted object's old stubs stay broken.
-      if (!(await runDurableObjectAlarm(envObject(envIdOf(s.kind))))) await new Promise((r) => setTimeout(r, 10));
-    }
-    const open = last?.steps
-      ?.filter((st: { status: string }) => st.status !== "succeeded")
-      .map(
-        (st: { id: string; status: string; note?: string; error?: string }) =>
-          `${st.id}:${st.status}:${st.note ?? st.error ?? ""}`,
-      );
-    throw new Error(`${describeScenario(s)}: run ${runId} did not settle: ${last?.status} ${JSON.stringify(open)}`);
+    return driveAlarms(
+      envIdOf(s.kind),
+      async () => {
+        last = (await api(alice.token, "GET", `/api/runs/${runId}`)).body.run;
+        const status = last.status as RunStatus;
+        if (isTerminal(status)) return last;
+        if (status === "awaiting-approval") {
+          const verdict = rng.chance(0.85) ? "approve" : "reject";
+          expect(
+            (await api(bob.token, "POST", `/api/runs/${runId}/${verdict}`, {})).status,
+            `${describeScenario(s)} ${verdict}`,
+          ).toBe(200);
+        } else if (status === "stopped") {
+          // A halted canary or a stopped backfill waits for a person: resume it or cancel it.
+          const action = rng.chance(0.7) ? "resume" : "cancel";
+          const res = await api(alice.token, "POST", `/api/runs/${runId}/${action}`, {});
+          expect(res.status, `${describeScenario(s)} ${action}: ${res.text}`).toBe(200);
+        } else if (rng.chance(0.03) && s.evictions < 3) {
+          s.evictions += 1;
+          await abortAllDurableObjects();
+        }
+        return undefined;
+      },
+      () => {
+        const open = last?.steps
+          ?.filter((st: { status: string }) => st.status !== "succeeded")
+          .map(
+            (st: { id: string; status: string; note?: string; error?: string }) =>
+              `${st.id}:${st.status}:${st.note ?? st.error ?? ""}`,
+          );
+        return `${describeScenario(s)}: run ${runId} settling (last ${last?.status} ${JSON.stringify(open)})`;
+      },
+      { turns: 3000, ms: 0 },
+    );
   }
 
   async function canaryShare(): Promise<number> {

@@ -1,19 +1,18 @@
 import type { LanguageModel } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { env } from "cloudflare:test";
-import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { guardDecisions, isDecision } from "../../src/chat/llm-guard";
 import { parseIntents } from "../../src/chat/parser";
 import { handleChat } from "../../src/control/chat";
 import type { ControlContext } from "../../src/control/context";
+import { controlContext } from "../../src/control/context";
 import { createEnvironment, createProject } from "../../src/control/environments";
 import { interpret } from "../../src/control/interpret";
 import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
-import { conversations, runs } from "../../src/db/schema";
 import type { Intent } from "../../src/domain/intent";
-import { chatLanguageModel, sandboxWorld } from "../../src/wiring";
+import { appServices, chatLanguageModel, sandboxWorld } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
 import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 
@@ -52,17 +51,14 @@ async function actorAs(role: Role) {
   return {
     user,
     cx: (model?: LanguageModel | (() => Promise<LanguageModel>)): ControlContext => ({
-      env,
-      db: database(env.DB),
-      actor: { id: user.id, name: user.name, role: user.role },
-      now: Date.now,
+      ...controlContext(appServices(env), { id: user.id, name: user.name, role: user.role }),
       ...(model ? { languageModel: typeof model === "function" ? model : async () => model } : {}),
     }),
   };
 }
 
 async function runStatus(runId: string) {
-  return (await database(env.DB).select({ status: runs.status }).from(runs).where(eq(runs.id, runId)))[0]?.status;
+  return (await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>())?.status;
 }
 
 /** Railway mutations the sandbox has recorded so far (deploys, variable writes, …). */
@@ -265,10 +261,9 @@ describe("hostile model output", { timeout: 60_000 }, () => {
   async function approverFollowing(runId: string) {
     const bob = await actorAs("admin");
     const opened = await handleChat(bob.cx(), { message: "status of production" }, 0);
-    await database(env.DB)
-      .update(conversations)
-      .set({ state: { lastRunId: runId } })
-      .where(eq(conversations.id, opened.conversationId));
+    await env.DB.prepare("UPDATE conversations SET state = ? WHERE id = ?")
+      .bind(JSON.stringify({ lastRunId: runId }), opened.conversationId)
+      .run();
     const say = async (message: string, model: LanguageModel) =>
       handleChat(bob.cx(model), { message, conversationId: opened.conversationId }, 0);
     return { bob, say };
@@ -381,11 +376,8 @@ describe("hostile model output", { timeout: 60_000 }, () => {
       0,
     );
     expect(viewerApply.replies[0].run).toBeUndefined();
-    const viewerRuns = await database(env.DB)
-      .select({ id: runs.id })
-      .from(runs)
-      .where(eq(runs.requestedBy, viewer.user.id));
-    expect(viewerRuns).toEqual([]);
+    const viewerRuns = await env.DB.prepare("SELECT id FROM runs WHERE requested_by = ?").bind(viewer.user.id).all();
+    expect(viewerRuns.results).toEqual([]);
     expect(await railwayMutations()).toBe(before);
   });
 
@@ -396,7 +388,7 @@ describe("hostile model output", { timeout: 60_000 }, () => {
     const acmeStaging = "acme:staging";
     const acmeId = (await findEnv(database(env.DB), acmeStaging)).id;
     const acmeRuns = async () =>
-      (await database(env.DB).select({ id: runs.id }).from(runs).where(eq(runs.envId, acmeId))).length;
+      (await env.DB.prepare("SELECT id FROM runs WHERE env_id = ?").bind(acmeId).all()).results.length;
     const opened = await handleChat(
       admin.cx(modelGiving(answers([{ kind: "status", env: "invoice-perfect:staging" }]))),
       { message: "status of invoice-perfect:staging" },

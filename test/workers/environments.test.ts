@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { controlContext } from "../../src/control/context";
 import { reviseSpec } from "../../src/control/revisions";
 import { invoicePerfectSpec } from "../../src/domain/template";
-import { sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/wiring";
 import { api, driveRun, makeUser, seedWorld } from "./helpers";
 
 let admin: Awaited<ReturnType<typeof makeUser>>;
@@ -59,7 +59,7 @@ describe("environments as desired state", { timeout: 30_000 }, () => {
   });
 
   it("records every change as a revision, shows the last change, and reverts to an earlier revision", async () => {
-    const cx = controlContext(env, { id: admin.id, name: admin.name, role: "admin" });
+    const cx = controlContext(appServices(env), { id: admin.id, name: admin.name, role: "admin" });
     const { revision } = await reviseSpec(
       cx,
       "invoice-perfect:staging",

@@ -4,16 +4,18 @@ import { seedInvoicePerfect } from "../../src/control/seed";
 import { insertUserWithToken } from "../../src/control/users";
 import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
+import { unwrap } from "../../src/domain/errors";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
+import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { ProviderError } from "../../src/providers/types";
-import { sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/wiring";
 
 export type Role = "viewer" | "deployer" | "admin";
 
 /** Seeds Invoice Perfect (idempotent; storage is per test file) and returns the env ids. */
 export async function seedWorld() {
-  await seedInvoicePerfect(env);
+  await seedInvoicePerfect(appServices(env));
   const db = database(env.DB);
   return {
     staging: (await findEnv(db, "invoice-perfect:staging")).id,
@@ -66,27 +68,87 @@ export function envObject(envId: string) {
   return env.ENVIRONMENTS.getByName(envId);
 }
 
-/** Drives a run's alarms until it leaves the active states (bounded: fails the test instead of hanging). */
+/** How long a drive may take before it fails: at least this many alarm turns, and at least this long. */
+interface DriveBudget {
+  turns: number;
+  ms: number;
+}
+
+// At least 1,500 turns and at least 10 s: a run waiting on (scaled) wall time must not lose to a fast machine.
+const DRIVE_BUDGET: DriveBudget = { turns: 1500, ms: 10_000 };
+
+/**
+ * Runs the environment's alarms until `probe` returns something other than false or undefined, and returns
+ * it. `probe` is asked before every alarm (it may also act: approve, resume, evict). Bounded: when the
+ * budget runs out the test fails, saying what never happened, instead of hanging or going on without it.
+ */
+export async function driveAlarms<T>(
+  envId: string,
+  probe: () => Promise<T | false | undefined> | T | false | undefined,
+  what: string | (() => string),
+  budget: Partial<DriveBudget> = {},
+): Promise<T> {
+  const { turns, ms } = { ...DRIVE_BUDGET, ...budget };
+  for (let i = 0, start = Date.now(); i < turns || Date.now() - start < ms; i++) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    // A fresh stub every turn: after abortAllDurableObjects an older stub stays broken.
+    const ran = await runDurableObjectAlarm(envObject(envId));
+    if (!ran) await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error(`never happened: ${typeof what === "string" ? what : what()}`);
+}
+
+/** Drives a run's alarms until its status (as the API reports it) satisfies `until`: by default, until it ends. */
 export async function driveRun(
   token: string,
   runId: string,
   envId: string,
-  until: (status: string) => boolean = (s) => isTerminal(s as RunStatus),
+  until: (status: RunStatus) => boolean = isTerminal,
 ) {
-  const stub = envObject(envId);
   let last: any = null;
-  // At least 1,500 turns and at least 10 s: a run waiting on (scaled) wall time must not lose to a fast machine.
-  for (let i = 0, start = Date.now(); i < 1500 || Date.now() - start < 10_000; i++) {
-    const { body } = await api(token, "GET", `/api/runs/${runId}`);
-    last = body.run;
-    if (until(body.run.status)) return body.run;
-    const ran = await runDurableObjectAlarm(stub);
-    if (!ran) await new Promise((r) => setTimeout(r, 15));
-  }
-  const where = last?.steps
-    ?.filter((s: { status: string }) => s.status !== "succeeded")
-    .map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
-  throw new Error(`run ${runId} did not settle: ${last?.status} ${JSON.stringify(where)}`);
+  return driveAlarms(
+    envId,
+    async () => {
+      last = (await api(token, "GET", `/api/runs/${runId}`)).body.run;
+      return until(last.status) ? last : undefined;
+    },
+    () => {
+      const where = last?.steps
+        ?.filter((s: { status: string }) => s.status !== "succeeded")
+        .map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
+      return `run ${runId} settling (last ${last?.status} ${JSON.stringify(where)})`;
+    },
+  );
+}
+
+/** A run as its environment's Durable Object holds it: the record (plan, outputs) and its steps with their state. */
+export async function live(envId: string, runId: string): Promise<{ run: RunRecord; steps: StepRecord[] }> {
+  return unwrap(await envObject(envId).inspect(runId));
+}
+
+/** Drives the environment's alarms until the run, as its Durable Object holds it, satisfies `until`. */
+export async function driveUntil(
+  envId: string,
+  runId: string,
+  until: (state: { run: RunRecord; steps: StepRecord[] }) => boolean | Promise<boolean>,
+  what: string,
+  budget?: Partial<DriveBudget>,
+) {
+  return driveAlarms(
+    envId,
+    async () => {
+      const state = await live(envId, runId);
+      return (await until(state)) && state;
+    },
+    `run ${runId}: ${what}`,
+    budget,
+  );
+}
+
+/** Runs `count` of the environment's alarms (whether or not anything is due). */
+export async function runAlarms(envId: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await runDurableObjectAlarm(envObject(envId));
 }
 
 /**

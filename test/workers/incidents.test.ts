@@ -85,6 +85,38 @@ describe("incident bundle", { timeout: 60_000 }, () => {
   });
 });
 
+describe("monitor receipts", { timeout: 60_000 }, () => {
+  it("keeps a receipt for every provider call, like a run: the check's reads and the alert texts", async () => {
+    await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 1 });
+    const report = await clock.tick(ids.staging);
+    expect(report.providerCalls).toBeGreaterThan(0);
+    const id = report.opened[0];
+    const file = async (name: string) =>
+      JSON.parse((await api(viewer.token, "GET", `/api/incidents/${id}/bundle/${name}`)).text) as {
+        id: string;
+        provider: string;
+        requestHash: string;
+      }[];
+    const reads = await file("receipts/check.json");
+    expect(reads).toHaveLength(report.providerCalls);
+    expect(new Set(reads.map((r) => r.provider))).toContain("railway");
+    const texts = await file("receipts/notify.json");
+    expect(texts.length).toBe((await textsTo(ON_CALL, id)).length);
+    expect(texts.every((r) => r.provider === "twilio")).toBe(true);
+    const rows = await env.DB.prepare("SELECT id FROM receipts WHERE run_id = ? AND step_id = 'notify'")
+      .bind(id)
+      .all<{ id: string }>();
+    expect(rows.results.map((r) => r.id).sort()).toEqual(texts.map((r) => r.id).sort());
+    const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=200")).body.events;
+    const opened = audit.find(
+      (e: { action: string; details?: { incident?: string } }) =>
+        e.action === "incident.opened" && e.details?.incident === id,
+    );
+    expect(opened.receiptHash).toBe(texts.map((r) => r.requestHash).join(","));
+    await settle();
+  });
+});
+
 describe("escalation", { timeout: 120_000 }, () => {
   it("moves to the second destination after the ACK timeout and not before", async () => {
     await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 1 });

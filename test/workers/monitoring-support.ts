@@ -1,7 +1,7 @@
 /** Shared steps of the monitoring tests: injected-clock ticks, SMS replies, spec tweaks, faults. */
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
-import type { MonitorReport } from "../../src/control/monitoring";
+import type { MonitorReport } from "../../src/monitor/types";
 import type { RpcResult } from "../../src/domain/errors";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/wiring";

@@ -1,9 +1,7 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RpcResult } from "../../src/domain/errors";
-import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { sandboxWorld } from "../../src/wiring";
-import { api, deploymentsOf, driveRun, envObject, makeUser, seedWorld } from "./helpers";
+import { api, deploymentsOf, driveRun, driveUntil, makeUser, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let admin: Awaited<ReturnType<typeof makeUser>>;
@@ -81,19 +79,18 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     try {
       const plan = await planDeploy(admin.token);
       const runId = (await api(admin.token, "POST", `/api/plans/${plan.id}/apply`)).body.run.id as string;
-      const stub = envObject(ids.staging);
-      let midDeploy = false;
-      // Bounded by time, not by a count: deployments progress in (scaled) wall time, and on a quiet machine
-      // 400 forced alarms once went by in 2 s, before web's deployment began.
-      for (const deadline = Date.now() + 15_000; !midDeploy && Date.now() < deadline; ) {
-        // Cast: RPC stub types collapse values holding `unknown` (step state) to never.
-        const live = (await stub.inspect(runId)) as unknown as RpcResult<{ run: RunRecord; steps: StepRecord[] }>;
-        if (!live.ok) throw new Error(live.message);
-        const web = live.value.steps.find((s) => s.id === "s07-deploy-service-web")!;
-        midDeploy = web.status === "running" && typeof web.state.deploymentId === "string";
-        if (!midDeploy && !(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(midDeploy).toBe(true);
+      // Bounded by time too, not only by a count: deployments progress in (scaled) wall time, and on a quiet
+      // machine 400 forced alarms once went by in 2 s, before web's deployment began.
+      await driveUntil(
+        ids.staging,
+        runId,
+        ({ steps }) => {
+          const web = steps.find((s) => s.id === "s07-deploy-service-web")!;
+          return web.status === "running" && typeof web.state.deploymentId === "string";
+        },
+        "web's deployment started and not yet live",
+        { ms: 15_000 },
+      );
       await abortAllDurableObjects();
       const run = await driveRun(admin.token, runId, ids.staging);
       expect(run.status, JSON.stringify(run)).toBe("succeeded");
@@ -182,8 +179,12 @@ describe("queue", { timeout: 30_000 }, () => {
   });
 });
 
-describe("audit", () => {
+describe("audit", { timeout: 30_000 }, () => {
   it("verifies after runs and reports the first altered event", async () => {
+    // A run of its own: the chain to verify must not depend on which tests ran before this one.
+    const plan = await planDeploy(admin.token);
+    const applied = await api(admin.token, "POST", `/api/plans/${plan.id}/apply`);
+    expect((await driveRun(admin.token, applied.body.run.id, ids.staging)).status).toBe("succeeded");
     const ok = await api(admin.token, "GET", "/api/audit/verify?env=invoice-perfect:staging");
     expect(ok.body.ok).toBe(true);
     expect(ok.body.events).toBeGreaterThan(5);

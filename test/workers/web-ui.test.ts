@@ -1,9 +1,9 @@
-import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LiveMessage, LiveRun } from "../../src/runs/live";
 import { watchRequest } from "../../src/runs/live";
 import { sandboxWorld } from "../../src/wiring";
-import { api, driveRun, envObject, expectError, makeUser, seedWorld } from "./helpers";
+import { api, driveAlarms, driveRun, envObject, expectError, makeUser, seedWorld } from "./helpers";
 
 /**
  * The web chat's serving surface (page, script and style with their security headers), the chat's
@@ -109,14 +109,6 @@ async function readEvents(res: Response, onEvent: (e: SseEvent) => void): Promis
   }
 }
 
-/** Runs the environment's alarms until `done()` says stop (bounded, so a stuck run fails the test). */
-async function driveAlarms(envId: string, done: () => boolean) {
-  for (let i = 0; i < 1500 && !done(); i++) {
-    const ran = await runDurableObjectAlarm(envObject(envId));
-    if (!ran) await new Promise((r) => setTimeout(r, 15));
-  }
-}
-
 describe("chat as server-sent events", { timeout: 60_000 }, () => {
   it("streams the replies, then every state of the run they started until it ends, then done", async () => {
     const res = await SELF.fetch("https://infra-chat.test/api/chat", {
@@ -134,7 +126,7 @@ describe("chat as server-sent events", { timeout: 60_000 }, () => {
     const reading = readEvents(res, (e) => {
       if (e.event === "done") finished = true;
     });
-    await driveAlarms(ids.staging, () => finished);
+    await driveAlarms(ids.staging, () => finished, "the stream's done event");
     const events = await reading;
     const names = events.map((e) => e.event);
     expect(names[0]).toBe("conversation");
@@ -230,7 +222,7 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
         ended = true;
         return m;
       });
-    await driveAlarms(ids.staging, () => ended);
+    await driveAlarms(ids.staging, () => ended, `run ${runId} succeeded on the feed`);
     await final;
     const states = feed.messages.flatMap((m) => (m.type === "run" && m.run.id === runId ? [m.run] : []));
     // Each step's outcome was pushed as it happened, not only the end state.

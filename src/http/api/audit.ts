@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { auditEvents, verifyAuditChain } from "../../control/audit";
-import { controlContext } from "../../control/context";
 import type { AppEnv } from "../auth";
 import { readQuery } from "../errors";
 
@@ -15,9 +14,9 @@ const AuditQuery = z.object({
 export const auditRoutes = new Hono<AppEnv>()
   .get("/audit", async (c) => {
     const query = readQuery(c, AuditQuery);
-    return c.json({ events: await auditEvents(controlContext(c.env, c.get("actor")), query) });
+    return c.json({ events: await auditEvents(c.var.cx, query) });
   })
   .get("/audit/verify", async (c) => {
     const { env } = readQuery(c, z.object({ env: z.string().optional() }));
-    return c.json(await verifyAuditChain(controlContext(c.env, c.get("actor")), env));
+    return c.json(await verifyAuditChain(c.var.cx, env));
   });

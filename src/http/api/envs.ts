@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { controlContext } from "../../control/context";
 import { PutSecret, envView, listRevisions, rotateSecret, secretRefs, setSecret } from "../../control/environments";
 import { PlanRequest, applyPlan, createPlan, publicPlan } from "../../control/plans";
 import { formatRun } from "../../control/runs";
@@ -21,14 +20,10 @@ const RunsQuery = z.object({
 
 /** One environment: state, revisions, secrets, plans and runs. */
 export const envRoutes = new Hono<AppEnv>()
-  .get("/envs/:id", async (c) =>
-    c.json({ environment: await envView(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
-  )
-  .get("/envs/:id/revisions", async (c) =>
-    c.json({ revisions: await listRevisions(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
-  )
+  .get("/envs/:id", async (c) => c.json({ environment: await envView(c.var.cx, c.req.param("id")) }))
+  .get("/envs/:id/revisions", async (c) => c.json({ revisions: await listRevisions(c.var.cx, c.req.param("id")) }))
   .post("/envs/:id/revisions/:rev/revert", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     const rev = Number(c.req.param("rev"));
     if (!Number.isInteger(rev) || rev < 1) throw new AppError("invalid_request", "revision must be a positive integer");
     const { reason } = await readJson(c, z.object({ reason: z.string().max(500).optional() }).strict());
@@ -37,11 +32,11 @@ export const envRoutes = new Hono<AppEnv>()
   })
   .put("/envs/:id/secrets/:name", async (c) => {
     const { value } = await readJson(c, PutSecret);
-    await setSecret(controlContext(c.env, c.get("actor")), c.req.param("id"), c.req.param("name"), value);
+    await setSecret(c.var.cx, c.req.param("id"), c.req.param("name"), value);
     return c.body(null, 204);
   })
   .get("/envs/:id/bootstrap", async (c) => {
-    const archive = await localBootstrap(controlContext(c.env, c.get("actor")), c.req.param("id"));
+    const archive = await localBootstrap(c.var.cx, c.req.param("id"));
     return new Response(archive.bytes, {
       headers: {
         "content-type": "application/gzip",
@@ -50,25 +45,23 @@ export const envRoutes = new Hono<AppEnv>()
     });
   })
   .post("/envs/:id/secrets/:name/rotate", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     const { value } = await readJson(c, PutSecret);
     const envRef = await rotateSecret(cx, c.req.param("id"), c.req.param("name"), value);
     const plan = await createPlan(cx, envRef, { type: "rotate-secret", params: { name: c.req.param("name") } });
     const run = plan.autoApply ? await applyPlan(cx, plan.id) : undefined;
     return c.json({ plan: publicPlan(plan), ...(run ? { run: { id: run.id, status: run.status } } : {}) }, 201);
   })
-  .get("/envs/:id/secrets", async (c) =>
-    c.json({ secrets: await secretRefs(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
-  )
+  .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(c.var.cx, c.req.param("id")) }))
   .post("/envs/:id/plan", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "plan");
     const request = await readJson(c, PlanRequest);
     const plan = await createPlan(cx, c.req.param("id"), request);
     return c.json({ plan: publicPlan(plan) }, 201);
   })
   .get("/envs/:id/runs", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     const query = readQuery(c, RunsQuery);
     const env = await findEnv(cx.db, c.req.param("id"));

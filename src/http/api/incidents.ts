@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { controlContext } from "../../control/context";
 import {
   ackIncident,
   adoptEnvDrift,
@@ -23,22 +22,16 @@ export const IncidentQuery = z.object({
 export const incidentRoutes = new Hono<AppEnv>()
   .get("/incidents", async (c) => {
     const query = readQuery(c, IncidentQuery);
-    return c.json({ incidents: await incidentList(controlContext(c.env, c.get("actor")), query) });
+    return c.json({ incidents: await incidentList(c.var.cx, query) });
   })
-  .get("/incidents/:id", async (c) =>
-    c.json({ incident: await incidentDetail(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
-  )
+  .get("/incidents/:id", async (c) => c.json({ incident: await incidentDetail(c.var.cx, c.req.param("id")) }))
   .get("/incidents/:id/bundle/:name{.+}", async (c) => {
-    const file = await incidentFile(controlContext(c.env, c.get("actor")), c.req.param("id"), c.req.param("name"));
+    const file = await incidentFile(c.var.cx, c.req.param("id"), c.req.param("name"));
     return new Response(file.body, { headers: { "content-type": file.contentType } });
   })
-  .post("/incidents/:id/ack", async (c) =>
-    c.json({ incident: await ackIncident(controlContext(c.env, c.get("actor")), c.req.param("id")) }),
-  )
-  .post("/envs/:id/drift/adopt", async (c) =>
-    c.json(await adoptEnvDrift(controlContext(c.env, c.get("actor")), c.req.param("id")), 201),
-  )
+  .post("/incidents/:id/ack", async (c) => c.json({ incident: await ackIncident(c.var.cx, c.req.param("id")) }))
+  .post("/envs/:id/drift/adopt", async (c) => c.json(await adoptEnvDrift(c.var.cx, c.req.param("id")), 201))
   .post("/envs/:id/drift/revert", async (c) => {
-    const { plan, run } = await revertEnvDrift(controlContext(c.env, c.get("actor")), c.req.param("id"));
+    const { plan, run } = await revertEnvDrift(c.var.cx, c.req.param("id"));
     return c.json({ plan: publicPlan(plan), run: run ? { id: run.id, status: run.status } : undefined }, 201);
   });

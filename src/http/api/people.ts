@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { controlContext } from "../../control/context";
 import { CreateUser, createUser, listUsers, revokeToken } from "../../control/users";
 import type { AppEnv } from "../auth";
 import { readJson } from "../errors";
@@ -8,11 +7,11 @@ import { readJson } from "../errors";
 export const peopleRoutes = new Hono<AppEnv>()
   .post("/users", async (c) => {
     const input = await readJson(c, CreateUser);
-    const { user, token } = await createUser(controlContext(c.env, c.get("actor")), input);
+    const { user, token } = await createUser(c.var.cx, input);
     return c.json({ user, token }, 201);
   })
-  .get("/users", async (c) => c.json({ users: await listUsers(controlContext(c.env, c.get("actor"))) }))
+  .get("/users", async (c) => c.json({ users: await listUsers(c.var.cx) }))
   .delete("/tokens/:id", async (c) => {
-    await revokeToken(controlContext(c.env, c.get("actor")), c.req.param("id"));
+    await revokeToken(c.var.cx, c.req.param("id"));
     return c.body(null, 204);
   });

@@ -1,6 +1,4 @@
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
-import { controlContext } from "../../control/context";
 import {
   CreateEnvironment,
   CreateProject,
@@ -9,7 +7,8 @@ import {
   findProject,
   listEnvironments,
 } from "../../control/environments";
-import { connections, projects } from "../../db/schema";
+import { connectionsOf } from "../../db/connections";
+import { listProjects } from "../../db/projects";
 import { verifyConnections } from "../../control/connections";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
@@ -18,41 +17,37 @@ import { readJson } from "../errors";
 /** Projects, their environments and connections (API.md "Projects and environments"). */
 export const projectRoutes = new Hono<AppEnv>()
   .post("/projects", async (c) => {
-    const project = await createProject(controlContext(c.env, c.get("actor")), await readJson(c, CreateProject));
+    const project = await createProject(c.var.cx, await readJson(c, CreateProject));
     return c.json({ project }, 201);
   })
   .get("/projects", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
-    return c.json({ projects: await cx.db.select().from(projects).orderBy(projects.createdAt) });
+    return c.json({ projects: await listProjects(cx.db) });
   })
   .get("/projects/:id", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     return c.json({ project: await findProject(cx, c.req.param("id")) });
   })
   .post("/projects/:id/envs", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     const environment = await createEnvironment(cx, c.req.param("id"), await readJson(c, CreateEnvironment));
     return c.json({ environment }, 201);
   })
   .get("/projects/:id/envs", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     return c.json({ environments: await listEnvironments(cx, c.req.param("id")) });
   })
   .post("/projects/:id/connections/verify", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     return c.json({ connections: await verifyConnections(cx, c.req.param("id")) });
   })
   .get("/projects/:id/connections", async (c) => {
-    const cx = controlContext(c.env, c.get("actor"));
+    const { cx } = c.var;
     requireRole(cx.actor.role, "read");
     const project = await findProject(cx, c.req.param("id"));
-    const rows = await cx.db
-      .select()
-      .from(connections)
-      .where(eq(connections.projectId, project.id))
-      .orderBy(connections.provider);
+    const rows = await connectionsOf(cx.db, project.id);
     return c.json({
       connections: rows.map((r) => ({
         provider: r.provider,

@@ -5,7 +5,6 @@ import { handleChat } from "../../control/chat";
 import type { ChatReply, ChatRequest } from "../../control/chat";
 import type { ControlContext } from "../../control/context";
 import { findEnv } from "../../db/environments";
-import type { RunStatus } from "../../domain/run";
 import type { AppEnv } from "../auth";
 import { followRuns, settled } from "../live";
 import type { FollowedRun } from "../live";
@@ -47,7 +46,7 @@ export async function streamChat(
           data: JSON.stringify({ count: result.replies.length, following: follow.map((r) => r.id) }),
         });
         await followRuns(
-          c.env,
+          cx,
           follow,
           (run) => stream.writeSSE({ event: "run", data: JSON.stringify(run) }),
           stop.signal,
@@ -73,7 +72,7 @@ export async function streamChat(
 }
 
 async function runsToFollow(cx: ControlContext, replies: ChatReply[]): Promise<FollowedRun[]> {
-  const runs = replies.flatMap((r) => (r.run && !settled({ status: r.run.status as RunStatus }) ? [r.run] : []));
+  const runs = replies.flatMap((r) => (r.run && !settled(r.run) ? [r.run] : []));
   const followed: FollowedRun[] = [];
   for (const run of runs) {
     if (followed.some((f) => f.id === run.id)) continue;

@@ -1,14 +1,15 @@
 import type { CanaryState } from "../../domain/canary";
 import { canaryTransition } from "../../domain/canary";
 import type { TrafficBinding } from "../../domain/traffic";
-import type { StepContext, StepExecutor, ReleaseServices } from "../context";
+import type { StepContext, StepExecutor } from "../context";
 import { output } from "../context";
-import { driveDeployment } from "../executors/deploy";
-import type { PinnedRef } from "../executors/prepare";
+import { driveDeployment, recordDeployed } from "../executors/deploy";
+import { railwayOf, serviceIdOf } from "../railway-binding";
+import { isoAt } from "../../domain/time";
 
 /** The canary state and split persisted in run outputs. */
 export function canaryOf(ctx: StepContext): { canary: CanaryState; binding: TrafficBinding } {
-  return { canary: output<CanaryState>(ctx.run, "canary"), binding: output<TrafficBinding>(ctx.run, "traffic") };
+  return { canary: output(ctx.run, "canary"), binding: output(ctx.run, "traffic") };
 }
 
 /** Writes a new canary state (every phase change goes through canaryTransition). */
@@ -25,17 +26,19 @@ export function routerOf(ctx: StepContext) {
 }
 
 async function domainOf(ctx: StepContext, service: string): Promise<string> {
-  const binding = ctx.env.bindings.railway!;
-  const id = binding.services[service];
-  if (!id) throw new Error(`${service} has no Railway service binding`);
-  const domains = await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id);
+  const binding = railwayOf(ctx);
+  const domains = await ctx.railway.listServiceDomains(
+    binding.projectId,
+    binding.environmentId,
+    serviceIdOf(ctx, service),
+  );
   if (!domains[0]) throw new Error(`${service} has no Railway domain to route to`);
   return domains[0].domain;
 }
 
 /** Ensures the load balancer between the stable service and its canary twin, at 0% canary. */
-export const canarySplit: StepExecutor = async (ctx) => {
-  const service = String(ctx.step.params.service);
+export const canarySplit: StepExecutor<"canary-split"> = async (ctx) => {
+  const { service } = ctx.step.params;
   const hostname = ctx.env.spec.domains[service];
   const spec = ctx.env.spec.services[service];
   if (!hostname || !spec?.healthPath)
@@ -50,7 +53,7 @@ export const canarySplit: StepExecutor = async (ctx) => {
   });
   await router.setCanaryWeight(binding, 0);
   ctx.run.outputs.traffic = binding;
-  const steps = ctx.run.plan.steps.filter((s) => s.kind === "canary-step").map((s) => Number(s.params.weight));
+  const steps = ctx.run.plan.steps.flatMap((s) => (s.kind === "canary-step" ? [s.params.weight] : []));
   saveCanary(ctx, {
     phase: "idle",
     service,
@@ -58,35 +61,28 @@ export const canarySplit: StepExecutor = async (ctx) => {
     steps,
     stepIndex: 0,
     lastScore: null,
-    history: [{ at: new Date(ctx.now()).toISOString(), phase: "idle", weight: 0 }],
+    history: [{ at: isoAt(ctx.now()), phase: "idle", weight: 0 }],
   });
   return { kind: "done", note: `${hostname}: stable ${service} 100%, ${service}-canary 0%` };
 };
 
 /** Deploys the release to the stable service, then moves all traffic back to it: the canary is drained. */
-export const canaryPromote: StepExecutor = async (ctx) => {
-  const service = String(ctx.step.params.service);
-  const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[service];
+export const canaryPromote: StepExecutor<"canary-promote"> = async (ctx) => {
+  const { service } = ctx.step.params;
+  const ref = output(ctx.run, "refs")[service];
+  if (!ref) return { kind: "fail", error: `no pinned commit for ${service}` };
   let { canary, binding } = canaryOf(ctx);
-  if (canary.phase !== "promoting") saveCanary(ctx, (canary = canaryTransition(canary, "promoting", iso(ctx))));
-  const railway = ctx.env.bindings.railway!;
-  const serviceId = railway.services[service];
+  if (canary.phase !== "promoting") saveCanary(ctx, (canary = canaryTransition(canary, "promoting", isoAt(ctx.now()))));
+  const { environmentId } = railwayOf(ctx);
   const result = await driveDeployment(ctx, service, ref.sha, () =>
-    ctx.railway.deployService(serviceId, railway.environmentId, ref.sha),
+    ctx.railway.deployService(serviceIdOf(ctx, service), environmentId, ref.sha),
   );
   if ("kind" in result) return result;
-  const deployed = (ctx.run.outputs.deployed ?? {}) as ReleaseServices;
-  deployed[service] = { commitSha: ref.sha, commitMessage: ref.message, deploymentId: result.id };
-  ctx.run.outputs.deployed = deployed;
+  recordDeployed(ctx, service, { commitSha: ref.sha, commitMessage: ref.message, deploymentId: result.id });
   await routerOf(ctx).setCanaryWeight(binding, 0);
-  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "succeeded", iso(ctx)));
+  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "succeeded", isoAt(ctx.now())));
   return {
     kind: "done",
     note: `${service} runs ${ref.message} on stable with 100% of traffic; ${service}-canary drained`,
   };
 };
-
-/** Now as an ISO string on the step's clock. */
-export function iso(ctx: StepContext): string {
-  return new Date(ctx.now()).toISOString();
-}

@@ -1,6 +1,5 @@
 import type { ArtifactStore } from "../../audit/artifacts";
 import type { RunRecord, StepRecord } from "../store";
-import type { CanaryCheck } from "./soak";
 
 /** incident.md for a rolled-back canary: what, when, why, the scores, the evidence, the diff. */
 export async function writeCanaryIncident(
@@ -9,12 +8,9 @@ export async function writeCanaryIncident(
   steps: StepRecord[],
   reason: string,
 ): Promise<void> {
-  const checks = (run.outputs.canaryChecks ?? []) as CanaryCheck[];
-  const canary = run.outputs.canary as
-    | { service?: string; history?: { at: string; phase: string; weight: number; reason?: string }[] }
-    | undefined;
+  const checks = run.outputs.canaryChecks ?? [];
   const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
-  const rolledBackAt = canary?.history?.find((h) => h.phase === "rolled-back")?.at;
+  const rolledBackAt = run.outputs.canary?.history.find((h) => h.phase === "rolled-back")?.at;
   const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
   const lines = [
     `# Canary rolled back on ${run.plan.env}`,

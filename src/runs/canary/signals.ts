@@ -1,5 +1,7 @@
 import type { TrackSample } from "../../monitor/judge";
 import type { StepContext } from "../context";
+import type { TrackSummary } from "../outputs";
+import { isoAt } from "../../domain/time";
 
 export interface Window {
   start: number;
@@ -18,8 +20,8 @@ export async function sampleTrack(
   input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string },
 ): Promise<TrackSample> {
   const { deploymentId, window, patterns } = input;
-  const start = new Date(window.start).toISOString();
-  const end = new Date(window.end).toISOString();
+  const start = isoAt(window.start);
+  const end = isoAt(window.end);
   const [requests, logs] = await Promise.all([
     // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
     ctx.railway.httpLogs({ deploymentId, beforeDate: start, afterDate: end, limit: 5000 }),
@@ -52,7 +54,7 @@ export function thin(values: number[], max = MAX_LATENCIES): number[] {
 }
 
 /** A compact view of a sample for metrics.json (latency summarized, not listed). */
-export function summarize(sample: TrackSample) {
+export function summarize(sample: TrackSample): TrackSummary {
   const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
   const pct = (q: number) =>
     sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;

@@ -1,34 +1,14 @@
 import { canaryTransition } from "../../domain/canary";
 import type { Judgement, TrackSample } from "../../monitor/judge";
-import { judgeCanary, mergeSamples, parseJudgeConfig } from "../../monitor/judge";
-import type { StepContext, StepExecutor, StepResult, ReleaseServices } from "../context";
-import { canaryOf, iso, routerOf, saveCanary } from "./executors";
+import { DEFAULT_JUDGE_CONFIG, judgeCanary, mergeSamples } from "../../monitor/judge";
+import type { StepContext, StepExecutor, StepResult } from "../context";
+import { output } from "../context";
+import { railwayOf, serviceIdOf } from "../railway-binding";
+import type { StepState } from "../step-state";
+import { canaryOf, routerOf, saveCanary } from "./executors";
 import { sampleTrack, summarize } from "./signals";
-import { compact, judgeCheck, withCarry, type SamplePair } from "./trigger";
-
-interface SoakState {
-  /** Simulated (or real) time the soak started and the end of the last sampled window. */
-  startedAt?: number;
-  windowEnd?: number;
-  checks?: number;
-  consecutiveFails?: number;
-  baselineDeploymentId?: string;
-  /** Windows too thin to judge, held until there is enough to say something ("probe harder"). */
-  pending?: SamplePair;
-  total?: SamplePair;
-}
-
-/** Metrics entry per check, kept in run outputs and written to metrics.json. */
-export interface CanaryCheck {
-  at: string;
-  weight: number;
-  check: number;
-  verdict: Judgement["verdict"];
-  score: number | null;
-  metrics: Judgement["metrics"];
-  canary: ReturnType<typeof summarize>;
-  baseline: ReturnType<typeof summarize>;
-}
+import { compact, judgeCheck, withCarry } from "./trigger";
+import { isoAt } from "../../domain/time";
 
 /** Soak limit for inconclusive data: after this many soak lengths without a verdict, a person decides. */
 const MAX_SOAK_EXTENSIONS = 3;
@@ -38,23 +18,23 @@ const MAX_SOAK_EXTENSIONS = 3;
  * roll back on a hard trigger (N consecutive failing checks), and at the end of the soak judge the whole
  * step (soft trigger: roll back where policy allows, otherwise halt for a decision).
  */
-export const canaryStep: StepExecutor = async (ctx) => {
-  const weight = Number(ctx.step.params.weight);
+export const canaryStep: StepExecutor<"canary-step"> = async (ctx) => {
+  const { weight, index } = ctx.step.params;
   const policy = ctx.env.spec.policies.canary;
   const intervalMs = policy.intervalSeconds * 1000;
-  const state = ctx.step.state as SoakState;
+  const { state } = ctx.step;
   let { canary, binding } = canaryOf(ctx);
   if (ctx.run.outputs.promoteNow) return { kind: "done", note: "soak skipped: promote now was requested" };
   // A halted canary that runs again was resumed by a person: carry on, and accept a failed soak verdict.
   const resumed = canary.phase === "halted";
   if (resumed && state.startedAt !== undefined)
-    saveCanary(ctx, (canary = canaryTransition(canary, "progressing", iso(ctx), "resumed")));
+    saveCanary(ctx, (canary = canaryTransition(canary, "progressing", isoAt(ctx.now()), "resumed")));
   if (state.startedAt === undefined) {
     await routerOf(ctx).setCanaryWeight(binding, weight);
     canary = canaryTransition(
-      { ...canary, weight, stepIndex: Number(ctx.step.params.index) },
+      { ...canary, weight, stepIndex: index },
       "progressing",
-      iso(ctx),
+      isoAt(ctx.now()),
       `weight ${weight}%`,
     );
     saveCanary(ctx, canary);
@@ -64,14 +44,15 @@ export const canaryStep: StepExecutor = async (ctx) => {
     ctx.save();
     return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: `${weight}% to ${canary.service}-canary` };
   }
-  const window = { start: state.windowEnd!, end: ctx.timing.simulated ? state.windowEnd! + intervalMs : ctx.now() };
+  const start = state.windowEnd ?? state.startedAt;
+  const window = { start, end: ctx.timing.simulated ? start + intervalMs : ctx.now() };
   const { canarySample, baselineSample } = await sampleBoth(ctx, canary.service, window, state);
   const outcome = judgeCheck(
     { pending: state.pending, consecutiveFails: state.consecutiveFails ?? 0 },
     { canary: canarySample, baseline: baselineSample },
-    judgeConfig(ctx),
+    DEFAULT_JUDGE_CONFIG,
     policy,
-    carryOf(ctx),
+    ctx.run.outputs.baselineCarry,
   );
   const { judgement } = outcome;
   state.pending = outcome.next.pending;
@@ -91,7 +72,7 @@ export const canaryStep: StepExecutor = async (ctx) => {
   if (outcome.rollBack) return rollBack(ctx, `hard trigger: ${failing(judgement)} — ${outcome.rollBack} at ${weight}%`);
   const soaked = window.end - state.startedAt >= policy.soakSeconds * 1000;
   if (!soaked) return { kind: "wait", ms: intervalMs * ctx.timing.waitFactor, note: progressNote(weight, judgement) };
-  const step = judgeCanary(state.total.canary, withCarry(carryOf(ctx), state.total.baseline), judgeConfig(ctx));
+  const step = judgeCanary(state.total.canary, withCarry(ctx.run.outputs.baselineCarry, state.total.baseline));
   saveCanary(ctx, { ...canaryOf(ctx).canary, lastScore: step.score });
   if (step.verdict === "fail" && resumed)
     return { kind: "done", note: `resumed by a person at ${weight}% despite score ${step.score ?? "?"}` };
@@ -117,20 +98,21 @@ export const canaryStep: StepExecutor = async (ctx) => {
   };
 };
 
-async function sampleBoth(ctx: StepContext, service: string, window: { start: number; end: number }, state: SoakState) {
-  const railway = ctx.env.bindings.railway!;
-  const deployed = ctx.run.outputs.deployed as ReleaseServices;
-  const canaryDeployment = deployed[`${service}-canary`].deploymentId;
-  if (!state.baselineDeploymentId) {
+async function sampleBoth(ctx: StepContext, service: string, window: { start: number; end: number }, state: StepState) {
+  const railway = railwayOf(ctx);
+  const canaryDeployment = output(ctx.run, "deployed")[`${service}-canary`]?.deploymentId;
+  if (!canaryDeployment) throw new Error(`${service}-canary was not deployed by this run`);
+  let baselineDeploymentId = state.baselineDeploymentId;
+  if (!baselineDeploymentId) {
     const list = await ctx.railway.listDeployments({
       projectId: railway.projectId,
       environmentId: railway.environmentId,
-      serviceId: railway.services[service],
+      serviceId: serviceIdOf(ctx, service),
       first: 20,
     });
     const live = list.find((d) => d.status === "SUCCESS");
     if (!live) throw new Error(`${service} has no live deployment to compare the canary with`);
-    state.baselineDeploymentId = live.id;
+    baselineDeploymentId = state.baselineDeploymentId = live.id;
   }
   const patterns = ctx.env.spec.policies.canary.criticalPatterns;
   const health = ctx.env.spec.services[service]?.healthPath;
@@ -145,21 +127,13 @@ async function sampleBoth(ctx: StepContext, service: string, window: { start: nu
       healthUrl: health && canaryDomain ? `https://${canaryDomain}${health}` : undefined,
     }),
     sampleTrack(ctx, {
-      deploymentId: state.baselineDeploymentId,
+      deploymentId: baselineDeploymentId,
       window,
       patterns,
       healthUrl: health && stableDomain ? `https://${stableDomain}${health}` : undefined,
     }),
   ]);
   return { canarySample, baselineSample };
-}
-
-function judgeConfig(ctx: StepContext) {
-  return parseJudgeConfig(ctx.run.outputs.judgeConfig ?? {});
-}
-
-function carryOf(ctx: StepContext): TrackSample | undefined {
-  return ctx.run.outputs.baselineCarry as TrackSample | undefined;
 }
 
 function recordCheck(
@@ -171,18 +145,19 @@ function recordCheck(
   baseline: TrackSample,
   at: number,
 ): void {
-  const checks = (ctx.run.outputs.canaryChecks ?? []) as CanaryCheck[];
-  checks.push({
-    at: new Date(at).toISOString(),
-    weight,
-    check,
-    verdict: j.verdict,
-    score: j.score,
-    metrics: j.metrics,
-    canary: summarize(canary),
-    baseline: summarize(baseline),
-  });
-  ctx.run.outputs.canaryChecks = checks;
+  ctx.run.outputs.canaryChecks = [
+    ...(ctx.run.outputs.canaryChecks ?? []),
+    {
+      at: isoAt(at),
+      weight,
+      check,
+      verdict: j.verdict,
+      score: j.score,
+      metrics: j.metrics,
+      canary: summarize(canary),
+      baseline: summarize(baseline),
+    },
+  ];
   ctx.save();
 }
 
@@ -204,15 +179,15 @@ function progressNote(weight: number, j: Judgement): string {
 /** Traffic goes back to stable first, then the run is told: nothing waits on the rollback. */
 async function rollBack(ctx: StepContext, reason: string): Promise<StepResult> {
   let { canary, binding } = canaryOf(ctx);
-  canary = canaryTransition(canary, "rolling-back", iso(ctx), reason);
+  canary = canaryTransition(canary, "rolling-back", isoAt(ctx.now()), reason);
   saveCanary(ctx, canary);
   await routerOf(ctx).setCanaryWeight(binding, 0);
-  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "rolled-back", iso(ctx)));
+  saveCanary(ctx, canaryTransition({ ...canary, weight: 0 }, "rolled-back", isoAt(ctx.now())));
   return { kind: "rollback", reason };
 }
 
 function halt(ctx: StepContext, reason: string): StepResult {
   const { canary } = canaryOf(ctx);
-  if (canary.phase !== "halted") saveCanary(ctx, canaryTransition(canary, "halted", iso(ctx), reason));
+  if (canary.phase !== "halted") saveCanary(ctx, canaryTransition(canary, "halted", isoAt(ctx.now()), reason));
   return { kind: "halt", reason };
 }

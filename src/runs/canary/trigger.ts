@@ -4,12 +4,10 @@
  */
 import type { Judgement, JudgeConfig, TrackSample } from "../../monitor/judge";
 import { judgeCanary, mergeSamples } from "../../monitor/judge";
+import type { SamplePair } from "../step-state";
 import { thin } from "./signals";
 
-export interface SamplePair {
-  canary: TrackSample;
-  baseline: TrackSample;
-}
+export type { SamplePair };
 
 /** What one check carries to the next. */
 export interface TriggerState {

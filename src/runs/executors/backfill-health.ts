@@ -7,7 +7,9 @@ import type { BackfillPolicy } from "../../domain/backfill-policy";
 import { p95 } from "../../monitor/anomalies";
 import { burnRate } from "../../monitor/burn-rate";
 import type { StepContext } from "../context";
-import { errorText } from "./prepare";
+import type { HealthBreach, ThrottleReason } from "../outputs";
+import { errorText } from "../../domain/errors";
+import { isoAt } from "../../domain/time";
 
 /** One HTTP service's traffic over the window. */
 export interface ServiceWindow {
@@ -16,18 +18,6 @@ export interface ServiceWindow {
   errors: number;
   p95Ms: number | null;
 }
-
-/** Why batches pause: the worst signal over its threshold. */
-export interface HealthBreach {
-  signal: "error-burn" | "latency";
-  service: string;
-  value: number;
-  threshold: number;
-  reason: string;
-}
-
-/** Why batches wait: a breach, or health that could not be read. */
-export type ThrottleReason = HealthBreach | { signal: "unreadable"; reason: string };
 
 /** Newest requests read per service and window (Railway's cap). */
 const LOG_LIMIT = 5000;
@@ -111,8 +101,8 @@ export async function sampleWindows(ctx: StepContext, policy: BackfillPolicy, en
         // Railway's httpLogs window is anchor-style: beforeDate is the OLDEST time, afterDate the LATEST.
         const logs = await ctx.railway.httpLogs({
           deploymentId: live.id,
-          beforeDate: new Date(start).toISOString(),
-          afterDate: new Date(end).toISOString(),
+          beforeDate: isoAt(start),
+          afterDate: isoAt(end),
           limit: LOG_LIMIT,
         });
         const inWindow = logs.filter((r) => {

@@ -1,48 +1,12 @@
-import type { BackfillParams } from "../../domain/run";
+import { BackfillParams } from "../../domain/run";
 import { DEFAULT_BACKFILL_RATE } from "../../plan/backfill";
 import type { OpsBatch } from "../../providers/ops/api";
 import type { StepContext, StepExecutor, StepResult } from "../context";
-import { throttleReason, type ThrottleReason } from "./backfill-health";
+import type { BackfillProgress } from "../outputs";
+import type { StepState } from "../step-state";
+import { throttleReason } from "./backfill-health";
 import { nextWindowStart } from "./window";
-
-/** How the backfill is going, as runs and chat show it. */
-export interface BackfillProgress {
-  processed: number;
-  updated: number;
-  failed: number;
-  skipped: number;
-  total: number | null;
-  remaining: number | null;
-  batches: number;
-  ratePerMinute: number;
-  etaSeconds: number | null;
-  failureSamples: { id: number | string; reason: string }[];
-  dryRun: boolean;
-  wouldChange?: number;
-  note?: string;
-  /** Due times of the first and latest batch (simulated time in the sandbox): the achieved pace. */
-  firstBatchAt?: string;
-  lastBatchAt?: string;
-  /** Rows sent before the latest batch, over the time between first and latest batch. */
-  achievedRatePerMinute?: number;
-  /** Set while batches pause on the app's health (policies.backfill): why, and since when. */
-  throttle?: ThrottleReason & { since: string };
-  /** Health pauses that ended (the latest 20), and their total length on the run's clock. */
-  pauses?: { since: string; until: string; reason: string }[];
-  pausedSeconds?: number;
-}
-
-interface BackfillState {
-  cursor?: string | null;
-  startedAt?: number;
-  /** When the next batch is due (simulated time in the sandbox, real time otherwise). */
-  nextAt?: number;
-  /** Due times of the batches sent, for pacing checks (bounded). */
-  schedule?: number[];
-  progress?: BackfillProgress;
-  /** When the app's health was last read (the run's clock). */
-  healthCheckedAt?: number;
-}
+import { isoAt } from "../../domain/time";
 
 const SCHEDULE_KEPT = 500;
 
@@ -59,12 +23,12 @@ export function pacing(params: BackfillParams): { batchSize: number; intervalMs:
  * The cursor only moves after the app's answer is persisted; a batch re-sent after an eviction carries
  * the same run id and cursor, which the app's ops contract records once.
  */
-export const backfill: StepExecutor = async (ctx) => {
-  const params = ctx.run.plan.params as BackfillParams;
+export const backfill: StepExecutor<"backfill"> = async (ctx) => {
+  const params = backfillParams(ctx);
   const ops = await ctx.opsFor(ctx.env);
-  const state = ctx.step.state as BackfillState;
+  const { state } = ctx.step;
   const { batchSize, intervalMs, rate } = pacing(params);
-  if (state.startedAt === undefined) {
+  if (state.startedAt === undefined || state.nextAt === undefined || state.progress === undefined) {
     const baseline = await ops.verify({ job: params.job, sample: 0, minCoverage: 0 });
     state.startedAt = state.nextAt = ctx.now();
     state.cursor = null;
@@ -84,19 +48,19 @@ export const backfill: StepExecutor = async (ctx) => {
     };
     ctx.save();
   }
-  const progress = state.progress!;
+  const { progress, startedAt, nextAt } = state;
   // After a stop (or a slow batch) never catch up in a burst: the rate is a ceiling, so restart from now.
-  const dueAt = !ctx.timing.simulated && ctx.now() - state.nextAt! > intervalMs ? ctx.now() : state.nextAt!;
+  const dueAt = !ctx.timing.simulated && ctx.now() - nextAt > intervalMs ? ctx.now() : nextAt;
   if (params.window) {
     const opens = nextWindowStart(dueAt, params.window);
     if (opens > dueAt) {
       state.nextAt = opens;
-      progress.note = `outside the ${params.window.start}–${params.window.end} ${params.window.tz} window: next batch at ${new Date(opens).toISOString()}`;
+      progress.note = `outside the ${params.window.start}–${params.window.end} ${params.window.tz} window: next batch at ${isoAt(opens)}`;
       publish(ctx, progress);
       return { kind: "wait", ms: waitFor(ctx, dueAt, opens), note: progress.note };
     }
   }
-  if (params.maxRuntimeSeconds && dueAt - state.startedAt! >= params.maxRuntimeSeconds * 1000) {
+  if (params.maxRuntimeSeconds && dueAt - startedAt >= params.maxRuntimeSeconds * 1000) {
     return {
       kind: "halt",
       reason: `max runtime of ${params.maxRuntimeSeconds}s reached after ${progress.processed} rows; resume to continue`,
@@ -113,8 +77,8 @@ export const backfill: StepExecutor = async (ctx) => {
   });
   const sentBefore = progress.processed;
   record(progress, batch, rate);
-  progress.firstBatchAt ??= new Date(dueAt).toISOString();
-  progress.lastBatchAt = new Date(dueAt).toISOString();
+  progress.firstBatchAt ??= isoAt(dueAt);
+  progress.lastBatchAt = isoAt(dueAt);
   const spanMinutes = (dueAt - Date.parse(progress.firstBatchAt)) / 60_000;
   if (spanMinutes > 0) progress.achievedRatePerMinute = Math.round((sentBefore / spanMinutes) * 10) / 10;
   state.cursor = batch.nextCursor;
@@ -126,13 +90,18 @@ export const backfill: StepExecutor = async (ctx) => {
   return { kind: "wait", ms: waitFor(ctx, dueAt, state.nextAt), note: summary(progress) };
 };
 
+/** The run's backfill settings, as its planner validated them (plan params are the request's, untyped). */
+function backfillParams(ctx: StepContext): BackfillParams {
+  return BackfillParams.parse(ctx.run.plan.params);
+}
+
 /** Coverage and invariants decide whether the backfill succeeded; a dry run has nothing to verify. */
-export const verifyBackfill: StepExecutor = async (ctx) => {
-  const params = ctx.run.plan.params as BackfillParams;
+export const verifyBackfill: StepExecutor<"verify-backfill"> = async (ctx) => {
+  const params = backfillParams(ctx);
   if (params.dryRun)
     return {
       kind: "done",
-      note: `dry run: ${(ctx.run.outputs.progress as BackfillProgress | undefined)?.wouldChange ?? 0} rows would change; nothing written`,
+      note: `dry run: ${ctx.run.outputs.progress?.wouldChange ?? 0} rows would change; nothing written`,
     };
   const target = params.minCoverage ?? 95;
   const result = await (await ctx.opsFor(ctx.env)).verify({ job: params.job, sample: 100, minCoverage: target });
@@ -156,7 +125,7 @@ export const verifyBackfill: StepExecutor = async (ctx) => {
  */
 async function healthGate(
   ctx: StepContext,
-  state: BackfillState,
+  state: StepState,
   progress: BackfillProgress,
   dueAt: number,
 ): Promise<StepResult | null> {
@@ -167,7 +136,7 @@ async function healthGate(
   state.healthCheckedAt = dueAt;
   const held = progress.throttle;
   if (why) {
-    const since = held?.since ?? new Date(dueAt).toISOString();
+    const since = held?.since ?? isoAt(dueAt);
     progress.throttle = { ...why, since };
     progress.note = `Paused since ${since}: ${why.reason}; batches continue by themselves when it recovers`;
     state.nextAt = dueAt + checkMs;
@@ -177,7 +146,7 @@ async function healthGate(
   if (held) {
     progress.pauses = [
       ...(progress.pauses ?? []),
-      { since: held.since, until: new Date(dueAt).toISOString(), reason: held.reason },
+      { since: held.since, until: isoAt(dueAt), reason: held.reason },
     ].slice(-20);
     progress.pausedSeconds = (progress.pausedSeconds ?? 0) + (dueAt - Date.parse(held.since)) / 1000;
     progress.throttle = undefined;
@@ -219,10 +188,9 @@ const ENDED_BADLY = ["failed", "rolled-back", "cancelled", "rejected"];
  * Chained plans (migrate → backfill staging → backfill production; deploy → contract migration): waits until
  * an earlier run, of any environment, has succeeded — and then soaks — or fails when that run did not succeed.
  */
-export const awaitRun: StepExecutor = async (ctx) => {
-  const runId = String(ctx.step.params.runId);
-  const soakSeconds = Number(ctx.step.params.soakSeconds ?? 0);
-  const state = ctx.step.state as { soakStartedAt?: number };
+export const awaitRun: StepExecutor<"await-run"> = async (ctx) => {
+  const { runId, soakSeconds } = ctx.step.params;
+  const { state } = ctx.step;
   const other = await ctx.port.runStatus(runId);
   if (!other) return { kind: "fail", error: `run ${runId} this run depends on does not exist` };
   const what = `${other.type} run ${runId} on ${other.env}`;
@@ -247,8 +215,9 @@ export const awaitRun: StepExecutor = async (ctx) => {
       note: `${what} succeeded; soaking ${soakSeconds}s before going on`,
     };
   }
-  if (soakSeconds > 0 && !ctx.timing.simulated && ctx.now() < state.soakStartedAt! + soakSeconds * 1000) {
-    return { kind: "wait", ms: state.soakStartedAt! + soakSeconds * 1000 - ctx.now(), note: `soaking after ${what}` };
+  const soakEnds = (state.soakStartedAt ?? 0) + soakSeconds * 1000;
+  if (soakSeconds > 0 && !ctx.timing.simulated && ctx.now() < soakEnds) {
+    return { kind: "wait", ms: soakEnds - ctx.now(), note: `soaking after ${what}` };
   }
   return { kind: "done", note: `${what} succeeded${soakSeconds > 0 ? `; soaked ${soakSeconds}s` : ""}` };
 };

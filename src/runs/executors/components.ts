@@ -1,24 +1,23 @@
 import type { ComponentSpec, EnvironmentSpec } from "../../domain/spec";
 import { COMPONENT_LIMITS, EnvironmentSpec as EnvironmentSpecSchema } from "../../domain/spec";
 import type { StepContext, StepExecutor } from "../context";
+import { railwayOf } from "../railway-binding";
 import { componentServiceName } from "./prepare";
 
 /** The Railway template a component comes from (storage has none: it is a bucket, not a service). */
 const TEMPLATE: Partial<Record<ComponentSpec["type"], "postgres" | "redis">> = { postgres: "postgres", redis: "redis" };
 
 /** Applies the run's desired-state change as a new revision; later steps of the run use it. */
-export const updateSpec: StepExecutor = async (ctx) => {
+export const updateSpec: StepExecutor<"update-spec"> = async (ctx) => {
   if (ctx.run.outputs.specRevision)
-    return { kind: "done", note: `revision ${String(ctx.run.outputs.specRevision)} already written` };
-  const { action, component, size } = ctx.step.params as {
-    action: "add" | "remove" | "resize";
-    component: ComponentSpec["type"];
-    size?: ComponentSpec["size"];
-  };
+    return { kind: "done", note: `revision ${ctx.run.outputs.specRevision} already written` };
+  const { action, component, size } = ctx.step.params;
   const next: EnvironmentSpec = EnvironmentSpecSchema.parse(structuredClone(ctx.env.spec));
   if (action === "add") next.components[component] = { type: component, size: size ?? "small" };
-  else if (action === "resize") next.components[component] = { ...next.components[component], size: size! };
-  else delete next.components[component];
+  else if (action === "resize") {
+    if (!size) return { kind: "fail", error: `resizing ${component} needs a size` };
+    next.components[component] = { ...next.components[component], size };
+  } else delete next.components[component];
   const revision = await ctx.port.reviseSpec(
     ctx.env.envId,
     ctx.run.plan.specRevision,
@@ -36,13 +35,13 @@ export const updateSpec: StepExecutor = async (ctx) => {
 };
 
 /** Creates the component's provider service from its template when this environment lacks it. */
-export const ensureComponent: StepExecutor = async (ctx) => {
-  const component = ctx.step.params.component as ComponentSpec["type"];
+export const ensureComponent: StepExecutor<"ensure-component"> = async (ctx) => {
+  const { component } = ctx.step.params;
   const template = TEMPLATE[component];
   if (!template) return { kind: "done", note: `${component} needs no provider service` };
-  const binding = ctx.env.bindings.railway!;
+  const binding = railwayOf(ctx);
   const name = componentServiceName(component);
-  const state = ctx.step.state as { workflowId?: string | null; sent?: boolean };
+  const { state } = ctx.step;
   const present = await instanceOf(ctx, name);
   if (present) {
     await ctx.port.saveBindings(ctx.env.envId, {
@@ -75,11 +74,10 @@ export const ensureComponent: StepExecutor = async (ctx) => {
 };
 
 /** Deletes the component's provider service in this environment (its data goes with it). */
-export const removeComponent: StepExecutor = async (ctx) => {
-  const component = ctx.step.params.component as ComponentSpec["type"];
-  const name = componentServiceName(component);
+export const removeComponent: StepExecutor<"remove-component"> = async (ctx) => {
+  const name = componentServiceName(ctx.step.params.component);
   const id = await instanceOf(ctx, name);
-  const binding = ctx.env.bindings.railway!;
+  const binding = railwayOf(ctx);
   if (id) await ctx.railway.deleteService(id, binding.environmentId);
   const { [name]: _gone, ...services } = binding.services;
   await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services } });
@@ -87,19 +85,19 @@ export const removeComponent: StepExecutor = async (ctx) => {
 };
 
 /** Sets the component's provider service to its size's memory and vCPU limits (setting them again is harmless). */
-export const resizeComponent: StepExecutor = async (ctx) => {
-  const { component, size } = ctx.step.params as { component: ComponentSpec["type"]; size: ComponentSpec["size"] };
+export const resizeComponent: StepExecutor<"resize-component"> = async (ctx) => {
+  const { component, size } = ctx.step.params;
   const name = componentServiceName(component);
   const id = await instanceOf(ctx, name);
   if (!id) return { kind: "fail", error: `${name} is missing at Railway in ${ctx.env.env}: run setup` };
   const limits = COMPONENT_LIMITS[size];
-  await ctx.railway.setServiceLimits(ctx.env.bindings.railway!.environmentId, id, limits);
+  await ctx.railway.setServiceLimits(railwayOf(ctx).environmentId, id, limits);
   return { kind: "done", note: `${name} in ${ctx.env.env}: ${limits.memoryGB} GB, ${limits.vCPUs} vCPU (${size})` };
 };
 
 /** The id of the named service when it has an instance in this environment. */
 async function instanceOf(ctx: StepContext, name: string): Promise<string | null> {
-  const binding = ctx.env.bindings.railway!;
+  const binding = railwayOf(ctx);
   const service = (await ctx.railway.listServices(binding.projectId)).find((s) => s.name === name);
   if (!service) return null;
   return ctx.railway.getServiceInstance(service.id, binding.environmentId).then(

@@ -7,7 +7,7 @@ import type { CloudflareApi, CloudflareDnsRecordType, CloudflareZone } from "../
 import type { SendGridDnsRecord } from "../../providers/sendgrid/api";
 import { ProviderError } from "../../providers/types";
 import type { StepContext, StepExecutor } from "../context";
-import type { ConnectionApis } from "../types";
+import type { ConnectionApis } from "../context";
 
 /** The secret an environment's Stripe webhook signing secret is stored as (read by /webhooks/stripe too). */
 export const STRIPE_WEBHOOK_SECRET_NAME = "STRIPE_WEBHOOK_SECRET";
@@ -20,8 +20,8 @@ function apis(ctx: StepContext): ConnectionApis {
 }
 
 /** Finds the environment's endpoint by url (creating it when missing) and stores the signing secret once. */
-export const ensureStripeWebhook: StepExecutor = async (ctx) => {
-  const { url, events } = ctx.step.params as { url: string; events: string[] };
+export const ensureStripeWebhook: StepExecutor<"ensure-stripe-webhook"> = async (ctx) => {
+  const { url, events } = ctx.step.params;
   const key = await ctx.port.resolveSecret(ctx.env.envId, "STRIPE_SECRET_KEY");
   if (!key)
     return { kind: "fail", error: `STRIPE_SECRET_KEY is not set for ${ctx.env.env}: give the Stripe key first` };
@@ -63,14 +63,10 @@ export const ensureStripeWebhook: StepExecutor = async (ctx) => {
   };
 };
 
-interface DomainState {
-  validations?: number;
-}
-
 /** Authenticates the sender domain: SendGrid's records written to the zone (DNS only), then validated. */
-export const ensureSendGridDomain: StepExecutor = async (ctx) => {
-  const { domain: name, subdomain } = ctx.step.params as { domain: string; subdomain?: string };
-  const state = ctx.step.state as DomainState;
+export const ensureSendGridDomain: StepExecutor<"ensure-sendgrid-domain"> = async (ctx) => {
+  const { domain: name, subdomain } = ctx.step.params;
+  const { state } = ctx.step;
   const key = await ctx.port.resolveSecret(ctx.env.envId, "SENDGRID_API_KEY");
   if (!key)
     return { kind: "fail", error: `SENDGRID_API_KEY is not set for ${ctx.env.env}: give the SendGrid key first` };

@@ -1,46 +1,30 @@
-import type { StepContext, StepExecutor, StepResult, ReleaseServices } from "../context";
-import { output } from "../context";
+import type { ReleaseService } from "../../domain/steps";
 import type { RailwayDeployment } from "../../providers/railway/api";
 import { ProviderError } from "../../providers/types";
-import type { PinnedRef } from "./prepare";
+import type { StepContext, StepExecutor, StepResult } from "../context";
+import { output } from "../context";
+import { railwayOf, serviceIdOf } from "../railway-binding";
 
 const GOOD = "SUCCESS";
 const BAD = new Set(["FAILED", "CRASHED", "REMOVED", "SKIPPED"]);
 /** Clock skew allowed between our clock and the provider's createdAt. */
 const SKEW_MS = 5_000;
 
-interface DeployState {
-  intentAt?: number;
-  /** Deployments that existed before this step sent anything: never mistaken for ours. */
-  existing?: string[];
-  deploymentId?: string;
-  previousDeploymentId?: string | null;
-}
-
-function serviceId(ctx: StepContext, name: string): string {
-  const id = ctx.env.bindings.railway?.services[name];
-  if (!id) throw new Error(`${name} has no Railway service binding`);
-  return id;
-}
+/** Step kinds that start a Railway deployment and poll it (their state is a DeployState). */
+export type DeployingKind = "deploy-service" | "migrate" | "rollback-service" | "canary-promote" | "restart-service";
 
 /**
  * Finds the deployment this step started, if it started one: Railway has no idempotency keys, so a
  * step remembers when it sent the deploy and looks for a deployment of its commit created since.
  */
 async function findOwnDeployment(
-  ctx: StepContext,
+  ctx: StepContext<DeployingKind>,
   name: string,
   sha: string,
   since: number,
 ): Promise<RailwayDeployment | null> {
-  const binding = ctx.env.bindings.railway!;
-  const list = await ctx.railway.listDeployments({
-    projectId: binding.projectId,
-    environmentId: binding.environmentId,
-    serviceId: serviceId(ctx, name),
-    first: 20,
-  });
-  const existing = new Set((ctx.step.state as DeployState).existing ?? []);
+  const existing = new Set(ctx.step.state.existing ?? []);
+  const list = await recentDeployments(ctx, name);
   const mine = list.filter(
     (d) => !existing.has(d.id) && Date.parse(d.createdAt) >= since - SKEW_MS && d.meta?.commitHash === sha,
   );
@@ -49,41 +33,35 @@ async function findOwnDeployment(
 
 /** Starts (once) and then polls the deployment of `name` at `sha`; `send` performs the provider write. */
 export async function driveDeployment(
-  ctx: StepContext,
+  ctx: StepContext<DeployingKind>,
   name: string,
   sha: string,
   send: () => Promise<string | null>,
 ): Promise<StepResult | RailwayDeployment> {
-  const state = ctx.step.state as DeployState;
-  if (!state.deploymentId) {
+  const { state } = ctx.step;
+  let deploymentId = state.deploymentId;
+  if (!deploymentId) {
     const found = state.intentAt ? await findOwnDeployment(ctx, name, sha, state.intentAt) : null;
-    if (found) state.deploymentId = found.id;
+    if (found) deploymentId = found.id;
     else {
-      if (!state.intentAt) {
-        const binding = ctx.env.bindings.railway!;
-        const list = await ctx.railway.listDeployments({
-          projectId: binding.projectId,
-          environmentId: binding.environmentId,
-          serviceId: serviceId(ctx, name),
-          first: 20,
-        });
-        state.existing = list.map((d) => d.id);
-      }
-      state.intentAt = ctx.now();
+      if (!state.intentAt) state.existing = (await recentDeployments(ctx, name)).map((d) => d.id);
+      const intentAt = ctx.now();
+      state.intentAt = intentAt;
       ctx.save();
       try {
-        state.deploymentId = (await send()) ?? (await findOwnDeployment(ctx, name, sha, state.intentAt))?.id;
+        deploymentId = (await send()) ?? (await findOwnDeployment(ctx, name, sha, intentAt))?.id;
       } catch (e) {
         if (!(e instanceof ProviderError) || !e.ambiguous) throw e;
         // The write may have happened before the error: look before anyone sends it again.
-        state.deploymentId = (await findOwnDeployment(ctx, name, sha, state.intentAt))?.id;
-        if (!state.deploymentId) return { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? ctx.pollMs };
+        deploymentId = (await findOwnDeployment(ctx, name, sha, intentAt))?.id;
+        if (!deploymentId) return { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? ctx.pollMs };
       }
-      if (!state.deploymentId) return { kind: "wait", ms: ctx.pollMs, note: "waiting for the deployment to appear" };
+      if (!deploymentId) return { kind: "wait", ms: ctx.pollMs, note: "waiting for the deployment to appear" };
     }
+    state.deploymentId = deploymentId;
     ctx.save();
   }
-  const deployment = await ctx.railway.getDeployment(state.deploymentId);
+  const deployment = await ctx.railway.getDeployment(deploymentId);
   if (deployment.status === GOOD) return deployment;
   if (BAD.has(deployment.status)) {
     const logs = await ctx.railway.deploymentLogs(deployment.id, 200).catch(() => []);
@@ -98,55 +76,57 @@ export async function driveDeployment(
   return { kind: "wait", ms: ctx.pollMs, note: `${name} ${deployment.status.toLowerCase()}` };
 }
 
-function recordDeployed(ctx: StepContext, name: string, ref: PinnedRef, deploymentId: string): void {
-  const deployed = (ctx.run.outputs.deployed ?? {}) as ReleaseServices;
-  deployed[name] = { commitSha: ref.sha, commitMessage: ref.message, deploymentId };
-  ctx.run.outputs.deployed = deployed;
+/** The newest deployments of one service in this environment. */
+async function recentDeployments(ctx: StepContext, name: string): Promise<RailwayDeployment[]> {
+  const binding = railwayOf(ctx);
+  return ctx.railway.listDeployments({
+    projectId: binding.projectId,
+    environmentId: binding.environmentId,
+    serviceId: serviceIdOf(ctx, name),
+    first: 20,
+  });
+}
+
+/** Records what a service runs now, for finalize-release (and a failed run's compensation) to read. */
+export function recordDeployed(ctx: StepContext, name: string, release: ReleaseService): void {
+  ctx.run.outputs.deployed = { ...ctx.run.outputs.deployed, [name]: release };
   ctx.save();
 }
 
 /** Deploys one service at the run's pinned commit and waits until Railway reports it live. */
-export const deployService: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
+export const deployService: StepExecutor<"deploy-service"> = async (ctx) => {
+  const name = ctx.step.params.service;
   // A canary twin deploys the commit pinned for the service it shadows.
-  const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[String(ctx.step.params.from ?? name)];
+  const ref = output(ctx.run, "refs")[ctx.step.params.from ?? name];
   if (!ref) return { kind: "fail", error: `no pinned commit for ${name}` };
-  const binding = ctx.env.bindings.railway!;
-  const state = ctx.step.state as DeployState;
+  const { environmentId } = railwayOf(ctx);
+  const { state } = ctx.step;
   if (state.previousDeploymentId === undefined) {
-    const live = await ctx.railway.listDeployments({
-      projectId: binding.projectId,
-      environmentId: binding.environmentId,
-      serviceId: serviceId(ctx, name),
-      first: 20,
-    });
-    state.previousDeploymentId = live.find((d) => d.status === GOOD)?.id ?? null;
+    state.previousDeploymentId = (await recentDeployments(ctx, name)).find((d) => d.status === GOOD)?.id ?? null;
     ctx.save();
   }
   const result = await driveDeployment(ctx, name, ref.sha, () =>
-    ctx.railway.deployService(serviceId(ctx, name), binding.environmentId, ref.sha),
+    ctx.railway.deployService(serviceIdOf(ctx, name), environmentId, ref.sha),
   );
   if ("kind" in result) return result;
-  recordDeployed(ctx, name, ref, result.id);
+  recordDeployed(ctx, name, { commitSha: ref.sha, commitMessage: ref.message, deploymentId: result.id });
   return { kind: "done", note: `${name} live at ${ref.message} (${ref.sha.slice(0, 7)}), deployment ${result.id}` };
 };
 
 /** Runs a service's migrations through its migration job's pre-deploy command and records the output. */
-export const migrate: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
-  const job = String(ctx.step.params.job);
-  const ref = output<Record<string, PinnedRef>>(ctx.run, "refs")[name];
+export const migrate: StepExecutor<"migrate"> = async (ctx) => {
+  const { service: name, job, to } = ctx.step.params;
+  const ref = output(ctx.run, "refs")[name];
   if (!ref) return { kind: "fail", error: `no pinned commit for ${name}` };
-  const binding = ctx.env.bindings.railway!;
+  const { environmentId } = railwayOf(ctx);
   // A canary deploy carries expand migrations only: the job's pre-deploy command stops at the last of them.
-  const to = typeof ctx.step.params.to === "string" ? ctx.step.params.to : undefined;
   const command = ctx.env.spec.services[name]?.migrateCommand;
   const result = await driveDeployment(ctx, job, ref.sha, async () => {
     if (to && command)
-      await ctx.railway.updateServiceInstance(serviceId(ctx, job), binding.environmentId, {
+      await ctx.railway.updateServiceInstance(serviceIdOf(ctx, job), environmentId, {
         preDeployCommand: [`${command} --to ${to}`],
       });
-    return ctx.railway.deployService(serviceId(ctx, job), binding.environmentId, ref.sha);
+    return ctx.railway.deployService(serviceIdOf(ctx, job), environmentId, ref.sha);
   });
   if ("kind" in result)
     return result.kind === "fail" ? { ...result, error: `migration failed — ${result.error}` } : result;
@@ -155,22 +135,14 @@ export const migrate: StepExecutor = async (ctx) => {
   await ctx.artifacts.put(ctx.run.id, `logs/migrate-${name}.txt`, text);
   // sequelize-cli prints "== <name>: migrated (0.02s)" per migration it ran.
   const names = logs.flatMap((l) => /^== (\S+): migrated\b/.exec(l.message)?.[1] ?? []);
-  const classes = new Map(
-    ((ctx.step.params.migrations ?? []) as { name: string; class: "expand" | "contract" }[]).map((m) => [
-      m.name.replace(/\.c?js$/, ""),
-      m.class,
-    ]),
-  );
+  const classes = new Map((ctx.step.params.migrations ?? []).map((m) => [m.name.replace(/\.c?js$/, ""), m.class]));
   await ctx.port.recordMigrations(
     ctx.env.envId,
     ctx.run.id,
     names.map((n) => ({ service: name, name: n, class: classes.get(n.replace(/\.c?js$/, "")) ?? "unknown" })),
   );
   const applied = names.length;
-  ctx.run.outputs.migrations = {
-    ...(ctx.run.outputs.migrations as object | undefined),
-    [name]: { applied, names, deploymentId: result.id },
-  };
+  ctx.run.outputs.migrations = { ...ctx.run.outputs.migrations, [name]: { applied, names, deploymentId: result.id } };
   ctx.save();
   return {
     kind: "done",
@@ -179,24 +151,22 @@ export const migrate: StepExecutor = async (ctx) => {
 };
 
 /** Brings back the deployment a release ran for one service (Railway rollback, or a redeploy of its commit). */
-export const rollbackService: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
-  const target = ctx.step.params.target as { commitSha: string; commitMessage: string; deploymentId: string };
-  const binding = ctx.env.bindings.railway!;
+export const rollbackService: StepExecutor<"rollback-service"> = async (ctx) => {
+  const { service: name, target } = ctx.step.params;
+  const { environmentId } = railwayOf(ctx);
   const result = await driveDeployment(ctx, name, target.commitSha, async () => {
     const old = await ctx.railway.getDeployment(target.deploymentId).catch(() => null);
     if (old?.canRollback) {
       await ctx.railway.rollbackDeployment(target.deploymentId);
       return null;
     }
-    return ctx.railway.deployService(serviceId(ctx, name), binding.environmentId, target.commitSha);
+    return ctx.railway.deployService(serviceIdOf(ctx, name), environmentId, target.commitSha);
   });
   if ("kind" in result) return result;
-  recordDeployed(
-    ctx,
-    name,
-    { repo: "", ref: target.commitMessage, sha: target.commitSha, message: target.commitMessage },
-    result.id,
-  );
+  recordDeployed(ctx, name, {
+    commitSha: target.commitSha,
+    commitMessage: target.commitMessage,
+    deploymentId: result.id,
+  });
   return { kind: "done", note: `${name} back on ${target.commitMessage} (${target.commitSha.slice(0, 7)})` };
 };

@@ -1,19 +1,13 @@
 import type { Bindings } from "../../domain/spec";
+import type { StepParams } from "../../domain/steps";
 import type { StepContext, StepExecutor, StepResult } from "../context";
 import { zoneFor } from "./connections";
 
-interface SourceBindings {
-  name: string;
-  railway: NonNullable<Bindings["railway"]>;
-  cloudflare?: Bindings["cloudflare"];
-}
-
+type EnvironmentTarget = StepParams<"ensure-environment">;
+/** A provisioned environment to copy. */
+type SourceBindings = NonNullable<EnvironmentTarget["source"]>;
 /** A fresh setup: the Railway project to find or create by name, and the Cloudflare zone that serves the domains. */
-interface FreshTarget {
-  projectName: string;
-  /** The environment's public hostnames; the zone holding them becomes its Cloudflare binding. */
-  domains?: string[];
-}
+type FreshTarget = NonNullable<EnvironmentTarget["fresh"]>;
 
 /**
  * Binds the environment to a Railway environment. Copy mode (`source`): a server-side copy of a
@@ -21,14 +15,16 @@ interface FreshTarget {
  * an empty environment found or created by name; later steps create the services and components.
  * Neither projectCreate nor environmentCreate is idempotent: every create looks by name first.
  */
-export const ensureEnvironment: StepExecutor = async (ctx) => {
+export const ensureEnvironment: StepExecutor<"ensure-environment"> = async (ctx) => {
   if (ctx.env.bindings.railway)
     return {
       kind: "done",
       note: `${ctx.env.env} is already bound to Railway environment ${ctx.env.bindings.railway.environmentId}`,
     };
-  const fresh = ctx.step.params.fresh as FreshTarget | undefined;
-  return fresh ? ensureFresh(ctx, fresh) : ensureCopy(ctx, ctx.step.params.source as SourceBindings);
+  const { fresh, source } = ctx.step.params;
+  if (fresh) return ensureFresh(ctx, fresh);
+  if (source) return ensureCopy(ctx, source);
+  return { kind: "fail", error: "the plan names neither an environment to copy nor a fresh setup" };
 };
 
 async function ensureCopy(ctx: StepContext, source: SourceBindings): Promise<StepResult> {
@@ -54,7 +50,7 @@ async function ensureCopy(ctx: StepContext, source: SourceBindings): Promise<Ste
 }
 
 async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepResult> {
-  const state = ctx.step.state as { projectSent?: boolean; environmentSent?: boolean };
+  const { state } = ctx.step;
   let project = (await ctx.railway.listProjects()).find((p) => p.name === target.projectName);
   const made: string[] = [];
   if (!project) {

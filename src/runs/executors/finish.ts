@@ -1,19 +1,15 @@
 import type { StepExecutor } from "../context";
-
-interface HealthState {
-  failures?: Record<string, number>;
-}
+import { railwayOf } from "../railway-binding";
 
 const MAX_FAILED_CHECKS = 5;
 
 /** Probes each service's health endpoint on its Railway domain until all answer 200 (bounded). */
-export const verifyHealth: StepExecutor = async (ctx) => {
-  const binding = ctx.env.bindings.railway!;
-  const state = ctx.step.state as HealthState;
-  state.failures ??= {};
+export const verifyHealth: StepExecutor<"verify-health"> = async (ctx) => {
+  const binding = railwayOf(ctx);
+  const failures = (ctx.step.state.failures ??= {});
   const pending: string[] = [];
   const checked: string[] = [];
-  for (const name of ctx.step.params.services as string[]) {
+  for (const name of ctx.step.params.services) {
     const spec = ctx.env.spec.services[name];
     const serviceId = binding.services[name];
     if (!spec?.healthPath || spec.kind !== "service" || !serviceId) continue;
@@ -27,8 +23,8 @@ export const verifyHealth: StepExecutor = async (ctx) => {
       checked.push(name);
       continue;
     }
-    state.failures[name] = (state.failures[name] ?? 0) + 1;
-    if (state.failures[name] >= MAX_FAILED_CHECKS) {
+    failures[name] = (failures[name] ?? 0) + 1;
+    if (failures[name] >= MAX_FAILED_CHECKS) {
       return {
         kind: "fail",
         error: `${name} health check ${spec.healthPath} failed ${MAX_FAILED_CHECKS} times (last status ${status || "no response"})`,
@@ -43,18 +39,15 @@ export const verifyHealth: StepExecutor = async (ctx) => {
 };
 
 /** Records the release (deploy) or points the environment back at an earlier one (rollback). */
-export const finalizeRelease: StepExecutor = async (ctx) => {
-  const target = ctx.step.params.toRelease as string | undefined;
-  if (target) {
-    await ctx.port.setCurrentRelease(ctx.env.envId, target);
-    ctx.run.outputs.release = target;
+export const finalizeRelease: StepExecutor<"finalize-release"> = async (ctx) => {
+  const { toRelease, toVersion } = ctx.step.params;
+  if (toRelease) {
+    await ctx.port.setCurrentRelease(ctx.env.envId, toRelease);
+    ctx.run.outputs.release = toRelease;
     ctx.save();
-    return { kind: "done", note: `current release is ${String(ctx.step.params.toVersion ?? target)} again` };
+    return { kind: "done", note: `current release is ${toVersion ?? toRelease} again` };
   }
-  const deployed = (ctx.run.outputs.deployed ?? {}) as Record<
-    string,
-    { commitSha: string; commitMessage: string; deploymentId: string }
-  >;
+  const deployed = ctx.run.outputs.deployed ?? {};
   // Only the spec's services make a release (a canary twin or migration job is plumbing, not a release).
   const mine = Object.fromEntries(Object.entries(deployed).filter(([name]) => name in ctx.env.spec.services));
   const services = { ...(ctx.env.currentRelease?.services ?? {}), ...mine };

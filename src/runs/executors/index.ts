@@ -1,4 +1,4 @@
-import type { StepKind } from "../../domain/run";
+import type { StepKind } from "../../domain/steps";
 import type { StepExecutor } from "../context";
 import { deployService, migrate, rollbackService } from "./deploy";
 import { finalizeRelease, verifyHealth } from "./finish";
@@ -13,8 +13,8 @@ import { ensureEnvironment } from "./environment";
 import { disableCron, restartService, scaleService } from "./remediate";
 import { ensureSendGridDomain, ensureStripeWebhook } from "./connections";
 
-/** One executor per step kind. */
-export const EXECUTORS: Record<StepKind, StepExecutor> = {
+/** One executor per step kind, each typed for its kind's parameters: the compiler demands every one. */
+export const EXECUTORS: { [K in StepKind]: StepExecutor<K> } = {
   "resolve-ref": resolveRef,
   preflight,
   "reconcile-shape": reconcileShape,

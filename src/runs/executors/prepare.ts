@@ -1,13 +1,10 @@
-import type { StepExecutor } from "../context";
+import { errorText } from "../../domain/errors";
 import { ProviderError } from "../../providers/types";
-
-import type { PinnedRef } from "../../plan/deploy";
-
-export type { PinnedRef };
+import type { StepExecutor } from "../context";
 
 /** Checks that every commit pinned at plan time still exists, and hands them to later steps. */
-export const resolveRef: StepExecutor = async ({ step, run, source, save }) => {
-  const refs = step.params.refs as Record<string, PinnedRef>;
+export const resolveRef: StepExecutor<"resolve-ref"> = async ({ step, run, source, save }) => {
+  const { refs } = step.params;
   for (const [service, pinned] of Object.entries(refs)) {
     try {
       const commit = await source.resolveRef(pinned.repo, pinned.sha);
@@ -31,7 +28,7 @@ export const resolveRef: StepExecutor = async ({ step, run, source, save }) => {
 };
 
 /** Refuses to start when the environment cannot be deployed: unprovisioned, secrets or components missing. */
-export const preflight: StepExecutor = async ({ env, railway, port }) => {
+export const preflight: StepExecutor<"preflight"> = async ({ env, railway, port }) => {
   const railwayBinding = env.bindings.railway;
   if (!railwayBinding) return { kind: "fail", error: `${env.env} is not provisioned on Railway yet: run setup first` };
   const stored = new Set(await port.secretNames(env.envId));
@@ -57,9 +54,4 @@ export const preflight: StepExecutor = async ({ env, railway, port }) => {
 /** The Railway service that provides a component's connection variables. */
 export function componentServiceName(type: string): string {
   return type === "postgres" ? "Postgres" : type === "redis" ? "Redis" : type;
-}
-
-/** Message of an unknown thrown value. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -19,8 +19,8 @@ interface ShapeTarget {
   domain?: boolean;
 }
 
-function shapeTargets(ctx: StepContext): ShapeTarget[] {
-  const canaries = new Set((ctx.step.params.canary as string[] | undefined) ?? []);
+function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">): ShapeTarget[] {
+  const canaries = new Set(ctx.step.params.canary ?? []);
   return Object.entries(ctx.env.spec.services).flatMap(([name, spec]) => {
     const own: ShapeTarget = {
       name,
@@ -57,7 +57,7 @@ function shapeTargets(ctx: StepContext): ShapeTarget[] {
 }
 
 /** Ensures every service (and migration job) of the spec exists at Railway with the spec's settings. */
-export const reconcileShape: StepExecutor = async (ctx) => {
+export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
   const binding = ctx.env.bindings.railway;
   if (!binding) return { kind: "fail", error: "not provisioned" };
   const existing = new Map((await ctx.railway.listServices(binding.projectId)).map((s) => [s.name, s.id]));
@@ -94,7 +94,7 @@ export const reconcileShape: StepExecutor = async (ctx) => {
 };
 
 /** Sets each service's variables to the spec: literals, decrypted secrets, component references. */
-export const reconcileConfig: StepExecutor = async (ctx) => {
+export const reconcileConfig: StepExecutor<"reconcile-config"> = async (ctx) => {
   const binding = ctx.env.bindings.railway;
   if (!binding) return { kind: "fail", error: "not provisioned" };
   const notes: string[] = [];
@@ -126,9 +126,7 @@ export const reconcileConfig: StepExecutor = async (ctx) => {
       }
     }
     const current = await ctx.railway.getVariables(binding.projectId, binding.environmentId, serviceId);
-    const removals = ((ctx.step.params.removeVars as Record<string, string[]> | undefined)?.[target.name] ?? []).filter(
-      (n) => n in current && !(n in desired),
-    );
+    const removals = (ctx.step.params.removeVars?.[target.name] ?? []).filter((n) => n in current && !(n in desired));
     for (const name of removals)
       await ctx.railway.deleteVariable({
         projectId: binding.projectId,

@@ -4,47 +4,47 @@
  */
 import { EnvironmentSpec as EnvironmentSpecSchema } from "../../domain/spec";
 import type { StepContext, StepExecutor } from "../context";
+import { railwayOf, serviceIdOf } from "../railway-binding";
 import { driveDeployment } from "./deploy";
 
-function serviceIdOf(ctx: StepContext, name: string): string {
-  const id = ctx.env.bindings.railway?.services[name];
-  if (!id) throw new Error(`${name} has no Railway service binding`);
-  return id;
-}
-
 /** Redeploys the commit the service runs now (a restart that Railway can track as a deployment). */
-export const restartService: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
-  const binding = ctx.env.bindings.railway!;
-  const state = ctx.step.state as { sha?: string };
+export const restartService: StepExecutor<"restart-service"> = async (ctx) => {
+  const name = ctx.step.params.service;
+  const binding = railwayOf(ctx);
+  const { state } = ctx.step;
+  // The commit is fixed on the first attempt: a retry must not restart onto whatever went live since.
+  const sha = state.sha ?? (await liveCommit(ctx, name));
+  if (!sha) return { kind: "fail", error: `${name} has no live deployment with a commit to restart` };
   if (!state.sha) {
-    const live = (
-      await ctx.railway.listDeployments({
-        projectId: binding.projectId,
-        environmentId: binding.environmentId,
-        serviceId: serviceIdOf(ctx, name),
-        first: 20,
-      })
-    ).find((d) => d.status === "SUCCESS");
-    const sha = live?.meta?.commitHash;
-    if (typeof sha !== "string")
-      return { kind: "fail", error: `${name} has no live deployment with a commit to restart` };
     state.sha = sha;
     ctx.save();
   }
-  const result = await driveDeployment(ctx, name, state.sha, () =>
-    ctx.railway.deployService(serviceIdOf(ctx, name), binding.environmentId, state.sha),
+  const result = await driveDeployment(ctx, name, sha, () =>
+    ctx.railway.deployService(serviceIdOf(ctx, name), binding.environmentId, sha),
   );
   if ("kind" in result) return result;
-  return { kind: "done", note: `${name} restarted at ${state.sha.slice(0, 7)} (deployment ${result.id})` };
+  return { kind: "done", note: `${name} restarted at ${sha.slice(0, 7)} (deployment ${result.id})` };
 };
 
+async function liveCommit(ctx: StepContext, name: string): Promise<string | null> {
+  const binding = railwayOf(ctx);
+  const live = (
+    await ctx.railway.listDeployments({
+      projectId: binding.projectId,
+      environmentId: binding.environmentId,
+      serviceId: serviceIdOf(ctx, name),
+      first: 20,
+    })
+  ).find((d) => d.status === "SUCCESS");
+  const sha = live?.meta?.commitHash;
+  return typeof sha === "string" ? sha : null;
+}
+
 /** Sets a service's replica count; with `reviseSpec` the desired state follows (so it is not drift). */
-export const scaleService: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
-  const replicas = Number(ctx.step.params.replicas);
-  const binding = ctx.env.bindings.railway!;
-  if (ctx.step.params.reviseSpec && ctx.run.outputs.specRevision === undefined) {
+export const scaleService: StepExecutor<"scale-service"> = async (ctx) => {
+  const { service: name, replicas, reviseSpec } = ctx.step.params;
+  const binding = railwayOf(ctx);
+  if (reviseSpec && ctx.run.outputs.specRevision === undefined) {
     const next = EnvironmentSpecSchema.parse(structuredClone(ctx.env.spec));
     next.services[name].replicas = replicas;
     ctx.run.outputs.specRevision = await ctx.port.reviseSpec(
@@ -66,9 +66,9 @@ export const scaleService: StepExecutor = async (ctx) => {
 };
 
 /** Clears a cron service's schedule; the spec keeps it, so a reconcile re-enables it. */
-export const disableCron: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.service);
-  const binding = ctx.env.bindings.railway!;
+export const disableCron: StepExecutor<"disable-cron"> = async (ctx) => {
+  const name = ctx.step.params.service;
+  const binding = railwayOf(ctx);
   const instance = await ctx.railway.getServiceInstance(serviceIdOf(ctx, name), binding.environmentId);
   if (instance.cronSchedule)
     await ctx.railway.updateServiceInstance(serviceIdOf(ctx, name), binding.environmentId, { cronSchedule: null });

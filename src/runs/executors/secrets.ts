@@ -1,8 +1,8 @@
 import type { StepExecutor } from "../context";
 
 /** The staged value becomes the secret (the old one is kept aside, sealed, until the rollout is done). */
-export const swapSecret: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.name);
+export const swapSecret: StepExecutor<"swap-secret"> = async (ctx) => {
+  const { name } = ctx.step.params;
   const outcome = await ctx.port.swapSecret(ctx.env.envId, name);
   return {
     kind: "done",
@@ -11,8 +11,8 @@ export const swapSecret: StepExecutor = async (ctx) => {
 };
 
 /** Destroys the old value once every service that uses the secret runs with the new one. */
-export const destroySecret: StepExecutor = async (ctx) => {
-  const name = String(ctx.step.params.name);
+export const destroySecret: StepExecutor<"destroy-secret"> = async (ctx) => {
+  const { name } = ctx.step.params;
   await ctx.port.destroyPreviousSecret(ctx.env.envId, name);
   return { kind: "done", note: `the previous value of ${name} is destroyed` };
 };

@@ -11,6 +11,7 @@
  * outcome is there. A claim keeps concurrent requests from running the command twice.
  */
 import { z } from "zod";
+import { errorText } from "../../domain/errors";
 import { serviceMatches } from "../faults";
 import { listInProgress, currentDeployment, type DeploymentRow } from "../world/deployments";
 import { findDomain } from "../world/domains";
@@ -159,7 +160,7 @@ async function callMigrate(
     return {
       ok: false,
       exitCode: null,
-      output: `could not run the pre-deploy command in the app at ${url}: ${error instanceof Error ? error.message : String(error)}`,
+      output: `could not run the pre-deploy command in the app at ${url}: ${errorText(error)}`,
       applied: [],
     };
   }

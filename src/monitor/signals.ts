@@ -4,19 +4,32 @@
  * Reads only; nothing here writes to a provider.
  */
 import type { Bindings, EnvironmentSpec } from "../domain/spec";
-import type { TrafficBinding } from "../domain/traffic";
-import type { ServiceSample } from "../monitor/anomalies";
-import type { ObservedState } from "../monitor/drift";
 import type { ProviderSet } from "../runs/types";
+import type { ServiceSample } from "./anomalies";
+import type { ObservedState } from "./drift";
+import type { CanaryInFlight, SignalSource } from "./types";
 
 type Railway = NonNullable<Bindings["railway"]>;
+/** The provider clients signals are read with. */
+type SignalProviders = Pick<ProviderSet, "railway" | "appFetch" | "trafficFor">;
+
+/**
+ * Signals read through `p`. Service domains are looked up once per object and kept in `domains`: they
+ * change only when a service is re-provisioned, and the probe would otherwise cost a request per check.
+ */
+export function createSignalSource(p: SignalProviders, domains: Map<string, string | null>): SignalSource {
+  return {
+    sample: (spec, railway, window) => sampleServices(p, spec, railway, window, domains),
+    observe: (spec, railway, cloudflare, canary) => observeState(p, spec, railway, cloudflare, canary),
+  };
+}
 
 /** Error lines kept per service for the incident bundle. */
 const EXCERPT_LINES = 50;
 
 /** Signals of every service of the spec over [start, end). */
-export async function sampleServices(
-  p: ProviderSet,
+async function sampleServices(
+  p: SignalProviders,
   spec: EnvironmentSpec,
   binding: Railway,
   window: { start: number; end: number },
@@ -31,7 +44,7 @@ export async function sampleServices(
 }
 
 async function sampleService(
-  p: ProviderSet,
+  p: SignalProviders,
   binding: Railway,
   svc: { name: string; kind: "service" | "cron"; healthPath?: string },
   window: { start: number; end: number },
@@ -111,7 +124,7 @@ async function sampleService(
 }
 
 async function probe(
-  p: ProviderSet,
+  p: SignalProviders,
   binding: Railway,
   serviceId: string,
   healthPath: string,
@@ -131,13 +144,13 @@ async function probe(
 }
 
 /** The provider's view of what drift compares: services present, replicas, variable names, canary weight. */
-export async function observeState(
-  p: ProviderSet,
+async function observeState(
+  p: SignalProviders,
   spec: EnvironmentSpec,
-  bindings: Bindings,
-  canary: { binding: TrafficBinding; weight: number; moving: number[] } | null,
+  railway: Railway,
+  cloudflare: Bindings["cloudflare"],
+  canary: CanaryInFlight | null,
 ): Promise<ObservedState> {
-  const railway = bindings.railway!;
   const present = new Set((await p.railway.listServices(railway.projectId)).map((s) => s.id));
   const services: ObservedState["services"] = {};
   for (const name of Object.keys(spec.services)) {
@@ -154,10 +167,10 @@ export async function observeState(
     services[name] = { present: true, replicas: instance.numReplicas, variableNames: Object.keys(variables) };
   }
   let observedCanary: ObservedState["canary"] = null;
-  if (canary && bindings.cloudflare) {
+  if (canary && cloudflare) {
     observedCanary = {
       expected: canary.weight,
-      observed: await p.trafficFor(bindings.cloudflare).canaryWeight(canary.binding),
+      observed: await p.trafficFor(cloudflare).canaryWeight(canary.binding),
       moving: canary.moving,
     };
   }

@@ -1,0 +1,50 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Database } from "./client";
+import { apiTokens, users } from "./schema";
+
+export type UserRow = typeof users.$inferSelect;
+export type TokenRow = typeof apiTokens.$inferSelect;
+
+/** Inserts a user and their first token together. */
+export async function insertUser(db: Database, user: UserRow, token: Omit<TokenRow, "expiresAt" | "revokedAt">) {
+  await db.batch([db.insert(users).values(user), db.insert(apiTokens).values(token)]);
+}
+
+/** Users, oldest first. */
+export async function listUserRows(db: Database): Promise<UserRow[]> {
+  return db.select().from(users).orderBy(users.createdAt);
+}
+
+/** One user, or null. */
+export async function getUser(db: Database, id: string): Promise<UserRow | null> {
+  return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0] ?? null;
+}
+
+/** The user whose phone this is, or null. */
+export async function userByPhone(db: Database, phone: string): Promise<UserRow | null> {
+  return (await db.select().from(users).where(eq(users.phone, phone)).limit(1))[0] ?? null;
+}
+
+/** One token, or null. */
+export async function getToken(db: Database, id: string): Promise<TokenRow | null> {
+  return (await db.select().from(apiTokens).where(eq(apiTokens.id, id)).limit(1))[0] ?? null;
+}
+
+/** The token with this hash and its user, or null. */
+export async function tokenByHash(db: Database, tokenHash: string): Promise<{ user: UserRow; token: TokenRow } | null> {
+  const rows = await db
+    .select({ user: users, token: apiTokens })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.tokenHash, tokenHash))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/** Revokes a token (a revoked one keeps its first revocation time). */
+export async function revokeTokenRow(db: Database, id: string, now: string): Promise<void> {
+  await db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)));
+}

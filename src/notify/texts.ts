@@ -1,0 +1,41 @@
+import { errorText } from "../domain/errors";
+import type { AlertSender } from "../monitor/types";
+import type { SmsApi } from "../providers/twilio/api";
+
+/** One SMS to send. */
+export interface Text {
+  to: string;
+  body: string;
+}
+
+/**
+ * Sends each text in turn and returns the ones that went out. A failed SMS is logged and skipped: telling
+ * people about a run or an incident never fails the run or the check.
+ */
+export async function sendTexts(sms: SmsApi | null, texts: Text[]): Promise<Text[]> {
+  if (!sms) return [];
+  const sent: Text[] = [];
+  for (const text of texts) {
+    try {
+      await sms.send(text);
+      sent.push(text);
+    } catch (e) {
+      console.error("sms failed", errorText(e));
+    }
+  }
+  return sent;
+}
+
+/** The monitor's alert sender: one text to each phone. */
+export function createAlertSender(sms: SmsApi | null): AlertSender {
+  return {
+    async text(phones, body) {
+      return (
+        await sendTexts(
+          sms,
+          phones.map((to) => ({ to, body })),
+        )
+      ).map((t) => t.to);
+    },
+  };
+}

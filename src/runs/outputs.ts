@@ -1,0 +1,135 @@
+/**
+ * What a run's steps hand to later steps and show to people: one schema for run outputs, parsed whenever a
+ * run is read back from the Durable Object's storage. The engine, the live channel, chat and the web chat
+ * read these types; nothing casts them. Every field is optional: a run gains them step by step, and runs
+ * stored by older code (they survive deploys) parse too.
+ */
+import { z } from "zod";
+import { CanaryState } from "../domain/canary";
+import { PinnedRef, ReleaseService } from "../domain/steps";
+import { TrafficBinding } from "../domain/traffic";
+import { type MetricResult, TrackSampleSchema } from "../monitor/judge";
+import type { OpsVerification } from "../providers/ops/api";
+
+/** One track's window as metrics.json keeps it: latencies summarized, not listed. */
+export const TrackSummary = z.object({
+  requests: z.number(),
+  errors: z.number(),
+  errorRate: z.number().nullable(),
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  logMatches: z.record(z.string(), z.number()),
+  synthetic: z.array(z.object({ name: z.string(), ok: z.boolean() })),
+});
+export type TrackSummary = z.infer<typeof TrackSummary>;
+
+const MetricResultSchema = z.object({
+  metric: z.enum(["errors", "latency", "logs", "synthetic"]),
+  verdict: z.enum(["pass", "fail", "inconclusive"]),
+  canary: z.object({ n: z.number(), value: z.number() }),
+  baseline: z.object({ n: z.number(), value: z.number() }),
+  pValue: z.number().optional(),
+  reason: z.string(),
+}) satisfies z.ZodType<MetricResult>;
+
+/** One canary check (a judged interval), kept in run outputs and written to metrics.json. */
+export const CanaryCheck = z.object({
+  at: z.string(),
+  weight: z.number(),
+  check: z.number().int(),
+  verdict: z.enum(["pass", "marginal", "fail", "inconclusive"]),
+  score: z.number().nullable(),
+  metrics: z.array(MetricResultSchema),
+  canary: TrackSummary,
+  baseline: TrackSummary,
+});
+export type CanaryCheck = z.infer<typeof CanaryCheck>;
+
+/** Why backfill batches pause: the worst health signal over its threshold. */
+export const HealthBreach = z.object({
+  signal: z.enum(["error-burn", "latency"]),
+  service: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+  reason: z.string(),
+});
+export type HealthBreach = z.infer<typeof HealthBreach>;
+
+const Unreadable = z.object({ signal: z.literal("unreadable"), reason: z.string() });
+
+/** Why batches wait: a breach, or health that could not be read. */
+export const ThrottleReason = z.union([HealthBreach, Unreadable]);
+export type ThrottleReason = z.infer<typeof ThrottleReason>;
+
+const Since = { since: z.string() };
+
+/** How the backfill is going, as runs, chat and the web chat show it. */
+export const BackfillProgress = z.object({
+  processed: z.number(),
+  updated: z.number(),
+  failed: z.number(),
+  skipped: z.number(),
+  total: z.number().nullable(),
+  remaining: z.number().nullable(),
+  batches: z.number(),
+  ratePerMinute: z.number(),
+  etaSeconds: z.number().nullable(),
+  failureSamples: z.array(z.object({ id: z.union([z.number(), z.string()]), reason: z.string() })),
+  dryRun: z.boolean(),
+  wouldChange: z.number().optional(),
+  note: z.string().optional(),
+  /** Due times of the first and latest batch (simulated time in the sandbox): the achieved pace. */
+  firstBatchAt: z.string().optional(),
+  lastBatchAt: z.string().optional(),
+  /** Rows sent before the latest batch, over the time between first and latest batch. */
+  achievedRatePerMinute: z.number().optional(),
+  /** Set while batches pause on the app's health (policies.backfill): why, and since when. */
+  throttle: z.union([HealthBreach.extend(Since), Unreadable.extend(Since)]).optional(),
+  /** Health pauses that ended (the latest 20), and their total length on the run's clock. */
+  pauses: z.array(z.object({ since: z.string(), until: z.string(), reason: z.string() })).optional(),
+  pausedSeconds: z.number().optional(),
+});
+export type BackfillProgress = z.infer<typeof BackfillProgress>;
+
+/** The app's verdict on a backfill (its ops contract's verify). */
+export const Verification = z.object({
+  total: z.number(),
+  filled: z.number(),
+  coverage: z.number(),
+  ok: z.boolean(),
+  invalid: z.array(z.unknown()),
+  sampleMismatches: z.array(z.unknown()),
+}) satisfies z.ZodType<OpsVerification>;
+
+/** What a migrate step ran for one service. */
+export const MigrationOutcome = z.object({ applied: z.number(), names: z.array(z.string()), deploymentId: z.string() });
+
+/** Values a run's steps hand to later steps (and to people), each written by the step kinds named. */
+export const RunOutputs = z.object({
+  /** resolve-ref: the commit each service deploys. */
+  refs: z.record(z.string(), PinnedRef).optional(),
+  /** Deploy steps: what each service (canary twins and migration jobs too) runs after this run. */
+  deployed: z.record(z.string(), ReleaseService).optional(),
+  /** migrate: the migrations each service applied. */
+  migrations: z.record(z.string(), MigrationOutcome).optional(),
+  /** finalize-release: the release made current, and its version when this run recorded a new one. */
+  release: z.string().optional(),
+  releaseVersion: z.string().optional(),
+  /** update-spec / scale-service: the desired-state revision this run wrote; later steps work on it. */
+  specRevision: z.number().int().optional(),
+  /** canary-split: the load balancer, pools and monitor of the split. */
+  traffic: TrafficBinding.optional(),
+  /** Canary steps: the canary's phase machine. */
+  canary: CanaryState.optional(),
+  /** canary-step: every judged interval, in order. */
+  canaryChecks: z.array(CanaryCheck).optional(),
+  /** canary-step: the baseline seen by earlier weight steps, topping up a thin one at 100%. */
+  baselineCarry: TrackSampleSchema.optional(),
+  /** Set by a person ("promote now"): the remaining soaks are skipped. */
+  promoteNow: z.boolean().optional(),
+  /** backfill: progress as people see it. */
+  progress: BackfillProgress.optional(),
+  /** verify-backfill: the app's verdict. */
+  verification: Verification.optional(),
+});
+export type RunOutputs = z.infer<typeof RunOutputs>;
