@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run deploy: Infra Chat on your Cloudflare account in one guided command, over wrangler. It creates or
 // finds the D1 database and R2 bucket and writes the database id into the Wrangler config, applies pending
-// D1 migrations (remote), sets the secrets the Worker lacks (SECRETS_MASTER_KEY and BOOTSTRAP_SECRET
-// generated, provider tokens asked for or taken from the environment), deploys with PUBLIC_URL, and prints
+// D1 migrations (remote), sets the secrets the Worker lacks (SECRETS_MASTER_KEY, AUDIT_KEY, APPROVAL_KEY and
+// BOOTSTRAP_SECRET generated, provider tokens asked for or taken from the environment), deploys with PUBLIC_URL, and prints
 // the next command. Idempotent: a second run finds everything in place and changes nothing (the deployed
 // version is tagged with a hash of the bundle and its config, and is redeployed only when that changes).
 //
@@ -24,6 +24,8 @@ const DEPLOY_TARGET = { config: "wrangler.toml", env: process.env.INFRA_CHAT_DEP
 /** Secrets the Worker needs: generated ones, and provider tokens (required ones stop a run without them). */
 const SECRETS = [
   { name: "SECRETS_MASTER_KEY", generate: () => randomBytes(32).toString("base64"), about: "key for secrets at rest" },
+  { name: "AUDIT_KEY", generate: () => randomBytes(32).toString("base64"), about: "HMAC key of the audit chain" },
+  { name: "APPROVAL_KEY", generate: () => randomBytes(32).toString("base64"), about: "key approval codes derive from" },
   { name: "BOOTSTRAP_SECRET", generate: () => randomBytes(24).toString("base64url"), about: "creates the first admin" },
   { name: "RAILWAY_API_TOKEN", required: true, about: "Railway account or workspace token (not a project token)" },
   {

@@ -3,6 +3,8 @@
 // the runs they started, as the server pushes them (POST /api/chat with Accept: text/event-stream).
 //   -c, --continue   continue the last conversation this CLI had with this server as this user ("apply", "cancel")
 //   --detach         print the replies and return; the runs they started go on (ask "status of <env>" later)
+//   audit export --env <env> [--out file]   one audit chain and its anchors, for src/cli/verify-audit.mjs
+//   audit verify [--env <env>]              the control plane's own verification of the audit chains
 // Config: INFRA_CHAT_URL (default: PUBLIC_URL from .dev.vars, which `npm start` writes for its PORT, else
 // http://localhost:8787), INFRA_CHAT_TOKEN (default: the local admin token from .dev.vars),
 // INFRA_CHAT_CONVERSATION (continue that conversation; the id is printed on every call).
@@ -14,6 +16,14 @@ import { join } from "node:path";
 
 const FAILED = new Set(["failed", "rolled-back", "cancelled", "rejected"]);
 const args = process.argv.slice(2);
+if (args[0] === "audit") {
+  const { auditCommand } = await import("./audit-command.mjs");
+  const vars = readDevVars();
+  const base = (process.env.INFRA_CHAT_URL || vars.PUBLIC_URL || "http://localhost:8787").replace(/\/$/, "");
+  process.exit(
+    await auditCommand(args.slice(1), { base, token: process.env.INFRA_CHAT_TOKEN || vars.INFRA_CHAT_ADMIN_TOKEN }),
+  );
+}
 const flags = new Set(args.filter((a) => /^-(c|-continue|-detach)$/.test(a)));
 const message = args
   .filter((a) => !flags.has(a))

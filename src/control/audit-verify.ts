@@ -13,6 +13,7 @@ import { allEnvIds, findEnv } from "../db/environments";
 import { requireRole } from "../security/roles";
 import { GLOBAL_CHAIN } from "./audit";
 import type { ControlContext } from "./context";
+import { resolveEnvName } from "./environments";
 
 /** One chain's verdict. */
 export interface ChainVerdict {
@@ -136,9 +137,11 @@ function parseDigest(text: string): Digest | null {
   }
 }
 
-/** The chain an API caller names: an environment (id or `<project>:<env>`), or "global". */
+/** The chain an API caller names: an environment (id, `<project>:<env>` or a bare name), or "global". */
 async function chainOf(cx: ControlContext, envRef: string): Promise<string> {
-  return envRef === GLOBAL_CHAIN ? GLOBAL_CHAIN : (await findEnv(cx.db, envRef)).id;
+  if (envRef === GLOBAL_CHAIN) return GLOBAL_CHAIN;
+  const ref = envRef.includes(":") || envRef.startsWith("env_") ? envRef : await resolveEnvName(cx, envRef);
+  return (await findEnv(cx.db, ref)).id;
 }
 
 /** Every chain any record knows of: D1's, every environment's, the global one, and R2's digests. */

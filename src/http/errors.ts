@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { AppError } from "../domain/errors";
+import { KeyringError } from "../security/keyring";
 import { SecretBoxError } from "../security/secrets";
 
 /** The API error body: `{error:{code, message, details}}`. */
@@ -25,6 +26,8 @@ export function handleError(err: unknown, c: Context): Response {
             : "invalid_request";
     return c.json(errorBody(code, err.message || code), err.status as ContentfulStatusCode);
   }
+  // A missing or malformed key: the message names the variable and the fix, never key material.
+  if (err instanceof KeyringError) return c.json(errorBody("not_configured", err.message), 503);
   if (err instanceof SecretBoxError) console.error("secret box failure", err.reason);
   else console.error("unhandled error", err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   return c.json(errorBody("internal", "something went wrong on our side; the request may be retried"), 500);

@@ -4,7 +4,7 @@
  * server pushes them, and exits 0; a production run stops the stream where it waits for an approver.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -104,6 +104,37 @@ describe("infra-chat CLI", () => {
       return "still running";
     };
     expect(await settled()).toBe("succeeded");
+  }, 120_000);
+
+  it("audit export writes a chain and its anchors that the standalone verifier accepts, and a tampered copy it refuses", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "infra-chat-audit-"));
+    try {
+      const file = join(dir, "staging.json");
+      const exported = await cli(["audit", "export", "--env", "staging", "--out", file], {
+        INFRA_CHAT_TOKEN: worker.adminToken,
+      });
+      expect(exported.stdout).toContain(`wrote ${file}`);
+      const keyEnv = { AUDIT_KEY: worker.audit.key, AUDIT_KEY_ID: worker.audit.keyId };
+      const verifier = (path: string) =>
+        run("node", [resolve("src/cli/verify-audit.mjs"), path], { env: { ...process.env, ...keyEnv } }).then(
+          (r) => ({ code: 0, stdout: r.stdout }),
+          (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+        );
+      const intact = await verifier(file);
+      expect(intact.stdout).toMatch(/^OK: chain env_\w+, \d+ events intact; checkpoint at event \d+/);
+      expect(intact.code).toBe(0);
+      const doc = JSON.parse(readFileSync(file, "utf8"));
+      expect(doc.events.length).toBeGreaterThan(0);
+      doc.events[0].actor = "someone-else";
+      writeFileSync(join(dir, "tampered.json"), JSON.stringify(doc));
+      const tampered = await verifier(join(dir, "tampered.json"));
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toMatch(/^TAMPERED: event 1 of chain env_\w+ does not match its signature/);
+      const online = await cli(["audit", "verify", "--env", "staging"], { INFRA_CHAT_TOKEN: worker.adminToken });
+      expect(online.stdout).toMatch(/^OK: \d+ events intact; last checkpoint: chain env_\w+ at event \d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it("exits 2 with a clear message on a bad token", async () => {

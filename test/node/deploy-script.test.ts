@@ -94,7 +94,14 @@ describe("npm run deploy", () => {
     expect(readFileSync(join(project, "wrangler.toml"), "utf8")).toContain(`database_id = "${s.databases[0].uuid}"`);
     expect(s.applied.length).toBeGreaterThan(0);
     expect(s.secrets.sort()).toEqual(
-      ["BOOTSTRAP_SECRET", "CLOUDFLARE_API_TOKEN", "RAILWAY_API_TOKEN", "SECRETS_MASTER_KEY"].sort(),
+      [
+        "APPROVAL_KEY",
+        "AUDIT_KEY",
+        "BOOTSTRAP_SECRET",
+        "CLOUDFLARE_API_TOKEN",
+        "RAILWAY_API_TOKEN",
+        "SECRETS_MASTER_KEY",
+      ].sort(),
     );
     expect(s.versions).toHaveLength(1);
     expect(s.versions[0].vars).toEqual(["PUBLIC_URL:https://infra-chat.example.com"]);

@@ -11,6 +11,8 @@ import { unstable_dev } from "wrangler";
 export interface LocalWorker {
   url: string;
   adminToken: string;
+  /** The AUDIT_KEY and its id the Worker signs its audit chains with (for the offline verifier). */
+  audit: { key: string; keyId: string };
   /** Calls the Worker's API as `token` (or without one) and returns status and parsed JSON. */
   api(token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
@@ -20,6 +22,7 @@ export interface LocalWorker {
 export async function startLocalWorker(name: string): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
+  const audit = { key: Buffer.alloc(32, 5).toString("base64"), keyId: `audit-${name}` };
   execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
     stdio: "ignore",
     env: { ...process.env, CI: "1" },
@@ -34,8 +37,8 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
       INFRA_CHAT_ADMIN_TOKEN: adminToken,
       SECRETS_MASTER_KEY: Buffer.alloc(32, 3).toString("base64"),
       SECRETS_KEY_ID: name,
-      AUDIT_KEY: Buffer.alloc(32, 5).toString("base64"),
-      AUDIT_KEY_ID: `audit-${name}`,
+      AUDIT_KEY: audit.key,
+      AUDIT_KEY_ID: audit.keyId,
       APPROVAL_KEY: Buffer.alloc(32, 7).toString("base64"),
       APPROVAL_KEY_ID: `approval-${name}`,
       TWILIO_AUTH_TOKEN: name,
@@ -50,6 +53,7 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
   return {
     url,
     adminToken,
+    audit,
     async api(token, method, path, body) {
       const res = await fetch(`${url}${path}`, {
         method,
