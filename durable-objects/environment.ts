@@ -27,7 +27,7 @@ import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
 import type { Commit } from "../src/runs/engine";
-import { RunEngine } from "../src/runs/engine";
+import { APPROVAL_EXPIRY, RunEngine } from "../src/runs/engine";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
 import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
@@ -86,6 +86,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
+      approvalKeyId: () => services.approvalKeys.currentId,
       notify: createRunNotifier({
         sms: async (envId, onReceipt) => (await providers(onReceipt, envId)).sms,
         port,
@@ -200,6 +201,8 @@ export class EnvironmentDO extends DurableObject<Env> {
       console.error("environment tick failed; retrying", errorText(e));
       this.#store.schedule("tick", Date.now() + 2000);
     }
+    if (due.includes(APPROVAL_EXPIRY))
+      await this.#engine.expireApprovals().catch((e: unknown) => console.error("approval expiry failed", errorText(e)));
     if (due.includes(AUDIT_DIGEST)) {
       this.#digestAt = 0;
       await this.#anchor.sealDigest().catch((e: unknown) => console.error("audit digest failed", errorText(e)));

@@ -35,6 +35,7 @@ export function appServices(env: Env): Services {
   const languageModel = chatLanguageModel(env);
   const cipher = secretCipher(env);
   const redactor = (envId?: string) => redactorFor(env, db, envId);
+  const approvals = approvalKeys(env);
   return {
     db,
     now: Date.now,
@@ -50,7 +51,8 @@ export function appServices(env: Env): Services {
     auditKeys: auditKeys(env),
     auditDigests: createR2DigestStore(env.ARTIFACTS),
     environment: (envId) => env.ENVIRONMENTS.getByName(envId),
-    approvalCode: (run, approver) => approvalCodeFor(env.SECRETS_MASTER_KEY, run, approver),
+    approvalKeys: approvals,
+    approvalCode: (run, approver) => approvalCodeFor(approvals, run, approver),
     ...(languageModel ? { languageModel } : {}),
     twilioAuthToken: env.TWILIO_AUTH_TOKEN,
     adminToken: env.INFRA_CHAT_ADMIN_TOKEN,
@@ -166,6 +168,17 @@ export function auditKeys(env: Env): Keyring {
     keyId: env.AUDIT_KEY_ID,
     previous: env.AUDIT_PREVIOUS_KEYS,
     defaultKeyId: "audit1",
+  });
+}
+
+/** The keys approval and confirmation codes derive from (APPROVAL_KEY, its id, and the keys it replaced). */
+export function approvalKeys(env: Env): Keyring {
+  return lazyKeyring({
+    name: "APPROVAL_KEY",
+    key: env.APPROVAL_KEY,
+    keyId: env.APPROVAL_KEY_ID,
+    previous: env.APPROVAL_PREVIOUS_KEYS,
+    defaultKeyId: "approval1",
   });
 }
 

@@ -35,6 +35,8 @@ import { MONITORING_HANDLERS } from "./incident-chat";
 import { applyPlan, createPlan } from "./plans";
 import { lastChange, reviseSpec } from "./revisions";
 import { actOnRun, codeFor, runView } from "./runs";
+import { codeEntryLocked, wrongCode } from "./code-guard";
+import { sameCode } from "../policy/approval";
 
 /** Plans a run of `type` on the environment the user named, and replies with the plan (or its run). */
 async function planAndReply(
@@ -72,13 +74,20 @@ const controlRun = async (turn: Turn, intent: { kind: "promote" | "stop" | "resu
 
 const decideApproval = async (turn: Turn, intent: { kind: "approve" | "reject"; code?: string }) => {
   const { cx } = turn;
+  // A code typed in chat is code entry like an SMS: locked out senders are refused, wrong codes count.
+  const sender = { userId: cx.actor.id, name: cx.actor.name };
+  if (intent.code) {
+    const locked = await codeEntryLocked(cx, sender);
+    if (locked) return [{ text: locked }];
+  }
   const found = await runAwaitingDecision(turn, intent.code);
+  if ("wrongCode" in found) return [{ text: await wrongCode(cx, sender, found.wrongCode) }];
   if ("reply" in found) return [found.reply];
   const { run } = await getRun(cx.db, found.runId);
   const env = await findEnv(cx.db, run.envId);
   const expected = await codeFor(cx, run, env.env);
-  if (intent.code && expected && intent.code !== expected)
-    return [{ text: "That code does not match the run waiting for approval." }];
+  if (intent.code && expected && !sameCode(intent.code, expected))
+    return [{ text: await wrongCode(cx, sender, "That code does not match the run waiting for approval.") }];
   await actOnRun(cx, run.id, intent.kind);
   return [await runReply(cx, run.id, intent.kind === "approve" ? turn.waitMs : 0)];
 };
@@ -91,7 +100,7 @@ const decideApproval = async (turn: Turn, intent: { kind: "approve" | "reject"; 
 async function runAwaitingDecision(
   { cx, state }: Turn,
   code: string | undefined,
-): Promise<{ runId: string } | { reply: ChatReply }> {
+): Promise<{ runId: string } | { reply: ChatReply } | { wrongCode: string }> {
   if (state.lastRunId && (await getRun(cx.db, state.lastRunId)).run.status === "awaiting-approval")
     return { runId: state.lastRunId };
   const mine: { id: string; code: string; env: string; type: string }[] = [];
@@ -100,16 +109,12 @@ async function runAwaitingDecision(
     const theirs = await codeFor(cx, run, env.env);
     if (theirs) mine.push({ id: run.id, code: theirs, env: env.env, type: run.type });
   }
-  const chosen = code ? mine.filter((r) => r.code === code) : mine;
+  const chosen = code ? mine.filter((r) => sameCode(code, r.code)) : mine;
   if (chosen.length === 1) return { runId: chosen[0].id };
   if (chosen.length === 0)
-    return {
-      reply: {
-        text: code
-          ? "That code does not match a run waiting for your approval."
-          : "There is no run waiting for your approval.",
-      },
-    };
+    return code
+      ? { wrongCode: "That code does not match a run waiting for your approval." }
+      : { reply: { text: "There is no run waiting for your approval." } };
   return {
     reply: {
       text: [

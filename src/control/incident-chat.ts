@@ -5,7 +5,7 @@ import { refusal } from "../plan/remediate";
 import type { IntentHandlers } from "./chat-turn";
 import { afterPlan } from "./chat-turn";
 import { resolveEnvName } from "./environments";
-import { ackByCode, adoptEnvDrift, incidentDetail, incidentList, setMonitorRule } from "./incidents";
+import { ackInChat, adoptEnvDrift, incidentDetail, incidentList, setMonitorRule } from "./incidents";
 import { createPlan } from "./plans";
 
 export const MONITORING_HANDLERS: IntentHandlers<
@@ -16,7 +16,7 @@ export const MONITORING_HANDLERS: IntentHandlers<
     return [{ text: renderIncidentList(env, await incidentList(cx, { env, status: "open", limit: 20 })) }];
   },
   incident: async ({ cx }, intent) => [{ text: renderIncident(await incidentDetail(cx, intent.id)) }],
-  ack: async ({ cx }, intent) => [{ text: await ackByCode(cx, intent.code) }],
+  ack: async ({ cx }, intent) => [{ text: await ackInChat(cx, intent.code) }],
   async drift(turn, intent) {
     if (intent.choice === "adopt") return [{ text: renderAdoptedDrift(await adoptEnvDrift(turn.cx, intent.env)) }];
     const plan = await createPlan(turn.cx, await resolveEnvName(turn.cx, intent.env), {

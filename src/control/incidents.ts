@@ -4,7 +4,7 @@
  * written only by each environment's Durable Object; this module reads them and asks the object to act.
  */
 import { findEnv, monitoredEnvIds, specAt } from "../db/environments";
-import { getIncident, incidentsByAckCode, listIncidents, openIncidents } from "../db/incidents";
+import { getIncident, listIncidents, openIncidents, unacknowledgedIncidents } from "../db/incidents";
 import type { Incident } from "../monitor/types";
 import { AppError, errorText, unwrap } from "../domain/errors";
 import { MonitorRule } from "../domain/monitoring";
@@ -12,6 +12,10 @@ import type { SpecChange } from "../domain/spec";
 import { adoptDrift, describeDrift } from "../monitor/drift";
 import { driftChanges } from "../monitor/incidents";
 import { requireRole } from "../security/roles";
+import { getUser } from "../db/users";
+import { codeEntryLocked, wrongCode } from "./code-guard";
+import { ackCodeFor } from "../notify/escalation";
+import { sameCode } from "../policy/approval";
 import type { ControlContext } from "./context";
 import type { Services } from "./services";
 import { resolveEnvName } from "./environments";
@@ -100,13 +104,31 @@ export async function ackIncident(cx: ControlContext, id: string) {
   return incidentDetail(cx, id);
 }
 
-/** "ACK <code>" (SMS or chat): acknowledges the open incidents carrying that code. */
-export async function ackByCode(cx: ControlContext, code: string): Promise<string> {
+/**
+ * "ACK <code>" (SMS or chat): acknowledges the open incidents whose code for `phone` it is — each phone
+ * was texted its own code. Null when none matches (the caller counts a wrong code).
+ */
+export async function ackByCode(cx: ControlContext, code: string, phone: string): Promise<string | null> {
   requireRole(cx.actor.role, "stop");
-  const rows = await incidentsByAckCode(cx.db, code);
-  if (!rows.length) return "No open incident has that ACK code.";
+  const rows = [];
+  for (const row of await unacknowledgedIncidents(cx.db))
+    if (sameCode(code, await ackCodeFor(row.ackCode, phone))) rows.push(row);
+  if (!rows.length) return null;
   for (const row of rows) unwrap(await cx.environment(row.envId).ackIncident(row.id, cx.actor));
   return `Acknowledged ${rows.map((r) => `${r.id} (${r.title.slice(0, 80)})`).join(", ")}: escalation stopped.`;
+}
+
+/** "ack <code>" in chat: the code texted to the asker's own phone; a wrong one counts against them. */
+export async function ackInChat(cx: ControlContext, code: string): Promise<string> {
+  const sender = { userId: cx.actor.id, name: cx.actor.name };
+  const locked = await codeEntryLocked(cx, sender);
+  if (locked) return locked;
+  const phone = (await getUser(cx.db, cx.actor.id))?.phone;
+  if (!phone)
+    return "ACK codes belong to the phone they were texted to, and you have none: acknowledge with POST /api/incidents/<id>/ack.";
+  return (
+    (await ackByCode(cx, code, phone)) ?? wrongCode(cx, sender, "No open incident has that ACK code for your phone.")
+  );
 }
 
 /** Stores a monitoring rule in the environment's policy (a new, audited spec revision). */

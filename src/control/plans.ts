@@ -7,6 +7,9 @@ import { RunType } from "../domain/run";
 import type { Plan } from "../domain/run";
 import { planDigest } from "../plan/digest";
 import { requireRole } from "../security/roles";
+import type { Role } from "../security/roles";
+import { isProduction } from "../domain/env-ref";
+import type { EnvironmentSpec } from "../domain/spec";
 import type { ControlContext } from "./context";
 import { PLANNERS } from "./planners";
 
@@ -55,12 +58,10 @@ export async function createPlan(
     steps: output.steps,
     diff: output.diff,
     risk: output.risk,
-    // A rollback returns to a release that already passed its checks; auto-rollback policy pre-authorizes
-    // it, and waiting for a second person during an incident is the wrong default.
     requiresApproval: options.remediation
       ? options.remediation === "approval"
       : output.type === "rollback"
-        ? false
+        ? rollbackNeedsApprover(cx.actor.role, row.env, spec.policies)
         : spec.policies.requireApproval || destructive,
     autoApply: options.remediation
       ? options.remediation === "auto"
@@ -82,6 +83,16 @@ export async function createPlan(
   }
   await insertPlan(cx.db, plan, await planDigest(plan));
   return plan;
+}
+
+/**
+ * A rollback returns to a release that already passed its checks, so where approval is the rule an admin's
+ * rollback is pre-approved (waiting for a second person during an incident is the wrong default). A
+ * deployer's waits for an admin, unless the environment's policy pre-approves deployers' rollbacks too.
+ */
+function rollbackNeedsApprover(role: Role, env: string, policies: EnvironmentSpec["policies"]): boolean {
+  if (!policies.requireApproval && !isProduction(env)) return false;
+  return role !== "admin" && policies.rollbackPreApproved !== "deployers";
 }
 
 /** Applies a plan once: hands it to the environment's Durable Object, which queues or starts it. */

@@ -76,6 +76,8 @@ export interface Services {
   auditDigests: DigestStore;
   /** The Durable Object of an environment (or of the global audit chain). */
   environment(envId: string): EnvironmentObject;
+  /** The keys approval and SMS confirmation codes derive from (APPROVAL_KEY). */
+  approvalKeys: Keyring;
   /** The approver's own code for a run, or null when they may not approve it (policy/approval.ts). */
   approvalCode(run: ApprovalSubject, approver: Actor): Promise<string | null>;
   /** The chat's language model, when one is configured; absent, the rule parser reads every message. */

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import type { ChainWriter } from "../audit/chain-writer";
 import type { Incident, IncidentStore } from "../monitor/types";
 import type { Database, Statement } from "./client";
@@ -55,10 +55,10 @@ export async function listIncidents(
   return db.select().from(incidents).where(where).orderBy(desc(incidents.openedAt)).limit(filter.limit);
 }
 
-/** Open, unacknowledged incidents whose ACK code is `code`. */
-export async function incidentsByAckCode(db: Database, code: string): Promise<Incident[]> {
+/** Open incidents not yet acknowledged, in every environment (an "ACK <code>" may be for any of them). */
+export async function unacknowledgedIncidents(db: Database): Promise<Incident[]> {
   return db
     .select()
     .from(incidents)
-    .where(and(eq(incidents.ackCode, code), eq(incidents.status, "open")));
+    .where(and(eq(incidents.status, "open"), isNull(incidents.ackedAt)));
 }

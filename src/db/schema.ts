@@ -280,3 +280,35 @@ export const incidents = sqliteTable(
   },
   (t) => [index("incidents_env_opened").on(t.envId, t.openedAt)],
 );
+
+/** Wrong approval, ACK and confirmation codes, per sender ("phone:+1…" or "user:usr_…"), d1-migrations/0010. */
+export const codeFailures = sqliteTable(
+  "code_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    sender: text("sender").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("code_failures_sender").on(t.sender, t.at)],
+);
+
+/** Senders locked out of code entry, and until when. */
+export const codeLockouts = sqliteTable("code_lockouts", {
+  sender: text("sender").primaryKey(),
+  lockedAt: text("locked_at").notNull(),
+  until: text("until").notNull(),
+});
+
+/** Two-step SMS commands waiting for "YES <code>" from the phone that asked ("ROLLBACK production"). */
+export const smsConfirmations = sqliteTable(
+  "sms_confirmations",
+  {
+    planId: text("plan_id").primaryKey(),
+    phone: text("phone").notNull(),
+    userId: text("user_id").notNull(),
+    keyId: text("key_id").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    doneAt: text("done_at"),
+  },
+  (t) => [index("sms_confirmations_phone").on(t.phone, t.expiresAt)],
+);

@@ -164,6 +164,10 @@ export const Approvals = z.object({
   approvedBy: z.array(z.string()),
   rejectedBy: z.string().optional(),
   expiresAt: z.string(),
+  /** Who planned the run: like its requester, they may not approve it. */
+  plannedBy: z.string().optional(),
+  /** The APPROVAL_KEY id the codes are derived from (absent: the current key). */
+  codeKeyId: z.string().optional(),
 });
 export type Approvals = z.infer<typeof Approvals>;
 

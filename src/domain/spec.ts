@@ -48,6 +48,18 @@ export const PolicySpec = z.object({
   /** Runs start without a person saying "apply" (staging in the seed). */
   autoApply: z.boolean().default(false),
   requireApproval: z.boolean().default(false),
+  /** How long a run waits for an approver; its codes expire with it, and then the run is cancelled. */
+  approvalWindowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  /**
+   * Who may roll back without waiting for an approver where the policy requires approval: admins only
+   * (a deployer's rollback waits for one), or deployers too.
+   */
+  rollbackPreApproved: z.enum(["admins", "deployers"]).default("admins"),
   canary: z
     .object({
       enabled: z.boolean().default(false),

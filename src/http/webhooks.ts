@@ -16,10 +16,12 @@ export const webhookRoutes = new Hono<AppEnv>()
     // Decoded by hand: workerd warns on .text() of a form body, though UTF-8 is what Twilio sends.
     const pairs = [...new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))];
     const url = new URL(c.req.url);
-    // Twilio signs the URL it was configured with; behind a proxy that is PUBLIC_URL, not what we see.
+    // Twilio signs the URL it was configured with, which is PUBLIC_URL's. The request's own URL is built
+    // from its Host header, which the sender chooses: it is used only when no PUBLIC_URL is configured.
     const { services } = c.var;
-    const urls = [c.req.url, `${services.publicUrl.replace(/\/$/, "")}${url.pathname}${url.search}`];
-    const outcome = await handleInboundSms(services, urls, pairs, c.req.header("x-twilio-signature"));
+    const base = services.publicUrl.trim().replace(/\/$/, "");
+    const signed = base ? `${base}${url.pathname}${url.search}` : c.req.url;
+    const outcome = await handleInboundSms(services, signed, pairs, c.req.header("x-twilio-signature"));
     return c.body(outcome.body, outcome.status, { "content-type": "text/xml; charset=utf-8" });
   })
   .post("/stripe", async (c) => {

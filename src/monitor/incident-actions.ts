@@ -11,6 +11,7 @@ import { isoAt } from "../domain/time";
 import { newId } from "../domain/ids";
 import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 import {
+  ackCodesFor,
   destinationsAt,
   escalatedText,
   escalationDue,
@@ -105,16 +106,19 @@ export async function openIncident(
     (anomaly.kind === "drift"
       ? 'Say "adopt drift on <env>" or "revert drift on <env>" in chat'.replace(/<env>/g, envNameOf(env))
       : undefined);
-  const text = incidentOpenedText({
-    env,
-    incidentId: id,
-    title: anomaly.title,
-    ackCode,
-    link: incidentLink(deps, id),
-    remediation: remediationText,
-  });
-  const level0 = [...spec.policies.notify, ...(await deps.desired.subscribers(envId))];
-  const alert = page || anomaly.kind === "drift" ? await sendAlert(deps, destinationsAt(0, level0, []), text) : null;
+  const level0 = destinationsAt(0, [...spec.policies.notify, ...(await deps.desired.subscribers(envId))], []);
+  // Each phone gets its own ACK code: one forwarded to, or guessed from, another phone acknowledges nothing.
+  const codes = await ackCodesFor(ackCode, level0);
+  const text = (phone: string) =>
+    incidentOpenedText({
+      env,
+      incidentId: id,
+      title: anomaly.title,
+      ackCode: codes.get(phone) ?? "",
+      link: incidentLink(deps, id),
+      remediation: remediationText,
+    });
+  const alert = page || anomaly.kind === "drift" ? await sendAlert(deps, level0, text) : null;
   const sent = alert?.sent ?? [];
   if (evidence.checkReceipts.length) await appendReceipts(deps.bundles, id, "check", evidence.checkReceipts);
   const receipts = await keepReceipts(deps, id, "notify", alert?.receipts ?? []);
@@ -213,14 +217,17 @@ export async function escalateIncidents(deps: MonitorDeps, where: Where, at: num
     if (!escalationDue({ level: incident.escalationLevel, escalateAt, acked: !!incident.ackedAt }, at)) continue;
     const level = incident.escalationLevel + 1;
     const minutes = Math.round((at - Date.parse(incident.openedAt)) / 60_000);
+    const phones = destinationsAt(level, [], chain);
+    const codes = await ackCodesFor(incident.ackCode, phones);
     const facts = {
       env: where.env,
       incidentId: incident.id,
       title: incident.title,
-      ackCode: incident.ackCode,
       link: incidentLink(deps, incident.id),
     };
-    const alert = await sendAlert(deps, destinationsAt(level, [], chain), escalatedText(facts, level, minutes));
+    const alert = await sendAlert(deps, phones, (phone) =>
+      escalatedText({ ...facts, ackCode: codes.get(phone) ?? "" }, level, minutes),
+    );
     const receipts = await keepReceipts(deps, incident.id, "escalate", alert.receipts);
     const audit: AuditInput = {
       actor: MONITOR_ACTOR.id,
@@ -282,7 +289,7 @@ async function remediate(
 async function sendAlert(
   deps: MonitorDeps,
   phones: string[],
-  body: string,
+  body: string | ((phone: string) => string),
 ): Promise<{ sent: string[]; receipts: Receipt[] }> {
   const receipts: Receipt[] = [];
   const alerts = await deps.alerts((r) => receipts.push(r));

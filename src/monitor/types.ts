@@ -137,7 +137,8 @@ export interface SignalSource {
 
 /** Texts people; returns the phones that were sent to (a failed text never fails a check). */
 export interface AlertSender {
-  text(phones: string[], body: string): Promise<string[]>;
+  /** Texts each phone (`body` per phone when each gets its own ACK code); returns the phones texted. */
+  text(phones: string[], body: string | ((phone: string) => string)): Promise<string[]>;
 }
 
 /** Everything the monitor engine is built from. */

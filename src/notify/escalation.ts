@@ -28,10 +28,32 @@ export function escalationDue(state: EscalationState, now: number): boolean {
   return !state.acked && state.escalateAt !== null && now >= state.escalateAt;
 }
 
-/** A random 6-digit acknowledgement code (per incident; unguessable enough to not ACK by accident). */
+/** A random per-incident secret the recipients' ACK codes derive from (stored with the incident, never texted). */
 export function newAckCode(): string {
-  const n = crypto.getRandomValues(new Uint32Array(1))[0];
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The ACK code texted to `phone` for an incident: 6 digits of HMAC(incident's secret, phone), so a code
+ * acknowledges only when it comes back from the phone it was sent to.
+ */
+export async function ackCodeFor(incidentSecret: string, phone: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(incidentSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`ack|${phone}`)));
+  const n = ((mac[0] << 24) | (mac[1] << 16) | (mac[2] << 8) | mac[3]) >>> 0;
   return String(n % 1_000_000).padStart(6, "0");
+}
+
+/** Each phone's own ACK code for an incident. */
+export async function ackCodesFor(incidentSecret: string, phones: string[]): Promise<Map<string, string>> {
+  return new Map(await Promise.all(phones.map(async (p) => [p, await ackCodeFor(incidentSecret, p)] as const)));
 }
 
 export interface AlertFacts {

@@ -33,7 +33,7 @@ export function createAlertSender(sms: SmsApi | null): AlertSender {
       return (
         await sendTexts(
           sms,
-          phones.map((to) => ({ to, body })),
+          phones.map((to) => ({ to, body: typeof body === "string" ? body : body(to) })),
         )
       ).map((t) => t.to);
     },

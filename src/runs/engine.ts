@@ -20,7 +20,8 @@ const TICK_BUDGET_MS = 20_000;
 /** A failed step is retried with backoff: the first retry within a second, later ones at most a minute apart. */
 const STEP_RETRY_BASE_MS = 500;
 const STEP_RETRY_CAP_MS = 60_000;
-const APPROVAL_TTL_MS = 24 * 3600_000;
+/** The schedule key of the sweep that cancels runs whose approval window ran out. */
+export const APPROVAL_EXPIRY = "approvals";
 
 /** The run queue and state machine of one environment; the EnvironmentDO is its shell. */
 export class RunEngine {
@@ -40,7 +41,6 @@ export class RunEngine {
         runId: waiting.id,
       });
     const now = isoAt(this.deps.now());
-    const expiresAt = isoAt(this.deps.now() + APPROVAL_TTL_MS);
     const draft: Omit<RunRecord, "seq"> = {
       id: plan.runId,
       planId: plan.id,
@@ -69,8 +69,18 @@ export class RunEngine {
       state: {},
     }));
     if (plan.requiresApproval) {
+      const { spec } = await this.deps.port.loadEnv(plan.envId, plan.specRevision);
+      const expiresAt = this.deps.now() + spec.policies.approvalWindowMinutes * 60_000;
       draft.status = "awaiting-approval";
-      draft.approvals = { required: true, planDigest: await this.deps.planDigest(plan), approvedBy: [], expiresAt };
+      draft.approvals = {
+        required: true,
+        planDigest: await this.deps.planDigest(plan),
+        approvedBy: [],
+        expiresAt: isoAt(expiresAt),
+        plannedBy: plan.createdBy,
+        codeKeyId: this.deps.approvalKeyId(),
+      };
+      this.#scheduleExpiry(expiresAt);
     }
     const run = store.insertRun(draft, steps);
     const audit: AuditInput[] = [
@@ -124,9 +134,11 @@ export class RunEngine {
       env: run.plan.env,
       requiresApproval: run.plan.requiresApproval,
       requestedBy: run.requestedBy,
+      approvals: run.approvals,
     });
     if (!verdict.ok) throw new AppError("forbidden", verdict.reason);
-    if (Date.parse(run.approvals.expiresAt) < this.deps.now())
+    // An unparseable deadline counts as passed: a window that cannot be read does not stay open.
+    if (!(Date.parse(run.approvals.expiresAt) > this.deps.now()))
       throw new AppError("conflict", "the approval window has expired: plan again");
     run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };
     this.#transition(run, "queued");
@@ -139,6 +151,33 @@ export class RunEngine {
     this.#wake();
     await this.deps.arm();
     return run;
+  }
+
+  /** Cancels every run whose approval window has run out; its codes died with the window. */
+  async expireApprovals(): Promise<RunRecord[]> {
+    const now = this.deps.now();
+    const expired: RunRecord[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const run of this.deps.store.runsIn(["awaiting-approval"])) {
+      const deadline = Date.parse(run.approvals?.expiresAt ?? "");
+      if (deadline > now) {
+        next = Math.min(next, deadline);
+        continue;
+      }
+      run.error = "the approval window ran out before an admin approved: plan again";
+      const steps = this.#skipRemaining(run.id);
+      expired.push(
+        await this.#finish(
+          run,
+          "cancelled",
+          { actor: "infra-chat", action: "run.approval-expired", runId: run.id, planId: run.planId },
+          steps,
+        ),
+      );
+    }
+    if (Number.isFinite(next)) this.#scheduleExpiry(next);
+    await this.deps.arm();
+    return expired;
   }
 
   /** Rejects an awaiting run. */
@@ -437,6 +476,12 @@ export class RunEngine {
 
   #wake(): void {
     this.deps.store.schedule("tick", this.deps.now());
+  }
+
+  /** Keeps the expiry sweep due at the earliest open approval window's end. */
+  #scheduleExpiry(at: number): void {
+    const due = this.deps.store.dueAt(APPROVAL_EXPIRY);
+    if (due === null || at < due) this.deps.store.schedule(APPROVAL_EXPIRY, at);
   }
 }
 

@@ -180,6 +180,12 @@ export class RunStore {
     );
   }
 
+  /** When `key` is due, or null when it is not scheduled. */
+  dueAt(key: string): number | null {
+    const row = this.sql.exec("SELECT due_at FROM schedule WHERE key = ?", key).toArray()[0];
+    return row ? Number(row.due_at) : null;
+  }
+
   unschedule(key: string): void {
     this.sql.exec("DELETE FROM schedule WHERE key = ?", key);
   }

@@ -34,6 +34,8 @@ export interface EngineDeps {
   /** Persists the schedule's earliest time as the DO alarm. */
   arm(): Promise<void>;
   planDigest(plan: Plan): Promise<string>;
+  /** The APPROVAL_KEY id a new run's approval codes derive from (recorded with the run). */
+  approvalKeyId(): string;
   /** Tells the environment's on-call people (SMS); failures to notify never fail a run. */
   notify(run: RunRecord, event: RunEvent): Promise<void>;
   now(): number;

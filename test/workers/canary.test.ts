@@ -380,7 +380,7 @@ describe("SMS approval", { timeout: 30_000 }, () => {
     sid = `SM${crypto.randomUUID().replaceAll("-", "")}`,
     token = "sandbox-twilio-auth-token",
   ) {
-    const url = "https://infra-chat.test/webhooks/twilio/sms";
+    const url = `${env.PUBLIC_URL}/webhooks/twilio/sms`;
     const pairs: [string, string][] = [
       ["MessageSid", sid],
       ["AccountSid", `AC${"0".repeat(32)}`],

@@ -79,7 +79,9 @@ describe("chat", { timeout: 30_000 }, () => {
     // Alice may not approve her own run: in a new conversation nothing waits for her.
     expect((await say(alice.token, "approve")).replies[0].text).toBe("There is no run waiting for your approval.");
     const wrong = await say(bob.token, "approve 000000");
-    expect(wrong.replies[0].text).toBe("That code does not match a run waiting for your approval.");
+    expect(wrong.replies[0].text).toBe(
+      "That code does not match a run waiting for your approval. (4 more wrong codes lock code entry for 15 minutes.)",
+    );
     expect((await api(bob.token, "GET", `/api/runs/${run.id}`)).body.run.status).toBe("awaiting-approval");
     const approved = await say(bob.token, "approve");
     expect(approved.replies[0].run?.id).toBe(run.id);

@@ -229,7 +229,7 @@ describe("prompt injection through chat and SMS", { timeout: 120_000 }, () => {
   ];
 
   async function sms(from: string, body: string) {
-    const url = "https://infra-chat.test/webhooks/twilio/sms";
+    const url = `${env.PUBLIC_URL}/webhooks/twilio/sms`;
     const pairs: [string, string][] = [
       ["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`],
       ["AccountSid", `AC${"0".repeat(32)}`],

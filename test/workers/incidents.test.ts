@@ -7,6 +7,7 @@ import { changeSpec, incidentsOf, monitorClock, sms } from "./monitoring-support
 let ids: Awaited<ReturnType<typeof seedWorld>>;
 let admin: Awaited<ReturnType<typeof makeUser>>;
 let viewer: Awaited<ReturnType<typeof makeUser>>;
+let onCall: Awaited<ReturnType<typeof makeUser>>;
 const clock = monitorClock();
 const ON_CALL = "+15550000001";
 const SECOND = "+15550004002";
@@ -17,6 +18,7 @@ beforeAll(async () => {
   ids = await seedWorld();
   admin = await makeUser("admin", "+15550004001");
   viewer = await makeUser("viewer");
+  onCall = await makeUser("deployer", ON_CALL);
   // Staging: escalate to SECOND then THIRD after 5 unacknowledged minutes each; drift checked on demand.
   await changeSpec(ids.staging, (spec) => {
     spec.policies.monitoring = { quietSeconds: 120, escalation: { ackTimeoutSeconds: 300, chain: [SECOND, THIRD] } };
@@ -145,17 +147,21 @@ describe("escalation", { timeout: 120_000 }, () => {
   it("ACK <code> by SMS stops escalation: the third destination is never texted", async () => {
     const [incident] = await incidentsOf(admin.token, "invoice-perfect:staging", "open");
     const code = /ACK (\d{6})/.exec((await textsTo(ON_CALL, incident.id))[0].body)![1];
-    const reply = await sms(admin.phone!, `ACK ${code}`);
+    // Codes are bound to the phone they were texted to: on-call's code from another phone acknowledges nothing.
+    const secondCode = /ACK (\d{6})/.exec((await textsTo(SECOND, incident.id))[0].body)![1];
+    expect(secondCode).not.toBe(code);
+    expect((await sms(admin.phone!, `ACK ${code}`)).text).toMatch(/No open incident has that ACK code for this phone/);
+    const reply = await sms(ON_CALL, `ACK ${code}`);
     expect(reply.text).toContain(`Acknowledged ${incident.id}`);
     for (let minute = 0; minute < 12; minute++) expect((await clock.tick(ids.staging)).escalated).toEqual([]);
     expect(await textsTo(THIRD, incident.id)).toEqual([]);
     const after = (await api(admin.token, "GET", `/api/incidents/${incident.id}`)).body.incident;
-    expect(after.acknowledged.by).toBe(admin.id);
+    expect(after.acknowledged.by).toBe(onCall.id);
     const audit = (await api(admin.token, "GET", "/api/audit?env=invoice-perfect:staging&limit=200")).body.events;
     expect(
       audit.some(
         (e: { action: string; actor: string; details?: { incident?: string } }) =>
-          e.action === "incident.acknowledged" && e.actor === admin.id && e.details?.incident === incident.id,
+          e.action === "incident.acknowledged" && e.actor === onCall.id && e.details?.incident === incident.id,
       ),
     ).toBe(true);
     await settle();

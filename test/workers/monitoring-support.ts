@@ -34,7 +34,7 @@ export function monitorClock(intervalMs = 60_000) {
 
 /** A signed Twilio webhook from `from` saying `body`. */
 export async function sms(from: string, body: string) {
-  const url = "https://infra-chat.test/webhooks/twilio/sms";
+  const url = `${env.PUBLIC_URL}/webhooks/twilio/sms`;
   const pairs: [string, string][] = [
     ["MessageSid", `SM${crypto.randomUUID().replaceAll("-", "")}`],
     ["AccountSid", `AC${"0".repeat(32)}`],

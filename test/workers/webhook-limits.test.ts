@@ -8,7 +8,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 
-const URL_SMS = "https://infra-chat.test/webhooks/twilio/sms";
+const URL_SMS = `${env.PUBLIC_URL}/webhooks/twilio/sms`;
 const MiB = 1024 * 1024;
 
 /** A signed inbound-SMS form whose Body pads it to about `bytes`. */
