@@ -143,7 +143,8 @@ export class EnvironmentDO extends DurableObject<Env> {
   /** Accepts an applied plan into the queue. */
   async enqueue(plan: Plan, requester: Actor): Promise<RpcResult<RunSummary>> {
     this.#audit.bind(plan.envId);
-    return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester)));
+    // Armed whatever happens: a run accepted before a later effect failed still has its tick coming.
+    return this.#rpc(async () => summary(await this.#engine.enqueue(plan, requester))).finally(() => this.#arm());
   }
 
   /** A person's decision on a run: approve, reject (with a reason), cancel, stop, resume or promote. */
@@ -154,7 +155,7 @@ export class EnvironmentDO extends DurableObject<Env> {
           ? await this.#engine.reject(runId, actor, reason)
           : await this.#engine[action](runId, actor),
       ),
-    );
+    ).finally(() => this.#arm());
   }
 
   /** The live state of a run (source of truth; D1 has the projection). */

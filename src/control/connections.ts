@@ -1,6 +1,6 @@
 import { listEnvs } from "../db/environments";
 import { connectionsOf, saveConnections } from "../db/connections";
-import { resolveSecret } from "../db/secrets";
+import { UnreadableSecretError, resolveSecret } from "../db/secrets";
 import { requireRole } from "../security/roles";
 import { recordGlobal } from "./audit";
 import type { ControlContext } from "./context";
@@ -30,16 +30,30 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
   const keyEnv = envs.find((e) => e.name === "staging") ?? bound ?? envs[0];
   const providers = cx.providers();
   const { cloudflare } = providers.connections;
-  const secret = async (name: string) => (keyEnv ? resolveSecret(cx.db, cx.cipher, keyEnv.id, name) : null);
+  // An unreadable key leaves its provider "configured" with the reason, and the other checks go on.
+  const unreadable = new Map<string, string>();
+  const readable = (envId: string, name: string) =>
+    resolveSecret(cx.db, cx.cipher, envId, name).catch((e: unknown) => {
+      if (!(e instanceof UnreadableSecretError)) throw e;
+      unreadable.set(name, e.message);
+      return null;
+    });
+  const secret = async (name: string) => (keyEnv ? readable(keyEnv.id, name) : null);
   const before = new Map((await connectionsOf(cx.db, project.id)).map((r) => [r.provider, r]));
-  const keyed = async (key: string | null, provider: string, check: (key: string) => Promise<Check>): Promise<Check> =>
-    key
+  const keyed = async (
+    key: string | null,
+    provider: string,
+    check: (key: string) => Promise<Check>,
+    keyName: string,
+  ): Promise<Check> => {
+    const problem = unreadable.get(keyName);
+    if (problem) return { status: "configured", metadata: { error: problem.slice(0, 300) } };
+    return key
       ? check(key)
       : { status: before.get(provider)?.status === "pending-auth" ? "pending-auth" : "unconfigured", metadata: {} };
+  };
   const stripeKeys = (
-    await Promise.all(
-      envs.map(async (e) => [e.name, await resolveSecret(cx.db, cx.cipher, e.id, "STRIPE_SECRET_KEY")] as const),
-    )
+    await Promise.all(envs.map(async (e) => [e.name, await readable(e.id, "STRIPE_SECRET_KEY")] as const))
   ).filter((entry): entry is readonly [string, string] => entry[1] !== null);
   const attempt = async (read: () => Promise<Record<string, unknown>>): Promise<Check> => {
     try {
@@ -75,16 +89,24 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
           metadata: { note: "sending is configured; Twilio offers no side-effect-free check we use" },
         }
       : { status: "unconfigured", metadata: {} },
-    stripe: await keyed(stripeKeys[0]?.[1] ?? null, "stripe", () =>
-      attempt(async () => {
-        const modes: Record<string, string> = {};
-        for (const [name, key] of stripeKeys)
-          modes[name] = (await providers.connections.stripe(key).verify()).livemode ? "live" : "test";
-        return { modes };
-      }),
+    stripe: await keyed(
+      stripeKeys[0]?.[1] ?? null,
+      "stripe",
+      () =>
+        attempt(async () => {
+          const modes: Record<string, string> = {};
+          for (const [name, key] of stripeKeys)
+            modes[name] = (await providers.connections.stripe(key).verify()).livemode ? "live" : "test";
+          return { modes };
+        }),
+      "STRIPE_SECRET_KEY",
     ),
-    sendgrid: await keyed(await secret("SENDGRID_API_KEY"), "sendgrid", (key) =>
-      attempt(async () => ({ scopes: ((await providers.connections.sendgrid(key).verify()).scopes ?? []).length })),
+    sendgrid: await keyed(
+      await secret("SENDGRID_API_KEY"),
+      "sendgrid",
+      (key) =>
+        attempt(async () => ({ scopes: ((await providers.connections.sendgrid(key).verify()).scopes ?? []).length })),
+      "SENDGRID_API_KEY",
     ),
   };
   const now = new Date(cx.now()).toISOString();

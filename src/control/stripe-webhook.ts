@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { recordStripeEvent } from "../db/inbound";
-import { envsWithSecret, resolveSecret } from "../db/secrets";
+import { UnreadableSecretError, envsWithSecret, resolveSecret } from "../db/secrets";
 import { verifyStripeSignature } from "../security/stripe-signature";
 import { recordForEnv } from "./audit";
 import type { Services } from "./services";
@@ -32,7 +32,12 @@ export async function handleStripeWebhook(
   const { db, cipher } = services;
   let envId: string | null = null;
   for (const candidate of await envsWithSecret(db, STRIPE_WEBHOOK_SECRET)) {
-    const secret = await resolveSecret(db, cipher, candidate, STRIPE_WEBHOOK_SECRET);
+    // One environment's unreadable signing secret must not refuse the deliveries meant for the others.
+    const secret = await resolveSecret(db, cipher, candidate, STRIPE_WEBHOOK_SECRET).catch((e: unknown) => {
+      if (!(e instanceof UnreadableSecretError)) throw e;
+      console.error("stripe webhook: unreadable signing secret", e.env);
+      return null;
+    });
     if (secret && (await verifyStripeSignature(secret, rawBody, header, nowSeconds)).ok) {
       envId = candidate;
       break;

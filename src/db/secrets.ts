@@ -1,12 +1,38 @@
-import { and, count, eq, max } from "drizzle-orm";
+import { and, count, eq, max, ne } from "drizzle-orm";
+import { AppError } from "../domain/errors";
 import type { Database } from "./client";
 import { commitBatch } from "./client";
-import { secrets } from "./schema";
+import { environments, projects, secrets } from "./schema";
 
 /** Encrypts and decrypts secret values (src/security/secrets.ts). */
 export interface SecretCipher {
+  /** The id of the master key new ciphertexts are sealed with. */
+  readonly keyId: string;
   encrypt(plaintext: string, aad: string): Promise<{ keyId: string; iv: string; ciphertext: string }>;
   decrypt(sealed: { keyId: string; iv: string; ciphertext: string }, aad: string): Promise<string>;
+}
+
+/**
+ * A stored secret that does not open: refused by its location check (AAD), sealed with a key this
+ * deployment lacks, or tampered. Names the secret, its environment and the fix — never key material.
+ */
+export class UnreadableSecretError extends AppError {
+  constructor(
+    readonly secret: string,
+    readonly env: string,
+    readonly keyId: string,
+    unknownKey: boolean,
+  ) {
+    super(
+      "conflict",
+      `secret ${secret} of ${env} cannot be decrypted: ${
+        unknownKey
+          ? `it was sealed with key "${keyId}", which is not configured`
+          : `it does not open with key "${keyId}" (a different key under that id, a value copied from another secret, or tampered data)`
+      }. Fix: set it again (PUT /api/envs/${env}/secrets/${secret}), or — after a master-key rotation — add the key it was sealed with to SECRETS_PREVIOUS_KEYS as "${keyId}".`,
+      { secret, env, keyId },
+    );
+  }
 }
 
 /** Binds a ciphertext to where it is stored, so a row copied elsewhere does not decrypt. */
@@ -95,13 +121,110 @@ export async function resolveSecret(
       .where(and(eq(secrets.envId, envId), eq(secrets.name, name)))
       .limit(1)
   )[0];
-  return row ? cipher.decrypt(row, aadOf(envId, name)) : null;
+  return row ? open(db, cipher, row) : null;
 }
 
-/** Every stored secret value (all environments, or one), for the redactor. */
+type SecretRow = typeof secrets.$inferSelect;
+
+/** A row's value, or an UnreadableSecretError naming it. */
+async function open(db: Database, cipher: SecretCipher, row: SecretRow): Promise<string> {
+  try {
+    return await cipher.decrypt(row, aadOf(row.envId, row.name));
+  } catch (e) {
+    const reason = (e as { reason?: string }).reason;
+    if (reason !== "decrypt_failed" && reason !== "unknown_key_id") throw e;
+    throw new UnreadableSecretError(row.name, await envLabel(db, row.envId), row.keyId, reason === "unknown_key_id");
+  }
+}
+
+/** "<project>:<env>" for an environment id (the id itself if the row is gone). */
+async function envLabel(db: Database, envId: string): Promise<string> {
+  const row = (
+    await db
+      .select({ slug: projects.slug, name: environments.name })
+      .from(environments)
+      .innerJoin(projects, eq(projects.id, environments.projectId))
+      .where(eq(environments.id, envId))
+      .limit(1)
+  )[0];
+  return row ? `${row.slug}:${row.name}` : envId;
+}
+
+/**
+ * Every stored secret value that can be read (all environments, or one), for the redactor. A row that
+ * does not open is left out and logged by name: the redactor cannot hide a value nobody can read, and
+ * refusing to build it would take every reply, artifact and log line down with one bad row.
+ */
 export async function allSecretValues(db: Database, cipher: SecretCipher, envId?: string): Promise<string[]> {
   const rows = await (envId ? db.select().from(secrets).where(eq(secrets.envId, envId)) : db.select().from(secrets));
-  return Promise.all(rows.map((r) => cipher.decrypt(r, aadOf(r.envId, r.name))));
+  const values = await Promise.all(
+    rows.map((r) =>
+      open(db, cipher, r).catch((e: unknown) => {
+        if (!(e instanceof UnreadableSecretError)) throw e;
+        console.error("redactor: skipping an unreadable secret", e.secret, e.env, e.keyId);
+        return null;
+      }),
+    ),
+  );
+  return values.filter((v): v is string => v !== null);
+}
+
+/** What one batch of master-key rotation did. */
+export interface ReencryptBatch {
+  reencrypted: string[];
+  unreadable: { name: string; reason: string }[];
+  /** Rows still sealed with an older key, beyond this batch and the unreadable ones. */
+  remaining: number;
+}
+
+/**
+ * Re-seals up to `batch` of an environment's secrets that an older master key sealed, with the current
+ * one. Idempotent and resumable: a row is picked only while its key id is old, and written only if it
+ * still holds the ciphertext read, so a value set meanwhile is never overwritten with the old one.
+ * `skip` names rows already found unreadable.
+ */
+export async function reencryptSecrets(
+  db: Database,
+  cipher: SecretCipher,
+  envId: string,
+  batch: number,
+  skip: string[] = [],
+): Promise<ReencryptBatch> {
+  const stale = (
+    await db
+      .select()
+      .from(secrets)
+      .where(and(eq(secrets.envId, envId), ne(secrets.keyId, cipher.keyId)))
+      .orderBy(secrets.name)
+  ).filter((r) => !skip.includes(r.name));
+  const reencrypted: string[] = [];
+  const unreadable: ReencryptBatch["unreadable"] = [];
+  for (const row of stale.slice(0, batch)) {
+    let value: string;
+    try {
+      value = await open(db, cipher, row);
+    } catch (e) {
+      if (!(e instanceof UnreadableSecretError)) throw e;
+      unreadable.push({ name: row.name, reason: e.message });
+      continue;
+    }
+    const sealed = await cipher.encrypt(value, aadOf(envId, row.name));
+    await db
+      .update(secrets)
+      .set(sealed)
+      .where(and(eq(secrets.envId, envId), eq(secrets.name, row.name), eq(secrets.iv, row.iv)));
+    reencrypted.push(row.name);
+  }
+  return { reencrypted, unreadable, remaining: Math.max(0, stale.length - batch) };
+}
+
+/** How many of an environment's secrets are sealed with a master key other than the current one. */
+export async function staleSecretCount(db: Database, cipher: SecretCipher, envId: string): Promise<number> {
+  const rows = await db
+    .select({ n: count() })
+    .from(secrets)
+    .where(and(eq(secrets.envId, envId), ne(secrets.keyId, cipher.keyId)));
+  return rows[0]?.n ?? 0;
 }
 
 /** Environments holding a secret of this name. */

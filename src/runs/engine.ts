@@ -1,6 +1,6 @@
 import type { AuditInput } from "../audit/chain";
 import { fullJitterDelay } from "../domain/backoff";
-import { AppError } from "../domain/errors";
+import { AppError, errorText } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
 import type { Actor } from "../policy/approval";
@@ -95,6 +95,8 @@ export class RunEngine {
     ];
     const preempted = rollsBack(plan) && run.status === "queued" ? this.#preemptDeploys(run.id) : [];
     if (run.status === "queued") this.#startIfIdle(run);
+    // Scheduled before any effect that can fail: a run the object holds as running always has a tick coming.
+    this.#wake();
     for (const r of preempted) {
       await this.deps.commit({
         run: r,
@@ -103,9 +105,11 @@ export class RunEngine {
       });
     }
     await this.deps.commit({ run, steps, audit });
-    await writePlanArtifacts(this.deps.artifacts, run, this.deps.store.steps(run.id));
+    // The plan's artifacts are a copy of what D1 holds: failing to write them must not undo an accepted run.
+    await writePlanArtifacts(this.deps.artifacts, run, this.deps.store.steps(run.id)).catch((e: unknown) =>
+      console.error("plan artifacts not written", run.id, errorText(e)),
+    );
     if (run.status === "awaiting-approval") await this.deps.notify(run, { kind: "approval-needed" });
-    this.#wake();
     await this.deps.arm();
     return run;
   }
@@ -119,8 +123,8 @@ export class RunEngine {
     run.outputs.promoteNow = true;
     this.deps.store.saveOutputs(run);
     if (run.status === "stopped") this.#transition(run, "running");
-    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "canary.promote-now", runId }] });
     this.#wake();
+    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "canary.promote-now", runId }] });
     await this.deps.arm();
     return run;
   }
@@ -143,12 +147,12 @@ export class RunEngine {
     run.approvals = { ...run.approvals, approvedBy: [...run.approvals.approvedBy, approver.id] };
     this.#transition(run, "queued");
     this.#startIfIdle(run);
+    this.#wake();
     await this.deps.commit({
       run,
       steps: [],
       audit: [{ actor: approver.id, action: "run.approved", runId, planId: run.planId }],
     });
-    this.#wake();
     await this.deps.arm();
     return run;
   }
@@ -232,8 +236,8 @@ export class RunEngine {
     const run = this.#get(runId);
     if (run.status !== "stopped") throw new AppError("conflict", `run ${runId} is ${run.status}, not stopped`);
     this.#transition(run, "running");
-    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "run.resumed", runId }] });
     this.#wake();
+    await this.deps.commit({ run, steps: [], audit: [{ actor: actor.id, action: "run.resumed", runId }] });
     await this.deps.arm();
     return run;
   }
@@ -325,15 +329,24 @@ export class RunEngine {
     run.error = `${step.kind} (${step.id}) failed: ${error}`;
     const steps = this.#skipRemaining(run.id);
     const receipts: Receipt[] = [];
-    const restored = await compensateFailedRun({
-      run,
-      steps: this.deps.store.steps(run.id),
-      providers: await this.deps.providers((r) => receipts.push(r)),
-      port: this.deps.port,
-      artifacts: this.deps.artifacts,
-      failedStep: step,
-      error,
-    });
+    // Whatever compensation meets, the run still ends: a failure to restore is reported, not a hang.
+    const restored = await this.deps
+      .providers((r) => receipts.push(r))
+      .then((providers) =>
+        compensateFailedRun({
+          run,
+          steps: this.deps.store.steps(run.id),
+          providers,
+          port: this.deps.port,
+          artifacts: this.deps.artifacts,
+          failedStep: step,
+          error,
+        }),
+      )
+      .catch((e: unknown) => {
+        run.error = `${run.error}; restoring what went live failed: ${errorText(e)}`;
+        return [];
+      });
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "compensation", receipts);
     // Restoring what went live is a provider write like any other: its receipts land with the run's end.
     await this.#finish(

@@ -27,28 +27,9 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   step.startedAt ??= isoAt(deps.now());
   store.saveStep(step);
   const receipts: Receipt[] = [];
-  const providers = await deps.providers((r) => receipts.push(r));
-  // A run that changed the desired state (update-spec) works on its own revision from then on.
-  const env = await deps.port.loadEnv(run.plan.envId, Number(run.outputs.specRevision ?? run.plan.specRevision));
-  const ctx: StepContext = {
-    run,
-    step,
-    env,
-    ...providers,
-    port: deps.port,
-    artifacts: deps.artifacts,
-    save: () => {
-      store.saveStep(step);
-      store.saveOutputs(run);
-    },
-    now: () => deps.now(),
-    pollMs: deps.pollMs,
-    timing: deps.timing,
-    opsFor: (e) => opsClient(providers, deps, e),
-  };
   let result: StepResult;
   try {
-    result = await runExecutor(ctx);
+    result = await runExecutor(await stepContext(deps, run, step, (r) => receipts.push(r)));
   } catch (e) {
     result =
       e instanceof ProviderError && e.retryable
@@ -91,6 +72,38 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   await deps.commit({ run, steps: [step], receipts: receipts.map((receipt) => ({ stepId: step.id, receipt })), audit });
   if (receipts.length) await appendReceipts(deps.artifacts, run.id, step.id, receipts);
   return result;
+}
+
+/**
+ * The step's context: its adapters (every call a receipt) and its environment. Built inside the step's
+ * try, so what fails here (an adapter that cannot be built, D1 unreadable) fails this attempt like any
+ * other error, and the run goes on to retry or end — never stays running with nothing scheduled.
+ */
+async function stepContext(
+  deps: EngineDeps,
+  run: RunRecord,
+  step: StepRecord,
+  onReceipt: (r: Receipt) => void,
+): Promise<StepContext> {
+  const providers = await deps.providers(onReceipt);
+  // A run that changed the desired state (update-spec) works on its own revision from then on.
+  const env = await deps.port.loadEnv(run.plan.envId, Number(run.outputs.specRevision ?? run.plan.specRevision));
+  return {
+    run,
+    step,
+    env,
+    ...providers,
+    port: deps.port,
+    artifacts: deps.artifacts,
+    save: () => {
+      deps.store.saveStep(step);
+      deps.store.saveOutputs(run);
+    },
+    now: () => deps.now(),
+    pollMs: deps.pollMs,
+    timing: deps.timing,
+    opsFor: (e) => opsClient(providers, deps, e),
+  };
 }
 
 /** The step's executor; generic so the compiler pairs each kind with the executor typed for it. */
