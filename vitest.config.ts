@@ -23,6 +23,8 @@ export default defineConfig(async () => {
                   SANDBOX_TIME_SCALE: "0",
                   SECRETS_MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctISE=",
                   SECRETS_KEY_ID: "test1",
+                  // The key "before the last rotation": master-key rotation tests seal rows with it.
+                  SECRETS_PREVIOUS_KEYS: JSON.stringify({ test0: "dGVzdC1vbGQtbWFzdGVyLWtleS0zMi1ieXRlcy0hISE=" }),
                   AUDIT_KEY: "dGVzdC1hdWRpdC1rZXktMzItYnl0ZXMtbG9uZy0hISE=",
                   AUDIT_KEY_ID: "audit-test1",
                   APPROVAL_KEY: "dGVzdC1hcHByb3ZhbC1rZXktMzItYnl0ZXMtbG9uZyE=",

@@ -1,6 +1,7 @@
 /**
  * The deterministic rule parser, the default interpreter: chat text → Intent. Pure, never throws.
- * Rules in the order `interpret` tries them (the first that matches wins): help phrases; the auto-apply
+ * Rules in the order `interpret` tries them (the first that matches wins): help phrases; master-key
+ * rotation; the auto-apply
  * policy switch; desired-state and backfill requests (create an environment, last change, compare,
  * components, backfill and its progress); monitoring (incidents, acks, remediation, drift) unless the
  * message controls a named run; other questions (→ status/audit); "what happened" (→ audit); negations
@@ -124,6 +125,10 @@ export function parseIntents(text: string): Intent[] {
   }
 }
 
+/** "rotate the master key", "re-encrypt all secrets": a rotate-master-key run in every environment. */
+const MASTER_KEY_ROTATION =
+  /^(?:please )?(?:(?:rotate|roll) (?:the )?(?:secrets? )?master key|re-?(?:encrypt|seal) (?:all (?:the )?)?secrets(?: with the (?:new|current) (?:master )?key)?)$/;
+
 /** Placeholder for "not understood"; parseIntents swaps in the caller's original text. */
 const NOT_UNDERSTOOD: Intent[] = [{ kind: "unknown", text: "" }];
 
@@ -133,6 +138,7 @@ function interpret(text: string): Intent[] {
   if (tokens.length === 0) return text.trim() === "?" ? [{ kind: "help" }] : NOT_UNDERSTOOD;
   const phrase = tokens.map((t) => t.lower).join(" ");
   if (HELP_PHRASES.some((re) => re.test(phrase))) return [{ kind: "help" }];
+  if (MASTER_KEY_ROTATION.test(phrase)) return [{ kind: "rotate-master-key" }];
   const policy = applyPolicy(text);
   if (policy) return policy;
   // Desired-state edits first: "drop postgres from staging" is a component removal, not a remediation.

@@ -36,6 +36,7 @@ import { applyPlan, createPlan } from "./plans";
 import { lastChange, reviseSpec } from "./revisions";
 import { actOnRun, codeFor, runView } from "./runs";
 import { codeEntryLocked, wrongCode } from "./code-guard";
+import { rotateMasterKey } from "./master-key";
 import { sameCode } from "../policy/approval";
 
 /** Plans a run of `type` on the environment the user named, and replies with the plan (or its run). */
@@ -177,6 +178,20 @@ export const INTENT_HANDLERS: IntentHandlers = {
       component: intent.component,
       ...(intent.size ? { size: intent.size } : {}),
     }),
+  async "rotate-master-key"({ cx }) {
+    const rotations = await rotateMasterKey(cx);
+    if (!rotations.length) return [{ text: "No environment holds secrets: there is nothing to re-seal." }];
+    return Promise.all(
+      rotations.map(async (r) =>
+        "error" in r
+          ? { text: `${r.env}: not started: ${r.error.message}` }
+          : {
+              text: `${r.env}: re-sealing its secrets with the current master key (run ${r.run.id}).`,
+              run: await runView(cx, r.run.id),
+            },
+      ),
+    );
+  },
   async policy({ cx }, intent) {
     const envRef = await resolveEnvName(cx, intent.env);
     const { revision, diff } = await reviseSpec(

@@ -16,6 +16,7 @@ import {
   DeployParams,
   MigrateParams,
   RollbackParams,
+  RotateMasterKeyParams,
   RotateSecretParams,
   SetupParams,
 } from "../domain/run";
@@ -27,7 +28,8 @@ import { planComponent } from "../plan/components";
 import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { RemediateParams, planRemediate, planRevertDrift, refusal } from "../plan/remediate";
-import { planRotateSecret } from "../plan/secrets";
+import { planRotateMasterKey, planRotateSecret } from "../plan/secrets";
+import { staleSecretCount } from "../db/secrets";
 import { planSetup } from "../plan/setup";
 import type { SourceApi } from "../providers/github/api";
 import { ProviderError } from "../providers/types";
@@ -120,6 +122,15 @@ export const PLANNERS: { [T in RunType]: RunPlanner } = {
   "rotate-secret": runPlanner("rotate-secret", RotateSecretParams, async ({ base }, { name }) =>
     planRotateSecret(base, name),
   ),
+  "rotate-master-key": runPlanner("rotate-master-key", RotateMasterKeyParams, async ({ cx, row }, params) => {
+    requireRole(cx.actor.role, "manage-secrets");
+    return planRotateMasterKey(
+      row.env,
+      cx.cipher.keyId,
+      await staleSecretCount(cx.db, cx.cipher, row.id),
+      params.batchSize,
+    );
+  }),
   reconcile: runPlanner(
     "reconcile",
     z.union([RevertDriftParams, ComponentParams]),

@@ -62,7 +62,8 @@ export async function createPlan(
       ? options.remediation === "approval"
       : output.type === "rollback"
         ? rollbackNeedsApprover(cx.actor.role, row.env, spec.policies)
-        : spec.policies.requireApproval || destructive,
+        : // Re-sealing secrets changes no value and no provider: an admin's say-so is the whole decision.
+          output.type !== "rotate-master-key" && (spec.policies.requireApproval || destructive),
     autoApply: options.remediation
       ? options.remediation === "auto"
       : spec.policies.autoApply && !spec.policies.requireApproval && !destructive,

@@ -7,7 +7,14 @@ import { findEnv, insertRevision, listEnvs, listReleases, saveBindings, specAt }
 import { mirroredEnvironment } from "../local/topology";
 import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
-import { destroyPreviousSecret, listSecrets, putSecret, resolveSecret, swapStagedSecret } from "./secrets";
+import {
+  destroyPreviousSecret,
+  listSecrets,
+  putSecret,
+  reencryptSecrets,
+  resolveSecret,
+  swapStagedSecret,
+} from "./secrets";
 import { isoAt } from "../domain/time";
 
 /** The run engine's view of D1. */
@@ -53,6 +60,7 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
     },
     swapSecret: (envId, name) => swapStagedSecret(db, cipher, envId, name, iso()),
     destroyPreviousSecret: (envId, name) => destroyPreviousSecret(db, envId, name),
+    reencryptSecrets: (envId, batch, skip) => reencryptSecrets(db, cipher, envId, batch, skip),
     async runStatus(runId) {
       const row = (await db.select().from(runs).where(eq(runs.id, runId)).limit(1))[0];
       if (!row) return null;

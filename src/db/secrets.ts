@@ -1,5 +1,6 @@
 import { and, count, eq, max, ne } from "drizzle-orm";
 import { AppError } from "../domain/errors";
+import type { ReencryptBatch } from "../runs/context";
 import type { Database } from "./client";
 import { commitBatch } from "./client";
 import { environments, projects, secrets } from "./schema";
@@ -169,14 +170,6 @@ export async function allSecretValues(db: Database, cipher: SecretCipher, envId?
   return values.filter((v): v is string => v !== null);
 }
 
-/** What one batch of master-key rotation did. */
-export interface ReencryptBatch {
-  reencrypted: string[];
-  unreadable: { name: string; reason: string }[];
-  /** Rows still sealed with an older key, beyond this batch and the unreadable ones. */
-  remaining: number;
-}
-
 /**
  * Re-seals up to `batch` of an environment's secrets that an older master key sealed, with the current
  * one. Idempotent and resumable: a row is picked only while its key id is old, and written only if it
@@ -225,6 +218,11 @@ export async function staleSecretCount(db: Database, cipher: SecretCipher, envId
     .from(secrets)
     .where(and(eq(secrets.envId, envId), ne(secrets.keyId, cipher.keyId)));
   return rows[0]?.n ?? 0;
+}
+
+/** Environments holding any secret. */
+export async function envsWithSecrets(db: Database): Promise<string[]> {
+  return (await db.selectDistinct({ envId: secrets.envId }).from(secrets)).map((r) => r.envId);
 }
 
 /** Environments holding a secret of this name. */

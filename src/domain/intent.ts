@@ -84,6 +84,8 @@ export const Intent = z.discriminatedUnion("kind", [
     service: z.string().max(64).optional(),
     replicas: z.number().int().min(0).max(50).optional(),
   }),
+  /** "rotate the master key": re-seal every environment's secrets with the current master key (admin). */
+  z.object({ kind: z.literal("rotate-master-key") }),
   /** "turn off auto-apply on staging": the environment's apply policy, as a new spec revision (admin). */
   z.object({ kind: z.literal("policy"), env: EnvName, autoApply: z.boolean() }),
   z.object({ kind: z.literal("help") }),

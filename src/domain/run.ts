@@ -11,6 +11,8 @@ export const RunType = z.enum([
   "reconcile",
   "remediate",
   "rotate-secret",
+  /** Re-seals an environment's secrets with the current master key (after SECRETS_MASTER_KEY was rotated). */
+  "rotate-master-key",
 ]);
 export type RunType = z.infer<typeof RunType>;
 
@@ -145,6 +147,9 @@ export const SetupParams = z
   .strict();
 
 export const RotateSecretParams = z.object({ name: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/) }).strict();
+
+/** `batchSize`: secrets re-sealed per alarm turn (the run is resumable between batches). */
+export const RotateMasterKeyParams = z.object({ batchSize: z.number().int().min(1).max(500).optional() }).strict();
 
 export const ComponentParams = z
   .object({

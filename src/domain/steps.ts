@@ -44,6 +44,8 @@ export const StepKind = z.enum([
   "swap-secret",
   /** Rotation: the old value is destroyed once every service runs with the new one. */
   "destroy-secret",
+  /** Master-key rotation: the environment's secrets re-sealed with the current key, batch by batch. */
+  "reencrypt-secrets",
   /** Remediation: redeploys a service's live commit (bounded set, spec §10.2). */
   "restart-service",
   /** Remediation / drift revert: sets a service's replica count (within policy limits). */
@@ -141,6 +143,7 @@ const PARAMS = {
   }),
   "swap-secret": SecretName,
   "destroy-secret": SecretName,
+  "reencrypt-secrets": z.object({ keyId: z.string(), batchSize: z.number().int().min(1).max(500) }),
   "restart-service": Service,
   /** `reviseSpec`: the desired state follows the new count (remediation), or not (a drift revert). */
   "scale-service": Service.extend({ replicas: z.number().int().min(0), reviseSpec: z.boolean().default(false) }),
@@ -181,6 +184,7 @@ export const PlannedStep = z.discriminatedUnion("kind", [
   plannedStep("ensure-environment"),
   plannedStep("swap-secret"),
   plannedStep("destroy-secret"),
+  plannedStep("reencrypt-secrets"),
   plannedStep("restart-service"),
   plannedStep("scale-service"),
   plannedStep("disable-cron"),

@@ -126,6 +126,13 @@ export const API_ROUTES: RouteContract[] = [
     summary: "Plan a reconcile run that reverts the open drift",
     minRole: "deployer",
   },
+  {
+    method: "post",
+    path: "/api/secrets/rotate-master-key",
+    summary: "After SECRETS_MASTER_KEY changed: a rotate-master-key run re-seals each environment's secrets",
+    minRole: "admin",
+    body: z.object({}).strict(),
+  },
   { method: "get", path: "/api/audit", summary: "Audit events", minRole: "viewer" },
   {
     method: "get",

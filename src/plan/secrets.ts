@@ -3,6 +3,33 @@ import type { PinnedRef, PlanInput, PlanOutput } from "./deploy";
 import { deployOrder } from "./deploy";
 import { numberSteps } from "./steps";
 
+/**
+ * rotate-master-key: after SECRETS_MASTER_KEY changed (the old key kept in SECRETS_PREVIOUS_KEYS), every
+ * secret of the environment sealed with an older key is re-sealed with the current one. No value changes
+ * and nothing reaches a provider; once every environment's run succeeds the old key can be dropped.
+ */
+export function planRotateMasterKey(env: string, keyId: string, stale: number, batchSize = 25): PlanOutput {
+  return {
+    type: "rotate-master-key",
+    steps: numberSteps([
+      {
+        kind: "reencrypt-secrets",
+        summary: `Re-seal ${stale} secret${stale === 1 ? "" : "s"} of ${env} with master key "${keyId}"`,
+        params: { keyId, batchSize },
+      },
+    ]),
+    diff: [],
+    risk: {
+      level: "low",
+      notes: [
+        stale
+          ? "values stay the same and no service restarts; only their encryption changes"
+          : "every secret is already sealed with the current key: the run only confirms it",
+      ],
+    },
+  };
+}
+
 /** rotate-secret: swap in the staged value, reconcile variables, redeploy its users, destroy the old value. */
 export function planRotateSecret(input: Omit<PlanInput, "refs">, name: string): PlanOutput | { error: string } {
   const { spec, currentRelease } = input;

@@ -59,6 +59,8 @@ export interface ControlPlanePort {
   /** Rotation: staged value → secret, old value kept aside ("already" when done before). */
   swapSecret(envId: string, name: string): Promise<"swapped" | "already">;
   destroyPreviousSecret(envId: string, name: string): Promise<void>;
+  /** Re-seals up to `batch` secrets an older master key sealed (rows named in `skip` left alone). */
+  reencryptSecrets(envId: string, batch: number, skip: string[]): Promise<ReencryptBatch>;
   /** Status of any run (chained plans wait on runs of other environments); null when unknown. */
   runStatus(
     runId: string,
@@ -140,6 +142,14 @@ export interface StepContext<K extends StepKind = StepKind> {
 }
 
 /** Executes one step of kind `K` once. */
+/** What one batch of master-key rotation did (ControlPlanePort.reencryptSecrets). */
+export interface ReencryptBatch {
+  reencrypted: string[];
+  unreadable: { name: string; reason: string }[];
+  /** Rows still sealed with an older key, beyond this batch and the ones skipped. */
+  remaining: number;
+}
+
 export type StepExecutor<K extends StepKind> = (ctx: StepContext<K>) => Promise<StepResult>;
 
 /** A value an earlier step left in run.outputs; throws when that step did not run. */

@@ -68,5 +68,9 @@ export const StepState = z.object({
 
   /** ensure-sendgrid-domain: validations tried so far. */
   validations: z.number().optional(),
+
+  // reencrypt-secrets: what earlier batches did, so a resumed run goes on from there.
+  reencrypted: z.number().optional(),
+  unreadable: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
 });
 export type StepState = z.infer<typeof StepState>;

@@ -9,6 +9,7 @@ import { RunStatus } from "../../domain/run";
 import { AppError } from "../../domain/errors";
 import { revertSpec } from "../../control/revisions";
 import { localBootstrap } from "../../control/bootstrap";
+import { rotateMasterKey } from "../../control/master-key";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson, readQuery } from "../errors";
@@ -53,6 +54,11 @@ export const envRoutes = new Hono<AppEnv>()
     return c.json({ plan: publicPlan(plan), ...(run ? { run: { id: run.id, status: run.status } } : {}) }, 201);
   })
   .get("/envs/:id/secrets", async (c) => c.json({ secrets: await secretRefs(c.var.cx, c.req.param("id")) }))
+  // After SECRETS_MASTER_KEY changed: a rotate-master-key run per environment that holds secrets.
+  .post("/secrets/rotate-master-key", async (c) => {
+    await readJson(c, z.object({}).strict());
+    return c.json({ rotations: await rotateMasterKey(c.var.cx) }, 202);
+  })
   .post("/envs/:id/plan", async (c) => {
     const { cx } = c.var;
     requireRole(cx.actor.role, "plan");

@@ -9,7 +9,7 @@ import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, resizeComponent, updateSpec } from "./components";
 import { renderLocal } from "./local";
 import { awaitRun, backfill, verifyBackfill } from "./backfill";
-import { destroySecret, swapSecret } from "./secrets";
+import { destroySecret, reencryptSecrets, swapSecret } from "./secrets";
 import { ensureEnvironment } from "./environment";
 import { disableCron, restartService, scaleService } from "./remediate";
 import { ensureSendGridDomain, ensureStripeWebhook } from "./connections";
@@ -38,6 +38,7 @@ export const EXECUTORS: { [K in StepKind]: StepExecutor<K> } = {
   "await-run": awaitRun,
   "swap-secret": swapSecret,
   "destroy-secret": destroySecret,
+  "reencrypt-secrets": reencryptSecrets,
   "ensure-environment": ensureEnvironment,
   "restart-service": restartService,
   "scale-service": scaleService,
