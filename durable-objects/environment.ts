@@ -22,7 +22,7 @@ import { createSignalSource } from "../src/monitor/signals";
 import { MonitorStore } from "../src/monitor/store";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
-import { createAlertSender } from "../src/notify/texts";
+import { createAlertSender, redactingSms } from "../src/notify/texts";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
@@ -32,7 +32,7 @@ import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/ru
 import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
-import { redactDeep } from "../src/security/redact";
+import { redactCredentials, redactDeep } from "../src/security/redact";
 import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
@@ -70,9 +70,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     // Watchers keep their sockets alive with "ping" without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.#anchor = new AuditAnchor(ctx.storage, services.auditDigests, services.auditKeys, services.now);
+    const seal = sealWith(() => newId("evt"), services.now, services.auditKeys);
     this.#audit = new ChainWriter(
       d1ChainStore(services.db),
-      sealWith(() => newId("evt"), services.now, services.auditKeys),
+      // What an event says is redacted before it is signed: step errors and summaries quote providers and logs.
+      (chain, head, input) => seal(chain, head, redactDeep(input, redactCredentials)),
       (events) => this.#anchorAppend(events),
     );
     const port = createControlPlanePort(services.db, services.cipher, services.now);
@@ -88,7 +90,8 @@ export class EnvironmentDO extends DurableObject<Env> {
       planDigest,
       approvalKeyId: () => services.approvalKeys.currentId,
       notify: createRunNotifier({
-        sms: async (envId, onReceipt) => (await providers(onReceipt, envId)).sms,
+        sms: async (envId, onReceipt) =>
+          redactingSms((await providers(onReceipt, envId)).sms, await services.redactor(envId)),
         port,
         publicUrl: services.publicUrl,
         approvalCode: services.approvalCode,
@@ -109,7 +112,8 @@ export class EnvironmentDO extends DurableObject<Env> {
       planner: remediationPlanner(services),
       bundles: services.incidentBundles,
       signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
-      alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
+      alerts: async (onReceipt) =>
+        createAlertSender(redactingSms((await providers(onReceipt)).sms, await services.redactor(this.#audit.chain))),
       watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + monitorWatchdogMs(env, seconds)),
       publicUrl: services.publicUrl,
     });

@@ -17,7 +17,7 @@ import { createStripeApi } from "./providers/stripe/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
 import { approvalCodeFor } from "./policy/approval";
 import { sandboxFetch } from "./sandbox/client";
-import { createRedactor } from "./security/redact";
+import { createRedactor, redactDeep } from "./security/redact";
 import { createSecretBox } from "./security/secrets";
 import { lazyKeyring } from "./security/keyring";
 import type { Keyring } from "./domain/keyring";
@@ -45,8 +45,8 @@ export function appServices(env: Env): Services {
     providers: (options = {}) => buildProviders(env, options.onReceipt ?? (() => undefined), options.redact),
     cipher,
     redactor,
-    runArtifacts: createR2ArtifactStore(env.ARTIFACTS, () => redactor()),
-    incidentBundles: createR2ArtifactStore(env.ARTIFACTS, () => redactor(), "incidents"),
+    runArtifacts: createR2ArtifactStore(env.ARTIFACTS, (body) => redactedArtifact(body, redactor)),
+    incidentBundles: createR2ArtifactStore(env.ARTIFACTS, (body) => redactedArtifact(body, redactor), "incidents"),
     archives: createR2ArchiveStore(env.ARTIFACTS),
     auditKeys: auditKeys(env),
     auditDigests: createR2DigestStore(env.ARTIFACTS),
@@ -188,6 +188,15 @@ function secretCipher(env: Env): SecretCipher {
     ? (JSON.parse(env.SECRETS_PREVIOUS_KEYS) as Record<string, string>)
     : undefined;
   return createSecretBox(env.SECRETS_MASTER_KEY, env.SECRETS_KEY_ID ?? "k1", { previous });
+}
+
+/**
+ * An artifact's text through the redactor: a JSON body value by value (a credential quoted inside a
+ * string, escaped once more by serializing, is still recognized), plain text as it is.
+ */
+async function redactedArtifact(body: unknown, redactor: () => Promise<Redact>): Promise<string> {
+  const redact = await redactor();
+  return typeof body === "string" ? redact(body) : JSON.stringify(redactDeep(body, redact), null, 2);
 }
 
 const redactors = new Map<string, { stamp: string; redact: (text: string) => string }>();

@@ -8,18 +8,19 @@ export interface ArtifactStore {
   list(runId: string): Promise<string[]>;
 }
 
-/** ArtifactStore backed by an R2 bucket. */
+/**
+ * ArtifactStore backed by an R2 bucket. `render` turns a body into the text stored — redacted: artifacts
+ * leave the process (served to viewers, downloaded with bundles), so they are scrubbed as they are written.
+ */
 export function createR2ArtifactStore(
   bucket: R2Bucket,
-  redact: () => Promise<(text: string) => string>,
+  render: (body: unknown) => Promise<string>,
   root = "runs",
 ): ArtifactStore {
   const key = (runId: string, name: string) => `${root}/${runId}/${name}`;
   return {
     async put(runId, name, body) {
-      const text = typeof body === "string" ? body : JSON.stringify(body, null, 2);
-      const scrub = await redact();
-      await bucket.put(key(runId, name), scrub(text), { httpMetadata: { contentType: contentTypeOf(name) } });
+      await bucket.put(key(runId, name), await render(body), { httpMetadata: { contentType: contentTypeOf(name) } });
     },
     async get(runId, name) {
       const object = await bucket.get(key(runId, name));

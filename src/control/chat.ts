@@ -1,3 +1,4 @@
+import { redactDeep } from "../security/redact";
 import { z } from "zod";
 import { withChainOverview } from "../chat/chain";
 import { ownConversation, saveTurn } from "../db/conversations";
@@ -49,7 +50,8 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
   const redact = await cx.redactor();
   // "…; then do production": one overview of the chain before the plans it is made of.
   const chained = intents.some((i) => i.kind === "backfill" && i.chained);
-  const safe = (chained ? withChainOverview(replies) : replies).map((r) => ({ ...r, text: redact(r.text) }));
+  // Whole replies, plans and runs included: the streamed (SSE) answer leaves by another door than JSON's.
+  const safe = (chained ? withChainOverview(replies) : replies).map((r) => redactDeep(r, redact));
   const now = new Date(cx.now()).toISOString();
   await saveTurn(
     cx.db,

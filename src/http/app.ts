@@ -16,6 +16,7 @@ import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
 import { sandboxRoutes } from "./sandbox";
 import { liveRoutes } from "./live";
+import { redactJsonResponses } from "./redaction";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
 
@@ -41,6 +42,7 @@ export function buildApp() {
   );
   app.route("/", uiRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  app.use("/api/*", redactJsonResponses());
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);

@@ -26,6 +26,11 @@ export async function sendTexts(sms: SmsApi | null, texts: Text[]): Promise<Text
   return sent;
 }
 
+/** An SMS client whose every text passes the redactor first: a run's error or a log line may carry a credential. */
+export function redactingSms(sms: SmsApi | null, redact: (text: string) => string): SmsApi | null {
+  return sms && { ...sms, send: (message) => sms.send({ ...message, body: redact(message.body) }) };
+}
+
 /** The monitor's alert sender: one text to each phone. */
 export function createAlertSender(sms: SmsApi | null): AlertSender {
   return {

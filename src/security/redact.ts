@@ -1,7 +1,10 @@
 /**
- * Scrubs known secret values from text leaving the process (receipts, artifacts, logs, chat replies).
- * Matching uses one Aho–Corasick automaton built per redactor, so cost is linear in the text whatever
- * the number of secrets, and overlapping secrets are covered completely.
+ * The one redactor for text leaving the process (API answers, chat replies, run notes, artifacts, incident
+ * bundles and their logs, texts, audit events): every known secret value, then the credentials that look
+ * like credentials whether or not anyone stored them — URL userinfo, password=/token=/secret= values,
+ * bearer tokens and private keys. Known values are matched with one Aho–Corasick automaton per redactor,
+ * so cost is linear in the text whatever the number of secrets, and overlapping secrets are covered
+ * completely; the patterns are linear regular expressions.
  */
 
 export type Redact = (text: string) => string;
@@ -11,16 +14,19 @@ export const REDACTED = "[redacted]";
 /** Shorter values would match too much ordinary text ("true", ids) to be worth hiding. */
 const MIN_SECRET_LENGTH = 4;
 
-/** Builds a redactor for these secret values (values under 4 characters are ignored). */
+/**
+ * Builds the redactor for these secret values (values under 4 characters are ignored); it also hides
+ * credential-shaped text (redactCredentials).
+ */
 export function createRedactor(values: Iterable<string>): Redact {
   const patterns = new Set<string>();
   for (const value of values) {
     if (typeof value !== "string" || value.length < MIN_SECRET_LENGTH) continue;
     for (const form of encodedForms(value)) patterns.add(form);
   }
-  if (patterns.size === 0) return (text) => text;
+  if (patterns.size === 0) return redactCredentials;
   const automaton = buildAutomaton(patterns);
-  return (text) => replaceRanges(text, findRanges(automaton, text));
+  return (text) => redactCredentials(replaceRanges(text, findRanges(automaton, text)));
 }
 
 /** Returns a copy of a JSON value with every string value redacted; object keys are left as they are. */
@@ -31,6 +37,36 @@ export function redactDeep<T>(value: T, redact: Redact): T {
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*)(?::([^\s/?#@]*))?@/gi;
 const SENSITIVE_QUERY =
   /([?&](?:access_token|token|api[_-]?key|apikey|key|password|passwd|pwd|secret|client_secret|sig|signature|auth)=)[^&#\s]*/gi;
+/** `password=…` and kin outside a URL query: config dumps, log lines, connection strings' options. */
+const SENSITIVE_ASSIGNMENT =
+  /((?:^|[\s;,"'(])(?:access_token|auth_token|token|api[_-]?key|apikey|password|passwd|pwd|secret|client_secret)\s?[=:]\s?)(?!\[redacted\])[^\s&#;,"')]+/gim;
+/** The same names as JSON members: `"password": "…"` in a serialized body or config. */
+const SENSITIVE_JSON_MEMBER =
+  /("(?:access_token|auth_token|api[_-]?key|apikey|password|passwd|pwd|client_secret|private_key)"\s*:\s*")(?:[^"\\]|\\.)*(")/gi;
+/**
+ * `Authorization: Bearer …`, `Basic …` credentials, and a bare "Bearer <token>". The credential must hold a
+ * digit, so prose ("Basic authentication", "Token validation") is left alone.
+ */
+const AUTH_SCHEME = /\b(Bearer|Basic|Token)(\s+)(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}/gi;
+/** A PEM private key, or the start of one a truncated log line cut off. */
+const PRIVATE_KEY =
+  /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|$)/g;
+
+/**
+ * Hides credential-shaped text the redactor was never told about: URL credentials (redactUrlCredentials),
+ * `password=`/`token=`/`secret=` values, bearer and basic credentials, and PEM private keys.
+ */
+export function redactCredentials(text: string): string {
+  if (!MAY_HOLD_CREDENTIALS.test(text)) return text;
+  return redactUrlCredentials(text)
+    .replace(PRIVATE_KEY, (_match, kind: string) => `-----BEGIN ${kind}----- ${REDACTED} -----END ${kind}-----`)
+    .replace(AUTH_SCHEME, `$1$2${REDACTED}`)
+    .replace(SENSITIVE_JSON_MEMBER, `$1${REDACTED}$2`)
+    .replace(SENSITIVE_ASSIGNMENT, `$1${REDACTED}`);
+}
+
+/** A cheap first look: most text (ids, plain notes) holds none of the markers the patterns need. */
+const MAY_HOLD_CREDENTIALS = /[@=:]|bearer|basic|token|PRIVATE KEY/i;
 
 /**
  * Hides credentials embedded in URLs — passwords in userinfo ("postgres://u:[redacted]@h"), a bare
