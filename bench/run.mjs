@@ -94,7 +94,7 @@ const call = async (token, method, path, body) => {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 };
 try {
-  await worker.fetch("/sandbox/seed", { method: "POST" });
+  await worker.fetch("/sandbox/seed", { method: "POST", headers: { "content-type": "application/json" } });
   // The bench measures speed, not Railway's request budget: Pro's hour. And auto-deploy off, as Infra
   // Chat's reconcile leaves it, so a pushed commit deploys nothing by itself in the middle of a figure.
   const json = { method: "POST", headers: { "content-type": "application/json" } };

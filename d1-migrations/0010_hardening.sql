@@ -15,3 +15,8 @@ CREATE TABLE sms_confirmations (
   expires_at TEXT NOT NULL, done_at TEXT
 );
 CREATE INDEX sms_confirmations_phone ON sms_confirmations (phone, expires_at);
+-- A phone belongs to one user: an inbound SMS acts as exactly one person. Where duplicates exist, the
+-- oldest row keeps the phone — the row an SMS acted as until now — and the others lose it.
+UPDATE users SET phone = NULL
+WHERE phone IS NOT NULL AND rowid NOT IN (SELECT MIN(rowid) FROM users WHERE phone IS NOT NULL GROUP BY phone);
+CREATE UNIQUE INDEX IF NOT EXISTS users_phone ON users (phone) WHERE phone IS NOT NULL;

@@ -71,7 +71,10 @@ dev.on("exit", (code) => {
 });
 
 await waitForServer(`http://127.0.0.1:${port}/`);
-const seeded = await fetch(`http://127.0.0.1:${port}/sandbox/seed`, { method: "POST" });
+const seeded = await fetch(`http://127.0.0.1:${port}/sandbox/seed`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+});
 if (!seeded.ok) {
   dev.kill("SIGTERM");
   fail(`seeding failed: ${seeded.status} ${await seeded.text()}`, 1);

@@ -60,7 +60,8 @@ export async function wrongCode(cx: ControlContext, sender: CodeSender, refusal:
       action: "codes.locked",
       diffSummary: `${failures} wrong codes from ${sender.phone ? "phone and user" : "user"} ${sender.userId}`,
       ...(texted.receipts.length ? { receiptHash: texted.receipts.map((r) => r.requestHash).join(",") } : {}),
-      details: { userId: sender.userId, phone: sender.phone ?? null, failures, until, adminsTexted: texted.sent },
+      // The user, not the number: viewers read the audit log, and phones are not theirs to see.
+      details: { userId: sender.userId, bySms: !!sender.phone, failures, until, adminsTexted: texted.sent },
     },
   ]);
   return `${refusal} That was ${failures} wrong codes in ${CODE_LOCKOUT.windowMs / 60_000} minutes: code entry is locked until ${clock(until)}, and the admins have been told.`;

@@ -11,6 +11,7 @@ import { requireRole } from "../security/roles";
 import { classifyStripeKey, stripeKeyRefusal } from "../providers/stripe/keys";
 import type { ControlContext } from "./context";
 import { recordForEnv, recordGlobal } from "./audit";
+import { maskedPhone, seesPhones } from "./users";
 
 export const CreateProject = z
   .object({ name: z.string().trim().min(1).max(100), template: z.enum(["invoice-perfect"]).optional() })
@@ -155,12 +156,28 @@ export async function envView(cx: ControlContext, ref: string) {
     name: row.name,
     revision: row.revision,
     baseEnv: row.baseEnv,
-    spec,
+    spec: seesPhones(cx.actor.role) ? spec : withMaskedPhones(spec),
     bindings: row.bindings,
     currentRelease: current
       ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt }
       : null,
     activeRun: active.find((r) => r.status === "running") ?? active[0] ?? null,
+  };
+}
+
+/** A spec as a viewer sees it: who gets paged is shown, their numbers are not. */
+function withMaskedPhones(spec: EnvironmentSpec): EnvironmentSpec {
+  const { policies } = spec;
+  return {
+    ...spec,
+    policies: {
+      ...policies,
+      notify: policies.notify.map(maskedPhone),
+      monitoring: {
+        ...policies.monitoring,
+        escalation: { ...policies.monitoring.escalation, chain: policies.monitoring.escalation.chain.map(maskedPhone) },
+      },
+    },
   };
 }
 

@@ -9,6 +9,7 @@ export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   role: text("role", { enum: ["viewer", "deployer", "admin"] }).notNull(),
+  /** Unique where set (d1-migrations/0010): an inbound SMS acts as exactly one user. */
   phone: text("phone"),
   createdAt: text("created_at").notNull(),
 });

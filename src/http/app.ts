@@ -14,7 +14,7 @@ import type { AppEnv } from "./auth";
 import { bearerAuth } from "./auth";
 import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
-import { sandboxRoutes } from "./sandbox";
+import { jsonOnly, sandboxRoutes } from "./sandbox";
 import { liveRoutes } from "./live";
 import { redactJsonResponses } from "./redaction";
 import { uiRoutes } from "./ui";
@@ -48,6 +48,8 @@ export function buildApp() {
   app.route("/webhooks", webhookRoutes);
   app.use("/sandbox/*", async function sandboxOnly(c, next) {
     if (!c.var.services.sandbox) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
+    const refused = c.req.method === "POST" ? jsonOnly(c) : null;
+    if (refused) return refused;
     await next();
   });
   app.route("/sandbox", sandboxRoutes);

@@ -35,11 +35,20 @@ export function handleError(err: unknown, c: Context): Response {
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads a JSON body and validates it: 413 past 64 KiB, 400 for malformed JSON or schema failures. */
+/**
+ * Reads a JSON body and validates it: 413 past 64 KiB, 400 for bytes that are not UTF-8 (decoding them
+ * leniently would store U+FFFD where the sender meant something else), malformed JSON or schema failures.
+ */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES)
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES)
     throw new AppError("payload_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new AppError("invalid_request", "the body is not valid UTF-8");
+  }
   let raw: unknown;
   try {
     raw = text.trim() === "" ? {} : JSON.parse(text);

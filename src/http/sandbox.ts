@@ -14,6 +14,7 @@ import { errorBody, readJson, readQuery } from "./errors";
 import { accountSchema } from "../sandbox/account";
 import { advanceBudgetsSchema } from "../sandbox/railway/budget";
 import type { Context } from "hono";
+import { appUrlRefusal, isLoopbackUrl } from "../security/app-url";
 
 function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
   if (result && typeof result === "object" && "ok" in result && typeof result.ok === "boolean") {
@@ -24,8 +25,12 @@ function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
   return result as T;
 }
 
-// The account knobs take JSON only: a form post or text body is refused before it is read.
-function jsonOnly(c: Context<AppEnv>): Response | null {
+/**
+ * The sandbox takes no token, so a web page elsewhere could post to it: every POST must say
+ * `Content-Type: application/json`, which a browser sends cross-site only after a CORS preflight this
+ * Worker never grants. A form or text/plain post (no preflight) is refused before anything is read.
+ */
+export function jsonOnly(c: Context<AppEnv>): Response | null {
   const type = c.req.header("content-type") ?? "";
   return /^application\/json\s*(;|$)/i.test(type)
     ? null
@@ -69,24 +74,21 @@ export const sandboxRoutes = new Hono<AppEnv>()
     }),
   )
   // A real app (the PostgreSQL fixture) behind a simulated service: its /ops/* and its migrations.
-  .post("/apps", async (c) =>
-    c.json(
-      { app: unwrapSandbox(await c.var.services.sandboxWorld().attachApp(await readJson(c, attachAppSchema))) },
-      201,
-    ),
-  )
+  .post("/apps", async (c) => {
+    const input = await readJson(c, attachAppSchema);
+    const controlPlaneIsLocal = isLoopbackUrl(c.var.services.publicUrl);
+    const refusal = input.url === null ? null : appUrlRefusal(input.url, { controlPlaneIsLocal });
+    if (refusal) throw new AppError("invalid_request", `refusing app URL ${input.url}: ${refusal}`, { url: input.url });
+    return c.json({ app: unwrapSandbox(await c.var.services.sandboxWorld().attachApp(input)) }, 201);
+  })
   // The simulated accounts' plan and settings: Railway plan (request budget), Cloudflare Load Balancing, SSL mode.
   .post("/account", async (c) => {
-    const refused = jsonOnly(c);
-    if (refused) return refused;
     return c.json({
       account: unwrapSandbox(await c.var.services.sandboxWorld().account(await readJson(c, accountSchema))),
     });
   })
   // Simulated time for request budgets: {advanceSeconds: 3600} ends every token's Railway hour at once.
   .post("/budgets", async (c) => {
-    const refused = jsonOnly(c);
-    if (refused) return refused;
     return c.json({
       budgets: unwrapSandbox(
         await c.var.services.sandboxWorld().advanceBudgets(await readJson(c, advanceBudgetsSchema)),

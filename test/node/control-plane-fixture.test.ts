@@ -158,7 +158,9 @@ describe.skipIf(!DATABASE_URL)(
       // Seeding is idempotent; a loaded machine can make wrangler's proxy give up on the first (slow) one.
       let seeded200 = false;
       for (let i = 0; i < 3 && !seeded200; i++)
-        seeded200 = (await worker.fetch("/sandbox/seed", { method: "POST" })).status === 200;
+        seeded200 =
+          (await worker.fetch("/sandbox/seed", { method: "POST", headers: { "content-type": "application/json" } }))
+            .status === 200;
       expect(seeded200).toBe(true);
       second = (await call("POST", "/api/users", { name: "Second admin", role: "admin" })).body.token;
       await attach(app.baseUrl);

@@ -48,7 +48,10 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
     experimental: { disableExperimentalWarning: true, watch: false },
   });
   const url = `http://${worker.address}:${worker.port}`;
-  const seeded = await fetch(`${url}/sandbox/seed`, { method: "POST" });
+  const seeded = await fetch(`${url}/sandbox/seed`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+  });
   if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
   return {
     url,
