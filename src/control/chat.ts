@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { helpText } from "../chat/help";
+import { fallbackFor } from "../chat/language/fallback";
 import { renderDiff, renderPlan, renderRun, renderStatus } from "../chat/render";
 import { withChainOverview } from "../chat/chain";
 import { planQuestion } from "../chat/prompts";
@@ -187,6 +188,11 @@ async function respond(
     case "deploy":
     case "migrate":
     case "rollback": {
+      // Deploying only some services needs the planner's service filter; until then, never deploy them all.
+      if (intent.kind === "deploy" && intent.services)
+        return [
+          { text: `Deploying only ${intent.services.join(", ")} isn't available in chat yet; nothing was planned.` },
+        ];
       const envRef = await resolveEnvName(cx, intent.env).catch(async (e: unknown) => {
         if (intent.kind !== "deploy" || !(e instanceof AppError) || e.code !== "not_found") throw e;
         return null;
@@ -283,6 +289,7 @@ async function respond(
       ];
     }
     case "subscribe": {
+      if (intent.phone) return [{ text: "Texting another number isn't available in chat yet; nothing changed." }];
       const envRef = await resolveEnvName(cx, intent.env ?? "production");
       const env = await findEnv(cx.db, envRef);
       const me = (await cx.db.select().from(users).where(eq(users.id, cx.actor.id)).limit(1))[0];
@@ -374,10 +381,21 @@ async function respond(
       });
       return [await afterPlan(cx, plan, state, waitMs)];
     }
+    case "promote-release":
+    case "runs":
+    case "explain-failure":
+    case "audit-verify":
+    case "set-secret":
+    case "rotate-secret":
+    case "secrets":
+    case "unsubscribe":
+      // Only an LLM reading produces these today; their handlers come with the chat's handler table.
+      return [{ text: "I understood that, but it isn't available in chat yet; nothing changed." }];
     case "help":
       return [{ text: helpText() }];
     case "unknown":
-      return [{ text: `I didn't understand "${intent.text.slice(0, 200)}".\n\n${helpText()}` }];
+      // Never the message back: at most the words not understood, after redaction (src/chat/language/fallback.ts).
+      return [{ text: fallbackFor(intent.text).text }];
   }
 }
 

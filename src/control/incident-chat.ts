@@ -58,6 +58,8 @@ export async function monitoringReply(cx: ControlContext, intent: MonitoringInte
       ];
     }
     case "ack":
+      // A bare "ack" (which alerts are paging this person?) lands with the chat's handler table.
+      if (!intent.code) return [{ text: 'Say "ack" with the code from the text message, e.g. "ack 482193".' }];
       return [{ text: await ackByCode(cx, intent.code) }];
     case "drift": {
       if (intent.choice !== "adopt")
