@@ -48,13 +48,24 @@ export const createEnv: Recognizer = (c) => {
         i < sourceAt &&
         (w.env !== undefined || (NEW_ENV_NAME.test(w.lower) && !isKnown(w.lower) && !NOT_A_NAME.test(w.lower))),
     )?.lower;
-  if (!target) return null;
-  const env = c.words.find((w) => w.lower === target)?.env ?? target;
+  // "clone staging as qa", "copy staging into demo": the new name after the source.
+  const after = c.words
+    .slice(sourceAt + 1)
+    .find(
+      (w, k, rest) =>
+        k > 0 &&
+        /^(?:as|into|to|called|named)$/.test(rest[k - 1].lower) &&
+        NEW_ENV_NAME.test(w.lower) &&
+        !NOT_A_NAME.test(w.lower),
+    )?.lower;
+  const name = target ?? after;
+  if (!name) return null;
+  const env = c.words.find((w) => w.lower === name)?.env ?? name;
   return [
     {
       kind: "create-env",
       fields: {},
-      env: { said: target, ...(env === target && !c.context.envs.includes(env) ? {} : { env }) },
+      env: { said: name, ...(env === name && !c.context.envs.includes(env) ? {} : { env }) },
       from: { said: source, env: source },
     },
   ];
@@ -62,14 +73,14 @@ export const createEnv: Recognizer = (c) => {
 
 export const setup: Recognizer = (c) => {
   const p = c.phrase;
-  if (
-    !/^(?:please )?(?:set ?up|setup|provision|bootstrap)\b|\b(?:set|spin) (?:it |them )?up\b/.test(p) ||
-    /\bauto\b/.test(p)
-  )
-    return null;
+  const asked =
+    /^(?:please )?(?:set ?up|setup|provision|bootstrap)\b|\b(?:set|spin) (?:me |us |it |them )?up\b|\bbootstrap\b/.test(
+      p,
+    ) || /\blocal (?:setup|stack|environment|env|dev env)\b/.test(p);
+  if (!asked || /\bauto\b/.test(p) || c.words.some((w) => Object.hasOwn(COMPONENTS, w.lower))) return null;
   const envs = envMentions(c.words).known;
   const local =
-    /\b(?:local|dev|development|laptop|machine|my env)\b/.test(p) ||
+    /\b(?:local|locally|dev|development|laptop|machine|my env)\b/.test(p) ||
     envs.some((e) => (c.context.localEnvs ?? ["local"]).includes(e));
   if (/\bbootstrap\b/.test(p) || local) {
     const env =
@@ -93,7 +104,8 @@ export const component: Recognizer = (c) => {
   if (!which) return null;
   const size = /\b(small|medium|large)\b/.exec(p)?.[1];
   const resize = /\b(?:resize|scale|make|set|change|grow|shrink|bump|upgrade|downgrade)\b/.test(p) && size;
-  const add = /\b(?:add|enable|provision|attach|create|give)\b/.test(p);
+  const add =
+    /\b(?:add|enable|provision|attach|create|give|get|need|needs|want|throw|put|spin up|stand up|set up)\b/.test(p);
   const remove = /\b(?:remove|drop|delete|detach|disable|get rid of)\b/.test(p);
   const action = resize ? "resize" : remove ? "remove" : add ? "add" : undefined;
   if (!action) return null;

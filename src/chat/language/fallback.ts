@@ -31,7 +31,13 @@ export function fallbackReply(
   const unknown = content.filter(
     (w) => !w.env && !w.service && !isKnown(w.lower) && !/^__secret\d+__$/.test(w.lower) && /\p{L}/u.test(w.raw),
   );
-  const quotable = unknown.filter((w) => !looksSecret(w.raw) && w.raw.length <= 30).slice(0, QUOTED_WORDS);
+  // Letters mixed with digits may be a password that no pattern caught: never quoted.
+  const quotable = unknown
+    .filter(
+      (w) =>
+        !looksSecret(w.raw) && w.raw.length <= 30 && !(/\d/.test(w.raw) && /\p{L}/u.test(w.raw) && w.raw.length >= 6),
+    )
+    .slice(0, QUOTED_WORDS);
   // Quoting every word would be the message itself: say so without repeating it.
   const quote =
     quotable.length > 0 && quotable.length < content.length ? ` "${quotable.map((w) => w.raw).join(" ")}"` : " that";

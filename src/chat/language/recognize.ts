@@ -171,10 +171,12 @@ function isCommentary(clause: Clause): boolean {
 function refused(phrase: string, words: readonly Word[]): RefusalReason | null {
   if (/\brm\s+-?r?f?r?\b|\bdelete from\b|\bdrop (?:table|database|schema)\b|\btruncate\b/.test(phrase))
     return "destructive";
+  const passwordReset = /\bpassword reset\b|\breset (?:my |the |a |their )?password\b/.test(phrase);
   if (
     DESTRUCTIVE_VERB.test(phrase) &&
     (DATA_NOUN.test(phrase) || words.some((w) => w.env)) &&
-    !COMPONENT_EDIT.test(phrase)
+    !COMPONENT_EDIT.test(phrase) &&
+    !passwordReset
   )
     return "destructive";
   if (SECRET_VALUE.test(phrase) && !/\bsecrets\b|\bnames?\b|\brotate\b|__secret/.test(phrase)) return "secret-value";

@@ -6,8 +6,10 @@
  * Nothing here guesses, creates or ignores a name.
  */
 import { Intent } from "../../domain/intent";
+import { RemediationAction } from "../../domain/monitoring";
 import { type LanguageContext, remoteEnvs } from "./context";
 import { type Draft, type EnvSlot, REQUIRES_ENV, TAKES_SERVICES } from "./draft";
+import { refusalText } from "./fallback";
 import { closestName, nearNames } from "./fuzzy";
 import type { RefusalReason } from "./recognize";
 import { envNamed, serviceNamed } from "./text";
@@ -57,6 +59,9 @@ export function resolveDrafts(drafts: readonly Draft[], context: LanguageContext
       serviceProblem(d, at, drafts, context) ??
       jobProblem(d, at, drafts, context);
     if (problem) return problem;
+    // Remediation stays in the bounded set whoever read the message; anything else is refused unquoted.
+    if (d.kind === "remediate" && !RemediationAction.safeParse(d.fields.action).success)
+      return { kind: "refusal", reason: "destructive", text: refusalText("destructive") };
     if (d.kind === "set-secret" && typeof d.fields.name !== "string")
       return ask(
         "name",
@@ -80,7 +85,7 @@ export function resolveDrafts(drafts: readonly Draft[], context: LanguageContext
       return {
         kind: "refusal",
         reason: "invalid",
-        text: 'I couldn\'t turn that into a request I can check. Try rephrasing it, or say "help".',
+        text: refusalText("invalid"),
       };
     if (intent.data.kind === "create-env") created.add(intent.data.env);
     intents.push(intent.data);

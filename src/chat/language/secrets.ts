@@ -41,9 +41,12 @@ const TOKEN_SHAPES: RegExp[] = [
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s:/@]+):([^\s@/]+)@/gi;
 /** A DSN-style URL with a key before the @ ("https://abc123@o1.ingest.sentry.io/1"). */
 const URL_KEY = /\b[a-z][a-z0-9+.-]*:\/\/([A-Za-z0-9]{12,})@/gi;
-/** "password is hunter2", "token: abc…", "my api key hunter2hunter2". */
+/** "password is hunter2", "token: abc…", "api key = abc…". */
 const SAID_SECRET =
   /\b(?:password|passwd|passphrase|pwd|token|secret|api[ _-]?key|access[ _-]?key|private[ _-]?key)\s*(?:is|=|:|was)\s*("[^"]*"|'[^']*'|\S+)/gi;
+/** "password hunter2": a password needs no "is"; the next word is it unless it is plainly a word of the request. */
+const BARE_PASSWORD =
+  /\b(?:password|passwd|passphrase|pwd)\s+(?!(?:is|was|for|on|in|to|the|a|an|of|and|reset|change|changed|rotation|rotate|policy|manager|field|please)\b)(\S+)/gi;
 /**
  * Long random-looking words: 24+ characters mixing letters and digits. Commit shas (hex) and our own ids
  * (`run_…`) are references, not secrets; branch names keep their slashes and are never matched whole.
@@ -83,6 +86,10 @@ export function liftSecrets(text: string): LiftedSecrets {
     if (!value || isPlaceholder(value) || /^(?:set|on|for|in|to|the|a|an|is)$/i.test(value)) return whole;
     return whole.replace(raw, placeholder(value) + raw.slice(trimTrailingPunctuation(raw).length));
   });
+  out = out.replace(BARE_PASSWORD, (whole, raw: string) => {
+    const value = trimTrailingPunctuation(raw);
+    return isPlaceholder(value) ? whole : whole.replace(raw, placeholder(value) + raw.slice(value.length));
+  });
   out = out.replace(HIGH_ENTROPY, (m) => (NOT_SECRET_WORD.test(m) || isPlaceholder(m) ? m : placeholder(m)));
   return { text: out, secrets };
 }
@@ -91,6 +98,24 @@ export function liftSecrets(text: string): LiftedSecrets {
 export function redactSecrets(text: string): string {
   const lifted = liftSecrets(text);
   return lifted.text.replace(/__secret\d+__/g, "[redacted]");
+}
+
+/**
+ * Every string inside a value with each secret — and each long piece of one (a URL's password, a JWT's
+ * signature, a SendGrid key's halves) — replaced by "[redacted]": the last line of defence on outputs.
+ */
+export function scrubValues<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const pieces = [
+    ...new Set(secrets.flatMap((s) => [s, ...s.split(/[.:/@?&=,;]+/).filter((p) => p.length >= 6)])),
+  ].sort((a, b) => b.length - a.length);
+  const scrub = (v: unknown): unknown => {
+    if (typeof v === "string") return pieces.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x)]));
+    return v;
+  };
+  return scrub(value) as T;
 }
 
 /** Whether a word, on its own, has the shape of a credential. */

@@ -16,7 +16,7 @@ import { Draft, draftsFromIntents } from "./draft";
 import { fallbackReply, refusalText } from "./fallback";
 import { type RefusalReason, recognize } from "./recognize";
 import { type Resolution, resolveDrafts } from "./resolve";
-import { liftSecrets, type PendingSecret } from "./secrets";
+import { liftSecrets, type PendingSecret, scrubValues } from "./secrets";
 import { jobMention, serviceMentions } from "./slots";
 import { readWords } from "./text";
 
@@ -52,9 +52,11 @@ export function understand(message: string, context: LanguageContext): Understan
   try {
     const lifted = liftSecrets(message);
     const read = recognize(lifted.text, context);
+    const values = lifted.secrets.map((s) => s.value);
     if (read.kind === "refusal") return { kind: "refusal", reason: read.reason, text: refusalText(read.reason) };
-    if (read.kind === "not-understood") return { kind: "fallback", ...fallbackReply(read.words, context) };
-    return withSecrets(resolveDrafts(read.drafts, context), lifted.secrets);
+    if (read.kind === "not-understood")
+      return scrubbed({ kind: "fallback", ...fallbackReply(read.words, context) }, values);
+    return scrubbed(withSecrets(resolveDrafts(read.drafts, context), lifted.secrets), values);
   } catch {
     // A bug in the grammar must not surface as an error (or as the message): it is simply not understood.
     return fallback("", context);
@@ -84,9 +86,20 @@ export function continueRequest(pending: PendingRequest, answer: string, context
     : fresh;
 }
 
-/** An LLM's (or any interpreter's) intents through the same checks, questions and refusals. */
-export function resolveIntents(intents: readonly Intent[], context: LanguageContext): Understanding {
-  return withSecrets(resolveDrafts(draftsFromIntents(intents), context), []);
+/**
+ * An LLM's (or any interpreter's) intents through the same checks, questions and refusals. `message` is
+ * the user's message the model read: any secret in it is kept out of every text built here, even if the
+ * model copied it into a name.
+ */
+export function resolveIntents(intents: readonly Intent[], context: LanguageContext, message = ""): Understanding {
+  const values = liftSecrets(message).secrets.map((s) => s.value);
+  try {
+    // "unknown" anywhere: the reader didn't understand all of it, and acting on part would surprise.
+    if (intents.length === 0 || intents.some((i) => i.kind === "unknown")) return fallback(message, context);
+    return scrubbed(withSecrets(resolveDrafts(draftsFromIntents(intents), context), []), values, true);
+  } catch {
+    return fallback("", context);
+  }
 }
 
 /** The message with each pending secret's value replaced (e.g. by its secretref:// once stored). */
@@ -101,33 +114,39 @@ export function maskSecrets(
   return out;
 }
 
+/** Words an answer may carry besides the value itself ("the api and web please"). */
+const ANSWER_FILLER = new Set([
+  "the",
+  "to",
+  "on",
+  "in",
+  "please",
+  "pls",
+  "just",
+  "only",
+  "one",
+  "env",
+  "environment",
+  "its",
+  "it",
+  "and",
+  "&",
+  "both",
+  "service",
+  "services",
+  "job",
+]);
+
+/** Fills the asked slot when the answer is only its value; false when the answer says something else. */
 function fillSlot(pending: PendingRequest, d: Draft, answer: string, context: LanguageContext): boolean {
   const words = readWords(liftSecrets(answer).text, context).filter((w) => !w.punct);
-  const content = words.filter(
-    (w) =>
-      ![
-        "the",
-        "to",
-        "on",
-        "in",
-        "please",
-        "pls",
-        "just",
-        "only",
-        "one",
-        "env",
-        "environment",
-        "its",
-        "it",
-        "and",
-      ].includes(w.lower),
-  );
+  const content = words.filter((w) => !ANSWER_FILLER.has(w.lower));
   if (content.length === 0 || content.length > 4) return false;
   switch (pending.slot) {
     case "env":
     case "from":
     case "other": {
-      const env = content.find((w) => w.env)?.env;
+      const env = content.length === 1 ? content[0].env : undefined;
       const single =
         content.length === 1 && /^[a-z][a-z0-9-]{0,39}$/.test(content[0].lower) ? content[0].lower : undefined;
       if (!env && !single) return false;
@@ -136,29 +155,25 @@ function fillSlot(pending: PendingRequest, d: Draft, answer: string, context: La
     }
     case "services": {
       const named = serviceMentions(content, context);
-      if (!named.all && named.known.length === 0) return false;
-      d.services = named.all ? undefined : named.known;
+      if (!content.every((w) => w.service || /^(?:all|every|everything)$/.test(w.lower))) return false;
+      d.services = named.all || content.some((w) => w.lower === "all") ? undefined : named.known;
       d.unknownServices = undefined;
       return true;
     }
     case "job": {
       const job = jobMention(content, context).job ?? context.jobs.find((j) => j.toLowerCase() === content[0].lower);
-      if (!job) return false;
+      if (!job || content.length > 3) return false;
       Object.assign(d, { job, unknownJob: undefined, jobOptions: undefined });
       return true;
     }
     case "name": {
-      const name = content.find((w) => /^[A-Z][A-Z0-9_]{1,63}$/.test(w.raw))?.raw;
+      const name = content.length === 1 && /^[A-Z][A-Z0-9_]{1,63}$/.test(content[0].raw) ? content[0].raw : undefined;
       if (!name) return false;
       d.fields.name = name;
       return true;
     }
     case "scope": {
-      if (
-        !/^(?:yes|y|yep|yeah|ok|okay|sure|do it|go ahead|all|rollback|roll back)\b/.test(
-          content.map((w) => w.lower).join(" "),
-        )
-      )
+      if (!/^(?:yes|y|yep|yeah|sure|ok|okay|do it|go ahead|all|all of it)$/.test(content.map((w) => w.lower).join(" ")))
         return false;
       d.services = undefined;
       return true;
@@ -185,6 +200,18 @@ function withSecrets(resolution: Resolution, secrets: PendingSecret[]): Understa
     },
     secrets: used(refs),
   };
+}
+
+/**
+ * Texts, options and pending drafts with every secret value of the message replaced: the last line of
+ * defence. The grammar's intents are left alone (their names were checked, and secrets were lifted
+ * before it read anything); another reader's intents are scrubbed too (`intents`).
+ */
+function scrubbed(understanding: Understanding, values: readonly string[], intents = false): Understanding {
+  if (values.length === 0 || (understanding.kind === "intents" && !intents)) return understanding;
+  const { secrets, ...rest } = understanding as Understanding & { secrets?: PendingSecret[] };
+  const clean = scrubValues(rest, values) as Understanding;
+  return secrets ? ({ ...clean, secrets } as Understanding) : clean;
 }
 
 function fallback(message: string, context: LanguageContext): Understanding {
