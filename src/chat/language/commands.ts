@@ -73,7 +73,9 @@ export const promoteRelease: Recognizer = (c) => {
   const source =
     /^(?:please )?promote\b/.test(p) ||
     /\b(?:whats|what is) (?:on|in|running on|live on|deployed (?:on|to))\b/.test(p) ||
-    /\b(?:release|build|version|deploy)\b.*\bto\b/.test(p.slice(p.indexOf(c.words[envs[0].i].lower)));
+    /\b(?:release|build|version|deploy)\b.*\bto\b/.test(p.slice(p.indexOf(c.words[envs[0].i].lower))) ||
+    // "deploy staging to production": an environment as the thing deployed is its release.
+    /^(?:deploy|ship|push|promote|move|copy)$/.test(c.words[envs[0].i - 1]?.lower ?? "");
   const verb = /\b(?:promote|ship|deploy|push|copy|move|send|take|release)\b/.test(p);
   const target = c.words[envs[1].i - 1]?.lower === "to" || c.words[envs[1].i - 2]?.lower === "to";
   if (!source || !verb || !target) return null;

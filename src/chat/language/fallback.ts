@@ -4,7 +4,7 @@
  */
 import { RemediationAction } from "../../domain/monitoring";
 import { type LanguageContext, remoteEnvs } from "./context";
-import type { RefusalReason } from "./recognize";
+import type { RefusalReason } from "./refusals";
 import { liftSecrets, looksSecret } from "./secrets";
 import { isKnown, readWords, type Word } from "./text";
 
@@ -73,7 +73,7 @@ export function closestCommands(words: readonly Word[], context: LanguageContext
 function commandCatalogue(context: LanguageContext): string[] {
   const remote = remoteEnvs(context);
   const stage = remote.find((e) => e !== "production") ?? remote[0] ?? "staging";
-  const prod = remote.includes("production") ? "production" : (remote.at(-1) ?? stage);
+  const prod = remote.length === 0 || remote.includes("production") ? "production" : (remote.at(-1) as string);
   const service = context.services[0] ?? "api";
   const job = context.jobs[0]?.replace(/^backfill/, "").toLowerCase() || "timezone";
   const secret = context.secretNames?.[0] ?? "STRIPE_SECRET_KEY";
@@ -84,7 +84,7 @@ function commandCatalogue(context: LanguageContext): string[] {
     `deploy ${prod} with canary 10/50/100`,
     `rollback ${prod}`,
     `run migrations on ${stage}`,
-    `promote ${stage} to ${prod}`,
+    ...(stage !== prod ? [`promote ${stage} to ${prod}`] : []),
     "list recent runs",
     "what's waiting on approval?",
     "what's broken?",

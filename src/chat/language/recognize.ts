@@ -4,24 +4,15 @@
  * only an environment ("…, then prod") taking the request before it, and "it" taking the environment
  * the message spoke about last.
  */
-import { parseIntents } from "../parser";
 import * as asks from "./asks";
 import { type Clause, splitClauses } from "./clause";
 import * as commands from "./commands";
 import type { LanguageContext } from "./context";
 import * as desired from "./desired-state";
-import { type Draft, draftsFromIntents } from "./draft";
+import { decision, wholeMessage } from "./decisions";
+import type { Draft } from "./draft";
+import { type RefusalReason, refusalOf } from "./refusals";
 import { readWords, type Word } from "./text";
-
-/** Why a message is refused before anything is planned. */
-export type RefusalReason =
-  | "destructive"
-  | "negated"
-  | "scheduled"
-  | "secret-value"
-  | "out-of-range"
-  | "unknown-service"
-  | "invalid";
 
 export type Recognition =
   | { kind: "drafts"; drafts: Draft[] }
@@ -58,17 +49,6 @@ const RECOGNIZERS: ((clause: Clause) => Draft[] | null)[] = [
   asks.status,
 ];
 
-const DESTRUCTIVE_VERB = /\b(?:drop|delete|truncate|purge|wipe|erase|destroy|nuke|obliterate|flush|reset|rm)\b/;
-const DATA_NOUN =
-  /\b(?:tables?|databases?|dbs?|data|users?|rows?|records?|invoices?|customers?|sessions?|accounts?|orders?|payments?|backups?|buckets?|everything|all|environments?|envs?|project|cluster|volumes?|disks?|logs?)\b/;
-const COMPONENT_EDIT =
-  /\b(?:drop|delete|remove)\b (?:the |a )?(?:redis|postgres|postgresql|storage|s3|minio|object storage|cache)\b.*\bfrom\b/;
-const NEGATIONS = /\b(?:dont|do not|not|never|doesnt|didnt|shouldnt|wont|cant|cannot|no need to)\b/;
-const SCHEDULED =
-  /\b(?:\d{1,2}(?::\d{2})? ?(?:am|pm)|\d{1,2}:\d{2}|tomorrow|tonight|midnight|noon|later today|later|next week|this evening|in an hour|in \d+ (?:minutes|hours)|after lunch|end of day|eod)\b/;
-const SECRET_VALUE =
-  /\b(?:show|print|reveal|display|give|tell|read|cat|echo|dump|what is|whats|send|paste)\b.*\b(?:key|secret|password|token|credential|credentials|value|dsn)\b/;
-
 /** Reads a (secret-free) message into drafts, a refusal, or the words it did not understand. */
 export function recognize(text: string, context: LanguageContext): Recognition {
   const words = readWords(text, context);
@@ -76,7 +56,7 @@ export function recognize(text: string, context: LanguageContext): Recognition {
     .filter((w) => !w.punct)
     .map((w) => w.lower)
     .join(" ");
-  const refusal = refused(phrase, words);
+  const refusal = refusalOf(phrase, words);
   if (refusal) return { kind: "refusal", reason: refusal };
   const whole = wholeMessage(text, phrase);
   if (whole) return { kind: "drafts", drafts: whole };
@@ -117,21 +97,6 @@ const REPEAT_GLUE = new Set([
   "well",
 ]);
 
-/**
- * A clause led by a decision is that decision whatever follows ("approve the production deploy",
- * "cancel that"); its code is the one the user typed. Only the user's own words make decisions (llm-guard.ts).
- */
-function decision(clause: Clause): Draft[] | null {
-  const words = clause.words.filter((w) => !w.punct && !["please", "pls", "ok", "okay"].includes(w.lower));
-  const lead = words[0]?.lower ?? "";
-  const code = words.slice(1).find((w) => !w.env && /^(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,8}$/.test(w.raw))?.raw;
-  if (/^(?:approve|approved|approving)$/.test(lead)) return [{ kind: "approve", fields: code ? { code } : {} }];
-  if (/^(?:reject|rejected|deny|denied|decline|declined)$/.test(lead))
-    return [{ kind: "reject", fields: code ? { code } : {} }];
-  const cancel = /^(?:cancel|abort|nvm|nevermind|never mind|forget it|scratch that)\b/.test(clause.phrase);
-  return cancel && !/\b(?:backfill|canary|rollout)\b/.test(clause.phrase) ? [{ kind: "cancel", fields: {} }] : null;
-}
-
 function readClause(clause: Clause): Draft[] | null {
   for (const recognizer of RECOGNIZERS) {
     const drafts = recognizer(clause);
@@ -166,124 +131,4 @@ function isCommentary(clause: Clause): boolean {
   return !/\b(?:deploy|ship|push|rollback|revert|migrate|backfill|restart|scale|delete|drop|create|set|rotate|promote|approve|reject)\b/.test(
     clause.phrase,
   );
-}
-
-function refused(phrase: string, words: readonly Word[]): RefusalReason | null {
-  if (/\brm\s+-?r?f?r?\b|\bdelete from\b|\bdrop (?:table|database|schema)\b|\btruncate\b/.test(phrase))
-    return "destructive";
-  const passwordReset = /\bpassword reset\b|\breset (?:my |the |a |their )?password\b/.test(phrase);
-  if (
-    DESTRUCTIVE_VERB.test(phrase) &&
-    (DATA_NOUN.test(phrase) || words.some((w) => w.env)) &&
-    !COMPONENT_EDIT.test(phrase) &&
-    !passwordReset
-  )
-    return "destructive";
-  if (SECRET_VALUE.test(phrase) && !/\bsecrets\b|\bnames?\b|\brotate\b|__secret/.test(phrase)) return "secret-value";
-  if (
-    NEGATIONS.test(phrase) &&
-    /\b(?:deploy|ship|push|rollback|roll|revert|migrat\w*|backfill|restart|scale|apply|approve|promote)\b/.test(phrase)
-  )
-    return "negated";
-  const acts = /\b(?:deploy|ship|push|release|rollback|roll|revert|migrat\w*|backfill|restart|provision|set up)\b/.test(
-    phrase,
-  );
-  if (acts && SCHEDULED.test(phrase) && !/\b(?:since|who|what|did|was|were|audit|runs|ran|failed)\b/.test(phrase))
-    return "scheduled";
-  return null;
-}
-
-const APPLY_WORDS = new Set([
-  "apply",
-  "yes",
-  "yep",
-  "yeah",
-  "yup",
-  "y",
-  "go",
-  "proceed",
-  "confirm",
-  "confirmed",
-  "lgtm",
-  "execute",
-  "ship",
-  "shipit",
-  "do",
-  "sure",
-  "ok",
-  "okay",
-  "approved",
-]);
-const CANCEL_WORDS = new Set([
-  "no",
-  "nope",
-  "nah",
-  "n",
-  "forget",
-  "scratch",
-  "cancel",
-  "nvm",
-  "nevermind",
-  "abort",
-  "stop",
-]);
-const GLUE = new Set([
-  "it",
-  "this",
-  "that",
-  "plan",
-  "ahead",
-  "for",
-  "run",
-  "right",
-  "away",
-  "and",
-  "then",
-  "please",
-  "pls",
-  "thanks",
-  "never",
-  "mind",
-  "now",
-  "looks",
-  "good",
-  "sounds",
-  "the",
-  "just",
-]);
-
-/**
- * Readings of the whole message: help, a decision about what is pending (the SMS grammar "YES 4821"
- * included), the expand → backfill chain, and monitoring rules — these never split into clauses.
- */
-function wholeMessage(text: string, phrase: string): Draft[] | null {
-  const words = phrase.split(" ").filter(Boolean);
-  if (words.length === 0) return text.trim() === "?" ? [{ kind: "help", fields: {} }] : null;
-  if (
-    /^(?:help|commands|halp|menu|usage)\b|^(?:what|whats) (?:else )?(?:can|do|could) (?:you|u|i|we) (?:do|support|understand)\b|^what (?:commands|things) (?:do|can) you\b|\bhow (?:do|can|should|would) (?:i|we)\b|\bhow to\b/.test(
-      phrase,
-    ) ||
-    /^(?:hi|hello|hey|yo|hiya|howdy)(?: there| bot)?$/.test(phrase)
-  )
-    return [{ kind: "help", fields: {} }];
-  const code = words.slice(1).find((w) => /^(?=[a-z0-9]*\d)[a-z0-9]{4,8}$/.test(w));
-  const rawCode = code ? (text.match(new RegExp(`\\b${code}\\b`, "i"))?.[0] ?? code) : undefined;
-  const lead = words[0];
-  if (words.length === 2 && rawCode && ["yes", "y"].includes(lead))
-    return [{ kind: "approve", fields: { code: rawCode } }];
-  if (words.length === 2 && rawCode && ["no", "n"].includes(lead))
-    return [{ kind: "reject", fields: { code: rawCode } }];
-  const only = (allowed: Set<string>) =>
-    words.every((w) => allowed.has(w) || GLUE.has(w)) && words.some((w) => allowed.has(w));
-  if (only(CANCEL_WORDS) && !words.includes("stop")) return [{ kind: "cancel", fields: {} }];
-  if (only(APPLY_WORDS)) return [{ kind: "apply", fields: {} }];
-  // Readings kept from the rule parser, which has the exact grammar for them.
-  if (
-    /\bcolumn\b.*\bbackfill\b.*\bthen\b/.test(phrase) ||
-    /\bif\b.*\b(?:500s?|5xx|errors?)\b.*\bafter\b/.test(phrase)
-  ) {
-    const legacy = parseIntents(text);
-    if (legacy[0]?.kind !== "unknown") return draftsFromIntents(legacy);
-  }
-  return null;
 }

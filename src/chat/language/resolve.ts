@@ -11,7 +11,7 @@ import { type LanguageContext, remoteEnvs } from "./context";
 import { type Draft, type EnvSlot, REQUIRES_ENV, TAKES_SERVICES } from "./draft";
 import { refusalText } from "./fallback";
 import { closestName, nearNames } from "./fuzzy";
-import type { RefusalReason } from "./recognize";
+import type { RefusalReason } from "./refusals";
 import { envNamed, serviceNamed } from "./text";
 
 /** What a clarifying question is about. */
