@@ -42,42 +42,43 @@ export const progress: Recognizer = (c) => {
   return asks ? perEnv("progress", c, {}) : null;
 };
 
+/** Ways of asking for a list of runs: "list recent runs", "what's waiting on approval?", "any deploys running?". */
+const RUN_LISTINGS: RegExp[] = [
+  /\bruns\b|\b(?:deploy|release|run|rollback|backfill) history\b|\bwhat ran\b/,
+  /\b(?:pending|waiting|awaiting|needs?|need) (?:on |for )?(?:an? )?approv\w*|\bapprovals?\b.*\b(?:pending|waiting|queue)\b|^(?:pending|open) approvals?$/,
+  /\b(?:is|are) (?:there )?(?:a |any |the )?(?:deploys?|runs?|anything|something|rollbacks?|backfills?|migrations?) (?:running|in progress|going on|happening|queued)\b/,
+  /\bany(?:thing)? (?:running|in progress|queued|going on)\b|\bwhats queued\b|\bany (?:deploys|runs|rollbacks) (?:running|queued)\b/,
+  /\b(?:anything|something|anyone|anybody|someone|somebody|who is|whos) (?:deploying|rolling back|migrating|backfilling|running)\b/,
+  /^(?:whats|what is) (?:running|pending|in flight|in progress)$|^(?:anything )?pending$/,
+  /\b(?:show|list|any|recent|latest)\b.*\b(?:failures|failed runs)\b/,
+];
+const PLURAL_RUNS = /\b(?:deploys|deployments|rollbacks|backfills|releases)\b/;
+const LISTING_WORDS =
+  /\b(?:list|show|recent|last|latest|history|any|which|running|failed|queued|pending|today|yesterday|since|\d+)\b/;
+/** "last deploy to prod", "what was the latest rollback": the one most recent run of a kind. */
+const LAST_RUN =
+  /^(?:show |list |what was |whats |when was )?(?:me )?(?:the )?(?:last|latest|previous|most recent) (?:deploy|deployment|release|rollback|backfill|migration|run)(?: (?:to|on|in|of|for) \S+)?$/;
+const RUN_STATES: [RegExp, string][] = [
+  [/approv|\bpending\b/, "awaiting-approval"],
+  [/\b(?:running|in progress|in flight|going on|happening|deploying|rolling back|migrating|backfilling)\b/, "running"],
+  [/\bqueued\b/, "queued"],
+  [/\b(?:failed|failing|failures|broke|broken|errored)\b/, "failed"],
+  [/\b(?:succeeded|successful|passed|green)\b/, "succeeded"],
+];
+
 export const runs: Recognizer = (c) => {
   const p = c.phrase;
-  const listing =
-    /\bruns\b|\b(?:deploy|release|run|rollback|backfill) history\b|\bwhat ran\b/.test(p) ||
-    (/\b(?:deploys|deployments|rollbacks|backfills|releases)\b/.test(p) &&
-      /\b(?:list|show|recent|last|latest|history|any|which|running|failed|queued|pending|today|yesterday|since|\d+)\b/.test(
-        p,
-      )) ||
-    /\b(?:pending|waiting|awaiting|needs?|need) (?:on |for )?(?:an? )?approv\w*|\bapprovals?\b.*\b(?:pending|waiting|queue)\b|^(?:pending|open) approvals?$/.test(
-      p,
-    ) ||
-    /\b(?:is|are) (?:there )?(?:a |any |the )?(?:deploys?|runs?|anything|something|rollbacks?|backfills?|migrations?) (?:running|in progress|going on|happening|queued)\b/.test(
-      p,
-    ) ||
-    /\bany(?:thing)? (?:running|in progress|queued|going on)\b|\bwhats queued\b|\bany (?:deploys|runs|rollbacks) (?:running|queued)\b/.test(
-      p,
-    );
+  const last = LAST_RUN.test(p);
+  const listing = last || RUN_LISTINGS.some((re) => re.test(p)) || (PLURAL_RUNS.test(p) && LISTING_WORDS.test(p));
   if (!listing) return null;
   const fields: Record<string, unknown> = {};
-  const state = /approv/.test(p)
-    ? "awaiting-approval"
-    : /\b(?:running|in progress|in flight|going on|happening)\b/.test(p)
-      ? "running"
-      : /\bqueued\b/.test(p)
-        ? "queued"
-        : /\b(?:failed|failing|broke|broken|errored)\b/.test(p)
-          ? "failed"
-          : /\b(?:succeeded|successful|passed|green)\b/.test(p)
-            ? "succeeded"
-            : undefined;
+  const state = RUN_STATES.find(([re]) => re.test(p))?.[1];
   if (state) fields.state = state;
-  const type = RUN_TYPES.find(([re]) => re.test(p))?.[1];
+  const type = RUN_TYPES.find(([re]) => re.test(p))?.[1] ?? (/\bdeploying\b/.test(p) ? "deploy" : undefined);
   if (type) fields.type = type;
   const since = sinceMention(c.words);
   if (since) fields.since = since;
-  const limit = listedCount(p);
+  const limit = listedCount(p) ?? (last ? 1 : undefined);
   if (limit !== undefined) fields.limit = limit;
   const drafts = perEnv("runs", c, fields);
   if (limit !== undefined && (limit < 1 || limit > MAX_RUNS_LISTED))
@@ -111,7 +112,7 @@ export const audit: Recognizer = (c) => {
   const p = c.phrase;
   const asked =
     /\baudit\b/.test(p) ||
-    /\bwho (?:deployed|changed|did|approved?|touched|ran|pushed|rolled|modified|made|applied|released|shipped)\b/.test(
+    /\b(?:who|anyone|anybody|someone|somebody) (?:deployed|changed|did|approved?|touched|ran|pushed|rolled|modified|made|applied|released|shipped)\b/.test(
       p,
     ) ||
     /\bwhat (?:has |have )?(?:happened|changed)\b/.test(p);
@@ -147,6 +148,13 @@ export const compare: Recognizer = (c) => {
 /** A question (or a status word) about one environment: "how's prod?", "is staging healthy", "check prod". */
 export const status: Recognizer = (c) => {
   const p = c.phrase;
+  // "list environments", "what's deployed where": the status of each one.
+  if (
+    /^(?:list|show|all)(?: me)?(?: all)?(?: the)? (?:envs|environments)\b|\b(?:deployed|running|live) (?:where|everywhere)\b|\beach env/.test(
+      p,
+    )
+  )
+    return c.context.envs.map((env) => ({ kind: "status", fields: {}, env: { said: env, env } }));
   const worded =
     /\b(?:status|health|healthy|healthcheck|sitrep|state|check|up|down|ok|okay|version|release|running|deployed|live|looking|doing)\b/.test(
       p,
@@ -160,6 +168,11 @@ export const status: Recognizer = (c) => {
 };
 
 const STATUS_FILLER = new Set([
+  "show",
+  "me",
+  "give",
+  "get",
+  "tell",
   "what",
   "whats",
   "about",

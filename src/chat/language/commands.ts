@@ -95,6 +95,7 @@ export const deploy: Recognizer = (c) => {
   let verbAt = c.words.findIndex((w, i) => DEPLOY_VERB.test(w.lower) && !isNoun(c.words, i));
   const frames =
     /\bgo(?:ing)? live\b/.test(p) ||
+    /\b(?:retry|redo|rerun|re-run)\b.*\b(?:deploy|deployment|release)\b/.test(p) ||
     /\broll out\b/.test(p) ||
     /\bget (?:.* )?(?:onto|to|out to|out on|on) \S+/.test(p) ||
     /\bupdate \S+ to (?:the )?(?:latest|newest|head|main|master)\b/.test(p) ||
@@ -102,7 +103,7 @@ export const deploy: Recognizer = (c) => {
     (/\bcanar(?:y|ies)\b/.test(p) &&
       (/\bdeploy\b/.test(p) || (Array.isArray(canaryWeights(c.words)) && c.words.some((w) => w.env))));
   if (verbAt < 0 && !frames) return null;
-  if (verbAt < 0) verbAt = indexOf(c, /^(?:live|roll|get|update|canary|up|vercel)$/);
+  if (verbAt < 0) verbAt = indexOf(c, /^(?:live|roll|get|update|canary|up|vercel|retry|redo|rerun|re-run)$/);
   if (/\b(?:status|history)\b/.test(p) && !/\bthen\b/.test(p)) return null;
   const services = serviceMentions(c.words, c.context);
   const ref = refMention(c.words);
@@ -208,7 +209,7 @@ export const runControl: Recognizer = (c) => {
       p,
     )
       ? "promote"
-      : /^(?:halt|pause|stop|freeze|hold|suspend)\b/.test(p) && !/\bcron\b/.test(p)
+      : /^(?:halt|pause|stop|freeze|hold|suspend|kill)\b/.test(p) && !/\bcron\b/.test(p)
         ? "stop"
         : /^(?:resume|unpause|continue|unfreeze|unhold|restart the (?:backfill|canary))\b/.test(p)
           ? "resume"
@@ -216,6 +217,8 @@ export const runControl: Recognizer = (c) => {
   if (!kind) return null;
   const object = /\b(?:canary|backfill|rollout|run|deploy|deployment|release|it|soak|now|that|this)\b/.test(p);
   if (!object && p.split(" ").length > 2) return null;
+  // "kill" is a stop only of a canary, backfill or rollout: anything else it could mean is not ours to guess.
+  if (/^kill\b/.test(p) && !/\b(?:canary|backfill|rollout)\b/.test(p)) return null;
   const envs = envMentions(c.words).known;
   return envs.length > 0 ? envs.map((env) => ({ kind, fields: {}, env: { said: env, env } })) : [draft(kind)];
 };

@@ -49,6 +49,7 @@ const GLUE = new Set([
   "sounds",
   "the",
   "just",
+  "dont",
 ]);
 
 /**
@@ -75,6 +76,11 @@ export function wholeMessage(text: string, phrase: string): Draft[] | null {
   const only = (allowed: Set<string>) =>
     words.every((w) => allowed.has(w) || GLUE.has(w)) && words.some((w) => allowed.has(w));
   if (only(CANCEL_WORDS)) return [{ kind: "cancel", fields: {} }];
+  if (
+    words.every((w) => ["yes", "y", "approve", "approved", "ok", "okay", "please"].includes(w)) &&
+    words.some((w) => w.startsWith("approve"))
+  )
+    return [{ kind: "approve", fields: {} }];
   if (only(APPLY_WORDS)) return [{ kind: "apply", fields: {} }];
   // Readings kept from the rule parser, which has the exact grammar for them.
   if (
@@ -99,5 +105,5 @@ export function decision(clause: Clause): Draft[] | null {
   if (/^(?:reject|rejected|deny|denied|decline|declined)$/.test(lead))
     return [{ kind: "reject", fields: code ? { code } : {} }];
   const cancel = /^(?:cancel|abort|nvm|nevermind|never mind|forget it|scratch that)\b/.test(clause.phrase);
-  return cancel && !/\b(?:backfill|canary|rollout)\b/.test(clause.phrase) ? [{ kind: "cancel", fields: {} }] : null;
+  return cancel ? [{ kind: "cancel", fields: {} }] : null;
 }

@@ -10,7 +10,7 @@ import * as commands from "./commands";
 import type { LanguageContext } from "./context";
 import * as desired from "./desired-state";
 import { decision, wholeMessage } from "./decisions";
-import type { Draft } from "./draft";
+import { type Draft, REQUIRES_ENV } from "./draft";
 import { type RefusalReason, refusalOf } from "./refusals";
 import { readWords, type Word } from "./text";
 
@@ -63,16 +63,23 @@ export function recognize(text: string, context: LanguageContext): Recognition {
   const clauses = splitClauses(words, context);
   const drafts: Draft[] = [];
   // The environment the message spoke about last: what "it" means ("prod is on fire, roll it back").
+  // …and what a request right after a remark about an environment is about ("prod is broken, revert to v41").
   let topic: string | undefined;
+  let remarked = false;
   for (const clause of clauses) {
     const previous = drafts.at(-1);
     const found = previous && repeatsRequest(clause) ? repeatFor(previous, clause) : readClause(clause);
     if (found) {
-      for (const d of found) if (!d.env && topic && REFERS_BACK.test(clause.phrase)) d.env = { said: topic };
+      for (const d of found)
+        if (!d.env && topic && REQUIRES_ENV.has(d.kind) && (remarked || REFERS_BACK.test(clause.phrase)))
+          d.env = { said: topic };
       drafts.push(...found);
       topic = found.at(-1)?.env?.said ?? topic;
-    } else if (isCommentary(clause)) topic = clause.words.find((w) => w.env)?.env ?? topic;
-    else return { kind: "not-understood", words };
+      remarked = false;
+    } else if (isCommentary(clause)) {
+      const env = clause.words.find((w) => w.env)?.env;
+      [topic, remarked] = [env ?? topic, env !== undefined];
+    } else return { kind: "not-understood", words };
   }
   return drafts.length > 0 ? { kind: "drafts", drafts } : { kind: "not-understood", words };
 }

@@ -27,6 +27,8 @@ const TOKEN = /[\p{L}\p{N}_+#][\p{L}\p{N}_.:/%+#!$*&^~-]*|[;,@?&]|\.(?=\s|$)/gu;
 export function readWords(text: string, context: LanguageContext): Word[] {
   const normalized = text
     .normalize("NFKC")
+    // A leading mention of the bot ("@infra-chat deploy staging", "infrachat: …") addresses it; it asks nothing.
+    .replace(/^\s*(?:@[\w.-]+|(?:infra-?chat|hubot|bot)\s*[:,])\s*/i, "")
     .replace(/[‘’`´]/g, "'")
     .replace(/\s*(?:->|→|=>|⇒|>)\s*/g, " then ")
     .replace(/\b(\w+)'s\b/g, (_m, w: string) => (CONTRACTIONS.has(`${w.toLowerCase()}s`) ? `${w}s` : w))
