@@ -94,12 +94,6 @@ export function liftSecrets(text: string): LiftedSecrets {
   return { text: out, secrets };
 }
 
-/** The text with every secret-looking value replaced by "[redacted]" (for anything quoted back). */
-export function redactSecrets(text: string): string {
-  const lifted = liftSecrets(text);
-  return lifted.text.replace(/__secret\d+__/g, "[redacted]");
-}
-
 /**
  * Every string inside a value with each secret — and each long piece of one (a URL's password, a JWT's
  * signature, a SendGrid key's halves) — replaced by "[redacted]": the last line of defence on outputs.

@@ -342,12 +342,6 @@ export function listedCount(phrase: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** An approval or ACK code: 4–8 letters or digits with at least one digit ("482193"). */
-export function codeMention(words: readonly Word[], digitsOnly = false): string | undefined {
-  const shape = digitsOnly ? /^\d{4,8}$/ : /^(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,8}$/;
-  return words.find((w) => !w.env && shape.test(w.raw))?.raw;
-}
-
 /** Replicas asked for: "to 3 replicas", "to 2 instances", "to 4". */
 export function replicaCount(phrase: string): number | undefined {
   const m =
