@@ -126,7 +126,16 @@ export const Intent = z.discriminatedUnion("kind", [
     name: SecretName,
     valueRef: z.string().regex(/^pending-secret:\d{1,3}$/),
   }),
-  z.object({ kind: z.literal("rotate-secret"), env: EnvName, name: SecretName }),
+  /** `valueRef`: the new value, when the message gave one (out of band, as for set-secret); else it is asked for. */
+  z.object({
+    kind: z.literal("rotate-secret"),
+    env: EnvName,
+    name: SecretName,
+    valueRef: z
+      .string()
+      .regex(/^pending-secret:\d{1,3}$/)
+      .optional(),
+  }),
   /** "list secrets on staging": names only, never values */
   z.object({ kind: z.literal("secrets"), env: EnvName }),
   /** "adopt drift on production" / "revert drift on production" */

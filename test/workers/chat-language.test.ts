@@ -138,6 +138,14 @@ describe("issue #17's first list, at the language level", () => {
     expect(deploy.kind === "deploy" && CONTEXT.repos?.[deploy.services?.[0] ?? ""]).toBe("invoice-perfect/api");
   });
 
+  it("carries a rotation's new value out of band too", () => {
+    const u = understand("rotate STRIPE_SECRET_KEY on prod to sk_live_51RotatedValue000aaaa", CONTEXT);
+    expect(intents(u)).toEqual([
+      { kind: "rotate-secret", env: "production", name: "STRIPE_SECRET_KEY", valueRef: "pending-secret:1" },
+    ]);
+    expect(u.kind === "intents" && u.secrets.map((s) => s.value)).toEqual(["sk_live_51RotatedValue000aaaa"]);
+  });
+
   it("keeps the secret's value out of the intent and hands it out of band", () => {
     const u = understand("set STRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc on staging", CONTEXT);
     expect(u.kind === "intents" && u.secrets).toEqual([

@@ -269,17 +269,17 @@ export const subscribe: Recognizer = (c) => {
 /** set / rotate a secret; listing names is in asks.ts, and asking for a value is refused before this. */
 export const secrets: Recognizer = (c) => {
   const placeholder = c.words.find((w) => refOfPlaceholder(w.lower));
+  const ref = placeholder ? refOfPlaceholder(placeholder.lower) : undefined;
   const name = secretName(c.words, c.context);
+  const rotate = /\b(?:rotate|roll|regenerate|cycle|reroll|renew)\b/.test(c.phrase) && !/\bback\b/.test(c.phrase);
+  const aboutSecret = /\b(?:key|secret|token|password|credentials?)\b/.test(c.phrase) || name !== undefined;
+  // "rotate STRIPE_SECRET_KEY on prod to sk_live_…": the new value, when given, travels like a set one.
+  if (rotate && (aboutSecret || ref))
+    return perEnv("rotate-secret", c, { ...(name ? { name } : {}), ...(ref ? { valueRef: ref } : {}) });
   // A value pasted into another request ("token ghp_… deploy prod") is not a request to store it.
   const setting = /^(?:please )?(?:set|update|change|add|put|store|save|use|replace|here(?:s| is)|new)\b/.test(
     c.phrase,
   );
-  if (placeholder && (name || setting)) {
-    const ref = refOfPlaceholder(placeholder.lower) as string;
-    return perEnv("set-secret", c, { valueRef: ref, ...(name ? { name } : {}) });
-  }
-  const rotate = /\b(?:rotate|roll|regenerate|cycle|reroll|renew)\b/.test(c.phrase);
-  const aboutSecret = /\b(?:key|secret|token|password|credentials?)\b/.test(c.phrase) || secretName(c.words, c.context);
-  if (!rotate || !aboutSecret || /\bback\b/.test(c.phrase)) return null;
-  return perEnv("rotate-secret", c, name ? { name } : {});
+  if (ref && (name || setting)) return perEnv("set-secret", c, { valueRef: ref, ...(name ? { name } : {}) });
+  return null;
 };

@@ -187,7 +187,11 @@ function withSecrets(resolution: Resolution, secrets: PendingSecret[]): Understa
   // Only secrets a request uses are handed out; any other lifted value is dropped, never echoed or kept.
   const used = (refs: Set<string>) => secrets.filter((s) => refs.has(s.ref));
   if (resolution.kind === "intents") {
-    const refs = new Set(resolution.intents.flatMap((i) => (i.kind === "set-secret" ? [i.valueRef] : [])));
+    const refs = new Set(
+      resolution.intents.flatMap((i) =>
+        (i.kind === "set-secret" || i.kind === "rotate-secret") && i.valueRef ? [i.valueRef] : [],
+      ),
+    );
     return { kind: "intents", intents: resolution.intents, secrets: used(refs) };
   }
   const q = resolution.question;
