@@ -3,6 +3,7 @@
  * error). Handlers read through db/ and the application services, and reply with the pure renderers.
  */
 import { helpText } from "../chat/help";
+import { fallbackFor } from "../chat/language/fallback";
 import { renderRun, renderStatus } from "../chat/render";
 import {
   renderAudit,
@@ -100,9 +101,16 @@ const changeRelease = async (
   return [{ ...reply, text: renderDraftedEnvironment({ ...draft, env: draft.plan.env }, reply.text, intent.env) }];
 };
 
+/** Only an LLM reading produces these today; their handlers come with the language layer's integration. */
+const notYet = async () => [{ text: "I understood that, but it isn't available in chat yet; nothing changed." }];
+
 export const INTENT_HANDLERS: IntentHandlers = {
   ...MONITORING_HANDLERS,
-  deploy: (turn, intent) => changeRelease(turn, intent, intent.params),
+  // Deploying only some services needs the planner's service filter; until then, never deploy them all.
+  deploy: async (turn, intent) =>
+    intent.services
+      ? [{ text: `Deploying only ${intent.services.join(", ")} isn't available in chat yet; nothing was planned.` }]
+      : changeRelease(turn, intent, intent.params),
   migrate: (turn, intent) => changeRelease(turn, intent, intent.expandOnly ? { expandOnly: true } : {}),
   rollback: (turn, intent) => changeRelease(turn, intent, intent.toRelease ? { toRelease: intent.toRelease } : {}),
   backfill: (turn, intent) =>
@@ -183,6 +191,7 @@ export const INTENT_HANDLERS: IntentHandlers = {
     return [{ text: renderAudit(env, await auditEvents(cx, { env, since, limit: 20 })) }];
   },
   async subscribe({ cx }, intent) {
+    if (intent.phone) return [{ text: "Texting another number isn't available in chat yet; nothing changed." }];
     const env = await findEnv(cx.db, await resolveEnvName(cx, intent.env ?? "production"));
     const me = await getUser(cx.db, cx.actor.id);
     if (!me?.phone) return [{ text: "You have no phone number on file; an admin can add one to your user." }];
@@ -216,6 +225,15 @@ export const INTENT_HANDLERS: IntentHandlers = {
     const [left, right] = [await envView(cx, a), await envView(cx, b)];
     return [{ text: renderComparison(a, b, diffSpecs(left.spec, right.spec)) }];
   },
+  "promote-release": notYet,
+  runs: notYet,
+  "explain-failure": notYet,
+  "audit-verify": notYet,
+  "set-secret": notYet,
+  "rotate-secret": notYet,
+  secrets: notYet,
+  unsubscribe: notYet,
   help: async () => [{ text: helpText() }],
-  unknown: async (_turn, intent) => [{ text: `I didn't understand "${intent.text.slice(0, 200)}".\n\n${helpText()}` }],
+  // Never the message back: at most the words not understood, after redaction (src/chat/language/fallback.ts).
+  unknown: async (_turn, intent) => [{ text: fallbackFor(intent.text).text }],
 };

@@ -16,7 +16,11 @@ export const MONITORING_HANDLERS: IntentHandlers<
     return [{ text: renderIncidentList(env, await incidentList(cx, { env, status: "open", limit: 20 })) }];
   },
   incident: async ({ cx }, intent) => [{ text: renderIncident(await incidentDetail(cx, intent.id)) }],
-  ack: async ({ cx }, intent) => [{ text: await ackByCode(cx, intent.code) }],
+  ack: async ({ cx }, intent) =>
+    // A bare "ack" (which alerts are paging this person?) lands with the language layer's integration.
+    intent.code
+      ? [{ text: await ackByCode(cx, intent.code) }]
+      : [{ text: 'Say "ack" with the code from the text message, e.g. "ack 482193".' }],
   async drift(turn, intent) {
     if (intent.choice === "adopt") return [{ text: renderAdoptedDrift(await adoptEnvDrift(turn.cx, intent.env)) }];
     const plan = await createPlan(turn.cx, await resolveEnvName(turn.cx, intent.env), {
