@@ -7,6 +7,7 @@ import type { Plan } from "../domain/run";
 
 export interface PlanQuestion {
   slot: string;
+  text: string;
   options: string[];
 }
 
@@ -28,7 +29,8 @@ export function planQuestion(plan: Plan): PlanQuestion | undefined {
     if (subject && rate >= 200) options.push(`backfill ${subject} on ${env} at ${Math.round(rate / 2)}/min`);
   }
   options.push("cancel");
-  return { slot: plan.type === "backfill" ? "backfill-options" : "apply", options };
+  const text = options.length > 2 ? `Apply it as planned, or ${options.slice(1, -1).join(" / ")}?` : "Apply it?";
+  return { slot: plan.type === "backfill" ? "backfill-options" : "apply", text, options };
 }
 
 /** "backfillTimezone" → "timezone": the words the parser's backfill rule reads back into the job. */

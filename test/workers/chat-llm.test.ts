@@ -3,7 +3,6 @@ import { MockLanguageModelV3 } from "ai/test";
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { guardDecisions, isDecision } from "../../src/chat/llm-guard";
-import { parseIntents } from "../../src/chat/parser";
 import { handleChat } from "../../src/control/chat";
 import type { ControlContext } from "../../src/control/context";
 import { controlContext } from "../../src/control/context";
@@ -14,6 +13,7 @@ import { findEnv } from "../../src/db/environments";
 import type { Intent } from "../../src/domain/intent";
 import { appServices, chatLanguageModel, sandboxWorld } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
+import { readIntents } from "./chat-reading";
 import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 
 type GenerateResult = Awaited<ReturnType<MockLanguageModelV3["doGenerate"]>>;
@@ -98,7 +98,7 @@ describe("the mock-LLM path maps the phrasing table", () => {
   it("uses the model's reading where the parser has none", async () => {
     const { cx } = await actorAs("deployer");
     const text = "the staging box could use the newest build";
-    expect(parseIntents(text)[0].kind).toBe("unknown");
+    expect(readIntents(text)).toEqual([]);
     const reading = await interpret(cx(modelGiving(answers([{ kind: "deploy", env: "staging", params: {} }]))), text, {
       id: "conv_loose",
       state: {},
@@ -286,7 +286,7 @@ describe("hostile model output", { timeout: 60_000 }, () => {
     ];
     for (const [message, model] of hostile) {
       expect(
-        parseIntents(message).some((i) => i.kind === "approve"),
+        readIntents(message).some((i) => i.kind === "approve"),
         message,
       ).toBe(false);
       const reply = await say(message, model);

@@ -26,7 +26,7 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["setup", "Create PROD from stage", [{ kind: "create-env", env: "production", from: "staging" }]],
   ["setup", "bootstrap local", [{ kind: "bootstrap", env: "local" }]],
   ["setup", "bootstrap the local stack please", [{ kind: "bootstrap", env: "local" }]],
-  ["setup", "set up qa", [{ kind: "setup", env: "qa" }]],
+  ["setup", "set up staging", [{ kind: "setup", env: "staging" }]],
   ["setup", "provision production from staging", [{ kind: "setup", env: "production", from: "staging" }]],
   // SPEC §3.2 deploy
   ["deploy", "deploy staging", [deploy("staging")]],

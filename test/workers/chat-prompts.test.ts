@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseIntents } from "../../src/chat/parser";
 import { planQuestion } from "../../src/chat/prompts";
 import type { Plan } from "../../src/domain/run";
+import { readIntents as parseIntents } from "./chat-reading";
 import { api, makeUser, seedWorld } from "./helpers";
 
 /** Spec §11.2–11.3: plans that wait for "apply" offer their defaults as options the parser understands. */

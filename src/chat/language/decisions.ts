@@ -3,9 +3,10 @@
  * ("YES 4821", "NO 4821"), and a clause led by approve / reject / cancel. Only the user's own words make
  * decisions (llm-guard.ts), so these are read literally, never loosely: "ok" alone applies nothing.
  */
-import { parseIntents } from "../parser";
+import { expandBackfillChain, monitorRule } from "./chains";
 import type { Clause } from "./clause";
-import { type Draft, draftsFromIntents } from "./draft";
+import type { Draft } from "./draft";
+import type { Word } from "./text";
 
 const APPLY_WORDS = new Set([
   "apply",
@@ -50,13 +51,16 @@ const GLUE = new Set([
   "the",
   "just",
   "dont",
+  // "ok, apply the plan"; "ok" alone applies nothing (a word of APPLY_WORDS must be there too).
+  "ok",
+  "okay",
 ]);
 
 /**
  * Readings of the whole message: help, a decision about what is pending (the SMS grammar "YES 4821"
  * included), the expand → backfill chain, and monitoring rules — these never split into clauses.
  */
-export function wholeMessage(text: string, phrase: string): Draft[] | null {
+export function wholeMessage(text: string, phrase: string, read: readonly Word[]): Draft[] | null {
   const words = phrase.split(" ").filter(Boolean);
   if (words.length === 0) return text.trim() === "?" ? [{ kind: "help", fields: {} }] : null;
   if (
@@ -66,31 +70,25 @@ export function wholeMessage(text: string, phrase: string): Draft[] | null {
     /^(?:hi|hello|hey|yo|hiya|howdy)(?: there| bot)?$/.test(phrase)
   )
     return [{ kind: "help", fields: {} }];
-  const code = words.slice(1).find((w) => /^(?=[a-z0-9]*\d)[a-z0-9]{4,8}$/.test(w));
+  // Decisions are read as typed, never typo-corrected: "aprove" approves nothing.
+  const typed = read.filter((w) => !w.punct).map((w) => w.raw.toLowerCase());
+  const code = typed.slice(1).find((w) => /^(?=[a-z0-9]*\d)[a-z0-9]{4,8}$/.test(w));
   const rawCode = code ? (text.match(new RegExp(`\\b${code}\\b`, "i"))?.[0] ?? code) : undefined;
-  const lead = words[0];
-  if (words.length === 2 && rawCode && ["yes", "y"].includes(lead))
+  const lead = typed[0];
+  if (typed.length === 2 && rawCode && ["yes", "y"].includes(lead))
     return [{ kind: "approve", fields: { code: rawCode } }];
-  if (words.length === 2 && rawCode && ["no", "n"].includes(lead))
+  if (typed.length === 2 && rawCode && ["no", "n"].includes(lead))
     return [{ kind: "reject", fields: { code: rawCode } }];
   const only = (allowed: Set<string>) =>
-    words.every((w) => allowed.has(w) || GLUE.has(w)) && words.some((w) => allowed.has(w));
+    typed.every((w) => allowed.has(w) || GLUE.has(w)) && typed.some((w) => allowed.has(w));
   if (only(CANCEL_WORDS)) return [{ kind: "cancel", fields: {} }];
   if (
-    words.every((w) => ["yes", "y", "approve", "approved", "ok", "okay", "please"].includes(w)) &&
-    words.some((w) => w.startsWith("approve"))
+    typed.every((w) => ["yes", "y", "approve", "approved", "ok", "okay", "please"].includes(w)) &&
+    typed.some((w) => w.startsWith("approve"))
   )
     return [{ kind: "approve", fields: {} }];
   if (only(APPLY_WORDS)) return [{ kind: "apply", fields: {} }];
-  // Readings kept from the rule parser, which has the exact grammar for them.
-  if (
-    /\bcolumn\b.*\bbackfill\b.*\bthen\b/.test(phrase) ||
-    /\bif\b.*\b(?:500s?|5xx|errors?)\b.*\bafter\b/.test(phrase)
-  ) {
-    const legacy = parseIntents(text);
-    if (legacy[0]?.kind !== "unknown") return draftsFromIntents(legacy);
-  }
-  return null;
+  return expandBackfillChain(read, phrase) ?? monitorRule(read, phrase);
 }
 
 /**
@@ -99,7 +97,8 @@ export function wholeMessage(text: string, phrase: string): Draft[] | null {
  */
 export function decision(clause: Clause): Draft[] | null {
   const words = clause.words.filter((w) => !w.punct && !["please", "pls", "ok", "okay"].includes(w.lower));
-  const lead = words[0]?.lower ?? "";
+  // As typed, never typo-corrected: "aprove 4821" decides nothing.
+  const lead = words[0]?.raw.toLowerCase() ?? "";
   const code = words.slice(1).find((w) => !w.env && /^(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,8}$/.test(w.raw))?.raw;
   if (/^(?:approve|approved|approving)$/.test(lead)) return [{ kind: "approve", fields: code ? { code } : {} }];
   if (/^(?:reject|rejected|deny|denied|decline|declined)$/.test(lead))

@@ -20,7 +20,8 @@ const COMPONENTS: Record<string, "redis" | "postgres" | "storage"> = {
   minio: "storage",
   bucket: "storage",
 };
-const NEW_ENV_NAME = /^[a-z][a-z0-9-]{1,39}$/;
+/** A name for an environment to be: bare, or qualified by a project ("acme:qa"). */
+const NEW_ENV_NAME = /^(?:[a-z][a-z0-9-]{0,39}:)?[a-z][a-z0-9-]{1,39}$/;
 const NOT_A_NAME = /^(?:new|env|envs|environment|one|an?|up|called|named|copy|clone|of|fresh|another)$/;
 
 export const createEnv: Recognizer = (c) => {

@@ -58,7 +58,7 @@ export function recognize(text: string, context: LanguageContext): Recognition {
     .join(" ");
   const refusal = refusalOf(phrase, words);
   if (refusal) return { kind: "refusal", reason: refusal };
-  const whole = wholeMessage(text, phrase);
+  const whole = wholeMessage(text, phrase, words);
   if (whole) return { kind: "drafts", drafts: whole };
   const clauses = splitClauses(words, context);
   const drafts: Draft[] = [];
@@ -68,7 +68,8 @@ export function recognize(text: string, context: LanguageContext): Recognition {
   let remarked = false;
   for (const clause of clauses) {
     const previous = drafts.at(-1);
-    const found = previous && repeatsRequest(clause) ? repeatFor(previous, clause) : readClause(clause);
+    const found =
+      previous && repeatsRequest(clause) ? repeatFor(previous, clause) : readClause(clause, clause === clauses[0]);
     if (found) {
       for (const d of found)
         if (!d.env && topic && REQUIRES_ENV.has(d.kind) && (remarked || REFERS_BACK.test(clause.phrase)))
@@ -81,7 +82,22 @@ export function recognize(text: string, context: LanguageContext): Recognition {
       [topic, remarked] = [env ?? topic, env !== undefined];
     } else return { kind: "not-understood", words };
   }
-  return drafts.length > 0 ? { kind: "drafts", drafts } : { kind: "not-understood", words };
+  return drafts.length > 0
+    ? { kind: "drafts", drafts: migrationsBeforeDeploy(drafts) }
+    : { kind: "not-understood", words };
+}
+
+/** "migrate then deploy production": the migrations are the deploy's own, run first (one plan, not two). */
+function migrationsBeforeDeploy(drafts: Draft[]): Draft[] {
+  return drafts.flatMap((d, i) => {
+    const next = drafts[i + 1];
+    if (d.kind === "migrate" && !d.env && next?.kind === "deploy" && next.env) {
+      const params = (next.fields.params ?? {}) as Record<string, unknown>;
+      next.fields.params = { ...params, migrateFirst: params.migrateFirst ?? true };
+      return [];
+    }
+    return [d];
+  });
 }
 
 const REFERS_BACK = /\b(?:it|them|there|that one|the same)\b/;
@@ -104,8 +120,13 @@ const REPEAT_GLUE = new Set([
   "well",
 ]);
 
-function readClause(clause: Clause): Draft[] | null {
+/**
+ * A clause's request. Only the message's first clause may be a decision: "…approved by alice, approve
+ * 482193" is a pasted log line, and decisions come only from the user's own sentence (llm-guard.ts).
+ */
+function readClause(clause: Clause, first: boolean): Draft[] | null {
   for (const recognizer of RECOGNIZERS) {
+    if (recognizer === decision && !first) continue;
     const drafts = recognizer(clause);
     if (drafts && drafts.length > 0) return drafts;
   }

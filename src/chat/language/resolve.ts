@@ -113,8 +113,10 @@ function envProblem(
         slot.env = known;
         continue;
       }
-      if (d.kind === "create-env" && role === "env" && ENV_NAME.test(said)) {
-        slot.env = said;
+      // The environment a "create" brings into being: a new name, bare or of this project ("acme:qa").
+      const fresh = said.startsWith(`${context.project}:`) ? said.slice(context.project.length + 1) : said;
+      if (d.kind === "create-env" && role === "env" && ENV_NAME.test(fresh)) {
+        slot.env = fresh;
         continue;
       }
       return unknownEnv(role, said, context, drafts, at);

@@ -12,7 +12,7 @@ import { isKnown, phraseOf, type Word } from "./text";
 
 const ARTICLES = new Set(["the", "a", "an", "our", "my", "this", "that", "their", "both"]);
 const ENV_PREPOSITIONS = new Set(["to", "on", "in", "into", "onto", "for", "against", "of", "at"]);
-const LIST_GLUE = new Set(["and", "&", "plus", ",", "or", "then", "both", "also"]);
+const LIST_GLUE = new Set(["and", "&", "+", "plus", ",", "or", "then", "both", "also"]);
 const VERSION = /^v\d+(?:\.\d+)*(?:[-+][0-9a-z.-]+)?$/i;
 const SHA = /^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}$/i;
 const BRANCH_WITH_SLASH = /^[A-Za-z][\w.-]*\/[\w./-]*[A-Za-z0-9]$/;
@@ -311,14 +311,17 @@ const READ_CHECK_CLOCK = Date.UTC(2026, 0, 15, 12);
  * "last week", "past 3 days" → "3 days", "today", "2026-11-01". Only windows since.ts can read.
  */
 export function sinceMention(words: readonly Word[]): string | undefined {
-  const lower = words.filter((w) => !w.punct).map((w) => w.lower);
+  const content = words.filter((w) => !w.punct);
+  const lower = content.map((w) => w.lower);
   const readable = (text: string) => (sinceInstant(text, READ_CHECK_CLOCK) ? text : undefined);
+  // A date keeps its case as typed ("2026-11-01T10:00:00Z").
+  const date = (i: number) => (/^\d{4}-\d{2}-\d{2}/.test(lower[i] ?? "") ? readable(content[i].raw) : undefined);
   for (let i = 0; i < lower.length; i++) {
     const [a, b, c] = [lower[i + 1], lower[i + 2], lower[i + 3]];
     if (lower[i] === "since" && a) {
       const two = b && /^(?:ago|morning|night|week)$/.test(b) ? `${a} ${b}` : undefined;
       const three = b && c === "ago" ? `${a} ${b} ago` : undefined;
-      const hit = (three && readable(three)) ?? (two && readable(two)) ?? readable(a) ?? readable(words[i + 1].raw);
+      const hit = (three && readable(three)) ?? (two && readable(two)) ?? date(i + 1) ?? readable(a);
       if (hit) return hit;
     }
     if ((lower[i] === "last" || lower[i] === "past") && a) {
@@ -327,8 +330,8 @@ export function sinceMention(words: readonly Word[]): string | undefined {
       if (/^(?:hour|day|week|month|night)$/.test(a)) return readable(`last ${a}`);
     }
   }
-  const bare = lower.find((w) => /^(?:today|yesterday|tonight)$/.test(w) || /^\d{4}-\d{2}-\d{2}/.test(w));
-  if (bare) return readable(bare === "tonight" ? "today" : bare);
+  const bare = lower.findIndex((w) => /^(?:today|yesterday|tonight)$/.test(w) || /^\d{4}-\d{2}-\d{2}/.test(w));
+  if (bare >= 0) return date(bare) ?? readable(lower[bare] === "tonight" ? "today" : lower[bare]);
   if (/\bthis morning\b/.test(lower.join(" "))) return "this morning";
   return undefined;
 }
