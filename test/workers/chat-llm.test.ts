@@ -238,6 +238,71 @@ describe("the real OpenAI adapter, against a recorded-shape response", () => {
   });
 });
 
+describe("models beyond OpenAI's endpoint, configured in wiring", () => {
+  it("OPENAI_BASE_URL: an OpenAI-compatible server's chat completions API gets the request (a placeholder key when none is set)", async () => {
+    const requests: { url: string; auth: string | null; body: any }[] = [];
+    const compatible: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      requests.push({ url: request.url, auth: request.headers.get("authorization"), body: await request.json() });
+      const content = JSON.stringify({ intents: [{ kind: "status", env: "staging" }] });
+      return Response.json({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1_764_000_000,
+        model: "llama3.1",
+        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      });
+    };
+    const config = {
+      ...env,
+      OPENAI_API_KEY: "",
+      OPENAI_BASE_URL: "http://ollama.internal:11434/v1/",
+      CHAT_MODEL: "llama3.1",
+    };
+    const languageModel = chatLanguageModel(config, compatible)!;
+    expect(languageModel).toBeDefined();
+    const { cx } = await actorAs("deployer");
+    const reading = await interpret(
+      { ...cx(), languageModel },
+      "hows stg doing with STRIPE_SECRET_KEY=sk_test_51BaseUrlNeverSent",
+      {
+        id: "conv_base_url",
+        state: {},
+      },
+    );
+    expect(reading).toEqual({ intents: [{ kind: "status", env: "staging" }], source: "llm" });
+    expect(requests).toHaveLength(1);
+    expect(requests[0].url).toBe("http://ollama.internal:11434/v1/chat/completions");
+    expect(requests[0].auth).toBe("Bearer no-key");
+    expect(requests[0].body.model).toBe("llama3.1");
+    expect(JSON.stringify(requests[0].body.messages)).toContain("hows stg doing");
+    // The model sees a placeholder, never the secret value.
+    expect(JSON.stringify(requests[0].body)).not.toContain("sk_test_51BaseUrlNeverSent");
+    expect(JSON.stringify(requests[0].body.messages)).toContain("__secret1__");
+  });
+
+  it("CHAT_MODEL_PROVIDER=workers-ai: the AI binding runs the model; without the binding there is no model", async () => {
+    const runs: { model: string; inputs: any }[] = [];
+    const binding = {
+      async run(model: string, inputs: unknown) {
+        runs.push({ model, inputs });
+        return { response: JSON.stringify({ intents: [{ kind: "rollback", env: "production" }] }) };
+      },
+    } as unknown as Ai;
+    expect(chatLanguageModel({ ...env, CHAT_MODEL_PROVIDER: "workers-ai", AI: undefined })).toBeUndefined();
+    const languageModel = chatLanguageModel({ ...env, CHAT_MODEL_PROVIDER: "workers-ai", AI: binding })!;
+    const { cx } = await actorAs("deployer");
+    const reading = await interpret({ ...cx(), languageModel }, "put prod back how it was", {
+      id: "conv_workers_ai",
+      state: {},
+    });
+    expect(reading).toEqual({ intents: [{ kind: "rollback", env: "production" }], source: "llm" });
+    expect(runs.map((r) => r.model)).toEqual(["@cf/meta/llama-3.3-70b-instruct-fp8-fast"]);
+    expect(JSON.stringify(runs[0].inputs)).toContain("put prod back how it was");
+  });
+});
+
 describe("hostile model output", { timeout: 60_000 }, () => {
   /** Alice (admin) plans and applies a production deploy; it waits for another admin's approval. */
   async function productionRunAwaitingApproval() {
