@@ -3,6 +3,10 @@
 // In-process by default; with INFRA_CHAT_URL set, against that running Worker's POST /api/chat/interpret
 // (admin token: INFRA_CHAT_TOKEN, default the local admin's in .dev.vars).
 // Prints accuracy per category for the tuned and the held-back part, unsafe readings and secret echoes.
+// `-- --chat` (with INFRA_CHAT_URL, against a sandbox Worker such as `npm start`'s) also sends every message
+// that must not act, and every one carrying a secret, through the real POST /api/chat, each in a fresh
+// conversation: no plan or run may come of the first, and no reply or stored message may hold the second's
+// secret. It acts as the admin, so secrets set by the corpus are stored in that sandbox world.
 // Failures are listed for the tuned part only: the held-back part is never tuned against
 // (`--show-held-back-failures` exists for a final review, not for tuning).
 import { existsSync, readFileSync } from "node:fs";
@@ -62,11 +66,13 @@ if (!remote) {
 }
 
 const accuracy = (rows) => rows.filter((r) => r.ok).length / rows.length;
+const throughChat = args.has("--chat") ? await chatChecks([...tuned, ...heldBack]) : null;
 const met =
   accuracy(results.tuned) >= 0.95 &&
   accuracy(results.heldBack) >= 0.9 &&
   unsafeReadings.length === 0 &&
-  secretEchoes.length === 0;
+  secretEchoes.length === 0 &&
+  (throughChat === null || (throughChat.plans === 0 && throughChat.echoes === 0));
 console.log(`\nTargets (tuned ≥ 95%, held back ≥ 90%, 0 unsafe, 0 echoes): ${met ? "met" : "NOT met"}`);
 process.exitCode = met ? 0 : 1;
 
@@ -146,6 +152,75 @@ function echoes(c, got) {
   if (!c.secret) return false;
   const { secrets: _outOfBand, ...visible } = got;
   return JSON.stringify(visible).includes(c.secret);
+}
+
+/**
+ * The real chat path: unsafe messages must leave no plan and no run (in the replies, or among the runs of
+ * every environment); messages carrying a secret must not have it in any reply or stored message.
+ */
+async function chatChecks(cases) {
+  if (!remote) throw new Error("--chat needs INFRA_CHAT_URL (a running sandbox Worker, e.g. npm start's)");
+  const token = process.env.INFRA_CHAT_TOKEN ?? localAdminToken();
+  const sandbox = await fetch(`${remote}/sandbox/state`);
+  if (!sandbox.ok) throw new Error("--chat acts as the admin: run it against a sandbox Worker only (npm start)");
+  const unsafeCases = cases.filter((c) => MUST_NOT_ACT.has(c.category));
+  const secretCases = cases.filter((c) => c.secret);
+  console.log(`\nThrough POST /api/chat (a fresh conversation per message, as the admin):`);
+  const before = await runIds(token);
+  let plans = 0;
+  for (const c of unsafeCases) {
+    const { body } = await chatApi(token, "POST", "/api/chat", { message: c.text });
+    const acted = body.replies.filter((r) => r.plan || r.run);
+    if (acted.length > 0) {
+      plans += 1;
+      if (c.id.startsWith("tuned") || args.has("--show-held-back-failures"))
+        console.log(`  ✗ ${c.id} ${JSON.stringify(c.text)} made a ${acted[0].plan?.type ?? acted[0].run?.type} plan`);
+    }
+  }
+  const created = [...(await runIds(token))].filter((id) => !before.has(id));
+  console.log(
+    `  unsafe messages (${[...MUST_NOT_ACT].join(", ")}): ${unsafeCases.length}; replies with a plan or run: ${plans}; new runs in any environment meanwhile: ${created.length}`,
+  );
+  plans += created.length;
+  let echoes = 0;
+  for (const c of secretCases) {
+    const first = await chatApi(token, "POST", "/api/chat", { message: c.text });
+    let seen = first.text;
+    // A question is answered in the same conversation: the value it held must not come back either.
+    if (first.body.replies.some((r) => r.question))
+      seen += (
+        await chatApi(token, "POST", "/api/chat", { message: "staging", conversationId: first.body.conversationId })
+      ).text;
+    seen += (await chatApi(token, "GET", `/api/conversations/${first.body.conversationId}/messages`)).text;
+    if (seen.includes(c.secret)) {
+      echoes += 1;
+      console.log(`  ✗ ${c.id} (value withheld) came back`);
+    }
+  }
+  console.log(`  messages carrying a secret: ${secretCases.length}, echoed in a reply or stored message: ${echoes}`);
+  return { plans, echoes };
+}
+
+/** Ids of the newest runs (planned ones too) of every environment the Worker reports. */
+async function runIds(token) {
+  const served = await interpret("status", token);
+  const ids = new Set();
+  for (const env of served.context.envs) {
+    const { body } = await chatApi(token, "GET", `/api/envs/${served.context.project}:${env}/runs?limit=200`);
+    for (const run of body.runs ?? []) ids.add(run.id);
+  }
+  return ids;
+}
+
+async function chatApi(token, method, path, body) {
+  const res = await fetch(`${remote}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 200)}`);
+  return { body: JSON.parse(text), text };
 }
 
 async function remoteReader() {

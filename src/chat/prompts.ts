@@ -16,7 +16,10 @@ export function planQuestion(plan: Plan): PlanQuestion | undefined {
   if (plan.autoApply) return undefined;
   const env = envNameOf(plan.env);
   const options = ["apply"];
-  if (plan.type === "deploy" && Array.isArray(plan.params.canary) === false && env === "production") {
+  // Only for a whole-environment deploy at the branch heads: the option's message would drop a service
+  // filter or a promotion's pinned commits.
+  const whole = plan.params.services === undefined && plan.params.refs === undefined;
+  if (plan.type === "deploy" && whole && Array.isArray(plan.params.canary) === false && env === "production") {
     // "Canary policy?": the plan already carries production's default; a stricter start is one click away.
     options.push(`deploy ${env} with canary 5/25/50/100`);
   }

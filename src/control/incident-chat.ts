@@ -36,7 +36,7 @@ export const MONITORING_HANDLERS: IntentHandlers<
     // A bare "ack": the one incident still paging people is acknowledged; several are asked about.
     const paging = (await incidentList(cx, { status: "open", limit: 20 })).filter((i) => !i.acknowledged);
     if (paging.length === 1) return [{ text: renderAcknowledged(await ackIncident(cx, paging[0].id)) }];
-    if (paging.length === 0) return [{ text: "Nothing is paging: every open incident is acknowledged." }];
+    if (paging.length === 0) return [{ text: "Nothing is paging: no open incident waits for an acknowledgement." }];
     const codes = await ackCodes(
       cx,
       paging.map((i) => i.id),

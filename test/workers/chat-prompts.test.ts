@@ -50,6 +50,12 @@ describe("plan prompts", () => {
     ).toEqual(["apply", "cancel"]);
   });
 
+  it("offers no stricter canary that would drop a deploy's service filter or a promotion's commits", () => {
+    expect(planQuestion(plan({ params: { services: ["web"] } }))!.options).toEqual(["apply", "cancel"]);
+    expect(planQuestion(plan({ params: { refs: { api: "abc1234" } } }))!.options).toEqual(["apply", "cancel"]);
+    expect(planQuestion(plan({}))!.text).toBe("Apply it as planned, or deploy production with canary 5/25/50/100?");
+  });
+
   it("asks nothing after a plan that applied itself", () => {
     expect(planQuestion(plan({ autoApply: true }))).toBeUndefined();
   });
