@@ -20,7 +20,7 @@ import {
 import { sinceInstant } from "../chat/since";
 import { subscribe, unsubscribe } from "../db/alerts";
 import { findEnv, listReleases } from "../db/environments";
-import { getRun, latestRunId, listRuns, runsInStatus } from "../db/runs";
+import { getRun, latestRunId, listRuns, runsAwaitingApproval, runsInStatus } from "../db/runs";
 import { getUser } from "../db/users";
 import { envNameOf, parseEnvRef } from "../domain/env-ref";
 import { AppError } from "../domain/errors";
@@ -74,17 +74,59 @@ const controlRun = async (turn: Turn, intent: { kind: "promote" | "stop" | "resu
 };
 
 const decideApproval = async (turn: Turn, intent: { kind: "approve" | "reject"; code?: string }) => {
-  const { cx, state } = turn;
-  const runId = state.lastRunId;
-  if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
-  const { run } = await getRun(cx.db, runId);
+  const { cx } = turn;
+  const found = await runAwaitingDecision(turn, intent.code);
+  if ("reply" in found) return [found.reply];
+  const { run } = await getRun(cx.db, found.runId);
   const env = await findEnv(cx.db, run.envId);
   const expected = await codeFor(cx, run, env.env);
   if (intent.code && expected && intent.code !== expected)
     return [{ text: "That code does not match the run waiting for approval." }];
-  await actOnRun(cx, runId, intent.kind);
-  return [await runReply(cx, runId, intent.kind === "approve" ? turn.waitMs : 0)];
+  await actOnRun(cx, run.id, intent.kind);
+  return [await runReply(cx, run.id, intent.kind === "approve" ? turn.waitMs : 0)];
 };
+
+/**
+ * The run an "approve"/"reject" means (API.md "Chat"): this conversation's run while it awaits a decision;
+ * otherwise the runs waiting for this person in any conversation — one is acted on, several are listed
+ * with this person's code for each ("approve <code>" picks one).
+ */
+async function runAwaitingDecision(
+  { cx, state }: Turn,
+  code: string | undefined,
+): Promise<{ runId: string } | { reply: ChatReply }> {
+  if (state.lastRunId && (await getRun(cx.db, state.lastRunId)).run.status === "awaiting-approval")
+    return { runId: state.lastRunId };
+  const mine: { id: string; code: string; env: string; type: string }[] = [];
+  for (const run of await runsAwaitingApproval(cx.db, 20)) {
+    const env = await findEnv(cx.db, run.envId);
+    const theirs = await codeFor(cx, run, env.env);
+    if (theirs) mine.push({ id: run.id, code: theirs, env: env.env, type: run.type });
+  }
+  const chosen = code ? mine.filter((r) => r.code === code) : mine;
+  if (chosen.length === 1) return { runId: chosen[0].id };
+  if (chosen.length === 0)
+    return {
+      reply: {
+        text: code
+          ? "That code does not match a run waiting for your approval."
+          : "There is no run waiting for your approval.",
+      },
+    };
+  return {
+    reply: {
+      text: [
+        `${chosen.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
+        ...chosen.map((r) => `  ${r.code}: ${r.type} ${r.env} (${r.id})`),
+      ].join("\n"),
+      question: {
+        slot: "approval",
+        text: "Which run do you approve?",
+        options: chosen.map((r) => `approve ${r.code}`),
+      },
+    },
+  };
+}
 
 /**
  * "promote staging to production": production deployed at the commits staging runs now, service by

@@ -70,6 +70,24 @@ describe("chat", { timeout: 30_000 }, () => {
     expect(done.requestedBy).toBe(alice.id);
   });
 
+  it('a second admin\'s "approve" in their own conversation finds the run waiting for them (API.md Chat)', async () => {
+    const alice = await makeUser("admin");
+    const bob = await makeUser("admin");
+    const planned = await say(alice.token, "deploy production");
+    const run = (await say(alice.token, "apply", planned.conversationId)).replies[0].run;
+    expect(run.status).toBe("awaiting-approval");
+    // Alice may not approve her own run: in a new conversation nothing waits for her.
+    expect((await say(alice.token, "approve")).replies[0].text).toBe("There is no run waiting for your approval.");
+    const wrong = await say(bob.token, "approve 000000");
+    expect(wrong.replies[0].text).toBe("That code does not match a run waiting for your approval.");
+    expect((await api(bob.token, "GET", `/api/runs/${run.id}`)).body.run.status).toBe("awaiting-approval");
+    const approved = await say(bob.token, "approve");
+    expect(approved.replies[0].run?.id).toBe(run.id);
+    expect(approved.replies[0].run?.approvals.approvedBy).toEqual([bob.id]);
+    await noBackground5xx();
+    expect((await driveRun(bob.token, run.id, ids.production)).status).toBe("succeeded");
+  });
+
   it("drops a pending plan on cancel and answers unknown text with help", async () => {
     const admin = await makeUser("admin");
     const planned = await say(admin.token, "deploy production");
