@@ -77,14 +77,19 @@ describe("the mock-LLM path maps the phrasing table", () => {
   it.each(PHRASINGS.map((p) => [p.story, p.text, p.intents] as const))("%s: %j", async (_story, text, expected) => {
     const { cx } = deployer;
     const model = modelGiving(answers(expected));
-    const reading = await interpret(cx(model), text, { id: "conv_table", state: {} });
+    const { secrets, ...reading } = await interpret(cx(model), text, { id: "conv_table", state: {} });
+    // A secret the message carried travels beside the intents, by the reference they name it with.
+    expect(secrets?.map((s) => s.ref) ?? []).toEqual(
+      expected.flatMap((i) => (i.kind === "set-secret" ? [i.valueRef] : [])),
+    );
     if (expected.some(isDecision)) {
       // Decisions typed literally are the parser's alone; the model isn't asked.
       expect(reading).toEqual({ intents: expected, source: "parser" });
       expect(model.doGenerateCalls).toHaveLength(0);
     } else {
       expect(reading).toEqual({ intents: expected, source: "llm" });
-      expect(promptsOf(model)).toContain(JSON.stringify(text).slice(1, -1));
+      // The model sees the message, its secret values replaced by placeholders.
+      expect(promptsOf(model)).toContain(JSON.stringify(text.replace(/sk_test_\w+/, "__secret1__")).slice(1, -1));
     }
   });
 
