@@ -130,6 +130,7 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
     { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true },
   ],
   ["how is the backfill going?", { kind: "progress" }],
+  ["how is the backfill going in staging?", { kind: "progress", env: "staging" }],
   ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
   ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
   [

@@ -38,7 +38,8 @@ export const progress: Recognizer = (c) => {
   if (!/\bbackfill/.test(c.phrase)) return null;
   const asks =
     /\b(?:how|hows|going|progress|status|far|along|eta|done|doing|left|remaining)\b/.test(c.phrase) &&
-    !/\bbackfill \w+ (?:on|in|at)\b/.test(c.phrase);
+    // "backfill timezone in staging" starts one; "the backfill going in staging?" asks about it.
+    !/\bbackfill (?!going|doing|progress|status)\w+ (?:on|in|at)\b/.test(c.phrase);
   return asks ? perEnv("progress", c, {}) : null;
 };
 

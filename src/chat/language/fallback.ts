@@ -110,6 +110,8 @@ export function refusalText(reason: RefusalReason): string {
   switch (reason) {
     case "destructive":
       return `I won't do that: deleting or wiping data, tables, databases or environments is outside the bounded remediation set (${RemediationAction.options.join(", ")}), and destructive changes to stored data are never applied by Infra Chat. Nothing was sent to a provider.`;
+    case "code-change":
+      return `I won't do that: changing an app's code is outside the bounded remediation set (${RemediationAction.options.join(", ")}); code changes are never made by Infra Chat: push a fix and deploy it. Nothing was sent to a provider.`;
     case "negated":
       return 'You asked me not to, so I\'m doing nothing. Tell me what you do want, e.g. "status of production".';
     case "scheduled":

@@ -8,6 +8,7 @@ import type { Word } from "./text";
 /** Why a message is refused before anything is planned. */
 export type RefusalReason =
   | "destructive"
+  | "code-change"
   | "negated"
   | "scheduled"
   | "secret-value"
@@ -20,6 +21,9 @@ const DATA_NOUN =
   /\b(?:tables?|databases?|dbs?|data|users?|rows?|records?|invoices?|customers?|sessions?|accounts?|orders?|payments?|backups?|buckets?|everything|all|environments?|envs?|project|cluster|volumes?|disks?|logs?)\b/;
 const COMPONENT_EDIT =
   /\b(?:drop|delete|remove)\b (?:the |a )?(?:redis|postgres|postgresql|storage|s3|minio|object storage|cache)\b.*\bfrom\b/;
+/** "patch the code on production", "edit the app", "hotfix the bug in prod": code is changed by a push, not by chat. */
+const CODE_CHANGE =
+  /^(?:please |can you |could you )?(?:patch|edit|modify|change|rewrite|hotfix|hot-fix|fix)\b(?!.*\b(?:config|variable|var|env var|setting|policy|auto-?apply|canary)\b).*\b(?:code|source|app code|bug|file|files|function|line)\b/;
 const NEGATIONS = /\b(?:dont|do not|not|never|doesnt|didnt|shouldnt|wont|cant|cannot|no need to)\b/;
 const SCHEDULED =
   /\b(?:\d{1,2}(?::\d{2})? ?(?:am|pm)|\d{1,2}:\d{2}|tomorrow|tonight|midnight|noon|later today|later|next week|this evening|in an hour|in \d+ (?:minutes|hours)|after lunch|end of day|eod)\b/;
@@ -30,6 +34,7 @@ const SECRET_VALUE =
 export function refusalOf(phrase: string, words: readonly Word[]): RefusalReason | null {
   if (/\brm\s+-?r?f?r?\b|\bdelete from\b|\bdrop (?:table|database|schema)\b|\btruncate\b/.test(phrase))
     return "destructive";
+  if (CODE_CHANGE.test(phrase)) return "code-change";
   const passwordReset = /\bpassword reset\b|\breset (?:my |the |a |their )?password\b/.test(phrase);
   if (
     DESTRUCTIVE_VERB.test(phrase) &&
