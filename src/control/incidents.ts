@@ -131,6 +131,19 @@ export async function ackInChat(cx: ControlContext, code: string): Promise<strin
   );
 }
 
+/**
+ * The asker's own ACK codes of open incidents (the codes the texts to their phone carried), by incident id;
+ * none for someone without a phone — codes are bound to the phone they were sent to.
+ */
+export async function ackCodes(cx: ControlContext, ids: string[]): Promise<Map<string, string>> {
+  requireRole(cx.actor.role, "stop");
+  const phone = (await getUser(cx.db, cx.actor.id))?.phone;
+  if (!phone) return new Map();
+  const rows = await Promise.all(ids.map((id) => getIncident(cx.db, id)));
+  const open = rows.filter((r): r is Incident => !!r?.ackCode && r.status === "open");
+  return new Map(await Promise.all(open.map(async (r) => [r.id, await ackCodeFor(r.ackCode, phone)] as const)));
+}
+
 /** Stores a monitoring rule in the environment's policy (a new, audited spec revision). */
 export async function setMonitorRule(cx: ControlContext, envRef: string, input: unknown) {
   const rule = MonitorRule.parse(input);

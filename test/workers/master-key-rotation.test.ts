@@ -5,7 +5,8 @@
  */
 import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseIntents } from "../../src/chat/parser";
+import type { LanguageContext } from "../../src/chat/language/context";
+import { understand } from "../../src/chat/language/understand";
 import { database } from "../../src/db/client";
 import { putSecret, resolveSecret } from "../../src/db/secrets";
 import { createSecretBox } from "../../src/security/secrets";
@@ -116,8 +117,17 @@ describe("rotate-master-key", { timeout: 120_000 }, () => {
   it("is an admin's to ask for, by REST or chat", async () => {
     const deployer = await makeUser("deployer");
     expectError(await api(deployer.token, "POST", "/api/secrets/rotate-master-key", {}), 403, "forbidden");
-    expect(parseIntents("rotate the master key")).toEqual([{ kind: "rotate-master-key" }]);
-    expect(parseIntents("re-encrypt all secrets")).toEqual([{ kind: "rotate-master-key" }]);
+    const context: LanguageContext = {
+      project: "invoice-perfect",
+      envs: ["staging", "production"],
+      localEnvs: [],
+      services: ["api"],
+      repos: { api: "invoice-perfect/api" },
+      jobs: [],
+      secretNames: [],
+    };
+    for (const message of ["rotate the master key", "re-encrypt all secrets"])
+      expect(understand(message, context)).toMatchObject({ kind: "intents", intents: [{ kind: "rotate-master-key" }] });
     const refused = await api(deployer.token, "POST", "/api/chat", { message: "rotate the master key" });
     expect(refused.body.replies[0].text).toMatch(/may not manage-secrets|forbidden|not allowed/i);
     const chat = await api(admin.token, "POST", "/api/chat", { message: "rotate the master key" });
