@@ -9,7 +9,7 @@ import type { Statement } from "../src/db/client";
 import { createDesiredStateReader } from "../src/db/environments";
 import { createIncidentStore } from "../src/db/incidents";
 import { createControlPlanePort } from "../src/db/port";
-import { projectionStatements } from "../src/db/runs";
+import { expirePlanStatement, projectionStatements, stalePlannedRuns } from "../src/db/runs";
 import { AppError, errorText } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
@@ -113,6 +113,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     this.#audit.bind(envId);
     return this.#rpc(async () => {
       try {
+        await this.#expireStalePlans(envId);
         return await this.#monitor.tick(envId, options.at ?? Date.now(), { drift: options.drift });
       } finally {
         await this.#arm();
@@ -164,7 +165,37 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (watch instanceof Response) return watch;
     const runs = this.#store.recentRuns(SNAPSHOT_RUNS).map((r) => liveRun(r, this.#store.steps(r.id)));
     const snapshot: LiveMessage = { type: "snapshot", env: watch.env, at: new Date().toISOString(), runs };
-    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)));
+    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)), watch.tokenId);
+  }
+
+  /**
+   * Cancels the environment's plans nobody applied before `cutoff` ("plan expired"), each with its audit
+   * event, in one batch. A plan this object has already accepted is skipped: it was applied after all.
+   */
+  async expirePlans(envId: string, cutoff: string): Promise<string[]> {
+    const stale = (await stalePlannedRuns(this.#services.db, envId, cutoff, 50)).filter(
+      (r) => !this.#store.getRun(r.id),
+    );
+    if (!stale.length) return [];
+    const now = new Date(this.#services.now()).toISOString();
+    this.#audit.bind(envId);
+    await this.#audit.append(
+      stale.map((r) => ({
+        actor: "infra-chat",
+        action: "run.cancelled",
+        runId: r.id,
+        planId: r.planId,
+        diffSummary: "plan expired",
+        details: { reason: "plan expired", plannedAt: r.createdAt },
+      })),
+      stale.map((r) => expirePlanStatement(this.#services.db, r.id, now)),
+    );
+    return stale.map((r) => r.id);
+  }
+
+  /** Closes the watcher sockets opened with these (revoked) tokens; returns how many were open. */
+  async closeWatchers(tokenIds: string[]): Promise<number> {
+    return this.#live.closeFor(tokenIds);
   }
 
   /** Watchers only listen; their pings are answered by the auto-response without waking the object. */
@@ -190,6 +221,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (due.includes(WATCHDOG) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
       this.#audit.bind(monitored);
+      await this.#expireStalePlans(monitored);
       await this.#monitor
         .tick(monitored, Date.now())
         .catch((e: unknown) => console.error("monitor check failed", errorText(e)));
@@ -223,6 +255,12 @@ export class EnvironmentDO extends DurableObject<Env> {
     } catch (e) {
       console.error("live broadcast failed", errorText(e));
     }
+  }
+
+  /** Plans expire on the monitor's beat (cron or watchdog); a failure only delays them. */
+  async #expireStalePlans(envId: string): Promise<void> {
+    const cutoff = new Date(this.#services.now() - this.#services.planTtlMs).toISOString();
+    await this.expirePlans(envId, cutoff).catch((e: unknown) => console.error("plan expiry failed", errorText(e)));
   }
 
   async #arm(): Promise<void> {

@@ -41,6 +41,10 @@ export interface EnvironmentObject {
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
+  /** Cancels this environment's plans that nobody applied before `cutoff` ("plan expired"); returns their run ids. */
+  expirePlans(envId: string, cutoff: string): Promise<string[]>;
+  /** Closes the watcher sockets opened with these tokens (they were revoked). */
+  closeWatchers(tokenIds: string[]): Promise<number>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;
 }
@@ -51,6 +55,8 @@ export interface Services {
   now(): number;
   /** Where people reach this control plane: links in texts and replies. */
   publicUrl: string;
+  /** How long a plan may wait for "apply" before it expires. */
+  planTtlMs: number;
   /** Whether the in-process sandbox answers for every provider. */
   sandbox: boolean;
   /** Which provider credentials this deployment has (the sandbox stands in for all of them). */

@@ -158,6 +158,11 @@ export async function insertRevision(
   return { revision: from.revision + 1, diff };
 }
 
+/** Ids of every environment (live watchers may be open on any of them). */
+export async function allEnvIds(db: Database): Promise<string[]> {
+  return (await db.select({ id: environments.id }).from(environments)).map((r) => r.id);
+}
+
 /** Ids of the environments provisioned at Railway (the ones monitoring checks). */
 export async function monitoredEnvIds(db: Database): Promise<string[]> {
   const rows = await db
