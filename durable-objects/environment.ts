@@ -14,6 +14,7 @@ import { AppError, errorText } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
+import { isTerminal } from "../src/domain/run";
 import { MonitorEngine } from "../src/monitor/engine";
 import { createMonitoredRuns } from "../src/monitor/runs";
 import { createSignalSource } from "../src/monitor/signals";
@@ -239,6 +240,35 @@ export class EnvironmentDO extends DurableObject<Env> {
     const projection = projectionStatements(this.#services.db, run, steps, change.receipts ?? []);
     await this.#audit.append(change.audit ?? [], projection);
     await this.#publish(run.id);
+    if (isTerminal(run.status) && change.audit?.some((a) => a.action === `run.${run.status}`))
+      await this.#runEnded(run);
+  }
+
+  /** Incidents follow runs: a rollback or failed production deploy opens one, a good deploy resolves them. */
+  async #runEnded(run: RunRecord): Promise<void> {
+    const artifacts = this.#services.runArtifacts;
+    const evidence = async () => {
+      const files: Record<string, string> = {};
+      for (const name of (await artifacts.list(run.id)).filter(
+        (n) => n === "incident.md" || n === "metrics.json" || n.startsWith("logs/"),
+      )) {
+        const file = await artifacts.get(run.id, name);
+        if (file) files[name] = await new Response(file.body).text();
+      }
+      return files;
+    };
+    const ended = {
+      id: run.id,
+      type: run.type,
+      status: run.status,
+      env: run.plan.env,
+      envId: run.plan.envId,
+      error: run.error,
+      canaryRolledBack: run.outputs.canary?.phase === "rolled-back",
+    };
+    await this.#monitor
+      .runEnded(ended, evidence, this.#services.now())
+      .catch((e: unknown) => console.error("run incident not recorded", errorText(e)));
   }
 
   /** Every committed transition reaches the environment's watchers, redacted. */

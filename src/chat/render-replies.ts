@@ -41,7 +41,7 @@ export function renderRunTail(
 ): string {
   if (run.status === "awaiting-approval")
     return `\nWaiting for approval by ${requestedByAsker ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`;
-  return terminal ? "" : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
+  return terminal ? "" : `\nStill going — ask "status" or open /runs/${run.id}.`;
 }
 
 /** The audit log, newest first. */

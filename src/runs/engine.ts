@@ -158,16 +158,25 @@ export class RunEngine {
   }
 
   /** Cancels a run that has not finished; a running step is not interrupted mid-call. */
-  async cancel(runId: string, actor: Actor): Promise<RunRecord> {
+  async cancel(runId: string, actor: Actor, reason?: string): Promise<RunRecord> {
     const run = this.#get(runId);
     if (!canTransition(run.status, "cancelled"))
       throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
+    if (reason) run.error = reason;
     const steps = this.#skipRemaining(run.id);
     const drained = await this.#drainCanary(run);
     const done = await this.#finish(
       run,
       "cancelled",
-      { actor: actor.id, action: "run.cancelled", runId, details: drained ? { canary: "drained to 0%" } : undefined },
+      {
+        actor: actor.id,
+        action: "run.cancelled",
+        runId,
+        details:
+          drained || reason
+            ? { ...(drained ? { canary: "drained to 0%" } : {}), ...(reason ? { reason } : {}) }
+            : undefined,
+      },
       steps,
     );
     this.#wake();
@@ -319,7 +328,8 @@ export class RunEngine {
     run.error = reason;
     const steps = this.#skipRemaining(run.id);
     const score = run.outputs.canary?.lastScore ?? null;
-    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
+    const requester = await this.deps.port.userName(run.requestedBy).catch(() => null);
+    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason, requester);
     await this.#finish(
       run,
       "rolled-back",

@@ -14,7 +14,11 @@ const SOCKET_TAG = "live";
 
 /** One canary check as the chart plots it: weight and error rates of canary vs baseline at a time. */
 export const CanaryPoint = z.object({
+  /** Wall time of the check. */
   at: z.string(),
+  /** Seconds into the weight's soak (simulated in the sandbox, then `simulated` is set). */
+  soakSeconds: z.number().optional(),
+  simulated: z.boolean().optional(),
   weight: z.number(),
   score: z.number().nullable(),
   verdict: z.string(),
@@ -49,6 +53,8 @@ export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
   const { stepIndex: _stepIndex, ...shown } = canary;
   const points = canaryChecks.map((c) => ({
     at: c.at,
+    ...(c.soakSeconds !== undefined ? { soakSeconds: c.soakSeconds } : {}),
+    ...(c.simulated ? { simulated: true } : {}),
     weight: c.weight,
     score: c.score,
     verdict: c.verdict,
