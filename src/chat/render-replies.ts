@@ -100,3 +100,16 @@ export function renderComparison(a: string, b: string, diff: SpecChange[]): stri
 export function renderSubscribed(phone: string, env: string): string {
   return `I'll text ${phone} about ${env}: canary anomalies, rollbacks, failed deploys and approvals you can give.`;
 }
+
+/** Several runs wait for this approver: which one? ("approve <code>" picks one.) */
+export function renderApprovalChoices(
+  runs: { id: string; code: string; env: string; type: string; requestedByName: string | null }[],
+): string {
+  return [
+    `${runs.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
+    ...runs.map(
+      (r) =>
+        `  ${r.code}: ${r.type} ${r.env}${r.requestedByName ? `, requested by ${r.requestedByName}` : ""} (${r.id})`,
+    ),
+  ].join("\n");
+}

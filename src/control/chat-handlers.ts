@@ -6,6 +6,7 @@ import { helpText } from "../chat/help";
 import { renderRun, renderStatus } from "../chat/render";
 import {
   renderAudit,
+  renderApprovalChoices,
   renderAutoApplyPolicy,
   renderBackfillProgress,
   renderBootstrapReady,
@@ -19,8 +20,8 @@ import {
 import { sinceInstant } from "../chat/since";
 import { subscribe } from "../db/alerts";
 import { findEnv } from "../db/environments";
-import { getRun, latestRunId, listRuns, runsInStatus } from "../db/runs";
-import { getUser } from "../db/users";
+import { getRun, latestRunId, listRuns, runsAwaitingApproval, runsInStatus } from "../db/runs";
+import { getUser, listUserRows } from "../db/users";
 import { envNameOf, parseEnvRef } from "../domain/env-ref";
 import { AppError } from "../domain/errors";
 import { isTerminal } from "../domain/run";
@@ -71,17 +72,57 @@ const controlRun = async (turn: Turn, intent: { kind: "promote" | "stop" | "resu
 };
 
 const decideApproval = async (turn: Turn, intent: { kind: "approve" | "reject"; code?: string }) => {
-  const { cx, state } = turn;
-  const runId = state.lastRunId;
-  if (!runId) return [{ text: "There is no run in this conversation waiting for approval." }];
-  const { run } = await getRun(cx.db, runId);
-  const env = await findEnv(cx.db, run.envId);
-  const expected = await codeFor(cx, run, env.env);
-  if (intent.code && expected && intent.code !== expected)
-    return [{ text: "That code does not match the run waiting for approval." }];
-  await actOnRun(cx, runId, intent.kind);
-  return [await runReply(cx, runId, intent.kind === "approve" ? turn.waitMs : 0)];
+  const { cx } = turn;
+  const found = await runAwaitingDecision(turn, intent.code);
+  if ("reply" in found) return [found.reply];
+  await actOnRun(cx, found.runId, intent.kind);
+  return [await runReply(cx, found.runId, intent.kind === "approve" ? turn.waitMs : 0)];
 };
+
+/**
+ * The run an "approve"/"reject" means (API.md "Chat"): this conversation's run while it awaits a decision;
+ * otherwise the runs waiting for this person anywhere, by the same rule as the API (their own code exists
+ * only where they may decide). One is acted on; several become a question listing them.
+ */
+async function runAwaitingDecision(
+  turn: Turn,
+  code: string | undefined,
+): Promise<{ runId: string } | { reply: ChatReply }> {
+  const { cx, state } = turn;
+  const waiting: { id: string; code: string; env: string; type: string; requestedBy: string | null }[] = [];
+  const own = state.lastRunId ? (await getRun(cx.db, state.lastRunId)).run : null;
+  const candidates = own?.status === "awaiting-approval" ? [own] : await runsAwaitingApproval(cx.db, 20);
+  for (const run of candidates) {
+    const env = await findEnv(cx.db, run.envId);
+    const theirs = await codeFor(cx, run, env.env);
+    if (theirs) waiting.push({ id: run.id, code: theirs, env: env.env, type: run.type, requestedBy: run.requestedBy });
+  }
+  if (own?.status === "awaiting-approval" && !waiting.length)
+    // Their own run: the API's rule (no self-approval) answers, not "nothing is waiting".
+    return { runId: own.id };
+  const chosen = code ? waiting.filter((r) => r.code === code) : waiting;
+  if (chosen.length === 1) return { runId: chosen[0].id };
+  if (chosen.length === 0)
+    return {
+      reply: {
+        text: code
+          ? "That code does not match a run waiting for your approval."
+          : "There is no run waiting for your approval.",
+      },
+    };
+  const names = new Map((await listUserRows(cx.db)).map((u) => [u.id, u.name]));
+  return {
+    reply: {
+      text: renderApprovalChoices(
+        chosen.map((r) => ({
+          ...r,
+          requestedByName: r.requestedBy ? (names.get(r.requestedBy) ?? r.requestedBy) : null,
+        })),
+      ),
+      question: { slot: "approval", options: chosen.map((r) => `approve ${r.code}`) },
+    },
+  };
+}
 
 /** Deploy, migrate and rollback; deploying somewhere that does not exist yet drafts it first. */
 const changeRelease = async (

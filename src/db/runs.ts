@@ -132,9 +132,9 @@ export function expirePlanStatement(db: Database, runId: string, now: string): S
     .where(and(eq(runs.id, runId), eq(runs.status, "planned")));
 }
 
-/** Runs of every environment waiting for an approval (at most `limit`). */
+/** Runs of every environment waiting for an approval, newest first (at most `limit`). */
 export async function runsAwaitingApproval(db: Database, limit: number): Promise<RunRow[]> {
-  return db.select().from(runs).where(eq(runs.status, "awaiting-approval")).limit(limit);
+  return db.select().from(runs).where(eq(runs.status, "awaiting-approval")).orderBy(desc(runs.createdAt)).limit(limit);
 }
 
 /** Which staging backfill runs of a job a production backfill may rely on (never dry runs). */
