@@ -31,8 +31,13 @@ import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/ru
 import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
+import { deployingSteps, readStepLogs } from "../src/runs/step-logs";
+import type { StepLogs } from "../src/runs/step-logs";
 import { redactDeep } from "../src/security/redact";
 import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
+
+/** How long a running step's logs are served from memory before the provider is asked again. */
+const LOG_CACHE_MS = 3000;
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
 const WATCHDOG = "monitor";
@@ -49,6 +54,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   #monitor: MonitorEngine;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
+  #logCache = new Map<string, { at: number; logs: StepLogs }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -192,6 +198,38 @@ export class EnvironmentDO extends DurableObject<Env> {
       stale.map((r) => expirePlanStatement(this.#services.db, r.id, now)),
     );
     return stale.map((r) => r.id);
+  }
+
+  /**
+   * Deployment logs of a run's steps (build, pre-deploy, runtime), redacted. A finished step's logs are
+   * read once and kept with the run's artifacts; a running step's are read at most every few seconds,
+   * however many people watch, so watching spends little of the provider's request budget.
+   */
+  async stepLogs(runId: string): Promise<RpcResult<StepLogs[]>> {
+    return this.#rpc(async () => {
+      const { run, steps } = this.#engine.view(runId);
+      const redact = await this.#services.redactor(run.plan.envId);
+      const out: StepLogs[] = [];
+      for (const step of deployingSteps(steps)) {
+        const name = `logs/steps/${step.id}.json`;
+        const kept = await this.#services.runArtifacts.get(run.id, name);
+        if (kept) {
+          out.push(JSON.parse(await new Response(kept.body).text()) as StepLogs);
+          continue;
+        }
+        const cached = this.#logCache.get(`${run.id}/${step.id}`);
+        if (cached && this.#services.now() - cached.at < LOG_CACHE_MS) {
+          out.push(cached.logs);
+          continue;
+        }
+        const railway = (await this.#services.providers({ redact })).railway;
+        const logs = await readStepLogs(railway, step, redact);
+        this.#logCache.set(`${run.id}/${step.id}`, { at: this.#services.now(), logs });
+        if (logs.final) await this.#services.runArtifacts.put(run.id, name, JSON.stringify(logs));
+        out.push(logs);
+      }
+      return out;
+    });
   }
 
   /** Closes the watcher sockets opened with these (revoked) tokens; returns how many were open. */

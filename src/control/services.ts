@@ -15,6 +15,7 @@ import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import type { ConnectionApis } from "../runs/context";
 import type { ProviderSet } from "../runs/types";
+import type { StepLogs } from "../runs/step-logs";
 import type { MonitorReport } from "../monitor/types";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */
@@ -43,6 +44,8 @@ export interface EnvironmentObject {
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
   /** Cancels this environment's plans that nobody applied before `cutoff` ("plan expired"); returns their run ids. */
   expirePlans(envId: string, cutoff: string): Promise<string[]>;
+  /** Deployment logs of a run's steps (build, pre-deploy, runtime), redacted. */
+  stepLogs(runId: string): Promise<RpcResult<StepLogs[]>>;
   /** Closes the watcher sockets opened with these tokens (they were revoked). */
   closeWatchers(tokenIds: string[]): Promise<number>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */

@@ -132,6 +132,12 @@ export const API_ROUTES: RouteContract[] = [
     }),
   ),
   { method: "get", path: "/api/runs/{id}/artifacts/{name}", summary: "A run artifact", minRole: "viewer" },
+  {
+    method: "get",
+    path: "/api/runs/{id}/logs",
+    summary: "Deployment logs per step (build, pre-deploy, runtime), redacted; Accept: text/event-stream streams them",
+    minRole: "viewer",
+  },
   { method: "get", path: "/api/incidents", summary: "Incidents (?env=&status=open|resolved)", minRole: "viewer" },
   { method: "get", path: "/api/incidents/{id}", summary: "An incident with its bundle's files", minRole: "viewer" },
   {

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, driveRun, expectError, makeUser, noBackground5xx, seedWorld } from "./helpers";
 
@@ -135,5 +135,36 @@ describe("conversations", { timeout: 60_000 }, () => {
     expect(listed[0].title).toBe("status of staging");
     const other = await makeUser("viewer");
     expect((await api(other.token, "GET", "/api/conversations")).body.conversations).toEqual([]);
+  });
+});
+
+describe("deployment logs per step", { timeout: 60_000 }, () => {
+  it("shows each deployment's build, pre-deploy and runtime lines, and streams them until the run ends", async () => {
+    const plan = await api(admin.token, "POST", `/api/envs/${ids.staging}/plan`, { type: "deploy" });
+    const applied = await api(admin.token, "POST", `/api/plans/${plan.body.plan.id}/apply`);
+    const runId = applied.body.run.id;
+    const done = await driveRun(admin.token, runId, ids.staging);
+    expect(done.status).toBe("succeeded");
+    const viewer = await makeUser("viewer");
+    const logs = await api(viewer.token, "GET", `/api/runs/${runId}/logs`);
+    expect(logs.status, logs.text).toBe(200);
+    const services = logs.body.steps.map((s: { service: string }) => s.service);
+    expect(services).toEqual(expect.arrayContaining(["api", "web", "cron"]));
+    const api1 = logs.body.steps.find((s: { service: string }) => s.service === "api");
+    expect(api1.final).toBe(true);
+    expect(api1.build.length).toBeGreaterThan(0);
+    expect(api1.runtime[0].message).toMatch(/^Starting Container/);
+    expect((await api(admin.token, "GET", `/api/runs/${runId}`)).body.run.artifacts).toContain(
+      `logs/steps/${api1.stepId}.json`,
+    );
+    const res = await SELF.fetch(`https://infra-chat.test/api/runs/${runId}/logs`, {
+      headers: { authorization: `Bearer ${viewer.token}`, accept: "text/event-stream" },
+    });
+    const text = await res.text();
+    expect(text).toMatch(/^event: logs\n/);
+    expect(text).toContain("event: done");
+    expect((await api(admin.token, "GET", `/api/runs/${plan.body.plan.runId}/logs`)).status).toBe(200);
+    const unapplied = (await api(admin.token, "POST", `/api/envs/${ids.staging}/plan`, { type: "deploy" })).body.plan;
+    expect((await api(admin.token, "GET", `/api/runs/${unapplied.runId}/logs`)).body.steps).toEqual([]);
   });
 });
