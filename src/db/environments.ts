@@ -96,6 +96,17 @@ export async function revisions(db: Database, envId: string) {
     .orderBy(desc(specRevisions.revision));
 }
 
+/** The newest `limit` revisions with their specs, newest first (a revision's diff is against the one before). */
+export async function revisionSpecs(db: Database, envId: string, limit: number) {
+  const rows = await db
+    .select({ revision: specRevisions.revision, spec: specRevisions.spec })
+    .from(specRevisions)
+    .where(eq(specRevisions.envId, envId))
+    .orderBy(desc(specRevisions.revision))
+    .limit(limit);
+  return rows.map((r) => ({ revision: r.revision, spec: EnvironmentSpec.parse(r.spec) }));
+}
+
 export interface ReleaseRow {
   id: string;
   version: string;
