@@ -47,6 +47,7 @@ function historyView(row: HistoryRow) {
   const commits = commitsOf(row.refs);
   return {
     id: row.id,
+    planId: row.planId,
     type: row.type,
     env: row.env,
     status: row.status,

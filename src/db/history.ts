@@ -16,6 +16,7 @@ export interface HistoryFilter {
 /** One row of history as stored; the control layer shapes it. */
 export interface HistoryRow {
   id: string;
+  planId: string;
   type: RunType;
   status: RunStatus;
   envId: string;
@@ -45,7 +46,7 @@ export async function runHistory(db: Database, f: HistoryFilter): Promise<Histor
       : undefined,
   ].filter((c) => c !== undefined);
   return db.all<HistoryRow>(sql`
-    SELECT r.id, r.type, r.status, r.env_id AS envId, pr.slug || ':' || e.name AS env,
+    SELECT r.id, r.plan_id AS planId, r.type, r.status, r.env_id AS envId, pr.slug || ':' || e.name AS env,
       COALESCE(r.requested_by, pl.created_by) AS requestedBy, u.name AS requestedByName,
       r.created_at AS createdAt, r.started_at AS startedAt, r.ended_at AS endedAt, r.error,
       rel.version AS release,
