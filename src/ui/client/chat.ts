@@ -208,17 +208,24 @@ function planCard(plan, run, restored) {
     });
     actions.append(apply, discard);
     // A plan drawn again after a reload may have been applied, or have expired, since.
-    if (restored && plan.runId) planOutcome(plan, actions);
+    if (restored && plan.runId) planOutcome(plan, card, actions);
   } else {
     actions.append(h("p", { class: "meta" }, "A deployer or admin can apply this plan."));
   }
   return card;
 }
 
-async function planOutcome(plan, actions) {
+async function planOutcome(plan, card, actions) {
   try {
     const { run } = await api("GET", "/api/runs/" + encodeURIComponent(plan.runId));
     if (run.status === "planned") return;
+    // Applied with its button: the run's card followed the plan's, and follows it again.
+    if (run.error !== "plan expired" && run.status !== "cancelled" && !state.cards.has(run.id)) {
+      conversationRuns.add(run.id);
+      watchEnvironment(run.env);
+      card.after(runCard(run));
+      updateStatusLine();
+    }
     const what = run.error === "plan expired" ? "This plan expired before anyone applied it." : "Applied: ";
     actions.replaceChildren(h("p", { class: "meta" }, run.error === "plan expired" ? what : [what, link("/runs/" + run.id, "run " + run.id), " is " + run.status + "."]));
   } catch (e) {

@@ -261,6 +261,7 @@ function route() {
 }
 
 function showChat() {
+  $("tab-main").textContent = "Conversation";
   $("view-page").hidden = true;
   $("view-chat").hidden = false;
   setTitle();
@@ -268,6 +269,7 @@ function showChat() {
 
 async function showPage(title, draw) {
   $("view-chat").hidden = true;
+  $("tab-main").textContent = "Page";
   const el = $("view-page");
   el.hidden = false;
   el.replaceChildren();

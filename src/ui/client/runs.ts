@@ -76,12 +76,21 @@ function drawRun(card, run) {
   if (who.length) parts.push(h("p", { class: "meta" }, who.join(" · ")));
   if (run.error) parts.push(h("p", { class: "run-error" }, run.error));
   if (run.status === "awaiting-approval") parts.push(approvalBox(card, run));
-  parts.push(h("ol", { class: "steps" }, (run.steps || []).map((s) => h("li", { "data-step": s.id, "data-status": s.status }, [
+  const steps = run.steps || [];
+  const list = h("ol", { class: "steps" }, steps.map((s) => h("li", { "data-step": s.id, "data-status": s.status }, [
     h("span", { "aria-label": s.status, title: s.status }, STEP_ICON[s.status] || "·"),
     h("span", {}, s.summary + (s.attempts > 1 ? " (attempt " + s.attempts + ")" : "")),
     h("span", { class: "time" }, s.startedAt && s.endedAt ? duration(Date.parse(s.endedAt) - Date.parse(s.startedAt)) : s.startedAt ? "since " + clock(s.startedAt) : ""),
     s.note || s.error ? h("span", { class: "note" }, s.error || s.note) : null,
-  ]))));
+  ])));
+  // A run in motion shows every step; one that waits or has ended folds them behind a count.
+  const moving = run.status === "running" || run.status === "queued" || run.status === "stopped";
+  if (moving || steps.length <= 6) parts.push(list);
+  else {
+    const counts = {};
+    for (const s of steps) counts[s.status] = (counts[s.status] || 0) + 1;
+    parts.push(h("details", { class: "step-box" }, [h("summary", { class: "meta" }, steps.length + " steps: " + Object.entries(counts).map(([k, n]) => n + " " + k).join(", ")), list]));
+  }
   if (run.canary) parts.push(canaryChart(run.canary, run.status));
   if (run.progress && typeof run.progress.processed === "number") parts.push(backfillProgress(run.progress, run.status));
   parts.push(runActions(run));
