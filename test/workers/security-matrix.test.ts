@@ -17,6 +17,12 @@ const ROLES: Role[] = ["viewer", "deployer", "admin"];
 /** Routes outside the bearer-token API, each with how it is protected instead. */
 const OUTSIDE_API: Record<string, string> = {
   "GET /": "static web chat; signs in with a token client-side",
+  ...Object.fromEntries(
+    ["/runs/{id}", "/envs/{id}", "/incidents/{id}", "/approvals", "/history", "/settings"].map((p) => [
+      `GET ${p}`,
+      "the console's page shell (the same static HTML as /); its data comes from the API with a token",
+    ]),
+  ),
   "GET /ui/app.js": "the web chat's static client script",
   "GET /ui/app.css": "the web chat's static stylesheet",
   "GET /api/openapi.json": "public contract document",

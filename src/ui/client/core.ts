@@ -198,14 +198,15 @@ async function signIn(token) {
   const { user } = await api("GET", "/api/me");
   state.me = user;
   sessionStorage.setItem(TOKEN_KEY, token);
-  $("who").textContent = user.name + " · " + user.role;
-  $("signin-view").hidden = true;
-  $("app-view").hidden = false;
   $("token").value = "";
   await loadNames();
   await loadEnvironments();
-  await Promise.all([loadHistory(), loadApprovals()]);
+  // The app appears once the page the address names can be drawn (a deep link lands where it points).
+  $("who").textContent = user.name + " · " + user.role;
+  $("signin-view").hidden = true;
+  $("app-view").hidden = false;
   route();
+  await Promise.all([loadHistory(), loadApprovals()]);
 }
 
 function signOut(reason) {
