@@ -41,7 +41,7 @@ input,select,textarea{background:var(--bg);border:1px solid var(--line);border-r
 .layout{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem;padding:1rem;max-width:90rem;margin:0 auto}
 .main{min-width:0}
 @media (min-width:900px){.layout{grid-template-columns:minmax(0,2fr) minmax(18rem,1fr)}.side{position:sticky;top:.5rem;max-height:calc(100vh - 1rem);overflow:auto}}
-@media (max-width:899px){.phone-tabs{display:flex}.top{justify-content:space-between}.nav{order:4;flex-basis:100%;flex:none;width:100%}.layout[data-tab=main] .side{display:none}.layout[data-tab=side] .main{display:none}}
+@media (max-width:899px){.phone-tabs{display:flex}.top{justify-content:space-between}.who{font-size:.85rem}.nav{order:4;flex-basis:100%;flex:none;width:100%}.layout[data-tab=main] .side{display:none}.layout[data-tab=side] .main{display:none}}
 .chat-tools{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-start;margin-bottom:.75rem}
 .conversations summary{cursor:pointer;padding:.45rem 0;color:var(--accent)}
 .conversation-list{list-style:none;padding:0;margin:.25rem 0;max-height:14rem;overflow:auto}

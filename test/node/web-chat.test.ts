@@ -461,6 +461,14 @@ describe.skipIf(!available && !process.env.CI)("the console in headless Chromium
       const signedOut = await open({ dark });
       await signedOut.page.goto(worker.url);
       await signedOut.page.locator("#token").waitFor();
+      // The check can fail: grey on grey is caught (then taken away again).
+      await signedOut.page.evaluate(() => {
+        const p = Object.assign(document.createElement("p"), { id: "low-contrast", textContent: "hard to read" });
+        Object.assign(p.style, { color: "#777", background: "#888" });
+        document.querySelector(".signin")!.append(p);
+      });
+      expect((await accessibilityProblems(signedOut.page)).join("\n")).toMatch(/color-contrast \(serious\)/);
+      await signedOut.page.evaluate(() => document.getElementById("low-contrast")!.remove());
       problems.push(...(await accessibilityProblems(signedOut.page)).map((p) => `sign-in: ${p}`));
       const pages = [
         "/",
