@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
 import { measureAudit, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
 
@@ -23,6 +24,29 @@ const bundle = readdirSync(out)
 const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
 record("Worker bundle (gzip)", Number(gzipKiB.toFixed(1)), "KiB", 1024);
 rmSync(out, { recursive: true, force: true });
+
+// 1b. The edge router script, as Infra Chat uploads it to a customer's account (issue 19).
+const router = async (minify) =>
+  (
+    await build({
+      entryPoints: ["src/edge-router/index.ts"],
+      bundle: true,
+      format: "esm",
+      target: "es2022",
+      platform: "browser",
+      minify,
+      write: false,
+      logLevel: "silent",
+    })
+  ).outputFiles[0].contents;
+const [uploaded, readable] = await Promise.all([router(true), router(false)]);
+record(
+  "Edge router script (minified)",
+  Number((uploaded.length / 1024).toFixed(1)),
+  "KiB",
+  10,
+  `readable ${(readable.length / 1024).toFixed(1)} KiB, gzip ${(gzipSync(uploaded).length / 1024).toFixed(1)} KiB`,
+);
 
 // 2. A local control plane with the sandbox world, fresh state.
 const state = mkdtempSync(join(tmpdir(), "infra-chat-bench-"));
@@ -69,6 +93,13 @@ const call = async (token, method, path, body) => {
 };
 try {
   await worker.fetch("/sandbox/seed", { method: "POST" });
+  // The bench measures speed, not Railway's request budget: Pro's hour. And auto-deploy off, as Infra
+  // Chat's reconcile leaves it, so a pushed commit deploys nothing by itself in the middle of a figure.
+  const json = { method: "POST", headers: { "content-type": "application/json" } };
+  await worker.fetch("/sandbox/account", { ...json, body: JSON.stringify({ railwayPlan: "pro" }) });
+  for (const env of ["staging", "production"])
+    for (const service of ["api", "web", "cron"])
+      await worker.fetch("/sandbox/drift", { ...json, body: JSON.stringify({ env, service, autoDeploy: false }) });
   const second = (
     await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })
   ).body.token;
@@ -138,7 +169,7 @@ try {
     const plan = (
       await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", {
         type: "backfill",
-        params: { job: "backfillTimezone", minCoverage: 0, ...params },
+        params: { job: "backfillTimezone", ...params },
       })
     ).body.plan;
     const t = performance.now();

@@ -1,19 +1,35 @@
 /**
  * SandboxDO — the sandbox provider world (ARCHITECTURE §2, API.md "Sandbox"). A thin shell: `fetch`
  * answers provider wire requests (Railway GraphQL, GitHub commits, Cloudflare v4, Twilio Messages, app
- * domains), the RPC methods serve `/sandbox/*` and tests. All world logic lives in src/sandbox/.
+ * domains), the alarm sends Twilio's status callbacks, the RPC methods serve `/sandbox/*` and tests. All
+ * world logic lives in src/sandbox/.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { accountSchema, updateAccount, type AccountInput, type AccountSettings } from "../src/sandbox/account";
 import { addCommits, type PushedCommit } from "../src/sandbox/commits";
 import { addFault, clearFaults } from "../src/sandbox/faults";
 import { applyDrift, driftSchema, type DriftInput } from "../src/sandbox/drift";
 import { setTrafficLevel, trafficLevelSchema, type TrafficLevelInput } from "../src/sandbox/traffic/level";
 import { attachApp, attachAppSchema, type AttachApp } from "../src/sandbox/ops/external";
 import { deploymentsOf, variablesOf, worldState, type SandboxState } from "../src/sandbox/inspect";
+import {
+  advanceBudgets,
+  advanceBudgetsSchema,
+  budgetViews,
+  rebaseBudgets,
+  type BudgetView,
+} from "../src/sandbox/railway/budget";
 import { listRequests } from "../src/sandbox/request-log";
 import { SandboxRouter } from "../src/sandbox/router";
 import { seedInvoicePerfect } from "../src/sandbox/seed";
+import {
+  callbackViews,
+  nextCallbackAt,
+  sendDueCallbacks,
+  type CallbackTarget,
+  type StatusCallbackView,
+} from "../src/sandbox/twilio/callbacks";
 import { outbox, type SentSms } from "../src/sandbox/twilio/outbox";
 import {
   addCommitSchema,
@@ -59,12 +75,47 @@ export class SandboxDO extends DurableObject<Env> {
   async setTimeScale(scale: number): Promise<void> {
     if (!Number.isFinite(scale) || scale < 0) throw new Error("time scale must be a number >= 0");
     await this.ctx.storage.put("timeScale", scale);
+    rebaseBudgets(this.#world);
     this.#world.timeScale = scale;
   }
 
-  /** Provider wire requests: Railway, `api.github.com`, `api.cloudflare.com`, `api.twilio.com`, `*.up.railway.app`; anything else 502. */
+  /**
+   * Provider wire requests: Railway, `api.github.com`, `api.cloudflare.com`, `api.twilio.com`,
+   * `*.up.railway.app`, hostnames of sandbox zones (through the edge); anything else 502.
+   */
   async fetch(request: Request): Promise<Response> {
-    return this.#router.handle(this.#world, request);
+    const response = await this.#router.handle(this.#world, request);
+    await this.#scheduleCallbacks();
+    return response;
+  }
+
+  /** Sends the Twilio status callbacks that are due, then waits for the next. */
+  async alarm(): Promise<void> {
+    await sendDueCallbacks(this.#world, this.#callbackTarget, this.env.TWILIO_AUTH_TOKEN);
+    await this.#scheduleCallbacks();
+  }
+
+  /** Sends every due status callback now (tests; the alarm does it otherwise) and lists them all. */
+  async sendStatusCallbacks(): Promise<StatusCallbackView[]> {
+    await sendDueCallbacks(this.#world, this.#callbackTarget, this.env.TWILIO_AUTH_TOKEN);
+    return callbackViews(this.#world);
+  }
+
+  /**
+   * Where a status callback goes: the Worker itself, in-process, for a URL under PUBLIC_URL (a deployed
+   * Worker could not fetch its own hostname; the sandbox is local-only); nowhere for other URLs. A test
+   * or a future composition root may swap this for another handler.
+   */
+  #callbackTarget: CallbackTarget = (request) => {
+    if (new URL(request.url).origin !== new URL(this.env.PUBLIC_URL).origin) return null;
+    return this.ctx.exports.default.fetch(request);
+  };
+
+  async #scheduleCallbacks(): Promise<void> {
+    const next = nextCallbackAt(this.#world);
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next);
   }
 
   /** Creates the Invoice Perfect world once; later calls return the same ids. */
@@ -108,6 +159,23 @@ export class SandboxDO extends DurableObject<Env> {
     if (!parsed.success)
       return { ok: false, code: "invalid_request", message: "Invalid traffic level", details: issuesOf(parsed.error) };
     return setTrafficLevel(this.#world, parsed.data);
+  }
+
+  /** Changes the accounts' plan and settings (Railway plan, Cloudflare Load Balancing, zones' SSL mode). */
+  async account(input: AccountInput = {}): Promise<SandboxResult<AccountSettings>> {
+    const parsed = accountSchema.safeParse(input);
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid account", details: issuesOf(parsed.error) };
+    return { ok: true, value: updateAccount(this.#world, parsed.data) };
+  }
+
+  /** Moves every request-budget window forward by that much sandbox time (3,600 s ends Railway's hour). */
+  async advanceBudgets(input: { advanceSeconds: number }): Promise<SandboxResult<{ railway: BudgetView[] }>> {
+    const parsed = advanceBudgetsSchema.safeParse(input);
+    if (!parsed.success)
+      return { ok: false, code: "invalid_request", message: "Invalid advance", details: issuesOf(parsed.error) };
+    advanceBudgets(this.#world, parsed.data.advanceSeconds);
+    return { ok: true, value: { railway: budgetViews(this.#world) } };
   }
 
   /** Removes every fault. */

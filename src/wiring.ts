@@ -16,6 +16,7 @@ import { createSendGridApi } from "./providers/sendgrid/adapter";
 import { createStripeApi } from "./providers/stripe/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
 import { approvalCodeFor } from "./policy/approval";
+import { sandboxFetch } from "./sandbox/client";
 import { createRedactor } from "./security/redact";
 import { createSecretBox } from "./security/secrets";
 
@@ -88,8 +89,8 @@ export function sandboxWorld(env: Env) {
 export function providerFetch(env: Env): typeof fetch {
   // Wrapped: the global fetch called as a method of another object throws "Illegal invocation" in workerd.
   if (!isSandbox(env)) return (input, init) => fetch(input, init);
-  const world = sandboxWorld(env);
-  return (input, init) => world.fetch(new Request(input, init));
+  // Follows redirects as the real fetch would (a Flexible-SSL zone's loop surfaces as a TypeError).
+  return sandboxFetch(sandboxWorld(env));
 }
 
 /** Railway, source control and app-probe clients sharing one receipt sink and redactor. */

@@ -1,12 +1,24 @@
 /** Plain-text chat replies about environments, runs and the audit log: pure, from the data a handler read. */
+import { byReason } from "../domain/backfill-policy";
+import { isTerminal, type RunStatus } from "../domain/run";
 import type { SpecChange } from "../domain/spec";
 import type { BackfillProgress } from "../runs/outputs";
 import { renderDiff } from "./render";
 
-/** "Backfill run_… is running: 1200 of 10000 processed, …". */
-export function renderBackfillProgress(run: { id: string; status: string }, p: BackfillProgress): string {
-  const reasons = [...new Set(p.failureSamples.map((f) => f.reason))].join(", ");
-  return `Backfill ${run.id} is ${run.status}: ${p.processed}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute} rows/min${p.etaSeconds ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}`;
+/**
+ * "Backfill run_… is running: 1200 of 10000 processed, …"; an ended backfill says why it ended (the
+ * verification's verdict, or the run's error, which already carries it).
+ */
+export function renderBackfillProgress(
+  run: { id: string; status: RunStatus; error?: string | null },
+  p: BackfillProgress,
+): string {
+  const reasons = p.failedByReason
+    ? byReason(p.failedByReason, "")
+    : [...new Set(p.failureSamples.map((f) => f.reason))].join(", ");
+  const ended = isTerminal(run.status);
+  const outcome = run.error ? ` ${run.error}.` : ended && p.verification ? ` ${p.verification.summary}.` : "";
+  return `Backfill ${run.id} is ${run.status}: ${p.processed}${p.total ? ` of ${p.total}` : ""} processed, ${p.failed} failed${reasons ? ` (${reasons})` : ""}, ${p.ratePerMinute} rows/min${p.etaSeconds && !ended ? `, about ${Math.ceil(p.etaSeconds / 60)} min left` : ""}.${p.note ? ` ${p.note}.` : ""}${outcome}`;
 }
 
 /** The auto-apply policy after a change ("policy" intent). */

@@ -1,6 +1,7 @@
 import { findEnv, listEnvs, specAt } from "../db/environments";
 import { AppError } from "../domain/errors";
 import { bootstrapFiles, bootstrapRoot } from "../local/bootstrap";
+import { mirroredEnvironment } from "../local/topology";
 import { tarGz } from "../local/archive";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
@@ -15,14 +16,14 @@ export async function localBootstrap(
 ): Promise<{ key: string; filename: string; bytes: Uint8Array }> {
   requireRole(cx.actor.role, "read");
   const local = await findEnv(cx.db, envRef);
-  const siblings = await listEnvs(cx.db, local.projectId);
-  const reference = siblings.find((e) => e.name === "staging") ?? siblings.find((e) => e.name !== local.name);
+  const reference = mirroredEnvironment(await listEnvs(cx.db, local.projectId), local.name);
   if (!reference) throw new AppError("conflict", `${local.env} has no other environment to mirror`);
-  const [{ revision, spec }, { spec: referenceSpec }] = await Promise.all([
+  const [{ revision, spec }, { revision: referenceRevision, spec: referenceSpec }] = await Promise.all([
     specAt(cx.db, local.id),
     specAt(cx.db, reference.id),
   ]);
-  const key = `bootstrap/${local.id}/r${revision}-from-${reference.name}.tar.gz`;
+  // Both revisions name the archive: a change to staging (a component, a variable) changes the local files too.
+  const key = `bootstrap/${local.id}/r${revision}-from-${reference.name}-r${referenceRevision}.tar.gz`;
   const filename = `${bootstrapRoot(local.projectSlug)}.tar.gz`;
   const stored = await cx.archives.get(key);
   if (stored) return { key, filename, bytes: stored };

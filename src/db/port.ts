@@ -3,7 +3,8 @@ import type { ControlPlanePort, EnvContext, ReleaseRecord } from "../runs/contex
 import { newId } from "../domain/ids";
 import type { Database } from "./client";
 import { commitBatch } from "./client";
-import { findEnv, insertRevision, listReleases, saveBindings, specAt } from "./environments";
+import { findEnv, insertRevision, listEnvs, listReleases, saveBindings, specAt } from "./environments";
+import { mirroredEnvironment } from "../local/topology";
 import { appliedMigrations, connections, environments, releases, runs, users } from "./schema";
 import type { SecretCipher } from "./secrets";
 import { destroyPreviousSecret, listSecrets, putSecret, resolveSecret, swapStagedSecret } from "./secrets";
@@ -95,6 +96,14 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
         .update(connections)
         .set({ metadata: merged, status, updatedAt: iso() } as never)
         .where(and(eq(connections.projectId, row.projectId), eq(connections.provider, provider)));
+    },
+    async localStackSource(envId) {
+      const row = await findEnv(db, envId);
+      const reference = mirroredEnvironment(await listEnvs(db, row.projectId), row.name);
+      return {
+        projectName: row.projectName,
+        reference: reference ? { name: reference.name, spec: (await specAt(db, reference.id)).spec } : null,
+      };
     },
     async usersByPhone(phones) {
       if (phones.length === 0) return [];

@@ -23,3 +23,9 @@ export const BackfillPolicy = z.object({
   checkSeconds: z.number().int().min(1).max(3600).default(30),
 });
 export type BackfillPolicy = z.infer<typeof BackfillPolicy>;
+
+/** "<lead>no_address 40, unknown_region 12", most frequent first; empty when there is nothing to count. */
+export function byReason(counts: Record<string, number> | undefined, lead: string): string {
+  const entries = Object.entries(counts ?? {}).sort(([ra, a], [rb, b]) => b - a || ra.localeCompare(rb));
+  return entries.length ? `${lead}${entries.map(([reason, n]) => `${reason} ${n}`).join(", ")}` : "";
+}

@@ -121,8 +121,10 @@ export const BackfillParams = z
       .object({ start: ClockTime, end: ClockTime, tz: z.string().min(1).max(64) })
       .strict()
       .optional(),
-    /** Coverage (%) verification must reach. */
+    /** Coverage (%) of the rows the job's rules can derive that verification requires (default 100). */
     minCoverage: z.number().min(0).max(100).optional(),
+    /** Largest share (%) of all rows allowed to be underivable (default 10); each is counted by reason. */
+    maxUnderivable: z.number().min(0).max(100).optional(),
     /** Admin override: run in production without a successful staging run of the same job. */
     force: z.boolean().optional(),
     /** Chained: starts after this run has succeeded (e.g. production after the staging run of the same job). */

@@ -30,6 +30,8 @@ export const StepKind = z.enum([
   "remove-component",
   /** Sets a component's provider resources (memory, vCPUs) to its size's limits. */
   "resize-component",
+  /** Local environment: regenerates its compose stack from the new desired state (kept as run artifacts). */
+  "render-local",
   /** Runs a data backfill through the app's ops contract, batch by batch, paced by the DO alarm. */
   "backfill",
   /** Asks the app to verify the backfill (coverage, invariants, re-derived sample): decides success. */
@@ -114,6 +116,8 @@ const PARAMS = {
     size: ComponentSpec.shape.size.unwrap(),
     shrinksDatabase: z.boolean().default(false),
   }),
+  /** The component the change was about (the note says what the regenerated stack now runs). */
+  "render-local": Component,
   /** The backfill's settings are the run's own (plan params). */
   backfill: NoParams,
   "verify-backfill": NoParams,
@@ -170,6 +174,7 @@ export const PlannedStep = z.discriminatedUnion("kind", [
   plannedStep("ensure-component"),
   plannedStep("remove-component"),
   plannedStep("resize-component"),
+  plannedStep("render-local"),
   plannedStep("backfill"),
   plannedStep("verify-backfill"),
   plannedStep("await-run"),

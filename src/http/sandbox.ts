@@ -10,7 +10,10 @@ import type { SandboxResult } from "../sandbox/types";
 import { attachAppSchema } from "../sandbox/ops/external";
 import { redactDeep } from "../security/redact";
 import type { AppEnv } from "./auth";
-import { readJson, readQuery } from "./errors";
+import { errorBody, readJson, readQuery } from "./errors";
+import { accountSchema } from "../sandbox/account";
+import { advanceBudgetsSchema } from "../sandbox/railway/budget";
+import type { Context } from "hono";
 
 function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
   if (result && typeof result === "object" && "ok" in result && typeof result.ok === "boolean") {
@@ -19,6 +22,14 @@ function unwrapSandbox<T>(result: SandboxResult<T> | T): T {
     throw new AppError(r.code === "not_found" ? "not_found" : "invalid_request", r.message, r.details);
   }
   return result as T;
+}
+
+// The account knobs take JSON only: a form post or text body is refused before it is read.
+function jsonOnly(c: Context<AppEnv>): Response | null {
+  const type = c.req.header("content-type") ?? "";
+  return /^application\/json\s*(;|$)/i.test(type)
+    ? null
+    : c.json(errorBody("unsupported_media_type", "send the body as Content-Type: application/json"), 415);
 }
 
 /** Sandbox world endpoints (API.md "Sandbox"); mounted only with SANDBOX=1, no token needed. */
@@ -64,6 +75,24 @@ export const sandboxRoutes = new Hono<AppEnv>()
       201,
     ),
   )
+  // The simulated accounts' plan and settings: Railway plan (request budget), Cloudflare Load Balancing, SSL mode.
+  .post("/account", async (c) => {
+    const refused = jsonOnly(c);
+    if (refused) return refused;
+    return c.json({
+      account: unwrapSandbox(await c.var.services.sandboxWorld().account(await readJson(c, accountSchema))),
+    });
+  })
+  // Simulated time for request budgets: {advanceSeconds: 3600} ends every token's Railway hour at once.
+  .post("/budgets", async (c) => {
+    const refused = jsonOnly(c);
+    if (refused) return refused;
+    return c.json({
+      budgets: unwrapSandbox(
+        await c.var.services.sandboxWorld().advanceBudgets(await readJson(c, advanceBudgetsSchema)),
+      ),
+    });
+  })
   .post("/commits", async (c) => {
     const input = await readJson(c, addCommitSchema);
     return c.json({ commits: unwrapSandbox(await c.var.services.sandboxWorld().addCommit(input)) }, 201);

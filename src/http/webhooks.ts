@@ -2,12 +2,19 @@ import { Hono } from "hono";
 import { handleInboundSms } from "../control/sms";
 import { handleStripeWebhook } from "../control/stripe-webhook";
 import type { AppEnv } from "./auth";
+import { cappedBody } from "./body-cap";
+import { MAX_BODY_BYTES } from "./errors";
 
-/** Provider webhooks: no bearer token; each verifies its provider's signature. */
+/**
+ * Provider webhooks: no bearer token; each verifies its provider's signature. Anyone can reach them, so
+ * every body is capped (64 KiB) before anything reads it: real Twilio and Stripe payloads are a few KiB.
+ */
 export const webhookRoutes = new Hono<AppEnv>()
+  .use("*", cappedBody(MAX_BODY_BYTES))
   .post("/twilio/sms", async (c) => {
     // Pairs, not an object: Twilio signs every value of a repeated parameter.
-    const pairs = [...new URLSearchParams(await c.req.text())];
+    // Decoded by hand: workerd warns on .text() of a form body, though UTF-8 is what Twilio sends.
+    const pairs = [...new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))];
     const url = new URL(c.req.url);
     // Twilio signs the URL it was configured with; behind a proxy that is PUBLIC_URL, not what we see.
     const { services } = c.var;

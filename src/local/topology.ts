@@ -35,6 +35,11 @@ export const LOCAL_CREDENTIALS = {
 export const MAIL_SINK = { host: "mailpit", smtpPort: 1025, uiPort: 8025 } as const;
 
 export const COMPONENT_PORTS = { postgres: 5432, redis: 6379, storage: 9000 } as const;
+/** The variable Railway binds on a service that depends on a component of this type (as reconcile-config does). */
+export const BOUND_OUTPUT: Partial<Record<ComponentSpec["type"], string>> = {
+  postgres: "DATABASE_URL",
+  redis: "REDIS_URL",
+};
 const HOST_BY_TYPE = { postgres: "postgres", redis: "redis", storage: "minio" } as const;
 // Compose services the generators add themselves; a component must not take their names.
 const RESERVED_HOSTS = ["mailpit", "cloudflared"];
@@ -135,4 +140,9 @@ export function serviceVars(name: string, local: EnvironmentSpec, reference: Env
 function mergeRecords<T>(primary: Record<string, T>, secondary: Record<string, T>): [string, T][] {
   const extra = Object.entries(secondary).filter(([k]) => !(k in primary));
   return [...Object.entries(primary), ...extra];
+}
+
+/** The environment a local stack mirrors: staging, else the first other environment of the project. */
+export function mirroredEnvironment<T extends { name: string }>(envs: T[], localName: string): T | undefined {
+  return envs.find((e) => e.name === "staging" && e.name !== localName) ?? envs.find((e) => e.name !== localName);
 }

@@ -6,6 +6,18 @@ import { numberSteps } from "./steps";
 /** Rows a minute when the plan names no rate. */
 export const DEFAULT_BACKFILL_RATE = 1000;
 
+/*
+ * What a verified backfill means. Rows whose value the job's rules cannot derive (an address that names no
+ * zone) are a fact about the data, not a fault of the job: they are counted by reason and left out of the
+ * coverage, which is measured over the rows the rules can decide. Their share is bounded, because a surge
+ * of them is what a broken input or rule table looks like. Every derivable row must be filled by default: a
+ * derivable row left empty (`not_backfilled`) is a job that did not do its work.
+ */
+/** Coverage (%) of the derivable rows verification requires unless the plan sets `minCoverage`. */
+export const DEFAULT_MIN_COVERAGE = 100;
+/** Largest share (%) of all rows allowed to be underivable unless the plan sets `maxUnderivable`. */
+export const DEFAULT_MAX_UNDERIVABLE = 10;
+
 /** backfill: paced batches through the app's ops contract, then verification decides success. */
 export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillParams): PlanOutput {
   const rate = params.ratePerMinute ?? DEFAULT_BACKFILL_RATE;
@@ -34,7 +46,7 @@ export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillPar
         kind: "verify-backfill",
         summary: params.dryRun
           ? "Report what would change (dry run writes nothing)"
-          : `Verify: coverage ≥ ${params.minCoverage ?? 95}%, every value valid, a re-derived sample agrees`,
+          : `Verify: ${coverageTarget(params.minCoverage ?? DEFAULT_MIN_COVERAGE)}, at most ${params.maxUnderivable ?? DEFAULT_MAX_UNDERIVABLE}% underivable (counted by reason), every value valid, a re-derived sample agrees`,
         params: {},
       },
     ]),
@@ -55,4 +67,10 @@ export function planBackfill(input: Omit<PlanInput, "refs">, params: BackfillPar
       ],
     },
   };
+}
+
+function coverageTarget(minCoverage: number): string {
+  return minCoverage >= 100
+    ? "every row the rules can derive is filled"
+    : `at least ${minCoverage}% of the rows the rules can derive are filled`;
 }

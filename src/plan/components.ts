@@ -15,6 +15,10 @@ const SERVICE: Record<string, string> = { postgres: "Postgres", redis: "Redis", 
 export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentParams): PlanOutput | { error: string } {
   const { spec, currentRelease } = input;
   const { action, component } = params;
+  if (action === "resize" && isLocalStack(spec)) {
+    if (!spec.components[component]) return { error: `${input.env} has no ${component} to resize` };
+    return planLocalComponent(input, params);
+  }
   if (action === "resize")
     return params.size ? planResize(input, component, params.size) : { error: "resize needs a size" };
   const exists = component in spec.components;
@@ -22,6 +26,7 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
   if (action === "remove" && !exists) return { error: `${input.env} has no ${component} to remove` };
   if (action === "remove" && component === "postgres")
     return { error: "removing Postgres would destroy the database: Infra Chat never purges data" };
+  if (isLocalStack(spec)) return planLocalComponent(input, params);
   const dependents = deployOrder(spec).filter((n) => spec.services[n].dependsOn.includes(component));
   const output = OUTPUT[component];
   const refs: Record<string, PinnedRef> = {};
@@ -108,6 +113,47 @@ export function planComponent(input: Omit<PlanInput, "refs">, params: ComponentP
           ],
         };
   return { type: "reconcile", steps: numberSteps(steps), diff, risk };
+}
+
+/** An environment with no Railway connection runs on a developer's machine, as the compose stack "bootstrap local" makes. */
+function isLocalStack(spec: PlanInput["spec"]): boolean {
+  return !spec.connections.includes("railway");
+}
+
+/**
+ * reconcile on a local environment (spec: local parity): the same desired-state change, then its compose
+ * stack regenerated from it. Nothing at Railway or Cloudflare: a local component is a compose service.
+ */
+function planLocalComponent(input: Omit<PlanInput, "refs">, params: ComponentParams): PlanOutput {
+  const { action, component } = params;
+  const current = input.spec.components[component];
+  const size = params.size ?? current?.size ?? "small";
+  const dependents = deployOrder(input.spec).filter((n) => input.spec.services[n].dependsOn.includes(component));
+  const output = OUTPUT[component];
+  const steps: StepDraft[] = [
+    {
+      kind: "update-spec",
+      summary: `Desired state: ${action === "resize" ? `${component} ${current?.size} → ${size}` : `${action} ${component}`}`,
+      params: { ...params },
+    },
+    {
+      kind: "render-local",
+      summary: `Regenerate the local stack: compose.yaml ${action === "remove" ? "drops" : action === "add" ? "gains" : "keeps"} ${component}${output && dependents.length && action !== "resize" ? `, ${output} for ${dependents.join(", ")} in .env.local` : ""}`,
+      params: { component },
+    },
+  ];
+  const diff: SpecChange[] =
+    action === "add"
+      ? [{ path: `components.${component}`, op: "add", to: { type: component, size } }]
+      : action === "remove"
+        ? [{ path: `components.${component}`, op: "remove", from: current }]
+        : [{ path: `components.${component}.size`, op: "change", from: current?.size, to: size }];
+  const notes = [
+    "local only: the developer's compose stack changes; nothing at Railway or Cloudflare",
+    ...(action === "resize" ? ["sizes have no local effect: compose runs one container either way"] : []),
+    ...(action === "remove" ? [`its local data volume stays until \`docker compose down -v\``] : []),
+  ];
+  return { type: "reconcile", steps: numberSteps(steps), diff, risk: { level: "low", notes } };
 }
 
 const SIZES: ComponentSpec["size"][] = ["small", "medium", "large"];

@@ -77,6 +77,13 @@ export interface ControlPlanePort {
     provider: "stripe" | "sendgrid",
     change: { status?: "configured" | "verified"; metadata: Record<string, unknown> },
   ): Promise<void>;
+  /**
+   * What a local environment's stack is generated from besides its own spec: the project's name and the
+   * environment it mirrors (staging, else another), at that environment's current revision.
+   */
+  localStackSource(
+    envId: string,
+  ): Promise<{ projectName: string; reference: { name: string; spec: EnvironmentSpec } | null }>;
   /** Users whose phone is one of these (for SMS codes and inbound replies). */
   usersByPhone(
     phones: string[],

@@ -68,6 +68,32 @@ export type ThrottleReason = z.infer<typeof ThrottleReason>;
 
 const Since = { since: z.string() };
 
+/** What verify-backfill decided (backfill-verdict.ts): coverage of the derivable rows, underivable rows by reason. */
+export const BackfillVerdict = z.object({
+  ok: z.boolean(),
+  total: z.number(),
+  filled: z.number(),
+  /** Rows that have a value or that the rules could give one. */
+  derivable: z.number(),
+  /** Percent of the derivable rows that are filled (floored, so 100 means every one). */
+  derivableCoverage: z.number(),
+  minCoverage: z.number(),
+  /** Unfilled rows no rule can decide, and their share of all rows (%). */
+  underivable: z.number(),
+  underivableShare: z.number(),
+  underivableByReason: z.record(z.string(), z.number()),
+  maxUnderivable: z.number(),
+  /** Derivable rows the job left empty. */
+  notBackfilled: z.number(),
+  invalid: z.number(),
+  sampleMismatches: z.number(),
+  /** Why verification failed (empty when it passed). */
+  failures: z.array(z.string()),
+  /** One line for the step note and the chat. */
+  summary: z.string(),
+});
+export type BackfillVerdict = z.infer<typeof BackfillVerdict>;
+
 /** How the backfill is going, as runs, chat and the web chat show it. */
 export const BackfillProgress = z.object({
   processed: z.number(),
@@ -80,6 +106,10 @@ export const BackfillProgress = z.object({
   ratePerMinute: z.number(),
   etaSeconds: z.number().nullable(),
   failureSamples: z.array(z.object({ id: z.union([z.number(), z.string()]), reason: z.string() })),
+  /** Every failed row so far, counted by the app's reason code. */
+  failedByReason: z.record(z.string(), z.number()).optional(),
+  /** The verification's verdict, once it ran. */
+  verification: BackfillVerdict.optional(),
   dryRun: z.boolean(),
   wouldChange: z.number().optional(),
   note: z.string().optional(),
@@ -103,7 +133,11 @@ export const Verification = z.object({
   coverage: z.number(),
   ok: z.boolean(),
   invalid: z.array(z.unknown()),
+  invalidCount: z.number().optional(),
   sampleMismatches: z.array(z.unknown()),
+  sampled: z.number().optional(),
+  unverifiable: z.number().optional(),
+  missingByReason: z.record(z.string(), z.number()).optional(),
 }) satisfies z.ZodType<OpsVerification>;
 
 /** What a migrate step ran for one service. */

@@ -5,10 +5,12 @@
  * generated separately, deterministically per window, in traffic/.
  */
 import { appFaultsFor, consumeAppFault } from "./faults";
+import { json } from "./http";
 import { handleOps, servesOps } from "./ops/server";
 import { getEnvironment, getInstance, getService } from "./world/entities";
 import { currentDeployment } from "./world/deployments";
-import { findDomain, RAILWAY_APP_SUFFIX } from "./world/domains";
+import { instanceForHost } from "./world/custom-domains";
+import { RAILWAY_APP_SUFFIX } from "./world/domains";
 import type { World } from "./world/store";
 
 /** Whether a hostname is a Railway-provided app domain. */
@@ -16,14 +18,10 @@ export function isAppHost(hostname: string): boolean {
   return hostname.endsWith(`.${RAILWAY_APP_SUFFIX}`);
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
 /** Answers one request to an app domain; `text` is the body, already read by the router. */
 export function handleApp(world: World, request: Request, text = ""): Response {
   const url = new URL(request.url);
-  const domain = findDomain(world, url.hostname);
+  const domain = instanceForHost(world, url.hostname);
   // Railway's edge answers this for a domain with no service behind it.
   if (!domain) return json(404, { status: "error", code: 404, message: "Application not found" });
   const service = getService(world, domain.service_id);

@@ -1,4 +1,4 @@
-/** Fault knobs: stored until cleared, optionally counted down per hit (API.md "Sandbox"). */
+/** Fault knobs: stored until cleared or counted down per hit; deploy faults are one-shot by default (API.md "Sandbox"). */
 import type { AppFault, DeployFault, FaultProvider, ProviderFault, SandboxFault, StoredFault } from "./types";
 import { iso, newId, parseJson, type World } from "./world/store";
 
@@ -8,13 +8,19 @@ function toStored(row: FaultRow): StoredFault {
   return { ...parseJson<SandboxFault>(row.spec), id: row.id, remaining: row.remaining, createdAt: iso(row.created_at) };
 }
 
+/** A deploy fault hits the next deployment only, unless counted or made sticky; other kinds last until cleared. */
+function hitsAllowed(fault: SandboxFault): number | null {
+  if (fault.count !== undefined) return fault.count;
+  return fault.kind === "deploy" && !fault.sticky ? 1 : null;
+}
+
 /** Stores a validated fault. */
 export function addFault(world: World, fault: SandboxFault): StoredFault {
   const row: FaultRow = {
     id: newId(),
     seq: world.nextSeq("fault"),
     spec: JSON.stringify(fault),
-    remaining: fault.count ?? null,
+    remaining: hitsAllowed(fault),
     created_at: world.now(),
   };
   world.run("INSERT INTO faults VALUES (?, ?, ?, ?, ?)", row.id, row.seq, row.spec, row.remaining, row.created_at);
@@ -59,6 +65,11 @@ function operationMatches(pattern: string, operation: string): boolean {
   return new RegExp(`^${regex}$`).test(operation);
 }
 
+// A delivery fault changes how a text ends, not how the request is answered: only takeDeliveryFault uses it.
+function isDeliveryFault(fault: ProviderFault): boolean {
+  return fault.status === "undelivered" || fault.status === "failed";
+}
+
 /** The oldest provider fault for `provider`, counted as hit; null when the provider is healthy. */
 export function takeProviderFault(
   world: World,
@@ -69,11 +80,23 @@ export function takeProviderFault(
     if (
       fault.kind === "provider" &&
       fault.provider === provider &&
+      !isDeliveryFault(fault) &&
       (!fault.operation || operationMatches(fault.operation, operation))
     ) {
       consume(world, fault);
       return fault;
     }
+  }
+  return null;
+}
+
+/** How the next accepted text must end under the oldest Twilio delivery fault, counted as hit; null = delivered. */
+export function takeDeliveryFault(world: World): { outcome: "undelivered" | "failed"; errorCode: number } | null {
+  for (const fault of listFaults(world)) {
+    if (fault.kind !== "provider" || fault.provider !== "twilio" || !isDeliveryFault(fault)) continue;
+    consume(world, fault);
+    const outcome = fault.status === "failed" ? "failed" : "undelivered";
+    return { outcome, errorCode: fault.errorCode ?? (outcome === "failed" ? 30008 : 30034) };
   }
   return null;
 }

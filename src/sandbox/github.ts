@@ -1,16 +1,15 @@
 /** GitHub REST `GET /repos/{owner}/{repo}/commits/{ref}` over the world's simulated repositories. */
+import { json } from "./http";
 import { parentCommit, repoExists, resolveRef, type RepoCommit } from "./world/repos";
 import type { World } from "./world/store";
 
 export const GITHUB_HOST = "api.github.com";
 const DOCS = "https://docs.github.com/rest/commits/commits#get-a-commit";
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", "x-github-media-type": "github.v3; format=json" },
-  });
-}
+const GITHUB_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "x-github-media-type": "github.v3; format=json",
+};
 
 /** GitHub's commit object (the fields clients read, in GitHub's shape). */
 function commitBody(world: World, repo: string, c: RepoCommit) {
@@ -54,13 +53,23 @@ export function handleGitHub(world: World, request: Request): Response {
   const url = new URL(request.url);
   const match = /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)$/.exec(url.pathname);
   if (request.method !== "GET" || !match)
-    return json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+    return json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" }, GITHUB_HEADERS);
   const repo = `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`;
   const ref = decodeURIComponent(match[3]);
-  if (!repoExists(world, repo)) return json(404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+  if (!repoExists(world, repo))
+    return json(404, { message: "Not Found", documentation_url: DOCS, status: "404" }, GITHUB_HEADERS);
   if (malformedRef(ref))
-    return json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "422" });
+    return json(
+      422,
+      { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "422" },
+      GITHUB_HEADERS,
+    );
   const commit = resolveRef(world, repo, ref);
-  if (!commit) return json(404, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "404" });
-  return json(200, commitBody(world, repo, commit));
+  if (!commit)
+    return json(
+      404,
+      { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS, status: "404" },
+      GITHUB_HEADERS,
+    );
+  return json(200, commitBody(world, repo, commit), GITHUB_HEADERS);
 }

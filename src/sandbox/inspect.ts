@@ -1,11 +1,15 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
+import { accountSettings, zoneSslMode, type AccountSettings } from "./account";
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
+import { projectTokenViews } from "./railway/auth";
+import { budgetViews, type BudgetView } from "./railway/budget";
 import { sendgridState, type SendGridDomain, type SendGridSender } from "./sendgrid/store";
 import { stripeState, type StripeEndpoint } from "./stripe/store";
 import { envNameOf, listFaults } from "./faults";
 import { hasUsers, userCounts } from "./ops/users";
 import { MASK } from "./request-log";
 import { BASE_RPS, listGroupLevels } from "./traffic/shares";
+import { callbackViews, type StatusCallbackView } from "./twilio/callbacks";
 import { outbox, type SentSms } from "./twilio/outbox";
 import type { DeploymentSummary, StoredFault } from "./types";
 import {
@@ -18,6 +22,7 @@ import {
   type ServiceRow,
 } from "./world/entities";
 import { listDeployments, statusOf } from "./world/deployments";
+import { customDomainStatus, listCustomDomains } from "./world/custom-domains";
 import { listDomains } from "./world/domains";
 import { appliedMigrations } from "./world/migrations";
 import { listCommits, listRepos, tagsBySha } from "./world/repos";
@@ -27,6 +32,12 @@ import { getVariables, SHARED } from "./world/variables";
 /** The whole simulated world, every variable value masked (`GET /sandbox/state`). */
 export interface SandboxState {
   timeScale: number;
+  /** The accounts' plan and settings (`POST /sandbox/account`). */
+  account: AccountSettings;
+  /** Request budgets per token: Railway's hourly window by plan (railway/budget.ts). */
+  budgets: { railway: BudgetView[] };
+  /** Railway project tokens the world knows, by fingerprint (railway/auth.ts). */
+  railwayProjectTokens: ReturnType<typeof projectTokenViews>;
   projects: { id: string; name: string; createdAt: string }[];
   environments: { id: string; projectId: string; name: string }[];
   services: { id: string; projectId: string; name: string; branch: string | null }[];
@@ -52,6 +63,16 @@ export interface SandboxState {
   }[];
   variables: { environment: string; service: string | null; values: Record<string, string> }[];
   domains: { id: string; domain: string; service: string; environment: string; targetPort: number | null }[];
+  /** Railway custom domains: the CNAME target each needs and whether its TXT proof is in a sandbox zone. */
+  customDomains: {
+    id: string;
+    domain: string;
+    service: string;
+    environment: string;
+    target: string;
+    verified: boolean;
+    certificateStatus: string;
+  }[];
   repos: {
     repo: string;
     commits: { sha: string; message: string; date: string; migrations: string[]; tags: string[] }[];
@@ -70,6 +91,8 @@ export interface SandboxState {
   sendgrid: { domains: SendGridDomain[]; senders: SendGridSender[] };
   /** The Twilio outbox, newest first. */
   sms: SentSms[];
+  /** Twilio status callbacks planned for messages sent with a StatusCallback, newest first, and what became of each. */
+  twilio: { statusCallbacks: StatusCallbackView[] };
   /** The simulated app's users per environment name, once the ops contract created them there. */
   appUsers: Record<string, { total: number; filled: number }>;
 }
@@ -79,6 +102,10 @@ function appUsersOf(world: World, envs: EnvironmentRow[]): SandboxState["appUser
   const out: SandboxState["appUsers"] = {};
   for (const e of envs) if (!(e.name in out) && hasUsers(world, e.id)) out[e.name] = userCounts(world, e.id);
   return out;
+}
+
+function withZoneSsl(world: World, cf: CloudflareState): CloudflareState {
+  return { ...cf, zones: cf.zones.map((z) => ({ ...z, ssl: zoneSslMode(world, z.id).value })) };
 }
 
 function masked(values: Record<string, string>): Record<string, string> {
@@ -95,6 +122,9 @@ export function worldState(world: World): SandboxState {
   const instances = listInstances(world);
   return {
     timeScale: world.timeScale,
+    account: accountSettings(world),
+    budgets: { railway: budgetViews(world) },
+    railwayProjectTokens: projectTokenViews(world),
     projects: projects.map((p) => ({ id: p.id, name: p.name, createdAt: iso(p.created_at) })),
     environments: envs.map((e) => ({ id: e.id, projectId: e.project_id, name: e.name })),
     services: services.map((s) => ({ id: s.id, projectId: s.project_id, name: s.name, branch: s.branch })),
@@ -135,6 +165,18 @@ export function worldState(world: World): SandboxState {
       environment: envName.get(d.environment_id) ?? "",
       targetPort: d.target_port,
     })),
+    customDomains: listCustomDomains(world).map((d) => {
+      const status = customDomainStatus(world, d);
+      return {
+        id: d.id,
+        domain: d.domain,
+        service: svcName.get(d.service_id) ?? "",
+        environment: envName.get(d.environment_id) ?? "",
+        target: d.target,
+        verified: status.verified,
+        certificateStatus: status.certificateStatus,
+      };
+    }),
     repos: listRepos(world).map((repo) => {
       const tags = tagsBySha(world, repo);
       return {
@@ -170,10 +212,11 @@ export function worldState(world: World): SandboxState {
         uses: t.uses,
       })),
     requestCount: world.first<{ n: number }>("SELECT COUNT(*) AS n FROM requests")?.n ?? 0,
-    cloudflare: cloudflareState(world),
+    cloudflare: withZoneSsl(world, cloudflareState(world)),
     stripe: { webhookEndpoints: stripeState(world) },
     sendgrid: sendgridState(world),
     sms: outbox(world),
+    twilio: { statusCallbacks: callbackViews(world) },
     appUsers: appUsersOf(world, envs),
   };
 }

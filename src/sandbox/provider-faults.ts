@@ -1,12 +1,9 @@
 /** What each provider answers to an injected 429/500/503, in its own error format, before anything is applied. */
+import { json } from "./http";
 import type { ProviderFault } from "./types";
 
 /** Providers the router can inject faults into (those with a host in the sandbox). */
 export type FaultableProvider = "railway" | "github" | "cloudflare" | "twilio" | "stripe" | "sendgrid";
-
-function json(status: number, body: object, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
 
 const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
   railway: {
@@ -29,7 +26,8 @@ const MESSAGES: Record<FaultableProvider, Record<429 | 500 | 503, string>> = {
   sendgrid: { 429: "too many requests", 500: "internal server error", 503: "service unavailable" },
 };
 
-function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
+/** The provider's own error body for a 429/500/503 (also what Railway answers once a token's budget is spent). */
+export function providerErrorBody(provider: FaultableProvider, status: 429 | 500 | 503): object {
   const message = MESSAGES[provider][status];
   switch (provider) {
     case "railway":
@@ -60,7 +58,8 @@ function body(provider: FaultableProvider, status: 429 | 500 | 503): object {
 
 /** The provider's answer to an injected status fault (429 carries Retry-After and an exhausted rate limit). */
 export function faultResponse(provider: FaultableProvider, fault: ProviderFault): Response {
-  const status = fault.status === "timeout" ? 503 : fault.status;
+  // Only status faults reach here: takeProviderFault never hands out a Twilio delivery fault.
+  const status = typeof fault.status === "number" ? fault.status : 503;
   const headers: Record<string, string> = { "x-sandbox-fault": String(fault.status) };
   if (status === 429) {
     Object.assign(headers, { "retry-after": String(fault.retryAfterSeconds ?? 1) });
@@ -74,7 +73,7 @@ export function faultResponse(provider: FaultableProvider, fault: ProviderFault)
     if (provider === "sendgrid")
       headers["x-ratelimit-reset"] = String(Math.floor(Date.now() / 1000) + (fault.retryAfterSeconds ?? 1));
   }
-  return json(status, body(provider, status), headers);
+  return json(status, providerErrorBody(provider, status), headers);
 }
 
 /**

@@ -3,12 +3,14 @@
  * it. Unknown hosts fail closed (502): an adapter must never reach the real internet through the sandbox.
  */
 import { handleApp, isAppHost } from "./app";
+import { routeThroughEdge } from "./cloudflare/edge";
 import { CLOUDFLARE_HOST, handleCloudflare } from "./cloudflare/server";
 import { takeProviderFault } from "./faults";
 import { GITHUB_HOST, handleGitHub } from "./github";
 import { faultResponse, timeoutResponse, type FaultableProvider } from "./provider-faults";
 import { RAILWAY_HOSTS, RailwayGraphqlServer } from "./railway/server";
 import { recordRequest, redactHeaders } from "./request-log";
+import { json } from "./http";
 import { handleSendGrid, SENDGRID_HOSTS } from "./sendgrid/server";
 import { handleStripe, STRIPE_HOST } from "./stripe/server";
 import { handleTwilio, TWILIO_HOST } from "./twilio/server";
@@ -16,10 +18,6 @@ import type { JsonValue, RecordedProvider } from "./types";
 import { forwardOps, runExternalPreDeploys } from "./ops/external";
 import { advanceDeployments } from "./world/lifecycle";
 import type { World } from "./world/store";
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
 
 /** Which simulated provider serves a hostname, or "unknown". */
 export function providerOfHost(hostname: string): RecordedProvider {
@@ -60,7 +58,12 @@ export class SandboxRouter {
   /** Answers one provider request. After the body and any attached real app's answer, everything is synchronous, hence atomic. */
   async handle(world: World, request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const provider = providerOfHost(url.hostname);
+    let provider = providerOfHost(url.hostname);
+    // A hostname of a sandbox zone goes through Cloudflare's edge, which answers itself or passes it to an app.
+    const edge = provider === "unknown" ? routeThroughEdge(world, request) : null;
+    if (edge) provider = "edge";
+    const appRequest = edge?.kind === "origin" ? edge.request : request;
+    const servesApp = provider === "app" || edge?.kind === "origin";
     // Decoded by hand: workerd warns on .text() of a form-encoded body, though UTF-8 is what Twilio sends.
     const text =
       request.method === "GET" || request.method === "HEAD"
@@ -69,7 +72,7 @@ export class SandboxRouter {
     // Real apps attached to services (ops/external.ts) answer before the synchronous part below.
     await runExternalPreDeploys(world, this.fetchExternal);
     advanceDeployments(world);
-    const forwarded = provider === "app" ? await forwardOps(world, request, text, this.fetchExternal) : null;
+    const forwarded = servesApp ? await forwardOps(world, appRequest, text, this.fetchExternal) : null;
     let response: Response;
     let logBody: JsonValue = parseLogBody(text, request.headers.get("content-type"));
     if (provider === "unknown") {
@@ -79,10 +82,12 @@ export class SandboxRouter {
           message: `The sandbox has no host ${url.hostname}; outbound requests fail closed.`,
         },
       });
+    } else if (edge?.kind === "answer") {
+      response = edge.response;
     } else if (forwarded) {
       response = forwarded;
-    } else if (provider === "app") {
-      response = handleApp(world, request, text);
+    } else if (provider === "app" || provider === "edge") {
+      response = handleApp(world, appRequest, text);
     } else {
       const fault = takeProviderFault(world, provider, operationOf(provider, request.method, url.pathname, logBody));
       if (fault && fault.status !== "timeout") {

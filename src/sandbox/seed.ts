@@ -3,6 +3,7 @@
  * and a Cloudflare account with the active zone invoiceperfect.com.
  */
 import { seedCloudflare } from "./cloudflare/zones";
+import { registerProjectToken, SANDBOX_RAILWAY_PROJECT_TOKEN } from "./railway/auth";
 import type { SandboxSeed, SeedAppService, SeedEnvName } from "./types";
 import {
   createEnvironment,
@@ -64,11 +65,18 @@ function postgresVariables(): Record<string, string> {
   return out;
 }
 
+// The known project token tests use (railway/auth.ts): staging of Invoice Perfect, as its dashboard would mint it.
+function registerSeedProjectToken(world: World, projectId: string, stagingId: string): void {
+  registerProjectToken(world, SANDBOX_RAILWAY_PROJECT_TOKEN, { name: "sandbox", projectId, environmentId: stagingId });
+}
+
 /** Creates the world once; later calls return the same ids. */
 export function seedInvoicePerfect(world: World): SandboxSeed {
   const existing = world.getMeta(SEED_KEY);
   if (existing) {
     const seed = JSON.parse(existing) as Partial<SandboxSeed> & Omit<SandboxSeed, "cloudflare">;
+    // A world seeded before project tokens existed gets its token now (registering twice changes nothing).
+    registerSeedProjectToken(world, seed.railway.projectId, seed.railway.environments.staging);
     if (seed.cloudflare) return { ...seed, cloudflare: seed.cloudflare };
     // A world seeded before Cloudflare existed gets its zone now; the Railway ids stay as they were.
     const upgraded: SandboxSeed = { ...seed, cloudflare: seedCloudflare(world) };
@@ -122,6 +130,8 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
     });
     for (const name of APP_SERVICES) {
       const app = APPS[name];
+      // Connected to its repository as a person does it in Railway's dashboard: auto-deploy on, Railway's
+      // default, until someone (Infra Chat's reconcile) turns it off.
       // Production serves api and web from two replicas, as Invoice Perfect's desired state says: a fresh
       // world must not look drifted the moment monitoring starts.
       const numReplicas = envName === "production" && name !== "cron" ? 2 : 1;
@@ -146,6 +156,7 @@ export function seedInvoicePerfect(world: World): SandboxSeed {
     recordMigrations(world, env.id, APPS.api.migrations[0], now - 46 * HOUR, null);
   }
   advanceDeployments(world);
+  registerSeedProjectToken(world, project.id, envs.staging.id);
 
   const seed: SandboxSeed = {
     railway: {

@@ -1,8 +1,8 @@
 /** Which credentials the sandbox saw: recorded by fingerprint only, because the sandbox accepts any and must store none. */
 import type { World } from "./world/store";
 
-// FNV-1a: a stable fingerprint so the world can say which tokens it saw without storing one.
-function fingerprint(token: string): string {
+/** FNV-1a: a stable fingerprint so the world can say which tokens it saw without storing one. */
+export function fingerprint(token: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193) >>> 0;
   return `${hash.toString(16).padStart(8, "0")}/${token.length}`;

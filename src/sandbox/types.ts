@@ -38,13 +38,30 @@ const count = z.number().int().positive().optional();
 const envName = z.string().min(1);
 const serviceName = z.string().min(1);
 
-/** Provider-level failure: 429 (Retry-After, nothing applied), 500/503 (nothing applied), or timeout (applied, answer lost). */
+/** Twilio delivery outcomes a fault can force on the next texts (the API still accepts them: 201 queued). */
+export const DELIVERY_FAULTS = ["undelivered", "failed"] as const;
+
+/**
+ * Provider-level failure: 429 (Retry-After, nothing applied), 500/503 (nothing applied), or timeout (applied,
+ * answer lost). For Twilio also "undelivered" (the carrier drops the text after it was sent, e.g. an
+ * unregistered 10DLC sender: ErrorCode 30034 by default) or "failed" (Twilio never sends it: 30008): the
+ * next `count` texts (all, without count) are accepted, then end that way, status callbacks included.
+ */
 export const providerFaultSchema = z.object({
   kind: z.literal("provider"),
   provider: z.enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid"]),
-  status: z.union([z.literal(429), z.literal(500), z.literal(503), z.literal("timeout")]),
+  status: z.union([
+    z.literal(429),
+    z.literal(500),
+    z.literal(503),
+    z.literal("timeout"),
+    z.literal("undelivered"),
+    z.literal("failed"),
+  ]),
   count,
   retryAfterSeconds: z.number().int().nonnegative().optional(),
+  /** Twilio's ErrorCode for an undelivered/failed text (30003 unreachable handset, 30007 filtered, 30034 unregistered sender …). */
+  errorCode: z.number().int().min(30001).max(30999).optional(),
   /**
    * Only hit calls of this operation: a Railway operationName (e.g. "ServiceInstanceDeployV2") or, for REST,
    * "METHOD /path" in which a `*` segment stands for any one path segment (ids unknown in advance).
@@ -52,14 +69,23 @@ export const providerFaultSchema = z.object({
   operation: z.string().min(1).optional(),
 });
 
-/** Deployment-level failure of matching services in one environment. */
-export const deployFaultSchema = z.object({
-  kind: z.literal("deploy"),
-  env: envName,
-  service: serviceName,
-  fail: z.enum(["build", "migration", "crash"]),
-  count,
-});
+/**
+ * Deployment-level failure of matching services in one environment. One-shot by default ("the next deploy
+ * crashes"): `count` deployments, 1 unless given; `sticky: true` fails every deployment until cleared.
+ */
+export const deployFaultSchema = z
+  .object({
+    kind: z.literal("deploy"),
+    env: envName,
+    service: serviceName,
+    fail: z.enum(["build", "migration", "crash"]),
+    count,
+    sticky: z.boolean().optional(),
+  })
+  .refine((f) => !(f.sticky && f.count !== undefined), {
+    message: "a sticky fault has no count",
+    path: ["sticky"],
+  });
 
 /** Misbehaviour of the running app (used by the app model and the traffic simulation, per track). */
 export const appFaultSchema = z.object({
@@ -71,15 +97,22 @@ export const appFaultSchema = z.object({
   latencyMs: z.number().int().nonnegative().optional(),
   logPattern: z.string().optional(),
   failHealth: z.boolean().optional(),
+  /**
+   * A broken backfill job (the api's ops contract): "lost-writes" reports every row updated but every fourth
+   * write never lands; "wrong-zone" writes a valid zone that is not the one the address gives.
+   */
+  jobBug: z.enum(["lost-writes", "wrong-zone"]).optional(),
   count,
 });
 
 /** Any fault `POST /sandbox/faults` accepts (API.md "Sandbox"). */
-export const sandboxFaultSchema = z.discriminatedUnion("kind", [
-  providerFaultSchema,
-  deployFaultSchema,
-  appFaultSchema,
-]);
+export const sandboxFaultSchema = z
+  .discriminatedUnion("kind", [providerFaultSchema, deployFaultSchema, appFaultSchema])
+  .refine(
+    (f) =>
+      f.kind !== "provider" || f.provider === "twilio" || !(DELIVERY_FAULTS as readonly unknown[]).includes(f.status),
+    { message: "undelivered and failed are Twilio delivery outcomes", path: ["status"] },
+  );
 
 export type ProviderFault = z.infer<typeof providerFaultSchema>;
 export type DeployFault = z.infer<typeof deployFaultSchema>;
@@ -90,8 +123,12 @@ export type FaultProvider = ProviderFault["provider"];
 /** A fault as stored: `remaining` counts down per hit when the fault was added with `count`. */
 export type StoredFault = SandboxFault & { id: string; remaining: number | null; createdAt: string };
 
-/** Which provider a recorded request went to ("unknown" = a host the sandbox refused). */
+/**
+ * Which provider a recorded request went to: "edge" = a hostname of a sandbox Cloudflare zone (through its
+ * load balancer or DNS record), "unknown" = a host the sandbox refused.
+ */
 export type RecordedProvider =
+  | "edge"
   | "railway"
   | "github"
   | "cloudflare"
@@ -116,7 +153,9 @@ export interface RecordedRequest {
 }
 
 export const requestsQuerySchema = z.object({
-  provider: z.enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid", "app", "unknown"]).optional(),
+  provider: z
+    .enum(["railway", "github", "cloudflare", "twilio", "stripe", "sendgrid", "app", "edge", "unknown"])
+    .optional(),
   limit: z.number().int().positive().max(2000).optional(),
 });
 export type RequestsQuery = z.infer<typeof requestsQuerySchema>;
@@ -127,6 +166,11 @@ export const addCommitSchema = z.object({
   message: z.string().min(1).optional(),
   /** Sequelize migration names the commit adds (api repo). */
   migrations: z.array(z.string().min(1)).optional(),
+  /** The branch pushed to (default main); only instances connected to it auto-deploy. */
+  branch: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,100}$/)
+    .optional(),
 });
 export type AddCommitInput = z.infer<typeof addCommitSchema>;
 

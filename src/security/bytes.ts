@@ -8,6 +8,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** UTF-8 bytes of a string. */
-export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
+  // TextEncoder always allocates a plain ArrayBuffer; Node's typings only say ArrayBufferLike.
+  return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
 }

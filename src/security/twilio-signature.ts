@@ -59,15 +59,19 @@ export async function verifyTwilioBodyHash(url: string, rawBody: string): Promis
  * keys that way), and a repeated name contributes each distinct value once, values sorted.
  */
 function signedString(url: string, params: TwilioParams): string {
-  const values = new Map<string, string[]>();
+  // Linear in the number of parameters (plus the sorts): an unsigned POST repeating one name 60,000
+  // times once made this quadratic, copying the value list on every append.
+  const values = new Map<string, Set<string>>();
   for (const [name, value] of Array.isArray(params) ? params : Object.entries(params)) {
-    values.set(name, [...(values.get(name) ?? []), value]);
+    const seen = values.get(name);
+    if (seen) seen.add(value);
+    else values.set(name, new Set([value]));
   }
-  let data = url;
+  const parts = [url];
   for (const name of [...values.keys()].sort()) {
-    for (const value of [...new Set(values.get(name))].sort()) data += name + value;
+    for (const value of [...(values.get(name) ?? [])].sort()) parts.push(name, value);
   }
-  return data;
+  return parts.join("");
 }
 
 const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };

@@ -220,7 +220,9 @@ describe.skipIf(!DATABASE_URL)(
       expect(migrated.status, migrated.error).toBe("succeeded");
       const staging = await settle(plans[1].runId);
       expect(staging.status, staging.error).toBe("succeeded");
-      expect(staging.steps.at(-1).note).toMatch(/^verified: coverage 9\d(\.\d+)?% \(target 95%\), every value valid$/);
+      expect(staging.steps.at(-1).note).toMatch(
+        /^verified: (\d+) of \1 derivable rows filled \(100%, target 100%\); \d+ of 10000 rows \(\d(\.\d)?%, bound 10%\) cannot be derived and stay empty: \w+ \d+, \w+ \d+, \w+ \d+; every value valid, \d+ re-derived samples agree$/,
+      );
       expect(await eventsOf(plans[1].runId)).toEqual({ events: USERS, users: USERS, lo: 1, hi: USERS });
       expect(
         await rows(
@@ -319,15 +321,17 @@ describe.skipIf(!DATABASE_URL)(
       expect(run.status).toBe("succeeded");
       expect(run.progress.processed).toBe(USERS);
       expect(run.progress.wouldChange).toBeGreaterThan(9000);
-      expect(run.steps.at(-1).note).toMatch(/dry run: \d+ rows would change; nothing written/);
+      expect(run.steps.at(-1).note).toMatch(
+        /^dry run: \d+ rows would change; cannot be derived: \w+ \d+, \w+ \d+, \w+ \d+; nothing written$/,
+      );
       expect(await usersSnapshot()).toBe(before);
       expect(await countOf("SELECT count(*)::int AS n FROM ops_job_runs WHERE id = $1", [run.id])).toBe(0);
       expect(await countOf("SELECT count(*)::int AS n FROM ops_job_events WHERE run_id = $1", [run.id])).toBe(0);
     });
 
-    it("stopped mid-way and resumed, every user is processed exactly once; failures carry reason codes; verification below target fails and says why", async () => {
+    it("stopped mid-way and resumed, every user is processed exactly once; failures carry reason codes; more underivable rows than the bound fails and says why", async () => {
       await restartApp({ OPS_ANSWER_DELAY_MS: "100" });
-      const runId = await startBackfill({ batchSize: 500, ratePerMinute: 100_000, minCoverage: 99 });
+      const runId = await startBackfill({ batchSize: 500, ratePerMinute: 100_000, maxUnderivable: 1 });
       await settle(runId, processed(2000));
       const stopped = await call("POST", `/api/runs/${runId}/stop`, {});
       expect(stopped.body.run.status, JSON.stringify(stopped.body)).toBe("stopped");
@@ -352,18 +356,27 @@ describe.skipIf(!DATABASE_URL)(
       expect(new Set(run.progress.failureSamples.map((f: { reason: string }) => f.reason))).toEqual(
         new Set(["ambiguous_region", "no_address", "unknown_region"]),
       );
-      // Coverage is short of 99 % by exactly the unresolvable users: the run fails and says so.
+      // The app counted every unfilled row by reason: all of them underivable, more than the plan's 1% bound.
       expect(run.status).toBe("failed");
-      const coverage = Math.round(((USERS - failed) / USERS) * 10_000) / 100;
+      const share = Math.round((failed / USERS) * 1000) / 10;
+      const byReason = [...reasons]
+        .sort((a, b) => b.n - a.n || a.reason.localeCompare(b.reason))
+        .map((r) => `${r.reason} ${r.n}`)
+        .join(", ");
+      expect(run.progress.verification).toMatchObject({
+        derivableCoverage: 100,
+        notBackfilled: 0,
+        underivable: failed,
+      });
       expect(run.error).toContain(
-        `coverage ${coverage}% is below the 99% target (${failed} of ${USERS} rows unfilled)`,
+        `verification failed: ${failed} of ${USERS} rows (${share}%) cannot be derived (${byReason}), above the 1% bound`,
       );
     });
 
     it("a control plane killed mid-batch (worker process restarted while a batch is unanswered) still processes every user exactly once", async () => {
       await db.query("UPDATE users SET timezone = NULL");
       await restartApp({ OPS_ANSWER_DELAY_MS: "400" });
-      const runId = await startBackfill({ batchSize: 500, ratePerMinute: 100_000, minCoverage: 90 });
+      const runId = await startBackfill({ batchSize: 500, ratePerMinute: 100_000 });
       await settle(runId, processed(1500));
       // Each batch commits in the app, then answers 400 ms later: the restart lands on a batch done but unanswered.
       await restartWorker();
@@ -379,7 +392,7 @@ describe.skipIf(!DATABASE_URL)(
         [runId],
       );
       expect(await countOf("SELECT count(*)::int AS n FROM users WHERE timezone IS NULL")).toBe(failed);
-      expect(run.steps.at(-1).note).toMatch(/verified: coverage .* \(target 90%\), every value valid/);
+      expect(run.steps.at(-1).note).toMatch(/^verified: \d+ of \d+ derivable rows filled \(100%, target 100%\)/);
     });
 
     it("after the fallback fix-up the contract migration runs; a rollback to a release older than it is refused with the reason", async () => {

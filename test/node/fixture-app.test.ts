@@ -48,6 +48,7 @@ interface VerifyResult {
   coverage: number;
   invalid: unknown[];
   missing: { id: number; reason: string }[];
+  missingByReason: Record<string, number>;
   sampled: number;
   unverifiable: number;
   sampleMismatches: unknown[];
@@ -306,6 +307,9 @@ describe.skipIf(!DATABASE_URL)("Invoice Perfect fixture app on PostgreSQL", { ti
     expect(body.coverage).toBeLessThan(100);
     expect(body.missing.length).toBeGreaterThan(0);
     for (const row of body.missing) expect(REASONS).toContain(row.reason);
+    // Every unfilled row, not only the listed ones, counted by its reason: none of them could have been derived.
+    expect(Object.keys(body.missingByReason).sort()).toEqual([...REASONS].sort());
+    expect(Object.values(body.missingByReason).reduce((a, b) => a + b, 0)).toBe(USERS - filled);
     expect(body).toMatchObject({ invalid: [], sampleMismatches: [], sampled: 200 });
     // Independent of the app: every distinct stored zone is known to Intl and to PostgreSQL's tz database.
     const zones = await rows<{ timezone: string; known: boolean }>(

@@ -6,6 +6,7 @@ import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/wiring";
 import {
   api,
+  autoDeployOff,
   deploymentsOf,
   driveRun,
   driveUntil,
@@ -21,6 +22,9 @@ let alice: Awaited<ReturnType<typeof makeUser>>;
 let bob: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
   ids = await seedWorld();
+  await autoDeployOff();
+  // Seven canaries and their monitoring spend more than Hobby's 1,000 Railway requests in the file's hour.
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   alice = await makeUser("admin", "+15550001001");
   bob = await makeUser("admin", "+15550001002");
 });

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sandboxWorld } from "../../src/wiring";
 import { api, driveRun, makeUser, noBackground5xx, seedWorld } from "./helpers";
@@ -169,5 +169,59 @@ describe("component resize", { timeout: 60_000 }, () => {
     );
     expect(await limitUpdatesTo(productionId)).toHaveLength(1);
     expect(await postgresLimits("production")).toEqual({ memoryGB: 0.5, vCPUs: 0.5 });
+  });
+});
+
+/** The text of every file in the local bootstrap archive (ustar is plain text around the file contents). */
+async function localBootstrapText(): Promise<string> {
+  const res = await SELF.fetch("https://infra-chat.test/api/envs/invoice-perfect:local/bootstrap", {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
+  expect(res.status).toBe(200);
+  const tar = new Blob([await res.arrayBuffer()]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(tar).text();
+}
+
+describe("local components (spec: local parity)", { timeout: 60_000 }, () => {
+  it("adds Redis to the local environment: its compose stack runs it and api gets REDIS_URL; nothing reaches Railway", async () => {
+    admin ??= await makeUser("admin");
+    const local = (await api(admin.token, "GET", "/api/envs/invoice-perfect:local")).body.environment;
+    // Staging has no Redis at this point (the tests above removed it), so the local stack cannot mirror one.
+    expect(await localBootstrapText()).not.toMatch(/image: "?redis:7/);
+    const railwayCalls = (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })).length;
+
+    const chat = await api(admin.token, "POST", "/api/chat", { message: "add redis to my local env" });
+    const reply = chat.body.replies[0];
+    expect(reply.plan).toMatchObject({
+      env: "invoice-perfect:local",
+      diff: [{ path: "components.redis", op: "add", to: { type: "redis", size: "small" } }],
+      requiresApproval: false,
+    });
+    expect(reply.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(["update-spec", "render-local"]);
+    const run = await driveRun(admin.token, reply.run.id, local.id);
+    expect(run.status, JSON.stringify(run.steps.filter((s: { status: string }) => s.status !== "succeeded"))).toBe(
+      "succeeded",
+    );
+    expect(run.steps.at(-1).note).toMatch(/^compose\.yaml runs redis as "redis"/);
+
+    // The run keeps the regenerated files; the download is generated from the same desired state.
+    const compose = (await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/local/compose.yaml`)).text;
+    expect(compose).toMatch(/^ {2}redis:\n {4}image: "?redis:7"?$/m);
+    expect(compose).toMatch(
+      /^ {2}api:\n(?: {4}.*\n)*? {4}depends_on:\n(?: {6}.*\n)*? {6}redis:\n {8}condition: service_healthy$/m,
+    );
+    const dotenv = (await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/local/.env.local`)).text;
+    expect(dotenv).toMatch(/^REDIS_URL=redis:\/\/redis:6379$/m);
+    const archive = await localBootstrapText();
+    expect(archive).toContain(compose);
+    expect(archive).toMatch(/^REDIS_URL=redis:\/\/redis:6379$/m);
+
+    expect(
+      (await api(admin.token, "GET", "/api/envs/invoice-perfect:local")).body.environment.spec.components.redis,
+    ).toEqual({
+      type: "redis",
+      size: "small",
+    });
+    expect((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })).length).toBe(railwayCalls);
   });
 });

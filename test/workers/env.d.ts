@@ -6,3 +6,9 @@ declare namespace Cloudflare {
     CHAOS_RUNS?: string;
   }
 }
+
+/** A file's text through Vite's `?raw` import (the docs checks read the project's Markdown this way). */
+declare module "*.md?raw" {
+  const text: string;
+  export default text;
+}

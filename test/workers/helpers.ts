@@ -23,6 +23,18 @@ export async function seedWorld() {
   };
 }
 
+/**
+ * Turns Railway auto-deploy off on the seeded app services, as Infra Chat's reconcile is to (issue 14
+ * item 4): a sandbox push then deploys nothing by itself, so a test's deployments are the control plane's.
+ */
+export async function autoDeployOff() {
+  for (const envName of ["staging", "production"])
+    for (const service of ["api", "web", "cron"]) {
+      const res = await sandboxWorld(env).drift({ env: envName, service, autoDeploy: false });
+      expect(res.ok).toBe(true);
+    }
+}
+
 let userCount = 0;
 
 /** A user with a fresh token. */

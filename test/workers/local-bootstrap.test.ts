@@ -1,6 +1,6 @@
 /**
  * Proves "bootstrap local" inside workerd: the generated files for Invoice Perfect, `.env.local`
- * carrying exactly staging's variable names with placeholders for secrets, the tunnel's ingress
+ * carrying staging's variable names (plus what a local component binds) with placeholders for secrets, the tunnel's ingress
  * order, and a tar.gz that round-trips through DecompressionStream with valid ustar checksums.
  */
 import { describe, expect, it } from "vitest";
@@ -115,6 +115,16 @@ describe("bootstrap local files", () => {
     local.services.web.env.SMTP_HOST = { value: "smtp.sendgrid.net" };
     const env = parseEnv(fileOf(bootstrapFiles(input({ local })), ".env.local"));
     expect([...env.keys()].sort()).toEqual(variableNames(invoicePerfectSpec("staging")));
+  });
+
+  it("adds the variable a component binds once the local stack runs it: REDIS_URL for api, which depends on Redis", () => {
+    const local = invoicePerfectSpec("local");
+    local.components.redis = { type: "redis", size: "small" };
+    const files = bootstrapFiles(input({ local }));
+    const env = parseEnv(fileOf(files, ".env.local"));
+    expect([...env.keys()].sort()).toEqual([...variableNames(invoicePerfectSpec("staging")), "REDIS_URL"].sort());
+    expect(env.get("REDIS_URL")).toBe("redis://redis:6379");
+    expect(fileOf(files, "compose.yaml")).toMatch(/^ {2}redis:\n {4}image: "?redis:7"?$/m);
   });
 
   it("writes secretref placeholders for secret-backed names and Stripe test-mode placeholders", () => {

@@ -31,6 +31,7 @@ interface Verify {
   ok: boolean;
   invalidCount: number;
   missing: { id: number; reason: string }[];
+  missingByReason: Record<string, number>;
   sampled: number;
   sampleMismatches: unknown[];
 }
@@ -184,6 +185,10 @@ describe("sandbox ops contract", () => {
     expect(
       reply.body.missing.every((m) => ["no_address", "ambiguous_region", "unknown_region"].includes(m.reason)),
     ).toBe(true);
+    // Every unfilled row is counted by its reason, not only the listed ones; none of them was derivable.
+    const { missingByReason } = reply.body;
+    expect(Object.keys(missingByReason).sort()).toEqual(["ambiguous_region", "no_address", "unknown_region"]);
+    expect(Object.values(missingByReason).reduce((a, b) => a + b, 0)).toBe(reply.body.total - reply.body.filled);
     const lenient = await post<Verify>(stub, domain, "/ops/jobs/verify", {
       job: "backfillTimezone",
       params: { minCoverage: 90 },
@@ -241,6 +246,37 @@ describe("sandbox ops contract", () => {
     expect((await run(stub, await apiDomain(stub, "production"), params)).status).toBe(200);
     const logged = (await stub.requests({ provider: "app" })).find((r) => r.host === domain && r.status === 200);
     expect(logged?.headers.authorization).toBe("[redacted]");
+  });
+
+  it("a lost-writes job fault answers like a healthy job, but verify finds the derivable rows it never wrote", async () => {
+    const stub = world("lost-writes");
+    const domain = await apiDomain(stub);
+    await stub.addFault({ kind: "app", env: "staging", service: "api", track: "all", jobBug: "lost-writes" });
+    const batches = await backfill(stub, domain, "run-lost");
+    const updated = batches.reduce((sum, b) => sum + b.counts.updated, 0);
+    const verify = await post<Verify>(stub, domain, "/ops/jobs/verify", { job: "backfillTimezone", params: {} });
+    // Every fourth id was reported updated and never written: exactly those are derivable and still empty.
+    const lost = batches.flatMap((b) => b.changed).filter((c) => c.id % 4 === 0).length;
+    expect(lost).toBeGreaterThan(300);
+    expect(verify.body.filled).toBe(updated - lost);
+    expect(verify.body.missingByReason.not_backfilled).toBe(lost);
+  });
+
+  it("a wrong-zone job fault writes valid zones that the re-derived sample refutes", async () => {
+    const stub = world("wrong-zone");
+    const domain = await apiDomain(stub);
+    await stub.addFault({ kind: "app", env: "staging", service: "api", track: "all", jobBug: "wrong-zone", count: 1 });
+    const first = await run(stub, domain, { batchSize: 300, runId: "run-wrong" });
+    expect(first.body.changed.every((c) => c.timezone === "Etc/UTC")).toBe(true);
+    // count 1: one batch was broken, the next is healthy again.
+    const second = await run(stub, domain, { cursor: first.body.nextCursor, batchSize: 300, runId: "run-wrong" });
+    expect(second.body.changed.some((c) => c.timezone !== "Etc/UTC")).toBe(true);
+    const verify = await post<Verify>(stub, domain, "/ops/jobs/verify", {
+      job: "backfillTimezone",
+      params: { sample: 600, minCoverage: 0 },
+    });
+    expect(verify.body).toMatchObject({ invalidCount: 0, ok: false });
+    expect(verify.body.sampleMismatches.length).toBeGreaterThan(100);
   });
 
   it("an app fault with errorRate 1 on the stable api makes /ops/jobs/run answer 500", async () => {

@@ -419,6 +419,8 @@ describe("twilio messages", () => {
         from: "+15550009999",
         body: "Approve canary 4821? Reply YES 4821",
         at: expect.any(String),
+        status: "delivered", // API.md: /sandbox/sms shows each text's status (time scale 0: delivered at once)
+        errorCode: null,
       },
     ]);
     const auth = { authorization: `Basic ${btoa(`${SID}:auth-token`)}` };

@@ -7,6 +7,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createRailwayApi } from "../../src/providers/railway/adapter";
+import { SANDBOX_RAILWAY_PROJECT_TOKEN } from "../../src/sandbox/railway/auth";
 import type { SandboxSeed } from "../../src/sandbox/types";
 import { deployService, getDeployment } from "../../src/sandbox/world/deployments";
 import { getInstance, updateInstanceSettings } from "../../src/sandbox/world/entities";
@@ -364,6 +365,31 @@ describe("faults", () => {
     expect([health.status, await health.json()]).toEqual([200, { status: "ok", release: "v1" }]);
   });
 
+  it("a deploy fault is one-shot by default: the next deployment fails, the one after it does not; sticky faults stay", async () => {
+    const { stub, seed } = await seeded("fault-one-shot");
+    const added = await stub.addFault({ kind: "deploy", env: "staging", service: "web", fail: "crash" });
+    expect(added).toMatchObject({ ok: true, value: { remaining: 1 } });
+    await deploy(stub, seed, "web");
+    expect((await stub.deploymentsOf("staging", "web"))[0].status).toBe("CRASHED");
+    expect((await stub.state()).faults).toEqual([]);
+    await deploy(stub, seed, "web");
+    expect((await stub.deploymentsOf("staging", "web"))[0].status).toBe("SUCCESS");
+    await stub.addFault({ kind: "deploy", env: "staging", service: "web", fail: "build", count: 2 });
+    const sticky = await stub.addFault({ kind: "deploy", env: "staging", service: "api", fail: "build", sticky: true });
+    expect(sticky).toMatchObject({ ok: true, value: { remaining: null } });
+    for (let i = 0; i < 3; i++) await deploy(stub, seed, "web");
+    expect((await stub.deploymentsOf("staging", "web")).slice(0, 3).map((d) => d.status)).toEqual([
+      "SUCCESS",
+      "FAILED",
+      "FAILED",
+    ]);
+    for (let i = 0; i < 2; i++) await deploy(stub, seed, "api");
+    expect((await stub.deploymentsOf("staging", "api")).slice(0, 2).map((d) => d.status)).toEqual(["FAILED", "FAILED"]);
+    expect(
+      await stub.addFault({ kind: "deploy", env: "staging", service: "api", fail: "build", sticky: true, count: 1 }),
+    ).toMatchObject({ ok: false });
+  });
+
   it("fails only deployments that run a pre-deploy command under a migration fault", async () => {
     const { stub, seed, staging } = await seeded("fault-migration");
     await stub.addFault({ kind: "deploy", env: "staging", service: "api", fail: "migration" });
@@ -391,7 +417,7 @@ describe("faults", () => {
     await stub.addFault({ kind: "app", env: "staging", service: "web", track: "stable", failHealth: true, count: 1 });
     expect((await appGet(stub, domain, "/")).status).toBe(500);
     expect(await (await appGet(stub, domain, "/")).json()).toEqual({ status: "ok", release: "v1" });
-    await stub.addFault({ kind: "deploy", env: "staging", service: "web", fail: "crash" });
+    await stub.addFault({ kind: "deploy", env: "staging", service: "web", fail: "crash", sticky: true });
     await deploy(stub, seed, "web");
     expect((await stub.deploymentsOf("staging", "web")).map((d) => d.status)).toEqual(["CRASHED", "REMOVED"]);
     expect((await appGet(stub, domain, "/")).status).toBe(503);
@@ -573,7 +599,7 @@ describe("railway envelope", () => {
           ...staging,
         },
       },
-      { "project-access-token": "pat" },
+      { "project-access-token": SANDBOX_RAILWAY_PROJECT_TOKEN },
     );
     const status = await gql<{ workflowStatus: { status: string } }>(stub, WORKFLOW, {
       workflowId: deployed.body.data?.templateDeployV2.workflowId,

@@ -26,7 +26,11 @@ const Verification = z.object({
   coverage: z.number(),
   ok: z.boolean(),
   invalid: z.array(z.unknown()).default([]),
+  invalidCount: z.number().int().nonnegative().optional(),
   sampleMismatches: z.array(z.unknown()).default([]),
+  sampled: z.number().int().nonnegative().optional(),
+  unverifiable: z.number().int().nonnegative().optional(),
+  missingByReason: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 
 const Migrations: z.ZodType<OpsMigrations> = z.object({

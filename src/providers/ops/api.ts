@@ -17,7 +17,14 @@ export interface OpsVerification {
   coverage: number;
   ok: boolean;
   invalid: unknown[];
+  /** How many stored values are invalid (the `invalid` list may be capped). */
+  invalidCount?: number;
   sampleMismatches: unknown[];
+  /** Rows re-derived for the sample, and how many of them no rule decides (a fallback value). */
+  sampled?: number;
+  unverifiable?: number;
+  /** Every unfilled row by the app's reason code; `not_backfilled` = the rules decide a value the job did not write. */
+  missingByReason?: Record<string, number>;
 }
 
 /** A pending schema migration as the app classifies it from its queryInterface calls. */

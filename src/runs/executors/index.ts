@@ -7,6 +7,7 @@ import { reconcileConfig, reconcileShape } from "./reconcile";
 import { canaryPromote, canarySplit } from "../canary/executors";
 import { canaryStep } from "../canary/soak";
 import { ensureComponent, removeComponent, resizeComponent, updateSpec } from "./components";
+import { renderLocal } from "./local";
 import { awaitRun, backfill, verifyBackfill } from "./backfill";
 import { destroySecret, swapSecret } from "./secrets";
 import { ensureEnvironment } from "./environment";
@@ -31,6 +32,7 @@ export const EXECUTORS: { [K in StepKind]: StepExecutor<K> } = {
   "ensure-component": ensureComponent,
   "remove-component": removeComponent,
   "resize-component": resizeComponent,
+  "render-local": renderLocal,
   backfill,
   "verify-backfill": verifyBackfill,
   "await-run": awaitRun,

@@ -1,5 +1,6 @@
 /** Cloudflare v4's HTTP envelope: success/error bodies, request parsing and paging (providers/cloudflare.md). */
 import type { z } from "zod";
+import { json } from "../http";
 import type { World } from "../world/store";
 
 /** One entry of `errors[]` / `messages[]`. */
@@ -41,10 +42,6 @@ export class CfFailure extends Error {
 /** Shorthand for a single-error failure. */
 export function fail(status: number, code: number, message: string): CfFailure {
   return new CfFailure(status, [{ code, message }]);
-}
-
-function json(status: number, body: object): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
 /** The success envelope. */

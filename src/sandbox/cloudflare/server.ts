@@ -5,6 +5,7 @@
 import { recordToken } from "../tokens";
 import { hashString } from "../traffic/random";
 import type { World } from "../world/store";
+import { requireLoadBalancing, subscriptionsCollection, zoneSettingItem } from "./account-settings";
 import { dnsCollection, dnsItem } from "./dns";
 import { CfFailure, fail, parseObjectBody, renderFailure, renderReply, type CfContext, type CfReply } from "./envelope";
 import { loadBalancerItem, loadBalancersCollection } from "./load-balancers";
@@ -21,6 +22,8 @@ interface Route {
   methods: string[];
   /** Which path parameter is the owner: the zone (`/zones/{id}`) or the account (`/accounts/{id}`). */
   owner: "zone" | "account" | null;
+  /** A Load Balancing resource: writes need the add-on (account-settings.ts). */
+  loadBalancing?: "monitor" | "pool" | "load_balancer";
   handle: Handler;
 }
 
@@ -32,34 +35,57 @@ const ROUTES: Route[] = [
   { pattern: /^\/zones\/([^/]+)\/dns_records$/, methods: ["GET", "POST"], owner: "zone", handle: dnsCollection },
   { pattern: /^\/zones\/([^/]+)\/dns_records\/([^/]+)$/, methods: ITEM, owner: "zone", handle: dnsItem },
   {
+    pattern: /^\/zones\/([^/]+)\/settings\/([^/]+)$/,
+    methods: ["GET", "PATCH"],
+    owner: "zone",
+    handle: zoneSettingItem,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/subscriptions$/,
+    methods: ["GET"],
+    owner: "account",
+    handle: subscriptionsCollection,
+  },
+  {
     pattern: /^\/zones\/([^/]+)\/load_balancers$/,
     methods: ["GET", "POST"],
     owner: "zone",
+    loadBalancing: "load_balancer",
     handle: loadBalancersCollection,
   },
-  { pattern: /^\/zones\/([^/]+)\/load_balancers\/([^/]+)$/, methods: ITEM, owner: "zone", handle: loadBalancerItem },
+  {
+    pattern: /^\/zones\/([^/]+)\/load_balancers\/([^/]+)$/,
+    methods: ITEM,
+    owner: "zone",
+    loadBalancing: "load_balancer",
+    handle: loadBalancerItem,
+  },
   {
     pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors$/,
     methods: ["GET", "POST"],
     owner: "account",
+    loadBalancing: "monitor",
     handle: monitorsCollection,
   },
   {
     pattern: /^\/accounts\/([^/]+)\/load_balancers\/monitors\/([^/]+)$/,
     methods: ITEM,
     owner: "account",
+    loadBalancing: "monitor",
     handle: monitorItem,
   },
   {
     pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools$/,
     methods: ["GET", "POST"],
     owner: "account",
+    loadBalancing: "pool",
     handle: poolsCollection,
   },
   {
     pattern: /^\/accounts\/([^/]+)\/load_balancers\/pools\/([^/]+)$/,
     methods: ITEM,
     owner: "account",
+    loadBalancing: "pool",
     handle: poolItem,
   },
 ];
@@ -111,6 +137,7 @@ export function handleCloudflare(world: World, request: Request, text: string): 
       accountId: route.owner === "account" ? params[0] : "",
       zoneId: route.owner === "zone" ? params[0] : "",
     };
+    if (route.loadBalancing) requireLoadBalancing(cx, route.loadBalancing);
     return renderReply(route.handle(cx, params[1] ?? ""));
   } catch (error) {
     if (error instanceof CfFailure) return renderFailure(error);

@@ -213,7 +213,8 @@ export function dnsRecordView(world: World, r: StoredResource<"dns_record">): Cf
 /** The Cloudflare part of `SandboxDO.state()`. */
 export interface CloudflareState {
   accounts: { id: string; name: string }[];
-  zones: { id: string; name: string; status: string; accountId: string }[];
+  /** `ssl` is the zone's SSL/TLS mode (added by inspect.ts, which owns the account settings). */
+  zones: { id: string; name: string; status: string; accountId: string; ssl?: string }[];
   dnsRecords: CfDnsRecord[];
   monitors: CfMonitor[];
   pools: (CfPool & { disabled_at?: string })[];
@@ -230,4 +231,12 @@ export function cloudflareState(world: World): CloudflareState {
     pools: listResources(world, "pool").map(poolView),
     loadBalancers: listResources(world, "load_balancer").map((r) => loadBalancerView(world, r)),
   };
+}
+
+/** The world's public DNS as far as sandbox zones answer it: records of one name (optionally one type). */
+export function recordsNamed(world: World, name: string, type?: string): StoredResource<"dns_record">[] {
+  const fqdn = name.toLowerCase().replace(/\.$/, "");
+  return listResources(world, "dns_record").filter(
+    (r) => r.settings.name === fqdn && (type === undefined || r.settings.type === type),
+  );
 }

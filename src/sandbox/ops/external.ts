@@ -14,7 +14,7 @@ import { z } from "zod";
 import { errorText } from "../../domain/errors";
 import { serviceMatches } from "../faults";
 import { listInProgress, currentDeployment, type DeploymentRow } from "../world/deployments";
-import { findDomain } from "../world/domains";
+import { instanceForHost } from "../world/custom-domains";
 import { getEnvironment, getService } from "../world/entities";
 import type { World } from "../world/store";
 import { renderVariables } from "../world/variables";
@@ -186,7 +186,7 @@ export async function forwardOps(
 ): Promise<Response | null> {
   const url = new URL(request.url);
   if (!url.pathname.startsWith("/ops/")) return null;
-  const domain = findDomain(world, url.hostname);
+  const domain = instanceForHost(world, url.hostname);
   if (!domain) return null;
   const service = getService(world, domain.service_id);
   const envName = environmentName(world, domain.environment_id);

@@ -3,6 +3,7 @@
  * one event per (run, user), and verification. Everything runs synchronously inside the SandboxDO, so a
  * batch is as atomic as the real app's transaction: no await between reading the page and recording it.
  */
+import type { AppFault } from "../types";
 import { iso, type World } from "../world/store";
 import { OpsError, type JobName, type RunParams, type VerifyParams } from "./params";
 import { deriveTimezone, isIanaZone, type ReasonCode } from "./rules";
@@ -34,6 +35,8 @@ export interface VerifyResult {
   invalidCount: number;
   invalid: { id: number; timezone: string }[];
   missing: { id: number; reason: string }[];
+  /** Every unfilled row by why: the rules' reason code, or `not_backfilled` when they do decide a zone. */
+  missingByReason: Record<string, number>;
   sampled: number;
   unverifiable: number;
   sampleMismatches: { id: number; stored: string; expected: string }[];
@@ -57,14 +60,17 @@ export interface RunView {
 
 const MAX_LISTED = 100;
 
-function planUser(user: UserRow, params: RunParams): Outcome {
+/** A deliberately broken job (an app fault's `jobBug`), so a test can prove verification catches it. */
+export type JobBug = NonNullable<AppFault["jobBug"]>;
+
+function planUser(user: UserRow, params: RunParams, bug: JobBug | null): Outcome {
   const base = { id: user.id, reason: null, timezone: null };
   if (user.timezone) return { ...base, event: "skipped", reason: "already_set" };
   const derived = deriveTimezone(user);
   if (params.job === "backfillTimezone") {
-    return derived.ok
-      ? { ...base, event: "updated", timezone: derived.timezone }
-      : { ...base, event: "failed", reason: derived.reason };
+    if (!derived.ok) return { ...base, event: "failed", reason: derived.reason };
+    // A job that ignores the address writes a valid zone that is simply wrong: only the re-derived sample sees it.
+    return { ...base, event: "updated", timezone: bug === "wrong-zone" ? "Etc/UTC" : derived.timezone };
   }
   // fallbackTimezone never papers over a row the backfill could still derive; its events keep the reason.
   if (derived.ok) return { ...base, event: "failed", reason: "not_backfilled" };
@@ -78,6 +84,7 @@ function recordRun(
   cursor: string | null,
   done: boolean,
   outcomes: Outcome[],
+  bug: JobBug | null,
 ): void {
   const now = world.now();
   world.run(
@@ -97,7 +104,9 @@ function recordRun(
   if (run && run.job !== params.job)
     throw new OpsError(409, "run_job_mismatch", `run ${params.runId} belongs to job ${run.job}`);
   for (const o of outcomes) {
-    if (o.event === "updated")
+    // A lost write: the job records the row as updated, but every fourth write never reaches the table.
+    const lost = bug === "lost-writes" && o.id % 4 === 0;
+    if (o.event === "updated" && !lost)
       world.run(
         "UPDATE app_users SET timezone = ? WHERE environment_id = ? AND id = ? AND timezone IS NULL",
         o.timezone,
@@ -133,8 +142,8 @@ function recordRun(
   );
 }
 
-/** Runs one batch of a timezone job from the cursor; a dry run reads only. */
-export function runBatch(world: World, envId: string, params: RunParams): BatchResult {
+/** Runs one batch of a timezone job from the cursor; a dry run reads only. `bug` breaks the job on purpose. */
+export function runBatch(world: World, envId: string, params: RunParams, bug: JobBug | null = null): BatchResult {
   // One extra row tells whether this is the last page without a second query.
   const rows = world.rows<UserRow>(
     "SELECT * FROM app_users WHERE environment_id = ? AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?",
@@ -147,8 +156,8 @@ export function runBatch(world: World, envId: string, params: RunParams): BatchR
   const done = rows.length <= params.batchSize;
   const last = users[users.length - 1];
   const nextCursor = last ? String(last.id) : params.cursor;
-  const outcomes = users.map((u) => planUser(u, params));
-  if (!params.dryRun) recordRun(world, envId, params, nextCursor, done, outcomes);
+  const outcomes = users.map((u) => planUser(u, params, bug));
+  if (!params.dryRun) recordRun(world, envId, params, nextCursor, done, outcomes, bug);
   const count = (event: EventName) => outcomes.filter((o) => o.event === event).length;
   return {
     job: params.job,
@@ -193,17 +202,17 @@ export function verifyTimezones(world: World, envId: string, params: VerifyParam
           .slice(0, MAX_LISTED)
           .map((u) => ({ id: u.id, timezone: u.timezone }));
 
-  const missing = world
-    .rows<UserRow>(
-      "SELECT * FROM app_users WHERE environment_id = ? AND timezone IS NULL ORDER BY id LIMIT ?",
-      envId,
-      Math.min(params.sample, MAX_LISTED),
-    )
+  // Every unfilled row is classified, not just the listed ones: the control plane's verdict rests on the counts.
+  const unfilled = world
+    .rows<UserRow>("SELECT * FROM app_users WHERE environment_id = ? AND timezone IS NULL ORDER BY id", envId)
     .map((u) => {
       const derived = deriveTimezone(u);
       const reason: ReasonCode | "not_backfilled" = derived.ok ? "not_backfilled" : derived.reason;
       return { id: u.id, reason };
     });
+  const missing = unfilled.slice(0, Math.min(params.sample, MAX_LISTED));
+  const missingByReason: Record<string, number> = {};
+  for (const { reason } of unfilled) missingByReason[reason] = (missingByReason[reason] ?? 0) + 1;
 
   // A multiplicative hash of the id spreads the sample over the table yet picks the same rows every time.
   const sampled = world.rows<UserRow>(
@@ -229,6 +238,7 @@ export function verifyTimezones(world: World, envId: string, params: VerifyParam
     invalidCount,
     invalid,
     missing,
+    missingByReason,
     sampled: sampled.length,
     unverifiable,
     sampleMismatches,

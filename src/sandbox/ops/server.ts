@@ -4,13 +4,14 @@
  * server.js), over the environment's simulated users. Guarded by OPS_TOKEN when the service defines one, and
  * failed by `app` faults with an errorRate, so the control plane's pause/retry paths can be exercised.
  */
+import { json } from "../http";
 import { appFaultsFor, consumeAppFault, serviceMatches } from "../faults";
 import { hashString, mix32 } from "../traffic/random";
 import type { JsonValue } from "../types";
 import type { EnvironmentRow, ServiceRow } from "../world/entities";
 import type { World } from "../world/store";
 import { renderVariables } from "../world/variables";
-import { getRun, runBatch, verifyTimezones } from "./jobs";
+import { getRun, runBatch, verifyTimezones, type JobBug } from "./jobs";
 import { OpsError, parseRunRequest, parseVerifyRequest } from "./params";
 import { listMigrations } from "./migrations";
 import { ensureUsers } from "./users";
@@ -21,9 +22,8 @@ const RUN_PATH = /^\/ops\/jobs\/runs\/([A-Za-z0-9_.:-]{1,64})$/;
 type Route = { method: "GET" | "POST"; pattern: RegExp; answer: (ctx: OpsContext, match: string[]) => object };
 type OpsContext = { world: World; env: EnvironmentRow; service: ServiceRow; text: string };
 
-function json(status: number, body: object): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
-}
+// Express's res.json, as the fixture app answers.
+const OPS_JSON = { "content-type": "application/json; charset=utf-8" };
 
 function readJson(text: string): JsonValue | undefined {
   if (new TextEncoder().encode(text).length > MAX_BODY_BYTES)
@@ -40,10 +40,10 @@ const ROUTES: Route[] = [
   {
     method: "POST",
     pattern: /^\/ops\/jobs\/run$/,
-    answer: ({ world, env, text }) => {
+    answer: ({ world, env, service, text }) => {
       const params = parseRunRequest(readJson(text));
       ensureUsers(world, env.id);
-      return runBatch(world, env.id, params);
+      return runBatch(world, env.id, params, jobBug(world, env, service));
     },
   },
   {
@@ -94,6 +94,14 @@ function faulted(world: World, env: EnvironmentRow, service: ServiceRow): boolea
   return true;
 }
 
+// A `jobBug` fault breaks the job itself (the batch still answers 200); `count` counts batches.
+function jobBug(world: World, env: EnvironmentRow, service: ServiceRow): JobBug | null {
+  const fault = appFaultsFor(world, env.name, service.name).find((f) => f.jobBug);
+  if (!fault?.jobBug) return null;
+  consumeAppFault(world, fault);
+  return fault.jobBug;
+}
+
 /** Answers one `/ops/*` request to the api service of `env`. */
 export function handleOps(
   world: World,
@@ -111,10 +119,14 @@ export function handleOps(
     checkToken(world, env, service, request);
     // Faults fail the job calls (POST); the plan-time read of the migrations is left alone.
     if (route.method === "POST" && faulted(world, env, service))
-      return json(500, { error: { code: "internal", message: "internal error" } });
-    return json(200, route.answer({ world, env, service, text }, route.pattern.exec(pathname)?.slice(1) ?? []));
+      return json(500, { error: { code: "internal", message: "internal error" } }, OPS_JSON);
+    return json(
+      200,
+      route.answer({ world, env, service, text }, route.pattern.exec(pathname)?.slice(1) ?? []),
+      OPS_JSON,
+    );
   } catch (error) {
-    if (error instanceof OpsError) return json(error.status, error.toBody());
+    if (error instanceof OpsError) return json(error.status, error.toBody(), OPS_JSON);
     throw error;
   }
 }

@@ -10,9 +10,9 @@ const target = new URL("./schema.ts", import.meta.url);
 
 const OBJECT_FIELDS = {
   Query:
-    "projects project environments environment service serviceInstance variables variablesForServiceDeployment deployment deployments deploymentLogs buildLogs httpLogs httpMetricsGroupedByStatus httpDurationMetrics domains template workflowStatus",
+    "projects project environments environment service serviceInstance variables variablesForServiceDeployment deployment deployments deploymentLogs buildLogs httpLogs httpMetricsGroupedByStatus httpDurationMetrics domains template workflowStatus projectToken serviceInstanceAutoDeployStatus customDomain customDomainAvailable",
   Mutation:
-    "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceLimitsUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2",
+    "projectCreate environmentCreate serviceCreate serviceDelete serviceInstanceUpdate serviceInstanceLimitsUpdate serviceInstanceDeployV2 serviceInstanceDeploy serviceInstanceRedeploy variableCollectionUpsert variableUpsert variableDelete deploymentRollback deploymentRedeploy deploymentRestart deploymentCancel deploymentRemove serviceDomainCreate serviceDomainDelete templateDeployV2 serviceConnect serviceInstanceAutoDeployUpdate customDomainCreate customDomainDelete",
   Node: "id",
   Domain: "createdAt deletedAt domain environmentId id projectId serviceId targetPort updatedAt",
   Project:
@@ -39,6 +39,12 @@ const OBJECT_FIELDS = {
   TemplateDeployPayload: "projectId workflowId",
   WorkflowResult: "error status",
   PageInfo: "endCursor hasNextPage hasPreviousPage startCursor",
+  // Token kinds and auto-deploys (railway.md "Added for the second round").
+  ProjectToken: "createdAt displayToken environment environmentId id name project projectId",
+  ServiceInstanceAutoDeployStatus: "canEnable enabled reason",
+  ServiceInstanceAutoDeployUpdateResult: "enabled",
+  // Public hostnames (railway.md §12): custom domains and their availability.
+  DomainAvailable: "available message",
   // Traffic of the simulated apps (railway.md §11): raw HTTP logs and the per-service aggregates.
   HttpLog:
     "clientUa deploymentId deploymentInstanceId downstreamProto edgeRegion host httpStatus method path requestId responseDetails rxBytes srcIp timestamp totalDuration txBytes upstreamAddress upstreamErrors upstreamProto upstreamRqDuration",

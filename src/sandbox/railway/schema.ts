@@ -9,6 +9,8 @@
 export const RAILWAY_SDL = /* GraphQL */ `
 type Query {
   buildLogs(deploymentId: String!, endDate: DateTime, filter: String, limit: Int, startDate: DateTime): [Log!]!
+  customDomain(id: String!, projectId: String!): CustomDomain!
+  customDomainAvailable(domain: String!): DomainAvailable!
   deployment(id: String!): Deployment!
   deploymentLogs(deploymentId: String!, endDate: DateTime, filter: String, limit: Int, startDate: DateTime): [Log!]!
   deployments(after: String, before: String, first: Int, input: DeploymentListInput!, last: Int): QueryDeploymentsConnection!
@@ -19,9 +21,11 @@ type Query {
   httpLogs(afterDate: String, afterLimit: Int, anchorDate: String, beforeDate: String, beforeLimit: Int, deploymentId: String!, filter: String, limit: Int): [HttpLog!]!
   httpMetricsGroupedByStatus(endDate: DateTime!, environmentId: String!, method: String, path: String, serviceId: String!, startDate: DateTime!, stepSeconds: Int): [HttpMetricsByStatusResult!]!
   project(id: String!): Project!
+  projectToken: ProjectToken!
   projects(after: String, before: String, first: Int, includeDeleted: Boolean, last: Int, orderBy: ProjectsOrderBy, userId: String, workspaceId: String): QueryProjectsConnection!
   service(id: String!): Service!
   serviceInstance(environmentId: String!, serviceId: String!): ServiceInstance!
+  serviceInstanceAutoDeployStatus(environmentId: String!, projectId: String!, serviceId: String!): ServiceInstanceAutoDeployStatus!
   template(code: String, id: String, owner: String, repo: String): Template!
   variables(environmentId: String!, projectId: String!, serviceId: String, unrendered: Boolean): EnvironmentVariables!
   variablesForServiceDeployment(environmentId: String!, projectId: String!, serviceId: String!): EnvironmentVariables!
@@ -29,6 +33,8 @@ type Query {
 }
 
 type Mutation {
+  customDomainCreate(input: CustomDomainCreateInput!): CustomDomain!
+  customDomainDelete(id: String!): Boolean!
   deploymentCancel(id: String!): Boolean!
   deploymentRedeploy(id: String!, usePreviousImageTag: Boolean): Deployment!
   deploymentRemove(id: String!): Boolean!
@@ -36,10 +42,12 @@ type Mutation {
   deploymentRollback(id: String!): Boolean!
   environmentCreate(input: EnvironmentCreateInput!): Environment!
   projectCreate(input: ProjectCreateInput!): Project!
+  serviceConnect(id: String!, input: ServiceConnectInput!): Service!
   serviceCreate(input: ServiceCreateInput!): Service!
   serviceDelete(environmentId: String, id: String!): Boolean!
   serviceDomainCreate(input: ServiceDomainCreateInput!): ServiceDomain!
   serviceDomainDelete(id: String!): Boolean!
+  serviceInstanceAutoDeployUpdate(input: ServiceInstanceAutoDeployUpdateInput!): ServiceInstanceAutoDeployUpdateResult!
   serviceInstanceDeploy(commitSha: String, environmentId: String!, latestCommit: Boolean, serviceId: String!): Boolean!
   serviceInstanceDeployV2(commitSha: String, environmentId: String!, serviceId: String!): String!
   serviceInstanceLimitsUpdate(input: ServiceInstanceLimitsUpdateInput!): Boolean!
@@ -90,6 +98,14 @@ type CustomDomain implements Domain {
   syncStatus: CustomDomainSyncStatus!
   targetPort: Int
   updatedAt: DateTime
+}
+
+input CustomDomainCreateInput {
+  domain: String!
+  environmentId: String!
+  projectId: String!
+  serviceId: String!
+  targetPort: Int
 }
 
 type CustomDomainStatus {
@@ -225,6 +241,11 @@ interface Domain {
   serviceId: String!
   targetPort: Int
   updatedAt: DateTime
+}
+
+type DomainAvailable {
+  available: Boolean!
+  message: String!
 }
 
 type Environment implements Node {
@@ -398,6 +419,17 @@ enum ProjectsOrderBy {
   UPDATED_AT_DESC
 }
 
+type ProjectToken implements Node {
+  createdAt: DateTime!
+  displayToken: String!
+  environment: Environment!
+  environmentId: String!
+  id: ID!
+  name: String!
+  project: Project!
+  projectId: String!
+}
+
 enum PublicRuntime {
   LEGACY
   UNSPECIFIED
@@ -457,6 +489,12 @@ type Service implements Node {
   projectId: String!
   templateId: String
   updatedAt: DateTime!
+}
+
+input ServiceConnectInput {
+  branch: String
+  image: String
+  repo: String
 }
 
 input ServiceCreateInput {
@@ -525,6 +563,23 @@ type ServiceInstance implements Node {
   source: ServiceSource
   startCommand: String
   updatedAt: DateTime!
+}
+
+type ServiceInstanceAutoDeployStatus {
+  canEnable: Boolean!
+  enabled: Boolean!
+  reason: String
+}
+
+input ServiceInstanceAutoDeployUpdateInput {
+  enabled: Boolean!
+  environmentId: String!
+  projectId: String!
+  serviceId: String!
+}
+
+type ServiceInstanceAutoDeployUpdateResult {
+  enabled: Boolean!
 }
 
 input ServiceInstanceLimitsUpdateInput {

@@ -8,12 +8,17 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from "graphql";
+import { json } from "../http";
 import { maskVariableValues } from "../request-log";
-import { recordToken } from "../tokens";
+import { providerErrorBody } from "../provider-faults";
+import { fingerprint, recordToken } from "../tokens";
 import type { JsonValue } from "../types";
 import type { World } from "../world/store";
+import { authenticate, presentedToken } from "./auth";
+import { spendRailwayBudget } from "./budget";
 import type { RailwayContext, RootResolver } from "./context";
 import { deploymentResolvers } from "./resolvers/deployments";
+import { autoDeployResolvers } from "./resolvers/auto-deploy";
 import { domainAndTemplateResolvers } from "./resolvers/domains";
 import { projectResolvers } from "./resolvers/projects";
 import { serviceResolvers } from "./resolvers/services";
@@ -32,6 +37,7 @@ const ROOT: Record<string, RootResolver> = {
   ...deploymentResolvers,
   ...domainAndTemplateResolvers,
   ...trafficResolvers,
+  ...autoDeployResolvers,
 };
 
 interface GraphqlBody {
@@ -44,10 +50,6 @@ interface GraphqlBody {
 export interface RailwayExchange {
   response: Response;
   logBody: JsonValue;
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 function parseBody(text: string): GraphqlBody | string {
@@ -67,17 +69,6 @@ function parseBody(text: string): GraphqlBody | string {
     variables: typeof vars === "object" && vars !== null && !Array.isArray(vars) ? vars : null,
     operationName: typeof op === "string" ? op : null,
   };
-}
-
-/** Railway accepts an account/workspace token as `Authorization: Bearer …` or a project token header. */
-export function presentedToken(headers: Headers): { kind: "bearer" | "project"; token: string } | null {
-  const authorization = headers.get("authorization");
-  if (authorization !== null) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? { kind: "bearer", token: match[1] } : null;
-  }
-  const projectToken = headers.get("project-access-token")?.trim();
-  return projectToken ? { kind: "project", token: projectToken } : null;
 }
 
 /** How many distinct documents stay parsed and validated (the adapter sends a few dozen, over and over). */
@@ -122,7 +113,11 @@ export class RailwayGraphqlServer {
     };
   }
 
-  /** Answers one request synchronously, so a whole operation applies without interleaving. */
+  /**
+   * Answers one request synchronously, so a whole operation applies without interleaving. A presented
+   * token is counted against its hourly budget before anything else (Railway rate-limits at the door), and
+   * every answer to it carries the X-RateLimit headers.
+   */
   handle(world: World, request: Request, text: string): RailwayExchange {
     const path = new URL(request.url).pathname;
     if (path !== RAILWAY_GRAPHQL_PATH)
@@ -130,12 +125,20 @@ export class RailwayGraphqlServer {
     if (request.method !== "POST") {
       return { response: json(405, { errors: [{ message: "Method Not Allowed" }] }, { allow: "POST" }), logBody: null };
     }
+    const presented = presentedToken(request.headers);
+    let rateHeaders: Record<string, string> = {};
+    if (presented) {
+      recordToken(world, presented.kind, presented.token);
+      const budget = spendRailwayBudget(world, fingerprint(presented.token), presented.kind);
+      rateHeaders = budget.headers;
+      if (!budget.allowed)
+        return { response: json(429, providerErrorBody("railway", 429), rateHeaders), logBody: this.describe(text) };
+    }
     const body = parseBody(text);
-    if (typeof body === "string") return { response: json(400, { errors: [{ message: body }] }), logBody: text };
+    if (typeof body === "string")
+      return { response: json(400, { errors: [{ message: body }] }, rateHeaders), logBody: text };
     const logBody = this.describe(text);
-    const token = presentedToken(request.headers);
-    if (token) recordToken(world, token.kind, token.token);
-    const contextValue: RailwayContext = { world, authorized: token !== null };
+    const contextValue: RailwayContext = { world, auth: authenticate(world, presented) };
     const document = this.#document(body.query);
     const result =
       "kind" in document
@@ -152,6 +155,6 @@ export class RailwayGraphqlServer {
     const payload = result.errors?.length
       ? { data: result.data ?? null, errors: result.errors.map((e) => e.toJSON()) }
       : { data: result.data ?? null };
-    return { response: json(200, payload), logBody };
+    return { response: json(200, payload, rateHeaders), logBody };
   }
 }

@@ -24,6 +24,7 @@ import {
   type DeploymentRow,
   type Phase,
 } from "../world/deployments";
+import { customDomainStatus, listCustomDomains, type CustomDomainRow } from "../world/custom-domains";
 import { RAILWAY_APP_SUFFIX, listDomains, type DomainRow } from "../world/domains";
 import { nanoTimestamp, type LogLine } from "../world/logs";
 import { iso, type World } from "../world/store";
@@ -132,7 +133,9 @@ export function instanceView(world: World, i: InstanceRow) {
         .map((d) => deploymentView(world, d)),
     domains: () => ({
       serviceDomains: listDomains(world, { serviceId: i.serviceId, environmentId: i.environmentId }).map(domainView),
-      customDomains: [],
+      customDomains: listCustomDomains(world, { serviceId: i.serviceId, environmentId: i.environmentId }).map((d) =>
+        customDomainView(world, d),
+      ),
     }),
   };
 }
@@ -198,6 +201,23 @@ export function domainView(d: DomainRow) {
     createdAt: iso(d.created_at),
     updatedAt: iso(d.created_at),
     deletedAt: null,
+  };
+}
+
+/** CustomDomain, its status read from the world's public DNS (world/custom-domains.ts). */
+export function customDomainView(world: World, d: CustomDomainRow) {
+  return {
+    id: d.id,
+    domain: d.domain,
+    projectId: d.project_id,
+    environmentId: d.environment_id,
+    serviceId: d.service_id,
+    targetPort: d.target_port,
+    syncStatus: "ACTIVE",
+    createdAt: iso(d.created_at),
+    updatedAt: iso(d.created_at),
+    deletedAt: null,
+    status: () => customDomainStatus(world, d),
   };
 }
 

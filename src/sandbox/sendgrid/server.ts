@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { listResources } from "../cloudflare/store";
+import { json } from "../http";
 import { recordToken } from "../tokens";
 import type { World } from "../world/store";
 import {
@@ -32,17 +33,13 @@ const SCOPES = [
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-function json(status: number, body: unknown): Response {
-  const reset = String(Math.floor(Date.now() / 1000) + 60);
-  return new Response(status === 204 ? null : JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/json",
-      "x-ratelimit-limit": "600",
-      "x-ratelimit-remaining": "599",
-      "x-ratelimit-reset": reset,
-    },
-  });
+// Every SendGrid answer carries its rate-limit window (sendgrid.md); the sandbox never spends it.
+function rateLimitHeaders(): Record<string, string> {
+  return {
+    "x-ratelimit-limit": "600",
+    "x-ratelimit-remaining": "599",
+    "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 60),
+  };
 }
 
 /** SendGrid's error body (schema ErrorResponse). */
@@ -165,6 +162,12 @@ function createSender(world: World, text: string): Response {
 
 /** Answers one SendGrid API request synchronously. */
 export function handleSendGrid(world: World, request: Request, text: string): Response {
+  const response = answer(world, request, text);
+  for (const [name, value] of Object.entries(rateLimitHeaders())) response.headers.set(name, value);
+  return response;
+}
+
+function answer(world: World, request: Request, text: string): Response {
   const url = new URL(request.url);
   const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   if (!key || !KEY.test(key))

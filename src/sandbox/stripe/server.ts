@@ -3,6 +3,7 @@
  * secret/restricted key whose mode scopes every object, form-encoded bodies with bracket notation,
  * list pagination, Idempotency-Key replay, and Stripe's `{"error": {...}}` body.
  */
+import { json } from "../http";
 import { recordToken } from "../tokens";
 import { decodeStripeForm, type FormValue } from "./form";
 import type { World } from "../world/store";
@@ -29,18 +30,14 @@ interface Answer {
   body: unknown;
 }
 
-function json(status: number, body: unknown): Answer {
+function answer(status: number, body: unknown): Answer {
   return { status, body };
 }
 
-function toResponse(answer: Answer, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(answer.body), {
-    status: answer.status,
-    headers: {
-      "content-type": "application/json",
-      "request-id": `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 14)}`,
-      ...headers,
-    },
+function toResponse(reply: Answer, headers: Record<string, string> = {}): Response {
+  return json(reply.status, reply.body, {
+    "request-id": `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 14)}`,
+    ...headers,
   });
 }
 
@@ -52,7 +49,7 @@ export function stripeError(
   extra: { code?: string; param?: string } = {},
 ): Answer {
   const docUrl = extra.code ? { doc_url: `https://stripe.com/docs/error-codes/${extra.code.replace(/_/g, "-")}` } : {};
-  return json(status, { error: { type, message, ...extra, ...docUrl } });
+  return answer(status, { error: { type, message, ...extra, ...docUrl } });
 }
 
 /** The key from `Authorization: Bearer <key>` or Basic `<key>:`, or null. */
@@ -110,7 +107,7 @@ function create(world: World, livemode: boolean, form: Form): Answer {
     metadata: map(form.metadata) ?? {},
     api_version: str(form.api_version) ?? null,
   });
-  return json(200, { ...endpoint, secret });
+  return answer(200, { ...endpoint, secret });
 }
 
 function update(world: World, endpoint: StripeEndpoint, form: Form): Answer {
@@ -129,7 +126,7 @@ function update(world: World, endpoint: StripeEndpoint, form: Form): Answer {
     ...(str(form.disabled) !== undefined ? { status: str(form.disabled) === "true" ? "disabled" : "enabled" } : {}),
   };
   saveEndpoint(world, next);
-  return json(200, next);
+  return answer(200, next);
 }
 
 function listPage(world: World, livemode: boolean, url: URL): Answer {
@@ -157,7 +154,7 @@ function listPage(world: World, livemode: boolean, url: URL): Answer {
       });
     all = all.slice(Math.max(0, at - limit), at);
   }
-  return json(200, { object: "list", data: all.slice(0, limit), has_more: all.length > limit, url: COLLECTION });
+  return answer(200, { object: "list", data: all.slice(0, limit), has_more: all.length > limit, url: COLLECTION });
 }
 
 /** Answers one request once its key is known; POSTs go through the idempotency layer. */
@@ -174,11 +171,11 @@ function route(world: World, livemode: boolean, method: string, url: URL, form: 
         code: "resource_missing",
         param: "webhook_endpoint",
       });
-    if (method === "GET") return json(200, endpoint);
+    if (method === "GET") return answer(200, endpoint);
     if (method === "POST") return update(world, endpoint, form);
     if (method === "DELETE") {
       deleteEndpoint(world, id);
-      return json(200, { id, object: "webhook_endpoint", deleted: true });
+      return answer(200, { id, object: "webhook_endpoint", deleted: true });
     }
   } else {
     return stripeError(404, "invalid_request_error", `Unrecognized request URL (${method}: ${url.pathname}).`);

@@ -21,11 +21,38 @@ export interface SentSms {
   from: string;
   body: string;
   at: string;
+  /** Delivery status now (queued … delivered, or undelivered/failed under a twilio delivery fault). */
+  status: Delivery;
+  errorCode: number | null;
 }
 
-/** Stores an accepted message. */
-export function recordMessage(world: World, input: Omit<MessageRow, "sid" | "seq" | "created_at">): MessageRow {
+/** How a message ends: delivered, or (under a delivery fault) undelivered by the carrier or failed at Twilio. */
+export interface MessageFate {
+  outcome: "delivered" | "undelivered" | "failed";
+  errorCode: number | null;
+}
+
+const DELIVERED: MessageFate = { outcome: "delivered", errorCode: null };
+
+/** Twilio's error_message for the error codes a delivery fault uses (Twilio's error catalogue). */
+export const DELIVERY_ERRORS: Record<number, string> = {
+  30003: "Unreachable destination handset",
+  30005: "Unknown destination handset",
+  30006: "Landline or unreachable carrier",
+  30007: "Message filtered",
+  30008: "Unknown error",
+  30034: "Message from an unregistered number",
+};
+
+/** Stores an accepted message and how it will end. */
+export function recordMessage(
+  world: World,
+  input: Omit<MessageRow, "sid" | "seq" | "created_at">,
+  fate: MessageFate = DELIVERED,
+): MessageRow {
   const row: MessageRow = { ...input, sid: `SM${randomHex(16)}`, seq: world.nextSeq("sms"), created_at: world.now() };
+  if (fate.outcome !== "delivered")
+    world.run("INSERT INTO twilio_fates VALUES (?, ?, ?)", row.sid, fate.outcome, fate.errorCode);
   world.run(
     "INSERT INTO twilio_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     row.sid,
@@ -54,15 +81,29 @@ export function listMessages(world: World, accountSid: string | null = null): Me
   );
 }
 
+/** How a message will end (delivered unless a delivery fault doomed it). */
+export function fateOf(world: World, sid: string): MessageFate {
+  const row = world.first<{ outcome: MessageFate["outcome"]; error_code: number | null }>(
+    "SELECT outcome, error_code FROM twilio_fates WHERE sid = ?",
+    sid,
+  );
+  return row ? { outcome: row.outcome, errorCode: row.error_code } : DELIVERED;
+}
+
 /** The outbox, newest first. */
 export function outbox(world: World): SentSms[] {
-  return listMessages(world).map((m) => ({
-    sid: m.sid,
-    to: m.to_number,
-    from: m.from_number ?? m.messaging_service_sid ?? "",
-    body: m.body,
-    at: new Date(m.created_at).toISOString(),
-  }));
+  return listMessages(world).map((m) => {
+    const { status } = deliveryOf(world, m);
+    return {
+      sid: m.sid,
+      to: m.to_number,
+      from: m.from_number ?? m.messaging_service_sid ?? "",
+      body: m.body,
+      at: new Date(m.created_at).toISOString(),
+      status,
+      errorCode: status === "undelivered" || status === "failed" ? fateOf(world, m.sid).errorCode : null,
+    };
+  });
 }
 
 /** RFC 2822 in GMT, as Twilio writes dates ("Thu, 24 Aug 2023 05:01:45 +0000"). */
@@ -80,31 +121,48 @@ export function segmentCount(body: string): number {
   return length <= single ? 1 : Math.ceil(length / multi);
 }
 
-type Delivery = "queued" | "accepted" | "sending" | "sent" | "delivered";
+export type Delivery = "queued" | "accepted" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
+
+/** When each status is reached, in phase lengths after creation (a failed message never leaves Twilio). */
+export function deliverySteps(m: MessageRow, fate: MessageFate): { status: Delivery; step: number }[] {
+  const first: Delivery = m.from_number ? "queued" : "accepted";
+  if (fate.outcome === "failed")
+    return [
+      { status: first, step: 0 },
+      { status: "failed", step: 1 },
+    ];
+  return [
+    { status: first, step: 0 },
+    { status: "sending", step: 1 },
+    { status: "sent", step: 2 },
+    { status: fate.outcome, step: 3 },
+  ];
+}
 
 /**
  * Delivery progresses with time like deployments do (one phase length per step), computed on read so
- * nothing runs in the background: queued (accepted, for a Messaging Service send) → sending → sent → delivered.
+ * nothing runs in the background: queued (accepted, for a Messaging Service send) → sending → sent →
+ * delivered, or undelivered at the carrier, or failed right away.
  */
 export function deliveryOf(
   world: World,
   m: MessageRow,
   fresh = false,
 ): { status: Delivery; sentAt: number | null; updatedAt: number } {
-  const first: Delivery = m.from_number ? "queued" : "accepted";
-  if (fresh) return { status: first, sentAt: null, updatedAt: m.created_at };
+  const steps = deliverySteps(m, fateOf(world, m.sid));
   const step = world.phaseMs;
   const age = world.now() - m.created_at;
-  if (age >= 3 * step)
-    return { status: "delivered", sentAt: m.created_at + 2 * step, updatedAt: m.created_at + 3 * step };
-  if (age >= 2 * step) return { status: "sent", sentAt: m.created_at + 2 * step, updatedAt: m.created_at + 2 * step };
-  if (age >= step) return { status: "sending", sentAt: null, updatedAt: m.created_at + step };
-  return { status: first, sentAt: null, updatedAt: m.created_at };
+  const reached = fresh ? steps[0] : (steps.filter((s) => age >= s.step * step).at(-1) ?? steps[0]);
+  const sent = steps.find((s) => s.status === "sent");
+  const sentAt = sent && reached.step >= sent.step ? m.created_at + sent.step * step : null;
+  return { status: reached.status, sentAt, updatedAt: m.created_at + reached.step * step };
 }
 
 /** The Message resource (api.v2010.account.message) as Twilio returns it. */
 export function messageView(world: World, m: MessageRow, fresh = false) {
   const delivery = deliveryOf(world, m, fresh);
+  const fate = fateOf(world, m.sid);
+  const failedNow = delivery.status === "undelivered" || delivery.status === "failed";
   const uri = `/2010-04-01/Accounts/${m.account_sid}/Messages/${m.sid}`;
   return {
     account_sid: m.account_sid,
@@ -114,8 +172,8 @@ export function messageView(world: World, m: MessageRow, fresh = false) {
     date_sent: delivery.sentAt === null ? null : rfc2822(delivery.sentAt),
     date_updated: rfc2822(delivery.updatedAt),
     direction: "outbound-api",
-    error_code: null,
-    error_message: null,
+    error_code: failedNow ? fate.errorCode : null,
+    error_message: failedNow && fate.errorCode !== null ? (DELIVERY_ERRORS[fate.errorCode] ?? null) : null,
     from: m.from_number,
     messaging_service_sid: m.messaging_service_sid,
     num_media: String(m.num_media),

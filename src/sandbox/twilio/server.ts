@@ -1,9 +1,13 @@
 /**
  * Twilio Programmable Messaging over the world (providers/twilio.md): HTTP Basic auth, form-encoded
- * create, list and fetch of Message resources, and Twilio's JSON error body.
+ * create (with StatusCallback: twilio/callbacks.ts), list and fetch of Message resources, and Twilio's
+ * JSON error body.
  */
+import { json } from "../http";
 import { recordToken } from "../tokens";
 import type { World } from "../world/store";
+import { takeDeliveryFault } from "../faults";
+import { planCallbacks } from "./callbacks";
 import { getMessage, listMessages, messageView, recordMessage, type MessageRow } from "./outbox";
 
 export const TWILIO_HOST = "api.twilio.com";
@@ -12,12 +16,7 @@ const ITEM = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
 const MAX_BODY = 1600;
 
-function json(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
-  });
-}
+const TWILIO_JSON = { "content-type": "application/json; charset=utf-8" };
 
 /** Twilio's error body (the fields twilio-node's RestException reads). */
 export function twilioError(
@@ -26,7 +25,11 @@ export function twilioError(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+  return json(
+    status,
+    { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    { ...TWILIO_JSON, ...headers },
+  );
 }
 
 // Username is an Account SID (which must be the one in the path) or an API Key SID; any non-empty secret passes.
@@ -63,6 +66,9 @@ function parseCreate(
   if (service && !/^MG[0-9a-fA-F]{32}$/.test(service))
     return twilioError(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
   if (from && from === to) return twilioError(400, 21266, "'To' and 'From' number cannot be the same.");
+  const callback = form.get("StatusCallback");
+  if (callback !== null && !/^https?:\/\/[^/\s]+/i.test(callback))
+    return twilioError(400, 21609, `The StatusCallback URL ${callback} is not a valid URL.`);
   if (body === "" && media.length === 0 && !form.get("ContentSid"))
     return twilioError(400, 21602, "Message body is required.");
   if ([...body].length > MAX_BODY)
@@ -130,14 +136,19 @@ export function handleTwilio(world: World, request: Request, text: string): Resp
   }
   recordToken(world, "twilio", `${credentials.username}:${credentials.secret}`);
   if (collection && request.method === "POST") {
-    const parsed = parseCreate(new URLSearchParams(text), accountSid);
+    const form = new URLSearchParams(text);
+    const parsed = parseCreate(form, accountSid);
     if (parsed instanceof Response) return parsed;
-    return json(201, messageView(world, recordMessage(world, parsed), true));
+    // Accepted either way; a delivery fault decides now how the text ends (queued first, as always).
+    const message = recordMessage(world, parsed, takeDeliveryFault(world) ?? undefined);
+    const callback = form.get("StatusCallback");
+    if (callback) planCallbacks(world, message, callback);
+    return json(201, messageView(world, message, true), TWILIO_JSON);
   }
-  if (collection && request.method === "GET") return json(200, listPage(world, accountSid, url));
+  if (collection && request.method === "GET") return json(200, listPage(world, accountSid, url), TWILIO_JSON);
   if (item && request.method === "GET") {
     const message = getMessage(world, accountSid, decodeURIComponent(item[2]));
-    return message ? json(200, messageView(world, message)) : notFound();
+    return message ? json(200, messageView(world, message), TWILIO_JSON) : notFound();
   }
   return twilioError(405, 20004, "Method not allowed");
 }

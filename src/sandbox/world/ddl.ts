@@ -88,6 +88,25 @@ const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS tokens (
      fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
      uses INTEGER NOT NULL)`,
+  // Railway request budgets: one fixed hourly window per token fingerprint (railway/budget.ts).
+  `CREATE TABLE IF NOT EXISTS rate_windows (
+     fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, advanced_ms INTEGER NOT NULL,
+     used INTEGER NOT NULL, refused INTEGER NOT NULL)`,
+  // Railway project tokens, by fingerprint: each is scoped to one environment of one project (railway/auth.ts).
+  `CREATE TABLE IF NOT EXISTS railway_project_tokens (
+     fingerprint TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL, project_id TEXT NOT NULL,
+     environment_id TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  // Twilio: how a message a delivery fault doomed ends (undelivered/failed and the error code); absent = delivered.
+  `CREATE TABLE IF NOT EXISTS twilio_fates (sid TEXT PRIMARY KEY, outcome TEXT NOT NULL, error_code INTEGER)`,
+  // Twilio status callbacks: planned when a message names a StatusCallback, sent once due (twilio/callbacks.ts).
+  `CREATE TABLE IF NOT EXISTS twilio_status_callbacks (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, url TEXT NOT NULL, status TEXT NOT NULL,
+     params TEXT NOT NULL, due_at INTEGER NOT NULL, sent_at INTEGER, response_status INTEGER, note TEXT)`,
+  `CREATE INDEX IF NOT EXISTS twilio_status_callbacks_due ON twilio_status_callbacks (sent_at, due_at)`,
+  // Railway custom domains: the CNAME target and TXT token Railway hands out (world/custom-domains.ts).
+  `CREATE TABLE IF NOT EXISTS custom_domains (
+     id TEXT PRIMARY KEY, project_id TEXT NOT NULL, environment_id TEXT NOT NULL, service_id TEXT NOT NULL,
+     domain TEXT NOT NULL UNIQUE, target_port INTEGER, target TEXT NOT NULL, token TEXT NOT NULL, created_at INTEGER NOT NULL)`,
 ];
 
 /** Creates every table and index of the world if missing (idempotent). */

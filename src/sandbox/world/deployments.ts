@@ -18,7 +18,7 @@ export const IN_PROGRESS: readonly Phase[] = ["QUEUED", "BUILDING", "PRE_DEPLOY"
 
 /** What Railway puts in `Deployment.meta` (observed keys; the schema types it as opaque JSON). */
 export interface DeploymentMeta {
-  reason: "deploy" | "redeploy" | "rollback" | "variables" | "template";
+  reason: "deploy" | "redeploy" | "rollback" | "variables" | "template" | "push";
   repo?: string;
   branch?: string;
   commitHash?: string;

@@ -43,6 +43,8 @@ type InstanceRowRaw = {
  */
 export interface InstanceSettings {
   limits?: { memoryGB?: number | null; vCPUs?: number | null };
+  /** serviceInstanceAutoDeployUpdate; absent means on for a repo source (Railway's default), see world/auto-deploy.ts. */
+  autoDeploy?: boolean | null;
   source?: { repo?: string | null; image?: string | null } | null;
   startCommand?: string | null;
   buildCommand?: string | null;

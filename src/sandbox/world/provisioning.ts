@@ -117,6 +117,11 @@ export function deleteService(world: World, serviceId: string, environmentId?: s
       removeDeployment(world, d);
     world.run("DELETE FROM variables WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
     world.run("DELETE FROM domains WHERE environment_id = ? AND service_id = ?", instance.environmentId, serviceId);
+    world.run(
+      "DELETE FROM custom_domains WHERE environment_id = ? AND service_id = ?",
+      instance.environmentId,
+      serviceId,
+    );
     world.run("DELETE FROM instances WHERE id = ?", instance.id);
   }
   if (listInstances(world, { serviceId }).length === 0) world.run("DELETE FROM services WHERE id = ?", serviceId);

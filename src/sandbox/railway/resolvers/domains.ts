@@ -7,11 +7,18 @@ import {
   getProject,
   listEnvironments,
 } from "../../world/entities";
+import {
+  createCustomDomain,
+  deleteCustomDomain,
+  domainAvailability,
+  getCustomDomain,
+  listCustomDomains,
+} from "../../world/custom-domains";
 import { createServiceDomain, deleteServiceDomain, listDomains } from "../../world/domains";
 import { WorldError } from "../../world/store";
 import { deployTemplate, findTemplate, workflowStatus } from "../../world/templates";
 import { authed, need, type RootResolver } from "../context";
-import { domainView } from "../views";
+import { customDomainView, domainView } from "../views";
 
 interface TemplateDeployV2Input {
   templateId: string;
@@ -20,7 +27,10 @@ interface TemplateDeployV2Input {
   environmentId?: string | null;
 }
 
-/** domains, serviceDomainCreate, serviceDomainDelete, template, templateDeployV2, workflowStatus. */
+/**
+ * domains, serviceDomainCreate/Delete, customDomainCreate/Delete, customDomain, customDomainAvailable,
+ * template, templateDeployV2, workflowStatus.
+ */
 export const domainAndTemplateResolvers = {
   domains: authed((args: { projectId: string; environmentId: string; serviceId: string }, { world }) => {
     need(getInstance(world, args.serviceId, args.environmentId), "ServiceInstance");
@@ -28,7 +38,9 @@ export const domainAndTemplateResolvers = {
       serviceDomains: listDomains(world, { serviceId: args.serviceId, environmentId: args.environmentId }).map(
         domainView,
       ),
-      customDomains: [],
+      customDomains: listCustomDomains(world, { serviceId: args.serviceId, environmentId: args.environmentId }).map(
+        (d) => customDomainView(world, d),
+      ),
     };
   }),
 
@@ -45,6 +57,34 @@ export const domainAndTemplateResolvers = {
     if (!deleteServiceDomain(world, args.id)) throw new WorldError("Domain not found");
     return true;
   }),
+
+  customDomainCreate: authed(
+    (
+      args: {
+        input: {
+          projectId: string;
+          environmentId: string;
+          serviceId: string;
+          domain: string;
+          targetPort?: number | null;
+        };
+      },
+      { world },
+    ) => customDomainView(world, createCustomDomain(world, args.input)),
+  ),
+
+  customDomain: authed((args: { id: string; projectId: string }, { world }) => {
+    const domain = getCustomDomain(world, args.id);
+    if (!domain || domain.project_id !== args.projectId) return need(null, "Domain");
+    return customDomainView(world, domain);
+  }),
+
+  customDomainDelete: authed((args: { id: string }, { world }) => {
+    if (!deleteCustomDomain(world, args.id)) throw new WorldError("Domain not found");
+    return true;
+  }),
+
+  customDomainAvailable: authed((args: { domain: string }, { world }) => domainAvailability(world, args.domain)),
 
   // The official CLI reads templates without a token, so this one field is not guarded.
   template: (args: { code?: string | null; id?: string | null }) => need(findTemplate(args), "Template"),

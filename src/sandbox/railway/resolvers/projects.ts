@@ -9,11 +9,14 @@ import {
 } from "../../world/entities";
 import { createEnvironmentFrom } from "../../world/provisioning";
 import { toConnection } from "../connection";
-import { authed, need, type ConnectionArgs, type RootResolver } from "../context";
+import { GraphQLError } from "graphql";
+import { accountOnly, authed, need, type ConnectionArgs, type RailwayContext, type RootResolver } from "../context";
 import { environmentView, projectView } from "../views";
 
 interface ProjectCreateInput {
   name?: string | null;
+  /** Accepted as Railway does; the sandbox has one workspace. */
+  workspaceId?: string | null;
   description?: string | null;
   defaultEnvironmentName?: string | null;
 }
@@ -26,16 +29,26 @@ interface EnvironmentCreateInput {
   ephemeral?: boolean | null;
 }
 
+// A project token reaches its own project and environment only, whatever id the caller names.
+function within(ctx: RailwayContext, projectId: string, environmentId?: string): void {
+  if (ctx.auth.kind !== "project") return;
+  if (projectId !== ctx.auth.projectId || (environmentId && environmentId !== ctx.auth.environmentId))
+    throw new GraphQLError("Not Authorized");
+}
+
 /** projects, project, environments, environment, projectCreate, environmentCreate. */
 export const projectResolvers = {
-  projects: authed((args: ConnectionArgs, { world }) =>
+  projects: accountOnly((args: ConnectionArgs, { world }) =>
     toConnection(
       listProjects(world).map((p) => projectView(world, p)),
       args,
     ),
   ),
 
-  project: authed((args: { id: string }, { world }) => projectView(world, need(getProject(world, args.id), "Project"))),
+  project: authed((args: { id: string }, ctx) => {
+    within(ctx, args.id);
+    return projectView(ctx.world, need(getProject(ctx.world, args.id), "Project"));
+  }),
 
   environments: authed((args: ConnectionArgs & { projectId: string; isEphemeral?: boolean | null }, { world }) => {
     need(getProject(world, args.projectId), "Project");
@@ -48,14 +61,15 @@ export const projectResolvers = {
     );
   }),
 
-  environment: authed((args: { id: string; projectId?: string | null }, { world }) => {
-    const env = getEnvironment(world, args.id);
+  environment: authed((args: { id: string; projectId?: string | null }, ctx) => {
+    const env = getEnvironment(ctx.world, args.id);
     if (!env || (args.projectId && env.project_id !== args.projectId)) return need(null, "Environment");
-    return environmentView(world, env);
+    within(ctx, env.project_id, env.id);
+    return environmentView(ctx.world, env);
   }),
 
   // Railway gives a new project one environment, named "production" unless told otherwise.
-  projectCreate: authed((args: { input: ProjectCreateInput }, { world }) => {
+  projectCreate: accountOnly((args: { input: ProjectCreateInput }, { world }) => {
     const project = createProject(
       world,
       args.input.name ?? `project-${crypto.randomUUID().slice(0, 8)}`,
