@@ -61,7 +61,13 @@ describe("incidents from runs", { timeout: 120_000 }, () => {
   });
 
   it("a failed production deploy opens one too, and an ACK resolves it", async () => {
-    await sandboxWorld(env).addFault({ kind: "deploy", env: "production", service: "web", fail: "build" });
+    await sandboxWorld(env).addFault({
+      kind: "deploy",
+      env: "production",
+      service: "web",
+      fail: "build",
+      sticky: true,
+    });
     const run = await productionDeploy();
     expect(run.status).toBe("failed");
     const [incident] = await incidentsOf(run.id);
@@ -73,7 +79,7 @@ describe("incidents from runs", { timeout: 120_000 }, () => {
   });
 
   it("a staging failure or a cancelled run opens none", async () => {
-    await sandboxWorld(env).addFault({ kind: "deploy", env: "staging", service: "web", fail: "build" });
+    await sandboxWorld(env).addFault({ kind: "deploy", env: "staging", service: "web", fail: "build", sticky: true });
     const plan = await api(alice.token, "POST", `/api/envs/${ids.staging}/plan`, { type: "deploy" });
     const applied = await api(alice.token, "POST", `/api/plans/${plan.body.plan.id}/apply`);
     expect((await driveRun(alice.token, applied.body.run.id, ids.staging)).status).toBe("failed");
