@@ -14,6 +14,7 @@ let alice: Awaited<ReturnType<typeof makeUser>>;
 let bob: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
   ids = await seedWorld();
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   alice = await makeUser("admin", "+15550002001");
   bob = await makeUser("admin", "+15550002002");
 });
