@@ -19,6 +19,7 @@ import { MonitorEngine } from "../src/monitor/engine";
 import { createMonitoredRuns } from "../src/monitor/runs";
 import { createSignalSource } from "../src/monitor/signals";
 import { MonitorStore } from "../src/monitor/store";
+import { runEvidence } from "../src/monitor/run-incidents";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
 import { createAlertSender } from "../src/notify/texts";
@@ -31,13 +32,10 @@ import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/ru
 import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
-import { deployingSteps, readStepLogs } from "../src/runs/step-logs";
+import { StepLogReader } from "../src/runs/step-logs";
 import type { StepLogs } from "../src/runs/step-logs";
 import { redactDeep } from "../src/security/redact";
 import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
-
-/** How long a running step's logs are served from memory before the provider is asked again. */
-const LOG_CACHE_MS = 3000;
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
 const WATCHDOG = "monitor";
@@ -54,7 +52,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   #monitor: MonitorEngine;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
-  #logCache = new Map<string, { at: number; logs: StepLogs }>();
+  #logs: StepLogReader;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -96,6 +94,12 @@ export class EnvironmentDO extends DurableObject<Env> {
       now: services.now,
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
+    });
+    this.#logs = new StepLogReader({
+      artifacts: services.runArtifacts,
+      railway: async (redact) => services.providers({ redact }).railway,
+      redactor: (envId) => services.redactor(envId),
+      now: services.now,
     });
     const domains = new Map<string, string | null>();
     this.#monitor = new MonitorEngine({
@@ -200,35 +204,11 @@ export class EnvironmentDO extends DurableObject<Env> {
     return stale.map((r) => r.id);
   }
 
-  /**
-   * Deployment logs of a run's steps (build, pre-deploy, runtime), redacted. A finished step's logs are
-   * read once and kept with the run's artifacts; a running step's are read at most every few seconds,
-   * however many people watch, so watching spends little of the provider's request budget.
-   */
+  /** Deployment logs of a run's steps (build, pre-deploy, runtime), redacted (runs/step-logs.ts). */
   async stepLogs(runId: string): Promise<RpcResult<StepLogs[]>> {
     return this.#rpc(async () => {
       const { run, steps } = this.#engine.view(runId);
-      const redact = await this.#services.redactor(run.plan.envId);
-      const out: StepLogs[] = [];
-      for (const step of deployingSteps(steps)) {
-        const name = `logs/steps/${step.id}.json`;
-        const kept = await this.#services.runArtifacts.get(run.id, name);
-        if (kept) {
-          out.push(JSON.parse(await new Response(kept.body).text()) as StepLogs);
-          continue;
-        }
-        const cached = this.#logCache.get(`${run.id}/${step.id}`);
-        if (cached && this.#services.now() - cached.at < LOG_CACHE_MS) {
-          out.push(cached.logs);
-          continue;
-        }
-        const railway = (await this.#services.providers({ redact })).railway;
-        const logs = await readStepLogs(railway, step, redact);
-        this.#logCache.set(`${run.id}/${step.id}`, { at: this.#services.now(), logs });
-        if (logs.final) await this.#services.runArtifacts.put(run.id, name, JSON.stringify(logs));
-        out.push(logs);
-      }
-      return out;
+      return this.#logs.read(run, steps);
     });
   }
 
@@ -284,17 +264,6 @@ export class EnvironmentDO extends DurableObject<Env> {
 
   /** Incidents follow runs: a rollback or failed production deploy opens one, a good deploy resolves them. */
   async #runEnded(run: RunRecord): Promise<void> {
-    const artifacts = this.#services.runArtifacts;
-    const evidence = async () => {
-      const files: Record<string, string> = {};
-      for (const name of (await artifacts.list(run.id)).filter(
-        (n) => n === "incident.md" || n === "metrics.json" || n.startsWith("logs/"),
-      )) {
-        const file = await artifacts.get(run.id, name);
-        if (file) files[name] = await new Response(file.body).text();
-      }
-      return files;
-    };
     const ended = {
       id: run.id,
       type: run.type,
@@ -305,7 +274,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       canaryRolledBack: run.outputs.canary?.phase === "rolled-back",
     };
     await this.#monitor
-      .runEnded(ended, evidence, this.#services.now())
+      .runEnded(ended, () => runEvidence(this.#services.runArtifacts, run.id), this.#services.now())
       .catch((e: unknown) => console.error("run incident not recorded", errorText(e)));
   }
 

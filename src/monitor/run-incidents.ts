@@ -3,6 +3,7 @@
  * deploy, opens one linked to its run; a later successful deploy of the environment, or an ACK, resolves
  * it. The run already texted people when it ended, so opening one sends nothing more.
  */
+import type { ArtifactStore } from "../audit/artifacts";
 import type { AuditInput } from "../audit/chain";
 import { isProduction } from "../domain/env-ref";
 import { newId } from "../domain/ids";
@@ -113,4 +114,17 @@ export async function resolveRunIncidents(deps: MonitorDeps, envId: string, runI
     );
   }
   return open.map((i) => i.id);
+}
+
+/** The run's evidence an incident's bundle holds: its incident.md, metrics.json and log excerpts. */
+export async function runEvidence(artifacts: ArtifactStore, runId: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const names = (await artifacts.list(runId)).filter(
+    (n) => n === "incident.md" || n === "metrics.json" || (n.startsWith("logs/") && !n.startsWith("logs/steps/")),
+  );
+  for (const name of names) {
+    const file = await artifacts.get(runId, name);
+    if (file) files[name] = await new Response(file.body).text();
+  }
+  return files;
 }

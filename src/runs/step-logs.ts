@@ -4,8 +4,9 @@
  * Railway writes pre-deploy output into the deployment log before the container starts, so the line
  * "Starting Container" splits the two.
  */
+import type { ArtifactStore } from "../audit/artifacts";
 import type { RailwayApi, RailwayLogLine } from "../providers/railway/api";
-import type { StepRecord } from "./store";
+import type { RunRecord, StepRecord } from "./store";
 
 /** One log line as people see it. */
 export interface LogLine {
@@ -64,4 +65,53 @@ export async function readStepLogs(
     preDeploy: clean(preDeploy),
     runtime: clean(runtime),
   };
+}
+
+/** How long a running step's lines are served from memory before the provider is asked again. */
+const CACHE_MS = 3000;
+
+/** What the reader is built from: where finished steps' lines are kept, and how to reach Railway. */
+export interface StepLogDeps {
+  artifacts: ArtifactStore;
+  railway(redact: (text: string) => string): Promise<Pick<RailwayApi, "buildLogs" | "deploymentLogs">>;
+  redactor(envId: string): Promise<(text: string) => string>;
+  now(): number;
+}
+
+/**
+ * A run's deployment logs, read so watching costs little of the provider's request budget: a finished
+ * step's lines are read once and kept with the run's artifacts; a running step's are read at most every
+ * few seconds, however many people watch (one reader per environment object).
+ */
+export class StepLogReader {
+  readonly #cache = new Map<string, { at: number; logs: StepLogs }>();
+
+  constructor(private readonly deps: StepLogDeps) {}
+
+  async read(run: RunRecord, steps: StepRecord[]): Promise<StepLogs[]> {
+    const redact = await this.deps.redactor(run.plan.envId);
+    const out: StepLogs[] = [];
+    for (const step of deployingSteps(steps)) {
+      const name = `logs/steps/${step.id}.json`;
+      const kept = await this.deps.artifacts.get(run.id, name);
+      if (kept) {
+        out.push(JSON.parse(await new Response(kept.body).text()) as StepLogs);
+        continue;
+      }
+      const key = `${run.id}/${step.id}`;
+      const cached = this.#cache.get(key);
+      if (cached && this.deps.now() - cached.at < CACHE_MS) {
+        out.push(cached.logs);
+        continue;
+      }
+      const logs = await readStepLogs(await this.deps.railway(redact), step, redact);
+      this.#cache.set(key, { at: this.deps.now(), logs });
+      if (logs.final) {
+        await this.deps.artifacts.put(run.id, name, JSON.stringify(logs));
+        this.#cache.delete(key);
+      }
+      out.push(logs);
+    }
+    return out;
+  }
 }

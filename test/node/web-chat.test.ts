@@ -333,34 +333,31 @@ describe.skipIf(!available && !process.env.CI)("the console in headless Chromium
   }, 120_000);
 
   it("filters the history by status and type", async () => {
+    // A planned migrate run beside the deploys, so the type filter has something to leave out.
+    const plan = await worker.api(worker.adminToken, "POST", "/api/envs/invoice-perfect:staging/plan", {
+      type: "migrate",
+    });
+    expect(plan.status).toBe(201);
     const { page } = await open();
     await signIn(page, worker.url, worker.adminToken);
     await page.getByRole("link", { name: "History" }).click();
-    await page.locator("table.history tbody tr").first().waitFor();
-    expect(await page.locator("table.history tbody tr").count()).toBeGreaterThanOrEqual(2);
+    const rows = page.locator("table.history tbody tr");
+    await page.locator(`table.history tbody tr[data-run-id="${plan.body.plan.runId}"]`).waitFor();
+    const column = (key: "status" | "type") =>
+      rows.evaluateAll((trs, k) => [...new Set(trs.map((r) => (r as HTMLElement).dataset[k]))].sort(), key);
+    expect(await column("type")).toEqual(["deploy", "migrate"]);
     await page.locator("#history-status").selectOption("rolled-back");
-    await expect
-      .poll(
-        () =>
-          page
-            .locator("table.history tbody tr")
-            .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.status)),
-        UI,
-      )
-      .toEqual(["rolled-back"]);
+    await expect.poll(() => new URL(page.url()).search, UI).toBe("?status=rolled-back");
+    await expect.poll(() => column("status"), UI).toEqual(["rolled-back"]);
     await page.locator("#history-status").selectOption("");
     await page.locator("#history-type").selectOption("deploy");
-    await expect
-      .poll(
-        () =>
-          page
-            .locator("table.history tbody tr")
-            .evaluateAll((rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.type))]),
-        UI,
-      )
-      .toEqual(["deploy"]);
-    expect(new URL(page.url()).search).toBe("?type=deploy");
-    expect(await page.locator("table.history").textContent()).toMatch(/release \d+/);
+    await expect.poll(() => new URL(page.url()).search, UI).toBe("?type=deploy");
+    // Both deploys, and no migrate: the filtered page, not the one before it.
+    const ids = () => rows.evaluateAll((trs) => trs.map((r) => (r as HTMLElement).dataset.runId));
+    await expect.poll(ids, UI).toEqual(expect.arrayContaining([seen.stagingRunId, seen.prodRunId]));
+    expect(await ids()).not.toContain(plan.body.plan.runId);
+    expect(await column("type")).toEqual(["deploy"]);
+    expect(await page.locator(`tr[data-run-id="${seen.stagingRunId}"]`).textContent()).toMatch(/release \d+/);
     await page.screenshot({ path: join(ARTIFACTS, "8-history.png"), fullPage: true });
   }, 120_000);
 

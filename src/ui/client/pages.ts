@@ -163,11 +163,15 @@ async function historyPage(el) {
   await loadHistoryPage(results, new URLSearchParams([...params].filter(([k, v]) => ["env", "status", "type"].includes(k) && v)));
 }
 
+let historySeq = 0;
 async function loadHistoryPage(results, query, before) {
   const q = new URLSearchParams(query);
   q.set("limit", "25");
   if (before) q.set("before", before);
+  // Filters change faster than answers come back: only the latest filter's answer is drawn.
+  const seq = before ? historySeq : ++historySeq;
   const { runs, next } = await api("GET", "/api/runs?" + q);
+  if (seq !== historySeq) return;
   const table = historyTable(runs);
   if (!before) results.replaceChildren(table);
   else results.querySelector("tbody").append(...table.querySelectorAll("tbody tr"));
