@@ -462,6 +462,12 @@ function rollsBack(plan: Plan): boolean {
   );
 }
 
+/** What an applied plan changes, in the audit: the count, then each change until the line is long enough. */
 function diffSummary(plan: Plan): string {
-  return plan.diff.length ? `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}` : "no desired-state changes";
+  if (!plan.diff.length) return "no desired-state changes";
+  const show = (v: unknown) =>
+    v === undefined || v === null ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const changes = plan.diff.map((d) => `${d.path} ${show(d.from)} → ${show(d.to)}`).join("; ");
+  const line = `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}: ${changes}`;
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }

@@ -23,7 +23,8 @@ function h(tag, attrs, children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of [].concat(children || [])) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  // Nested lists flatten, so a child may be [" · ", link]; never the text of a list.
+  for (const c of [].concat(children || []).flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 

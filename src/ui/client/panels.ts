@@ -169,7 +169,7 @@ async function loadAudit() {
     if ($("env").value !== env) return;
     list.replaceChildren(...events.map((e) => h("li", {}, [
       h("div", { class: "meta" }, [timeEl(e.at), " · " + nameOf(e.actor)]),
-      h("div", {}, [h("span", { class: "action" }, e.action), e.runId ? [" · ", link("/runs/" + e.runId, e.runId)] : ""]),
+      h("div", {}, [h("span", { class: "action" }, e.action), e.runId ? " · " : null, e.runId ? link("/runs/" + e.runId, e.runId) : null]),
       e.diffSummary ? h("div", { class: "meta" }, e.diffSummary) : null,
     ])));
     if (!events.length) list.append(h("li", { class: "meta" }, "no audit events"));
