@@ -11,15 +11,17 @@ import type { Statement } from "../src/db/client";
 import { createDesiredStateReader } from "../src/db/environments";
 import { createIncidentStore } from "../src/db/incidents";
 import { createControlPlanePort } from "../src/db/port";
-import { projectionStatements } from "../src/db/runs";
+import { expirePlanStatement, projectionStatements, stalePlannedRuns } from "../src/db/runs";
 import { AppError, errorText } from "../src/domain/errors";
 import type { RpcResult } from "../src/domain/errors";
 import { newId } from "../src/domain/ids";
 import type { Plan } from "../src/domain/run";
+import { isTerminal } from "../src/domain/run";
 import { MonitorEngine } from "../src/monitor/engine";
 import { createMonitoredRuns } from "../src/monitor/runs";
 import { createSignalSource } from "../src/monitor/signals";
 import { MonitorStore } from "../src/monitor/store";
+import { runEvidence } from "../src/monitor/run-incidents";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
 import { createAlertSender, redactingSms } from "../src/notify/texts";
@@ -32,6 +34,8 @@ import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/ru
 import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
+import { StepLogReader } from "../src/runs/step-logs";
+import type { StepLogs } from "../src/runs/step-logs";
 import { redactCredentials, redactDeep } from "../src/security/redact";
 import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
 
@@ -55,6 +59,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   /** When the next audit digest is scheduled (0 when none is): one schedule write per hour, not per append. */
   #digestAt = 0;
   #live: LiveChannel;
+  #logs: StepLogReader;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -103,6 +108,12 @@ export class EnvironmentDO extends DurableObject<Env> {
       pollMs: pollInterval(env),
       timing: canaryTiming(env),
     });
+    this.#logs = new StepLogReader({
+      artifacts: services.runArtifacts,
+      railway: async (redact) => services.providers({ redact }).railway,
+      redactor: (envId) => services.redactor(envId),
+      now: services.now,
+    });
     const domains = new Map<string, string | null>();
     this.#monitor = new MonitorEngine({
       store: monitorStore,
@@ -127,6 +138,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     this.#audit.bind(envId);
     return this.#rpc(async () => {
       try {
+        await this.#expireStalePlans(envId);
         return await this.#monitor.tick(envId, options.at ?? Date.now(), { drift: options.drift });
       } finally {
         await this.#arm();
@@ -184,7 +196,45 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (watch instanceof Response) return watch;
     const runs = this.#store.recentRuns(SNAPSHOT_RUNS).map((r) => liveRun(r, this.#store.steps(r.id)));
     const snapshot: LiveMessage = { type: "snapshot", env: watch.env, at: new Date().toISOString(), runs };
-    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)));
+    return this.#live.accept(redactDeep(snapshot, await this.#services.redactor(watch.envId)), watch.tokenId);
+  }
+
+  /**
+   * Cancels the environment's plans nobody applied before `cutoff` ("plan expired"), each with its audit
+   * event, in one batch. A plan this object has already accepted is skipped: it was applied after all.
+   */
+  async expirePlans(envId: string, cutoff: string): Promise<string[]> {
+    const stale = (await stalePlannedRuns(this.#services.db, envId, cutoff, 50)).filter(
+      (r) => !this.#store.getRun(r.id),
+    );
+    if (!stale.length) return [];
+    const now = new Date(this.#services.now()).toISOString();
+    this.#audit.bind(envId);
+    await this.#audit.append(
+      stale.map((r) => ({
+        actor: "infra-chat",
+        action: "run.cancelled",
+        runId: r.id,
+        planId: r.planId,
+        diffSummary: "plan expired",
+        details: { reason: "plan expired", plannedAt: r.createdAt },
+      })),
+      stale.map((r) => expirePlanStatement(this.#services.db, r.id, now)),
+    );
+    return stale.map((r) => r.id);
+  }
+
+  /** Deployment logs of a run's steps (build, pre-deploy, runtime), redacted (runs/step-logs.ts). */
+  async stepLogs(runId: string): Promise<RpcResult<StepLogs[]>> {
+    return this.#rpc(async () => {
+      const { run, steps } = this.#engine.view(runId);
+      return this.#logs.read(run, steps);
+    });
+  }
+
+  /** Closes the watcher sockets opened with these (revoked) tokens; returns how many were open. */
+  async closeWatchers(tokenIds: string[]): Promise<number> {
+    return this.#live.closeFor(tokenIds);
   }
 
   /** Watchers only listen; their pings are answered by the auto-response without waking the object. */
@@ -216,6 +266,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     if (due.includes(WATCHDOG) && monitored) {
       // The watchdog: a check even when the cron tick does not come (npm start, a missed trigger).
       this.#audit.bind(monitored);
+      await this.#expireStalePlans(monitored);
       await this.#monitor
         .tick(monitored, Date.now())
         .catch((e: unknown) => console.error("monitor check failed", errorText(e)));
@@ -242,6 +293,24 @@ export class EnvironmentDO extends DurableObject<Env> {
     const projection = projectionStatements(this.#services.db, run, steps, change.receipts ?? []);
     await this.#audit.append(change.audit ?? [], projection);
     await this.#publish(run.id);
+    if (isTerminal(run.status) && change.audit?.some((a) => a.action === `run.${run.status}`))
+      await this.#runEnded(run);
+  }
+
+  /** Incidents follow runs: a rollback or failed production deploy opens one, a good deploy resolves them. */
+  async #runEnded(run: RunRecord): Promise<void> {
+    const ended = {
+      id: run.id,
+      type: run.type,
+      status: run.status,
+      env: run.plan.env,
+      envId: run.plan.envId,
+      error: run.error,
+      canaryRolledBack: run.outputs.canary?.phase === "rolled-back",
+    };
+    await this.#monitor
+      .runEnded(ended, () => runEvidence(this.#services.runArtifacts, run.id), this.#services.now())
+      .catch((e: unknown) => console.error("run incident not recorded", errorText(e)));
   }
 
   /** Every committed transition reaches the environment's watchers, redacted. */
@@ -258,6 +327,12 @@ export class EnvironmentDO extends DurableObject<Env> {
     } catch (e) {
       console.error("live broadcast failed", errorText(e));
     }
+  }
+
+  /** Plans expire on the monitor's beat (cron or watchdog); a failure only delays them. */
+  async #expireStalePlans(envId: string): Promise<void> {
+    const cutoff = new Date(this.#services.now() - this.#services.planTtlMs).toISOString();
+    await this.expirePlans(envId, cutoff).catch((e: unknown) => console.error("plan expiry failed", errorText(e)));
   }
 
   async #arm(): Promise<void> {

@@ -31,6 +31,8 @@ interface InfraChatConfig {
   TWILIO_FROM_NUMBER?: string;
   /** Turns on the LLM chat interpreter (the language layer stays the fallback). */
   OPENAI_API_KEY?: string;
+  /** Minutes a plan may wait for "apply" before it expires (cancelled, "plan expired"); default 60. */
+  PLAN_TTL_MINUTES?: string;
   /** The OpenAI model the chat interpreter uses; default gpt-4o-mini. */
   OPENAI_MODEL?: string;
   /** An OpenAI-compatible server's API root (Ollama, vLLM, Azure, AI Gateway), e.g. http://localhost:11434/v1. */

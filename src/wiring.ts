@@ -40,6 +40,7 @@ export function appServices(env: Env): Services {
     db,
     now: Date.now,
     publicUrl: env.PUBLIC_URL,
+    planTtlMs: planTtlMs(env),
     sandbox,
     configured: { railway: sandbox || !!env.RAILWAY_TOKEN, cloudflare: sandbox || !!env.CLOUDFLARE_API_TOKEN },
     providers: (options = {}) => buildProviders(env, options.onReceipt ?? (() => undefined), options.redact),
@@ -66,6 +67,12 @@ export function provideServices(): MiddlewareHandler<{ Bindings: Env; Variables:
     c.set("services", appServices(c.env));
     await next();
   };
+}
+
+/** How long a plan waits for "apply" before it expires (PLAN_TTL_MINUTES, default an hour). */
+function planTtlMs(env: Env): number {
+  const minutes = Number(env.PLAN_TTL_MINUTES ?? "60");
+  return (Number.isFinite(minutes) && minutes > 0 ? minutes : 60) * 60_000;
 }
 
 /** Whether the sandbox providers are on. */

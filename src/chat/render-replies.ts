@@ -41,7 +41,7 @@ export function renderRunTail(
 ): string {
   if (run.status === "awaiting-approval")
     return `\nWaiting for approval by ${requestedByAsker ? "an admin other than you" : "an admin"}${run.approvals?.code ? `; your code is ${run.approvals.code}` : ""}.`;
-  return terminal ? "" : `\nStill going — ask "status" or watch GET /api/runs/${run.id}.`;
+  return terminal ? "" : `\nStill going — ask "status" or open /runs/${run.id}.`;
 }
 
 /** The audit log, newest first. */
@@ -99,4 +99,17 @@ export function renderComparison(a: string, b: string, diff: SpecChange[]): stri
 /** Alerts about an environment now go to the asker's phone. */
 export function renderSubscribed(phone: string, env: string): string {
   return `I'll text ${phone} about ${env}: canary anomalies, rollbacks, failed deploys and approvals you can give.`;
+}
+
+/** Several runs wait for this approver: which one? ("approve <code>" picks one.) */
+export function renderApprovalChoices(
+  runs: { id: string; code: string; env: string; type: string; requestedByName: string | null }[],
+): string {
+  return [
+    `${runs.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
+    ...runs.map(
+      (r) =>
+        `  ${r.code}: ${r.type} ${r.env}${r.requestedByName ? `, requested by ${r.requestedByName}` : ""} (${r.id})`,
+    ),
+  ].join("\n");
 }

@@ -71,9 +71,12 @@ export function renderStatus(
 ): string {
   const lines = [`${env.env} (spec revision ${env.revision})`];
   if (env.currentRelease) {
-    lines.push(`Current release ${env.currentRelease.version}:`);
+    // The release number is Infra Chat's; what follows it is each service's commit, not a version of ours.
+    lines.push(
+      `Current release ${env.currentRelease.version} (release number ${env.currentRelease.version.replace(/^v/, "")}), each service at its commit:`,
+    );
     for (const [name, s] of Object.entries(env.currentRelease.services))
-      lines.push(`  ${name}: ${s.commitMessage} (${s.commitSha.slice(0, 7)})`);
+      lines.push(`  ${name} runs commit "${s.commitMessage}" (${s.commitSha.slice(0, 7)})`);
   } else lines.push("No release recorded yet.");
   lines.push(
     env.activeRun

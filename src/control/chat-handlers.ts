@@ -8,6 +8,7 @@ import { renderRun, renderStatus } from "../chat/render";
 import { renderPromotion, renderUnsubscribed } from "../chat/render-history";
 import {
   renderAudit,
+  renderApprovalChoices,
   renderAutoApplyPolicy,
   renderBackfillProgress,
   renderBootstrapReady,
@@ -21,7 +22,7 @@ import { sinceInstant } from "../chat/since";
 import { subscribe, unsubscribe } from "../db/alerts";
 import { findEnv, listReleases } from "../db/environments";
 import { getRun, latestRunId, listRuns, runsAwaitingApproval, runsInStatus } from "../db/runs";
-import { getUser } from "../db/users";
+import { getUser, listUserRows } from "../db/users";
 import { envNameOf, parseEnvRef } from "../domain/env-ref";
 import { AppError } from "../domain/errors";
 import { isTerminal } from "../domain/run";
@@ -87,44 +88,46 @@ const decideApproval = async (turn: Turn, intent: { kind: "approve" | "reject"; 
   const found = await runAwaitingDecision(turn, intent.code);
   if ("wrongCode" in found) return [{ text: await wrongCode(cx, sender, found.wrongCode) }];
   if ("reply" in found) return [found.reply];
-  const { run } = await getRun(cx.db, found.runId);
-  const env = await findEnv(cx.db, run.envId);
-  const expected = await codeFor(cx, run, env.env);
-  if (intent.code && expected && !sameCode(intent.code, expected))
-    return [{ text: await wrongCode(cx, sender, "That code does not match the run waiting for approval.") }];
-  await actOnRun(cx, run.id, intent.kind);
-  return [await runReply(cx, run.id, intent.kind === "approve" ? turn.waitMs : 0)];
+  await actOnRun(cx, found.runId, intent.kind);
+  return [await runReply(cx, found.runId, intent.kind === "approve" ? turn.waitMs : 0)];
 };
 
 /**
  * The run an "approve"/"reject" means (API.md "Chat"): this conversation's run while it awaits a decision;
- * otherwise the runs waiting for this person in any conversation — one is acted on, several are listed
- * with this person's code for each ("approve <code>" picks one).
+ * otherwise the runs waiting for this person anywhere, by the same rule as the API (their own code exists
+ * only where they may decide). One is acted on; several become a question listing them.
  */
 async function runAwaitingDecision(
-  { cx, state }: Turn,
+  turn: Turn,
   code: string | undefined,
 ): Promise<{ runId: string } | { reply: ChatReply } | { wrongCode: string }> {
-  if (state.lastRunId && (await getRun(cx.db, state.lastRunId)).run.status === "awaiting-approval")
-    return { runId: state.lastRunId };
-  const mine: { id: string; code: string; env: string; type: string }[] = [];
-  for (const run of await runsAwaitingApproval(cx.db, 20)) {
+  const { cx, state } = turn;
+  const waiting: { id: string; code: string; env: string; type: string; requestedBy: string | null }[] = [];
+  const own = state.lastRunId ? (await getRun(cx.db, state.lastRunId)).run : null;
+  const candidates = own?.status === "awaiting-approval" ? [own] : await runsAwaitingApproval(cx.db, 20);
+  for (const run of candidates) {
     const env = await findEnv(cx.db, run.envId);
     const theirs = await codeFor(cx, run, env.env);
-    if (theirs) mine.push({ id: run.id, code: theirs, env: env.env, type: run.type });
+    if (theirs) waiting.push({ id: run.id, code: theirs, env: env.env, type: run.type, requestedBy: run.requestedBy });
   }
-  const chosen = code ? mine.filter((r) => sameCode(code, r.code)) : mine;
+  if (own?.status === "awaiting-approval" && !waiting.length)
+    // Their own run: the API's rule (no self-approval) answers, not "nothing is waiting".
+    return { runId: own.id };
+  const chosen = code ? waiting.filter((r) => sameCode(code, r.code)) : waiting;
   if (chosen.length === 1) return { runId: chosen[0].id };
   if (chosen.length === 0)
     return code
       ? { wrongCode: "That code does not match a run waiting for your approval." }
       : { reply: { text: "There is no run waiting for your approval." } };
+  const names = new Map((await listUserRows(cx.db)).map((u) => [u.id, u.name]));
   return {
     reply: {
-      text: [
-        `${chosen.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
-        ...chosen.map((r) => `  ${r.code}: ${r.type} ${r.env} (${r.id})`),
-      ].join("\n"),
+      text: renderApprovalChoices(
+        chosen.map((r) => ({
+          ...r,
+          requestedByName: r.requestedBy ? (names.get(r.requestedBy) ?? r.requestedBy) : null,
+        })),
+      ),
       question: {
         slot: "approval",
         text: "Which run do you approve?",

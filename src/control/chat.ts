@@ -86,6 +86,7 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
     answered?.transcript ??
     maskSecrets(input.message, lifted, (s) => turn.stored.get(s.value) ?? (held.has(s.value) ? HELD : WITHHELD));
   const now = new Date(cx.now()).toISOString();
+  if (!conversation.stored) conversation.row.title = conversationTitle(redact(transcript));
   await saveTurn(
     cx.db,
     conversation,
@@ -96,6 +97,7 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
         conversationId: conversation.id,
         role: "user",
         text: redact(transcript),
+        parts: null,
         createdAt: now,
       },
       ...safe.map((r, i) => ({
@@ -103,12 +105,19 @@ export async function handleChat(cx: ControlContext, input: z.infer<typeof ChatR
         conversationId: conversation.id,
         role: "assistant" as const,
         text: r.text,
+        parts: replyParts(r),
         createdAt: `${now.slice(0, -1)}${i + 1}Z`,
       })),
     ],
     now,
   );
   return { conversationId: conversation.id, replies: safe, interpretedBy: interpretation.source };
+}
+
+/** A conversation is listed by its first message, on one line. */
+function conversationTitle(message: string): string {
+  const line = message.replace(/\s+/g, " ").trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
 /** A clarifying question as a reply: its text, and the answers to click or type. */
@@ -147,6 +156,20 @@ async function loadConversation(cx: ControlContext, id: string | undefined) {
     return { id: row.id, state: row.state, stored: true, row };
   }
   const now = new Date(cx.now()).toISOString();
-  const row = { id: newId("conv"), userId: cx.actor.id, state: {}, createdAt: now, updatedAt: now };
+  const row = { id: newId("conv"), userId: cx.actor.id, state: {}, title: null, createdAt: now, updatedAt: now };
   return { id: row.id, state: row.state, stored: false, row };
+}
+
+/**
+ * What a reply carries besides its text (plan, run, question, and whatever a reply grows later), stored
+ * as is so a reload draws the same cards; null for a text-only reply.
+ */
+function replyParts(reply: ChatReply): Record<string, unknown> | null {
+  const { text: _text, ...parts } = reply;
+  // An approver's code is shown to them alone and never stored.
+  if (parts.run?.approvals?.code) {
+    const { code: _code, ...approvals } = parts.run.approvals;
+    parts.run = { ...parts.run, approvals };
+  }
+  return Object.keys(parts).length ? parts : null;
 }

@@ -3,7 +3,15 @@ import { AppError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import { EnvironmentSpec, diffSpecs } from "../domain/spec";
 import { invoicePerfectSpec } from "../domain/template";
-import { findEnv, insertEnvironmentRow, listEnvs, listReleases, revisions, specAt } from "../db/environments";
+import {
+  findEnv,
+  insertEnvironmentRow,
+  listEnvs,
+  listReleases,
+  revisionSpecs,
+  revisions,
+  specAt,
+} from "../db/environments";
 import { insertProject, projectByRef, projectBySlug, projectsWithEnvironment } from "../db/projects";
 import { runsInStatus } from "../db/runs";
 import { STAGED, listSecrets, putSecret } from "../db/secrets";
@@ -191,8 +199,18 @@ export async function listEnvironments(cx: ControlContext, projectRef: string) {
 /** Spec revision history. */
 export async function listRevisions(cx: ControlContext, ref: string) {
   requireRole(cx.actor.role, "read");
-  return revisions(cx.db, (await findEnv(cx.db, ref)).id);
+  const envId = (await findEnv(cx.db, ref)).id;
+  // The newest revisions carry what changed since the one before (older ones: ask for that revision).
+  const [rows, specs] = await Promise.all([revisions(cx.db, envId), revisionSpecs(cx.db, envId, DIFFED_REVISIONS + 1)]);
+  const byRevision = new Map(specs.map((s) => [s.revision, s.spec]));
+  return rows.map((r) => {
+    const [spec, before] = [byRevision.get(r.revision), byRevision.get(r.revision - 1)];
+    return spec && before ? { ...r, changes: diffSpecs(before, spec) } : r;
+  });
 }
+
+/** How many of the newest revisions list their changes. */
+const DIFFED_REVISIONS = 20;
 
 /** Stores a secret encrypted; the value is never returned and never audited. */
 export async function setSecret(cx: ControlContext, ref: string, name: string, value: string): Promise<void> {

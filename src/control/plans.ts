@@ -101,9 +101,23 @@ export async function applyPlan(cx: ControlContext, planId: string) {
   requireRole(cx.actor.role, "apply");
   const { plan } = await getPlan(cx.db, planId);
   const { run } = await getRun(cx.db, plan.runId);
+  if (run.status === "cancelled" && run.error === "plan expired") throw planExpired(planId, plan.createdAt);
   if (run.status !== "planned")
     throw new AppError("conflict", `plan ${planId} was already applied (run ${run.id} is ${run.status})`);
+  const cutoff = new Date(cx.now() - cx.planTtlMs).toISOString();
+  if (plan.createdAt < cutoff) {
+    await cx.environment(plan.envId).expirePlans(plan.envId, cutoff);
+    throw planExpired(planId, plan.createdAt);
+  }
   return unwrap(await cx.environment(plan.envId).enqueue(plan, cx.actor));
+}
+
+function planExpired(planId: string, createdAt: string): AppError {
+  return new AppError(
+    "conflict",
+    `plan ${planId} expired: it was made at ${createdAt} and nobody applied it in time; plan it again (what it was based on may have changed)`,
+    { reason: "plan expired" },
+  );
 }
 
 /** The plan as the API shows it. */

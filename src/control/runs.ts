@@ -66,3 +66,12 @@ export function formatRun(
   );
   return { ...view, planId: run.planId, artifacts };
 }
+
+/** Deployment logs of a run's steps (build, pre-deploy, runtime), redacted; none before it was applied. */
+export async function runLogs(cx: ControlContext, runId: string) {
+  requireRole(cx.actor.role, "read");
+  const { run } = await getRun(cx.db, runId);
+  if (run.status === "planned" || (run.status === "cancelled" && !run.startedAt))
+    return { status: run.status, steps: [] };
+  return { status: run.status, steps: unwrap(await cx.environment(run.envId).stepLogs(runId)) };
+}

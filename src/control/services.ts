@@ -17,6 +17,7 @@ import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import type { ConnectionApis } from "../runs/context";
 import type { ProviderSet } from "../runs/types";
+import type { StepLogs } from "../runs/step-logs";
 import type { MonitorReport } from "../monitor/types";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */
@@ -45,6 +46,12 @@ export interface EnvironmentObject {
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
   /** The audit chain's checkpoint, breach record and last digest, as this object (its writer) holds them. */
   auditAnchors(): Promise<AnchorState>;
+  /** Cancels this environment's plans that nobody applied before `cutoff` ("plan expired"); returns their run ids. */
+  expirePlans(envId: string, cutoff: string): Promise<string[]>;
+  /** Deployment logs of a run's steps (build, pre-deploy, runtime), redacted. */
+  stepLogs(runId: string): Promise<RpcResult<StepLogs[]>>;
+  /** Closes the watcher sockets opened with these tokens (they were revoked). */
+  closeWatchers(tokenIds: string[]): Promise<number>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;
 }
@@ -55,6 +62,8 @@ export interface Services {
   now(): number;
   /** Where people reach this control plane: links in texts and replies. */
   publicUrl: string;
+  /** How long a plan may wait for "apply" before it expires. */
+  planTtlMs: number;
   /** Whether the in-process sandbox answers for every provider. */
   sandbox: boolean;
   /** Which provider credentials this deployment has (the sandbox stands in for all of them). */

@@ -32,14 +32,33 @@ export async function saveTurn(
   ]);
 }
 
-/** A conversation's messages in stored order (at most `limit`). */
+/** A user's conversations, most recently used first. */
+export async function listConversations(
+  db: Database,
+  userId: string,
+  limit: number,
+): Promise<Pick<ConversationRow, "id" | "title" | "createdAt" | "updatedAt">[]> {
+  return db
+    .select({
+      id: conversations.id,
+      title: conversations.title,
+      createdAt: conversations.createdAt,
+      updatedAt: conversations.updatedAt,
+    })
+    .from(conversations)
+    .where(eq(conversations.userId, userId))
+    .orderBy(desc(conversations.updatedAt))
+    .limit(limit);
+}
+
+/** A conversation's messages in stored order (at most `limit`), with each reply's structured parts. */
 export async function conversationMessages(
   db: Database,
   conversationId: string,
   limit: number,
-): Promise<Pick<MessageRow, "role" | "text" | "createdAt">[]> {
+): Promise<Pick<MessageRow, "role" | "text" | "createdAt" | "parts">[]> {
   return db
-    .select({ role: messages.role, text: messages.text, createdAt: messages.createdAt })
+    .select({ role: messages.role, text: messages.text, createdAt: messages.createdAt, parts: messages.parts })
     .from(messages)
     .where(eq(messages.conversationId, conversationId))
     .orderBy(asc(messages.createdAt))

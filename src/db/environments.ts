@@ -96,6 +96,17 @@ export async function revisions(db: Database, envId: string) {
     .orderBy(desc(specRevisions.revision));
 }
 
+/** The newest `limit` revisions with their specs, newest first (a revision's diff is against the one before). */
+export async function revisionSpecs(db: Database, envId: string, limit: number) {
+  const rows = await db
+    .select({ revision: specRevisions.revision, spec: specRevisions.spec })
+    .from(specRevisions)
+    .where(eq(specRevisions.envId, envId))
+    .orderBy(desc(specRevisions.revision))
+    .limit(limit);
+  return rows.map((r) => ({ revision: r.revision, spec: EnvironmentSpec.parse(r.spec) }));
+}
+
 export interface ReleaseRow {
   id: string;
   version: string;
@@ -158,6 +169,11 @@ export async function insertRevision(
   return { revision: from.revision + 1, diff };
 }
 
+/** Ids of every environment (each has an audit chain of its own; live watchers may be open on any). */
+export async function allEnvIds(db: Database): Promise<string[]> {
+  return (await db.select({ id: environments.id }).from(environments)).map((r) => r.id);
+}
+
 /** Ids of the environments provisioned at Railway (the ones monitoring checks). */
 export async function monitoredEnvIds(db: Database): Promise<string[]> {
   const rows = await db
@@ -165,11 +181,6 @@ export async function monitoredEnvIds(db: Database): Promise<string[]> {
     .from(environments)
     .where(sql`json_extract(${environments.bindings}, '$.railway') IS NOT NULL`);
   return rows.map((r) => r.id);
-}
-
-/** Every environment's id (each has an audit chain of its own). */
-export async function allEnvIds(db: Database): Promise<string[]> {
-  return (await db.select({ id: environments.id }).from(environments)).map((r) => r.id);
 }
 
 export type EnvironmentRow = typeof environments.$inferSelect;

@@ -118,6 +118,11 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       const rows = await db.select().from(users).where(inArray(users.phone, phones));
       return rows.flatMap((u) => (u.phone ? [{ id: u.id, name: u.name, role: u.role, phone: u.phone }] : []));
     },
+    async userName(id) {
+      if (!id) return null;
+      const rows = await db.select({ name: users.name }).from(users).where(eq(users.id, id)).limit(1);
+      return rows[0]?.name ?? null;
+    },
     async setCurrentRelease(envId, releaseId) {
       const found = await db
         .select({ id: releases.id })

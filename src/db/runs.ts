@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { AppError } from "../domain/errors";
 import { Plan, type RunStatus, type RunType } from "../domain/run";
 import type { Receipt } from "../providers/types";
@@ -108,6 +108,28 @@ export async function runsInStatus(
     .from(runs)
     .where(and(eq(runs.envId, envId), inArray(runs.status, statuses)))
     .limit(limit);
+}
+
+/** Runs of an environment still `planned` that were planned before `cutoff` (at most `limit`). */
+export async function stalePlannedRuns(
+  db: Database,
+  envId: string,
+  cutoff: string,
+  limit: number,
+): Promise<Pick<RunRow, "id" | "planId" | "createdAt">[]> {
+  return db
+    .select({ id: runs.id, planId: runs.planId, createdAt: runs.createdAt })
+    .from(runs)
+    .where(and(eq(runs.envId, envId), eq(runs.status, "planned"), lt(runs.createdAt, cutoff)))
+    .limit(limit);
+}
+
+/** The statement that cancels a plan nobody applied (only while its run is still `planned`). */
+export function expirePlanStatement(db: Database, runId: string, now: string): Statement {
+  return db
+    .update(runs)
+    .set({ status: "cancelled", error: "plan expired", endedAt: now, updatedAt: now })
+    .where(and(eq(runs.id, runId), eq(runs.status, "planned")));
 }
 
 /** Runs of every environment waiting for an approval, newest first (at most `limit`). */

@@ -12,6 +12,8 @@ export const users = sqliteTable("users", {
   /** Unique where set (d1-migrations/0010): an inbound SMS acts as exactly one user. */
   phone: text("phone"),
   createdAt: text("created_at").notNull(),
+  /** Set when the user was removed: the row stays so history keeps their name (0009). */
+  removedAt: text("removed_at"),
 });
 
 export const apiTokens = sqliteTable("api_tokens", {
@@ -21,6 +23,8 @@ export const apiTokens = sqliteTable("api_tokens", {
   createdAt: text("created_at").notNull(),
   expiresAt: text("expires_at"),
   revokedAt: text("revoked_at"),
+  label: text("label"),
+  lastUsedAt: text("last_used_at"),
 });
 
 export const projects = sqliteTable("projects", {
@@ -210,6 +214,8 @@ export const conversations = sqliteTable("conversations", {
   id: text("id").primaryKey(),
   userId: text("user_id").notNull(),
   state: text("state", { mode: "json" }).notNull(),
+  /** The first message, shortened: how the list of one's conversations names it (0009). */
+  title: text("title"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
@@ -221,6 +227,8 @@ export const messages = sqliteTable(
     conversationId: text("conversation_id").notNull(),
     role: text("role", { enum: ["user", "assistant"] }).notNull(),
     text: text("text").notNull(),
+    /** A reply's structured parts (plan, run, question, …) so a reload draws the same cards (0009). */
+    parts: text("parts", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: text("created_at").notNull(),
   },
   (t) => [index("messages_conversation").on(t.conversationId, t.createdAt)],

@@ -8,6 +8,7 @@ import { envRoutes } from "./api/envs";
 import { peopleRoutes } from "./api/people";
 import { projectRoutes } from "./api/projects";
 import { runRoutes } from "./api/runs";
+import { logRoutes } from "./api/logs";
 import { incidentRoutes } from "./api/incidents";
 import { sessionRoutes } from "./api/session";
 import type { AppEnv } from "./auth";
@@ -27,6 +28,7 @@ export function buildApp() {
     .route("/", projectRoutes)
     .route("/", envRoutes)
     .route("/", runRoutes)
+    .route("/", logRoutes)
     .route("/", auditRoutes)
     .route("/", chatRoutes)
     .route("/", incidentRoutes)

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { ControlContext } from "../control/context";
 import { controlContext } from "../control/context";
 import type { Services } from "../control/services";
@@ -17,11 +17,22 @@ export function bearerAuth(): MiddlewareHandler<AppEnv> {
       socketToken(c.req.header("upgrade"), c.req.header("sec-websocket-protocol"));
     if (!token) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
     const services = c.get("services");
-    const actor = await actorForToken(services.db, token, services.now());
-    if (!actor) throw new AppError("unauthorized", "unknown, revoked or expired token");
-    c.set("cx", controlContext(services, actor));
+    const found = await actorForToken(services.db, token, services.now());
+    if (!found) throw new AppError("unauthorized", "unknown, revoked or expired token");
+    if (found.touch) keepAlive(c, found.touch);
+    c.set("cx", controlContext(services, found.actor, found.tokenId));
     await next();
   };
+}
+
+/** Lets a background write finish after the response (a "last used" time is not worth a slower answer). */
+function keepAlive(c: Context<AppEnv>, work: Promise<void>): void {
+  const done = work.catch((e: unknown) => console.error("token use not recorded", e));
+  try {
+    c.executionCtx.waitUntil(done);
+  } catch {
+    // No execution context (app.fetch in a test): the write simply runs on.
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Services } from "../control/services";
 import { findEnv } from "../db/environments";
 import { AppError } from "../domain/errors";
 import { isTerminal } from "../domain/run";
-import { LiveMessage, watchRequest } from "../runs/live";
+import { LiveMessage, TOKEN_REVOKED_CLOSE, watchRequest } from "../runs/live";
 import type { LiveRun } from "../runs/live";
 import { requireRole } from "../security/roles";
 import type { AppEnv } from "./auth";
@@ -20,7 +20,7 @@ export const liveRoutes = new Hono<AppEnv>().get("/envs/:id/live", async (c) => 
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
     throw new AppError("invalid_request", "this route is a WebSocket: send Upgrade: websocket");
   const env = await findEnv(cx.db, c.req.param("id"));
-  const upgraded = await cx.environment(env.id).fetch(watchRequest(env.id, env.env));
+  const upgraded = await cx.environment(env.id).fetch(watchRequest(env.id, env.env, cx.tokenId));
   // A copy with mutable headers: the security-headers middleware adds its own on the way out.
   return new Response(null, {
     status: upgraded.status,
@@ -46,7 +46,7 @@ export function settled(run: Pick<LiveRun, "status">): boolean {
  * first), until each run has settled or `signal` aborts.
  */
 export async function followRuns(
-  services: Services,
+  services: Services & { tokenId?: string },
   runs: FollowedRun[],
   onRun: (run: LiveRun) => Promise<void>,
   signal: AbortSignal,
@@ -57,19 +57,19 @@ export async function followRuns(
 }
 
 async function followEnvironment(
-  services: Services,
+  services: Services & { tokenId?: string },
   runs: FollowedRun[],
   onRun: (run: LiveRun) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
   const { envId, env: name } = runs[0];
-  const res = await services.environment(envId).fetch(watchRequest(envId, name));
+  const res = await services.environment(envId).fetch(watchRequest(envId, name, services.tokenId));
   const ws = res.webSocket;
   if (!ws) throw new Error(`the ${name} feed did not open (${res.status})`);
   ws.accept();
   const pending = new Set(runs.map((r) => r.id));
   let delivery = Promise.resolve();
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const finish = () => {
       try {
         ws.close(1000, "followed runs settled");
@@ -79,7 +79,9 @@ async function followEnvironment(
       resolve();
     };
     signal.addEventListener("abort", finish, { once: true });
-    ws.addEventListener("close", () => resolve());
+    ws.addEventListener("close", (event) =>
+      event.code === TOKEN_REVOKED_CLOSE ? reject(new AppError("unauthorized", "the token was revoked")) : resolve(),
+    );
     ws.addEventListener("message", (event) => {
       const parsed = LiveMessage.safeParse(
         JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data)),

@@ -3,12 +3,12 @@ import { ChatRequest } from "../control/chat";
 import { InterpretRequest } from "../control/chat-interpret";
 import { CreateEnvironment, CreateProject, PutSecret } from "../control/environments";
 import { PlanRequest } from "../control/plans";
-import { CreateUser } from "../control/users";
+import { CreateToken, CreateUser, UpdateUser } from "../control/users";
 import type { Role } from "../security/roles";
 
 /** One row per API route: the contract the OpenAPI document (and the role matrix) is built from. */
 export interface RouteContract {
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
   minRole: Role | "none";
@@ -26,7 +26,33 @@ export const API_ROUTES: RouteContract[] = [
     body: CreateUser,
   },
   { method: "get", path: "/api/users", summary: "List users", minRole: "viewer" },
-  { method: "delete", path: "/api/tokens/{id}", summary: "Revoke a token", minRole: "viewer" },
+  {
+    method: "patch",
+    path: "/api/users/{id}",
+    summary: "Change a user's role, phone or name (phones are unique; the last admin stays admin)",
+    minRole: "admin",
+    body: UpdateUser,
+  },
+  {
+    method: "delete",
+    path: "/api/users/{id}",
+    summary: "Remove a user: revokes their tokens and closes their live connections",
+    minRole: "admin",
+  },
+  {
+    method: "post",
+    path: "/api/users/{id}/tokens",
+    summary: "Create a token for a user (an admin for anyone, anyone for themselves); shown once",
+    minRole: "viewer",
+    body: CreateToken,
+  },
+  { method: "get", path: "/api/tokens", summary: "Tokens (admin: all; others: their own)", minRole: "viewer" },
+  {
+    method: "delete",
+    path: "/api/tokens/{id}",
+    summary: "Revoke a token; its live WebSockets and event streams close at once",
+    minRole: "viewer",
+  },
   { method: "post", path: "/api/projects", summary: "Create a project", minRole: "admin", body: CreateProject },
   { method: "get", path: "/api/projects", summary: "List projects", minRole: "viewer" },
   { method: "get", path: "/api/projects/{id}", summary: "A project", minRole: "viewer" },
@@ -90,6 +116,12 @@ export const API_ROUTES: RouteContract[] = [
   { method: "get", path: "/api/envs/{id}/runs", summary: "Runs of an environment", minRole: "viewer" },
   { method: "get", path: "/api/plans/{id}", summary: "A plan", minRole: "viewer" },
   { method: "post", path: "/api/plans/{id}/apply", summary: "Apply a plan once", minRole: "deployer" },
+  {
+    method: "get",
+    path: "/api/runs",
+    summary: "Run history, newest first (?env=&status=&type=&limit=&before=<run id>)",
+    minRole: "viewer",
+  },
   { method: "get", path: "/api/runs/{id}", summary: "A run with its steps and artifacts", minRole: "viewer" },
   ...(["approve", "reject", "stop", "resume", "cancel", "promote"] as const).map(
     (a): RouteContract => ({
@@ -101,6 +133,12 @@ export const API_ROUTES: RouteContract[] = [
     }),
   ),
   { method: "get", path: "/api/runs/{id}/artifacts/{name}", summary: "A run artifact", minRole: "viewer" },
+  {
+    method: "get",
+    path: "/api/runs/{id}/logs",
+    summary: "Deployment logs per step (build, pre-deploy, runtime), redacted; Accept: text/event-stream streams them",
+    minRole: "viewer",
+  },
   { method: "get", path: "/api/incidents", summary: "Incidents (?env=&status=open|resolved)", minRole: "viewer" },
   { method: "get", path: "/api/incidents/{id}", summary: "An incident with its bundle's files", minRole: "viewer" },
   {
@@ -172,9 +210,10 @@ export const API_ROUTES: RouteContract[] = [
   {
     method: "get",
     path: "/api/conversations/{id}/messages",
-    summary: "Your own conversation's messages, oldest first",
+    summary: "Your own conversation's messages, oldest first, each reply with its plan, run and question",
     minRole: "viewer",
   },
+  { method: "get", path: "/api/conversations", summary: "Your own conversations, newest first", minRole: "viewer" },
 ];
 
 const ErrorBody = {

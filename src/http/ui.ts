@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { CHAT_JS } from "../ui/client";
 import { CHAT_PAGE } from "../ui/page";
 import { CHAT_CSS } from "../ui/styles";
@@ -27,8 +27,20 @@ const UI_HEADERS = {
   "cache-control": "no-cache",
 };
 
-/** GET / (the web chat) and its two assets; no token is needed to load them, only to use the API. */
+const page = (c: Context) => c.body(CHAT_PAGE, 200, { ...UI_HEADERS, "content-type": "text/html; charset=utf-8" });
+
+/**
+ * The console's pages (one shell for every address: the client draws the page the path names, after
+ * sign-in, so links in texts and chat work as deep links) and its two assets. No token is needed to
+ * load them, only to use the API.
+ */
 export const uiRoutes = new Hono<AppEnv>()
-  .get("/", (c) => c.body(CHAT_PAGE, 200, { ...UI_HEADERS, "content-type": "text/html; charset=utf-8" }))
+  .get("/", page)
+  .get("/runs/:id", page)
+  .get("/envs/:id", page)
+  .get("/incidents/:id", page)
+  .get("/approvals", page)
+  .get("/history", page)
+  .get("/settings", page)
   .get("/ui/app.js", (c) => c.body(CHAT_JS, 200, { ...UI_HEADERS, "content-type": "text/javascript; charset=utf-8" }))
   .get("/ui/app.css", (c) => c.body(CHAT_CSS, 200, { ...UI_HEADERS, "content-type": "text/css; charset=utf-8" }));

@@ -20,6 +20,8 @@ import type { OpenIncident } from "./incidents";
 import { reconcileIncidents } from "./incidents";
 import type { Incident, MonitorDeps, MonitorReport, SignalSource } from "./types";
 import { MONITOR_ACTOR } from "./types";
+import type { EndedRun } from "./run-incidents";
+import { isRunIncident, openRunIncident, resolveRunIncidents, runIncidentKind } from "./run-incidents";
 
 /** The environment as the check found it in the desired state. */
 type Current = Awaited<ReturnType<MonitorDeps["desired"]["current"]>>;
@@ -141,9 +143,20 @@ export class MonitorEngine {
     }
   }
 
-  /** Acknowledges an incident's alert: escalation stops. */
+  /** A run ended: a canary rollback or failed production deploy opens an incident; a good deploy resolves them. */
+  async runEnded(run: EndedRun, files: () => Promise<Record<string, string>>, at: number): Promise<string[]> {
+    if (run.status === "succeeded" && run.type === "deploy")
+      return resolveRunIncidents(this.deps, run.envId, run.id, at);
+    if (!runIncidentKind(run)) return [];
+    const opened = await openRunIncident(this.deps, run, await files(), at);
+    return opened ? [opened] : [];
+  }
+
+  /** Acknowledges an incident's alert: escalation stops; an incident a run opened is resolved by it. */
   async ack(incidentId: string, actor: Actor, at: number): Promise<Incident> {
     const incident = await this.#incident(incidentId);
+    if (isRunIncident(incident) && incident.status === "open")
+      return this.resolve(incidentId, `acknowledged by ${actor.name}`, actor, at);
     if (incident.ackedAt) return incident;
     await this.deps.incidents.update(
       incident,

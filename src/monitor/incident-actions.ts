@@ -206,6 +206,17 @@ export async function resolveIncident(
     [withReceiptHash(audit, receipts)],
     receipts,
   );
+  await withdrawProposals(deps, incident);
+}
+
+/** A remediation proposed for an incident closes with it: nobody should approve a fix for a resolved problem. */
+async function withdrawProposals(deps: MonitorDeps, incident: Incident): Promise<void> {
+  if (!incident.details.proposal) return;
+  for (const runId of incident.runIds) {
+    await deps.runs
+      .withdraw(runId, `incident ${incident.id} was resolved before anyone approved this remediation`)
+      .catch((e: unknown) => console.error("could not withdraw a remediation", runId, e));
+  }
 }
 
 /** Moves every unacknowledged, overdue alert to its next destination; returns the incidents escalated. */
@@ -313,7 +324,7 @@ function withReceiptHash(audit: AuditInput, receipts: IncidentReceipts): AuditIn
 }
 
 function incidentLink(deps: MonitorDeps, incidentId: string): string {
-  return `${deps.publicUrl.replace(/\/$/, "")}/api/incidents/${incidentId}`;
+  return `${deps.publicUrl.replace(/\/$/, "")}/incidents/${incidentId}`;
 }
 
 function releaseFacts(r: Release | null): ReleaseFacts | null {

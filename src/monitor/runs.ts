@@ -14,6 +14,12 @@ export function createMonitoredRuns(store: RunStore, engine: RunEngine): Monitor
     async start(plan) {
       return { id: (await engine.enqueue(plan, MONITOR_ACTOR)).id };
     },
+    async withdraw(runId, reason) {
+      const run = store.getRun(runId);
+      if (!run || (run.status !== "awaiting-approval" && run.status !== "queued")) return false;
+      await engine.cancel(runId, MONITOR_ACTOR, reason);
+      return true;
+    },
   };
 }
 

@@ -109,6 +109,8 @@ export interface MonitoredRuns {
   halt(runId: string): Promise<void>;
   /** Queues a remediation plan as the monitor. */
   start(plan: Plan): Promise<{ id: string }>;
+  /** Cancels a proposed run that still waits (for approval or its turn); false when it already started or ended. */
+  withdraw(runId: string, reason: string): Promise<boolean>;
 }
 
 /** Plans a remediation run; "auto" applies by itself, "approval" waits for a person (the policy decided). */

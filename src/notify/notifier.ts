@@ -42,7 +42,7 @@ export async function notifyRun(
     type: run.type,
     from: env.currentRelease?.version,
     to: Object.values(refs)[0]?.message,
-    link: `${deps.publicUrl.replace(/\/$/, "")}/api/runs/${run.id}`,
+    link: `${deps.publicUrl.replace(/\/$/, "")}/runs/${run.id}`,
   };
   const texts = [];
   for (const phone of phones) {

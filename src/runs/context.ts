@@ -90,6 +90,8 @@ export interface ControlPlanePort {
   usersByPhone(
     phones: string[],
   ): Promise<{ id: string; name: string; role: "viewer" | "deployer" | "admin"; phone: string }[]>;
+  /** A person's name for texts and incident.md (null when unknown: the monitor, a removed id). */
+  userName(id: string | null): Promise<string | null>;
 }
 
 /** The outcome of one execution of one step. */

@@ -201,16 +201,25 @@ export class RunEngine {
   }
 
   /** Cancels a run that has not finished; a running step is not interrupted mid-call. */
-  async cancel(runId: string, actor: Actor): Promise<RunRecord> {
+  async cancel(runId: string, actor: Actor, reason?: string): Promise<RunRecord> {
     const run = this.#get(runId);
     if (!canTransition(run.status, "cancelled"))
       throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
+    if (reason) run.error = reason;
     const steps = this.#skipRemaining(run.id);
     const drained = await this.#drainCanary(run);
     const done = await this.#finish(
       run,
       "cancelled",
-      { actor: actor.id, action: "run.cancelled", runId, details: drained ? { canary: "drained to 0%" } : undefined },
+      {
+        actor: actor.id,
+        action: "run.cancelled",
+        runId,
+        details:
+          drained || reason
+            ? { ...(drained ? { canary: "drained to 0%" } : {}), ...(reason ? { reason } : {}) }
+            : undefined,
+      },
       steps,
     );
     this.#wake();
@@ -371,7 +380,8 @@ export class RunEngine {
     run.error = reason;
     const steps = this.#skipRemaining(run.id);
     const score = run.outputs.canary?.lastScore ?? null;
-    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason);
+    const requester = await this.deps.port.userName(run.requestedBy).catch(() => null);
+    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason, requester);
     await this.#finish(
       run,
       "rolled-back",
@@ -510,6 +520,12 @@ function rollsBack(plan: Plan): boolean {
   );
 }
 
+/** What an applied plan changes, in the audit: the count, then each change until the line is long enough. */
 function diffSummary(plan: Plan): string {
-  return plan.diff.length ? `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}` : "no desired-state changes";
+  if (!plan.diff.length) return "no desired-state changes";
+  const show = (v: unknown) =>
+    v === undefined || v === null ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const changes = plan.diff.map((d) => `${d.path} ${show(d.from)} → ${show(d.to)}`).join("; ");
+  const line = `${plan.diff.length} change${plan.diff.length > 1 ? "s" : ""}: ${changes}`;
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }

@@ -38,17 +38,18 @@ export async function compensateFailedRun(input: FailureInput): Promise<string[]
   }
   const logs = (await artifacts.list(run.id)).filter((n) => n.startsWith("logs/"));
   const release = (await input.port.loadEnv(run.plan.envId, run.plan.specRevision).catch(() => null))?.currentRelease;
+  const requester = (await input.port.userName(run.requestedBy).catch(() => null)) ?? run.requestedBy ?? "unknown";
   await artifacts.put(
     run.id,
     "incident.md",
     [
       `# ${run.type} of ${run.plan.env} failed`,
       "",
-      `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
+      `- **Run:** ${run.id} (plan ${run.planId}), requested by ${requester}`,
       `- **When:** ${failedStep.endedAt ?? new Date().toISOString()}`,
       `- **Failed step:** ${failedStep.id} — ${failedStep.summary} (${failedStep.attempts} attempt${failedStep.attempts === 1 ? "" : "s"})`,
       `- **Error:** ${error}`,
-      `- **Current release:** ${release ? `${release.version} (unchanged)` : "none recorded"}`,
+      `- **Current release:** ${release ? `release ${release.version.replace(/^v/, "")} (unchanged)` : "none recorded"}`,
       `- **Restored to the previous deployment:** ${restored.length ? restored.join(", ") : "nothing needed (no service went live in this run)"}`,
       ...(problems.length ? [`- **Could not restore:** ${problems.join("; ")}`] : []),
       "",

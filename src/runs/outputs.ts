@@ -34,7 +34,12 @@ const MetricResultSchema = z.object({
 
 /** One canary check (a judged interval), kept in run outputs and written to metrics.json. */
 export const CanaryCheck = z.object({
+  /** When the check was judged, on the wall clock (what people compare with the audit and their texts). */
   at: z.string(),
+  /** How far into this weight's soak the judged window ended, in seconds (of simulated time in the sandbox). */
+  soakSeconds: z.number().optional(),
+  /** Set when the soak ran on the sandbox's simulated clock, faster than the wall clock. */
+  simulated: z.boolean().optional(),
   weight: z.number(),
   check: z.number().int(),
   verdict: z.enum(["pass", "marginal", "fail", "inconclusive"]),

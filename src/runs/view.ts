@@ -33,6 +33,8 @@ export const ApprovalsView = z.object({
 /** A run as people see it. */
 export const RunView = z.object({
   id: z.string(),
+  /** The plan this run applies (its steps, diff, risk and commits: GET /api/plans/:id). */
+  planId: z.string().optional(),
   type: RunType,
   env: z.string(),
   status: RunStatus,
@@ -50,6 +52,7 @@ export type RunView = z.infer<typeof RunView>;
 /** What a run view is built from, whichever store holds the run (the DO's records or D1's projection). */
 export interface RunFacts {
   id: string;
+  planId?: string;
   type: RunType;
   env: string;
   status: RunStatus;
@@ -79,6 +82,7 @@ export interface StepFacts {
 export function runView(run: RunFacts, steps: StepFacts[]): RunView {
   return {
     id: run.id,
+    ...(run.planId ? { planId: run.planId } : {}),
     type: run.type,
     env: run.env,
     status: run.status,
@@ -116,8 +120,15 @@ function approvalsView(a: Approvals): z.infer<typeof ApprovalsView> {
   };
 }
 
-/** A plan as people see it: its steps by summary (their params stay inside), diff and risk. */
+/** The commits a plan pins, by service (what an approver checks before saying yes). */
+export function planCommits(plan: Plan): { service: string; sha: string; message: string }[] {
+  const refs = plan.steps.find((s) => s.kind === "resolve-ref")?.params.refs ?? {};
+  return Object.entries(refs).map(([service, r]) => ({ service, sha: r.sha, message: r.message }));
+}
+
+/** A plan as people see it: its steps by summary (their params stay inside), diff, risk and pinned commits. */
 export function planView(plan: Plan) {
+  const commits = planCommits(plan);
   return {
     id: plan.id,
     runId: plan.runId,
@@ -132,5 +143,6 @@ export function planView(plan: Plan) {
     specRevision: plan.specRevision,
     createdAt: plan.createdAt,
     ...(plan.followUpPlanId ? { followUpPlanId: plan.followUpPlanId } : {}),
+    ...(commits.length ? { commits } : {}),
   };
 }

@@ -77,6 +77,7 @@ const CANNED: Record<RailwayOperationName, unknown> = {
   Deployments: { deployments: { edges: [{ node: DEPLOYMENT }] } },
   DeploymentRollback: { deploymentRollback: true },
   DeploymentLogs: { deploymentLogs: [{ timestamp: "2026-11-01T00:00:00Z", message: "up", severity: "info" }] },
+  BuildLogs: { buildLogs: [{ timestamp: "2026-11-01T00:00:00Z", message: "built", severity: "info" }] },
   DeploymentLogsBetween: {
     deploymentLogs: [{ timestamp: "2026-11-01T00:00:05Z", message: "panic: boom", severity: "error" }],
   },
@@ -156,6 +157,7 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
   listDeployments: (api) => api.listDeployments({ projectId: "p1", environmentId: "e1", serviceId: "s1", first: 5 }),
   rollbackDeployment: (api) => api.rollbackDeployment("d1"),
   deploymentLogs: (api) => api.deploymentLogs("d1", 500),
+  buildLogs: (api) => api.buildLogs("d1", 200),
   deploymentLogsBetween: (api) =>
     api.deploymentLogsBetween({
       deploymentId: "d1",

@@ -99,7 +99,7 @@ const EXPECTED: { command: string; check: Check }[] = [
   },
   {
     command: 'npx infra-chat "status of staging"',
-    check: replied(/Current release v2:[\s\S]*deploy run_\w+ — succeeded/),
+    check: replied(/Current release v2 [\s\S]*deploy run_\w+ — succeeded/),
   },
   {
     command: 'npx infra-chat "what differs between staging and production?"',

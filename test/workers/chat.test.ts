@@ -9,7 +9,7 @@ beforeAll(async () => {
 async function say(token: string, message: string, conversationId?: string) {
   const res = await api(token, "POST", "/api/chat", { message, conversationId });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { conversationId: string; replies: { text: string; plan?: any; run?: any }[] };
+  return res.body as { conversationId: string; replies: { text: string; plan?: any; run?: any; question?: any }[] };
 }
 
 describe("chat", { timeout: 30_000 }, () => {
@@ -70,13 +70,14 @@ describe("chat", { timeout: 30_000 }, () => {
     expect(done.requestedBy).toBe(alice.id);
   });
 
-  it('a second admin\'s "approve" in their own conversation finds the run waiting for them (API.md Chat)', async () => {
+  it('a second admin\'s "approve" in a fresh conversation acts on the one run waiting for them; with two it asks which', async () => {
     const alice = await makeUser("admin");
     const bob = await makeUser("admin");
+    await noBackground5xx();
     const planned = await say(alice.token, "deploy production");
     const run = (await say(alice.token, "apply", planned.conversationId)).replies[0].run;
     expect(run.status).toBe("awaiting-approval");
-    // Alice may not approve her own run: in a new conversation nothing waits for her.
+    // Nothing waits for alice (her own run is not hers to approve) in a new conversation.
     expect((await say(alice.token, "approve")).replies[0].text).toBe("There is no run waiting for your approval.");
     const wrong = await say(bob.token, "approve 000000");
     expect(wrong.replies[0].text).toBe(
@@ -86,8 +87,36 @@ describe("chat", { timeout: 30_000 }, () => {
     const approved = await say(bob.token, "approve");
     expect(approved.replies[0].run?.id).toBe(run.id);
     expect(approved.replies[0].run?.approvals.approvedBy).toEqual([bob.id]);
-    await noBackground5xx();
     expect((await driveRun(bob.token, run.id, ids.production)).status).toBe("succeeded");
+
+    // Two production runs waiting (a deploy, and a migrate a deployer applied): a question.
+    const first = await say(alice.token, "deploy production");
+    const firstRun = (await say(alice.token, "apply", first.conversationId)).replies[0].run;
+    const carol = await makeUser("deployer");
+    const second = await api(carol.token, "POST", `/api/envs/${ids.production}/plan`, { type: "migrate" });
+    const secondRun = (await api(carol.token, "POST", `/api/plans/${second.body.plan.id}/apply`)).body.run;
+    const waiting = [firstRun, secondRun].filter((r) => r.status === "awaiting-approval");
+    if (waiting.length < 2)
+      return expect.fail(
+        `expected two runs awaiting approval, got ${JSON.stringify([firstRun.status, secondRun.status])}`,
+      );
+    const asked = await say(bob.token, "approve");
+    const question = asked.replies[0];
+    expect(question.run).toBeUndefined();
+    expect(question.text).toMatch(/2 runs are waiting for your approval/);
+    expect(question.text).toContain(alice.name);
+    expect(question.question.options).toHaveLength(2);
+    const codes = await Promise.all(
+      [firstRun, secondRun].map(
+        async (r) => (await api(bob.token, "GET", `/api/runs/${r.id}`)).body.run.approvals.code,
+      ),
+    );
+    expect(question.question.options.sort()).toEqual(codes.map((c) => `approve ${c}`).sort());
+    const picked = await say(bob.token, `reject ${codes[1]}`, asked.conversationId);
+    expect(picked.replies[0].run?.id).toBe(secondRun.id);
+    expect(picked.replies[0].run?.status).toBe("rejected");
+    expect((await api(bob.token, "GET", `/api/runs/${firstRun.id}`)).body.run.status).toBe("awaiting-approval");
+    await api(bob.token, "POST", `/api/runs/${firstRun.id}/reject`, {});
   });
 
   it("drops a pending plan on cancel and answers unknown text with help", async () => {

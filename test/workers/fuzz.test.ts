@@ -47,15 +47,19 @@ const SQL_INJECTIONS = [
 
 let admin: Awaited<ReturnType<typeof makeUser>>;
 let viewer: Awaited<ReturnType<typeof makeUser>>;
+/** The user the people routes act on (fuzzed bodies may change its role and phone). */
+let subject: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
   await seedWorld();
   admin = await makeUser("admin", "+15550007001");
   viewer = await makeUser("viewer", "+15550007002");
+  subject = await makeUser("viewer");
 });
 
 /** Replaces path parameters with ids that exist, so bodies reach validation. */
 function concrete(path: string) {
   return path
+    .replace("/api/users/{id}", `/api/users/${subject.id}`)
     .replace("/api/projects/{id}", "/api/projects/invoice-perfect")
     .replace(/\/api\/envs\/\{id\}/, "/api/envs/invoice-perfect:staging")
     .replace("{name}", "FUZZ_SECRET")
@@ -106,6 +110,27 @@ describe("API bodies under fuzzing", { timeout: 120_000 }, () => {
         expectDocumentedFailure(res, `${route.method} ${route.path} ${raw.slice(0, 40)}`);
       }
     }
+  });
+});
+
+describe("query strings under fuzzing", { timeout: 120_000 }, () => {
+  it("never answer 500 on the history and list routes", async () => {
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.integer().map(String),
+      fc.constantFrom("run_x", "-1", "1e9"),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("/api/runs", "/api/conversations", "/api/tokens", "/api/incidents", "/api/audit"),
+        fc.dictionary(fc.constantFrom("env", "status", "type", "limit", "before", "since"), value, { maxKeys: 4 }),
+        async (path, query) => {
+          const res = await api(admin.token, "GET", `${path}?${new URLSearchParams(query)}`);
+          expectDocumentedFailure(res, `${path}?${new URLSearchParams(query)}`);
+        },
+      ),
+      { numRuns: 80, seed: 13 },
+    );
   });
 });
 
@@ -188,6 +213,13 @@ describe("SQL-injection strings through every text field", { timeout: 120_000 },
         ["POST", "/api/chat", { message: s }],
         ["POST", "/api/chat", { message: `deploy ${s}` }],
         ["POST", "/api/users", { name: s, role: "viewer" }],
+        ["PATCH", `/api/users/${subject.id}`, { name: s }],
+        ["PATCH", `/api/users/${encodeURIComponent(s)}`, { role: "viewer" }],
+        ["POST", `/api/users/${subject.id}/tokens`, { label: s }],
+        ["DELETE", `/api/tokens/${encodeURIComponent(s)}`, undefined],
+        ["GET", `/api/runs?env=${encodeURIComponent(s)}`, undefined],
+        ["GET", `/api/runs?before=${encodeURIComponent(s)}`, undefined],
+        ["GET", `/api/conversations/${encodeURIComponent(s)}/messages`, undefined],
         ["POST", "/api/projects", { name: s }],
         ["POST", "/api/projects/invoice-perfect/envs", { name: s }],
         ["PUT", `/api/envs/invoice-perfect:staging/secrets/${encodeURIComponent(s)}`, { value: s }],

@@ -12,6 +12,8 @@ const SEEDED_ON_CALL = "+15550000001";
 
 beforeAll(async () => {
   ids = await seedWorld();
+  // Many monitored checks in one file: Pro's Railway request budget, so the hourly limit is not what is tested.
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   alice = await makeUser("admin", "+15550003001");
   bob = await makeUser("admin", "+15550003002");
 });
@@ -127,6 +129,31 @@ describe("bounded remediation after repeated 500s", { timeout: 240_000 }, () => 
     expect(run.status).toBe("succeeded");
     // The previous release in order (the one the deploy replaced).
     expect(await currentRelease()).toBe(`v${Number(deployed.slice(1)) - 1}`);
+  });
+});
+
+describe("a proposal closes with its incident", { timeout: 240_000 }, () => {
+  it("withdraws a remediation still waiting for approval when its incident resolves", async () => {
+    await sandboxWorld(env).clearFaults();
+    await quietUntilResolved();
+    await deployProduction();
+    await changeSpec(ids.production, (spec) => {
+      spec.policies.autoRollback = false;
+    });
+    await failApi("production");
+    let report = await clock.tick(ids.production);
+    if (!report.opened.length) report = await clock.tick(ids.production);
+    expect(report.opened).toHaveLength(1);
+    const runId = report.runs[0];
+    expect((await api(alice.token, "GET", `/api/runs/${runId}`)).body.run.status).toBe("awaiting-approval");
+    // The errors stop by themselves; the incident resolves, and nobody can approve its fix any more.
+    await sandboxWorld(env).clearFaults();
+    await noBackground5xx();
+    await quietUntilResolved();
+    const run = (await api(alice.token, "GET", `/api/runs/${runId}`)).body.run;
+    expect(run.status).toBe("cancelled");
+    expect(run.error).toMatch(/was resolved before anyone approved this remediation/);
+    expect((await api(bob.token, "POST", `/api/runs/${runId}/approve`, {})).status).toBe(409);
   });
 });
 

@@ -119,7 +119,7 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
     const incident = await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/incident.md`);
     expect(incident.status).toBe(200);
     expect(incident.text).toContain("CRASHED");
-    expect(incident.text).toContain(`${release.version} (unchanged)`);
+    expect(incident.text).toContain(`release ${release.version.replace(/^v/, "")} (unchanged)`);
     expect(incident.text).toMatch(/Restored to the previous deployment:\*\* api/);
     // The restore is a provider write: it has its receipt row, like every step's (found by the chaos suite).
     const receipts = await env.DB.prepare("SELECT step_id, operation FROM receipts WHERE run_id = ?")

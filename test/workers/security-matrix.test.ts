@@ -17,6 +17,12 @@ const ROLES: Role[] = ["viewer", "deployer", "admin"];
 /** Routes outside the bearer-token API, each with how it is protected instead. */
 const OUTSIDE_API: Record<string, string> = {
   "GET /": "static web chat; signs in with a token client-side",
+  ...Object.fromEntries(
+    ["/runs/{id}", "/envs/{id}", "/incidents/{id}", "/approvals", "/history", "/settings"].map((p) => [
+      `GET ${p}`,
+      "the console's page shell (the same static HTML as /); its data comes from the API with a token",
+    ]),
+  ),
   "GET /ui/app.js": "the web chat's static client script",
   "GET /ui/app.css": "the web chat's static stylesheet",
   "GET /api/openapi.json": "public contract document",
@@ -95,9 +101,10 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
   });
 
   /** A concrete path for a row: ids from the seeded world, so the role check is what decides. */
-  function concrete(route: RouteContract, tokenId: string): string {
+  function concrete(route: RouteContract, tokenId: string, userId = "usr_x"): string {
     return route.path
       .replace("/api/tokens/{id}", `/api/tokens/${tokenId}`)
+      .replace("/api/users/{id}", `/api/users/${userId}`)
       .replace(/\/api\/(projects)\/\{id\}/, `/api/$1/${fixtures.project}`)
       .replace(/\/api\/(envs)\/\{id\}/, `/api/$1/${fixtures.env}`)
       .replace(/\/api\/(plans)\/\{id\}/, `/api/$1/${fixtures.plan}`)
@@ -155,11 +162,13 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
     for (const route of API_ROUTES) {
       for (const role of ROLES) {
         const caller = await makeUser(role);
-        // Token revocation's row is about one's own token; someone else's is checked below.
+        // Token rows are about one's own token; someone else's is checked above. Changing or removing a
+        // user acts on someone else (a fresh viewer), creating a token on oneself.
+        const subject = route.path.endsWith("/tokens") ? caller.id : (await makeUser("viewer")).id;
         const res = await api(
           caller.token,
           route.method.toUpperCase(),
-          concrete(route, await tokenIdOf(caller.id)),
+          concrete(route, await tokenIdOf(caller.id), subject),
           sampleBody(route),
         );
         const allowed = RANK[role] >= RANK[route.minRole];

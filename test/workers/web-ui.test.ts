@@ -40,6 +40,24 @@ describe("web chat assets", () => {
     expect(html).not.toMatch(/<style\b|\son[a-z]+=|style="/i);
   });
 
+  it("serves the same shell at every console address, so links in texts and chat are deep links", async () => {
+    const shell = await (await get("/")).text();
+    for (const path of [
+      "/runs/run_abc123",
+      "/envs/invoice-perfect:production",
+      "/incidents/inc_x",
+      "/approvals",
+      "/history",
+      "/settings",
+    ]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-security-policy"), path).toContain("script-src 'self'");
+      expect(await res.text(), path).toBe(shell);
+    }
+    expect((await get("/runs")).status).toBe(404);
+  });
+
   it("serves the client as a JavaScript module and the stylesheet as CSS, neither mentioning a secret", async () => {
     const js = await get("/ui/app.js");
     expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);

@@ -7,7 +7,8 @@ import { getPlan, getRun } from "../../db/runs";
 import { AppError } from "../../domain/errors";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
-import { readJson } from "../errors";
+import { readJson, readQuery } from "../errors";
+import { HistoryQuery, listRunHistory } from "../../control/history";
 
 const Reason = z.object({ reason: z.string().max(1000).optional() }).strict();
 const ACTIONS: RunAction[] = ["approve", "reject", "stop", "resume", "cancel", "promote"];
@@ -24,6 +25,7 @@ export const runRoutes = new Hono<AppEnv>()
     const run = await applyPlan(cx, c.req.param("id"));
     return c.json({ run: await runView(cx, run.id) }, 202);
   })
+  .get("/runs", async (c) => c.json(await listRunHistory(c.var.cx, readQuery(c, HistoryQuery))))
   .get("/runs/:id", async (c) => c.json({ run: await runView(c.var.cx, c.req.param("id")) }))
   .post("/runs/:id/:action{approve|reject|stop|resume|cancel|promote}", async (c) => {
     const action = c.req.param("action") as RunAction;

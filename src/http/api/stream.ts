@@ -5,6 +5,7 @@ import { handleChat } from "../../control/chat";
 import type { ChatReply, ChatRequest } from "../../control/chat";
 import type { ControlContext } from "../../control/context";
 import { findEnv } from "../../db/environments";
+import { AppError } from "../../domain/errors";
 import type { AppEnv } from "../auth";
 import { followRuns, settled } from "../live";
 import type { FollowedRun } from "../live";
@@ -60,11 +61,14 @@ export async function streamChat(
       }
     },
     async (err, stream) => {
-      console.error("chat stream failed", err.message);
+      const revoked = err instanceof AppError && err.code === "unauthorized";
+      if (!revoked) console.error("chat stream failed", err.message);
       await stream.writeSSE({
         event: "error",
         data: JSON.stringify({
-          error: { code: "internal", message: 'the live feed broke off; ask "status" to catch up' },
+          error: revoked
+            ? { code: "unauthorized", message: err.message }
+            : { code: "internal", message: 'the live feed broke off; ask "status" to catch up' },
         }),
       });
     },

@@ -136,6 +136,9 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     async deploymentLogs(deploymentId, limit) {
       return (await call("DeploymentLogs", { deploymentId, limit }, "idempotent")).deploymentLogs;
     },
+    async buildLogs(deploymentId, limit) {
+      return (await call("BuildLogs", { deploymentId, limit }, "idempotent")).buildLogs;
+    },
     async deploymentLogsBetween({ deploymentId, startDate, endDate, filter, limit }) {
       const variables = { deploymentId, startDate, endDate, filter, limit };
       return (await call("DeploymentLogsBetween", variables, "idempotent")).deploymentLogs;

@@ -153,6 +153,8 @@ export interface RailwayApi {
   /** deploymentRollback(id): brings the older deployment `id` back. */
   rollbackDeployment(id: string): Promise<void>;
   deploymentLogs(deploymentId: string, limit?: number): Promise<RailwayLogLine[]>;
+  /** Build log lines of one deployment (newest `limit`, oldest first). */
+  buildLogs(deploymentId: string, limit?: number): Promise<RailwayLogLine[]>;
   /** Runtime log lines of one deployment between two ISO-8601 instants; `filter` uses Railway's log query syntax. */
   deploymentLogsBetween(input: {
     deploymentId: string;

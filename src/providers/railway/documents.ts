@@ -74,6 +74,10 @@ export const RAILWAY_DOCUMENTS = {
     query DeploymentLogs($deploymentId: String!, $limit: Int) {
       deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
     }`,
+  BuildLogs: /* GraphQL */ `
+    query BuildLogs($deploymentId: String!, $limit: Int) {
+      buildLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
+    }`,
   DeploymentLogsBetween: /* GraphQL */ `
     query DeploymentLogsBetween($deploymentId: String!, $startDate: DateTime, $endDate: DateTime, $filter: String, $limit: Int) {
       deploymentLogs(deploymentId: $deploymentId, startDate: $startDate, endDate: $endDate, filter: $filter, limit: $limit) {

@@ -86,6 +86,7 @@ export const RailwayData = {
   Deployments: z.object({ deployments: nodesOf(Deployment) }),
   DeploymentRollback: z.object({ deploymentRollback: Acknowledged }),
   DeploymentLogs: z.object({ deploymentLogs: z.array(LogLine) }),
+  BuildLogs: z.object({ buildLogs: z.array(LogLine) }),
   DeploymentLogsBetween: z.object({ deploymentLogs: z.array(LogLine) }),
   HttpLogs: z.object({ httpLogs: z.array(HttpLog) }),
   HttpMetrics: z.object({

@@ -7,6 +7,7 @@ export async function writeCanaryIncident(
   run: RunRecord,
   steps: StepRecord[],
   reason: string,
+  requesterName: string | null,
 ): Promise<void> {
   const checks = run.outputs.canaryChecks ?? [];
   const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
@@ -15,20 +16,27 @@ export async function writeCanaryIncident(
   const lines = [
     `# Canary rolled back on ${run.plan.env}`,
     "",
-    `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
+    `- **Run:** ${run.id} (plan ${run.planId}), requested by ${requesterName ?? run.requestedBy ?? "unknown"}`,
     `- **Why:** ${reason}`,
-    `- **First failing sample:** ${firstBad ? `${firstBad.at} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
+    `- **First failing sample:** ${firstBad ? `${firstBad.at}${soakPlace(firstBad)} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
     `- **Traffic back on stable:** ${rolledBackAt ?? "unknown"} — canary weight 0%, stable 100%`,
     `- **Release:** the stable service never received the canary's release; the current release is unchanged`,
     "",
     "## Scores (canary vs baseline, per check)",
+    ...(checks.some((c) => c.simulated)
+      ? [
+          "",
+          'Times are wall-clock times; the sandbox soaked on a faster simulated clock, shown as "simulated +Ns" into each weight\'s soak.',
+        ]
+      : []),
+    "",
     "| at | weight | verdict | score | canary 5xx | baseline 5xx | canary p95 | baseline p95 | n (canary/baseline) |",
     "|---|---|---|---|---|---|---|---|---|",
     ...checks
       .slice(-20)
       .map(
         (c) =>
-          `| ${c.at} | ${c.weight}% | ${c.verdict} | ${c.score ?? "–"} | ${pct(c.canary.errorRate)} | ${pct(c.baseline.errorRate)} | ${c.canary.p95 ?? "–"} ms | ${c.baseline.p95 ?? "–"} ms | ${c.canary.requests}/${c.baseline.requests} |`,
+          `| ${c.at}${soakPlace(c)} | ${c.weight}% | ${c.verdict} | ${c.score ?? "–"} | ${pct(c.canary.errorRate)} | ${pct(c.baseline.errorRate)} | ${c.canary.p95 ?? "–"} ms | ${c.baseline.p95 ?? "–"} ms | ${c.canary.requests}/${c.baseline.requests} |`,
       ),
     "",
     "## Failing metrics at the last check",
@@ -55,6 +63,11 @@ export async function writeCanaryIncident(
     ...logs.map((l) => `- ${l}`),
   ];
   await artifacts.put(run.id, "incident.md", lines.join("\n"));
+}
+
+/** "(simulated +300s)" for a check judged on the sandbox's faster clock; nothing otherwise. */
+function soakPlace(c: { simulated?: boolean; soakSeconds?: number }): string {
+  return c.simulated && c.soakSeconds !== undefined ? ` (simulated +${c.soakSeconds}s)` : "";
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);

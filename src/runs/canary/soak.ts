@@ -67,7 +67,7 @@ export const canaryStep: StepExecutor<"canary-step"> = async (ctx) => {
   );
   state.windowEnd = window.end;
   state.checks = (state.checks ?? 0) + 1;
-  recordCheck(ctx, weight, state.checks, judgement, canarySample, baselineSample, window.end);
+  recordCheck(ctx, weight, state.checks, judgement, canarySample, baselineSample, window.end - state.startedAt);
   saveCanary(ctx, { ...canary, lastScore: judgement.score ?? canary.lastScore });
   if (outcome.rollBack) return rollBack(ctx, `hard trigger: ${failing(judgement)} — ${outcome.rollBack} at ${weight}%`);
   const soaked = window.end - state.startedAt >= policy.soakSeconds * 1000;
@@ -143,12 +143,16 @@ function recordCheck(
   j: Judgement,
   canary: TrackSample,
   baseline: TrackSample,
-  at: number,
+  soakedMs: number,
 ): void {
+  const now = ctx.now();
   ctx.run.outputs.canaryChecks = [
     ...(ctx.run.outputs.canaryChecks ?? []),
     {
-      at: isoAt(at),
+      at: isoAt(now),
+      // Simulated soaks run faster than the clock: the check's place in the soak is kept apart from the time.
+      soakSeconds: Math.round(soakedMs / 1000),
+      ...(ctx.timing.simulated ? { simulated: true } : {}),
       weight,
       check,
       verdict: j.verdict,

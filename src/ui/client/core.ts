@@ -1,4 +1,4 @@
-/** The page's core: helpers, API calls, sign-in and the conversation. Part of the web chat's one client script (see ../client.ts). */
+/** The console's core: helpers, API calls, times and names, sign-in and the router. Part of the one client script (see ../client.ts). */
 export const CORE_JS = String.raw`
 const TOKEN_KEY = "infra-chat.token";
 const CONVERSATION_KEY = "infra-chat.conversation";
@@ -9,7 +9,10 @@ const STEP_ICON = { pending: "○", running: "◐", succeeded: "✓", failed: "�
 const ROLE_RANK = { viewer: 0, deployer: 1, admin: 2 };
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, me: null, runs: new Map(), cards: new Map(), sockets: new Map(), envs: [], recent: new Map(), names: new Map() };
+const state = {
+  token: null, me: null, runs: new Map(), cards: new Map(), sockets: new Map(), envs: [], recent: new Map(),
+  names: new Map(), approvals: new Map(), plans: new Map(), route: null, streams: [],
+};
 
 /** Builds an element: h("p", {class: "x", onclick: f}, ["text", child]). Text is always textContent. */
 function h(tag, attrs, children) {
@@ -20,7 +23,8 @@ function h(tag, attrs, children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of [].concat(children || [])) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  // Nested lists flatten, so a child may be [" · ", link]; never the text of a list.
+  for (const c of [].concat(children || []).flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 
@@ -29,6 +33,77 @@ function svg(tag, attrs, children) {
   for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
   for (const c of [].concat(children || [])) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
+}
+
+/** An in-app link: navigates without reloading (the router draws the page). */
+function link(href, text, attrs) {
+  return h("a", Object.assign({ href, "data-nav": true }, attrs || {}), text);
+}
+
+// ---- times, names, releases -------------------------------------------------------------------
+
+const pad = (n) => String(n).padStart(2, "0");
+/** Wall-clock time in the viewer's zone: "14:05:09", with the date when it is not today. */
+function clock(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const time = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  return d.toDateString() === new Date().toDateString() ? time : d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + time;
+}
+function timeEl(iso) {
+  return h("time", { datetime: iso, title: iso }, clock(iso));
+}
+function duration(ms) {
+  if (ms === undefined || ms === null || ms < 0) return "";
+  const s = Math.round(ms / 1000);
+  return s < 60 ? s + " s" : s < 3600 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+}
+function ago(iso) {
+  const ms = Date.now() - Date.parse(iso);
+  return ms < 60000 ? "just now" : duration(ms).replace(/ \d+ s$/, "") + " ago";
+}
+/** "release 4" for the release version "v4": release numbers are not service versions. */
+function releaseName(version) {
+  return version ? "release " + String(version).replace(/^v/, "") : "no release";
+}
+/** "api v2 (abc1234)": what a service runs, by its commit. */
+function commitName(service, sha, message) {
+  return service + " " + (message || "") + (sha ? " (" + String(sha).slice(0, 7) + ")" : "");
+}
+const envName = (env) => String(env || "").split(":").pop();
+
+/** User ids read better as names (GET /api/users never includes tokens). */
+async function loadNames() {
+  namesTimer = null;
+  try {
+    const { users } = await api("GET", "/api/users");
+    for (const u of users) state.names.set(u.id, u.name);
+  } catch (e) {
+    // Ids are shown instead.
+  }
+}
+
+let namesTimer = null;
+function nameOf(id) {
+  if (id === "infra-chat") return "Infra Chat";
+  const name = state.names.get(id);
+  // Someone added since sign-in (another admin, say): look the names up again, once things settle.
+  if (!name && /^usr_/.test(id || "") && !namesTimer) namesTimer = setTimeout(() => loadNames().then(() => redrawAll()), 1000);
+  return name || id;
+}
+
+function redrawAll() {
+  for (const [id, cards] of state.cards) for (const card of cards) drawRun(card, state.runs.get(id));
+}
+
+function can(role) {
+  return state.me && ROLE_RANK[state.me.role] >= ROLE_RANK[role];
+}
+
+/** The API's approval rule as the page applies it to buttons: not one's own run; production needs an admin. */
+function mayApprove(run) {
+  if (!state.me || run.status !== "awaiting-approval" || run.requestedBy === state.me.id) return false;
+  return state.me.role === "admin" || (state.me.role === "deployer" && !/:production$/.test(run.env));
 }
 
 // ---- API ---------------------------------------------------------------------------------------
@@ -46,7 +121,7 @@ async function api(method, path, body) {
     headers: Object.assign({ authorization: "Bearer " + state.token }, body === undefined ? {} : { "content-type": "application/json" }),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (res.status === 401) signOut("Your token was not accepted (unknown, revoked or expired).");
+  if (res.status === 401 && state.me) signOut("Your token was not accepted (unknown, revoked or expired).");
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
@@ -54,15 +129,18 @@ async function api(method, path, body) {
   return json === null ? text : json;
 }
 
-/** POST /api/chat as server-sent events; calls onEvent(name, data) per event until the stream ends or stop() returns true. */
-async function chatStream(body, onEvent) {
+/** A server-sent-event stream read with fetch (the token goes in a header); onEvent returning "stop" ends it. */
+async function eventStream(method, path, body, onEvent, forPage) {
   const controller = new AbortController();
-  const res = await fetch("/api/chat", {
-    method: "POST", signal: controller.signal,
-    headers: { authorization: "Bearer " + state.token, "content-type": "application/json", accept: "text/event-stream" },
-    body: JSON.stringify(body),
+  // A page's streams (a run's logs) end when the page is left; the chat's end with their replies.
+  controller.page = !!forPage;
+  state.streams.push(controller);
+  const res = await fetch(path, {
+    method, signal: controller.signal,
+    headers: Object.assign({ authorization: "Bearer " + state.token, accept: "text/event-stream" }, body === undefined ? {} : { "content-type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (res.status === 401) signOut("Your token was not accepted (unknown, revoked or expired).");
+  if (res.status === 401 && state.me) signOut("Your token was not accepted (unknown, revoked or expired).");
   if (!res.ok) {
     let json = null;
     try { json = await res.json(); } catch (e) { json = null; }
@@ -85,6 +163,10 @@ async function chatStream(body, onEvent) {
           if (line.startsWith("event:")) event = line.slice(6).trim();
           else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
         }
+        if (event === "error") {
+          const parsed = JSON.parse(data.join("\n"));
+          if (parsed.error && parsed.error.code === "unauthorized" && state.me) signOut("Your token was revoked.");
+        }
         if (data.length && onEvent(event, JSON.parse(data.join("\n"))) === "stop") {
           controller.abort();
           return;
@@ -93,7 +175,21 @@ async function chatStream(body, onEvent) {
     }
   } catch (e) {
     if (e.name !== "AbortError") throw e;
+  } finally {
+    state.streams = state.streams.filter((c) => c !== controller);
   }
+}
+
+/** Asks the person to confirm in a modal dialog (focus stays inside it); resolves true on Confirm. */
+function confirmAction(title, lines, confirmLabel) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-body").replaceChildren(...lines.map((l) => (l instanceof Node ? l : h("p", {}, l))));
+  $("confirm-yes").textContent = confirmLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-no").focus();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true }));
 }
 
 // ---- sign-in -----------------------------------------------------------------------------------
@@ -103,37 +199,15 @@ async function signIn(token) {
   const { user } = await api("GET", "/api/me");
   state.me = user;
   sessionStorage.setItem(TOKEN_KEY, token);
+  $("token").value = "";
+  await loadNames();
+  await loadEnvironments();
+  // The app appears once the page the address names can be drawn (a deep link lands where it points).
   $("who").textContent = user.name + " · " + user.role;
-  $("who").hidden = false;
-  $("sign-out").hidden = false;
   $("signin-view").hidden = true;
   $("app-view").hidden = false;
-  $("message").focus();
-  await Promise.all([loadNames(), loadHistory()]);
-  await loadEnvironments();
-}
-
-/** User ids in runs and audit events read better as names (GET /api/users never includes tokens). */
-async function loadNames() {
-  namesTimer = null;
-  try {
-    const { users } = await api("GET", "/api/users");
-    for (const u of users) state.names.set(u.id, u.name);
-  } catch (e) {
-    // Ids are shown instead.
-  }
-}
-
-let namesTimer = null;
-function nameOf(id) {
-  const name = state.names.get(id);
-  // Someone added since sign-in (another admin, say): look the names up again, once things settle.
-  if (!name && /^usr_/.test(id || "") && !namesTimer) namesTimer = setTimeout(() => loadNames().then(() => redrawAll()), 1000);
-  return name || id;
-}
-
-function redrawAll() {
-  for (const [id, cards] of state.cards) for (const card of cards) drawRun(card, state.runs.get(id));
+  route();
+  await Promise.all([loadHistory(), loadApprovals()]);
 }
 
 function signOut(reason) {
@@ -143,77 +217,85 @@ function signOut(reason) {
   state.me = null;
   for (const ws of state.sockets.values()) ws.close(1000, "signed out");
   state.sockets.clear();
+  for (const c of state.streams) c.abort();
+  state.streams = [];
+  state.approvals.clear();
+  state.cards.clear();
   $("log").replaceChildren();
+  $("view-page").replaceChildren();
   $("app-view").hidden = true;
-  $("who").hidden = true;
-  $("sign-out").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").textContent = reason || "";
+  document.title = "Infra Chat";
   $("token").focus();
 }
 
-// ---- conversation ------------------------------------------------------------------------------
+// ---- router ------------------------------------------------------------------------------------
 
-function addEntry(role, content) {
-  const li = h("li", { class: "msg " + role }, content);
-  $("log").append(li);
-  li.scrollIntoView({ block: "end", behavior: "smooth" });
-  return li;
+const ROUTES = [
+  [/^\/$/, () => showChat()],
+  [/^\/runs\/([^/]+)$/, (m) => showPage("Run " + m[1], (el) => runPage(el, decodeURIComponent(m[1])))],
+  [/^\/envs\/([^/]+)$/, (m) => showPage("Environment", (el) => envPage(el, decodeURIComponent(m[1])))],
+  [/^\/incidents\/([^/]+)$/, (m) => showPage("Incident " + m[1], (el) => incidentPage(el, decodeURIComponent(m[1])))],
+  [/^\/approvals$/, () => showPage("Approvals", approvalsPage)],
+  [/^\/history$/, () => showPage("History", historyPage)],
+  [/^\/settings$/, () => showPage("Settings", settingsPage)],
+];
+
+function navigate(path) {
+  if (path !== location.pathname + location.search) history.pushState(null, "", path);
+  route();
 }
 
-async function loadHistory() {
-  const id = sessionStorage.getItem(CONVERSATION_KEY);
-  if (!id) return;
+/** Draws the page for the current address (a deep link works after sign-in: the address is kept). */
+function route() {
+  if (!state.me) return;
+  for (const c of state.streams.filter((s) => s.page)) c.abort();
+  const path = location.pathname;
+  const found = ROUTES.map(([re, draw]) => [path.match(re), draw]).find(([m]) => m);
+  const section = path === "/" ? "chat" : path.split("/")[1].replace(/s$/, "") === "approval" ? "approvals" : path.split("/")[1];
+  for (const a of document.querySelectorAll(".nav a")) {
+    if (a.dataset.route === section) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (found) found[1](found[0]);
+  else showPage("Not found", (el) => el.append(h("h1", {}, "Nothing here"), h("p", {}, ["No page at " + path + ". ", link("/", "Back to the chat")])));
+}
+
+function showChat() {
+  $("tab-main").textContent = "Conversation";
+  $("view-page").hidden = true;
+  $("view-chat").hidden = false;
+  setTitle();
+}
+
+async function showPage(title, draw) {
+  $("view-chat").hidden = true;
+  $("tab-main").textContent = "Page";
+  const el = $("view-page");
+  el.hidden = false;
+  el.replaceChildren();
+  setTitle(title);
+  showTab("main");
   try {
-    const { messages } = await api("GET", "/api/conversations/" + encodeURIComponent(id) + "/messages");
-    for (const m of messages) addEntry(m.role, h("pre", { class: "reply-text" }, m.text));
+    await draw(el);
   } catch (e) {
-    sessionStorage.removeItem(CONVERSATION_KEY);
+    el.append(h("p", { class: "error", role: "alert" }, "Could not load this page: " + e.message));
   }
+  $("main").focus({ preventScroll: true });
 }
 
-async function send(text) {
-  addEntry("user", h("pre", { class: "reply-text" }, text));
-  const sendButton = $("send");
-  sendButton.disabled = true;
-  const pending = addEntry("assistant", h("p", { class: "meta" }, "thinking…"));
-  let replies = 0;
-  try {
-    const conversationId = sessionStorage.getItem(CONVERSATION_KEY) || undefined;
-    await chatStream({ message: text, conversationId }, (event, data) => {
-      if (event === "conversation") sessionStorage.setItem(CONVERSATION_KEY, data.conversationId);
-      if (event === "reply") {
-        replies += 1;
-        if (replies === 1) pending.remove();
-        renderReply(data);
-      }
-      if (event === "run") updateRun(data);
-      // Progress arrives over the environment's WebSocket: free the connection once the replies are in.
-      if (event === "replies-end") return "stop";
-    });
-    if (replies === 0) pending.remove();
-  } catch (e) {
-    pending.replaceChildren(h("p", { class: "error" }, "Not sent: " + e.message));
-  } finally {
-    sendButton.disabled = false;
-  }
+let pageTitle = "";
+/** The tab's title carries the number of approvals waiting for this person. */
+function setTitle(title) {
+  if (title !== undefined) pageTitle = title;
+  const n = state.approvals.size;
+  document.title = (n ? "(" + n + ") " : "") + (pageTitle ? pageTitle + " · " : "") + "Infra Chat";
 }
 
-function renderReply(reply) {
-  // A plan's card shows what its text says, structured; the full text stays one click away.
-  const text = h("pre", { class: "reply-text" }, reply.text);
-  const parts = [reply.plan ? h("details", {}, [h("summary", {}, reply.text.split("\n")[0]), text]) : text];
-  // A plan card has its own Apply / Discard buttons; the question adds only the other choices.
-  const options = ((reply.question && reply.question.options) || []).filter((o) => !reply.plan || (o !== "apply" && o !== "cancel"));
-  if (options.length) {
-    parts.push(h("div", { class: "actions" }, options.map((o) => h("button", { type: "button", class: "secondary", onclick: () => send(o) }, o))));
-  }
-  if (reply.plan) parts.push(planCard(reply.plan, reply.run));
-  if (reply.run) {
-    watchEnvironment(reply.run.env);
-    parts.push(runCard(reply.run));
-  }
-  addEntry("assistant", parts);
+function showTab(which) {
+  document.querySelector(".layout").dataset.tab = which;
+  $("tab-main").setAttribute("aria-selected", String(which === "main"));
+  $("tab-side").setAttribute("aria-selected", String(which === "side"));
 }
-
 `;

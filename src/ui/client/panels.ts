@@ -1,6 +1,6 @@
-/** The side panel (environments, live sockets, recent runs, incidents, audit) and start-up wiring. Part of the web chat's one client script (see ../client.ts). */
+/** The environment panel, the live sockets, the approvals inbox, and start-up wiring. Part of the one client script (see ../client.ts). */
 export const PANELS_JS = String.raw`
-// ---- environments, live sockets, recent runs and audit -----------------------------------------
+// ---- environments and live sockets -------------------------------------------------------------
 
 async function loadEnvironments() {
   const { projects } = await api("GET", "/api/projects");
@@ -10,44 +10,56 @@ async function loadEnvironments() {
     for (const e of environments) envs.push(e.env);
   }
   state.envs = envs;
-  const select = $("env");
-  select.replaceChildren(...envs.map((e) => h("option", { value: e }, e)));
-  const preferred = envs.find((e) => /:production$/.test(e)) || envs[0];
-  if (preferred) {
-    select.value = preferred;
-    showEnvironment(preferred);
-  }
+  $("env").replaceChildren(...envs.map((e) => h("option", { value: e }, e)));
+  // Every environment's feed is watched: approvals and runs anywhere reach the inbox without a reload.
+  for (const env of envs) watchEnvironment(env);
+  selectEnvironment(envs.find((e) => /:production$/.test(e)) || envs[0]);
+}
+
+/** Shows an environment in the panel (the conversation's last command, or the page's subject). */
+function selectEnvironment(env) {
+  if (!env || !state.envs.includes(env)) return;
+  if ($("env").value === env && $("env").dataset.shown === env) return;
+  $("env").value = env;
+  showEnvironment(env);
 }
 
 function showEnvironment(env) {
+  $("env").dataset.shown = env;
   watchEnvironment(env);
+  const ws = state.sockets.get(env);
+  $("live-state").textContent = ws && ws.readyState === 1 ? "live: connected to " + env : "live: connecting…";
   drawRecent();
+  drawEnvSummary(env);
   loadAudit();
   loadIncidents();
 }
 
-/** The environment's incidents, newest first, each with the files of its bundle one click away. */
+async function drawEnvSummary(env) {
+  const box = $("env-summary");
+  try {
+    const { environment: e } = await api("GET", "/api/envs/" + encodeURIComponent(env));
+    if ($("env").value !== env) return;
+    envReleases.set(env, e.currentRelease);
+    box.replaceChildren(
+      h("p", {}, [link("/envs/" + e.env, "Overview of " + envName(e.env)), " · " + releaseName(e.currentRelease && e.currentRelease.version)]),
+      e.currentRelease ? h("p", { class: "meta" }, Object.entries(e.currentRelease.services).map(([s, r]) => commitName(s, r.commitSha, r.commitMessage)).join(" · ")) : null,
+    );
+  } catch (e) {
+    box.replaceChildren(h("p", { class: "meta" }, "overview unavailable: " + e.message));
+  }
+}
+
+/** The environment's incidents, newest first, each linking to its page. */
 async function loadIncidents() {
   const env = $("env").value;
   const list = $("incidents");
   try {
     const { incidents } = await api("GET", "/api/incidents?env=" + encodeURIComponent(env) + "&limit=10");
-    list.replaceChildren(...incidents.map((i) => {
-      const files = h("ul", { class: "files" });
-      const show = h("button", { type: "button", class: "link" }, "bundle");
-      show.addEventListener("click", async () => {
-        const { incident } = await api("GET", "/api/incidents/" + encodeURIComponent(i.id));
-        files.replaceChildren(...incident.bundle.files.map((name) => h("li", {}, h("button", {
-          type: "button", class: "secondary",
-          onclick: () => openFile(name + " · " + i.id, "/api/incidents/" + encodeURIComponent(i.id) + "/bundle/" + name.split("/").map(encodeURIComponent).join("/")),
-        }, name))));
-        if (!incident.bundle.files.length) files.append(h("li", { class: "meta" }, "no files"));
-      });
-      return h("li", { "data-incident-id": i.id }, [
-        h("span", { class: "status " + (i.status === "open" ? "failed" : "succeeded") }, i.status), " ", i.title, " ",
-        h("span", { class: "meta" }, i.openedAt.slice(5, 16).replace("T", " ")), " ", show, files,
-      ]);
-    }));
+    if ($("env").value !== env) return;
+    list.replaceChildren(...incidents.map((i) => h("li", { "data-incident-id": i.id }, [
+      h("span", { class: "status " + i.status }, i.status), " ", link("/incidents/" + i.id, i.title), " ", h("span", { class: "meta" }, clock(i.openedAt)),
+    ])));
     if (!incidents.length) list.append(h("li", { class: "meta" }, "no incidents"));
   } catch (e) {
     list.replaceChildren(h("li", { class: "meta" }, "incidents unavailable: " + e.message));
@@ -78,10 +90,12 @@ function watchEnvironment(env, attempt) {
       if (message.type === "run") refreshAuditSoon();
     }
   });
-  ws.addEventListener("close", () => {
+  ws.addEventListener("close", (event) => {
     clearInterval(ping);
     if (state.sockets.get(env) !== ws) return;
     state.sockets.delete(env);
+    // Closed because its token was revoked: this page has no business staying signed in.
+    if (event.code === 4401 && state.me) return signOut("Your token was revoked.");
     if (env === $("env").value) $("live-state").textContent = "live: reconnecting…";
     if (state.token) setTimeout(() => watchEnvironment(env, (attempt || 0) + 1), Math.min(15000, 500 * 2 ** (attempt || 0)));
   });
@@ -98,11 +112,46 @@ function drawRecent() {
   const env = $("env").value;
   const runs = [...state.recent.values()].filter((r) => r.env === env).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)).slice(0, 10);
   $("recent").replaceChildren(...runs.map((r) => h("li", { "data-run-id": r.id }, [
-    h("button", { type: "button", class: "link", onclick: () => addEntry("assistant", runCard(r)) }, r.type + " " + r.id.slice(-6)),
+    link("/runs/" + r.id, r.type + " " + r.id.slice(-6)),
     h("span", { class: "status " + r.status }, r.status),
   ])));
   if (!runs.length) $("recent").append(h("li", {}, "no runs yet"));
 }
+
+// ---- approvals inbox ---------------------------------------------------------------------------
+
+/** Runs waiting for this person, from the history at sign-in; the live feeds keep it current. */
+async function loadApprovals() {
+  try {
+    const { runs } = await api("GET", "/api/runs?status=awaiting-approval&limit=100");
+    for (const r of runs) noteApproval(Object.assign({ steps: [] }, r, { requestedBy: r.requestedBy }));
+  } catch (e) {
+    // The live feeds still fill the inbox.
+  }
+  drawBadge();
+}
+
+function noteApproval(run) {
+  const had = state.approvals.has(run.id);
+  if (mayApprove(run)) state.approvals.set(run.id, Object.assign({}, state.approvals.get(run.id) || {}, run));
+  else state.approvals.delete(run.id);
+  if (had !== state.approvals.has(run.id)) {
+    drawBadge();
+    const list = $("approvals-list");
+    if (list) drawApprovals(list);
+  }
+}
+
+function drawBadge() {
+  const n = state.approvals.size;
+  const badge = $("approvals-badge");
+  badge.hidden = n === 0;
+  badge.textContent = String(n);
+  $("approvals-link").setAttribute("aria-label", "Approvals" + (n ? ", " + n + " waiting for you" : ""));
+  setTitle();
+}
+
+// ---- audit -------------------------------------------------------------------------------------
 
 let auditTimer = null;
 /** Transitions come in bursts; the audit list follows them once they settle. */
@@ -117,9 +166,10 @@ async function loadAudit() {
   const list = $("audit");
   try {
     const { events } = await api("GET", "/api/audit?env=" + encodeURIComponent(env) + "&limit=50");
+    if ($("env").value !== env) return;
     list.replaceChildren(...events.map((e) => h("li", {}, [
-      h("div", { class: "meta" }, [h("time", { datetime: e.at }, e.at.slice(5, 19).replace("T", " ")), " · " + nameOf(e.actor)]),
-      h("div", {}, [h("span", { class: "action" }, e.action), e.runId ? " · " + e.runId : ""]),
+      h("div", { class: "meta" }, [timeEl(e.at), " · " + nameOf(e.actor)]),
+      h("div", {}, [h("span", { class: "action" }, e.action), e.runId ? " · " : null, e.runId ? link("/runs/" + e.runId, e.runId) : null]),
       e.diffSummary ? h("div", { class: "meta" }, e.diffSummary) : null,
     ])));
     if (!events.length) list.append(h("li", { class: "meta" }, "no audit events"));
@@ -138,22 +188,24 @@ async function verifyAudit() {
     verdict.className = "verdict " + (r.ok ? "ok" : "error");
   } catch (e) {
     verdict.textContent = "Could not verify: " + e.message;
+    verdict.className = "verdict error";
   }
 }
 
-// ---- wiring ------------------------------------------------------------------------------------
+// ---- start -------------------------------------------------------------------------------------
 
 function start() {
   $("signin").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const input = $("token");
-    const token = input.value.trim();
-    input.value = "";
+    const token = $("token").value.trim();
+    if (!token) return;
     $("signin-error").textContent = "";
     try {
       await signIn(token);
     } catch (e) {
-      signOut(e.status === 401 ? "That token was not accepted." : "Sign-in failed: " + e.message);
+      state.token = null;
+      state.me = null;
+      $("signin-error").textContent = e.status === 401 ? "That token was not accepted: it is unknown, revoked or expired." : "Could not sign in: " + e.message;
     }
   });
   $("sign-out").addEventListener("click", () => signOut(""));
@@ -174,11 +226,25 @@ function start() {
     sessionStorage.removeItem(CONVERSATION_KEY);
     $("log").replaceChildren();
     state.cards.clear();
+    conversationRuns.clear();
+    updateStatusLine();
     $("message").focus();
   });
+  $("conversations").addEventListener("toggle", () => $("conversations").open && loadConversations());
   $("env").addEventListener("change", () => showEnvironment($("env").value));
   $("audit-refresh").addEventListener("click", loadAudit);
   $("audit-verify").addEventListener("click", verifyAudit);
+  $("tab-main").addEventListener("click", () => showTab("main"));
+  $("tab-side").addEventListener("click", () => showTab("side"));
+  showTab("main");
+  // In-app links change the address without a reload; the browser's back and forward redraw the page.
+  document.addEventListener("click", (event) => {
+    const a = event.target.closest && event.target.closest("a[data-nav]");
+    if (!a || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(a.getAttribute("href"));
+  });
+  window.addEventListener("popstate", route);
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) signIn(saved).catch(() => signOut("Please sign in again."));
   else $("token").focus();

@@ -1,48 +1,5 @@
-/** Plan and run cards, live run merging, artifacts, the canary chart and backfill progress. Part of the web chat's one client script (see ../client.ts). */
+/** Run cards: live merging, what an approver must see, actions behind confirmations, artifacts, canary chart, backfill progress. Part of the one client script (see ../client.ts). */
 export const RUNS_JS = String.raw`
-// ---- plans -------------------------------------------------------------------------------------
-
-function can(role) {
-  return state.me && ROLE_RANK[state.me.role] >= ROLE_RANK[role];
-}
-
-function planCard(plan, run) {
-  const actions = h("div", { class: "actions" });
-  const card = h("article", { class: "card plan", "data-plan-id": plan.id, "aria-label": "Plan " + plan.type + " " + plan.env }, [
-    h("h3", {}, "Plan: " + plan.type + " " + plan.env),
-    h("p", { class: "meta" }, "risk " + ((plan.risk && plan.risk.level) || "unknown") + " · " + plan.steps.length + " steps · " + (plan.diff.length ? plan.diff.length + " desired-state changes" : "no desired-state changes") + (plan.requiresApproval ? " · needs an admin's approval" : "")),
-    plan.risk && plan.risk.notes && plan.risk.notes.length ? h("ul", { class: "risk-notes" }, plan.risk.notes.map((n) => h("li", {}, n))) : null,
-    h("ol", { class: "steps" }, plan.steps.map((s) => h("li", {}, [h("span", { "aria-hidden": "true" }, "·"), h("span", {}, s.summary)]))),
-    actions,
-  ]);
-  if (run || plan.autoApply) {
-    actions.append(h("p", { class: "meta" }, "Applied automatically by " + plan.env + "'s policy."));
-  } else if (can("deployer")) {
-    const apply = h("button", { type: "button" }, "Apply");
-    const discard = h("button", { type: "button", class: "secondary" }, "Discard");
-    apply.addEventListener("click", async () => {
-      apply.disabled = discard.disabled = true;
-      try {
-        const { run: started } = await api("POST", "/api/plans/" + encodeURIComponent(plan.id) + "/apply");
-        actions.replaceChildren(h("p", { class: "meta" }, "Applied by you."));
-        watchEnvironment(started.env);
-        card.after(runCard(started));
-      } catch (e) {
-        apply.disabled = discard.disabled = false;
-        actions.append(h("p", { class: "error", role: "alert" }, "Apply failed: " + e.message));
-      }
-    });
-    discard.addEventListener("click", () => {
-      actions.replaceChildren(h("p", { class: "meta" }, "Discarded."));
-      send("cancel");
-    });
-    actions.append(apply, discard);
-  } else {
-    actions.append(h("p", { class: "meta" }, "A deployer or admin can apply this plan."));
-  }
-  return card;
-}
-
 // ---- runs --------------------------------------------------------------------------------------
 
 function rank(status, table) {
@@ -65,6 +22,7 @@ function mergeRun(update) {
   if (older) merged.artifacts = update.artifacts || known.artifacts;
   if (!update.canary && known.canary) merged.canary = known.canary;
   if (!update.artifacts && known.artifacts) merged.artifacts = known.artifacts;
+  if (!merged.approvals && known.approvals) merged.approvals = known.approvals;
   state.runs.set(update.id, merged);
   return merged;
 }
@@ -83,8 +41,11 @@ function runCard(run) {
 function updateRun(update) {
   const before = state.runs.get(update.id);
   const merged = mergeRun(update);
+  for (const [id, cards] of state.cards) state.cards.set(id, cards.filter((c) => c.isConnected));
   for (const card of state.cards.get(update.id) || []) drawRun(card, merged);
   noteRecent(merged);
+  noteApproval(merged);
+  if (conversationRuns.has(merged.id)) updateStatusLine();
   if (TERMINAL.includes(merged.status) && !(before && TERMINAL.includes(before.status))) loadArtifacts(merged.id, 0);
 }
 
@@ -92,7 +53,7 @@ function updateRun(update) {
 async function loadArtifacts(runId, attempt) {
   try {
     const { run } = await api("GET", "/api/runs/" + encodeURIComponent(runId));
-    const merged = mergeRun({ id: run.id, status: run.status, artifacts: run.artifacts, steps: run.steps, error: run.error, approvals: run.approvals, progress: run.progress });
+    const merged = mergeRun({ id: run.id, status: run.status, artifacts: run.artifacts, steps: run.steps, error: run.error, approvals: run.approvals, progress: run.progress, planId: run.planId });
     for (const card of state.cards.get(run.id) || []) drawRun(card, merged);
     const complete = run.artifacts.includes("run.json") && (!merged.canary || run.artifacts.includes("metrics.json"));
     if (!complete && attempt < 8) setTimeout(() => loadArtifacts(runId, attempt + 1), 500);
@@ -102,20 +63,34 @@ async function loadArtifacts(runId, attempt) {
 }
 
 function drawRun(card, run) {
+  if (!run) return;
   const focused = card.contains(document.activeElement) ? document.activeElement.textContent : null;
   const parts = [
-    h("h3", {}, ["Run " + run.id + " · " + run.type + " " + run.env + " ", h("span", { class: "status " + run.status, "data-status": run.status }, run.status)]),
+    h("h3", {}, [link("/runs/" + run.id, "Run " + run.id), " · " + run.type + " " + run.env + " ", h("span", { class: "status " + run.status, "data-status": run.status }, run.status)]),
   ];
   const who = [run.requestedBy ? "requested by " + nameOf(run.requestedBy) : null,
     run.approvals && run.approvals.approvedBy.length ? "approved by " + run.approvals.approvedBy.map(nameOf).join(", ") : null,
-    run.approvals && run.approvals.rejectedBy ? "rejected by " + nameOf(run.approvals.rejectedBy) : null].filter(Boolean);
+    run.approvals && run.approvals.rejectedBy ? "rejected by " + nameOf(run.approvals.rejectedBy) : null,
+    run.startedAt ? "started " + clock(run.startedAt) : run.createdAt ? "created " + clock(run.createdAt) : null,
+    run.startedAt && run.endedAt ? "took " + duration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : null].filter(Boolean);
   if (who.length) parts.push(h("p", { class: "meta" }, who.join(" · ")));
   if (run.error) parts.push(h("p", { class: "run-error" }, run.error));
-  parts.push(h("ol", { class: "steps" }, (run.steps || []).map((s) => h("li", { "data-step": s.id, "data-status": s.status }, [
+  if (run.status === "awaiting-approval") parts.push(approvalBox(card, run));
+  const steps = run.steps || [];
+  const list = h("ol", { class: "steps" }, steps.map((s) => h("li", { "data-step": s.id, "data-status": s.status }, [
     h("span", { "aria-label": s.status, title: s.status }, STEP_ICON[s.status] || "·"),
     h("span", {}, s.summary + (s.attempts > 1 ? " (attempt " + s.attempts + ")" : "")),
+    h("span", { class: "time" }, s.startedAt && s.endedAt ? duration(Date.parse(s.endedAt) - Date.parse(s.startedAt)) : s.startedAt ? "since " + clock(s.startedAt) : ""),
     s.note || s.error ? h("span", { class: "note" }, s.error || s.note) : null,
-  ]))));
+  ])));
+  // A run in motion shows every step; one that waits or has ended folds them behind a count.
+  const moving = run.status === "running" || run.status === "queued" || run.status === "stopped";
+  if (moving || steps.length <= 6) parts.push(list);
+  else {
+    const counts = {};
+    for (const s of steps) counts[s.status] = (counts[s.status] || 0) + 1;
+    parts.push(h("details", { class: "step-box" }, [h("summary", { class: "meta" }, steps.length + " steps: " + Object.entries(counts).map(([k, n]) => n + " " + k).join(", ")), list]));
+  }
   if (run.canary) parts.push(canaryChart(run.canary, run.status));
   if (run.progress && typeof run.progress.processed === "number") parts.push(backfillProgress(run.progress, run.status));
   parts.push(runActions(run));
@@ -127,46 +102,106 @@ function drawRun(card, run) {
   }
 }
 
+// ---- approvals ---------------------------------------------------------------------------------
+
+const planLoads = new Map();
+/** The plan behind a run (risk, diff, commits), fetched once and kept. */
+function planOf(run, card) {
+  if (!run.planId) return null;
+  const cached = [...state.plans.values()].find((p) => p.id === run.planId);
+  if (cached) return cached;
+  if (!planLoads.has(run.planId)) {
+    planLoads.set(run.planId, api("GET", "/api/plans/" + encodeURIComponent(run.planId)).then(({ plan }) => {
+      state.plans.set(plan.id, plan);
+      for (const c of state.cards.get(run.id) || []) drawRun(c, state.runs.get(run.id));
+    }).catch(() => undefined));
+  }
+  return null;
+}
+
+const envReleases = new Map();
+/** The release an environment runs now ("release 3"), fetched once per environment and page. */
+function currentReleaseOf(env) {
+  if (envReleases.has(env)) return envReleases.get(env);
+  envReleases.set(env, null);
+  api("GET", "/api/envs/" + encodeURIComponent(env)).then(({ environment }) => {
+    envReleases.set(env, environment.currentRelease);
+    redrawAll();
+  }).catch(() => undefined);
+  return null;
+}
+
+/** What an approver must see before saying yes: risk, notes, the commits going out, the diff. */
+function approvalBox(card, run) {
+  const plan = planOf(run, card);
+  const current = currentReleaseOf(run.env);
+  const box = h("section", { class: "approval", "aria-label": "What you are asked to approve" }, [h("h4", {}, "Approval needed: " + run.type + " " + run.env)]);
+  if (!plan) {
+    box.append(h("p", { class: "meta" }, "loading the plan…"));
+    return box;
+  }
+  box.append(
+    h("p", {}, [riskBadge(plan.risk), " · requested by " + nameOf(run.requestedBy) + " · now on " + (current ? releaseName(current.version) + " (" + Object.entries(current.services).map(([s, r]) => commitName(s, r.commitSha, r.commitMessage)).join(", ") + ")" : "its current release")]),
+    plan.risk.notes.length ? h("ul", { class: "risk-notes", "aria-label": "Risk notes" }, plan.risk.notes.map((n) => h("li", {}, n))) : null,
+    plan.commits && plan.commits.length ? h("p", {}, "Goes out:") : null,
+    commitList(plan.commits),
+    diffTable(plan.diff, "Desired-state changes to approve"),
+  );
+  if (run.approvals && run.approvals.code) box.append(h("p", { class: "meta" }, "Your approval code (for SMS): " + run.approvals.code + " · expires " + clock(run.approvals.expiresAt)));
+  return box;
+}
+
+function releaseSummary(run) {
+  const plan = [...state.plans.values()].find((p) => p.id === run.planId);
+  const current = envReleases.get(run.env);
+  const to = plan && plan.commits && plan.commits.length ? plan.commits.map((c) => commitName(c.service, c.sha, c.message)).join(", ") : "the planned changes";
+  return "Release: from " + (current ? releaseName(current.version) : "the current release") + " to a new release with " + to;
+}
+
 function runActions(run) {
   const box = h("div", { class: "actions" });
-  const isProd = /:production$/.test(run.env);
   const mine = state.me && run.requestedBy === state.me.id;
-  const approver = state.me && (state.me.role === "admin" || (!isProd && state.me.role === "deployer"));
-  const act = (label, action, cls) => h("button", {
+  const act = (label, action, cls, confirm) => h("button", {
     type: "button", class: cls,
     onclick: async (event) => {
-      event.target.disabled = true;
+      const button = event.currentTarget;
+      if (confirm && !(await confirmAction(confirm.title, confirm.lines, label))) return;
+      button.disabled = true;
       try {
         const { run: next } = await api("POST", "/api/runs/" + encodeURIComponent(run.id) + "/" + action, {});
         updateRun(next);
       } catch (e) {
         box.append(h("p", { class: "error", role: "alert" }, label + " failed: " + e.message));
-        event.target.disabled = false;
+        button.disabled = false;
       }
     },
   }, label);
   if (run.status === "awaiting-approval") {
-    if (approver && !mine) box.append(act("Approve", "approve"), act("Reject", "reject", "danger"));
-    else box.append(h("p", { class: "meta" }, mine ? "Waiting for an admin other than you to approve." : "Waiting for an admin to approve (requested by " + nameOf(run.requestedBy) + ")."));
+    if (mayApprove(run)) {
+      box.append(
+        act("Approve", "approve", undefined, { title: "Approve " + run.type + " on " + run.env + "?", lines: ["Environment: " + run.env, releaseSummary(run), "Requested by " + nameOf(run.requestedBy) + ". This starts the run now."] }),
+        act("Reject", "reject", "danger", { title: "Reject " + run.type + " on " + run.env + "?", lines: ["Environment: " + run.env, "Nothing will change; " + nameOf(run.requestedBy) + " can plan it again."] }),
+      );
+    } else box.append(h("p", { class: "meta" }, mine ? "Waiting for an admin other than you to approve." : "Waiting for an admin to approve (requested by " + nameOf(run.requestedBy) + ")."));
   }
   if (run.status === "stopped" && can("deployer")) box.append(act("Resume", "resume"));
-  if (run.canary && (run.status === "running" || run.status === "stopped") && can("deployer")) box.append(act("Promote now", "promote", "secondary"));
+  if (run.canary && (run.status === "running" || run.status === "stopped") && can("deployer")) box.append(act("Promote now", "promote", "secondary", { title: "Promote the canary on " + run.env + " now?", lines: ["The remaining soak is skipped and the release takes all traffic."] }));
   if (run.status === "running" && run.type === "backfill" && can("deployer")) box.append(act("Stop", "stop", "secondary"));
-  if (!TERMINAL.includes(run.status) && can("deployer")) box.append(act("Cancel run", "cancel", "danger"));
+  if (!TERMINAL.includes(run.status) && can("deployer")) box.append(act("Cancel run", "cancel", "danger", { title: "Cancel run " + run.id + "?", lines: ["Environment: " + run.env, "Steps not yet run are skipped; a canary's traffic goes back to stable."] }));
   return box;
 }
 
-/** Incident files first, then the run's own files; per-step provider receipts fold away. */
+/** Incident files first, then the run's own files; per-step provider receipts and logs fold away. */
 function artifactLinks(run) {
-  const link = (name) => h("li", {}, h("button", {
+  const button = (name) => h("li", {}, h("button", {
     type: "button", class: "secondary" + (/incident/.test(name) ? " incident" : ""),
     onclick: () => openArtifact(run.id, name),
   }, /incident/.test(name) ? "Incident: " + name : name));
-  const receipts = run.artifacts.filter((n) => n.startsWith("receipts/"));
-  const main = run.artifacts.filter((n) => !n.startsWith("receipts/")).sort((a, b) => Number(/incident/.test(b)) - Number(/incident/.test(a)));
+  const folded = run.artifacts.filter((n) => n.startsWith("receipts/") || n.startsWith("logs/steps/"));
+  const main = run.artifacts.filter((n) => !folded.includes(n)).sort((a, b) => Number(/incident/.test(b)) - Number(/incident/.test(a)));
   return h("div", { class: "artifact-box" }, [
-    h("ul", { class: "artifacts", "aria-label": "Artifacts" }, main.map(link)),
-    receipts.length ? h("details", {}, [h("summary", {}, "provider receipts (" + receipts.length + ")"), h("ul", { class: "artifacts" }, receipts.map(link))]) : null,
+    h("ul", { class: "artifacts", "aria-label": "Artifacts" }, main.map(button)),
+    folded.length ? h("details", {}, [h("summary", { class: "meta" }, "provider receipts and step logs (" + folded.length + ")"), h("ul", { class: "artifacts" }, folded.map(button))]) : null,
   ]);
 }
 
@@ -190,7 +225,23 @@ async function openFile(title, path) {
 
 // ---- canary chart and backfill progress --------------------------------------------------------
 
-/** Weight (area) and error rates of canary vs baseline per check, with the rollback marked. */
+/** A check's place on the clock: wall time, and "simulated +300s" into the soak where the sandbox sped it up. */
+function checkTime(p) {
+  return clock(p.at) + (p.simulated && p.soakSeconds !== undefined ? " (simulated +" + p.soakSeconds + "s)" : "");
+}
+
+function canarySummary(canary, status) {
+  const pct = (v) => (v === null || v === undefined ? "?" : (Math.round(v * 1000) / 10) + "%");
+  const points = canary.points || [];
+  const last = points[points.length - 1];
+  const where = canary.phase === "succeeded" ? "Canary succeeded: promoted, the release takes all traffic on stable"
+    : canary.phase === "rolled-back" ? "Canary rolled back: all traffic is back on stable"
+    : "Canary " + canary.phase + " at " + canary.weight + "% of traffic";
+  return where + (canary.lastScore === null || canary.lastScore === undefined ? "" : ", score " + canary.lastScore) +
+    (last ? "; last check " + checkTime(last) + ": canary errors " + pct(last.canaryErrorRate) + " vs baseline " + pct(last.baselineErrorRate) : "; no checks yet");
+}
+
+/** Weight (area) and error rates of canary vs baseline per check, with the rollback marked. Layers are added in order; a new series is one more path. */
 function canaryChart(canary, status) {
   const W = 360, H = 160, L = 34, R = 38, T = 10, B = 24;
   const points = canary.points || [];
@@ -205,10 +256,9 @@ function canaryChart(canary, status) {
   if (rolledBack) weights.push([x(n), yWeight(0)]);
   const area = weights.length ? "M" + x(0) + "," + yWeight(0) + " " + weights.map((p) => "L" + p[0] + "," + p[1]).join(" ") + " L" + weights[weights.length - 1][0] + "," + yWeight(0) + " Z" : "";
   const line = (key) => points.filter((p) => p[key] !== null && p[key] !== undefined).map((p, i) => (i ? "L" : "M") + x(points.indexOf(p)) + "," + yRate(p[key])).join(" ");
-  const pct = (v) => (v === null || v === undefined ? "?" : (Math.round(v * 1000) / 10) + "%");
+  const pct = (v) => (Math.round(v * 1000) / 10) + "%";
   const last = points[points.length - 1];
-  const summary = "Canary " + canary.phase + " at " + canary.weight + "% of traffic" + (canary.lastScore === null || canary.lastScore === undefined ? "" : ", score " + canary.lastScore) +
-    (last ? "; last check: canary errors " + pct(last.canaryErrorRate) + " vs baseline " + pct(last.baselineErrorRate) : "; no checks yet");
+  const summary = canarySummary(canary, status);
   const chart = svg("svg", { class: "chart", viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": summary, "data-phase": canary.phase, "data-points": points.length }, [
     svg("title", {}, summary),
     svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }),
@@ -218,8 +268,8 @@ function canaryChart(canary, status) {
     svg("text", { x: 2, y: H - B }, "0%"),
     svg("text", { x: W - R + 4, y: T + 8 }, "100%"),
     svg("text", { x: W - R + 4, y: H - B }, "0%"),
-    svg("text", { x: L, y: H - 6 }, points.length ? "check 1 · " + points[0].at.slice(11, 19) : "no checks yet"),
-    points.length ? svg("text", { x: W - R - 90, y: H - 6 }, "check " + points.length + " · " + last.at.slice(11, 19)) : null,
+    svg("text", { x: L, y: H - 6 }, points.length ? "check 1 · " + clock(points[0].at) : "no checks yet"),
+    points.length ? svg("text", { x: W - R - 90, y: H - 6 }, "check " + points.length + " · " + clock(last.at)) : null,
     area ? svg("path", { class: "weight", d: area }) : null,
     line("baselineErrorRate") ? svg("path", { class: "baseline", d: line("baselineErrorRate") }) : null,
     line("canaryErrorRate") ? svg("path", { class: "canary", d: line("canaryErrorRate") }) : null,
@@ -233,7 +283,7 @@ function canaryChart(canary, status) {
       h("li", {}, [h("span", { class: "sw canary" }), "canary error rate"]),
       h("li", {}, [h("span", { class: "sw baseline" }), "baseline error rate"]),
     ]),
-    h("figcaption", { class: "meta" }, summary + (status === "rolled-back" ? ". Traffic is back on stable." : "")),
+    h("figcaption", { class: "meta" }, summary + "."),
   ]);
 }
 
@@ -249,5 +299,4 @@ function backfillProgress(p, status) {
     h("p", { class: "meta" }, [(p.failed || 0) + " failed", rate ? rate + " rows/min" : null, eta, p.note || null].filter(Boolean).join(" · ")),
   ]);
 }
-
 `;
