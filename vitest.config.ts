@@ -11,7 +11,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.toml", environment: "dev" },
               miniflare: {
                 // Explicit values for everything `npm start` writes to .dev.vars, which wrangler would load
                 // into tests too: tests must not depend on a developer's local state.

@@ -18,7 +18,7 @@ const quantile = (xs, p) => {
 export async function prepareAudit(state, count = 100_000) {
   const file = join(mkdtempSync(join(tmpdir(), "infra-chat-audit-")), "events.sql");
   const range = await writeAuditEventsSql(file, { count });
-  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file], {
+  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--env", "dev", "--persist-to", state, "--file", file], {
     stdio: "ignore",
     env: { ...process.env, CI: "1" },
   });
@@ -172,11 +172,11 @@ export async function measureThroughput({ worker, call, admin, record }) {
 
 /**
  * The Worker's startup cost as Cloudflare counts it: parsing and evaluating the script's top level. The
- * production entry is bundled (esbuild, minified like a deploy) with `cloudflare:*` imports shimmed and
+ * entry (production or dev) is bundled (esbuild, minified like a deploy) with `cloudflare:*` imports shimmed and
  * evaluated in V8 (Node 22) in fresh module instances; median of 7. workerd's own start is excluded, which
  * is the point: local `wrangler dev` start-up time is dominated by it and by bundling.
  */
-export async function measureStartup(record) {
+export async function measureStartup(record, entry, label) {
   const shim = {
     name: "cloudflare-shim",
     setup(b) {
@@ -189,7 +189,7 @@ export async function measureStartup(record) {
     },
   };
   const out = await build({
-    entryPoints: ["src/index.ts"],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -210,7 +210,7 @@ export async function measureStartup(record) {
     if (typeof mod.default?.fetch !== "function") throw new Error("the bundle exports no fetch handler");
   }
   record(
-    "Worker startup (script parse + top-level evaluation)",
+    `Worker startup, ${label} (script parse + top-level evaluation)`,
     Number(quantile(times, 0.5).toFixed(1)),
     "ms",
     100,

@@ -15,15 +15,27 @@ const record = (name, value, unit, budget, note = "") => {
   results.push({ name, value, unit, budget, withinBudget: budget === null ? null : value <= budget, note });
 };
 
-// 1. Bundle size, from the production build.
-const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
-execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out], { stdio: "ignore" });
-const bundle = readdirSync(out)
-  .filter((f) => f.endsWith(".js"))
-  .map((f) => readFileSync(join(out, f)));
-const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
-record("Worker bundle (gzip)", Number(gzipKiB.toFixed(1)), "KiB", 1024);
-rmSync(out, { recursive: true, force: true });
+// 1. Bundle size: the production build (`npm run build`, no sandbox) and the dev build (`[env.dev]`, with it).
+for (const [label, envArgs] of [
+  ["production", []],
+  ["dev, with the sandbox", ["--env", "dev"]],
+]) {
+  const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
+  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out, ...envArgs], { stdio: "ignore" });
+  const bundle = readdirSync(out)
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => readFileSync(join(out, f)));
+  const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
+  const rawKiB = bundle.reduce((n, b) => n + b.length, 0) / 1024;
+  record(
+    `Worker bundle, ${label} (gzip)`,
+    Number(gzipKiB.toFixed(1)),
+    "KiB",
+    1024,
+    `${rawKiB.toFixed(0)} KiB as built`,
+  );
+  rmSync(out, { recursive: true, force: true });
+}
 
 // 1b. The edge router script, as Infra Chat uploads it to a customer's account (issue 19).
 const router = async (minify) =>
@@ -50,7 +62,7 @@ record(
 
 // 2. A local control plane with the sandbox world, fresh state.
 const state = mkdtempSync(join(tmpdir(), "infra-chat-bench-"));
-execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], {
   stdio: "ignore",
   env: { ...process.env, CI: "1" },
 });
@@ -58,8 +70,9 @@ execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persi
 const audit = await prepareAudit(state, Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000));
 const admin = `ic_bench_${Date.now()}`;
 const startedAt = performance.now();
-const worker = await unstable_dev("src/index.ts", {
+const worker = await unstable_dev("src/dev/index.ts", {
   config: "wrangler.toml",
+  env: "dev",
   persistTo: state,
   logLevel: "error",
   vars: {
@@ -206,8 +219,9 @@ try {
   rmSync(state, { recursive: true, force: true });
 }
 
-// 7. The Worker's own startup cost (script evaluation), outside wrangler dev.
-await measureStartup(record);
+// 7. The Worker's own startup cost (script evaluation), outside wrangler dev: production and dev entries.
+await measureStartup(record, "src/index.ts", "production");
+await measureStartup(record, "src/dev/index.ts", "dev, with the sandbox");
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  ${"budget".padStart(10)}  ok   note`);

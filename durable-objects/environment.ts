@@ -31,7 +31,7 @@ import type { LiveMessage } from "../src/runs/live";
 import type { RunRecord, StepRecord } from "../src/runs/store";
 import { RunStore } from "../src/runs/store";
 import { redactDeep } from "../src/security/redact";
-import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
+import { appServices, REAL_WORLD, timingOf, type WorldSelector } from "../src/wiring";
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
 const WATCHDOG = "monitor";
@@ -49,9 +49,11 @@ export class EnvironmentDO extends DurableObject<Env> {
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** `selectWorld` is the dev entry's way in (its subclass passes the sandbox); production has the real world only. */
+  constructor(ctx: DurableObjectState, env: Env, selectWorld: WorldSelector = REAL_WORLD) {
     super(ctx, env);
-    const services = appServices(env);
+    const services = appServices(env, selectWorld);
+    const timing = timingOf(selectWorld(env));
     this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
     const monitorStore = new MonitorStore(ctx.storage.sql);
@@ -87,8 +89,8 @@ export class EnvironmentDO extends DurableObject<Env> {
         commit: (change) => this.#commit(change),
       }),
       now: services.now,
-      pollMs: pollInterval(env),
-      timing: canaryTiming(env),
+      pollMs: timing.pollMs,
+      timing: timing.canary,
     });
     const domains = new Map<string, string | null>();
     this.#monitor = new MonitorEngine({
@@ -100,7 +102,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       bundles: services.incidentBundles,
       signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
       alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
-      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + monitorWatchdogMs(env, seconds)),
+      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + timing.watchdogMs(seconds)),
       publicUrl: services.publicUrl,
     });
   }

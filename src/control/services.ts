@@ -76,6 +76,6 @@ export interface Services {
   twilioAuthToken?: string;
   /** The local admin's token `npm start` seeds (INFRA_CHAT_ADMIN_TOKEN). */
   adminToken?: string;
-  /** The sandbox world (seeding and the /sandbox routes; meaningful only when `sandbox`). */
-  sandboxWorld(): DurableObjectStub<SandboxDO>;
+  /** The sandbox world (seeding and the /sandbox routes); present only when the dev entry runs it. */
+  sandboxWorld?: () => DurableObjectStub<SandboxDO>;
 }

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { AppError } from "../domain/errors";
-import { provideServices } from "../wiring";
+import { provideServices, REAL_WORLD, type WorldSelector } from "../wiring";
 import { auditRoutes } from "./api/audit";
 import { chatRoutes } from "./api/chat";
 import { envRoutes } from "./api/envs";
@@ -14,13 +13,18 @@ import type { AppEnv } from "./auth";
 import { bearerAuth } from "./auth";
 import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
-import { sandboxRoutes } from "./sandbox";
 import { liveRoutes } from "./live";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
 
-/** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
-export function buildApp() {
+/** What an entry adds to the HTTP surface: its provider world, and routes of its own (the dev entry's /sandbox). */
+export interface AppOptions {
+  selectWorld?: WorldSelector;
+  mount?: (app: Hono<AppEnv>) => void;
+}
+
+/** The Worker's HTTP surface: API under /api (bearer auth), webhooks, the web chat, and what the entry mounts. */
+export function buildApp(options: AppOptions = {}) {
   const api = new Hono<AppEnv>()
     .route("/", peopleRoutes)
     .route("/", projectRoutes)
@@ -34,7 +38,7 @@ export function buildApp() {
 
   const app = new Hono<AppEnv>();
   app.use("*", secureHeaders());
-  app.use("*", provideServices());
+  app.use("*", provideServices(options.selectWorld ?? REAL_WORLD));
   app.onError((err, c) => handleError(err, c));
   app.notFound((c) =>
     c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
@@ -44,10 +48,6 @@ export function buildApp() {
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);
-  app.use("/sandbox/*", async function sandboxOnly(c, next) {
-    if (!c.var.services.sandbox) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
-    await next();
-  });
-  app.route("/sandbox", sandboxRoutes);
+  options.mount?.(app);
   return app;
 }

@@ -20,12 +20,17 @@ export interface LocalWorker {
 export async function startLocalWorker(name: string): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
-  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    stdio: "ignore",
-    env: { ...process.env, CI: "1" },
-  });
-  const worker = await unstable_dev("src/index.ts", {
+  execFileSync(
+    "npx",
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state],
+    {
+      stdio: "ignore",
+      env: { ...process.env, CI: "1" },
+    },
+  );
+  const worker = await unstable_dev("src/dev/index.ts", {
     config: "wrangler.toml",
+    env: "dev",
     persistTo: state,
     logLevel: "error",
     vars: {

@@ -3,7 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { unwrap } from "../../src/domain/errors";
 import type { RunRecord } from "../../src/runs/store";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import {
   api,
   autoDeployOff,

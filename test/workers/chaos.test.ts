@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { SandboxFault } from "../../src/sandbox/types";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, autoDeployOff, driveAlarms, makeUser, seedWorld } from "./helpers";
 
 /**

@@ -12,7 +12,8 @@ import { interpret } from "../../src/control/interpret";
 import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
 import type { Intent } from "../../src/domain/intent";
-import { appServices, chatLanguageModel, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
+import { chatLanguageModel } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
 import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 

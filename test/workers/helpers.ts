@@ -9,13 +9,13 @@ import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { ProviderError } from "../../src/providers/types";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 
 export type Role = "viewer" | "deployer" | "admin";
 
 /** Seeds Invoice Perfect (idempotent; storage is per test file) and returns the env ids. */
 export async function seedWorld() {
-  await seedInvoicePerfect(appServices(env));
+  await seedInvoicePerfect(appServices(env), sandboxWorld(env));
   const db = database(env.DB);
   return {
     staging: (await findEnv(db, "invoice-perfect:staging")).id,
