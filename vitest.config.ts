@@ -23,6 +23,7 @@ export default defineConfig(async () => {
                   SANDBOX_TIME_SCALE: "0",
                   SECRETS_MASTER_KEY: "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctISE=",
                   SECRETS_KEY_ID: "test1",
+                  BOOTSTRAP_SECRET: "test-bootstrap-secret-0123456789",
                   TWILIO_AUTH_TOKEN: "sandbox-twilio-auth-token",
                   TWILIO_FROM_NUMBER: "+15550009999",
                   // Never a real model from a developer's .dev.vars: LLM tests inject ai/test mock models.

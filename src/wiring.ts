@@ -73,6 +73,7 @@ export function appServices(env: Env, selectWorld: WorldSelector = REAL_WORLD): 
     ...(languageModel ? { languageModel } : {}),
     twilioAuthToken: env.TWILIO_AUTH_TOKEN,
     adminToken: env.INFRA_CHAT_ADMIN_TOKEN,
+    bootstrapSecret: env.BOOTSTRAP_SECRET || undefined,
     ...(world ? { sandboxWorld: () => world.stub() } : {}),
   };
 }

@@ -74,6 +74,8 @@ export interface Services {
   languageModel?: () => Promise<LanguageModel>;
   /** Twilio's auth token, which signs inbound SMS webhooks; absent when Twilio is not configured. */
   twilioAuthToken?: string;
+  /** The deployment's one-time secret for creating the first admin (BOOTSTRAP_SECRET); absent: bootstrap is off. */
+  bootstrapSecret?: string;
   /** The local admin's token `npm start` seeds (INFRA_CHAT_ADMIN_TOKEN). */
   adminToken?: string;
   /** The sandbox world (seeding and the /sandbox routes); present only when the dev entry runs it. */

@@ -5,8 +5,7 @@
  */
 import { EnvironmentDO as ProductionEnvironmentDO } from "../../durable-objects/environment";
 import { monitorAll } from "../control/incidents";
-import { buildApp } from "../http/app";
-import { sandboxRoutes } from "../http/sandbox";
+import { buildDevApp } from "./app";
 import { appServices, selectSandbox } from "./wiring";
 
 export { SandboxDO } from "../../durable-objects/sandbox";
@@ -18,10 +17,7 @@ export class EnvironmentDO extends ProductionEnvironmentDO {
   }
 }
 
-const app = buildApp({
-  selectWorld: selectSandbox,
-  mount: (root) => root.route("/sandbox", sandboxRoutes),
-});
+const app = buildDevApp();
 
 export default {
   fetch: app.fetch,

@@ -13,6 +13,7 @@ import type { AppEnv } from "./auth";
 import { bearerAuth } from "./auth";
 import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
+import { bootstrapRoutes } from "./bootstrap";
 import { liveRoutes } from "./live";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
@@ -45,6 +46,7 @@ export function buildApp(options: AppOptions = {}) {
   );
   app.route("/", uiRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  app.route("/api", bootstrapRoutes);
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);

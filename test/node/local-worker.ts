@@ -16,8 +16,14 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world. */
-export async function startLocalWorker(name: string): Promise<LocalWorker> {
+/**
+ * Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world (`seed: false`
+ * leaves D1 empty, without the local admin: a fresh deployment). `vars` are added to the Worker's.
+ */
+export async function startLocalWorker(
+  name: string,
+  options: { seed?: boolean; vars?: Record<string, string> } = {},
+): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
   execFileSync(
@@ -41,13 +47,16 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
       SECRETS_KEY_ID: name,
       TWILIO_AUTH_TOKEN: name,
       TWILIO_FROM_NUMBER: "+15550009999",
+      ...options.vars,
     },
     // No reload on file changes: a test's Worker must not restart mid-run when someone edits the tree.
     experimental: { disableExperimentalWarning: true, watch: false },
   });
   const url = `http://${worker.address}:${worker.port}`;
-  const seeded = await fetch(`${url}/sandbox/seed`, { method: "POST" });
-  if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
+  if (options.seed !== false) {
+    const seeded = await fetch(`${url}/sandbox/seed`, { method: "POST" });
+    if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
+  }
   return {
     url,
     adminToken,
