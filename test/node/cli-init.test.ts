@@ -49,7 +49,7 @@ describe("infra-chat init", () => {
     expect(first.code, first.stderr).toBe(0);
     const tokens = first.stdout.match(/ic_[A-Za-z0-9_-]{43}/g) ?? [];
     expect(tokens).toHaveLength(1);
-    const me = await worker.api(tokens[0], "GET", "/api/me");
+    const me = await worker.api(tokens[0] ?? null, "GET", "/api/me");
     expect(me.status).toBe(200);
     expect(JSON.stringify(me.body)).toMatch(/"role":"admin"/);
     const second = await init(["--secret", SECRET, "--name", "Bea"]);
