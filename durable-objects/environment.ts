@@ -90,6 +90,8 @@ export class EnvironmentDO extends DurableObject<Env> {
       }),
       now: services.now,
       pollMs: timing.pollMs,
+      deployTimeoutMs: timing.deployTimeoutMs,
+      wallMs: timing.wallMs,
       timing: timing.canary,
     });
     const domains = new Map<string, string | null>();

@@ -205,6 +205,8 @@ export interface Timing {
   canary: { simulated: boolean; waitFactor: number };
   /** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */
   pollMs: number;
+  /** How long one Railway deployment may take (builds take minutes; a stuck one must not be polled forever). */
+  deployTimeoutMs: number;
   /** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
   watchdogMs(intervalSeconds: number): number;
   /** A wait the provider asked for in its own time (Retry-After, a step's backoff), in wall milliseconds. */
@@ -220,12 +222,16 @@ const SANDBOX_WATCHDOG_FLOOR_MS = 10_000;
 /** The shortest wait in a simulated world: at time scale 0 a wait still yields to the alarm loop. */
 const SANDBOX_WAIT_FLOOR_MS = 25;
 
+/** One Railway deployment's longest wait: builds and health checks take minutes, not half an hour. */
+const DEPLOY_TIMEOUT_MS = 30 * 60_000;
+
 /** Timing for the real providers, or for a simulated world (its time scale shrinks every wait). */
 export function timingOf(world: SimulatedWorld | null): Timing {
   if (!world)
     return {
       canary: { simulated: false, waitFactor: 1 },
       pollMs: 5000,
+      deployTimeoutMs: DEPLOY_TIMEOUT_MS,
       watchdogMs: (seconds) => Math.round(seconds * 1500),
       wallMs: (ms) => ms,
     };
@@ -233,6 +239,8 @@ export function timingOf(world: SimulatedWorld | null): Timing {
   return {
     canary: { simulated: true, waitFactor: scale / 10 },
     pollMs: Math.max(SANDBOX_WAIT_FLOOR_MS, Math.round(1500 * scale)),
+    // At least a minute of wall time: at time scale 0 the world is instant but a loaded machine is not.
+    deployTimeoutMs: Math.max(60_000, Math.round(DEPLOY_TIMEOUT_MS * scale)),
     watchdogMs: (seconds) => Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(seconds * 1000 * scale)),
     wallMs: (ms) => Math.max(SANDBOX_WAIT_FLOOR_MS, Math.round(ms * scale)),
   };

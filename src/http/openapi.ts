@@ -4,6 +4,7 @@ import { CreateEnvironment, CreateProject, PutSecret } from "../control/environm
 import { PlanRequest } from "../control/plans";
 import { CreateUser } from "../control/users";
 import { BootstrapRequest } from "../control/first-admin";
+import { RailwaySettings } from "../control/railway-settings";
 import type { Role } from "../security/roles";
 
 /** One row per API route: the contract the OpenAPI document (and the role matrix) is built from. */
@@ -47,6 +48,13 @@ export const API_ROUTES: RouteContract[] = [
   },
   { method: "get", path: "/api/projects/{id}/envs", summary: "List environments", minRole: "viewer" },
   { method: "get", path: "/api/projects/{id}/connections", summary: "Provider connections", minRole: "viewer" },
+  {
+    method: "put",
+    path: "/api/projects/{id}/connections/railway",
+    summary: "Railway connection settings: the plan (sizes the request budget) and the workspace for new projects",
+    minRole: "admin",
+    body: RailwaySettings,
+  },
   {
     method: "post",
     path: "/api/projects/{id}/connections/verify",

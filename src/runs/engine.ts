@@ -267,8 +267,9 @@ export class RunEngine {
         return null;
       }
       if (result.kind === "fail") {
+        // The provider's wait is in its own time (the sandbox's runs scaled): the alarm waits it in wall time.
         if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS)
-          return this.deps.now() + retryDelay(step.attempts, result.retryAfterMs);
+          return this.deps.now() + this.deps.wallMs(retryDelay(step.attempts, result.retryAfterMs));
         await this.#fail(run, step, result.error);
         return null;
       }

@@ -43,6 +43,7 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
     },
     now: () => deps.now(),
     pollMs: deps.pollMs,
+    deployTimeoutMs: deps.deployTimeoutMs,
     timing: deps.timing,
     opsFor: (e) => opsClient(providers, deps, e),
   };

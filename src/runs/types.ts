@@ -38,6 +38,10 @@ export interface EngineDeps {
   notify(run: RunRecord, event: RunEvent): Promise<void>;
   now(): number;
   pollMs: number;
+  /** How long a step may wait on one Railway deployment before it fails saying where it stuck. */
+  deployTimeoutMs: number;
+  /** A wait the provider asked for in its own time (Retry-After), as wall milliseconds (scaled in the sandbox). */
+  wallMs(providerMs: number): number;
   timing: StepContext["timing"];
 }
 
