@@ -75,7 +75,10 @@ export async function createEnvironment(
     input.from && project.template === "invoice-perfect"
       ? environmentRoleOverrides(invoicePerfectSpec(input.name), base as EnvironmentSpec)
       : {};
-  const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(base, roleOverrides), input.overrides ?? {}));
+  // A public hostname belongs to one environment (Railway serves a custom domain from one service): a copy
+  // starts without the source's, and gets its own from the template's role or the overrides.
+  const own = input.from ? { ...(base as EnvironmentSpec), domains: {} } : base;
+  const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(own, roleOverrides), input.overrides ?? {}));
   if (!parsed.success)
     throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
   const diff = diffSpecs(base, parsed.data);

@@ -9,6 +9,7 @@ import { planDigest } from "../plan/digest";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
 import { PLANNERS } from "./planners";
+import { preflightPlan } from "./preflight";
 
 export const PlanRequest = z
   .object({
@@ -39,6 +40,9 @@ export async function createPlan(
     currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null,
   };
   const output = await PLANNERS[request.type].plan({ cx, row, base }, request.params);
+  // Reads only: a plan refused here has written nothing, at any provider or in D1.
+  const preflight = await preflightPlan(cx, row, spec, output);
+  if (preflight.notes.length) output.risk = { ...output.risk, notes: [...output.risk.notes, ...preflight.notes] };
   // Deleting a provider resource loses data, and a shrunk database may not hold its data: these always
   // wait for an approver, whatever the policy.
   const destructive = output.steps.some(

@@ -1,6 +1,6 @@
 import type { AuditInput } from "../audit/chain";
 import { fullJitterDelay } from "../domain/backoff";
-import { AppError } from "../domain/errors";
+import { AppError, errorText } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
 import { canTransition, isTerminal } from "../domain/run";
 import type { Actor } from "../policy/approval";
@@ -364,6 +364,33 @@ export class RunEngine {
     return true;
   }
 
+  /**
+   * A canary's load balancer borrowed the public hostname; whatever way the run ends, traffic goes back to
+   * stable and the hostname back to its DNS record. A failure here never keeps the run from ending: the
+   * note says so, and the next canary's split takes the hostname over again anyway.
+   */
+  async #releaseHostname(run: RunRecord): Promise<{ note: string; receipts: Receipt[] } | null> {
+    const { traffic } = run.outputs;
+    if (!traffic) return null;
+    const receipts: Receipt[] = [];
+    try {
+      const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
+      if (!cf) return null;
+      const router = (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf);
+      const { handedBack } = await router.release(traffic);
+      if (run.outputs.canary) run.outputs.canary = { ...run.outputs.canary, weight: 0 };
+      this.deps.store.saveOutputs(run);
+      return {
+        note: handedBack
+          ? `${traffic.hostname} handed back to its DNS record`
+          : `${traffic.hostname} stays on the load balancer, all on stable (no DNS record to hand it to)`,
+        receipts,
+      };
+    } catch (e) {
+      return { note: `${traffic.hostname} not handed back: ${errorText(e)}`, receipts };
+    }
+  }
+
   async #writeMetrics(run: RunRecord): Promise<void> {
     if (run.outputs.canaryChecks)
       await this.deps.artifacts.put(run.id, "metrics.json", {
@@ -382,6 +409,11 @@ export class RunEngine {
     const { outputs, error } = run;
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
+    const released = await this.#releaseHostname(run);
+    if (released) {
+      receipts = [...receipts, ...released.receipts.map((receipt) => ({ stepId: "handback", receipt }))];
+      audit = { ...audit, details: { ...audit.details, hostname: released.note } };
+    }
     this.#transition(run, status);
     run.endedAt = isoAt(this.deps.now());
     this.deps.store.saveRun(run);

@@ -214,6 +214,7 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
   connectService: (api) => api.connectService("s1", { repo: "acme/app", branch: "main" }),
   setAutoDeploy: (api) => api.setAutoDeploy({ projectId: "p1", environmentId: "e1", serviceId: "s1", enabled: false }),
   autoDeployStatus: (api) => api.autoDeployStatus({ projectId: "p1", environmentId: "e1", serviceId: "s1" }),
+  listDomains: (api) => api.listDomains("p1", "e1", "s1"),
   listCustomDomains: (api) => api.listCustomDomains("p1", "e1", "s1"),
   createCustomDomain: (api) =>
     api.createCustomDomain({

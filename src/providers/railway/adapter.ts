@@ -188,6 +188,9 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       const variables = { projectId, environmentId, serviceId };
       return (await call("ServiceInstanceAutoDeployStatus", variables, "idempotent")).serviceInstanceAutoDeployStatus;
     },
+    async listDomains(projectId, environmentId, serviceId) {
+      return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains;
+    },
     async listCustomDomains(projectId, environmentId, serviceId) {
       return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.customDomains;
     },

@@ -245,6 +245,15 @@ export interface RailwayApi {
     environmentId: string;
     serviceId: string;
   }): Promise<RailwayAutoDeployStatus>;
+  /** Railway's own and custom domains of one service instance, in one read. */
+  listDomains(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<{
+    serviceDomains: { id: string; domain: string; targetPort: number | null }[];
+    customDomains: RailwayCustomDomain[];
+  }>;
   /** Custom domains of one service instance, with their DNS status. */
   listCustomDomains(projectId: string, environmentId: string, serviceId: string): Promise<RailwayCustomDomain[]>;
   /** customDomainCreate: not idempotent (a second one is refused as in use), so callers list first. */

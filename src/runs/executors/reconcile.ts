@@ -2,6 +2,7 @@ import type { StepContext, StepExecutor } from "../context";
 import type { ServiceSpec } from "../../domain/spec";
 import type { RailwayInstanceSettings } from "../../providers/railway/api";
 import { componentServiceName } from "./prepare";
+import { reconcileHostnames, type HostnameTarget } from "./hostnames";
 import { errorText } from "../../domain/errors";
 import { ProviderError } from "../../providers/types";
 
@@ -80,6 +81,7 @@ export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
   if (!binding) return { kind: "fail", error: "not provisioned" };
   const existing = new Map((await ctx.railway.listServices(binding.projectId)).map((s) => [s.name, s.id]));
   const created: string[] = [];
+  const hostnames: HostnameTarget[] = [];
   const services = { ...binding.services };
   for (const target of shapeTargets(ctx)) {
     let id = existing.get(target.name);
@@ -106,13 +108,23 @@ export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
       enabled: target.autoDeploy,
     });
     await ctx.railway.updateServiceInstance(id, binding.environmentId, target.settings);
-    if (
-      target.domain &&
-      (await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id)).length === 0
-    ) {
-      await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
+    // A twin or a job has no public hostname of its own; a canary's load balancer borrows the service's.
+    const hostname = target.name in ctx.env.spec.services ? ctx.env.spec.domains[target.name] : undefined;
+    if (target.domain || hostname) {
+      const domains = await ctx.railway.listDomains(binding.projectId, binding.environmentId, id);
+      if (target.domain && domains.serviceDomains.length === 0)
+        await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
+      if (hostname && target.spec.kind === "service")
+        hostnames.push({
+          service: target.name,
+          serviceId: id,
+          hostname,
+          port: target.spec.port,
+          existing: domains.customDomains,
+        });
     }
   }
+  const publicHosts = await reconcileHostnames(ctx, binding, hostnames);
   const connected = Object.fromEntries(shapeTargets(ctx).map((t) => [t.name, services[t.name]]));
   const siblingNotes = await reassertSiblingAutoDeploy(ctx, binding.projectId, connected);
   for (const [name, id] of existing) if (name === "Postgres" || name === "Redis") services[name] = id;
@@ -126,7 +138,11 @@ export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
     : "Railway auto-deploy off on every service";
   return {
     kind: "done",
-    note: `${created.length ? `created ${created.join(", ")}` : "all services present"}; ${autoDeploy}${siblingNotes.length ? ` (could not set it in ${siblingNotes.join("; ")})` : ""}`,
+    note: [
+      `${created.length ? `created ${created.join(", ")}` : "all services present"}`,
+      `${autoDeploy}${siblingNotes.length ? ` (could not set it in ${siblingNotes.join("; ")})` : ""}`,
+      ...(publicHosts.length ? [`hostnames: ${publicHosts.join(", ")}`] : []),
+    ].join("; "),
   };
 };
 
