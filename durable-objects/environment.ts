@@ -17,13 +17,14 @@ import type { Plan } from "../src/domain/run";
 import { MonitorEngine } from "../src/monitor/engine";
 import { createMonitoredRuns } from "../src/monitor/runs";
 import { createSignalSource } from "../src/monitor/signals";
-import { MonitorStore } from "../src/monitor/store";
+import { MonitorStore, type MonitorThrottle } from "../src/monitor/store";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
 import { createAlertSender } from "../src/notify/texts";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
+import type { RequestPriority } from "../src/budget/bucket";
 import type { Commit } from "../src/runs/engine";
 import { RunEngine } from "../src/runs/engine";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
@@ -46,6 +47,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   #store: RunStore;
   #engine: RunEngine;
   #monitor: MonitorEngine;
+  #monitorStore: MonitorStore;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
 
@@ -57,6 +59,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
     const monitorStore = new MonitorStore(ctx.storage.sql);
+    this.#monitorStore = monitorStore;
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       monitorStore.migrate();
@@ -69,13 +72,16 @@ export class EnvironmentDO extends DurableObject<Env> {
       sealWith(() => newId("evt"), services.now),
     );
     const port = createControlPlanePort(services.db, services.cipher, services.now);
-    const providers = async (onReceipt: (r: Receipt) => void, envId = this.#audit.chain) =>
-      services.providers({ onReceipt, redact: await services.redactor(envId) });
+    const providers = async (
+      onReceipt: (r: Receipt) => void,
+      envId = this.#audit.chain,
+      priority: RequestPriority = "run",
+    ) => services.providers({ onReceipt, redact: await services.redactor(envId), priority });
     this.#engine = new RunEngine({
       store: this.#store,
       port,
       artifacts: services.runArtifacts,
-      providers: (onReceipt) => providers(onReceipt),
+      providers: (onReceipt, priority) => providers(onReceipt, undefined, priority),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
@@ -102,9 +108,14 @@ export class EnvironmentDO extends DurableObject<Env> {
       runs: createMonitoredRuns(this.#store, this.#engine),
       planner: remediationPlanner(services),
       bundles: services.incidentBundles,
-      signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
+      // Monitoring comes last when Railway's budget is short.
+      signals: async (onReceipt) => createSignalSource(await providers(onReceipt, undefined, "monitor"), domains),
       alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
       watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + timing.watchdogMs(seconds)),
+      admitCheck: async (calls, at) => {
+        const budget = services.railwayBudget();
+        return budget ? budget.admitCheck(calls, at) : { granted: true };
+      },
       publicUrl: services.publicUrl,
     });
   }
@@ -122,6 +133,12 @@ export class EnvironmentDO extends DurableObject<Env> {
         await this.#arm();
       }
     });
+  }
+
+  /** Whether monitoring is held back by Railway's request budget (status, GET /api/envs/:id). */
+  async monitoringStatus(): Promise<{ lastCheckAt: string | null; throttled: MonitorThrottle | null }> {
+    const last = this.#monitorStore.lastCheckAt();
+    return { lastCheckAt: last ? new Date(last).toISOString() : null, throttled: this.#monitor.throttle() };
   }
 
   /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */

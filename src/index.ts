@@ -10,8 +10,7 @@ import { appServices } from "./wiring";
 import { publicUrlProblem } from "./domain/public-url";
 
 export { EnvironmentDO } from "../durable-objects/environment";
-// Types only (erased): `wrangler types` names the dev entry's classes through this main module.
-export type { SandboxDO } from "../durable-objects/sandbox";
+export { RequestBudgetDO } from "../durable-objects/budget";
 
 const app = buildApp();
 

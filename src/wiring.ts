@@ -1,7 +1,9 @@
 import type { LanguageModel } from "ai";
 import type { MiddlewareHandler } from "hono";
 import { createR2ArchiveStore, createR2ArtifactStore } from "./audit/artifacts";
-import type { Providers, Redact, Services } from "./control/services";
+import type { Providers, RailwayBudget, Redact, Services } from "./control/services";
+import type { RequestPriority } from "./budget/bucket";
+import { budgetName, createBudgetGate, type BudgetObject } from "./budget/gate";
 import { database } from "./db/client";
 import type { Database } from "./db/client";
 import { allSecretValues, secretsStamp } from "./db/secrets";
@@ -62,7 +64,9 @@ export function appServices(env: Env, selectWorld: WorldSelector = REAL_WORLD): 
       railway: world !== null || !!railwayToken(env),
       cloudflare: world !== null || !!env.CLOUDFLARE_API_TOKEN,
     },
-    providers: (options = {}) => buildProviders(env, world, options.onReceipt ?? (() => undefined), options.redact),
+    providers: (options = {}) =>
+      buildProviders(env, world, options.onReceipt ?? (() => undefined), options.redact, options.priority ?? "run"),
+    railwayBudget: () => railwayBudgetOf(env, world),
     cipher,
     redactor,
     runArtifacts: createR2ArtifactStore(env.ARTIFACTS, () => redactor()),
@@ -110,12 +114,38 @@ function providerFetch(world: SimulatedWorld | null): typeof fetch {
   return world ? world.fetch : (input, init) => fetch(input, init);
 }
 
+/** The Railway token's budget object (one per token, named by its fingerprint), or null without a token. */
+function budgetObject(env: Env, world: SimulatedWorld | null): (() => Promise<BudgetObject>) | null {
+  const token = railwayToken(env) ?? world?.credentials.railway;
+  if (!token) return null;
+  return async () => env.BUDGETS.getByName(await cachedBudgetName(token)) as unknown as BudgetObject;
+}
+
+const budgetNames = new Map<string, Promise<string>>();
+function cachedBudgetName(token: string): Promise<string> {
+  let name = budgetNames.get(token);
+  if (!name) budgetNames.set(token, (name = budgetName(token)));
+  return name;
+}
+
+function railwayBudgetOf(env: Env, world: SimulatedWorld | null): RailwayBudget | null {
+  const object = budgetObject(env, world);
+  if (!object) return null;
+  const { budgetWindowMs } = timingOf(world);
+  return {
+    view: async () => (await object()).view(budgetWindowMs),
+    admitCheck: async (calls, at) => (await object()).admitCheck(calls, at, budgetWindowMs),
+    configure: async (plan) => (await object()).configure(plan, budgetWindowMs),
+  };
+}
+
 /** Railway, source control and app-probe clients sharing one receipt sink and redactor. */
 function buildProviders(
   env: Env,
   world: SimulatedWorld | null,
   onReceipt: (r: Receipt) => void,
-  redact?: Redact,
+  redact: Redact | undefined,
+  priority: RequestPriority,
 ): Providers {
   const fetcher = providerFetch(world);
   const ctx: ProviderContext = {
@@ -126,11 +156,24 @@ function buildProviders(
   };
   const token = railwayToken(env) ?? world?.credentials.railway;
   if (!token) throw new Error("RAILWAY_API_TOKEN is not configured");
+  const timing = timingOf(world);
+  const budget = budgetObject(env, world);
+  // Every Railway request spends the token's hourly budget, shared with every other caller of the token.
+  const railwayCtx: ProviderContext = budget
+    ? {
+        ...ctx,
+        gate: createBudgetGate(budget, priority, {
+          windowMs: timing.budgetWindowMs,
+          wallMs: timing.wallMs,
+          now: Date.now,
+        }),
+      }
+    : ctx;
   const cloudflareToken = env.CLOUDFLARE_API_TOKEN ?? world?.credentials.cloudflare;
   const cloudflare = cloudflareToken ? createCloudflareApi(ctx, { token: cloudflareToken }) : null;
   const twilioSid = env.TWILIO_ACCOUNT_SID ?? world?.credentials.twilioAccountSid;
   return {
-    railway: createRailwayApi(ctx, { token }),
+    railway: createRailwayApi(railwayCtx, { token }),
     source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
     appFetch: fetcher,
     trafficFor(zone) {
@@ -211,6 +254,11 @@ export interface Timing {
   watchdogMs(intervalSeconds: number): number;
   /** A wait the provider asked for in its own time (Retry-After, a step's backoff), in wall milliseconds. */
   wallMs(providerMs: number): number;
+  /**
+   * How long Railway's request-budget hour lasts in wall time: an hour, or the sandbox's hour (3,600 s ×
+   * its time scale; at scale 0 the sandbox keeps a wall-clock hour, since an instant one would hold nothing).
+   */
+  budgetWindowMs: number;
 }
 
 /**
@@ -221,6 +269,8 @@ export interface Timing {
 const SANDBOX_WATCHDOG_FLOOR_MS = 10_000;
 /** The shortest wait in a simulated world: at time scale 0 a wait still yields to the alarm loop. */
 const SANDBOX_WAIT_FLOOR_MS = 25;
+
+const HOUR_MS = 3_600_000;
 
 /** One Railway deployment's longest wait: builds and health checks take minutes, not half an hour. */
 const DEPLOY_TIMEOUT_MS = 30 * 60_000;
@@ -234,6 +284,7 @@ export function timingOf(world: SimulatedWorld | null): Timing {
       deployTimeoutMs: DEPLOY_TIMEOUT_MS,
       watchdogMs: (seconds) => Math.round(seconds * 1500),
       wallMs: (ms) => ms,
+      budgetWindowMs: HOUR_MS,
     };
   const scale = world.timeScale;
   return {
@@ -243,5 +294,6 @@ export function timingOf(world: SimulatedWorld | null): Timing {
     deployTimeoutMs: Math.max(60_000, Math.round(DEPLOY_TIMEOUT_MS * scale)),
     watchdogMs: (seconds) => Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(seconds * 1000 * scale)),
     wallMs: (ms) => Math.max(SANDBOX_WAIT_FLOOR_MS, Math.round(ms * scale)),
+    budgetWindowMs: scale > 0 ? Math.round(HOUR_MS * scale) : HOUR_MS,
   };
 }

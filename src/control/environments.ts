@@ -164,6 +164,20 @@ export async function envView(cx: ControlContext, ref: string) {
       ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt }
       : null,
     activeRun: active.find((r) => r.status === "running") ?? active[0] ?? null,
+    monitoring: row.bindings.railway ? await monitoringOf(cx, row.id) : null,
+  };
+}
+
+/** Whether monitoring is held back by Railway's request budget, and what that budget has left. */
+async function monitoringOf(cx: ControlContext, envId: string) {
+  const budget = cx.railwayBudget();
+  const [status, view] = await Promise.all([
+    cx.environment(envId).monitoringStatus(),
+    budget ? budget.view().catch(() => null) : Promise.resolve(null),
+  ]);
+  return {
+    ...status,
+    railwayBudget: view && { plan: view.plan, limit: view.limit, remaining: view.remaining, resetsAt: view.resetsAt },
   };
 }
 

@@ -12,6 +12,7 @@ import type { PlanOutput } from "../plan/deploy";
 import { isLoadBalancingSubscription } from "../providers/cloudflare/api";
 import type { ControlContext } from "./context";
 import { railwayConnection } from "./railway-settings";
+import { floorFor } from "../budget/bucket";
 
 /** How a weighted canary splits traffic. The edge router (a Worker on the customer's zone) is the second kind. */
 export type CanaryRouterKind = "load-balancer";
@@ -38,7 +39,11 @@ export async function preflightPlan(
 ): Promise<PreflightResult> {
   const notes: string[] = [];
   const touchesRailway = spec.connections.includes("railway") && output.steps.some((s) => s.kind !== "render-local");
-  if (touchesRailway) await requireAccountToken(cx, row);
+  if (touchesRailway) {
+    await requireAccountToken(cx, row);
+    const budget = await budgetNote(cx, output);
+    if (budget) notes.push(budget);
+  }
   const canary = output.steps.find((s) => s.kind === "canary-split");
   const shapesHostnames =
     output.steps.some((s) => s.kind === "reconcile-shape") && Object.keys(spec.domains).length > 0;
@@ -65,6 +70,35 @@ export async function preflightPlan(
     notes.push(`preflight: ${problem}; ${fix}`);
   }
   return { notes };
+}
+
+/** About how many Railway requests each step kind sends (reads, writes and polls), for the budget note. */
+const REQUESTS_PER_STEP: Partial<Record<PlanOutput["steps"][number]["kind"], number>> = {
+  preflight: 1,
+  "reconcile-shape": 20,
+  "reconcile-config": 10,
+  migrate: 8,
+  "deploy-service": 8,
+  "rollback-service": 8,
+  "canary-split": 2,
+  "canary-step": 40,
+  "canary-promote": 8,
+  "ensure-environment": 3,
+  "ensure-component": 6,
+  "restart-service": 8,
+  backfill: 10,
+};
+
+/** Says so when Railway's budget cannot cover the run this hour: the run will wait for the next one. */
+async function budgetNote(cx: ControlContext, output: PlanOutput): Promise<string | null> {
+  const budget = cx.railwayBudget();
+  if (!budget) return null;
+  const view = await budget.view().catch(() => null);
+  if (!view) return null;
+  const needed = output.steps.reduce((n, s) => n + (REQUESTS_PER_STEP[s.kind] ?? 0), 0);
+  const usable = view.remaining - floorFor("run", view.limit);
+  if (needed <= usable) return null;
+  return `preflight: Railway's request budget has ${view.remaining} of ${view.limit} left until ${view.resetsAt.slice(11, 16)} UTC (${view.plan} plan) and this run needs about ${needed}: it will wait for Railway's next hour where the budget runs out`;
 }
 
 /** A project token cannot list or create projects: every Railway run needs an account or workspace token. */

@@ -56,6 +56,8 @@ export async function configureRailway(cx: ControlContext, projectRef: string, s
     [{ provider: "railway", status: row?.status ?? "unconfigured", metadata }],
     now,
   );
+  // The token's budget is sized from the plan until Railway's own X-RateLimit-Limit has been seen.
+  if (settings.plan) await cx.railwayBudget()?.configure(settings.plan);
   await recordGlobal(cx, [
     {
       actor: cx.actor.id,

@@ -13,9 +13,11 @@ import type { Plan, RunStatus } from "../domain/run";
 import type { Approvals } from "../domain/run";
 import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { Receipt } from "../providers/types";
+import type { BudgetDecision, BudgetView, RailwayPlanName, RequestPriority } from "../budget/bucket";
 import type { ConnectionApis } from "../runs/context";
 import type { ProviderSet } from "../runs/types";
 import type { MonitorReport } from "../monitor/types";
+import type { MonitorThrottle } from "../monitor/store";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */
 export type Providers = ProviderSet & { connections: ConnectionApis };
@@ -25,6 +27,14 @@ export type Redact = (text: string) => string;
 
 /** What a person may do to a run that has been applied. */
 export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
+
+/** The Railway token's budget as the application sees it (its object, on the deployment's clock). */
+export interface RailwayBudget {
+  view(): Promise<BudgetView>;
+  /** Whether a monitoring check of about `calls` requests may run at the monitor's time `at`. */
+  admitCheck(calls: number, at: number): Promise<BudgetDecision>;
+  configure(plan: RailwayPlanName): Promise<BudgetView>;
+}
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -39,6 +49,8 @@ export interface EnvironmentObject {
   act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>>;
   monitorTick(envId: string, options?: { at?: number; drift?: boolean }): Promise<RpcResult<MonitorReport>>;
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
+  /** Whether monitoring is held back by Railway's request budget, and when it last checked. */
+  monitoringStatus(): Promise<{ lastCheckAt: string | null; throttled: MonitorThrottle | null }>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
@@ -56,7 +68,17 @@ export interface Services {
   /** Which provider credentials this deployment has (the sandbox stands in for all of them). */
   configured: { railway: boolean; cloudflare: boolean };
   /** Provider adapters; every call reports its receipt to `onReceipt`, scrubbed by `redact`. */
-  providers(options?: { onReceipt?: (receipt: Receipt) => void; redact?: Redact }): Providers;
+  /**
+   * Provider adapters; every call reports its receipt to `onReceipt`, scrubbed by `redact`. Railway calls
+   * spend the token's request budget at `priority` (default "run").
+   */
+  providers(options?: {
+    onReceipt?: (receipt: Receipt) => void;
+    redact?: Redact;
+    priority?: RequestPriority;
+  }): Providers;
+  /** The Railway token's request budget (null without a Railway token): status, monitoring's admission, plan. */
+  railwayBudget(): RailwayBudget | null;
   cipher: SecretCipher;
   /** A redactor knowing every stored secret value (of one environment, or all). */
   redactor(envId?: string): Promise<Redact>;

@@ -9,6 +9,7 @@ import { buildDevApp } from "./app";
 import { appServices, selectSandbox } from "./wiring";
 
 export { SandboxDO } from "../../durable-objects/sandbox";
+export { RequestBudgetDO } from "../../durable-objects/budget";
 
 /** The environments' object, composed with the sandbox world when SANDBOX=1. */
 export class EnvironmentDO extends ProductionEnvironmentDO {

@@ -16,7 +16,8 @@ const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
 /** The sandbox world's Durable Object stub (one world per deployment). */
 export function sandboxWorld(env: Env): DurableObjectStub<SandboxDO> {
   if (!env.SANDBOX_WORLD) throw new Error("this Worker has no SANDBOX_WORLD binding (run the dev entry)");
-  return env.SANDBOX_WORLD.getByName("world");
+  // wrangler types names the class only for the main (production) entry, which has no SandboxDO.
+  return env.SANDBOX_WORLD.getByName("world") as unknown as DurableObjectStub<SandboxDO>;
 }
 
 /** The sandbox as the providers' world when SANDBOX=1, else the real providers. */

@@ -9,6 +9,7 @@ import type { Plan } from "../domain/run";
 import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
 import type { Receipt } from "../providers/types";
+import type { BudgetDecision } from "../budget/bucket";
 import type { ServiceSample } from "./anomalies";
 import type { ObservedState } from "./drift";
 import type { MonitorStore } from "./store";
@@ -28,6 +29,8 @@ export interface MonitorReport {
   runs: string[];
   /** Provider calls the check made; each has a receipt (kept with the incident it opened, if any). */
   providerCalls: number;
+  /** Why the check did not run: Railway's request budget held monitoring back. */
+  throttled?: string;
 }
 
 /** An incident as stored (D1 `incidents`). */
@@ -155,6 +158,11 @@ export interface MonitorDeps {
   alerts(onReceipt: (r: Receipt) => void): Promise<AlertSender>;
   /** Arms the watchdog, so a check comes even when the cron tick does not. */
   watchdog(intervalSeconds: number): void;
+  /**
+   * Whether a check of about `calls` Railway requests may run at `at` (the request budget; monitoring comes
+   * last). Absent: every check runs.
+   */
+  admitCheck?(calls: number, at: number): Promise<BudgetDecision>;
   /** Where incident links point. */
   publicUrl: string;
 }

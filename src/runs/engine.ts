@@ -290,7 +290,7 @@ export class RunEngine {
     const restored = await compensateFailedRun({
       run,
       steps: this.deps.store.steps(run.id),
-      providers: await this.deps.providers((r) => receipts.push(r)),
+      providers: await this.deps.providers((r) => receipts.push(r), "critical"),
       port: this.deps.port,
       artifacts: this.deps.artifacts,
       failedStep: step,
@@ -357,7 +357,7 @@ export class RunEngine {
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;
     const receipts: Receipt[] = [];
-    await (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf).setCanaryWeight(traffic, 0);
+    await (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf).setCanaryWeight(traffic, 0);
     run.outputs.canary = { ...canary, weight: 0 };
     this.deps.store.saveOutputs(run);
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "drain", receipts);
@@ -376,7 +376,7 @@ export class RunEngine {
     try {
       const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
       if (!cf) return null;
-      const router = (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf);
+      const router = (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf);
       const { handedBack } = await router.release(traffic);
       if (run.outputs.canary) run.outputs.canary = { ...run.outputs.canary, weight: 0 };
       this.deps.store.saveOutputs(run);

@@ -15,6 +15,9 @@ const LEAKED = `sk_live_incident${crypto.randomUUID().replaceAll("-", "")}`;
 
 beforeAll(async () => {
   ids = await seedWorld();
+  // A check a simulated minute, drift compared often: more than monitoring's share of Hobby's Railway budget.
+  // These tests are about incidents; the budget's own are in request-budget.test.ts.
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   admin = await makeUser("admin", "+15550004001");
   viewer = await makeUser("viewer");
   // Staging: escalate to SECOND then THIRD after 5 unacknowledged minutes each; drift checked on demand.
