@@ -20,7 +20,9 @@ import { createSignalSource } from "../src/monitor/signals";
 import { MonitorStore, type MonitorThrottle } from "../src/monitor/store";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
-import { createAlertSender } from "../src/notify/texts";
+import { createAlertSender, maskPhone, statusCallbackUrl } from "../src/notify/texts";
+import { recordEscalation, recordTexts, textBySid, textsOf } from "../src/db/texts";
+import { forwardRunAlert, type ForwardDeps } from "../src/notify/undelivered";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
@@ -48,6 +50,7 @@ export class EnvironmentDO extends DurableObject<Env> {
   #engine: RunEngine;
   #monitor: MonitorEngine;
   #monitorStore: MonitorStore;
+  #forwardDeps: ForwardDeps;
   #audit: ChainWriter<Statement>;
   #live: LiveChannel;
 
@@ -93,6 +96,8 @@ export class EnvironmentDO extends DurableObject<Env> {
         subscribers: (envId) => subscriberPhones(services.db, envId),
         adminPhones: () => adminPhones(services.db),
         commit: (change) => this.#commit(change),
+        statusCallback: statusCallbackUrl(services.publicUrl),
+        recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
       }),
       now: services.now,
       pollMs: timing.pollMs,
@@ -100,17 +105,47 @@ export class EnvironmentDO extends DurableObject<Env> {
       wallMs: timing.wallMs,
       timing: timing.canary,
     });
+    const desired = createDesiredStateReader(services.db);
+    this.#forwardDeps = {
+      run: (runId) => this.#store.getRun(runId),
+      chain: async (envId) => (await desired.current(envId)).spec.policies.monitoring.escalation.chain,
+      texted: async (runId) => (await textsOf(services.db, { runIds: [runId] })).map((t) => t.toPhone),
+      sms: async (envId, onReceipt) => (await providers(onReceipt, envId)).sms,
+      statusCallback: statusCallbackUrl(services.publicUrl),
+      recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
+      recordEscalation: (sid, to) => recordEscalation(services.db, sid, to),
+      commit: (change) => this.#commit(change),
+      mask: maskPhone,
+    };
     const domains = new Map<string, string | null>();
     this.#monitor = new MonitorEngine({
       store: monitorStore,
-      desired: createDesiredStateReader(services.db),
+      desired,
       incidents: createIncidentStore(services.db, this.#audit),
       runs: createMonitoredRuns(this.#store, this.#engine),
       planner: remediationPlanner(services),
       bundles: services.incidentBundles,
       // Monitoring comes last when Railway's budget is short.
       signals: async (onReceipt) => createSignalSource(await providers(onReceipt, undefined, "monitor"), domains),
-      alerts: async (onReceipt) => createAlertSender((await providers(onReceipt)).sms),
+      alerts: async (onReceipt) =>
+        createAlertSender((await providers(onReceipt)).sms, {
+          statusCallback: statusCallbackUrl(services.publicUrl),
+          record: (sent, context) =>
+            recordTexts(
+              services.db,
+              sent.map((t) => ({
+                sid: t.sid,
+                envId: context.envId,
+                incidentId: context.incidentId,
+                to: t.to,
+                purpose: context.purpose,
+                level: context.level,
+                status: t.status,
+                ...(context.purpose === "resolved" ? {} : { body: t.body }),
+              })),
+              new Date().toISOString(),
+            ),
+        }),
       watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + timing.watchdogMs(seconds)),
       admitCheck: async (calls, at) => {
         const budget = services.railwayBudget();
@@ -132,6 +167,25 @@ export class EnvironmentDO extends DurableObject<Env> {
       } finally {
         await this.#arm();
       }
+    });
+  }
+
+  /**
+   * Twilio could not deliver a text this environment sent (its status callback said so): an incident's
+   * alert escalates at once, a run's alert goes to the next destination; either way it is recorded.
+   */
+  async textUndelivered(sid: string): Promise<RpcResult<{ escalated: boolean }>> {
+    return this.#rpc(async () => {
+      const { db } = this.#services;
+      const text = await textBySid(db, sid);
+      if (!text) throw new AppError("not_found", `no text ${sid} was sent from here`);
+      this.#audit.bind(text.envId);
+      const failed = { level: text.level, to: maskPhone(text.toPhone), status: text.status, errorCode: text.errorCode };
+      if (text.incidentId)
+        return { escalated: await this.#monitor.alertUndelivered(text.incidentId, failed, Date.now()) };
+      if (!text.runId) return { escalated: false };
+      const forwarded = await forwardRunAlert(this.#forwardDeps, { ...text, runId: text.runId });
+      return { escalated: forwarded.escalatedTo !== null };
     });
   }
 

@@ -13,6 +13,7 @@ import { adoptDrift, describeDrift } from "../monitor/drift";
 import { driftChanges } from "../monitor/incidents";
 import { requireRole } from "../security/roles";
 import type { ControlContext } from "./context";
+import { notificationsOf } from "./notifications";
 import type { Services } from "./services";
 import { resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
@@ -78,7 +79,8 @@ export async function incidentDetail(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
+  const view = incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
+  return { ...view, notifications: await notificationsOf(cx, { incidentId: row.id }) };
 }
 
 /** One file of an incident's bundle. */

@@ -49,6 +49,8 @@ export interface EnvironmentObject {
   act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>>;
   monitorTick(envId: string, options?: { at?: number; drift?: boolean }): Promise<RpcResult<MonitorReport>>;
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
+  /** Twilio could not deliver a text this environment sent: escalate or forward it, and record it. */
+  textUndelivered(sid: string): Promise<RpcResult<{ escalated: boolean }>>;
   /** Whether monitoring is held back by Railway's request budget, and when it last checked. */
   monitoringStatus(): Promise<{ lastCheckAt: string | null; throttled: MonitorThrottle | null }>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;

@@ -15,7 +15,8 @@ import type { Anomaly, AnomalyKind, ServiceSample } from "./anomalies";
 import { detectAnomalies } from "./anomalies";
 import { describeDrift, detectDrift } from "./drift";
 import type { IncidentFacts, Where } from "./incident-actions";
-import { escalateIncidents, openIncident, resolveIncident } from "./incident-actions";
+import { escalateIncidents, escalateUndelivered, openIncident, resolveIncident } from "./incident-actions";
+import type { Undelivered } from "./incident-actions";
 import type { OpenIncident } from "./incidents";
 import { reconcileIncidents } from "./incidents";
 import type { Incident, MonitorDeps, MonitorReport, SignalSource } from "./types";
@@ -179,6 +180,13 @@ export class MonitorEngine {
   /** Whether monitoring is held back by Railway's budget right now, and why. */
   throttle(): MonitorThrottle | null {
     return this.deps.store.throttle();
+  }
+
+  /** An alert text of an incident was not delivered: recorded, and escalated at once where still due. */
+  async alertUndelivered(incidentId: string, failed: Undelivered, at: number): Promise<boolean> {
+    const incident = await this.#incident(incidentId);
+    const { env, spec } = await this.deps.desired.current(incident.envId);
+    return escalateUndelivered(this.deps, { env, envId: incident.envId, spec }, incident, failed, at);
   }
 
   /** Acknowledges an incident's alert: escalation stops. */

@@ -10,6 +10,7 @@ import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import type { BudgetDecision } from "../budget/bucket";
+import type { AlertContext } from "../notify/texts";
 import type { ServiceSample } from "./anomalies";
 import type { ObservedState } from "./drift";
 import type { MonitorStore } from "./store";
@@ -140,7 +141,8 @@ export interface SignalSource {
 
 /** Texts people; returns the phones that were sent to (a failed text never fails a check). */
 export interface AlertSender {
-  text(phones: string[], body: string): Promise<string[]>;
+  /** `context` says which incident and level the text is (a text Twilio cannot deliver escalates it). */
+  text(phones: string[], body: string, context?: AlertContext): Promise<string[]>;
 }
 
 /** Everything the monitor engine is built from. */

@@ -21,6 +21,7 @@ const OUTSIDE_API: Record<string, string> = {
   "GET /ui/app.css": "the web chat's static stylesheet",
   "GET /api/openapi.json": "public contract document",
   "POST /webhooks/twilio/sms": "Twilio signature",
+  "POST /webhooks/twilio/status": "Twilio signature",
   "POST /webhooks/stripe": "Stripe signature",
 };
 
