@@ -15,7 +15,7 @@ const SECRET = "cli-init-bootstrap-secret-0123456789";
 let worker: LocalWorker;
 
 beforeAll(async () => {
-  worker = await startLocalWorker("cli-init", { seed: false, vars: { BOOTSTRAP_SECRET: SECRET } });
+  worker = await startLocalWorker("cli-init", { BOOTSTRAP_SECRET: SECRET }, { seed: false });
 }, 120_000);
 
 afterAll(async () => {

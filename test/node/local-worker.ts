@@ -17,12 +17,13 @@ export interface LocalWorker {
 }
 
 /**
- * Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world (`seed: false`
- * leaves D1 empty, without the local admin: a fresh deployment). `vars` are added to the Worker's.
+ * Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world; `vars` add to its
+ * config. `seed: false` leaves D1 empty, without the local admin: a fresh deployment.
  */
 export async function startLocalWorker(
   name: string,
-  options: { seed?: boolean; vars?: Record<string, string> } = {},
+  vars: Record<string, string> = {},
+  options: { seed?: boolean } = {},
 ): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
@@ -47,7 +48,7 @@ export async function startLocalWorker(
       SECRETS_KEY_ID: name,
       TWILIO_AUTH_TOKEN: name,
       TWILIO_FROM_NUMBER: "+15550009999",
-      ...options.vars,
+      ...vars,
     },
     // No reload on file changes: a test's Worker must not restart mid-run when someone edits the tree.
     experimental: { disableExperimentalWarning: true, watch: false },
