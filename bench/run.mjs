@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
 import { loadCorpus, loadLanguageLayer, measureLatency } from "./chat-language.mjs";
-import { measureAudit, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
+import { measureAudit, measureRailwayRequests, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
 
 const results = [];
 const record = (name, value, unit, budget, note = "") => {
@@ -107,13 +107,17 @@ const call = async (token, method, path, body) => {
 };
 try {
   await worker.fetch("/sandbox/seed", { method: "POST" });
-  // The bench measures speed, not Railway's request budget: Pro's hour. And auto-deploy off, as Infra
-  // Chat's reconcile leaves it, so a pushed commit deploys nothing by itself in the middle of a figure.
+  // The bench measures speed, not Railway's request budget: Pro's hour. A first staging deploy turns
+  // Railway's auto-deploy off (its reconcile), so a pushed commit deploys nothing by itself mid-figure.
   const json = { method: "POST", headers: { "content-type": "application/json" } };
   await worker.fetch("/sandbox/account", { ...json, body: JSON.stringify({ railwayPlan: "pro" }) });
-  for (const env of ["staging", "production"])
-    for (const service of ["api", "web", "cron"])
-      await worker.fetch("/sandbox/drift", { ...json, body: JSON.stringify({ env, service, autoDeploy: false }) });
+  const first = (await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy" })).body.plan;
+  let firstRun = (await call(admin, "POST", `/api/plans/${first.id}/apply`)).body.run;
+  for (let i = 0; i < 1200 && !["succeeded", "failed", "cancelled"].includes(firstRun.status); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    firstRun = (await call(admin, "GET", `/api/runs/${firstRun.id}`)).body.run;
+  }
+  if (firstRun.status !== "succeeded") throw new Error(`first staging deploy: ${firstRun.status}`);
   const second = (
     await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })
   ).body.token;
@@ -212,7 +216,10 @@ try {
     `${processed} rows in ${batches} batches, achieved ${achievedRatePerMinute} rows/min`,
   );
 
-  // 6. Audit at 100k events, run throughput, apply → first step.
+  // 6. Railway's request budget: requests per deploy and per hour of monitoring two environments.
+  await measureRailwayRequests({ worker, call, admin, record });
+
+  // 7. Audit at 100k events, run throughput, apply → first step.
   await measureAudit({ call, admin, record }, audit);
   await measureThroughput({ worker, call, admin, record });
 } finally {
@@ -220,7 +227,7 @@ try {
   rmSync(state, { recursive: true, force: true });
 }
 
-// 7. The Worker's own startup cost (script evaluation), outside wrangler dev: production and dev entries.
+// 8. The Worker's own startup cost (script evaluation), outside wrangler dev: production and dev entries.
 await measureStartup(record, "src/index.ts", "production");
 await measureStartup(record, "src/dev/index.ts", "dev, with the sandbox");
 

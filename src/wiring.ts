@@ -58,7 +58,8 @@ export function appServices(env: Env, selectWorld: WorldSelector = REAL_WORLD): 
   return {
     db,
     now: Date.now,
-    publicUrl: env.PUBLIC_URL ?? "",
+    // A local world without PUBLIC_URL (wrangler dev by hand) is served where wrangler dev serves by default.
+    publicUrl: env.PUBLIC_URL ?? (world ? "http://localhost:8787" : ""),
     sandbox: world !== null,
     configured: {
       railway: world !== null || !!railwayToken(env),

@@ -28,8 +28,12 @@ export interface SentText {
   status: string;
 }
 
-/** Where Twilio reports each text's fate (signed, like inbound SMS): under the control plane's public URL. */
-export function statusCallbackUrl(publicUrl: string): string {
+/**
+ * Where Twilio reports each text's fate (signed, like inbound SMS): under the control plane's public URL.
+ * Without an absolute one there is nowhere Twilio could call (it refuses the text, error 21609): none.
+ */
+export function statusCallbackUrl(publicUrl: string): string | undefined {
+  if (!/^https?:\/\/[^/]/.test(publicUrl)) return undefined;
   return `${publicUrl.replace(/\/$/, "")}/webhooks/twilio/status`;
 }
 

@@ -31,7 +31,7 @@ export interface ForwardDeps {
   /** Phones already texted about the run. */
   texted(runId: string): Promise<string[]>;
   sms(envId: string, onReceipt: (r: Receipt) => void): Promise<SmsApi | null>;
-  statusCallback: string;
+  statusCallback?: string;
   recordTexts(texts: SentText[]): Promise<void>;
   /** Where the escalation went (null: nowhere left). */
   recordEscalation(sid: string, to: string | null): Promise<void>;
