@@ -11,7 +11,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.toml", environment: "dev" },
               miniflare: {
                 // Explicit values for everything `npm start` writes to .dev.vars, which wrangler would load
                 // into tests too: tests must not depend on a developer's local state.
@@ -29,6 +29,7 @@ export default defineConfig(async () => {
                   AUDIT_KEY_ID: "audit-test1",
                   APPROVAL_KEY: "dGVzdC1hcHByb3ZhbC1rZXktMzItYnl0ZXMtbG9uZyE=",
                   APPROVAL_KEY_ID: "approval-test1",
+                  BOOTSTRAP_SECRET: "test-bootstrap-secret-0123456789",
                   TWILIO_AUTH_TOKEN: "sandbox-twilio-auth-token",
                   TWILIO_FROM_NUMBER: "+15550009999",
                   // Never a real model from a developer's .dev.vars: LLM tests inject ai/test mock models.

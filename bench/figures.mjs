@@ -18,7 +18,7 @@ const quantile = (xs, p) => {
 export async function prepareAudit(state, count = 100_000) {
   const file = join(mkdtempSync(join(tmpdir(), "infra-chat-audit-")), "events.sql");
   const range = await writeAuditEventsSql(file, { count });
-  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file], {
+  execFileSync("wrangler", ["d1", "execute", "DB", "--local", "--env", "dev", "--persist-to", state, "--file", file], {
     stdio: "ignore",
     env: { ...process.env, CI: "1" },
   });
@@ -172,11 +172,11 @@ export async function measureThroughput({ worker, call, admin, record }) {
 
 /**
  * The Worker's startup cost as Cloudflare counts it: parsing and evaluating the script's top level. The
- * production entry is bundled (esbuild, minified like a deploy) with `cloudflare:*` imports shimmed and
+ * entry (production or dev) is bundled (esbuild, minified like a deploy) with `cloudflare:*` imports shimmed and
  * evaluated in V8 (Node 22) in fresh module instances; median of 7. workerd's own start is excluded, which
  * is the point: local `wrangler dev` start-up time is dominated by it and by bundling.
  */
-export async function measureStartup(record) {
+export async function measureStartup(record, entry, label) {
   const shim = {
     name: "cloudflare-shim",
     setup(b) {
@@ -189,7 +189,7 @@ export async function measureStartup(record) {
     },
   };
   const out = await build({
-    entryPoints: ["src/index.ts"],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -210,10 +210,64 @@ export async function measureStartup(record) {
     if (typeof mod.default?.fetch !== "function") throw new Error("the bundle exports no fetch handler");
   }
   record(
-    "Worker startup (script parse + top-level evaluation)",
+    `Worker startup, ${label} (script parse + top-level evaluation)`,
     Number(quantile(times, 0.5).toFixed(1)),
     "ms",
     100,
     `V8 in Node 22, ${(code.length / 1024).toFixed(0)} KiB minified; workerd itself excluded`,
+  );
+}
+
+/**
+ * Railway requests: per deploy (the receipts of one staging deploy, every attempt counted) and per hour for
+ * two monitored environments (a monitoring round of both, triggered through the cron handler and counted
+ * by the sandbox, times the 60 checks an hour of the default policy; the four 15-minute drift comparisons
+ * add each service's instance, variables and auto-deploy reads, counted from the spec as monitoring's own
+ * admission does).
+ */
+export async function measureRailwayRequests({ worker, call, admin, record }) {
+  await worker.fetch("/sandbox/commits", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message: "bench railway requests" }),
+  });
+  const plan = (await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy" })).body.plan;
+  const runId = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run.id;
+  await waitForRuns(call, admin, [runId]);
+  const run = (await call(admin, "GET", `/api/runs/${runId}`)).body.run;
+  let perDeploy = 0;
+  for (const name of run.artifacts.filter((a) => a.startsWith("receipts/"))) {
+    const receipts = (await call(admin, "GET", `/api/runs/${runId}/artifacts/${name}`)).body ?? [];
+    perDeploy += receipts.filter((r) => r.provider === "railway").reduce((n, r) => n + r.attempts, 0);
+  }
+  record(
+    "Railway requests per staging deploy",
+    perDeploy,
+    "requests",
+    null,
+    `${run.steps.length} steps, ${run.status}`,
+  );
+
+  // Monitoring on its own: no run for a while, only the environments' watchdogs checking (every 10 s at time
+  // scale 0). Each check lists each service's deployments once (`first: 5`), which counts the checks.
+  const since = new Date().toISOString();
+  await sleep(30_000);
+  const requests = (await (await worker.fetch("/sandbox/requests?provider=railway&limit=2000")).json()).requests.filter(
+    (r) => r.at >= since,
+  );
+  const spec = (await call(admin, "GET", "/api/envs/invoice-perfect:staging")).body.environment.spec;
+  const services = Object.keys(spec.services).length;
+  const listings = requests.filter((r) => r.body?.operationName === "Deployments" && r.body?.variables?.first === 5);
+  const checks = listings.length / services;
+  const perCheck = checks ? requests.length / checks : 0;
+  const driftExtra = 1 + 3 * services;
+  // Default policy: a check a minute, drift compared every 15 minutes, for each of the two environments.
+  const perHour = Math.round(2 * (60 * perCheck + 4 * driftExtra));
+  record(
+    "Railway requests per hour, two monitored environments",
+    perHour,
+    "requests",
+    null,
+    `${perCheck.toFixed(1)} per check (${checks.toFixed(0)} checks measured) × 60 an hour × 2, plus drift every 15 min; Free allows 100, Hobby 1,000, Pro 10,000 (monitoring gets half)`,
   );
 }

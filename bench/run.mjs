@@ -9,22 +9,34 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
 import { loadCorpus, loadLanguageLayer, measureLatency } from "./chat-language.mjs";
-import { measureAudit, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
+import { measureAudit, measureRailwayRequests, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
 
 const results = [];
 const record = (name, value, unit, budget, note = "") => {
   results.push({ name, value, unit, budget, withinBudget: budget === null ? null : value <= budget, note });
 };
 
-// 1. Bundle size, from the production build.
-const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
-execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out], { stdio: "ignore" });
-const bundle = readdirSync(out)
-  .filter((f) => f.endsWith(".js"))
-  .map((f) => readFileSync(join(out, f)));
-const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
-record("Worker bundle (gzip)", Number(gzipKiB.toFixed(1)), "KiB", 1024);
-rmSync(out, { recursive: true, force: true });
+// 1. Bundle size: the production build (`npm run build`, no sandbox) and the dev build (`[env.dev]`, with it).
+for (const [label, envArgs] of [
+  ["production", []],
+  ["dev, with the sandbox", ["--env", "dev"]],
+]) {
+  const out = mkdtempSync(join(tmpdir(), "infra-chat-bundle-"));
+  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out, ...envArgs], { stdio: "ignore" });
+  const bundle = readdirSync(out)
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => readFileSync(join(out, f)));
+  const gzipKiB = bundle.reduce((n, b) => n + gzipSync(b).length, 0) / 1024;
+  const rawKiB = bundle.reduce((n, b) => n + b.length, 0) / 1024;
+  record(
+    `Worker bundle, ${label} (gzip)`,
+    Number(gzipKiB.toFixed(1)),
+    "KiB",
+    1024,
+    `${rawKiB.toFixed(0)} KiB as built`,
+  );
+  rmSync(out, { recursive: true, force: true });
+}
 
 // 1b. The edge router script, as Infra Chat uploads it to a customer's account (issue 19).
 const router = async (minify) =>
@@ -51,7 +63,7 @@ record(
 
 // 2. A local control plane with the sandbox world, fresh state.
 const state = mkdtempSync(join(tmpdir(), "infra-chat-bench-"));
-execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], {
   stdio: "ignore",
   env: { ...process.env, CI: "1" },
 });
@@ -59,8 +71,9 @@ execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persi
 const audit = await prepareAudit(state, Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000));
 const admin = `ic_bench_${Date.now()}`;
 const startedAt = performance.now();
-const worker = await unstable_dev("src/index.ts", {
+const worker = await unstable_dev("src/dev/index.ts", {
   config: "wrangler.toml",
+  env: "dev",
   persistTo: state,
   logLevel: "error",
   vars: {
@@ -96,13 +109,17 @@ const call = async (token, method, path, body) => {
 };
 try {
   await worker.fetch("/sandbox/seed", { method: "POST", headers: { "content-type": "application/json" } });
-  // The bench measures speed, not Railway's request budget: Pro's hour. And auto-deploy off, as Infra
-  // Chat's reconcile leaves it, so a pushed commit deploys nothing by itself in the middle of a figure.
+  // The bench measures speed, not Railway's request budget: Pro's hour. A first staging deploy turns
+  // Railway's auto-deploy off (its reconcile), so a pushed commit deploys nothing by itself mid-figure.
   const json = { method: "POST", headers: { "content-type": "application/json" } };
   await worker.fetch("/sandbox/account", { ...json, body: JSON.stringify({ railwayPlan: "pro" }) });
-  for (const env of ["staging", "production"])
-    for (const service of ["api", "web", "cron"])
-      await worker.fetch("/sandbox/drift", { ...json, body: JSON.stringify({ env, service, autoDeploy: false }) });
+  const first = (await call(admin, "POST", "/api/envs/invoice-perfect:staging/plan", { type: "deploy" })).body.plan;
+  let firstRun = (await call(admin, "POST", `/api/plans/${first.id}/apply`)).body.run;
+  for (let i = 0; i < 1200 && !["succeeded", "failed", "cancelled"].includes(firstRun.status); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    firstRun = (await call(admin, "GET", `/api/runs/${firstRun.id}`)).body.run;
+  }
+  if (firstRun.status !== "succeeded") throw new Error(`first staging deploy: ${firstRun.status}`);
   const second = (
     await call(admin, "POST", "/api/users", { name: "Second admin", role: "admin", phone: "+15550002002" })
   ).body.token;
@@ -201,7 +218,10 @@ try {
     `${processed} rows in ${batches} batches, achieved ${achievedRatePerMinute} rows/min`,
   );
 
-  // 6. Audit at 100k events, run throughput, apply → first step.
+  // 6. Railway's request budget: requests per deploy and per hour of monitoring two environments.
+  await measureRailwayRequests({ worker, call, admin, record });
+
+  // 7. Audit at 100k events, run throughput, apply → first step.
   await measureAudit({ call, admin, record }, audit);
   await measureThroughput({ worker, call, admin, record });
 } finally {
@@ -209,8 +229,9 @@ try {
   rmSync(state, { recursive: true, force: true });
 }
 
-// 7. The Worker's own startup cost (script evaluation), outside wrangler dev.
-await measureStartup(record);
+// 8. The Worker's own startup cost (script evaluation), outside wrangler dev: production and dev entries.
+await measureStartup(record, "src/index.ts", "production");
+await measureStartup(record, "src/dev/index.ts", "dev, with the sandbox");
 
 // 8. The chat language layer in-process, over the eval corpus (bench/chat-eval/).
 {

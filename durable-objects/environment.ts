@@ -20,14 +20,17 @@ import { isTerminal } from "../src/domain/run";
 import { MonitorEngine } from "../src/monitor/engine";
 import { createMonitoredRuns } from "../src/monitor/runs";
 import { createSignalSource } from "../src/monitor/signals";
-import { MonitorStore } from "../src/monitor/store";
+import { MonitorStore, type MonitorThrottle } from "../src/monitor/store";
 import { runEvidence } from "../src/monitor/run-incidents";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
-import { createAlertSender, redactingSms } from "../src/notify/texts";
+import { createAlertSender, maskPhone, redactingSms, statusCallbackUrl } from "../src/notify/texts";
+import { recordEscalation, recordTexts, textBySid, textsOf } from "../src/db/texts";
+import { forwardRunAlert, type ForwardDeps } from "../src/notify/undelivered";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
+import type { RequestPriority } from "../src/budget/bucket";
 import type { Commit } from "../src/runs/engine";
 import { APPROVAL_EXPIRY, RunEngine } from "../src/runs/engine";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
@@ -37,7 +40,7 @@ import { RunStore } from "../src/runs/store";
 import { StepLogReader } from "../src/runs/step-logs";
 import type { StepLogs } from "../src/runs/step-logs";
 import { redactCredentials, redactDeep } from "../src/security/redact";
-import { appServices, canaryTiming, monitorWatchdogMs, pollInterval } from "../src/wiring";
+import { appServices, REAL_WORLD, timingOf, type WorldSelector } from "../src/wiring";
 
 /** The schedule key of the monitor's watchdog (the run engine's is "tick"). */
 const WATCHDOG = "monitor";
@@ -54,6 +57,8 @@ export class EnvironmentDO extends DurableObject<Env> {
   #store: RunStore;
   #engine: RunEngine;
   #monitor: MonitorEngine;
+  #monitorStore: MonitorStore;
+  #forwardDeps: ForwardDeps;
   #audit: ChainWriter<Statement>;
   #anchor: AuditAnchor;
   /** When the next audit digest is scheduled (0 when none is): one schedule write per hour, not per append. */
@@ -61,12 +66,15 @@ export class EnvironmentDO extends DurableObject<Env> {
   #live: LiveChannel;
   #logs: StepLogReader;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** `selectWorld` is the dev entry's way in (its subclass passes the sandbox); production has the real world only. */
+  constructor(ctx: DurableObjectState, env: Env, selectWorld: WorldSelector = REAL_WORLD) {
     super(ctx, env);
-    const services = appServices(env);
+    const services = appServices(env, selectWorld);
+    const timing = timingOf(selectWorld(env));
     this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
     const monitorStore = new MonitorStore(ctx.storage.sql);
+    this.#monitorStore = monitorStore;
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       monitorStore.migrate();
@@ -83,13 +91,16 @@ export class EnvironmentDO extends DurableObject<Env> {
       (events) => this.#anchorAppend(events),
     );
     const port = createControlPlanePort(services.db, services.cipher, services.now);
-    const providers = async (onReceipt: (r: Receipt) => void, envId = this.#audit.chain) =>
-      services.providers({ onReceipt, redact: await services.redactor(envId) });
+    const providers = async (
+      onReceipt: (r: Receipt) => void,
+      envId = this.#audit.chain,
+      priority: RequestPriority = "run",
+    ) => services.providers({ onReceipt, redact: await services.redactor(envId), priority });
     this.#engine = new RunEngine({
       store: this.#store,
       port,
       artifacts: services.runArtifacts,
-      providers: (onReceipt) => providers(onReceipt),
+      providers: (onReceipt, priority) => providers(onReceipt, undefined, priority),
       commit: (change) => this.#commit(change),
       arm: () => this.#arm(),
       planDigest,
@@ -103,10 +114,14 @@ export class EnvironmentDO extends DurableObject<Env> {
         subscribers: (envId) => subscriberPhones(services.db, envId),
         adminPhones: () => adminPhones(services.db),
         commit: (change) => this.#commit(change),
+        statusCallback: statusCallbackUrl(services.publicUrl),
+        recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
       }),
       now: services.now,
-      pollMs: pollInterval(env),
-      timing: canaryTiming(env),
+      pollMs: timing.pollMs,
+      deployTimeoutMs: timing.deployTimeoutMs,
+      wallMs: timing.wallMs,
+      timing: timing.canary,
     });
     this.#logs = new StepLogReader({
       artifacts: services.runArtifacts,
@@ -114,18 +129,53 @@ export class EnvironmentDO extends DurableObject<Env> {
       redactor: (envId) => services.redactor(envId),
       now: services.now,
     });
+    const desired = createDesiredStateReader(services.db);
+    this.#forwardDeps = {
+      run: (runId) => this.#store.getRun(runId),
+      chain: async (envId) => (await desired.current(envId)).spec.policies.monitoring.escalation.chain,
+      texted: async (runId) => (await textsOf(services.db, { runIds: [runId] })).map((t) => t.toPhone),
+      sms: async (envId, onReceipt) =>
+        redactingSms((await providers(onReceipt, envId)).sms, await services.redactor(envId)),
+      statusCallback: statusCallbackUrl(services.publicUrl),
+      recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
+      recordEscalation: (sid, to) => recordEscalation(services.db, sid, to),
+      commit: (change) => this.#commit(change),
+      mask: maskPhone,
+    };
     const domains = new Map<string, string | null>();
     this.#monitor = new MonitorEngine({
       store: monitorStore,
-      desired: createDesiredStateReader(services.db),
+      desired,
       incidents: createIncidentStore(services.db, this.#audit),
       runs: createMonitoredRuns(this.#store, this.#engine),
       planner: remediationPlanner(services),
       bundles: services.incidentBundles,
-      signals: async (onReceipt) => createSignalSource(await providers(onReceipt), domains),
+      // Monitoring comes last when Railway's budget is short.
+      signals: async (onReceipt) => createSignalSource(await providers(onReceipt, undefined, "monitor"), domains),
       alerts: async (onReceipt) =>
-        createAlertSender(redactingSms((await providers(onReceipt)).sms, await services.redactor(this.#audit.chain))),
-      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + monitorWatchdogMs(env, seconds)),
+        createAlertSender(redactingSms((await providers(onReceipt)).sms, await services.redactor(this.#audit.chain)), {
+          statusCallback: statusCallbackUrl(services.publicUrl),
+          record: (sent, context) =>
+            recordTexts(
+              services.db,
+              sent.map((t) => ({
+                sid: t.sid,
+                envId: context.envId,
+                incidentId: context.incidentId,
+                to: t.to,
+                purpose: context.purpose,
+                level: context.level,
+                status: t.status,
+                ...(context.purpose === "resolved" ? {} : { body: t.body }),
+              })),
+              new Date().toISOString(),
+            ),
+        }),
+      watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + timing.watchdogMs(seconds)),
+      admitCheck: async (calls, at) => {
+        const budget = services.railwayBudget();
+        return budget ? budget.admitCheck(calls, at) : { granted: true };
+      },
       publicUrl: services.publicUrl,
     });
   }
@@ -144,6 +194,31 @@ export class EnvironmentDO extends DurableObject<Env> {
         await this.#arm();
       }
     });
+  }
+
+  /**
+   * Twilio could not deliver a text this environment sent (its status callback said so): an incident's
+   * alert escalates at once, a run's alert goes to the next destination; either way it is recorded.
+   */
+  async textUndelivered(sid: string): Promise<RpcResult<{ escalated: boolean }>> {
+    return this.#rpc(async () => {
+      const { db } = this.#services;
+      const text = await textBySid(db, sid);
+      if (!text) throw new AppError("not_found", `no text ${sid} was sent from here`);
+      this.#audit.bind(text.envId);
+      const failed = { level: text.level, to: maskPhone(text.toPhone), status: text.status, errorCode: text.errorCode };
+      if (text.incidentId)
+        return { escalated: await this.#monitor.alertUndelivered(text.incidentId, failed, Date.now()) };
+      if (!text.runId) return { escalated: false };
+      const forwarded = await forwardRunAlert(this.#forwardDeps, { ...text, runId: text.runId });
+      return { escalated: forwarded.escalatedTo !== null };
+    });
+  }
+
+  /** Whether monitoring is held back by Railway's request budget (status, GET /api/envs/:id). */
+  async monitoringStatus(): Promise<{ lastCheckAt: string | null; throttled: MonitorThrottle | null }> {
+    const last = this.#monitorStore.lastCheckAt();
+    return { lastCheckAt: last ? new Date(last).toISOString() : null, throttled: this.#monitor.throttle() };
   }
 
   /** Acknowledges an incident of this environment ("ACK <code>"): its escalation stops. */

@@ -107,7 +107,7 @@ export class SandboxDO extends DurableObject<Env> {
    * or a future composition root may swap this for another handler.
    */
   #callbackTarget: CallbackTarget = (request) => {
-    if (new URL(request.url).origin !== new URL(this.env.PUBLIC_URL).origin) return null;
+    if (new URL(request.url).origin !== new URL(this.env.PUBLIC_URL ?? "http://localhost:8787").origin) return null;
     return this.ctx.exports.default.fetch(request);
   };
 

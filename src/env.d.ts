@@ -1,9 +1,11 @@
 /** Secrets and optional vars (set with `wrangler secret put`, or .dev.vars locally); see README "Configuration". */
 interface InfraChatConfig {
-  /** "1" switches every provider to the in-process sandbox world. */
+  /** Dev entry only (src/dev/): "1" switches every provider to the in-process sandbox world. */
   SANDBOX?: string;
   /** Sandbox time multiplier: 1 = the sandbox's own durations, 0 = instant (tests). */
   SANDBOX_TIME_SCALE?: string;
+  /** The Worker's public https origin: links in texts, Twilio's signature base, webhook URLs setup registers. */
+  PUBLIC_URL?: string;
   /** base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. */
   SECRETS_MASTER_KEY: string;
   SECRETS_KEY_ID?: string;
@@ -19,6 +21,9 @@ interface InfraChatConfig {
   APPROVAL_KEY_ID?: string;
   /** JSON map keyId → base64 key: codes issued under an older approval key stay valid until they expire. */
   APPROVAL_PREVIOUS_KEYS?: string;
+  /** Railway account or workspace token (Authorization: Bearer). */
+  RAILWAY_API_TOKEN?: string;
+  /** The old name of RAILWAY_API_TOKEN, still read (with a warning): Railway's CLI uses it for project tokens. */
   RAILWAY_TOKEN?: string;
   GITHUB_TOKEN?: string;
   /** Local admin token created by `npm start` (sandbox only). */

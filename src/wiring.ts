@@ -1,7 +1,9 @@
 import type { LanguageModel } from "ai";
 import type { MiddlewareHandler } from "hono";
 import { createR2ArchiveStore, createR2ArtifactStore, createR2DigestStore } from "./audit/artifacts";
-import type { Providers, Redact, Services } from "./control/services";
+import type { Providers, RailwayBudget, Redact, Services } from "./control/services";
+import type { RequestPriority } from "./budget/bucket";
+import { budgetName, createBudgetGate, type BudgetObject } from "./budget/gate";
 import { database } from "./db/client";
 import type { Database } from "./db/client";
 import { allSecretValues, secretsStamp } from "./db/secrets";
@@ -15,23 +17,43 @@ import { createOpsApi } from "./providers/ops/adapter";
 import { createSendGridApi } from "./providers/sendgrid/adapter";
 import { createStripeApi } from "./providers/stripe/adapter";
 import type { ProviderContext, Receipt } from "./providers/types";
+import type { SandboxDO } from "../durable-objects/sandbox";
 import { approvalCodeFor } from "./policy/approval";
-import { sandboxFetch } from "./sandbox/client";
 import { createRedactor, redactDeep } from "./security/redact";
 import { createSecretBox } from "./security/secrets";
 import { lazyKeyring } from "./security/keyring";
 import type { Keyring } from "./domain/keyring";
 
 /**
- * The one composition root: the only reader of the Worker env besides the Worker entry and the Durable
+ * The one composition root: the only reader of the Worker env besides the Worker entries and the Durable
  * Objects' constructors. It builds the application's services (adapters, cipher, redactor, stores, the
- * environments' objects); real providers and the sandbox differ only in the `fetch` handed to the adapters.
+ * environments' objects). The real providers and a simulated world differ only in the `fetch` handed to the
+ * adapters and in how waits are measured; only the dev entry (src/dev/) can hand in a simulated world, so the
+ * production bundle has no code that could switch it into one.
  */
 
+/**
+ * A world standing in for every provider: its in-process `fetch`, how fast its time runs, the credentials it
+ * accepts, and its object (seeding, inspection). Supplied by the dev entry only.
+ */
+export interface SimulatedWorld {
+  fetch: typeof fetch;
+  /** Simulated durations × this = wall time; 0 is instant (tests). */
+  timeScale: number;
+  credentials: { railway: string; cloudflare: string; twilioAccountSid: string };
+  stub(): DurableObjectStub<SandboxDO>;
+}
+
+/** Picks the provider world for a Worker env: the production entry's always answers null (the real one). */
+export type WorldSelector = (env: Env) => SimulatedWorld | null;
+
+/** The production selector: every call goes to the real providers, whatever the env says. */
+export const REAL_WORLD: WorldSelector = () => null;
+
 /** The application's services from the Worker env: once per request, once per Durable Object. */
-export function appServices(env: Env): Services {
+export function appServices(env: Env, selectWorld: WorldSelector = REAL_WORLD): Services {
   const db = database(env.DB);
-  const sandbox = isSandbox(env);
+  const world = selectWorld(env);
   const languageModel = chatLanguageModel(env);
   const cipher = secretCipher(env);
   const redactor = (envId?: string) => redactorFor(env, db, envId);
@@ -39,11 +61,17 @@ export function appServices(env: Env): Services {
   return {
     db,
     now: Date.now,
-    publicUrl: env.PUBLIC_URL,
+    // A local world without PUBLIC_URL (wrangler dev by hand) is served where wrangler dev serves by default.
+    publicUrl: env.PUBLIC_URL ?? (world ? "http://localhost:8787" : ""),
     planTtlMs: planTtlMs(env),
-    sandbox,
-    configured: { railway: sandbox || !!env.RAILWAY_TOKEN, cloudflare: sandbox || !!env.CLOUDFLARE_API_TOKEN },
-    providers: (options = {}) => buildProviders(env, options.onReceipt ?? (() => undefined), options.redact),
+    sandbox: world !== null,
+    configured: {
+      railway: world !== null || !!railwayToken(env),
+      cloudflare: world !== null || !!env.CLOUDFLARE_API_TOKEN,
+    },
+    providers: (options = {}) =>
+      buildProviders(env, world, options.onReceipt ?? (() => undefined), options.redact, options.priority ?? "run"),
+    railwayBudget: () => railwayBudgetOf(env, world),
     cipher,
     redactor,
     runArtifacts: createR2ArtifactStore(env.ARTIFACTS, (body) => redactedArtifact(body, redactor)),
@@ -57,14 +85,17 @@ export function appServices(env: Env): Services {
     ...(languageModel ? { languageModel } : {}),
     twilioAuthToken: env.TWILIO_AUTH_TOKEN,
     adminToken: env.INFRA_CHAT_ADMIN_TOKEN,
-    sandboxWorld: () => sandboxWorld(env),
+    bootstrapSecret: env.BOOTSTRAP_SECRET || undefined,
+    ...(world ? { sandboxWorld: () => world.stub() } : {}),
   };
 }
 
 /** Hono middleware: the request's services, built once and read by every handler as `c.var.services`. */
-export function provideServices(): MiddlewareHandler<{ Bindings: Env; Variables: { services: Services } }> {
+export function provideServices(
+  selectWorld: WorldSelector = REAL_WORLD,
+): MiddlewareHandler<{ Bindings: Env; Variables: { services: Services } }> {
   return async function provideServices(c, next) {
-    c.set("services", appServices(c.env));
+    c.set("services", appServices(c.env, selectWorld));
     await next();
   };
 }
@@ -75,54 +106,95 @@ function planTtlMs(env: Env): number {
   return (Number.isFinite(minutes) && minutes > 0 ? minutes : 60) * 60_000;
 }
 
-/** Whether the sandbox providers are on. */
-function isSandbox(env: Env): boolean {
-  return env.SANDBOX === "1";
+/**
+ * The Railway account or workspace token. `RAILWAY_API_TOKEN` is its name (Railway's CLI uses the same);
+ * the old `RAILWAY_TOKEN` still works, with a warning, because that name is the CLI's for project tokens.
+ */
+export function railwayToken(env: Env): string | undefined {
+  if (env.RAILWAY_API_TOKEN) return env.RAILWAY_API_TOKEN;
+  if (env.RAILWAY_TOKEN && !warnedOldRailwayName) {
+    warnedOldRailwayName = true;
+    console.warn(
+      "RAILWAY_TOKEN is deprecated: set the account or workspace token as RAILWAY_API_TOKEN (Railway's CLI reads RAILWAY_TOKEN as a project token)",
+    );
+  }
+  return env.RAILWAY_TOKEN;
 }
+let warnedOldRailwayName = false;
 
-/** The sandbox world's time multiplier (only meaningful with SANDBOX=1). */
-function timeScale(env: Env): number {
-  const n = Number(env.SANDBOX_TIME_SCALE ?? "1");
-  return Number.isFinite(n) && n >= 0 ? n : 1;
-}
-
-/** The sandbox world's Durable Object stub (one world per deployment). */
-export function sandboxWorld(env: Env) {
-  return env.SANDBOX_WORLD.getByName("world");
-}
-
-/** `fetch` for provider calls: the real one, or the sandbox world's in-process handler. */
-export function providerFetch(env: Env): typeof fetch {
+/** `fetch` for provider calls: the real one, or the simulated world's. */
+function providerFetch(world: SimulatedWorld | null): typeof fetch {
   // Wrapped: the global fetch called as a method of another object throws "Illegal invocation" in workerd.
-  if (!isSandbox(env)) return (input, init) => fetch(input, init);
-  // Follows redirects as the real fetch would (a Flexible-SSL zone's loop surfaces as a TypeError).
-  return sandboxFetch(sandboxWorld(env));
+  return world ? world.fetch : (input, init) => fetch(input, init);
+}
+
+/** The Railway token's budget object (one per token, named by its fingerprint), or null without a token. */
+function budgetObject(env: Env, world: SimulatedWorld | null): (() => Promise<BudgetObject>) | null {
+  const token = railwayToken(env) ?? world?.credentials.railway;
+  if (!token) return null;
+  return async () => env.BUDGETS.getByName(await cachedBudgetName(token)) as unknown as BudgetObject;
+}
+
+const budgetNames = new Map<string, Promise<string>>();
+function cachedBudgetName(token: string): Promise<string> {
+  let name = budgetNames.get(token);
+  if (!name) budgetNames.set(token, (name = budgetName(token)));
+  return name;
+}
+
+function railwayBudgetOf(env: Env, world: SimulatedWorld | null): RailwayBudget | null {
+  const object = budgetObject(env, world);
+  if (!object) return null;
+  const { budgetWindowMs } = timingOf(world);
+  return {
+    view: async () => (await object()).view(budgetWindowMs),
+    admitCheck: async (calls, at) => (await object()).admitCheck(calls, at, budgetWindowMs),
+    configure: async (plan) => (await object()).configure(plan, budgetWindowMs),
+  };
 }
 
 /** Railway, source control and app-probe clients sharing one receipt sink and redactor. */
-function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Redact): Providers {
-  const sandbox = isSandbox(env);
-  const scale = timeScale(env);
+function buildProviders(
+  env: Env,
+  world: SimulatedWorld | null,
+  onReceipt: (r: Receipt) => void,
+  redact: Redact | undefined,
+  priority: RequestPriority,
+): Providers {
+  const fetcher = providerFetch(world);
   const ctx: ProviderContext = {
-    fetch: providerFetch(env),
+    fetch: fetcher,
     onReceipt,
     redact,
-    sleep: sandbox ? (ms) => new Promise((r) => setTimeout(r, ms * scale)) : undefined,
+    sleep: world ? (ms) => new Promise((r) => setTimeout(r, ms * world.timeScale)) : undefined,
   };
-  const railwayToken = env.RAILWAY_TOKEN ?? (sandbox ? "sandbox-railway-token" : undefined);
-  if (!railwayToken) throw new Error("RAILWAY_TOKEN is not configured (or set SANDBOX=1)");
-  const cloudflareToken = env.CLOUDFLARE_API_TOKEN ?? (sandbox ? "sandbox-cloudflare-token" : undefined);
+  const token = railwayToken(env) ?? world?.credentials.railway;
+  if (!token) throw new Error("RAILWAY_API_TOKEN is not configured");
+  const timing = timingOf(world);
+  const budget = budgetObject(env, world);
+  // Every Railway request spends the token's hourly budget, shared with every other caller of the token.
+  const railwayCtx: ProviderContext = budget
+    ? {
+        ...ctx,
+        gate: createBudgetGate(budget, priority, {
+          windowMs: timing.budgetWindowMs,
+          wallMs: timing.wallMs,
+          now: Date.now,
+        }),
+      }
+    : ctx;
+  const cloudflareToken = env.CLOUDFLARE_API_TOKEN ?? world?.credentials.cloudflare;
   const cloudflare = cloudflareToken ? createCloudflareApi(ctx, { token: cloudflareToken }) : null;
-  const twilioSid = env.TWILIO_ACCOUNT_SID ?? (sandbox ? SANDBOX_TWILIO_SID : undefined);
+  const twilioSid = env.TWILIO_ACCOUNT_SID ?? world?.credentials.twilioAccountSid;
   return {
-    railway: createRailwayApi(ctx, { token: railwayToken }),
+    railway: createRailwayApi(railwayCtx, { token }),
     source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
-    appFetch: providerFetch(env),
+    appFetch: fetcher,
     trafficFor(zone) {
       if (!cloudflare) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
       return createCloudflareTrafficRouter(cloudflare, zone);
     },
-    ops: (baseUrl, token) => createOpsApi({ ...ctx, fetch: providerFetch(env) }, { baseUrl, token }),
+    ops: (baseUrl, opsToken) => createOpsApi(ctx, { baseUrl, token: opsToken }),
     connections: {
       stripe: (secretKey) => createStripeApi(ctx, { secretKey }),
       sendgrid: (apiKey) => createSendGridApi(ctx, { apiKey }),
@@ -137,17 +209,6 @@ function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Reda
           })
         : null,
   };
-}
-
-/** The sandbox Twilio account (any AC… id is accepted there). */
-const SANDBOX_TWILIO_SID = `AC${"0".repeat(32)}`;
-
-/**
- * Canary time. Real: real windows and waits. Sandbox: simulated windows, and waits shrunk so a full
- * production canary (3 soaks of 5 minutes) takes well under 90 s under `npm start` (scale 0.3 → ×0.03).
- */
-export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number } {
-  return isSandbox(env) ? { simulated: true, waitFactor: timeScale(env) / 10 } : { simulated: false, waitFactor: 1 };
 }
 
 /** The chat interpreter's model when none is configured with OPENAI_MODEL. */
@@ -247,21 +308,61 @@ async function redactorFor(env: Env, db: Database, envId?: string): Promise<Reda
   return redact;
 }
 
+/** How the run engine and the monitor measure time: real, or scaled to a simulated world's clock. */
+export interface Timing {
+  /**
+   * Canary time. Real: real windows and waits. Simulated: simulated windows, and waits shrunk so a full
+   * production canary (3 soaks of 5 minutes) takes well under 90 s under `npm start` (scale 0.3 → ×0.03).
+   */
+  canary: { simulated: boolean; waitFactor: number };
+  /** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */
+  pollMs: number;
+  /** How long one Railway deployment may take (builds take minutes; a stuck one must not be polled forever). */
+  deployTimeoutMs: number;
+  /** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
+  watchdogMs(intervalSeconds: number): number;
+  /** A wait the provider asked for in its own time (Retry-After, a step's backoff), in wall milliseconds. */
+  wallMs(providerMs: number): number;
+  /**
+   * How long Railway's request-budget hour lasts in wall time: an hour, or the sandbox's hour (3,600 s ×
+   * its time scale; at scale 0 the sandbox keeps a wall-clock hour, since an instant one would hold nothing).
+   */
+  budgetWindowMs: number;
+}
+
 /**
  * The sandbox watchdog's shortest period. A check samples every service and reads provider state (about a
  * dozen sandbox requests, 100–200 ms locally); at time scale 0 a 1 s period kept the local control plane
  * busy monitoring and put 300 ms tails on chat latency (npm run bench).
  */
 const SANDBOX_WATCHDOG_FLOOR_MS = 10_000;
+/** The shortest wait in a simulated world: at time scale 0 a wait still yields to the alarm loop. */
+const SANDBOX_WAIT_FLOOR_MS = 25;
 
-/** How often an environment's monitor watchdog fires without cron: a bit after the cron tick would have come. */
-export function monitorWatchdogMs(env: Env, intervalSeconds: number): number {
-  return isSandbox(env)
-    ? Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(intervalSeconds * 1000 * timeScale(env)))
-    : Math.round(intervalSeconds * 1500);
-}
+const HOUR_MS = 3_600_000;
 
-/** How long a run waits between provider polls: seconds in real life, scaled in the sandbox. */
-export function pollInterval(env: Env): number {
-  return isSandbox(env) ? Math.max(25, Math.round(1500 * timeScale(env))) : 5000;
+/** One Railway deployment's longest wait: builds and health checks take minutes, not half an hour. */
+const DEPLOY_TIMEOUT_MS = 30 * 60_000;
+
+/** Timing for the real providers, or for a simulated world (its time scale shrinks every wait). */
+export function timingOf(world: SimulatedWorld | null): Timing {
+  if (!world)
+    return {
+      canary: { simulated: false, waitFactor: 1 },
+      pollMs: 5000,
+      deployTimeoutMs: DEPLOY_TIMEOUT_MS,
+      watchdogMs: (seconds) => Math.round(seconds * 1500),
+      wallMs: (ms) => ms,
+      budgetWindowMs: HOUR_MS,
+    };
+  const scale = world.timeScale;
+  return {
+    canary: { simulated: true, waitFactor: scale / 10 },
+    pollMs: Math.max(SANDBOX_WAIT_FLOOR_MS, Math.round(1500 * scale)),
+    // At least a minute of wall time: at time scale 0 the world is instant but a loaded machine is not.
+    deployTimeoutMs: Math.max(60_000, Math.round(DEPLOY_TIMEOUT_MS * scale)),
+    watchdogMs: (seconds) => Math.max(SANDBOX_WATCHDOG_FLOOR_MS, Math.round(seconds * 1000 * scale)),
+    wallMs: (ms) => Math.max(SANDBOX_WAIT_FLOOR_MS, Math.round(ms * scale)),
+    budgetWindowMs: scale > 0 ? Math.round(HOUR_MS * scale) : HOUR_MS,
+  };
 }

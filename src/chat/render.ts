@@ -62,6 +62,26 @@ export interface EnvLike {
   revision: number;
   currentRelease: { version: string; services: Record<string, { commitSha: string; commitMessage: string }> } | null;
   activeRun: { id: string; type: string; status: string } | null;
+  monitoring?: {
+    lastCheckAt: string | null;
+    throttled: { reason: string; nextCheckAt: string; skipped: number } | null;
+    railwayBudget: { plan: string; limit: number; remaining: number; resetsAt: string } | null;
+  } | null;
+}
+
+const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
+
+/** Monitoring's state: throttled by Railway's request budget (and why), or when it last checked. */
+function monitoringLines(m: NonNullable<EnvLike["monitoring"]>): string[] {
+  const budget = m.railwayBudget
+    ? `Railway budget: ${m.railwayBudget.remaining} of ${m.railwayBudget.limit} requests left until ${hhmm(m.railwayBudget.resetsAt)} (${m.railwayBudget.plan} plan).`
+    : null;
+  const state = m.throttled
+    ? `Monitoring is throttled: ${m.throttled.reason}. Next check about ${hhmm(m.throttled.nextCheckAt)} (${m.throttled.skipped} skipped so far).`
+    : m.lastCheckAt
+      ? `Monitoring: last check ${hhmm(m.lastCheckAt)}.`
+      : null;
+  return [state, budget].filter((l): l is string => l !== null);
 }
 
 /** What an environment runs now and what is happening to it. */
@@ -83,6 +103,7 @@ export function renderStatus(
       ? `Active: ${env.activeRun.type} run ${env.activeRun.id} is ${env.activeRun.status}.`
       : "No run in progress.",
   );
+  if (env.monitoring) lines.push(...monitoringLines(env.monitoring));
   if (recent.length)
     lines.push(
       "Recent runs:",

@@ -16,10 +16,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 
 /**
- * Where this script deploys: the Wrangler config file and environment. When the production entry without
- * the sandbox exists (an `[env.production]` in wrangler.toml, or its own config), point this at it.
+ * Where this script deploys: the Wrangler config file and environment. wrangler.toml's top level is the
+ * production entry (src/index.ts, no sandbox); its `[env.dev]` is the local entry and is never deployed.
  */
-const DEPLOY_TARGET = { config: "wrangler.toml", env: process.env.INFRA_CHAT_DEPLOY_ENV || null };
+const DEPLOY_TARGET = { config: "wrangler.toml", env: null };
 
 /** Secrets the Worker needs: generated ones, and provider tokens (required ones stop a run without them). */
 const SECRETS = [

@@ -9,10 +9,16 @@
 // http://localhost:8787), INFRA_CHAT_TOKEN (default: the local admin token from .dev.vars),
 // INFRA_CHAT_CONVERSATION (continue that conversation; the id is printed on every call).
 // Exit codes: 0 done, 1 a run failed, rolled back or was cancelled/rejected, 2 the request itself failed.
+// `npx infra-chat init --url <url>` creates the first admin of a new deployment instead (src/cli/init.mjs).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+
+if (process.argv[2] === "init") {
+  const { init } = await import("./init.mjs");
+  process.exit(await init(process.argv.slice(3)));
+}
 
 const FAILED = new Set(["failed", "rolled-back", "cancelled", "rejected"]);
 const args = process.argv.slice(2);

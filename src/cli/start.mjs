@@ -52,14 +52,17 @@ const output = verbose ? "inherit" : log;
 console.log(`Starting Infra Chat on port ${port} (wrangler's log: ${verbose ? "below" : LOG}) …`);
 
 const migrate = await exited(
-  spawn("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+  spawn("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--env", "dev"], {
     stdio: ["ignore", output, output],
     env: { ...env, CI: "1" },
   }),
 );
 if (migrate !== 0) fail(`the D1 migrations failed (exit ${migrate})`, migrate ?? 1);
 
-const dev = spawn("wrangler", ["dev", "--port", port, "--ip", "127.0.0.1"], { stdio: ["ignore", output, output], env });
+const dev = spawn("wrangler", ["dev", "--env", "dev", "--port", port, "--ip", "127.0.0.1"], {
+  stdio: ["ignore", output, output],
+  env,
+});
 dev.on("error", (e) => fail(`wrangler dev did not start: ${e.message}`, 1));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 let running = true;

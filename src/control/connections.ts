@@ -14,7 +14,7 @@ interface Check {
 }
 
 /** What setup steps and the setup conversation recorded on a connection; a check keeps it. */
-const KEPT_METADATA = ["environments", "senderDomain"];
+const KEPT_METADATA = ["environments", "senderDomain", "plan", "workspaceId"];
 
 /**
  * Moves each provider connection along unconfigured → pending-auth → configured → verified: asked-for but
@@ -59,17 +59,29 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
     try {
       return { status: "verified", metadata: await read() };
     } catch (e) {
-      return { status: "configured", metadata: { error: errorText(e).slice(0, 300) } };
+      return {
+        status: "configured",
+        metadata: { error: errorText(e).slice(0, 500), ...(e instanceof TokenRefused ? { tokenKind: e.kind } : {}) },
+      };
     }
   };
   const checks: Record<string, Check> = {
     railway: cx.configured.railway
       ? await attempt(async () => {
+          // Setup lists and creates projects, which only an account or workspace token may do.
+          const token = await providers.railway.tokenKind();
+          if (token.kind === "project")
+            throw new TokenRefused(
+              "project",
+              `RAILWAY_API_TOKEN is a project token (it reaches only environment ${token.environmentId} of project ${token.projectId}, and cannot list or create projects): create an account or workspace token in Railway's account settings and set it as RAILWAY_API_TOKEN`,
+            );
+          if (token.kind === "invalid")
+            throw new TokenRefused("invalid", `RAILWAY_API_TOKEN does not work: ${token.message}`);
           const seen = await providers.railway.listProjects();
           const projectId = bound?.bindings.railway?.projectId;
           if (projectId && !seen.some((p) => p.id === projectId))
             throw new Error(`the token cannot see Railway project ${projectId}`);
-          return { projects: seen.length, projectId: projectId ?? null };
+          return { tokenKind: "account", projects: seen.length, projectId: projectId ?? null };
         })
       : { status: "unconfigured", metadata: {} },
     cloudflare: cloudflare
@@ -133,4 +145,14 @@ export async function verifyConnections(cx: ControlContext, projectRef: string) 
   ]);
   const rows = await connectionsOf(cx.db, project.id);
   return rows.map((r) => ({ provider: r.provider, status: r.status, metadata: r.metadata }));
+}
+
+/** A token the connection check refuses for what it is (kept in the connection's metadata as `tokenKind`). */
+class TokenRefused extends Error {
+  constructor(
+    readonly kind: "project" | "invalid",
+    message: string,
+  ) {
+    super(message);
+  }
 }

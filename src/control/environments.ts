@@ -84,7 +84,10 @@ export async function createEnvironment(
     input.from && project.template === "invoice-perfect"
       ? environmentRoleOverrides(invoicePerfectSpec(input.name), base as EnvironmentSpec)
       : {};
-  const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(base, roleOverrides), input.overrides ?? {}));
+  // A public hostname belongs to one environment (Railway serves a custom domain from one service): a copy
+  // starts without the source's, and gets its own from the template's role or the overrides.
+  const own = input.from ? { ...(base as EnvironmentSpec), domains: {} } : base;
+  const parsed = EnvironmentSpec.safeParse(deepMerge(deepMerge(own, roleOverrides), input.overrides ?? {}));
   if (!parsed.success)
     throw new AppError("invalid_request", "the overrides make an invalid environment spec", parsed.error.issues);
   const diff = diffSpecs(base, parsed.data);
@@ -170,6 +173,20 @@ export async function envView(cx: ControlContext, ref: string) {
       ? { id: current.id, version: current.version, services: current.services, createdAt: current.createdAt }
       : null,
     activeRun: active.find((r) => r.status === "running") ?? active[0] ?? null,
+    monitoring: row.bindings.railway ? await monitoringOf(cx, row.id) : null,
+  };
+}
+
+/** Whether monitoring is held back by Railway's request budget, and what that budget has left. */
+async function monitoringOf(cx: ControlContext, envId: string) {
+  const budget = cx.railwayBudget();
+  const [status, view] = await Promise.all([
+    cx.environment(envId).monitoringStatus(),
+    budget ? budget.view().catch(() => null) : Promise.resolve(null),
+  ]);
+  return {
+    ...status,
+    railwayBudget: view && { plan: view.plan, limit: view.limit, remaining: view.remaining, resetsAt: view.resetsAt },
   };
 }
 

@@ -17,6 +17,7 @@ import { codeEntryLocked, wrongCode } from "./code-guard";
 import { ackCodeFor } from "../notify/escalation";
 import { sameCode } from "../policy/approval";
 import type { ControlContext } from "./context";
+import { notificationsOf } from "./notifications";
 import type { Services } from "./services";
 import { resolveEnvName } from "./environments";
 import { applyPlan, createPlan } from "./plans";
@@ -82,7 +83,8 @@ export async function incidentDetail(cx: ControlContext, id: string) {
   requireRole(cx.actor.role, "read");
   const row = await getIncident(cx.db, id);
   if (!row) throw new AppError("not_found", `incident ${id} not found`);
-  return incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
+  const view = incidentView(row, (await findEnv(cx.db, row.envId)).env, await cx.incidentBundles.list(row.id));
+  return { ...view, notifications: await notificationsOf(cx, { incidentId: row.id }) };
 }
 
 /** One file of an incident's bundle. */

@@ -12,6 +12,7 @@ import { isProduction } from "../domain/env-ref";
 import type { EnvironmentSpec } from "../domain/spec";
 import type { ControlContext } from "./context";
 import { PLANNERS } from "./planners";
+import { judgePreflight, readPreflightFacts } from "./preflight";
 
 export const PlanRequest = z
   .object({
@@ -41,7 +42,12 @@ export async function createPlan(
     releases,
     currentRelease: releases.find((r) => r.id === row.currentReleaseId) ?? null,
   };
+  // Preflight's reads go on beside the planner's; judged once the plan exists. Reads only: a plan refused here
+  // has written nothing, at any provider or in D1.
+  const facts = readPreflightFacts(cx, row, spec, request);
   const output = await PLANNERS[request.type].plan({ cx, row, base }, request.params);
+  const preflight = judgePreflight(await facts, row, spec, output);
+  if (preflight.notes.length) output.risk = { ...output.risk, notes: [...output.risk.notes, ...preflight.notes] };
   // Deleting a provider resource loses data, and a shrunk database may not hold its data: these always
   // wait for an approver, whatever the policy.
   const destructive = output.steps.some(

@@ -7,6 +7,7 @@ import { isProduction } from "../domain/env-ref";
 import type { Action } from "../security/roles";
 import { type RunView, runView as buildRunView } from "../runs/view";
 import type { ControlContext } from "./context";
+import { notificationsOf } from "./notifications";
 import type { RunAction } from "./services";
 
 export type { RunAction };
@@ -35,7 +36,8 @@ export async function runView(cx: ControlContext, runId: string) {
   const view = formatRun(run, steps, env.env, artifacts);
   const code = await codeFor(cx, run, env.env);
   if (code && view.approvals) view.approvals = { ...view.approvals, code };
-  return view;
+  const notifications = await notificationsOf(cx, { runId });
+  return notifications.length ? { ...view, notifications } : view;
 }
 
 /** The approval code the asking actor would use for a run (null when they may not approve it). */

@@ -23,7 +23,10 @@ export const SEED_ADMIN_PHONE = "+15550000001";
  * local/staging/production from the template, and — in the sandbox world — staging and production
  * already live at release v1, bound to the sandbox's Railway ids.
  */
-export async function seedInvoicePerfect(services: Services): Promise<{ project: string; environments: string[] }> {
+export async function seedInvoicePerfect(
+  services: Services,
+  sandbox: { seedInvoicePerfect(): Promise<SandboxSeed> },
+): Promise<{ project: string; environments: string[] }> {
   const { db, adminToken } = services;
   const cx = controlContext(services, SEED_ACTOR);
   const now = new Date().toISOString();
@@ -41,7 +44,7 @@ export async function seedInvoicePerfect(services: Services): Promise<{ project:
     if (name !== "local") spec.policies.notify = [SEED_ADMIN_PHONE];
     await insertEnvironment(cx, project.id, name, spec, null, "seeded from the Invoice Perfect template");
   }
-  const world = await services.sandboxWorld().seedInvoicePerfect();
+  const world = await sandbox.seedInvoicePerfect();
   for (const env_ of await listEnvs(db, project.id)) {
     if (env_.name !== "staging" && env_.name !== "production") continue;
     if (env_.currentReleaseId) continue;

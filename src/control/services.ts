@@ -15,10 +15,12 @@ import type { Plan, RunStatus } from "../domain/run";
 import type { Approvals } from "../domain/run";
 import type { Actor, ApprovalSubject } from "../policy/approval";
 import type { Receipt } from "../providers/types";
+import type { BudgetDecision, BudgetView, RailwayPlanName, RequestPriority } from "../budget/bucket";
 import type { ConnectionApis } from "../runs/context";
 import type { ProviderSet } from "../runs/types";
 import type { StepLogs } from "../runs/step-logs";
 import type { MonitorReport } from "../monitor/types";
+import type { MonitorThrottle } from "../monitor/store";
 
 /** Every provider adapter, including the clients that verify and wire a project's connections. */
 export type Providers = ProviderSet & { connections: ConnectionApis };
@@ -28,6 +30,14 @@ export type Redact = (text: string) => string;
 
 /** What a person may do to a run that has been applied. */
 export type RunAction = "approve" | "reject" | "cancel" | "stop" | "resume" | "promote";
+
+/** The Railway token's budget as the application sees it (its object, on the deployment's clock). */
+export interface RailwayBudget {
+  view(): Promise<BudgetView>;
+  /** Whether a monitoring check of about `calls` requests may run at the monitor's time `at`. */
+  admitCheck(calls: number, at: number): Promise<BudgetDecision>;
+  configure(plan: RailwayPlanName): Promise<BudgetView>;
+}
 
 /** What RPC callers get back about a run. */
 export interface RunSummary {
@@ -42,6 +52,10 @@ export interface EnvironmentObject {
   act(runId: string, action: RunAction, actor: Actor, reason?: string): Promise<RpcResult<RunSummary>>;
   monitorTick(envId: string, options?: { at?: number; drift?: boolean }): Promise<RpcResult<MonitorReport>>;
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
+  /** Twilio could not deliver a text this environment sent: escalate or forward it, and record it. */
+  textUndelivered(sid: string): Promise<RpcResult<{ escalated: boolean }>>;
+  /** Whether monitoring is held back by Railway's request budget, and when it last checked. */
+  monitoringStatus(): Promise<{ lastCheckAt: string | null; throttled: MonitorThrottle | null }>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
   /** The audit chain's checkpoint, breach record and last digest, as this object (its writer) holds them. */
@@ -69,7 +83,17 @@ export interface Services {
   /** Which provider credentials this deployment has (the sandbox stands in for all of them). */
   configured: { railway: boolean; cloudflare: boolean };
   /** Provider adapters; every call reports its receipt to `onReceipt`, scrubbed by `redact`. */
-  providers(options?: { onReceipt?: (receipt: Receipt) => void; redact?: Redact }): Providers;
+  /**
+   * Provider adapters; every call reports its receipt to `onReceipt`, scrubbed by `redact`. Railway calls
+   * spend the token's request budget at `priority` (default "run").
+   */
+  providers(options?: {
+    onReceipt?: (receipt: Receipt) => void;
+    redact?: Redact;
+    priority?: RequestPriority;
+  }): Providers;
+  /** The Railway token's request budget (null without a Railway token): status, monitoring's admission, plan. */
+  railwayBudget(): RailwayBudget | null;
   cipher: SecretCipher;
   /** A redactor knowing every stored secret value (of one environment, or all). */
   redactor(envId?: string): Promise<Redact>;
@@ -93,8 +117,10 @@ export interface Services {
   languageModel?: () => Promise<LanguageModel>;
   /** Twilio's auth token, which signs inbound SMS webhooks; absent when Twilio is not configured. */
   twilioAuthToken?: string;
+  /** The deployment's one-time secret for creating the first admin (BOOTSTRAP_SECRET); absent: bootstrap is off. */
+  bootstrapSecret?: string;
   /** The local admin's token `npm start` seeds (INFRA_CHAT_ADMIN_TOKEN). */
   adminToken?: string;
-  /** The sandbox world (seeding and the /sandbox routes; meaningful only when `sandbox`). */
-  sandboxWorld(): DurableObjectStub<SandboxDO>;
+  /** The sandbox world (seeding and the /sandbox routes); present only when the dev entry runs it. */
+  sandboxWorld?: () => DurableObjectStub<SandboxDO>;
 }

@@ -8,6 +8,7 @@ import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { deployOrder } from "../plan/deploy";
 import { apiHostname, planProvision } from "../plan/setup";
 import type { ControlContext } from "./context";
+import { railwayConnection } from "./railway-settings";
 
 /** The project-level SendGrid settings the setup conversation records (metadata of the sendgrid connection). */
 const SendGridSettings = z.object({ senderDomain: z.string().min(1).optional() }).loose();
@@ -27,11 +28,13 @@ export async function planFreshSetup(
   const refs = spec.connections.includes("railway") ? await pin(spec, deployOrder(spec)) : {};
   const host = apiHostname(spec, row.projectSlug, row.name);
   const sendgrid = await connectionOf(cx.db, row.projectId, "sendgrid");
+  const railway = await railwayConnection(cx, row.projectId);
   const senderDomain = SendGridSettings.safeParse(sendgrid?.metadata ?? {}).data?.senderDomain ?? null;
   const result = planProvision(
     { ...base, refs },
     {
       projectName: row.projectName,
+      ...(railway.metadata.workspaceId ? { workspaceId: railway.metadata.workspaceId } : {}),
       stripeWebhookUrl: spec.connections.includes("stripe") && host ? `https://${host}/webhooks/stripe` : null,
       senderDomain: spec.connections.includes("sendgrid") && row.name !== "local" ? senderDomain : null,
     },

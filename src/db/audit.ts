@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray } from "drizzle-orm";
 import type { AuditEvent, ChainHead } from "../audit/chain";
 import { CHAIN_START, verifyEvents } from "../audit/chain";
 import type { Keyring } from "../domain/keyring";
@@ -53,6 +53,25 @@ export async function listAudit(
     .orderBy(desc(auditEvents.at), desc(auditEvents.seq))
     .limit(filter.limit);
   return rows.map(toEvent);
+}
+
+/** How many events of one action one actor has in a chain since a time (rate limits over audited refusals). */
+export async function countEvents(
+  db: Database,
+  filter: { chain: string; action: string; actor: string; since: string },
+): Promise<number> {
+  const rows = await db
+    .select({ n: count() })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.chain, filter.chain),
+        gte(auditEvents.at, filter.since),
+        eq(auditEvents.action, filter.action),
+        eq(auditEvents.actor, filter.actor),
+      ),
+    );
+  return rows[0]?.n ?? 0;
 }
 
 /** Rows per read while verifying: bounded memory and response size at any log length. */

@@ -36,6 +36,25 @@ export function createControlPlanePort(db: Database, cipher: SecretCipher, now: 
       };
     },
     saveBindings: (envId, bindings) => saveBindings(db, envId, bindings, iso()),
+    async railwaySiblings(envId) {
+      const self = await findEnv(db, envId);
+      const projectId = self.bindings.railway?.projectId;
+      if (!projectId) return [];
+      const siblings = (await listEnvs(db, self.projectId)).filter(
+        (e) => e.id !== envId && e.bindings.railway?.projectId === projectId,
+      );
+      return Promise.all(
+        siblings.map(async (e) => {
+          const { spec } = await specAt(db, e.id);
+          return {
+            env: e.env,
+            environmentId: e.bindings.railway?.environmentId ?? "",
+            services: e.bindings.railway?.services ?? {},
+            autoDeploy: Object.keys(spec.services).filter((n) => spec.services[n].autoDeploy === true),
+          };
+        }),
+      );
+    },
     secretNames: async (envId) => (await listSecrets(db, envId)).map((s) => s.name),
     resolveSecret: (envId, name) => resolveSecret(db, cipher, envId, name),
     releases: (envId) => listReleases(db, envId),

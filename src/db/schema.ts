@@ -245,6 +245,24 @@ export const alertSubscriptions = sqliteTable(
   (t) => [primaryKey({ columns: [t.envId, t.phone] })],
 );
 
+/** Texts sent, and what Twilio's status callbacks said of each (d1-migrations/0009). */
+export const smsOutbound = sqliteTable("sms_outbound", {
+  sid: text("sid").primaryKey(),
+  envId: text("env_id").notNull(),
+  runId: text("run_id"),
+  incidentId: text("incident_id"),
+  toPhone: text("to_phone").notNull(),
+  purpose: text("purpose").notNull(),
+  level: integer("level").notNull(),
+  body: text("body"),
+  status: text("status").notNull(),
+  errorCode: text("error_code"),
+  escalatedAt: text("escalated_at"),
+  escalatedTo: text("escalated_to"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 export const smsInbound = sqliteTable("sms_inbound", {
   messageSid: text("message_sid").primaryKey(),
   fromPhone: text("from_phone").notNull(),

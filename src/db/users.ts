@@ -123,3 +123,36 @@ export async function revokeTokenRow(db: Database, id: string, now: string): Pro
     .set({ revokedAt: now })
     .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)));
 }
+
+/** Whether any admin exists (the first-admin bootstrap is open only until one does). */
+export async function anyAdmin(db: Database): Promise<boolean> {
+  return (await db.select({ id: users.id }).from(users).where(eq(users.role, "admin")).limit(1)).length > 0;
+}
+
+/**
+ * Inserts the first admin and their token only while no admin exists, in one batch: two bootstraps racing
+ * each other cannot both win. Returns whether this one did.
+ */
+export async function insertFirstAdmin(
+  db: Database,
+  user: Omit<UserRow, "removedAt">,
+  token: NewToken,
+): Promise<boolean> {
+  // Conditional INSERT … SELECT has no drizzle builder; plain D1 statements in one batch (one transaction).
+  const d1 = db.$client;
+  const [inserted] = await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO users (id, name, role, phone, created_at) SELECT ?, ?, 'admin', ?, ?
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')`,
+      )
+      .bind(user.id, user.name, user.phone, user.createdAt),
+    d1
+      .prepare(
+        `INSERT INTO api_tokens (id, user_id, token_hash, created_at) SELECT ?, ?, ?, ?
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)`,
+      )
+      .bind(token.id, token.userId, token.tokenHash, token.createdAt, user.id),
+  ]);
+  return (inserted.meta.changes ?? 0) > 0;
+}

@@ -8,6 +8,7 @@ export class AppError extends Error {
       | "forbidden"
       | "conflict"
       | "payload_too_large"
+      | "rate_limited"
       | "internal",
     message: string,
     readonly details?: unknown,
@@ -17,7 +18,7 @@ export class AppError extends Error {
   }
 
   /** HTTP status for this error's code. */
-  get status(): 400 | 401 | 403 | 404 | 409 | 413 | 500 {
+  get status(): 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 {
     return (
       {
         invalid_request: 400,
@@ -26,6 +27,7 @@ export class AppError extends Error {
         not_found: 404,
         conflict: 409,
         payload_too_large: 413,
+        rate_limited: 429,
         internal: 500,
       } as const
     )[this.code];

@@ -28,6 +28,11 @@ export const ServiceSpec = z.object({
   migrateCommand: z.string().optional(),
   env: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), VarSpec).default({}),
   dependsOn: z.array(z.string()).default([]),
+  /**
+   * Railway deploys every push to the branch by itself. Off (absent) unless someone adopted it being on:
+   * Infra Chat owns the deploy order (migrations first, the canary), which a push would bypass.
+   */
+  autoDeploy: z.boolean().optional(),
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 

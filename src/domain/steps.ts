@@ -140,6 +140,8 @@ const PARAMS = {
         projectName: z.string(),
         /** The environment's public hostnames; the zone holding them becomes its Cloudflare binding. */
         domains: z.array(z.string()).optional(),
+        /** The Railway workspace a new project goes into (the Railway connection's setting). */
+        workspaceId: z.string().optional(),
       })
       .optional(),
   }),

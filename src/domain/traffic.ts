@@ -32,4 +32,9 @@ export interface TrafficRouter {
   setCanaryWeight(binding: TrafficBinding, percent: number): Promise<void>;
   /** The canary's current share (0–100) as the provider reports it. */
   canaryWeight(binding: TrafficBinding): Promise<number>;
+  /**
+   * The split is over: all traffic on stable, and the hostname handed back to what serves it without a
+   * canary (its DNS record, when it has one). The next ensureSplit takes it over again.
+   */
+  release(binding: TrafficBinding): Promise<{ handedBack: boolean }>;
 }

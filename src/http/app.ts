@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { AppError } from "../domain/errors";
-import { provideServices } from "../wiring";
+import { provideServices, REAL_WORLD, type WorldSelector } from "../wiring";
 import { auditRoutes } from "./api/audit";
 import { chatRoutes } from "./api/chat";
 import { envRoutes } from "./api/envs";
@@ -15,14 +14,20 @@ import type { AppEnv } from "./auth";
 import { bearerAuth } from "./auth";
 import { errorBody, handleError } from "./errors";
 import { openApiDocument } from "./openapi";
-import { jsonOnly, sandboxRoutes } from "./sandbox";
+import { bootstrapRoutes } from "./bootstrap";
 import { liveRoutes } from "./live";
 import { redactJsonResponses } from "./redaction";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
 
-/** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
-export function buildApp() {
+/** What an entry adds to the HTTP surface: its provider world, and routes of its own (the dev entry's /sandbox). */
+export interface AppOptions {
+  selectWorld?: WorldSelector;
+  mount?: (app: Hono<AppEnv>) => void;
+}
+
+/** The Worker's HTTP surface: API under /api (bearer auth), webhooks, the web chat, and what the entry mounts. */
+export function buildApp(options: AppOptions = {}) {
   const api = new Hono<AppEnv>()
     .route("/", peopleRoutes)
     .route("/", projectRoutes)
@@ -37,7 +42,7 @@ export function buildApp() {
 
   const app = new Hono<AppEnv>();
   app.use("*", secureHeaders());
-  app.use("*", provideServices());
+  app.use("*", provideServices(options.selectWorld ?? REAL_WORLD));
   app.onError((err, c) => handleError(err, c));
   app.notFound((c) =>
     c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
@@ -45,15 +50,10 @@ export function buildApp() {
   app.route("/", uiRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", redactJsonResponses());
+  app.route("/api", bootstrapRoutes);
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);
-  app.use("/sandbox/*", async function sandboxOnly(c, next) {
-    if (!c.var.services.sandbox) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
-    const refused = c.req.method === "POST" ? jsonOnly(c) : null;
-    if (refused) return refused;
-    await next();
-  });
-  app.route("/sandbox", sandboxRoutes);
+  options.mount?.(app);
   return app;
 }

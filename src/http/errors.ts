@@ -13,8 +13,11 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /** Maps any thrown value to the error body; stacks never reach clients. */
 export function handleError(err: unknown, c: Context): Response {
-  if (err instanceof AppError)
+  if (err instanceof AppError) {
+    const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (err.code === "rate_limited" && typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
     return c.json(errorBody(err.code, err.message, err.details), err.status as ContentfulStatusCode);
+  }
   if (err instanceof HTTPException) {
     const code =
       err.status === 413

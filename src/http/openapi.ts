@@ -4,6 +4,8 @@ import { InterpretRequest } from "../control/chat-interpret";
 import { CreateEnvironment, CreateProject, PutSecret } from "../control/environments";
 import { PlanRequest } from "../control/plans";
 import { CreateToken, CreateUser, UpdateUser } from "../control/users";
+import { BootstrapRequest } from "../control/first-admin";
+import { RailwaySettings } from "../control/railway-settings";
 import type { Role } from "../security/roles";
 
 /** One row per API route: the contract the OpenAPI document (and the role matrix) is built from. */
@@ -18,6 +20,14 @@ export interface RouteContract {
 const Reason = z.object({ reason: z.string().max(1000).optional() });
 
 export const API_ROUTES: RouteContract[] = [
+  {
+    method: "post",
+    path: "/api/bootstrap",
+    summary:
+      "Create the first admin with the deployment's BOOTSTRAP_SECRET (no token): 201 {user, token, tokenId} once; 403 wrong secret, 409 an admin exists, 429 after repeated wrong secrets",
+    minRole: "none",
+    body: BootstrapRequest,
+  },
   {
     method: "post",
     path: "/api/users",
@@ -65,6 +75,13 @@ export const API_ROUTES: RouteContract[] = [
   },
   { method: "get", path: "/api/projects/{id}/envs", summary: "List environments", minRole: "viewer" },
   { method: "get", path: "/api/projects/{id}/connections", summary: "Provider connections", minRole: "viewer" },
+  {
+    method: "put",
+    path: "/api/projects/{id}/connections/railway",
+    summary: "Railway connection settings: the plan (sizes the request budget) and the workspace for new projects",
+    minRole: "admin",
+    body: RailwaySettings,
+  },
   {
     method: "post",
     path: "/api/projects/{id}/connections/verify",
@@ -245,6 +262,8 @@ export function openApiDocument(): unknown {
       paths[r.path][r.method] = {
         summary: r.summary,
         "x-min-role": r.minRole,
+        // A route anyone may call (the first-admin bootstrap) needs no token.
+        ...(r.minRole === "none" ? { security: [] } : {}),
         parameters: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
           name: m[1],
           in: "path",

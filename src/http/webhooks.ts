@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { handleInboundSms } from "../control/sms";
+import { handleTextStatus } from "../control/sms-status";
 import { handleStripeWebhook } from "../control/stripe-webhook";
 import type { AppEnv } from "./auth";
 import { cappedBody } from "./body-cap";
@@ -23,6 +24,15 @@ export const webhookRoutes = new Hono<AppEnv>()
     const signed = base ? `${base}${url.pathname}${url.search}` : c.req.url;
     const outcome = await handleInboundSms(services, signed, pairs, c.req.header("x-twilio-signature"));
     return c.body(outcome.body, outcome.status, { "content-type": "text/xml; charset=utf-8" });
+  })
+  // Twilio's delivery reports of the texts Infra Chat sent (StatusCallback), signed like inbound SMS.
+  .post("/twilio/status", async (c) => {
+    const pairs = [...new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))];
+    const url = new URL(c.req.url);
+    const { services } = c.var;
+    const urls = [c.req.url, `${services.publicUrl.replace(/\/$/, "")}${url.pathname}${url.search}`];
+    const outcome = await handleTextStatus(services, urls, pairs, c.req.header("x-twilio-signature"));
+    return c.body(null, outcome.status);
   })
   .post("/stripe", async (c) => {
     // The raw body, byte for byte: the signature covers it, not a re-serialisation.

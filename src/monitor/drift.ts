@@ -6,7 +6,16 @@ import type { EnvironmentSpec, SpecChange } from "../domain/spec";
 
 /** What the monitor read from the providers for one environment. */
 export interface ObservedState {
-  services: Record<string, { present: boolean; replicas: number | null; variableNames: string[] | null }>;
+  services: Record<
+    string,
+    {
+      present: boolean;
+      replicas: number | null;
+      variableNames: string[] | null;
+      /** Whether Railway deploys pushes to it by itself (null: not read). */
+      autoDeploy?: boolean | null;
+    }
+  >;
   /**
    * A canary run's recorded weight vs what the load balancer reports (only while a canary runs). `moving`:
    * weights the run itself may have set but not yet recorded (a weight step in flight or waiting to retry
@@ -44,6 +53,11 @@ export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): Spe
       changes.push({ path: `services.${name}`, op: "remove", from: "present", to: "missing at the provider" });
       continue;
     }
+    // Someone switched Railway's auto-deploy back on (or off) behind the control plane's back: pushes would
+    // deploy by themselves, out of order and past the canary. Only once a run has reconciled it.
+    const wantAutoDeploy = svc.autoDeploy === true;
+    if (observed.configApplied && typeof seen.autoDeploy === "boolean" && seen.autoDeploy !== wantAutoDeploy)
+      changes.push({ path: `services.${name}.autoDeploy`, op: "change", from: wantAutoDeploy, to: seen.autoDeploy });
     const replicas = seen.replicas ?? 1;
     if (svc.kind === "service" && replicas !== svc.replicas)
       changes.push({ path: `services.${name}.replicas`, op: "change", from: svc.replicas, to: replicas });
@@ -71,7 +85,7 @@ export function detectDrift(spec: EnvironmentSpec, observed: ObservedState): Spe
   return changes;
 }
 
-/** Applies the adoptable part of a drift (replica counts) to a copy of the spec: the "adopt" choice. */
+/** Applies the adoptable part of a drift (replica counts, auto-deploy) to a copy of the spec: the "adopt" choice. */
 export function adoptDrift(
   spec: EnvironmentSpec,
   drift: SpecChange[],
@@ -80,9 +94,15 @@ export function adoptDrift(
   const adopted: SpecChange[] = [];
   const skipped: SpecChange[] = [];
   for (const change of drift) {
-    const m = /^services\.([a-z][a-z0-9-]*)\.replicas$/.exec(change.path);
-    if (m && next.services[m[1]] && typeof change.to === "number") {
-      next.services[m[1]].replicas = change.to;
+    const m = /^services\.([a-z][a-z0-9-]*)\.(replicas|autoDeploy)$/.exec(change.path);
+    const svc = m ? next.services[m[1]] : undefined;
+    if (svc && m?.[2] === "replicas" && typeof change.to === "number") {
+      svc.replicas = change.to;
+      adopted.push(change);
+    } else if (svc && m?.[2] === "autoDeploy" && typeof change.to === "boolean") {
+      // Off is the default: adopting "off" removes the field rather than writing it out.
+      if (change.to) svc.autoDeploy = true;
+      else delete svc.autoDeploy;
       adopted.push(change);
     } else skipped.push(change);
   }

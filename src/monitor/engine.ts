@@ -15,13 +15,16 @@ import type { Anomaly, AnomalyKind, ServiceSample } from "./anomalies";
 import { detectAnomalies } from "./anomalies";
 import { describeDrift, detectDrift } from "./drift";
 import type { IncidentFacts, Where } from "./incident-actions";
-import { escalateIncidents, openIncident, resolveIncident } from "./incident-actions";
+import { escalateIncidents, escalateUndelivered, openIncident, resolveIncident } from "./incident-actions";
+import type { Undelivered } from "./incident-actions";
 import type { OpenIncident } from "./incidents";
 import { reconcileIncidents } from "./incidents";
 import type { Incident, MonitorDeps, MonitorReport, SignalSource } from "./types";
 import { MONITOR_ACTOR } from "./types";
 import type { EndedRun } from "./run-incidents";
 import { isRunIncident, openRunIncident, resolveRunIncidents, runIncidentKind } from "./run-incidents";
+import type { MonitorThrottle } from "./store";
+import { RequestWithheld } from "../providers/types";
 
 /** The environment as the check found it in the desired state. */
 type Current = Awaited<ReturnType<MonitorDeps["desired"]["current"]>>;
@@ -65,8 +68,21 @@ export class MonitorEngine {
     this.deps.watchdog(policy.intervalSeconds);
     const railway = current.bindings.railway;
     if (at <= last || !policy.enabled || !railway) return report;
+    const driftDue = (options.drift ?? false) || at - store.lastDriftAt() >= policy.driftSeconds * 1000;
+    // Monitoring comes last for Railway's request budget: a check it cannot afford is skipped, and said.
+    const admission = await this.deps.admitCheck?.(checkCalls(current.spec, driftDue), at);
+    if (admission && !admission.granted) return this.#throttled(report, admission, at, policy.intervalSeconds);
     store.markChecked(at);
-    const check = await this.#detect(envId, current, railway, at, options.drift ?? false);
+    let check: Check;
+    try {
+      check = await this.#detect(envId, current, railway, at, driftDue);
+    } catch (e) {
+      // Another caller spent the budget mid-check: the check is not half-judged, it waits.
+      if (e instanceof RequestWithheld)
+        return this.#throttled(report, { retryAt: at + e.waitMs, reason: e.message }, at, policy.intervalSeconds);
+      throw e;
+    }
+    store.setThrottle(null);
     report.checked = true;
     report.anomalies = check.anomalies.map((a) => a.key);
     report.providerCalls = check.receipts.length;
@@ -82,7 +98,7 @@ export class MonitorEngine {
     current: Current,
     railway: RailwayBinding,
     at: number,
-    forceDrift: boolean,
+    driftDue: boolean,
   ): Promise<Check> {
     const { store } = this.deps;
     const { spec } = current;
@@ -99,7 +115,7 @@ export class MonitorEngine {
       patterns: spec.policies.canary.criticalPatterns,
     });
     const checked = new Set<AnomalyKind>(["errors", "latency", "health", "log-pattern", "cron", "slo-burn"]);
-    if (forceDrift || at - store.lastDriftAt() >= policy.driftSeconds * 1000) {
+    if (driftDue) {
       store.markDriftChecked(at);
       checked.add("drift");
       const drift = await this.#drift(envId, current, railway, signals);
@@ -150,6 +166,38 @@ export class MonitorEngine {
     if (!runIncidentKind(run)) return [];
     const opened = await openRunIncident(this.deps, run, await files(), at);
     return opened ? [opened] : [];
+  }
+
+  /** Records a check skipped for Railway's budget, and asks again when the budget says it can afford one. */
+  #throttled(
+    report: MonitorReport,
+    refusal: { retryAt: number; reason: string },
+    at: number,
+    intervalSeconds: number,
+  ): MonitorReport {
+    const before = this.deps.store.throttle();
+    const nextCheckAt = Math.max(refusal.retryAt, at + intervalSeconds * 1000);
+    this.deps.store.setThrottle({
+      since: before?.since ?? isoAt(at),
+      reason: refusal.reason,
+      nextCheckAt: isoAt(nextCheckAt),
+      skipped: (before?.skipped ?? 0) + 1,
+    });
+    this.deps.watchdog((nextCheckAt - at) / 1000);
+    report.throttled = refusal.reason;
+    return report;
+  }
+
+  /** Whether monitoring is held back by Railway's budget right now, and why. */
+  throttle(): MonitorThrottle | null {
+    return this.deps.store.throttle();
+  }
+
+  /** An alert text of an incident was not delivered: recorded, and escalated at once where still due. */
+  async alertUndelivered(incidentId: string, failed: Undelivered, at: number): Promise<boolean> {
+    const incident = await this.#incident(incidentId);
+    const { env, spec } = await this.deps.desired.current(incident.envId);
+    return escalateUndelivered(this.deps, { env, envId: incident.envId, spec }, incident, failed, at);
   }
 
   /** Acknowledges an incident's alert: escalation stops; an incident a run opened is resolved by it. */
@@ -229,6 +277,17 @@ export class MonitorEngine {
     }
     return { current, previous, lastGood, specDiff, releaseAgeMs: current ? at - Date.parse(current.createdAt) : null };
   }
+}
+
+/**
+ * About how many Railway requests one check makes: the deployments of each service, HTTP metrics and log
+ * lines of each HTTP service, and for drift the service list plus each service's instance, variables and
+ * auto-deploy (signals.ts).
+ */
+export function checkCalls(spec: EnvironmentSpec, drift: boolean): number {
+  const services = Object.values(spec.services);
+  const http = services.filter((s) => s.kind === "service").length;
+  return services.length + 2 * http + (drift ? 1 + 3 * services.length : 0);
 }
 
 function byId(open: Incident[], id: string): Incident {

@@ -23,6 +23,7 @@ import {
 import type { Proposal } from "../plan/remediate";
 import { proposeRemediation } from "../plan/remediate";
 import type { Receipt } from "../providers/types";
+import type { AlertContext } from "../notify/texts";
 import type { Anomaly, ServiceSample } from "./anomalies";
 import type { ReleaseFacts } from "./bundle";
 import { incidentBundle } from "./bundle";
@@ -118,7 +119,10 @@ export async function openIncident(
       link: incidentLink(deps, id),
       remediation: remediationText,
     });
-  const alert = page || anomaly.kind === "drift" ? await sendAlert(deps, level0, text) : null;
+  const alert =
+    page || anomaly.kind === "drift"
+      ? await sendAlert(deps, level0, text, { envId, incidentId: id, level: 0, purpose: "incident" })
+      : null;
   const sent = alert?.sent ?? [];
   if (evidence.checkReceipts.length) await appendReceipts(deps.bundles, id, "check", evidence.checkReceipts);
   const receipts = await keepReceipts(deps, id, "notify", alert?.receipts ?? []);
@@ -191,6 +195,7 @@ export async function resolveIncident(
             { env: where.env, incidentId: incident.id, title: incident.title, link: incidentLink(deps, incident.id) },
             note,
           ),
+          { envId: where.envId, incidentId: incident.id, level: incident.escalationLevel, purpose: "resolved" },
         )
       : null;
   const receipts = await keepReceipts(deps, incident.id, "resolve", alert?.receipts ?? []);
@@ -236,8 +241,11 @@ export async function escalateIncidents(deps: MonitorDeps, where: Where, at: num
       title: incident.title,
       link: incidentLink(deps, incident.id),
     };
-    const alert = await sendAlert(deps, phones, (phone) =>
-      escalatedText({ ...facts, ackCode: codes.get(phone) ?? "" }, level, minutes),
+    const alert = await sendAlert(
+      deps,
+      phones,
+      (phone) => escalatedText({ ...facts, ackCode: codes.get(phone) ?? "" }, level, minutes),
+      { envId: where.envId, incidentId: incident.id, level, purpose: "escalation" },
     );
     const receipts = await keepReceipts(deps, incident.id, "escalate", alert.receipts);
     const audit: AuditInput = {
@@ -301,10 +309,11 @@ async function sendAlert(
   deps: MonitorDeps,
   phones: string[],
   body: string | ((phone: string) => string),
+  context: AlertContext,
 ): Promise<{ sent: string[]; receipts: Receipt[] }> {
   const receipts: Receipt[] = [];
   const alerts = await deps.alerts((r) => receipts.push(r));
-  return { sent: await alerts.text(phones, body), receipts };
+  return { sent: await alerts.text(phones, body, context), receipts };
 }
 
 /** Adds receipts to the bundle's receipts/<stepId>.json and returns them as rows to write with the incident. */
@@ -338,4 +347,46 @@ function releaseFacts(r: Release | null): ReleaseFacts | null {
         ),
       }
     : null;
+}
+
+/** A text of an incident's alert that Twilio could not deliver: who it was for, at which level, and why. */
+export interface Undelivered {
+  level: number;
+  /** Masked phone (the incident is shown to viewers). */
+  to: string;
+  status: string;
+  errorCode: string | null;
+}
+
+/**
+ * An alert text was not delivered (Twilio's status callback): the incident records it and, while it is
+ * open, unacknowledged and still at that level, escalates to the next destination now instead of waiting
+ * for the acknowledgement timeout. Returns whether it escalated.
+ */
+export async function escalateUndelivered(
+  deps: MonitorDeps,
+  where: Where,
+  incident: Incident,
+  failed: Undelivered,
+  at: number,
+): Promise<boolean> {
+  const undelivered = [
+    ...((incident.details.undelivered as unknown[] | undefined) ?? []),
+    { ...failed, at: isoAt(at) },
+  ];
+  const due = incident.status === "open" && !incident.ackedAt && failed.level === incident.escalationLevel;
+  await deps.incidents.update(
+    incident,
+    { details: { ...incident.details, undelivered }, updatedAt: isoAt(at), ...(due ? { escalateAt: isoAt(at) } : {}) },
+    [
+      {
+        actor: MONITOR_ACTOR.id,
+        action: "incident.alert-undelivered",
+        diffSummary: `alert to ${failed.to} ${failed.status}${failed.errorCode ? ` (Twilio error ${failed.errorCode})` : ""}${due ? ": escalating now" : ""}`,
+        details: { incident: incident.id, level: failed.level, errorCode: failed.errorCode },
+      },
+    ],
+  );
+  if (!due) return false;
+  return (await escalateIncidents(deps, where, at)).includes(incident.id);
 }

@@ -160,11 +160,17 @@ async function observeState(
       services[name] = { present: false, replicas: null, variableNames: null };
       continue;
     }
-    const [instance, variables] = await Promise.all([
+    const [instance, variables, autoDeploy] = await Promise.all([
       p.railway.getServiceInstance(id, railway.environmentId),
       p.railway.getVariables(railway.projectId, railway.environmentId, id),
+      p.railway.autoDeployStatus({ projectId: railway.projectId, environmentId: railway.environmentId, serviceId: id }),
     ]);
-    services[name] = { present: true, replicas: instance.numReplicas, variableNames: Object.keys(variables) };
+    services[name] = {
+      present: true,
+      replicas: instance.numReplicas,
+      variableNames: Object.keys(variables),
+      autoDeploy: autoDeploy.enabled,
+    };
   }
   let observedCanary: ObservedState["canary"] = null;
   if (canary && cloudflare) {

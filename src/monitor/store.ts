@@ -1,8 +1,19 @@
+import { z } from "zod";
 import type { ServiceSample } from "./anomalies";
 import type { ErrorSample } from "./burn-rate";
 
 /** How much error history burn-rate rules read: their longest window (3 days) and an hour's margin. */
 const HISTORY_MS = 3 * 24 * 3600_000 + 3600_000;
+
+/** Monitoring held back by Railway's request budget: since when, why, and when it asks again (ISO times). */
+export const MonitorThrottle = z.object({
+  since: z.string(),
+  reason: z.string(),
+  nextCheckAt: z.string(),
+  /** Checks skipped since `since`. */
+  skipped: z.number().int(),
+});
+export type MonitorThrottle = z.infer<typeof MonitorThrottle>;
 
 /** The monitor's state in the EnvironmentDO's SQLite storage: when it last checked, and the error history. */
 export class MonitorStore {
@@ -41,6 +52,19 @@ export class MonitorStore {
 
   markDriftChecked(at: number): void {
     this.#set("lastDriftAt", String(at));
+  }
+
+  /** Why the last check did not run (Railway's request budget), or null when it did. */
+  throttle(): MonitorThrottle | null {
+    const raw = this.#get("throttle");
+    if (!raw) return null;
+    const parsed = MonitorThrottle.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  }
+
+  setThrottle(throttle: MonitorThrottle | null): void {
+    if (throttle === null) this.sql.exec("DELETE FROM monitor_state WHERE key = 'throttle'");
+    else this.#set("throttle", JSON.stringify(throttle));
   }
 
   /** Adds this window's buckets to the error history and returns it per service (pruned to 3 days). */

@@ -9,6 +9,8 @@ import type { Plan } from "../domain/run";
 import type { TrafficBinding } from "../domain/traffic";
 import type { Actor } from "../policy/approval";
 import type { Receipt } from "../providers/types";
+import type { BudgetDecision } from "../budget/bucket";
+import type { AlertContext } from "../notify/texts";
 import type { ServiceSample } from "./anomalies";
 import type { ObservedState } from "./drift";
 import type { MonitorStore } from "./store";
@@ -28,6 +30,8 @@ export interface MonitorReport {
   runs: string[];
   /** Provider calls the check made; each has a receipt (kept with the incident it opened, if any). */
   providerCalls: number;
+  /** Why the check did not run: Railway's request budget held monitoring back. */
+  throttled?: string;
 }
 
 /** An incident as stored (D1 `incidents`). */
@@ -139,8 +143,11 @@ export interface SignalSource {
 
 /** Texts people; returns the phones that were sent to (a failed text never fails a check). */
 export interface AlertSender {
-  /** Texts each phone (`body` per phone when each gets its own ACK code); returns the phones texted. */
-  text(phones: string[], body: string | ((phone: string) => string)): Promise<string[]>;
+  /**
+   * Texts each phone (`body` per phone when each gets its own ACK code); returns the phones texted.
+   * `context` says which incident and level the text is (a text Twilio cannot deliver escalates it).
+   */
+  text(phones: string[], body: string | ((phone: string) => string), context?: AlertContext): Promise<string[]>;
 }
 
 /** Everything the monitor engine is built from. */
@@ -158,6 +165,11 @@ export interface MonitorDeps {
   alerts(onReceipt: (r: Receipt) => void): Promise<AlertSender>;
   /** Arms the watchdog, so a check comes even when the cron tick does not. */
   watchdog(intervalSeconds: number): void;
+  /**
+   * Whether a check of about `calls` Railway requests may run at `at` (the request budget; monitoring comes
+   * last). Absent: every check runs.
+   */
+  admitCheck?(calls: number, at: number): Promise<BudgetDecision>;
   /** Where incident links point. */
   publicUrl: string;
 }

@@ -7,7 +7,7 @@ import type { Commit, EngineDeps, RunEvent } from "../runs/types";
 import type { RunRecord } from "../runs/store";
 import { approvalNeededText, failedText, haltedText, rolledBackText } from "./messages";
 import type { RunFacts } from "./messages";
-import { sendTexts } from "./texts";
+import { sendTexts, type Accepted, type SentText } from "./texts";
 
 export interface NotifierDeps {
   sms: SmsApi | null;
@@ -19,6 +19,8 @@ export interface NotifierDeps {
   subscribers(envId: string): Promise<string[]>;
   /** Phones of every admin: approval requests go to whoever can give them, not only to on-call. */
   adminPhones(): Promise<string[]>;
+  /** Where Twilio reports each text's fate (statusCallbackUrl). */
+  statusCallback?: string;
 }
 
 /** Texts the environment's destinations about a run event; returns who was texted (never throws). */
@@ -26,7 +28,7 @@ export async function notifyRun(
   deps: NotifierDeps,
   run: RunRecord,
   event: RunEvent,
-): Promise<{ to: string; kind: string }[]> {
+): Promise<(Accepted & { kind: string })[]> {
   if (!deps.sms) return [];
   const env = await deps.port.loadEnv(run.plan.envId, run.plan.specRevision);
   const approvers = event.kind === "approval-needed" ? await deps.adminPhones() : [];
@@ -55,7 +57,7 @@ export async function notifyRun(
     );
     if (body) texts.push({ to: phone, body });
   }
-  return (await sendTexts(deps.sms, texts)).map(({ to }) => ({ to, kind: event.kind }));
+  return (await sendTexts(deps.sms, texts, deps.statusCallback)).map((t) => ({ ...t, kind: event.kind }));
 }
 
 /** What the run notifier is built from: the SMS client's factory (receipts go to `onReceipt`), and the rest. */
@@ -63,6 +65,8 @@ export interface RunNotifierDeps extends Omit<NotifierDeps, "sms"> {
   sms(envId: string, onReceipt: (r: Receipt) => void): Promise<SmsApi | null>;
   /** Records the texts' receipts and audit event with the run. */
   commit(change: Commit): Promise<void>;
+  /** Records what was sent, so Twilio's status callbacks can say whether it arrived. */
+  recordTexts(texts: SentText[]): Promise<void>;
 }
 
 /** The run engine's `notify`: texts people about a run event, then records who was texted and the receipts. */
@@ -75,6 +79,20 @@ export function createRunNotifier(deps: RunNotifierDeps): EngineDeps["notify"] {
       return [];
     });
     if (!sent.length && !receipts.length) return;
+    // An alert's body is kept to forward it if it is not delivered; an approval text carries a personal code.
+    const forwardable = event.kind !== "approval-needed";
+    await deps.recordTexts(
+      sent.map((t) => ({
+        sid: t.sid,
+        envId: run.plan.envId,
+        runId: run.id,
+        to: t.to,
+        purpose: event.kind,
+        level: 0,
+        status: t.status,
+        ...(forwardable ? { body: t.body } : {}),
+      })),
+    );
     await deps.commit({
       run,
       steps: [],

@@ -213,7 +213,19 @@ export function planRemediate(
 
 /** The reconcile plan that puts drifted replica counts back to the spec's ("revert"). */
 export function planRevertDrift(input: Omit<PlanInput, "refs">, drift: SpecChange[]): PlanOutput | { error: string } {
-  const steps = drift.flatMap((change) => {
+  // Auto-deploy switched on behind our back: reconcile-shape puts every service's Railway settings back,
+  // auto-deploy off included (one step, however many services drifted).
+  const pushing = drift.flatMap((c) => /^services\.([a-z][a-z0-9-]*)\.autoDeploy$/.exec(c.path)?.[1] ?? []);
+  const autoDeploy: StepDraft[] = pushing.length
+    ? [
+        {
+          kind: "reconcile-shape",
+          summary: `Turn Railway auto-deploy back ${pushing.map((n) => `${input.spec.services[n]?.autoDeploy ? "on" : "off"} for ${n}`).join(", ")} (every service's settings back to the spec)`,
+          params: {},
+        },
+      ]
+    : [];
+  const scaled = drift.flatMap((change) => {
     const m = /^services\.([a-z][a-z0-9-]*)\.replicas$/.exec(change.path);
     const svc = m ? input.spec.services[m[1]] : undefined;
     if (!m || !svc) return [];
@@ -225,6 +237,7 @@ export function planRevertDrift(input: Omit<PlanInput, "refs">, drift: SpecChang
       },
     ];
   });
+  const steps: StepDraft[] = [...scaled, ...autoDeploy];
   if (!steps.length)
     return {
       error: `nothing in this drift can be reverted by a run (${drift.map((c) => c.path).join(", ") || "no changes"})`,
@@ -235,7 +248,12 @@ export function planRevertDrift(input: Omit<PlanInput, "refs">, drift: SpecChang
     diff: [],
     risk: {
       level: "low",
-      notes: ["replica counts return to the desired state; capacity changes as the provider applies it"],
+      notes: [
+        ...(scaled.length
+          ? ["replica counts return to the desired state; capacity changes as the provider applies it"]
+          : []),
+        ...(pushing.length ? ["pushes stop deploying by themselves; deploys go through runs again"] : []),
+      ],
     },
   };
 }

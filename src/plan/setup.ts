@@ -92,6 +92,8 @@ export const STRIPE_WEBHOOK_EVENTS = [
 export interface ProvisionTarget {
   /** The Railway project, found or created by this name. */
   projectName: string;
+  /** The Railway workspace a created project goes into (absent: the token's default). */
+  workspaceId?: string;
   /** Where Stripe delivers this environment's events (null: the environment does not use Stripe). */
   stripeWebhookUrl: string | null;
   /** The domain SendGrid authenticates for this environment's mail (null: none, e.g. local mail goes to a sink). */
@@ -167,7 +169,13 @@ export function planProvision(input: PlanInput, target: ProvisionTarget): PlanOu
     {
       kind: "ensure-environment",
       summary: `Railway project "${target.projectName}" and environment ${envNameOf(input.env)} (found by name, else created)`,
-      params: { fresh: { projectName: target.projectName, domains: Object.values(spec.domains) } },
+      params: {
+        fresh: {
+          projectName: target.projectName,
+          domains: Object.values(spec.domains),
+          ...(target.workspaceId ? { workspaceId: target.workspaceId } : {}),
+        },
+      },
     },
     {
       kind: "reconcile-shape",

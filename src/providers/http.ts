@@ -7,7 +7,14 @@ import { z } from "zod";
 import { fullJitterDelay } from "../domain/backoff";
 import { errorText } from "../domain/errors";
 import { sha256Hex } from "../domain/hash";
-import { ProviderError, type ProviderContext, type ProviderName, type Receipt } from "./types";
+import {
+  ProviderError,
+  RequestWithheld,
+  type ProviderContext,
+  type ProviderName,
+  type Receipt,
+  type RequestGate,
+} from "./types";
 
 /**
  * `idempotent`: reads and upserts, safe to re-send after any failure.
@@ -44,6 +51,7 @@ export interface TransportOptions {
   maxDelayMs: number;
   sleep: (ms: number) => Promise<void>;
   redact: (text: string) => string;
+  gate?: RequestGate;
 }
 
 const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 4, maxInlineDelayMs: 5_000, baseDelayMs: 250, maxDelayMs: 4_000 };
@@ -65,6 +73,7 @@ export function resolveTransportOptions(ctx: ProviderContext): TransportOptions 
     maxInlineDelayMs,
     sleep: ctx.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     redact: ctx.redact ?? ((text) => text),
+    gate: ctx.gate,
   };
 }
 
@@ -83,6 +92,8 @@ export async function providerRequest<T>(
   req: ProviderRequest<T>,
 ): Promise<T> {
   const options = resolveTransportOptions(ctx);
+  // Withheld before anything is sent: no request, so no receipt either.
+  await options.gate?.before();
   const startedAt = Date.now();
   const trace: Trace = { attempts: 0, status: null };
   let outcome: { ok: true; value: T; responseIds?: Record<string, string> } | { ok: false; error: ProviderError };
@@ -158,8 +169,12 @@ async function sendWithRetries<T>(
 ): Promise<ProviderResponse> {
   for (let attempt = 1; ; attempt++) {
     trace.attempts = attempt;
+    if (attempt > 1) await o.gate?.before();
     const result = await sendOnce(send, req, o.timeoutMs);
     trace.status = result.kind === "response" ? result.response.status : null;
+    // The budget hears of every answer; a spent budget (429) holds every caller, so nothing is re-sent here.
+    const hold = result.kind === "response" && o.gate ? await o.gate.after(result.response) : null;
+    if (hold) throw new RequestWithheld(hold.reason, provider, hold.waitMs);
     if (result.kind === "response" && !isRetryableStatus(result.response.status)) return result.response;
     const reason = retryReason(result);
     const fail = (message: string, ambiguous: boolean, retryAfterMs = reason.retryAfterMs) =>
@@ -250,6 +265,7 @@ function reportedError(
   status: number | null,
   redact: (text: string) => string,
 ): ProviderError {
+  if (err instanceof RequestWithheld) return err;
   if (err instanceof ProviderError) {
     return new ProviderError(
       redact(`${operation}: ${err.message}`),

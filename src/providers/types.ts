@@ -42,6 +42,32 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * A request the provider's budget held back (nothing was sent, or a 429 said the budget is spent): retry
+ * after `waitMs` of wall time. Not a failure of the call: the caller waits, it does not count an attempt.
+ */
+export class RequestWithheld extends ProviderError {
+  constructor(
+    message: string,
+    provider: ProviderName,
+    readonly waitMs: number,
+  ) {
+    super(message, provider, null, true, false, waitMs);
+    this.name = "RequestWithheld";
+  }
+}
+
+/**
+ * Asked around every request to one provider: whether it may be sent now (a request budget shared with
+ * other callers), and what the answer said about that budget. `after` returns a hold when every caller must
+ * now wait (a 429): the request is then not re-sent by the transport.
+ */
+export interface RequestGate {
+  /** Throws RequestWithheld when the request must wait. */
+  before(): Promise<void>;
+  after(response: { status: number; headers: Headers }): Promise<{ waitMs: number; reason: string } | null>;
+}
+
 /** What every adapter is constructed with (built in src/wiring.ts). */
 export interface ProviderContext {
   /** Real `fetch`, or the sandbox's in-process handler when SANDBOX=1. */
@@ -58,4 +84,6 @@ export interface ProviderContext {
   maxAttempts?: number;
   /** Longest delay the adapter waits inline; a longer Retry-After surfaces as ProviderError.retryAfterMs. */
   maxInlineDelayMs?: number;
+  /** The provider's request budget, asked before every attempt and told about every answer. */
+  gate?: RequestGate;
 }

@@ -86,6 +86,13 @@ export interface ControlPlanePort {
   localStackSource(
     envId: string,
   ): Promise<{ projectName: string; reference: { name: string; spec: EnvironmentSpec } | null }>;
+  /**
+   * The project's other environments bound to the same Railway project, with the services each adopted
+   * Railway's auto-deploy for: a service-wide Railway change (serviceConnect) must leave each as it wants.
+   */
+  railwaySiblings(
+    envId: string,
+  ): Promise<{ env: string; environmentId: string; services: Record<string, string>; autoDeploy: string[] }[]>;
   /** Users whose phone is one of these (for SMS codes and inbound replies). */
   usersByPhone(
     phones: string[],
@@ -130,6 +137,8 @@ export interface StepContext<K extends StepKind = StepKind> {
   now(): number;
   /** How long to wait between polls of a provider (scaled in the sandbox). */
   pollMs: number;
+  /** How long one Railway deployment may take before the step fails (scaled in the sandbox). */
+  deployTimeoutMs: number;
   /** The traffic router for a Cloudflare zone. */
   trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
   /** Setup's Stripe/SendGrid/Cloudflare clients (absent where runs never wire connections). */

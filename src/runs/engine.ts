@@ -319,8 +319,9 @@ export class RunEngine {
         return null;
       }
       if (result.kind === "fail") {
+        // The provider's wait is in its own time (the sandbox's runs scaled): the alarm waits it in wall time.
         if (result.retryAfterMs !== undefined && step.attempts < MAX_STEP_ATTEMPTS)
-          return this.deps.now() + retryDelay(step.attempts, result.retryAfterMs);
+          return this.deps.now() + this.deps.wallMs(retryDelay(step.attempts, result.retryAfterMs));
         await this.#fail(run, step, result.error);
         return null;
       }
@@ -340,7 +341,7 @@ export class RunEngine {
     const receipts: Receipt[] = [];
     // Whatever compensation meets, the run still ends: a failure to restore is reported, not a hang.
     const restored = await this.deps
-      .providers((r) => receipts.push(r))
+      .providers((r) => receipts.push(r), "critical")
       .then((providers) =>
         compensateFailedRun({
           run,
@@ -418,11 +419,38 @@ export class RunEngine {
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;
     const receipts: Receipt[] = [];
-    await (await this.deps.providers((r) => receipts.push(r))).trafficFor(cf).setCanaryWeight(traffic, 0);
+    await (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf).setCanaryWeight(traffic, 0);
     run.outputs.canary = { ...canary, weight: 0 };
     this.deps.store.saveOutputs(run);
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "drain", receipts);
     return true;
+  }
+
+  /**
+   * A canary's load balancer borrowed the public hostname; whatever way the run ends, traffic goes back to
+   * stable and the hostname back to its DNS record. A failure here never keeps the run from ending: the
+   * note says so, and the next canary's split takes the hostname over again anyway.
+   */
+  async #releaseHostname(run: RunRecord): Promise<{ note: string; receipts: Receipt[] } | null> {
+    const { traffic } = run.outputs;
+    if (!traffic) return null;
+    const receipts: Receipt[] = [];
+    try {
+      const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
+      if (!cf) return null;
+      const router = (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf);
+      const { handedBack } = await router.release(traffic);
+      if (run.outputs.canary) run.outputs.canary = { ...run.outputs.canary, weight: 0 };
+      this.deps.store.saveOutputs(run);
+      return {
+        note: handedBack
+          ? `${traffic.hostname} handed back to its DNS record`
+          : `${traffic.hostname} stays on the load balancer, all on stable (no DNS record to hand it to)`,
+        receipts,
+      };
+    } catch (e) {
+      return { note: `${traffic.hostname} not handed back: ${errorText(e)}`, receipts };
+    }
   }
 
   async #writeMetrics(run: RunRecord): Promise<void> {
@@ -443,6 +471,11 @@ export class RunEngine {
     const { outputs, error } = run;
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
+    const released = await this.#releaseHostname(run);
+    if (released) {
+      receipts = [...receipts, ...released.receipts.map((receipt) => ({ stepId: "handback", receipt }))];
+      audit = { ...audit, details: { ...audit.details, hostname: released.note } };
+    }
     this.#transition(run, status);
     run.endedAt = isoAt(this.deps.now());
     this.deps.store.saveRun(run);

@@ -1,6 +1,7 @@
 import type { AuditInput } from "../audit/chain";
 import type { StepKind } from "../domain/steps";
-import { ProviderError } from "../providers/types";
+import { ProviderError, RequestWithheld } from "../providers/types";
+import type { RequestPriority } from "../budget/bucket";
 import type { Receipt } from "../providers/types";
 import type { EnvContext, StepContext, StepResult } from "./context";
 import { appendReceipts } from "./artifacts";
@@ -31,10 +32,13 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
   try {
     result = await runExecutor(await stepContext(deps, run, step, (r) => receipts.push(r)));
   } catch (e) {
+    // A request the budget held back is a wait (wall time, no attempt spent), said in the run.
     result =
-      e instanceof ProviderError && e.retryable
-        ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
-        : { kind: "fail", error: errorText(e) };
+      e instanceof RequestWithheld
+        ? { kind: "wait", ms: e.waitMs, note: `waiting: ${e.message}` }
+        : e instanceof ProviderError && e.retryable
+          ? { kind: "fail", error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 }
+          : { kind: "fail", error: errorText(e) };
   }
   step.receiptIds.push(...receipts.map((r) => r.id));
   const failedForGood =
@@ -85,7 +89,7 @@ async function stepContext(
   step: StepRecord,
   onReceipt: (r: Receipt) => void,
 ): Promise<StepContext> {
-  const providers = await deps.providers(onReceipt);
+  const providers = await deps.providers(onReceipt, priorityOf(run, step));
   // A run that changed the desired state (update-spec) works on its own revision from then on.
   const env = await deps.port.loadEnv(run.plan.envId, Number(run.outputs.specRevision ?? run.plan.specRevision));
   return {
@@ -101,9 +105,20 @@ async function stepContext(
     },
     now: () => deps.now(),
     pollMs: deps.pollMs,
+    deployTimeoutMs: deps.deployTimeoutMs,
     timing: deps.timing,
     opsFor: (e) => opsClient(providers, deps, e),
   };
+}
+
+/**
+ * Whose Railway requests go first when the budget is short: a rollback's, and a canary's judgement (its
+ * reads decide whether users stay on a bad release); every other step is an ordinary run's.
+ */
+export function priorityOf(run: RunRecord, step: StepRecord): RequestPriority {
+  const rollsBack =
+    run.type === "rollback" || (run.type === "remediate" && run.plan.steps.some((s) => s.kind === "rollback-service"));
+  return rollsBack || step.kind === "canary-step" ? "critical" : "run";
 }
 
 /** The step's executor; generic so the compiler pairs each kind with the executor typed for it. */

@@ -24,6 +24,8 @@ export const StepState = z.object({
   /** Deployments that existed before this step sent anything: never mistaken for ours. */
   existing: z.array(z.string()).optional(),
   deploymentId: z.string().optional(),
+  /** Polls of the deployment so far (the wait between them backs off). */
+  polls: z.number().optional(),
   /** deploy-service: what the service ran before (null: nothing live), so a failed run can put it back. */
   previousDeploymentId: z.string().nullable().optional(),
   /** restart-service: the live commit being redeployed, fixed on the first attempt. */

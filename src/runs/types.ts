@@ -7,6 +7,7 @@ import type { SourceApi } from "../providers/github/api";
 import type { SmsApi } from "../providers/twilio/api";
 import type { OpsApi } from "../providers/ops/api";
 import type { Receipt } from "../providers/types";
+import type { RequestPriority } from "../budget/bucket";
 import type { ConnectionApis, ControlPlanePort, StepContext } from "./context";
 import type { RunRecord, RunStore, StepRecord } from "./store";
 
@@ -27,8 +28,8 @@ export interface EngineDeps {
   store: RunStore;
   port: ControlPlanePort;
   artifacts: ArtifactStore;
-  /** Adapters whose every call reports a receipt to `onReceipt`. */
-  providers(onReceipt: (r: Receipt) => void): Promise<ProviderSet>;
+  /** Adapters whose every call reports a receipt to `onReceipt`; Railway calls spend the budget at `priority`. */
+  providers(onReceipt: (r: Receipt) => void, priority?: RequestPriority): Promise<ProviderSet>;
   /** Writes the D1 projection of a transition, its receipts and audit events, atomically. */
   commit(change: Commit): Promise<void>;
   /** Persists the schedule's earliest time as the DO alarm. */
@@ -40,6 +41,10 @@ export interface EngineDeps {
   notify(run: RunRecord, event: RunEvent): Promise<void>;
   now(): number;
   pollMs: number;
+  /** How long a step may wait on one Railway deployment before it fails saying where it stuck. */
+  deployTimeoutMs: number;
+  /** A wait the provider asked for in its own time (Retry-After), as wall milliseconds (scaled in the sandbox). */
+  wallMs(providerMs: number): number;
   timing: StepContext["timing"];
 }
 

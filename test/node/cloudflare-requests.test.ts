@@ -169,6 +169,9 @@ function recordingCloudflare() {
     const ok = (result: unknown) => Response.json({ success: true, errors: [], messages: [], result });
     if (path === "/user/tokens/verify") return ok({ id: "tok", status: "active" });
     if (path === "/zones") return ok([{ id: "zone1", name: "example.com", status: "active" }]);
+    if (path.endsWith("/subscriptions"))
+      return ok([{ id: "sub1", product: { name: "prod_load_balancing" }, rate_plan: { id: "LOAD_BALANCING_BASIC" } }]);
+    if (path.endsWith("/settings/ssl")) return ok({ id: "ssl", value: "full", editable: true });
     const segments = path.split("/");
     if (COLLECTIONS.has(segments.at(-1) ?? "")) {
       if (method === "GET") return ok([...store.values()].filter((i) => i.collection === path));
@@ -218,6 +221,8 @@ const LB = {
 const EVERY_METHOD: { [M in keyof CloudflareApi]: (api: CloudflareApi) => Promise<unknown> } = {
   verifyToken: (api) => api.verifyToken(),
   listZones: (api) => api.listZones("example.com"),
+  listSubscriptions: (api) => api.listSubscriptions("acct1"),
+  zoneSslMode: (api) => api.zoneSslMode("zone1"),
   listDnsRecords: (api) => api.listDnsRecords("zone1", { type: "CNAME", name: "api.example.com" }),
   createDnsRecord: async (api) => {
     await api.createDnsRecord("zone1", {

@@ -65,8 +65,9 @@ const VARS = {
 
 /** The Worker in local workerd; `state` keeps D1, R2 and Durable Objects (alarms included) across restarts. */
 function startWorker(state: string): Promise<Worker> {
-  return unstable_dev("src/index.ts", {
+  return unstable_dev("src/dev/index.ts", {
     config: "wrangler.toml",
+    env: "dev",
     persistTo: state,
     logLevel: "error",
     vars: VARS,
@@ -150,10 +151,14 @@ describe.skipIf(!DATABASE_URL)(
       expect(seeded.code, seeded.stderr).toBe(0);
 
       state = mkdtempSync(join(tmpdir(), "infra-chat-fixture-"));
-      execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-        stdio: "ignore",
-        env: { ...process.env, CI: "1" },
-      });
+      execFileSync(
+        "npx",
+        ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state],
+        {
+          stdio: "ignore",
+          env: { ...process.env, CI: "1" },
+        },
+      );
       worker = await startWorker(state);
       // Seeding is idempotent; a loaded machine can make wrangler's proxy give up on the first (slow) one.
       let seeded200 = false;

@@ -18,17 +18,29 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world; `vars` add to its config. */
-export async function startLocalWorker(name: string, vars: Record<string, string> = {}): Promise<LocalWorker> {
+/**
+ * Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world; `vars` add to its
+ * config. `seed: false` leaves D1 empty, without the local admin: a fresh deployment.
+ */
+export async function startLocalWorker(
+  name: string,
+  vars: Record<string, string> = {},
+  options: { seed?: boolean } = {},
+): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
   const audit = { key: Buffer.alloc(32, 5).toString("base64"), keyId: `audit-${name}` };
-  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    stdio: "ignore",
-    env: { ...process.env, CI: "1" },
-  });
-  const worker = await unstable_dev("src/index.ts", {
+  execFileSync(
+    "npx",
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state],
+    {
+      stdio: "ignore",
+      env: { ...process.env, CI: "1" },
+    },
+  );
+  const worker = await unstable_dev("src/dev/index.ts", {
     config: "wrangler.toml",
+    env: "dev",
     persistTo: state,
     logLevel: "error",
     vars: {
@@ -49,11 +61,13 @@ export async function startLocalWorker(name: string, vars: Record<string, string
     experimental: { disableExperimentalWarning: true, watch: false },
   });
   const url = `http://${worker.address}:${worker.port}`;
-  const seeded = await fetch(`${url}/sandbox/seed`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-  });
-  if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
+  if (options.seed !== false) {
+    const seeded = await fetch(`${url}/sandbox/seed`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
+  }
   return {
     url,
     adminToken,

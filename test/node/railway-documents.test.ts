@@ -49,6 +49,21 @@ const DEPLOYMENT = {
   url: null,
   staticUrl: null,
 };
+const CUSTOM_STATUS = {
+  verified: false,
+  verificationDnsHost: "_railway-verify.api.example.com",
+  verificationToken: "railway-verify=abc",
+  certificateStatus: "CERTIFICATE_STATUS_TYPE_VALIDATING_OWNERSHIP",
+  dnsRecords: [
+    {
+      recordType: "DNS_RECORD_TYPE_CNAME",
+      fqdn: "api.example.com",
+      requiredValue: "abc.up.railway.app",
+      currentValue: "",
+      status: "DNS_RECORD_STATUS_REQUIRES_UPDATE",
+    },
+  ],
+};
 const PROJECT = { id: "p1", name: "app", environments: { edges: [{ node: { id: "e1", name: "production" } }] } };
 const CANNED: Record<RailwayOperationName, unknown> = {
   Projects: { projects: { edges: [{ node: PROJECT }] } },
@@ -103,7 +118,22 @@ const CANNED: Record<RailwayOperationName, unknown> = {
     ],
     httpDurationMetrics: { samples: [{ ts: 1793491200, p95: 180 }] },
   },
-  Domains: { domains: { serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }] } },
+  Domains: {
+    domains: {
+      serviceDomains: [{ id: "dom1", domain: "api.up.railway.app", targetPort: 8080 }],
+      customDomains: [{ id: "cd1", domain: "api.example.com", status: CUSTOM_STATUS }],
+    },
+  },
+  CustomDomainCreate: { customDomainCreate: { id: "cd1", domain: "api.example.com", status: CUSTOM_STATUS } },
+  CustomDomain: { customDomain: { id: "cd1", domain: "api.example.com", status: CUSTOM_STATUS } },
+  CustomDomainAvailable: { customDomainAvailable: { available: true, message: "Domain is available" } },
+  CustomDomainDelete: { customDomainDelete: true },
+  ServiceConnect: { serviceConnect: { id: "s1", name: "api" } },
+  ServiceInstanceAutoDeployUpdate: { serviceInstanceAutoDeployUpdate: { enabled: false } },
+  ServiceInstanceAutoDeployStatus: {
+    serviceInstanceAutoDeployStatus: { enabled: false, canEnable: true, reason: null },
+  },
+  ProjectToken: { projectToken: { projectId: "p1", environmentId: "e1" } },
   ServiceDomainCreate: { serviceDomainCreate: { id: "dom1", domain: "api.up.railway.app", targetPort: 8080 } },
   TemplateDetail: {
     template: {
@@ -118,8 +148,9 @@ const CANNED: Record<RailwayOperationName, unknown> = {
 
 /** One entry per RailwayApi method (the mapped type makes a missing method a compile error), optional args filled in. */
 const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unknown> } = {
+  tokenKind: (api) => api.tokenKind(),
   listProjects: (api) => api.listProjects(),
-  createProject: (api) => api.createProject("app"),
+  createProject: (api) => api.createProject("app", "ws1"),
   createEnvironment: (api) => api.createEnvironment("p1", "qa", "e1"),
   listServices: (api) => api.listServices("p1"),
   createService: (api) =>
@@ -182,6 +213,22 @@ const EVERY_METHOD: { [M in keyof RailwayApi]: (api: RailwayApi) => Promise<unkn
       endDate: "2026-11-01T00:01:00Z",
       stepSeconds: 60,
     }),
+  connectService: (api) => api.connectService("s1", { repo: "acme/app", branch: "main" }),
+  setAutoDeploy: (api) => api.setAutoDeploy({ projectId: "p1", environmentId: "e1", serviceId: "s1", enabled: false }),
+  autoDeployStatus: (api) => api.autoDeployStatus({ projectId: "p1", environmentId: "e1", serviceId: "s1" }),
+  listDomains: (api) => api.listDomains("p1", "e1", "s1"),
+  listCustomDomains: (api) => api.listCustomDomains("p1", "e1", "s1"),
+  createCustomDomain: (api) =>
+    api.createCustomDomain({
+      projectId: "p1",
+      environmentId: "e1",
+      serviceId: "s1",
+      domain: "api.example.com",
+      targetPort: 3000,
+    }),
+  getCustomDomain: (api) => api.getCustomDomain("cd1", "p1"),
+  customDomainAvailable: (api) => api.customDomainAvailable("api.example.com"),
+  deleteCustomDomain: (api) => api.deleteCustomDomain("cd1"),
   listServiceDomains: (api) => api.listServiceDomains("p1", "e1", "s1"),
   createServiceDomain: (api) => api.createServiceDomain("s1", "e1", 8080),
   deployTemplate: (api) => api.deployTemplate({ code: "redis", projectId: "p1", environmentId: "e1" }),
@@ -273,7 +320,7 @@ describe("what the Railway adapter sends", () => {
 });
 
 describe("Railway database templates", () => {
-  it("deploys the template's serializedConfig verbatim into the given project and environment", async () => {
+  it("deploys the template's serializedConfig (nothing to fill here) into the given project and environment", async () => {
     const byMethod = await recordEveryMethod();
     const [detail, deploy] = byMethod.get("deployTemplate") ?? [];
     expect(detail.variables).toEqual({ code: "redis" });
@@ -353,5 +400,105 @@ describe("Railway logs for canary signals", () => {
       window,
       { deploymentId: "d1", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-01T00:05:00Z" },
     ]);
+  });
+});
+
+describe("Railway template variables, filled as Railway's CLI fills them", () => {
+  const template = {
+    services: {
+      a: {
+        name: "Postgres",
+        source: { image: "postgres:17" },
+        variables: {
+          PGPASSWORD: { defaultValue: "${{secret(32)}}", description: "Password" },
+          PGUSER: { defaultValue: "postgres" },
+          PGDATABASE: { value: "mine", defaultValue: "railway" },
+          REPLICA_PASSWORD: { defaultValue: "" },
+          OPTIONAL_NOTE: { isOptional: true },
+        },
+      },
+    },
+  };
+
+  function recordingApi(config: unknown) {
+    const sent: SentRequest[] = [];
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const body = JSON.parse(String(init?.body)) as SentRequest;
+      sent.push(body);
+      return Response.json({
+        data:
+          body.operationName === "TemplateDetail"
+            ? { template: { id: "tpl1", serializedConfig: config } }
+            : CANNED[body.operationName],
+      });
+    };
+    return { api: createRailwayApi({ fetch }, { token: "t" }), sent };
+  }
+
+  it("sends each value from its default, keeps a given value, and generates a credential nobody gave", async () => {
+    const { api, sent } = recordingApi(template);
+    await api.deployTemplate({ code: "postgres", projectId: "p1", environmentId: "e1" });
+    const deployed = (sent[1].variables.input as { serializedConfig: typeof template }).serializedConfig;
+    const vars = deployed.services.a.variables as Record<string, { value?: string }>;
+    expect(vars.PGPASSWORD.value).toBe("${{secret(32)}}");
+    expect(vars.PGUSER.value).toBe("postgres");
+    expect(vars.PGDATABASE.value).toBe("mine");
+    // An empty default is no value: a password is generated rather than sent empty.
+    expect(vars.REPLICA_PASSWORD.value).toBe("${{secret(32)}}");
+    expect(vars.OPTIONAL_NOTE.value).toBeUndefined();
+    // Everything else goes back as Railway sent it.
+    expect(deployed.services.a.source).toEqual({ image: "postgres:17" });
+  });
+
+  it("refuses to deploy a required non-secret variable without value or default, naming it", async () => {
+    const { api, sent } = recordingApi({
+      services: { a: { name: "Custom", source: { image: "x" }, variables: { REGION: { description: "where" } } } },
+    });
+    await expect(api.deployTemplate({ code: "redis", projectId: "p1", environmentId: "e1" })).rejects.toThrow(
+      /Custom\.REGION/,
+    );
+    expect(sent.map((r) => r.operationName)).toEqual(["TemplateDetail"]);
+  });
+});
+
+describe("Railway token kinds (projectToken)", () => {
+  /** A Railway that answers projectToken as the sandbox and Railway do, for one project token. */
+  function railwayWith(projectToken: string) {
+    const headersSeen: Record<string, string>[] = [];
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      headersSeen.push(headers);
+      const bearer = headers.authorization?.replace(/^Bearer /, "");
+      const project = headers["project-access-token"];
+      if (bearer === "account-token") return Response.json({ errors: [{ message: "Project Token not found" }] });
+      // A project token, or anything else, as Bearer.
+      if (bearer) return Response.json({ errors: [{ message: "Not Authorized" }] });
+      if (project === projectToken)
+        return Response.json({ data: { projectToken: { projectId: "p1", environmentId: "e1" } } });
+      return Response.json({ errors: [{ message: "Project Token not found" }] });
+    };
+    return { fetch, headersSeen };
+  }
+
+  it("tells an account token, a project token (asked again as Project-Access-Token) and a bad one apart", async () => {
+    const railway = railwayWith("proj-token");
+    const kind = (token: string) => createRailwayApi({ fetch: railway.fetch }, { token }).tokenKind();
+    expect(await kind("account-token")).toEqual({ kind: "account" });
+    expect(railway.headersSeen).toHaveLength(1);
+    expect(await kind("proj-token")).toEqual({ kind: "project", projectId: "p1", environmentId: "e1" });
+    expect(railway.headersSeen.at(-1)).toMatchObject({ "project-access-token": "proj-token" });
+    expect((await kind("garbage")).kind).toBe("invalid");
+  });
+});
+
+describe("Railway deployment statuses", () => {
+  it("reads a status Railway adds later as UNKNOWN, keeping what it said, instead of failing the answer", async () => {
+    const fetch = async (): Promise<Response> =>
+      Response.json({ data: { deployment: { ...DEPLOYMENT, status: "HIBERNATING" } } });
+    const deployment = await createRailwayApi({ fetch }, { token: "t" }).getDeployment("d1");
+    expect(deployment.status).toBe("UNKNOWN");
+    expect(deployment.reportedStatus).toBe("HIBERNATING");
+    const known = async (): Promise<Response> => Response.json({ data: { deployment: DEPLOYMENT } });
+    expect((await createRailwayApi({ fetch: known }, { token: "t" }).getDeployment("d1")).status).toBe("SUCCESS");
   });
 });

@@ -7,7 +7,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { beforeAll, describe, expect, it } from "vitest";
 import { approvalCodeFor, sameCode } from "../../src/policy/approval";
 import type { ApprovalSubject } from "../../src/policy/approval";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, envObject, expectError, makeUser, seedWorld } from "./helpers";
 import { sms } from "./monitoring-support";
 

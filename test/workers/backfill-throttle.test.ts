@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BackfillPolicy } from "../../src/domain/backfill-policy";
 import { judgeHealth } from "../../src/runs/executors/backfill-health";
 import type { BackfillProgress } from "../../src/runs/outputs";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, driveUntil, live, makeUser, runAlarms, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;

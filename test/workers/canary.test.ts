@@ -3,10 +3,10 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { unwrap } from "../../src/domain/errors";
 import type { RunRecord } from "../../src/runs/store";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import {
   api,
-  autoDeployOff,
+  firstRunReconciles,
   deploymentsOf,
   driveRun,
   driveUntil,
@@ -22,7 +22,7 @@ let alice: Awaited<ReturnType<typeof makeUser>>;
 let bob: Awaited<ReturnType<typeof makeUser>>;
 beforeAll(async () => {
   ids = await seedWorld();
-  await autoDeployOff();
+  await firstRunReconciles(ids);
   // Seven canaries and their monitoring spend more than Hobby's 1,000 Railway requests in the file's hour.
   await sandboxWorld(env).account({ railwayPlan: "pro" });
   alice = await makeUser("admin", "+15550001001");

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { SandboxFault } from "../../src/sandbox/types";
-import { sandboxWorld } from "../../src/wiring";
-import { api, autoDeployOff, driveAlarms, makeUser, seedWorld } from "./helpers";
+import { sandboxWorld } from "../../src/dev/wiring";
+import { api, firstRunReconciles, driveAlarms, makeUser, seedWorld } from "./helpers";
 
 /**
  * Chaos suite (issue #8): seeded random runs — deploys, production canaries, rollbacks, backfills — while
@@ -106,9 +106,9 @@ describe("chaos", { timeout: 900_000 }, () => {
 
   beforeAll(async () => {
     ids = await seedWorld();
-    // Hundreds of runs: more Railway requests than Hobby's hour holds; and pushes must not deploy by themselves.
+    // Hundreds of runs: more Railway requests than Hobby's hour holds. The first run turns auto-deploy off.
     expect((await sandboxWorld(env).account({ railwayPlan: "pro" })).ok).toBe(true);
-    await autoDeployOff();
+    await firstRunReconciles(ids);
     alice = await makeUser("admin");
     bob = await makeUser("admin");
     for (const envName of ["staging", "production"]) {

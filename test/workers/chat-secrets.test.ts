@@ -13,7 +13,7 @@ import { controlContext } from "../../src/control/context";
 import { database } from "../../src/db/client";
 import { findEnv } from "../../src/db/environments";
 import { resolveSecret } from "../../src/db/secrets";
-import { appServices } from "../../src/wiring";
+import { appServices } from "../../src/dev/wiring";
 import { CARRIERS } from "./chat-secret-carriers";
 import { api, makeUser, seedWorld } from "./helpers";
 

@@ -37,7 +37,8 @@ describe("docs/", () => {
   });
 
   it("docs/sandbox.md names every sandbox route the Worker mounts", () => {
-    const mounted = sandboxRoutes.routes.map((r) => `${r.method} /sandbox${r.path}`);
+    // "ALL" is the middleware that answers 404 while the sandbox is off, not a route.
+    const mounted = sandboxRoutes.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} /sandbox${r.path}`);
     expect(mounted.length).toBeGreaterThan(5);
     expect(mounted.filter((route) => !sandboxPage.includes(`\`${route}\``))).toEqual([]);
   });

@@ -2,6 +2,8 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    /** The tests run the dev entry ([env.dev]), which always has the sandbox world. */
+    SANDBOX_WORLD: DurableObjectNamespace<import("../../durable-objects/sandbox").SandboxDO>;
     CHAOS_SEEDS?: string;
     CHAOS_RUNS?: string;
   }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { controlContext } from "../../src/control/context";
 import { reviseSpec } from "../../src/control/revisions";
 import { invoicePerfectSpec } from "../../src/domain/template";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, makeUser, seedWorld } from "./helpers";
 
 let admin: Awaited<ReturnType<typeof makeUser>>;

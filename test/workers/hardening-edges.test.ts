@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/http/app";
 import { appUrlRefusal } from "../../src/security/app-url";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, expectError, makeUser, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;

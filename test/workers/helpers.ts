@@ -9,13 +9,13 @@ import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { RunRecord, StepRecord } from "../../src/runs/store";
 import { ProviderError } from "../../src/providers/types";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 
 export type Role = "viewer" | "deployer" | "admin";
 
 /** Seeds Invoice Perfect (idempotent; storage is per test file) and returns the env ids. */
 export async function seedWorld() {
-  await seedInvoicePerfect(appServices(env));
+  await seedInvoicePerfect(appServices(env), sandboxWorld(env));
   const db = database(env.DB);
   return {
     staging: (await findEnv(db, "invoice-perfect:staging")).id,
@@ -24,15 +24,18 @@ export async function seedWorld() {
 }
 
 /**
- * Turns Railway auto-deploy off on the seeded app services, as Infra Chat's reconcile is to (issue 14
- * item 4): a sandbox push then deploys nothing by itself, so a test's deployments are the control plane's.
+ * The first run a team makes: "deploy staging", driven to success. Its reconcile connects every managed
+ * service and turns Railway's auto-deploy off, in staging and (serviceConnect acting on every environment)
+ * in production too, so a later sandbox push deploys nothing by itself and a test's deployments are the
+ * control plane's. Seeded Railway services auto-deploy pushes, as Railway's default is.
  */
-export async function autoDeployOff() {
-  for (const envName of ["staging", "production"])
-    for (const service of ["api", "web", "cron"]) {
-      const res = await sandboxWorld(env).drift({ env: envName, service, autoDeploy: false });
-      expect(res.ok).toBe(true);
-    }
+export async function firstRunReconciles(ids: { staging: string }) {
+  const admin = await makeUser("admin");
+  const plan = await api(admin.token, "POST", `/api/envs/${ids.staging}/plan`, { type: "deploy" });
+  expect(plan.status, plan.text).toBe(201);
+  const applied = await api(admin.token, "POST", `/api/plans/${plan.body.plan.id}/apply`);
+  expect(applied.status, applied.text).toBe(202);
+  expect((await driveRun(admin.token, applied.body.run.id, ids.staging)).status).toBe("succeeded");
 }
 
 let userCount = 0;

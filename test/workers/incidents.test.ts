@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, expectError, makeUser, seedWorld } from "./helpers";
 import { changeSpec, incidentsOf, monitorClock, sms } from "./monitoring-support";
 
@@ -16,6 +16,9 @@ const LEAKED = `sk_live_incident${crypto.randomUUID().replaceAll("-", "")}`;
 
 beforeAll(async () => {
   ids = await seedWorld();
+  // A check a simulated minute, drift compared often: more than monitoring's share of Hobby's Railway budget.
+  // These tests are about incidents; the budget's own are in request-budget.test.ts.
+  await sandboxWorld(env).account({ railwayPlan: "pro" });
   admin = await makeUser("admin", "+15550004001");
   viewer = await makeUser("viewer");
   onCall = await makeUser("deployer", ON_CALL);

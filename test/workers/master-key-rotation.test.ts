@@ -10,7 +10,7 @@ import { understand } from "../../src/chat/language/understand";
 import { database } from "../../src/db/client";
 import { putSecret, resolveSecret } from "../../src/db/secrets";
 import { createSecretBox } from "../../src/security/secrets";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, driveUntil, expectError, makeUser, seedWorld } from "./helpers";
 import { sms } from "./monitoring-support";
 

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readIntents as parseIntents } from "./chat-reading";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, makeUser, seedWorld } from "./helpers";
 
 const EXPAND = "20261101000000-add-timezone-to-users";

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { MonitorReport } from "../../src/monitor/types";
 import type { RpcResult } from "../../src/domain/errors";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, envObject } from "./helpers";
 
 /**

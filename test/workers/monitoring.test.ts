@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, makeUser, seedWorld } from "./helpers";
 import { changeSpec, failApi, incidentsOf, monitorClock } from "./monitoring-support";
 

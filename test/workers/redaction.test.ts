@@ -10,7 +10,7 @@ import { redactCredentials, REDACTED } from "../../src/security/redact";
 import type { AuditEvent } from "../../src/audit/chain";
 import { redactingSms } from "../../src/notify/texts";
 import type { SmsApi, SmsReceipt } from "../../src/providers/twilio/api";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, envObject, makeUser, seedWorld } from "./helpers";
 import { monitorClock } from "./monitoring-support";
 

@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, deploymentsOf, driveRun, driveUntil, makeUser, seedWorld } from "./helpers";
 
 let ids: Awaited<ReturnType<typeof seedWorld>>;
@@ -24,7 +24,7 @@ async function currentRelease() {
 }
 
 describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
-  it("retries a Railway 429 with backoff and still deploys each service exactly once", async () => {
+  it("waits out a Railway 429 (every caller held, nothing re-sent by the transport) and deploys each service exactly once", async () => {
     await sandboxWorld(env).addCommit({ service: "web", message: "rate-limited" });
     const before = (await deploymentsOf("staging", "web")).length;
     const plan = await planDeploy(admin.token);
@@ -46,7 +46,11 @@ describe("run engine against sandbox faults", { timeout: 30_000 }, () => {
         .filter((a: string) => a.startsWith("receipts/"))
         .map(async (a: string) => (await api(admin.token, "GET", `/api/runs/${run.id}/artifacts/${a}`)).body),
     );
-    expect(receipts.flat().some((r: { attempts: number }) => r.attempts > 1)).toBe(true);
+    // Each 429 is one receipt of one attempt: the request budget held the step, which sent it again after the wait.
+    const limited = receipts.flat().filter((r: { status: number | null }) => r.status === 429);
+    expect(limited).toHaveLength(2);
+    for (const r of limited)
+      expect(r).toMatchObject({ attempts: 1, error: expect.stringMatching(/every caller waits/) });
   });
 
   it("does not deploy twice when the deploy answer is lost after Railway applied it (timeout)", async () => {

@@ -65,8 +65,8 @@ describe("status callbacks", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const { twilio } = await stub.state();
     const of = (sid: string) => twilio.statusCallbacks.filter((c) => c.sid === sid);
-    // Until the product mounts /webhooks/twilio/status the Worker answers 404, and the world says so.
-    expect(of(toRoute.body.sid).map((c) => c.responseStatus)).toEqual([404, 404, 404]);
+    // The Worker's /webhooks/twilio/status takes them (204): a SID it did not send changes nothing there.
+    expect(of(toRoute.body.sid).map((c) => c.responseStatus)).toEqual([204, 204, 204]);
     expect(
       of(outside.body.sid).every((c) => c.responseStatus === null && /outside the sandbox/.test(c.note ?? "")),
     ).toBe(true);

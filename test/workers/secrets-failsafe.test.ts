@@ -16,7 +16,7 @@ import { isTerminal } from "../../src/domain/run";
 import { planDigest } from "../../src/plan/digest";
 import { RunEngine } from "../../src/runs/engine";
 import { RunStore } from "../../src/runs/store";
-import { appServices, sandboxWorld } from "../../src/wiring";
+import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, envObject, live, makeUser, seedWorld } from "./helpers";
 import { changeSpec } from "./monitoring-support";
 
@@ -66,7 +66,7 @@ describe("a secret that cannot be decrypted", { timeout: 120_000 }, () => {
     expect((await api(admin.token, "GET", `/api/envs/${ids.production}/secrets`)).body.secrets.length).toBeGreaterThan(
       1,
     );
-    await seedInvoicePerfect(appServices(env));
+    await seedInvoicePerfect(appServices(env), sandboxWorld(env));
     // The redactor still hides every secret it can read.
     const staging = await resolveSecret(appServices(env).db, appServices(env).cipher, ids.staging, "STRIPE_SECRET_KEY");
     const redact = await appServices(env).redactor();
@@ -106,7 +106,7 @@ describe("a master-key rotation without SECRETS_PREVIOUS_KEYS", { timeout: 60_00
 
   it("keeps seeding, chat and the redactor working, and names the unreadable secret and the fix", async () => {
     const services = rotated();
-    await seedInvoicePerfect(services);
+    await seedInvoicePerfect(services, sandboxWorld(env));
     expect(typeof (await services.redactor())("text")).toBe("string");
     const cx = controlContext(services, { id: admin.id, name: admin.name, role: "admin" });
     const chat = await handleChat(cx, { message: "status of staging" }, 0);
@@ -151,6 +151,8 @@ describe("the run engine's schedule", () => {
         notify: async () => undefined,
         now: Date.now,
         pollMs: 10,
+        deployTimeoutMs: 60_000,
+        wallMs: (ms) => ms,
         timing: { simulated: true, waitFactor: 0 },
       });
       const run = await engine.enqueue(plan, actor);

@@ -8,7 +8,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyAnswer, nextQuestion, parseSetupRequest, SetupAnswers } from "../../src/chat/setup-questions";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, makeUser } from "./helpers";
 
 const SENTENCE =

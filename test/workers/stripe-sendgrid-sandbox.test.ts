@@ -9,7 +9,7 @@ import { createCloudflareApi } from "../../src/providers/cloudflare/adapter";
 import { createSendGridApi } from "../../src/providers/sendgrid/adapter";
 import { createStripeApi } from "../../src/providers/stripe/adapter";
 import { ProviderError } from "../../src/providers/types";
-import { providerFetch, sandboxWorld } from "../../src/wiring";
+import { providerFetch, sandboxWorld } from "../../src/dev/wiring";
 
 const ctx = () => ({ fetch: providerFetch(env), sleep: async () => {} });
 const TEST_KEY = "sk_test_sandboxSetupKey0001";

@@ -2,7 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LiveMessage, LiveRun } from "../../src/runs/live";
 import { watchRequest } from "../../src/runs/live";
-import { sandboxWorld } from "../../src/wiring";
+import { sandboxWorld } from "../../src/dev/wiring";
 import { api, driveAlarms, driveRun, envObject, expectError, makeUser, seedWorld } from "./helpers";
 
 /**

@@ -10,6 +10,7 @@ import {
 import { connectionsOf } from "../../db/connections";
 import { listProjects } from "../../db/projects";
 import { verifyConnections } from "../../control/connections";
+import { RailwaySettings, configureRailway } from "../../control/railway-settings";
 import { requireRole } from "../../security/roles";
 import type { AppEnv } from "../auth";
 import { readJson } from "../errors";
@@ -38,6 +39,11 @@ export const projectRoutes = new Hono<AppEnv>()
   .get("/projects/:id/envs", async (c) => {
     const { cx } = c.var;
     return c.json({ environments: await listEnvironments(cx, c.req.param("id")) });
+  })
+  .put("/projects/:id/connections/railway", async (c) => {
+    const { cx } = c.var;
+    const connection = await configureRailway(cx, c.req.param("id"), await readJson(c, RailwaySettings));
+    return c.json({ connection });
   })
   .post("/projects/:id/connections/verify", async (c) => {
     const { cx } = c.var;

@@ -13,6 +13,7 @@ import type {
   CloudflareOrigin,
   CloudflarePool,
   CloudflarePoolInput,
+  CloudflareSubscription,
   CloudflareTokenStatus,
   CloudflareZone,
 } from "./api";
@@ -91,6 +92,23 @@ const LoadBalancer = z.object({
   enabled: orElse(z.boolean(), true),
 }) satisfies z.ZodType<CloudflareLoadBalancer>;
 
+const Subscription = z
+  .object({
+    id: z.string(),
+    product: z.object({ name: z.string().nullish() }).nullish(),
+    rate_plan: z.object({ id: z.string().nullish(), public_name: z.string().nullish() }).nullish(),
+    state: z.string().nullish(),
+  })
+  .transform(
+    (s): CloudflareSubscription => ({
+      id: s.id,
+      product: s.product?.name ?? "",
+      ratePlan: s.rate_plan?.id ?? s.rate_plan?.public_name ?? "",
+      state: s.state ?? null,
+    }),
+  );
+const ZoneSetting = z.object({ id: z.string(), value: z.string() });
+
 // Cloudflare ids are hex or UUIDs; refusing anything else keeps "..", "/" or "?" out of the URL path.
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -143,6 +161,10 @@ export function createCloudflareApi(ctx: ProviderContext, opts: CloudflareApiOpt
   return {
     verifyToken: () => call("GET", "/user/tokens/verify", {}, { schema: TokenStatus, ids: (t) => ({ tokenId: t.id }) }),
     listZones: (name) => call("GET", "/zones", {}, { schema: z.array(Zone), query: { name } }),
+    listSubscriptions: (accountId) =>
+      call("GET", "/accounts/{account_id}/subscriptions", { account_id: accountId }, { schema: z.array(Subscription) }),
+    zoneSslMode: async (zoneId) =>
+      (await call("GET", "/zones/{zone_id}/settings/ssl", { zone_id: zoneId }, { schema: ZoneSetting })).value,
     listDnsRecords: (zoneId, filter = {}) =>
       call(
         "GET",
@@ -284,10 +306,19 @@ function poolBody(p: Partial<CloudflarePoolInput>): Partial<CloudflarePoolInput>
 }
 
 function loadBalancerBody(l: Partial<CloudflareLoadBalancerInput>): Partial<CloudflareLoadBalancerInput> {
-  const { name, default_pools, fallback_pool, proxied, steering_policy, description } = l;
+  const { name, default_pools, fallback_pool, proxied, steering_policy, description, enabled } = l;
   const steering = l.random_steering && {
     pool_weights: l.random_steering.pool_weights,
     default_weight: l.random_steering.default_weight,
   };
-  return { name, default_pools, fallback_pool, proxied, steering_policy, random_steering: steering, description };
+  return {
+    name,
+    default_pools,
+    fallback_pool,
+    proxied,
+    steering_policy,
+    random_steering: steering,
+    description,
+    enabled,
+  };
 }

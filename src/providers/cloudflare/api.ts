@@ -125,6 +125,8 @@ export interface CloudflareLoadBalancerInput {
   steering_policy?: CloudflareSteeringPolicy;
   random_steering?: CloudflareRandomSteering;
   description?: string;
+  /** A disabled load balancer leaves its hostname to the DNS record of the same name. */
+  enabled?: boolean;
 }
 
 export interface CloudflareLoadBalancer {
@@ -138,10 +140,28 @@ export interface CloudflareLoadBalancer {
   enabled: boolean;
 }
 
+/** One of the account's subscriptions; `product` is what clients match on (e.g. "prod_load_balancing"). */
+export interface CloudflareSubscription {
+  id: string;
+  product: string;
+  /** The rate plan's id (or public name), e.g. "LOAD_BALANCING_BASIC_PLUS". */
+  ratePlan: string;
+  state: string | null;
+}
+
+/** Whether a subscription is the Load Balancing add-on (by product, or failing that by rate plan). */
+export function isLoadBalancingSubscription(s: CloudflareSubscription): boolean {
+  return s.product === "prod_load_balancing" || /load[ _]?balancing/i.test(s.ratePlan);
+}
+
 /** Lists return the first page only: names are filtered server-side, and LB objects are few per account/zone. */
 export interface CloudflareApi {
   /** `GET /user/tokens/verify`; a usable token has `status: "active"`. */
   verifyToken(): Promise<CloudflareTokenStatus>;
+  /** `GET /accounts/{id}/subscriptions`: what the account pays for (the Load Balancing add-on among them). */
+  listSubscriptions(accountId: string): Promise<CloudflareSubscription[]>;
+  /** `GET /zones/{id}/settings/ssl`: the zone's SSL/TLS mode (`off` | `flexible` | `full` | `strict`). */
+  zoneSslMode(zoneId: string): Promise<string>;
   /** Zones with exactly this name (0 or 1 in practice). */
   listZones(name: string): Promise<CloudflareZone[]>;
   listDnsRecords(

@@ -78,8 +78,10 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
       return created.id;
     }
     // An existing split keeps its current canary share: re-running ensure mid-rollout must not move traffic.
+    // One that was handed back (disabled) takes the hostname over again.
     const wanted = splitAt(stable, canary, canaryShare(found, canary));
-    if (!loadBalancerMatches(found, wanted)) await api.patchLoadBalancer(zoneId, found.id, wanted);
+    if (!loadBalancerMatches(found, wanted) || !found.enabled)
+      await api.patchLoadBalancer(zoneId, found.id, { ...wanted, enabled: true });
     return found.id;
   }
 
@@ -117,6 +119,24 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
     },
     async canaryWeight(binding) {
       return canaryShare(await api.getLoadBalancer(binding.zoneId, binding.loadBalancerId), binding.canaryPoolId);
+    },
+    async release(binding) {
+      // A load balancer wins over a DNS record of its name; disabled, it leaves the hostname to the record.
+      // Without a record it keeps serving, all on stable: a hostname is never left with nothing behind it.
+      const records = await api.listDnsRecords(binding.zoneId, { name: binding.hostname });
+      const handedBack = records.some((r) => ["CNAME", "A", "AAAA"].includes(r.type));
+      const { default_pools, steering_policy, random_steering } = splitAt(
+        binding.stablePoolId,
+        binding.canaryPoolId,
+        0,
+      );
+      await api.patchLoadBalancer(binding.zoneId, binding.loadBalancerId, {
+        default_pools,
+        steering_policy,
+        random_steering,
+        enabled: !handedBack,
+      });
+      return { handedBack };
     },
   };
 }

@@ -9,9 +9,10 @@ import {
   type RequestKind,
 } from "../http";
 import { ProviderError, type ProviderContext } from "../types";
-import type { RailwayApi, RailwayDeployment, RailwayInstanceSettings } from "./api";
+import type { RailwayApi, RailwayDeployment, RailwayInstanceSettings, RailwayTokenKind } from "./api";
 import { RAILWAY_DOCUMENTS, type RailwayOperationName } from "./documents";
 import { GraphQLEnvelope, RailwayData } from "./responses";
+import { fillTemplateDefaults } from "./template-config";
 
 export const RAILWAY_ENDPOINT = "https://backboard.railway.com/graphql/v2";
 
@@ -39,25 +40,49 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     variables: Record<string, unknown>,
     kind: RequestKind,
     ids?: (data: Data<N>) => Record<string, string>,
+    credential: Record<string, string> = auth,
   ): Promise<Data<N>> {
     return providerRequest(ctx, "railway", {
       operation: name,
       kind,
       method: "POST",
       url: endpoint,
-      headers: { "Content-Type": "application/json", ...auth },
+      headers: { "Content-Type": "application/json", ...credential },
       body: JSON.stringify({ query: RAILWAY_DOCUMENTS[name], variables, operationName: name }),
       read: (response) => readGraphQL(response, name),
       responseIds: ids,
     });
   }
 
+  /** `projectToken` with one credential: its scope, "not-found" (not a project token), or "refused". */
+  async function projectTokenScope(
+    credential: Record<string, string>,
+  ): Promise<{ projectId: string; environmentId: string } | "not-found" | "refused"> {
+    try {
+      return (await call("ProjectToken", {}, "idempotent", undefined, credential)).projectToken;
+    } catch (e) {
+      if (e instanceof ProviderError && /Project Token not found/i.test(e.message)) return "not-found";
+      if (e instanceof ProviderError && /Not Authorized/i.test(e.message)) return "refused";
+      throw e;
+    }
+  }
+
   return {
+    async tokenKind(): Promise<RailwayTokenKind> {
+      const asConfigured = await projectTokenScope(auth);
+      if (asConfigured === "not-found") return { kind: "account" };
+      if (asConfigured !== "refused") return { kind: "project", ...asConfigured };
+      // A project token sent as Bearer is "Not Authorized": ask again the way Railway's CLI sends project tokens.
+      const asProject = await projectTokenScope({ "Project-Access-Token": opts.token });
+      if (typeof asProject === "object") return { kind: "project", ...asProject };
+      return { kind: "invalid", message: "Railway refuses the token (Not Authorized): revoked or mistyped" };
+    },
     async listProjects() {
       return (await call("Projects", { first: 100 }, "idempotent")).projects;
     },
-    async createProject(name) {
-      const data = await call("ProjectCreate", { input: { name } }, "write", (d) => ({
+    async createProject(name, workspaceId) {
+      const input = workspaceId ? { name, workspaceId } : { name };
+      const data = await call("ProjectCreate", { input }, "write", (d) => ({
         projectId: d.projectCreate.id,
       }));
       return data.projectCreate;
@@ -155,6 +180,39 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
       );
       return { byStatus: data.httpMetricsGroupedByStatus, p95: data.httpDurationMetrics.samples };
     },
+    async connectService(serviceId, { repo, branch }) {
+      await call("ServiceConnect", { id: serviceId, input: { repo, branch } }, "idempotent", () => ({ serviceId }));
+    },
+    async setAutoDeploy({ projectId, environmentId, serviceId, enabled }) {
+      const input = { enabled, projectId, environmentId, serviceId };
+      await call("ServiceInstanceAutoDeployUpdate", { input }, "idempotent", () => ({ serviceId }));
+    },
+    async autoDeployStatus({ projectId, environmentId, serviceId }) {
+      const variables = { projectId, environmentId, serviceId };
+      return (await call("ServiceInstanceAutoDeployStatus", variables, "idempotent")).serviceInstanceAutoDeployStatus;
+    },
+    async listDomains(projectId, environmentId, serviceId) {
+      return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains;
+    },
+    async listCustomDomains(projectId, environmentId, serviceId) {
+      return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.customDomains;
+    },
+    async createCustomDomain({ projectId, environmentId, serviceId, domain, targetPort }) {
+      const input = { projectId, environmentId, serviceId, domain, targetPort };
+      const data = await call("CustomDomainCreate", { input }, "write", (d) => ({
+        customDomainId: d.customDomainCreate.id,
+      }));
+      return data.customDomainCreate;
+    },
+    async getCustomDomain(id, projectId) {
+      return (await call("CustomDomain", { id, projectId }, "idempotent")).customDomain;
+    },
+    async customDomainAvailable(domain) {
+      return (await call("CustomDomainAvailable", { domain }, "idempotent")).customDomainAvailable;
+    },
+    async deleteCustomDomain(id) {
+      await call("CustomDomainDelete", { id }, "idempotent", () => ({ customDomainId: id }));
+    },
     async listServiceDomains(projectId, environmentId, serviceId) {
       return (await call("Domains", { projectId, environmentId, serviceId }, "idempotent")).domains.serviceDomains;
     },
@@ -167,8 +225,16 @@ export function createRailwayApi(ctx: ProviderContext, opts: RailwayApiOptions):
     },
     async deployTemplate({ code, projectId, environmentId }) {
       const { template } = await call("TemplateDetail", { code }, "idempotent", (d) => ({ templateId: d.template.id }));
-      // serializedConfig goes back untouched: its schema is Railway's, and the CLI only fills in values we do not set.
-      const input = { templateId: template.id, serializedConfig: template.serializedConfig, projectId, environmentId };
+      // Filled as Railway's CLI fills it: every variable's value from its default, so no password goes out empty.
+      const { config, unfilled } = fillTemplateDefaults(template.serializedConfig);
+      if (unfilled.length)
+        throw new ProviderError(
+          `template ${code} needs values nobody gave and it has no default for: ${unfilled.map((v) => `${v.service}.${v.name}`).join(", ")}`,
+          "railway",
+          null,
+          false,
+        );
+      const input = { templateId: template.id, serializedConfig: config, projectId, environmentId };
       const data = await call("TemplateDeployV2", { input }, "write", (d) => ({
         projectId: d.templateDeployV2.projectId,
         ...(d.templateDeployV2.workflowId ? { workflowId: d.templateDeployV2.workflowId } : {}),

@@ -13,7 +13,9 @@ export type RailwayDeploymentStatus =
   | "SLEEPING"
   | "SKIPPED"
   | "REMOVING"
-  | "REMOVED";
+  | "REMOVED"
+  /** A value Railway sent that this code does not know (kept as `reportedStatus`): not fatal, reported. */
+  | "UNKNOWN";
 
 export interface RailwayProject {
   id: string;
@@ -53,12 +55,14 @@ export interface RailwayServiceInstance {
   healthcheckPath: string | null;
   numReplicas: number | null;
   cronSchedule: string | null;
-  latestDeployment: { id: string; status: RailwayDeploymentStatus } | null;
+  latestDeployment: { id: string; status: RailwayDeploymentStatus; reportedStatus: string } | null;
 }
 
 export interface RailwayDeployment {
   id: string;
   status: RailwayDeploymentStatus;
+  /** The status exactly as Railway sent it (differs from `status` only when that is UNKNOWN). */
+  reportedStatus: string;
   createdAt: string;
   /** Opaque JSON; in practice carries commitHash / commitMessage / branch / repo. */
   meta: Record<string, unknown> | null;
@@ -103,10 +107,51 @@ export interface RailwayWorkflowStatus {
   error: string | null;
 }
 
+/** What a Railway token is, as `projectToken` tells (railway.md "Transport, auth"). */
+export type RailwayTokenKind =
+  /** An account or workspace token: lists and creates projects (what setup needs). */
+  | { kind: "account" }
+  /** A project token: one environment of one project, sent as Project-Access-Token; cannot list or create projects. */
+  | { kind: "project"; projectId: string; environmentId: string }
+  /** Neither works: revoked, mistyped, or not a Railway token. */
+  | { kind: "invalid"; message: string };
+
+/** A custom domain and the DNS records Railway wants before it serves and certifies it. */
+export interface RailwayCustomDomain {
+  id: string;
+  domain: string;
+  status: {
+    verified: boolean;
+    verificationDnsHost?: string | null;
+    verificationToken?: string | null;
+    certificateStatus?: string | null;
+    dnsRecords: {
+      recordType: string;
+      fqdn: string;
+      requiredValue: string;
+      currentValue?: string | null;
+      status: string;
+    }[];
+  };
+}
+
+/** Whether an instance deploys every push to its branch by itself (Railway's default for a connected repo). */
+export interface RailwayAutoDeployStatus {
+  enabled: boolean;
+  canEnable: boolean;
+  reason: string | null;
+}
+
 export interface RailwayApi {
+  /**
+   * What the configured token is: `projectToken` answers for a project token only (sent as
+   * Project-Access-Token); an account or workspace token gets "Project Token not found".
+   */
+  tokenKind(): Promise<RailwayTokenKind>;
   /** Projects visible to the token (first page is enough for one workspace). */
   listProjects(): Promise<RailwayProject[]>;
-  createProject(name: string): Promise<RailwayProject>;
+  /** projectCreate; `workspaceId` places it in a workspace (needed for workspace-owned projects). */
+  createProject(name: string, workspaceId?: string): Promise<RailwayProject>;
   /** environmentCreate; with a source it is a server-side clone (services, settings, variables), without deploying. */
   createEnvironment(
     projectId: string,
@@ -187,6 +232,44 @@ export interface RailwayApi {
     endDate: string;
     stepSeconds: number;
   }): Promise<RailwayHttpMetrics>;
+  /** serviceConnect: the service's source is the repository at `branch` (connects it; deploys nothing). */
+  connectService(serviceId: string, source: { repo: string; branch: string }): Promise<void>;
+  /** serviceInstanceAutoDeployUpdate: whether pushes to the branch deploy this instance by themselves. */
+  setAutoDeploy(input: {
+    projectId: string;
+    environmentId: string;
+    serviceId: string;
+    enabled: boolean;
+  }): Promise<void>;
+  /** serviceInstanceAutoDeployStatus. */
+  autoDeployStatus(input: {
+    projectId: string;
+    environmentId: string;
+    serviceId: string;
+  }): Promise<RailwayAutoDeployStatus>;
+  /** Railway's own and custom domains of one service instance, in one read. */
+  listDomains(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<{
+    serviceDomains: { id: string; domain: string; targetPort: number | null }[];
+    customDomains: RailwayCustomDomain[];
+  }>;
+  /** Custom domains of one service instance, with their DNS status. */
+  listCustomDomains(projectId: string, environmentId: string, serviceId: string): Promise<RailwayCustomDomain[]>;
+  /** customDomainCreate: not idempotent (a second one is refused as in use), so callers list first. */
+  createCustomDomain(input: {
+    projectId: string;
+    environmentId: string;
+    serviceId: string;
+    domain: string;
+    targetPort?: number;
+  }): Promise<RailwayCustomDomain>;
+  getCustomDomain(id: string, projectId: string): Promise<RailwayCustomDomain>;
+  /** customDomainAvailable: whether no service (anywhere at Railway) uses the hostname yet. */
+  customDomainAvailable(domain: string): Promise<{ available: boolean; message: string }>;
+  deleteCustomDomain(id: string): Promise<void>;
   /** Railway-provided `*.up.railway.app` domains of one service instance. */
   listServiceDomains(
     projectId: string,

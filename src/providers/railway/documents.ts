@@ -3,6 +3,12 @@
  * can validate them all against the published schema (providers/railway.md; railway.schema.graphql).
  */
 
+/** What the control plane reads about a custom domain: verified, certificate, the records Railway wants. */
+const CUSTOM_DOMAIN_STATUS = `status {
+  verified verificationDnsHost verificationToken certificateStatus
+  dnsRecords { recordType fqdn requiredValue currentValue status }
+}`;
+
 export const RAILWAY_DOCUMENTS = {
   Projects: /* GraphQL */ `
     query Projects($first: Int) {
@@ -104,7 +110,45 @@ export const RAILWAY_DOCUMENTS = {
     query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) {
       domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
         serviceDomains { id domain targetPort }
+        customDomains { id domain ${CUSTOM_DOMAIN_STATUS} }
       }
+    }`,
+  // Custom domains (railway.md §12): routed by a CNAME to requiredValue, proven by a TXT record.
+  CustomDomainCreate: /* GraphQL */ `
+    mutation CustomDomainCreate($input: CustomDomainCreateInput!) {
+      customDomainCreate(input: $input) { id domain ${CUSTOM_DOMAIN_STATUS} }
+    }`,
+  CustomDomain: /* GraphQL */ `
+    query CustomDomain($id: String!, $projectId: String!) {
+      customDomain(id: $id, projectId: $projectId) { id domain ${CUSTOM_DOMAIN_STATUS} }
+    }`,
+  CustomDomainAvailable: /* GraphQL */ `
+    query CustomDomainAvailable($domain: String!) {
+      customDomainAvailable(domain: $domain) { available message }
+    }`,
+  CustomDomainDelete: /* GraphQL */ `
+    mutation CustomDomainDelete($id: String!) {
+      customDomainDelete(id: $id)
+    }`,
+  // Repository connections and auto-deploys (railway.md "Added for the second round").
+  ServiceConnect: /* GraphQL */ `
+    mutation ServiceConnect($id: String!, $input: ServiceConnectInput!) {
+      serviceConnect(id: $id, input: $input) { id name }
+    }`,
+  ServiceInstanceAutoDeployUpdate: /* GraphQL */ `
+    mutation ServiceInstanceAutoDeployUpdate($input: ServiceInstanceAutoDeployUpdateInput!) {
+      serviceInstanceAutoDeployUpdate(input: $input) { enabled }
+    }`,
+  ServiceInstanceAutoDeployStatus: /* GraphQL */ `
+    query ServiceInstanceAutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+      serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+        enabled canEnable reason
+      }
+    }`,
+  // Answers only to a project token (sent as Project-Access-Token): which project and environment it reaches.
+  ProjectToken: /* GraphQL */ `
+    query ProjectToken {
+      projectToken { projectId environmentId }
     }`,
   ServiceDomainCreate: /* GraphQL */ `
     mutation ServiceDomainCreate($input: ServiceDomainCreateInput!) {

@@ -15,7 +15,7 @@ const IdName = z.object({ id: z.string(), name: z.string() });
 
 const Project = z.object({ id: z.string(), name: z.string(), environments: nodesOf(IdName) });
 
-const DeploymentStatus = z.enum([
+const KnownStatus = z.enum([
   "INITIALIZING",
   "QUEUED",
   "WAITING",
@@ -29,18 +29,29 @@ const DeploymentStatus = z.enum([
   "SKIPPED",
   "REMOVING",
   "REMOVED",
-]) satisfies z.ZodType<RailwayDeploymentStatus>;
+]);
 
-const Deployment = z.object({
-  id: z.string(),
-  status: DeploymentStatus,
-  createdAt: z.string(),
-  // DeploymentMeta is an opaque scalar: keep it when it is an object, never fail the call over it.
-  meta: z.record(z.string(), z.unknown()).nullable().catch(null),
-  canRollback: z.boolean().optional(),
-  url: z.string().nullish(),
-  staticUrl: z.string().nullish(),
-});
+/**
+ * A status Railway may add later must not fail the whole answer: it reads as UNKNOWN, and the value Railway
+ * sent stays in `reportedStatus` so a run can say what it saw.
+ */
+const DeploymentStatus = z.string().transform((raw): { status: RailwayDeploymentStatus; reportedStatus: string } => ({
+  status: KnownStatus.safeParse(raw).data ?? "UNKNOWN",
+  reportedStatus: raw,
+}));
+
+const Deployment = z
+  .object({
+    id: z.string(),
+    status: DeploymentStatus,
+    createdAt: z.string(),
+    // DeploymentMeta is an opaque scalar: keep it when it is an object, never fail the call over it.
+    meta: z.record(z.string(), z.unknown()).nullable().catch(null),
+    canRollback: z.boolean().optional(),
+    url: z.string().nullish(),
+    staticUrl: z.string().nullish(),
+  })
+  .transform(({ status, ...d }) => ({ ...d, ...status }));
 
 const LogLine = z.object({ timestamp: z.string(), message: z.string(), severity: z.string().nullable() });
 
@@ -55,6 +66,28 @@ const HttpLog = z.object({
   upstreamErrors: z.string(),
   deploymentId: z.string(),
 }) satisfies z.ZodType<RailwayHttpLog>;
+
+/** A custom domain and what Railway wants in DNS before it serves it (railway.md §12). */
+const CustomDomain = z.object({
+  id: z.string(),
+  domain: z.string(),
+  status: z.object({
+    verified: z.boolean(),
+    verificationDnsHost: z.string().nullish(),
+    verificationToken: z.string().nullish(),
+    // An open string: a certificate state Railway adds later is reported, not fatal.
+    certificateStatus: z.string().nullish(),
+    dnsRecords: z.array(
+      z.object({
+        recordType: z.string(),
+        fqdn: z.string(),
+        requiredValue: z.string(),
+        currentValue: z.string().nullish(),
+        status: z.string(),
+      }),
+    ),
+  }),
+});
 
 /** Mutations answering `Boolean!`: `false` means Railway declined, which is a failure for us. */
 const Acknowledged = z.literal(true, { error: "Railway answered false (not applied)" });
@@ -73,7 +106,10 @@ export const RailwayData = {
       healthcheckPath: z.string().nullable(),
       numReplicas: z.number().int().nullable(),
       cronSchedule: z.string().nullable(),
-      latestDeployment: z.object({ id: z.string(), status: DeploymentStatus }).nullable(),
+      latestDeployment: z
+        .object({ id: z.string(), status: DeploymentStatus })
+        .transform(({ id, status }) => ({ id, ...status }))
+        .nullable(),
     }),
   }),
   ServiceInstanceUpdate: z.object({ serviceInstanceUpdate: Acknowledged }),
@@ -100,8 +136,25 @@ export const RailwayData = {
       serviceDomains: z.array(
         z.object({ id: z.string(), domain: z.string(), targetPort: z.number().int().nullable() }),
       ),
+      customDomains: z.array(CustomDomain).default([]),
     }),
   }),
+  CustomDomainCreate: z.object({ customDomainCreate: CustomDomain }),
+  CustomDomain: z.object({ customDomain: CustomDomain }),
+  CustomDomainAvailable: z.object({
+    customDomainAvailable: z.object({ available: z.boolean(), message: z.string() }),
+  }),
+  CustomDomainDelete: z.object({ customDomainDelete: Acknowledged }),
+  ServiceConnect: z.object({ serviceConnect: IdName }),
+  ServiceInstanceAutoDeployUpdate: z.object({ serviceInstanceAutoDeployUpdate: z.object({ enabled: z.boolean() }) }),
+  ServiceInstanceAutoDeployStatus: z.object({
+    serviceInstanceAutoDeployStatus: z.object({
+      enabled: z.boolean(),
+      canEnable: z.boolean(),
+      reason: z.string().nullable(),
+    }),
+  }),
+  ProjectToken: z.object({ projectToken: z.object({ projectId: z.string(), environmentId: z.string() }) }),
   ServiceDomainCreate: z.object({ serviceDomainCreate: z.object({ id: z.string(), domain: z.string() }) }),
   // serializedConfig is opaque JSON handed back verbatim, so it is only required to be present.
   TemplateDetail: z.object({

@@ -7,6 +7,8 @@ import { railwayOf, serviceIdOf } from "../railway-binding";
 
 const GOOD = "SUCCESS";
 const BAD = new Set(["FAILED", "CRASHED", "REMOVED", "SKIPPED"]);
+/** Polls back off from the first interval to this many times it (5 s → 30 s for real). */
+const MAX_POLL_FACTOR = 6;
 /** Clock skew allowed between our clock and the provider's createdAt. */
 const SKEW_MS = 5_000;
 
@@ -62,7 +64,8 @@ export async function driveDeployment(
     ctx.save();
   }
   const deployment = await ctx.railway.getDeployment(deploymentId);
-  if (deployment.status === GOOD) return deployment;
+  // A sleeping deployment went live and Railway's serverless sleep parked it: the next request wakes it.
+  if (deployment.status === GOOD || deployment.status === "SLEEPING") return deployment;
   if (BAD.has(deployment.status)) {
     const logs = await ctx.railway.deploymentLogs(deployment.id, 200).catch(() => []);
     const text = logs.map((l) => `${l.timestamp} ${l.severity ?? ""} ${l.message}`).join("\n");
@@ -73,7 +76,33 @@ export async function driveDeployment(
       error: `${name} deployment ${deployment.id} ${deployment.status}${last ? `: ${last}` : ""}`,
     };
   }
-  return { kind: "wait", ms: ctx.pollMs, note: `${name} ${deployment.status.toLowerCase()}` };
+  const waiting = waitingFor(name, deployment);
+  const since = state.intentAt ?? ctx.now();
+  if (ctx.now() - since > ctx.deployTimeoutMs)
+    return {
+      kind: "fail",
+      error: `${name} deployment ${deployment.id} did not go live within ${Math.round(ctx.deployTimeoutMs / 60_000)} min: ${waiting}`,
+    };
+  // Backoff: a build takes minutes; polling it every few seconds spends the Railway request budget.
+  state.polls = (state.polls ?? 0) + 1;
+  const ms = Math.round(ctx.pollMs * Math.min(MAX_POLL_FACTOR, 1.5 ** (state.polls - 1)));
+  return { kind: "wait", ms, note: waiting };
+}
+
+/** What a deployment that is neither live nor failed is waiting for, in words a person can act on. */
+function waitingFor(name: string, d: RailwayDeployment): string {
+  switch (d.status) {
+    case "NEEDS_APPROVAL":
+      return `Railway is waiting for approval in its dashboard (${name} deployment ${d.id} NEEDS_APPROVAL): approve it there, or cancel the run`;
+    case "WAITING":
+      return `Railway is holding ${name} deployment ${d.id} (WAITING) until what it depends on is ready`;
+    case "QUEUED":
+      return `${name} deployment ${d.id} is queued at Railway (QUEUED)`;
+    case "UNKNOWN":
+      return `Railway reports ${name} deployment ${d.id} as ${d.reportedStatus}, a status Infra Chat does not know: waiting for a known one`;
+    default:
+      return `${name} ${d.status.toLowerCase()}`;
+  }
 }
 
 /** The newest deployments of one service in this environment. */

@@ -63,7 +63,7 @@ async function ensureFresh(ctx: StepContext, target: FreshTarget): Promise<StepR
       };
     state.projectSent = true;
     ctx.save();
-    project = await ctx.railway.createProject(target.projectName);
+    project = await ctx.railway.createProject(target.projectName, target.workspaceId);
     made.push(`project ${target.projectName}`);
   }
   let environment = project.environments.find((e) => e.name === ctx.env.name);

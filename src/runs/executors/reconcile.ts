@@ -2,6 +2,9 @@ import type { StepContext, StepExecutor } from "../context";
 import type { ServiceSpec } from "../../domain/spec";
 import type { RailwayInstanceSettings } from "../../providers/railway/api";
 import { componentServiceName } from "./prepare";
+import { reconcileHostnames, type HostnameTarget } from "./hostnames";
+import { errorText } from "../../domain/errors";
+import { ProviderError } from "../../providers/types";
 
 /** The variable a service gets for a component it depends on. */
 export const COMPONENT_OUTPUT: Partial<Record<string, string>> = { postgres: "DATABASE_URL", redis: "REDIS_URL" };
@@ -17,6 +20,8 @@ interface ShapeTarget {
   settings: RailwayInstanceSettings;
   /** Needs its own Railway domain (canary twins: the load balancer's second origin). */
   domain?: boolean;
+  /** Whether Railway may deploy pushes to it by itself: only a service whose spec adopted that, never a twin or job. */
+  autoDeploy: boolean;
 }
 
 function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">): ShapeTarget[] {
@@ -28,6 +33,7 @@ function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">):
     const own: ShapeTarget = {
       name,
       spec,
+      autoDeploy: spec.autoDeploy === true,
       // Public HTTP services need a Railway domain: health checks, the ops contract and load balancers use it.
       domain: spec.kind === "service" && Boolean(spec.healthPath && spec.port),
       settings: {
@@ -40,13 +46,22 @@ function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">):
     };
     // Railway has no traffic split: the canary is a twin service with the same source and settings.
     const twin: ShapeTarget[] = canaries.has(name)
-      ? [{ name: `${name}-canary`, spec, settings: { ...own.settings, numReplicas: 1 }, domain: true }]
+      ? [
+          {
+            name: `${name}-canary`,
+            spec,
+            settings: { ...own.settings, numReplicas: 1 },
+            domain: true,
+            autoDeploy: false,
+          },
+        ]
       : [];
     if (!spec.migrateCommand) return [own, ...twin];
     // Railway has no one-off command API; a pre-deploy command is its supported place for migrations.
     const job: ShapeTarget = {
       name: migrationJobName(name),
       spec,
+      autoDeploy: false,
       settings: {
         preDeployCommand: [spec.migrateCommand],
         startCommand: "true",
@@ -59,12 +74,17 @@ function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">):
   });
 }
 
-/** Ensures every service (and migration job) of the spec exists at Railway with the spec's settings. */
+/**
+ * Ensures every service (and migration job, canary twin) of the spec exists at Railway with the spec's
+ * settings, connected to its repository and branch, and with Railway's auto-deploy off: a push must not
+ * deploy anything by itself (migrations out of order, the canary bypassed), so every deploy is a run's.
+ */
 export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
   const binding = ctx.env.bindings.railway;
   if (!binding) return { kind: "fail", error: "not provisioned" };
   const existing = new Map((await ctx.railway.listServices(binding.projectId)).map((s) => [s.name, s.id]));
   const created: string[] = [];
+  const hostnames: HostnameTarget[] = [];
   const services = { ...binding.services };
   for (const target of shapeTargets(ctx)) {
     let id = existing.get(target.name);
@@ -79,22 +99,88 @@ export const reconcileShape: StepExecutor<"reconcile-shape"> = async (ctx) => {
       created.push(target.name);
     }
     services[target.name] = id;
-    await ctx.railway.updateServiceInstance(id, binding.environmentId, {
-      ...target.settings,
-      source: { repo: target.spec.source.repo },
+    // serviceConnect, as Railway documents it: the repository and branch. It sets the service's source in
+    // every environment; runs deploy by commit SHA, so an environment whose spec names another branch
+    // still deploys exactly what its plan pinned. Auto-deploy is set right after, before anything is pushed.
+    const { repo, branch } = target.spec.source;
+    await ctx.railway.connectService(id, { repo, branch });
+    await ctx.railway.setAutoDeploy({
+      projectId: binding.projectId,
+      environmentId: binding.environmentId,
+      serviceId: id,
+      enabled: target.autoDeploy,
     });
-    if (
-      target.domain &&
-      (await ctx.railway.listServiceDomains(binding.projectId, binding.environmentId, id)).length === 0
-    ) {
-      await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
+    await ctx.railway.updateServiceInstance(id, binding.environmentId, target.settings);
+    // A twin or a job has no public hostname of its own; a canary's load balancer borrows the service's.
+    const hostname = target.name in ctx.env.spec.services ? ctx.env.spec.domains[target.name] : undefined;
+    if (target.domain || hostname) {
+      const domains = await ctx.railway.listDomains(binding.projectId, binding.environmentId, id);
+      if (target.domain && domains.serviceDomains.length === 0)
+        await ctx.railway.createServiceDomain(id, binding.environmentId, target.spec.port);
+      if (hostname && target.spec.kind === "service")
+        hostnames.push({
+          service: target.name,
+          serviceId: id,
+          hostname,
+          port: target.spec.port,
+          existing: domains.customDomains,
+        });
     }
   }
+  const publicHosts = await reconcileHostnames(ctx, binding, hostnames);
+  const connected = Object.fromEntries(shapeTargets(ctx).map((t) => [t.name, services[t.name]]));
+  const siblingNotes = await reassertSiblingAutoDeploy(ctx, binding.projectId, connected);
   for (const [name, id] of existing) if (name === "Postgres" || name === "Redis") services[name] = id;
   await ctx.port.saveBindings(ctx.env.envId, { ...ctx.env.bindings, railway: { ...binding, services } });
   ctx.env.bindings = { ...ctx.env.bindings, railway: { ...binding, services } };
-  return { kind: "done", note: created.length ? `created ${created.join(", ")}` : "all services present" };
+  const pushing = shapeTargets(ctx)
+    .filter((t) => t.autoDeploy)
+    .map((t) => t.name);
+  const autoDeploy = pushing.length
+    ? `Railway auto-deploy off except ${pushing.join(", ")} (adopted)`
+    : "Railway auto-deploy off on every service";
+  return {
+    kind: "done",
+    note: [
+      `${created.length ? `created ${created.join(", ")}` : "all services present"}`,
+      `${autoDeploy}${siblingNotes.length ? ` (could not set it in ${siblingNotes.join("; ")})` : ""}`,
+      ...(publicHosts.length ? [`hostnames: ${publicHosts.join(", ")}`] : []),
+    ].join("; "),
+  };
 };
+
+/**
+ * serviceConnect acts on a service in every environment, and Railway turns auto-deploy on where it connects
+ * a repository: each other environment this control plane manages in the project gets its own desired
+ * auto-deploy back (off, unless its spec adopted it for that service).
+ */
+async function reassertSiblingAutoDeploy(
+  ctx: StepContext<"reconcile-shape">,
+  projectId: string,
+  connected: Record<string, string>,
+): Promise<string[]> {
+  const notes: string[] = [];
+  const own = new Set(Object.keys(ctx.env.spec.services));
+  for (const sibling of await ctx.port.railwaySiblings(ctx.env.envId)) {
+    // A Railway service is one across environments: the same id has an instance in each.
+    for (const [name, serviceId] of Object.entries(connected)) {
+      try {
+        await ctx.railway.setAutoDeploy({
+          projectId,
+          environmentId: sibling.environmentId,
+          serviceId,
+          enabled: own.has(name) && sibling.autoDeploy.includes(name),
+        });
+      } catch (e) {
+        // A budget wait still waits; no instance there means nothing there can deploy by itself.
+        if (e instanceof ProviderError && e.retryable) throw e;
+        if (/not found/i.test(errorText(e))) continue;
+        notes.push(`${sibling.env} ${name}: ${errorText(e)}`);
+      }
+    }
+  }
+  return notes;
+}
 
 /** Sets each service's variables to the spec: literals, decrypted secrets, component references. */
 export const reconcileConfig: StepExecutor<"reconcile-config"> = async (ctx) => {
