@@ -10,6 +10,10 @@ import { createGitHubSource } from "./providers/github/source";
 import { createRailwayApi } from "./providers/railway/adapter";
 import { createCloudflareApi } from "./providers/cloudflare/adapter";
 import { createCloudflareTrafficRouter } from "./providers/cloudflare/traffic";
+import { createEdgeTrafficRouter } from "./providers/cloudflare/edge-traffic";
+import { createTrafficRouters } from "./providers/cloudflare/routers";
+import { createCloudflareWorkersApi } from "./providers/cloudflare/workers-api";
+import { EDGE_ROUTER_SCRIPT } from "./edge-router/script";
 import { createTwilioSms } from "./providers/twilio/adapter";
 import { createOpsApi } from "./providers/ops/adapter";
 import { createSendGridApi } from "./providers/sendgrid/adapter";
@@ -105,9 +109,19 @@ function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Reda
     railway: createRailwayApi(ctx, { token: railwayToken }),
     source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
     appFetch: providerFetch(env),
-    trafficFor(zone) {
-      if (!cloudflare) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
-      return createCloudflareTrafficRouter(cloudflare, zone);
+    trafficFor(zone, edge) {
+      if (!cloudflare || !cloudflareToken) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
+      const workers = createCloudflareWorkersApi(ctx, { token: cloudflareToken });
+      const edgeRouter = createEdgeTrafficRouter(workers, cloudflare, {
+        accountId: zone.accountId,
+        zoneId: zone.zoneId,
+        script: EDGE_ROUTER_SCRIPT,
+        routerSecret: edge?.routerSecret ?? (async () => null),
+        reportUrl: edgeReportUrl(env.PUBLIC_URL, edge?.envId ?? ""),
+        now: Date.now,
+      });
+      const loadBalancer = createCloudflareTrafficRouter(cloudflare, zone);
+      return createTrafficRouters({ "load-balancer": loadBalancer, edge: edgeRouter }, workers, zone.accountId);
     },
     ops: (baseUrl, token) => createOpsApi({ ...ctx, fetch: providerFetch(env) }, { baseUrl, token }),
     connections: {
@@ -124,6 +138,11 @@ function buildProviders(env: Env, onReceipt: (r: Receipt) => void, redact?: Reda
           })
         : null,
   };
+}
+
+/** Where an environment's edge router posts its reports (POST /edge/v1/reports, src/http/edge.ts). */
+export function edgeReportUrl(publicUrl: string, envId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/edge/v1/reports?env=${encodeURIComponent(envId)}`;
 }
 
 /** The sandbox Twilio account (any AC… id is accepted there). */

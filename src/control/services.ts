@@ -7,6 +7,8 @@ import type { SandboxDO } from "../../durable-objects/sandbox";
 import type { ArchiveStore, ArtifactStore } from "../audit/artifacts";
 import type { AuditEvent, AuditInput } from "../audit/chain";
 import type { Database } from "../db/client";
+import type { RouterReport } from "../edge-router/protocol";
+import type { IngestOutcome } from "../runs/canary/judge-store";
 import type { SecretCipher } from "../db/secrets";
 import type { RpcResult } from "../domain/errors";
 import type { Plan, RunStatus } from "../domain/run";
@@ -41,6 +43,8 @@ export interface EnvironmentObject {
   ackIncident(incidentId: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   resolveIncident(incidentId: string, note: string, actor: Actor): Promise<RpcResult<{ id: string }>>;
   appendAudit(chain: string, inputs: AuditInput[]): Promise<AuditEvent[]>;
+  /** Stores and counts one verified edge router report (control/edge-reports.ts). */
+  ingestRouterReport(report: RouterReport): Promise<IngestOutcome>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;
 }

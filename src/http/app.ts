@@ -18,6 +18,7 @@ import { sandboxRoutes } from "./sandbox";
 import { liveRoutes } from "./live";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
+import { edgeRoutes } from "./edge";
 
 /** The Worker's HTTP surface: API under /api (bearer auth), sandbox under /sandbox when on. */
 export function buildApp() {
@@ -44,6 +45,7 @@ export function buildApp() {
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);
+  app.route("/edge", edgeRoutes);
   app.use("/sandbox/*", async function sandboxOnly(c, next) {
     if (!c.var.services.sandbox) throw new AppError("not_found", "the sandbox is off (SANDBOX=1 turns it on)");
     await next();

@@ -37,6 +37,7 @@ export async function executeStep(deps: EngineDeps, run: RunRecord, step: StepRe
     ...providers,
     port: deps.port,
     artifacts: deps.artifacts,
+    judges: deps.judges,
     save: () => {
       store.saveStep(step);
       store.saveOutputs(run);

@@ -22,6 +22,7 @@ const OUTSIDE_API: Record<string, string> = {
   "GET /api/openapi.json": "public contract document",
   "POST /webhooks/twilio/sms": "Twilio signature",
   "POST /webhooks/stripe": "Stripe signature",
+  "POST /edge/v1/reports": "edge router signature (the environment's router secret)",
 };
 
 /** Hono's registered routes, with `:name{a|b}` expanded and `:name` written as `{name}` like the table. */

@@ -3,7 +3,7 @@
  * pools `<prefix>-stable` and `<prefix>-canary` with one origin each, and a load balancer named after the
  * hostname that splits between them with `steering_policy: "random"` and `random_steering.pool_weights`.
  */
-import type { SplitRequest, TrafficRouter } from "../../domain/traffic";
+import type { LoadBalancerTrafficBinding, SplitRequest, TrafficBinding, TrafficRouter } from "../../domain/traffic";
 import { ProviderError } from "../types";
 import type {
   CloudflareApi,
@@ -25,8 +25,13 @@ export interface CloudflareTrafficOptions {
 // Pool names allow letters, digits, `-` and `_` only (spec text on the pool `name` field).
 const NAME_PREFIX = /^[A-Za-z0-9_-]{1,60}$/;
 
+/** The load balancer's router: its splits are load-balancer bindings. */
+export interface LoadBalancerRouter extends TrafficRouter {
+  ensureSplit(request: SplitRequest): Promise<LoadBalancerTrafficBinding>;
+}
+
 /** Builds the canary traffic router for one Cloudflare account and zone. */
-export function createCloudflareTrafficRouter(api: CloudflareApi, opts: CloudflareTrafficOptions): TrafficRouter {
+export function createCloudflareTrafficRouter(api: CloudflareApi, opts: CloudflareTrafficOptions): LoadBalancerRouter {
   const { accountId, zoneId } = opts;
 
   async function ensureMonitor(req: SplitRequest): Promise<string> {
@@ -83,13 +88,14 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
     return found.id;
   }
 
-  return {
+  const router: LoadBalancerRouter = {
     async ensureSplit(req) {
       checkSplitRequest(req);
       const monitorId = await ensureMonitor(req);
       const pools = await ensurePools(req, monitorId);
       const loadBalancerId = await ensureLoadBalancer(req, pools.stable, pools.canary);
       return {
+        kind: "load-balancer" as const,
         hostname: req.hostname.toLowerCase(),
         zoneId,
         accountId,
@@ -99,7 +105,8 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
         monitorId,
       };
     },
-    async setCanaryWeight(binding, percent) {
+    async setCanaryWeight(b, percent) {
+      const binding = loadBalancerOf(b);
       if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
         throw new ProviderError(`canary weight must be 0–100, got ${percent}`, "cloudflare", null, false);
       }
@@ -115,10 +122,23 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
         random_steering,
       });
     },
-    async canaryWeight(binding) {
+    async canaryWeight(b) {
+      const binding = loadBalancerOf(b);
       return canaryShare(await api.getLoadBalancer(binding.zoneId, binding.loadBalancerId), binding.canaryPoolId);
     },
+    async remove(b) {
+      // Nothing to take down: the load balancer stays the hostname's origin at the 0% its caller set (its
+      // monitor keeps the pools checked), and the next canary reuses it.
+      loadBalancerOf(b);
+    },
   };
+  return router;
+}
+
+function loadBalancerOf(binding: TrafficBinding): LoadBalancerTrafficBinding {
+  if (binding.kind !== "load-balancer")
+    throw new ProviderError(`a ${binding.kind} split is not the load balancer's`, "cloudflare", null, false);
+  return binding;
 }
 
 type SplitShape = Required<

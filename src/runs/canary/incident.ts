@@ -1,5 +1,6 @@
 import type { ArtifactStore } from "../../audit/artifacts";
 import type { RunRecord, StepRecord } from "../store";
+import { decisionMarkdown } from "./evidence";
 
 /** incident.md for a rolled-back canary: what, when, why, the scores, the evidence, the diff. */
 export async function writeCanaryIncident(
@@ -8,6 +9,7 @@ export async function writeCanaryIncident(
   steps: StepRecord[],
   reason: string,
 ): Promise<void> {
+  const judge = run.outputs.sequential;
   const checks = run.outputs.canaryChecks ?? [];
   const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
   const rolledBackAt = run.outputs.canary?.history.find((h) => h.phase === "rolled-back")?.at;
@@ -17,10 +19,32 @@ export async function writeCanaryIncident(
     "",
     `- **Run:** ${run.id} (plan ${run.planId}), requested by ${run.requestedBy ?? "unknown"}`,
     `- **Why:** ${reason}`,
-    `- **First failing sample:** ${firstBad ? `${firstBad.at} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
+    judge
+      ? `- **Decided:** ${judge.state.rollback ? `evidence over 1/α at ${new Date(judge.state.rollback.at).toISOString()} in the ${judge.state.step.weight}% step` : "by a person or a failed step, not by the judge"}`
+      : `- **First failing sample:** ${firstBad ? `${firstBad.at} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
     `- **Traffic back on stable:** ${rolledBackAt ?? "unknown"} — canary weight 0%, stable 100%`,
     `- **Release:** the stable service never received the canary's release; the current release is unchanged`,
     "",
+    ...(judge ? [...decisionMarkdown(judge), ""] : []),
+    ...(checks.length ? fixedWindowChecks(checks) : []),
+    "## Diff since the last good release",
+    ...(run.plan.diff.length
+      ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`)
+      : ["- no desired-state changes"]),
+    "",
+    "## Steps",
+    ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),
+    "",
+    "## Evidence",
+    `- metrics.json (${judge ? "the judge's state, its decision and its looks" : "every sample and score"})`,
+    ...logs.map((l) => `- ${l}`),
+  ];
+  await artifacts.put(run.id, "incident.md", lines.join("\n"));
+}
+
+/** The fixed-window judge's checks (runs that used it). */
+function fixedWindowChecks(checks: NonNullable<RunRecord["outputs"]["canaryChecks"]>): string[] {
+  return [
     "## Scores (canary vs baseline, per check)",
     "| at | weight | verdict | score | canary 5xx | baseline 5xx | canary p95 | baseline p95 | n (canary/baseline) |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -42,19 +66,7 @@ export async function writeCanaryIncident(
       .filter(([, n]) => n > 0)
       .map(([p, n]) => `- \`${p}\`: ${n}`),
     "",
-    "## Diff since the last good release",
-    ...(run.plan.diff.length
-      ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`)
-      : ["- no desired-state changes"]),
-    "",
-    "## Steps",
-    ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),
-    "",
-    "## Evidence",
-    "- metrics.json (every sample and score)",
-    ...logs.map((l) => `- ${l}`),
   ];
-  await artifacts.put(run.id, "incident.md", lines.join("\n"));
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);
