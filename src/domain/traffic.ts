@@ -8,8 +8,9 @@ export const EDGE_ROUTER_SECRET = "EDGE_ROUTER_SECRET";
 export const RouterKind = z.enum(["load-balancer", "edge"]);
 export type RouterKind = z.infer<typeof RouterKind>;
 
+/** A load balancer's split. `kind` is optional: bindings stored before the edge router existed have none. */
 const LoadBalancerBinding = z.object({
-  kind: z.literal("load-balancer"),
+  kind: z.literal("load-balancer").optional(),
   hostname: z.string(),
   zoneId: z.string(),
   accountId: z.string(),
@@ -36,17 +37,16 @@ const EdgeBinding = z.object({
   reportUrl: z.string(),
 });
 
-/**
- * Provider ids of one split, persisted by the canary run so every later step and retry reuses them. Runs
- * stored before the edge router existed carry a load-balancer binding without `kind`, and still parse.
- */
-export const TrafficBinding = z.preprocess(
-  (v) => (typeof v === "object" && v !== null && !("kind" in v) ? { ...v, kind: "load-balancer" } : v),
-  z.discriminatedUnion("kind", [LoadBalancerBinding, EdgeBinding]),
-);
+/** Provider ids of one split, persisted by the canary run so every later step and retry reuses them. */
+export const TrafficBinding = z.union([EdgeBinding, LoadBalancerBinding]);
 export type TrafficBinding = z.infer<typeof TrafficBinding>;
 export type LoadBalancerTrafficBinding = z.infer<typeof LoadBalancerBinding>;
 export type EdgeTrafficBinding = z.infer<typeof EdgeBinding>;
+
+/** Which router made a binding. */
+export function routerKindOf(binding: TrafficBinding): RouterKind {
+  return binding.kind ?? "load-balancer";
+}
 
 export interface SplitRequest {
   /** Which router splits it (the load balancer when absent). */

@@ -111,7 +111,7 @@ export function createEdgeTrafficRouter(
 
   function edgeOf(binding: TrafficBinding): EdgeTrafficBinding {
     if (binding.kind !== "edge")
-      throw new ProviderError(`a ${binding.kind} split is not the edge router's`, "cloudflare", null, false);
+      throw new ProviderError("a load balancer's split is not the edge router's", "cloudflare", null, false);
     return binding;
   }
 

@@ -2,7 +2,7 @@
  * Both traffic routers of one Cloudflare zone as one TrafficRouter: a binding says which one made it, so
  * every later call (a weight, a drain, a drift check) goes to the same router without the caller knowing.
  */
-import type { RouterKind, TrafficRouter, TrafficRouters } from "../../domain/traffic";
+import { type RouterKind, routerKindOf, type TrafficRouter, type TrafficRouters } from "../../domain/traffic";
 import type { CloudflareWorkersApi } from "./workers-api";
 
 /** The product name Cloudflare lists on an account with the Load Balancing add-on. */
@@ -15,9 +15,9 @@ export function createTrafficRouters(
 ): TrafficRouters {
   return {
     ensureSplit: (req) => routers[req.router ?? "load-balancer"].ensureSplit(req),
-    setCanaryWeight: (binding, percent, step) => routers[binding.kind].setCanaryWeight(binding, percent, step),
-    canaryWeight: (binding) => routers[binding.kind].canaryWeight(binding),
-    remove: (binding) => routers[binding.kind].remove(binding),
+    setCanaryWeight: (binding, percent, step) => routers[routerKindOf(binding)].setCanaryWeight(binding, percent, step),
+    canaryWeight: (binding) => routers[routerKindOf(binding)].canaryWeight(binding),
+    remove: (binding) => routers[routerKindOf(binding)].remove(binding),
     async defaultKind() {
       return (await workers.subscriptions(accountId)).includes(LOAD_BALANCING_PRODUCT) ? "load-balancer" : "edge";
     },

@@ -95,7 +95,6 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
       const pools = await ensurePools(req, monitorId);
       const loadBalancerId = await ensureLoadBalancer(req, pools.stable, pools.canary);
       return {
-        kind: "load-balancer" as const,
         hostname: req.hostname.toLowerCase(),
         zoneId,
         accountId,
@@ -136,8 +135,8 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
 }
 
 function loadBalancerOf(binding: TrafficBinding): LoadBalancerTrafficBinding {
-  if (binding.kind !== "load-balancer")
-    throw new ProviderError(`a ${binding.kind} split is not the load balancer's`, "cloudflare", null, false);
+  if (binding.kind === "edge")
+    throw new ProviderError("an edge split is not the load balancer's", "cloudflare", null, false);
   return binding;
 }
 
