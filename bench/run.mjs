@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
+import { loadCorpus, loadLanguageLayer, measureLatency } from "./chat-language.mjs";
 import { measureAudit, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
 
 const results = [];
@@ -208,6 +209,24 @@ try {
 
 // 7. The Worker's own startup cost (script evaluation), outside wrangler dev.
 await measureStartup(record);
+
+// 8. The chat language layer in-process, over the eval corpus (bench/chat-eval/).
+{
+  const layer = await loadLanguageLayer();
+  const { context, tuned, heldBack } = loadCorpus();
+  const latency = measureLatency(
+    layer.understand,
+    context,
+    [...tuned, ...heldBack].map((c) => c.text),
+  );
+  record(
+    "Chat language layer p99 per message",
+    Number(latency.p99.toFixed(3)),
+    "ms",
+    5,
+    `median of 21 reads of each of ${latency.messages} messages; p50 ${latency.p50.toFixed(3)} ms`,
+  );
+}
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  ${"budget".padStart(10)}  ok   note`);

@@ -19,10 +19,18 @@ interface InfraChatConfig {
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM_NUMBER?: string;
-  /** Turns on the LLM chat interpreter (the rule parser stays the fallback). */
+  /** Turns on the LLM chat interpreter (the language layer stays the fallback). */
   OPENAI_API_KEY?: string;
   /** The OpenAI model the chat interpreter uses; default gpt-4o-mini. */
   OPENAI_MODEL?: string;
+  /** An OpenAI-compatible server's API root (Ollama, vLLM, Azure, AI Gateway), e.g. http://localhost:11434/v1. */
+  OPENAI_BASE_URL?: string;
+  /** "workers-ai": the chat's model is Workers AI through the AI binding (`[ai] binding = "AI"`). */
+  CHAT_MODEL_PROVIDER?: string;
+  /** The chat model's id for whichever provider is configured (wins over OPENAI_MODEL). */
+  CHAT_MODEL?: string;
+  /** Workers AI, when `[ai] binding = "AI"` is in wrangler.toml (optional). */
+  AI?: Ai;
 }
 
 declare namespace Cloudflare {

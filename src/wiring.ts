@@ -158,18 +158,42 @@ export function canaryTiming(env: Env): { simulated: boolean; waitFactor: number
 
 /** The chat interpreter's model when none is configured with OPENAI_MODEL. */
 const DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+/** The Workers AI model when CHAT_MODEL names none: follows instructions and JSON schemas well enough. */
+const DEFAULT_WORKERS_AI_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
 /**
- * The chat's language model when OPENAI_API_KEY is set, else undefined (the rule parser alone). The
- * OpenAI provider is imported on first use, so a Worker without a key never evaluates it.
+ * The chat's language model, or undefined (the language layer alone reads every message):
+ * - `CHAT_MODEL_PROVIDER=workers-ai` with an `[ai] binding = "AI"`: Workers AI (model `CHAT_MODEL`);
+ * - `OPENAI_BASE_URL`: any OpenAI-compatible server (Ollama, vLLM, Azure, Cloudflare AI Gateway) through its
+ *   chat completions API, with `OPENAI_API_KEY` when the server wants one;
+ * - `OPENAI_API_KEY` alone: OpenAI itself (model `OPENAI_MODEL`).
+ * Providers are imported on first use, so a Worker without a model never evaluates them.
  */
 export function chatLanguageModel(env: Env, fetchImpl?: typeof fetch): (() => Promise<LanguageModel>) | undefined {
+  const provider = env.CHAT_MODEL_PROVIDER?.trim().toLowerCase();
+  if (provider === "workers-ai") {
+    const binding = env.AI;
+    if (!binding) return undefined;
+    const modelId = env.CHAT_MODEL?.trim() || DEFAULT_WORKERS_AI_MODEL;
+    return async () => {
+      const { createWorkersAI } = await import("workers-ai-provider");
+      return createWorkersAI({ binding })(modelId);
+    };
+  }
   const apiKey = env.OPENAI_API_KEY?.trim();
-  if (!apiKey) return undefined;
-  const modelId = env.OPENAI_MODEL?.trim() || DEFAULT_CHAT_MODEL;
+  const baseURL = env.OPENAI_BASE_URL?.trim().replace(/\/+$/, "");
+  if (!apiKey && !baseURL) return undefined;
+  const modelId = env.CHAT_MODEL?.trim() || env.OPENAI_MODEL?.trim() || DEFAULT_CHAT_MODEL;
   return async () => {
     const { createOpenAI } = await import("@ai-sdk/openai");
-    return createOpenAI({ apiKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) })(modelId);
+    const openai = createOpenAI({
+      // A local server (Ollama) needs no key, but the SDK sends one: any placeholder will do there.
+      apiKey: apiKey || "no-key",
+      ...(baseURL ? { baseURL } : {}),
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    });
+    // Compatible servers speak chat completions; OpenAI's own endpoint gets its Responses API.
+    return baseURL ? openai.chat(modelId) : openai(modelId);
   };
 }
 

@@ -7,6 +7,7 @@ import type { Plan } from "../domain/run";
 
 export interface PlanQuestion {
   slot: string;
+  text: string;
   options: string[];
 }
 
@@ -15,7 +16,10 @@ export function planQuestion(plan: Plan): PlanQuestion | undefined {
   if (plan.autoApply) return undefined;
   const env = envNameOf(plan.env);
   const options = ["apply"];
-  if (plan.type === "deploy" && Array.isArray(plan.params.canary) === false && env === "production") {
+  // Only for a whole-environment deploy at the branch heads: the option's message would drop a service
+  // filter or a promotion's pinned commits.
+  const whole = plan.params.services === undefined && plan.params.refs === undefined;
+  if (plan.type === "deploy" && whole && Array.isArray(plan.params.canary) === false && env === "production") {
     // "Canary policy?": the plan already carries production's default; a stricter start is one click away.
     options.push(`deploy ${env} with canary 5/25/50/100`);
   }
@@ -28,7 +32,8 @@ export function planQuestion(plan: Plan): PlanQuestion | undefined {
     if (subject && rate >= 200) options.push(`backfill ${subject} on ${env} at ${Math.round(rate / 2)}/min`);
   }
   options.push("cancel");
-  return { slot: plan.type === "backfill" ? "backfill-options" : "apply", options };
+  const text = options.length > 2 ? `Apply it as planned, or ${options.slice(1, -1).join(" / ")}?` : "Apply it?";
+  return { slot: plan.type === "backfill" ? "backfill-options" : "apply", text, options };
 }
 
 /** "backfillTimezone" → "timezone": the words the parser's backfill rule reads back into the job. */

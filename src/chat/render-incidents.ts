@@ -57,3 +57,19 @@ export function renderAdoptedDrift(adopted: {
 export function renderStoredRule(stored: { env: string; revision: number }, then: string): string {
   return `Stored for ${stored.env} (revision ${stored.revision}): when repeated 5xx follow a deploy, ${then} and open an incident bundle with logs, metrics and the diff since the last good release. Policy decides whether it applies by itself (auto-rollback) or waits for approval.`;
 }
+
+/** An incident acknowledged from chat: its escalation stops. */
+export function renderAcknowledged(i: { id: string; env: string; title: string }): string {
+  return `Acknowledged ${i.id} on ${i.env} (${i.title.slice(0, 80)}): escalation stopped.`;
+}
+
+/** Several incidents are paging: which one (each option is the "ack <code>" that acknowledges it). */
+export function renderAckChoice(
+  paging: { id: string; env: string; title: string }[],
+  codes: ReadonlyMap<string, string>,
+): string {
+  return [
+    `${paging.length} incidents are paging. Which one?`,
+    ...paging.map((i) => `  ack ${codes.get(i.id) ?? i.id} — ${i.id} on ${i.env}: ${i.title.slice(0, 80)}`),
+  ].join("\n");
+}

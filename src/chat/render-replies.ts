@@ -27,18 +27,6 @@ export function renderAutoApplyPolicy(env: string, autoApply: boolean, change: {
   return `${env} revision ${change.revision}: plans now ${autoApply ? "apply themselves where approval isn't required" : 'wait for "apply"'}.`;
 }
 
-/** A missing environment drafted from the closest one, with the reply to its setup plan. */
-export function renderDraftedEnvironment(
-  draft: { env: string; from: string; changes: string[] },
-  planReply: string,
-  asked: string,
-): string {
-  const overrides = draft.changes.length
-    ? `its own ${draft.changes.length} override${draft.changes.length > 1 ? "s" : ""}: ${draft.changes.slice(0, 8).join(", ")}`
-    : "no overrides";
-  return `${draft.env} doesn't exist yet. I drafted its desired state from ${draft.from} (same services and components; ${overrides}) and planned its setup.\n\n${planReply}\n\nOnce it has succeeded, "deploy ${asked}" deploys to it.`;
-}
-
 /** What happens next with a plan that waits for "apply". */
 export function renderNextStep(plan: { requiresApproval: boolean }, offerCancel = true): string {
   if (plan.requiresApproval) return 'Say "apply" to queue it; an admin other than you must then approve it.';

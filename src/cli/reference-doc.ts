@@ -1,6 +1,6 @@
 /**
  * docs/reference.md: the HTTP routes from the OpenAPI document (`GET /api/openapi.json`, built from API_ROUTES)
- * and the chat grammar from the Intent schema, with example sentences the parser test proves. Pure: it is given
+ * and the chat grammar from the Intent schema, with example sentences the phrasing test proves. Pure: it is given
  * its inputs, so `npm run docs` writes the page and test/node/docs.test.ts fails when the page is stale.
  */
 
@@ -34,7 +34,7 @@ export interface JsonSchema {
   maximum?: number;
 }
 
-/** One verified phrasing: a sentence and the kinds of the intents the parser reads from it. */
+/** One verified phrasing: a sentence and the kinds of the intents the language layer reads from it. */
 export interface Phrasing {
   text: string;
   kinds: string[];
@@ -56,7 +56,7 @@ export function renderReference(input: {
     "",
     "Generated from the route table the Worker serves as its OpenAPI document (`GET /api/openapi.json`, no token",
     "needed) and from the chat's Intent schema, with example sentences that `test/workers/chat-phrasings.test.ts`",
-    "proves the parser reads that way. How the pieces fit: [architecture.md](architecture.md); the simulated",
+    "proves the language layer reads that way. How the pieces fit: [architecture.md](architecture.md); the simulated",
     "providers' own endpoints: [sandbox.md](sandbox.md).",
     "",
     ...conventions(),
@@ -134,8 +134,10 @@ function chat(intents: JsonSchema, phrasings: readonly Phrasing[]): string[] {
   const out = [
     "## Chat",
     "",
-    "`POST /api/chat` `{message, conversationId?}` → `{conversationId, replies:[{text, question?, plan?, run?}]}`.",
-    "Every message becomes zero or more intents, each going through the same policy and planners as the API:",
+    "`POST /api/chat` `{message, conversationId?}` → `{conversationId, replies:[{text, question?, plan?, run?}]}`",
+    "with `question: {slot, text, options?}`. Every message is read against the conversation's project (its",
+    "environments, services, jobs and secret names) into zero or more intents, a question, a refusal or the",
+    "fallback; intents go through the same policy and planners as the API:",
     "",
     "- A command's reply carries its `plan`; where the environment's policy applies plans at once (staging in the",
     "  seed) it carries the started `run` too. Otherwise `apply` in the same conversation applies the conversation's",
@@ -145,10 +147,21 @@ function chat(intents: JsonSchema, phrasings: readonly Phrasing[]): string[] {
     "  for each.",
     "- `stop`, `resume`, `promote` act on the conversation's run, or on the environment's active run when the",
     '  message names one ("stop the backfill in staging").',
-    "- Missing information gets a `question` whose answer is the next message. An unknown environment is never",
-    "  created by a command. A message carrying a secret value never has it in a reply or the stored transcript.",
-    "- With `OPENAI_API_KEY` a model reads the message into the same intents; decisions act only when the rule",
-    "  parser reads the same words, so a model can never approve or apply.",
+    "- A missing, unknown or ambiguous environment, service, job or secret name gets a `question` (its `text` asks,",
+    "  its `options` are answers to click or type); the next message answers it and continues the same request",
+    '  ("deploy" → "Which environment? staging · production" → "staging"), or is read as a request of its own. An',
+    "  unknown environment or service is never created or ignored: creating one takes an explicit",
+    '  "create <env> from <env>". Destructive, negated, scheduled or out-of-range requests are refused with the',
+    "  reason; what isn't understood gets a fallback that quotes at most the words it did not understand.",
+    '- Secrets: "set NAME=value on <env>" stores the value encrypted at once; the transcript and every reply carry',
+    "  its `secretref://` instead. A value a question has to wait with is kept sealed in the conversation. A",
+    "  message carrying a secret value never has it in a reply, the stored transcript or the model's prompt.",
+    "- Changing desired state by chat (components, auto-apply, new environments, monitoring rules, adopted drift)",
+    "  needs the role REST needs for it (admin); secrets need admin too.",
+    "- With a model configured (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, or `CHAT_MODEL_PROVIDER=workers-ai`) the",
+    "  model reads requests into the same intents, which pass the same checks and questions; decisions act only",
+    "  when the language layer reads the same words, so a model can never approve or apply.",
+    "- `POST /api/chat/interpret` (admin) returns how a message is read without acting on it.",
     "",
     "### Intents",
     "",

@@ -3,7 +3,9 @@
  * error). Handlers read through db/ and the application services, and reply with the pure renderers.
  */
 import { helpText } from "../chat/help";
+import { fallbackFor } from "../chat/language/fallback";
 import { renderRun, renderStatus } from "../chat/render";
+import { renderPromotion, renderUnsubscribed } from "../chat/render-history";
 import {
   renderAudit,
   renderAutoApplyPolicy,
@@ -11,25 +13,26 @@ import {
   renderBootstrapReady,
   renderComparison,
   renderCreatedEnvironment,
-  renderDraftedEnvironment,
   renderLastChange,
   renderSubscribed,
   renderUnreadableSince,
 } from "../chat/render-replies";
 import { sinceInstant } from "../chat/since";
-import { subscribe } from "../db/alerts";
-import { findEnv } from "../db/environments";
+import { subscribe, unsubscribe } from "../db/alerts";
+import { findEnv, listReleases } from "../db/environments";
 import { getRun, latestRunId, listRuns, runsAwaitingApproval, runsInStatus } from "../db/runs";
 import { getUser } from "../db/users";
 import { envNameOf, parseEnvRef } from "../domain/env-ref";
 import { AppError } from "../domain/errors";
 import { isTerminal } from "../domain/run";
 import { diffSpecs } from "../domain/spec";
+import { type Action, requireRole } from "../security/roles";
 import { auditEvents } from "./audit";
 import { localBootstrap } from "./bootstrap";
-import type { ChatReply, IntentHandlers, Turn } from "./chat-turn";
+import { HISTORY_HANDLERS } from "./chat-history";
+import { SECRET_HANDLERS } from "./chat-secrets";
+import type { ChatReply, IntentHandlers, IntentKind, IntentOf, Turn } from "./chat-turn";
 import { afterPlan, runReply } from "./chat-turn";
-import { draftMissingEnvironment } from "./draft-environment";
 import { createEnvironment, envView, resolveEnvName } from "./environments";
 import { MONITORING_HANDLERS } from "./incident-chat";
 import { applyPlan, createPlan } from "./plans";
@@ -116,33 +119,101 @@ async function runAwaitingDecision(
         `${chosen.length} runs are waiting for your approval; say "approve <code>" (or "reject <code>"):`,
         ...chosen.map((r) => `  ${r.code}: ${r.type} ${r.env} (${r.id})`),
       ].join("\n"),
-      question: { slot: "approval", options: chosen.map((r) => `approve ${r.code}`) },
+      question: {
+        slot: "approval",
+        text: "Which run do you approve?",
+        options: chosen.map((r) => `approve ${r.code}`),
+      },
     },
   };
 }
 
-/** Deploy, migrate and rollback; deploying somewhere that does not exist yet drafts it first. */
-const changeRelease = async (
-  turn: Turn,
-  intent: { kind: "deploy" | "migrate" | "rollback"; env: string },
-  params: Record<string, unknown>,
-) => {
-  const envRef = await resolveEnvName(turn.cx, intent.env).catch(async (e: unknown) => {
-    if (intent.kind !== "deploy" || !(e instanceof AppError) || e.code !== "not_found") throw e;
-    return null;
-  });
-  if (envRef !== null) return planAndReply(turn, envRef, intent.kind, params);
-  // Deploying somewhere that doesn't exist yet: draft it from the closest environment, for approval.
-  const draft = await draftMissingEnvironment(turn.cx, intent.env, turn.state.project);
-  const reply = await afterPlan(turn, { ...draft.plan, autoApply: false });
-  return [{ ...reply, text: renderDraftedEnvironment({ ...draft, env: draft.plan.env }, reply.text, intent.env) }];
+/**
+ * "promote staging to production": production deployed at the commits staging runs now, service by
+ * service (each looked up in its own repository), through the usual deploy plan and its policy.
+ */
+async function promoteRelease(turn: Turn, intent: IntentOf["promote-release"]): Promise<ChatReply[]> {
+  const { cx } = turn;
+  const [target, source] = [await resolveEnvName(cx, intent.env), await resolveEnvName(cx, intent.from)];
+  if (target === source) throw new AppError("invalid_request", `${target} cannot be promoted to itself`);
+  const from = await findEnv(cx.db, source);
+  const release = (await listReleases(cx.db, from.id)).find((r) => r.id === from.currentReleaseId);
+  if (!release) throw new AppError("conflict", `${source} has no release to promote yet: deploy it first`);
+  const spec = (await envView(cx, target)).spec;
+  const services = Object.keys(release.services).filter((name) => name in spec.services);
+  if (services.length === 0)
+    throw new AppError("conflict", `${source}'s release ${release.version} has none of ${target}'s services`);
+  const refs = Object.fromEntries(services.map((name) => [name, release.services[name].commitSha]));
+  const plan = await createPlan(cx, target, { type: "deploy", params: { refs, services } });
+  const reply = await afterPlan(turn, plan);
+  return [{ ...reply, text: renderPromotion(source, release.version, target, reply.text) }];
+}
+
+/** The least action each intent kind needs, checked before its handler: chat needs what REST needs. */
+const INTENT_ACTIONS: { [K in IntentKind]: Action | ((intent: IntentOf[K]) => Action) } = {
+  deploy: "plan",
+  "promote-release": "plan",
+  migrate: "plan",
+  rollback: "plan",
+  backfill: "plan",
+  setup: "plan",
+  remediate: "plan",
+  // Desired state changes (a component, the apply policy, a new environment, a monitoring rule, adopted
+  // drift) need what PUT/PATCH of an environment's desired state needs over REST.
+  component: "manage-environments",
+  policy: "manage-environments",
+  "create-env": "manage-environments",
+  "monitor-rule": "manage-environments",
+  drift: (intent) => (intent.choice === "adopt" ? "manage-environments" : "plan"),
+  "set-secret": "manage-secrets",
+  "rotate-secret": "manage-secrets",
+  apply: "apply",
+  approve: "approve:non-production",
+  reject: "approve:non-production",
+  stop: "stop",
+  resume: "resume",
+  promote: "resume",
+  ack: "stop",
+  cancel: "read",
+  progress: "read",
+  status: "read",
+  audit: "read",
+  "audit-verify": "read",
+  runs: "read",
+  "explain-failure": "read",
+  incidents: "read",
+  incident: "read",
+  secrets: "read",
+  subscribe: "read",
+  unsubscribe: "read",
+  bootstrap: "read",
+  "last-change": "read",
+  compare: "read",
+  help: "read",
+  unknown: "read",
 };
+
+/** Checks the role an intent needs, then hands it to the handler of its kind. */
+export function handleIntent<K extends IntentKind>(turn: Turn, kind: K, intent: IntentOf[K]): Promise<ChatReply[]> {
+  const needed = INTENT_ACTIONS[kind] as Action | ((intent: IntentOf[K]) => Action);
+  requireRole(turn.cx.actor.role, typeof needed === "function" ? needed(intent) : needed);
+  return INTENT_HANDLERS[kind](turn, intent);
+}
 
 export const INTENT_HANDLERS: IntentHandlers = {
   ...MONITORING_HANDLERS,
-  deploy: (turn, intent) => changeRelease(turn, intent, intent.params),
-  migrate: (turn, intent) => changeRelease(turn, intent, intent.expandOnly ? { expandOnly: true } : {}),
-  rollback: (turn, intent) => changeRelease(turn, intent, intent.toRelease ? { toRelease: intent.toRelease } : {}),
+  ...HISTORY_HANDLERS,
+  ...SECRET_HANDLERS,
+  // "deploy just the api": the services named, in the usual order (the api's migrations with it).
+  deploy: (turn, intent) =>
+    planAndReply(turn, intent.env, "deploy", {
+      ...intent.params,
+      ...(intent.services ? { services: intent.services } : {}),
+    }),
+  "promote-release": promoteRelease,
+  migrate: (turn, intent) => planAndReply(turn, intent.env, "migrate", intent.expandOnly ? { expandOnly: true } : {}),
+  rollback: (turn, intent) =>
+    planAndReply(turn, intent.env, "rollback", intent.toRelease ? { toRelease: intent.toRelease } : {}),
   backfill: (turn, intent) =>
     planAndReply(
       turn,
@@ -223,9 +294,18 @@ export const INTENT_HANDLERS: IntentHandlers = {
   async subscribe({ cx }, intent) {
     const env = await findEnv(cx.db, await resolveEnvName(cx, intent.env ?? "production"));
     const me = await getUser(cx.db, cx.actor.id);
-    if (!me?.phone) return [{ text: "You have no phone number on file; an admin can add one to your user." }];
-    await subscribe(cx.db, env.id, me.id, me.phone, new Date(cx.now()).toISOString());
-    return [{ text: renderSubscribed(me.phone, env.env) }];
+    // Another number ("text +1555… about prod") could be anyone's: routing alerts to it is an admin's call.
+    if (intent.phone && intent.phone !== me?.phone) requireRole(cx.actor.role, "manage-users");
+    const phone = intent.phone ?? me?.phone;
+    if (!phone) return [{ text: "You have no phone number on file; an admin can add one to your user." }];
+    await subscribe(cx.db, env.id, cx.actor.id, phone, new Date(cx.now()).toISOString());
+    return [{ text: renderSubscribed(phone, env.env) }];
+  },
+  async unsubscribe({ cx }, intent) {
+    const env = intent.env ? await findEnv(cx.db, await resolveEnvName(cx, intent.env)) : undefined;
+    const me = await getUser(cx.db, cx.actor.id);
+    const phones = await unsubscribe(cx.db, { userId: cx.actor.id, phone: me?.phone }, env?.id);
+    return [{ text: renderUnsubscribed(env?.env, phones) }];
   },
   promote: controlRun,
   stop: controlRun,
@@ -255,5 +335,6 @@ export const INTENT_HANDLERS: IntentHandlers = {
     return [{ text: renderComparison(a, b, diffSpecs(left.spec, right.spec)) }];
   },
   help: async () => [{ text: helpText() }],
-  unknown: async (_turn, intent) => [{ text: `I didn't understand "${intent.text.slice(0, 200)}".\n\n${helpText()}` }],
+  // Never the message back: at most the words not understood, after redaction (src/chat/language/fallback.ts).
+  unknown: async (_turn, intent) => [{ text: fallbackFor(intent.text).text }],
 };

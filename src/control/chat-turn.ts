@@ -3,6 +3,8 @@
  * for a run it started; with the two replies most handlers end in (a plan, a run's outcome).
  */
 import { z } from "zod";
+import { PendingRequest } from "../chat/language/understand";
+import type { PendingSecret } from "../chat/language/secrets";
 import { planQuestion } from "../chat/prompts";
 import { renderPlan, renderRun } from "../chat/render";
 import { renderNextStep, renderRunTail } from "../chat/render-replies";
@@ -12,6 +14,16 @@ import type { Plan } from "../domain/run";
 import type { ControlContext } from "./context";
 import { applyPlan, publicPlan } from "./plans";
 import { runView } from "./runs";
+
+/** A secret value kept for an unanswered question: sealed with the Worker's key, never plain in the state. */
+export const SealedSecret = z.object({
+  ref: z.string().regex(/^pending-secret:\d{1,3}$/),
+  name: z.string().max(64).optional(),
+  keyId: z.string().max(64),
+  iv: z.string().max(64),
+  ciphertext: z.string().max(16_384),
+});
+export type SealedSecret = z.infer<typeof SealedSecret>;
 
 /** What the conversation remembers between messages (validated on every load; unknown keys are kept). */
 export const ConversationState = z
@@ -25,13 +37,20 @@ export const ConversationState = z
     project: z.string().optional(),
     /** An unfinished setup conversation (setup-conversation.ts): its next message is an answer. */
     setup: z.unknown().optional(),
+    /** A request that asked a question: the next message answers it (chat/language `continueRequest`). */
+    pending: z.object({ request: PendingRequest, secrets: z.array(SealedSecret).max(10).default([]) }).optional(),
+    /** A secret's value was asked for ("rotate STRIPE_SECRET_KEY on production"): the next message is it. */
+    awaitingSecret: z
+      .object({ env: z.string().max(200), name: z.string().max(64), kind: z.enum(["set-secret", "rotate-secret"]) })
+      .optional(),
   })
   .loose();
 export type ConversationState = z.infer<typeof ConversationState>;
 
 export interface ChatReply {
   text: string;
-  question?: { slot: string; options?: string[] };
+  /** What the next message answers (API.md "Chat"): `text` asks it, `options` are answers to click or type. */
+  question?: { slot: string; text: string; options?: string[] };
   plan?: ReturnType<typeof publicPlan>;
   run?: Awaited<ReturnType<typeof runView>>;
 }
@@ -42,6 +61,10 @@ export interface Turn {
   state: ConversationState;
   /** How long a reply waits for a run it started before answering "still going". */
   waitMs: number;
+  /** Secret values the message carried (or the question kept), by the `valueRef` intents name them with. */
+  secrets: ReadonlyMap<string, PendingSecret>;
+  /** Where each secret the turn stored now lives (`secretref://…`), for the transcript; by value. */
+  stored: Map<string, string>;
 }
 
 export type IntentKind = Intent["kind"];

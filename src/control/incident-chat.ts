@@ -1,11 +1,26 @@
 /** Chat intents about monitoring: incidents, ACK, drift, monitoring rules and bounded remediation. */
-import { renderAdoptedDrift, renderIncident, renderIncidentList, renderStoredRule } from "../chat/render-incidents";
+import {
+  renderAckChoice,
+  renderAcknowledged,
+  renderAdoptedDrift,
+  renderIncident,
+  renderIncidentList,
+  renderStoredRule,
+} from "../chat/render-incidents";
 import { RemediationAction } from "../domain/monitoring";
 import { refusal } from "../plan/remediate";
 import type { IntentHandlers } from "./chat-turn";
 import { afterPlan } from "./chat-turn";
 import { resolveEnvName } from "./environments";
-import { ackByCode, adoptEnvDrift, incidentDetail, incidentList, setMonitorRule } from "./incidents";
+import {
+  ackByCode,
+  ackCodes,
+  ackIncident,
+  adoptEnvDrift,
+  incidentDetail,
+  incidentList,
+  setMonitorRule,
+} from "./incidents";
 import { createPlan } from "./plans";
 
 export const MONITORING_HANDLERS: IntentHandlers<
@@ -16,7 +31,19 @@ export const MONITORING_HANDLERS: IntentHandlers<
     return [{ text: renderIncidentList(env, await incidentList(cx, { env, status: "open", limit: 20 })) }];
   },
   incident: async ({ cx }, intent) => [{ text: renderIncident(await incidentDetail(cx, intent.id)) }],
-  ack: async ({ cx }, intent) => [{ text: await ackByCode(cx, intent.code) }],
+  async ack({ cx }, intent) {
+    if (intent.code) return [{ text: await ackByCode(cx, intent.code) }];
+    // A bare "ack": the one incident still paging people is acknowledged; several are asked about.
+    const paging = (await incidentList(cx, { status: "open", limit: 20 })).filter((i) => !i.acknowledged);
+    if (paging.length === 1) return [{ text: renderAcknowledged(await ackIncident(cx, paging[0].id)) }];
+    if (paging.length === 0) return [{ text: "Nothing is paging: no open incident waits for an acknowledgement." }];
+    const codes = await ackCodes(
+      cx,
+      paging.map((i) => i.id),
+    );
+    const text = renderAckChoice(paging, codes);
+    return [{ text, question: { slot: "ack", text, options: paging.map((i) => `ack ${codes.get(i.id) ?? i.id}`) } }];
+  },
   async drift(turn, intent) {
     if (intent.choice === "adopt") return [{ text: renderAdoptedDrift(await adoptEnvDrift(turn.cx, intent.env)) }];
     const plan = await createPlan(turn.cx, await resolveEnvName(turn.cx, intent.env), {

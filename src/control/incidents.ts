@@ -109,6 +109,13 @@ export async function ackByCode(cx: ControlContext, code: string): Promise<strin
   return `Acknowledged ${rows.map((r) => `${r.id} (${r.title.slice(0, 80)})`).join(", ")}: escalation stopped.`;
 }
 
+/** The ACK codes of open incidents (the codes their texts carried), by incident id. */
+export async function ackCodes(cx: ControlContext, ids: string[]): Promise<Map<string, string>> {
+  requireRole(cx.actor.role, "stop");
+  const rows = await Promise.all(ids.map((id) => getIncident(cx.db, id)));
+  return new Map(rows.flatMap((r) => (r?.ackCode && r.status === "open" ? [[r.id, r.ackCode] as const] : [])));
+}
+
 /** Stores a monitoring rule in the environment's policy (a new, audited spec revision). */
 export async function setMonitorRule(cx: ControlContext, envRef: string, input: unknown) {
   const rule = MonitorRule.parse(input);

@@ -1,53 +1,77 @@
 /**
- * The one place chat messages become intents. The rule parser always reads the message; when a language
- * model is configured (OPENAI_API_KEY) its reading is preferred, after llm-guard.ts has checked it, and
- * the parser's reading is used whenever the model is unavailable, errs, times out, returns invalid or
- * "unknown" output, or reads something it may not act on.
+ * The one place chat messages become something to act on. The language layer (src/chat/language) reads
+ * every message against the conversation's project: intents, a clarifying question, a refusal or the
+ * fallback. When a language model is configured its reading of a request is preferred: it sees the
+ * message with its secrets lifted out, and what it returns passes llm-guard.ts and then the same
+ * resolution as the grammar's (names checked against what exists, missing slots asked for). The language
+ * layer's reading stands whenever the model is unavailable, errs, times out, returns invalid or "unknown"
+ * output, or reads something it may not act on — and decisions, refusals, questions about unknown names
+ * and answers to a question are never reread by the model.
  */
-import { parseEnvRef } from "../domain/env-ref";
-import { envNames, guardDecisions, guardProject, isDecision } from "../chat/llm-guard";
 import type { ChatTurn, ReadOnlyLookups } from "../chat/llm";
-import { parseIntents } from "../chat/parser";
+import { guardDecisions, guardProject, isDecision } from "../chat/llm-guard";
+import { liftSecrets, type PendingSecret } from "../chat/language/secrets";
+import {
+  type ClarifyingQuestion,
+  continueRequest,
+  type PendingRequest,
+  resolveIntents,
+  type Understanding,
+  understand,
+} from "../chat/language/understand";
 import { renderStatus } from "../chat/render";
-import { findEnv } from "../db/environments";
-import { listRuns } from "../db/runs";
 import { latestMessages } from "../db/conversations";
-import { listProjects } from "../db/projects";
+import { findEnv } from "../db/environments";
+import { listProjects, projectBySlug } from "../db/projects";
+import { listRuns } from "../db/runs";
+import { parseEnvRef } from "../domain/env-ref";
 import type { Intent } from "../domain/intent";
 import type { ControlContext } from "./context";
 import { envView, listEnvironments, resolveEnvName } from "./environments";
+import { languageContext } from "./language-context";
 
-/** How long the model (with its tool calls) may take before the parser answers instead. */
+/** How long the model (with its tool calls) may take before the language layer's reading is used. */
 export const LLM_TIMEOUT_MS = 8_000;
 /** How many earlier messages of the conversation the model sees. */
 const HISTORY_TURNS = 10;
 
 export interface Interpretation {
+  /** What to act on: empty when a question, a refusal or the fallback answers instead. */
   intents: Intent[];
-  /** Which interpreter's reading is acted on. */
+  /** Which reader's reading is used: the language layer ("parser") or the model. */
   source: "parser" | "llm";
   /** Shown to the user when the model's reading was set aside for a reason they should know. */
   notice?: string;
+  /** A missing, unknown or ambiguous name or slot: asked, and the next message answers it. */
+  question?: ClarifyingQuestion;
+  /** The whole reply when nothing is acted on: a refusal, or the fallback (never the message itself). */
+  answer?: string;
+  /** Secret values lifted out of the message that the intents or the question use (store them at once). */
+  secrets?: PendingSecret[];
 }
 
-/** The conversation being continued: its id, and its state (where the conversation's project is kept). */
+/** The conversation being continued: its id, and its state (the project, an unanswered question). */
 export interface ConversationRef {
   id: string;
-  state: { project?: string };
+  state: { project?: string; pending?: { request: PendingRequest } };
 }
 
-/** Reads one chat message into intents (see the module comment for which interpreter wins). */
+/** Reads one chat message (see the module comment for which reader wins). */
 export async function interpret(
   cx: ControlContext,
   message: string,
   conversation: ConversationRef,
   timeoutMs = LLM_TIMEOUT_MS,
 ): Promise<Interpretation> {
-  const parsed = parseIntents(message);
-  // A decision the user typed literally ("yes", "approve 482193", "stop the canary") is never reread by
-  // the model: a model that turned "halt the canary" into a status question would leave it running.
-  if (!cx.languageModel || parsed.some(isDecision)) return { intents: parsed, source: "parser" };
-  const project = await conversationProject(cx, conversation.state, parsed);
+  const project = await conversationProject(cx, conversation.state, message);
+  const context = await languageContext(cx, project);
+  const pending = conversation.state.pending?.request;
+  const rule = pending ? continueRequest(pending, message, context) : understand(message, context);
+  const literal = interpretation(rule, "parser");
+  // A question offers this project's names: its answer is about this project.
+  if (rule.kind === "question") conversation.state.project ??= context.project || undefined;
+  if (!cx.languageModel || !mayReread(rule, pending !== undefined)) return literal;
+  const lifted = liftSecrets(message);
   let read: Intent[];
   try {
     const model = await cx.languageModel();
@@ -57,7 +81,8 @@ export async function interpret(
     const history = await recentTurns(cx, conversation.id);
     read = await interpretWithModel({
       model,
-      message: redact(message),
+      // The model sees placeholders (__secret1__), never a secret value.
+      message: redact(lifted.text),
       history,
       lookups: readOnlyLookups(cx, redact, project),
       timeoutMs,
@@ -65,39 +90,65 @@ export async function interpret(
   } catch (e) {
     // The error's name only: provider error messages can quote request details.
     console.warn(
-      `chat: language model unavailable (${e instanceof Error ? e.name : "error"}); the rule parser reads this message`,
+      `chat: language model unavailable (${e instanceof Error ? e.name : "error"}); the language layer reads this message`,
     );
-    return { intents: parsed, source: "parser" };
+    return literal;
   }
   // "unknown" anywhere means the model didn't understand all of it: acting on part would surprise.
-  if (read.some((intent) => intent.kind === "unknown")) return { intents: parsed, source: "parser" };
+  if (read.some((intent) => intent.kind === "unknown")) return literal;
   const decided = guardDecisions(read);
   const guarded = decided.ok
     ? await guardProject(decided.intents, { project, message, projectOf: (name) => projectOf(cx, name) })
     : decided;
   if (!guarded.ok)
     return {
-      intents: parsed,
-      source: "parser",
+      ...literal,
       notice: `I set aside the language model's reading (${guarded.reason}) and read your message literally.`,
     };
-  return { intents: guarded.intents, source: "llm" };
+  const resolved = resolveIntents(guarded.intents, context, message);
+  if (resolved.kind === "fallback") return literal;
+  return interpretation(resolved, "llm", lifted.secrets);
 }
 
 /**
- * The conversation's project: the one the user's own words (the parser's reading) last named, kept in
- * the conversation's state; else the only project there is. The model can never move it.
+ * Whether the model may read a message the language layer read this way. Decisions come only from the
+ * user's own words (llm-guard.ts); a refusal or a question about a name that does not exist must not turn
+ * into a plan because a model guessed; an answer to a question continues that request.
+ */
+function mayReread(rule: Understanding, answering: boolean): boolean {
+  if (rule.kind === "refusal") return false;
+  if (rule.kind === "intents") return !answering && !rule.intents.some(isDecision);
+  if (rule.kind === "question") return !answering && rule.question.pending.because !== "unknown";
+  return true;
+}
+
+/** An understanding as the chat acts on it; the model's intents take the message's secrets they name. */
+function interpretation(u: Understanding, source: Interpretation["source"], lifted?: PendingSecret[]): Interpretation {
+  if (u.kind === "refusal" || u.kind === "fallback") return { intents: [], source, answer: u.text };
+  const refs = new Set(
+    u.kind === "intents"
+      ? u.intents.flatMap((i) =>
+          (i.kind === "set-secret" || i.kind === "rotate-secret") && i.valueRef ? [i.valueRef] : [],
+        )
+      : u.question.pending.drafts.flatMap((d) => (typeof d.fields.valueRef === "string" ? [d.fields.valueRef] : [])),
+  );
+  const secrets = lifted ? lifted.filter((s) => refs.has(s.ref)) : u.secrets;
+  const base = u.kind === "intents" ? { intents: u.intents, source } : { intents: [], source, question: u.question };
+  return secrets.length > 0 ? { ...base, secrets } : base;
+}
+
+/**
+ * The conversation's project: the one the user's own words last named ("acme:staging"), kept in the
+ * conversation's state; else the only project there is. The model can never move it.
  */
 async function conversationProject(
   cx: ControlContext,
   state: ConversationRef["state"],
-  parsed: Intent[],
+  message: string,
 ): Promise<string | undefined> {
   const named = new Set<string>();
-  for (const name of envNames(parsed)) {
-    const project = await projectOf(cx, name);
-    if (project) named.add(project);
-  }
+  for (const [, slug] of message.toLowerCase().matchAll(/(?<![\w-])([a-z][a-z0-9-]{0,39}):[a-z][a-z0-9-]{0,39}\b/g))
+    if (await projectBySlug(cx.db, slug)) named.add(slug);
   if (named.size === 1) state.project = [...named][0];
   if (state.project) return state.project;
   const all = await listProjects(cx.db, 2);

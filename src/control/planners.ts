@@ -24,7 +24,7 @@ import type { EnvironmentSpec } from "../domain/spec";
 import { driftChanges } from "../monitor/incidents";
 import { planBackfill } from "../plan/backfill";
 import { planComponent } from "../plan/components";
-import { deployOrder, planDeploy, planMigrate, planRollback } from "../plan/deploy";
+import { deployOrder, planDeploy, planMigrate, planRollback, servicesIn } from "../plan/deploy";
 import type { PinnedRef, PlanInput, PlanOutput } from "../plan/deploy";
 import { RemediateParams, planRemediate, planRevertDrift, refusal } from "../plan/remediate";
 import { planRotateSecret } from "../plan/secrets";
@@ -78,12 +78,20 @@ const RevertDriftParams = z.object({ action: z.literal("revert-drift") });
 
 export const PLANNERS: { [T in RunType]: RunPlanner } = {
   deploy: runPlanner("deploy", DeployParams, async ({ cx, row, base }, params) => {
+    const services = namedServices(base, params.services);
+    const migrating = services.some((n) => base.spec.services[n].migrateCommand);
     // Independent reads (the repositories, the app's pending migrations), in parallel: plan latency is budgeted.
     const [refs, migrations] = await Promise.all([
-      pinRefs(cx.providers().source, base.spec, deployOrder(base.spec), params.ref),
-      appMigrations(cx, row, base.spec),
+      pinRefs(cx.providers().source, base.spec, services, params.ref, params.refs),
+      migrating ? appMigrations(cx, row, base.spec) : null,
     ]);
-    return planDeploy({ ...base, refs, canary: params.canary, migrations: migrations ?? undefined });
+    return planDeploy({
+      ...base,
+      refs,
+      canary: params.canary,
+      migrations: migrations ?? undefined,
+      ...(params.services ? { services } : {}),
+    });
   }),
   migrate: runPlanner("migrate", MigrateParams, async ({ cx, row, base }, params) => {
     const services = Object.keys(base.spec.services).filter((n) => base.spec.services[n].migrateCommand);
@@ -147,12 +155,30 @@ export const PLANNERS: { [T in RunType]: RunPlanner } = {
   }),
 };
 
-/** Resolves each service's ref (default: its branch head) to a commit, so the plan pins exact code. */
+/** The services a deploy names, in deploy order; every one of them must exist. */
+function namedServices(base: Planning["base"], named: string[] | undefined): string[] {
+  const all = deployOrder(base.spec);
+  const unknown = (named ?? []).filter((n) => !all.includes(n));
+  if (unknown.length > 0)
+    throw new AppError(
+      "invalid_request",
+      `no service ${unknown.join(" or ")} in ${base.env} (${all.join(", ")}); nothing was planned`,
+      { unknown, services: all },
+    );
+  return servicesIn(base.spec, named);
+}
+
+/**
+ * Resolves each service's ref (its own in `refs`, else `ref`, else its branch head) to a commit in that
+ * service's repository, so the plan pins exact code. A ref found in some services' repositories but not
+ * in the others' (a commit of the api repo) names where it is, instead of failing on the first miss.
+ */
 async function pinRefs(
   source: SourceApi,
   spec: EnvironmentSpec,
   services: string[],
   ref?: string,
+  refs: Record<string, string> = {},
 ): Promise<Record<string, PinnedRef>> {
   // Services of one repository (a monorepo) share a lookup: one request per repository and ref.
   const lookups = new Map<string, ReturnType<SourceApi["resolveRef"]>>();
@@ -165,19 +191,29 @@ async function pinRefs(
   const entries = await Promise.all(
     services.map(async (name) => {
       const { repo, branch } = spec.services[name].source;
-      const wanted = ref ?? branch;
+      const wanted = refs[name] ?? ref ?? branch;
       try {
         const commit = await resolve(repo, wanted);
         const pinned: PinnedRef = { repo, ref: wanted, sha: commit.sha, message: commit.message.split("\n")[0] };
         return [name, pinned] as const;
       } catch (e) {
-        if (e instanceof ProviderError && !e.retryable)
-          throw new AppError("invalid_request", `ref "${wanted}" not found in ${repo}`, { service: name });
+        if (e instanceof ProviderError && !e.retryable) return [name, { missing: wanted, repo }] as const;
         throw e;
       }
     }),
   );
-  return Object.fromEntries(entries);
+  const missing = entries.flatMap(([name, r]) => ("missing" in r ? [{ name, ...r }] : []));
+  if (missing.length === 0) return Object.fromEntries(entries) as Record<string, PinnedRef>;
+  const found = entries.flatMap(([name, r]) => ("missing" in r ? [] : [name]));
+  const [first] = missing;
+  const repos = [...new Set(missing.map((m) => m.repo))].join(", ");
+  throw new AppError(
+    "invalid_request",
+    found.length > 0 && !refs[first.name]
+      ? `ref "${first.missing}" is in the repository of ${found.join(", ")} only, not in ${repos}: say which services to deploy at it, e.g. "deploy ${found.join(" and ")} at ${first.missing}"`
+      : `ref "${first.missing}" not found in ${repos}`,
+    { services: missing.map((m) => m.name) },
+  );
 }
 
 /** A production backfill needs a succeeded staging run of the same job first, unless an admin forces it. */

@@ -207,7 +207,11 @@ function reask(
     replies: [
       {
         text: `${why}\n${question.text}`,
-        question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) },
+        question: {
+          slot: question.slot,
+          text: question.text,
+          ...(question.options ? { options: question.options } : {}),
+        },
       },
     ],
     transcript,
@@ -238,7 +242,11 @@ async function advance(
       replies: [
         {
           text: `${lead}${question.text}`,
-          question: { slot: question.slot, ...(question.options ? { options: question.options } : {}) },
+          question: {
+            slot: question.slot,
+            text: question.text,
+            ...(question.options ? { options: question.options } : {}),
+          },
         },
       ],
       transcript: "",

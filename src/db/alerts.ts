@@ -23,6 +23,23 @@ export async function subscribe(
   await db.insert(alertSubscriptions).values({ envId, phone, userId, createdAt: now }).onConflictDoNothing();
 }
 
+/**
+ * Stops texting someone about one environment (or every one): their phone, when they have one, else the
+ * subscriptions they made. Returns the phones no longer texted.
+ */
+export async function unsubscribe(
+  db: Database,
+  who: { userId: string; phone?: string | null },
+  envId?: string,
+): Promise<string[]> {
+  const whose = who.phone ? eq(alertSubscriptions.phone, who.phone) : eq(alertSubscriptions.userId, who.userId);
+  const removed = await db
+    .delete(alertSubscriptions)
+    .where(and(whose, envId ? eq(alertSubscriptions.envId, envId) : undefined))
+    .returning({ phone: alertSubscriptions.phone });
+  return [...new Set(removed.map((r) => r.phone))];
+}
+
 /** Phones of admins (approval requests go to everyone who can approve). */
 export async function adminPhones(db: Database): Promise<string[]> {
   const rows = await db

@@ -215,3 +215,32 @@ export function receiptStatements(
       .onConflictDoNothing(),
   );
 }
+
+/** What a run listing may filter on; every filter is optional (API and chat "list recent runs"). */
+export interface RunFilter {
+  /** only these environments (e.g. one project's) */
+  envIds?: string[];
+  statuses?: RunStatus[];
+  type?: RunType;
+  /** created at or after this ISO instant */
+  since?: string;
+  limit: number;
+}
+
+/** Runs that were applied (never a plan nobody applied), newest first, filtered. */
+export async function recentRuns(db: Database, filter: RunFilter): Promise<RunRow[]> {
+  if (filter.envIds?.length === 0) return [];
+  return db
+    .select()
+    .from(runs)
+    .where(
+      and(
+        filter.envIds ? inArray(runs.envId, filter.envIds) : undefined,
+        filter.statuses ? inArray(runs.status, filter.statuses) : sql`${runs.status} <> 'planned'`,
+        filter.type ? eq(runs.type, filter.type) : undefined,
+        filter.since ? sql`${runs.createdAt} >= ${filter.since}` : undefined,
+      ),
+    )
+    .orderBy(desc(runs.createdAt))
+    .limit(filter.limit);
+}

@@ -79,6 +79,10 @@ export type Risk = z.infer<typeof Risk>;
 export const DeployParams = z
   .object({
     ref: z.string().min(1).max(200).optional(),
+    /** A ref per service (another environment's release being promoted): wins over `ref` for that service. */
+    refs: z.record(z.string().min(1).max(64), z.string().min(1).max(200)).optional(),
+    /** Only these services, in the usual order (with the migrations when a migrating one is among them). */
+    services: z.array(z.string().min(1).max(64)).min(1).max(20).optional(),
     canary: z.array(z.number().int().min(1).max(100)).min(1).max(10).optional(),
     migrateFirst: z.boolean().optional(),
   })

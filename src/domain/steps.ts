@@ -83,10 +83,12 @@ const PARAMS = {
   "resolve-ref": z.object({ refs: z.record(z.string(), PinnedRef) }),
   preflight: NoParams,
   /** `canary`: services that get a `-canary` twin. */
-  "reconcile-shape": z.object({ canary: z.array(z.string()).optional() }),
+  /** `services`: only these (with their migration jobs and canary twins); absent = every service of the spec. */
+  "reconcile-shape": z.object({ canary: z.array(z.string()).optional(), services: z.array(z.string()).optional() }),
   /** `removeVars`: variables to delete per service (a component removed). */
   "reconcile-config": z.object({
     canary: z.array(z.string()).optional(),
+    services: z.array(z.string()).optional(),
     removeVars: z.record(z.string(), z.array(z.string())).optional(),
   }),
   /** `migrations`: the pending ones as classified at plan time; `to`: the last one this run carries. */

@@ -1,5 +1,10 @@
 import { EnvironmentSpec } from "./spec";
 
+/** The backfill jobs an app made from a template runs (its ops contract, `POST /ops/jobs/run`), by template. */
+export const TEMPLATE_JOBS: Readonly<Record<string, readonly string[]>> = {
+  "invoice-perfect": ["backfillTimezone", "fallbackTimezone"],
+};
+
 /** The Invoice Perfect template (spec §15): api, web, cron; Postgres required, storage recommended. */
 export function invoicePerfectSpec(envName: string): EnvironmentSpec {
   const production = envName === "production";

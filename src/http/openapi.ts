@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatRequest } from "../control/chat";
+import { InterpretRequest } from "../control/chat-interpret";
 import { CreateEnvironment, CreateProject, PutSecret } from "../control/environments";
 import { PlanRequest } from "../control/plans";
 import { CreateUser } from "../control/users";
@@ -134,6 +135,13 @@ export const API_ROUTES: RouteContract[] = [
     summary: "Send a chat message (Accept: text/event-stream streams replies, then run progress)",
     minRole: "viewer",
     body: ChatRequest,
+  },
+  {
+    method: "post",
+    path: "/api/chat/interpret",
+    summary: "How chat reads a message (intents, question, refusal or fallback) without acting on it",
+    minRole: "admin",
+    body: InterpretRequest,
   },
   {
     method: "get",

@@ -27,6 +27,8 @@ export interface PlanInput {
   migrations?: AppMigrations;
   /** Contract migrations applied in this environment, oldest first (rollback safety). */
   contracts?: AppliedContract[];
+  /** Deploy only these services ("deploy just the api"); absent = every service. */
+  services?: string[];
 }
 
 export type AppMigrations = { service: string; pending: PendingMigration[] } | { service: string; error: string };
@@ -64,26 +66,36 @@ export function deployOrder(spec: EnvironmentSpec): string[] {
   ];
 }
 
-function prepareSteps(spec: EnvironmentSpec, refs: Record<string, PinnedRef>, canary: string[] = []): StepDraft[] {
+/** The services a run touches, in deploy order: the ones named, or all of them. */
+export function servicesIn(spec: EnvironmentSpec, only?: readonly string[]): string[] {
+  return deployOrder(spec).filter((n) => !only || only.includes(n));
+}
+
+function prepareSteps(
+  spec: EnvironmentSpec,
+  refs: Record<string, PinnedRef>,
+  canary: string[] = [],
+  only?: string[],
+): StepDraft[] {
   const pinned = Object.entries(refs)
     .map(([s, r]) => `${s} ${r.message} (${r.sha.slice(0, 7)})`)
     .join(", ");
-  const jobs = Object.entries(spec.services)
-    .filter(([, s]) => s.migrateCommand)
-    .map(([n]) => `${n}-migrate`);
+  const services = servicesIn(spec, only);
+  const jobs = services.filter((n) => spec.services[n].migrateCommand).map((n) => `${n}-migrate`);
   const twins = canary.map((n) => `${n}-canary`);
+  const scope = only ? { services } : {};
   return [
     { kind: "resolve-ref", summary: `Resolve release refs: ${pinned}`, params: { refs } },
     { kind: "preflight", summary: "Preflight: provisioned, secrets set, components present", params: {} },
     {
       kind: "reconcile-shape",
-      summary: `Reconcile shape: ${[...deployOrder(spec), ...jobs, ...twins].join(", ")}`,
-      params: { canary },
+      summary: `Reconcile shape: ${[...services, ...jobs, ...twins].join(", ")}`,
+      params: { canary, ...scope },
     },
     {
       kind: "reconcile-config",
-      summary: "Reconcile config: variables, secret references, component bindings",
-      params: { canary },
+      summary: `Reconcile config: variables, secret references, component bindings${only ? ` of ${services.join(", ")}` : ""}`,
+      params: { canary, ...scope },
     },
   ];
 }
@@ -127,9 +139,10 @@ function migrateSteps(
   migrations?: AppMigrations,
   expandOnly = false,
   only?: "contract",
+  services?: string[],
 ): StepDraft[] {
   return Object.entries(spec.services)
-    .filter(([, s]) => s.migrateCommand)
+    .filter(([name, s]) => s.migrateCommand && (!services || services.includes(name)))
     .flatMap(([name, s]) => {
       const known = migrations && migrations.service === name ? migrations : undefined;
       const base = { service: name, job: `${name}-migrate` };
@@ -191,8 +204,10 @@ function deferredContract(input: PlanInput, expandOnly: boolean): { notes: strin
 /** deploy: resolve → preflight → shape → config → migrate → services → cron → verify → finalize (spec §8.1). */
 export function planDeploy(input: PlanInput): PlanOutput {
   const { spec, refs } = input;
-  const order = deployOrder(spec);
-  const canary = canaryPlan(spec, input.canary);
+  const order = servicesIn(spec, input.services);
+  // The canary splits one service's traffic: a deploy that leaves that service alone has no canary.
+  const split = canaryPlan(spec, input.canary);
+  const canary = split && order.includes(split.service) ? split : null;
   const at = (name: string) => `${refs[name]?.message ?? "?"} (${refs[name]?.sha.slice(0, 7) ?? "?"})`;
   const canarySteps: StepDraft[] = canary
     ? [
@@ -219,8 +234,8 @@ export function planDeploy(input: PlanInput): PlanOutput {
       ]
     : [];
   const steps = numberSteps([
-    ...prepareSteps(spec, refs, canary ? [canary.service] : []),
-    ...migrateSteps(spec, input.migrations, canary !== null),
+    ...prepareSteps(spec, refs, canary ? [canary.service] : [], input.services),
+    ...migrateSteps(spec, input.migrations, canary !== null, undefined, input.services),
     ...canarySteps,
     ...order
       .filter((name) => name !== canary?.service)
@@ -249,14 +264,15 @@ export function planDeploy(input: PlanInput): PlanOutput {
       },
     ];
   });
-  const split = deferredContract(input, canary !== null);
-  const risk = deployRisk(input, diff, canary);
+  const migrating = order.some((n) => spec.services[n].migrateCommand);
+  const deferred = migrating ? deferredContract(input, canary !== null) : { notes: [] };
+  const risk = deployRisk(input, diff, canary, order);
   return {
     type: "deploy",
     steps,
     diff,
-    risk: { ...risk, notes: [...risk.notes, ...split.notes] },
-    ...(split.followUp ? { followUp: split.followUp } : {}),
+    risk: { ...risk, notes: [...risk.notes, ...deferred.notes] },
+    ...(deferred.followUp ? { followUp: deferred.followUp } : {}),
   };
 }
 
@@ -352,13 +368,22 @@ export function planRollback(input: PlanInput, toRelease?: string): PlanOutput |
   };
 }
 
-function deployRisk(input: PlanInput, diff: SpecChange[], canary: { service: string; steps: number[] } | null): Risk {
+function deployRisk(
+  input: PlanInput,
+  diff: SpecChange[],
+  canary: { service: string; steps: number[] } | null,
+  order: string[],
+): Risk {
   const notes: string[] = [];
   const production = isProduction(input.env);
-  if (diff.length === 0) notes.push("every service is already at these commits: this redeploys them");
-  const migrating = Object.entries(input.spec.services)
-    .filter(([, s]) => s.migrateCommand)
-    .map(([n]) => n);
+  const untouched = deployOrder(input.spec).filter((n) => !order.includes(n));
+  if (untouched.length > 0)
+    notes.push(`only ${order.join(", ")}: ${untouched.join(", ")} stay${untouched.length > 1 ? "" : "s"} as deployed`);
+  if (diff.length === 0)
+    notes.push(
+      `${untouched.length ? "these services are" : "every service is"} already at these commits: this redeploys them`,
+    );
+  const migrating = order.filter((n) => input.spec.services[n].migrateCommand);
   if (migrating.length)
     notes.push(
       `runs schema migrations first (${migrating.join(", ")}); a failed migration stops the run before any app deploy`,

@@ -23,6 +23,8 @@ export const Action = z.enum([
   "manage-secrets",
   /** change an environment's desired state (create, override, revert a revision) */
   "manage-environments",
+  /** see how chat reads a message without acting on it (POST /api/chat/interpret, the language eval) */
+  "inspect-chat",
 ]);
 export type Action = z.infer<typeof Action>;
 
@@ -41,6 +43,7 @@ const MINIMUM_ROLE: Record<Action, Role> = {
   "manage-users": "admin",
   "manage-secrets": "admin",
   "manage-environments": "admin",
+  "inspect-chat": "admin",
 };
 
 /** Whether a role may perform an action; unknown roles or actions (e.g. a stale DB value) may do nothing. */

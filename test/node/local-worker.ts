@@ -16,8 +16,8 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world. */
-export async function startLocalWorker(name: string): Promise<LocalWorker> {
+/** Starts the Worker on a free port, applies the D1 migrations and seeds the sandbox world; `vars` add to its config. */
+export async function startLocalWorker(name: string, vars: Record<string, string> = {}): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), `infra-chat-${name}-`));
   const adminToken = `ic_${name}_${Date.now()}`;
   execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
@@ -36,6 +36,7 @@ export async function startLocalWorker(name: string): Promise<LocalWorker> {
       SECRETS_KEY_ID: name,
       TWILIO_AUTH_TOKEN: name,
       TWILIO_FROM_NUMBER: "+15550009999",
+      ...vars,
     },
     // No reload on file changes: a test's Worker must not restart mid-run when someone edits the tree.
     experimental: { disableExperimentalWarning: true, watch: false },

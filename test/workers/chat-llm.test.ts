@@ -3,7 +3,6 @@ import { MockLanguageModelV3 } from "ai/test";
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { guardDecisions, isDecision } from "../../src/chat/llm-guard";
-import { parseIntents } from "../../src/chat/parser";
 import { handleChat } from "../../src/control/chat";
 import type { ControlContext } from "../../src/control/context";
 import { controlContext } from "../../src/control/context";
@@ -14,6 +13,7 @@ import { findEnv } from "../../src/db/environments";
 import type { Intent } from "../../src/domain/intent";
 import { appServices, chatLanguageModel, sandboxWorld } from "../../src/wiring";
 import { PHRASINGS } from "./chat-phrasings.table";
+import { readIntents } from "./chat-reading";
 import { driveRun, makeUser, noBackground5xx, seedWorld, type Role } from "./helpers";
 
 type GenerateResult = Awaited<ReturnType<MockLanguageModelV3["doGenerate"]>>;
@@ -77,14 +77,19 @@ describe("the mock-LLM path maps the phrasing table", () => {
   it.each(PHRASINGS.map((p) => [p.story, p.text, p.intents] as const))("%s: %j", async (_story, text, expected) => {
     const { cx } = deployer;
     const model = modelGiving(answers(expected));
-    const reading = await interpret(cx(model), text, { id: "conv_table", state: {} });
+    const { secrets, ...reading } = await interpret(cx(model), text, { id: "conv_table", state: {} });
+    // A secret the message carried travels beside the intents, by the reference they name it with.
+    expect(secrets?.map((s) => s.ref) ?? []).toEqual(
+      expected.flatMap((i) => (i.kind === "set-secret" ? [i.valueRef] : [])),
+    );
     if (expected.some(isDecision)) {
       // Decisions typed literally are the parser's alone; the model isn't asked.
       expect(reading).toEqual({ intents: expected, source: "parser" });
       expect(model.doGenerateCalls).toHaveLength(0);
     } else {
       expect(reading).toEqual({ intents: expected, source: "llm" });
-      expect(promptsOf(model)).toContain(JSON.stringify(text).slice(1, -1));
+      // The model sees the message, its secret values replaced by placeholders.
+      expect(promptsOf(model)).toContain(JSON.stringify(text.replace(/sk_test_\w+/, "__secret1__")).slice(1, -1));
     }
   });
 
@@ -98,7 +103,7 @@ describe("the mock-LLM path maps the phrasing table", () => {
   it("uses the model's reading where the parser has none", async () => {
     const { cx } = await actorAs("deployer");
     const text = "the staging box could use the newest build";
-    expect(parseIntents(text)[0].kind).toBe("unknown");
+    expect(readIntents(text)).toEqual([]);
     const reading = await interpret(cx(modelGiving(answers([{ kind: "deploy", env: "staging", params: {} }]))), text, {
       id: "conv_loose",
       state: {},
@@ -238,6 +243,71 @@ describe("the real OpenAI adapter, against a recorded-shape response", () => {
   });
 });
 
+describe("models beyond OpenAI's endpoint, configured in wiring", () => {
+  it("OPENAI_BASE_URL: an OpenAI-compatible server's chat completions API gets the request (a placeholder key when none is set)", async () => {
+    const requests: { url: string; auth: string | null; body: any }[] = [];
+    const compatible: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      requests.push({ url: request.url, auth: request.headers.get("authorization"), body: await request.json() });
+      const content = JSON.stringify({ intents: [{ kind: "status", env: "staging" }] });
+      return Response.json({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1_764_000_000,
+        model: "llama3.1",
+        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      });
+    };
+    const config = {
+      ...env,
+      OPENAI_API_KEY: "",
+      OPENAI_BASE_URL: "http://ollama.internal:11434/v1/",
+      CHAT_MODEL: "llama3.1",
+    };
+    const languageModel = chatLanguageModel(config, compatible)!;
+    expect(languageModel).toBeDefined();
+    const { cx } = await actorAs("deployer");
+    const reading = await interpret(
+      { ...cx(), languageModel },
+      "hows stg doing with STRIPE_SECRET_KEY=sk_test_51BaseUrlNeverSent",
+      {
+        id: "conv_base_url",
+        state: {},
+      },
+    );
+    expect(reading).toEqual({ intents: [{ kind: "status", env: "staging" }], source: "llm" });
+    expect(requests).toHaveLength(1);
+    expect(requests[0].url).toBe("http://ollama.internal:11434/v1/chat/completions");
+    expect(requests[0].auth).toBe("Bearer no-key");
+    expect(requests[0].body.model).toBe("llama3.1");
+    expect(JSON.stringify(requests[0].body.messages)).toContain("hows stg doing");
+    // The model sees a placeholder, never the secret value.
+    expect(JSON.stringify(requests[0].body)).not.toContain("sk_test_51BaseUrlNeverSent");
+    expect(JSON.stringify(requests[0].body.messages)).toContain("__secret1__");
+  });
+
+  it("CHAT_MODEL_PROVIDER=workers-ai: the AI binding runs the model; without the binding there is no model", async () => {
+    const runs: { model: string; inputs: any }[] = [];
+    const binding = {
+      async run(model: string, inputs: unknown) {
+        runs.push({ model, inputs });
+        return { response: JSON.stringify({ intents: [{ kind: "rollback", env: "production" }] }) };
+      },
+    } as unknown as Ai;
+    expect(chatLanguageModel({ ...env, CHAT_MODEL_PROVIDER: "workers-ai", AI: undefined })).toBeUndefined();
+    const languageModel = chatLanguageModel({ ...env, CHAT_MODEL_PROVIDER: "workers-ai", AI: binding })!;
+    const { cx } = await actorAs("deployer");
+    const reading = await interpret({ ...cx(), languageModel }, "put prod back how it was", {
+      id: "conv_workers_ai",
+      state: {},
+    });
+    expect(reading).toEqual({ intents: [{ kind: "rollback", env: "production" }], source: "llm" });
+    expect(runs.map((r) => r.model)).toEqual(["@cf/meta/llama-3.3-70b-instruct-fp8-fast"]);
+    expect(JSON.stringify(runs[0].inputs)).toContain("put prod back how it was");
+  });
+});
+
 describe("hostile model output", { timeout: 60_000 }, () => {
   /** Alice (admin) plans and applies a production deploy; it waits for another admin's approval. */
   async function productionRunAwaitingApproval() {
@@ -286,7 +356,7 @@ describe("hostile model output", { timeout: 60_000 }, () => {
     ];
     for (const [message, model] of hostile) {
       expect(
-        parseIntents(message).some((i) => i.kind === "approve"),
+        readIntents(message).some((i) => i.kind === "approve"),
         message,
       ).toBe(false);
       const reply = await say(message, model);

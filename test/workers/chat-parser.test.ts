@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { helpText } from "../../src/chat/help";
-import { parseIntent, parseIntents } from "../../src/chat/parser";
 import { Intent } from "../../src/domain/intent";
+import { readIntents } from "./chat-reading";
 
 const deploy = (env: string, params: Record<string, unknown> = {}): Intent => ({ kind: "deploy", env, params });
-const unknown = (text: string): Intent => ({ kind: "unknown", text });
+/** The first intent a message is read into; undefined when nothing is acted on (a question, refusal, fallback). */
+const parseIntent = (text: string): Intent | undefined => readIntents(text)[0];
+const parseIntents = readIntents;
 
 /** Every phrasing the rule parser must understand, with the intent it must produce. */
 const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
@@ -20,9 +22,9 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["deploy prod", deploy("production")],
   ["deploy to stage", deploy("staging")],
   ["deploy dev", deploy("local")],
-  ["deploy invoice-perfect:staging", deploy("invoice-perfect:staging")],
-  ["deploy Invoice-Perfect:prod", deploy("invoice-perfect:production")],
-  ["deploy to qa", deploy("qa")],
+  // A project-qualified name reads as the environment of the project the message is read against.
+  ["deploy invoice-perfect:staging", deploy("staging")],
+  ["deploy Invoice-Perfect:prod", deploy("production")],
   ["Deploy production with canary 10/50/100.", deploy("production", { canary: [10, 50, 100] })],
   ["deploy prod canary 5, 25, 100", deploy("production", { canary: [5, 25, 100] })],
   ["deploy production with a canary at 10% → 50% → 100%", deploy("production", { canary: [10, 50, 100] })],
@@ -53,7 +55,6 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["can you roll back prod to release 42?", { kind: "rollback", env: "production", toRelease: "42" }],
   ["revert staging", { kind: "rollback", env: "staging" }],
   ["rollback the deploy on production", { kind: "rollback", env: "production" }],
-  ["ROLLBACK qa", { kind: "rollback", env: "qa" }],
   // status
   ["status of production", { kind: "status", env: "production" }],
   ["how is staging?", { kind: "status", env: "staging" }],
@@ -63,7 +64,6 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ["deploy status of staging", { kind: "status", env: "staging" }],
   ["staging?", { kind: "status", env: "staging" }],
   ["STATUS production", { kind: "status", env: "production" }],
-  ["status qa", { kind: "status", env: "qa" }],
   ["hey bot, what's the status of staging?", { kind: "status", env: "staging" }],
   // audit
   ["Show the audit for production since yesterday.", { kind: "audit", env: "production", since: "yesterday" }],
@@ -116,11 +116,10 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   // desired state
   ["create production from staging", { kind: "create-env", env: "production", from: "staging" }],
   ["Create prod from stage", { kind: "create-env", env: "production", from: "staging" }],
-  ["create acme:qa from acme:staging", { kind: "create-env", env: "acme:qa", from: "acme:staging" }],
+  ["create invoice-perfect:qa from invoice-perfect:staging", { kind: "create-env", env: "qa", from: "staging" }],
   ["what differs between staging and production?", { kind: "compare", env: "staging", other: "production" }],
   ["show the last change to production", { kind: "last-change", env: "production" }],
   ["bootstrap local", { kind: "bootstrap", env: "local" }],
-  ["set up qa", { kind: "setup", env: "qa" }],
   ["provision production from staging", { kind: "setup", env: "production", from: "staging" }],
   [
     "backfill timezone in staging at 500 users/min",
@@ -131,6 +130,7 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
     { kind: "backfill", env: "production", job: "backfillTimezone", ratePerMinute: 500, dryRun: true },
   ],
   ["how is the backfill going?", { kind: "progress" }],
+  ["how is the backfill going in staging?", { kind: "progress", env: "staging" }],
   ["Add Redis to staging", { kind: "component", action: "add", component: "redis", env: "staging" }],
   ["Remove Redis from staging.", { kind: "component", action: "remove", component: "redis", env: "staging" }],
   [
@@ -147,8 +147,13 @@ const PHRASINGS: ReadonlyArray<readonly [string, Intent]> = [
   ],
 ];
 
-/** Things the parser must not turn into commands. */
+/** Things the language layer must not act on (it asks, refuses or falls back instead). */
 const NOT_COMMANDS = [
+  // Environments that don't exist are asked about, never created or guessed.
+  "deploy to qa",
+  "ROLLBACK qa",
+  "status qa",
+  "set up qa",
   "don't deploy production",
   "please do not deploy staging yet",
   "not now",
@@ -159,7 +164,6 @@ const NOT_COMMANDS = [
   "ok",
   "okay thanks",
   "callback production",
-  "rollback production; deploy staging",
   "deploy staging at 5pm",
   "deploy production tonight",
   "what's up",
@@ -185,7 +189,14 @@ describe("parseIntent", () => {
   });
 
   it.each(NOT_COMMANDS)("does not act on %j", (text) => {
-    expect(parseIntent(text)).toEqual(unknown(text));
+    expect(parseIntents(text)).toEqual([]);
+  });
+
+  it("reads several requests in one message, in order", () => {
+    expect(parseIntents("rollback production; deploy staging")).toEqual([
+      { kind: "rollback", env: "production" },
+      deploy("staging"),
+    ]);
   });
 
   it("yields one intent per environment, in the order named", () => {
@@ -228,28 +239,21 @@ describe("parseIntent", () => {
       "'\"`;DROP TABLE runs;--",
       ...Array.from({ length: 300 }, (_, i) => randomText(i)),
     ];
-    for (const text of junk) {
-      const intent = parseIntent(text);
-      expect(() => Intent.parse(intent)).not.toThrow();
-      for (const each of parseIntents(text)) expect(Intent.safeParse(each).success).toBe(true);
-    }
+    for (const text of junk) for (const each of parseIntents(text)) expect(Intent.safeParse(each).success).toBe(true);
   });
 
-  it("returns unknown for non-strings instead of throwing", () => {
-    expect(parseIntent(undefined as unknown as string)).toEqual(unknown(""));
-    expect(parseIntent(42 as unknown as string)).toEqual(unknown(""));
+  it("acts on nothing for non-strings instead of throwing", () => {
+    expect(parseIntents(undefined as unknown as string)).toEqual([]);
+    expect(parseIntents(42 as unknown as string)).toEqual([]);
   });
 
   it("treats very long messages as not a command", () => {
-    const text = `deploy production ${"and also ".repeat(100)}`;
-    expect(parseIntent(text)).toEqual(unknown(text));
+    expect(parseIntents(`deploy production ${"and also ".repeat(120)}`)).toEqual([]);
   });
 
-  it("parses every table phrasing into something Intent.parse accepts unchanged", () => {
-    for (const [text] of PHRASINGS) {
-      const intent = parseIntent(text);
-      expect(Intent.parse(intent)).toEqual(intent);
-    }
+  it("reads every table phrasing into something Intent.parse accepts unchanged", () => {
+    for (const [text] of PHRASINGS)
+      for (const intent of parseIntents(text)) expect(Intent.parse(intent)).toEqual(intent);
   });
 });
 
@@ -261,7 +265,7 @@ describe("helpText", () => {
       .flatMap((line) => line.slice(line.indexOf(": ") + 2).split(" · "))
       .map((example) => example.replace(/\s*\(.*\)$/, ""));
     expect(examples.length).toBeGreaterThanOrEqual(10);
-    for (const example of examples) expect(parseIntent(example).kind, example).not.toBe("unknown");
+    for (const example of examples) expect(parseIntents(example), example).not.toEqual([]);
   });
 });
 

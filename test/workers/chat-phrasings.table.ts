@@ -26,7 +26,7 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ["setup", "Create PROD from stage", [{ kind: "create-env", env: "production", from: "staging" }]],
   ["setup", "bootstrap local", [{ kind: "bootstrap", env: "local" }]],
   ["setup", "bootstrap the local stack please", [{ kind: "bootstrap", env: "local" }]],
-  ["setup", "set up qa", [{ kind: "setup", env: "qa" }]],
+  ["setup", "set up staging", [{ kind: "setup", env: "staging" }]],
   ["setup", "provision production from staging", [{ kind: "setup", env: "production", from: "staging" }]],
   // SPEC §3.2 deploy
   ["deploy", "deploy staging", [deploy("staging")]],
@@ -213,6 +213,37 @@ const rows: [story: string, text: string, intents: Intent[]][] = [
   ],
   ["desired state", "show the last change to staging", [{ kind: "last-change", env: "staging" }]],
   ["help", "what can you do?", [{ kind: "help" }]],
+  // issue #17: every capability the API has, by chat
+  ["deploy", "deploy just the api to staging", [{ kind: "deploy", env: "staging", params: {}, services: ["api"] }]],
+  ["deploy", "promote staging to production", [{ kind: "promote-release", env: "production", from: "staging" }]],
+  ["runs", "list recent runs", [{ kind: "runs" }]],
+  ["runs", "what's waiting on approval?", [{ kind: "runs", state: "awaiting-approval" }]],
+  ["runs", "any deploys running?", [{ kind: "runs", state: "running", type: "deploy" }]],
+  ["runs", "last 5 deploys to production", [{ kind: "runs", env: "production", type: "deploy", limit: 5 }]],
+  ["incidents", "what's broken?", [{ kind: "incidents" }]],
+  ["incidents", "why did the last deploy fail?", [{ kind: "explain-failure", type: "deploy" }]],
+  ["incidents", "show incident inc_abc123", [{ kind: "incident", id: "inc_abc123" }]],
+  ["incidents", "ack", [{ kind: "ack" }]],
+  ["incidents", "adopt drift on staging", [{ kind: "drift", env: "staging", choice: "adopt" }]],
+  ["audit", "is the audit chain intact?", [{ kind: "audit-verify" }]],
+  ["secrets", "list secrets on staging", [{ kind: "secrets", env: "staging" }]],
+  [
+    "secrets",
+    "set STRIPE_SECRET_KEY=sk_test_EXAMPLE000000000000000000 on staging",
+    [{ kind: "set-secret", env: "staging", name: "STRIPE_SECRET_KEY", valueRef: "pending-secret:1" }],
+  ],
+  [
+    "secrets",
+    "rotate SENDGRID_API_KEY on production",
+    [{ kind: "rotate-secret", env: "production", name: "SENDGRID_API_KEY" }],
+  ],
+  ["alerting", "stop texting me about staging", [{ kind: "unsubscribe", env: "staging" }]],
+  [
+    "alerting",
+    "text +1 415 555 0134 about production",
+    [{ kind: "subscribe", env: "production", phone: "+14155550134" }],
+  ],
+  ["infra edit", "turn off auto-apply on staging", [{ kind: "policy", env: "staging", autoApply: false }]],
 ];
 
 export const PHRASINGS: readonly Phrasing[] = rows.map(([story, text, intents]) => ({ story, text, intents }));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseIntents } from "../../src/chat/parser";
 import { sinceInstant } from "../../src/chat/since";
 import { Intent } from "../../src/domain/intent";
 import { API_EXAMPLES, PHRASINGS } from "./chat-phrasings.table";
+import { readIntents as parseIntents } from "./chat-reading";
 
 describe("chat phrasings (SPEC §3 user stories, API.md Chat)", () => {
   it("covers every user story several times and every API.md example", () => {
@@ -30,7 +30,7 @@ describe("chat phrasings (SPEC §3 user stories, API.md Chat)", () => {
   });
 
   it.each(PHRASINGS.map((p) => [p.story, p.text, p.intents] as const))(
-    "%s: the parser reads %j",
+    "%s: the language layer reads %j",
     (_story, text, expected) => {
       const intents = parseIntents(text);
       expect(intents).toEqual(expected);

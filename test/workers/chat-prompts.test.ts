@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseIntents } from "../../src/chat/parser";
 import { planQuestion } from "../../src/chat/prompts";
 import type { Plan } from "../../src/domain/run";
+import { readIntents as parseIntents } from "./chat-reading";
 import { api, makeUser, seedWorld } from "./helpers";
 
 /** Spec §11.2–11.3: plans that wait for "apply" offer their defaults as options the parser understands. */
@@ -48,6 +48,12 @@ describe("plan prompts", () => {
     expect(
       planQuestion(plan({ type: "backfill", params: { job: "backfillTimezone", dryRun: true } }))!.options,
     ).toEqual(["apply", "cancel"]);
+  });
+
+  it("offers no stricter canary that would drop a deploy's service filter or a promotion's commits", () => {
+    expect(planQuestion(plan({ params: { services: ["web"] } }))!.options).toEqual(["apply", "cancel"]);
+    expect(planQuestion(plan({ params: { refs: { api: "abc1234" } } }))!.options).toEqual(["apply", "cancel"]);
+    expect(planQuestion(plan({}))!.text).toBe("Apply it as planned, or deploy production with canary 5/25/50/100?");
   });
 
   it("asks nothing after a plan that applied itself", () => {

@@ -100,6 +100,43 @@ describe("chat", { timeout: 30_000 }, () => {
     expect(help.replies[0].text).toMatch(/deploy staging/);
   });
 
+  it("reads a message without acting on it for an admin (POST /api/chat/interpret), never returning a secret", async () => {
+    const admin = await makeUser("admin");
+    const secret = "sk_test_51Interpret0nlyNeverEchoed";
+    const set = await api(admin.token, "POST", "/api/chat/interpret", {
+      message: `set STRIPE_SECRET_KEY=${secret} on staging`,
+    });
+    expect(set.status).toBe(200);
+    expect(set.text).not.toContain(secret);
+    expect(set.body.understanding).toEqual({
+      kind: "intents",
+      intents: [{ kind: "set-secret", env: "staging", name: "STRIPE_SECRET_KEY", valueRef: "pending-secret:1" }],
+      secrets: [{ ref: "pending-secret:1", name: "STRIPE_SECRET_KEY" }],
+    });
+    expect(set.body.context).toMatchObject({
+      project: "invoice-perfect",
+      envs: ["local", "staging", "production"],
+      services: ["api", "web", "cron"],
+      jobs: ["backfillTimezone", "fallbackTimezone"],
+    });
+    const asked = await api(admin.token, "POST", "/api/chat/interpret", { message: "deploy just the api" });
+    expect(asked.body.understanding.question.text).toBe("Which environment? staging · production");
+    const answered = await api(admin.token, "POST", "/api/chat/interpret", {
+      message: "staging",
+      pending: asked.body.understanding.question.pending,
+    });
+    expect(answered.body.understanding.intents).toEqual([
+      { kind: "deploy", env: "staging", params: {}, services: ["api"] },
+    ]);
+    // Nothing was planned: no run of this admin's anywhere.
+    for (const env of ["staging", "production"]) {
+      const runs = (await api(admin.token, "GET", `/api/envs/invoice-perfect:${env}/runs`)).body.runs;
+      expect(runs.filter((r: { requestedBy?: string }) => r.requestedBy === admin.id)).toEqual([]);
+    }
+    const deployer = await makeUser("deployer");
+    expect((await api(deployer.token, "POST", "/api/chat/interpret", { message: "deploy staging" })).status).toBe(403);
+  });
+
   it("keeps conversations private to their owner", async () => {
     const a = await makeUser("deployer");
     const b = await makeUser("deployer");

@@ -165,44 +165,38 @@ describe("setup", { timeout: 60_000 }, () => {
 });
 
 describe("deploying to an environment that doesn't exist yet", { timeout: 30_000 }, () => {
-  it("drafts it from staging and plans its setup, applying nothing until asked", async () => {
-    const before = ((await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as unknown[])
-      .length;
+  it("asks instead of creating it, and creates it only when told to", async () => {
+    const railwayWrites = async () =>
+      (
+        (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as {
+          body: { query?: string };
+        }[]
+      ).filter((r) => /^\s*mutation/.test(r.body?.query ?? "")).length;
+    const before = await railwayWrites();
     const res = await api(admin.token, "POST", "/api/chat", { message: "deploy to demo" });
     const reply = res.body.replies[0];
-    expect(reply.text, reply.text).toMatch(
-      /invoice-perfect:demo doesn't exist yet\. I drafted its desired state from staging/,
-    );
-    expect(reply.plan.type).toBe("setup");
-    expect(reply.run).toBeUndefined();
+    expect(reply.text, reply.text).toMatch(/^No environment demo .*Or say 'create demo from staging'/);
+    expect(reply.question).toMatchObject({
+      slot: "env",
+      options: expect.arrayContaining(["create demo from staging"]),
+    });
+    expect(reply.plan).toBeUndefined();
+    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:demo")).status).toBe(404);
+    // The offered answer creates it (desired state only: nothing reaches a provider, nothing runs).
+    const created = await api(admin.token, "POST", "/api/chat", {
+      message: "create demo from staging",
+      conversationId: res.body.conversationId,
+    });
+    expect(created.body.replies[0].text).toMatch(/^Created invoice-perfect:demo from invoice-perfect:staging/);
     const demo = await api(admin.token, "GET", "/api/envs/invoice-perfect:demo");
     expect(demo.status).toBe(200);
     expect(demo.body.environment.baseEnv ?? demo.body.environment.base).toBe("staging");
-    const staging = (await api(admin.token, "GET", "/api/envs/invoice-perfect:staging")).body.environment;
-    expect(Object.keys(demo.body.environment.spec.services).sort()).toEqual(Object.keys(staging.spec.services).sort());
-    // No provider write and no run until "apply".
-    const railwayWrites = (
-      (await sandboxWorld(env).requests({ provider: "railway", limit: 2000 })) as unknown as {
-        body: { query?: string };
-      }[]
-    )
-      .slice(before)
-      .filter((r) => /^\s*mutation/.test(r.body?.query ?? ""));
-    expect(railwayWrites).toEqual([]);
-    expect(
-      (await api(admin.token, "GET", `/api/envs/invoice-perfect:demo/runs`)).body.runs.filter(
-        (r: { status: string }) => r.status !== "planned",
-      ),
-    ).toEqual([]);
-    const applied = await api(admin.token, "POST", "/api/chat", {
-      message: "apply",
-      conversationId: res.body.conversationId,
-    });
-    expect(applied.body.replies[0].run.type).toBe("setup");
-    // A viewer cannot draft environments.
-    const viewer = await makeUser("viewer");
-    const refused = await api(viewer.token, "POST", "/api/chat", { message: "deploy to demo2" });
-    expect(refused.body.replies[0].text).toMatch(/can't do that/);
+    expect(await railwayWrites()).toBe(before);
+    expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:demo/runs")).body.runs).toEqual([]);
+    // A deployer may not create one by chat either (REST needs an admin for it too).
+    const deployer = await makeUser("deployer");
+    const refused = await api(deployer.token, "POST", "/api/chat", { message: "create demo2 from staging" });
+    expect(refused.body.replies[0].text).toMatch(/can't do that: role "deployer" may not manage-environments/);
     expect((await api(admin.token, "GET", "/api/envs/invoice-perfect:demo2")).status).toBe(404);
   });
 });

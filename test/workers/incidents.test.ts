@@ -161,6 +161,28 @@ describe("escalation", { timeout: 120_000 }, () => {
     await settle();
   });
 
+  it('chat: "what\'s broken?" lists the open incidents; a bare "ack" acknowledges the one paging, or asks which', async () => {
+    await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 1 });
+    const opened: string[] = (await clock.tick(ids.staging)).opened;
+    expect(opened.length).toBeGreaterThanOrEqual(1);
+    const say = async (message: string, conversationId?: string) =>
+      (await api(admin.token, "POST", "/api/chat", { message, conversationId })).body;
+    const broken = await say("what's broken?");
+    for (const id of opened) expect(broken.replies[0].text).toContain(id);
+    let acked = await say("ack");
+    if (opened.length > 1) {
+      // Several are paging: each option is the "ack <code>" that acknowledges one.
+      expect(acked.replies[0].question.slot).toBe("ack");
+      expect(acked.replies[0].question.options).toHaveLength(opened.length);
+      acked = await say(acked.replies[0].question.options[0], acked.conversationId);
+    }
+    expect(acked.replies[0].text).toMatch(/^Acknowledged inc_\w+/);
+    const id = /^Acknowledged (inc_\w+)/.exec(acked.replies[0].text)![1];
+    expect((await api(admin.token, "GET", `/api/incidents/${id}`)).body.incident.acknowledged.by).toBe(admin.id);
+    await settle();
+    expect((await say("ack")).replies[0].text).toMatch(/^Nothing is paging/);
+  });
+
   it("a viewer may not acknowledge; POST /api/incidents/:id/ack from a deployer does", async () => {
     await sandboxWorld(env).addFault({ kind: "app", env: "staging", service: "api", track: "all", errorRate: 1 });
     const id = (await clock.tick(ids.staging)).opened[0];

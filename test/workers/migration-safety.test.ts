@@ -7,7 +7,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseIntents } from "../../src/chat/parser";
+import { readIntents as parseIntents } from "./chat-reading";
 import { sandboxWorld } from "../../src/wiring";
 import { api, driveRun, makeUser, seedWorld } from "./helpers";
 
@@ -93,11 +93,9 @@ describe("migration-aware plans", { timeout: 60_000 }, () => {
     // Without a second environment it is no chain (and no half of one); nor when the backfill is of another column.
     expect(
       parseIntents("Add timezone column and backfill timezone from address in staging; then do it at 500 users/min.")[0]
-        .kind,
+        ?.kind,
     ).not.toBe("migrate");
-    expect(parseIntents("Add timezone column and backfill email in staging; then do production.")[0].kind).toBe(
-      "unknown",
-    );
+    expect(parseIntents("Add timezone column and backfill email in staging; then do production.")).toEqual([]);
     expect(
       parseIntents("add a timezone column and backfill it in stg at 200 users/min, then prod at 500 users per minute"),
     ).toEqual([

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseIntent } from "../../src/chat/parser";
+import { understand } from "../../src/chat/language/understand";
+import { readIntents, SEED_CONTEXT } from "./chat-reading";
+
+const parseIntent = (text: string) => readIntents(text)[0];
 
 describe("chat phrases about monitoring", () => {
   it.each([
@@ -15,9 +18,14 @@ describe("chat phrases about monitoring", () => {
       "disable the cron on production",
       { kind: "remediate", env: "production", action: "disable-cron", service: "cron" },
     ],
-    ["drop the users table on production", { kind: "remediate", env: "production", action: "drop the users table" }],
   ])("%s", (text, intent) => {
     expect(parseIntent(text)).toEqual(intent);
+  });
+
+  it("refuses a destructive request outright, naming the bounded set and not the words", () => {
+    const read = understand("drop the users table on production", SEED_CONTEXT);
+    expect(read).toMatchObject({ kind: "refusal", reason: "destructive" });
+    expect(read.kind === "refusal" && read.text).not.toMatch(/users table/);
   });
 
   it("stores the 5xx-after-deploy sentence as a rule for production by default", () => {
@@ -29,7 +37,7 @@ describe("chat phrases about monitoring", () => {
   it.each(["remove Redis from staging", "drop redis from staging", "pause the backfill", "stop the backfill"])(
     'leaves "%s" to the other rules',
     (text) => {
-      expect(["component", "stop"]).toContain(parseIntent(text).kind);
+      expect(["component", "stop"]).toContain(parseIntent(text)?.kind);
     },
   );
 });

@@ -117,6 +117,7 @@ describe("role × endpoint matrix", { timeout: 120_000 }, () => {
       "POST /api/envs/{id}/secrets/{name}/rotate": { value: "matrix-value-2" },
       "POST /api/envs/{id}/plan": { type: "deploy" },
       "POST /api/chat": { message: "status of staging" },
+      "POST /api/chat/interpret": { message: "deploy staging" },
     };
     if (!route.body)
       return key(route) in samples

@@ -238,6 +238,7 @@ describe("roles", () => {
     "manage-users": { viewer: false, deployer: false, admin: true },
     "manage-secrets": { viewer: false, deployer: false, admin: true },
     "manage-environments": { viewer: false, deployer: false, admin: true },
+    "inspect-chat": { viewer: false, deployer: false, admin: true },
   };
   const cases = Action.options.flatMap((action) =>
     Role.options.map((role) => [role, action, MATRIX[action][role]] as const),

@@ -21,7 +21,10 @@ interface ShapeTarget {
 
 function shapeTargets(ctx: StepContext<"reconcile-shape" | "reconcile-config">): ShapeTarget[] {
   const canaries = new Set(ctx.step.params.canary ?? []);
-  return Object.entries(ctx.env.spec.services).flatMap(([name, spec]) => {
+  // A deploy of some services leaves the others as they are: not even their settings or variables change.
+  const only = ctx.step.params.services ? new Set(ctx.step.params.services) : null;
+  const services = Object.entries(ctx.env.spec.services).filter(([name]) => !only || only.has(name));
+  return services.flatMap(([name, spec]) => {
     const own: ShapeTarget = {
       name,
       spec,
