@@ -180,16 +180,18 @@ describe.skipIf(!available && !process.env.CI)("web chat in headless Chromium", 
     await prodRun.locator('.status[data-status="rolled-back"]').waitFor({ timeout: 120_000 });
     const chart = prodRun.locator('figure.canary-figure[data-phase="rolled-back"]');
     await chart.waitFor();
-    expect(Number(await chart.locator("svg.chart").getAttribute("data-points"))).toBeGreaterThan(0);
-    expect(await chart.locator("svg.chart path.canary").count()).toBe(1);
-    expect(await chart.locator("svg.chart path.baseline").count()).toBe(1);
+    // The judge's evidence: all metrics against 1/α, 5xx against its own threshold, the rollback marked.
+    expect(Number(await chart.locator("svg.chart").getAttribute("data-looks"))).toBeGreaterThan(0);
+    expect(await chart.locator("svg.chart path.evidence").count()).toBe(1);
+    expect(await chart.locator("svg.chart path.metric.errors").count()).toBe(1);
     expect(await chart.locator("svg.chart line.rollback").count()).toBe(1);
-    expect(await prodRun.locator(".run-error").textContent()).toMatch(/hard trigger/);
+    expect(await chart.locator("figcaption").textContent()).toMatch(/samples canary \d+/);
+    expect(await prodRun.locator(".run-error").textContent()).toMatch(/regression at 10%: 5xx/);
     const incident = prodRun.getByRole("button", { name: "Incident: incident.md" });
     await incident.waitFor();
     await alice.screenshot({ path: join(ARTIFACTS, "4-production-rolled-back.png"), fullPage: true });
     await incident.click();
-    await expect.poll(() => alice.locator("#viewer-body").textContent(), UI).toMatch(/hard trigger/);
+    await expect.poll(() => alice.locator("#viewer-body").textContent(), UI).toMatch(/The judge's decision/);
     await alice.screenshot({ path: join(ARTIFACTS, "5-incident.png") });
     await alice.getByRole("button", { name: "Close" }).click();
 
