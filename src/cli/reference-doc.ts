@@ -116,6 +116,7 @@ function outsideApi(): string[] {
     "| `GET /api/openapi.json` | nothing | the OpenAPI 3.1 document this page is generated from |",
     "| `POST /webhooks/twilio/sms` | `X-Twilio-Signature` | inbound SMS: `YES <code>`, `NO <code>`, `ROLLBACK <env>`, `STATUS <env>`, `ACK <code>`; answers TwiML |",
     "| `POST /webhooks/stripe` | `Stripe-Signature` (one environment's signing secret) | Stripe events, each stored once |",
+    "| `POST /edge/v1/reports?env=<id>` | `X-Infra-Chat-Signature` (the environment's router secret) | the edge router's per-second counts, each report counted once: [edge-router-protocol.md](edge-router-protocol.md) |",
     "| `/sandbox/*` | only mounted with `SANDBOX=1` | the simulated providers: [sandbox.md](sandbox.md) |",
     "",
     "### Streams",

@@ -122,7 +122,8 @@ async function post(
   url: string,
   secret: string,
   body: string,
-): Promise<{ status: number | null; note: string | null }> {
+): Promise<{ status: number | null; note: string | null; sentAt: number; answeredAt: number }> {
+  const sentAt = Date.now();
   const t = Math.floor(world.now() / 1000);
   const request = new Request(url, {
     method: "POST",
@@ -131,13 +132,16 @@ async function post(
   });
   try {
     const pending = target(request);
-    if (!pending) return { status: null, note: "not sent: the report URL is outside the sandbox" };
+    if (!pending)
+      return { status: null, note: "not sent: the report URL is outside the sandbox", sentAt, answeredAt: Date.now() };
     const response = await pending;
     // The protocol's answer says whether the seconds were counted, or why not (no canary being judged).
     const answer = (await response.json().catch(() => null)) as { ignored?: unknown } | null;
-    return { status: response.status, note: typeof answer?.ignored === "string" ? `ignored: ${answer.ignored}` : null };
+    const note = typeof answer?.ignored === "string" ? `ignored: ${answer.ignored}` : null;
+    return { status: response.status, note, sentAt, answeredAt: Date.now() };
   } catch (error) {
-    return { status: null, note: `not delivered: ${error instanceof Error ? error.message : String(error)}` };
+    const note = `not delivered: ${error instanceof Error ? error.message : String(error)}`;
+    return { status: null, note, sentAt, answeredAt: Date.now() };
   }
 }
 
@@ -145,7 +149,7 @@ function logReport(
   world: World,
   script: string,
   report: { route: string; seq: number; seconds: SecondCounts[] },
-  outcome: { status: number | null; note: string | null },
+  outcome: { status: number | null; note: string | null; sentAt: number; answeredAt: number },
 ): void {
   const sum = (track: Track, what: "requests" | "5xx") =>
     report.seconds
@@ -154,7 +158,7 @@ function logReport(
   const first = report.seconds[0];
   world.run(
     `INSERT INTO edge_reports (script, route, report_seq, second, salt, revision, canary_requests, canary_errors,
-       stable_requests, stable_errors, status, note, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       stable_requests, stable_errors, status, note, sent_at, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     script,
     report.route,
     report.seq,
@@ -167,7 +171,8 @@ function logReport(
     sum("stable", "5xx"),
     outcome.status,
     outcome.note,
-    world.now(),
+    outcome.sentAt,
+    outcome.answeredAt,
   );
 }
 
@@ -297,6 +302,14 @@ export function edgeView(world: World) {
     status: number | null;
     note: string | null;
   }>("SELECT script, report_seq, second, status, note FROM edge_reports ORDER BY seq DESC LIMIT 10");
+  const trips = world
+    .rows<{ ms: number }>(
+      "SELECT answered_at - sent_at AS ms FROM edge_reports WHERE answered_at IS NOT NULL ORDER BY seq DESC LIMIT 5000",
+    )
+    .map((r) => r.ms)
+    .sort((a, b) => a - b);
+  const quantile = (q: number) =>
+    trips.length ? trips[Math.min(trips.length - 1, Math.floor(q * trips.length))] : null;
   return {
     /** Each config a router served, newest first, with the simulated second it served from. */
     configs: configs.map((c) => ({
@@ -318,6 +331,8 @@ export function edgeView(world: World) {
       firstSecond: t.first_second,
       lastSecond: t.last_second,
     })),
+    /** Real milliseconds from posting a report to the control plane's answer (stored and counted), last 5,000. */
+    roundTripMs: { reports: trips.length, p50: quantile(0.5), p99: quantile(0.99) },
     recent: recent.map((r) => ({
       script: r.script,
       seq: r.report_seq,

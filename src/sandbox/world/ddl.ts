@@ -63,7 +63,7 @@ const STATEMENTS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, script TEXT NOT NULL, route TEXT NOT NULL, report_seq INTEGER NOT NULL,
      second INTEGER NOT NULL, salt TEXT NOT NULL, revision INTEGER NOT NULL, canary_requests INTEGER NOT NULL,
      canary_errors INTEGER NOT NULL, stable_requests INTEGER NOT NULL, stable_errors INTEGER NOT NULL,
-     status INTEGER, note TEXT, sent_at INTEGER NOT NULL)`,
+     status INTEGER, note TEXT, sent_at INTEGER NOT NULL, answered_at INTEGER)`,
   `CREATE TABLE IF NOT EXISTS edge_configs (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, script TEXT NOT NULL, revision INTEGER NOT NULL, weight REAL NOT NULL,
      salt TEXT NOT NULL, deadline INTEGER, from_second INTEGER NOT NULL, at INTEGER NOT NULL)`,
