@@ -135,6 +135,22 @@ describe("production canary through the edge router", { timeout: 120_000 }, () =
     );
   });
 
+  it("also judges what the router cannot see: critical log lines in Railway's runtime logs roll the canary back", async () => {
+    await sandboxWorld(env).addFault({
+      kind: "app",
+      env: "production",
+      service: "api",
+      track: "canary",
+      logPattern: "SequelizeDatabaseError: deadlock detected",
+    });
+    const runId = await approvedProductionDeploy();
+    const run = await drive(runId);
+    expect(run.status).toBe("rolled-back");
+    expect(run.error).toMatch(/critical log lines canary \d+ in \d+ requests vs baseline 0/);
+    const judge = (await live(ids.production, runId)).run.outputs.sequential!;
+    expect(judge.state.rollback?.metric).toBe("logs");
+  });
+
   it("loses no count the router was told was counted when the environment's object is evicted mid-soak", async () => {
     const runId = await approvedProductionDeploy();
     await driveUntil(

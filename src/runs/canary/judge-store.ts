@@ -106,6 +106,26 @@ export class JudgeStore {
     };
   }
 
+  /** Requests the router reported per track under a salt over [fromSecond, toSecond). */
+  requestsBetween(
+    runId: string,
+    salt: string,
+    fromSecond: number,
+    toSecond: number,
+  ): { canary: number; stable: number } {
+    const rows = this.sql
+      .exec(
+        "SELECT track, SUM(requests) AS n FROM router_seconds WHERE run_id = ? AND salt = ? AND at >= ? AND at < ? GROUP BY track",
+        runId,
+        salt,
+        fromSecond,
+        toSecond,
+      )
+      .toArray();
+    const of = (track: string) => Number(rows.find((r) => r.track === track)?.n ?? 0);
+    return { canary: of("canary"), stable: of("stable") };
+  }
+
   /** The run's looks, oldest first, thinned to at most MAX_LOOKS (decisions and step starts kept). */
   looks(runId: string): CanaryLook[] {
     const rows = this.sql.exec("SELECT body FROM canary_looks WHERE run_id = ? ORDER BY seq", runId).toArray();

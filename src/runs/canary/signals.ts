@@ -42,6 +42,27 @@ export async function sampleTrack(
   };
 }
 
+/**
+ * What the edge router cannot see of one track over a window: its critical log lines (Railway's runtime logs of
+ * the deployment) and a probe of its health. The router counts the requests; these ride along with them.
+ */
+export async function sampleLogsAndHealth(
+  ctx: StepContext,
+  input: { deploymentId: string; window: Window; patterns: string[]; healthUrl?: string },
+): Promise<{ logMatches: Record<string, number>; checks: { ok: number; failed: number } }> {
+  const { deploymentId, window, patterns } = input;
+  const logs = await ctx.railway.deploymentLogsBetween({
+    deploymentId,
+    startDate: isoAt(window.start),
+    endDate: isoAt(window.end),
+    limit: 1000,
+  });
+  const logMatches: Record<string, number> = {};
+  for (const pattern of patterns) logMatches[pattern] = logs.filter((l) => l.message.includes(pattern)).length;
+  const ok = input.healthUrl ? await probe(ctx, input.healthUrl) : null;
+  return { logMatches, checks: { ok: ok === true ? 1 : 0, failed: ok === false ? 1 : 0 } };
+}
+
 async function probe(ctx: StepContext, url: string): Promise<boolean> {
   const f = ctx.appFetch;
   return f(url, { signal: AbortSignal.timeout(10_000) })

@@ -20,7 +20,7 @@ import type { StepContext, StepExecutor, StepResult } from "../context";
 import { halt, rollBack } from "./actions";
 import { canaryOf, routerOf, saveCanary } from "./executors";
 import type { JudgeRecord } from "./judge-store";
-import { baselineDeploymentOf, healthUrlOf, sampleBoth, sampleTrack } from "./signals";
+import { baselineDeploymentOf, healthUrlOf, sampleBoth, sampleLogsAndHealth, sampleTrack } from "./signals";
 
 /** Stable traffic the judge sees before the first step: the latency reference needs 200 durations of it. */
 export const LEAD_IN_SECONDS = 300;
@@ -50,7 +50,7 @@ export const sequentialStep: StepExecutor<"canary-step"> = async (ctx) => {
     canary = canaryOf(ctx).canary;
   }
   if (state.startedAt === undefined) return startStep(ctx, record);
-  if (record.router === "load-balancer") record = await lookAtWindow(ctx, record);
+  record = record.router === "load-balancer" ? await lookAtWindow(ctx, record) : await edgeSideChecks(ctx, record);
   mirror(ctx, record);
   const outcome = stepOutcome(record.state, record.config, soakEnded(ctx, record));
   switch (outcome.kind) {
@@ -136,6 +136,55 @@ async function lookAtWindow(ctx: StepContext<"canary-step">, record: JudgeRecord
   state.checks = (state.checks ?? 0) + 1;
   ctx.save();
   return next;
+}
+
+/** Windows of side checks an edge step catches up on per wake (the sandbox's router may be far ahead). */
+const SIDE_CHECKS_PER_WAKE = 4;
+
+/**
+ * Edge router: every check interval of the router's reported time, the critical log lines of both tracks (Railway's
+ * runtime logs) and a probe of each one's health, with the requests the router counted in the same window as the
+ * logs' exposure: one look. 5xx and latency come from the router itself, every second.
+ */
+async function edgeSideChecks(ctx: StepContext<"canary-step">, record: JudgeRecord): Promise<JudgeRecord> {
+  const { state } = ctx.step;
+  const { salt, stepFirstSecond: first, stepLastSecond: last } = record;
+  if (salt === null || first === null || last === null) return record;
+  const intervalMs = ctx.env.spec.policies.canary.intervalSeconds * 1000;
+  const { service } = canaryOf(ctx).canary;
+  const canaryDeployment = ctx.run.outputs.deployed?.[`${service}-canary`]?.deploymentId;
+  if (!canaryDeployment) return record;
+  const patterns = ctx.env.spec.policies.canary.criticalPatterns;
+  const reportedUntil = (last + 1) * 1000;
+  for (let i = 0; i < SIDE_CHECKS_PER_WAKE; i++) {
+    const start = Math.max(state.windowEnd ?? 0, first * 1000);
+    const window = { start, end: start + intervalMs };
+    if (window.end > reportedUntil) break;
+    const [canary, baseline] = await Promise.all([
+      sampleLogsAndHealth(ctx, {
+        deploymentId: canaryDeployment,
+        window,
+        patterns,
+        healthUrl: await healthUrlOf(ctx, `${service}-canary`),
+      }),
+      sampleLogsAndHealth(ctx, {
+        deploymentId: await baselineDeploymentOf(ctx, service, state),
+        window,
+        patterns,
+        healthUrl: await healthUrlOf(ctx, service),
+      }),
+    ]);
+    const requests = ctx.judges.requestsBetween(ctx.run.id, salt, window.start / 1000, window.end / 1000);
+    const batch = {
+      canary: { requests: 0, errors: 0, ...canary, logRequests: requests.canary },
+      baseline: { requests: 0, errors: 0, ...baseline, logRequests: requests.stable },
+    };
+    record = ctx.judges.observe(ctx.run.id, batch, window.end).record;
+    state.windowEnd = window.end;
+    state.checks = (state.checks ?? 0) + 1;
+    ctx.save();
+  }
+  return record;
 }
 
 /**
