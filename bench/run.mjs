@@ -9,6 +9,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
 import { loadCorpus, loadLanguageLayer, measureLatency } from "./chat-language.mjs";
+import { measureCanaryRouters, measureCanarySimulation } from "./canary.mjs";
 import { measureAudit, measureRailwayRequests, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
 
 const results = [];
@@ -144,46 +145,8 @@ try {
     "monitor checks of the seeded environments run meanwhile, in the same workerd",
   );
 
-  // 4. Fault → 0% canary, in simulated time, for three fault sizes.
-  for (const errorRate of [0.05, 0.2, 1]) {
-    await worker.fetch("/sandbox/faults", { method: "DELETE" });
-    await worker.fetch("/sandbox/commits", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: `bench-${errorRate}` }),
-    });
-    await worker.fetch("/sandbox/faults", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ kind: "app", env: "production", service: "api", track: "canary", errorRate }),
-    });
-    const plan = (
-      await call(admin, "POST", "/api/envs/invoice-perfect:production/plan", {
-        type: "deploy",
-        params: { canary: [10, 50, 100] },
-      })
-    ).body.plan;
-    const run = (await call(admin, "POST", `/api/plans/${plan.id}/apply`)).body.run;
-    await call(second, "POST", `/api/runs/${run.id}/approve`, {});
-    let status = "running";
-    for (let i = 0; i < 600 && !["rolled-back", "succeeded", "failed", "cancelled"].includes(status); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = (await call(admin, "GET", `/api/runs/${run.id}`)).body.run.status;
-    }
-    const metrics = (await call(admin, "GET", `/api/runs/${run.id}/artifacts/metrics.json`)).body;
-    const checks = metrics?.checks ?? [];
-    const interval = 30_000;
-    const start = checks.length ? Date.parse(checks[0].at) - interval : NaN;
-    const seconds = checks.length ? (Date.parse(checks.at(-1).at) - start) / 1000 : NaN;
-    const samples = checks.reduce((n, c) => n + c.canary.requests, 0);
-    record(
-      `Fault ${Math.round(errorRate * 100)}% 5xx → 0% canary (simulated)`,
-      seconds,
-      "s",
-      60,
-      `${status}; ${checks.length} checks, ${samples} canary requests sampled`,
-    );
-  }
+  // 4. Fault → 0% canary for both routers (simulated time), the edge router's data latency.
+  await measureCanaryRouters({ worker, call, admin, second, record });
   // 5. Backfill: throughput with no rate limit (wall clock), and pacing error at 500 rows/min (simulated clock).
   const backfill = async (params) => {
     const plan = (
@@ -233,7 +196,10 @@ try {
 await measureStartup(record, "src/index.ts", "production");
 await measureStartup(record, "src/dev/index.ts", "dev, with the sandbox");
 
-// 8. The chat language layer in-process, over the eval corpus (bench/chat-eval/).
+// 9. The anytime-valid judge's statistics (seeded simulation; npm run sim:canary runs it at full size).
+await measureCanarySimulation({ record });
+
+// 10. The chat language layer in-process, over the eval corpus (bench/chat-eval/).
 {
   const layer = await loadLanguageLayer();
   const { context, tuned, heldBack } = loadCorpus();

@@ -31,6 +31,8 @@ import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
 import type { Receipt } from "../src/providers/types";
 import type { RequestPriority } from "../src/budget/bucket";
+import type { RouterReport } from "../src/edge-router/protocol";
+import { type IngestOutcome, JudgeStore } from "../src/runs/canary/judge-store";
 import type { Commit } from "../src/runs/engine";
 import { APPROVAL_EXPIRY, RunEngine } from "../src/runs/engine";
 import { LiveChannel, SNAPSHOT_RUNS, liveRun, readWatchRequest } from "../src/runs/live";
@@ -55,6 +57,7 @@ const AUDIT_DIGEST = "audit-digest";
 export class EnvironmentDO extends DurableObject<Env> {
   #services: Services;
   #store: RunStore;
+  #judges: JudgeStore;
   #engine: RunEngine;
   #monitor: MonitorEngine;
   #monitorStore: MonitorStore;
@@ -73,10 +76,12 @@ export class EnvironmentDO extends DurableObject<Env> {
     const timing = timingOf(selectWorld(env));
     this.#services = services;
     this.#store = new RunStore(ctx.storage.sql);
+    this.#judges = new JudgeStore(ctx.storage.sql, reentrantTransaction(ctx.storage));
     const monitorStore = new MonitorStore(ctx.storage.sql);
     this.#monitorStore = monitorStore;
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
+      this.#judges.migrate();
       monitorStore.migrate();
     });
     this.#live = new LiveChannel(ctx);
@@ -98,6 +103,7 @@ export class EnvironmentDO extends DurableObject<Env> {
     ) => services.providers({ onReceipt, redact: await services.redactor(envId), priority });
     this.#engine = new RunEngine({
       store: this.#store,
+      judges: this.#judges,
       port,
       artifacts: services.runArtifacts,
       providers: (onReceipt, priority) => providers(onReceipt, undefined, priority),
@@ -252,6 +258,21 @@ export class EnvironmentDO extends DurableObject<Env> {
   /** The live state of a run (source of truth; D1 has the projection). */
   async inspect(runId: string): Promise<RpcResult<{ run: RunRecord; steps: StepRecord[] }>> {
     return this.#rpc(async () => this.#engine.view(runId));
+  }
+
+  /**
+   * One verified edge router report (src/http/edge.ts checked its signature and shape): stored, deduplicated
+   * and folded into the judge in one transaction, so the answer the router gets means "counted". When it
+   * carried the evidence over 1/α, traffic moves to 0% before the answer.
+   */
+  async ingestRouterReport(report: RouterReport): Promise<IngestOutcome> {
+    const outcome = this.#judges.ingest(report, Date.now());
+    if (outcome.kind === "counted" && outcome.moveToZero) {
+      await this.#engine
+        .moveCanaryToZero(outcome.runId)
+        .catch((e: unknown) => console.error("moving the canary to 0% failed; the step retries", errorText(e)));
+    }
+    return outcome;
   }
 
   /** Appends events that belong to no run (secrets set, users created) to this object's chain. */
@@ -423,6 +444,20 @@ export class EnvironmentDO extends DurableObject<Env> {
       throw e;
     }
   }
+}
+
+/** transactionSync that a transaction already under way joins instead of nesting. */
+function reentrantTransaction(storage: DurableObjectStorage) {
+  let depth = 0;
+  return <T>(work: () => T): T => {
+    if (depth > 0) return work();
+    depth++;
+    try {
+      return storage.transactionSync(work);
+    } finally {
+      depth--;
+    }
+  };
 }
 
 function summary(run: RunRecord): RunSummary {

@@ -31,6 +31,7 @@ import {
   type StatusCallbackView,
 } from "../src/sandbox/twilio/callbacks";
 import { outbox, type SentSms } from "../src/sandbox/twilio/outbox";
+import { edgeView, pumpEdgeReports } from "../src/sandbox/traffic/edge-reports";
 import {
   addCommitSchema,
   requestsQuerySchema,
@@ -50,6 +51,8 @@ import { advanceDeployments } from "../src/sandbox/world/lifecycle";
 import { parseTimeScale, World } from "../src/sandbox/world/store";
 
 const lookupSchema = z.tuple([z.string().min(1), z.string().min(1)]);
+/** How often a running edge router's reports are pumped at a time scale above 0. */
+const EDGE_PUMP_MS = 250;
 
 // zod issues carry symbols in paths; RPC results must be plain JSON.
 function issuesOf(error: { issues: { path: PropertyKey[]; message: string; code: string }[] }): ValidationIssue[] {
@@ -86,13 +89,24 @@ export class SandboxDO extends DurableObject<Env> {
   async fetch(request: Request): Promise<Response> {
     const response = await this.#router.handle(this.#world, request);
     await this.#scheduleCallbacks();
+    // A Worker's bindings or routes changed: an edge router may have a canary to report on now.
+    if (new URL(request.url).pathname.includes("/workers/")) await this.#scheduleAt(Date.now());
     return response;
   }
 
-  /** Sends the Twilio status callbacks that are due, then waits for the next. */
+  /** Sends the Twilio status callbacks that are due and the edge routers' reports, then waits for the next. */
   async alarm(): Promise<void> {
     await sendDueCallbacks(this.#world, this.#callbackTarget, this.env.TWILIO_AUTH_TOKEN);
+    const edge = await pumpEdgeReports(this.#world, this.#callbackTarget);
+
     await this.#scheduleCallbacks();
+    // At time scale 0 the routers' simulated time runs as fast as the alarm turns; otherwise at 10/scale.
+    if (edge.active) await this.#scheduleAt(Date.now() + (this.#world.timeScale > 0 ? EDGE_PUMP_MS : 0));
+  }
+
+  /** Serves and reports edge router seconds now (tests; the alarm does it otherwise). */
+  async pumpEdge(maxSeconds?: number): Promise<{ active: boolean; reports: number }> {
+    return pumpEdgeReports(this.#world, this.#callbackTarget, maxSeconds);
   }
 
   /** Sends every due status callback now (tests; the alarm does it otherwise) and lists them all. */
@@ -102,9 +116,9 @@ export class SandboxDO extends DurableObject<Env> {
   }
 
   /**
-   * Where a status callback goes: the Worker itself, in-process, for a URL under PUBLIC_URL (a deployed
-   * Worker could not fetch its own hostname; the sandbox is local-only); nowhere for other URLs. A test
-   * or a future composition root may swap this for another handler.
+   * Where a status callback or an edge router's report goes: the Worker itself, in-process, for a URL under
+   * PUBLIC_URL (a deployed Worker could not fetch its own hostname; the sandbox is local-only); nowhere for
+   * other URLs. A test or a future composition root may swap this for another handler.
    */
   #callbackTarget: CallbackTarget = (request) => {
     if (new URL(request.url).origin !== new URL(this.env.PUBLIC_URL ?? "http://localhost:8787").origin) return null;
@@ -113,9 +127,12 @@ export class SandboxDO extends DurableObject<Env> {
 
   async #scheduleCallbacks(): Promise<void> {
     const next = nextCallbackAt(this.#world);
-    if (next === null) return;
+    if (next !== null) await this.#scheduleAt(next);
+  }
+
+  async #scheduleAt(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || next < current) await this.ctx.storage.setAlarm(next);
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
   /** Creates the Invoice Perfect world once; later calls return the same ids. */
@@ -127,6 +144,11 @@ export class SandboxDO extends DurableObject<Env> {
   async state(): Promise<SandboxState> {
     advanceDeployments(this.#world);
     return worldState(this.#world);
+  }
+
+  /** What the edge routers served and reported (also in `state().edge`). */
+  async edge(): Promise<ReturnType<typeof edgeView>> {
+    return edgeView(this.#world);
   }
 
   /** Adds a fault (validated); it stays until cleared or its count runs out. */

@@ -12,6 +12,10 @@ import { createGitHubSource } from "./providers/github/source";
 import { createRailwayApi } from "./providers/railway/adapter";
 import { createCloudflareApi } from "./providers/cloudflare/adapter";
 import { createCloudflareTrafficRouter } from "./providers/cloudflare/traffic";
+import { createEdgeTrafficRouter } from "./providers/cloudflare/edge-traffic";
+import { createTrafficRouters } from "./providers/cloudflare/routers";
+import { createCloudflareWorkersApi } from "./providers/cloudflare/workers-api";
+import { EDGE_ROUTER_SCRIPT } from "./edge-router/script";
 import { createTwilioSms } from "./providers/twilio/adapter";
 import { createOpsApi } from "./providers/ops/adapter";
 import { createSendGridApi } from "./providers/sendgrid/adapter";
@@ -61,8 +65,7 @@ export function appServices(env: Env, selectWorld: WorldSelector = REAL_WORLD): 
   return {
     db,
     now: Date.now,
-    // A local world without PUBLIC_URL (wrangler dev by hand) is served where wrangler dev serves by default.
-    publicUrl: env.PUBLIC_URL ?? (world ? "http://localhost:8787" : ""),
+    publicUrl: publicUrlOf(env, world),
     planTtlMs: planTtlMs(env),
     sandbox: world !== null,
     configured: {
@@ -190,9 +193,19 @@ function buildProviders(
     railway: createRailwayApi(railwayCtx, { token }),
     source: createGitHubSource(ctx, { token: env.GITHUB_TOKEN }),
     appFetch: fetcher,
-    trafficFor(zone) {
-      if (!cloudflare) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
-      return createCloudflareTrafficRouter(cloudflare, zone);
+    trafficFor(zone, edge) {
+      if (!cloudflare || !cloudflareToken) throw new Error("CLOUDFLARE_API_TOKEN is not configured");
+      const workers = createCloudflareWorkersApi(ctx, { token: cloudflareToken });
+      const edgeRouter = createEdgeTrafficRouter(workers, cloudflare, {
+        accountId: zone.accountId,
+        zoneId: zone.zoneId,
+        script: EDGE_ROUTER_SCRIPT,
+        routerSecret: edge?.routerSecret ?? (async () => null),
+        reportUrl: edgeReportUrl(publicUrlOf(env, world), edge?.envId ?? ""),
+        now: Date.now,
+      });
+      const loadBalancer = createCloudflareTrafficRouter(cloudflare, zone);
+      return createTrafficRouters({ "load-balancer": loadBalancer, edge: edgeRouter }, workers, zone.accountId);
     },
     ops: (baseUrl, opsToken) => createOpsApi(ctx, { baseUrl, token: opsToken }),
     connections: {
@@ -209,6 +222,16 @@ function buildProviders(
           })
         : null,
   };
+}
+
+/** The control plane's public origin. A local world without PUBLIC_URL (wrangler dev by hand) is served where wrangler dev serves by default. */
+function publicUrlOf(env: Env, world: SimulatedWorld | null): string {
+  return env.PUBLIC_URL ?? (world ? "http://localhost:8787" : "");
+}
+
+/** Where an environment's edge router posts its reports (POST /edge/v1/reports, src/http/edge.ts). */
+export function edgeReportUrl(publicUrl: string, envId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/edge/v1/reports?env=${encodeURIComponent(envId)}`;
 }
 
 /** The chat interpreter's model when none is configured with OPENAI_MODEL. */

@@ -117,6 +117,7 @@ function outsideApi(): string[] {
     "| `POST /webhooks/twilio/sms` | `X-Twilio-Signature` | inbound SMS: `YES <code>`, `NO <code>`, `ROLLBACK <env>`, `STATUS <env>`, `ACK <code>`; answers TwiML |",
     "| `POST /webhooks/twilio/status` | `X-Twilio-Signature` | delivery status of each text Infra Chat sent (`StatusCallback`); an undelivered or failed alert escalates to the next destination; answers 204 |",
     "| `POST /webhooks/stripe` | `Stripe-Signature` (one environment's signing secret) | Stripe events, each stored once |",
+    "| `POST /edge/v1/reports?env=<id>` | `X-Infra-Chat-Signature` (the environment's router secret) | the edge router's per-second counts, each report counted once: [edge-router-protocol.md](edge-router-protocol.md) |",
     "| `/sandbox/*` | only in the dev entry (`npm start`, the tests), with `SANDBOX=1`; the production bundle has no sandbox | the simulated providers: [sandbox.md](sandbox.md) |",
     "",
     "### Streams",

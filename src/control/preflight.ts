@@ -1,8 +1,9 @@
 /**
  * Plan-time preflight (issue 14, item 6): what a run will need from the provider accounts, read before the
  * plan exists, so a run never fails halfway for a reason it could have known. Reads only: a refused plan
- * has written nothing anywhere. Checks per canary router kind: the Cloudflare load balancer needs the
- * account's Load Balancing add-on; any proxied hostname in front of Railway needs the zone's SSL/TLS mode
+ * has written nothing anywhere. Checks per canary router kind: a canary the policy puts on the Cloudflare
+ * load balancer needs the account's Load Balancing add-on (without a choice, such an account gets the edge
+ * router, which needs none, and the plan says so); any proxied hostname in front of Railway needs the zone's SSL/TLS mode
  * at Full or Strict (Railway redirects HTTP to HTTPS, so Flexible loops).
  */
 import type { EnvRow } from "../db/environments";
@@ -16,12 +17,15 @@ import type { ControlContext } from "./context";
 import { railwayConnection } from "./railway-settings";
 import { floorFor, type BudgetView } from "../budget/bucket";
 
-/** How a weighted canary splits traffic. The edge router (a Worker on the customer's zone) is the second kind. */
-export type CanaryRouterKind = "load-balancer";
+/** How a weighted canary splits traffic: a Cloudflare load balancer, or the edge router (a Worker on the zone). */
+export type CanaryRouterKind = "load-balancer" | "edge";
 
-/** The router a plan's canary would use: the load balancer until the edge router can be chosen. */
-export function canaryRouterKind(_spec: EnvironmentSpec): CanaryRouterKind {
-  return "load-balancer";
+/**
+ * The router the environment's policy names for canaries, or null when it names none (decided when the
+ * canary starts: the load balancer where the account has the Load Balancing add-on, else the edge router).
+ */
+export function canaryRouterKind(spec: EnvironmentSpec): CanaryRouterKind | null {
+  return spec.policies.canary.router ?? null;
 }
 
 /** What preflight found that people should know, without refusing the plan. */
@@ -30,7 +34,7 @@ export interface PreflightResult {
 }
 
 const EDGE_ROUTER =
-  "the edge router (a Worker on your zone, no add-on needed) is the alternative once this deployment offers it";
+  'or set the environment\'s canary router to "edge" (policies.canary.router): the edge router, a Worker on your zone, needs no add-on';
 
 /** A provider read preflight depends on: its value, or why it failed (judged once the plan exists). */
 type Read<T> = { ok: true; value: T } | { ok: false; error: string } | null;
@@ -67,9 +71,7 @@ export async function readPreflightFacts(
   const cloudflare = zone ? cx.providers().connections.cloudflare : null;
   const shapes = ["deploy", "setup", "migrate", "reconcile"].includes(request.type);
   const splits =
-    request.type === "deploy" &&
-    canaryPlan(spec, DeployParams.safeParse(request.params).data?.canary) !== null &&
-    canaryRouterKind(spec) === "load-balancer";
+    request.type === "deploy" && canaryPlan(spec, DeployParams.safeParse(request.params).data?.canary) !== null;
   const budget = cx.railwayBudget();
   const [connection, budgetView, ssl, subscriptions] = await Promise.all([
     spec.connections.includes("railway") ? railwayConnection(cx, row.projectId).catch(() => null) : null,
@@ -77,7 +79,9 @@ export async function readPreflightFacts(
     zone && cloudflare && (splits || (shapes && Object.keys(spec.domains).length))
       ? settle(() => cloudflare.zoneSslMode(zone.zoneId))
       : null,
-    zone && cloudflare && splits ? settle(() => cloudflare.listSubscriptions(zone.accountId)) : null,
+    zone && cloudflare && splits && canaryRouterKind(spec) !== "edge"
+      ? settle(() => cloudflare.listSubscriptions(zone.accountId))
+      : null,
   ]);
   return {
     tokenKind: connection?.metadata.tokenKind,
@@ -107,11 +111,18 @@ export function judgePreflight(
     output.steps.some((s) => s.kind === "reconcile-shape") && Object.keys(spec.domains).length > 0;
   const zone = row.bindings.cloudflare;
   if (!zone || (!canary && !shapesHostnames)) return { notes };
-  const subscriptions = canary ? value(facts.subscriptions, "Account › Billing › Read") : null;
-  if (canary && subscriptions && !subscriptions.some(isLoadBalancingSubscription))
-    refuse(
-      `the Cloudflare account of ${zone.zoneName} has no Load Balancing, so the canary cannot split ${spec.domains[canary.params.service] ?? "its hostname"}: Load Balancing is a paid add-on (Cloudflare dashboard › Traffic › Load Balancing). Enable it and plan again, or deploy without a traffic split; ${EDGE_ROUTER}.`,
+  const router = canaryRouterKind(spec);
+  const subscriptions = canary && router !== "edge" ? value(facts.subscriptions, "Account › Billing › Read") : null;
+  if (canary && subscriptions && !subscriptions.some(isLoadBalancingSubscription)) {
+    const hostname = spec.domains[canary.params.service] ?? "its hostname";
+    if (router === "load-balancer")
+      refuse(
+        `the Cloudflare account of ${zone.zoneName} has no Load Balancing, so the canary cannot split ${hostname} with a load balancer: Load Balancing is a paid add-on (Cloudflare dashboard › Traffic › Load Balancing). Enable it and plan again, deploy without a traffic split, ${EDGE_ROUTER}.`,
+      );
+    notes.push(
+      `preflight: the Cloudflare account of ${zone.zoneName} has no Load Balancing, so the canary splits ${hostname} with the edge router (a Worker Infra Chat uploads to the zone)`,
     );
+  }
   const ssl = value(facts.ssl, "Zone › Zone Settings › Read");
   if (ssl !== null && ssl !== "full" && ssl !== "strict") {
     const problem = `the SSL/TLS mode of ${zone.zoneName} is ${ssl === "off" ? "Off" : "Flexible"}: Cloudflare reaches Railway over plain HTTP, Railway redirects it to HTTPS, and every request through the hostname loops`;

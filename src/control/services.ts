@@ -8,6 +8,8 @@ import type { AnchorState, DigestStore } from "../audit/anchor";
 import type { ArchiveStore, ArtifactStore } from "../audit/artifacts";
 import type { AuditEvent, AuditInput } from "../audit/chain";
 import type { Database } from "../db/client";
+import type { RouterReport } from "../edge-router/protocol";
+import type { IngestOutcome } from "../runs/canary/judge-store";
 import type { SecretCipher } from "../db/secrets";
 import type { RpcResult } from "../domain/errors";
 import type { Keyring } from "../domain/keyring";
@@ -66,6 +68,8 @@ export interface EnvironmentObject {
   stepLogs(runId: string): Promise<RpcResult<StepLogs[]>>;
   /** Closes the watcher sockets opened with these tokens (they were revoked). */
   closeWatchers(tokenIds: string[]): Promise<number>;
+  /** Stores and counts one verified edge router report (control/edge-reports.ts). */
+  ingestRouterReport(report: RouterReport): Promise<IngestOutcome>;
   /** Opens a watcher socket for an authenticated caller (runs/live.ts `watchRequest`). */
   fetch(request: Request): Promise<Response>;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MonitoringPolicy } from "./monitoring";
 import { BackfillPolicy } from "./backfill-policy";
+import { SequentialJudgeConfigSchema } from "./sequential-judge";
 
 /** Environment variable spec of a service: a literal, a secret reference, or a component binding. */
 export const VarSpec = z.union([
@@ -83,6 +84,19 @@ export const PolicySpec = z.object({
       criticalPatterns: z
         .array(z.string().min(1))
         .default(["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"]),
+      /**
+       * How canary and baseline are compared: the anytime-valid sequential test (one rule for both routers,
+       * README "How a canary is judged"), or the fixed-window tests with consecutive-check triggers that
+       * runs started before it keep until they end.
+       */
+      judge: z.enum(["sequential", "fixed-window"]).default("sequential"),
+      /** The sequential judge's α, weights, margins and minimum samples (defaults when absent; log patterns are `criticalPatterns`). */
+      sequential: SequentialJudgeConfigSchema.optional(),
+      /**
+       * Who splits the traffic: a Cloudflare load balancer, or the edge router Worker Infra Chat uploads to the
+       * account. Unset: the load balancer when the account has the Load Balancing add-on, else the edge router.
+       */
+      router: z.enum(["load-balancer", "edge"]).optional(),
     })
     .default({
       enabled: false,
@@ -93,6 +107,7 @@ export const PolicySpec = z.object({
       hardTriggerChecks: 2,
       severeErrorRate: 0.5,
       criticalPatterns: ["panic", "SequelizeDatabaseError", "Out of memory", "FATAL"],
+      judge: "sequential",
     }),
   autoRollback: z.boolean().default(true),
   notify: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164 phone")).default([]),

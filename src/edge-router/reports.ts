@@ -11,6 +11,8 @@ import { EDGE_ROUTER_VERSION, REPORT_SIGNATURE_HEADER } from "./protocol";
 
 const MAX_OPEN = 600;
 const MAX_OUTBOX = 30;
+/** Seconds per report: after an outage the backlog goes out in pieces well under the control plane's 64 KiB cap. */
+const MAX_SECONDS_PER_REPORT = 100;
 const MAX_BACKOFF_MS = 30_000;
 const REPORT_TIMEOUT_MS = 5_000;
 
@@ -91,18 +93,20 @@ export class Reporter {
         done.push(s);
         this.#open.delete(key);
       }
-    if (done.length === 0) return;
-    const report: RouterReport = {
-      v: 1,
-      router: EDGE_ROUTER_VERSION,
-      route,
-      isolate: this.isolate,
-      seq: ++this.#seq,
-      dropped: this.#dropped,
-      seconds: done,
-    };
-    const requests = done.reduce((n, s) => n + s.requests, 0);
-    this.#outbox.push({ seq: report.seq, body: JSON.stringify(report), route, requests });
+    for (let i = 0; i < done.length; i += MAX_SECONDS_PER_REPORT) {
+      const seconds = done.slice(i, i + MAX_SECONDS_PER_REPORT);
+      const report: RouterReport = {
+        v: 1,
+        router: EDGE_ROUTER_VERSION,
+        route,
+        isolate: this.isolate,
+        seq: ++this.#seq,
+        dropped: this.#dropped,
+        seconds,
+      };
+      const requests = seconds.reduce((n, s) => n + s.requests, 0);
+      this.#outbox.push({ seq: report.seq, body: JSON.stringify(report), route, requests });
+    }
     while (this.#outbox.length > MAX_OUTBOX) this.#dropped += this.#outbox.shift()?.requests ?? 0;
   }
 
@@ -111,6 +115,7 @@ export class Reporter {
       const { body } = this.#outbox[0];
       const t = Math.floor(Date.now() / 1000);
       let ok = false;
+      let refused = false;
       try {
         const response = await fetch(
           new Request(url, {
@@ -124,9 +129,15 @@ export class Reporter {
           }),
         );
         ok = response.ok;
+        // Refused for what it is (bad signature, too large, malformed): sending it again cannot help.
+        refused = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
         await response.body?.cancel();
       } catch {
         ok = false;
+      }
+      if (refused) {
+        this.#dropped += this.#outbox.shift()?.requests ?? 0;
+        continue;
       }
       if (!ok) {
         // Keep the report (same seq) and wait longer each time, so a control plane that is down is not hammered.

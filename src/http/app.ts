@@ -19,6 +19,7 @@ import { liveRoutes } from "./live";
 import { redactJsonResponses } from "./redaction";
 import { uiRoutes } from "./ui";
 import { webhookRoutes } from "./webhooks";
+import { edgeRoutes } from "./edge";
 
 /** What an entry adds to the HTTP surface: its provider world, and routes of its own (the dev entry's /sandbox). */
 export interface AppOptions {
@@ -54,6 +55,7 @@ export function buildApp(options: AppOptions = {}) {
   app.use("/api/*", bearerAuth());
   app.route("/api", api);
   app.route("/webhooks", webhookRoutes);
+  app.route("/edge", edgeRoutes);
   options.mount?.(app);
   return app;
 }

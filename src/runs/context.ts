@@ -2,12 +2,13 @@ import type { ArtifactStore } from "../audit/artifacts";
 import type { Bindings, EnvironmentSpec } from "../domain/spec";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
-import type { TrafficRouter } from "../domain/traffic";
+import type { TrafficRouters } from "../domain/traffic";
 import type { OpsApi } from "../providers/ops/api";
 import type { CloudflareApi } from "../providers/cloudflare/api";
 import type { SendGridApi } from "../providers/sendgrid/api";
 import type { StripeApi } from "../providers/stripe/api";
 import type { StepKind } from "../domain/steps";
+import type { JudgeStore } from "./canary/judge-store";
 import type { RunOutputs } from "./outputs";
 import type { RunRecord, StepRecordOf } from "./store";
 
@@ -132,6 +133,8 @@ export interface StepContext<K extends StepKind = StepKind> {
   appFetch: typeof fetch;
   port: ControlPlanePort;
   artifacts: ArtifactStore;
+  /** The canary judges in the environment's storage, shared with report ingestion. */
+  judges: JudgeStore;
   /** Persists step.state and run.outputs now — call before and after every provider write. */
   save(): void;
   now(): number;
@@ -139,8 +142,11 @@ export interface StepContext<K extends StepKind = StepKind> {
   pollMs: number;
   /** How long one Railway deployment may take before the step fails (scaled in the sandbox). */
   deployTimeoutMs: number;
-  /** The traffic router for a Cloudflare zone. */
-  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  /** The traffic routers of a Cloudflare zone (the edge router also needs the environment's report URL and secret). */
+  trafficFor(
+    cloudflare: { accountId: string; zoneId: string },
+    edge?: { envId: string; routerSecret: () => Promise<string | null> },
+  ): TrafficRouters;
   /** Setup's Stripe/SendGrid/Cloudflare clients (absent where runs never wire connections). */
   connections?: ConnectionApis;
   /** The app's ops contract in this environment (its api service's URL, OPS_TOKEN when set). */

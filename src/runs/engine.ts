@@ -7,6 +7,8 @@ import type { Actor } from "../policy/approval";
 import { mayApprove } from "../policy/approval";
 import type { Receipt } from "../providers/types";
 import { appendReceipts, runJson, writePlanArtifacts } from "./artifacts";
+import { EDGE_ROUTER_SECRET } from "../domain/traffic";
+import { judgeDecision } from "./canary/evidence";
 import { writeCanaryIncident } from "./canary/incident";
 import { compensateFailedRun } from "./failure";
 import { executeStep, MAX_STEP_ATTEMPTS } from "./step-runner";
@@ -415,20 +417,58 @@ export class RunEngine {
   /** A run that ends while its canary takes traffic must not leave users on the canary. */
   async #drainCanary(run: RunRecord): Promise<boolean> {
     const { traffic, canary } = run.outputs;
-    if (!traffic || !canary?.weight) return false;
+    if (!traffic) return false;
     const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
     if (!cf) return false;
     const receipts: Receipt[] = [];
-    await (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf).setCanaryWeight(traffic, 0);
-    run.outputs.canary = { ...canary, weight: 0 };
-    this.deps.store.saveOutputs(run);
+    const router = await this.#routerFor(run, cf, receipts);
+    const drained = Boolean(canary?.weight);
+    if (canary && drained) {
+      await router.setCanaryWeight(traffic, 0);
+      run.outputs.canary = { ...canary, weight: 0 };
+      this.deps.store.saveOutputs(run);
+    }
+    // The split itself (the edge router's route, a load balancer's hold on the hostname) ends with the run
+    // (#releaseHostname), however it ends.
     if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "drain", receipts);
-    return true;
+    return drained;
   }
 
   /**
-   * A canary's load balancer borrowed the public hostname; whatever way the run ends, traffic goes back to
-   * stable and the hostname back to its DNS record. A failure here never keeps the run from ending: the
+   * The judge decided while report ingestion held the data (edge router): traffic goes to 0% now, without
+   * waiting for the step's next wake, and the step is woken to record the rollback. The run's outputs are the
+   * step's to write; this only moves traffic, keeps the receipts and notes the time in the judge.
+   */
+  async moveCanaryToZero(runId: string): Promise<void> {
+    const run = this.deps.store.getRun(runId);
+    const traffic = run?.outputs.traffic;
+    if (!run || !traffic || isTerminal(run.status)) return;
+    const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
+    if (!cf) return;
+    const receipts: Receipt[] = [];
+    try {
+      await (await this.#routerFor(run, cf, receipts)).setCanaryWeight(traffic, 0);
+      this.deps.judges.markZeroPushed(runId, this.deps.now());
+    } finally {
+      if (receipts.length) await appendReceipts(this.deps.artifacts, runId, "rollback-push", receipts);
+      this.#wake();
+      await this.deps.arm();
+    }
+  }
+
+  async #routerFor(run: RunRecord, cf: { accountId: string; zoneId: string }, receipts: Receipt[]) {
+    const envId = run.plan.envId;
+    // Moving traffic off a canary is what a short Railway budget must never hold back.
+    const providers = await this.deps.providers((r) => receipts.push(r), "critical");
+    return providers.trafficFor(cf, {
+      envId,
+      routerSecret: () => this.deps.port.resolveSecret(envId, EDGE_ROUTER_SECRET),
+    });
+  }
+
+  /**
+   * A canary's split (load balancer or edge router route) borrowed the public hostname; whatever way the run
+   * ends, traffic goes back to stable and the hostname back to its DNS record. A failure here never keeps the run from ending: the
    * note says so, and the next canary's split takes the hostname over again anyway.
    */
   async #releaseHostname(run: RunRecord): Promise<{ note: string; receipts: Receipt[] } | null> {
@@ -438,8 +478,7 @@ export class RunEngine {
     try {
       const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
       if (!cf) return null;
-      const router = (await this.deps.providers((r) => receipts.push(r), "critical")).trafficFor(cf);
-      const { handedBack } = await router.release(traffic);
+      const { handedBack } = await (await this.#routerFor(run, cf, receipts)).release(traffic);
       if (run.outputs.canary) run.outputs.canary = { ...run.outputs.canary, weight: 0 };
       this.deps.store.saveOutputs(run);
       return {
@@ -454,11 +493,15 @@ export class RunEngine {
   }
 
   async #writeMetrics(run: RunRecord): Promise<void> {
-    if (run.outputs.canaryChecks)
+    const { canary, canaryChecks, sequential } = run.outputs;
+    if (sequential)
       await this.deps.artifacts.put(run.id, "metrics.json", {
-        canary: run.outputs.canary,
-        checks: run.outputs.canaryChecks,
+        canary,
+        judge: { ...judgeDecision(sequential), config: sequential.config, counted: sequential.counted },
+        looks: sequential.looks,
+        state: sequential.state,
       });
+    else if (canaryChecks) await this.deps.artifacts.put(run.id, "metrics.json", { canary, checks: canaryChecks });
   }
 
   async #finish(
@@ -478,6 +521,10 @@ export class RunEngine {
     }
     this.#transition(run, status);
     run.endedAt = isoAt(this.deps.now());
+    this.deps.judges.close(run.id, this.deps.now());
+    // What the judge counted after its step last looked (reports keep arriving until the router stops).
+    const judged = this.deps.judges.outputs(run.id);
+    if (judged) run.outputs.sequential = judged;
     this.deps.store.saveRun(run);
     await this.deps.commit({
       run,
@@ -512,6 +559,7 @@ export class RunEngine {
         r.endedAt = isoAt(this.deps.now());
         this.deps.store.saveRun(r);
         this.#skipRemaining(r.id);
+        this.deps.judges.close(r.id, this.deps.now());
         return r;
       });
   }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CanaryState } from "../domain/canary";
+import { CanaryLook } from "./canary/looks";
 import type { RunRecord, StepRecord } from "./store";
 import { RunView, runView } from "./view";
 
@@ -27,10 +28,17 @@ export const CanaryPoint = z.object({
 });
 export type CanaryPoint = z.infer<typeof CanaryPoint>;
 
-/** A run as watchers see it: the run view, with the canary's phase and checks for the chart. */
+/** The sequential judge as the chart draws it: each metric's running evidence against its threshold, with samples. */
+export const CanaryEvidence = z.object({
+  router: z.enum(["load-balancer", "edge"]),
+  alpha: z.number(),
+  looks: z.array(CanaryLook),
+});
+
+/** A run as watchers see it: the run view, with the canary's phase and its checks or evidence for the chart. */
 export const LiveRun = RunView.extend({
   canary: CanaryState.omit({ stepIndex: true })
-    .extend({ points: z.array(CanaryPoint) })
+    .extend({ points: z.array(CanaryPoint), evidence: CanaryEvidence.optional() })
     .optional(),
 });
 export type LiveRun = z.infer<typeof LiveRun>;
@@ -44,7 +52,7 @@ export type LiveMessage = z.infer<typeof LiveMessage>;
 
 /** Builds the watcher's view of a run from the DO's records (pure: the caller redacts and sends). */
 export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
-  const { canary, canaryChecks = [], progress } = run.outputs;
+  const { canary, canaryChecks = [], progress, sequential } = run.outputs;
   const view = runView(
     { ...run, env: run.plan.env, progress },
     steps.map((s) => ({ ...s, note: s.state.note })),
@@ -61,7 +69,12 @@ export function liveRun(run: RunRecord, steps: StepRecord[]): LiveRun {
     canaryErrorRate: c.canary.errorRate,
     baselineErrorRate: c.baseline.errorRate,
   }));
-  return { ...view, canary: { ...shown, points } };
+  const evidence = sequential && {
+    router: sequential.router,
+    alpha: sequential.config.alpha,
+    looks: sequential.looks,
+  };
+  return { ...view, canary: { ...shown, points, ...(evidence ? { evidence } : {}) } };
 }
 
 /** How many recent runs a new watcher's snapshot carries. */

@@ -7,8 +7,11 @@
 import { z } from "zod";
 import { CanaryState } from "../domain/canary";
 import { PinnedRef, ReleaseService } from "../domain/steps";
-import { TrafficBinding } from "../domain/traffic";
+import { SequentialJudgeConfigSchema } from "../domain/sequential-judge";
+import { RouterKind, TrafficBinding } from "../domain/traffic";
 import { type MetricResult, TrackSampleSchema } from "../monitor/judge";
+import { SequentialStateSchema } from "../monitor/sequential/state";
+import { CanaryLook } from "./canary/looks";
 import type { OpsVerification } from "../providers/ops/api";
 
 /** One track's window as metrics.json keeps it: latencies summarized, not listed. */
@@ -49,6 +52,27 @@ export const CanaryCheck = z.object({
   baseline: TrackSummary,
 });
 export type CanaryCheck = z.infer<typeof CanaryCheck>;
+
+/**
+ * The anytime-valid judge of a canary run as its step last saw it: the state over every weight step, the
+ * settings it judged with, looks for the chart (thinned), and what the edge router has sent so far.
+ */
+export const SequentialOutputs = z.object({
+  router: RouterKind,
+  config: SequentialJudgeConfigSchema,
+  state: SequentialStateSchema,
+  looks: z.array(CanaryLook),
+  /** Looks the judge has made (more than are kept for the chart). */
+  lookCount: z.number(),
+  /** Stable-only requests from Railway's logs before the first step (the judge's first baseline). */
+  leadIn: z.object({ requests: z.number(), errors: z.number() }).nullable(),
+  /** Edge router: reports, seconds and requests counted, and the current step's first and latest second. */
+  counted: z.object({ reports: z.number(), seconds: z.number(), requests: z.number() }),
+  stepSeconds: z.object({ first: z.number().nullable(), last: z.number().nullable() }),
+  /** When report ingestion moved traffic to 0% on the rollback decision (ms), if it did. */
+  zeroPushedAt: z.number().nullable(),
+});
+export type SequentialOutputs = z.infer<typeof SequentialOutputs>;
 
 /** Why backfill batches pause: the worst health signal over its threshold. */
 export const HealthBreach = z.object({
@@ -156,11 +180,15 @@ export const RunOutputs = z.object({
   releaseVersion: z.string().optional(),
   /** update-spec / scale-service: the desired-state revision this run wrote; later steps work on it. */
   specRevision: z.number().int().optional(),
-  /** canary-split: the load balancer, pools and monitor of the split. */
+  /** canary-split: the split's provider ids (load balancer and pools, or the edge router's script and route). */
   traffic: TrafficBinding.optional(),
   /** Canary steps: the canary's phase machine. */
   canary: CanaryState.optional(),
-  /** canary-step: every judged interval, in order. */
+  /** canary-split: which judge this run's canary uses (runs stored before it was recorded use fixed-window). */
+  canaryJudge: z.enum(["sequential", "fixed-window"]).optional(),
+  /** canary-step (sequential judge): its state, settings and looks. */
+  sequential: SequentialOutputs.optional(),
+  /** canary-step (fixed-window judge): every judged interval, in order. */
   canaryChecks: z.array(CanaryCheck).optional(),
   /** canary-step: the baseline seen by earlier weight steps, topping up a thin one at 100%. */
   baselineCarry: TrackSampleSchema.optional(),

@@ -99,6 +99,7 @@ async function stepContext(
     ...providers,
     port: deps.port,
     artifacts: deps.artifacts,
+    judges: deps.judges,
     save: () => {
       deps.store.saveStep(step);
       deps.store.saveOutputs(run);

@@ -1,21 +1,30 @@
 import type { AuditInput } from "../audit/chain";
 import type { ArtifactStore } from "../audit/artifacts";
 import type { Plan } from "../domain/run";
-import type { TrafficRouter } from "../domain/traffic";
+import type { TrafficRouters } from "../domain/traffic";
 import type { RailwayApi } from "../providers/railway/api";
 import type { SourceApi } from "../providers/github/api";
 import type { SmsApi } from "../providers/twilio/api";
 import type { OpsApi } from "../providers/ops/api";
 import type { Receipt } from "../providers/types";
 import type { RequestPriority } from "../budget/bucket";
+import type { JudgeStore } from "./canary/judge-store";
 import type { ConnectionApis, ControlPlanePort, StepContext } from "./context";
 import type { RunRecord, RunStore, StepRecord } from "./store";
+
+/** What the edge router's writes need from the environment it routes for. */
+export interface EdgeRouterAccess {
+  envId: string;
+  /** The environment's router secret (decrypted only inside the call), null when none is stored yet. */
+  routerSecret: () => Promise<string | null>;
+}
 
 export interface ProviderSet {
   railway: RailwayApi;
   source: SourceApi;
   appFetch: typeof fetch;
-  trafficFor(cloudflare: { accountId: string; zoneId: string }): TrafficRouter;
+  /** Both traffic routers of a zone; the edge router also needs its environment (report URL, router secret). */
+  trafficFor(cloudflare: { accountId: string; zoneId: string }, edge?: EdgeRouterAccess): TrafficRouters;
   sms: SmsApi | null;
   /** The ops contract of an app at `baseUrl`. */
   ops(baseUrl: string, token?: string): OpsApi;
@@ -26,6 +35,8 @@ export interface ProviderSet {
 /** What the engine needs from its Durable Object shell. */
 export interface EngineDeps {
   store: RunStore;
+  /** The canary judges (same storage as the runs; report ingestion writes them too). */
+  judges: JudgeStore;
   port: ControlPlanePort;
   artifacts: ArtifactStore;
   /** Adapters whose every call reports a receipt to `onReceipt`; Railway calls spend the budget at `priority`. */

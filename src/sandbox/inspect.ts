@@ -1,6 +1,7 @@
 /** Views of the world for people and tests: the masked state snapshot, and unmasked per-service lookups. */
 import { accountSettings, zoneSslMode, type AccountSettings } from "./account";
 import { cloudflareState, type CloudflareState } from "./cloudflare/store";
+import { edgeView } from "./traffic/edge-reports";
 import { projectTokenViews } from "./railway/auth";
 import { budgetViews, type BudgetView } from "./railway/budget";
 import { sendgridState, type SendGridDomain, type SendGridSender } from "./sendgrid/store";
@@ -93,6 +94,8 @@ export interface SandboxState {
   sms: SentSms[];
   /** Twilio status callbacks planned for messages sent with a StatusCallback, newest first, and what became of each. */
   twilio: { statusCallbacks: StatusCallbackView[] };
+  /** Edge routers: each config as served (from which simulated second), and their reports per step. */
+  edge: ReturnType<typeof edgeView>;
   /** The simulated app's users per environment name, once the ops contract created them there. */
   appUsers: Record<string, { total: number; filled: number }>;
 }
@@ -217,6 +220,7 @@ export function worldState(world: World): SandboxState {
     sendgrid: sendgridState(world),
     sms: outbox(world),
     twilio: { statusCallbacks: callbackViews(world) },
+    edge: edgeView(world),
     appUsers: appUsersOf(world, envs),
   };
 }

@@ -9,7 +9,8 @@ import { takeProviderFault } from "./faults";
 import { GITHUB_HOST, handleGitHub } from "./github";
 import { faultResponse, timeoutResponse, type FaultableProvider } from "./provider-faults";
 import { RAILWAY_HOSTS, RailwayGraphqlServer } from "./railway/server";
-import { recordRequest, redactHeaders } from "./request-log";
+import { boundaryOf, parseMultipart } from "./cloudflare/multipart";
+import { REDACTED, recordRequest, redactHeaders } from "./request-log";
 import { json } from "./http";
 import { handleSendGrid, SENDGRID_HOSTS } from "./sendgrid/server";
 import { handleStripe, STRIPE_HOST } from "./stripe/server";
@@ -32,9 +33,37 @@ export function providerOfHost(hostname: string): RecordedProvider {
   return "unknown";
 }
 
+// A Worker's bindings carry secrets: JSON parts are logged with every secret_text's text masked, module
+// parts by size only.
+function multipartLogBody(text: string, boundary: string): JsonValue {
+  const parts = parseMultipart(text, boundary);
+  if (!parts) return "[malformed multipart body]";
+  const mask = (value: unknown): JsonValue => {
+    if (Array.isArray(value)) return value.map(mask);
+    if (typeof value !== "object" || value === null) return value as JsonValue;
+    const entries = Object.entries(value as Record<string, unknown>);
+    const secret = entries.some(([k, v]) => k === "type" && v === "secret_text");
+    return Object.fromEntries(entries.map(([k, v]) => [k, secret && k === "text" ? REDACTED : mask(v)]));
+  };
+  return Object.fromEntries(
+    parts.map((p) => {
+      if (p.contentType?.includes("json")) {
+        try {
+          return [p.name, mask(JSON.parse(p.content))];
+        } catch {
+          return [p.name, "[malformed JSON]"];
+        }
+      }
+      return [p.name, `[${p.content.length} bytes of ${p.contentType ?? "text"}]`];
+    }),
+  );
+}
+
 // Form posts (Twilio, Stripe) are logged as their fields, JSON as parsed JSON, anything else as text.
 function parseLogBody(text: string, contentType: string | null): JsonValue {
   if (text === "") return null;
+  const boundary = boundaryOf(contentType);
+  if (boundary) return multipartLogBody(text, boundary);
   if (contentType?.includes("application/x-www-form-urlencoded")) {
     const fields: Record<string, string> = {};
     new URLSearchParams(text).forEach((value, name) => {
@@ -99,6 +128,10 @@ export class SandboxRouter {
         logBody = exchange.logBody ?? logBody;
       }
       if (fault?.status === "timeout") response = timeoutResponse();
+    }
+    if (edge?.kind === "origin" && edge.setCookie) {
+      response = new Response(response.body, response);
+      response.headers.append("set-cookie", edge.setCookie);
     }
     recordRequest(world, {
       provider,

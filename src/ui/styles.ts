@@ -84,6 +84,9 @@ td.before{color:var(--bad)}td.after{color:var(--ok)}
 .chart .canary{stroke:var(--canary);fill:none;stroke-width:2}
 .chart .baseline{stroke:var(--base);fill:none;stroke-width:2;stroke-dasharray:4 3}
 .chart .rollback{stroke:var(--bad);stroke-width:2}
+.chart .threshold{stroke:var(--bad);stroke-dasharray:2 3}.chart .evidence{stroke:var(--fg);fill:none;stroke-width:2}
+.chart .metric{fill:none;stroke-width:1.5}.chart .errors{stroke:var(--canary)}.chart .latency{stroke:var(--base)}.chart .logs{stroke:var(--warn)}.chart .synthetic{stroke:var(--ok)}
+.sw.evidence{background:var(--fg)}.sw.metric.errors{background:var(--canary)}.sw.metric.latency{background:var(--base)}.sw.metric.logs{background:var(--warn)}.sw.metric.synthetic{background:var(--ok)}
 .legend{display:flex;flex-wrap:wrap;gap:.75rem;font-size:.85rem;color:var(--muted);margin:0;padding:0;list-style:none}
 .legend .sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
 .sw.canary{background:var(--canary)}.sw.baseline{background:var(--base)}.sw.weight{background:var(--weight)}

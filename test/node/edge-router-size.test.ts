@@ -1,20 +1,10 @@
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs build script, typed by what it returns
+import { buildEdgeRouter } from "../../src/cli/build-edge-router.mjs";
+import { EDGE_ROUTER_SCRIPT } from "../../src/edge-router/script";
 
 /** The router as Infra Chat uploads it: one self-contained ES module (esbuild is what wrangler bundles with). */
-async function bundle(minify: boolean): Promise<string> {
-  const result = await build({
-    entryPoints: ["src/edge-router/index.ts"],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    minify,
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
-}
+const bundle = (minify: boolean): Promise<string> => buildEdgeRouter(minify);
 
 describe("edge router script", () => {
   it("builds to one self-contained module under 10 KiB (uploaded minified; readable under 12 KiB)", async () => {
@@ -26,5 +16,9 @@ describe("edge router script", () => {
     expect(readable).not.toMatch(/^import /m);
     expect(readable).not.toContain("zod");
     expect(readable).toMatch(/export\s*\{[^}]*default/);
+  });
+
+  it("is checked in as what it builds to (run `npm run edge-router` after changing src/edge-router/)", async () => {
+    expect(EDGE_ROUTER_SCRIPT).toBe(await bundle(true));
   });
 });

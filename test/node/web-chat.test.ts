@@ -277,12 +277,14 @@ describe.skipIf(!available && !process.env.CI)("the console in headless Chromium
     await prodRun.locator('.status[data-status="rolled-back"]').waitFor({ timeout: 120_000 });
     const chart = prodRun.locator('figure.canary-figure[data-phase="rolled-back"]');
     await chart.waitFor();
-    expect(Number(await chart.locator("svg.chart").getAttribute("data-points"))).toBeGreaterThan(0);
-    expect(await chart.locator("svg.chart path.canary").count()).toBe(1);
+    // The judge's evidence: all metrics against 1/α, 5xx against its own threshold, the rollback marked.
+    expect(Number(await chart.locator("svg.chart").getAttribute("data-looks"))).toBeGreaterThan(0);
+    expect(await chart.locator("svg.chart path.evidence").count()).toBe(1);
+    expect(await chart.locator("svg.chart path.metric.errors").count()).toBe(1);
     expect(await chart.locator("svg.chart line.rollback").count()).toBe(1);
-    expect(await chart.locator("figcaption").textContent()).toMatch(/all traffic is back on stable/);
-    expect(await chart.locator("figcaption").textContent()).toMatch(/simulated \+\d+s/);
-    expect(await prodRun.locator(".run-error").textContent()).toMatch(/hard trigger/);
+    expect(await chart.locator("figcaption").textContent()).toMatch(/samples canary \d+/);
+    expect(await chart.locator("figcaption").textContent()).toMatch(/Traffic is back on stable/);
+    expect(await prodRun.locator(".run-error").textContent()).toMatch(/regression at 10%: 5xx/);
     const prodSeen = await watch.statuses(seen.prodRunId);
     expect(prodSeen[0]).toBe("awaiting-approval");
     expect(prodSeen).toContain("running");

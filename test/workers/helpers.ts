@@ -83,14 +83,19 @@ export function envObject(envId: string) {
   return env.ENVIRONMENTS.getByName(envId);
 }
 
-/** How long a drive may take before it fails: at least this many alarm turns, and at least this long. */
-interface DriveBudget {
+/**
+ * How long a drive may take before it fails: at least this many alarm turns, and at least this long. `pauseMs`
+ * after every turn leaves the object free for other callers (an edge router's reports), which a drive that runs
+ * alarm after alarm would starve.
+ */
+export interface DriveBudget {
   turns: number;
   ms: number;
+  pauseMs: number;
 }
 
 // At least 1,500 turns and at least 10 s: a run waiting on (scaled) wall time must not lose to a fast machine.
-const DRIVE_BUDGET: DriveBudget = { turns: 1500, ms: 10_000 };
+const DRIVE_BUDGET: DriveBudget = { turns: 1500, ms: 10_000, pauseMs: 0 };
 
 /**
  * Runs the environment's alarms until `probe` returns something other than false or undefined, and returns
@@ -103,13 +108,13 @@ export async function driveAlarms<T>(
   what: string | (() => string),
   budget: Partial<DriveBudget> = {},
 ): Promise<T> {
-  const { turns, ms } = { ...DRIVE_BUDGET, ...budget };
+  const { turns, ms, pauseMs } = { ...DRIVE_BUDGET, ...budget };
   for (let i = 0, start = Date.now(); i < turns || Date.now() - start < ms; i++) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     // A fresh stub every turn: after abortAllDurableObjects an older stub stays broken.
     const ran = await runDurableObjectAlarm(envObject(envId));
-    if (!ran) await new Promise((r) => setTimeout(r, 15));
+    if (!ran || pauseMs > 0) await new Promise((r) => setTimeout(r, ran ? pauseMs : 15));
   }
   throw new Error(`never happened: ${typeof what === "string" ? what : what()}`);
 }
@@ -120,6 +125,7 @@ export async function driveRun(
   runId: string,
   envId: string,
   until: (status: RunStatus) => boolean = isTerminal,
+  budget?: Partial<DriveBudget>,
 ) {
   let last: any = null;
   return driveAlarms(
@@ -134,6 +140,7 @@ export async function driveRun(
         .map((s: { id: string; status: string; note?: string }) => `${s.id}:${s.status}:${s.note ?? ""}`);
       return `run ${runId} settling (last ${last?.status} ${JSON.stringify(where)})`;
     },
+    budget,
   );
 }
 

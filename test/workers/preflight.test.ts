@@ -11,11 +11,13 @@ import { controlContext } from "../../src/control/context";
 import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { SANDBOX_RAILWAY_PROJECT_TOKEN } from "../../src/sandbox/railway/auth";
 import { api, makeUser, seedWorld } from "./helpers";
+import { changeSpec } from "./monitoring-support";
 
 let admin: Awaited<ReturnType<typeof makeUser>>;
+let ids: Awaited<ReturnType<typeof seedWorld>>;
 
 beforeAll(async () => {
-  await seedWorld();
+  ids = await seedWorld();
   admin = await makeUser("admin", "+15550006001");
 });
 afterEach(async () => {
@@ -43,9 +45,15 @@ async function planProductionCanary() {
 }
 
 describe("preflight of a production canary", () => {
-  it("refuses it without Cloudflare Load Balancing, naming the add-on and the edge router, and writes nothing", async () => {
+  it("refuses a load-balancer canary without Cloudflare Load Balancing, naming the add-on and the edge router, and writes nothing", async () => {
     await sandboxWorld(env).account({ loadBalancing: false });
+    await changeSpec(ids.production, (spec) => {
+      spec.policies.canary.router = "load-balancer";
+    });
     const { reply, rest, writes } = await planProductionCanary();
+    await changeSpec(ids.production, (spec) => {
+      delete spec.policies.canary.router;
+    });
     expect(reply.plan).toBeUndefined();
     expect(reply.text).toMatch(/no Load Balancing/);
     expect(reply.text).toMatch(/edge router/);
@@ -57,6 +65,15 @@ describe("preflight of a production canary", () => {
       "SELECT COUNT(*) AS n FROM plans WHERE env_id = (SELECT id FROM environments WHERE name = 'production')",
     ).first<{ n: number }>();
     expect(plans?.n).toBe(0);
+  });
+
+  it("plans an unset router's canary on the edge router without Load Balancing, and says so", async () => {
+    await sandboxWorld(env).account({ loadBalancing: false });
+    const { rest } = await planProductionCanary();
+    expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+    expect(rest.body.plan.risk.notes.join("\n")).toMatch(
+      /no Load Balancing, so the canary splits .* with the edge router/,
+    );
   });
 
   it("refuses it behind a Flexible zone, naming SSL and Full, and writes nothing", async () => {

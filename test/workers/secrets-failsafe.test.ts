@@ -15,6 +15,7 @@ import { createControlPlanePort } from "../../src/db/port";
 import { isTerminal } from "../../src/domain/run";
 import { planDigest } from "../../src/plan/digest";
 import { RunEngine } from "../../src/runs/engine";
+import { JudgeStore } from "../../src/runs/canary/judge-store";
 import { RunStore } from "../../src/runs/store";
 import { appServices, sandboxWorld } from "../../src/dev/wiring";
 import { api, driveRun, envObject, live, makeUser, seedWorld } from "./helpers";
@@ -151,6 +152,7 @@ describe("the run engine's schedule", () => {
         notify: async () => undefined,
         now: Date.now,
         pollMs: 10,
+        judges: new JudgeStore(state.storage.sql, (fn) => state.storage.transactionSync(fn)),
         deployTimeoutMs: 60_000,
         wallMs: (ms) => ms,
         timing: { simulated: true, waitFactor: 0 },

@@ -29,6 +29,7 @@ const OUTSIDE_API: Record<string, string> = {
   "POST /webhooks/twilio/sms": "Twilio signature",
   "POST /webhooks/twilio/status": "Twilio signature",
   "POST /webhooks/stripe": "Stripe signature",
+  "POST /edge/v1/reports": "edge router signature (the environment's router secret)",
 };
 
 /** Hono's registered routes, with `:name{a|b}` expanded and `:name` written as `{name}` like the table. */

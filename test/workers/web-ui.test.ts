@@ -257,7 +257,7 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
     ws.close(1000, "done");
   });
 
-  it("a fresh watcher's snapshot carries the canary's chart points after a rollback", async () => {
+  it("a fresh watcher's snapshot carries the canary's evidence for the chart after a rollback", async () => {
     const alice = await makeUser("admin");
     const bob = await makeUser("admin");
     await sandboxWorld(env).addFault({ kind: "app", env: "production", service: "api", track: "canary", errorRate: 1 });
@@ -278,8 +278,14 @@ describe("live WebSocket", { timeout: 60_000 }, () => {
       const live = snapshot.type === "snapshot" ? snapshot.runs.find((r) => r.id === runId) : undefined;
       expect(live?.status).toBe("rolled-back");
       expect(live?.canary?.phase).toBe("rolled-back");
-      expect(live?.canary?.points.length).toBeGreaterThan(0);
-      expect(live?.canary?.points[0].canaryErrorRate).toBeGreaterThan(live?.canary?.points[0].baselineErrorRate ?? 1);
+      const looks = live?.canary?.evidence?.looks ?? [];
+      expect(looks.length).toBeGreaterThan(0);
+      // The look that decided: 5xx alone over its own threshold, the samples behind it on both sides.
+      const decided = looks.find((l) => l.decision === "rollback");
+      const errors = decided?.metrics.find((m) => m.metric === "errors");
+      expect(errors!.logE).toBeGreaterThan(errors!.logThreshold);
+      expect(errors!.canary).toBeGreaterThan(0);
+      expect(errors!.baseline).toBeGreaterThan(0);
       ws.close(1000, "done");
     } finally {
       await sandboxWorld(env).clearFaults();

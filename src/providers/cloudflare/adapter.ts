@@ -251,7 +251,7 @@ export function createCloudflareApi(ctx: ProviderContext, opts: CloudflareApiOpt
 }
 
 /** Cloudflare answers inside its envelope: `success: false` is a failure whatever the HTTP status said. */
-function readEnvelope<T>(response: ProviderResponse, schema: z.ZodType<T>): T {
+export function readEnvelope<T>(response: ProviderResponse, schema: z.ZodType<T>): T {
   const envelope = parseJsonBody("cloudflare", response, Envelope);
   if (!envelope.success) {
     // Codes are kept in the message: ProviderError has no field for them, and they are what support asks for.
@@ -268,7 +268,7 @@ function readEnvelope<T>(response: ProviderResponse, schema: z.ZodType<T>): T {
   return checkShape("cloudflare", response.status, envelope.result, schema);
 }
 
-function pathId(template: string, name: string, value: string | undefined): string {
+export function pathId(template: string, name: string, value: string | undefined): string {
   if (value === undefined || !ID.test(value)) {
     throw new ProviderError(`${template}: invalid ${name} ${JSON.stringify(value ?? null)}`, "cloudflare", null, false);
   }

@@ -3,7 +3,7 @@
  * pools `<prefix>-stable` and `<prefix>-canary` with one origin each, and a load balancer named after the
  * hostname that splits between them with `steering_policy: "random"` and `random_steering.pool_weights`.
  */
-import type { SplitRequest, TrafficRouter } from "../../domain/traffic";
+import type { LoadBalancerTrafficBinding, SplitRequest, TrafficBinding, TrafficRouter } from "../../domain/traffic";
 import { ProviderError } from "../types";
 import type {
   CloudflareApi,
@@ -25,8 +25,13 @@ export interface CloudflareTrafficOptions {
 // Pool names allow letters, digits, `-` and `_` only (spec text on the pool `name` field).
 const NAME_PREFIX = /^[A-Za-z0-9_-]{1,60}$/;
 
+/** The load balancer's router: its splits are load-balancer bindings. */
+export interface LoadBalancerRouter extends TrafficRouter {
+  ensureSplit(request: SplitRequest): Promise<LoadBalancerTrafficBinding>;
+}
+
 /** Builds the canary traffic router for one Cloudflare account and zone. */
-export function createCloudflareTrafficRouter(api: CloudflareApi, opts: CloudflareTrafficOptions): TrafficRouter {
+export function createCloudflareTrafficRouter(api: CloudflareApi, opts: CloudflareTrafficOptions): LoadBalancerRouter {
   const { accountId, zoneId } = opts;
 
   async function ensureMonitor(req: SplitRequest): Promise<string> {
@@ -85,7 +90,7 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
     return found.id;
   }
 
-  return {
+  const router: LoadBalancerRouter = {
     async ensureSplit(req) {
       checkSplitRequest(req);
       const monitorId = await ensureMonitor(req);
@@ -101,7 +106,8 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
         monitorId,
       };
     },
-    async setCanaryWeight(binding, percent) {
+    async setCanaryWeight(b, percent) {
+      const binding = loadBalancerOf(b);
       if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
         throw new ProviderError(`canary weight must be 0–100, got ${percent}`, "cloudflare", null, false);
       }
@@ -117,10 +123,12 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
         random_steering,
       });
     },
-    async canaryWeight(binding) {
+    async canaryWeight(b) {
+      const binding = loadBalancerOf(b);
       return canaryShare(await api.getLoadBalancer(binding.zoneId, binding.loadBalancerId), binding.canaryPoolId);
     },
-    async release(binding) {
+    async release(b) {
+      const binding = loadBalancerOf(b);
       // A load balancer wins over a DNS record of its name; disabled, it leaves the hostname to the record.
       // Without a record it keeps serving, all on stable: a hostname is never left with nothing behind it.
       const records = await api.listDnsRecords(binding.zoneId, { name: binding.hostname });
@@ -139,6 +147,13 @@ export function createCloudflareTrafficRouter(api: CloudflareApi, opts: Cloudfla
       return { handedBack };
     },
   };
+  return router;
+}
+
+function loadBalancerOf(binding: TrafficBinding): LoadBalancerTrafficBinding {
+  if (binding.kind === "edge")
+    throw new ProviderError("an edge split is not the load balancer's", "cloudflare", null, false);
+  return binding;
 }
 
 type SplitShape = Required<

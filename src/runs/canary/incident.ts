@@ -1,5 +1,6 @@
 import type { ArtifactStore } from "../../audit/artifacts";
 import type { RunRecord, StepRecord } from "../store";
+import { decisionMarkdown } from "./evidence";
 
 /** incident.md for a rolled-back canary: what, when, why, the scores, the evidence, the diff. */
 export async function writeCanaryIncident(
@@ -9,6 +10,7 @@ export async function writeCanaryIncident(
   reason: string,
   requesterName: string | null,
 ): Promise<void> {
+  const judge = run.outputs.sequential;
   const checks = run.outputs.canaryChecks ?? [];
   const firstBad = checks.find((c) => c.metrics.some((m) => m.verdict === "fail"));
   const rolledBackAt = run.outputs.canary?.history.find((h) => h.phase === "rolled-back")?.at;
@@ -18,10 +20,32 @@ export async function writeCanaryIncident(
     "",
     `- **Run:** ${run.id} (plan ${run.planId}), requested by ${requesterName ?? run.requestedBy ?? "unknown"}`,
     `- **Why:** ${reason}`,
-    `- **First failing sample:** ${firstBad ? `${firstBad.at}${soakPlace(firstBad)} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
+    judge
+      ? `- **Decided:** ${judge.state.rollback ? `evidence over 1/α at ${new Date(judge.state.rollback.at).toISOString()} in the ${judge.state.step.weight}% step` : "by a person or a failed step, not by the judge"}`
+      : `- **First failing sample:** ${firstBad ? `${firstBad.at}${soakPlace(firstBad)} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
     `- **Traffic back on stable:** ${rolledBackAt ?? "unknown"} — canary weight 0%, stable 100%`,
     `- **Release:** the stable service never received the canary's release; the current release is unchanged`,
     "",
+    ...(judge ? [...decisionMarkdown(judge), ""] : []),
+    ...(checks.length ? fixedWindowChecks(checks) : []),
+    "## Diff since the last good release",
+    ...(run.plan.diff.length
+      ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`)
+      : ["- no desired-state changes"]),
+    "",
+    "## Steps",
+    ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),
+    "",
+    "## Evidence",
+    `- metrics.json (${judge ? "the judge's state, its decision and its looks" : "every sample and score"})`,
+    ...logs.map((l) => `- ${l}`),
+  ];
+  await artifacts.put(run.id, "incident.md", lines.join("\n"));
+}
+
+/** The fixed-window judge's checks (runs that used it). */
+function fixedWindowChecks(checks: NonNullable<RunRecord["outputs"]["canaryChecks"]>): string[] {
+  return [
     "## Scores (canary vs baseline, per check)",
     ...(checks.some((c) => c.simulated)
       ? [
@@ -50,19 +74,7 @@ export async function writeCanaryIncident(
       .filter(([, n]) => n > 0)
       .map(([p, n]) => `- \`${p}\`: ${n}`),
     "",
-    "## Diff since the last good release",
-    ...(run.plan.diff.length
-      ? run.plan.diff.map((d) => `- ${d.path}: ${String(d.from ?? "")} → ${String(d.to ?? "")}`)
-      : ["- no desired-state changes"]),
-    "",
-    "## Steps",
-    ...steps.map((s) => `- ${s.status} — ${s.summary}${s.error ? `: ${s.error}` : ""}`),
-    "",
-    "## Evidence",
-    "- metrics.json (every sample and score)",
-    ...logs.map((l) => `- ${l}`),
   ];
-  await artifacts.put(run.id, "incident.md", lines.join("\n"));
 }
 
 /** "(simulated +300s)" for a check judged on the sandbox's faster clock; nothing otherwise. */

@@ -19,10 +19,16 @@ import { json } from "../http";
 import { hashString, mix32 } from "../traffic/random";
 import { poolShares } from "../traffic/shares";
 import type { World } from "../world/store";
+import { clientOf, inCanary, routedScript, routerBindings } from "./edge-router";
 import { listResources, listZones, type StoredResource, type ZoneRow } from "./store";
 
-/** What the edge does with a request: answer it itself, or pass it (without its body) to an origin. */
-export type EdgeOutcome = { kind: "answer"; response: Response } | { kind: "origin"; request: Request };
+/**
+ * What the edge does with a request: answer it itself, or pass it (without its body) to an origin, with a
+ * cookie for the client when an edge router assigned it for the first time.
+ */
+export type EdgeOutcome =
+  | { kind: "answer"; response: Response }
+  | { kind: "origin"; request: Request; setCookie?: string };
 
 /** The sandbox zone a hostname belongs to (the longest matching zone name), or null. */
 export function zoneOfHost(world: World, hostname: string): ZoneRow | null {
@@ -94,6 +100,8 @@ export function routeThroughEdge(world: World, request: Request): EdgeOutcome | 
   const host = url.hostname.toLowerCase();
   const zone = zoneOfHost(world, host);
   if (!zone) return null;
+  const script = routedScript(world, zone, host, url.pathname);
+  if (script) return throughRouter(world, request, script.settings);
   const to = target(world, zone, host);
   if (to === null) return null;
   // Only Railway's domains have anything behind them in the sandbox.
@@ -113,5 +121,41 @@ export function routeThroughEdge(world: World, request: Request): EdgeOutcome | 
   return {
     kind: "origin",
     request: new Request(`https://${to.hostHeader}${path}`, { method: request.method, headers: request.headers }),
+  };
+}
+
+/**
+ * A hostname a Worker route sends to an edge router: the router picks stable or canary for the client and
+ * fetches that Railway origin by its own hostname (Host and SNI are Railway's; the public host travels in
+ * X-Forwarded-Host), setting the assignment cookie on a client's first visit.
+ */
+function throughRouter(world: World, request: Request, script: Parameters<typeof routerBindings>[0]): EdgeOutcome {
+  const { config } = routerBindings(script);
+  if (!config)
+    return { kind: "answer", response: new Response("edge router: no valid configuration", { status: 503 }) };
+  const url = new URL(request.url);
+  const newId = () =>
+    [0, 1, 2, 3]
+      .map((i) =>
+        mix32(hashString(`client:${world.nextSeq("edge-client")}:${i}`))
+          .toString(16)
+          .padStart(8, "0"),
+      )
+      .join("");
+  const client = clientOf(request, config.cookie, newId);
+  const canary = config.canary && inCanary(config, client.key, world.now());
+  const origin = canary && config.canary ? config.canary.origin : config.stable.origin;
+  if (!isAppHost(origin)) return { kind: "answer", response: edgeError(world, 502, "edge router: origin unreachable") };
+  const headers = new Headers(request.headers);
+  headers.delete("host");
+  headers.set("x-forwarded-host", url.host);
+  headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
+  headers.set("x-infra-chat-track", canary ? "canary" : "stable");
+  return {
+    kind: "origin",
+    request: new Request(`https://${origin}${url.pathname}${url.search}`, { method: request.method, headers }),
+    ...(client.setId && config.canary
+      ? { setCookie: `${config.cookie}=${client.setId}; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax` }
+      : {}),
   };
 }

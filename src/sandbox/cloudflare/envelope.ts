@@ -137,6 +137,9 @@ export interface CfContext {
   token: string;
   /** The request body as a JSON object (throws the 6007 failure when it is not one). */
   body: () => Record<string, unknown>;
+  /** The raw body and its type (multipart Workers uploads). */
+  text: string;
+  contentType: string | null;
   accountId: string;
   zoneId: string;
 }

@@ -5,6 +5,7 @@
  * inputs are tied to those types so a field cannot drift between the two.
  */
 import { z } from "zod";
+import type { JsonValue } from "../types";
 
 /** Fields Cloudflare sets on every stored resource. */
 export interface CfStamp {
@@ -115,6 +116,30 @@ export type CfDnsRecord = CfStamp &
     settings: Record<string, never>;
     meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source: string };
   };
+
+/** A binding of a Worker script (the kinds the sandbox models: the edge router needs json and secret_text). */
+export type WorkerBinding =
+  | { type: "json"; name: string; json: JsonValue }
+  | { type: "plain_text"; name: string; text: string }
+  | { type: "secret_text"; name: string; text: string };
+
+/** A module Worker as uploaded: its parts (the sandbox keeps the main module, never runs it) and bindings. */
+export interface WorkerScriptSettings {
+  name: string;
+  mainModule: string;
+  source: string;
+  modules: { name: string; contentType: string; bytes: number }[];
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  bindings: WorkerBinding[];
+  etag: string;
+}
+
+/** A zone route: requests matching `pattern` ("host/path*") run `script` instead of going to the origin. */
+export interface WorkerRouteSettings {
+  pattern: string;
+  script: string | null;
+}
 
 /** Defaults from the spec, applied on create and on PUT (PATCH keeps the stored values instead). */
 export const MONITOR_DEFAULTS: MonitorSettings = {

@@ -11,6 +11,13 @@ import { CfFailure, fail, parseObjectBody, renderFailure, renderReply, type CfCo
 import { loadBalancerItem, loadBalancersCollection } from "./load-balancers";
 import { monitorItem, monitorsCollection, poolItem, poolsCollection } from "./load-balancing";
 import { getAccount, getZone, isCfId } from "./store";
+import {
+  workerRouteItem,
+  workerRoutesCollection,
+  workerScriptItem,
+  workerScriptsCollection,
+  workerSettingsItem,
+} from "./workers";
 import { zoneItem, zonesCollection } from "./zones";
 
 export const CLOUDFLARE_HOST = "api.cloudflare.com";
@@ -88,6 +95,36 @@ const ROUTES: Route[] = [
     loadBalancing: "pool",
     handle: poolItem,
   },
+  {
+    pattern: /^\/accounts\/([^/]+)\/workers\/scripts$/,
+    methods: ["GET"],
+    owner: "account",
+    handle: workerScriptsCollection,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)$/,
+    methods: ["GET", "PUT", "DELETE"],
+    owner: "account",
+    handle: workerScriptItem,
+  },
+  {
+    pattern: /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/settings$/,
+    methods: ["GET", "PATCH"],
+    owner: "account",
+    handle: workerSettingsItem,
+  },
+  {
+    pattern: /^\/zones\/([^/]+)\/workers\/routes$/,
+    methods: ["GET", "POST"],
+    owner: "zone",
+    handle: workerRoutesCollection,
+  },
+  {
+    pattern: /^\/zones\/([^/]+)\/workers\/routes\/([^/]+)$/,
+    methods: ["GET", "PUT", "DELETE"],
+    owner: "zone",
+    handle: workerRouteItem,
+  },
 ];
 
 /** The presented API token, or null (Cloudflare wants `Authorization: Bearer <token>`). */
@@ -134,6 +171,8 @@ export function handleCloudflare(world: World, request: Request, text: string): 
       url,
       token,
       body: () => parseObjectBody(text),
+      text,
+      contentType: request.headers.get("content-type"),
       accountId: route.owner === "account" ? params[0] : "",
       zoneId: route.owner === "zone" ? params[0] : "",
     };

@@ -9,15 +9,19 @@ import type {
   LoadBalancerSettings,
   MonitorSettings,
   PoolSettings,
+  WorkerRouteSettings,
+  WorkerScriptSettings,
 } from "./model";
 
-export type ResourceKind = "monitor" | "pool" | "load_balancer" | "dns_record";
+export type ResourceKind = "monitor" | "pool" | "load_balancer" | "dns_record" | "worker_script" | "worker_route";
 
 interface Settings {
   monitor: MonitorSettings;
   pool: PoolSettings;
   load_balancer: LoadBalancerSettings;
   dns_record: DnsRecordSettings;
+  worker_script: WorkerScriptSettings;
+  worker_route: WorkerRouteSettings;
 }
 
 /** A resource as stored: owner is the account (monitors, pools) or the zone (load balancers, DNS records). */
@@ -219,6 +223,21 @@ export interface CloudflareState {
   monitors: CfMonitor[];
   pools: (CfPool & { disabled_at?: string })[];
   loadBalancers: CfLoadBalancer[];
+  /** Worker scripts (secret binding values masked) and the zone routes in front of them. */
+  /** Bindings with json as its text, and secrets without theirs. */
+  workers: {
+    id: string;
+    name: string;
+    accountId: string;
+    etag: string;
+    bindings: { type: string; name: string; value?: string }[];
+  }[];
+  workerRoutes: { id: string; zoneId: string; pattern: string; script: string | null }[];
+}
+
+/** Bindings as the API's reads return them: a secret's text never leaves the account. */
+export function bindingViews(settings: WorkerScriptSettings): object[] {
+  return settings.bindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : { ...b }));
 }
 
 /** Every Cloudflare object of the world. */
@@ -230,6 +249,23 @@ export function cloudflareState(world: World): CloudflareState {
     monitors: listResources(world, "monitor").map(monitorView),
     pools: listResources(world, "pool").map(poolView),
     loadBalancers: listResources(world, "load_balancer").map((r) => loadBalancerView(world, r)),
+    workers: listResources(world, "worker_script").map((r) => ({
+      id: r.id,
+      name: r.settings.name,
+      accountId: r.ownerId,
+      etag: r.settings.etag,
+      bindings: r.settings.bindings.map((b) => ({
+        type: b.type,
+        name: b.name,
+        ...(b.type === "json" ? { value: JSON.stringify(b.json) } : b.type === "plain_text" ? { value: b.text } : {}),
+      })),
+    })),
+    workerRoutes: listResources(world, "worker_route").map((r) => ({
+      id: r.id,
+      zoneId: r.ownerId,
+      pattern: r.settings.pattern,
+      script: r.settings.script,
+    })),
   };
 }
 

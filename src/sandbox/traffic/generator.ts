@@ -5,6 +5,7 @@
  * errorRate fault errs a superset of the requests that erred without it).
  */
 import type { TrafficPlan } from "./plan";
+import { GROUP_CLIENTS } from "../cloudflare/edge-router";
 import { firstUniform, requestSeed, standardNormal, uniforms } from "./random";
 
 /** Longest window generated; longer ones keep their newest hour. */
@@ -103,9 +104,14 @@ function buildRequest(plan: TrafficPlan, second: number, index: number): SimRequ
 /** The plan's requests that arrive in one second (routing draws are shared with the rest of the group). */
 export function requestsInSecond(plan: TrafficPlan, second: number): SimRequest[] {
   const out: SimRequest[] = [];
+  const { edge } = plan;
   for (let i = 0; i < plan.rps; i++) {
     const u = firstUniform(requestSeed(plan.routeRoot, second, i));
-    if (u >= plan.from && u < plan.to) out.push(buildRequest(plan, second, i));
+    if (edge) {
+      // The draw picks one of the group's clients; the edge router's assignment of it decides the service.
+      const canary = edge.canaryClients[Math.floor(u * GROUP_CLIENTS)] === 1 && second * 1000 < edge.deadline;
+      if (canary === (edge.role === "canary")) out.push(buildRequest(plan, second, i));
+    } else if (u >= plan.from && u < plan.to) out.push(buildRequest(plan, second, i));
   }
   return out.sort((a, b) => a.at - b.at || a.index - b.index);
 }

@@ -57,6 +57,16 @@ const STATEMENTS = [
      id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
      created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS cf_resources_by_owner ON cf_resources (kind, owner_id, seq)`,
+  // Edge routers (traffic/edge-reports.ts): every report sent and what became of it, and each config a
+  // router served with the simulated second it served from.
+  `CREATE TABLE IF NOT EXISTS edge_reports (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, script TEXT NOT NULL, route TEXT NOT NULL, report_seq INTEGER NOT NULL,
+     second INTEGER NOT NULL, salt TEXT NOT NULL, revision INTEGER NOT NULL, canary_requests INTEGER NOT NULL,
+     canary_errors INTEGER NOT NULL, stable_requests INTEGER NOT NULL, stable_errors INTEGER NOT NULL,
+     status INTEGER, note TEXT, sent_at INTEGER NOT NULL, answered_at INTEGER)`,
+  `CREATE TABLE IF NOT EXISTS edge_configs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, script TEXT NOT NULL, revision INTEGER NOT NULL, weight REAL NOT NULL,
+     salt TEXT NOT NULL, deadline INTEGER, from_second INTEGER NOT NULL, at INTEGER NOT NULL)`,
   // The Twilio outbox: every message the sandbox accepted, in send order.
   `CREATE TABLE IF NOT EXISTS twilio_messages (
      sid TEXT PRIMARY KEY, seq INTEGER NOT NULL, account_sid TEXT NOT NULL, to_number TEXT NOT NULL, from_number TEXT,

@@ -241,8 +241,58 @@ function canarySummary(canary, status) {
     (last ? "; last check " + checkTime(last) + ": canary errors " + pct(last.canaryErrorRate) + " vs baseline " + pct(last.baselineErrorRate) : "; no checks yet");
 }
 
-/** Weight (area) and error rates of canary vs baseline per check, with the rollback marked. Layers are added in order; a new series is one more path. */
+/**
+ * The sequential judge's running evidence per metric against its own threshold (1 = that metric alone
+ * would roll back), the combined evidence against 1/α, the weight, and the samples behind the last look.
+ */
+function evidenceChart(canary, status) {
+  const W = 360, H = 160, L = 34, R = 38, T = 10, B = 24;
+  const looks = canary.evidence.looks || [];
+  const n = Math.max(looks.length, 1);
+  const x = (i) => L + (n <= 1 ? 0 : (i * (W - L - R)) / (n - 1));
+  const TOP = 1.25;
+  const share = (logE, logThreshold) => Math.min(TOP, Math.max(0, logE) / logThreshold);
+  const y = (v) => T + (H - T - B) * (1 - v / TOP);
+  const yWeight = (w) => T + (H - T - B) * (1 - w / 100);
+  const path = (values) => values.map((v, i) => (i ? "L" : "M") + x(i) + "," + y(v)).join(" ");
+  const metrics = ["errors", "latency", "logs", "synthetic"].filter((m) => looks.some((l) => l.metrics.some((k) => k.metric === m)));
+  const names = { errors: "5xx", latency: "p95 latency", logs: "critical log lines", synthetic: "health checks" };
+  const fmt = (logE) => (logE > Math.log(1e6) ? "e^" + logE.toFixed(1) : Math.exp(logE).toPrecision(3));
+  const last = looks[looks.length - 1];
+  const area = looks.length ? "M" + x(0) + "," + yWeight(0) + " " + looks.map((l, i) => "L" + x(i) + "," + yWeight(l.weight)).join(" ") + " L" + x(looks.length - 1) + "," + yWeight(0) + " Z" : "";
+  const summary = "Canary " + canary.phase + " at " + canary.weight + "% of traffic, judged on " + (canary.evidence.router === "edge" ? "the edge router's per-second counts" : "Railway logs per check") +
+    (last ? "; evidence " + fmt(last.logEvidence) + " of 1/α = " + fmt(last.logThreshold) + " (" + last.metrics.map((m) => names[m.metric] + " " + fmt(m.logE) + " of " + fmt(m.logThreshold)).join(", ") + "); samples canary " + last.samples.canary + " (" + last.samples.stepCanary + " this step), baseline " + last.samples.baseline : "; no looks yet");
+  const decided = looks.findIndex((l) => l.decision === "rollback");
+  const chart = svg("svg", { class: "chart", viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": summary, "data-phase": canary.phase, "data-looks": looks.length }, [
+    svg("title", {}, summary),
+    svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }),
+    svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }),
+    svg("line", { class: "threshold", x1: L, y1: y(1), x2: W - R, y2: y(1) }),
+    svg("text", { x: 2, y: y(1) + 3 }, "1/α"),
+    svg("text", { x: 2, y: H - B }, "e≤1"),
+    svg("text", { x: W - R + 4, y: T + 8 }, "100%"),
+    svg("text", { x: L, y: H - 6 }, looks.length ? looks[0].at.slice(11, 19) : "no looks yet"),
+    last ? svg("text", { x: W - R - 50, y: H - 6 }, last.at.slice(11, 19)) : null,
+    area ? svg("path", { class: "weight", d: area }) : null,
+    ...metrics.map((m) => svg("path", { class: "metric " + m, d: path(looks.map((l) => { const k = l.metrics.find((q) => q.metric === m); return k ? share(k.logE, k.logThreshold) : 0; })) })),
+    looks.length ? svg("path", { class: "evidence", d: path(looks.map((l) => share(l.logEvidence, l.logThreshold))) }) : null,
+    decided >= 0 ? svg("line", { class: "rollback", x1: x(decided), y1: T, x2: x(decided), y2: H - B }) : null,
+    decided >= 0 ? svg("text", { x: Math.max(L, x(decided) - 50), y: T + 24, class: "rollback-label" }, "rollback") : null,
+  ]);
+  return h("figure", { class: "canary-figure", "data-phase": canary.phase }, [
+    chart,
+    h("ul", { class: "legend" }, [
+      h("li", {}, [h("span", { class: "sw weight" }), "canary weight"]),
+      h("li", {}, [h("span", { class: "sw evidence" }), "all metrics vs 1/α"]),
+      ...metrics.map((m) => h("li", {}, [h("span", { class: "sw metric " + m }), names[m] + " vs its threshold"])),
+    ]),
+    h("figcaption", { class: "meta" }, summary + (status === "rolled-back" ? ". Traffic is back on stable." : "")),
+  ]);
+}
+
+/** Weight (area) and error rates of canary vs baseline per check, with the rollback marked. */
 function canaryChart(canary, status) {
+  if (canary.evidence) return evidenceChart(canary, status);
   const W = 360, H = 160, L = 34, R = 38, T = 10, B = 24;
   const points = canary.points || [];
   const n = Math.max(points.length, 1);
