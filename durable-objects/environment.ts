@@ -24,8 +24,9 @@ import { MonitorStore, type MonitorThrottle } from "../src/monitor/store";
 import { runEvidence } from "../src/monitor/run-incidents";
 import type { MonitorReport } from "../src/monitor/types";
 import { createRunNotifier } from "../src/notify/notifier";
-import { createAlertSender, maskPhone, redactingSms, statusCallbackUrl } from "../src/notify/texts";
-import { recordEscalation, recordTexts, textBySid, textsOf } from "../src/db/texts";
+import { maskPhone } from "../src/notify/texts";
+import { recordEscalation, textBySid, textsOf } from "../src/db/texts";
+import { createTexting } from "./texting";
 import { forwardRunAlert, type ForwardDeps } from "../src/notify/undelivered";
 import { planDigest } from "../src/plan/digest";
 import type { Actor } from "../src/policy/approval";
@@ -101,6 +102,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       envId = this.#audit.chain,
       priority: RequestPriority = "run",
     ) => services.providers({ onReceipt, redact: await services.redactor(envId), priority });
+    const texting = createTexting(services, providers);
     this.#engine = new RunEngine({
       store: this.#store,
       judges: this.#judges,
@@ -112,16 +114,15 @@ export class EnvironmentDO extends DurableObject<Env> {
       planDigest,
       approvalKeyId: () => services.approvalKeys.currentId,
       notify: createRunNotifier({
-        sms: async (envId, onReceipt) =>
-          redactingSms((await providers(onReceipt, envId)).sms, await services.redactor(envId)),
+        sms: texting.sms,
         port,
         publicUrl: services.publicUrl,
         approvalCode: services.approvalCode,
         subscribers: (envId) => subscriberPhones(services.db, envId),
         adminPhones: () => adminPhones(services.db),
         commit: (change) => this.#commit(change),
-        statusCallback: statusCallbackUrl(services.publicUrl),
-        recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
+        statusCallback: texting.statusCallback,
+        recordTexts: texting.record,
       }),
       now: services.now,
       pollMs: timing.pollMs,
@@ -140,10 +141,9 @@ export class EnvironmentDO extends DurableObject<Env> {
       run: (runId) => this.#store.getRun(runId),
       chain: async (envId) => (await desired.current(envId)).spec.policies.monitoring.escalation.chain,
       texted: async (runId) => (await textsOf(services.db, { runIds: [runId] })).map((t) => t.toPhone),
-      sms: async (envId, onReceipt) =>
-        redactingSms((await providers(onReceipt, envId)).sms, await services.redactor(envId)),
-      statusCallback: statusCallbackUrl(services.publicUrl),
-      recordTexts: (texts) => recordTexts(services.db, texts, new Date().toISOString()),
+      sms: texting.sms,
+      statusCallback: texting.statusCallback,
+      recordTexts: texting.record,
       recordEscalation: (sid, to) => recordEscalation(services.db, sid, to),
       commit: (change) => this.#commit(change),
       mask: maskPhone,
@@ -158,25 +158,7 @@ export class EnvironmentDO extends DurableObject<Env> {
       bundles: services.incidentBundles,
       // Monitoring comes last when Railway's budget is short.
       signals: async (onReceipt) => createSignalSource(await providers(onReceipt, undefined, "monitor"), domains),
-      alerts: async (onReceipt) =>
-        createAlertSender(redactingSms((await providers(onReceipt)).sms, await services.redactor(this.#audit.chain)), {
-          statusCallback: statusCallbackUrl(services.publicUrl),
-          record: (sent, context) =>
-            recordTexts(
-              services.db,
-              sent.map((t) => ({
-                sid: t.sid,
-                envId: context.envId,
-                incidentId: context.incidentId,
-                to: t.to,
-                purpose: context.purpose,
-                level: context.level,
-                status: t.status,
-                ...(context.purpose === "resolved" ? {} : { body: t.body }),
-              })),
-              new Date().toISOString(),
-            ),
-        }),
+      alerts: (onReceipt) => texting.alerts(this.#audit.chain, onReceipt),
       watchdog: (seconds) => this.#store.schedule(WATCHDOG, Date.now() + timing.watchdogMs(seconds)),
       admitCheck: async (calls, at) => {
         const budget = services.railwayBudget();

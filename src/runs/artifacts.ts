@@ -1,5 +1,6 @@
 import type { ArtifactStore } from "../audit/artifacts";
 import { isTerminal } from "../domain/run";
+import { judgeDecision } from "./canary/evidence";
 import type { RunRecord, StepRecord } from "./store";
 
 export { appendReceipts } from "../audit/artifacts";
@@ -50,4 +51,17 @@ export function runJson(run: RunRecord, steps: StepRecord[]): unknown {
       receiptIds: s.receiptIds,
     })),
   };
+}
+
+/** metrics.json of a canary run: the sequential judge's decision, config and looks, or the fixed-window checks. */
+export async function writeCanaryMetrics(artifacts: ArtifactStore, run: RunRecord): Promise<void> {
+  const { canary, canaryChecks, sequential } = run.outputs;
+  if (sequential)
+    await artifacts.put(run.id, "metrics.json", {
+      canary,
+      judge: { ...judgeDecision(sequential), config: sequential.config, counted: sequential.counted },
+      looks: sequential.looks,
+      state: sequential.state,
+    });
+  else if (canaryChecks) await artifacts.put(run.id, "metrics.json", { canary, checks: canaryChecks });
 }

@@ -6,10 +6,9 @@ import { canTransition, isTerminal } from "../domain/run";
 import type { Actor } from "../policy/approval";
 import { mayApprove } from "../policy/approval";
 import type { Receipt } from "../providers/types";
-import { appendReceipts, runJson, writePlanArtifacts } from "./artifacts";
-import { EDGE_ROUTER_SECRET } from "../domain/traffic";
-import { judgeDecision } from "./canary/evidence";
+import { appendReceipts, runJson, writeCanaryMetrics, writePlanArtifacts } from "./artifacts";
 import { writeCanaryIncident } from "./canary/incident";
+import { RunTraffic } from "./canary/run-traffic";
 import { compensateFailedRun } from "./failure";
 import { executeStep, MAX_STEP_ATTEMPTS } from "./step-runner";
 import type { RunRecord, StepRecord } from "./store";
@@ -31,7 +30,11 @@ export class RunEngine {
   /** Settles when the step executing (if any) has returned and recorded its outcome: see stop(). */
   #idle: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: EngineDeps) {}
+  readonly #traffic: RunTraffic;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.#traffic = new RunTraffic(deps);
+  }
 
   /** Accepts an applied plan: 409 when already applied or a run of its type is waiting. */
   async enqueue(plan: Plan, requester: Actor): Promise<RunRecord> {
@@ -209,7 +212,7 @@ export class RunEngine {
       throw new AppError("conflict", `run ${runId} is ${run.status} and cannot be cancelled`);
     if (reason) run.error = reason;
     const steps = this.#skipRemaining(run.id);
-    const drained = await this.#drainCanary(run);
+    const drained = await this.#traffic.drain(run);
     const done = await this.#finish(
       run,
       "cancelled",
@@ -409,99 +412,24 @@ export class RunEngine {
       steps: [],
       audit: [{ actor: "infra-chat", action: "run.halted", runId: run.id, diffSummary: reason }],
     });
-    await this.#writeMetrics(run);
+    await writeCanaryMetrics(this.deps.artifacts, run);
     const score = run.outputs.canary?.lastScore ?? null;
     await this.deps.notify(run, { kind: "halted", reason, score });
   }
 
-  /** A run that ends while its canary takes traffic must not leave users on the canary. */
-  async #drainCanary(run: RunRecord): Promise<boolean> {
-    const { traffic, canary } = run.outputs;
-    if (!traffic) return false;
-    const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
-    if (!cf) return false;
-    const receipts: Receipt[] = [];
-    const router = await this.#routerFor(run, cf, receipts);
-    const drained = Boolean(canary?.weight);
-    if (canary && drained) {
-      await router.setCanaryWeight(traffic, 0);
-      run.outputs.canary = { ...canary, weight: 0 };
-      this.deps.store.saveOutputs(run);
-    }
-    // The split itself (the edge router's route, a load balancer's hold on the hostname) ends with the run
-    // (#releaseHostname), however it ends.
-    if (receipts.length) await appendReceipts(this.deps.artifacts, run.id, "drain", receipts);
-    return drained;
-  }
-
   /**
    * The judge decided while report ingestion held the data (edge router): traffic goes to 0% now, without
-   * waiting for the step's next wake, and the step is woken to record the rollback. The run's outputs are the
-   * step's to write; this only moves traffic, keeps the receipts and notes the time in the judge.
+   * waiting for the step's next wake, and the step is woken to record the rollback.
    */
   async moveCanaryToZero(runId: string): Promise<void> {
     const run = this.deps.store.getRun(runId);
-    const traffic = run?.outputs.traffic;
-    if (!run || !traffic || isTerminal(run.status)) return;
-    const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
-    if (!cf) return;
-    const receipts: Receipt[] = [];
+    if (!run?.outputs.traffic || isTerminal(run.status)) return;
     try {
-      await (await this.#routerFor(run, cf, receipts)).setCanaryWeight(traffic, 0);
-      this.deps.judges.markZeroPushed(runId, this.deps.now());
+      if (await this.#traffic.pushZero(run)) this.deps.judges.markZeroPushed(runId, this.deps.now());
     } finally {
-      if (receipts.length) await appendReceipts(this.deps.artifacts, runId, "rollback-push", receipts);
       this.#wake();
       await this.deps.arm();
     }
-  }
-
-  async #routerFor(run: RunRecord, cf: { accountId: string; zoneId: string }, receipts: Receipt[]) {
-    const envId = run.plan.envId;
-    // Moving traffic off a canary is what a short Railway budget must never hold back.
-    const providers = await this.deps.providers((r) => receipts.push(r), "critical");
-    return providers.trafficFor(cf, {
-      envId,
-      routerSecret: () => this.deps.port.resolveSecret(envId, EDGE_ROUTER_SECRET),
-    });
-  }
-
-  /**
-   * A canary's split (load balancer or edge router route) borrowed the public hostname; whatever way the run
-   * ends, traffic goes back to stable and the hostname back to its DNS record. A failure here never keeps the run from ending: the
-   * note says so, and the next canary's split takes the hostname over again anyway.
-   */
-  async #releaseHostname(run: RunRecord): Promise<{ note: string; receipts: Receipt[] } | null> {
-    const { traffic } = run.outputs;
-    if (!traffic) return null;
-    const receipts: Receipt[] = [];
-    try {
-      const cf = (await this.deps.port.loadEnv(run.plan.envId, run.plan.specRevision)).bindings.cloudflare;
-      if (!cf) return null;
-      const { handedBack } = await (await this.#routerFor(run, cf, receipts)).release(traffic);
-      if (run.outputs.canary) run.outputs.canary = { ...run.outputs.canary, weight: 0 };
-      this.deps.store.saveOutputs(run);
-      return {
-        note: handedBack
-          ? `${traffic.hostname} handed back to its DNS record`
-          : `${traffic.hostname} stays on the load balancer, all on stable (no DNS record to hand it to)`,
-        receipts,
-      };
-    } catch (e) {
-      return { note: `${traffic.hostname} not handed back: ${errorText(e)}`, receipts };
-    }
-  }
-
-  async #writeMetrics(run: RunRecord): Promise<void> {
-    const { canary, canaryChecks, sequential } = run.outputs;
-    if (sequential)
-      await this.deps.artifacts.put(run.id, "metrics.json", {
-        canary,
-        judge: { ...judgeDecision(sequential), config: sequential.config, counted: sequential.counted },
-        looks: sequential.looks,
-        state: sequential.state,
-      });
-    else if (canaryChecks) await this.deps.artifacts.put(run.id, "metrics.json", { canary, checks: canaryChecks });
   }
 
   async #finish(
@@ -514,7 +442,7 @@ export class RunEngine {
     const { outputs, error } = run;
     Object.assign(run, this.deps.store.getRun(run.id), { outputs, error: error ?? run.error });
     if (isTerminal(run.status)) return run;
-    const released = await this.#releaseHostname(run);
+    const released = await this.#traffic.release(run);
     if (released) {
       receipts = [...receipts, ...released.receipts.map((receipt) => ({ stepId: "handback", receipt }))];
       audit = { ...audit, details: { ...audit.details, hostname: released.note } };
@@ -535,7 +463,7 @@ export class RunEngine {
       ],
     });
     await this.deps.artifacts.put(run.id, "run.json", runJson(run, this.deps.store.steps(run.id)));
-    await this.#writeMetrics(run);
+    await writeCanaryMetrics(this.deps.artifacts, run);
     return run;
   }
 
