@@ -387,7 +387,14 @@ export class RunEngine {
     const steps = this.#skipRemaining(run.id);
     const score = run.outputs.canary?.lastScore ?? null;
     const requester = await this.deps.port.userName(run.requestedBy).catch(() => null);
-    await writeCanaryIncident(this.deps.artifacts, run, this.deps.store.steps(run.id), reason, requester);
+    await writeCanaryIncident(
+      this.deps.artifacts,
+      run,
+      this.deps.store.steps(run.id),
+      reason,
+      requester,
+      this.deps.timing.simulated,
+    );
     await this.#finish(
       run,
       "rolled-back",

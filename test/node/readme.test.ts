@@ -238,7 +238,7 @@ const EXPECTED: { command: string; check: Check }[] = [
     check: json((body) => {
       const texts = body.messages.map((m: { body: string }) => m.body).join("\n");
       expect(texts).toMatch(
-        /^Infra Chat: ROLLED BACK invoice-perfect:production canary v1→v2 \(run run_\w+\)\. Score [\d.]+\. Why: hard trigger/m,
+        /^Infra Chat: ROLLED BACK invoice-perfect:production canary v1→v2 \(run run_\w+\)\. Why: regression at 10%: 5xx canary \d+\/\d+ vs baseline \d+\/\d+; evidence \S+ ≥ 1\/α = 100/m,
       );
       expect(texts).toMatch(
         /backfill on invoice-perfect:staging FAILED .* verification failed: \d+ rows the rules can derive are still empty/,

@@ -177,7 +177,9 @@ describe("production canary", { timeout: 60_000 }, () => {
     expect(text, JSON.stringify(sms.slice(0, 3))).toBeDefined();
     // The subscriber got it too, not only the policy's on-call number.
     expect(sms.some((m) => m.to === alice.phone && m.body.includes(runId) && /ROLLED BACK/.test(m.body))).toBe(true);
-    expect(text!.body).toMatch(/Score/);
+    // The judge's evidence is the reason (no fixed-window score to show).
+    expect(text!.body).toMatch(/Why: regression at 10%: 5xx .*evidence .* ≥ 1\/α = 100/);
+    expect(text!.body).not.toMatch(/Score/);
     const incident = await api(alice.token, "GET", `/api/runs/${runId}/artifacts/incident.md`);
     expect(incident.text).toMatch(/## The judge's decision/);
     expect(incident.text).toMatch(/load balancer \(Railway logs per check interval\)/);

@@ -5,7 +5,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/http/app";
+import { buildDevApp } from "../../src/dev/app";
 import { appUrlRefusal } from "../../src/security/app-url";
 import { computeTwilioSignature } from "../../src/security/twilio-signature";
 import { sandboxWorld } from "../../src/dev/wiring";
@@ -116,7 +116,7 @@ describe("the sandbox's doors", () => {
     expect((await attach("http://127.0.0.1:3999")).status).toBe(201);
     expect((await attach("https://app.example.com")).status).toBe(201);
     // Deployed (a public PUBLIC_URL), loopback is someone's internals too, however it is spelled.
-    const deployed = buildApp();
+    const deployed = buildDevApp();
     const publicEnv = { ...env, PUBLIC_URL: "https://infra-chat.example.com" };
     for (const url of ["http://127.0.0.1:3999", "http://0x7f.1:3999", "http://2130706433/", "http://localhost:3000"]) {
       const res = await attach(url, { fetch: (r: Request) => Promise.resolve(deployed.fetch(r, publicEnv)) });

@@ -9,6 +9,8 @@ export async function writeCanaryIncident(
   steps: StepRecord[],
   reason: string,
   requesterName: string | null,
+  /** The sandbox's faster clock: the judge's times are simulated, so the decision says where in the step it fell. */
+  simulated = false,
 ): Promise<void> {
   const judge = run.outputs.sequential;
   const checks = run.outputs.canaryChecks ?? [];
@@ -21,7 +23,7 @@ export async function writeCanaryIncident(
     `- **Run:** ${run.id} (plan ${run.planId}), requested by ${requesterName ?? run.requestedBy ?? "unknown"}`,
     `- **Why:** ${reason}`,
     judge
-      ? `- **Decided:** ${judge.state.rollback ? `evidence over 1/α at ${new Date(judge.state.rollback.at).toISOString()} in the ${judge.state.step.weight}% step` : "by a person or a failed step, not by the judge"}`
+      ? `- **Decided:** ${judge.state.rollback ? crossedAt(judge.state.rollback.at, judge.state.step, simulated) : "by a person or a failed step, not by the judge"}`
       : `- **First failing sample:** ${firstBad ? `${firstBad.at}${soakPlace(firstBad)} at ${firstBad.weight}% (check ${firstBad.check})` : "none recorded"}`,
     `- **Traffic back on stable:** ${rolledBackAt ?? "unknown"} — canary weight 0%, stable 100%`,
     `- **Release:** the stable service never received the canary's release; the current release is unchanged`,
@@ -75,6 +77,13 @@ function fixedWindowChecks(checks: NonNullable<RunRecord["outputs"]["canaryCheck
       .map(([p, n]) => `- \`${p}\`: ${n}`),
     "",
   ];
+}
+
+/** When the judge's evidence crossed 1/α: a wall-clock time, or on the sandbox's clock its place in the step. */
+function crossedAt(at: number, step: { weight: number; startedAt: number }, simulated: boolean): string {
+  if (!simulated) return `evidence over 1/α at ${new Date(at).toISOString()} in the ${step.weight}% step`;
+  const into = Math.max(0, Math.round((at - step.startedAt) / 1000));
+  return `evidence over 1/α in the ${step.weight}% step (simulated +${into}s into it: the sandbox soaks on a faster clock)`;
 }
 
 /** "(simulated +300s)" for a check judged on the sandbox's faster clock; nothing otherwise. */
