@@ -92,6 +92,19 @@ export async function hashesAt(db: Database, chain: string, seqs: number[]): Pro
   return new Map(rows.map((r) => [r.seq, r.hash]));
 }
 
+/** One page of a chain from `fromSeq` in sequence order. */
+async function chainPage(db: Database, chain: string, fromSeq: number): Promise<AuditEvent[]> {
+  // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
+  const rows = (await db
+    .select(VERIFY_COLUMNS)
+    .from(auditEvents)
+    .where(and(eq(auditEvents.chain, chain), gte(auditEvents.seq, fromSeq)))
+    .orderBy(asc(auditEvents.seq))
+    .limit(VERIFY_PAGE)
+    .values()) as VerifyRow[];
+  return rows.map(fromValues);
+}
+
 /** Recomputes one chain page by page in sequence order; the first broken event and why. */
 export async function verifyChainEvents(
   db: Database,
@@ -100,17 +113,7 @@ export async function verifyChainEvents(
 ): Promise<{ ok: boolean; events: number; brokenAt?: string; reason?: string }> {
   let cursor = CHAIN_START;
   let total = 0;
-  // Rows as arrays (no per-row objects from the query builder): 100k events are read per verification.
-  const page = async (fromSeq: number) =>
-    (
-      (await db
-        .select(VERIFY_COLUMNS)
-        .from(auditEvents)
-        .where(and(eq(auditEvents.chain, chain), gte(auditEvents.seq, fromSeq)))
-        .orderBy(asc(auditEvents.seq))
-        .limit(VERIFY_PAGE)
-        .values()) as VerifyRow[]
-    ).map(fromValues);
+  const page = (fromSeq: number) => chainPage(db, chain, fromSeq);
   let next = page(cursor.nextSeq);
   for (;;) {
     const rows = await next;
@@ -130,15 +133,7 @@ export async function verifyChainEvents(
 /** Every event of one chain in sequence order, page by page (the audit export). */
 export async function* chainEvents(db: Database, chain: string): AsyncGenerator<AuditEvent[]> {
   for (let fromSeq = 1; ; ) {
-    const rows = (
-      (await db
-        .select(VERIFY_COLUMNS)
-        .from(auditEvents)
-        .where(and(eq(auditEvents.chain, chain), gte(auditEvents.seq, fromSeq)))
-        .orderBy(asc(auditEvents.seq))
-        .limit(VERIFY_PAGE)
-        .values()) as VerifyRow[]
-    ).map(fromValues);
+    const rows = await chainPage(db, chain, fromSeq);
     if (rows.length) yield rows;
     if (rows.length < VERIFY_PAGE) return;
     fromSeq = rows[rows.length - 1].seq + 1;

@@ -4,28 +4,27 @@
  * Railway writes pre-deploy output into the deployment log before the container starts, so the line
  * "Starting Container" splits the two.
  */
+import { z } from "zod";
 import type { ArtifactStore } from "../audit/artifacts";
 import type { RailwayApi, RailwayLogLine } from "../providers/railway/api";
 import type { RunRecord, StepRecord } from "./store";
 
 /** One log line as people see it. */
-export interface LogLine {
-  at: string;
-  severity: string | null;
-  message: string;
-}
+const LogLine = z.object({ at: z.string(), severity: z.string().nullable(), message: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
 
-/** The logs of one step's deployment. */
-export interface StepLogs {
-  stepId: string;
-  service: string;
-  deploymentId: string;
+/** The logs of one step's deployment (parsed when read back from the run's artifacts). */
+const StepLogs = z.object({
+  stepId: z.string(),
+  service: z.string(),
+  deploymentId: z.string(),
   /** The step has ended: these lines will not change (they are kept with the run's artifacts). */
-  final: boolean;
-  build: LogLine[];
-  preDeploy: LogLine[];
-  runtime: LogLine[];
-}
+  final: z.boolean(),
+  build: z.array(LogLine),
+  preDeploy: z.array(LogLine),
+  runtime: z.array(LogLine),
+});
+export type StepLogs = z.infer<typeof StepLogs>;
 
 /** How many lines of each log a step shows. */
 export const LOG_LINES = 200;
@@ -95,7 +94,7 @@ export class StepLogReader {
       const name = `logs/steps/${step.id}.json`;
       const kept = await this.deps.artifacts.get(run.id, name);
       if (kept) {
-        out.push(JSON.parse(await new Response(kept.body).text()) as StepLogs);
+        out.push(StepLogs.parse(JSON.parse(await new Response(kept.body).text())));
         continue;
       }
       const key = `${run.id}/${step.id}`;

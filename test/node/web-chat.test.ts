@@ -354,11 +354,12 @@ describe.skipIf(!available && !process.env.CI)("the console in headless Chromium
     await page.locator("#history-status").selectOption("");
     await page.locator("#history-type").selectOption("deploy");
     await expect.poll(() => new URL(page.url()).search, UI).toBe("?type=deploy");
-    // Both deploys, and no migrate: the filtered page, not the one before it.
+    // Both deploys, and no migrate: the filtered page, not the one before it (which also lists both deploys,
+    // so wait for the migrate to go first).
     const ids = () => rows.evaluateAll((trs) => trs.map((r) => (r as HTMLElement).dataset.runId));
-    await expect.poll(ids, UI).toEqual(expect.arrayContaining([seen.stagingRunId, seen.prodRunId]));
+    await expect.poll(() => column("type"), UI).toEqual(["deploy"]);
+    expect(await ids()).toEqual(expect.arrayContaining([seen.stagingRunId, seen.prodRunId]));
     expect(await ids()).not.toContain(plan.body.plan.runId);
-    expect(await column("type")).toEqual(["deploy"]);
     expect(await page.locator(`tr[data-run-id="${seen.stagingRunId}"]`).textContent()).toMatch(/release \d+/);
     await page.screenshot({ path: join(ARTIFACTS, "8-history.png"), fullPage: true });
   }, 120_000);

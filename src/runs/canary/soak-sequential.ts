@@ -11,7 +11,6 @@
  * halts for a person (stepOutcome: never a pass on too few samples).
  */
 import { canaryTransition } from "../../domain/canary";
-import type { EdgeTrafficBinding } from "../../domain/traffic";
 import { isoAt } from "../../domain/time";
 import { countsFromSample } from "../../monitor/sequential/batches";
 import { formatEValue } from "../../monitor/sequential/explain";
@@ -219,7 +218,7 @@ function deadlineFor(ctx: StepContext<"canary-step">, record: JudgeRecord): numb
 async function refreshDeadline(ctx: StepContext<"canary-step">, record: JudgeRecord): Promise<void> {
   const { binding, canary } = canaryOf(ctx);
   if (binding.kind !== "edge" || canary.weight <= 0) return;
-  await routerOf(ctx).setCanaryWeight(binding as EdgeTrafficBinding, canary.weight, {
+  await routerOf(ctx).setCanaryWeight(binding, canary.weight, {
     salt: saltOf(ctx),
     deadline: deadlineFor(ctx, record),
   });
