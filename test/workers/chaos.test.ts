@@ -4,6 +4,8 @@ import { isTerminal } from "../../src/domain/run";
 import type { RunStatus } from "../../src/domain/run";
 import type { SandboxFault } from "../../src/sandbox/types";
 import { sandboxWorld } from "../../src/dev/wiring";
+import { budgetName } from "../../src/budget/gate";
+import { SANDBOX_RAILWAY_ACCOUNT_TOKEN } from "../../src/sandbox/railway/auth";
 import { api, firstRunReconciles, driveAlarms, makeUser, seedWorld } from "./helpers";
 
 /**
@@ -311,6 +313,7 @@ describe("chaos", { timeout: 900_000 }, () => {
           kind = kind.endsWith("production") ? "deploy-production" : "deploy-staging";
         const s: Scenario = { seed, index, kind, faults: faultsFor(rng, kind), evictions: 0 };
         await sandboxWorld(env).clearFaults();
+        await freshRailwayHour();
         const since = new Date(Date.now() - 1).toISOString();
         for (const f of s.faults)
           await (sandboxWorld(env) as unknown as { addFault(f: unknown): Promise<unknown> }).addFault(f);
@@ -332,6 +335,20 @@ describe("chaos", { timeout: 900_000 }, () => {
     });
   }
 });
+
+/**
+ * Each scenario starts on a fresh Railway hour, in the sandbox and in the token's budget object: `npm run
+ * test:chaos` runs more scenarios than Pro's 10,000 requests an hour hold, and the budget is not what chaos checks
+ * (its own tests are railway-budget and request-budget). The budget object learns a new window the way it does from
+ * Railway's headers.
+ */
+async function freshRailwayHour() {
+  await sandboxWorld(env).advanceBudgets({ advanceSeconds: 3600 });
+  const budget = env.BUDGETS.getByName(await budgetName(SANDBOX_RAILWAY_ACCOUNT_TOKEN));
+  await budget.observe({ limit: 10_000, remaining: 10_000, resetAt: Date.now() + HOUR_MS }, HOUR_MS);
+}
+
+const HOUR_MS = 3_600_000;
 
 function kind2env(kind: Kind) {
   return kind.endsWith("production") ? "invoice-perfect:production" : "invoice-perfect:staging";
