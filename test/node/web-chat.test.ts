@@ -354,12 +354,17 @@ describe.skipIf(!available && !process.env.CI)("the console in headless Chromium
     await page.locator("#history-status").selectOption("");
     await page.locator("#history-type").selectOption("deploy");
     await expect.poll(() => new URL(page.url()).search, UI).toBe("?type=deploy");
-    // Both deploys, and no migrate: the filtered page, not the one before it (which also lists both deploys,
-    // so wait for the migrate to go first).
+    // Both deploys and no migrate: only the type-filtered page shows that (the unfiltered one before it also
+    // lists both deploys, the rolled-back one only deploys), so wait for exactly that page.
     const ids = () => rows.evaluateAll((trs) => trs.map((r) => (r as HTMLElement).dataset.runId));
-    await expect.poll(() => column("type"), UI).toEqual(["deploy"]);
-    expect(await ids()).toEqual(expect.arrayContaining([seen.stagingRunId, seen.prodRunId]));
-    expect(await ids()).not.toContain(plan.body.plan.runId);
+    const typeFiltered = async () => {
+      const shown = await ids();
+      return (
+        [seen.stagingRunId, seen.prodRunId].every((id) => shown.includes(id)) && !shown.includes(plan.body.plan.runId)
+      );
+    };
+    await expect.poll(typeFiltered, UI).toBe(true);
+    expect(await column("type")).toEqual(["deploy"]);
     expect(await page.locator(`tr[data-run-id="${seen.stagingRunId}"]`).textContent()).toMatch(/release \d+/);
     await page.screenshot({ path: join(ARTIFACTS, "8-history.png"), fullPage: true });
   }, 120_000);
