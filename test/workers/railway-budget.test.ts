@@ -111,11 +111,15 @@ describe("a 429 from Railway", { timeout: 120_000 }, () => {
       "a step waiting for Railway's window",
     );
     expect(waiting.run.status).toBe("running");
-    const refusedSince = (await sandboxWorld(env).requests({ provider: "railway", limit: 200 })).filter(
-      (r) => r.at >= since && r.status === 429,
+    const sentSince = (await sandboxWorld(env).requests({ provider: "railway", limit: 200 })).filter(
+      (r) => r.at >= since,
     );
-    // One request met the 429; every later one was held by the budget instead of being sent.
-    expect(refusedSince).toHaveLength(1);
+    const refused = sentSince.filter((r) => r.status === 429).map((r) => Date.parse(r.at));
+    expect(refused.length).toBeGreaterThan(0);
+    // Only requests already in flight when the first 429 came back met it (a monitor check may run beside the
+    // step); every later one was held by the budget instead of being sent.
+    const firstRefusal = Math.min(...refused);
+    expect(sentSince.filter((r) => Date.parse(r.at) > firstRefusal + 2000)).toEqual([]);
     const monitoring = await clock.tick(ids.staging);
     expect(monitoring.throttled).toMatch(/429|budget/);
     expect((await api(alice.token, "POST", `/api/runs/${run.id}/cancel`)).status).toBe(200);
