@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { unstable_dev } from "wrangler";
+import { buildEdgeRouter } from "../src/cli/build-edge-router.mjs";
 import { loadCorpus, loadLanguageLayer, measureLatency } from "./chat-language.mjs";
 import { measureCanaryRouters, measureCanarySimulation } from "./canary.mjs";
 import { measureAudit, measureRailwayRequests, measureStartup, measureThroughput, prepareAudit } from "./figures.mjs";
@@ -40,20 +40,7 @@ for (const [label, envArgs] of [
 }
 
 // 1b. The edge router script, as Infra Chat uploads it to a customer's account (issue 19).
-const router = async (minify) =>
-  (
-    await build({
-      entryPoints: ["src/edge-router/index.ts"],
-      bundle: true,
-      format: "esm",
-      target: "es2022",
-      platform: "browser",
-      minify,
-      write: false,
-      logLevel: "silent",
-    })
-  ).outputFiles[0].contents;
-const [uploaded, readable] = await Promise.all([router(true), router(false)]);
+const [uploaded, readable] = await Promise.all([buildEdgeRouter(true), buildEdgeRouter(false)]);
 record(
   "Edge router script (minified)",
   Number((uploaded.length / 1024).toFixed(1)),
